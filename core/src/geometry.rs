@@ -1,0 +1,50 @@
+//! Small geometry helpers shared by every crate: areas in square metres and
+//! representative points for WGS84 lon/lat geometries.
+
+use geo::{Area, BoundingRect, Centroid, ChamberlainDuquetteArea, InteriorPoint};
+use geo_types::{MultiPolygon, Point, Rect};
+
+/// Geodesic area of a WGS84 lon/lat multipolygon in square metres (spherical
+/// Chamberlain–Duquette formula; error well under 1% at building scale).
+///
+/// ```
+/// use geo_types::{polygon, MultiPolygon};
+/// // ~ 100 m × 100 m near the equator
+/// let p = polygon![(x: 0.0, y: 0.0), (x: 0.000898, y: 0.0), (x: 0.000898, y: 0.000904), (x: 0.0, y: 0.000904)];
+/// let a = gridmap_core::geometry::area_m2(&MultiPolygon(vec![p]));
+/// assert!((a - 10_000.0).abs() < 200.0, "{a}");
+/// ```
+pub fn area_m2(shape: &MultiPolygon<f64>) -> f64 {
+    shape.chamberlain_duquette_unsigned_area()
+}
+
+/// A point guaranteed to lie inside the shape where possible (its centroid if that is
+/// inside, otherwise an interior point), used to place buildings in villages.
+pub fn representative_point(shape: &MultiPolygon<f64>) -> Option<Point<f64>> {
+    use geo::Contains;
+    let c = shape.centroid()?;
+    if shape.contains(&c) {
+        Some(c)
+    } else {
+        shape.interior_point().or(Some(c))
+    }
+}
+
+/// Bounding box of a multipolygon, `None` when empty.
+pub fn bbox(shape: &MultiPolygon<f64>) -> Option<Rect<f64>> {
+    shape.bounding_rect()
+}
+
+/// Planar area in the shape's own units (degrees² for lon/lat); for ratios only.
+pub fn planar_area(shape: &MultiPolygon<f64>) -> f64 {
+    shape.unsigned_area()
+}
+
+/// Metres per degree of longitude and latitude at latitude `lat_deg`, for local
+/// equirectangular projections (good to ~0.1% over a village).
+pub fn metres_per_degree(lat_deg: f64) -> (f64, f64) {
+    let lat = lat_deg.to_radians();
+    let m_lat = 111_132.92 - 559.82 * (2.0 * lat).cos() + 1.175 * (4.0 * lat).cos();
+    let m_lon = 111_412.84 * lat.cos() - 93.5 * (3.0 * lat).cos();
+    (m_lon, m_lat)
+}

@@ -1,0 +1,23 @@
+//! # gridmap-core
+//!
+//! The domain model of grid-based community management (网格化管理) and the grid
+//! partitioner. This crate is pure: it does no file, network or database IO, so every
+//! other crate (importers, store, tiles, the HTTP service) can depend on it.
+//!
+//! All coordinates in this crate are WGS84 longitude/latitude degrees (EPSG:4326)
+//! unless a type says otherwise.
+//!
+//! ## Model
+//! - [`model::DivisionCode`], [`model::AdminUnit`]: county → township → village, with
+//!   12-digit statistical division codes.
+//! - [`model::Building`]: footprints with use, levels and household counts
+//!   (registered or estimated).
+//! - [`model::Household`]: a flat and its register entry (personal data).
+//! - [`model::Grid`], [`model::GridCode`]: management grids and their members.
+//! - [`model::Staff`], [`model::Incident`].
+#![forbid(unsafe_code)]
+
+pub mod geometry;
+pub mod model;
+
+pub use model::*;

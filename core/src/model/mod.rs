@@ -1,0 +1,17 @@
+//! The domain model: administrative units, buildings, households, grids, staff and
+//! incidents. Everything is plain data with serde, so it can be stored, sent over HTTP
+//! and compared in tests.
+
+mod admin;
+mod building;
+mod grid;
+mod household;
+mod incident;
+mod staff;
+
+pub use admin::{AdminLevel, AdminUnit, DivisionCode, DivisionCodeError};
+pub use building::{Building, BuildingUse, HouseholdCount, HouseholdCountSource};
+pub use grid::{Grid, GridCode, GridCodeError, GridMember};
+pub use household::{Household, HouseholdPublic};
+pub use incident::{Incident, IncidentStatus};
+pub use staff::{Staff, StaffRole};
