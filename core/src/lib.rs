@@ -19,5 +19,6 @@
 
 pub mod geometry;
 pub mod model;
+pub mod snapshot;
 
 pub use model::*;
