@@ -3,12 +3,14 @@
 //! and compared in tests.
 
 mod admin;
+mod barrier;
 mod building;
 mod grid;
 mod household;
 mod incident;
 mod staff;
 
+pub use barrier::Barrier;
 pub use admin::{AdminLevel, AdminUnit, DivisionCode, DivisionCodeError};
 pub use building::{Building, BuildingUse, HouseholdCount, HouseholdCountSource};
 pub use grid::{Grid, GridCode, GridCodeError, GridMember};
