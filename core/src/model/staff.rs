@@ -47,6 +47,10 @@ pub struct Staff {
     pub name: String,
     pub phone: Option<String>,
     pub role: StaffRole,
+    /// The village (or township, for leaders) whose grids this person may be assigned to.
+    /// Partitioning assigns unassigned staff of a village to its new grids.
+    #[serde(default)]
+    pub area: Option<super::DivisionCode>,
     /// Grids this person serves.
     pub grids: Vec<GridCode>,
 }
