@@ -1,0 +1,299 @@
+//! Coordinate reference systems of input files and their conversion to WGS84.
+//!
+//! Parsing and conversion are separate steps: readers parse coordinates as they are in
+//! the file, then call [`Crs::to_wgs84`] on each geometry before validation.
+//!
+//! | `--crs` | meaning | conversion |
+//! | --- | --- | --- |
+//! | `EPSG:4326` (default) | WGS84 lon/lat | none |
+//! | `EPSG:4490` | CGCS2000 geographic lon/lat | none: CGCS2000 and WGS84 differ by a few cm |
+//! | `EPSG:3857` | Web Mercator metres | spherical inverse Mercator |
+//! | `GCJ02` | the offset "Mars" lon/lat of AMap, Tencent and Google China | iterative inverse of the GCJ-02 offset |
+//! | `BD09` | Baidu's lon/lat | BD-09 → GCJ-02 (iterative), then GCJ-02 → WGS84 |
+//!
+//! # GCJ-02 and BD-09
+//!
+//! GCJ-02 is WGS84 plus a deterministic, non-linear offset of a few hundred metres inside
+//! China (none outside). The forward formula used here is the one that has circulated
+//! publicly since about 2009 (a reconstruction of the official algorithm, published e.g.
+//! in the open-source "eviltransform" and "coordtransform" projects); BD-09 adds Baidu's
+//! published rotation/offset on top of GCJ-02. Only the forward formulas are known, so the
+//! inverse is computed by fixed-point iteration `w ← w − (f(w) − g)` until the residual is
+//! below 1e-12° (converges in a handful of steps, since the offset varies slowly).
+//!
+//! Projected CGCS2000 Gauss–Krüger zones (EPSG:4491–4554) are not supported yet.
+
+use geo::MapCoordsInPlace;
+use geo_types::Coord;
+use std::f64::consts::PI;
+use std::fmt;
+use std::str::FromStr;
+
+/// A supported input coordinate reference system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Crs {
+    /// EPSG:4326, WGS84 longitude/latitude degrees.
+    #[default]
+    Wgs84,
+    /// EPSG:4490, CGCS2000 geographic (treated as WGS84).
+    Cgcs2000,
+    /// EPSG:3857, Web Mercator metres.
+    WebMercator,
+    /// GCJ-02 offset lon/lat (AMap, Tencent).
+    Gcj02,
+    /// BD-09 offset lon/lat (Baidu).
+    Bd09,
+}
+
+/// The names `--crs` accepts.
+pub const SUPPORTED: &str = "EPSG:4326, EPSG:4490, EPSG:3857, GCJ02, BD09";
+
+/// An unsupported CRS name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CrsError {
+    /// The name is not one of [`SUPPORTED`].
+    #[error("unsupported CRS {given:?}: use one of {SUPPORTED} (projected CGCS2000 Gauss–Krüger zones EPSG:4491–4554 are not supported yet; reproject to EPSG:4490 first)")]
+    Unsupported {
+        /// The name as given.
+        given: String,
+    },
+}
+
+impl FromStr for Crs {
+    type Err = CrsError;
+
+    /// Parses `EPSG:4326`, `4326`, `WGS84`, `EPSG:4490`, `CGCS2000`, `EPSG:3857`,
+    /// `GCJ02`/`GCJ-02`, `BD09`/`BD-09` (case-insensitive).
+    ///
+    /// ```
+    /// use gridmap_importers::Crs;
+    /// assert_eq!("epsg:3857".parse::<Crs>().unwrap(), Crs::WebMercator);
+    /// assert_eq!("GCJ-02".parse::<Crs>().unwrap(), Crs::Gcj02);
+    /// let err = "EPSG:4547".parse::<Crs>().unwrap_err().to_string();
+    /// assert!(err.contains("unsupported CRS") && err.contains("EPSG:4326"));
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let norm = s.trim().to_ascii_uppercase().replace(['-', '_', ' '], "");
+        let code = norm.strip_prefix("EPSG:").unwrap_or(&norm);
+        Ok(match code {
+            "4326" | "WGS84" | "CRS84" => Crs::Wgs84,
+            "4490" | "CGCS2000" => Crs::Cgcs2000,
+            "3857" | "900913" | "WEBMERCATOR" => Crs::WebMercator,
+            "GCJ02" => Crs::Gcj02,
+            "BD09" | "BD09LL" => Crs::Bd09,
+            _ => {
+                return Err(CrsError::Unsupported {
+                    given: s.to_owned(),
+                })
+            }
+        })
+    }
+}
+
+impl fmt::Display for Crs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Crs::Wgs84 => "EPSG:4326",
+            Crs::Cgcs2000 => "EPSG:4490",
+            Crs::WebMercator => "EPSG:3857",
+            Crs::Gcj02 => "GCJ02",
+            Crs::Bd09 => "BD09",
+        })
+    }
+}
+
+impl Crs {
+    /// Whether coordinates are already WGS84 (no conversion needed).
+    pub fn is_wgs84(self) -> bool {
+        matches!(self, Crs::Wgs84 | Crs::Cgcs2000)
+    }
+
+    /// Converts one coordinate in this CRS to WGS84 lon/lat.
+    ///
+    /// ```
+    /// use geo_types::Coord;
+    /// use gridmap_importers::Crs;
+    /// let c = Crs::WebMercator.coord_to_wgs84(Coord { x: 0.0, y: 0.0 });
+    /// assert!(c.x.abs() < 1e-12 && c.y.abs() < 1e-12);
+    /// ```
+    pub fn coord_to_wgs84(self, c: Coord<f64>) -> Coord<f64> {
+        match self {
+            Crs::Wgs84 | Crs::Cgcs2000 => c,
+            Crs::WebMercator => mercator_to_wgs84(c),
+            Crs::Gcj02 => gcj02_to_wgs84(c),
+            Crs::Bd09 => gcj02_to_wgs84(bd09_to_gcj02(c)),
+        }
+    }
+
+    /// Converts a geometry in this CRS to WGS84 in place.
+    ///
+    /// ```
+    /// use geo_types::{point, Point};
+    /// use gridmap_importers::Crs;
+    /// let mut p: Point<f64> = point!(x: 114.6, y: 33.8);
+    /// Crs::Gcj02.to_wgs84(&mut p);
+    /// assert!((p.x() - 114.6).abs() > 1e-4 && (p.x() - 114.6).abs() < 1e-2);
+    /// ```
+    pub fn to_wgs84<G: MapCoordsInPlace<f64>>(self, geometry: &mut G) {
+        if !self.is_wgs84() {
+            geometry.map_coords_in_place(|c| self.coord_to_wgs84(c));
+        }
+    }
+}
+
+const MERCATOR_R: f64 = 6_378_137.0;
+
+fn mercator_to_wgs84(c: Coord<f64>) -> Coord<f64> {
+    Coord {
+        x: (c.x / MERCATOR_R).to_degrees(),
+        y: (2.0 * (c.y / MERCATOR_R).exp().atan() - PI / 2.0).to_degrees(),
+    }
+}
+
+/// Krasovsky 1940 semi-major axis and eccentricity², as used by GCJ-02.
+const GCJ_A: f64 = 6_378_245.0;
+const GCJ_EE: f64 = 0.006_693_421_622_965_943;
+
+fn outside_china(c: Coord<f64>) -> bool {
+    !(72.004..=137.8347).contains(&c.x) || !(0.8293..=55.8271).contains(&c.y)
+}
+
+fn gcj_dlat(x: f64, y: f64) -> f64 {
+    let mut r = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * x.abs().sqrt();
+    r += (20.0 * (6.0 * x * PI).sin() + 20.0 * (2.0 * x * PI).sin()) * 2.0 / 3.0;
+    r += (20.0 * (y * PI).sin() + 40.0 * (y / 3.0 * PI).sin()) * 2.0 / 3.0;
+    r += (160.0 * (y / 12.0 * PI).sin() + 320.0 * (y * PI / 30.0).sin()) * 2.0 / 3.0;
+    r
+}
+
+fn gcj_dlon(x: f64, y: f64) -> f64 {
+    let mut r = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * x.abs().sqrt();
+    r += (20.0 * (6.0 * x * PI).sin() + 20.0 * (2.0 * x * PI).sin()) * 2.0 / 3.0;
+    r += (20.0 * (x * PI).sin() + 40.0 * (x / 3.0 * PI).sin()) * 2.0 / 3.0;
+    r += (150.0 * (x / 12.0 * PI).sin() + 300.0 * (x / 30.0 * PI).sin()) * 2.0 / 3.0;
+    r
+}
+
+/// WGS84 → GCJ-02 (the public forward formula; identity outside China).
+pub fn wgs84_to_gcj02(c: Coord<f64>) -> Coord<f64> {
+    if outside_china(c) {
+        return c;
+    }
+    let dlat = gcj_dlat(c.x - 105.0, c.y - 35.0);
+    let dlon = gcj_dlon(c.x - 105.0, c.y - 35.0);
+    let radlat = c.y.to_radians();
+    let magic = 1.0 - GCJ_EE * radlat.sin().powi(2);
+    let sqrt_magic = magic.sqrt();
+    let dlat = (dlat * 180.0) / ((GCJ_A * (1.0 - GCJ_EE)) / (magic * sqrt_magic) * PI);
+    let dlon = (dlon * 180.0) / (GCJ_A / sqrt_magic * radlat.cos() * PI);
+    Coord {
+        x: c.x + dlon,
+        y: c.y + dlat,
+    }
+}
+
+/// Inverts a forward transform `f` at `target` by fixed-point iteration.
+fn invert(target: Coord<f64>, f: impl Fn(Coord<f64>) -> Coord<f64>) -> Coord<f64> {
+    let mut w = target;
+    for _ in 0..30 {
+        let g = f(w);
+        let (dx, dy) = (g.x - target.x, g.y - target.y);
+        w = Coord {
+            x: w.x - dx,
+            y: w.y - dy,
+        };
+        if dx.abs() < 1e-12 && dy.abs() < 1e-12 {
+            break;
+        }
+    }
+    w
+}
+
+/// GCJ-02 → WGS84 (iterative inverse of [`wgs84_to_gcj02`]).
+pub fn gcj02_to_wgs84(c: Coord<f64>) -> Coord<f64> {
+    if !c.x.is_finite() || !c.y.is_finite() {
+        return c;
+    }
+    invert(c, wgs84_to_gcj02)
+}
+
+const BD_X_PI: f64 = PI * 3000.0 / 180.0;
+
+/// GCJ-02 → BD-09 (Baidu's published forward formula).
+pub fn gcj02_to_bd09(c: Coord<f64>) -> Coord<f64> {
+    let z = (c.x * c.x + c.y * c.y).sqrt() + 0.00002 * (c.y * BD_X_PI).sin();
+    let theta = c.y.atan2(c.x) + 0.000003 * (c.x * BD_X_PI).cos();
+    Coord {
+        x: z * theta.cos() + 0.0065,
+        y: z * theta.sin() + 0.006,
+    }
+}
+
+/// BD-09 → GCJ-02 (iterative inverse of [`gcj02_to_bd09`]).
+pub fn bd09_to_gcj02(c: Coord<f64>) -> Coord<f64> {
+    if !c.x.is_finite() || !c.y.is_finite() {
+        return c;
+    }
+    invert(c, gcj02_to_bd09)
+}
+
+/// WGS84 → BD-09.
+pub fn wgs84_to_bd09(c: Coord<f64>) -> Coord<f64> {
+    gcj02_to_bd09(wgs84_to_gcj02(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gridmap_core::geometry::metres_per_degree;
+
+    fn shift_m(a: Coord<f64>, b: Coord<f64>) -> f64 {
+        let (mx, my) = metres_per_degree(a.y);
+        (((a.x - b.x) * mx).powi(2) + ((a.y - b.y) * my).powi(2)).sqrt()
+    }
+
+    #[test]
+    fn gcj02_round_trips_to_sub_millimetre() {
+        for &(x, y) in &[
+            (114.6, 33.8),
+            (116.391, 39.907),
+            (121.47, 31.23),
+            (87.6, 43.8),
+        ] {
+            let w = Coord { x, y };
+            let back = gcj02_to_wgs84(wgs84_to_gcj02(w));
+            assert!(shift_m(w, back) < 1e-3, "{x},{y}: {back:?}");
+        }
+    }
+
+    #[test]
+    fn gcj02_offset_is_hundreds_of_metres_in_china_and_zero_outside() {
+        let w = Coord { x: 114.6, y: 33.8 };
+        let d = shift_m(w, wgs84_to_gcj02(w));
+        assert!((100.0..1000.0).contains(&d), "{d}");
+        let helsinki = Coord { x: 24.94, y: 60.17 };
+        assert_eq!(wgs84_to_gcj02(helsinki), helsinki);
+    }
+
+    #[test]
+    fn bd09_round_trips_and_differs_from_gcj02() {
+        let w = Coord { x: 114.6, y: 33.8 };
+        let bd = wgs84_to_bd09(w);
+        assert!(shift_m(bd, wgs84_to_gcj02(w)) > 100.0);
+        assert!(shift_m(w, Crs::Bd09.coord_to_wgs84(bd)) < 1e-3);
+    }
+
+    #[test]
+    fn web_mercator_matches_known_point() {
+        // 114.6E 33.8N in EPSG:3857 (x = R·λ, y = R·ln tan(π/4 + φ/2))
+        let x = MERCATOR_R * 114.6_f64.to_radians();
+        let y = MERCATOR_R * (PI / 4.0 + 33.8_f64.to_radians() / 2.0).tan().ln();
+        let c = Crs::WebMercator.coord_to_wgs84(Coord { x, y });
+        assert!(
+            (c.x - 114.6).abs() < 1e-9 && (c.y - 33.8).abs() < 1e-9,
+            "{c:?}"
+        );
+    }
+}

@@ -1,0 +1,111 @@
+//! Fatal import errors: problems with a file as a whole.
+//!
+//! Problems with one feature or row are not errors: they become an [`Issue`](crate::Issue)
+//! in the [`ImportReport`](crate::ImportReport) and the import goes on.
+
+use std::path::PathBuf;
+
+/// Result alias for the readers.
+pub type ImportResult<T> = Result<T, ImportError>;
+
+/// A problem that stops an import: the file is missing, unreadable, truncated or in the
+/// wrong encoding. Every variant names the file, and the line, row or feature where known.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// The file could not be opened or read.
+    #[error("{}: cannot read file", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The JSON is malformed or truncated.
+    #[error("{}: invalid GeoJSON{}", path.display(), where_(line, feature))]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, where known.
+        line: Option<usize>,
+        /// 0-based feature index, where known.
+        feature: Option<usize>,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The GeoJSON structure is not what the reader expects.
+    #[error("{}: invalid GeoJSON{}: {message}", path.display(), where_(line, feature))]
+    GeoJson {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, where known.
+        line: Option<usize>,
+        /// 0-based feature index, where known.
+        feature: Option<usize>,
+        /// What is wrong.
+        message: String,
+    },
+    /// The OpenStreetMap PBF file is malformed or truncated.
+    #[error("{}: invalid OpenStreetMap PBF file (truncated or corrupt)", path.display())]
+    Osm {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: osmpbf::Error,
+    },
+    /// The CSV is malformed (e.g. unbalanced quotes, truncated).
+    #[error("{}: invalid CSV{}", path.display(), where_(line, &None))]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, where known.
+        line: Option<usize>,
+        /// The cause.
+        #[source]
+        source: ::csv::Error,
+    },
+    /// A text file is not in the expected encoding.
+    #[error("{}: line {line} is not valid {encoding} (use --encoding gbk for GBK files)", path.display())]
+    Encoding {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the offending row.
+        line: usize,
+        /// The encoding that was expected.
+        encoding: &'static str,
+    },
+    /// A CSV file lacks a column the reader needs.
+    #[error("{}: missing column {column:?} (header has: {header})", path.display())]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column name that was looked for.
+        column: String,
+        /// The header as read, comma-separated.
+        header: String,
+    },
+    /// The requested coordinate reference system is not supported.
+    #[error(transparent)]
+    Crs(#[from] crate::crs::CrsError),
+}
+
+fn where_(line: &Option<usize>, feature: &Option<usize>) -> String {
+    match (line, feature) {
+        (Some(l), Some(f)) => format!(" at line {l} (feature {f})"),
+        (Some(l), None) => format!(" at line {l}"),
+        (None, Some(f)) => format!(" at feature {f}"),
+        (None, None) => String::new(),
+    }
+}
+
+impl ImportError {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        ImportError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! GeoJSON and GeoJSONSeq readers for village boundaries and building footprints.
+//!
+//! # Algorithm
+//!
+//! The file is streamed feature by feature ([`stream`]): a FeatureCollection through a
+//! serde visitor over its `features` array, GeoJSONSeq line by line, so memory holds one
+//! feature at a time plus the results. Each feature's polygon rings are converted from
+//! [`GeoJsonOptions::crs`] to WGS84, then validated and repaired
+//! ([`crate::repair`]). Properties are mapped through the `*_field` options; a property of
+//! the wrong type (e.g. `levels: "abc"`) rejects the feature with the field name.
+//!
+//! # Errors
+//!
+//! A missing, truncated or malformed file is an [`ImportError`] naming the file, line and
+//! feature. A bad feature is an [`Issue`] in the report and the import goes on.
+
+mod fields;
+pub mod stream;
+
+use crate::crs::Crs;
+use crate::error::ImportError;
+use crate::progress;
+use crate::repair::{self, RawPolygon};
+use crate::report::{file_name, ImportReport, Issue};
+use geo_types::{Coord, MultiPolygon};
+use gridmap_core::{AdminUnit, Building, BuildingUse, DivisionCode, HouseholdCount};
+use indicatif::ProgressBar;
+use serde_json::{Map, Value};
+use std::path::Path;
+pub use stream::GeoJsonLayout;
+
+/// Field mapping and CRS of a GeoJSON import. Defaults: `code`, `name`, `levels`,
+/// `households`, `use`, `height`, `address`, id from the feature's `id`, WGS84, layout
+/// detected from the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeoJsonOptions {
+    /// 12-digit division code of a village (villages only; required).
+    pub code_field: String,
+    /// Name of the unit (villages; defaults to the code when absent).
+    pub name_field: String,
+    /// Number of floors (buildings).
+    pub levels_field: String,
+    /// Registered households in the building (buildings); marks the count `registered`.
+    pub households_field: String,
+    /// Use: `residential`/`institution`/`other` or an OSM `building=*` value (buildings).
+    pub use_field: String,
+    /// Height in metres (buildings).
+    pub height_field: String,
+    /// Street address (buildings).
+    pub address_field: String,
+    /// Property holding the stable id; `None` uses the feature's `id`, else `<file>#<index>`.
+    pub id_field: Option<String>,
+    /// Use of buildings without a use property (default residential: survey footprints of
+    /// Chinese villages are mostly homes).
+    pub default_use: BuildingUse,
+    /// Coordinate reference system of the file.
+    pub crs: Crs,
+    /// Force a layout instead of detecting it.
+    pub layout: Option<GeoJsonLayout>,
+}
+
+impl Default for GeoJsonOptions {
+    fn default() -> Self {
+        GeoJsonOptions {
+            code_field: "code".into(),
+            name_field: "name".into(),
+            levels_field: "levels".into(),
+            households_field: "households".into(),
+            use_field: "use".into(),
+            height_field: "height".into(),
+            address_field: "address".into(),
+            id_field: None,
+            default_use: BuildingUse::Residential,
+            crs: Crs::Wgs84,
+            layout: None,
+        }
+    }
+}
+
+/// One parsed feature handed to a per-kind converter.
+struct RawFeature {
+    index: usize,
+    id: Option<String>,
+    props: Map<String, Value>,
+    geometry: Option<Value>,
+}
+
+/// Streams `path`, calling `convert` on each feature; conversion failures become issues.
+fn read_features<T>(
+    path: &Path,
+    options: &GeoJsonOptions,
+    bar: &ProgressBar,
+    mut convert: impl FnMut(&RawFeature, MultiPolygon<f64>) -> Result<T, String>,
+) -> Result<(Vec<T>, ImportReport), ImportError> {
+    let file = file_name(path);
+    let mut reader = progress::open(path, bar)?;
+    let layout = match options.layout {
+        Some(l) => l,
+        None => stream::detect(path, &mut reader)?,
+    };
+    let mut out = Vec::new();
+    let mut report = ImportReport::default();
+    let mut handle = |index: usize, _line: Option<usize>, value: Value| {
+        report.read += 1;
+        let feature = match split_feature(index, value, options) {
+            Ok(f) => f,
+            Err(reason) => {
+                report
+                    .rejected
+                    .push(Issue::rejected(&file, index, None, reason));
+                return;
+            }
+        };
+        let id = feature.id.clone();
+        let shape = match feature_shape(&feature, options.crs) {
+            Ok(s) => s,
+            Err(reason) => {
+                report
+                    .rejected
+                    .push(Issue::rejected(&file, index, id, reason));
+                return;
+            }
+        };
+        if !shape.fixes.is_empty() {
+            report.repaired.push(Issue::repaired(
+                &file,
+                index,
+                id.clone(),
+                shape.fixes.join(", "),
+            ));
+        }
+        match convert(&feature, shape.value) {
+            Ok(t) => {
+                out.push(t);
+                report.imported += 1;
+            }
+            Err(reason) => {
+                // a rejected feature is not also listed as repaired
+                if !shape.fixes.is_empty() {
+                    report.repaired.pop();
+                }
+                report
+                    .rejected
+                    .push(Issue::rejected(&file, index, id, reason));
+            }
+        }
+    };
+    match layout {
+        GeoJsonLayout::Seq => stream::for_each_seq(path, reader, &mut handle)?,
+        GeoJsonLayout::FeatureCollection => stream::for_each_collection(path, reader, &mut handle)?,
+    }
+    Ok((out, report))
+}
+
+fn split_feature(
+    index: usize,
+    value: Value,
+    options: &GeoJsonOptions,
+) -> Result<RawFeature, String> {
+    let Value::Object(mut obj) = value else {
+        return Err("feature is not a JSON object".into());
+    };
+    if obj.get("type").and_then(Value::as_str) != Some("Feature") {
+        return Err("object is not a GeoJSON Feature".into());
+    }
+    let props = match obj.remove("properties") {
+        Some(Value::Object(p)) => p,
+        None | Some(Value::Null) => Map::new(),
+        Some(_) => return Err("`properties` is not an object".into()),
+    };
+    let id = match &options.id_field {
+        Some(field) => fields::text(&props, field)?,
+        None => match obj.get("id") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        },
+    };
+    Ok(RawFeature {
+        index,
+        id,
+        props,
+        geometry: obj.remove("geometry"),
+    })
+}
+
+fn position(v: &Value, crs: Crs) -> Result<Coord<f64>, String> {
+    let arr = v.as_array().ok_or("position is not an array")?;
+    let x = arr.first().and_then(Value::as_f64);
+    let y = arr.get(1).and_then(Value::as_f64);
+    match (x, y) {
+        (Some(x), Some(y)) => Ok(crs.coord_to_wgs84(Coord { x, y })),
+        _ => Err(format!("position {v} needs two numbers")),
+    }
+}
+
+fn rings(v: &Value, crs: Crs) -> Result<RawPolygon, String> {
+    let rings = v.as_array().ok_or("polygon coordinates are not an array")?;
+    let mut out = Vec::with_capacity(rings.len());
+    for ring in rings {
+        let ring = ring.as_array().ok_or("ring is not an array")?;
+        out.push(
+            ring.iter()
+                .map(|p| position(p, crs))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+    }
+    let mut it = out.into_iter();
+    let ext = it.next().ok_or("polygon has no rings")?;
+    Ok((ext, it.collect()))
+}
+
+fn feature_shape(f: &RawFeature, crs: Crs) -> Result<repair::Repaired<MultiPolygon<f64>>, String> {
+    let geometry = match &f.geometry {
+        Some(Value::Object(g)) => g,
+        _ => return Err("feature has no geometry".into()),
+    };
+    let kind = geometry.get("type").and_then(Value::as_str).unwrap_or("?");
+    let coords = geometry
+        .get("coordinates")
+        .ok_or("geometry has no coordinates")?;
+    let parts = match kind {
+        "Polygon" => vec![rings(coords, crs)?],
+        "MultiPolygon" => coords
+            .as_array()
+            .ok_or("multipolygon coordinates are not an array")?
+            .iter()
+            .map(|p| rings(p, crs))
+            .collect::<Result<Vec<_>, _>>()?,
+        other => {
+            return Err(format!(
+                "geometry type {other} is not a Polygon or MultiPolygon"
+            ))
+        }
+    };
+    repair::repair_parts(parts)
+}
+
+fn source_id(f: &RawFeature, file: &str) -> String {
+    f.id.clone()
+        .unwrap_or_else(|| format!("{file}#{}", f.index))
+}
+
+/// Reads village (or township/county) boundaries. Each feature needs a 12-digit
+/// division code in [`GeoJsonOptions::code_field`]; its level comes from the code
+/// ([`DivisionCode::level`]).
+///
+/// ```
+/// use gridmap_importers::{read_geojson_villages, GeoJsonOptions};
+/// use indicatif::ProgressBar;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("villages.geojson");
+/// std::fs::write(&path, r#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","properties":{"code":"411622101201","name":"李庄村"},
+///    "geometry":{"type":"Polygon","coordinates":[[[114.6,33.8],[114.61,33.8],[114.61,33.81],[114.6,33.81],[114.6,33.8]]]}},
+///   {"type":"Feature","properties":{"code":"4116","name":"bad"},
+///    "geometry":{"type":"Polygon","coordinates":[[[114.6,33.8],[114.61,33.8],[114.61,33.81],[114.6,33.8]]]}}]}"#).unwrap();
+/// let (units, report) = read_geojson_villages(&path, &GeoJsonOptions::default(), &ProgressBar::hidden()).unwrap();
+/// assert_eq!(units.len(), 1);
+/// assert_eq!(units[0].name, "李庄村");
+/// assert!(report.rejected[0].reason.contains("12 digits"));
+/// ```
+pub fn read_geojson_villages(
+    path: impl AsRef<Path>,
+    options: &GeoJsonOptions,
+    bar: &ProgressBar,
+) -> Result<(Vec<AdminUnit>, ImportReport), ImportError> {
+    let path = path.as_ref();
+    let file = file_name(path);
+    read_features(path, options, bar, |f, boundary| {
+        let code_text = fields::text(&f.props, &options.code_field)?.ok_or_else(|| {
+            format!(
+                "field `{}`: missing 12-digit division code",
+                options.code_field
+            )
+        })?;
+        let code: DivisionCode = code_text
+            .parse()
+            .map_err(|e| format!("field `{}`: {e}", options.code_field))?;
+        let name = fields::text(&f.props, &options.name_field)?.unwrap_or_else(|| code.to_string());
+        Ok(AdminUnit {
+            level: code.level(),
+            source_id: f.id.clone().unwrap_or_else(|| format!("{file}:{code}")),
+            code,
+            name,
+            boundary,
+        })
+    })
+}
+
+/// Reads building footprints. A household count in
+/// [`GeoJsonOptions::households_field`] is kept as `registered`; run
+/// [`estimate_households`](crate::estimate_households) afterwards for the rest.
+///
+/// ```
+/// use gridmap_importers::{read_geojson_buildings, GeoJsonOptions};
+/// use gridmap_core::HouseholdCountSource;
+/// use indicatif::ProgressBar;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("b.geojsonl");
+/// std::fs::write(&path, concat!(
+///   r#"{"type":"Feature","id":"b1","properties":{"levels":3,"households":"6"},"geometry":{"type":"Polygon","coordinates":[[[114.6,33.8],[114.6001,33.8],[114.6001,33.8001],[114.6,33.8001],[114.6,33.8]]]}}"#, "\n",
+///   r#"{"type":"Feature","id":"b2","properties":{"levels":"abc"},"geometry":{"type":"Polygon","coordinates":[[[114.6,33.8],[114.6001,33.8],[114.6001,33.8001],[114.6,33.8]]]}}"#, "\n",
+/// )).unwrap();
+/// let (b, report) = read_geojson_buildings(&path, &GeoJsonOptions::default(), &ProgressBar::hidden()).unwrap();
+/// assert_eq!(b.len(), 1);
+/// assert_eq!(b[0].households.source, HouseholdCountSource::Registered);
+/// assert!(report.rejected[0].to_string().contains("field `levels`"));
+/// ```
+pub fn read_geojson_buildings(
+    path: impl AsRef<Path>,
+    options: &GeoJsonOptions,
+    bar: &ProgressBar,
+) -> Result<(Vec<Building>, ImportReport), ImportError> {
+    let path = path.as_ref();
+    let file = file_name(path);
+    read_features(path, options, bar, |f, footprint| {
+        let levels = match fields::whole(&f.props, &options.levels_field)? {
+            Some(l) => Some(u16::try_from(l).map_err(|_| {
+                format!(
+                    "field `{}`: {l} levels is out of range",
+                    options.levels_field
+                )
+            })?),
+            None => None,
+        };
+        let households = match fields::whole(&f.props, &options.households_field)? {
+            Some(h) => HouseholdCount::registered(u32::try_from(h).map_err(|_| {
+                format!(
+                    "field `{}`: {h} households is out of range",
+                    options.households_field
+                )
+            })?),
+            None => HouseholdCount::default(),
+        };
+        let height = fields::decimal(&f.props, &options.height_field)?.map(|h| h as f32);
+        let building_use = match fields::text(&f.props, &options.use_field)? {
+            Some(u) => u
+                .parse()
+                .unwrap_or_else(|_| BuildingUse::from_osm_building(&u)),
+            None => options.default_use,
+        };
+        Ok(Building {
+            source_id: source_id(f, &file),
+            footprint,
+            building_use,
+            levels,
+            height,
+            households,
+            address: fields::text(&f.props, &options.address_field)?,
+            village: None,
+        })
+    })
+}

@@ -1,0 +1,1 @@
+//! OpenStreetMap PBF reader (stub while the real one is written).

@@ -1,0 +1,118 @@
+//! What an import did: counts plus the features it repaired or rejected.
+
+use std::fmt;
+
+/// One feature or row that was repaired or rejected, e.g.
+/// `kotka.osm.pbf: way/123 (feature 17): exterior ring has a self-intersection — rejected`.
+///
+/// ```
+/// use gridmap_importers::Issue;
+/// let issue = Issue::rejected("kotka.osm.pbf", 17, Some("way/123".into()), "self-intersecting ring");
+/// assert_eq!(issue.to_string(), "kotka.osm.pbf: way/123 (feature 17): self-intersecting ring — rejected");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// The file name (without directories).
+    pub file: String,
+    /// 0-based feature index, or 1-based line number for CSV rows.
+    pub index: usize,
+    /// The feature's id in its source (e.g. `way/123`), where it has one.
+    pub id: Option<String>,
+    /// What was wrong and what was done (ends in `— rejected` or `— repaired`).
+    pub reason: String,
+}
+
+impl Issue {
+    /// An issue whose feature was dropped.
+    pub fn rejected(
+        file: &str,
+        index: usize,
+        id: Option<String>,
+        reason: impl fmt::Display,
+    ) -> Issue {
+        Issue {
+            file: file.to_owned(),
+            index,
+            id,
+            reason: format!("{reason} — rejected"),
+        }
+    }
+
+    /// An issue whose feature was kept after a fix.
+    pub fn repaired(
+        file: &str,
+        index: usize,
+        id: Option<String>,
+        reason: impl fmt::Display,
+    ) -> Issue {
+        Issue {
+            file: file.to_owned(),
+            index,
+            id,
+            reason: format!("{reason} — repaired"),
+        }
+    }
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.id {
+            Some(id) => write!(
+                f,
+                "{}: {} (feature {}): {}",
+                self.file, id, self.index, self.reason
+            ),
+            None => write!(f, "{}: feature {}: {}", self.file, self.index, self.reason),
+        }
+    }
+}
+
+/// Counts and issues of one import.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Features or rows read.
+    pub read: usize,
+    /// Features or rows returned to the caller.
+    pub imported: usize,
+    /// Features kept after a repair.
+    pub repaired: Vec<Issue>,
+    /// Features dropped, with the reason.
+    pub rejected: Vec<Issue>,
+}
+
+impl ImportReport {
+    /// Adds another report's counts and issues to this one.
+    ///
+    /// ```
+    /// use gridmap_importers::ImportReport;
+    /// let mut a = ImportReport { read: 2, imported: 1, ..Default::default() };
+    /// a.merge(ImportReport { read: 3, imported: 3, ..Default::default() });
+    /// assert_eq!((a.read, a.imported), (5, 4));
+    /// ```
+    pub fn merge(&mut self, other: ImportReport) {
+        self.read += other.read;
+        self.imported += other.imported;
+        self.repaired.extend(other.repaired);
+        self.rejected.extend(other.rejected);
+    }
+}
+
+impl fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "read {}, imported {}, repaired {}, rejected {}",
+            self.read,
+            self.imported,
+            self.repaired.len(),
+            self.rejected.len()
+        )
+    }
+}
+
+/// The file name part of a path, for issues.
+pub(crate) fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
