@@ -1,0 +1,217 @@
+// Entry point: builds the map from our TileJSON, wires clicks, search, panel and controls.
+
+import * as maplibregl from "/vendor/maplibre-gl/maplibre-gl.mjs";
+import * as api from "./api.js";
+import { loadBasemap } from "./basemap.js";
+import { absolute, hashHasView, readConfig, takeTokenFromHash } from "./config.js";
+import { LayersControl } from "./controls.js";
+import { t, translateDocument } from "./i18n.js";
+import {
+  BUILDING_LAYERS,
+  buildStyle,
+  HATCH_IMAGE,
+  hatchImage,
+  LOCAL_IDEOGRAPH_FONTS,
+  setSelection,
+} from "./layers.js";
+import { createPanel } from "./panel.js";
+import { createSearch } from "./search.js";
+
+const COMPACT_QUERY = window.matchMedia("(max-width: 700px)");
+
+// The token must be taken out of the fragment before MapLibre starts writing the view there.
+const token = takeTokenFromHash();
+translateDocument();
+document.body.classList.toggle("has-token", Boolean(token));
+
+const config = readConfig();
+
+/** Reads the TileJSON of the composite layer set; falls back to the plain tile URL. */
+async function tileSource() {
+  const url = absolute(`/tiles/${config.layers}.json`);
+  const fallback = { tiles: [absolute(`/tiles/${config.layers}/{z}/{x}/{y}.mvt`)], minzoom: 0, maxzoom: 16 };
+  try {
+    const res = await fetch(url, { headers: { Accept: "application/json" } });
+    if (!res.ok) return fallback;
+    const tj = await res.json();
+    const tiles = (tj.tiles ?? []).map((u) => absolute(u, url));
+    return {
+      tiles: tiles.length ? tiles : fallback.tiles,
+      minzoom: tj.minzoom ?? 0,
+      maxzoom: tj.maxzoom ?? 16,
+      bounds: Array.isArray(tj.bounds) && tj.bounds.length === 4 ? tj.bounds : undefined,
+      attribution: tj.attribution,
+    };
+  } catch {
+    return fallback;
+  }
+}
+
+function fitPadding() {
+  const w = window.innerWidth;
+  const hgt = window.innerHeight;
+  const panelOpen = !document.getElementById("panel").hidden;
+  if (COMPACT_QUERY.matches) {
+    const bottom = panelOpen ? Math.round(hgt * 0.5) : 40;
+    return { top: 80, right: 20, bottom: Math.min(bottom, hgt - 160), left: 20 };
+  }
+  const left = panelOpen ? Math.min(400, Math.round(w * 0.4)) : 40;
+  return { top: 70, right: 70, bottom: 40, left };
+}
+
+function bboxBounds(b) {
+  return [
+    [b[0], b[1]],
+    [b[2], b[3]],
+  ];
+}
+
+async function main() {
+  const source = await tileSource();
+  const basemap = config.basemap ? await loadBasemap(config.basemap) : null;
+  const style = buildStyle({
+    ...source,
+    glyphs: absolute("/fonts/{fontstack}/{range}.pbf"),
+    householdsUnit: t("householdsUnit"),
+    basemap: basemap ?? undefined,
+  });
+
+  const map = new maplibregl.Map({
+    container: "map",
+    style,
+    hash: true,
+    attributionControl: false,
+    localIdeographFontFamily: LOCAL_IDEOGRAPH_FONTS,
+    maxZoom: 20,
+    bounds: hashHasView() ? undefined : source.bounds,
+    fitBoundsOptions: { padding: 30 },
+    center: [0, 0],
+    zoom: 1,
+  });
+  const ready = new Promise((resolve) => map.once("load", resolve));
+  window.gridmap = { map, ready, maplibregl };
+
+  // The hatch for estimated buildings is generated here, not loaded from a sprite.
+  map.setMissingStyleImageResolver((id) => {
+    if (id === HATCH_IMAGE && !map.hasImage(HATCH_IMAGE)) map.addImage(HATCH_IMAGE, hatchImage());
+  });
+
+  map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), "top-right");
+  map.addControl(new LayersControl({ basemapLayers: basemap?.layers.map((l) => l.id) }), "top-right");
+  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
+  map.addControl(
+    new maplibregl.AttributionControl({
+      compact: COMPACT_QUERY.matches,
+      customAttribution: ["© OpenStreetMap contributors", "gridmap"],
+    }),
+    "bottom-right",
+  );
+
+  const fitBounds = (bbox, maxZoom = 18) =>
+    map.fitBounds(bboxBounds(bbox), { padding: fitPadding(), maxZoom, duration: reducedMotion() ? 0 : 800 });
+
+  const panel = createPanel(document.getElementById("panel"), {
+    fitBounds: (bbox) => fitBounds(bbox, 18),
+    showGrid: (code) => openGrid(code, true),
+    onClose: () => setSelection(map, {}),
+  });
+
+  let seq = 0;
+  const guard = () => {
+    const mine = ++seq;
+    return () => mine === seq;
+  };
+
+  async function openGrid(code, fly) {
+    const current = guard();
+    panel.loading();
+    try {
+      const g = await api.grid(code);
+      if (!current()) return;
+      panel.showGrid(g);
+      setSelection(map, { grid: g.code });
+      if (fly && g.bbox) fitBounds(g.bbox, 18);
+    } catch (err) {
+      if (current()) panel.message(`${t("lookupFailed")}: ${err.message}`);
+    }
+  }
+
+  async function openBuilding(id) {
+    const current = guard();
+    panel.loading();
+    try {
+      const b = await api.building(id);
+      const gridCode = b.grids?.[0];
+      const g = gridCode ? await api.grid(gridCode).catch(() => null) : null;
+      if (!current()) return;
+      panel.showBuilding(b, g);
+      setSelection(map, { grid: g?.code, building: b.id });
+    } catch (err) {
+      if (current()) panel.message(`${t("lookupFailed")}: ${err.message}`);
+    }
+  }
+
+  async function openStaff(id) {
+    const current = guard();
+    panel.loading();
+    try {
+      const s = await api.staff(id);
+      if (current()) panel.showStaff(s);
+    } catch (err) {
+      if (current()) panel.message(`${t("lookupFailed")}: ${err.message}`);
+    }
+  }
+
+  map.on("click", async (e) => {
+    const current = guard();
+    const hit = map.queryRenderedFeatures(e.point, { layers: BUILDING_LAYERS.filter((id) => map.getLayer(id)) })[0];
+    const hitId = hit?.properties?.id != null ? String(hit.properties.id) : null;
+    panel.loading();
+    try {
+      const res = await api.lookup(e.lngLat.lng, e.lngLat.lat);
+      if (!hitId) res.building = null;
+      else if (!res.building || String(res.building.id) !== hitId) res.building = await api.building(hitId).catch(() => null);
+      if (!current()) return;
+      if (!res.building && !res.grid && !res.village) {
+        panel.message(t("outside"));
+        setSelection(map, {});
+        return;
+      }
+      panel.showLookup(res);
+      setSelection(map, { grid: res.grid?.code, building: res.building?.id });
+    } catch (err) {
+      if (!current()) return;
+      panel.message(err.status === 404 ? t("outside") : `${t("lookupFailed")}: ${err.message}`);
+      setSelection(map, {});
+    }
+  });
+
+  for (const id of [...BUILDING_LAYERS, "grids-fill"]) {
+    map.on("mouseenter", id, () => {
+      map.getCanvas().style.cursor = "pointer";
+    });
+    map.on("mouseleave", id, () => {
+      map.getCanvas().style.cursor = "";
+    });
+  }
+
+  createSearch(document.getElementById("search"), (r) => {
+    if (Array.isArray(r.bbox) && r.bbox.length === 4) fitBounds(r.bbox, r.kind === "grid" ? 17 : 18);
+    if (r.kind === "grid") openGrid(r.id, false);
+    else if (r.kind === "building" || r.kind === "address") openBuilding(r.id);
+    else if (r.kind === "staff") openStaff(r.id);
+  });
+
+  await ready;
+}
+
+function reducedMotion() {
+  return window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+}
+
+main().catch((err) => {
+  const box = document.getElementById("fatal");
+  box.textContent = String(err?.message ?? err);
+  box.hidden = false;
+  throw err;
+});

@@ -1,0 +1,108 @@
+// Layer switcher and legend, as one MapLibre control (collapsed behind a button on phones).
+
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+import { FLAG_COLOUR, GRID_PALETTE, HOUSEHOLD_BREAKS, LAYER_GROUPS, SPLIT_COLOUR } from "./layers.js";
+
+/** MapLibre IControl with group checkboxes and the legend. */
+export class LayersControl {
+  /**
+   * @param {{basemapLayers?: string[]}} [opts] ids of base map layers (adds a "Base map" switch)
+   */
+  constructor(opts = {}) {
+    this.groups = { ...LAYER_GROUPS };
+    if (opts.basemapLayers?.length) this.groups = { basemap: opts.basemapLayers, ...this.groups };
+  }
+
+  onAdd(map) {
+    this.map = map;
+    const compact = window.matchMedia("(max-width: 700px)").matches;
+    const toggle = h(
+      "button",
+      {
+        type: "button",
+        class: "layers-toggle",
+        "aria-expanded": compact ? "false" : "true",
+        title: t("layers"),
+        onclick: () => {
+          const open = this.body.hidden;
+          this.body.hidden = !open;
+          toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        },
+      },
+      h("span", { "aria-hidden": "true" }, "☰"),
+      h("span", { class: "layers-toggle-text" }, ` ${t("layers")}`),
+    );
+    const switches = Object.entries(this.groups).map(([group, ids]) =>
+      h(
+        "label",
+        { class: "layer-switch" },
+        h("input", {
+          type: "checkbox",
+          checked: true,
+          dataset: { group },
+          onchange: (e) => this.setVisible(ids, e.target.checked),
+        }),
+        ` ${t(`layer_${group}`)}`,
+      ),
+    );
+    this.body = h(
+      "div",
+      { class: "layers-body" },
+      h("fieldset", null, h("legend", null, t("layers")), switches),
+      legend(),
+    );
+    this.body.hidden = compact;
+    this.container = h("div", { class: "maplibregl-ctrl maplibregl-ctrl-group gridmap-layers" }, toggle, this.body);
+    return this.container;
+  }
+
+  onRemove() {
+    this.container.remove();
+    this.map = undefined;
+  }
+
+  setVisible(ids, visible) {
+    for (const id of ids) {
+      if (this.map.getLayer(id)) this.map.setLayoutProperty(id, "visibility", visible ? "visible" : "none");
+    }
+  }
+}
+
+function swatch(style, cls = "") {
+  return h("span", { class: `swatch ${cls}`, style, "aria-hidden": "true" });
+}
+
+function legend() {
+  const rows = [];
+  rows.push(
+    h(
+      "div",
+      { class: "legend-row" },
+      h("span", { class: "swatches" }, GRID_PALETTE.slice(0, 6).map((c) => swatch(`background:${c}`))),
+      t("legendGrids"),
+    ),
+  );
+  rows.push(
+    h("div", { class: "legend-row" }, swatch(`border:2px dashed ${FLAG_COLOUR};background:transparent`), t("legendFlagged")),
+  );
+  rows.push(h("div", { class: "legend-title" }, t("legendHouseholds")));
+  rows.push(
+    h(
+      "div",
+      { class: "legend-row legend-scale" },
+      HOUSEHOLD_BREAKS.map((b, i) => {
+        const next = HOUSEHOLD_BREAKS[i + 1];
+        const text = b.min === 0 ? t("legendNoHouseholds") : next ? `${b.min}–${next.min - 1}` : `${b.min}+`;
+        return h("span", { class: "scale-step" }, swatch(`background:${b.colour}`), text);
+      }),
+    ),
+  );
+  rows.push(h("div", { class: "legend-row" }, swatch("", "swatch-hatch"), t("legendEstimated")));
+  rows.push(h("div", { class: "legend-row" }, swatch(`border:3px solid ${SPLIT_COLOUR};background:#fdd49e`), t("legendSplit")));
+  rows.push(
+    h("div", { class: "legend-row" }, swatch("border-top:2px dashed #5b4a3a;height:0;background:none"), t("legendVillage")),
+  );
+  rows.push(h("div", { class: "legend-row" }, swatch("border-top:3px solid #2b2b2b;height:0;background:none"), t("legendTownship")));
+  return h("div", { class: "legend" }, h("div", { class: "legend-heading" }, t("legend")), rows);
+}

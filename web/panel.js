@@ -1,0 +1,194 @@
+// Side panel (a bottom sheet on narrow screens): building, grid, staff details.
+
+import { h } from "./dom.js";
+import { t, tOr } from "./i18n.js";
+
+const MAX_HOUSEHOLD_ROWS = 200;
+
+/**
+ * The panel element and its actions.
+ * @param {HTMLElement} root the <aside> element
+ * @param {{fitBounds: (bbox: number[]) => void, showGrid: (code: string) => void, onClose: () => void}} actions
+ */
+export function createPanel(root, actions) {
+  const body = root.querySelector(".panel-body");
+  const title = root.querySelector(".panel-title");
+  root.querySelector(".panel-close").addEventListener("click", () => {
+    close();
+    actions.onClose();
+  });
+
+  function open(heading, ...content) {
+    title.textContent = heading;
+    body.replaceChildren(...content);
+    root.hidden = false;
+    root.scrollTop = 0;
+    body.scrollTop = 0;
+  }
+
+  function close() {
+    root.hidden = true;
+    body.replaceChildren();
+  }
+
+  function loading() {
+    open(t("loading"), h("p", { class: "muted" }, t("loading")));
+  }
+
+  function message(text) {
+    open(t("title"), h("p", { class: "muted panel-message" }, text));
+  }
+
+  /** Lookup result: `{building, grid, village, township}` (any may be null). */
+  function showLookup(res) {
+    const sections = [];
+    if (res.building) sections.push(buildingSection(res.building));
+    if (res.grid) sections.push(gridSection(res.grid, actions));
+    sections.push(unitsSection(res.village, res.township));
+    const heading = res.building
+      ? res.building.address || `${t("building")} ${res.building.id}`
+      : res.grid
+        ? `${t("grid")} ${res.grid.code}`
+        : (res.village?.name ?? t("title"));
+    open(heading, ...sections);
+  }
+
+  /** `/api/grids/{code}` result. */
+  function showGrid(g) {
+    open(`${t("grid")} ${g.code}`, gridSection(g, actions), unitsSection(g.village_unit, g.township));
+  }
+
+  /** `/api/buildings/{id}` result. */
+  function showBuilding(b, grid) {
+    const sections = [buildingSection(b)];
+    if (grid) sections.push(gridSection(grid, actions));
+    sections.push(unitsSection(b.village, b.township));
+    open(b.address || `${t("building")} ${b.id}`, ...sections);
+  }
+
+  /** `/api/staff/{id}` result. */
+  function showStaff(s) {
+    const grids = (s.grid_details ?? []).map((g) =>
+      h(
+        "li",
+        null,
+        h("button", { type: "button", class: "link", onclick: () => actions.showGrid(g.code) }, g.code),
+        ` · ${g.households ?? 0} ${t("householdsUnit")}`,
+      ),
+    );
+    open(
+      s.name,
+      h(
+        "section",
+        { class: "staff-section" },
+        dl([
+          [t("staff"), h("span", { class: "staff-name" }, s.name)],
+          [t("phone"), phoneLink(s.phone)],
+          s.role ? [t("role"), s.role] : null,
+        ]),
+        h("h3", null, t("staffGrids")),
+        h("ul", { class: "grid-list" }, grids),
+      ),
+    );
+  }
+
+  return { open, close, loading, message, showLookup, showGrid, showBuilding, showStaff, element: root };
+}
+
+function dl(rows) {
+  return h(
+    "dl",
+    null,
+    rows.filter(Boolean).flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v ?? "–")]),
+  );
+}
+
+function phoneLink(phone) {
+  if (!phone) return "–";
+  return h("a", { href: `tel:${String(phone).replace(/[^\d+]/g, "")}`, class: "phone" }, phone);
+}
+
+function buildingSection(b) {
+  const hh = b.households ?? 0;
+  const hhText = b.estimated ? `≈ ${hh} ${t("householdsUnit")} (${t("estimated")})` : `${hh} ${t("householdsUnit")}`;
+  const section = h(
+    "section",
+    { class: "building-section", dataset: { building: b.id } },
+    h("h3", null, t("building")),
+    dl([
+      [t("address"), b.address || "–"],
+      [t("buildingId"), h("code", null, b.id)],
+      [t("use"), tOr(`use_${b.use}`, b.use ?? "–")],
+      [t("levels"), b.levels ?? "–"],
+      [t("households"), hhText],
+      (b.grids ?? []).length > 1 ? [t("grids"), b.grids.join(", ")] : null,
+    ]),
+    (b.grids ?? []).length > 1 ? h("p", { class: "note split-note" }, t("splitNote")) : null,
+    b.estimated && !(b.household_list ?? []).length ? h("p", { class: "note" }, t("estimatedNote")) : null,
+  );
+  const list = b.household_list ?? [];
+  if (list.length) section.append(householdTable(list));
+  return section;
+}
+
+function householdTable(list) {
+  const withHead = list.some((x) => x.head);
+  const withPhone = list.some((x) => x.phone);
+  const withMembers = list.some((x) => x.members !== undefined && x.members !== null);
+  const cols = [
+    [t("unit"), (x) => [x.entrance, x.floor, x.unit].filter((v) => v !== undefined && v !== null && v !== "").join("-") || x.id],
+    [t("address"), (x) => x.address ?? ""],
+  ];
+  if (withHead) cols.push([t("head"), (x) => h("span", { class: "household-head" }, x.head ?? "")]);
+  if (withPhone) cols.push([t("phone"), (x) => (x.phone ? h("span", { class: "household-phone" }, phoneLink(x.phone)) : "")]);
+  if (withMembers) cols.push([t("members"), (x) => (Array.isArray(x.members) ? x.members.length : (x.members ?? ""))]);
+  const rows = list.slice(0, MAX_HOUSEHOLD_ROWS).map((x) => h("tr", null, cols.map(([, f]) => h("td", null, f(x)))));
+  return h(
+    "div",
+    { class: "households" },
+    h("h3", null, `${t("householdList")} (${list.length})`),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h("table", null, h("thead", null, h("tr", null, cols.map(([k]) => h("th", null, k)))), h("tbody", null, rows)),
+    ),
+    list.length > MAX_HOUSEHOLD_ROWS
+      ? h("p", { class: "muted" }, t("moreHouseholds", { n: list.length - MAX_HOUSEHOLD_ROWS }))
+      : null,
+  );
+}
+
+function gridSection(g, actions) {
+  const flags = (Array.isArray(g.flags) ? g.flags : String(g.flags ?? "").split(",")).filter(Boolean);
+  const staff = g.staff;
+  return h(
+    "section",
+    { class: "grid-section", dataset: { grid: g.code } },
+    h("h3", null, t("grid")),
+    dl([
+      [t("gridCode"), h("strong", { class: "grid-code" }, g.code)],
+      [t("households"), `${g.households ?? 0} ${t("householdsUnit")}`],
+      [t("buildingsCount"), g.buildings ?? "–"],
+      [t("staff"), staff ? h("span", { class: "staff-name" }, staff.name) : h("span", { class: "muted" }, t("noStaff"))],
+      staff ? [t("staffPhone"), phoneLink(staff.phone)] : null,
+      flags.length ? [t("flags"), h("span", { class: "flags" }, flags.map((f) => tOr(`flag_${f}`, f)).join(", "))] : null,
+      g.locked ? [t("locked"), "✓"] : null,
+      g.institution ? [t("institution"), "✓"] : null,
+    ]),
+    g.bbox
+      ? h("button", { type: "button", class: "fit-grid", onclick: () => actions.fitBounds(g.bbox) }, t("fitGrid"))
+      : null,
+  );
+}
+
+function unitsSection(village, township) {
+  if (!village && !township) return h("section", { hidden: true });
+  return h(
+    "section",
+    { class: "units-section" },
+    dl([
+      village ? [t("village"), `${village.name} (${village.code})`] : null,
+      township ? [t("township"), `${township.name} (${township.code})`] : null,
+    ]),
+  );
+}
