@@ -74,14 +74,30 @@ pub struct CountySnapshot {
 
 impl CountySnapshot {
     /// Indexes the given layers (bulk-loaded R-trees, O(n log n)).
-    pub fn new(admin_units: Vec<AdminUnit>, buildings: Vec<Building>, grids: Vec<Grid>, staff: Vec<Staff>) -> Self {
+    pub fn new(
+        admin_units: Vec<AdminUnit>,
+        buildings: Vec<Building>,
+        grids: Vec<Grid>,
+        staff: Vec<Staff>,
+    ) -> Self {
         let admin_index = index_of(&admin_units, |a| &a.boundary);
         let building_index = index_of(&buildings, |b| &b.footprint);
         let grid_index = index_of(&grids, |g| &g.polygon);
-        let building_by_id: HashMap<String, usize> =
-            buildings.iter().enumerate().map(|(i, b)| (b.source_id.clone(), i)).collect();
-        let grid_by_code = grids.iter().enumerate().map(|(i, g)| (g.code.clone(), i)).collect();
-        let staff_by_id = staff.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
+        let building_by_id: HashMap<String, usize> = buildings
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.source_id.clone(), i))
+            .collect();
+        let grid_by_code = grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.code.clone(), i))
+            .collect();
+        let staff_by_id = staff
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
         let mut grids_of_building = vec![Vec::new(); buildings.len()];
         for (gi, grid) in grids.iter().enumerate() {
             for m in &grid.members {
@@ -109,26 +125,39 @@ impl CountySnapshot {
 
     /// Indices of buildings whose bounding box meets `area`.
     pub fn buildings_in(&self, area: Rect<f64>) -> impl Iterator<Item = usize> + '_ {
-        self.building_index.locate_in_envelope_intersecting(&aabb(area)).map(|b| b.index)
+        self.building_index
+            .locate_in_envelope_intersecting(&aabb(area))
+            .map(|b| b.index)
     }
 
     /// Indices of grids whose bounding box meets `area`.
     pub fn grids_in(&self, area: Rect<f64>) -> impl Iterator<Item = usize> + '_ {
-        self.grid_index.locate_in_envelope_intersecting(&aabb(area)).map(|b| b.index)
+        self.grid_index
+            .locate_in_envelope_intersecting(&aabb(area))
+            .map(|b| b.index)
     }
 
     /// Indices of admin units (any level) whose bounding box meets `area`.
     pub fn admin_units_in(&self, area: Rect<f64>) -> impl Iterator<Item = usize> + '_ {
-        self.admin_index.locate_in_envelope_intersecting(&aabb(area)).map(|b| b.index)
+        self.admin_index
+            .locate_in_envelope_intersecting(&aabb(area))
+            .map(|b| b.index)
     }
 
     /// Indices of admin units of `level` whose bounding box meets `area`.
-    pub fn admin_units_of_level_in(&self, level: AdminLevel, area: Rect<f64>) -> impl Iterator<Item = usize> + '_ {
-        self.admin_units_in(area).filter(move |&i| self.admin_units.get(i).is_some_and(|a| a.level == level))
+    pub fn admin_units_of_level_in(
+        &self,
+        level: AdminLevel,
+        area: Rect<f64>,
+    ) -> impl Iterator<Item = usize> + '_ {
+        self.admin_units_in(area)
+            .filter(move |&i| self.admin_units.get(i).is_some_and(|a| a.level == level))
     }
 
     pub fn building(&self, source_id: &str) -> Option<&Building> {
-        self.building_by_id.get(source_id).and_then(|&i| self.buildings.get(i))
+        self.building_by_id
+            .get(source_id)
+            .and_then(|&i| self.buildings.get(i))
     }
 
     pub fn building_index(&self, source_id: &str) -> Option<usize> {
@@ -149,7 +178,10 @@ impl CountySnapshot {
 
     /// Grids (indices) that hold households of building `building_index`.
     pub fn grids_of_building(&self, building_index: usize) -> &[usize] {
-        self.grids_of_building.get(building_index).map(Vec::as_slice).unwrap_or(&[])
+        self.grids_of_building
+            .get(building_index)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// The R-tree over building boxes, for nearest-neighbour queries.
@@ -168,7 +200,13 @@ impl CountySnapshot {
             .iter()
             .filter(|t| t.size() > 0)
             .map(|t| t.root().envelope())
-            .reduce(|a, b| { use rstar::Envelope; a.merged(&b) })?;
-        Some(Rect::new((env.lower()[0], env.lower()[1]), (env.upper()[0], env.upper()[1])))
+            .reduce(|a, b| {
+                use rstar::Envelope;
+                a.merged(&b)
+            })?;
+        Some(Rect::new(
+            (env.lower()[0], env.lower()[1]),
+            (env.upper()[0], env.upper()[1]),
+        ))
     }
 }

@@ -24,7 +24,9 @@ pub struct DivisionCode(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DivisionCodeError {
-    #[error("division code {code:?} must have exactly 12 digits (6 county + 3 township + 3 village)")]
+    #[error(
+        "division code {code:?} must have exactly 12 digits (6 county + 3 township + 3 village)"
+    )]
     Malformed { code: String },
 }
 
@@ -135,7 +137,9 @@ impl FromStr for AdminLevel {
             "county" => Ok(AdminLevel::County),
             "township" => Ok(AdminLevel::Township),
             "village" => Ok(AdminLevel::Village),
-            other => Err(format!("unknown admin level {other:?} (county, township, village)")),
+            other => Err(format!(
+                "unknown admin level {other:?} (county, township, village)"
+            )),
         }
     }
 }

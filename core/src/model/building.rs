@@ -37,9 +37,8 @@ impl BuildingUse {
     pub fn from_osm_building(value: &str) -> BuildingUse {
         match value {
             "residential" | "apartments" | "house" | "detached" | "semidetached_house"
-            | "terrace" | "dormitory" | "bungalow" | "farm" | "cabin" | "houseboat" | "static_caravan" => {
-                BuildingUse::Residential
-            }
+            | "terrace" | "dormitory" | "bungalow" | "farm" | "cabin" | "houseboat"
+            | "static_caravan" => BuildingUse::Residential,
             "school" | "kindergarten" | "university" | "college" | "hospital" | "clinic"
             | "public" | "civic" | "government" | "commercial" | "retail" | "office"
             | "industrial" | "warehouse" | "fire_station" | "church" | "temple" | "mosque"
@@ -56,7 +55,9 @@ impl FromStr for BuildingUse {
             "residential" => Ok(BuildingUse::Residential),
             "institution" => Ok(BuildingUse::Institution),
             "other" => Ok(BuildingUse::Other),
-            other => Err(format!("unknown building use {other:?} (residential, institution, other)")),
+            other => Err(format!(
+                "unknown building use {other:?} (residential, institution, other)"
+            )),
         }
     }
 }
@@ -116,13 +117,23 @@ impl HouseholdCount {
     /// ```
     pub fn estimate(area_m2: f64, levels: u16, dwelling_m2: f64) -> HouseholdCount {
         let raw = (area_m2 * f64::from(levels.max(1)) / dwelling_m2.max(1.0)).round();
-        let count = if raw.is_finite() { raw.clamp(1.0, u32::MAX as f64) as u32 } else { 1 };
-        HouseholdCount { count, source: HouseholdCountSource::Estimated }
+        let count = if raw.is_finite() {
+            raw.clamp(1.0, u32::MAX as f64) as u32
+        } else {
+            1
+        };
+        HouseholdCount {
+            count,
+            source: HouseholdCountSource::Estimated,
+        }
     }
 
     /// A count taken from the register or the source file.
     pub fn registered(count: u32) -> HouseholdCount {
-        HouseholdCount { count, source: HouseholdCountSource::Registered }
+        HouseholdCount {
+            count,
+            source: HouseholdCountSource::Registered,
+        }
     }
 }
 

@@ -10,8 +10,8 @@ mod household;
 mod incident;
 mod staff;
 
-pub use barrier::Barrier;
 pub use admin::{AdminLevel, AdminUnit, DivisionCode, DivisionCodeError};
+pub use barrier::Barrier;
 pub use building::{Building, BuildingUse, HouseholdCount, HouseholdCountSource};
 pub use grid::{Grid, GridCode, GridCodeError, GridMember};
 pub use household::{Household, HouseholdPublic};

@@ -35,7 +35,9 @@ impl FromStr for StaffRole {
                 return Ok(StaffRole::GridLeader(l));
             }
         }
-        Err(format!("unknown staff role {s:?} (grid_staff, grid_leader_1 … grid_leader_3)"))
+        Err(format!(
+            "unknown staff role {s:?} (grid_staff, grid_leader_1 … grid_leader_3)"
+        ))
     }
 }
 

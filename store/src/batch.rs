@@ -1,0 +1,63 @@
+//! What goes into and comes out of the store: import batches, summaries, statistics.
+
+use gridmap_core::{AdminUnit, Barrier, Building, Household, Incident, Staff};
+use serde::Serialize;
+
+/// Everything one import writes, in one transaction. Empty vectors are skipped.
+#[derive(Debug, Default, Clone)]
+pub struct ImportBatch {
+    pub admin_units: Vec<AdminUnit>,
+    pub buildings: Vec<Building>,
+    pub barriers: Vec<Barrier>,
+    pub households: Vec<Household>,
+    pub staff: Vec<Staff>,
+    pub incidents: Vec<Incident>,
+}
+
+/// Rows inserted and updated for one kind of record.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct UpsertCounts {
+    pub inserted: u64,
+    pub updated: u64,
+}
+
+/// What an import changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    pub admin_units: UpsertCounts,
+    pub buildings: UpsertCounts,
+    pub barriers: UpsertCounts,
+    pub households: UpsertCounts,
+    pub staff: UpsertCounts,
+    pub incidents: UpsertCounts,
+    /// Buildings whose household count now comes from the register.
+    pub buildings_with_registered_households: u64,
+}
+
+/// Who changed grids, how, and the area touched (WGS84 bbox), for history and cache purging.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridChange {
+    pub actor: String,
+    pub action: String,
+    /// `[min_lon, min_lat, max_lon, max_lat]` of everything before and after the change.
+    pub bbox: Option<[f64; 4]>,
+}
+
+/// Counts per layer and level.
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    pub counties: u64,
+    pub townships: u64,
+    pub villages: u64,
+    pub buildings: u64,
+    pub buildings_residential: u64,
+    pub buildings_institution: u64,
+    pub households_in_buildings: u64,
+    pub households_estimated: u64,
+    pub register_rows: u64,
+    pub grids: u64,
+    pub grids_locked: u64,
+    pub staff: u64,
+    pub incidents: u64,
+    pub barriers: u64,
+}

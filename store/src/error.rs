@@ -1,0 +1,41 @@
+//! Store errors.
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("cannot open the store at {path}")]
+    Open {
+        path: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot migrate the store to the current schema")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    #[error("database error while {step}")]
+    Database {
+        step: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("stored geometry of {what} is unreadable: {reason}")]
+    Geometry { what: String, reason: String },
+    #[error("stored value of {what} is invalid: {reason}")]
+    Value { what: String, reason: String },
+    #[error("{what}")]
+    Unsupported { what: String },
+}
+
+/// Result alias for store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Adds the step being done to a sqlx error.
+pub(crate) trait DbStep<T> {
+    fn step(self, step: &'static str) -> StoreResult<T>;
+}
+
+impl<T> DbStep<T> for Result<T, sqlx::Error> {
+    fn step(self, step: &'static str) -> StoreResult<T> {
+        self.map_err(|source| StoreError::Database { step, source })
+    }
+}
