@@ -1,1 +1,39 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## Modules
+//! - [`coord`]: [`TileCoord`] parsing/validation, Web-Mercator projection, tile ranges.
+//! - [`clip`], [`simplify`], [`encode`]: the geometry pipeline and MVT command encoding.
+//! - [`layers`]: the [`Layer`] list with zoom ranges and documented attributes.
+//! - [`colour`]: grid adjacency and DSatur map colouring.
+//! - [`label_point`]: pole of inaccessibility for grid labels.
+//! - [`TileData`] (in `data`): per-snapshot precomputation; [`encode_tile`] draws a tile.
+//! - [`cache`]: [`TileCache`], an LRU of encoded + compressed tiles with exact purging.
+//! - [`tilejson`]: TileJSON 3.0 and the layer [`catalog`].
+//! - [`pmtiles`]: [`write_pmtiles`], a PMTiles v3 export.
+//! - [`bench`]: a synthetic county and an in-process render benchmark.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
+pub mod bench;
+pub mod cache;
+pub mod clip;
+pub mod colour;
+pub mod coord;
+mod data;
+pub mod encode;
+mod error;
+pub mod label_point;
+pub mod layers;
+pub mod pmtiles;
+mod render;
+pub mod simplify;
+pub mod tilejson;
+
+pub use crate::pmtiles::{write_pmtiles, PmtilesSummary};
+pub use cache::{CacheStats, CachedTile, TileCache, TileKey};
+pub use coord::{TileCoord, MAX_ZOOM};
+pub use data::{AdminStats, TileData, TileParams};
+pub use error::{TileError, TileResult};
+pub use layers::{Layer, LayerGeometry};
+pub use render::{encode_tile, render_tile};
+pub use tilejson::{catalog, tilejson};

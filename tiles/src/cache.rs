@@ -1,0 +1,369 @@
+//! An in-memory cache of encoded tiles with exact purging.
+//!
+//! # Design
+//! - Entries are keyed by ([`Layer`] list, z/x/y) and hold the raw MVT bytes, their
+//!   gzip (level 6) and brotli (quality 5) encodings and an ETag, so an HTTP layer can
+//!   answer any `Accept-Encoding` without compressing per request.
+//! - Least-recently-used eviction bounded by the bytes held (all three encodings).
+//! - Each layer has a version. [`TileCache::invalidate`] bumps the versions of the
+//!   changed layers and removes exactly the cached tiles, at every zoom and in every
+//!   composite, that hold one of those layers and whose *buffered* bounds meet the
+//!   changed area. Tiles of other layers or elsewhere stay.
+//! - The ETag hashes the raw bytes and the versions of the tile's layers.
+//! - One mutex guards the map; it is never held while a tile is drawn or compressed.
+//!   A render that raced with an invalidation of one of its layers is returned to its
+//!   caller but not stored, so a purged tile is never put back stale.
+//!
+//! The cache is synchronous: call it from `tokio::task::spawn_blocking` (drawing a
+//! tile takes milliseconds).
+
+use crate::coord::TileCoord;
+use crate::error::{TileError, TileResult};
+use crate::layers::Layer;
+use geo_types::Rect;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// gzip level used for cached tiles.
+pub const GZIP_LEVEL: u32 = 6;
+/// brotli quality used for cached tiles (5 keeps compression to a few ms).
+pub const BROTLI_QUALITY: u32 = 5;
+
+/// A cache key: the layers of a (composite) tile, in order, and its address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TileKey {
+    /// Layers in tile order.
+    pub layers: Vec<Layer>,
+    /// Tile address.
+    pub coord: TileCoord,
+}
+
+impl TileKey {
+    /// A key for `layers` at `coord`.
+    pub fn new(layers: &[Layer], coord: TileCoord) -> TileKey {
+        TileKey {
+            layers: layers.to_vec(),
+            coord,
+        }
+    }
+}
+
+/// One encoded tile in three encodings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedTile {
+    /// Uncompressed MVT bytes (possibly empty: no features).
+    pub raw: Vec<u8>,
+    /// gzip-compressed MVT.
+    pub gzip: Vec<u8>,
+    /// brotli-compressed MVT.
+    pub br: Vec<u8>,
+    /// Strong ETag, quoted, e.g. `"3f2a…-7"`.
+    pub etag: String,
+}
+
+impl CachedTile {
+    /// Compresses `raw` both ways and derives the ETag from it and `version`
+    /// (e.g. the sum of the tile's layer versions).
+    ///
+    /// ```
+    /// use gridmap_tiles::{CachedTile, TileCoord};
+    /// let t = CachedTile::new(vec![1, 2, 3], 0, TileCoord::new(0, 0, 0).unwrap()).unwrap();
+    /// assert!(!t.gzip.is_empty() && !t.br.is_empty());
+    /// let u = CachedTile::new(vec![1, 2, 3], 1, TileCoord::new(0, 0, 0).unwrap()).unwrap();
+    /// assert_ne!(t.etag, u.etag);
+    /// ```
+    pub fn new(raw: Vec<u8>, version: u64, coord: TileCoord) -> TileResult<CachedTile> {
+        let err = |source| TileError::Compress {
+            z: coord.z(),
+            x: coord.x(),
+            y: coord.y(),
+            source,
+        };
+        let mut gz = flate2::write::GzEncoder::new(
+            Vec::with_capacity(raw.len() / 2 + 64),
+            flate2::Compression::new(GZIP_LEVEL),
+        );
+        gz.write_all(&raw).map_err(err)?;
+        let gzip = gz.finish().map_err(err)?;
+        let mut br = brotli::CompressorWriter::new(
+            Vec::with_capacity(raw.len() / 2 + 64),
+            4096,
+            BROTLI_QUALITY,
+            22,
+        );
+        br.write_all(&raw).map_err(err)?;
+        br.flush().map_err(err)?;
+        let br = br.into_inner();
+        let mut h = DefaultHasher::new();
+        raw.hash(&mut h);
+        let etag = format!("\"{:016x}-{version}\"", h.finish());
+        Ok(CachedTile {
+            raw,
+            gzip,
+            br,
+            etag,
+        })
+    }
+
+    /// Bytes held by this entry.
+    pub fn size(&self) -> usize {
+        self.raw.len() + self.gzip.len() + self.br.len() + self.etag.len() + 128
+    }
+}
+
+/// Counters for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CacheStats {
+    /// Lookups answered from the cache.
+    pub hits: u64,
+    /// Lookups that had to draw the tile.
+    pub misses: u64,
+    /// Tiles removed by invalidation.
+    pub purged: u64,
+    /// Tiles removed to stay under the byte limit.
+    pub evicted: u64,
+    /// Tiles held now.
+    pub entries: usize,
+    /// Bytes held now.
+    pub bytes: usize,
+    /// The byte limit.
+    pub capacity_bytes: usize,
+}
+
+#[derive(Debug)]
+struct Entry {
+    tile: Arc<CachedTile>,
+    tick: u64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    map: HashMap<TileKey, Entry>,
+    order: BTreeMap<u64, TileKey>,
+    tick: u64,
+    bytes: usize,
+    versions: [u64; Layer::ALL.len()],
+}
+
+impl Inner {
+    fn versions_of(&self, layers: &[Layer]) -> Vec<u64> {
+        layers
+            .iter()
+            .map(|l| self.versions.get(l.index()).copied().unwrap_or(0))
+            .collect()
+    }
+
+    fn remove(&mut self, key: &TileKey) -> Option<Entry> {
+        let e = self.map.remove(key)?;
+        self.order.remove(&e.tick);
+        self.bytes = self.bytes.saturating_sub(e.tile.size());
+        Some(e)
+    }
+}
+
+/// A byte-bounded LRU of encoded tiles; see the module docs.
+#[derive(Debug)]
+pub struct TileCache {
+    inner: Mutex<Inner>,
+    capacity: usize,
+    buffer: f64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    purged: AtomicU64,
+    evicted: AtomicU64,
+}
+
+impl TileCache {
+    /// A cache holding at most `capacity_bytes`, purging with the default clip buffer
+    /// (64/4096 of a tile).
+    pub fn new(capacity_bytes: usize) -> TileCache {
+        TileCache::with_buffer(capacity_bytes, 64.0 / 4096.0)
+    }
+
+    /// A cache whose invalidation uses a clip buffer of `buffer_fraction` of a tile
+    /// (use [`crate::TileParams::buffer_fraction`] when the parameters differ).
+    pub fn with_buffer(capacity_bytes: usize, buffer_fraction: f64) -> TileCache {
+        TileCache {
+            inner: Mutex::new(Inner::default()),
+            capacity: capacity_bytes,
+            buffer: buffer_fraction,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            purged: AtomicU64::new(0),
+            evicted: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves the map consistent (every mutation is
+        // completed before any call that could panic), so poisoning can be ignored.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The cached tile for `key`, if any (counts as a hit or a miss).
+    pub fn get(&self, key: &TileKey) -> Option<Arc<CachedTile>> {
+        let mut inner = self.lock();
+        let tick = inner.tick + 1;
+        let found = match inner.map.get_mut(key) {
+            Some(e) => {
+                let old = e.tick;
+                e.tick = tick;
+                Some((old, e.tile.clone()))
+            }
+            None => None,
+        };
+        match found {
+            Some((old, tile)) => {
+                inner.tick = tick;
+                inner.order.remove(&old);
+                inner.order.insert(tick, key.clone());
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Some(tile)
+            }
+            None => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    /// The cached tile for `key`, or `render()`'s bytes compressed and stored.
+    /// `render` runs without the lock held; its error is passed through and nothing
+    /// is stored.
+    ///
+    /// ```
+    /// use gridmap_tiles::{Layer, TileCache, TileCoord, TileKey};
+    /// let cache = TileCache::new(1 << 20);
+    /// let key = TileKey::new(&[Layer::Grids], TileCoord::new(3, 1, 2).unwrap());
+    /// let a = cache.get_or_render(&key, || Ok(vec![7; 100])).unwrap();
+    /// let b = cache.get_or_render(&key, || unreachable!("cached")).unwrap();
+    /// assert_eq!(a.etag, b.etag);
+    /// assert_eq!((cache.stats().hits, cache.stats().misses), (1, 1));
+    /// ```
+    pub fn get_or_render<F>(&self, key: &TileKey, render: F) -> TileResult<Arc<CachedTile>>
+    where
+        F: FnOnce() -> TileResult<Vec<u8>>,
+    {
+        if let Some(t) = self.get(key) {
+            return Ok(t);
+        }
+        let before = self.lock().versions_of(&key.layers);
+        let raw = render()?;
+        let tile = Arc::new(CachedTile::new(raw, before.iter().sum(), key.coord)?);
+        let size = tile.size();
+        let mut inner = self.lock();
+        if inner.versions_of(&key.layers) != before || size > self.capacity {
+            return Ok(tile);
+        }
+        inner.remove(key);
+        inner.tick += 1;
+        let tick = inner.tick;
+        inner.map.insert(
+            key.clone(),
+            Entry {
+                tile: tile.clone(),
+                tick,
+            },
+        );
+        inner.order.insert(tick, key.clone());
+        inner.bytes += size;
+        while inner.bytes > self.capacity {
+            let Some((_, oldest)) = inner.order.pop_first() else {
+                break;
+            };
+            if let Some(e) = inner.map.remove(&oldest) {
+                inner.bytes = inner.bytes.saturating_sub(e.tile.size());
+                self.evicted.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Ok(tile)
+    }
+
+    /// Marks `layers` as changed inside the WGS84 box `bbox`: bumps their versions and
+    /// removes every cached tile holding one of them whose buffered bounds meet `bbox`.
+    /// Returns the number of tiles removed.
+    ///
+    /// ```
+    /// use geo_types::{coord, Rect};
+    /// use gridmap_tiles::{Layer, TileCache, TileCoord, TileKey};
+    /// let cache = TileCache::new(1 << 20);
+    /// let key = TileKey::new(&[Layer::Grids, Layer::Buildings], TileCoord::new(0, 0, 0).unwrap());
+    /// cache.get_or_render(&key, || Ok(vec![1])).unwrap();
+    /// let area = Rect::new(coord! { x: 114.0, y: 38.0 }, coord! { x: 114.1, y: 38.1 });
+    /// assert_eq!(cache.invalidate(&[Layer::Villages], area), 0);
+    /// assert_eq!(cache.invalidate(&[Layer::Buildings], area), 1);
+    /// assert_eq!(cache.layer_version(Layer::Buildings), 1);
+    /// ```
+    pub fn invalidate(&self, layers: &[Layer], bbox: Rect<f64>) -> usize {
+        let mut inner = self.lock();
+        for l in layers {
+            if let Some(v) = inner.versions.get_mut(l.index()) {
+                *v += 1;
+            }
+        }
+        let doomed: Vec<TileKey> = inner
+            .map
+            .keys()
+            .filter(|k| k.layers.iter().any(|l| layers.contains(l)))
+            .filter(|k| {
+                let b = k.coord.lonlat_bounds(self.buffer);
+                b.min().x <= bbox.max().x
+                    && b.max().x >= bbox.min().x
+                    && b.min().y <= bbox.max().y
+                    && b.max().y >= bbox.min().y
+            })
+            .cloned()
+            .collect();
+        for k in &doomed {
+            inner.remove(k);
+        }
+        self.purged
+            .fetch_add(doomed.len() as u64, Ordering::Relaxed);
+        doomed.len()
+    }
+
+    /// The current version of `layer` (0 until first invalidated).
+    pub fn layer_version(&self, layer: Layer) -> u64 {
+        self.lock()
+            .versions
+            .get(layer.index())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Whether a tile is cached, without touching its recency or the counters.
+    pub fn contains(&self, key: &TileKey) -> bool {
+        self.lock().map.contains_key(key)
+    }
+
+    /// Removes every tile (versions are kept).
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.map.clear();
+        inner.order.clear();
+        inner.bytes = 0;
+    }
+
+    /// Counters and sizes.
+    pub fn stats(&self) -> CacheStats {
+        let inner = self.lock();
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            purged: self.purged.load(Ordering::Relaxed),
+            evicted: self.evicted.load(Ordering::Relaxed),
+            entries: inner.map.len(),
+            bytes: inner.bytes,
+            capacity_bytes: self.capacity,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

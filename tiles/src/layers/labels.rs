@@ -1,0 +1,40 @@
+//! `grid_labels`: one point per grid at its pole of inaccessibility.
+
+use crate::encode::{encode_point, GeomType, LayerBuilder};
+use crate::render::RenderCtx;
+use crate::TileData;
+use geozero::mvt::{tile, TileValue};
+
+/// Attributes of the `grid_labels` layer.
+pub(crate) const FIELDS: &[(&str, &str)] = &[
+    ("code", "Grid code"),
+    ("households", "Households in the grid"),
+    (
+        "staff",
+        "Name of the responsible staff member (absent when none is assigned)",
+    ),
+];
+
+pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
+    let snap = data.snapshot();
+    let mut idx: Vec<usize> = snap.grids_in(ctx.query).collect();
+    idx.sort_unstable();
+    let mut b = LayerBuilder::new("grid_labels", ctx.transform.extent());
+    for i in idx {
+        let (Some(grid), Some(Some(p))) = (snap.grids.get(i), data.grid_labels.get(i)) else {
+            continue;
+        };
+        let Some(geom) = encode_point(*p, &ctx.transform) else {
+            continue;
+        };
+        let mut attrs = vec![
+            ("code", TileValue::Str(grid.code.as_str().to_owned())),
+            ("households", TileValue::Uint(u64::from(grid.households))),
+        ];
+        if let Some(staff) = grid.staff.as_deref().and_then(|id| snap.staff_member(id)) {
+            attrs.push(("staff", TileValue::Str(staff.name.clone())));
+        }
+        b.add(i as u64 + 1, GeomType::Point, geom, attrs);
+    }
+    b.finish()
+}

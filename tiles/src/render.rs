@@ -1,0 +1,82 @@
+//! Drawing one composite tile: every requested layer, clipped to the buffered tile
+//! and encoded as one MVT message.
+
+use crate::coord::TileCoord;
+use crate::encode::TileTransform;
+use crate::error::TileResult;
+use crate::layers::{render_layer, Layer};
+use crate::TileData;
+use geo_types::Rect;
+use geozero::mvt::{Message, Tile};
+
+/// What every layer renderer needs to know about the tile being drawn.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RenderCtx {
+    /// World → tile transform with generalisation settings.
+    pub transform: TileTransform,
+    /// Buffered tile bounds in WGS84, for R-tree queries.
+    pub query: Rect<f64>,
+}
+
+/// Draws the tile `coord` with `layers` (in that order) and returns the uncompressed
+/// MVT bytes. Layers below their minimum zoom, layers with no features in the tile,
+/// and the reserved `incidents`/`heat` layers are left out, so a tile with nothing in
+/// it is zero bytes long (an empty MVT message).
+///
+/// If the tile is larger than [`crate::TileParams::max_tile_bytes`], it is drawn again
+/// with the minimum feature size doubled, up to four times.
+///
+/// ```
+/// use std::sync::Arc;
+/// use gridmap_core::snapshot::CountySnapshot;
+/// use gridmap_tiles::{encode_tile, Layer, TileCoord, TileData, TileParams};
+/// let data = TileData::new(Arc::new(CountySnapshot::new(vec![], vec![], vec![], vec![])), TileParams::default());
+/// let bytes = encode_tile(&data, &[Layer::Grids], TileCoord::new(14, 13400, 6200).unwrap()).unwrap();
+/// assert!(bytes.is_empty());
+/// ```
+pub fn encode_tile(data: &TileData, layers: &[Layer], coord: TileCoord) -> TileResult<Vec<u8>> {
+    let params = data.params();
+    let mut min_px = params.min_feature_px;
+    let mut attempt = 0;
+    loop {
+        let bytes = render_tile(data, layers, coord, min_px).encode_to_vec();
+        attempt += 1;
+        if bytes.len() <= params.max_tile_bytes || attempt > 4 {
+            return Ok(bytes);
+        }
+        min_px = (min_px * 2.0).max(1.0);
+    }
+}
+
+/// Draws the tile as a prost message (for callers that want to inspect it).
+pub fn render_tile(
+    data: &TileData,
+    layers: &[Layer],
+    coord: TileCoord,
+    min_feature_px: f64,
+) -> Tile {
+    let params = data.params();
+    let transform = TileTransform::new(
+        coord,
+        params.extent,
+        params.buffer,
+        params.simplify_px,
+        min_feature_px,
+    );
+    let ctx = RenderCtx {
+        transform,
+        query: coord.lonlat_bounds(params.buffer_fraction()),
+    };
+    let mut tile = Tile::default();
+    let mut done: Vec<Layer> = Vec::with_capacity(layers.len());
+    for &layer in layers {
+        if done.contains(&layer) || coord.z() < layer.min_zoom() {
+            continue;
+        }
+        done.push(layer);
+        if let Some(l) = render_layer(layer, data, &ctx) {
+            tile.layers.push(l);
+        }
+    }
+    tile
+}

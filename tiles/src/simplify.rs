@@ -1,0 +1,123 @@
+//! Ring simplification in tile pixel space.
+//!
+//! # Algorithm
+//! Douglas–Peucker on a closed ring: the ring is split at its first point and the
+//! point farthest from it, and each half is simplified as a polyline, keeping points
+//! further than `tolerance` from the chord. Points are in tile extent units, so a
+//! tolerance of half a screen pixel is `0.5 × extent / 256`.
+//!
+//! # Notes
+//! Simplification can shrink a ring to a sliver; the caller drops rings left with
+//! fewer than three distinct points or zero area after quantisation, so polygons are
+//! never turned into invalid geometry.
+//!
+//! # Complexity
+//! O(n log n) typical, O(n²) worst case, per ring; an explicit stack avoids recursion.
+
+use crate::clip::Px;
+
+/// Simplifies an open ring (last point not repeated) with Douglas–Peucker.
+/// Rings of three points or fewer, and a non-positive tolerance, return a copy.
+///
+/// ```
+/// use gridmap_tiles::simplify::simplify_ring;
+/// // A square with a nearly straight midpoint on one side.
+/// let r = [[0.0, 0.0], [50.0, 0.2], [100.0, 0.0], [100.0, 100.0], [0.0, 100.0]];
+/// assert_eq!(simplify_ring(&r, 1.0).len(), 4);
+/// assert_eq!(simplify_ring(&r, 0.1).len(), 5);
+/// ```
+pub fn simplify_ring(ring: &[Px], tolerance: f64) -> Vec<Px> {
+    let n = ring.len();
+    if n <= 3 || tolerance <= 0.0 {
+        return ring.to_vec();
+    }
+    let Some(&first) = ring.first() else {
+        return Vec::new();
+    };
+    // Split at the point farthest from the first one.
+    let mut far = 0;
+    let mut far_d = -1.0;
+    for (i, p) in ring.iter().enumerate() {
+        let d = (p[0] - first[0]).powi(2) + (p[1] - first[1]).powi(2);
+        if d > far_d {
+            far_d = d;
+            far = i;
+        }
+    }
+    let mut keep = vec![false; n + 1];
+    keep[0] = true;
+    keep[far] = true;
+    keep[n] = true;
+    let at = |i: usize| -> Px {
+        if i == n {
+            first
+        } else {
+            ring[i]
+        }
+    };
+    let tol2 = tolerance * tolerance;
+    let mut stack = vec![(0usize, far), (far, n)];
+    while let Some((a, b)) = stack.pop() {
+        if b <= a + 1 {
+            continue;
+        }
+        let (pa, pb) = (at(a), at(b));
+        let mut best = 0;
+        let mut best_d = -1.0;
+        for i in a + 1..b {
+            let d = seg_dist2(at(i), pa, pb);
+            if d > best_d {
+                best_d = d;
+                best = i;
+            }
+        }
+        if best_d > tol2 {
+            keep[best] = true;
+            stack.push((a, best));
+            stack.push((best, b));
+        }
+    }
+    (0..n).filter(|&i| keep[i]).map(|i| ring[i]).collect()
+}
+
+/// Squared distance from `p` to the segment `a`–`b`.
+fn seg_dist2(p: Px, a: Px, b: Px) -> f64 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (cx, cy) = (a[0] + t * dx, a[1] + t * dy);
+    (p[0] - cx).powi(2) + (p[1] - cy).powi(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_circle_keeps_its_shape_within_tolerance() {
+        let ring: Vec<Px> = (0..360)
+            .map(|d| {
+                let a = f64::from(d).to_radians();
+                [1000.0 + 500.0 * a.cos(), 1000.0 + 500.0 * a.sin()]
+            })
+            .collect();
+        let s = simplify_ring(&ring, 2.0);
+        assert!(s.len() < ring.len() / 2 && s.len() > 8, "{}", s.len());
+        for p in &ring {
+            let d = (0..s.len())
+                .map(|i| seg_dist2(*p, s[i], s[(i + 1) % s.len()]))
+                .fold(f64::INFINITY, f64::min);
+            assert!(d.sqrt() <= 2.0 + 1e-9);
+        }
+    }
+
+    #[test]
+    fn tiny_rings_are_returned_unchanged() {
+        let r = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]];
+        assert_eq!(simplify_ring(&r, 10.0), r.to_vec());
+    }
+}
