@@ -17,6 +17,7 @@
 //! - [`model::Staff`], [`model::Incident`].
 #![forbid(unsafe_code)]
 
+pub mod assign;
 pub mod geometry;
 pub mod model;
 pub mod snapshot;
