@@ -1,0 +1,221 @@
+// Test harness: starts `gridmap serve` on a fresh synthetic county, launches Debian's
+// chromium through playwright-core, and watches every page for requests that leave the
+// server's origin and for console errors.
+//
+// Environment:
+//   GRIDMAP_BIN       server binary (default: <repo>/target/debug/gridmap)
+//   GRIDMAP_URL       test an already running server instead (its staff token must be
+//                     GRIDMAP_TOKEN, default "testtoken"); nothing is started then
+//   CHROMIUM          browser binary (default /usr/bin/chromium)
+
+import { execFile, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { chromium } from "playwright-core";
+
+const run = promisify(execFile);
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const TOKEN = process.env.GRIDMAP_TOKEN ?? "testtoken";
+export const SCREENSHOTS = join(ROOT, "target", "browser-screenshots");
+
+const CHROMIUM_ARGS = [
+  "--headless=new",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--enable-unsafe-swiftshader",
+  "--use-angle=swiftshader",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/**
+ * Starts the server on a synthetic county (3,000 households, seed 7).
+ * @returns {Promise<{base: string, stop: () => Promise<void>}>}
+ */
+export async function startServer() {
+  if (process.env.GRIDMAP_URL) return { base: process.env.GRIDMAP_URL.replace(/\/$/, ""), stop: async () => {} };
+  const bin = resolve(ROOT, process.env.GRIDMAP_BIN ?? "target/debug/gridmap");
+  const dir = mkdtempSync(join(tmpdir(), "gridmap-browser-"));
+  const db = join(dir, "t.db");
+  const opts = { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 };
+  await run(bin, ["--db", db, "synth", "--households", "3000", "--seed", "7"], opts);
+  await run(bin, ["--db", db, "partition", "--all"], opts);
+  const child = spawn(bin, ["--db", db, "serve", "--bind", "127.0.0.1:0", "--staff-token", TOKEN], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr = (stderr + d).slice(-8000);
+  });
+  const base = await new Promise((ok, fail) => {
+    let out = "";
+    const timer = setTimeout(() => fail(new Error(`server printed no "listening on" line in 60 s; stderr:\n${stderr}`)), 60_000);
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/[^\s]+)/);
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1].replace(/\/$/, ""));
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      fail(new Error(`server exited with ${code} before listening; stderr:\n${stderr}`));
+    });
+  });
+  child.stdout.resume();
+  return {
+    base,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Launches Debian's chromium (playwright cannot download a browser here). */
+export function launchBrowser() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}
+
+/**
+ * Opens a page and records what must not happen: requests outside `base` (other than
+ * data:/blob:), console errors and uncaught exceptions.
+ * @param {import("playwright-core").Browser} browser
+ * @param {string} base server origin
+ * @param {{width?: number, height?: number}} [viewport]
+ */
+export async function openPage(browser, base, viewport = {}) {
+  const context = await browser.newContext({
+    viewport: { width: viewport.width ?? 1366, height: viewport.height ?? 768 },
+    deviceScaleFactor: 1,
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("request", (req) => {
+    const url = req.url();
+    if (!(url === base || url.startsWith(`${base}/`) || url.startsWith("data:") || url.startsWith("blob:")))
+      problems.push(`request left the server: ${url}`);
+  });
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  return { page, context, problems };
+}
+
+/** Waits until the map is loaded, idle and has drawn every visible tile. */
+export async function waitForMapIdle(page, timeout = 60_000) {
+  await page.waitForFunction(
+    () => {
+      const map = window.gridmap?.map;
+      return Boolean(map?.loaded() && map.areTilesLoaded() && !map.isMoving());
+    },
+    null,
+    { timeout, polling: 100 },
+  );
+}
+
+/** Moves the map to a bbox without animation and waits until grids are drawn there. */
+export async function showBbox(page, bbox) {
+  await page.evaluate((b) => {
+    window.gridmap.map.fitBounds(
+      [
+        [b[0], b[1]],
+        [b[2], b[3]],
+      ],
+      { animate: false, padding: { top: 80, right: 80, bottom: 60, left: 420 }, maxZoom: 18 },
+    );
+  }, bbox);
+  await waitForMapIdle(page);
+  await page.waitForFunction(
+    () => window.gridmap.map.queryRenderedFeatures({ layers: ["grids-fill"] }).length > 0,
+    null,
+    { timeout: 30_000, polling: 200 },
+  );
+}
+
+/** Saves target/browser-screenshots/<name>.png. */
+export async function screenshot(page, name) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+/** GETs JSON from the server, optionally with the staff token. */
+export async function getJson(base, path, { token } = {}) {
+  const res = await fetch(`${base}${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}: ${JSON.stringify(body)}`);
+  return body;
+}
+
+/**
+ * Finds a grid through the search API: grid codes are digit strings, so searching a
+ * leading digit lists grids.
+ * @returns {Promise<{kind: string, id: string, label: string, bbox: number[]}>}
+ */
+export async function findGrid(base) {
+  for (const d of "1234567890") {
+    const { results } = await getJson(base, `/api/search?q=${d}&limit=10`);
+    const grid = results.find((r) => r.kind === "grid");
+    if (grid) return grid;
+  }
+  throw new Error("the search API returned no grid for any leading digit");
+}
+
+/**
+ * Picks a building drawn on screen and a pixel inside it, checked with
+ * queryRenderedFeatures, preferring ones that match `want` (register households, not estimated).
+ * @returns {Promise<{id: string, x: number, y: number, lon: number, lat: number}|null>}
+ */
+export async function pickBuildingPixel(page, want = {}) {
+  return page.evaluate((w) => {
+    const map = window.gridmap.map;
+    const canvas = map.getCanvas();
+    const width = canvas.clientWidth;
+    const height = canvas.clientHeight;
+    const feats = map.queryRenderedFeatures({ layers: ["buildings-fill", "buildings-estimated-fill"] });
+    const ok = (f) =>
+      (!w.households || Number(f.properties.households) > 0) &&
+      (!w.registered || f.properties.estimated !== true) &&
+      (!w.single || !String(f.properties.grids ?? "").includes(","));
+    const seen = new Set();
+    for (const f of feats.filter(ok)) {
+      const id = String(f.properties.id);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const ring = f.geometry.type === "Polygon" ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+      let sx = 0;
+      let sy = 0;
+      for (const [x, y] of ring.slice(0, -1)) {
+        sx += x;
+        sy += y;
+      }
+      const n = Math.max(1, ring.length - 1);
+      const p = map.project([sx / n, sy / n]);
+      const x = Math.round(p.x);
+      const y = Math.round(p.y);
+      // keep clear of the left panel, the controls and the edges
+      const m = w.margins ?? { left: 420, right: 280, top: 90, bottom: 60 };
+      if (x < m.left || x > width - m.right || y < m.top || y > height - m.bottom) continue;
+      const under = map.queryRenderedFeatures([x, y], { layers: ["buildings-fill", "buildings-estimated-fill"] });
+      if (under.length && String(under[0].properties.id) === id) {
+        const ll = map.unproject([x, y]);
+        return { id, x, y, lon: ll.lng, lat: ll.lat };
+      }
+    }
+    return null;
+  }, want);
+}

@@ -1,0 +1,208 @@
+// Browser tests of the web map against a real `gridmap serve` (see harness.js).
+
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, test } from "node:test";
+import {
+  findGrid,
+  getJson,
+  launchBrowser,
+  openPage,
+  pickBuildingPixel,
+  screenshot,
+  showBbox,
+  startServer,
+  TOKEN,
+  waitForMapIdle,
+} from "./harness.js";
+
+let server;
+let browser;
+let grid; // a search result of kind "grid"
+const open = [];
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  grid = await findGrid(server.base);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+afterEach(async () => {
+  while (open.length) await open.pop().close();
+});
+
+/** Opens `path`, waits for the map, and returns the page with its problem log. */
+async function load(path, viewport) {
+  const p = await openPage(browser, server.base, viewport);
+  open.push(p.context);
+  await p.page.goto(`${server.base}${path}`);
+  await p.page.waitForFunction(() => window.gridmap?.map, null, { timeout: 30_000 });
+  await waitForMapIdle(p.page);
+  return p;
+}
+
+function assertClean(problems) {
+  assert.deepEqual(problems, [], "the page must stay on our server and log no errors");
+}
+
+/** Clicks a drawn building and waits for the panel to show its building section. */
+async function clickBuilding(page, want, margins) {
+  const target = await pickBuildingPixel(page, { ...want, margins });
+  assert.ok(target, `a building matching ${JSON.stringify(want)} is drawn in the grid's view`);
+  await page.mouse.click(target.x, target.y);
+  await page.waitForSelector(`#panel:not([hidden]) .building-section[data-building="${cssEscape(target.id)}"]`, {
+    timeout: 15_000,
+  });
+  return target;
+}
+
+function cssEscape(s) {
+  return s.replace(/["\\]/g, "\\$&");
+}
+
+describe("web map", () => {
+  test("clicking a building shows its grid code and staff in the panel", async () => {
+    const { page, problems } = await load("/");
+    await showBbox(page, grid.bbox);
+    const target = await clickBuilding(page, { single: true });
+    const expected = await getJson(server.base, `/api/lookup?lon=${target.lon}&lat=${target.lat}`);
+    assert.equal(String(expected.building?.id), target.id, "the lookup API finds the clicked building");
+    const panel = page.locator("#panel");
+    await panel.locator(".grid-code").first().waitFor();
+    assert.equal((await panel.locator(".grid-code").first().innerText()).trim(), expected.grid.code);
+    if (expected.grid.staff) {
+      assert.equal((await panel.locator(".grid-section .staff-name").first().innerText()).trim(), expected.grid.staff.name);
+      assert.ok((await panel.innerText()).includes(expected.grid.staff.phone), "staff phone is shown");
+    }
+    if (expected.village) assert.ok((await panel.innerText()).includes(expected.village.name), "village is named");
+    await screenshot(page, "click-building");
+    assertClean(problems);
+  });
+
+  test("clicking a grid area without a building shows the grid and its staff", async () => {
+    const { page, problems } = await load("/");
+    await showBbox(page, grid.bbox);
+    // a pixel on the grid fill with no building under it
+    const target = await page.evaluate(() => {
+      const map = window.gridmap.map;
+      const c = map.getCanvas();
+      for (let y = 120; y < c.clientHeight - 80; y += 7) {
+        for (let x = 440; x < c.clientWidth - 300; x += 7) {
+          const under = map.queryRenderedFeatures([x, y]);
+          const ids = under.map((f) => f.layer.id);
+          if (ids.includes("grids-fill") && !ids.some((id) => id.startsWith("buildings"))) {
+            const ll = map.unproject([x, y]);
+            return { x, y, lon: ll.lng, lat: ll.lat };
+          }
+        }
+      }
+      return null;
+    });
+    assert.ok(target, "some grid area is free of buildings");
+    await page.mouse.click(target.x, target.y);
+    await page.waitForSelector("#panel:not([hidden]) .grid-section", { timeout: 15_000 });
+    const expected = await getJson(server.base, `/api/lookup?lon=${target.lon}&lat=${target.lat}`);
+    assert.equal((await page.locator("#panel .grid-code").innerText()).trim(), expected.grid.code);
+    assert.equal(await page.locator("#panel .building-section").count(), 0, "no building section");
+    await screenshot(page, "click-grid");
+    assertClean(problems);
+  });
+
+  test("searching a grid code flies to the grid", async () => {
+    const { page, problems } = await load("/");
+    const before = await page.evaluate(() => window.gridmap.map.getCenter().toArray());
+    await page.fill("#search input", grid.id);
+    const option = page.locator(`#search-results li[data-kind="grid"][data-id="${grid.id}"]`);
+    await option.waitFor({ timeout: 15_000 });
+    await option.click();
+    await page.waitForSelector(`#panel:not([hidden]) .grid-section[data-grid="${grid.id}"]`, { timeout: 15_000 });
+    await waitForMapIdle(page);
+    const view = await page.evaluate(() => {
+      const m = window.gridmap.map;
+      return { center: m.getCenter().toArray(), bounds: m.getBounds().toArray() };
+    });
+    assert.notDeepEqual(view.center, before, "the map moved");
+    const [[w, s], [e, n]] = view.bounds;
+    const [gw, gs, ge, gn] = grid.bbox;
+    const eps = 1e-6;
+    assert.ok(gw >= w - eps && ge <= e + eps && gs >= s - eps && gn <= n + eps, "the grid's bbox is in view");
+    assert.equal((await page.locator("#panel .grid-code").innerText()).trim(), grid.id);
+    await screenshot(page, "search-grid");
+    assertClean(problems);
+  });
+
+  test("?lang=en shows the English interface, the default is Chinese", async () => {
+    const en = await load("/?lang=en");
+    assert.equal(await en.page.getAttribute("html", "lang"), "en");
+    assert.match(await en.page.getAttribute("#search input", "placeholder"), /Search/);
+    assert.match(await en.page.locator(".gridmap-layers").innerText(), /Layers/);
+    await screenshot(en.page, "lang-en");
+    assertClean(en.problems);
+
+    const zh = await load("/");
+    assert.equal(await zh.page.getAttribute("html", "lang"), "zh-CN");
+    assert.match(await zh.page.getAttribute("#search input", "placeholder"), /搜索/);
+    assert.match(await zh.page.locator(".gridmap-layers").innerText(), /图层/);
+    assertClean(zh.problems);
+  });
+
+  test("with #token= the panel lists household heads, without it no head or phone", async () => {
+    const withToken = await load(`/#token=${TOKEN}`);
+    assert.ok(!(await withToken.page.evaluate(() => window.location.hash)).includes("token"), "token left the URL");
+    await showBbox(withToken.page, grid.bbox);
+    const target = await clickBuilding(withToken.page, { households: true, registered: true });
+    const full = await getJson(server.base, `/api/buildings/${encodeURIComponent(target.id)}`, { token: TOKEN });
+    const heads = full.household_list.map((h) => h.head).filter(Boolean);
+    assert.ok(heads.length > 0, "the API returns household heads with the token");
+    const shown = await withToken.page.locator("#panel .household-head").allInnerTexts();
+    assert.ok(shown.length > 0, "heads are listed");
+    assert.ok(shown.every((h) => heads.includes(h.trim())), "the listed heads are the building's");
+    await screenshot(withToken.page, "token-households");
+    assertClean(withToken.problems);
+
+    const anon = await load("/");
+    await showBbox(anon.page, grid.bbox);
+    await anon.page.evaluate(() => sessionStorage.clear());
+    await anon.page.mouse.click(target.x, target.y);
+    await anon.page.waitForSelector(
+      `#panel:not([hidden]) .building-section[data-building="${cssEscape(target.id)}"]`,
+      { timeout: 15_000 },
+    );
+    assert.equal(await anon.page.locator("#panel .household-head, #panel .household-phone").count(), 0);
+    const text = await anon.page.locator("#panel").innerText();
+    for (const h of full.household_list) {
+      if (h.head) assert.ok(!text.includes(h.head), "no head name in the public panel");
+      if (h.phone) assert.ok(!text.includes(h.phone), "no household phone in the public panel");
+    }
+    await screenshot(anon.page, "public-households");
+    assertClean(anon.problems);
+  });
+
+  test("on a phone the panel is a bottom sheet", async () => {
+    const { page, problems } = await load("/", { width: 390, height: 844 });
+    await page.evaluate((b) => {
+      window.gridmap.map.fitBounds(
+        [
+          [b[0], b[1]],
+          [b[2], b[3]],
+        ],
+        { animate: false, padding: { top: 80, right: 20, bottom: 420, left: 20 }, maxZoom: 18 },
+      );
+    }, grid.bbox);
+    await waitForMapIdle(page);
+    const target = await pickBuildingPixel(page, { margins: { left: 20, right: 60, top: 90, bottom: 440 } });
+    assert.ok(target, "a building is drawn above the sheet area");
+    await page.mouse.click(target.x, target.y);
+    await page.waitForSelector("#panel:not([hidden]) .grid-section", { timeout: 15_000 });
+    const box = await page.locator("#panel").boundingBox();
+    assert.ok(Math.abs(box.x) < 1 && Math.abs(box.width - 390) < 1, "the sheet spans the width");
+    assert.ok(Math.abs(box.y + box.height - 844) < 1, "the sheet sits on the bottom edge");
+    assert.ok(box.height <= 844 * 0.56, "the sheet leaves the map visible");
+    await screenshot(page, "phone-sheet");
+    assertClean(problems);
+  });
+});
