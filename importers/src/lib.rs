@@ -44,5 +44,6 @@ pub use crate::geojson::{read_geojson_buildings, read_geojson_villages, GeoJsonO
 pub use crs::Crs;
 pub use error::{ImportError, ImportResult};
 pub use estimate::{estimate_households, EstimateOptions};
+pub use osm::{read_osm, OsmData, OsmOptions};
 
 pub use report::{ImportReport, Issue};

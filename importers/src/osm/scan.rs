@@ -1,0 +1,233 @@
+//! The three passes over a PBF file that collect what the OSM reader needs.
+//!
+//! PBF files store nodes, then ways, then relations, and a way only lists node ids. So:
+//! 1. relations: keep building multipolygons and admin boundaries, note their member ways;
+//! 2. ways: keep buildings, barriers and the relation members, note their node ids;
+//! 3. nodes: keep the coordinates of the noted nodes only.
+//!
+//! Memory is proportional to the features kept, not to the file.
+
+use super::OsmOptions;
+use crate::error::ImportError;
+use crate::progress::ProgressRead;
+use geo_types::Coord;
+use indicatif::ProgressBar;
+use osmpbf::{BlobDecode, BlobReader, Element};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// The tags the reader uses, copied out of the string table.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tags(pub(crate) Vec<(String, String)>);
+
+impl Tags {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+const KEPT_TAGS: &[&str] = &[
+    "building",
+    "building:levels",
+    "height",
+    "addr:street",
+    "addr:housenumber",
+    "name",
+    "admin_level",
+    "boundary",
+    "type",
+    "highway",
+    "waterway",
+    "railway",
+];
+
+fn keep<'a>(tags: impl Iterator<Item = (&'a str, &'a str)>) -> Tags {
+    Tags(
+        tags.filter(|(k, _)| KEPT_TAGS.contains(k))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+    )
+}
+
+/// What a relation is to us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RelKind {
+    Building,
+    /// Admin boundary at the given admin_level.
+    Boundary(u8),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RawRelation {
+    pub(crate) id: i64,
+    pub(crate) kind: RelKind,
+    pub(crate) tags: Tags,
+    /// Member ways: (way id, is inner).
+    pub(crate) ways: Vec<(i64, bool)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RawWay {
+    pub(crate) id: i64,
+    pub(crate) tags: Tags,
+    pub(crate) nodes: Vec<i64>,
+}
+
+/// Everything collected by the passes.
+#[derive(Debug, Default)]
+pub(crate) struct Scan {
+    pub(crate) relations: Vec<RawRelation>,
+    pub(crate) building_ways: Vec<RawWay>,
+    pub(crate) barrier_ways: Vec<(RawWay, &'static str)>,
+    /// Ways referenced by kept relations: id → node ids.
+    pub(crate) member_ways: HashMap<i64, Vec<i64>>,
+    pub(crate) nodes: HashMap<i64, Coord<f64>>,
+}
+
+pub(crate) fn is_building(tags: &Tags) -> bool {
+    tags.get("building").is_some_and(|v| v != "no")
+}
+
+/// The barrier kind of a way, if it is one.
+pub(crate) fn barrier_kind(tags: &Tags) -> Option<&'static str> {
+    if let Some(h) = tags.get("highway") {
+        if matches!(
+            h,
+            "primary" | "secondary" | "tertiary" | "residential" | "trunk" | "unclassified"
+        ) {
+            return Some("road");
+        }
+    }
+    if tags.get("waterway").is_some() {
+        return Some("river");
+    }
+    if tags.get("railway") == Some("rail") {
+        return Some("railway");
+    }
+    None
+}
+
+fn relation_kind(tags: &Tags, options: &OsmOptions) -> Option<RelKind> {
+    let ty = tags.get("type");
+    if ty == Some("multipolygon") && is_building(tags) && options.buildings {
+        return Some(RelKind::Building);
+    }
+    if options.boundaries
+        && tags.get("boundary") == Some("administrative")
+        && matches!(ty, Some("boundary") | Some("multipolygon"))
+    {
+        let level: u8 = tags.get("admin_level")?.trim().parse().ok()?;
+        if level == options.admin_level || Some(level) == options.township_admin_level {
+            return Some(RelKind::Boundary(level));
+        }
+    }
+    None
+}
+
+/// Runs `f` on every element of the file; ticks `bar` with the bytes read.
+fn pass(path: &Path, bar: &ProgressBar, mut f: impl FnMut(Element<'_>)) -> Result<(), ImportError> {
+    let file = std::fs::File::open(path).map_err(|e| ImportError::io(path, e))?;
+    let reader = BlobReader::new(std::io::BufReader::with_capacity(
+        1 << 16,
+        ProgressRead::new(file, bar),
+    ));
+    let osm_err = |source| ImportError::Osm {
+        path: path.to_path_buf(),
+        source,
+    };
+    for blob in reader {
+        let blob = blob.map_err(osm_err)?;
+        if let BlobDecode::OsmData(block) = blob.decode().map_err(osm_err)? {
+            for element in block.elements() {
+                f(element);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the three passes.
+pub(crate) fn scan(
+    path: &Path,
+    options: &OsmOptions,
+    bar: &ProgressBar,
+) -> Result<Scan, ImportError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| ImportError::io(path, e))?
+        .len();
+    bar.set_length(len * 3);
+    let mut out = Scan::default();
+
+    // 1. relations
+    let mut member_ids: HashSet<i64> = HashSet::new();
+    pass(path, bar, |e| {
+        if let Element::Relation(r) = e {
+            let tags = keep(r.tags());
+            let Some(kind) = relation_kind(&tags, options) else {
+                return;
+            };
+            let ways: Vec<(i64, bool)> = r
+                .members()
+                .filter(|m| m.member_type == osmpbf::RelMemberType::Way)
+                .map(|m| (m.member_id, m.role().is_ok_and(|role| role == "inner")))
+                .collect();
+            member_ids.extend(ways.iter().map(|w| w.0));
+            out.relations.push(RawRelation {
+                id: r.id(),
+                kind,
+                tags,
+                ways,
+            });
+        }
+    })?;
+
+    // 2. ways
+    let mut node_ids: HashSet<i64> = HashSet::new();
+    pass(path, bar, |e| {
+        if let Element::Way(w) = e {
+            let id = w.id();
+            let member = member_ids.contains(&id);
+            let tags = keep(w.tags());
+            let building = options.buildings && is_building(&tags);
+            let barrier = if options.barriers {
+                barrier_kind(&tags)
+            } else {
+                None
+            };
+            if !(member || building || barrier.is_some()) {
+                return;
+            }
+            let nodes: Vec<i64> = w.refs().collect();
+            node_ids.extend(nodes.iter().copied());
+            if member {
+                out.member_ways.insert(id, nodes.clone());
+            }
+            if building {
+                out.building_ways.push(RawWay {
+                    id,
+                    tags: tags.clone(),
+                    nodes: nodes.clone(),
+                });
+            }
+            if let Some(kind) = barrier {
+                out.barrier_ways.push((RawWay { id, tags, nodes }, kind));
+            }
+        }
+    })?;
+
+    // 3. nodes
+    pass(path, bar, |e| {
+        let (id, x, y) = match e {
+            Element::DenseNode(n) => (n.id(), n.lon(), n.lat()),
+            Element::Node(n) => (n.id(), n.lon(), n.lat()),
+            _ => return,
+        };
+        if node_ids.contains(&id) {
+            out.nodes.insert(id, Coord { x, y });
+        }
+    })?;
+    Ok(out)
+}
