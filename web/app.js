@@ -6,14 +6,7 @@ import { loadBasemap } from "./basemap.js";
 import { absolute, hashHasView, readConfig, takeTokenFromHash } from "./config.js";
 import { LayersControl } from "./controls.js";
 import { t, translateDocument } from "./i18n.js";
-import {
-  BUILDING_LAYERS,
-  buildStyle,
-  HATCH_IMAGE,
-  hatchImage,
-  LOCAL_IDEOGRAPH_FONTS,
-  setSelection,
-} from "./layers.js";
+import { BUILDING_LAYERS, buildStyle, HATCH_IMAGE, hatchImage, LOCAL_IDEOGRAPH_FONTS, setSelection } from "./layers.js";
 import { createPanel } from "./panel.js";
 import { createSearch } from "./search.js";
 
@@ -170,7 +163,8 @@ async function main() {
     try {
       const res = await api.lookup(e.lngLat.lng, e.lngLat.lat);
       if (!hitId) res.building = null;
-      else if (!res.building || String(res.building.id) !== hitId) res.building = await api.building(hitId).catch(() => null);
+      else if (!res.building || String(res.building.id) !== hitId)
+        res.building = await api.building(hitId).catch(() => null);
       if (!current()) return;
       if (!res.building && !res.grid && !res.village) {
         panel.message(t("outside"));

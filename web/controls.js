@@ -79,12 +79,21 @@ function legend() {
     h(
       "div",
       { class: "legend-row" },
-      h("span", { class: "swatches" }, GRID_PALETTE.slice(0, 6).map((c) => swatch(`background:${c}`))),
+      h(
+        "span",
+        { class: "swatches" },
+        GRID_PALETTE.slice(0, 6).map((c) => swatch(`background:${c}`)),
+      ),
       t("legendGrids"),
     ),
   );
   rows.push(
-    h("div", { class: "legend-row" }, swatch(`border:2px dashed ${FLAG_COLOUR};background:transparent`), t("legendFlagged")),
+    h(
+      "div",
+      { class: "legend-row" },
+      swatch(`border:2px dashed ${FLAG_COLOUR};background:transparent`),
+      t("legendFlagged"),
+    ),
   );
   rows.push(h("div", { class: "legend-title" }, t("legendHouseholds")));
   rows.push(
@@ -99,10 +108,24 @@ function legend() {
     ),
   );
   rows.push(h("div", { class: "legend-row" }, swatch("", "swatch-hatch"), t("legendEstimated")));
-  rows.push(h("div", { class: "legend-row" }, swatch(`border:3px solid ${SPLIT_COLOUR};background:#fdd49e`), t("legendSplit")));
   rows.push(
-    h("div", { class: "legend-row" }, swatch("border-top:2px dashed #5b4a3a;height:0;background:none"), t("legendVillage")),
+    h("div", { class: "legend-row" }, swatch(`border:3px solid ${SPLIT_COLOUR};background:#fdd49e`), t("legendSplit")),
   );
-  rows.push(h("div", { class: "legend-row" }, swatch("border-top:3px solid #2b2b2b;height:0;background:none"), t("legendTownship")));
+  rows.push(
+    h(
+      "div",
+      { class: "legend-row" },
+      swatch("border-top:2px dashed #5b4a3a;height:0;background:none"),
+      t("legendVillage"),
+    ),
+  );
+  rows.push(
+    h(
+      "div",
+      { class: "legend-row" },
+      swatch("border-top:3px solid #2b2b2b;height:0;background:none"),
+      t("legendTownship"),
+    ),
+  );
   return h("div", { class: "legend" }, h("div", { class: "legend-heading" }, t("legend")), rows);
 }

@@ -9,7 +9,8 @@ export const SOURCE = "gridmap";
 export const FONT_REGULAR = ["Noto Sans Regular"];
 export const FONT_BOLD = ["Noto Sans Bold"];
 /** Local fonts MapLibre uses for Chinese characters (not in our glyph PBFs). */
-export const LOCAL_IDEOGRAPH_FONTS = "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', 'PingFang SC', sans-serif";
+export const LOCAL_IDEOGRAPH_FONTS =
+  "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', 'PingFang SC', sans-serif";
 
 /** Soft, distinct fill colours for the tiles' `colour` index (adjacent grids differ). */
 export const GRID_PALETTE = ["#8dd3c7", "#fdf0a0", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5"];
@@ -183,7 +184,11 @@ function dataLayers(unit) {
       type: "line",
       ...s,
       "source-layer": "grids",
-      filter: ["any", ["in", "undersize", ["to-string", ["coalesce", ["get", "flags"], ""]]], ["in", "oversize", ["to-string", ["coalesce", ["get", "flags"], ""]]]],
+      filter: [
+        "any",
+        ["in", "undersize", ["to-string", ["coalesce", ["get", "flags"], ""]]],
+        ["in", "oversize", ["to-string", ["coalesce", ["get", "flags"], ""]]],
+      ],
       paint: { "line-color": FLAG_COLOUR, "line-width": 2, "line-dasharray": [3, 2], "line-offset": 1.5 },
     },
     {

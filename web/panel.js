@@ -136,13 +136,23 @@ function householdTable(list) {
   const withPhone = list.some((x) => x.phone);
   const withMembers = list.some((x) => x.members !== undefined && x.members !== null);
   const cols = [
-    [t("unit"), (x) => [x.entrance, x.floor, x.unit].filter((v) => v !== undefined && v !== null && v !== "").join("-") || x.id],
+    [
+      t("unit"),
+      (x) => [x.entrance, x.floor, x.unit].filter((v) => v !== undefined && v !== null && v !== "").join("-") || x.id,
+    ],
     [t("address"), (x) => x.address ?? ""],
   ];
   if (withHead) cols.push([t("head"), (x) => h("span", { class: "household-head" }, x.head ?? "")]);
-  if (withPhone) cols.push([t("phone"), (x) => (x.phone ? h("span", { class: "household-phone" }, phoneLink(x.phone)) : "")]);
+  if (withPhone)
+    cols.push([t("phone"), (x) => (x.phone ? h("span", { class: "household-phone" }, phoneLink(x.phone)) : "")]);
   if (withMembers) cols.push([t("members"), (x) => (Array.isArray(x.members) ? x.members.length : (x.members ?? ""))]);
-  const rows = list.slice(0, MAX_HOUSEHOLD_ROWS).map((x) => h("tr", null, cols.map(([, f]) => h("td", null, f(x)))));
+  const rows = list.slice(0, MAX_HOUSEHOLD_ROWS).map((x) =>
+    h(
+      "tr",
+      null,
+      cols.map(([, f]) => h("td", null, f(x))),
+    ),
+  );
   return h(
     "div",
     { class: "households" },
@@ -150,7 +160,20 @@ function householdTable(list) {
     h(
       "div",
       { class: "table-wrap" },
-      h("table", null, h("thead", null, h("tr", null, cols.map(([k]) => h("th", null, k)))), h("tbody", null, rows)),
+      h(
+        "table",
+        null,
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            cols.map(([k]) => h("th", null, k)),
+          ),
+        ),
+        h("tbody", null, rows),
+      ),
     ),
     list.length > MAX_HOUSEHOLD_ROWS
       ? h("p", { class: "muted" }, t("moreHouseholds", { n: list.length - MAX_HOUSEHOLD_ROWS }))
@@ -169,9 +192,14 @@ function gridSection(g, actions) {
       [t("gridCode"), h("strong", { class: "grid-code" }, g.code)],
       [t("households"), `${g.households ?? 0} ${t("householdsUnit")}`],
       [t("buildingsCount"), g.buildings ?? "–"],
-      [t("staff"), staff ? h("span", { class: "staff-name" }, staff.name) : h("span", { class: "muted" }, t("noStaff"))],
+      [
+        t("staff"),
+        staff ? h("span", { class: "staff-name" }, staff.name) : h("span", { class: "muted" }, t("noStaff")),
+      ],
       staff ? [t("staffPhone"), phoneLink(staff.phone)] : null,
-      flags.length ? [t("flags"), h("span", { class: "flags" }, flags.map((f) => tOr(`flag_${f}`, f)).join(", "))] : null,
+      flags.length
+        ? [t("flags"), h("span", { class: "flags" }, flags.map((f) => tOr(`flag_${f}`, f)).join(", "))]
+        : null,
       g.locked ? [t("locked"), "✓"] : null,
       g.institution ? [t("institution"), "✓"] : null,
     ]),

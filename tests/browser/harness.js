@@ -56,7 +56,10 @@ export async function startServer() {
   });
   const base = await new Promise((ok, fail) => {
     let out = "";
-    const timer = setTimeout(() => fail(new Error(`server printed no "listening on" line in 60 s; stderr:\n${stderr}`)), 60_000);
+    const timer = setTimeout(
+      () => fail(new Error(`server printed no "listening on" line in 60 s; stderr:\n${stderr}`)),
+      60_000,
+    );
     child.stdout.on("data", (d) => {
       out += d;
       const m = out.match(/listening on (http:\/\/[^\s]+)/);

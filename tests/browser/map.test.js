@@ -75,7 +75,10 @@ describe("web map", () => {
     await panel.locator(".grid-code").first().waitFor();
     assert.equal((await panel.locator(".grid-code").first().innerText()).trim(), expected.grid.code);
     if (expected.grid.staff) {
-      assert.equal((await panel.locator(".grid-section .staff-name").first().innerText()).trim(), expected.grid.staff.name);
+      assert.equal(
+        (await panel.locator(".grid-section .staff-name").first().innerText()).trim(),
+        expected.grid.staff.name,
+      );
       assert.ok((await panel.innerText()).includes(expected.grid.staff.phone), "staff phone is shown");
     }
     if (expected.village) assert.ok((await panel.innerText()).includes(expected.village.name), "village is named");
@@ -160,7 +163,10 @@ describe("web map", () => {
     assert.ok(heads.length > 0, "the API returns household heads with the token");
     const shown = await withToken.page.locator("#panel .household-head").allInnerTexts();
     assert.ok(shown.length > 0, "heads are listed");
-    assert.ok(shown.every((h) => heads.includes(h.trim())), "the listed heads are the building's");
+    assert.ok(
+      shown.every((h) => heads.includes(h.trim())),
+      "the listed heads are the building's",
+    );
     await screenshot(withToken.page, "token-households");
     assertClean(withToken.problems);
 
@@ -168,10 +174,9 @@ describe("web map", () => {
     await showBbox(anon.page, grid.bbox);
     await anon.page.evaluate(() => sessionStorage.clear());
     await anon.page.mouse.click(target.x, target.y);
-    await anon.page.waitForSelector(
-      `#panel:not([hidden]) .building-section[data-building="${cssEscape(target.id)}"]`,
-      { timeout: 15_000 },
-    );
+    await anon.page.waitForSelector(`#panel:not([hidden]) .building-section[data-building="${cssEscape(target.id)}"]`, {
+      timeout: 15_000,
+    });
     assert.equal(await anon.page.locator("#panel .household-head, #panel .household-phone").count(), 0);
     const text = await anon.page.locator("#panel").innerText();
     for (const h of full.household_list) {

@@ -58,12 +58,9 @@ function writeGlyph(g, pbf) {
  */
 export function decodeGlyphRange(bytes) {
   const pbf = new Pbf(bytes);
-  return pbf.readFields(
-    (tag, stacks, p) => {
-      if (tag === 1) stacks.push(p.readMessage(readStack, { name: "", range: "", glyphs: [] }));
-    },
-    [],
-  );
+  return pbf.readFields((tag, stacks, p) => {
+    if (tag === 1) stacks.push(p.readMessage(readStack, { name: "", range: "", glyphs: [] }));
+  }, []);
 }
 
 function readStack(tag, stack, pbf) {

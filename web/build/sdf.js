@@ -140,7 +140,7 @@ export function signedDistanceField(segs, box) {
       }
       const dist = Math.sqrt(best) * (winding !== 0 ? -1 : 1);
       const v = Math.round(255 - 255 * (dist / SDF_RADIUS + SDF_CUTOFF));
-      out[j * w + i] = v < 0 ? 0 : v > 255 ? 255 : v;
+      out[j * w + i] = Math.min(255, Math.max(0, v));
     }
   }
   return out;
