@@ -1,1 +1,254 @@
+//! CSV readers: household register, staff roster and incidents.
+//!
+//! All three share [`CsvOptions`]: the encoding, the delimiter, the CRS of coordinate
+//! columns and a mapping from each reader's logical field names to the file's header
+//! names (by default the header is expected to use the logical names; matching ignores
+//! case and surrounding spaces). The default columns are listed on each reader.
+//!
+//! # Encoding
+//!
+//! With [`TextEncoding::Utf8`] (the default) a row that is not UTF-8 is a fatal
+//! [`ImportError::Encoding`] naming the file and line. With [`TextEncoding::Gbk`] rows that
+//! are not UTF-8 are decoded as GBK (common in Excel exports from Chinese Windows);
+//! undecodable bytes are still an error. A UTF-8 byte-order mark is skipped.
+//!
+//! # Errors
+//!
+//! A malformed or unreadable file, a missing column or a wrong encoding is an
+//! [`ImportError`]; a bad row (e.g. `floor = "abc"`) is an [`Issue`] naming the line and
+//! the column, and the import goes on.
 
+mod households;
+mod incidents;
+mod staff;
+
+pub use households::read_households_csv;
+pub use incidents::read_incidents_csv;
+pub use staff::read_staff_csv;
+
+use crate::crs::Crs;
+use crate::error::ImportError;
+use crate::progress;
+use crate::report::{file_name, ImportReport, Issue};
+use indicatif::ProgressBar;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Text encoding of a CSV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextEncoding {
+    /// UTF-8 only (default).
+    #[default]
+    Utf8,
+    /// GBK/GB2312 (UTF-8 rows are accepted too).
+    Gbk,
+}
+
+impl std::str::FromStr for TextEncoding {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "utf8" | "utf-8" => Ok(TextEncoding::Utf8),
+            "gbk" | "gb2312" | "gb18030" | "cp936" => Ok(TextEncoding::Gbk),
+            other => Err(format!("unknown encoding {other:?} (utf8, gbk)")),
+        }
+    }
+}
+
+/// Options shared by the CSV readers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CsvOptions {
+    /// Text encoding (default UTF-8).
+    pub encoding: TextEncoding,
+    /// Field delimiter; `None` means `,`.
+    pub delimiter: Option<u8>,
+    /// CRS of `lon`/`lat` columns (default WGS84).
+    pub crs: Crs,
+    /// Logical field name → header name in the file, for headers that differ.
+    pub columns: HashMap<String, String>,
+}
+
+impl CsvOptions {
+    /// Maps logical `field` to the file's `header` column.
+    ///
+    /// ```
+    /// use gridmap_importers::CsvOptions;
+    /// let o = CsvOptions::default().column("head", "户主").column("phone", "联系电话");
+    /// assert_eq!(o.columns["head"], "户主");
+    /// ```
+    pub fn column(mut self, field: &str, header: &str) -> Self {
+        self.columns.insert(field.to_owned(), header.to_owned());
+        self
+    }
+}
+
+/// One decoded row with access by logical field name.
+pub(crate) struct Row<'a> {
+    fields: Vec<String>,
+    index: &'a HashMap<&'static str, usize>,
+}
+
+impl Row<'_> {
+    /// The trimmed value of a logical field; `None` when the column is absent or empty.
+    pub(crate) fn get(&self, field: &str) -> Option<&str> {
+        let i = *self.index.get(field)?;
+        self.fields
+            .get(i)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Parses a field, with an error naming the column.
+    pub(crate) fn parse<T: std::str::FromStr>(
+        &self,
+        field: &str,
+        what: &str,
+    ) -> Result<Option<T>, String> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("column `{field}`: expected {what}, found {v:?}")),
+        }
+    }
+}
+
+fn decode(bytes: &[u8], encoding: TextEncoding) -> Option<String> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Some(s.to_owned()),
+        Err(_) if encoding == TextEncoding::Gbk => encoding_rs::GBK
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .map(|c| c.into_owned()),
+        Err(_) => None,
+    }
+}
+
+/// Reads `path`, resolving `fields` against the header, and calls `convert` per row.
+/// `required` lists fields whose column must exist.
+pub(crate) fn read_rows<T>(
+    path: &Path,
+    options: &CsvOptions,
+    bar: &ProgressBar,
+    fields: &[&'static str],
+    required: &[&'static str],
+    mut convert: impl FnMut(&Row<'_>) -> Result<T, String>,
+) -> Result<(Vec<T>, ImportReport), ImportError> {
+    let file = file_name(path);
+    let reader = progress::open(path, bar)?;
+    let mut csv = ::csv::ReaderBuilder::new()
+        .delimiter(options.delimiter.unwrap_or(b','))
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let csv_err = |source: ::csv::Error| ImportError::Csv {
+        path: path.to_path_buf(),
+        line: source.position().map(|p| p.line() as usize),
+        source,
+    };
+    let enc_name = match options.encoding {
+        TextEncoding::Utf8 => "UTF-8",
+        TextEncoding::Gbk => "GBK",
+    };
+    let decode_record = |record: &::csv::ByteRecord| -> Result<Vec<String>, ImportError> {
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        record
+            .iter()
+            .map(|f| {
+                decode(f, options.encoding).ok_or(ImportError::Encoding {
+                    path: path.to_path_buf(),
+                    line,
+                    encoding: enc_name,
+                })
+            })
+            .collect()
+    };
+    let mut record = ::csv::ByteRecord::new();
+    if !csv.read_byte_record(&mut record).map_err(csv_err)? {
+        return Ok((Vec::new(), ImportReport::default()));
+    }
+    let header: Vec<String> = decode_record(&record)?
+        .into_iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase())
+        .collect();
+    let mut index: HashMap<&'static str, usize> = HashMap::new();
+    for field in fields {
+        let name = options
+            .columns
+            .get(*field)
+            .map_or(*field, String::as_str)
+            .trim()
+            .to_lowercase();
+        if let Some(i) = header.iter().position(|h| *h == name) {
+            index.insert(field, i);
+        }
+    }
+    for field in required {
+        if !index.contains_key(field) {
+            return Err(ImportError::MissingColumn {
+                path: path.to_path_buf(),
+                column: options
+                    .columns
+                    .get(*field)
+                    .map_or(*field, String::as_str)
+                    .to_owned(),
+                header: header.join(","),
+            });
+        }
+    }
+    let mut out = Vec::new();
+    let mut report = ImportReport::default();
+    while csv.read_byte_record(&mut record).map_err(csv_err)? {
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let row = Row {
+            fields: decode_record(&record)?,
+            index: &index,
+        };
+        if row.fields.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        report.read += 1;
+        match convert(&row) {
+            Ok(t) => {
+                out.push(t);
+                report.imported += 1;
+            }
+            Err(reason) => {
+                let id = row.get("id").map(str::to_owned);
+                report
+                    .rejected
+                    .push(Issue::rejected(&file, line, id, reason));
+            }
+        }
+    }
+    bar.finish();
+    Ok((out, report))
+}
+
+/// Reads a `lon`/`lat` pair in `crs` and checks it.
+pub(crate) fn location(row: &Row<'_>, crs: Crs) -> Result<Option<geo_types::Point<f64>>, String> {
+    let lon: Option<f64> = row.parse("lon", "a longitude")?;
+    let lat: Option<f64> = row.parse("lat", "a latitude")?;
+    match (lon, lat) {
+        (Some(x), Some(y)) => {
+            let c = crs.coord_to_wgs84(geo_types::Coord { x, y });
+            crate::repair::check_coord(c)?;
+            Ok(Some(c.into()))
+        }
+        (None, None) => Ok(None),
+        _ => Err("columns `lon`/`lat`: only one of the two is given".into()),
+    }
+}
+
+/// Splits a list field on `;`, `；` or `|`.
+pub(crate) fn list(value: Option<&str>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split([';', '；', '|'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
