@@ -15,11 +15,18 @@
 //! - [`model::Household`]: a flat and its register entry (personal data).
 //! - [`model::Grid`], [`model::GridCode`]: management grids and their members.
 //! - [`model::Staff`], [`model::Incident`].
+//!
+//! ## Partitioning
+//! - [`partition::partition_village`], [`partition::partition_all`]: cut villages into
+//!   contiguous, compact grids of 30–50 households (Delaunay neighbour graph, inertial
+//!   bisection, boundary refinement, Voronoi polygons); [`partition::validate_grids`]
+//!   lists violations; [`partition::QualityReport`] sums a run.
 #![forbid(unsafe_code)]
 
 pub mod assign;
 pub mod geometry;
 pub mod model;
+pub mod partition;
 pub mod snapshot;
 
 pub use model::*;

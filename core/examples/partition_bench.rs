@@ -1,0 +1,134 @@
+//! Partition benchmark on synthetic data: prints the quality report and timings.
+//!
+//! `cargo run --release -p gridmap-core --example partition_bench [small|large|all]`
+//!
+//! * small: 5,000 buildings / ~32k households in 10 villages;
+//! * large: 1,000,000 buildings / ~300k households in 1,000 villages;
+//! * a repair run after adding/removing 1% of the buildings of the small set;
+//! * validation of the small set.
+#![allow(clippy::print_stdout)]
+
+use gridmap_core::partition::{
+    partition_all, testing, validate_grids, PartitionParams, QualityReport, VillageInput,
+    VillagePartition,
+};
+use gridmap_core::{AdminUnit, Building, Grid};
+use std::collections::HashMap;
+use std::time::Instant;
+
+fn by_village<'a>(villages: &[AdminUnit], buildings: &'a [Building]) -> Vec<Vec<&'a Building>> {
+    let index: HashMap<_, usize> = villages
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.code.clone(), i))
+        .collect();
+    let mut out = vec![Vec::new(); villages.len()];
+    for b in buildings {
+        if let Some(&i) = b.village.as_ref().and_then(|c| index.get(c)) {
+            out[i].push(b);
+        }
+    }
+    out
+}
+
+fn run(
+    name: &str,
+    villages: &[AdminUnit],
+    per: &[Vec<&Building>],
+    previous: &[Vec<Grid>],
+    params: &PartitionParams,
+) -> Vec<VillagePartition> {
+    let inputs: Vec<VillageInput> = villages
+        .iter()
+        .zip(per)
+        .zip(previous)
+        .map(|((v, bs), prev)| VillageInput {
+            village: v,
+            buildings: bs,
+            barriers: &[],
+            previous: prev,
+        })
+        .collect();
+    let t = Instant::now();
+    let results = partition_all(&inputs, params);
+    let wall = t.elapsed();
+    let report = QualityReport::from_partitions(&results, wall);
+    let buildings: usize = per.iter().map(Vec::len).sum();
+    println!(
+        "== {name}: {} villages, {buildings} buildings",
+        villages.len()
+    );
+    println!("{report}\n");
+    results.into_iter().filter_map(Result::ok).collect()
+}
+
+fn main() {
+    let which = std::env::args().nth(1).unwrap_or_else(|| "all".into());
+    let params = PartitionParams::default();
+    if which == "small" || which == "all" {
+        let (villages, buildings) = testing::synthetic_villages_with(10, 500, 42, 6.4);
+        let per = by_village(&villages, &buildings);
+        let none = vec![Vec::new(); villages.len()];
+        // Warm-up (thread pool start), then the measured run.
+        let _ = run("small (warm-up)", &villages, &per, &none, &params);
+        let first = run(
+            "small: 5k buildings / ~32k households / 10 villages",
+            &villages,
+            &per,
+            &none,
+            &params,
+        );
+        let t = Instant::now();
+        let mut violations = 0;
+        for ((v, bs), p) in villages.iter().zip(&per).zip(&first) {
+            let found = validate_grids(v, bs, &p.grids, &params);
+            for x in found.iter().take(3) {
+                println!("  violation: {x}");
+            }
+            violations += found.len();
+        }
+        println!(
+            "validation: {violations} violations ({:.3} s)\n",
+            t.elapsed().as_secs_f64()
+        );
+        // 1% change: drop every 200th building, add 25 copies shifted by 7 m.
+        let mut changed: Vec<Building> = buildings
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 200 != 0)
+            .map(|(_, b)| b.clone())
+            .collect();
+        for (k, b) in buildings.iter().step_by(200).enumerate() {
+            let mut nb = b.clone();
+            nb.source_id = format!("synth:new/{k}");
+            nb.footprint.0.iter_mut().for_each(|p| {
+                use geo::Translate;
+                *p = p.translate(0.00007, 0.00003);
+            });
+            changed.push(nb);
+        }
+        let per2 = by_village(&villages, &changed);
+        let prev: Vec<Vec<Grid>> = first.iter().map(|p| p.grids.clone()).collect();
+        let _ = run(
+            "small after a 1% change (repair from previous grids)",
+            &villages,
+            &per2,
+            &prev,
+            &params,
+        );
+    }
+    if which == "large" || which == "all" {
+        let t = Instant::now();
+        let (villages, buildings) = testing::synthetic_villages_with(1000, 1000, 7, 0.3);
+        let per = by_village(&villages, &buildings);
+        println!("(generated in {:.2} s)", t.elapsed().as_secs_f64());
+        let none = vec![Vec::new(); villages.len()];
+        let _ = run(
+            "large: 1M buildings / ~300k households / 1000 villages",
+            &villages,
+            &per,
+            &none,
+            &params,
+        );
+    }
+}

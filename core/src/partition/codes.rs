@@ -1,0 +1,210 @@
+//! Grid codes, versions and how many households changed grid.
+//!
+//! Fresh runs number grids west→east within north→south rows (row height ≈ one grid).
+//! Re-runs keep the code of a grid with unchanged members, hand the codes of changed
+//! grids to the new grid sharing most households with them, and give new grids the
+//! lowest free serials in reading order.
+
+use crate::model::{DivisionCode, Grid, GridCode, GridMember};
+use std::collections::{HashMap, HashSet};
+
+/// What code assignment needs to know about a new grid.
+pub(crate) struct CodeInput<'a> {
+    pub members: &'a [GridMember],
+    pub institution: bool,
+    /// Reading position in local metres (x east, y north).
+    pub key: [f64; 2],
+}
+
+/// A code for a new grid and the previous grid it continues, if any.
+#[derive(Debug, Clone)]
+pub(crate) struct Coded {
+    pub code: GridCode,
+    pub prev: Option<usize>,
+    /// The previous grid had exactly the same members.
+    pub same_members: bool,
+}
+
+fn member_key(m: &[GridMember]) -> Vec<(&str, u32, Option<(u32, u32)>)> {
+    let mut k: Vec<_> = m
+        .iter()
+        .map(|m| (m.building.as_str(), m.households, m.flats))
+        .collect();
+    k.sort_unstable();
+    k
+}
+
+fn overlap(a: Option<(u32, u32)>, ha: u32, b: Option<(u32, u32)>, hb: u32) -> u32 {
+    match (a, b) {
+        (Some((s1, e1)), Some((s2, e2))) => e1.min(e2).saturating_sub(s1.max(s2)),
+        _ => ha.min(hb),
+    }
+}
+
+/// Indices of `keys` in reading order: rows of height `band` from the north, west→east.
+pub(crate) fn reading_order(keys: &[[f64; 2]], band: f64) -> Vec<usize> {
+    let top = keys.iter().map(|k| k[1]).fold(f64::MIN, f64::max);
+    let band = if band.is_finite() && band > 0.0 {
+        band
+    } else {
+        1.0
+    };
+    let row = |k: &[f64; 2]| ((top - k[1]) / band).floor() as i64;
+    let mut idx: Vec<usize> = (0..keys.len()).collect();
+    idx.sort_by(|&a, &b| {
+        row(&keys[a])
+            .cmp(&row(&keys[b]))
+            .then(keys[a][0].total_cmp(&keys[b][0]))
+            .then(a.cmp(&b))
+    });
+    idx
+}
+
+/// Codes for `grids`; `None` when serials run out (more than 999 grids).
+pub(crate) fn assign(
+    village: &DivisionCode,
+    grids: &[CodeInput<'_>],
+    previous: &[&Grid],
+    locked: &[&Grid],
+    band: f64,
+) -> Option<Vec<Coded>> {
+    let mut used: HashSet<u16> = locked.iter().map(|g| g.code.serial()).collect();
+    let mut out: Vec<Option<Coded>> = vec![None; grids.len()];
+    let mut prev_taken = vec![false; previous.len()];
+    // 1. Unchanged members keep their code.
+    let mut by_key: HashMap<(Vec<(&str, u32, Option<(u32, u32)>)>, bool), usize> = HashMap::new();
+    for (j, g) in previous.iter().enumerate() {
+        by_key
+            .entry((member_key(&g.members), g.institution))
+            .or_insert(j);
+    }
+    for (i, g) in grids.iter().enumerate() {
+        if g.members.is_empty() {
+            continue;
+        }
+        if let Some(&j) = by_key.get(&(member_key(g.members), g.institution)) {
+            if !prev_taken[j] && !used.contains(&previous[j].code.serial()) {
+                prev_taken[j] = true;
+                used.insert(previous[j].code.serial());
+                out[i] = Some(Coded {
+                    code: previous[j].code.clone(),
+                    prev: Some(j),
+                    same_members: true,
+                });
+            }
+        }
+    }
+    // 2. Changed grids inherit from the previous grid they share most households with.
+    let mut prev_by_building: HashMap<&str, Vec<(usize, u32, Option<(u32, u32)>)>> = HashMap::new();
+    for (j, g) in previous.iter().enumerate() {
+        if prev_taken[j] {
+            continue;
+        }
+        for m in &g.members {
+            prev_by_building
+                .entry(m.building.as_str())
+                .or_default()
+                .push((j, m.households, m.flats));
+        }
+    }
+    let mut pairs: Vec<(u32, usize, usize)> = Vec::new();
+    for (i, g) in grids.iter().enumerate() {
+        if out[i].is_some() {
+            continue;
+        }
+        let mut shared: HashMap<usize, u32> = HashMap::new();
+        for m in g.members {
+            for &(j, h, f) in prev_by_building
+                .get(m.building.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                if previous[j].institution == g.institution {
+                    *shared.entry(j).or_default() += overlap(m.flats, m.households, f, h) + 1;
+                }
+            }
+        }
+        pairs.extend(shared.into_iter().map(|(j, s)| (s, i, j)));
+    }
+    pairs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    for (_, i, j) in pairs {
+        if out[i].is_none() && !prev_taken[j] && !used.contains(&previous[j].code.serial()) {
+            prev_taken[j] = true;
+            used.insert(previous[j].code.serial());
+            out[i] = Some(Coded {
+                code: previous[j].code.clone(),
+                prev: Some(j),
+                same_members: false,
+            });
+        }
+    }
+    // 3. The rest get the lowest free serials in reading order.
+    let keys: Vec<[f64; 2]> = grids.iter().map(|g| g.key).collect();
+    let mut serial: u16 = 0;
+    for i in reading_order(&keys, band) {
+        if out[i].is_some() {
+            continue;
+        }
+        loop {
+            serial = serial.checked_add(1)?;
+            if serial > 999 {
+                return None;
+            }
+            if !used.contains(&serial) {
+                break;
+            }
+        }
+        used.insert(serial);
+        out[i] = Some(Coded {
+            code: GridCode::new(village, serial),
+            prev: None,
+            same_members: false,
+        });
+    }
+    out.into_iter().collect()
+}
+
+/// Households whose grid code changed between `previous` and `new` (buildings absent
+/// before are new, not moved; locked grids are identical and count nothing).
+pub(crate) fn moved_households(previous: &[Grid], new: &[Grid]) -> u32 {
+    let mut before: HashMap<(&str, &str), Vec<(u32, Option<(u32, u32)>)>> = HashMap::new();
+    let mut known: HashSet<&str> = HashSet::new();
+    for g in previous {
+        for m in &g.members {
+            before
+                .entry((m.building.as_str(), g.code.as_str()))
+                .or_default()
+                .push((m.households, m.flats));
+            known.insert(m.building.as_str());
+        }
+    }
+    let mut moved = 0u32;
+    for g in new {
+        for m in &g.members {
+            if !known.contains(m.building.as_str()) {
+                continue;
+            }
+            let kept: u32 = before
+                .get(&(m.building.as_str(), g.code.as_str()))
+                .map(|v| {
+                    v.iter()
+                        .map(|&(h, f)| overlap(m.flats, m.households, f, h))
+                        .sum()
+                })
+                .unwrap_or(0);
+            moved += m.households.saturating_sub(kept);
+        }
+    }
+    moved
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_order_runs_west_to_east_in_rows_from_the_north() {
+        let keys = [[10.0, 0.0], [0.0, 0.0], [5.0, 100.0], [-5.0, 100.0]];
+        assert_eq!(reading_order(&keys, 50.0), vec![3, 2, 1, 0]);
+    }
+}

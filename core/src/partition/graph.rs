@@ -1,0 +1,303 @@
+//! The neighbour graph of one village: the Delaunay triangulation of the sites (spade),
+//! its dual Voronoi diagram (faces' circumcentres), barrier and length filters, and the
+//! connected components that become independent sub-problems.
+//!
+//! Eight far "frame" points around the village make every real site an interior
+//! vertex, so every real Voronoi cell is bounded and every face next to a real site is
+//! an inner face.
+
+use super::polygon::ClipRegion;
+use super::PartitionParams;
+use rstar::{RTree, RTreeObject, AABB};
+use spade::{DelaunayTriangulation, HasPosition, Point2, Triangulation};
+
+/// Sentinel neighbour id for a frame point.
+pub(crate) const FRAME: u32 = u32::MAX;
+
+/// One directed Delaunay edge out of a site, i.e. one side of its Voronoi cell.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Side {
+    /// Neighbouring site or [`FRAME`].
+    pub nbr: u32,
+    /// Voronoi vertex (face id) where this side starts, walking the cell counter-clockwise.
+    pub from: u32,
+    /// Voronoi vertex where it ends.
+    pub to: u32,
+    /// Length of the Voronoi side in metres.
+    pub vlen: f64,
+    /// Usable for grid contiguity: real neighbour, positive side length, no barrier,
+    /// not longer than the link cap (unless re-enabled to join a small component).
+    pub active: bool,
+}
+
+/// The village's graph in CSR form.
+#[derive(Debug)]
+pub(crate) struct Graph {
+    pub start: Vec<usize>,
+    pub sides: Vec<Side>,
+    /// Voronoi vertices (face circumcentres) in local metres, by face id.
+    pub vertices: Vec<[f64; 2]>,
+    /// Component (sub-problem) of each site.
+    pub comp: Vec<u32>,
+    pub n_comp: usize,
+    /// Mean Delaunay link length between real sites (metres), a length scale.
+    pub mean_link: f64,
+}
+
+impl Graph {
+    pub(crate) fn sides_of(&self, u: usize) -> &[Side] {
+        let a = self.start.get(u).copied().unwrap_or(0);
+        let b = self.start.get(u + 1).copied().unwrap_or(a);
+        self.sides.get(a..b).unwrap_or(&[])
+    }
+
+    /// Active neighbours of `u`.
+    pub(crate) fn nbrs(&self, u: usize) -> impl Iterator<Item = usize> + '_ {
+        self.sides_of(u)
+            .iter()
+            .filter(|s| s.active)
+            .map(|s| s.nbr as usize)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Pt {
+    p: Point2<f64>,
+}
+
+impl HasPosition for Pt {
+    type Scalar = f64;
+    fn position(&self) -> Point2<f64> {
+        self.p
+    }
+}
+
+/// A barrier segment in local metres for the R-tree.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seg(pub [f64; 2], pub [f64; 2]);
+
+impl RTreeObject for Seg {
+    type Envelope = AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        AABB::from_corners(self.0, self.1)
+    }
+}
+
+fn orient(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> f64 {
+    (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+}
+
+/// Whether segments `ab` and `cd` cross or touch.
+pub(crate) fn segments_cross(a: [f64; 2], b: [f64; 2], c: [f64; 2], d: [f64; 2]) -> bool {
+    let d1 = orient(c, d, a);
+    let d2 = orient(c, d, b);
+    let d3 = orient(a, b, c);
+    let d4 = orient(a, b, d);
+    (d1 * d2 <= 0.0) && (d3 * d4 <= 0.0) && !(d1 == 0.0 && d2 == 0.0 && d3 == 0.0 && d4 == 0.0)
+}
+
+/// Triangulates `pos` (distinct, finite) and builds the graph. `barriers` are segments
+/// in local metres; `weights` are site households (for joining small components).
+pub(crate) fn build(
+    pos: &[[f64; 2]],
+    weights: &[u32],
+    barriers: &RTree<Seg>,
+    clip: &ClipRegion,
+    params: &PartitionParams,
+) -> Result<Graph, spade::InsertionError> {
+    let n = pos.len();
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for p in pos {
+        x0 = x0.min(p[0]);
+        y0 = y0.min(p[1]);
+        x1 = x1.max(p[0]);
+        y1 = y1.max(p[1]);
+    }
+    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    let r = ((x1 - x0).hypot(y1 - y0)).max(params.frame_m) * 4.0;
+    let mut pts: Vec<Pt> = pos
+        .iter()
+        .map(|p| Pt {
+            p: Point2::new(p[0], p[1]),
+        })
+        .collect();
+    for i in 0..8 {
+        let a = f64::from(i) * std::f64::consts::FRAC_PI_4 + 0.1;
+        pts.push(Pt {
+            p: Point2::new(cx + r * a.cos(), cy + r * a.sin()),
+        });
+    }
+    let tri = DelaunayTriangulation::<Pt>::bulk_load_stable(pts)?;
+
+    let mut vertices = vec![[0.0, 0.0]; tri.num_all_faces()];
+    for f in tri.inner_faces() {
+        let c = f.circumcenter();
+        if let Some(v) = vertices.get_mut(f.fix().index()) {
+            *v = [c.x, c.y];
+        }
+    }
+    let mut start = Vec::with_capacity(n + 1);
+    let mut sides = Vec::with_capacity(n * 6);
+    let mut link_sum = 0.0;
+    let mut link_n = 0usize;
+    for v in tri.vertices().take(n) {
+        start.push(sides.len());
+        let u = v.fix().index();
+        for e in v.out_edges() {
+            let w = e.to().fix().index();
+            let from = e.rev().face().fix().index() as u32;
+            let to = e.face().fix().index() as u32;
+            let a = vertices.get(from as usize).copied().unwrap_or_default();
+            let b = vertices.get(to as usize).copied().unwrap_or_default();
+            let vlen = (a[0] - b[0]).hypot(a[1] - b[1]);
+            let real = w < n;
+            let mut active = real && vlen > 1e-6;
+            if real {
+                let (pu, pw) = (pos[u], pos[w]);
+                let dlen = (pu[0] - pw[0]).hypot(pu[1] - pw[1]);
+                if u < w {
+                    link_sum += dlen;
+                    link_n += 1;
+                }
+                if active && dlen > params.max_link_m {
+                    active = false;
+                }
+                if active && !clip.touches_segment(a, b) {
+                    // The shared cell side lies outside the village: clipped cells
+                    // would not touch.
+                    active = false;
+                }
+                if active {
+                    let env = AABB::from_corners(pu, pw);
+                    if barriers
+                        .locate_in_envelope_intersecting(&env)
+                        .any(|s| segments_cross(pu, pw, s.0, s.1))
+                    {
+                        active = false;
+                    }
+                }
+            }
+            sides.push(Side {
+                nbr: if real { w as u32 } else { FRAME },
+                from,
+                to,
+                vlen,
+                active,
+            });
+        }
+    }
+    start.push(sides.len());
+    let mut g = Graph {
+        start,
+        sides,
+        vertices,
+        comp: vec![0; n],
+        n_comp: 0,
+        mean_link: if link_n > 0 {
+            link_sum / link_n as f64
+        } else {
+            1.0
+        },
+    };
+    components(&mut g, weights, params);
+    Ok(g)
+}
+
+fn find(parent: &mut [u32], mut x: u32) -> u32 {
+    while parent[x as usize] != x {
+        let p = parent[parent[x as usize] as usize];
+        parent[x as usize] = p;
+        x = p;
+    }
+    x
+}
+
+/// A component total that can be cut into grids within the range.
+pub(crate) fn feasible(h: u64, p: &PartitionParams) -> bool {
+    h >= u64::from(p.min) && h.div_ceil(u64::from(p.max)) <= h / u64::from(p.min)
+}
+
+/// Connected components over active sides; components whose total is below `min` or
+/// otherwise unreachable are joined to a neighbour over their shortest dropped side
+/// (barriers only cut where both sides can stand alone), and those sides re-enabled.
+fn components(g: &mut Graph, weights: &[u32], params: &PartitionParams) {
+    let n = weights.len();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    for u in 0..n {
+        for s in g.sides_of(u) {
+            if s.active {
+                let (a, b) = (find(&mut parent, u as u32), find(&mut parent, s.nbr));
+                if a != b {
+                    parent[a.max(b) as usize] = a.min(b);
+                }
+            }
+        }
+    }
+    let orig: Vec<u32> = (0..n as u32).map(|u| find(&mut parent, u)).collect();
+    loop {
+        let mut total = vec![0u64; n];
+        for u in 0..n {
+            let r = find(&mut parent, u as u32) as usize;
+            total[r] += u64::from(weights[u]);
+        }
+        // Shortest dropped real side out of each bad component.
+        let mut best: Vec<Option<(f64, u32, u32)>> = vec![None; n];
+        for u in 0..n {
+            let ru = find(&mut parent, u as u32);
+            if feasible(total[ru as usize], params) {
+                continue;
+            }
+            for s in g.sides_of(u) {
+                if s.nbr == FRAME {
+                    continue;
+                }
+                let rw = find(&mut parent, s.nbr);
+                if rw == ru {
+                    continue;
+                }
+                let d = 1.0 / (s.vlen + 1e-9);
+                let cand = (d, u as u32, s.nbr);
+                let slot = &mut best[ru as usize];
+                if slot.is_none_or(|b| (cand.0, cand.1, cand.2) < (b.0, b.1, b.2)) {
+                    *slot = Some(cand);
+                }
+            }
+        }
+        let mut merged = false;
+        for (_, u, w) in best.into_iter().flatten() {
+            let (a, b) = (find(&mut parent, u), find(&mut parent, w));
+            if a != b {
+                parent[a.max(b) as usize] = a.min(b);
+                merged = true;
+            }
+        }
+        if !merged {
+            break;
+        }
+    }
+    let mut id = vec![u32::MAX; n];
+    let mut next = 0u32;
+    for u in 0..n {
+        let r = find(&mut parent, u as u32) as usize;
+        if id[r] == u32::MAX {
+            id[r] = next;
+            next += 1;
+        }
+        g.comp[u] = id[r];
+    }
+    g.n_comp = next as usize;
+    // Re-enable real sides between former components that were joined.
+    for u in 0..n {
+        for k in g.start[u]..g.start[u + 1] {
+            let s = g.sides[k];
+            if !s.active
+                && s.nbr != FRAME
+                && s.vlen > 1e-6
+                && orig[u] != orig[s.nbr as usize]
+                && g.comp[u] == g.comp[s.nbr as usize]
+            {
+                g.sides[k].active = true;
+            }
+        }
+    }
+}

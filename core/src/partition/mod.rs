@@ -1,0 +1,259 @@
+//! Grid partitioner: cuts every village into contiguous, compact grids of `min..=max`
+//! households (30–50 by default), with polygons that tile the village.
+//!
+//! # Parameters
+//! [`PartitionParams`]: `min`, `max`, `target` households per grid, whether institutions
+//! become their own "vertical" grids, the longest link between neighbouring buildings
+//! and the compaction effort. [`VillageInput`]: the village boundary and code, the
+//! buildings whose representative point lies in it, barrier lines (roads, rivers,
+//! railways) and the village's previous grids (locked ones are kept as they are).
+//!
+//! # Returns
+//! [`VillagePartition`]: the grids (codes `<village>-<serial>`), a [`VillageReport`], the
+//! number of households whose grid code changed since `previous`, and flags for things a
+//! planner should look at. [`QualityReport`] sums a run; [`validate_grids`] lists every
+//! violation of a set of grids.
+//!
+//! # Algorithm
+//! Everything runs in a local metric projection of the village (affine, so straight
+//! edges stay straight). Villages are independent and run in parallel with rayon.
+//!
+//! 1. **Units.** Each building becomes a point (its representative point). A building
+//!    with more than `max` households is split by flats into whole grids of its own
+//!    (`round(h/target)` clamped to `[ceil(h/max), floor(h/min)]` grids; when that is
+//!    empty, `floor(h/max)` grids of `max` and a remainder below `min` that stays on the
+//!    building's point and joins a neighbouring grid: a 55-household tower gives one
+//!    grid of 50 and 5 flats in the next grid). Institutions become vertical grids when
+//!    `institution_grids` is set. Buildings of locked grids are left out. Points that
+//!    coincide are merged.
+//! 2. **Neighbour graph.** A Delaunay triangulation of the points (spade, exact
+//!    predicates) with eight far frame points, so every Voronoi cell is bounded. Links
+//!    that cross a barrier (found through an rstar R-tree of barrier segments), that are
+//!    longer than `max_link_m`, or whose dual Voronoi side has zero length (cocircular
+//!    points) are dropped. Each connected component is a sub-problem; a component whose
+//!    total cannot form grids in range (fewer than `min` households, say across a road)
+//!    is joined to a neighbour over its shortest dropped link, so barriers only cut where
+//!    both sides can stand alone.
+//! 3. **Seeds.** A component of `H` households gets `k = round(H/target)` grids clamped to
+//!    `[ceil(H/max), floor(H/min)]`. Below `min` it is one grid (flag `Undersized`); when
+//!    the range is empty (55 with 30–50) it gets `floor(H/min)` grids above `max` (flag
+//!    `Oversized`): we never make grids below `min` when we can avoid it. Seeds come from
+//!    recursive household-weighted bisection along the inertial axis, the rounding
+//!    remainder of each cut carried into the next part. Each part keeps its heaviest
+//!    connected piece; cut-off sites are regrown from their lightest neighbouring part.
+//! 4. **Refinement** by moving boundary sites, gain-ordered, a move allowed only if the
+//!    donor stays connected: first until every size is in range (a lexicographic
+//!    potential of range violation and sum of squared sizes, so moves cascade through
+//!    neighbours and never cycle), then for compactness with the range as a hard limit
+//!    (gain = Voronoi boundary length removed + moment-of-inertia decrease). Parts that
+//!    still cannot be balanced are split or merged with a neighbour and balanced again.
+//! 5. **Polygons.** A grid's polygon is the union of its sites' Voronoi cells, built by
+//!    shared-edge elimination on the Voronoi diagram (no boolean unions), then clipped
+//!    to the village (minus locked grids) with one boolean intersection, and only for
+//!    grids whose box meets the village outline (found through an R-tree of its edges).
+//!    Grids therefore tile the village with no gaps or overlaps up to floating-point
+//!    rounding. Whole-flat tower grids and institution grids use the building footprint
+//!    (they share the footprint with the grid whose cell holds it).
+//! 6. **Codes** are numbered west→east in north→south rows. On a re-run, a grid with the
+//!    same members as a previous grid keeps its code (and version if its polygon is also
+//!    unchanged); changed grids take the code of the previous grid they share most
+//!    households with (version + 1); new grids get the lowest free serials.
+//!
+//! **Repair.** With previous grids, the run starts from them: sites keep their previous
+//! grid, new sites are regrown from neighbours, pieces cut off are reassigned, grid
+//! counts are fixed per component by splitting or merging, and balance/compaction only
+//! touch grids that changed. `moved_households` counts households whose grid code
+//! changed.
+//!
+//! # Notes
+//! Barriers steer which buildings share a grid; grid outlines follow Voronoi sides, not
+//! the barrier line itself. Clipping by a concave outline or a locked grid can split a
+//! grid polygon in pieces: the report counts them and a flag names them.
+//!
+//! # Complexity
+//! `O(n log n)` per village for `n` buildings (triangulation, sorting); refinement passes
+//! are linear in the boundary sites; polygon work is linear in the Voronoi sides plus
+//! one clip per boundary grid.
+//!
+//! # Examples
+//! ```
+//! use gridmap_core::partition::{partition_village, testing, PartitionParams, VillageInput};
+//! let (villages, buildings) = testing::synthetic_villages(1, 200, 7);
+//! let refs: Vec<&_> = buildings.iter().collect();
+//! let input = VillageInput { village: &villages[0], buildings: &refs, barriers: &[], previous: &[] };
+//! let out = partition_village(&input, &PartitionParams::default()).unwrap();
+//! let total: u32 = out.grids.iter().map(|g| g.households).sum();
+//! assert_eq!(total, buildings.iter().map(|b| b.households.count).sum::<u32>());
+//! assert!(out.grids.iter().all(|g| g.code.as_str().starts_with(villages[0].code.as_str())));
+//! ```
+//!
+//! # Errors
+//! [`PartitionError`]: invalid sizes, an unusable village boundary, more than 999 grids
+//! in a village, or a failed triangulation.
+
+mod assemble;
+mod codes;
+mod error;
+mod graph;
+mod polygon;
+mod project;
+mod refine;
+mod report;
+mod run;
+mod seed;
+mod state;
+mod units;
+mod validate;
+
+#[doc(hidden)]
+pub mod testing;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{PartitionError, PartitionFlag, PartitionResult};
+pub use report::{QualityReport, VillageReport};
+pub use validate::{validate_grids, Violation};
+
+use crate::model::{AdminUnit, Barrier, Building, Grid};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// Sizes and knobs of a partition run.
+///
+/// ```
+/// use gridmap_core::partition::PartitionParams;
+/// let p = PartitionParams::default();
+/// assert_eq!((p.min, p.max, p.target, p.institution_grids), (30, 50, 40, false));
+/// let q = PartitionParams::new(20, 40, 30).with_institution_grids(true);
+/// assert_eq!(q.max, 40);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartitionParams {
+    /// Fewest households in a grid.
+    pub min: u32,
+    /// Most households in a grid; buildings above it are split by flats.
+    pub max: u32,
+    /// Preferred households per grid (sets the number of grids).
+    pub target: u32,
+    /// Institutions become separate vertical grids instead of ordinary members.
+    pub institution_grids: bool,
+    /// Buildings farther apart than this (metres) are not neighbours (separate hamlets).
+    pub max_link_m: f64,
+    /// Compaction passes.
+    pub compact_passes: u32,
+    /// Weight of the moment-of-inertia term against boundary length in compaction
+    /// (larger = weaker).
+    pub compact_scale: f64,
+    /// Smallest frame radius around the buildings (metres), keeps cells bounded.
+    pub frame_m: f64,
+}
+
+impl Default for PartitionParams {
+    fn default() -> Self {
+        PartitionParams {
+            min: 30,
+            max: 50,
+            target: 40,
+            institution_grids: false,
+            max_link_m: 250.0,
+            compact_passes: 12,
+            compact_scale: 0.5,
+            frame_m: 100.0,
+        }
+    }
+}
+
+impl PartitionParams {
+    /// Sizes with default knobs.
+    pub fn new(min: u32, max: u32, target: u32) -> PartitionParams {
+        PartitionParams {
+            min,
+            max,
+            target,
+            ..PartitionParams::default()
+        }
+    }
+
+    /// Turns vertical institution grids on or off.
+    pub fn with_institution_grids(mut self, on: bool) -> PartitionParams {
+        self.institution_grids = on;
+        self
+    }
+
+    fn check(&self) -> PartitionResult<()> {
+        if self.min == 0 || self.min > self.target || self.target > self.max {
+            return Err(PartitionError::InvalidParams {
+                min: self.min,
+                max: self.max,
+                target: self.target,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// One village to partition.
+#[derive(Debug, Clone, Copy)]
+pub struct VillageInput<'a> {
+    /// Boundary (WGS84) and 12-digit code.
+    pub village: &'a AdminUnit,
+    /// Buildings whose representative point lies in the village.
+    pub buildings: &'a [&'a Building],
+    /// Roads, rivers, railways (WGS84 lines).
+    pub barriers: &'a [&'a Barrier],
+    /// The village's previous grids; locked ones are kept unchanged.
+    pub previous: &'a [Grid],
+}
+
+/// The grids of one village and how the run went.
+#[derive(Debug, Clone, Serialize)]
+pub struct VillagePartition {
+    /// All grids of the village (locked, residential, tower and institution grids),
+    /// sorted by code.
+    pub grids: Vec<Grid>,
+    pub report: VillageReport,
+    /// Households whose grid code differs from `previous` (0 on a first run).
+    pub moved_households: u32,
+    pub flags: Vec<PartitionFlag>,
+}
+
+/// Partitions one village. See the module docs for the algorithm.
+///
+/// ```
+/// use gridmap_core::partition::{partition_village, testing, PartitionParams, VillageInput};
+/// let (v, b) = testing::synthetic_villages(1, 300, 1);
+/// let refs: Vec<&_> = b.iter().collect();
+/// let input = VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] };
+/// let p = PartitionParams::default();
+/// let out = partition_village(&input, &p).unwrap();
+/// assert!(out.grids.iter().filter(|g| !g.institution).all(|g| g.households >= p.min && g.households <= p.max));
+/// ```
+pub fn partition_village(
+    input: &VillageInput<'_>,
+    params: &PartitionParams,
+) -> PartitionResult<VillagePartition> {
+    params.check()?;
+    run::run(input, params)
+}
+
+/// Partitions many villages in parallel (rayon); one result per input, in order.
+///
+/// ```
+/// use gridmap_core::partition::{partition_all, testing, PartitionParams, VillageInput};
+/// let (v, b) = testing::synthetic_villages(3, 100, 2);
+/// let per: Vec<Vec<&_>> = v.iter().map(|v| b.iter().filter(|b| b.village.as_ref() == Some(&v.code)).collect()).collect();
+/// let inputs: Vec<VillageInput> = v.iter().zip(&per).map(|(v, bs)| VillageInput { village: v, buildings: bs, barriers: &[], previous: &[] }).collect();
+/// let out = partition_all(&inputs, &PartitionParams::default());
+/// assert_eq!(out.len(), 3);
+/// assert!(out.iter().all(|r| r.is_ok()));
+/// ```
+pub fn partition_all(
+    inputs: &[VillageInput<'_>],
+    params: &PartitionParams,
+) -> Vec<PartitionResult<VillagePartition>> {
+    inputs
+        .par_iter()
+        .map(|i| partition_village(i, params))
+        .collect()
+}

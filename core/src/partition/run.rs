@@ -1,0 +1,395 @@
+//! One village, start to finish: units, graph, seeds or repair, refinement, polygons.
+
+use super::assemble::{assemble, AreaPart};
+use super::error::{PartitionError, PartitionFlag, PartitionResult};
+use super::graph::{self, feasible, Graph, Seg};
+use super::polygon::{absorb_strays, part_shapes, ClipRegion};
+use super::project::LocalProj;
+use super::refine::{balance, compact};
+use super::seed::{grid_count, seed_component};
+use super::state::{State, NONE};
+use super::units::{self, Member, Prepared};
+use super::{PartitionParams, VillageInput, VillagePartition};
+use crate::model::{Building, Grid};
+use geo::{BooleanOps, BoundingRect, CoordsIter};
+use geo_types::{Coord, MultiPolygon};
+use rstar::RTree;
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+pub(crate) fn run(
+    input: &VillageInput<'_>,
+    params: &PartitionParams,
+) -> PartitionResult<VillagePartition> {
+    let t0 = Instant::now();
+    let village = input.village;
+    let invalid = |reason| PartitionError::InvalidVillage {
+        village: village.code.clone(),
+        reason,
+    };
+    let rect = village
+        .boundary
+        .bounding_rect()
+        .ok_or_else(|| invalid("empty boundary"))?;
+    if village
+        .boundary
+        .coords_iter()
+        .any(|c| !c.x.is_finite() || !c.y.is_finite())
+    {
+        return Err(invalid("non-finite coordinates"));
+    }
+    let centre = rect.center();
+    let proj = LocalProj::new(centre.x, centre.y)
+        .ok_or_else(|| invalid("centre is not a usable lon/lat"))?;
+    let locked: Vec<&Grid> = input.previous.iter().filter(|g| g.locked).collect();
+    let skip: HashSet<&str> = locked
+        .iter()
+        .flat_map(|g| g.members.iter().map(|m| m.building.as_str()))
+        .collect();
+    let village_local = proj.fwd_mp(&village.boundary);
+    let clip_shape = if locked.is_empty() {
+        village_local.clone()
+    } else {
+        let lk = MultiPolygon(
+            locked
+                .iter()
+                .flat_map(|g| proj.fwd_mp(&g.polygon).0)
+                .collect(),
+        );
+        village_local.difference(&lk)
+    };
+    let clip = ClipRegion::new(clip_shape);
+    let fallback = crate::geometry::representative_point(&village.boundary)
+        .map(|p| proj.fwd(p.0))
+        .map(|c| [c.x, c.y])
+        .unwrap_or([0.0, 0.0]);
+    let prep = units::prepare(input.buildings, &skip, &proj, fallback, params);
+    let mut flags = prep.flags.clone();
+    let parts = if prep.sites.is_empty() {
+        Vec::new()
+    } else {
+        let barriers = barrier_tree(input, &proj);
+        solve(input, params, &prep, &barriers, &clip, &mut flags)?
+    };
+    assemble(
+        input,
+        params,
+        &proj,
+        &clip,
+        &village_local,
+        parts,
+        &prep,
+        &locked,
+        flags,
+        t0,
+    )
+}
+
+fn barrier_tree(input: &VillageInput<'_>, proj: &LocalProj) -> RTree<Seg> {
+    let mut segs = Vec::new();
+    for b in input.barriers {
+        for ls in &b.line.0 {
+            for l in ls.lines() {
+                let a = proj.fwd(l.start);
+                let z = proj.fwd(l.end);
+                if a.x.is_finite() && a.y.is_finite() && z.x.is_finite() && z.y.is_finite() {
+                    segs.push(Seg([a.x, a.y], [z.x, z.y]));
+                }
+            }
+        }
+    }
+    RTree::bulk_load(segs)
+}
+
+fn solve(
+    input: &VillageInput<'_>,
+    params: &PartitionParams,
+    prep: &Prepared,
+    barriers: &RTree<Seg>,
+    clip: &ClipRegion,
+    flags: &mut Vec<PartitionFlag>,
+) -> PartitionResult<Vec<AreaPart>> {
+    let pos: Vec<[f64; 2]> = prep.sites.iter().map(|s| s.pos).collect();
+    let w: Vec<u32> = prep.sites.iter().map(|s| s.weight).collect();
+    let g = graph::build(&pos, &w, barriers, clip, params).map_err(|source| {
+        PartitionError::Triangulation {
+            village: input.village.code.clone(),
+            source,
+        }
+    })?;
+    let mut st = State::new(&g, w, pos);
+    let n = prep.sites.len();
+    let mut ctot = vec![0u64; g.n_comp];
+    let mut csites: Vec<Vec<usize>> = vec![Vec::new(); g.n_comp];
+    for u in 0..n {
+        let c = g.comp[u] as usize;
+        ctot[c] += u64::from(st.w[u]);
+        csites[c].push(u);
+    }
+    let prev: Vec<&Grid> = input.previous.iter().filter(|g| !g.locked).collect();
+    let repair = !prev.is_empty();
+    if repair {
+        init_from_previous(&mut st, &prep.sites, input.buildings, &prev);
+        st.keep_largest_pieces();
+        st.regrow();
+    }
+    for (c, sites) in csites.iter().enumerate() {
+        let (k, flag) = grid_count(ctot[c], params);
+        flags.extend(flag);
+        if sites.iter().all(|&u| st.part[u] == NONE) {
+            seed_component(&mut st, sites.clone(), k, c as u32);
+        }
+    }
+    st.keep_largest_pieces();
+    for u in st.regrow() {
+        // Unreachable from any part (cannot happen in a connected component); own part.
+        let p = st.new_part(g.comp[u], true);
+        st.add(u, p);
+    }
+    recompute_pcomp(&mut st);
+    fix_counts(&mut st, params, &ctot);
+    balance(&mut st, params, 300);
+    for _ in 0..4 {
+        if !fix_ranges(&mut st, params, &ctot) {
+            break;
+        }
+        balance(&mut st, params, 300);
+    }
+    compact(&mut st, params, params.compact_passes as usize, repair);
+
+    let shapes = part_shapes(&g, &st.part, st.n_parts());
+    let mut members: Vec<Vec<Member>> = vec![Vec::new(); st.n_parts()];
+    let mut site_pos: Vec<Vec<[f64; 2]>> = vec![Vec::new(); st.n_parts()];
+    for (u, site) in prep.sites.iter().enumerate() {
+        if let Some(list) = members.get_mut(st.part[u] as usize) {
+            list.extend(site.members.iter().cloned());
+            site_pos[st.part[u] as usize].push(site.pos);
+        }
+    }
+    let mut clipped: Vec<MultiPolygon<f64>> = shapes.into_iter().map(|s| clip.clip(s)).collect();
+    absorb_strays(&mut clipped, &site_pos);
+    let mut out = Vec::new();
+    for (p, (m, shape)) in members.into_iter().zip(clipped).enumerate() {
+        if st.pc[p] == 0 {
+            continue;
+        }
+        let comp_total = ctot.get(st.pcomp[p] as usize).copied().unwrap_or(0);
+        out.push(AreaPart {
+            members: m,
+            shape,
+            feasible: feasible(comp_total, params),
+        });
+    }
+    Ok(out)
+}
+
+fn recompute_pcomp(st: &mut State<'_>) {
+    for u in 0..st.part.len() {
+        let p = st.part[u];
+        if p != NONE {
+            st.pcomp[p as usize] = st.g.comp[u];
+        }
+    }
+}
+
+/// Sites keep the previous grid most of their households were in.
+fn init_from_previous(
+    st: &mut State<'_>,
+    sites: &[units::Site],
+    buildings: &[&Building],
+    prev: &[&Grid],
+) {
+    let mut by_building: HashMap<&str, Vec<(usize, Option<(u32, u32)>)>> = HashMap::new();
+    for (gi, g) in prev.iter().enumerate() {
+        for m in &g.members {
+            by_building
+                .entry(m.building.as_str())
+                .or_default()
+                .push((gi, m.flats));
+        }
+    }
+    let mut part_of = vec![NONE; prev.len()];
+    let mut got: Vec<Vec<(String, u32, Option<(u32, u32)>)>> = vec![Vec::new(); prev.len()];
+    for (u, site) in sites.iter().enumerate() {
+        let mut votes: Vec<(usize, u64)> = Vec::new();
+        for m in &site.members {
+            let Some(b) = buildings.get(m.building) else {
+                continue;
+            };
+            let Some(entries) = by_building.get(b.source_id.as_str()) else {
+                continue;
+            };
+            let gi = entries
+                .iter()
+                .find(|e| e.1 == m.flats)
+                .or(entries.first())
+                .map(|e| e.0);
+            if let Some(gi) = gi {
+                match votes.iter_mut().find(|v| v.0 == gi) {
+                    Some(v) => v.1 += u64::from(m.households) + 1,
+                    None => votes.push((gi, u64::from(m.households) + 1)),
+                }
+            }
+        }
+        let Some(&(gi, _)) = votes
+            .iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        else {
+            continue;
+        };
+        if part_of[gi] == NONE {
+            part_of[gi] = st.new_part(st.g.comp[u], false);
+        }
+        st.add(u, part_of[gi]);
+        for m in &site.members {
+            if let Some(b) = buildings.get(m.building) {
+                got[gi].push((b.source_id.clone(), m.households, m.flats));
+            }
+        }
+    }
+    for (gi, g) in prev.iter().enumerate() {
+        if part_of[gi] == NONE {
+            continue;
+        }
+        let mut had: Vec<(String, u32, Option<(u32, u32)>)> = g
+            .members
+            .iter()
+            .map(|m| (m.building.clone(), m.households, m.flats))
+            .collect();
+        had.sort();
+        got[gi].sort();
+        if had != got[gi] {
+            st.dirty[part_of[gi] as usize] = true;
+        }
+    }
+}
+
+fn parts_of_comp(st: &State<'_>, c: u32) -> Vec<u32> {
+    (0..st.n_parts() as u32)
+        .filter(|&p| st.pc[p as usize] > 0 && st.pcomp[p as usize] == c)
+        .collect()
+}
+
+fn sites_of(st: &State<'_>, p: u32) -> Vec<usize> {
+    (0..st.part.len()).filter(|&u| st.part[u] == p).collect()
+}
+
+/// Merges part `p` into its lightest neighbouring part; false if it has none.
+fn merge_into_neighbour(st: &mut State<'_>, p: u32) -> bool {
+    let sites = sites_of(st, p);
+    let g: &Graph = st.g;
+    let q = sites
+        .iter()
+        .flat_map(|&u| g.nbrs(u))
+        .map(|v| st.part[v])
+        .filter(|&q| q != p && q != NONE)
+        .min_by_key(|&q| (st.pw[q as usize], q));
+    let Some(q) = q else { return false };
+    for u in sites {
+        st.relocate(u, q);
+    }
+    true
+}
+
+/// Splits part `p` in two by bisection.
+fn split_part(st: &mut State<'_>, p: u32) {
+    let sites = sites_of(st, p);
+    if sites.len() < 2 {
+        return;
+    }
+    for &u in &sites {
+        st.remove(u);
+    }
+    st.dirty[p as usize] = true;
+    let c = st.pcomp[p as usize];
+    seed_component(st, sites, 2, c);
+    st.keep_largest_pieces();
+    st.regrow();
+}
+
+/// Brings the number of parts of each feasible component into
+/// `[ceil(H/max), floor(H/min)]`.
+fn fix_counts(st: &mut State<'_>, params: &PartitionParams, ctot: &[u64]) {
+    for (c, &h) in ctot.iter().enumerate() {
+        if !feasible(h, params) {
+            // One part per infeasible component (small or unreachable totals).
+            let parts = parts_of_comp(st, c as u32);
+            let (k, _) = grid_count(h, params);
+            let mut parts = parts;
+            while parts.len() > k as usize {
+                let Some(&p) = parts.iter().min_by_key(|&&p| (st.pw[p as usize], p)) else {
+                    break;
+                };
+                if !merge_into_neighbour(st, p) {
+                    break;
+                }
+                parts = parts_of_comp(st, c as u32);
+            }
+            continue;
+        }
+        let lo = h.div_ceil(u64::from(params.max)) as usize;
+        let hi = (h / u64::from(params.min)) as usize;
+        for _ in 0..1000 {
+            let parts = parts_of_comp(st, c as u32);
+            if parts.len() > hi {
+                let Some(&p) = parts.iter().min_by_key(|&&p| (st.pw[p as usize], p)) else {
+                    break;
+                };
+                if !merge_into_neighbour(st, p) {
+                    break;
+                }
+            } else if parts.len() < lo {
+                let Some(&p) = parts
+                    .iter()
+                    .max_by_key(|&&p| (st.pw[p as usize], std::cmp::Reverse(p)))
+                else {
+                    break;
+                };
+                split_part(st, p);
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+/// After balancing: splits parts still above `max` and merges parts still below
+/// `min` where the component's grid count allows. True if anything changed.
+fn fix_ranges(st: &mut State<'_>, params: &PartitionParams, ctot: &[u64]) -> bool {
+    let (min, max) = (u64::from(params.min), u64::from(params.max));
+    let mut changed = false;
+    for (c, &h) in ctot.iter().enumerate() {
+        if !feasible(h, params) {
+            continue;
+        }
+        let lo = h.div_ceil(max) as usize;
+        let hi = (h / min) as usize;
+        let parts = parts_of_comp(st, c as u32);
+        if let Some(&p) = parts
+            .iter()
+            .filter(|&&p| st.pw[p as usize] > max)
+            .max_by_key(|&&p| st.pw[p as usize])
+        {
+            if parts.len() < hi && st.pw[p as usize] >= 2 * min {
+                split_part(st, p);
+                changed = true;
+                continue;
+            }
+        }
+        if let Some(&p) = parts
+            .iter()
+            .filter(|&&p| st.pw[p as usize] < min)
+            .min_by_key(|&&p| st.pw[p as usize])
+        {
+            if parts.len() > lo && merge_into_neighbour(st, p) {
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+#[allow(dead_code)]
+fn coord(c: [f64; 2]) -> Coord<f64> {
+    Coord { x: c[0], y: c[1] }
+}

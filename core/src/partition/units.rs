@@ -1,0 +1,207 @@
+//! Turning buildings into partition units ("sites"): one site per distinct building
+//! point in local metres, carrying the households that take part in residential grids.
+//! High-rises above `max` households are split into whole flat-level grids here, their
+//! remainder staying on the site; institutions become vertical grids when asked.
+
+use super::error::PartitionFlag;
+use super::project::LocalProj;
+use super::PartitionParams;
+use crate::model::{Building, BuildingUse};
+use geo_types::Coord;
+use std::collections::HashSet;
+
+/// One building's (or flat range's) share of a unit or grid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Member {
+    /// Index into the village's building slice.
+    pub building: usize,
+    pub households: u32,
+    pub flats: Option<(u32, u32)>,
+}
+
+/// A partition unit: a distinct point (local metres) with the members placed there.
+#[derive(Debug, Clone)]
+pub(crate) struct Site {
+    pub pos: [f64; 2],
+    pub weight: u32,
+    pub members: Vec<Member>,
+}
+
+/// A grid decided before partitioning: a whole-flat part of a split high-rise or an
+/// institution ("vertical") grid. Its polygon is the building footprint.
+#[derive(Debug, Clone)]
+pub(crate) struct FixedGrid {
+    pub members: Vec<Member>,
+    pub households: u32,
+    pub institution: bool,
+    pub pos: [f64; 2],
+}
+
+/// Sites and fixed grids of one village.
+#[derive(Debug, Default)]
+pub(crate) struct Prepared {
+    pub sites: Vec<Site>,
+    pub fixed: Vec<FixedGrid>,
+    pub flags: Vec<PartitionFlag>,
+}
+
+/// How a high-rise of `h > max` households is cut: sizes of its whole grids (flat
+/// order) and the remainder left for an ordinary grid. The count is
+/// `round(h/target)` clamped to `[ceil(h/max), floor(h/min)]`, sizes as equal as
+/// possible; when that range is empty, `floor(h/max)` grids of `max` and a remainder
+/// below `min` that joins a neighbouring grid.
+pub(crate) fn split_tower(h: u32, p: &PartitionParams) -> (Vec<u32>, u32) {
+    let lo = h.div_ceil(p.max);
+    let hi = h / p.min;
+    if lo <= hi {
+        let n = ((f64::from(h) / f64::from(p.target)).round() as u32)
+            .clamp(lo, hi)
+            .max(1);
+        let base = h / n;
+        let extra = h % n;
+        ((0..n).map(|i| base + u32::from(i < extra)).collect(), 0)
+    } else {
+        let n = h / p.max;
+        (vec![p.max; n as usize], h - n * p.max)
+    }
+}
+
+/// Builds sites (sorted by position, duplicates merged) and fixed grids.
+pub(crate) fn prepare(
+    buildings: &[&Building],
+    skip: &HashSet<&str>,
+    proj: &LocalProj,
+    fallback: [f64; 2],
+    params: &PartitionParams,
+) -> Prepared {
+    let mut out = Prepared::default();
+    let mut raw: Vec<([f64; 2], Option<Member>)> = Vec::with_capacity(buildings.len());
+    for (i, b) in buildings.iter().enumerate() {
+        if skip.contains(b.source_id.as_str()) {
+            continue;
+        }
+        let pos = crate::geometry::representative_point(&b.footprint)
+            .map(|p| proj.fwd(Coord { x: p.x(), y: p.y() }))
+            .filter(|c| c.x.is_finite() && c.y.is_finite())
+            .map(|c| [c.x, c.y]);
+        let pos = match pos {
+            Some(p) => p,
+            None => {
+                out.flags.push(PartitionFlag::InvalidBuilding {
+                    building: b.source_id.clone(),
+                });
+                fallback
+            }
+        };
+        let h = b.households.count;
+        if b.building_use == BuildingUse::Institution && params.institution_grids {
+            out.fixed.push(FixedGrid {
+                members: vec![Member {
+                    building: i,
+                    households: h,
+                    flats: None,
+                }],
+                households: h,
+                institution: true,
+                pos,
+            });
+        } else if h > params.max {
+            let (sizes, rest) = split_tower(h, params);
+            let mut start = 0;
+            for s in sizes {
+                out.fixed.push(FixedGrid {
+                    members: vec![Member {
+                        building: i,
+                        households: s,
+                        flats: Some((start, start + s)),
+                    }],
+                    households: s,
+                    institution: false,
+                    pos,
+                });
+                start += s;
+            }
+            // A tower without a remainder leaves no site: its footprint lies in the
+            // cells of its neighbours.
+            if rest > 0 {
+                raw.push((
+                    pos,
+                    Some(Member {
+                        building: i,
+                        households: rest,
+                        flats: Some((start, h)),
+                    }),
+                ));
+            }
+        } else {
+            raw.push((
+                pos,
+                Some(Member {
+                    building: i,
+                    households: h,
+                    flats: None,
+                }),
+            ));
+        }
+    }
+    raw.sort_by(|a, b| {
+        a.0[0]
+            .total_cmp(&b.0[0])
+            .then(a.0[1].total_cmp(&b.0[1]))
+            .then_with(|| {
+                let ka = a.1.as_ref().map(|m| m.building);
+                let kb = b.1.as_ref().map(|m| m.building);
+                ka.cmp(&kb)
+            })
+    });
+    for (pos, m) in raw {
+        let pos = [pos[0] + 0.0, pos[1] + 0.0];
+        let same = out.sites.last().is_some_and(|s| s.pos == pos);
+        if !same {
+            out.sites.push(Site {
+                pos,
+                weight: 0,
+                members: Vec::new(),
+            });
+        }
+        if let (Some(m), Some(site)) = (m, out.sites.last_mut()) {
+            site.weight += m.households;
+            site.members.push(m);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tower_of_55_makes_one_full_grid_and_a_remainder() {
+        let p = PartitionParams::default();
+        assert_eq!(split_tower(55, &p), (vec![50], 5));
+    }
+
+    #[test]
+    fn tower_of_200_splits_evenly_in_range() {
+        let p = PartitionParams::default();
+        let (sizes, rest) = split_tower(200, &p);
+        assert_eq!(rest, 0);
+        assert_eq!(sizes.iter().sum::<u32>(), 200);
+        assert!(sizes.iter().all(|&s| (30..=50).contains(&s)), "{sizes:?}");
+    }
+
+    #[test]
+    fn tower_splits_always_cover_every_flat() {
+        let p = PartitionParams::default();
+        for h in 51..2000 {
+            let (sizes, rest) = split_tower(h, &p);
+            assert_eq!(sizes.iter().sum::<u32>() + rest, h);
+            assert!(rest < p.min);
+            assert!(
+                sizes.iter().all(|&s| s <= p.max && s >= p.min),
+                "{h}: {sizes:?}"
+            );
+        }
+    }
+}
