@@ -33,6 +33,7 @@ async function tileSource() {
       minzoom: tj.minzoom ?? 0,
       maxzoom: tj.maxzoom ?? 16,
       bounds: Array.isArray(tj.bounds) && tj.bounds.length === 4 ? tj.bounds : undefined,
+      center: Array.isArray(tj.center) && tj.center.length >= 2 ? tj.center : undefined,
       attribution: tj.attribution,
     };
   } catch {
@@ -63,7 +64,10 @@ async function main() {
   const source = await tileSource();
   const basemap = config.basemap ? await loadBasemap(config.basemap) : null;
   const style = buildStyle({
-    ...source,
+    tiles: source.tiles,
+    minzoom: source.minzoom,
+    maxzoom: source.maxzoom,
+    bounds: source.bounds,
     glyphs: absolute("/fonts/{fontstack}/{range}.pbf"),
     householdsUnit: t("householdsUnit"),
     basemap: basemap ?? undefined,
@@ -78,8 +82,8 @@ async function main() {
     maxZoom: 20,
     bounds: hashHasView() ? undefined : source.bounds,
     fitBoundsOptions: { padding: 30 },
-    center: [0, 0],
-    zoom: 1,
+    center: source.center ? [source.center[0], source.center[1]] : [0, 0],
+    zoom: source.center?.[2] ?? (source.center ? 12 : 1),
   });
   const ready = new Promise((resolve) => map.once("load", resolve));
   window.gridmap = { map, ready, maplibregl };
@@ -138,7 +142,7 @@ async function main() {
       const g = gridCode ? await api.grid(gridCode).catch(() => null) : null;
       if (!current()) return;
       panel.showBuilding(b, g);
-      setSelection(map, { grid: g?.code, building: b.id });
+      setSelection(map, { grid: b.grids?.length ? b.grids : g?.code, building: b.id });
     } catch (err) {
       if (current()) panel.message(`${t("lookupFailed")}: ${err.message}`);
     }
@@ -172,7 +176,8 @@ async function main() {
         return;
       }
       panel.showLookup(res);
-      setSelection(map, { grid: res.grid?.code, building: res.building?.id });
+      const grids = res.building?.grids?.length ? res.building.grids : [res.grid?.code];
+      setSelection(map, { grid: grids, building: res.building?.id });
     } catch (err) {
       if (!current()) return;
       panel.message(err.status === 404 ? t("outside") : `${t("lookupFailed")}: ${err.message}`);

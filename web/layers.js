@@ -306,11 +306,12 @@ export function hatchImage(size = 8) {
 }
 
 /**
- * Sets the highlight filters for the selected grid and building.
+ * Sets the highlight filters for the selected grid(s) and building.
  * @param {import("maplibre-gl").Map} map
- * @param {{grid?: string|null, building?: string|null}} sel
+ * @param {{grid?: string|string[]|null, building?: string|null}} sel
  */
 export function setSelection(map, sel) {
-  map.setFilter("selected-grid", ["==", code, sel.grid ?? ""]);
+  const grids = (Array.isArray(sel.grid) ? sel.grid : [sel.grid]).filter(Boolean).map(String);
+  map.setFilter("selected-grid", ["in", code, ["literal", grids]]);
   map.setFilter("selected-building", ["==", ["to-string", ["get", "id"]], sel.building ?? ""]);
 }

@@ -17,6 +17,12 @@ export function createPanel(root, actions) {
     close();
     actions.onClose();
   });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && !root.hidden && !e.target.closest?.("#search")) {
+      close();
+      actions.onClose();
+    }
+  });
 
   function open(heading, ...content) {
     title.textContent = heading;
@@ -42,7 +48,7 @@ export function createPanel(root, actions) {
   /** Lookup result: `{building, grid, village, township}` (any may be null). */
   function showLookup(res) {
     const sections = [];
-    if (res.building) sections.push(buildingSection(res.building));
+    if (res.building) sections.push(buildingSection(res.building, actions));
     if (res.grid) sections.push(gridSection(res.grid, actions));
     sections.push(unitsSection(res.village, res.township));
     const heading = res.building
@@ -60,7 +66,7 @@ export function createPanel(root, actions) {
 
   /** `/api/buildings/{id}` result. */
   function showBuilding(b, grid) {
-    const sections = [buildingSection(b)];
+    const sections = [buildingSection(b, actions)];
     if (grid) sections.push(gridSection(grid, actions));
     sections.push(unitsSection(b.village, b.township));
     open(b.address || `${t("building")} ${b.id}`, ...sections);
@@ -108,7 +114,7 @@ function phoneLink(phone) {
   return h("a", { href: `tel:${String(phone).replace(/[^\d+]/g, "")}`, class: "phone" }, phone);
 }
 
-function buildingSection(b) {
+function buildingSection(b, actions) {
   const hh = b.households ?? 0;
   const hhText = b.estimated ? `≈ ${hh} ${t("householdsUnit")} (${t("estimated")})` : `${hh} ${t("householdsUnit")}`;
   const section = h(
@@ -121,7 +127,19 @@ function buildingSection(b) {
       [t("use"), tOr(`use_${b.use}`, b.use ?? "–")],
       [t("levels"), b.levels ?? "–"],
       [t("households"), hhText],
-      (b.grids ?? []).length > 1 ? [t("grids"), b.grids.join(", ")] : null,
+      (b.grids ?? []).length > 1
+        ? [
+            t("grids"),
+            h(
+              "span",
+              { class: "grid-links" },
+              b.grids.map((code, i) => [
+                i ? ", " : "",
+                h("button", { type: "button", class: "link", onclick: () => actions.showGrid(code) }, code),
+              ]),
+            ),
+          ]
+        : null,
     ]),
     (b.grids ?? []).length > 1 ? h("p", { class: "note split-note" }, t("splitNote")) : null,
     b.estimated && !(b.household_list ?? []).length ? h("p", { class: "note" }, t("estimatedNote")) : null,

@@ -187,6 +187,23 @@ describe("web map", () => {
     assertClean(anon.problems);
   });
 
+  test("the layer switcher hides and shows the grid layers", async () => {
+    const { page, problems } = await load("/");
+    await showBbox(page, grid.bbox);
+    const box = page.locator('.gridmap-layers input[data-group="grids"]');
+    await box.uncheck();
+    const hidden = await page.evaluate(() =>
+      ["grids-fill", "grids-line"].map((id) => window.gridmap.map.getLayoutProperty(id, "visibility")),
+    );
+    assert.deepEqual(hidden, ["none", "none"]);
+    await waitForMapIdle(page);
+    const drawn = await page.evaluate(() => window.gridmap.map.queryRenderedFeatures({ layers: ["grids-fill"] }).length);
+    assert.equal(drawn, 0, "no grid is drawn while the layer is off");
+    await box.check();
+    assert.equal(await page.evaluate(() => window.gridmap.map.getLayoutProperty("grids-fill", "visibility")), "visible");
+    assertClean(problems);
+  });
+
   test("on a phone the panel is a bottom sheet", async () => {
     const { page, problems } = await load("/", { width: 390, height: 844 });
     await page.evaluate((b) => {
