@@ -207,7 +207,7 @@ pub struct ZoomTimings {
 }
 
 /// Draws up to `max_tiles` tiles per zoom (evenly spread over the data bounds) with
-/// `layers`, timing MVT encoding plus gzip (level 6) per tile. Run it in a release
+/// `layers`, timing MVT encoding plus gzip ([`crate::cache::GZIP_LEVEL`]) per tile. Run it in a release
 /// build; numbers from debug builds are meaningless.
 ///
 /// ```

@@ -20,7 +20,7 @@ use crate::encode::{WorldPolygon, WorldShape};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-const MAX_PROBES: usize = 4000;
+const MAX_PROBES: usize = 1000;
 
 /// The label point of a projected shape (largest part's pole of inaccessibility),
 /// `None` for an empty shape.
@@ -113,7 +113,7 @@ fn pole(poly: &WorldPolygon) -> [f64; 2] {
     if size <= 0.0 {
         return centre;
     }
-    let precision = w.max(h) / 500.0;
+    let precision = w.max(h) / 100.0;
     let half = size / 2.0;
     let mut heap = BinaryHeap::new();
     let mut x = x0;
