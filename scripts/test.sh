@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test of gridmap on a fresh Debian machine with Rust, Node/npm and Python:
+# installs what is missing, then Rust unit/integration tests, the web map's unit tests and
+# the browser tests in real headless Chromium against a real `gridmap serve`.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+bash scripts/setup.sh --browser
+
+echo "==> cargo build (the binary the browser tests start)"
+cargo build -p gridmap --locked
+
+echo "==> cargo test"
+cargo test --workspace --locked
+
+echo "==> core stays pure (no IO crates)"
+if cargo tree -p gridmap-core -e normal --prefix none | grep -qE '^(tokio|sqlx|axum|hyper|reqwest) '; then
+  echo "gridmap-core depends on an IO crate" >&2
+  exit 1
+fi
+
+echo "==> web map unit tests"
+(cd web && npm test --silent)
+
+echo "==> browser tests (headless Chromium)"
+(cd tests/browser && GRIDMAP_BIN="$root/target/debug/gridmap" npm test --silent)
