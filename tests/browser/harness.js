@@ -165,17 +165,21 @@ export async function getJson(base, path, { token } = {}) {
 }
 
 /**
- * Finds a grid through the search API: grid codes are digit strings, so searching a
- * leading digit lists grids.
+ * Finds a grid: through the search API (grid codes are digit strings, so a leading digit
+ * lists grids), else by looking up the centre of the TileJSON bounds.
  * @returns {Promise<{kind: string, id: string, label: string, bbox: number[]}>}
  */
 export async function findGrid(base) {
   for (const d of "1234567890") {
     const { results } = await getJson(base, `/api/search?q=${d}&limit=10`);
-    const grid = results.find((r) => r.kind === "grid");
+    const grid = (results ?? []).find((r) => r.kind === "grid");
     if (grid) return grid;
   }
-  throw new Error("the search API returned no grid for any leading digit");
+  const tj = await getJson(base, "/tiles/grids.json");
+  const [w, s, e, n] = tj.bounds;
+  const found = await getJson(base, `/api/lookup?lon=${(w + e) / 2}&lat=${(s + n) / 2}`);
+  if (found.grid) return { kind: "grid", id: found.grid.code, label: found.grid.code, bbox: found.grid.bbox };
+  throw new Error("found no grid through the search API nor at the centre of the tiles' bounds");
 }
 
 /**
