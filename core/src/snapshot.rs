@@ -68,6 +68,7 @@ pub struct CountySnapshot {
     building_by_id: HashMap<String, usize>,
     grid_by_code: HashMap<GridCode, usize>,
     staff_by_id: HashMap<String, usize>,
+    admin_by_code: HashMap<crate::model::DivisionCode, usize>,
     /// For each building, the grids holding (some of) its households.
     grids_of_building: Vec<Vec<usize>>,
 }
@@ -98,6 +99,11 @@ impl CountySnapshot {
             .enumerate()
             .map(|(i, s)| (s.id.clone(), i))
             .collect();
+        let admin_by_code = admin_units
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.code.clone(), i))
+            .collect();
         let mut grids_of_building = vec![Vec::new(); buildings.len()];
         for (gi, grid) in grids.iter().enumerate() {
             for m in &grid.members {
@@ -119,6 +125,7 @@ impl CountySnapshot {
             building_by_id,
             grid_by_code,
             staff_by_id,
+            admin_by_code,
             grids_of_building,
         }
     }
@@ -152,6 +159,13 @@ impl CountySnapshot {
     ) -> impl Iterator<Item = usize> + '_ {
         self.admin_units_in(area)
             .filter(move |&i| self.admin_units.get(i).is_some_and(|a| a.level == level))
+    }
+
+    /// The admin unit with this code.
+    pub fn admin_unit(&self, code: &crate::model::DivisionCode) -> Option<&AdminUnit> {
+        self.admin_by_code
+            .get(code)
+            .and_then(|&i| self.admin_units.get(i))
     }
 
     pub fn building(&self, source_id: &str) -> Option<&Building> {

@@ -1,0 +1,458 @@
+//! Command-line interface: every command has the same shape
+//! `gridmap [--db PATH|URL] COMMAND [ARGS]`, prints a human summary on stdout and
+//! reports errors with their whole cause chain on stderr.
+//!
+//! Exit codes: 0 success, 1 finished but with rejected records or violations, 2 error.
+
+use crate::commands;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// gridmap — grid-based community management (网格化管理): import village and building
+/// boundaries and the household register, partition every village into grids of 30–50
+/// households, and serve them as vector tiles and a web map.
+#[derive(Debug, Parser)]
+#[command(name = "gridmap", version, propagate_version = true, after_help = EXAMPLES)]
+pub struct Cli {
+    /// The store: a file path for the embedded SQLite store (created if missing).
+    #[arg(
+        long,
+        global = true,
+        env = "GRIDMAP_DB",
+        default_value = "gridmap.db",
+        value_name = "PATH|URL"
+    )]
+    pub db: String,
+
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  gridmap demo                                   # synthetic county → grids → map on http://127.0.0.1:8080
+  gridmap synth --households 300000 --seed 1     # generate a county into gridmap.db
+  gridmap import osm data/osm/kotka.osm.pbf      # buildings, boundaries and roads from OpenStreetMap
+  gridmap import villages villages.geojson --code-field CODE --name-field NAME
+  gridmap partition --all --report-json report.json
+  gridmap export grids -o grids.geojson          # check the result in QGIS
+  gridmap serve --bind 0.0.0.0:8080";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import a file into the store (one transaction: all or nothing).
+    ///
+    /// Invalid features are repaired where unambiguous (ring closure, orientation,
+    /// duplicate points) or rejected with file, feature and reason; the rest is imported.
+    /// Re-importing a file updates records by their source id instead of duplicating them.
+    #[command(subcommand)]
+    Import(ImportCommand),
+
+    /// Generate a reproducible synthetic county (townships, villages, buildings, register,
+    /// staff, a year of incidents) into the store.
+    ///
+    /// Example: gridmap synth --households 300000 --seed 1
+    Synth(SynthArgs),
+
+    /// Cut villages into grids of --min..--max households and store them.
+    ///
+    /// Example: gridmap partition --all --min 30 --max 50 --report-json report.json
+    Partition(PartitionArgs),
+
+    /// Grid checks.
+    #[command(subcommand)]
+    Grids(GridsCommand),
+
+    /// Print counts per layer and administrative level.
+    Stats(StatsArgs),
+
+    /// Export a layer as a GeoJSON FeatureCollection (or grids as PMTiles).
+    ///
+    /// Example: gridmap export grids -o grids.geojson
+    Export(ExportArgs),
+
+    /// Serve the vector tiles, the API and the web map.
+    ///
+    /// Example: gridmap serve --bind 127.0.0.1:8080
+    Serve(ServeArgs),
+
+    /// Generate a synthetic county into a fresh store, partition it and serve the map.
+    ///
+    /// Example: gridmap demo --households 20000
+    Demo(DemoArgs),
+
+    /// Benchmarks that print their figures (medians and ratios).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Village (or township) boundaries with 12-digit division codes, from GeoJSON/GeoJSONSeq.
+    ///
+    /// Example: gridmap import villages villages.geojson --code-field CODE --name-field NAME
+    Villages(FeatureImportArgs),
+    /// Building footprints from GeoJSON/GeoJSONSeq.
+    ///
+    /// Example: gridmap import buildings buildings.geojson --levels-field floors
+    Buildings(FeatureImportArgs),
+    /// Buildings, admin boundaries and roads/rivers/railways from an OpenStreetMap PBF, in one pass.
+    ///
+    /// Example: gridmap import osm data/osm/kotka.osm.pbf --admin-level 10
+    Osm(OsmImportArgs),
+    /// The household register (CSV). Personal data: kept in the store, never in tiles or logs.
+    ///
+    /// Example: gridmap import households register.csv
+    Households(CsvImportArgs),
+    /// The staff roster (CSV: id,name,phone,role,area,grids).
+    Staff(CsvImportArgs),
+    /// Incidents (CSV).
+    Incidents(CsvImportArgs),
+}
+
+/// Input file formats for feature imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FeatureFormat {
+    Geojson,
+    Geojsonseq,
+}
+
+#[derive(Debug, Args)]
+pub struct FeatureImportArgs {
+    /// The file to read (.geojson, .json, .geojsonl, .geojsons).
+    pub file: PathBuf,
+    /// The format, when the extension does not tell.
+    #[arg(long, value_enum)]
+    pub format: Option<FeatureFormat>,
+    /// Property holding the 12-digit division code (villages).
+    #[arg(long, default_value = "code")]
+    pub code_field: String,
+    /// Property holding the name (villages).
+    #[arg(long, default_value = "name")]
+    pub name_field: String,
+    /// Property holding the number of floors (buildings).
+    #[arg(long, default_value = "levels")]
+    pub levels_field: String,
+    /// Property holding a registered household count (buildings).
+    #[arg(long, default_value = "households")]
+    pub households_field: String,
+    /// Property holding the building use (residential, institution, other, or an OSM building value).
+    #[arg(long, default_value = "use")]
+    pub use_field: String,
+    /// Property holding the height in metres (buildings).
+    #[arg(long, default_value = "height")]
+    pub height_field: String,
+    /// Property holding a stable feature id (re-imports update by it).
+    #[arg(long, default_value = "id")]
+    pub id_field: String,
+    /// Coordinate system of the file: EPSG:4326 (default), EPSG:4490, EPSG:3857, GCJ02, BD09.
+    #[arg(long, default_value = "EPSG:4326")]
+    pub crs: String,
+    #[command(flatten)]
+    pub estimate: EstimateArgs,
+    /// Report what would be imported without writing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    /// Floor area of one dwelling, for estimating households of residential buildings.
+    #[arg(long, default_value_t = 90.0, value_name = "M2")]
+    pub dwelling_m2: f64,
+    /// Floors assumed when a building has neither levels nor height.
+    #[arg(long, default_value_t = 1)]
+    pub default_levels: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct OsmImportArgs {
+    /// The .osm.pbf file.
+    pub file: PathBuf,
+    /// OSM admin_level of the boundaries that become villages (10: quarters/villages).
+    #[arg(long, default_value_t = 10)]
+    pub admin_level: u8,
+    /// 6-digit county code given to OSM boundaries (they carry no Chinese division code).
+    #[arg(long, default_value = "990000")]
+    pub county_code: String,
+    #[command(flatten)]
+    pub estimate: EstimateArgs,
+    /// Report what would be imported without writing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Text encodings accepted for CSV files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CsvEncoding {
+    Utf8,
+    Gbk,
+}
+
+#[derive(Debug, Args)]
+pub struct CsvImportArgs {
+    /// The CSV file (header row required).
+    pub file: PathBuf,
+    /// Text encoding of the file.
+    #[arg(long, value_enum, default_value = "utf8")]
+    pub encoding: CsvEncoding,
+    /// Map a column: --column field=HEADER (e.g. --column head=户主 --column phone=电话). Repeatable.
+    #[arg(long = "column", value_name = "FIELD=HEADER")]
+    pub columns: Vec<String>,
+    /// Report what would be imported without writing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Households in the county (buildings ≈ 3.3 × households).
+    #[arg(long, default_value_t = 20_000)]
+    pub households: u32,
+    /// Seed: the same seed always gives the same county.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Generate and report without writing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GridSizeArgs {
+    /// Fewest households in a grid.
+    #[arg(long, default_value_t = 30)]
+    pub min: u32,
+    /// Most households in a grid.
+    #[arg(long, default_value_t = 50)]
+    pub max: u32,
+    /// Preferred households per grid.
+    #[arg(long, default_value_t = 40)]
+    pub target: u32,
+    /// Institutions (schools, hospitals, enterprises…) become separate "vertical" grids.
+    #[arg(long)]
+    pub institution_grids: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PartitionArgs {
+    /// Re-run one village (12-digit code), keeping its locked grids.
+    #[arg(long, conflicts_with_all = ["township", "all"])]
+    pub village: Option<String>,
+    /// Re-run every village of one township (12-digit code ending in 000).
+    #[arg(long, conflicts_with = "all")]
+    pub township: Option<String>,
+    /// Every village (the default when nothing is chosen).
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub size: GridSizeArgs,
+    /// Start over instead of repairing the previous grids.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Also write the quality report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GridsCommand {
+    /// List every violation: size out of range, non-contiguous, outside the village,
+    /// overlaps, gaps, households in no grid or in two.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub size: GridSizeArgs,
+    /// Write the violations as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Layers that can be exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportLayer {
+    Villages,
+    Buildings,
+    Grids,
+    Pmtiles,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to export.
+    #[arg(value_enum)]
+    pub layer: ExportLayer,
+    /// Output file.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// PMTiles: the layers to put in the archive.
+    #[arg(long, default_value = "townships,villages,grids,grid_labels,buildings")]
+    pub layers: String,
+    /// PMTiles: lowest zoom.
+    #[arg(long, default_value_t = 8)]
+    pub minzoom: u8,
+    /// PMTiles: highest zoom.
+    #[arg(long, default_value_t = 16)]
+    pub maxzoom: u8,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Public base URL used in TileJSON and the style (behind a reverse proxy, with its
+    /// path prefix, e.g. https://maps.example.org/gridmap). Default: http://<bind>.
+    #[arg(long, env = "GRIDMAP_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Bearer token that unlocks household personal data (head, phone) in the API.
+    /// Without it nobody sees personal data.
+    #[arg(long, env = "GRIDMAP_STAFF_TOKEN")]
+    pub staff_token: Option<String>,
+    /// Directory holding the web map (index.html, node_modules/maplibre-gl, glyphs/).
+    #[arg(long, env = "GRIDMAP_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+    /// Optional basemap style URL shown under our layers (none by default: fully offline).
+    #[arg(long)]
+    pub basemap_style: Option<String>,
+    /// Tile cache size in megabytes.
+    #[arg(long, default_value_t = 256)]
+    pub cache_mb: usize,
+    #[command(flatten)]
+    pub size: GridSizeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Households in the synthetic county.
+    #[arg(long, default_value_t = 20_000)]
+    pub households: u32,
+    /// Seed of the synthetic county.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Build everything, print the URL and exit instead of serving (for scripts).
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Partition timings and quality on synthetic counties (and the store's data, if any).
+    Partition(BenchPartitionArgs),
+    /// Tile rendering and HTTP serving: tiles/s and latency percentiles, cached and uncached.
+    Tiles(BenchTilesArgs),
+    /// Point lookups (/api/lookup): latency percentiles.
+    Lookup(BenchTilesArgs),
+    /// Import throughput (buildings/s) of a synthetic county into a temporary store.
+    Import(BenchImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPartitionArgs {
+    /// Households of the large synthetic county.
+    #[arg(long, default_value_t = 300_000)]
+    pub households: u32,
+    /// Repetitions of each measurement (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchTilesArgs {
+    /// Households of the synthetic county served.
+    #[arg(long, default_value_t = 100_000)]
+    pub households: u32,
+    /// Seconds per measured pass.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 16)]
+    pub connections: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchImportArgs {
+    /// Households of the synthetic county.
+    #[arg(long, default_value_t = 300_000)]
+    pub households: u32,
+}
+
+/// Runs the command line and maps the outcome to an exit code (0 ok, 1 with problems, 2 error).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    crate::progress::set_quiet(cli.quiet);
+    init_logging();
+    match commands::run(cli) {
+        Ok(commands::Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(commands::Outcome::WithProblems) => ExitCode::from(1),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GRIDMAP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("gridmap=info,tower_http=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn db_flag_is_accepted_after_the_command() {
+        let cli = Cli::try_parse_from(["gridmap", "stats", "--db", "x.db"]).unwrap();
+        assert_eq!(cli.db, "x.db");
+    }
+
+    #[test]
+    fn village_and_all_cannot_be_combined() {
+        assert!(Cli::try_parse_from([
+            "gridmap",
+            "partition",
+            "--village",
+            "411622101201",
+            "--all"
+        ])
+        .is_err());
+    }
+}

@@ -1,0 +1,452 @@
+//! `gridmap bench …`: benchmarks that print their figures. Machines here are small and
+//! noisy, so each prints medians and percentiles over repeated runs.
+
+use super::Outcome;
+use crate::cli::{
+    BenchCommand, BenchImportArgs, BenchPartitionArgs, BenchTilesArgs, GridSizeArgs, ServeArgs,
+};
+use anyhow::Context;
+use gridmap_core::assign::village_of_buildings;
+use gridmap_core::partition::{partition_all, PartitionParams, QualityReport, VillageInput};
+use gridmap_core::{AdminLevel, Barrier, Building, DivisionCode};
+use gridmap_importers::synth::{synth_county, SynthParams};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<Outcome> {
+    match cmd {
+        BenchCommand::Partition(args) => partition(&args),
+        BenchCommand::Import(args) => import(&args).await,
+        BenchCommand::Tiles(args) => tiles(&args).await,
+        BenchCommand::Lookup(args) => lookup(&args).await,
+    }
+}
+
+/// `p` in 0..=100 of sorted durations, in milliseconds.
+fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted
+        .get(i.min(sorted.len() - 1))
+        .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
+    let params = PartitionParams::default();
+    let runs = args.runs.max(1);
+    // Small case: 10 villages, 5,000 buildings (~32k households).
+    let (units, buildings) = gridmap_core::partition::testing::synthetic_villages(10, 500, 7);
+    let small = run_partition(&units, &buildings, &[], &params, runs);
+    println!(
+        "small county: {} villages, {} buildings",
+        units.len(),
+        buildings.len()
+    );
+    println!("{}", small.0);
+    println!(
+        "median wall time over {runs} runs: {:.4} s (target ≤ 0.05 s)",
+        small.1
+    );
+
+    let started = Instant::now();
+    let county = synth_county(&SynthParams {
+        households: args.households,
+        seed: 1,
+        ..SynthParams::default()
+    });
+    let mut buildings = county.buildings;
+    let villages = village_of_buildings(&county.admin_units, &buildings);
+    for (b, v) in buildings.iter_mut().zip(villages) {
+        b.village = v;
+    }
+    println!(
+        "\nsynthetic county: {} households, {} buildings, {} villages (generated in {:.1} s)",
+        args.households,
+        buildings.len(),
+        county
+            .admin_units
+            .iter()
+            .filter(|u| u.level == AdminLevel::Village)
+            .count(),
+        started.elapsed().as_secs_f64()
+    );
+    let big = run_partition(
+        &county.admin_units,
+        &buildings,
+        &county.barriers,
+        &params,
+        runs.min(3),
+    );
+    println!("{}", big.0);
+    println!(
+        "median wall time over {} runs: {:.2} s (target ≤ 10 s)",
+        runs.min(3),
+        big.1
+    );
+    if let Some(mb) = rss_mb() {
+        println!("peak RSS of this process: {mb:.0} MB (target ≤ 2048 MB)");
+    }
+    Ok(Outcome::Clean)
+}
+
+fn run_partition(
+    units: &[gridmap_core::AdminUnit],
+    buildings: &[Building],
+    barriers: &[Barrier],
+    params: &PartitionParams,
+    runs: usize,
+) -> (QualityReport, f64) {
+    let mut by_village: HashMap<&DivisionCode, Vec<&Building>> = HashMap::new();
+    for b in buildings {
+        if let Some(v) = &b.village {
+            by_village.entry(v).or_default().push(b);
+        }
+    }
+    let barrier_refs: Vec<&Barrier> = barriers.iter().collect();
+    let empty = Vec::new();
+    let villages: Vec<_> = units
+        .iter()
+        .filter(|u| u.level == AdminLevel::Village)
+        .collect();
+    let inputs: Vec<VillageInput<'_>> = villages
+        .iter()
+        .map(|v| VillageInput {
+            village: v,
+            buildings: by_village.get(&v.code).map_or(&empty[..], |b| &b[..]),
+            barriers: &barrier_refs,
+            previous: &[],
+        })
+        .collect();
+    let mut times = Vec::new();
+    let mut report = QualityReport::default();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let results = partition_all(&inputs, params);
+        let wall = started.elapsed();
+        times.push(wall.as_secs_f64());
+        report = QualityReport::from_partitions(&results, wall);
+    }
+    (report, median(times))
+}
+
+async fn import(args: &BenchImportArgs) -> anyhow::Result<Outcome> {
+    let dir = tempfile_dir()?;
+    let db = dir.join("bench.db");
+    let started = Instant::now();
+    let county = synth_county(&SynthParams {
+        households: args.households,
+        seed: 1,
+        ..SynthParams::default()
+    });
+    let generated = started.elapsed().as_secs_f64();
+    let n = county.buildings.len();
+    let batch = gridmap_store::ImportBatch {
+        admin_units: county.admin_units,
+        buildings: county.buildings,
+        ..Default::default()
+    };
+    let store = super::open_store(db.to_str().context("temporary path is not UTF-8")?).await?;
+    let t = Instant::now();
+    store.import(&batch).await?;
+    let write = t.elapsed().as_secs_f64();
+    println!(
+        "generated {n} buildings in {generated:.2} s ({:.0} buildings/s)",
+        n as f64 / generated.max(1e-9)
+    );
+    println!(
+        "stored {n} buildings in one transaction in {write:.2} s ({:.0} buildings/s)",
+        n as f64 / write.max(1e-9)
+    );
+    let t = Instant::now();
+    let loaded = store.buildings().await?.len();
+    println!(
+        "read back {loaded} buildings in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(Outcome::Clean)
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("gridmap-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Builds a partitioned synthetic county in a temporary store and serves it on loopback.
+async fn bench_server(
+    households: u32,
+) -> anyhow::Result<(
+    std::net::SocketAddr,
+    crate::http::AppState,
+    std::path::PathBuf,
+)> {
+    let dir = tempfile_dir()?;
+    let db = dir.join("bench.db");
+    let db = db
+        .to_str()
+        .context("temporary path is not UTF-8")?
+        .to_owned();
+    super::synth::generate_into(&db, households, 1, false).await?;
+    let store = super::open_store(&db).await?;
+    crate::pipeline::assign_villages(&store).await?;
+    let size = GridSizeArgs {
+        min: 30,
+        max: 50,
+        target: 40,
+        institution_grids: true,
+    };
+    crate::pipeline::partition(
+        &store,
+        &crate::pipeline::Scope::All,
+        &super::partition_params(&size)?,
+        true,
+    )
+    .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let serve = ServeArgs {
+        bind: addr,
+        public_url: None,
+        staff_token: None,
+        web_dir: None,
+        basemap_style: None,
+        cache_mb: 1024,
+        size,
+    };
+    let state = super::serve::state(&db, &serve, format!("http://{addr}")).await?;
+    let app = crate::http::app(state.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((addr, state, dir))
+}
+
+/// A minimal HTTP/1.1 keep-alive client, so the benchmark measures the server, not a
+/// client library. Returns (status, body length).
+struct Conn {
+    reader: BufReader<tokio::net::TcpStream>,
+}
+
+impl Conn {
+    async fn open(addr: std::net::SocketAddr) -> anyhow::Result<Conn> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            reader: BufReader::new(stream),
+        })
+    }
+
+    async fn get(&mut self, path: &str) -> anyhow::Result<(u16, usize)> {
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAccept-Encoding: gzip\r\n\r\n");
+        self.reader.get_mut().write_all(request.as_bytes()).await?;
+        let mut line = String::new();
+        self.reader.read_line(&mut line).await?;
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .context("bad status line")?;
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).await?;
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = l.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0u8; length];
+        self.reader.read_exact(&mut body).await?;
+        Ok((status, length))
+    }
+}
+
+/// Requests `paths` round-robin over `connections` connections for at most `limit`
+/// (or one pass when `one_pass`); returns sorted latencies, bytes and elapsed time.
+async fn load(
+    addr: std::net::SocketAddr,
+    paths: &[String],
+    connections: usize,
+    limit: Duration,
+    one_pass: bool,
+) -> anyhow::Result<(Vec<Duration>, u64, Duration, usize)> {
+    let paths = std::sync::Arc::new(paths.to_vec());
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections.max(1) {
+        let (paths, next) = (paths.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await?;
+            let mut lat = Vec::new();
+            let mut bytes = 0u64;
+            let mut errors = 0usize;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if (one_pass && i >= paths.len()) || started.elapsed() > limit {
+                    break;
+                }
+                let Some(path) = paths.get(i % paths.len().max(1)) else {
+                    break;
+                };
+                let t = Instant::now();
+                let (status, len) = conn.get(path).await?;
+                lat.push(t.elapsed());
+                bytes += len as u64;
+                if status >= 400 {
+                    errors += 1;
+                }
+            }
+            anyhow::Ok((lat, bytes, errors))
+        }));
+    }
+    let mut all = Vec::new();
+    let mut bytes = 0;
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, b, e) = t.await??;
+        all.extend(lat);
+        bytes += b;
+        errors += e;
+    }
+    let elapsed = started.elapsed();
+    all.sort();
+    Ok((all, bytes, elapsed, errors))
+}
+
+fn print_load(label: &str, lat: &[Duration], bytes: u64, elapsed: Duration, errors: usize) {
+    let n = lat.len();
+    println!(
+        "{label:<34} {n:>7} req {:>9.0} req/s  p50 {:>6.2} ms  p95 {:>6.2} ms  p99 {:>6.2} ms  avg {:>6.1} KB  errors {errors}",
+        n as f64 / elapsed.as_secs_f64().max(1e-9),
+        percentile_ms(lat, 50.0),
+        percentile_ms(lat, 95.0),
+        percentile_ms(lat, 99.0),
+        bytes as f64 / n.max(1) as f64 / 1024.0
+    );
+}
+
+async fn tiles(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
+    let (addr, state, dir) = bench_server(args.households).await?;
+    let bounds = state
+        .data()
+        .bounds()
+        .context("the synthetic county is empty")?;
+    let composite = "grids,buildings";
+    let mut paths = Vec::new();
+    for z in 14..=16u8 {
+        for c in gridmap_tiles::coord::tiles_in_bbox(bounds, z) {
+            paths.push(format!(
+                "/tiles/{composite}/{}/{}/{}.mvt",
+                c.z(),
+                c.x(),
+                c.y()
+            ));
+        }
+    }
+    // A fixed shuffle, as a panning user asks for tiles in no particular order.
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for i in (1..paths.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        paths.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
+    println!(
+        "serving {} households on http://{addr}; {} tiles z14–z16 of {composite}",
+        args.households,
+        paths.len()
+    );
+    let limit = Duration::from_secs(args.seconds);
+    let (lat, bytes, el, err) = load(addr, &paths, args.connections, limit * 6, true).await?;
+    print_load("uncached, one pass z14-16", &lat, bytes, el, err);
+    let (lat, bytes, el, err) = load(addr, &paths, args.connections, limit, false).await?;
+    print_load("cached, rotating z14-16", &lat, bytes, el, err);
+    let one = paths.first().cloned().into_iter().collect::<Vec<_>>();
+    let (lat, bytes, el, err) = load(addr, &one, args.connections, limit, false).await?;
+    print_load("cached, one tile", &lat, bytes, el, err);
+
+    // Low zooms: sizes must stay under 500 KB.
+    let mut low = Vec::new();
+    for z in 10..=13u8 {
+        for c in gridmap_tiles::coord::tiles_in_bbox(bounds, z) {
+            low.push(format!(
+                "/tiles/townships,villages,grids,grid_labels/{}/{}/{}.mvt",
+                c.z(),
+                c.x(),
+                c.y()
+            ));
+        }
+    }
+    let (lat, bytes, el, err) = load(addr, &low, args.connections, limit * 6, true).await?;
+    print_load("uncached, one pass z10-13", &lat, bytes, el, err);
+    let max_raw = state.cache().stats();
+    println!(
+        "tile cache: {} entries, {:.1} MB",
+        max_raw.entries,
+        max_raw.bytes as f64 / 1_048_576.0
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(Outcome::Clean)
+}
+
+async fn lookup(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
+    let (addr, state, dir) = bench_server(args.households).await?;
+    let data = state.data();
+    let snap = data.snapshot();
+    let step = (snap.buildings.len() / 5000).max(1);
+    let paths: Vec<String> = snap
+        .buildings
+        .iter()
+        .step_by(step)
+        .filter_map(|b| gridmap_core::geometry::representative_point(&b.footprint))
+        .map(|p| format!("/api/lookup?lon={}&lat={}", p.x(), p.y()))
+        .collect();
+    println!(
+        "{} lookups over {} buildings",
+        paths.len(),
+        snap.buildings.len()
+    );
+    let (lat, bytes, el, err) =
+        load(addr, &paths, 1, Duration::from_secs(args.seconds), false).await?;
+    print_load("lookup, 1 connection", &lat, bytes, el, err);
+    let (lat, bytes, el, err) = load(
+        addr,
+        &paths,
+        args.connections,
+        Duration::from_secs(args.seconds),
+        false,
+    )
+    .await?;
+    print_load(
+        &format!("lookup, {} connections", args.connections),
+        &lat,
+        bytes,
+        el,
+        err,
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(Outcome::Clean)
+}

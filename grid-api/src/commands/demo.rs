@@ -1,0 +1,52 @@
+//! `gridmap demo`: a synthetic county in a fresh store, partitioned and served.
+
+use super::{partition_params, Outcome};
+use crate::cli::{DemoArgs, GridSizeArgs, ServeArgs};
+use crate::pipeline::{self, Scope};
+use anyhow::Context;
+
+pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
+    // The demo never touches the user's own store: it works in its own file.
+    let demo_db = if db == "gridmap.db" {
+        "gridmap-demo.db".to_owned()
+    } else {
+        db.to_owned()
+    };
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{demo_db}{suffix}");
+        if std::path::Path::new(&path).exists() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("removing the old demo store {path}"))?;
+        }
+    }
+    println!("demo store: {demo_db}");
+    super::synth::generate_into(&demo_db, args.households, args.seed, false).await?;
+    let store = super::open_store(&demo_db).await?;
+    pipeline::assign_villages(&store).await?;
+    let size = GridSizeArgs {
+        min: 30,
+        max: 50,
+        target: 40,
+        institution_grids: true,
+    };
+    let outcome = pipeline::partition(&store, &Scope::All, &partition_params(&size)?, true).await?;
+    println!("{}", outcome.report);
+    if args.no_serve {
+        return Ok(Outcome::Clean);
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let token = format!("demo-{:08x}", nanos ^ std::process::id().rotate_left(16));
+    let serve = ServeArgs {
+        bind: args.bind,
+        public_url: None,
+        staff_token: Some(token),
+        web_dir: None,
+        basemap_style: None,
+        cache_mb: 256,
+        size,
+    };
+    super::serve::run(&demo_db, serve).await
+}

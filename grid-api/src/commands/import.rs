@@ -1,0 +1,218 @@
+//! `gridmap import …`: read a file with the importers, write it with one store transaction.
+
+use super::{open_store, Outcome};
+use crate::cli::{
+    CsvImportArgs, EstimateArgs, FeatureFormat, FeatureImportArgs, ImportCommand, OsmImportArgs,
+};
+use anyhow::Context;
+use gridmap_importers::geojson::GeoJsonLayout;
+use gridmap_importers::{
+    estimate_households, read_geojson_buildings, read_geojson_villages, read_osm, Crs,
+    EstimateOptions, GeoJsonOptions, ImportReport, OsmOptions,
+};
+use gridmap_store::{ImportBatch, ImportSummary};
+use std::path::Path;
+use std::time::Instant;
+
+pub(crate) async fn run(db: &str, cmd: ImportCommand) -> anyhow::Result<Outcome> {
+    match cmd {
+        ImportCommand::Villages(args) => features(db, &args, Kind::Villages).await,
+        ImportCommand::Buildings(args) => features(db, &args, Kind::Buildings).await,
+        ImportCommand::Osm(args) => osm(db, &args).await,
+        ImportCommand::Households(args) => {
+            csv(db, &args, super::import_csv::CsvKind::Households).await
+        }
+        ImportCommand::Staff(args) => csv(db, &args, super::import_csv::CsvKind::Staff).await,
+        ImportCommand::Incidents(args) => {
+            csv(db, &args, super::import_csv::CsvKind::Incidents).await
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Villages,
+    Buildings,
+}
+
+fn file_size(path: &Path) -> anyhow::Result<u64> {
+    Ok(std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len())
+}
+
+fn estimate_options(args: &EstimateArgs) -> anyhow::Result<EstimateOptions> {
+    if !(args.dwelling_m2.is_finite() && args.dwelling_m2 > 0.0) {
+        anyhow::bail!(
+            "--dwelling-m2 must be a positive number of square metres, not {}",
+            args.dwelling_m2
+        );
+    }
+    Ok(EstimateOptions {
+        dwelling_m2: args.dwelling_m2,
+        default_levels: args.default_levels.max(1),
+        ..EstimateOptions::default()
+    })
+}
+
+async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Result<Outcome> {
+    let crs: Crs = args.crs.parse().context("--crs")?;
+    let options = GeoJsonOptions {
+        code_field: args.code_field.clone(),
+        name_field: args.name_field.clone(),
+        levels_field: args.levels_field.clone(),
+        households_field: args.households_field.clone(),
+        use_field: args.use_field.clone(),
+        height_field: args.height_field.clone(),
+        id_field: Some(args.id_field.clone()),
+        crs,
+        layout: args.format.map(|f| match f {
+            FeatureFormat::Geojson => GeoJsonLayout::FeatureCollection,
+            FeatureFormat::Geojsonseq => GeoJsonLayout::Seq,
+        }),
+        ..GeoJsonOptions::default()
+    };
+    let bar = crate::progress::bytes_bar("reading", file_size(&args.file)?);
+    let started = Instant::now();
+    let (batch, report) = match kind {
+        Kind::Villages => {
+            let (units, report) = read_geojson_villages(&args.file, &options, &bar)?;
+            (
+                ImportBatch {
+                    admin_units: units,
+                    ..Default::default()
+                },
+                report,
+            )
+        }
+        Kind::Buildings => {
+            let (mut buildings, report) = read_geojson_buildings(&args.file, &options, &bar)?;
+            estimate_households(&mut buildings, &estimate_options(&args.estimate)?);
+            (
+                ImportBatch {
+                    buildings,
+                    ..Default::default()
+                },
+                report,
+            )
+        }
+    };
+    bar.finish_and_clear();
+    write(db, &args.file, batch, report, args.dry_run, started).await
+}
+
+async fn osm(db: &str, args: &OsmImportArgs) -> anyhow::Result<Outcome> {
+    let options = OsmOptions {
+        admin_level: args.admin_level,
+        county_code: args.county_code.clone(),
+        ..OsmOptions::default()
+    };
+    let bar = crate::progress::bytes_bar("reading", file_size(&args.file)?.saturating_mul(3));
+    let started = Instant::now();
+    let data = read_osm(&args.file, &options, &bar)?;
+    bar.finish_and_clear();
+    let mut buildings = data.buildings;
+    estimate_households(&mut buildings, &estimate_options(&args.estimate)?);
+    let batch = ImportBatch {
+        admin_units: data.admin_units,
+        buildings,
+        barriers: data.barriers,
+        ..Default::default()
+    };
+    write(db, &args.file, batch, data.report, args.dry_run, started).await
+}
+
+async fn csv(
+    db: &str,
+    args: &CsvImportArgs,
+    kind: super::import_csv::CsvKind,
+) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let (batch, report) = super::import_csv::read(args, kind)?;
+    write(db, &args.file, batch, report, args.dry_run, started).await
+}
+
+/// Prints the report and, unless dry-running, writes the batch in one transaction.
+pub(crate) async fn write(
+    db: &str,
+    file: &Path,
+    batch: ImportBatch,
+    report: ImportReport,
+    dry_run: bool,
+    started: Instant,
+) -> anyhow::Result<Outcome> {
+    let read_s = started.elapsed().as_secs_f64();
+    for issue in report.repaired.iter().take(50) {
+        println!("repaired: {issue}");
+    }
+    for issue in report.rejected.iter().take(200) {
+        println!("rejected: {issue}");
+    }
+    if report.rejected.len() > 200 {
+        println!("… and {} more rejected", report.rejected.len() - 200);
+    }
+    println!("{report}");
+    let outcome = if report.rejected.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::WithProblems
+    };
+    if dry_run {
+        println!(
+            "dry run: nothing written ({} read in {read_s:.2} s)",
+            file.display()
+        );
+        return Ok(outcome);
+    }
+    let store = open_store(db).await?;
+    let summary = write_batch(&store, &batch).await?;
+    let total_s = started.elapsed().as_secs_f64();
+    print_summary(&summary);
+    let n = batch.buildings.len();
+    if n > 0 {
+        println!(
+            "{n} buildings in {total_s:.2} s ({:.0} buildings/s; reading {read_s:.2} s)",
+            n as f64 / total_s.max(1e-9)
+        );
+    } else {
+        println!("done in {total_s:.2} s");
+    }
+    Ok(outcome)
+}
+
+/// Writes a batch with a progress spinner (the store does it in one transaction).
+pub(crate) async fn write_batch(
+    store: &gridmap_store::Store,
+    batch: &ImportBatch,
+) -> anyhow::Result<ImportSummary> {
+    let bar = crate::progress::bar("writing", None);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let summary = store
+        .import(batch)
+        .await
+        .context("writing the import (nothing was changed)")?;
+    bar.finish_and_clear();
+    Ok(summary)
+}
+
+pub(crate) fn print_summary(s: &ImportSummary) {
+    let rows = [
+        ("admin units", s.admin_units),
+        ("buildings", s.buildings),
+        ("barriers", s.barriers),
+        ("households", s.households),
+        ("staff", s.staff),
+        ("incidents", s.incidents),
+    ];
+    for (name, c) in rows {
+        if c.inserted + c.updated > 0 {
+            println!("{name:<12} {:>9} new, {:>9} updated", c.inserted, c.updated);
+        }
+    }
+    if s.buildings_with_registered_households > 0 {
+        println!(
+            "{} buildings now count households from the register",
+            s.buildings_with_registered_households
+        );
+    }
+}

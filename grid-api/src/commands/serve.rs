@@ -1,0 +1,120 @@
+//! `gridmap serve`: load the county into memory and serve tiles, API and web map.
+
+use super::{open_store, Outcome};
+use crate::cli::ServeArgs;
+use crate::http::{app, AppState, ServiceConfig};
+use anyhow::Context;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Finds the web map directory: the flag, `./web`, next to the executable's repository,
+/// or the source tree it was built from.
+pub(crate) fn find_web_dir(flag: Option<PathBuf>) -> PathBuf {
+    if let Some(dir) = flag {
+        return dir;
+    }
+    let mut candidates = vec![PathBuf::from("web")];
+    if let Ok(exe) = std::env::current_exe() {
+        // target/{debug,release}/gridmap → repository root
+        if let Some(root) = exe
+            .parent()
+            .and_then(|p| p.parent())
+            .and_then(|p| p.parent())
+        {
+            candidates.push(root.join("web"));
+        }
+    }
+    candidates.push(PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../web"
+    )));
+    candidates
+        .into_iter()
+        .find(|d| d.join("index.html").exists())
+        .unwrap_or_else(|| PathBuf::from("web"))
+}
+
+/// Loads the store and builds the service state.
+pub(crate) async fn state(
+    db: &str,
+    args: &ServeArgs,
+    public_url: String,
+) -> anyhow::Result<AppState> {
+    let store = open_store(db).await?;
+    let started = Instant::now();
+    let snapshot = store
+        .load_snapshot()
+        .await
+        .context("loading the county into memory")?;
+    let (buildings, grids) = (snapshot.buildings.len(), snapshot.grids.len());
+    let attribution = if snapshot
+        .buildings
+        .iter()
+        .any(|b| b.source_id.starts_with("osm:"))
+    {
+        "© OpenStreetMap contributors · gridmap".to_owned()
+    } else {
+        "gridmap".to_owned()
+    };
+    let config = ServiceConfig {
+        public_url,
+        staff_token: args.staff_token.clone().filter(|t| !t.is_empty()),
+        web_dir: find_web_dir(args.web_dir.clone()),
+        basemap_style: args.basemap_style.clone(),
+        min_households: args.size.min,
+        max_households: args.size.max,
+        attribution,
+    };
+    let cache_bytes = args.cache_mb.saturating_mul(1 << 20);
+    let state =
+        tokio::task::spawn_blocking(move || AppState::new(store, snapshot, config, cache_bytes))
+            .await?;
+    tracing::info!(
+        buildings,
+        grids,
+        seconds = started.elapsed().as_secs_f64(),
+        "county loaded and indexed"
+    );
+    Ok(state)
+}
+
+pub(crate) async fn run(db: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .map(|u| u.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let state = state(db, &args, public_url.clone()).await?;
+    serve_on(listener, state, &public_url, args.staff_token.as_deref()).await?;
+    Ok(Outcome::Clean)
+}
+
+/// Serves until Ctrl-C, printing where.
+pub(crate) async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    public_url: &str,
+    staff_token: Option<&str>,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr}");
+    println!("web map: {public_url}/");
+    if let Some(token) = staff_token {
+        if !token.is_empty() {
+            println!("staff view (shows household heads and phones): {public_url}/#token={token}");
+        }
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving HTTP")?;
+    Ok(())
+}
