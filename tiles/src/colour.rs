@@ -197,6 +197,30 @@ mod tests {
     }
 
     #[test]
+    fn a_brick_wall_needs_three_colours_and_gets_no_more_than_four() {
+        // Rows offset by half a brick: each brick meets two above and two below.
+        let mut shapes = Vec::new();
+        for row in 0..8 {
+            for col in 0..8 {
+                let x = f64::from(col) * 0.002 + if row % 2 == 1 { 0.001 } else { 0.0 };
+                let y = f64::from(row) * 0.001;
+                let p = polygon![(x: x, y: y), (x: x + 0.002, y: y), (x: x + 0.002, y: y + 0.001), (x: x, y: y + 0.001)];
+                shapes.push(WorldShape::from_lonlat(&MultiPolygon(vec![p])));
+            }
+        }
+        let adj = grid_adjacency(&shapes);
+        assert_eq!(adj[9 + 8].len(), 6, "an inner brick has six neighbours");
+        let colours = colour_graph(&adj);
+        for (v, ns) in adj.iter().enumerate() {
+            for &w in ns {
+                assert_ne!(colours[v], colours[w]);
+            }
+        }
+        let k = colours.iter().max().unwrap() + 1;
+        assert!((3..=4).contains(&k), "{k} colours");
+    }
+
+    #[test]
     fn colouring_is_deterministic() {
         let adj = vec![vec![1, 2, 3], vec![0, 2], vec![0, 1, 3], vec![0, 2]];
         assert_eq!(colour_graph(&adj), colour_graph(&adj));

@@ -38,7 +38,7 @@ pub struct TileParams {
     /// Grids with more households are flagged `oversize` (50).
     pub max_households: u32,
     /// Above this many bytes a tile is drawn again with a coarser minimum feature
-    /// size, up to four times (500 000).
+    /// size (2, 8, then 32 pixels) until it fits (500 000).
     pub max_tile_bytes: usize,
 }
 

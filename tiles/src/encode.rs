@@ -469,6 +469,35 @@ mod tests {
     }
 
     #[test]
+    fn a_concave_ring_leaving_and_reentering_the_tile_keeps_its_area_without_zero_width_bridges() {
+        // A U open to the east whose two arms cross the tile's east edge (x = 4096 + 64).
+        let u: Vec<Px> = vec![
+            [3000.0, 1000.0],
+            [5000.0, 1000.0],
+            [5000.0, 1500.0],
+            [3500.0, 1500.0],
+            [3500.0, 2500.0],
+            [5000.0, 2500.0],
+            [5000.0, 3000.0],
+            [3000.0, 3000.0],
+        ];
+        let clipped = clip_ring(&u, -64.0, 4160.0);
+        let ring = clean_ring(&clipped).unwrap();
+        // Arms are 660 × 500 each inside the clip square, the base 500 × 2000.
+        let expected = 2 * (500 * 2000 + 2 * 660 * 500);
+        assert_eq!(area2(&ring).abs(), expected);
+        // No vertex sits in the middle of a straight run: every corner turns.
+        let n = ring.len();
+        for i in 0..n {
+            assert_ne!(
+                cross(ring[(i + n - 1) % n], ring[i], ring[(i + 1) % n]),
+                0,
+                "{ring:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_sub_pixel_shape_is_dropped() {
         let p = polygon![(x: 0.0, y: 0.0), (x: 0.000001, y: 0.0), (x: 0.000001, y: 0.000001)];
         let shape = WorldShape::from_lonlat(&MultiPolygon(vec![p]));

@@ -24,7 +24,7 @@ pub(crate) struct RenderCtx {
 /// it is zero bytes long (an empty MVT message).
 ///
 /// If the tile is larger than [`crate::TileParams::max_tile_bytes`], it is drawn again
-/// with the minimum feature size doubled, up to four times.
+/// with a coarser minimum feature size (2, 8, then 32 screen pixels) until it fits.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -37,15 +37,18 @@ pub(crate) struct RenderCtx {
 pub fn encode_tile(data: &TileData, layers: &[Layer], coord: TileCoord) -> TileResult<Vec<u8>> {
     let params = data.params();
     let mut min_px = params.min_feature_px;
-    let mut attempt = 0;
-    loop {
-        let bytes = render_tile(data, layers, coord, min_px).encode_to_vec();
-        attempt += 1;
-        if bytes.len() <= params.max_tile_bytes || attempt > 4 {
-            return Ok(bytes);
+    let mut best = render_tile(data, layers, coord, min_px).encode_to_vec();
+    for _ in 0..3 {
+        if best.len() <= params.max_tile_bytes {
+            break;
         }
-        min_px = (min_px * 2.0).max(1.0);
+        min_px = (min_px * 4.0).max(2.0);
+        let next = render_tile(data, layers, coord, min_px).encode_to_vec();
+        if next.len() < best.len() {
+            best = next;
+        }
     }
+    Ok(best)
 }
 
 /// Draws the tile as a prost message (for callers that want to inspect it).

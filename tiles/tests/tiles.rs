@@ -378,3 +378,32 @@ fn tilejson_lists_every_requested_layer_with_its_fields() {
         (b[0].as_f64().unwrap() - ox).abs() < 1e-9 && (b[3].as_f64().unwrap() - oy).abs() < 1e-9
     );
 }
+
+#[test]
+fn an_oversized_tile_is_generalised_by_dropping_small_features() {
+    let snap = Arc::new(gridmap_tiles::bench::synthetic_county(3600));
+    let full = TileData::new(Arc::clone(&snap), TileParams::default());
+    let mut small = TileParams::default();
+    small.max_tile_bytes = 20_000;
+    let limited = TileData::new(Arc::clone(&snap), small);
+    // The village's middle building (the bounds also hold the empty rest of the township).
+    let c = geo::Centroid::centroid(&snap.buildings[1830].footprint)
+        .unwrap()
+        .0;
+    let centre = geo_types::Rect::new(c, c);
+    let t = gridmap_tiles::coord::tiles_in_bbox(centre, 14)
+        .next()
+        .unwrap();
+    let count = |bytes: &[u8]| {
+        decode(bytes)
+            .layers
+            .iter()
+            .find(|l| l.name == "buildings")
+            .map_or(0, |l| l.features.len())
+    };
+    let a = encode_tile(&full, &[Layer::Buildings], t).unwrap();
+    let c = encode_tile(&limited, &[Layer::Buildings], t).unwrap();
+    assert!(a.len() > 20_000, "the test needs a big tile: {}", a.len());
+    assert!(c.len() < a.len());
+    assert!(count(&c) < count(&a));
+}
