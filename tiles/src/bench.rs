@@ -160,25 +160,27 @@ pub fn synthetic_county(n_buildings: usize) -> CountySnapshot {
         }
     }
     // Split towers: the grid to the east also holds part of each tower.
-    for gi in 0..grids.len().saturating_sub(1) {
-        let tower = grids[gi]
-            .members
-            .iter()
-            .find(|m| m.households == 60)
-            .map(|m| m.building.clone());
-        if let (Some(b), true) = (tower, grids[gi].village == grids[gi + 1].village) {
-            if let Some(m) = grids[gi].members.iter_mut().find(|m| m.building == b) {
-                m.households = 40;
-                m.flats = Some((0, 40));
-            }
-            grids[gi].households -= 20;
-            grids[gi + 1].members.push(GridMember {
-                building: b,
-                households: 20,
-                flats: Some((40, 60)),
-            });
-            grids[gi + 1].households += 20;
+    for gi in 1..grids.len() {
+        let (left, right) = grids.split_at_mut(gi);
+        let (Some(west), Some(east)) = (left.last_mut(), right.first_mut()) else {
+            continue;
+        };
+        if west.village != east.village {
+            continue;
         }
+        let Some(m) = west.members.iter_mut().find(|m| m.households == 60) else {
+            continue;
+        };
+        m.households = 40;
+        m.flats = Some((0, 40));
+        let building = m.building.clone();
+        west.households -= 20;
+        east.members.push(GridMember {
+            building,
+            households: 20,
+            flats: Some((40, 60)),
+        });
+        east.households += 20;
     }
     CountySnapshot::new(admin, buildings, grids, staff)
 }

@@ -34,23 +34,24 @@ pub type Px = [f64; 2];
 pub fn clip_ring(ring: &[Px], min: f64, max: f64) -> Vec<Px> {
     let mut current: Vec<Px> = ring.to_vec();
     let mut next: Vec<Px> = Vec::with_capacity(ring.len() + 4);
-    // (axis, bound, keep-if-greater)
+    // (is the y axis, bound, keep-if-greater)
     let sides = [
-        (0usize, min, true),
-        (0, max, false),
-        (1, min, true),
-        (1, max, false),
+        (false, min, true),
+        (false, max, false),
+        (true, min, true),
+        (true, max, false),
     ];
-    for (axis, bound, greater) in sides {
+    for (y_axis, bound, greater) in sides {
         if current.is_empty() {
             break;
         }
         next.clear();
         let inside = |p: &Px| {
+            let v = if y_axis { p[1] } else { p[0] };
             if greater {
-                p[axis] >= bound
+                v >= bound
             } else {
-                p[axis] <= bound
+                v <= bound
             }
         };
         let Some(&last) = current.last() else { break };
@@ -59,7 +60,7 @@ pub fn clip_ring(ring: &[Px], min: f64, max: f64) -> Vec<Px> {
         for &p in &current {
             let p_in = inside(&p);
             if p_in != prev_in {
-                next.push(intersect(prev, p, axis, bound));
+                next.push(intersect(prev, p, y_axis, bound));
             }
             if p_in {
                 next.push(p);
@@ -72,14 +73,15 @@ pub fn clip_ring(ring: &[Px], min: f64, max: f64) -> Vec<Px> {
     current
 }
 
-/// The point where segment a→b crosses the line `p[axis] == bound`.
-fn intersect(a: Px, b: Px, axis: usize, bound: f64) -> Px {
-    let other = 1 - axis;
-    let t = (bound - a[axis]) / (b[axis] - a[axis]);
-    let mut out = [0.0; 2];
-    out[axis] = bound;
-    out[other] = a[other] + t * (b[other] - a[other]);
-    out
+/// The point where segment a→b crosses the line `x == bound` (or `y == bound`).
+fn intersect(a: Px, b: Px, y_axis: bool, bound: f64) -> Px {
+    if y_axis {
+        let t = (bound - a[1]) / (b[1] - a[1]);
+        [a[0] + t * (b[0] - a[0]), bound]
+    } else {
+        let t = (bound - a[0]) / (b[0] - a[0]);
+        [bound, a[1] + t * (b[1] - a[1])]
+    }
 }
 
 /// Whether every point of the ring lies in `[min, max]²` (then clipping can be skipped).

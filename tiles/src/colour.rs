@@ -120,38 +120,45 @@ fn overlap(e: &Edge, f: &Edge) -> f64 {
 /// DSatur colouring of a graph given as neighbour lists; colours are `0..k`.
 /// Neighbour indices out of range are ignored.
 pub fn colour_graph(adjacency: &[Vec<usize>]) -> Vec<u32> {
+    use std::cmp::Reverse;
     let n = adjacency.len();
-    const NONE: u32 = u32::MAX;
-    let mut colour = vec![NONE; n];
-    let mut seen: Vec<Vec<u32>> = vec![Vec::new(); n]; // sorted distinct neighbour colours
-                                                       // Key: (saturation, degree, Reverse(index)); the largest is picked next.
-    let mut queue: BTreeSet<(usize, usize, std::cmp::Reverse<usize>)> = (0..n)
-        .map(|i| (0, adjacency[i].len(), std::cmp::Reverse(i)))
+    let mut colour: Vec<Option<u32>> = vec![None; n];
+    // Sorted distinct colours among each vertex's coloured neighbours.
+    let mut seen: Vec<Vec<u32>> = vec![Vec::new(); n];
+    // Key: (saturation, degree, Reverse(index)); the largest is picked next.
+    let mut queue: BTreeSet<(usize, usize, Reverse<usize>)> = adjacency
+        .iter()
+        .enumerate()
+        .map(|(i, ns)| (0, ns.len(), Reverse(i)))
         .collect();
-    while let Some((_, _, std::cmp::Reverse(v))) = queue.pop_last() {
-        let used = &seen[v];
+    while let Some((_, _, Reverse(v))) = queue.pop_last() {
         let mut c = 0u32;
-        for &u in used {
+        for &u in seen.get(v).map(Vec::as_slice).unwrap_or(&[]) {
             if u == c {
                 c += 1;
             } else if u > c {
                 break;
             }
         }
-        colour[v] = c;
-        for &w in &adjacency[v] {
-            if w >= n || colour[w] != NONE {
+        if let Some(slot) = colour.get_mut(v) {
+            *slot = Some(c);
+        }
+        for &w in adjacency.get(v).map(Vec::as_slice).unwrap_or(&[]) {
+            if colour.get(w).copied().flatten().is_some() {
                 continue;
             }
-            if let Err(pos) = seen[w].binary_search(&c) {
-                let key = (seen[w].len(), adjacency[w].len(), std::cmp::Reverse(w));
-                queue.remove(&key);
-                seen[w].insert(pos, c);
-                queue.insert((seen[w].len(), adjacency[w].len(), std::cmp::Reverse(w)));
+            let (Some(list), Some(degree)) = (seen.get_mut(w), adjacency.get(w).map(Vec::len))
+            else {
+                continue;
+            };
+            if let Err(pos) = list.binary_search(&c) {
+                queue.remove(&(list.len(), degree, Reverse(w)));
+                list.insert(pos, c);
+                queue.insert((list.len(), degree, Reverse(w)));
             }
         }
     }
-    colour
+    colour.into_iter().map(|c| c.unwrap_or(0)).collect()
 }
 
 #[cfg(test)]

@@ -233,7 +233,10 @@ pub fn clean_ring(ring: &[Px]) -> Option<Vec<[i32; 2]>> {
         if out.last() == Some(&q) {
             continue;
         }
-        while out.len() >= 2 && cross(out[out.len() - 2], out[out.len() - 1], q) == 0 {
+        while let [.., a, b] = *out.as_slice() {
+            if cross(a, b, q) != 0 {
+                break;
+            }
             out.pop();
         }
         if out.last() != Some(&q) {
@@ -246,9 +249,14 @@ pub fn clean_ring(ring: &[Px]) -> Option<Vec<[i32; 2]>> {
         if n < 3 {
             return None;
         }
-        if out[n - 1] == out[0] || cross(out[n - 2], out[n - 1], out[0]) == 0 {
+        let (Some(&first), Some(&second), Some(&prev), Some(&last)) =
+            (out.first(), out.get(1), out.get(n - 2), out.last())
+        else {
+            return None;
+        };
+        if last == first || cross(prev, last, first) == 0 {
             out.pop();
-        } else if cross(out[n - 1], out[0], out[1]) == 0 {
+        } else if cross(last, first, second) == 0 {
             out.remove(0);
         } else {
             break;
@@ -271,12 +279,9 @@ fn cross(a: [i32; 2], b: [i32; 2], c: [i32; 2]) -> i64 {
 
 /// Twice the surveyor's area in tile coordinates (positive = clockwise on screen).
 pub fn area2(ring: &[[i32; 2]]) -> i64 {
-    let n = ring.len();
-    (0..n)
-        .map(|i| {
-            let (a, b) = (ring[i], ring[(i + 1) % n]);
-            i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1])
-        })
+    ring.iter()
+        .zip(ring.iter().cycle().skip(1))
+        .map(|(a, b)| i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1]))
         .sum()
 }
 

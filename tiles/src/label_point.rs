@@ -41,20 +41,18 @@ pub fn label_point(shape: &WorldShape) -> Option<[f64; 2]> {
         .polygons
         .iter()
         .filter(|p| p.rings.first().is_some_and(|r| r.len() >= 3))
-        .max_by(|a, b| ring_area(&a.rings[0]).total_cmp(&ring_area(&b.rings[0])))?;
-    Some(pole(largest))
+        .max_by(|a, b| exterior_area(a).total_cmp(&exterior_area(b)))?;
+    pole(largest)
 }
 
-fn ring_area(r: &[[f64; 2]]) -> f64 {
-    let n = r.len();
-    ((0..n)
-        .map(|i| {
-            let (a, b) = (r[i], r[(i + 1) % n]);
-            a[0] * b[1] - b[0] * a[1]
-        })
-        .sum::<f64>()
-        / 2.0)
-        .abs()
+fn exterior_area(p: &WorldPolygon) -> f64 {
+    let Some(r) = p.rings.first() else { return 0.0 };
+    let twice: f64 = r
+        .iter()
+        .zip(r.iter().cycle().skip(1))
+        .map(|(a, b)| a[0] * b[1] - b[0] * a[1])
+        .sum();
+    (twice / 2.0).abs()
 }
 
 struct Cell {
@@ -93,8 +91,8 @@ impl Ord for Cell {
     }
 }
 
-fn pole(poly: &WorldPolygon) -> [f64; 2] {
-    let ext = &poly.rings[0];
+fn pole(poly: &WorldPolygon) -> Option<[f64; 2]> {
+    let ext = poly.rings.first()?;
     let (mut x0, mut y0, mut x1, mut y1) = (
         f64::INFINITY,
         f64::INFINITY,
@@ -111,7 +109,7 @@ fn pole(poly: &WorldPolygon) -> [f64; 2] {
     let size = w.min(h);
     let centre = [(x0 + x1) / 2.0, (y0 + y1) / 2.0];
     if size <= 0.0 {
-        return centre;
+        return Some(centre);
     }
     let precision = w.max(h) / 100.0;
     let half = size / 2.0;
@@ -145,7 +143,7 @@ fn pole(poly: &WorldPolygon) -> [f64; 2] {
         }
         probes += 4;
     }
-    best.c
+    Some(best.c)
 }
 
 /// Distance from `p` to the polygon boundary, positive inside.
@@ -153,10 +151,7 @@ fn signed_distance(p: [f64; 2], poly: &WorldPolygon) -> f64 {
     let mut inside = false;
     let mut min_d2 = f64::INFINITY;
     for ring in &poly.rings {
-        let n = ring.len();
-        for i in 0..n {
-            let a = ring[i];
-            let b = ring[(i + 1) % n];
+        for (&a, &b) in ring.iter().zip(ring.iter().cycle().skip(1)) {
             if (a[1] > p[1]) != (b[1] > p[1])
                 && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0]
             {

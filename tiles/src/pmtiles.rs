@@ -72,10 +72,10 @@ pub fn write_pmtiles(
     };
     let tj = crate::tilejson::tilejson(layers, "", data, attribution);
     let mut meta = serde_json::json!({
-        "name": tj["name"],
+        "name": tj.get("name").cloned().unwrap_or_default(),
         "format": "pbf",
         "type": "overlay",
-        "vector_layers": tj["vector_layers"],
+        "vector_layers": tj.get("vector_layers").cloned().unwrap_or_default(),
     });
     if let (Some(a), Some(obj)) = (attribution, meta.as_object_mut()) {
         obj.insert(

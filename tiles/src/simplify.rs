@@ -44,40 +44,44 @@ pub fn simplify_ring(ring: &[Px], tolerance: f64) -> Vec<Px> {
             far = i;
         }
     }
+    // The ring closed again, so index n is the first point.
+    let mut pts: Vec<Px> = Vec::with_capacity(n + 1);
+    pts.extend_from_slice(ring);
+    pts.push(first);
     let mut keep = vec![false; n + 1];
-    keep[0] = true;
-    keep[far] = true;
-    keep[n] = true;
-    let at = |i: usize| -> Px {
-        if i == n {
-            first
-        } else {
-            ring[i]
+    for i in [0, far, n] {
+        if let Some(k) = keep.get_mut(i) {
+            *k = true;
         }
-    };
+    }
     let tol2 = tolerance * tolerance;
     let mut stack = vec![(0usize, far), (far, n)];
     while let Some((a, b)) = stack.pop() {
-        if b <= a + 1 {
+        let (Some(&pa), Some(&pb)) = (pts.get(a), pts.get(b)) else {
             continue;
-        }
-        let (pa, pb) = (at(a), at(b));
+        };
         let mut best = 0;
         let mut best_d = -1.0;
-        for i in a + 1..b {
-            let d = seg_dist2(at(i), pa, pb);
+        for (i, &p) in pts.iter().enumerate().take(b).skip(a + 1) {
+            let d = seg_dist2(p, pa, pb);
             if d > best_d {
                 best_d = d;
                 best = i;
             }
         }
         if best_d > tol2 {
-            keep[best] = true;
+            if let Some(k) = keep.get_mut(best) {
+                *k = true;
+            }
             stack.push((a, best));
             stack.push((best, b));
         }
     }
-    (0..n).filter(|&i| keep[i]).map(|i| ring[i]).collect()
+    ring.iter()
+        .zip(&keep)
+        .filter(|(_, &k)| k)
+        .map(|(&p, _)| p)
+        .collect()
 }
 
 /// Squared distance from `p` to the segment `a`–`b`.
