@@ -61,3 +61,13 @@ pub struct Stats {
     pub incidents: u64,
     pub barriers: u64,
 }
+
+/// Attribute changes to one grid. `None` leaves a field as it is.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct GridEdit {
+    pub locked: Option<bool>,
+    /// `Some(None)` removes the staff member.
+    pub staff: Option<Option<String>>,
+    /// The version the editor saw; a different stored version is a conflict.
+    pub expected_version: Option<u32>,
+}

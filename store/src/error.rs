@@ -22,6 +22,10 @@ pub enum StoreError {
     Geometry { what: String, reason: String },
     #[error("stored value of {what} is invalid: {reason}")]
     Value { what: String, reason: String },
+    #[error("{what} not found")]
+    NotFound { what: String },
+    #[error("{what} was changed by someone else (now version {current}); reload and try again")]
+    Conflict { what: String, current: u32 },
     #[error("{what}")]
     Unsupported { what: String },
 }

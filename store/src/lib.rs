@@ -19,11 +19,11 @@ mod error;
 mod sqlite;
 mod wkb;
 
-pub use batch::{GridChange, ImportBatch, ImportSummary, Stats, UpsertCounts};
+pub use batch::{GridChange, GridEdit, ImportBatch, ImportSummary, Stats, UpsertCounts};
 pub use error::{StoreError, StoreResult};
 
 use gridmap_core::snapshot::CountySnapshot;
-use gridmap_core::{AdminUnit, Barrier, Building, DivisionCode, Grid, Household, Staff};
+use gridmap_core::{AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, Household, Staff};
 
 /// Where the data lives. Open with [`Store::open`].
 #[derive(Debug, Clone)]
@@ -74,6 +74,20 @@ impl Store {
     ) -> StoreResult<()> {
         match &self.backend {
             Backend::Sqlite(s) => s.replace_grids(villages, grids, change).await,
+        }
+    }
+
+    /// Changes a grid's lock and staff in one transaction, bumping its version.
+    /// With `expected_version`, refuses a stale edit ([`StoreError::Conflict`]).
+    /// Records the change with the grid's bbox. Returns the grid as stored.
+    pub async fn update_grid(
+        &self,
+        code: &GridCode,
+        edit: &GridEdit,
+        change: &GridChange,
+    ) -> StoreResult<Grid> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.update_grid(code, edit, change).await,
         }
     }
 
@@ -129,6 +143,24 @@ impl Store {
     pub async fn households_of_building(&self, building: &str) -> StoreResult<Vec<Household>> {
         match &self.backend {
             Backend::Sqlite(s) => s.households_of_building(building).await,
+        }
+    }
+
+    /// The latest recorded grid change id (0 when none), so servers can notice changes
+    /// made by other processes.
+    pub async fn last_grid_change(&self) -> StoreResult<i64> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.last_grid_change().await,
+        }
+    }
+
+    /// Grid changes after `after`: (id, bbox) of each, oldest first.
+    pub async fn grid_changes_since(
+        &self,
+        after: i64,
+    ) -> StoreResult<Vec<(i64, Option<[f64; 4]>)>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.grid_changes_since(after).await,
         }
     }
 

@@ -42,6 +42,7 @@ pub(crate) async fn state(
 ) -> anyhow::Result<AppState> {
     let store = open_store(db).await?;
     let started = Instant::now();
+    let last_change = store.last_grid_change().await?;
     let snapshot = store
         .load_snapshot()
         .await
@@ -66,9 +67,10 @@ pub(crate) async fn state(
         attribution,
     };
     let cache_bytes = args.cache_mb.saturating_mul(1 << 20);
-    let state =
-        tokio::task::spawn_blocking(move || AppState::new(store, snapshot, config, cache_bytes))
-            .await?;
+    let state = tokio::task::spawn_blocking(move || {
+        AppState::new(store, snapshot, config, cache_bytes, last_change)
+    })
+    .await?;
     tracing::info!(
         buildings,
         grids,
@@ -101,6 +103,18 @@ pub(crate) async fn serve_on(
     staff_token: Option<&str>,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    // Grids changed by other processes (gridmap partition --village …) reach the map
+    // within two seconds, with exactly the touched tiles purged.
+    let watcher = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            if let Err(e) = watcher.sync_changes().await {
+                tracing::warn!(status = %e.status(), "could not pick up grid changes");
+            }
+        }
+    });
     println!("listening on http://{addr}");
     println!("web map: {public_url}/");
     if let Some(token) = staff_token {

@@ -22,7 +22,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/lookup", get(lookup))
         .route("/api/buildings/{id}", get(building))
-        .route("/api/grids/{code}", get(grid))
+        .route("/api/grids/{code}", get(grid).patch(edit_grid))
         .route("/api/staff/{id}", get(staff))
         .route("/api/search", get(search))
 }
@@ -427,6 +427,56 @@ pub(super) async fn grid(
         village_unit,
         township,
     }))
+}
+
+/// Changes to a grid's attributes. Omitted fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GridEditBody {
+    pub locked: Option<bool>,
+    /// Staff id; `null` removes the staff member.
+    #[serde(default, deserialize_with = "deserialize_some")]
+    pub staff: Option<Option<String>>,
+    /// The version the editor saw (409 when the grid changed since).
+    pub version: Option<u32>,
+}
+
+fn deserialize_some<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// Locks/unlocks a grid or changes its staff (staff only). Tiles show the change at once.
+#[utoipa::path(patch, path = "/api/grids/{code}", request_body = GridEditBody,
+    params(("code" = String, Path, description = "grid code")),
+    responses((status = 200, body = GridDetail), (status = 401, description = "no staff token"), (status = 404, description = "no such grid or staff"), (status = 409, description = "stale version")))]
+pub(super) async fn edit_grid(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Json(body): Json<GridEditBody>,
+) -> Result<Json<GridDetail>, ApiError> {
+    if caller != Caller::Staff {
+        return Err(ApiError::unauthorized(
+            "editing grids needs a staff token (Authorization: Bearer …)",
+        ));
+    }
+    let code: GridCode = code
+        .parse()
+        .map_err(|e: gridmap_core::GridCodeError| ApiError::bad_request(e.to_string()))?;
+    let edit = gridmap_store::GridEdit {
+        locked: body.locked,
+        staff: body.staff,
+        expected_version: body.version,
+    };
+    let change = gridmap_store::GridChange {
+        actor: "api".into(),
+        action: format!("edit {code}"),
+        bbox: None,
+    };
+    state.store().update_grid(&code, &edit, &change).await?;
+    state.sync_changes().await?;
+    grid(State(state), caller, Path(code.to_string())).await
 }
 
 /// One staff member with the grids they serve.

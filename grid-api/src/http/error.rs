@@ -27,6 +27,13 @@ impl ApiError {
         }
     }
 
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            message: message.into(),
+        }
+    }
+
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError {
             status: StatusCode::UNAUTHORIZED,
@@ -45,6 +52,20 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+}
+
+impl From<gridmap_store::StoreError> for ApiError {
+    fn from(err: gridmap_store::StoreError) -> ApiError {
+        use gridmap_store::StoreError;
+        match err {
+            StoreError::NotFound { .. } => ApiError::not_found(err.to_string()),
+            StoreError::Conflict { .. } => ApiError {
+                status: StatusCode::CONFLICT,
+                message: err.to_string(),
+            },
+            other => ApiError::internal(other),
+        }
     }
 }
 

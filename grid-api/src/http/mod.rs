@@ -52,6 +52,8 @@ struct Inner {
     data: RwLock<Arc<TileData>>,
     cache: TileCache,
     metrics: metrics::Metrics,
+    /// The last grid change (store id) reflected in `data`; the mutex also serialises reloads.
+    last_change: tokio::sync::Mutex<i64>,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
         snapshot: CountySnapshot,
         config: ServiceConfig,
         cache_bytes: usize,
+        last_change: i64,
     ) -> AppState {
         let params = TileParams::with_grid_size(config.min_households, config.max_households);
         let data = TileData::new(Arc::new(snapshot), params.clone());
@@ -71,6 +74,7 @@ impl AppState {
                 cache: TileCache::with_buffer(cache_bytes, params.buffer_fraction()),
                 config,
                 metrics: metrics::Metrics::default(),
+                last_change: tokio::sync::Mutex::new(last_change),
             }),
         }
     }
@@ -95,9 +99,37 @@ impl AppState {
         &self.inner.cache
     }
 
-    /// Reloads the data from the store and purges the cached tiles of every layer inside
-    /// `touched` (WGS84 bbox); with `None`, purges everything.
-    pub async fn reload(&self, touched: Option<geo_types::Rect<f64>>) -> Result<(), ApiError> {
+    /// Picks up grid changes recorded in the store since the last sync (by this server or
+    /// by another process, e.g. `gridmap partition --village`): reloads the data and purges
+    /// exactly the cached tiles each change says it touched. Returns how many changes.
+    pub async fn sync_changes(&self) -> Result<usize, ApiError> {
+        let mut last = self.inner.last_change.lock().await;
+        let changes = self
+            .inner
+            .store
+            .grid_changes_since(*last)
+            .await
+            .map_err(ApiError::internal)?;
+        let Some(&(newest, _)) = changes.last() else {
+            return Ok(0);
+        };
+        self.reload_data().await?;
+        for (_, bbox) in &changes {
+            match bbox {
+                Some([a, b, c, d]) => {
+                    self.inner.cache.invalidate(
+                        &gridmap_tiles::Layer::ALL,
+                        geo_types::Rect::new((*a, *b), (*c, *d)),
+                    );
+                }
+                None => self.inner.cache.clear(),
+            }
+        }
+        *last = newest;
+        Ok(changes.len())
+    }
+
+    async fn reload_data(&self) -> Result<(), ApiError> {
         let snapshot = self
             .inner
             .store
@@ -111,14 +143,6 @@ impl AppState {
         match self.inner.data.write() {
             Ok(mut d) => *d = Arc::new(data),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(data),
-        }
-        match touched {
-            Some(bbox) => {
-                self.inner
-                    .cache
-                    .invalidate(&gridmap_tiles::Layer::ALL, bbox);
-            }
-            None => self.inner.cache.clear(),
         }
         Ok(())
     }

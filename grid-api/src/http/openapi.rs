@@ -12,7 +12,14 @@ use utoipa::OpenApi;
         title = "gridmap API",
         description = "Grid-based community management: lookups, grids, staff and search. Household personal data only with a staff bearer token."
     ),
-    paths(api::lookup, api::building, api::grid, api::staff, api::search),
+    paths(
+        api::lookup,
+        api::building,
+        api::grid,
+        api::edit_grid,
+        api::staff,
+        api::search
+    ),
     components(schemas(
         api::LookupView,
         api::BuildingView,

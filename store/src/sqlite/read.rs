@@ -100,10 +100,16 @@ impl SqliteStore {
     }
 
     pub(crate) async fn grids(&self) -> StoreResult<Vec<Grid>> {
+        self.grids_where("").await
+    }
+
+    /// Grids whose code starts with `prefix` (all for an empty prefix).
+    pub(crate) async fn grids_where(&self, prefix: &str) -> StoreResult<Vec<Grid>> {
         let mut rows = sqlx::query(
             "SELECT code, level, parent, village, households, members, polygon, staff, locked, institution, version
-             FROM grids ORDER BY code",
+             FROM grids WHERE substr(code, 1, length(?1)) = ?1 ORDER BY code",
         )
+        .bind(prefix)
         .fetch(&self.pool);
         let mut out = Vec::new();
         while let Some(row) = rows.try_next().await.step("reading grids")? {
@@ -195,6 +201,37 @@ impl SqliteStore {
                 })
             })
             .collect()
+    }
+
+    pub(crate) async fn last_grid_change(&self) -> StoreResult<i64> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM grid_changes")
+            .fetch_one(&self.pool)
+            .await
+            .step("reading the last grid change")?;
+        Ok(id.unwrap_or(0))
+    }
+
+    pub(crate) async fn grid_changes_since(
+        &self,
+        after: i64,
+    ) -> StoreResult<Vec<(i64, Option<[f64; 4]>)>> {
+        let rows: Vec<(i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>)> = sqlx::query_as(
+            "SELECT id, min_lon, min_lat, max_lon, max_lat FROM grid_changes WHERE id > ?1 ORDER BY id",
+        )
+        .bind(after)
+        .fetch_all(&self.pool)
+        .await
+        .step("reading grid changes")?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, a, b, c, d)| {
+                let bbox = match (a, b, c, d) {
+                    (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
+                    _ => None,
+                };
+                (id, bbox)
+            })
+            .collect())
     }
 
     pub(crate) async fn stats(&self) -> StoreResult<Stats> {

@@ -348,3 +348,112 @@ impl SqliteStore {
         Ok(())
     }
 }
+
+impl SqliteStore {
+    pub(crate) async fn update_grid(
+        &self,
+        code: &gridmap_core::GridCode,
+        edit: &crate::batch::GridEdit,
+        change: &GridChange,
+    ) -> StoreResult<Grid> {
+        let mut tx = self.pool.begin().await.step("starting the grid edit")?;
+        let row: Option<(i64, f64, f64, f64, f64)> = sqlx::query_as(
+            "SELECT version, min_lon, min_lat, max_lon, max_lat FROM grids WHERE code = ?1",
+        )
+        .bind(code.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .step("reading the grid to edit")?;
+        let Some((version, a, b, c, d)) = row else {
+            return Err(StoreError::NotFound {
+                what: format!("grid {code}"),
+            });
+        };
+        let current = u32::try_from(version).unwrap_or(0);
+        if let Some(expected) = edit.expected_version {
+            if expected != current {
+                return Err(StoreError::Conflict {
+                    what: format!("grid {code}"),
+                    current,
+                });
+            }
+        }
+        if let Some(staff) = &edit.staff {
+            if let Some(id) = staff {
+                let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM staff WHERE id = ?1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .step("checking the staff member")?;
+                if exists.is_none() {
+                    return Err(StoreError::NotFound {
+                        what: format!("staff member {id:?}"),
+                    });
+                }
+            }
+            // Keep the staff roster's grid lists in step with the grid.
+            let holders: Vec<(String, String)> =
+                sqlx::query_as("SELECT id, grids FROM staff WHERE grids LIKE ?1 OR id = ?2")
+                    .bind(format!("%\"{}\"%", code.as_str()))
+                    .bind(staff.clone().unwrap_or_default())
+                    .fetch_all(&mut *tx)
+                    .await
+                    .step("reading staff grid lists")?;
+            for (id, grids) in holders {
+                let mut list: Vec<String> = serde_json::from_str(&grids).unwrap_or_default();
+                list.retain(|g| g != code.as_str());
+                if staff.as_deref() == Some(id.as_str()) {
+                    list.push(code.to_string());
+                    list.sort();
+                }
+                sqlx::query("UPDATE staff SET grids = ?1 WHERE id = ?2")
+                    .bind(json(&list, "staff grids")?)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await
+                    .step("updating staff grid lists")?;
+            }
+            sqlx::query("UPDATE grids SET staff = ?1 WHERE code = ?2")
+                .bind(staff)
+                .bind(code.as_str())
+                .execute(&mut *tx)
+                .await
+                .step("setting the grid's staff")?;
+        }
+        if let Some(locked) = edit.locked {
+            sqlx::query("UPDATE grids SET locked = ?1 WHERE code = ?2")
+                .bind(locked)
+                .bind(code.as_str())
+                .execute(&mut *tx)
+                .await
+                .step("locking the grid")?;
+        }
+        sqlx::query("UPDATE grids SET version = version + 1 WHERE code = ?1")
+            .bind(code.as_str())
+            .execute(&mut *tx)
+            .await
+            .step("bumping the grid version")?;
+        sqlx::query(
+            "INSERT INTO grid_changes (at, actor, action, villages, grids_before, grids_after, min_lon, min_lat, max_lon, max_lat)
+             VALUES (strftime('%s','now'), ?1, ?2, ?3, 1, 1, ?4, ?5, ?6, ?7)",
+        )
+        .bind(&change.actor)
+        .bind(&change.action)
+        .bind(json(&vec![code.village().to_string()], "changed villages")?)
+        .bind(a)
+        .bind(b)
+        .bind(c)
+        .bind(d)
+        .execute(&mut *tx)
+        .await
+        .step("recording the grid change")?;
+        tx.commit().await.step("committing the grid edit")?;
+        let grids = self.grids_where(code.as_str()).await?;
+        grids
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("grid {code}"),
+            })
+    }
+}

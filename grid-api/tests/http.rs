@@ -1,0 +1,461 @@
+//! The HTTP service end to end, in process (`app().oneshot()`), on a small partitioned
+//! synthetic county in a temporary store.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use geozero::mvt::{tile, Message, Tile};
+use gridmap::http::{app, AppState, ServiceConfig};
+use gridmap_core::partition::PartitionParams;
+use gridmap_importers::synth::{synth_county, SynthParams};
+use gridmap_store::{ImportBatch, Store};
+use gridmap_tiles::coord::lonlat_to_world;
+use http_body_util::BodyExt;
+use std::io::Read;
+use tower::ServiceExt;
+
+const TOKEN: &str = "sekrit";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    state: AppState,
+}
+
+async fn fixture(public_url: &str) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let county = synth_county(&SynthParams {
+        households: 1500,
+        seed: 11,
+        ..SynthParams::default()
+    });
+    store
+        .import(&ImportBatch {
+            admin_units: county.admin_units,
+            buildings: county.buildings,
+            barriers: county.barriers,
+            households: county.households,
+            staff: county.staff,
+            incidents: county.incidents,
+        })
+        .await
+        .unwrap();
+    gridmap::pipeline::assign_villages(&store).await.unwrap();
+    gridmap::pipeline::partition(
+        &store,
+        &gridmap::pipeline::Scope::All,
+        &PartitionParams::default(),
+        true,
+    )
+    .await
+    .unwrap();
+    let snapshot = store.load_snapshot().await.unwrap();
+    let last = store.last_grid_change().await.unwrap();
+    let config = ServiceConfig {
+        public_url: public_url.to_owned(),
+        staff_token: Some(TOKEN.to_owned()),
+        web_dir: std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web")),
+        basemap_style: None,
+        min_households: 30,
+        max_households: 50,
+        attribution: "gridmap".into(),
+    };
+    Fixture {
+        state: AppState::new(store, snapshot, config, 64 << 20, last),
+        _dir: dir,
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn header(&self, name: header::HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn send(state: &AppState, request: Request<Body>) -> Answer {
+    let response = app(state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn get(state: &AppState, uri: &str, headers: &[(header::HeaderName, &str)]) -> Answer {
+    let mut req = Request::get(uri);
+    for (k, v) in headers {
+        req = req.header(k, *v);
+    }
+    send(state, req.body(Body::empty()).unwrap()).await
+}
+
+/// The z/x/y of the tile holding a lon/lat at zoom z.
+fn tile_of(lon: f64, lat: f64, z: u8) -> (u8, u32, u32) {
+    let (wx, wy) = lonlat_to_world(lon, lat);
+    let n = f64::from(1u32 << z);
+    // world coordinates are in [0, 1) with y down
+    ((z), (wx * n).floor() as u32, (wy * n).floor() as u32)
+}
+
+fn decode(bytes: &[u8]) -> Tile {
+    Tile::decode(bytes).expect("a valid MVT")
+}
+
+fn attr(layer: &tile::Layer, feature: &tile::Feature, name: &str) -> Option<tile::Value> {
+    feature.tags.chunks(2).find_map(|kv| {
+        let key = layer.keys.get(kv[0] as usize)?;
+        (key == name)
+            .then(|| layer.values.get(kv[1] as usize).cloned())
+            .flatten()
+    })
+}
+
+fn first_grid(state: &AppState) -> (String, [f64; 2], String) {
+    let data = state.data();
+    let snap = data.snapshot();
+    let g = snap
+        .grids
+        .iter()
+        .find(|g| g.staff.is_some() && !g.institution)
+        .expect("a staffed grid");
+    let c = geo::InteriorPoint::interior_point(&g.polygon).unwrap();
+    (g.code.to_string(), [c.x(), c.y()], g.staff.clone().unwrap())
+}
+
+#[tokio::test]
+async fn tiles_are_negotiated_gzip_brotli_or_plain_and_answer_304_to_their_etag() {
+    let f = fixture("http://test").await;
+    let (_, [lon, lat], _) = first_grid(&f.state);
+    let (z, x, y) = tile_of(lon, lat, 15);
+    let uri = format!("/tiles/grids,buildings/{z}/{x}/{y}.mvt");
+    let plain = get(&f.state, &uri, &[]).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(
+        plain.header(header::CONTENT_TYPE),
+        Some("application/vnd.mapbox-vector-tile")
+    );
+    assert_eq!(plain.header(header::CONTENT_ENCODING), None);
+    let names: Vec<String> = decode(&plain.body)
+        .layers
+        .iter()
+        .map(|l| l.name.clone())
+        .collect();
+    assert_eq!(names, vec!["grids", "buildings"]);
+
+    let gz = get(&f.state, &uri, &[(header::ACCEPT_ENCODING, "gzip")]).await;
+    assert_eq!(gz.header(header::CONTENT_ENCODING), Some("gzip"));
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gz.body[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.body);
+
+    let br = get(&f.state, &uri, &[(header::ACCEPT_ENCODING, "gzip, br")]).await;
+    assert_eq!(br.header(header::CONTENT_ENCODING), Some("br"));
+    assert!(!br.body.is_empty() && br.body != plain.body);
+
+    let etag = plain.header(header::ETAG).expect("an ETag").to_owned();
+    let again = get(&f.state, &uri, &[(header::IF_NONE_MATCH, &etag)]).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+    assert!(plain.header(header::CACHE_CONTROL).is_some());
+}
+
+#[tokio::test]
+async fn malformed_tile_requests_get_400_or_404_with_a_message_never_500() {
+    let f = fixture("http://test").await;
+    let cases = [
+        ("/tiles/grids/23/0/0.mvt", StatusCode::BAD_REQUEST, "z=23"),
+        ("/tiles/grids/4/16/0.mvt", StatusCode::BAD_REQUEST, "x=16"),
+        (
+            "/tiles/grids/4/0/-1.mvt",
+            StatusCode::BAD_REQUEST,
+            "negative",
+        ),
+        ("/tiles/grids/a/0/0.mvt", StatusCode::BAD_REQUEST, "z="),
+        ("/tiles/grids/4/0/0.png", StatusCode::NOT_FOUND, ".mvt"),
+        (
+            "/tiles/roads/4/0/0.mvt",
+            StatusCode::NOT_FOUND,
+            "unknown layer",
+        ),
+        ("/tiles/grids,,/4/0/0.mvt", StatusCode::OK, ""),
+        ("/tiles/roads.json", StatusCode::NOT_FOUND, "unknown layer"),
+    ];
+    for (uri, status, needle) in cases {
+        let a = get(&f.state, uri, &[]).await;
+        let ok =
+            a.status == status || (status == StatusCode::OK && a.status == StatusCode::NO_CONTENT);
+        assert!(
+            ok,
+            "{uri}: {} {}",
+            a.status,
+            String::from_utf8_lossy(&a.body)
+        );
+        if !needle.is_empty() {
+            let msg = a.json()["error"].as_str().unwrap_or_default().to_owned();
+            assert!(
+                msg.contains(needle),
+                "{uri}: message {msg:?} should mention {needle:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_edit_is_visible_in_the_very_next_tile_request() {
+    let f = fixture("http://test").await;
+    let (code, [lon, lat], old_staff) = first_grid(&f.state);
+    let (z, x, y) = tile_of(lon, lat, 16);
+    let uri = format!("/tiles/grids/{z}/{x}/{y}.mvt");
+    let staff_name = |body: &[u8]| {
+        let t = decode(body);
+        let layer = t
+            .layers
+            .iter()
+            .find(|l| l.name == "grids")
+            .expect("grids layer")
+            .clone();
+        layer
+            .features
+            .iter()
+            .find(|ft| attr(&layer, ft, "code").and_then(|v| v.string_value) == Some(code.clone()))
+            .and_then(|ft| attr(&layer, ft, "staff"))
+            .and_then(|v| v.string_value)
+    };
+    let before = get(&f.state, &uri, &[]).await;
+    let snap = f.state.data();
+    let old_name = snap
+        .snapshot()
+        .staff_member(&old_staff)
+        .unwrap()
+        .name
+        .clone();
+    assert_eq!(staff_name(&before.body), Some(old_name.clone()));
+    // Someone else of the same village takes the grid.
+    let new_staff = snap
+        .snapshot()
+        .staff
+        .iter()
+        .find(|s| {
+            s.id != old_staff
+                && s.name != old_name
+                && s.area
+                    == snap
+                        .snapshot()
+                        .grid(&code.parse().unwrap())
+                        .map(|g| g.village.clone())
+        })
+        .expect("another staff member in the village")
+        .clone();
+    let body = serde_json::json!({ "staff": new_staff.id }).to_string();
+    let edit = Request::patch(format!("/api/grids/{code}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .body(Body::from(body.clone()))
+        .unwrap();
+    let answer = send(&f.state, edit).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(answer.json()["staff"]["name"], new_staff.name);
+
+    let after = get(&f.state, &uri, &[]).await;
+    assert_eq!(
+        staff_name(&after.body),
+        Some(new_staff.name.clone()),
+        "the cached tile was purged"
+    );
+    assert_ne!(after.header(header::ETAG), before.header(header::ETAG));
+
+    // Without the token nobody may edit.
+    let anonymous = Request::patch(format!("/api/grids/{code}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    assert_eq!(
+        send(&f.state, anonymous).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // A stale version is refused.
+    let stale = Request::patch(format!("/api/grids/{code}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .body(Body::from(
+            serde_json::json!({ "locked": true, "version": 1 }).to_string(),
+        ))
+        .unwrap();
+    assert_eq!(send(&f.state, stale).await.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn household_heads_and_phones_only_reach_callers_with_the_staff_token() {
+    let f = fixture("http://test").await;
+    let data = f.state.data();
+    let snap = data.snapshot();
+    let b = snap
+        .buildings
+        .iter()
+        .find(|b| {
+            b.households.count > 0
+                && !snap
+                    .grids_of_building(snap.building_index(&b.source_id).unwrap())
+                    .is_empty()
+        })
+        .unwrap();
+    let p = gridmap_core::geometry::representative_point(&b.footprint).unwrap();
+    let uri = format!("/api/lookup?lon={}&lat={}", p.x(), p.y());
+
+    let public = get(&f.state, &uri, &[]).await;
+    assert_eq!(public.status, StatusCode::OK);
+    let v = public.json();
+    assert_eq!(v["building"]["id"], b.source_id);
+    assert!(v["grid"]["code"].is_string());
+    assert!(
+        v["grid"]["staff"]["name"].is_string(),
+        "the staff contact card is public"
+    );
+    let list = v["building"]["household_list"].as_array().unwrap();
+    assert!(!list.is_empty());
+    assert!(list
+        .iter()
+        .all(|h| h.get("head").is_none() && h.get("phone").is_none()));
+
+    let auth = format!("Bearer {TOKEN}");
+    let staff = get(&f.state, &uri, &[(header::AUTHORIZATION, &auth)])
+        .await
+        .json();
+    let list = staff["building"]["household_list"].as_array().unwrap();
+    assert!(list.iter().any(|h| h["head"].is_string()), "{staff}");
+
+    let wrong = get(&f.state, &uri, &[(header::AUTHORIZATION, "Bearer nope")]).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+
+    // Tiles never carry them: no household attribute names beyond the documented ones.
+    let (z, x, y) = tile_of(p.x(), p.y(), 16);
+    let t = decode(
+        &get(&f.state, &format!("/tiles/buildings/{z}/{x}/{y}.mvt"), &[])
+            .await
+            .body,
+    );
+    for layer in &t.layers {
+        for key in &layer.keys {
+            assert!(
+                !["head", "phone", "members"].contains(&key.as_str()),
+                "{key} in tiles"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn lookup_rejects_bad_coordinates_and_points_outside_every_village() {
+    let f = fixture("http://test").await;
+    assert_eq!(
+        get(&f.state, "/api/lookup?lon=200&lat=0", &[]).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        get(&f.state, "/api/lookup?lon=x&lat=0", &[]).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let far = get(&f.state, "/api/lookup?lon=10&lat=10", &[]).await;
+    assert_eq!(far.status, StatusCode::NOT_FOUND);
+    assert!(far.json()["error"].as_str().unwrap().contains("outside"));
+}
+
+#[tokio::test]
+async fn search_finds_grids_by_code_and_staff_by_name() {
+    let f = fixture("http://test").await;
+    let (code, _, staff_id) = first_grid(&f.state);
+    let hits = get(&f.state, &format!("/api/search?q={}", &code[..14]), &[])
+        .await
+        .json();
+    assert!(hits["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["kind"] == "grid" && h["id"] == code));
+    let name = f
+        .state
+        .data()
+        .snapshot()
+        .staff_member(&staff_id)
+        .unwrap()
+        .name
+        .clone();
+    let uri = format!("/api/search?q={}", urlencode(&name));
+    let hits = get(&f.state, &uri, &[]).await.json();
+    assert!(
+        hits["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["kind"] == "staff" && h["label"] == name),
+        "{hits}"
+    );
+    assert_eq!(
+        get(&f.state, "/api/search?q=", &[]).await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn tilejson_uses_the_public_url_so_it_works_behind_a_proxy_prefix() {
+    let f = fixture("https://maps.example.org/gridmap").await;
+    let tj = get(&f.state, "/tiles/grids,buildings.json", &[])
+        .await
+        .json();
+    assert_eq!(tj["tilejson"], "3.0.0");
+    assert_eq!(
+        tj["tiles"][0],
+        "https://maps.example.org/gridmap/tiles/grids,buildings/{z}/{x}/{y}.mvt"
+    );
+    let ids: Vec<&str> = tj["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["grids", "buildings"]);
+    assert!(tj["bounds"].as_array().unwrap().len() == 4);
+    assert!(tj["vector_layers"][0]["fields"]["staff"].is_string());
+    let openapi = get(&f.state, "/api/openapi.json", &[]).await.json();
+    assert!(openapi["paths"]["/api/lookup"]["get"].is_object());
+    let metrics = get(&f.state, "/metrics", &[]).await;
+    assert!(String::from_utf8_lossy(&metrics.body).contains("gridmap_tile_cache_hit_ratio"));
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
