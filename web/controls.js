@@ -127,5 +127,5 @@ function legend() {
       t("legendTownship"),
     ),
   );
-  return h("div", { class: "legend" }, h("div", { class: "legend-heading" }, t("legend")), rows);
+  return h("details", { class: "legend", open: true }, h("summary", { class: "legend-heading" }, t("legend")), rows);
 }

@@ -230,6 +230,8 @@ function dataLayers(unit) {
       type: "symbol",
       ...s,
       "source-layer": "villages",
+      // Polygon labels repeat on every tile the village touches; from z14 on
+      // villages span several tiles, so names stop there (grid labels take over).
       minzoom: 10,
       maxzoom: 14,
       layout: {
