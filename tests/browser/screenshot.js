@@ -21,22 +21,23 @@ const out = resolve(process.argv[2] ?? join(ROOT, "docs", "screenshot.png"));
 const server = await startServer();
 const browser = await launchBrowser();
 try {
-  const grid = await findGrid(server.base);
+  // a small (dense, urban) grid makes the liveliest picture
+  const first = await findGrid(server.base);
+  const prefix = first.id.slice(0, Math.max(1, first.id.length - 3));
+  const { results } = await getJson(server.base, `/api/search?q=${encodeURIComponent(prefix)}&limit=50`);
+  const area = (b) => (b[2] - b[0]) * (b[3] - b[1]);
+  const grids = results.filter((r) => r.kind === "grid").sort((a, b) => area(a.bbox) - area(b.bbox));
+  const grid = grids[Math.floor(grids.length / 2)] ?? first;
   const g = await getJson(server.base, `/api/grids/${encodeURIComponent(grid.id)}`);
   const { page, problems } = await openPage(browser, server.base);
   await page.goto(`${server.base}/#token=${TOKEN}`);
   await page.waitForFunction(() => window.gridmap?.map, null, { timeout: 30_000 });
   await waitForMapIdle(page);
-  // show the grid with its neighbours around it
+  // the grid with its neighbours around it, at a zoom where buildings and codes read well
   const [w, s, e, n] = g.bbox;
-  const dx = (e - w) * 0.6;
-  const dy = (n - s) * 0.6;
   await page.evaluate(
-    (b) => window.gridmap.map.fitBounds(b, { animate: false, padding: { top: 60, right: 280, bottom: 30, left: 390 } }),
-    [
-      [w - dx, s - dy],
-      [e + dx, n + dy],
-    ],
+    (c) => window.gridmap.map.jumpTo({ center: c, zoom: 16.2, padding: { top: 0, right: 240, bottom: 0, left: 380 } }),
+    [(w + e) / 2, (s + n) / 2],
   );
   await waitForMapIdle(page);
   const target =
