@@ -90,7 +90,7 @@ export function createPanel(root, actions) {
         dl([
           [t("staff"), h("span", { class: "staff-name" }, s.name)],
           [t("phone"), phoneLink(s.phone)],
-          s.role ? [t("role"), s.role] : null,
+          s.role ? [t("role"), tOr(`role_${s.role}`, s.role)] : null,
         ]),
         h("h3", null, t("staffGrids")),
         h("ul", { class: "grid-list" }, grids),
