@@ -16,6 +16,11 @@
 //!
 //! The cache is synchronous: call it from `tokio::task::spawn_blocking` (drawing a
 //! tile takes milliseconds).
+//!
+//! # Updating data
+//! Swap in the new [`crate::TileData`] first, then call [`TileCache::invalidate`]. A
+//! render that began with the old data either finishes before the purge (and is
+//! purged) or after it (and is refused), so no stale tile survives.
 
 use crate::coord::TileCoord;
 use crate::error::{TileError, TileResult};

@@ -170,3 +170,47 @@ fn compressed_encodings_decompress_to_the_raw_bytes() {
         .unwrap();
     assert_eq!(out, raw);
 }
+
+#[test]
+fn concurrent_renders_and_invalidations_never_leave_stale_tiles() {
+    use std::sync::atomic::AtomicU8;
+    // The "data generation" the renderer sees; bumped before every invalidation, as a
+    // server swaps its TileData before purging.
+    let generation = AtomicU8::new(0);
+    let cache = TileCache::new(64 << 20);
+    let everywhere = Rect::new(coord! { x: -180.0, y: -85.0 }, coord! { x: 180.0, y: 85.0 });
+    let keys: Vec<TileKey> = (0..16)
+        .map(|x| TileKey::new(&[Layer::Grids], TileCoord::new(4, x, 3).unwrap()))
+        .collect();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (cache, keys, generation) = (&cache, &keys, &generation);
+            s.spawn(move || {
+                for i in 0..400 {
+                    let key = &keys[(i * 7 + t) % keys.len()];
+                    cache
+                        .get_or_render(key, || {
+                            let g = generation.load(Ordering::SeqCst);
+                            std::thread::yield_now();
+                            Ok(vec![g; 8])
+                        })
+                        .unwrap();
+                }
+            });
+        }
+        s.spawn(|| {
+            for _ in 0..50 {
+                generation.fetch_add(1, Ordering::SeqCst);
+                cache.invalidate(&[Layer::Grids], everywhere);
+                std::thread::yield_now();
+            }
+        });
+    });
+    let last = generation.load(Ordering::SeqCst);
+    for key in &keys {
+        if cache.contains(key) {
+            let t = cache.get(key).unwrap();
+            assert_eq!(t.raw[0], last, "stale tile kept for {}", key.coord);
+        }
+    }
+}
