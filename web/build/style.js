@@ -19,6 +19,8 @@ export function staticStyle() {
     glyphs: "{base}/fonts/{fontstack}/{range}.pbf",
     householdsUnit: "户",
   });
+  // the TileJSON carries the server's real zoom range and bounds
+  style.sources.gridmap = { type: "vector", url: `{base}/tiles/${TILE_LAYERS}.json` };
   style.layers = style.layers.filter((l) => l.paint?.["fill-pattern"] !== HATCH_IMAGE);
   return style;
 }
