@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { validateStyleMin } from "@maplibre/maplibre-gl-style-spec";
+import { buildStyle, GRID_PALETTE, LAYER_GROUPS } from "../layers.js";
+import { staticStyle } from "./style.js";
+
+const pageStyle = () =>
+  buildStyle({
+    tiles: ["http://127.0.0.1:1/tiles/townships,villages,grids,grid_labels,buildings/{z}/{x}/{y}.mvt"],
+    minzoom: 8,
+    maxzoom: 18,
+    bounds: [114.5, 33.7, 114.7, 33.9],
+    glyphs: "http://127.0.0.1:1/fonts/{fontstack}/{range}.pbf",
+    householdsUnit: "hh",
+  });
+
+test("the page's style passes the MapLibre style validator", () => {
+  assert.deepEqual(
+    validateStyleMin(pageStyle()).map((e) => e.message),
+    [],
+  );
+});
+
+test("the committed style.json is valid and up to date with layers.js", () => {
+  const file = join(dirname(fileURLToPath(import.meta.url)), "..", "style.json");
+  const committed = JSON.parse(readFileSync(file, "utf8"));
+  assert.deepEqual(
+    validateStyleMin(committed).map((e) => e.message),
+    [],
+  );
+  assert.deepEqual(committed, staticStyle(), "run `npm run build` and commit style.json");
+});
+
+test("every layer of the switcher's groups exists in the style", () => {
+  const ids = new Set(pageStyle().layers.map((l) => l.id));
+  for (const [group, layers] of Object.entries(LAYER_GROUPS))
+    for (const id of layers) assert.ok(ids.has(id), `${group}: ${id}`);
+});
+
+test("grid fill colours come from the palette by the colour index", () => {
+  const fill = pageStyle().layers.find((l) => l.id === "grids-fill").paint["fill-color"];
+  assert.equal(fill[0], "match");
+  const colours = fill.slice(2).filter((x) => typeof x === "string");
+  assert.deepEqual(new Set(colours), new Set(GRID_PALETTE));
+});
