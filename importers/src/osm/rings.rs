@@ -41,30 +41,25 @@ pub fn join_rings(ways: Vec<Vec<i64>>) -> Result<Vec<Vec<i64>>, String> {
             by_end.entry(*end).or_default().push(i);
         }
     }
-    let mut used = vec![false; open.len()];
+    let mut open: Vec<Option<Vec<i64>>> = open.into_iter().map(Some).collect();
     for start in 0..open.len() {
-        if used[start] {
+        let Some(mut ring) = open.get_mut(start).and_then(Option::take) else {
             continue;
-        }
-        used[start] = true;
-        let mut ring = open[start].clone();
-        loop {
-            let (Some(&first), Some(&end)) = (ring.first(), ring.last()) else {
-                break;
-            };
+        };
+        while let (Some(&first), Some(&end)) = (ring.first(), ring.last()) {
             if first == end {
                 break;
             }
-            let next = by_end
-                .get(&end)
-                .and_then(|c| c.iter().copied().find(|&j| !used[j]));
-            let Some(j) = next else {
+            let next = by_end.get(&end).and_then(|c| {
+                c.iter()
+                    .copied()
+                    .find(|&j| open.get(j).is_some_and(Option::is_some))
+            });
+            let Some(w) = next.and_then(|j| open.get_mut(j)).and_then(Option::take) else {
                 return Err(format!(
                     "ring not closed: no member way continues at node/{end}"
                 ));
             };
-            used[j] = true;
-            let w = &open[j];
             if w.first() == Some(&end) {
                 ring.extend(w.iter().skip(1));
             } else {
@@ -95,9 +90,10 @@ pub fn group_rings(
         let probe = inner_probe(&inner);
         let owner = shells
             .iter()
+            .zip(&areas)
             .enumerate()
-            .filter(|(_, s)| probe.is_some_and(|p| s.contains(&p)))
-            .min_by(|a, b| areas[a.0].total_cmp(&areas[b.0]))
+            .filter(|(_, (s, _))| probe.is_some_and(|p| s.contains(&p)))
+            .min_by(|a, b| a.1 .1.total_cmp(b.1 .1))
             .map(|(i, _)| i);
         match owner.and_then(|i| parts.get_mut(i)) {
             Some(part) => part.1.push(inner),

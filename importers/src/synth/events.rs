@@ -78,13 +78,14 @@ pub(crate) fn incidents(
     village_names: &HashMap<DivisionCode, String>,
     rng: &mut impl Rng,
 ) -> Vec<Incident> {
-    let homes: Vec<usize> = (0..buildings.len())
-        .filter(|&i| buildings[i].households.count > 0)
+    let homes: Vec<&Building> = buildings
+        .iter()
+        .filter(|b| b.households.count > 0)
         .collect();
     let mut cumulative = Vec::with_capacity(homes.len());
     let mut acc = 0u64;
-    for &i in &homes {
-        acc += u64::from(buildings[i].households.count);
+    for b in &homes {
+        acc += u64::from(b.households.count);
         cumulative.push(acc);
     }
     if acc == 0 {
@@ -109,14 +110,18 @@ pub(crate) fn incidents(
             .iter()
             .map(|c| if c.3.contains(&month) { c.2 * 2.0 } else { c.2 })
             .collect();
-        let (category, subs, _, _) = CATEGORIES[pick(&weights, rng)];
+        let Some(&(category, subs, _, _)) = CATEGORIES.get(pick(&weights, rng)) else {
+            continue;
+        };
         let sub = subs.choose(rng).copied().unwrap_or(category);
         let hour = pick(&HOURS, rng) as i64;
         let time = start + d * 86_400 + hour * 3600 + rng.gen_range(0..3600);
 
         let x = rng.gen_range(0..acc);
         let k = cumulative.partition_point(|&c| c <= x);
-        let b = &buildings[homes[k.min(homes.len() - 1)]];
+        let Some(b) = homes.get(k).or(homes.last()) else {
+            continue;
+        };
         let (cx, cy) = centre(b);
         let location = geo_types::Point::new(
             cx + rng.gen_range(-0.00015..0.00015),

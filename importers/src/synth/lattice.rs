@@ -62,7 +62,12 @@ impl Lattice {
                 });
             }
         }
-        let corner = |i: usize, j: usize| corners[j * (cols + 1) + i];
+        let corner = |i: usize, j: usize| {
+            corners
+                .get(j * (cols + 1) + i)
+                .copied()
+                .expect("corner index in range")
+        };
         let mut hmid = Vec::with_capacity(cols * (rows + 1));
         for j in 0..=rows {
             for i in 0..cols {
@@ -103,15 +108,24 @@ impl Lattice {
     }
 
     fn corner(&self, i: usize, j: usize) -> Coord<f64> {
-        self.corners[j * (self.cols + 1) + i]
+        self.corners
+            .get(j * (self.cols + 1) + i)
+            .copied()
+            .expect("corner index in range")
     }
 
     fn h(&self, i: usize, j: usize) -> Coord<f64> {
-        self.hmid[j * self.cols + i]
+        self.hmid
+            .get(j * self.cols + i)
+            .copied()
+            .expect("edge index in range")
     }
 
     fn v(&self, i: usize, j: usize) -> Coord<f64> {
-        self.vmid[j * (self.cols + 1) + i]
+        self.vmid
+            .get(j * (self.cols + 1) + i)
+            .copied()
+            .expect("edge index in range")
     }
 
     /// Counter-clockwise ring (metres, closed) around the block of cells
@@ -196,7 +210,7 @@ impl Lattice {
 pub(crate) fn point_in_ring(p: Coord<f64>, ring: &[Coord<f64>]) -> bool {
     let mut inside = false;
     for w in ring.windows(2) {
-        let (a, b) = (w[0], w[1]);
+        let &[a, b] = w else { continue };
         if (a.y > p.y) != (b.y > p.y) {
             let x = a.x + (p.y - a.y) / (b.y - a.y) * (b.x - a.x);
             if p.x < x {

@@ -147,18 +147,16 @@ fn apportion(total: u32, weights: &[f64]) -> Vec<u32> {
     }
     let exact: Vec<f64> = weights.iter().map(|w| w / sum * f64::from(total)).collect();
     let mut out: Vec<u32> = exact.iter().map(|e| e.floor() as u32).collect();
-    let mut rest = total - out.iter().sum::<u32>();
-    let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by(|&a, &b| {
-        (exact[b] - exact[b].floor())
-            .total_cmp(&(exact[a] - exact[a].floor()))
-            .then(a.cmp(&b))
-    });
-    for i in order.into_iter().cycle() {
+    let mut rest = total.saturating_sub(out.iter().sum::<u32>());
+    let mut order: Vec<(usize, f64)> = exact.iter().map(|e| e - e.floor()).enumerate().collect();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    for (i, _) in order.into_iter().cycle() {
         if rest == 0 {
             break;
         }
-        out[i] += 1;
+        if let Some(o) = out.get_mut(i) {
+            *o += 1;
+        }
         rest -= 1;
     }
     out

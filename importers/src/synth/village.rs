@@ -249,10 +249,11 @@ pub(crate) fn generate(
         let Some(plot) = plot_iter.next() else { break };
         match slot {
             Some(kind) => ctx.institution(plot, kind, rng),
-            None => match houses.next() {
-                Some(h) => ctx.house(plot, h, params, rng),
-                None => {}
-            },
+            None => {
+                if let Some(h) = houses.next() {
+                    ctx.house(plot, h, params, rng);
+                }
+            }
         }
     }
     overflow += houses.sum::<u32>();
@@ -455,13 +456,10 @@ impl Ctx<'_> {
     }
 
     fn footprint(&self, r: Rect) -> MultiPolygon<f64> {
-        let mut ring: Vec<Coord<f64>> = r
+        let [a, b, c, d] = r
             .corners()
-            .iter()
-            .map(|c| self.lattice.to_lonlat(self.frame.to_global(*c)))
-            .collect();
-        ring.push(ring[0]);
-        MultiPolygon(vec![Polygon::new(LineString(ring), vec![])])
+            .map(|c| self.lattice.to_lonlat(self.frame.to_global(c)));
+        MultiPolygon(vec![Polygon::new(LineString(vec![a, b, c, d, a]), vec![])])
     }
 
     fn push(
@@ -651,14 +649,21 @@ impl Ctx<'_> {
     /// village is too small for its target).
     fn overflow(&mut self, mut households: u32, rng: &mut impl Rng) {
         let homes: Vec<usize> = (0..self.out.buildings.len())
-            .filter(|&i| self.out.buildings[i].building_use == BuildingUse::Residential)
+            .filter(|&i| {
+                self.out
+                    .buildings
+                    .get(i)
+                    .is_some_and(|b| b.building_use == BuildingUse::Residential)
+            })
             .collect();
         if homes.is_empty() {
             return;
         }
         while households > 0 {
             let Some(&i) = homes.choose(rng) else { return };
-            let b = &mut self.out.buildings[i];
+            let Some(b) = self.out.buildings.get_mut(i) else {
+                return;
+            };
             b.households.count += 1;
             let id = b.source_id.clone();
             let address = b.address.clone().unwrap_or_default();
