@@ -159,6 +159,9 @@ pub struct FeatureImportArgs {
     /// Report what would be imported without writing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Import nothing when any record is rejected (default: import the valid ones).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]
@@ -186,6 +189,9 @@ pub struct OsmImportArgs {
     /// Report what would be imported without writing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Import nothing when any record is rejected (default: import the valid ones).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Text encodings accepted for CSV files.
@@ -208,6 +214,9 @@ pub struct CsvImportArgs {
     /// Report what would be imported without writing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Import nothing when any record is rejected (default: import the valid ones).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -98,7 +98,16 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         }
     };
     bar.finish_and_clear();
-    write(db, &args.file, batch, report, args.dry_run, started).await
+    write(
+        db,
+        &args.file,
+        batch,
+        report,
+        args.dry_run,
+        args.strict,
+        started,
+    )
+    .await
 }
 
 async fn osm(db: &str, args: &OsmImportArgs) -> anyhow::Result<Outcome> {
@@ -119,7 +128,16 @@ async fn osm(db: &str, args: &OsmImportArgs) -> anyhow::Result<Outcome> {
         barriers: data.barriers,
         ..Default::default()
     };
-    write(db, &args.file, batch, data.report, args.dry_run, started).await
+    write(
+        db,
+        &args.file,
+        batch,
+        data.report,
+        args.dry_run,
+        args.strict,
+        started,
+    )
+    .await
 }
 
 async fn csv(
@@ -129,7 +147,16 @@ async fn csv(
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let (batch, report) = super::import_csv::read(args, kind)?;
-    write(db, &args.file, batch, report, args.dry_run, started).await
+    write(
+        db,
+        &args.file,
+        batch,
+        report,
+        args.dry_run,
+        args.strict,
+        started,
+    )
+    .await
 }
 
 /// Prints the report and, unless dry-running, writes the batch in one transaction.
@@ -139,6 +166,7 @@ pub(crate) async fn write(
     batch: ImportBatch,
     report: ImportReport,
     dry_run: bool,
+    strict: bool,
     started: Instant,
 ) -> anyhow::Result<Outcome> {
     let read_s = started.elapsed().as_secs_f64();
@@ -157,6 +185,13 @@ pub(crate) async fn write(
     } else {
         Outcome::WithProblems
     };
+    if strict && !report.rejected.is_empty() {
+        anyhow::bail!(
+            "{}: {} records rejected, nothing imported (--strict); fix them or drop --strict to import the valid ones",
+            file.display(),
+            report.rejected.len()
+        );
+    }
     if dry_run {
         println!(
             "dry run: nothing written ({} read in {read_s:.2} s)",

@@ -1,0 +1,289 @@
+//! The `gridmap` command as a user runs it: imports of the committed samples, the
+//! bad-input corpus leaving the store unchanged, and a crash mid-import.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_gridmap")
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn gridmap(db: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("--db")
+        .arg(db)
+        .arg("--quiet")
+        .args(args)
+        .output()
+        .expect("gridmap runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn stats(db: &Path) -> serde_json::Value {
+    let o = gridmap(db, &["stats", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    serde_json::from_slice(&o.stdout).expect("stats JSON")
+}
+
+#[test]
+fn importing_kotka_twice_updates_instead_of_duplicating() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let kotka = repo().join("data/osm/kotka.osm.pbf");
+    let first = gridmap(&db, &["import", "osm", kotka.to_str().unwrap()]);
+    // Kotka has invalid footprints: they are reported (exit 1) and the rest imported.
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first));
+    assert!(
+        text(&first).contains("rejected: kotka.osm.pbf"),
+        "{}",
+        text(&first)
+    );
+    let after_first = stats(&db);
+    assert!(
+        after_first["buildings"].as_u64().unwrap() > 2000,
+        "{after_first}"
+    );
+    assert!(after_first["households_estimated"].as_u64().unwrap() > 0);
+    let second = gridmap(&db, &["import", "osm", kotka.to_str().unwrap()]);
+    assert!(text(&second).contains(" 0 new"), "{}", text(&second));
+    assert_eq!(stats(&db), after_first);
+}
+
+#[test]
+fn bad_input_is_reported_with_file_and_reason_and_leaves_the_store_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    let seed = gridmap(&db, &["synth", "--households", "600", "--seed", "5"]);
+    assert!(seed.status.success(), "{}", text(&seed));
+    let before = stats(&db);
+    let corpus = repo().join("tests/corpus");
+    let cases: [(&[&str], &str, &str); 7] = [
+        (
+            &["import", "buildings"],
+            "self_intersection.geojson",
+            "self-intersect",
+        ),
+        (
+            &["import", "buildings"],
+            "wrong_field_type.geojson",
+            "levels",
+        ),
+        (
+            &["import", "buildings"],
+            "out_of_range.geojson",
+            "out of range",
+        ),
+        (
+            &["import", "villages"],
+            "village_without_code.geojson",
+            "12 digits",
+        ),
+        (
+            &["import", "buildings"],
+            "truncated.geojson",
+            "truncated.geojson",
+        ),
+        (&["import", "osm"], "truncated.osm.pbf", "truncated.osm.pbf"),
+        (&["import", "households"], "non_utf8.csv", "non_utf8.csv"),
+    ];
+    for (command, file, needle) in cases {
+        let path = corpus.join(file);
+        // --strict: one bad record and nothing is imported.
+        let mut args: Vec<&str> = command.to_vec();
+        args.push(path.to_str().unwrap());
+        args.push("--strict");
+        let o = gridmap(&db, &args);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{file} should fail under --strict: {}",
+            text(&o)
+        );
+        let out = text(&o);
+        assert!(
+            out.contains(file),
+            "{file}: output does not name the file:\n{out}"
+        );
+        assert!(
+            out.to_lowercase().contains(&needle.to_lowercase()),
+            "{file}: output should mention {needle:?}:\n{out}"
+        );
+        assert_eq!(
+            stats(&db),
+            before,
+            "{file} changed the store under --strict"
+        );
+    }
+    // Without --strict the valid records go in and only they: the store grows by exactly
+    // what the report says was imported.
+    let path = corpus.join("wrong_field_type.geojson");
+    let o = gridmap(&db, &["import", "buildings", path.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "rejections give exit code 1: {}",
+        text(&o)
+    );
+    let out = text(&o);
+    let imported: u64 = out
+        .split("imported ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no 'imported N' in {out}"));
+    let after = stats(&db);
+    assert_eq!(
+        after["buildings"].as_u64().unwrap(),
+        before["buildings"].as_u64().unwrap() + imported
+    );
+}
+
+#[test]
+fn a_killed_import_leaves_the_store_as_it_was_or_complete_never_half_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let seed = gridmap(&db, &["synth", "--households", "500", "--seed", "1"]);
+    assert!(seed.status.success(), "{}", text(&seed));
+    let before = stats(&db);
+    // What a completed run gives, measured on a copy.
+    let reference = dir.path().join("ref.db");
+    std::fs::copy(&db, &reference).unwrap();
+    let full = gridmap(
+        &reference,
+        &["synth", "--households", "30000", "--seed", "2"],
+    );
+    assert!(full.status.success(), "{}", text(&full));
+    let complete = stats(&reference);
+    let mut saw_unchanged = false;
+    for delay_ms in [300u64, 700, 1200, 1800, 2500, 3500] {
+        let mut child = Command::new(bin())
+            .arg("--db")
+            .arg(&db)
+            .args(["--quiet", "synth", "--households", "30000", "--seed", "2"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL: no chance to clean up
+        let status = child.wait().unwrap();
+        let now = stats(&db);
+        if now == before {
+            saw_unchanged = true;
+            continue;
+        }
+        // A changed store must be the complete result, whenever the kill landed.
+        assert_eq!(
+            now, complete,
+            "killed after {delay_ms} ms ({status}): the store is half-written"
+        );
+        break;
+    }
+    assert!(
+        saw_unchanged,
+        "no kill landed before the import committed; the test proves nothing"
+    );
+}
+
+#[test]
+fn synth_partition_validate_and_export_work_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    assert!(
+        gridmap(&db, &["synth", "--households", "2000", "--seed", "9"])
+            .status
+            .success()
+    );
+    let report = dir.path().join("report.json");
+    let p = gridmap(
+        &db,
+        &[
+            "partition",
+            "--all",
+            "--report-json",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert!(p.status.success(), "{}", text(&p));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let grids = json["report"]["grids"].as_u64().unwrap();
+    assert!(grids >= 2000 / 50, "{json}");
+    assert_eq!(stats(&db)["grids"].as_u64(), Some(grids));
+    let v = gridmap(&db, &["grids", "validate"]);
+    assert!(
+        v.status.success(),
+        "violations on a fresh partition:\n{}",
+        text(&v)
+    );
+    let out = dir.path().join("grids.geojson");
+    let e = gridmap(&db, &["export", "grids", "-o", out.to_str().unwrap()]);
+    assert!(e.status.success(), "{}", text(&e));
+    let fc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let features = fc["features"].as_array().unwrap();
+    assert_eq!(features.len() as u64, grids);
+    let props = &features[0]["properties"];
+    for key in ["code", "village", "households", "buildings", "staff"] {
+        assert!(props.get(key).is_some(), "{key} missing in {props}");
+    }
+    assert!(!String::from_utf8_lossy(&std::fs::read(&out).unwrap()).contains("phone"));
+    // Re-running one village keeps every other village's grids as they were.
+    let village = &features[0]["properties"]["village"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let others_before: Vec<_> = features
+        .iter()
+        .filter(|f| f["properties"]["village"] != *village)
+        .cloned()
+        .collect();
+    let r = gridmap(&db, &["partition", "--village", village]);
+    assert!(r.status.success(), "{}", text(&r));
+    assert!(
+        gridmap(&db, &["export", "grids", "-o", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let fc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let others_after: Vec<_> = fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["village"] != *village)
+        .cloned()
+        .collect();
+    assert_eq!(others_before, others_after);
+}
+
+#[test]
+fn errors_tell_the_user_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e.db");
+    let o = gridmap(&db, &["import", "osm", "/nonexistent/file.osm.pbf"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("/nonexistent/file.osm.pbf"),
+        "{}",
+        text(&o)
+    );
+    let o = gridmap(&db, &["partition", "--all"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("import village boundaries first"),
+        "{}",
+        text(&o)
+    );
+    let o = gridmap(&db, &["partition", "--min", "60", "--max", "50"]);
+    assert!(text(&o).contains("--min"), "{}", text(&o));
+}
