@@ -80,7 +80,7 @@ const DICT = {
   },
   en: {
     title: "Grid map",
-    searchPlaceholder: "Search grid code, staff, address or building id",
+    searchPlaceholder: "Search grid, staff, address, building",
     searchLabel: "Search",
     noResults: "No results",
     searchFailed: "Search failed",

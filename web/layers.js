@@ -161,14 +161,6 @@ function dataLayers(unit) {
       },
     },
     {
-      id: "buildings-split",
-      type: "line",
-      ...s,
-      "source-layer": "buildings",
-      filter: ["==", ["to-boolean", ["get", "split"]], true],
-      paint: { "line-color": SPLIT_COLOUR, "line-width": ["interpolate", ["linear"], ["zoom"], 14, 1.5, 18, 4] },
-    },
-    {
       id: "grids-line",
       type: "line",
       ...s,
@@ -190,6 +182,15 @@ function dataLayers(unit) {
         ["in", "oversize", ["to-string", ["coalesce", ["get", "flags"], ""]]],
       ],
       paint: { "line-color": FLAG_COLOUR, "line-width": 2, "line-dasharray": [3, 2], "line-offset": 1.5 },
+    },
+    {
+      // above the grid lines: a split tower's footprint is also its grids' outline
+      id: "buildings-split",
+      type: "line",
+      ...s,
+      "source-layer": "buildings",
+      filter: ["==", ["to-boolean", ["get", "split"]], true],
+      paint: { "line-color": SPLIT_COLOUR, "line-width": ["interpolate", ["linear"], ["zoom"], 14, 1.5, 18, 4] },
     },
     {
       id: "villages-line",

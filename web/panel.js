@@ -50,13 +50,14 @@ export function createPanel(root, actions) {
     const sections = [];
     if (res.building) sections.push(buildingSection(res.building, actions));
     if (res.grid) sections.push(gridSection(res.grid, actions));
+    if (res.building) sections.push(householdSection(res.building));
     sections.push(unitsSection(res.village, res.township));
     const heading = res.building
       ? res.building.address || `${t("building")} ${res.building.id}`
       : res.grid
         ? `${t("grid")} ${res.grid.code}`
         : (res.village?.name ?? t("title"));
-    open(heading, ...sections);
+    open(heading, ...sections.filter(Boolean));
   }
 
   /** `/api/grids/{code}` result. */
@@ -68,8 +69,9 @@ export function createPanel(root, actions) {
   function showBuilding(b, grid) {
     const sections = [buildingSection(b, actions)];
     if (grid) sections.push(gridSection(grid, actions));
+    sections.push(householdSection(b));
     sections.push(unitsSection(b.village, b.township));
-    open(b.address || `${t("building")} ${b.id}`, ...sections);
+    open(b.address || `${t("building")} ${b.id}`, ...sections.filter(Boolean));
   }
 
   /** `/api/staff/{id}` result. */
@@ -144,9 +146,14 @@ function buildingSection(b, actions) {
     (b.grids ?? []).length > 1 ? h("p", { class: "note split-note" }, t("splitNote")) : null,
     b.estimated && !(b.household_list ?? []).length ? h("p", { class: "note" }, t("estimatedNote")) : null,
   );
-  const list = b.household_list ?? [];
-  if (list.length) section.append(householdTable(list));
   return section;
+}
+
+/** The building's households (after the grid, so staff contacts stay near the top). */
+function householdSection(b) {
+  const list = b.household_list ?? [];
+  if (!list.length) return null;
+  return h("section", { class: "households-section" }, householdTable(list));
 }
 
 function householdTable(list) {
