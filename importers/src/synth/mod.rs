@@ -133,6 +133,14 @@ pub struct SynthCounty {
 
 const MEAN_VILLAGE: f64 = 1172.0;
 
+/// Tower households per urban community (社区) at most, before another is opened.
+const MAX_COMMUNITY_TOWERS: u32 = 5000;
+
+const COMMUNITY_NAMES: &[&str] = &[
+    "", "东", "西", "南", "北", "新", "中", "和平", "幸福", "光明", "文化", "人民", "建设", "解放",
+    "朝阳", "振兴",
+];
+
 fn stream(seed: u64, stream: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream);
@@ -226,10 +234,21 @@ pub fn synth_county(params: &SynthParams) -> SynthCounty {
         }
     }
 
-    // villages
+    // villages; the cells nearest a township's middle are its urban communities (社区),
+    // which hold the high-rises: at most ~5000 tower households each
+    let tower_weights: Vec<f64> = (0..townships.len())
+        .map(|k| {
+            if k == 0 {
+                townships.len().max(2) as f64 - 1.0
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let tower_shares = apportion(tower_total, &tower_weights);
     let mut plans: Vec<VillagePlan> = Vec::new();
-    let mut centre_villages = Vec::new();
-    for t in &townships {
+    let mut community_towers: Vec<(usize, u32)> = Vec::new();
+    for (t, share) in townships.iter().zip(&tower_shares) {
         let mid = Coord {
             x: (t.cols.0 + t.cols.1) as f64 / 2.0 * params.village_cell_m,
             y: (t.rows.0 + t.rows.1) as f64 / 2.0 * params.village_cell_m,
@@ -237,44 +256,49 @@ pub fn synth_county(params: &SynthParams) -> SynthCounty {
         let cells: Vec<(usize, usize)> = (t.rows.0..t.rows.1)
             .flat_map(|j| (t.cols.0..t.cols.1).map(move |i| (i, j)))
             .collect();
-        let centre_cell = cells
-            .iter()
-            .copied()
-            .min_by(|a, b| {
-                let da = dist2(lattice.cell_centre(a.0, a.1), mid);
-                da.total_cmp(&dist2(lattice.cell_centre(b.0, b.1), mid))
-            })
-            .unwrap_or((t.cols.0, t.rows.0));
+        let mut by_distance = cells.clone();
+        by_distance.sort_by(|a, b| {
+            dist2(lattice.cell_centre(a.0, a.1), mid)
+                .total_cmp(&dist2(lattice.cell_centre(b.0, b.1), mid))
+        });
+        let communities =
+            (share.div_ceil(MAX_COMMUNITY_TOWERS) as usize).clamp(1, cells.len().max(1));
+        let community_cells: Vec<(usize, usize)> =
+            by_distance.into_iter().take(communities).collect();
+        let towers = apportion(*share, &vec![1.0; communities]);
         let township_serial: u32 = t
             .code
             .as_str()
             .get(6..9)
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
+        let base = t.name.trim_end_matches(['镇', '乡']);
         let mut taken = std::collections::HashSet::new();
         let mut serial = 0u32;
         for (i, j) in cells {
-            let is_centre = (i, j) == centre_cell;
-            let (vcode, name) = if is_centre {
-                let base = t.name.trim_end_matches(['镇', '乡']);
-                (
-                    code(&params.county_code, township_serial, 1),
-                    format!("{base}社区"),
-                )
-            } else {
-                serial += 1;
-                (
-                    code(
+            let community = community_cells.iter().position(|c| *c == (i, j));
+            let (vcode, name) = match community {
+                Some(m) => {
+                    let n = u32::try_from(m + 1).unwrap_or(199).min(199);
+                    let name = match COMMUNITY_NAMES.get(m) {
+                        Some(suffix) => format!("{base}{suffix}社区"),
+                        None => format!("{base}第{n}社区"),
+                    };
+                    if let Some(h) = towers.get(m) {
+                        community_towers.push((plans.len(), *h));
+                    }
+                    (code(&params.county_code, township_serial, n), name)
+                }
+                None => {
+                    serial += 1;
+                    let c = code(
                         &params.county_code,
                         township_serial,
                         (200 + serial).min(999),
-                    ),
-                    names::village(&mut rng, &mut taken),
-                )
+                    );
+                    (c, names::village(&mut rng, &mut taken))
+                }
             };
-            if is_centre {
-                centre_villages.push(plans.len());
-            }
             plans.push(VillagePlan {
                 code: vcode,
                 name,
@@ -283,7 +307,7 @@ pub fn synth_county(params: &SynthParams) -> SynthCounty {
                 centre: lattice.cell_centre(i, j),
                 lowrise_households: 0,
                 tower_households: 0,
-                is_centre,
+                is_centre: community == Some(0),
             });
         }
     }
@@ -294,19 +318,7 @@ pub fn synth_county(params: &SynthParams) -> SynthCounty {
     for (p, h) in plans.iter_mut().zip(apportion(low_total, &weights)) {
         p.lowrise_households = h;
     }
-    let tower_weights: Vec<f64> = (0..centre_villages.len())
-        .map(|k| {
-            if k == 0 {
-                centre_villages.len().max(2) as f64 - 1.0
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    for (&v, h) in centre_villages
-        .iter()
-        .zip(apportion(tower_total, &tower_weights))
-    {
+    for (v, h) in community_towers {
         if let Some(p) = plans.get_mut(v) {
             p.tower_households = h;
         }
