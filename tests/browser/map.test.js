@@ -187,6 +187,37 @@ describe("web map", () => {
     assertClean(anon.problems);
   });
 
+  test("a high-rise split between grids lists each grid as a link", async () => {
+    // Regression: nested child arrays were stringified ("[object HTMLButtonElement]").
+    const { page, problems } = await load("/");
+    const links = await page.evaluate(async () => {
+      const { createPanel } = await import("/static/panel.js");
+      const opened = [];
+      const panel = createPanel(document.getElementById("panel"), {
+        fitBounds: () => {},
+        showGrid: (code) => opened.push(code),
+        onClose: () => {},
+      });
+      panel.showBuilding({
+        id: "t:1",
+        use: "residential",
+        levels: 30,
+        households: 120,
+        estimated: false,
+        address: "1号楼",
+        grids: ["X-001", "X-002", "X-003"],
+        household_list: [],
+      });
+      const buttons = [...document.querySelectorAll("#panel .grid-links button")];
+      buttons[1]?.click();
+      return { texts: buttons.map((b) => b.textContent), opened, text: document.getElementById("panel").innerText };
+    });
+    assert.deepEqual(links.texts, ["X-001", "X-002", "X-003"]);
+    assert.deepEqual(links.opened, ["X-002"], "a grid link opens that grid");
+    assert.ok(!links.text.includes("[object"), "no stringified elements");
+    assertClean(problems);
+  });
+
   test("the layer switcher hides and shows the grid layers", async () => {
     const { page, problems } = await load("/");
     await showBbox(page, grid.bbox);
