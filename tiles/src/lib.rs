@@ -8,9 +8,9 @@
 //! - [`label_point`]: pole of inaccessibility for grid labels.
 //! - [`TileData`] (in `data`): per-snapshot precomputation; [`encode_tile`] draws a tile.
 //! - [`cache`]: [`TileCache`], an LRU of encoded + compressed tiles with exact purging.
-//! - [`tilejson`]: TileJSON 3.0 and the layer [`catalog`].
+//! - [`mod@tilejson`]: TileJSON 3.0 and the layer [`catalog`].
 //! - [`pmtiles`]: [`write_pmtiles`], a PMTiles v3 export.
-//! - [`bench`]: a synthetic county and an in-process render benchmark.
+//! - [`mod@bench`]: a synthetic county and an in-process render benchmark.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

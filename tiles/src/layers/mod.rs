@@ -15,6 +15,10 @@
 //! only person named is the responsible staff member (name only, never the phone).
 //! Layers are served at every zoom from their minimum zoom up to [`crate::MAX_ZOOM`];
 //! TileJSON advertises [`DATA_MAX_ZOOM`] so clients over-zoom beyond it.
+//!
+//! Feature ids are the feature's index in its snapshot list plus one: stable while a
+//! snapshot is served, not across snapshots. Identify features by `code` (admin units,
+//! grids, labels) or `id` (buildings), e.g. with MapLibre's `promoteId`.
 
 pub(crate) mod admin;
 pub(crate) mod buildings;
