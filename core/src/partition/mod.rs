@@ -157,8 +157,8 @@ impl Default for PartitionParams {
             target: 40,
             institution_grids: false,
             max_link_m: 250.0,
-            compact_passes: 12,
-            compact_scale: 0.5,
+            compact_passes: 30,
+            compact_scale: 1.0,
             frame_m: 100.0,
         }
     }

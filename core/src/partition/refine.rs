@@ -50,7 +50,9 @@ fn balance_key(st: &State<'_>, u: usize, q: u32, lo: u64, hi: u64) -> (i64, i64)
 }
 
 /// Moves sites until every part is within `[min, max]` or no move helps. Only parts
-/// within two adjacency steps of a violating part take part, so a repair stays local.
+/// within three adjacency steps of a violating part take part, and moves that do not
+/// reduce the violation directly must carry weight towards an underweight part or away
+/// from an overweight one, so a repair stays local.
 pub(crate) fn balance(st: &mut State<'_>, params: &PartitionParams, max_passes: usize) {
     let (lo, hi) = (u64::from(params.min), u64::from(params.max));
     let n = st.part.len();
@@ -76,49 +78,91 @@ pub(crate) fn balance(st: &mut State<'_>, params: &PartitionParams, max_passes: 
                 }
             }
         }
-        let mut region = bad.clone();
-        for _ in 0..2 {
-            let snapshot = region.clone();
-            for p in 0..np {
-                if snapshot[p] {
-                    for &q in &adj[p] {
-                        region[q as usize] = true;
+        // Adjacency distance from under- and overweight parts (up to 3 steps): weight
+        // only flows towards an underweight part or away from an overweight one, so a
+        // repair stays local.
+        let far = u32::MAX;
+        let layer = |seeds: Vec<bool>| {
+            let mut d: Vec<u32> = seeds.iter().map(|&s| if s { 0 } else { far }).collect();
+            for step in 0..3u32 {
+                for p in 0..np {
+                    if d[p] == step {
+                        for &q in &adj[p] {
+                            if d[q as usize] == far {
+                                d[q as usize] = step + 1;
+                            }
+                        }
                     }
                 }
             }
-        }
-        let mut cands: Vec<((i64, i64), usize, u32)> = Vec::new();
-        for u in 0..n {
-            let p = st.part[u];
-            if p == NONE || st.w[u] == 0 || !region[p as usize] {
-                continue;
+            d
+        };
+        let d_under = layer((0..np).map(|p| bad[p] && st.pw[p] < lo).collect());
+        let d_over = layer((0..np).map(|p| bad[p] && st.pw[p] > hi).collect());
+        let region: Vec<bool> = (0..np)
+            .map(|p| d_under[p] != far || d_over[p] != far)
+            .collect();
+        let towards = |p: usize, q: usize| {
+            (d_under[q] < d_under[p]) || (d_over[p] != far && d_over[q] > d_over[p])
+        };
+        let mut n_bad = bad.iter().filter(|&&b| b).count();
+        // Moves that reduce the violation first; only when there are none, a few
+        // directed moves that make room (at most one per violating part per pass).
+        let mut moved = 0;
+        for direct in [true, false] {
+            let mut cands: Vec<((i64, i64), usize, u32)> = Vec::new();
+            for u in 0..n {
+                let p = st.part[u];
+                if p == NONE || st.w[u] == 0 || !region[p as usize] {
+                    continue;
+                }
+                for q in other_parts(st, u) {
+                    if !region[q as usize] {
+                        continue;
+                    }
+                    let key = balance_key(st, u, q, lo, hi);
+                    let ok = if direct {
+                        key.0 < 0
+                    } else {
+                        key.0 == 0 && key.1 < 0 && towards(p as usize, q as usize)
+                    };
+                    if ok {
+                        cands.push((key, u, q));
+                    }
+                }
             }
-            for q in other_parts(st, u) {
-                if !region[q as usize] {
+            cands.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+            let budget = if direct { usize::MAX } else { n_bad.max(1) };
+            for (_, u, q) in cands {
+                if n_bad == 0 || moved >= budget {
+                    break;
+                }
+                let p = st.part[u] as usize;
+                if p == q as usize || !st.g.nbrs(u).any(|v| st.part[v] == q) {
                     continue;
                 }
                 let key = balance_key(st, u, q, lo, hi);
-                if key < (0, 0) {
-                    cands.push((key, u, q));
+                let ok = if direct {
+                    key.0 < 0
+                } else {
+                    key.0 == 0 && key.1 < 0 && towards(p, q as usize)
+                };
+                if !ok || st.pc[p] <= 1 || !st.stays_connected_without(u) {
+                    continue;
                 }
+                let was = usize::from(pen(st.pw[p], lo, hi) > 0)
+                    + usize::from(pen(st.pw[q as usize], lo, hi) > 0);
+                st.relocate(u, q);
+                let now = usize::from(pen(st.pw[p], lo, hi) > 0)
+                    + usize::from(pen(st.pw[q as usize], lo, hi) > 0);
+                n_bad = n_bad + now - was;
+                moved += 1;
+            }
+            if moved > 0 {
+                break;
             }
         }
-        cands.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        let mut moved = 0;
-        for (_, u, q) in cands {
-            if !st.g.nbrs(u).any(|v| st.part[v] == q) || st.part[u] == q {
-                continue;
-            }
-            if balance_key(st, u, q, lo, hi) >= (0, 0) {
-                continue;
-            }
-            if st.pc[st.part[u] as usize] <= 1 || !st.stays_connected_without(u) {
-                continue;
-            }
-            st.relocate(u, q);
-            moved += 1;
-        }
-        if moved == 0 {
+        if moved == 0 || n_bad == 0 {
             return;
         }
     }

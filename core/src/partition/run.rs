@@ -12,7 +12,7 @@ use super::units::{self, Member, Prepared};
 use super::{PartitionParams, VillageInput, VillagePartition};
 use crate::model::{Building, Grid};
 use geo::{BooleanOps, BoundingRect, CoordsIter};
-use geo_types::{Coord, MultiPolygon};
+use geo_types::MultiPolygon;
 use rstar::RTree;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -155,6 +155,7 @@ fn solve(
         }
         balance(&mut st, params, 300);
     }
+    merge_undersized(&mut st, params, &ctot);
     compact(&mut st, params, params.compact_passes as usize, repair);
 
     let shapes = part_shapes(&g, &st.part, st.n_parts());
@@ -307,6 +308,50 @@ fn split_part(st: &mut State<'_>, p: u32) {
     st.regrow();
 }
 
+/// Last resort for parts still below `min` (large indivisible buildings, e.g. 44 + 18
+/// households): join the lightest neighbour, giving one grid above `max` (the rule:
+/// never below `min` when avoidable). The grid is flagged `OutOfRange`.
+fn merge_undersized(st: &mut State<'_>, params: &PartitionParams, ctot: &[u64]) {
+    let min = u64::from(params.min);
+    for (c, &h) in ctot.iter().enumerate() {
+        if !feasible(h, params) {
+            continue;
+        }
+        for _ in 0..1000 {
+            let parts = parts_of_comp(st, c as u32);
+            let under = parts
+                .iter()
+                .copied()
+                .filter(|&p| st.pw[p as usize] < min)
+                .min_by_key(|&p| (st.pw[p as usize], p));
+            match under {
+                Some(p) if parts.len() > 1 && merge_into_neighbour(st, p) => {}
+                _ => break,
+            }
+        }
+    }
+}
+
+/// Keeps only the heaviest site of an overweight part that balancing could not shrink
+/// (its sites formed a chain that cannot be peeled), and regrows the rest from the
+/// lightest neighbours.
+fn shrink_to_core(st: &mut State<'_>, p: u32) {
+    let sites = sites_of(st, p);
+    let Some(&core) = sites
+        .iter()
+        .max_by_key(|&&u| (st.w[u], std::cmp::Reverse(u)))
+    else {
+        return;
+    };
+    for &u in &sites {
+        if u != core {
+            st.remove(u);
+        }
+    }
+    st.dirty[p as usize] = true;
+    st.regrow();
+}
+
 /// Brings the number of parts of each feasible component into
 /// `[ceil(H/max), floor(H/min)]`.
 fn fix_counts(st: &mut State<'_>, params: &PartitionParams, ctot: &[u64]) {
@@ -365,31 +410,45 @@ fn fix_ranges(st: &mut State<'_>, params: &PartitionParams, ctot: &[u64]) -> boo
         let lo = h.div_ceil(max) as usize;
         let hi = (h / min) as usize;
         let parts = parts_of_comp(st, c as u32);
-        if let Some(&p) = parts
+        let over = parts
             .iter()
-            .filter(|&&p| st.pw[p as usize] > max)
-            .max_by_key(|&&p| st.pw[p as usize])
-        {
+            .copied()
+            .filter(|&p| st.pw[p as usize] > max)
+            .max_by_key(|&p| st.pw[p as usize]);
+        if let Some(p) = over {
             if parts.len() < hi && st.pw[p as usize] >= 2 * min {
                 split_part(st, p);
-                changed = true;
-                continue;
+            } else {
+                shrink_to_core(st, p);
             }
+            changed = true;
+            continue;
         }
-        if let Some(&p) = parts
+        let under = parts
             .iter()
-            .filter(|&&p| st.pw[p as usize] < min)
-            .min_by_key(|&&p| st.pw[p as usize])
-        {
-            if parts.len() > lo && merge_into_neighbour(st, p) {
+            .copied()
+            .filter(|&p| st.pw[p as usize] < min)
+            .min_by_key(|&p| st.pw[p as usize]);
+        if let Some(p) = under {
+            if parts.len() > lo {
+                changed |= merge_into_neighbour(st, p);
+            } else {
+                // Dissolve into the neighbours and split the heaviest part instead.
+                for u in sites_of(st, p) {
+                    st.remove(u);
+                }
+                st.dirty[p as usize] = true;
+                st.regrow();
+                let parts = parts_of_comp(st, c as u32);
+                if let Some(&h) = parts
+                    .iter()
+                    .max_by_key(|&&q| (st.pw[q as usize], std::cmp::Reverse(q)))
+                {
+                    split_part(st, h);
+                }
                 changed = true;
             }
         }
     }
     changed
-}
-
-#[allow(dead_code)]
-fn coord(c: [f64; 2]) -> Coord<f64> {
-    Coord { x: c[0], y: c[1] }
 }

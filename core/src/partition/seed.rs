@@ -13,10 +13,7 @@ use super::PartitionParams;
 pub(crate) fn grid_count(h: u64, p: &PartitionParams) -> (u32, Option<PartitionFlag>) {
     let hh = u32::try_from(h).unwrap_or(u32::MAX);
     if h < u64::from(p.min) {
-        return (
-            1,
-            (h > 0).then_some(PartitionFlag::Undersized { households: hh }),
-        );
+        return (1, Some(PartitionFlag::Undersized { households: hh }));
     }
     let lo = h.div_ceil(u64::from(p.max));
     let hi = h / u64::from(p.min);
@@ -123,7 +120,10 @@ mod tests {
     #[test]
     fn grid_count_follows_the_documented_rule() {
         let p = PartitionParams::default();
-        assert_eq!(grid_count(0, &p).0, 1);
+        assert!(matches!(
+            grid_count(0, &p),
+            (1, Some(PartitionFlag::Undersized { households: 0 }))
+        ));
         assert!(matches!(
             grid_count(20, &p),
             (1, Some(PartitionFlag::Undersized { households: 20 }))

@@ -1,1 +1,522 @@
+//! Behaviour tests of the partitioner: random villages (proptest) and hand-made cases.
 
+use super::testing::{synthetic_villages_with, Rng};
+use super::*;
+use crate::model::{AdminLevel, BuildingUse, DivisionCode, GridMember, HouseholdCount};
+use geo::Area;
+use geo_types::{LineString, MultiLineString, MultiPolygon, Polygon};
+use proptest::prelude::*;
+
+const LON: f64 = 114.0;
+const LAT: f64 = 34.0;
+/// Degrees per metre, roughly, at 34°N.
+const DX: f64 = 1.0 / 92_400.0;
+const DY: f64 = 1.0 / 110_900.0;
+
+fn square_village(code: &str, size_m: f64) -> AdminUnit {
+    let (w, h) = (size_m * DX, size_m * DY);
+    AdminUnit {
+        code: code.parse().expect("test code"),
+        name: "test".into(),
+        level: AdminLevel::Village,
+        source_id: "test:v".into(),
+        boundary: MultiPolygon(vec![Polygon::new(
+            LineString::from(vec![
+                (LON, LAT),
+                (LON + w, LAT),
+                (LON + w, LAT + h),
+                (LON, LAT + h),
+                (LON, LAT),
+            ]),
+            vec![],
+        )]),
+    }
+}
+
+fn building(id: usize, x_m: f64, y_m: f64, households: u32, use_: BuildingUse) -> Building {
+    let (x, y) = (LON + x_m * DX, LAT + y_m * DY);
+    let (w, h) = (4.0 * DX, 4.0 * DY);
+    Building {
+        source_id: format!("t:{id}"),
+        footprint: MultiPolygon(vec![Polygon::new(
+            LineString::from(vec![
+                (x - w, y - h),
+                (x + w, y - h),
+                (x + w, y + h),
+                (x - w, y + h),
+                (x - w, y - h),
+            ]),
+            vec![],
+        )]),
+        building_use: use_,
+        levels: None,
+        height: None,
+        households: HouseholdCount::registered(households),
+        address: None,
+        village: None,
+    }
+}
+
+/// Buildings on a jittered lattice inside a `size_m` square.
+fn lattice(n_side: usize, size_m: f64, households: u32, seed: u64) -> Vec<Building> {
+    let mut rng = Rng::new(seed);
+    let step = size_m / n_side as f64;
+    let mut out = Vec::new();
+    for i in 0..n_side {
+        for j in 0..n_side {
+            let x = (i as f64 + 0.5 + 0.6 * (rng.f64() - 0.5)) * step;
+            let y = (j as f64 + 0.5 + 0.6 * (rng.f64() - 0.5)) * step;
+            out.push(building(
+                out.len(),
+                x,
+                y,
+                households,
+                BuildingUse::Residential,
+            ));
+        }
+    }
+    out
+}
+
+fn run(v: &AdminUnit, bs: &[Building], previous: &[Grid], p: &PartitionParams) -> VillagePartition {
+    let refs: Vec<&Building> = bs.iter().collect();
+    partition_village(
+        &VillageInput {
+            village: v,
+            buildings: &refs,
+            barriers: &[],
+            previous,
+        },
+        p,
+    )
+    .expect("partition succeeds")
+}
+
+fn infeasible(out: &VillagePartition) -> bool {
+    out.flags.iter().any(|f| {
+        matches!(
+            f,
+            PartitionFlag::Undersized { .. } | PartitionFlag::Oversized { .. }
+        )
+    })
+}
+
+/// Relative difference between the tiling grids' total area and the village area.
+fn tiling_area_error(v: &AdminUnit, grids: &[Grid]) -> f64 {
+    let va = v.boundary.unsigned_area();
+    let sum: f64 = grids
+        .iter()
+        .filter(|g| {
+            !g.institution
+                && !(!g.members.is_empty() && g.members.iter().all(|m| m.flats.is_some()))
+        })
+        .map(|g| g.polygon.unsigned_area())
+        .sum();
+    (sum - va).abs() / va
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_villages_are_tiled_with_every_household_once(
+        seed in 0u64..1_000_000,
+        n in 0usize..260,
+        hpb in prop_oneof![Just(0.3), Just(2.0), Just(6.0)],
+        institutions in any::<bool>(),
+    ) {
+        let (vs, bs) = synthetic_villages_with(1, n, seed, hpb);
+        let p = PartitionParams::default().with_institution_grids(institutions);
+        let out = run(&vs[0], &bs, &[], &p);
+        let refs: Vec<&Building> = bs.iter().collect();
+        let violations = validate_grids(&vs[0], &refs, &out.grids, &p);
+        let feasible = !infeasible(&out);
+        // With indivisible buildings of many households (towers' remainders, buildings
+        // of up to `max`), a feasible total may still not split into sizes in range;
+        // such grids must be flagged. Villages of small houses must always fit.
+        let granular = bs.iter().any(|b| b.households.count > 3);
+        for v in &violations {
+            let allowed = match v {
+                Violation::SizeOutOfRange { grid, .. } => !feasible || (granular && out.flags.iter().any(|f| matches!(f, PartitionFlag::OutOfRange { grid: g, .. } if g == grid))),
+                _ => false,
+            };
+            prop_assert!(allowed, "{v} (flags {:?})", out.flags);
+        }
+        prop_assert!(tiling_area_error(&vs[0], &out.grids) < 1e-8);
+        // Codes are unique and numbered from 1 on a first run.
+        let mut serials: Vec<u16> = out.grids.iter().map(|g| g.code.serial()).collect();
+        serials.sort_unstable();
+        prop_assert_eq!(serials, (1..=out.grids.len() as u16).collect::<Vec<_>>());
+        prop_assert!(out.grids.iter().all(|g| g.version == 1 && g.level == 1 && !g.locked));
+    }
+
+    #[test]
+    fn same_input_gives_same_grids(seed in 0u64..1_000_000, n in 1usize..200) {
+        let (vs, bs) = synthetic_villages_with(1, n, seed, 3.0);
+        let p = PartitionParams::default();
+        let a = run(&vs[0], &bs, &[], &p);
+        let b = run(&vs[0], &bs, &[], &p);
+        prop_assert_eq!(&a.grids, &b.grids);
+        // Re-running on its own output changes nothing.
+        let c = run(&vs[0], &bs, &a.grids, &p);
+        prop_assert_eq!(c.moved_households, 0);
+        prop_assert_eq!(&a.grids, &c.grids);
+    }
+
+    #[test]
+    fn a_one_percent_change_moves_few_households(seed in 0u64..1_000_000) {
+        let (vs, bs) = synthetic_villages_with(1, 400, seed, 2.0);
+        let p = PartitionParams::default();
+        let first = run(&vs[0], &bs, &[], &p);
+        // Remove 2 buildings, add 2 next to existing ones (1% of 400).
+        let mut changed: Vec<Building> = bs.iter().enumerate().filter(|(i, _)| i % 200 != 7).map(|(_, b)| b.clone()).collect();
+        for (k, b) in bs.iter().skip(3).step_by(200).enumerate() {
+            let mut nb = b.clone();
+            nb.source_id = format!("new/{k}");
+            nb.households = HouseholdCount::registered(2);
+            nb.footprint = geo::Translate::translate(&nb.footprint, 6.0 * DX, 3.0 * DY);
+            changed.push(nb);
+        }
+        let second = run(&vs[0], &changed, &first.grids, &p);
+        let total: u32 = second.grids.iter().map(|g| g.households).sum();
+        let refs: Vec<&Building> = changed.iter().collect();
+        let violations = validate_grids(&vs[0], &refs, &second.grids, &p);
+        prop_assert!(violations.iter().all(|v| matches!(v, Violation::SizeOutOfRange { .. }) && infeasible(&second)), "{violations:?}");
+        // Measured: typically well under 1%; the bound leaves room for a cascade.
+        prop_assert!(f64::from(second.moved_households) <= 0.05 * f64::from(total), "moved {} of {total}", second.moved_households);
+    }
+
+    #[test]
+    fn locked_grids_are_kept_exactly(seed in 0u64..1_000_000) {
+        let (vs, bs) = synthetic_villages_with(1, 300, seed, 2.0);
+        let p = PartitionParams::default();
+        let mut first = run(&vs[0], &bs, &[], &p).grids;
+        prop_assume!(first.len() >= 3);
+        first[0].locked = true;
+        first[2].locked = true;
+        let locked: Vec<Grid> = first.iter().filter(|g| g.locked).cloned().collect();
+        // Change the data: every 50th building gains a household.
+        let mut changed = bs.clone();
+        for b in changed.iter_mut().step_by(50) {
+            b.households.count += 1;
+        }
+        let second = run(&vs[0], &changed, &first, &p);
+        for g in &locked {
+            prop_assert!(second.grids.contains(g), "locked grid {} changed", g.code);
+        }
+        let refs: Vec<&Building> = changed.iter().collect();
+        let violations = validate_grids(&vs[0], &refs, &second.grids, &p);
+        for v in &violations {
+            // Locked grids keep their old counts, so a changed building inside one is
+            // reported; nothing else may be wrong.
+            let about_locked = match v {
+                Violation::HouseholdsUnassigned { building, .. } => locked.iter().any(|g| g.members.iter().any(|m| &m.building == building)),
+                Violation::SizeOutOfRange { .. } => infeasible(&second),
+                Violation::NonContiguous { .. } => true,
+                _ => false,
+            };
+            prop_assert!(about_locked, "{v}");
+        }
+    }
+}
+
+#[test]
+fn empty_village_is_one_flagged_grid_covering_it() {
+    let v = square_village("411622101201", 300.0);
+    let out = run(&v, &[], &[], &PartitionParams::default());
+    assert_eq!(out.grids.len(), 1);
+    assert_eq!(out.grids[0].households, 0);
+    assert!(out
+        .flags
+        .contains(&PartitionFlag::Undersized { households: 0 }));
+    assert!(tiling_area_error(&v, &out.grids) < 1e-9);
+}
+
+#[test]
+fn non_finite_or_empty_boundaries_are_errors() {
+    let mut v = square_village("411622101201", 300.0);
+    v.boundary.0[0] = Polygon::new(
+        LineString::from(vec![
+            (f64::NAN, 0.0),
+            (1.0, 0.0),
+            (1.0, 1.0),
+            (f64::NAN, 0.0),
+        ]),
+        vec![],
+    );
+    let err = partition_village(
+        &VillageInput {
+            village: &v,
+            buildings: &[],
+            barriers: &[],
+            previous: &[],
+        },
+        &PartitionParams::default(),
+    );
+    assert!(matches!(err, Err(PartitionError::InvalidVillage { .. })));
+    v.boundary = MultiPolygon(vec![]);
+    let err = partition_village(
+        &VillageInput {
+            village: &v,
+            buildings: &[],
+            barriers: &[],
+            previous: &[],
+        },
+        &PartitionParams::default(),
+    );
+    assert!(matches!(err, Err(PartitionError::InvalidVillage { .. })));
+}
+
+#[test]
+fn inconsistent_sizes_are_rejected() {
+    let v = square_village("411622101201", 300.0);
+    for p in [
+        PartitionParams::new(0, 50, 40),
+        PartitionParams::new(30, 50, 60),
+        PartitionParams::new(50, 30, 40),
+    ] {
+        let r = partition_village(
+            &VillageInput {
+                village: &v,
+                buildings: &[],
+                barriers: &[],
+                previous: &[],
+            },
+            &p,
+        );
+        assert!(matches!(r, Err(PartitionError::InvalidParams { .. })));
+    }
+}
+
+#[test]
+fn buildings_with_nan_footprints_still_get_their_households_placed() {
+    let v = square_village("411622101201", 300.0);
+    let mut bs = lattice(8, 300.0, 2, 1);
+    bs[5].footprint = MultiPolygon(vec![Polygon::new(
+        LineString::from(vec![(f64::NAN, f64::NAN); 4]),
+        vec![],
+    )]);
+    bs[9].footprint = MultiPolygon(vec![]);
+    let p = PartitionParams::default();
+    let out = run(&v, &bs, &[], &p);
+    assert!(out.flags.contains(&PartitionFlag::InvalidBuilding {
+        building: "t:5".into()
+    }));
+    assert!(out.flags.contains(&PartitionFlag::InvalidBuilding {
+        building: "t:9".into()
+    }));
+    let refs: Vec<&Building> = bs.iter().collect();
+    assert_eq!(validate_grids(&v, &refs, &out.grids, &p), vec![]);
+}
+
+#[test]
+fn identical_building_points_share_a_grid() {
+    let v = square_village("411622101201", 200.0);
+    let mut bs = lattice(6, 200.0, 2, 3);
+    let copy = Building {
+        source_id: "dup".into(),
+        ..bs[0].clone()
+    };
+    bs.push(copy);
+    let p = PartitionParams::default();
+    let out = run(&v, &bs, &[], &p);
+    let holder = |id: &str| {
+        out.grids
+            .iter()
+            .position(|g| g.members.iter().any(|m| m.building == id))
+    };
+    assert_eq!(holder("dup"), holder("t:0"));
+    let refs: Vec<&Building> = bs.iter().collect();
+    assert_eq!(validate_grids(&v, &refs, &out.grids, &p), vec![]);
+}
+
+#[test]
+fn a_village_of_55_households_is_one_oversized_grid() {
+    let v = square_village("411622101201", 200.0);
+    let mut bs = lattice(5, 200.0, 2, 4); // 50 households
+    bs.push(building(100, 20.0, 20.0, 5, BuildingUse::Residential));
+    let out = run(&v, &bs, &[], &PartitionParams::default());
+    assert_eq!(out.grids.len(), 1);
+    assert_eq!(out.grids[0].households, 55);
+    assert!(out.flags.contains(&PartitionFlag::Oversized {
+        households: 55,
+        grids: 1
+    }));
+}
+
+#[test]
+fn a_55_household_tower_gives_one_grid_of_50_and_5_flats_to_a_neighbour() {
+    let v = square_village("411622101201", 300.0);
+    let mut bs = lattice(6, 300.0, 1, 5); // 36 households around
+    bs.push(building(999, 150.0, 150.0, 55, BuildingUse::Residential));
+    let p = PartitionParams::default();
+    let out = run(&v, &bs, &[], &p);
+    let tower: Vec<&GridMember> = out
+        .grids
+        .iter()
+        .flat_map(|g| g.members.iter())
+        .filter(|m| m.building == "t:999")
+        .collect();
+    let mut parts: Vec<(u32, Option<(u32, u32)>)> =
+        tower.iter().map(|m| (m.households, m.flats)).collect();
+    parts.sort();
+    assert_eq!(parts, vec![(5, Some((50, 55))), (50, Some((0, 50)))]);
+    let with_rest = out
+        .grids
+        .iter()
+        .find(|g| g.members.iter().any(|m| m.flats == Some((50, 55))))
+        .expect("remainder");
+    assert!(
+        with_rest.members.len() > 1,
+        "the remainder joins a grid with other buildings"
+    );
+    let refs: Vec<&Building> = bs.iter().collect();
+    assert_eq!(validate_grids(&v, &refs, &out.grids, &p), vec![]);
+}
+
+#[test]
+fn institutions_become_vertical_grids_only_when_asked() {
+    let v = square_village("411622101201", 300.0);
+    let mut bs = lattice(8, 300.0, 2, 6); // 128 households
+    bs.push(building(500, 100.0, 100.0, 3, BuildingUse::Institution));
+    let off = run(&v, &bs, &[], &PartitionParams::default());
+    assert!(off.grids.iter().all(|g| !g.institution));
+    let on_p = PartitionParams::default().with_institution_grids(true);
+    let on = run(&v, &bs, &[], &on_p);
+    let inst: Vec<&Grid> = on.grids.iter().filter(|g| g.institution).collect();
+    assert_eq!(inst.len(), 1);
+    assert_eq!(inst[0].members[0].building, "t:500");
+    assert_eq!(inst[0].households, 3);
+    let residential: u32 = on
+        .grids
+        .iter()
+        .filter(|g| !g.institution)
+        .map(|g| g.households)
+        .sum();
+    assert_eq!(residential, 128);
+    let refs: Vec<&Building> = bs.iter().collect();
+    assert_eq!(validate_grids(&v, &refs, &on.grids, &on_p), vec![]);
+}
+
+#[test]
+fn grids_do_not_straddle_a_road_that_splits_the_village() {
+    let v = square_village("411622101201", 400.0);
+    let bs = lattice(12, 400.0, 2, 7); // 288 households, 144 each side of x = 200 m
+    let road = Barrier {
+        source_id: "road".into(),
+        kind: "road".into(),
+        line: MultiLineString(vec![LineString::from(vec![
+            (LON + 200.0 * DX, LAT - 0.01),
+            (LON + 200.0 * DX, LAT + 0.01),
+        ])]),
+    };
+    let refs: Vec<&Building> = bs.iter().collect();
+    let barriers = [&road];
+    let p = PartitionParams::default();
+    let out = partition_village(
+        &VillageInput {
+            village: &v,
+            buildings: &refs,
+            barriers: &barriers,
+            previous: &[],
+        },
+        &p,
+    )
+    .expect("partition");
+    let west = |id: &str| {
+        bs.iter()
+            .find(|b| b.source_id == id)
+            .map(|b| b.footprint.0[0].exterior().0[0].x < LON + 200.0 * DX)
+    };
+    for g in &out.grids {
+        let sides: std::collections::HashSet<_> =
+            g.members.iter().map(|m| west(&m.building)).collect();
+        assert_eq!(sides.len(), 1, "grid {} straddles the road", g.code);
+    }
+    assert_eq!(validate_grids(&v, &refs, &out.grids, &p), vec![]);
+}
+
+#[test]
+fn fresh_codes_run_west_to_east_then_north_to_south() {
+    let v = square_village("411622101201", 600.0);
+    let bs = lattice(16, 600.0, 1, 8); // 256 households → ~6 grids
+    let out = run(&v, &bs, &[], &PartitionParams::default());
+    let first = &out.grids[0];
+    let last = &out.grids[out.grids.len() - 1];
+    use geo::Centroid;
+    let (a, b) = (
+        first.polygon.centroid().expect("area"),
+        last.polygon.centroid().expect("area"),
+    );
+    assert!(a.y() > b.y(), "serial 001 lies north of the last serial");
+    assert!(first.code.as_str().starts_with("411622101201-"));
+}
+
+#[test]
+fn partition_all_matches_one_by_one() {
+    let (vs, bs) = synthetic_villages_with(3, 120, 11, 2.0);
+    let per: Vec<Vec<&Building>> = vs
+        .iter()
+        .map(|v| {
+            bs.iter()
+                .filter(|b| b.village.as_ref() == Some(&v.code))
+                .collect()
+        })
+        .collect();
+    let inputs: Vec<VillageInput> = vs
+        .iter()
+        .zip(&per)
+        .map(|(v, b)| VillageInput {
+            village: v,
+            buildings: b,
+            barriers: &[],
+            previous: &[],
+        })
+        .collect();
+    let p = PartitionParams::default();
+    let all = partition_all(&inputs, &p);
+    for (i, r) in inputs.iter().zip(all) {
+        let one = partition_village(i, &p).expect("ok");
+        assert_eq!(r.expect("ok").grids, one.grids);
+    }
+}
+
+#[test]
+fn validator_reports_overlaps_gaps_and_double_counting() {
+    let v = square_village("411622101201", 300.0);
+    let bs = lattice(8, 300.0, 2, 9);
+    let p = PartitionParams::default();
+    let out = run(&v, &bs, &[], &p);
+    let refs: Vec<&Building> = bs.iter().collect();
+    let mut grids = out.grids.clone();
+    assert!(grids.len() >= 2);
+    // Grid 0 takes grid 1's polygon and a member of grid 1.
+    grids[0].polygon = grids[1].polygon.clone();
+    let m = grids[1].members[0].clone();
+    grids[0].households += m.households;
+    grids[0].members.push(m);
+    let found = validate_grids(&v, &refs, &grids, &p);
+    assert!(
+        found.iter().any(|x| matches!(x, Violation::Overlap { .. })),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|x| matches!(x, Violation::Gap { .. })),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|x| matches!(x, Violation::HouseholdsInSeveralGrids { .. })),
+        "{found:?}"
+    );
+    assert!(found.iter().all(|x| !x.to_string().is_empty()));
+    let json = serde_json::to_string(&found).expect("serialises");
+    assert!(json.contains("\"kind\":\"overlap\""));
+}
+
+#[test]
+fn division_code_of_test_village_is_valid() {
+    let c: DivisionCode = "411622101201".parse().expect("valid");
+    assert_eq!(c.level(), AdminLevel::Village);
+}

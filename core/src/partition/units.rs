@@ -7,6 +7,7 @@ use super::error::PartitionFlag;
 use super::project::LocalProj;
 use super::PartitionParams;
 use crate::model::{Building, BuildingUse};
+use geo::CoordsIter;
 use geo_types::Coord;
 use std::collections::HashSet;
 
@@ -80,7 +81,13 @@ pub(crate) fn prepare(
         if skip.contains(b.source_id.as_str()) {
             continue;
         }
-        let pos = crate::geometry::representative_point(&b.footprint)
+        let finite = b
+            .footprint
+            .coords_iter()
+            .all(|c| c.x.is_finite() && c.y.is_finite());
+        let pos = finite
+            .then(|| crate::geometry::representative_point(&b.footprint))
+            .flatten()
             .map(|p| proj.fwd(Coord { x: p.x(), y: p.y() }))
             .filter(|c| c.x.is_finite() && c.y.is_finite())
             .map(|c| [c.x, c.y]);
