@@ -13,7 +13,7 @@ export class ApiError extends Error {
 
 /**
  * GETs a JSON document from our server.
- * @param {string} path e.g. "/api/lookup?lon=1&lat=2"
+ * @param {string} path relative to the page (which may live under a path prefix), e.g. "api/lookup?lon=1&lat=2"
  * @param {{signal?: AbortSignal}} [opts]
  */
 export async function getJson(path, opts = {}) {
@@ -31,27 +31,27 @@ export async function getJson(path, opts = {}) {
   return body;
 }
 
-/** `/api/lookup`: building, grid, village and township at a point (WGS84). */
+/** `api/lookup`: building, grid, village and township at a point (WGS84). */
 export function lookup(lon, lat, opts) {
-  return getJson(`/api/lookup?lon=${lon.toFixed(7)}&lat=${lat.toFixed(7)}`, opts);
+  return getJson(`api/lookup?lon=${lon.toFixed(7)}&lat=${lat.toFixed(7)}`, opts);
 }
 
-/** `/api/buildings/{id}`. */
+/** `api/buildings/{id}`. */
 export function building(id, opts) {
-  return getJson(`/api/buildings/${encodeURIComponent(id)}`, opts);
+  return getJson(`api/buildings/${encodeURIComponent(id)}`, opts);
 }
 
-/** `/api/grids/{code}`. */
+/** `api/grids/{code}`. */
 export function grid(code, opts) {
-  return getJson(`/api/grids/${encodeURIComponent(code)}`, opts);
+  return getJson(`api/grids/${encodeURIComponent(code)}`, opts);
 }
 
-/** `/api/staff/{id}`. */
+/** `api/staff/{id}`. */
 export function staff(id, opts) {
-  return getJson(`/api/staff/${encodeURIComponent(id)}`, opts);
+  return getJson(`api/staff/${encodeURIComponent(id)}`, opts);
 }
 
-/** `/api/search?q=…`: suggestions with a bbox each. */
+/** `api/search?q=…`: suggestions with a bbox each. */
 export function search(q, limit, opts) {
-  return getJson(`/api/search?q=${encodeURIComponent(q)}&limit=${limit}`, opts);
+  return getJson(`api/search?q=${encodeURIComponent(q)}&limit=${limit}`, opts);
 }

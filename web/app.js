@@ -1,6 +1,6 @@
 // Entry point: builds the map from our TileJSON, wires clicks, search, panel and controls.
 
-import * as maplibregl from "/vendor/maplibre-gl/maplibre-gl.mjs";
+import * as maplibregl from "../vendor/maplibre-gl/maplibre-gl.mjs";
 import * as api from "./api.js";
 import { loadBasemap } from "./basemap.js";
 import { absolute, hashHasView, readConfig, takeTokenFromHash } from "./config.js";
@@ -21,8 +21,8 @@ const config = readConfig();
 
 /** Reads the TileJSON of the composite layer set; falls back to the plain tile URL. */
 async function tileSource() {
-  const url = absolute(`/tiles/${config.layers}.json`);
-  const fallback = { tiles: [absolute(`/tiles/${config.layers}/{z}/{x}/{y}.mvt`)], minzoom: 0, maxzoom: 16 };
+  const url = absolute(`tiles/${config.layers}.json`);
+  const fallback = { tiles: [absolute(`tiles/${config.layers}/{z}/{x}/{y}.mvt`)], minzoom: 0, maxzoom: 16 };
   try {
     const res = await fetch(url, { headers: { Accept: "application/json" } });
     if (!res.ok) return fallback;
@@ -68,7 +68,7 @@ async function main() {
     minzoom: source.minzoom,
     maxzoom: source.maxzoom,
     bounds: source.bounds,
-    glyphs: absolute("/fonts/{fontstack}/{range}.pbf"),
+    glyphs: absolute("fonts/{fontstack}/{range}.pbf"),
     householdsUnit: t("householdsUnit"),
     basemap: basemap ?? undefined,
   });
