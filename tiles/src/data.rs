@@ -15,8 +15,11 @@
 use crate::colour::{colour_graph, grid_adjacency};
 use crate::encode::WorldShape;
 use crate::label_point::label_point;
+use geo::{BoundingRect, Contains};
+use geo_types::MultiPolygon;
+use gridmap_core::geometry::metres_per_degree;
 use gridmap_core::snapshot::CountySnapshot;
-use gridmap_core::{AdminLevel, DivisionCode, HouseholdCountSource};
+use gridmap_core::{AdminLevel, AdminUnit, DivisionCode, HouseholdCountSource};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -133,9 +136,15 @@ impl TileData {
         let adjacency = grid_adjacency(&grid_shapes);
         let grid_colours = colour_graph(&adjacency);
         let grid_labels = grid_shapes.par_iter().map(label_point).collect();
+        let village_of: HashMap<&DivisionCode, &AdminUnit> = snap
+            .admin_units
+            .iter()
+            .filter(|a| a.level == AdminLevel::Village)
+            .map(|a| (&a.code, a))
+            .collect();
         let grid_flags = snap
             .grids
-            .iter()
+            .par_iter()
             .map(|g| {
                 let mut flags: Vec<&str> = Vec::new();
                 if !g.institution && g.households < params.min_households {
@@ -146,6 +155,12 @@ impl TileData {
                 }
                 if g.polygon.0.len() > 1 {
                     flags.push("noncontiguous");
+                }
+                if village_of
+                    .get(&g.village)
+                    .is_some_and(|v| outside_village(&g.polygon, &v.boundary))
+                {
+                    flags.push("outside_village");
                 }
                 flags.join(",")
             })
@@ -191,8 +206,10 @@ impl TileData {
     }
 
     /// Violation flags of grid `index`, comma-separated (`undersize`, `oversize`,
-    /// `noncontiguous`); empty when the grid has none. Institution grids are not
-    /// size-checked.
+    /// `noncontiguous`, `outside_village`); empty when the grid has none. Institution
+    /// grids are not size-checked. `outside_village` means a polygon vertex lies more
+    /// than 1 m outside the grid's village (a vertex test, cheaper than the core
+    /// validator's exact area test).
     pub fn grid_flags(&self, index: usize) -> Option<&str> {
         self.grid_flags.get(index).map(String::as_str)
     }
@@ -214,6 +231,55 @@ impl TileData {
             .get(index)
             .is_some_and(|b| b.households.source == HouseholdCountSource::Estimated)
     }
+}
+
+/// Metres a grid vertex may lie outside its village before the grid is flagged.
+const OUTSIDE_TOLERANCE_M: f64 = 1.0;
+
+/// Whether a vertex of `grid` lies more than [`OUTSIDE_TOLERANCE_M`] outside `village`.
+/// Vertex-based (a grid edge cutting across a concave notch of the village with all
+/// its vertices inside is not caught); the core validator does the exact area test.
+fn outside_village(grid: &MultiPolygon<f64>, village: &MultiPolygon<f64>) -> bool {
+    let Some(vb) = village.bounding_rect() else {
+        return false;
+    };
+    let (mx, my) = metres_per_degree(vb.center().y);
+    let (tx, ty) = (OUTSIDE_TOLERANCE_M / mx, OUTSIDE_TOLERANCE_M / my);
+    let vertices = grid.0.iter().flat_map(|p| p.exterior().0.iter());
+    for c in vertices {
+        let in_box = c.x >= vb.min().x - tx
+            && c.x <= vb.max().x + tx
+            && c.y >= vb.min().y - ty
+            && c.y <= vb.max().y + ty;
+        if !in_box {
+            return true;
+        }
+        if village.contains(c) {
+            continue;
+        }
+        // Outside or on the boundary: measure the distance to the boundary in metres.
+        let (px, py) = (c.x * mx, c.y * my);
+        let near = village
+            .0
+            .iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .flat_map(|r| r.lines())
+            .any(|l| {
+                let (x0, y0, x1, y1) = (l.start.x * mx, l.start.y * my, l.end.x * mx, l.end.y * my);
+                let (dx, dy) = (x1 - x0, y1 - y0);
+                let len2 = dx * dx + dy * dy;
+                let t = if len2 > 0.0 {
+                    (((px - x0) * dx + (py - y0) * dy) / len2).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                (px - x0 - t * dx).hypot(py - y0 - t * dy) <= OUTSIDE_TOLERANCE_M
+            });
+        if !near {
+            return true;
+        }
+    }
+    false
 }
 
 fn admin_stats(snap: &CountySnapshot) -> Vec<AdminStats> {

@@ -166,3 +166,16 @@ fn every_grid_label_lies_inside_its_grid() {
         );
     }
 }
+
+#[test]
+fn partitioner_grids_are_not_flagged_outside_their_village() {
+    let snap = Arc::new(partitioned_snapshot());
+    let data = TileData::new(Arc::clone(&snap), TileParams::default());
+    for (i, g) in snap.grids.iter().enumerate() {
+        assert!(
+            !data.grid_flags(i).unwrap_or("").contains("outside_village"),
+            "{}",
+            g.code
+        );
+    }
+}

@@ -407,3 +407,27 @@ fn an_oversized_tile_is_generalised_by_dropping_small_features() {
     assert!(c.len() < a.len());
     assert!(count(&c) < count(&a));
 }
+
+#[test]
+fn a_grid_reaching_outside_its_village_is_flagged_and_boundary_grids_are_not() {
+    let f = fixture();
+    let s = &f.snapshot;
+    let mut grids = s.grids.clone();
+    // Stretch the last grid of East Village 100 m (≈ 0.0011°) beyond the village's east side.
+    let r = f.grid_rects[5];
+    grids[5].polygon = common::rect(r[0], r[1], r[2] + 0.0011, r[3]);
+    let moved = gridmap_core::snapshot::CountySnapshot::new(
+        s.admin_units.clone(),
+        s.buildings.clone(),
+        grids,
+        s.staff.clone(),
+    );
+    let data = TileData::new(Arc::new(moved), TileParams::default());
+    assert_eq!(data.grid_flags(5), Some("undersize,outside_village"));
+    for i in 0..5 {
+        assert!(
+            !data.grid_flags(i).unwrap().contains("outside_village"),
+            "grid {i} lies on its village boundary only"
+        );
+    }
+}

@@ -27,7 +27,7 @@ pub(crate) const FIELDS: &[(&str, &str)] = &[
     ),
     (
         "flags",
-        "Comma-separated violations: undersize, oversize, noncontiguous (absent when none)",
+        "Comma-separated violations: undersize, oversize, noncontiguous, outside_village (absent when none)",
     ),
     ("institution", "True for an institution's (vertical) grid"),
     (
