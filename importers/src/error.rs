@@ -87,6 +87,12 @@ pub enum ImportError {
         /// The header as read, comma-separated.
         header: String,
     },
+    /// An import option is invalid (e.g. a county code that is not 6 digits).
+    #[error("invalid import option: {message}")]
+    Options {
+        /// What is wrong.
+        message: String,
+    },
     /// The requested coordinate reference system is not supported.
     #[error(transparent)]
     Crs(#[from] crate::crs::CrsError),

@@ -14,7 +14,8 @@ use std::fmt;
 pub struct Issue {
     /// The file name (without directories).
     pub file: String,
-    /// 0-based feature index, or 1-based line number for CSV rows.
+    /// 0-based feature index in the file (for OSM: among the buildings, boundaries and
+    /// barriers read, in file order), or the 1-based line number for CSV rows.
     pub index: usize,
     /// The feature's id in its source (e.g. `way/123`), where it has one.
     pub id: Option<String>,
@@ -107,6 +108,23 @@ impl fmt::Display for ImportReport {
             self.repaired.len(),
             self.rejected.len()
         )
+    }
+}
+
+impl ImportReport {
+    /// Logs the counts (info) and every issue (debug). Issues never hold personal data:
+    /// they name ids, fields and parse problems only.
+    pub(crate) fn log(&self) {
+        tracing::info!(
+            import.read = self.read,
+            import.imported = self.imported,
+            import.repaired = self.repaired.len(),
+            import.rejected = self.rejected.len(),
+            "import finished"
+        );
+        for issue in self.repaired.iter().chain(&self.rejected) {
+            tracing::debug!(%issue, "import issue");
+        }
     }
 }
 

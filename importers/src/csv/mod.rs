@@ -222,6 +222,7 @@ pub(crate) fn read_rows<T>(
         }
     }
     bar.finish();
+    report.log();
     Ok((out, report))
 }
 

@@ -25,6 +25,7 @@ const FIELDS: &[&str] = &["id", "name", "phone", "role", "grids", "area"];
 /// assert_eq!(staff[0].grids.len(), 2);
 /// assert!(report.rejected[0].reason.contains("column `role`"));
 /// ```
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
 pub fn read_staff_csv(
     path: impl AsRef<Path>,
     options: &CsvOptions,

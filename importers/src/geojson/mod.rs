@@ -149,6 +149,8 @@ fn read_features<T>(
         GeoJsonLayout::Seq => stream::for_each_seq(path, reader, &mut handle)?,
         GeoJsonLayout::FeatureCollection => stream::for_each_collection(path, reader, &mut handle)?,
     }
+    bar.finish();
+    report.log();
     Ok((out, report))
 }
 
@@ -260,6 +262,7 @@ fn source_id(f: &RawFeature, file: &str) -> String {
 /// assert_eq!(units[0].name, "李庄村");
 /// assert!(report.rejected[0].reason.contains("12 digits"));
 /// ```
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
 pub fn read_geojson_villages(
     path: impl AsRef<Path>,
     options: &GeoJsonOptions,
@@ -307,6 +310,7 @@ pub fn read_geojson_villages(
 /// assert_eq!(b[0].households.source, HouseholdCountSource::Registered);
 /// assert!(report.rejected[0].to_string().contains("field `levels`"));
 /// ```
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
 pub fn read_geojson_buildings(
     path: impl AsRef<Path>,
     options: &GeoJsonOptions,

@@ -94,6 +94,7 @@ pub struct OsmData {
 
 /// Reads buildings, admin boundaries and barriers from an OSM PBF file (see the module
 /// docs). `bar` advances by bytes read over three passes.
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
 pub fn read_osm(
     path: impl AsRef<Path>,
     options: &OsmOptions,
@@ -103,11 +104,8 @@ pub fn read_osm(
     let county_ok =
         options.county_code.len() == 6 && options.county_code.bytes().all(|b| b.is_ascii_digit());
     if !county_ok {
-        return Err(ImportError::GeoJson {
-            path: path.to_path_buf(),
-            line: None,
-            feature: None,
-            message: format!("county code {:?} must be 6 digits", options.county_code),
+        return Err(ImportError::Options {
+            message: format!("OSM county code {:?} must be 6 digits", options.county_code),
         });
     }
     let scan = scan::scan(path, options, bar)?;
@@ -169,6 +167,7 @@ pub fn read_osm(
         }
     }
     data.report = ctx.report;
+    data.report.log();
     bar.finish();
     Ok(data)
 }

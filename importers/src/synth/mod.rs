@@ -189,6 +189,7 @@ fn code(county: &str, township: u32, village: u32) -> DivisionCode {
 }
 
 /// Generates a county (see the module docs).
+#[tracing::instrument(skip_all, fields(synth.households = params.households, synth.seed = params.seed))]
 pub fn synth_county(params: &SynthParams) -> SynthCounty {
     let mut rng = stream(params.seed, 0);
     let n = params.households;
@@ -390,6 +391,12 @@ pub fn synth_county(params: &SynthParams) -> SynthCounty {
         .map(|p| (p.code.clone(), format!("{}{}", p.township_name, p.name)))
         .collect();
     let mut event_rng = stream(params.seed, 2);
+    tracing::info!(
+        villages = plans.len(),
+        buildings = county.buildings.len(),
+        households = county.households.len(),
+        "synthetic county generated"
+    );
     county.incidents = events::incidents(
         params.incidents.unwrap_or(n / 10),
         params.year,

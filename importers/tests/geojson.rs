@@ -1,0 +1,161 @@
+//! GeoJSON readers: layouts, field mapping, CRS conversion, levels from codes.
+
+use geo::Validation;
+use gridmap_core::{AdminLevel, BuildingUse, HouseholdCountSource};
+use gridmap_importers::crs::{wgs84_to_bd09, wgs84_to_gcj02};
+use gridmap_importers::{
+    estimate_households, read_geojson_buildings, read_geojson_villages, Crs, EstimateOptions,
+    GeoJsonOptions,
+};
+use indicatif::ProgressBar;
+use serde_json::json;
+
+fn square(x: f64, y: f64, s: f64, shift: impl Fn(f64, f64) -> (f64, f64)) -> serde_json::Value {
+    let pts = [(x, y), (x + s, y), (x + s, y + s), (x, y + s), (x, y)];
+    json!([pts
+        .iter()
+        .map(|&(a, b)| {
+            let (p, q) = shift(a, b);
+            json!([p, q])
+        })
+        .collect::<Vec<_>>()])
+}
+
+#[test]
+fn collection_keys_around_features_are_skipped_and_fields_are_mapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.geojson");
+    let doc = json!({
+        "type": "FeatureCollection",
+        "bbox": [114.0, 33.0, 115.0, 34.0],
+        "name": "buildings",
+        "features": [
+            {"type": "Feature", "properties": {"bid": "A-1", "层数": "4", "户数": 16, "用途": "school", "h": "12 m", "addr": "人民路1号"},
+             "geometry": {"type": "Polygon", "coordinates": square(114.6, 33.8, 0.0003, |a, b| (a, b))}},
+            {"type": "Feature", "properties": {"bid": 7},
+             "geometry": {"type": "MultiPolygon", "coordinates": [square(114.7, 33.8, 0.0003, |a, b| (a, b))]}},
+            {"type": "Feature", "properties": {"bid": "P"}, "geometry": {"type": "Point", "coordinates": [114.6, 33.8]}}
+        ],
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    });
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let options = GeoJsonOptions {
+        id_field: Some("bid".into()),
+        levels_field: "层数".into(),
+        households_field: "户数".into(),
+        use_field: "用途".into(),
+        height_field: "h".into(),
+        address_field: "addr".into(),
+        ..Default::default()
+    };
+    let bar = ProgressBar::hidden();
+    let (b, report) = read_geojson_buildings(&path, &options, &bar).unwrap();
+    assert_eq!(
+        bar.position(),
+        std::fs::metadata(&path).unwrap().len(),
+        "progress counts bytes"
+    );
+    assert_eq!((report.read, report.imported), (3, 2));
+    assert!(report.rejected[0].reason.contains("Point is not a Polygon"));
+    assert_eq!(b[0].source_id, "A-1");
+    assert_eq!(b[0].levels, Some(4));
+    assert_eq!(b[0].height, Some(12.0));
+    assert_eq!(b[0].building_use, BuildingUse::Institution);
+    assert_eq!(b[0].households.count, 16);
+    assert_eq!(b[0].households.source, HouseholdCountSource::Registered);
+    assert_eq!(b[0].address.as_deref(), Some("人民路1号"));
+    assert_eq!(b[1].source_id, "7");
+    assert_eq!(b[1].building_use, BuildingUse::Residential, "default use");
+}
+
+#[test]
+fn geojson_seq_with_record_separators_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("villages.json");
+    let mut text = String::new();
+    for (code, name) in [
+        ("411622101000", "东风镇"),
+        ("411622101201", "李庄村"),
+        ("411622000000", "华阳县"),
+    ] {
+        let f = json!({"type": "Feature", "properties": {"code": code, "name": name},
+            "geometry": {"type": "Polygon", "coordinates": square(114.6, 33.8, 0.01, |a, b| (a, b))}});
+        text.push('\u{1e}');
+        text.push_str(&f.to_string());
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap();
+    let (units, report) =
+        read_geojson_villages(&path, &GeoJsonOptions::default(), &ProgressBar::hidden()).unwrap();
+    assert!(report.rejected.is_empty());
+    let levels: Vec<AdminLevel> = units.iter().map(|u| u.level).collect();
+    assert_eq!(
+        levels,
+        vec![
+            AdminLevel::Township,
+            AdminLevel::Village,
+            AdminLevel::County
+        ]
+    );
+    assert_eq!(units[1].name, "李庄村");
+}
+
+#[test]
+fn gcj02_and_bd09_input_is_converted_to_wgs84() {
+    let dir = tempfile::tempdir().unwrap();
+    for (crs, shift) in [
+        (
+            Crs::Gcj02,
+            wgs84_to_gcj02 as fn(geo_types::Coord<f64>) -> geo_types::Coord<f64>,
+        ),
+        (Crs::Bd09, wgs84_to_bd09),
+    ] {
+        let path = dir.path().join(format!("{crs}.geojson"));
+        let shifted = |a: f64, b: f64| {
+            let c = shift(geo_types::Coord { x: a, y: b });
+            (c.x, c.y)
+        };
+        let doc = json!({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+            "geometry": {"type": "Polygon", "coordinates": square(114.6, 33.8, 0.0003, shifted)}}]});
+        std::fs::write(&path, doc.to_string()).unwrap();
+        let options = GeoJsonOptions {
+            crs,
+            ..Default::default()
+        };
+        let (b, _) = read_geojson_buildings(&path, &options, &ProgressBar::hidden()).unwrap();
+        let first = b[0].footprint.0[0].exterior().0[0];
+        assert!(
+            (first.x - 114.6).abs() < 1e-8 && (first.y - 33.8).abs() < 1e-8,
+            "{crs}: {first:?}"
+        );
+    }
+}
+
+#[test]
+fn shijiazhuang_towers_get_levels_from_height() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/buildings/shijiazhuang-osmbuildings.geojson"
+    );
+    if !std::path::Path::new(path).exists() {
+        println!("note: {path} not found, Shijiazhuang test skipped");
+        return;
+    }
+    let (mut b, report) =
+        read_geojson_buildings(path, &GeoJsonOptions::default(), &ProgressBar::hidden()).unwrap();
+    assert_eq!(report.read, 690);
+    assert_eq!(report.imported + report.rejected.len(), 690);
+    assert!(b.iter().all(|b| b.footprint.is_valid()));
+    assert!(b.iter().filter(|b| b.height.is_some()).count() > 600);
+    estimate_households(&mut b, &EstimateOptions::default());
+    let tall = b
+        .iter()
+        .filter(|b| b.height.is_some_and(|h| h > 60.0))
+        .max_by_key(|b| b.households.count)
+        .unwrap();
+    assert!(
+        tall.households.count >= 60,
+        "a 60 m+ tower holds many flats: {}",
+        tall.households.count
+    );
+}
