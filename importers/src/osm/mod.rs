@@ -20,7 +20,7 @@
 //!
 //! # Algorithm
 //!
-//! Three streaming passes ([`scan`]) collect relations, then ways, then the coordinates
+//! Three streaming passes (`scan.rs`) collect relations, then ways, then the coordinates
 //! of the nodes those use. Relation rings are joined from member ways and holes assigned
 //! to outers ([`rings`]); every polygon then goes through [`crate::repair`]. Features that
 //! reference nodes or ways missing from the extract are rejected.

@@ -18,15 +18,15 @@
 //!
 //! # Algorithm
 //!
-//! 1. Village boundaries are the cells of a jittered lattice ([`lattice`]); a township is
+//! 1. Village boundaries are the cells of a jittered lattice (`lattice.rs`); a township is
 //!    a rectangular block of cells and the county all of them, traced along the same shared
 //!    vertices, so the hierarchy nests and tiles exactly.
 //! 2. Village sizes are drawn log-uniformly in 300–3000 and scaled so the households sum
 //!    to exactly [`SynthParams::households`]; high-rise households go to the township centre
 //!    villages (half of them to the county seat, 城关镇).
-//! 3. Each village is generated on its own ChaCha8 stream ([`village`]), in parallel; the
+//! 3. Each village is generated on its own ChaCha8 stream (`village.rs`), in parallel; the
 //!    output does not depend on the number of threads.
-//! 4. Staff and incidents ([`events`]) are drawn on further streams.
+//! 4. Staff and incidents (`events.rs`) are drawn on further streams.
 //!
 //! Every building's household count is `registered` and equals the number of register
 //! rows that name it.
