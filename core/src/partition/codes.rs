@@ -8,6 +8,11 @@
 use crate::model::{DivisionCode, Grid, GridCode, GridMember};
 use std::collections::{HashMap, HashSet};
 
+/// A flat range `[start, end)` of a split building.
+type Flats = Option<(u32, u32)>;
+/// A member as (building, households, flats).
+type MemberKey<'a> = (&'a str, u32, Flats);
+
 /// What code assignment needs to know about a new grid.
 pub(crate) struct CodeInput<'a> {
     pub members: &'a [GridMember],
@@ -25,7 +30,7 @@ pub(crate) struct Coded {
     pub same_members: bool,
 }
 
-fn member_key(m: &[GridMember]) -> Vec<(&str, u32, Option<(u32, u32)>)> {
+fn member_key(m: &[GridMember]) -> Vec<MemberKey<'_>> {
     let mut k: Vec<_> = m
         .iter()
         .map(|m| (m.building.as_str(), m.households, m.flats))
@@ -72,7 +77,7 @@ pub(crate) fn assign(
     let mut out: Vec<Option<Coded>> = vec![None; grids.len()];
     let mut prev_taken = vec![false; previous.len()];
     // 1. Unchanged members keep their code.
-    let mut by_key: HashMap<(Vec<(&str, u32, Option<(u32, u32)>)>, bool), usize> = HashMap::new();
+    let mut by_key: HashMap<(Vec<MemberKey<'_>>, bool), usize> = HashMap::new();
     for (j, g) in previous.iter().enumerate() {
         by_key
             .entry((member_key(&g.members), g.institution))
@@ -95,7 +100,7 @@ pub(crate) fn assign(
         }
     }
     // 2. Changed grids inherit from the previous grid they share most households with.
-    let mut prev_by_building: HashMap<&str, Vec<(usize, u32, Option<(u32, u32)>)>> = HashMap::new();
+    let mut prev_by_building: HashMap<&str, Vec<(usize, u32, Flats)>> = HashMap::new();
     for (j, g) in previous.iter().enumerate() {
         if prev_taken[j] {
             continue;
@@ -167,7 +172,7 @@ pub(crate) fn assign(
 /// Households whose grid code changed between `previous` and `new` (buildings absent
 /// before are new, not moved; locked grids are identical and count nothing).
 pub(crate) fn moved_households(previous: &[Grid], new: &[Grid]) -> u32 {
-    let mut before: HashMap<(&str, &str), Vec<(u32, Option<(u32, u32)>)>> = HashMap::new();
+    let mut before: HashMap<(&str, &str), Vec<(u32, Flats)>> = HashMap::new();
     let mut known: HashSet<&str> = HashSet::new();
     for g in previous {
         for m in &g.members {

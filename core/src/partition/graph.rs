@@ -236,9 +236,9 @@ fn components(g: &mut Graph, weights: &[u32], params: &PartitionParams) {
     let orig: Vec<u32> = (0..n as u32).map(|u| find(&mut parent, u)).collect();
     loop {
         let mut total = vec![0u64; n];
-        for u in 0..n {
+        for (u, &w) in weights.iter().enumerate() {
             let r = find(&mut parent, u as u32) as usize;
-            total[r] += u64::from(weights[u]);
+            total[r] += u64::from(w);
         }
         // Shortest dropped real side out of each bad component.
         let mut best: Vec<Option<(f64, u32, u32)>> = vec![None; n];

@@ -17,6 +17,11 @@ use rstar::RTree;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
+/// A flat range `[start, end)` of a split building.
+type Flats = Option<(u32, u32)>;
+/// A member as (building id, households, flats).
+type OwnedMember = (String, u32, Flats);
+
 pub(crate) fn run(
     input: &VillageInput<'_>,
     params: &PartitionParams,
@@ -200,7 +205,7 @@ fn init_from_previous(
     buildings: &[&Building],
     prev: &[&Grid],
 ) {
-    let mut by_building: HashMap<&str, Vec<(usize, Option<(u32, u32)>)>> = HashMap::new();
+    let mut by_building: HashMap<&str, Vec<(usize, Flats)>> = HashMap::new();
     for (gi, g) in prev.iter().enumerate() {
         for m in &g.members {
             by_building
@@ -210,7 +215,7 @@ fn init_from_previous(
         }
     }
     let mut part_of = vec![NONE; prev.len()];
-    let mut got: Vec<Vec<(String, u32, Option<(u32, u32)>)>> = vec![Vec::new(); prev.len()];
+    let mut got: Vec<Vec<OwnedMember>> = vec![Vec::new(); prev.len()];
     for (u, site) in sites.iter().enumerate() {
         let mut votes: Vec<(usize, u64)> = Vec::new();
         for m in &site.members {
@@ -252,7 +257,7 @@ fn init_from_previous(
         if part_of[gi] == NONE {
             continue;
         }
-        let mut had: Vec<(String, u32, Option<(u32, u32)>)> = g
+        let mut had: Vec<OwnedMember> = g
             .members
             .iter()
             .map(|m| (m.building.clone(), m.households, m.flats))

@@ -107,8 +107,7 @@ fn tiling_area_error(v: &AdminUnit, grids: &[Grid]) -> f64 {
     let sum: f64 = grids
         .iter()
         .filter(|g| {
-            !g.institution
-                && !(!g.members.is_empty() && g.members.iter().all(|m| m.flats.is_some()))
+            !g.institution && (g.members.is_empty() || g.members.iter().any(|m| m.flats.is_none()))
         })
         .map(|g| g.polygon.unsigned_area())
         .sum();

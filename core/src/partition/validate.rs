@@ -19,6 +19,9 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
 
+/// (grid code, households, flats) of one building in one grid.
+type Holding<'a> = (&'a str, u32, Option<(u32, u32)>);
+
 /// One broken rule, naming the grid (or building) concerned.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -172,7 +175,7 @@ pub fn validate_grids(
         .iter()
         .map(|b| (b.source_id.as_str(), *b))
         .collect();
-    let mut held: HashMap<&str, Vec<(&str, u32, Option<(u32, u32)>)>> = HashMap::new();
+    let mut held: HashMap<&str, Vec<Holding<'_>>> = HashMap::new();
     for g in grids {
         let code = g.code.as_str();
         if g.village != village.code || g.code.village() != village.code {
