@@ -431,3 +431,33 @@ fn a_grid_reaching_outside_its_village_is_flagged_and_boundary_grids_are_not() {
         );
     }
 }
+
+#[test]
+fn tile_coordinates_put_north_up_and_west_left() {
+    let (data, _) = data();
+    let t = decode(&encode_tile(&data, &[Layer::Grids], home_z13()).unwrap());
+    let l = layer(&t, "grids");
+    let centre = |code: &str| {
+        let f = l
+            .features
+            .iter()
+            .find(|f| attrs(l, f)["code"] == code)
+            .unwrap();
+        let ring = &decode_geometry(&f.geometry)[0];
+        let n = ring.len() as f64;
+        (
+            ring.iter().map(|p| f64::from(p[0])).sum::<f64>() / n,
+            ring.iter().map(|p| f64::from(p[1])).sum::<f64>() / n,
+        )
+    };
+    let (nw, ne, sw) = (
+        centre("130102001001-001"),
+        centre("130102001001-002"),
+        centre("130102001001-003"),
+    );
+    assert!(nw.0 < ne.0, "west grid must be left of the east one");
+    assert!(
+        nw.1 < sw.1,
+        "north grid must be above the south one (y grows down)"
+    );
+}
