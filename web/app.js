@@ -110,6 +110,7 @@ async function main() {
   const panel = createPanel(document.getElementById("panel"), {
     fitBounds: (bbox) => fitBounds(bbox, 18),
     showGrid: (code) => openGrid(code, true),
+    showStaff: (id) => openStaff(id),
     onClose: () => setSelection(map, {}),
   });
 

@@ -8,7 +8,7 @@ const MAX_HOUSEHOLD_ROWS = 200;
 /**
  * The panel element and its actions.
  * @param {HTMLElement} root the <aside> element
- * @param {{fitBounds: (bbox: number[]) => void, showGrid: (code: string) => void, onClose: () => void}} actions
+ * @param {{fitBounds: (bbox: number[]) => void, showGrid: (code: string) => void, showStaff?: (id: string) => void, onClose: () => void}} actions
  */
 export function createPanel(root, actions) {
   const body = root.querySelector(".panel-body");
@@ -219,7 +219,18 @@ function gridSection(g, actions) {
       [t("buildingsCount"), g.buildings ?? "–"],
       [
         t("staff"),
-        staff ? h("span", { class: "staff-name" }, staff.name) : h("span", { class: "muted" }, t("noStaff")),
+        staff
+          ? h(
+              "button",
+              {
+                type: "button",
+                class: "link staff-name",
+                title: t("staffGrids"),
+                onclick: () => actions.showStaff?.(staff.id),
+              },
+              staff.name,
+            )
+          : h("span", { class: "muted" }, t("noStaff")),
       ],
       staff ? [t("staffPhone"), phoneLink(staff.phone)] : null,
       flags.length

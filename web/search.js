@@ -2,7 +2,7 @@
 
 import * as api from "./api.js";
 import { h } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, tOr } from "./i18n.js";
 
 const DEBOUNCE_MS = 180;
 const LIMIT = 10;
@@ -37,7 +37,7 @@ export function createSearch(form, onPick) {
               pick(i);
             },
           },
-          h("span", { class: `kind kind-${r.kind}` }, t(`kind_${r.kind}`)),
+          h("span", { class: `kind kind-${r.kind}` }, tOr(`kind_${r.kind}`, r.kind)),
           h("span", { class: "label" }, r.label),
           r.detail ? h("span", { class: "detail" }, r.detail) : null,
         ),

@@ -138,6 +138,23 @@ describe("web map", () => {
     assertClean(problems);
   });
 
+  test("searching a staff name lists the staff member's grids", async () => {
+    const g = await getJson(server.base, `/api/grids/${encodeURIComponent(grid.id)}`);
+    assert.ok(g.staff, "the synthetic county staffs every grid");
+    const { page, problems } = await load("/");
+    await page.fill("#search input", g.staff.name);
+    const option = page.locator(`#search-results li[data-kind="staff"][data-id="${g.staff.id}"]`);
+    await option.waitFor({ timeout: 15_000 });
+    await option.click();
+    await page.waitForSelector("#panel:not([hidden]) .staff-section", { timeout: 15_000 });
+    const text = await page.locator("#panel").innerText();
+    assert.ok(text.includes(g.staff.name), "the staff member is named");
+    assert.ok(text.includes(g.staff.phone), "with the phone");
+    for (const code of g.staff.grids) assert.ok(text.includes(code), `lists grid ${code}`);
+    await screenshot(page, "search-staff");
+    assertClean(problems);
+  });
+
   test("?lang=en shows the English interface, the default is Chinese", async () => {
     const en = await load("/?lang=en");
     assert.equal(await en.page.getAttribute("html", "lang"), "en");
