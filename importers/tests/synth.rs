@@ -222,3 +222,17 @@ fn staff_incidents_and_roads_are_generated() {
     assert!(c.incidents.windows(2).all(|w| w[0].time <= w[1].time));
     assert!(!c.barriers.is_empty() && c.barriers.iter().all(|b| b.kind == "road"));
 }
+
+#[test]
+fn tiny_and_odd_sizes_still_add_up() {
+    for n in [0, 1, 59, 301, 1_999, 2_000, 2_061] {
+        let c = synth_county(&SynthParams::new(n, 5));
+        assert_eq!(c.households.len(), n as usize, "{n}");
+        assert_eq!(
+            c.buildings.iter().map(|b| b.households.count).sum::<u32>(),
+            n,
+            "{n}"
+        );
+        assert!(c.admin_units.iter().any(|u| u.level == AdminLevel::Village));
+    }
+}
