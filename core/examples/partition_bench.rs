@@ -1,10 +1,11 @@
 //! Partition benchmark on synthetic data: prints the quality report and timings.
 //!
-//! `cargo run --release -p gridmap-core --example partition_bench [small|large|all]`
+//! `cargo run --release -p gridmap-core --example partition_bench [small|huge|large|all]`
 //!
 //! * small: 5,000 buildings / ~32k households in 10 villages;
 //! * large: 1,000,000 buildings / ~300k households in 1,000 villages;
 //! * a repair run after adding/removing 1% of the buildings of the small set;
+//! * huge: one village of 12,000 buildings (with and without institution grids);
 //! * validation of the small set.
 #![allow(clippy::print_stdout)]
 
@@ -53,6 +54,9 @@ fn run(
     let results = partition_all(&inputs, params);
     let wall = t.elapsed();
     let report = QualityReport::from_partitions(&results, wall);
+    for e in results.iter().filter_map(|r| r.as_ref().err()) {
+        println!("  error: {e}");
+    }
     let buildings: usize = per.iter().map(Vec::len).sum();
     println!(
         "== {name}: {} villages, {buildings} buildings",
@@ -115,6 +119,28 @@ fn main() {
             &per2,
             &prev,
             &params,
+        );
+    }
+    if which == "huge" || which == "all" {
+        // One urban-sized village: 12,000 buildings, ~24k households, ~600 grids
+        // (+ ~240 institution grids when on; serials stop at 999).
+        let (villages, buildings) = testing::synthetic_villages_with(1, 12_000, 9, 2.0);
+        let per = by_village(&villages, &buildings);
+        let none = vec![Vec::new(); villages.len()];
+        let _ = run(
+            "huge: one village of 12k buildings",
+            &villages,
+            &per,
+            &none,
+            &params,
+        );
+        let with_inst = params.clone().with_institution_grids(true);
+        let _ = run(
+            "huge, institution grids on",
+            &villages,
+            &per,
+            &none,
+            &with_inst,
         );
     }
     if which == "large" || which == "all" {

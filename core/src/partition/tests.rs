@@ -181,6 +181,15 @@ proptest! {
         let refs: Vec<&Building> = changed.iter().collect();
         let violations = validate_grids(&vs[0], &refs, &second.grids, &p);
         prop_assert!(violations.iter().all(|v| matches!(v, Violation::SizeOutOfRange { .. }) && infeasible(&second)), "{violations:?}");
+        // Grids whose members did not change keep their code (and version, unless their
+        // polygon changed with a neighbour).
+        for g in &second.grids {
+            if let Some(before) = first.grids.iter().find(|f| f.members == g.members) {
+                prop_assert_eq!(&before.code, &g.code);
+                let expected = if before.polygon == g.polygon { before.version } else { before.version + 1 };
+                prop_assert_eq!(expected, g.version);
+            }
+        }
         // Measured: typically well under 1%; the bound leaves room for a cascade.
         prop_assert!(f64::from(second.moved_households) <= 0.05 * f64::from(total), "moved {} of {total}", second.moved_households);
     }
