@@ -115,6 +115,8 @@ impl TileData {
     /// let data = TileData::new(snap, TileParams::default());
     /// assert_eq!(data.colour_count(), 0);
     /// ```
+    #[tracing::instrument(level = "info", skip_all, fields(
+        buildings = snapshot.buildings.len(), grids = snapshot.grids.len()))]
     pub fn new(snapshot: Arc<CountySnapshot>, params: TileParams) -> TileData {
         let snap = &*snapshot;
         let admin_shapes: Vec<WorldShape> = snap

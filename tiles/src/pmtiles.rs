@@ -46,6 +46,8 @@ pub struct PmtilesSummary {
 ///                             &indicatif::ProgressBar::hidden(), None).unwrap();
 /// assert_eq!(summary.tiles, 0);
 /// ```
+#[tracing::instrument(level = "info", skip_all, err(Debug), fields(
+    pmtiles.path = %path.display(), layer.id = %Layer::list_name(layers), minzoom, maxzoom))]
 pub fn write_pmtiles(
     path: &Path,
     data: &TileData,

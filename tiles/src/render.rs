@@ -34,6 +34,9 @@ pub(crate) struct RenderCtx {
 /// let bytes = encode_tile(&data, &[Layer::Grids], TileCoord::new(14, 13400, 6200).unwrap()).unwrap();
 /// assert!(bytes.is_empty());
 /// ```
+#[tracing::instrument(level = "debug", skip_all, err(Debug), fields(
+    tile.z = coord.z(), tile.x = coord.x(), tile.y = coord.y(),
+    layer.id = %Layer::list_name(layers), tile.bytes = tracing::field::Empty))]
 pub fn encode_tile(data: &TileData, layers: &[Layer], coord: TileCoord) -> TileResult<Vec<u8>> {
     let params = data.params();
     let mut min_px = params.min_feature_px;
@@ -47,6 +50,13 @@ pub fn encode_tile(data: &TileData, layers: &[Layer], coord: TileCoord) -> TileR
         if next.len() < best.len() {
             best = next;
         }
+    }
+    tracing::Span::current().record("tile.bytes", best.len());
+    if best.len() > params.max_tile_bytes {
+        tracing::debug!(
+            bytes = best.len(),
+            "tile still above the size limit after generalisation"
+        );
     }
     Ok(best)
 }
