@@ -36,7 +36,11 @@ fn hierarchy_has_one_county_townships_and_villages_with_nested_codes() {
         .iter()
         .filter(|u| u.level == AdminLevel::Township)
         .collect();
-    assert_eq!(townships.len(), 12_000 / 40_000 + 1);
+    assert_eq!(
+        townships.len(),
+        1,
+        "12,000 households make one township (n / 40,000 + 1)"
+    );
     let villages: Vec<_> = c
         .admin_units
         .iter()
@@ -234,5 +238,30 @@ fn tiny_and_odd_sizes_still_add_up() {
             "{n}"
         );
         assert!(c.admin_units.iter().any(|u| u.level == AdminLevel::Village));
+    }
+}
+
+#[test]
+fn townships_grow_with_households() {
+    let c = synth_county(&SynthParams {
+        incidents: Some(0),
+        ..SynthParams::new(85_000, 3)
+    });
+    let townships = c
+        .admin_units
+        .iter()
+        .filter(|u| u.level == AdminLevel::Township)
+        .count();
+    assert_eq!(townships, 85_000 / 40_000 + 1);
+    // each township's villages nest under its code
+    for v in c
+        .admin_units
+        .iter()
+        .filter(|u| u.level == AdminLevel::Village)
+    {
+        assert!(c
+            .admin_units
+            .iter()
+            .any(|t| t.level == AdminLevel::Township && t.code.contains(&v.code)));
     }
 }
