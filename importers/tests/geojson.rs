@@ -159,3 +159,26 @@ fn shijiazhuang_towers_get_levels_from_height() {
         tall.households.count
     );
 }
+
+#[test]
+fn id_property_falls_back_to_the_feature_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.geojsonl");
+    let lines: Vec<String> = [json!({"type": "Feature", "id": "f-1", "properties": {},
+            "geometry": {"type": "Polygon", "coordinates": square(114.6, 33.8, 0.0003, |a, b| (a, b))}}),
+        json!({"type": "Feature", "properties": {"id": "p-2"},
+            "geometry": {"type": "Polygon", "coordinates": square(114.7, 33.8, 0.0003, |a, b| (a, b))}}),
+        json!({"type": "Feature", "properties": {},
+            "geometry": {"type": "Polygon", "coordinates": square(114.8, 33.8, 0.0003, |a, b| (a, b))}})]
+    .iter()
+    .map(|v| v.to_string())
+    .collect();
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let options = GeoJsonOptions {
+        id_field: Some("id".into()),
+        ..Default::default()
+    };
+    let (b, _) = read_geojson_buildings(&path, &options, &ProgressBar::hidden()).unwrap();
+    let ids: Vec<&str> = b.iter().map(|b| b.source_id.as_str()).collect();
+    assert_eq!(ids, vec!["f-1", "p-2", "b.geojsonl#2"]);
+}

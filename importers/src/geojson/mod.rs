@@ -48,7 +48,8 @@ pub struct GeoJsonOptions {
     pub height_field: String,
     /// Street address (buildings).
     pub address_field: String,
-    /// Property holding the stable id; `None` uses the feature's `id`, else `<file>#<index>`.
+    /// Property holding the stable id; when `None` or absent from a feature, the feature's
+    /// own `id` is used, else `<file>#<index>`.
     pub id_field: Option<String>,
     /// Use of buildings without a use property (default residential: survey footprints of
     /// Chinese villages are mostly homes).
@@ -170,13 +171,15 @@ fn split_feature(
         None | Some(Value::Null) => Map::new(),
         Some(_) => return Err("`properties` is not an object".into()),
     };
+    let feature_id = match obj.get("id") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    // the id property when named and present, else the feature's own `id`
     let id = match &options.id_field {
-        Some(field) => fields::text(&props, field)?,
-        None => match obj.get("id") {
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        },
+        Some(field) => fields::text(&props, field)?.or(feature_id),
+        None => feature_id,
     };
     Ok(RawFeature {
         index,
