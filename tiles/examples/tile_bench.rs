@@ -1,8 +1,11 @@
 //! In-process tile render benchmark on a synthetic county.
 //!
 //! ```text
-//! cargo run --release -p gridmap-tiles --example tile_bench [BUILDINGS] [TILES_PER_ZOOM]
+//! cargo run --release -p gridmap-tiles --example tile_bench [BUILDINGS] [TILES_PER_ZOOM] [partitioned]
 //! ```
+//! With `partitioned`, the county comes from the core partitioner run on its synthetic
+//! villages (irregular Voronoi grid polygons, clustered hamlets) instead of the regular
+//! street grid.
 //! Prints the time to build [`TileData`], then per zoom the render + gzip time
 //! percentiles and tile sizes for the composite `grids,buildings` tile and for the
 //! full composite of every layer.
@@ -21,8 +24,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(300_000);
     let per_zoom: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(200);
 
+    let partitioned = args.next().as_deref() == Some("partitioned");
     let start = Instant::now();
-    let snap = Arc::new(bench::synthetic_county(n));
+    let snap = Arc::new(if partitioned {
+        partitioned_county(n)
+    } else {
+        bench::synthetic_county(n)
+    });
     println!(
         "synthetic county: {} buildings, {} grids, {} admin units in {:.2} s",
         snap.buildings.len(),
@@ -70,4 +78,44 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// Villages of 1,000 buildings from the core test generator, partitioned by the core.
+fn partitioned_county(n: usize) -> gridmap_core::snapshot::CountySnapshot {
+    use gridmap_core::partition::{partition_all, testing, PartitionParams, VillageInput};
+    let per_village = 1000;
+    let (villages, buildings) =
+        testing::synthetic_villages(n.div_ceil(per_village), per_village, 7);
+    let mut per: Vec<Vec<&gridmap_core::Building>> = vec![Vec::new(); villages.len()];
+    let index: std::collections::HashMap<_, usize> = villages
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.code.clone(), i))
+        .collect();
+    for b in &buildings {
+        if let Some(list) = b
+            .village
+            .as_ref()
+            .and_then(|c| index.get(c))
+            .and_then(|&i| per.get_mut(i))
+        {
+            list.push(b);
+        }
+    }
+    let inputs: Vec<VillageInput> = villages
+        .iter()
+        .zip(&per)
+        .map(|(v, bs)| VillageInput {
+            village: v,
+            buildings: bs,
+            barriers: &[],
+            previous: &[],
+        })
+        .collect();
+    let grids = partition_all(&inputs, &PartitionParams::default())
+        .into_iter()
+        .filter_map(Result::ok)
+        .flat_map(|p| p.grids)
+        .collect();
+    gridmap_core::snapshot::CountySnapshot::new(villages, buildings, grids, vec![])
 }
