@@ -3,7 +3,7 @@
 import * as maplibregl from "../vendor/maplibre-gl/maplibre-gl.mjs";
 import * as api from "./api.js";
 import { loadBasemap } from "./basemap.js";
-import { absolute, hashHasView, readConfig, takeTokenFromHash } from "./config.js";
+import { absolute, clearToken, hashHasView, readConfig, takeTokenFromHash } from "./config.js";
 import { LayersControl } from "./controls.js";
 import { t, translateDocument } from "./i18n.js";
 import { BUILDING_LAYERS, buildStyle, HATCH_IMAGE, hatchImage, LOCAL_IDEOGRAPH_FONTS, setSelection } from "./layers.js";
@@ -16,6 +16,10 @@ const COMPACT_QUERY = window.matchMedia("(max-width: 700px)");
 const token = takeTokenFromHash();
 translateDocument();
 document.body.classList.toggle("has-token", Boolean(token));
+document.querySelector(".token-badge").addEventListener("click", () => {
+  clearToken();
+  window.location.reload();
+});
 
 const config = readConfig();
 

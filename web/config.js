@@ -48,6 +48,16 @@ export function getToken() {
   }
 }
 
+/** Forgets the staff token of this tab. */
+export function clearToken() {
+  memoryToken = null;
+  try {
+    sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage unavailable: the in-memory copy is gone already
+  }
+}
+
 /** True when the fragment holds a saved map view (`#zoom/lat/lon…`). */
 export function hashHasView() {
   return /^#?\d+(\.\d+)?\/-?\d/.test(window.location.hash);

@@ -77,7 +77,8 @@ const DICT = {
     legendTownship: "乡镇/街道界",
     legendNoHouseholds: "无住户",
     staffGrids: "负责网格",
-    tokenActive: "已登录工作人员，可查看住户信息",
+    tokenActive: "工作人员模式：可查看户主和电话（点击退出）",
+    signOut: "退出工作人员模式",
   },
   en: {
     title: "Grid map",
@@ -155,7 +156,8 @@ const DICT = {
     legendTownship: "Township boundary",
     legendNoHouseholds: "none",
     staffGrids: "Grids",
-    tokenActive: "Signed in as staff: household details visible",
+    tokenActive: "Staff view: household heads and phones visible (click to leave)",
+    signOut: "Leave the staff view",
   },
 };
 
@@ -189,4 +191,5 @@ export function translateDocument(root = document) {
   for (const el of root.querySelectorAll("[data-i18n-placeholder]"))
     el.setAttribute("placeholder", t(el.dataset.i18nPlaceholder));
   for (const el of root.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+  for (const el of root.querySelectorAll("[data-i18n-title]")) el.setAttribute("title", t(el.dataset.i18nTitle));
 }

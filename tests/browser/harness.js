@@ -112,6 +112,9 @@ export async function openPage(browser, base, viewport = {}) {
     if (!(url === base || url.startsWith(`${base}/`) || url.startsWith("data:") || url.startsWith("blob:")))
       problems.push(`request left the server: ${url}`);
   });
+  page.on("response", (res) => {
+    if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
+  });
   page.on("console", (msg) => {
     if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
   });

@@ -185,6 +185,19 @@ describe("web map", () => {
       "the listed heads are the building's",
     );
     await screenshot(withToken.page, "token-households");
+
+    // the badge leaves the staff view: after the reload (same view, from the hash) no heads
+    await Promise.all([withToken.page.waitForEvent("load"), withToken.page.click(".token-badge")]);
+    await withToken.page.waitForFunction(() => window.gridmap?.map, null, { timeout: 30_000 });
+    await waitForMapIdle(withToken.page);
+    assert.equal(await withToken.page.evaluate(() => document.body.classList.contains("has-token")), false);
+    await showBbox(withToken.page, grid.bbox); // exactly the view of the first click (the hash rounds it)
+    await withToken.page.mouse.click(target.x, target.y);
+    await withToken.page.waitForSelector(
+      `#panel:not([hidden]) .building-section[data-building="${cssEscape(target.id)}"]`,
+      { timeout: 15_000 },
+    );
+    assert.equal(await withToken.page.locator("#panel .household-head").count(), 0, "no heads after leaving");
     assertClean(withToken.problems);
 
     const anon = await load("/");
