@@ -146,7 +146,15 @@ async fn csv(
     kind: super::import_csv::CsvKind,
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let (batch, report) = super::import_csv::read(args, kind)?;
+    let (mut batch, report) = super::import_csv::read(args, kind)?;
+    if !batch.households.is_empty() && batch.households.iter().any(|h| h.building.is_none()) {
+        let store = open_store(db).await?;
+        let buildings = store.buildings().await?;
+        let unmatched = crate::pipeline::attach_households(buildings, &mut batch.households);
+        if unmatched > 0 {
+            println!("{unmatched} register rows lie in no building footprint: they are kept but count in no grid");
+        }
+    }
     write(
         db,
         &args.file,
