@@ -159,6 +159,10 @@ fn kotka_buildings_match_an_independent_count() {
         data.buildings.len()
     );
     assert!(data.buildings.iter().all(|b| b.footprint.is_valid()));
+    // blocks are decoded in parallel, but the output order is the file's
+    let again = import(&data("kotka.osm.pbf"));
+    assert_eq!(again.buildings, data.buildings);
+    assert_eq!(again.report, data.report);
 }
 
 #[test]

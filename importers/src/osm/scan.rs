@@ -13,6 +13,7 @@ use crate::progress::ProgressRead;
 use geo_types::Coord;
 use indicatif::ProgressBar;
 use osmpbf::{BlobDecode, BlobReader, Element};
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -127,10 +128,21 @@ fn relation_kind(tags: &Tags, options: &OsmOptions) -> Option<RelKind> {
     None
 }
 
-/// Runs `f` on every element of the file; ticks `bar` with the bytes read.
-fn pass(path: &Path, bar: &ProgressBar, mut f: impl FnMut(Element<'_>)) -> Result<(), ImportError> {
+/// Blobs decoded in parallel per batch.
+const BATCH: usize = 32;
+
+/// One pass over the file: data blocks are decoded in parallel, a batch at a time, and
+/// `extract` picks what it needs from each element; `merge` then receives the picked
+/// items in file order, so the result does not depend on thread timing. `bar` advances
+/// by the bytes read.
+fn pass<T: Send>(
+    path: &Path,
+    bar: &ProgressBar,
+    extract: impl Fn(Element<'_>, &mut Vec<T>) + Sync,
+    mut merge: impl FnMut(T),
+) -> Result<(), ImportError> {
     let file = std::fs::File::open(path).map_err(|e| ImportError::io(path, e))?;
-    let reader = BlobReader::new(std::io::BufReader::with_capacity(
+    let mut blobs = BlobReader::new(std::io::BufReader::with_capacity(
         1 << 16,
         ProgressRead::new(file, bar),
     ));
@@ -138,15 +150,39 @@ fn pass(path: &Path, bar: &ProgressBar, mut f: impl FnMut(Element<'_>)) -> Resul
         path: path.to_path_buf(),
         source,
     };
-    for blob in reader {
-        let blob = blob.map_err(osm_err)?;
-        if let BlobDecode::OsmData(block) = blob.decode().map_err(osm_err)? {
-            for element in block.elements() {
-                f(element);
-            }
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        batch.clear();
+        for blob in blobs.by_ref().take(BATCH) {
+            batch.push(blob.map_err(osm_err)?);
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let parts: Vec<Result<Vec<T>, osmpbf::Error>> = batch
+            .par_iter()
+            .map(|blob| {
+                let mut items = Vec::new();
+                if let BlobDecode::OsmData(block) = blob.decode()? {
+                    for element in block.elements() {
+                        extract(element, &mut items);
+                    }
+                }
+                Ok(items)
+            })
+            .collect();
+        for part in parts {
+            part.map_err(osm_err)?.into_iter().for_each(&mut merge);
         }
     }
-    Ok(())
+}
+
+/// A way kept by pass 2 and what it is.
+struct KeptWay {
+    way: RawWay,
+    member: bool,
+    building: bool,
+    barrier: Option<&'static str>,
 }
 
 /// Runs the three passes.
@@ -163,71 +199,102 @@ pub(crate) fn scan(
 
     // 1. relations
     let mut member_ids: HashSet<i64> = HashSet::new();
-    pass(path, bar, |e| {
-        if let Element::Relation(r) = e {
-            let tags = keep(r.tags());
-            let Some(kind) = relation_kind(&tags, options) else {
-                return;
-            };
-            let ways: Vec<(i64, bool)> = r
-                .members()
-                .filter(|m| m.member_type == osmpbf::RelMemberType::Way)
-                .map(|m| (m.member_id, m.role().is_ok_and(|role| role == "inner")))
-                .collect();
-            member_ids.extend(ways.iter().map(|w| w.0));
-            out.relations.push(RawRelation {
-                id: r.id(),
-                kind,
-                tags,
-                ways,
-            });
-        }
-    })?;
+    pass(
+        path,
+        bar,
+        |e, items| {
+            if let Element::Relation(r) = e {
+                let tags = keep(r.tags());
+                let Some(kind) = relation_kind(&tags, options) else {
+                    return;
+                };
+                let ways: Vec<(i64, bool)> = r
+                    .members()
+                    .filter(|m| m.member_type == osmpbf::RelMemberType::Way)
+                    .map(|m| (m.member_id, m.role().is_ok_and(|role| role == "inner")))
+                    .collect();
+                items.push(RawRelation {
+                    id: r.id(),
+                    kind,
+                    tags,
+                    ways,
+                });
+            }
+        },
+        |rel| {
+            member_ids.extend(rel.ways.iter().map(|w| w.0));
+            out.relations.push(rel);
+        },
+    )?;
 
     // 2. ways
     let mut node_ids: HashSet<i64> = HashSet::new();
-    pass(path, bar, |e| {
-        if let Element::Way(w) = e {
-            let id = w.id();
-            let member = member_ids.contains(&id);
-            let tags = keep(w.tags());
-            let building = options.buildings && is_building(&tags);
-            let barrier = if options.barriers {
-                barrier_kind(&tags)
-            } else {
-                None
-            };
-            if !(member || building || barrier.is_some()) {
-                return;
+    pass(
+        path,
+        bar,
+        |e, items| {
+            if let Element::Way(w) = e {
+                let id = w.id();
+                let member = member_ids.contains(&id);
+                let tags = keep(w.tags());
+                let building = options.buildings && is_building(&tags);
+                let barrier = if options.barriers {
+                    barrier_kind(&tags)
+                } else {
+                    None
+                };
+                if member || building || barrier.is_some() {
+                    let way = RawWay {
+                        id,
+                        tags,
+                        nodes: w.refs().collect(),
+                    };
+                    items.push(KeptWay {
+                        way,
+                        member,
+                        building,
+                        barrier,
+                    });
+                }
             }
-            let nodes: Vec<i64> = w.refs().collect();
-            node_ids.extend(nodes.iter().copied());
+        },
+        |kept| {
+            let KeptWay {
+                way,
+                member,
+                building,
+                barrier,
+            } = kept;
+            node_ids.extend(way.nodes.iter().copied());
             if member {
-                out.member_ways.insert(id, nodes.clone());
+                out.member_ways.insert(way.id, way.nodes.clone());
             }
             if building {
-                out.building_ways.push(RawWay {
-                    id,
-                    tags: tags.clone(),
-                    nodes: nodes.clone(),
-                });
+                out.building_ways.push(way.clone());
             }
             if let Some(kind) = barrier {
-                out.barrier_ways.push((RawWay { id, tags, nodes }, kind));
+                out.barrier_ways.push((way, kind));
             }
-        }
-    })?;
+        },
+    )?;
 
     // 3. nodes
-    pass(path, bar, |e| {
-        let (id, x, y) = match e {
-            Element::DenseNode(n) => (n.id(), n.lon(), n.lat()),
-            Element::Node(n) => (n.id(), n.lon(), n.lat()),
-            _ => return,
-        };
-        if node_ids.contains(&id) {
-            out.nodes.insert(id, Coord { x, y });
-        }
-    })?;
+    pass(
+        path,
+        bar,
+        |e, items| {
+            let (id, x, y) = match e {
+                Element::DenseNode(n) => (n.id(), n.lon(), n.lat()),
+                Element::Node(n) => (n.id(), n.lon(), n.lat()),
+                _ => return,
+            };
+            if node_ids.contains(&id) {
+                items.push((id, Coord { x, y }));
+            }
+        },
+        |(id, c)| {
+            out.nodes.insert(id, c);
+        },
+    )?;
     Ok(out)
 }
