@@ -214,3 +214,11 @@ fn concurrent_renders_and_invalidations_never_leave_stale_tiles() {
         }
     }
 }
+
+#[test]
+fn cache_and_tile_data_can_be_shared_across_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<TileCache>();
+    shared::<CachedTile>();
+    shared::<crate::TileData>();
+}
