@@ -245,6 +245,7 @@ describe("web map", () => {
     assert.deepEqual(links.texts, ["X-001", "X-002", "X-003"]);
     assert.deepEqual(links.opened, ["X-002"], "a grid link opens that grid");
     assert.ok(!links.text.includes("[object"), "no stringified elements");
+    await screenshot(page, "split-tower-links");
     assertClean(problems);
   });
 
@@ -260,6 +261,7 @@ describe("web map", () => {
     await waitForMapIdle(page);
     const drawn = await page.evaluate(() => window.gridmap.map.queryRenderedFeatures({ layers: ["grids-fill"] }).length);
     assert.equal(drawn, 0, "no grid is drawn while the layer is off");
+    await screenshot(page, "layers-grids-off");
     await box.check();
     assert.equal(await page.evaluate(() => window.gridmap.map.getLayoutProperty("grids-fill", "visibility")), "visible");
     assertClean(problems);
