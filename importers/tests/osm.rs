@@ -152,17 +152,18 @@ fn assert_buildings_accounted_for(path: &str, file: &str) -> OsmData {
 
 #[test]
 fn kotka_buildings_match_an_independent_count() {
-    let data = assert_buildings_accounted_for(&data("kotka.osm.pbf"), "kotka.osm.pbf");
+    let path = data("kotka.osm.pbf");
+    let kotka = assert_buildings_accounted_for(&path, "kotka.osm.pbf");
     assert!(
-        data.buildings.len() > 2000,
+        kotka.buildings.len() > 2000,
         "about 2,200 buildings, got {}",
-        data.buildings.len()
+        kotka.buildings.len()
     );
-    assert!(data.buildings.iter().all(|b| b.footprint.is_valid()));
+    assert!(kotka.buildings.iter().all(|b| b.footprint.is_valid()));
     // blocks are decoded in parallel, but the output order is the file's
-    let again = import(&data("kotka.osm.pbf"));
-    assert_eq!(again.buildings, data.buildings);
-    assert_eq!(again.report, data.report);
+    let again = import(&path);
+    assert_eq!(again.buildings, kotka.buildings);
+    assert_eq!(again.report, kotka.report);
 }
 
 #[test]
