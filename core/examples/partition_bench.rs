@@ -4,6 +4,7 @@
 //!
 //! * small: 5,000 buildings / ~32k households in 10 villages;
 //! * large: 1,000,000 buildings / ~300k households in 1,000 villages;
+//! * the small set cut by two random roads per village;
 //! * a repair run after adding/removing 1% of the buildings of the small set;
 //! * huge: one village of 12,000 buildings (with and without institution grids);
 //! * validation of the small set.
@@ -13,7 +14,7 @@ use gridmap_core::partition::{
     partition_all, testing, validate_grids, PartitionParams, QualityReport, VillageInput,
     VillagePartition,
 };
-use gridmap_core::{AdminUnit, Building, Grid};
+use gridmap_core::{AdminUnit, Barrier, Building, Grid};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -39,14 +40,27 @@ fn run(
     previous: &[Vec<Grid>],
     params: &PartitionParams,
 ) -> Vec<VillagePartition> {
+    let none = vec![Vec::new(); villages.len()];
+    run_with_barriers(name, villages, per, previous, &none, params)
+}
+
+fn run_with_barriers(
+    name: &str,
+    villages: &[AdminUnit],
+    per: &[Vec<&Building>],
+    previous: &[Vec<Grid>],
+    barriers: &[Vec<&Barrier>],
+    params: &PartitionParams,
+) -> Vec<VillagePartition> {
     let inputs: Vec<VillageInput> = villages
         .iter()
         .zip(per)
         .zip(previous)
-        .map(|((v, bs), prev)| VillageInput {
+        .zip(barriers)
+        .map(|(((v, bs), prev), bars)| VillageInput {
             village: v,
             buildings: bs,
-            barriers: &[],
+            barriers: bars,
             previous: prev,
         })
         .collect();
@@ -111,6 +125,30 @@ fn main() {
             });
             changed.push(nb);
         }
+        // The same villages cut by two random roads each.
+        let roads = testing::synthetic_roads(&villages, 2, 5);
+        let per_roads: Vec<Vec<&Barrier>> = villages
+            .iter()
+            .map(|v| {
+                roads
+                    .iter()
+                    .filter(|r| r.source_id.contains(v.code.as_str()))
+                    .collect()
+            })
+            .collect();
+        let with_roads = run_with_barriers(
+            "small with 2 roads per village",
+            &villages,
+            &per,
+            &none,
+            &per_roads,
+            &params,
+        );
+        let mut violations = 0;
+        for ((v, bs), p) in villages.iter().zip(&per).zip(&with_roads) {
+            violations += validate_grids(v, bs, &p.grids, &params).len();
+        }
+        println!("validation with roads: {violations} violations\n");
         let per2 = by_village(&villages, &changed);
         let prev: Vec<Vec<Grid>> = first.iter().map(|p| p.grids.clone()).collect();
         let _ = run(

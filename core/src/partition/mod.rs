@@ -104,6 +104,7 @@ mod seed;
 mod state;
 mod units;
 mod validate;
+mod zones;
 
 #[doc(hidden)]
 pub mod testing;

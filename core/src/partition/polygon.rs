@@ -213,6 +213,22 @@ fn rings_to_shape(g: &Graph, edges: &[(u32, u32, u32)]) -> MultiPolygon<f64> {
     )
 }
 
+/// The non-empty shape other than `skip` closest to `piece` (by distance).
+fn nearest_shape(
+    shapes: &[MultiPolygon<f64>],
+    skip: usize,
+    piece: &MultiPolygon<f64>,
+) -> Option<usize> {
+    use geo::{Distance, Euclidean};
+    shapes
+        .iter()
+        .enumerate()
+        .filter(|(q, s)| *q != skip && !s.0.is_empty())
+        .map(|(q, s)| (Euclidean.distance(s, piece), q))
+        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+        .map(|x| x.1)
+}
+
 fn perimeter(shape: &MultiPolygon<f64>) -> f64 {
     use geo::{Euclidean, Length};
     shape
@@ -234,7 +250,8 @@ fn perimeter(shape: &MultiPolygon<f64>) -> f64 {
 pub(crate) fn absorb_strays(shapes: &mut [MultiPolygon<f64>], sites: &[Vec<[f64; 2]>]) -> usize {
     let mut moved = 0;
     for p in 0..shapes.len() {
-        if shapes[p].0.len() <= 1 {
+        let siteless = sites.get(p).is_none_or(|s| s.is_empty());
+        if shapes[p].0.is_empty() || (shapes[p].0.len() <= 1 && !siteless) {
             continue;
         }
         let pieces = std::mem::take(&mut shapes[p].0);
@@ -282,6 +299,12 @@ pub(crate) fn absorb_strays(shapes: &mut [MultiPolygon<f64>], sites: &[Vec<[f64;
                 if shared > 1e-6 && best.as_ref().is_none_or(|b| shared > b.0) {
                     best = Some((shared, q, u));
                 }
+            }
+            if best.is_none() && siteless {
+                // A piece of no grid at all (an empty barrier zone touching grids only
+                // at corners): it goes to the nearest grid, even if that leaves the grid
+                // in pieces, rather than leaving a gap.
+                best = nearest_shape(shapes, p, &stray).map(|q| (0.0, q, shapes[q].union(&stray)));
             }
             match best {
                 Some((_, q, u)) => {

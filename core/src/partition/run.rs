@@ -9,6 +9,7 @@ use super::refine::{balance, compact};
 use super::seed::{grid_count, seed_component};
 use super::state::{State, NONE};
 use super::units::{self, Member, Prepared};
+use super::zones;
 use super::{PartitionParams, VillageInput, VillagePartition};
 use crate::model::{Building, Grid};
 use geo::{BooleanOps, BoundingRect, CoordsIter};
@@ -73,8 +74,8 @@ pub(crate) fn run(
     let parts = if prep.sites.is_empty() {
         Vec::new()
     } else {
-        let barriers = barrier_tree(input, &proj);
-        solve(input, params, &prep, &barriers, &clip, &mut flags)?
+        let (barriers, lines) = barrier_lines(input, &proj, &clip.shape);
+        solve(input, params, &prep, &barriers, &lines, &clip, &mut flags)?
     };
     assemble(
         input,
@@ -90,20 +91,45 @@ pub(crate) fn run(
     )
 }
 
-fn barrier_tree(input: &VillageInput<'_>, proj: &LocalProj) -> RTree<Seg> {
+/// Barrier segments (R-tree) and polylines near the village, in local metres.
+fn barrier_lines(
+    input: &VillageInput<'_>,
+    proj: &LocalProj,
+    near: &MultiPolygon<f64>,
+) -> (RTree<Seg>, Vec<Vec<[f64; 2]>>) {
+    let bbox = near.bounding_rect();
     let mut segs = Vec::new();
+    let mut lines = Vec::new();
     for b in input.barriers {
         for ls in &b.line.0 {
-            for l in ls.lines() {
-                let a = proj.fwd(l.start);
-                let z = proj.fwd(l.end);
-                if a.x.is_finite() && a.y.is_finite() && z.x.is_finite() && z.y.is_finite() {
-                    segs.push(Seg([a.x, a.y], [z.x, z.y]));
-                }
+            let pts: Vec<[f64; 2]> =
+                ls.0.iter()
+                    .map(|c| proj.fwd(*c))
+                    .map(|c| [c.x, c.y])
+                    .collect();
+            if pts.len() < 2 || pts.iter().any(|p| !p[0].is_finite() || !p[1].is_finite()) {
+                continue;
             }
+            let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+            for p in &pts {
+                x0 = x0.min(p[0]);
+                y0 = y0.min(p[1]);
+                x1 = x1.max(p[0]);
+                y1 = y1.max(p[1]);
+            }
+            let apart = bbox.is_some_and(|r| {
+                x1 < r.min().x || x0 > r.max().x || y1 < r.min().y || y0 > r.max().y
+            });
+            if apart {
+                continue;
+            }
+            for w in pts.windows(2) {
+                segs.push(Seg(w[0], w[1]));
+            }
+            lines.push(pts);
         }
     }
-    RTree::bulk_load(segs)
+    (RTree::bulk_load(segs), lines)
 }
 
 fn solve(
@@ -111,6 +137,7 @@ fn solve(
     params: &PartitionParams,
     prep: &Prepared,
     barriers: &RTree<Seg>,
+    lines: &[Vec<[f64; 2]>],
     clip: &ClipRegion,
     flags: &mut Vec<PartitionFlag>,
 ) -> PartitionResult<Vec<AreaPart>> {
@@ -172,8 +199,24 @@ fn solve(
             site_pos[st.part[u] as usize].push(site.pos);
         }
     }
-    let mut clipped: Vec<MultiPolygon<f64>> = shapes.into_iter().map(|s| clip.clip(s)).collect();
-    absorb_strays(&mut clipped, &site_pos);
+    let zones = if lines.is_empty() {
+        Vec::new()
+    } else {
+        zones::slice(&clip.shape, lines)
+    };
+    let clipped = if zones.len() > 1 {
+        zones::zoned_shapes(&zones, &st.pos, &st.part, st.n_parts(), params).map_err(|source| {
+            PartitionError::Triangulation {
+                village: input.village.code.clone(),
+                source,
+            }
+        })?
+    } else {
+        let mut clipped: Vec<MultiPolygon<f64>> =
+            shapes.into_iter().map(|s| clip.clip(s)).collect();
+        absorb_strays(&mut clipped, &site_pos);
+        clipped
+    };
     let mut out = Vec::new();
     for (p, (m, shape)) in members.into_iter().zip(clipped).enumerate() {
         if st.pc[p] == 0 {

@@ -170,3 +170,37 @@ pub fn synthetic_villages_with(
     }
     (villages, buildings)
 }
+
+/// `per_village` straight roads across each village's bounding box at seeded random
+/// positions and angles (for barrier tests and benchmarks).
+pub fn synthetic_roads(
+    villages: &[AdminUnit],
+    per_village: usize,
+    seed: u64,
+) -> Vec<crate::model::Barrier> {
+    use geo::BoundingRect;
+    let mut rng = Rng::new(seed ^ 0x5EED_0F_F00D);
+    let mut out = Vec::new();
+    for v in villages {
+        let Some(r) = v.boundary.bounding_rect() else {
+            continue;
+        };
+        for k in 0..per_village {
+            let (cx, cy) = (
+                r.min().x + rng.f64() * r.width(),
+                r.min().y + rng.f64() * r.height(),
+            );
+            let a = rng.f64() * std::f64::consts::PI;
+            let d = r.width().max(r.height());
+            out.push(crate::model::Barrier {
+                source_id: format!("synth:road/{}/{k}", v.code),
+                kind: "road".into(),
+                line: geo_types::MultiLineString(vec![LineString::from(vec![
+                    (cx - d * a.cos(), cy - d * a.sin()),
+                    (cx + d * a.cos(), cy + d * a.sin()),
+                ])]),
+            });
+        }
+    }
+    out
+}

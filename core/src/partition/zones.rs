@@ -1,0 +1,213 @@
+//! Barrier zones: the village (minus locked grids) sliced by the barrier lines.
+//!
+//! Where roads, rivers or railways cut the village, grid outlines should follow them.
+//! The clip region is sliced by the barrier polylines (i_overlay's slice operation, so
+//! neighbouring zones share their boundary exactly). Each zone is tiled by the Voronoi
+//! cells of its own sites only (a separate triangulation per zone), clipped to the zone;
+//! a grid's pieces in several zones (a small area joined across a road) are unioned,
+//! and zones holding no building go to the neighbouring grid with the longest shared
+//! border. Barriers that end inside the village leave a single zone and change nothing
+//! here (they still cut links in the neighbour graph).
+
+use super::graph::{self, Seg};
+use super::polygon::{absorb_strays, part_shapes, ClipRegion};
+use super::state::NONE;
+use super::PartitionParams;
+use geo::{BooleanOps, Distance, Euclidean};
+use geo_types::{Coord, LineString, MultiPolygon, Point, Polygon};
+use i_overlay::core::fill_rule::FillRule;
+use i_overlay::float::slice::FloatSlice;
+use rstar::RTree;
+
+/// Slices `region` by `lines` (local metres); one polygon per zone.
+pub(crate) fn slice(region: &MultiPolygon<f64>, lines: &[Vec<[f64; 2]>]) -> Vec<Polygon<f64>> {
+    if lines.is_empty() {
+        return region.0.clone();
+    }
+    let mut paths: Vec<Vec<[f64; 2]>> = Vec::new();
+    for poly in &region.0 {
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            let mut p: Vec<[f64; 2]> = ring.0.iter().map(|c| [c.x, c.y]).collect();
+            if p.len() > 1 && p.first() == p.last() {
+                p.pop();
+            }
+            if p.len() >= 3 {
+                paths.push(p);
+            }
+        }
+    }
+    let shapes = paths.slice_by(&lines.to_vec(), FillRule::EvenOdd);
+    shapes
+        .into_iter()
+        .filter_map(|shape| {
+            let mut rings = shape.into_iter().map(|c| {
+                let mut coords: Vec<Coord<f64>> =
+                    c.into_iter().map(|p| Coord { x: p[0], y: p[1] }).collect();
+                if let Some(&f) = coords.first() {
+                    coords.push(f);
+                }
+                LineString(coords)
+            });
+            let exterior = rings.next()?;
+            Some(Polygon::new(exterior, rings.collect()))
+        })
+        .collect()
+}
+
+fn perimeter(shape: &MultiPolygon<f64>) -> f64 {
+    use geo::{Euclidean, Length};
+    shape
+        .0
+        .iter()
+        .map(|p| {
+            Euclidean.length(p.exterior())
+                + p.interiors()
+                    .iter()
+                    .map(|r| Euclidean.length(r))
+                    .sum::<f64>()
+        })
+        .sum()
+}
+
+/// Joins each zone holding no building to the neighbouring zone with buildings that
+/// shares the longest border with it (zones come from one slice, so shared borders
+/// match exactly and the union is clean). Joined zones are left empty.
+fn merge_empty_zones(zones: &mut [MultiPolygon<f64>], zone_sites: &[Vec<usize>]) {
+    use geo::BoundingRect;
+    let mut has_sites: Vec<bool> = zone_sites.iter().map(|s| !s.is_empty()).collect();
+    loop {
+        let mut changed = false;
+        for e in 0..zones.len() {
+            if has_sites[e] || zones[e].0.is_empty() {
+                continue;
+            }
+            let Some(eb) = zones[e].bounding_rect() else {
+                continue;
+            };
+            let ep = perimeter(&zones[e]);
+            let mut best: Option<(f64, usize, MultiPolygon<f64>)> = None;
+            for z in 0..zones.len() {
+                if z == e || !has_sites[z] || zones[z].0.is_empty() {
+                    continue;
+                }
+                let Some(zb) = zones[z].bounding_rect() else {
+                    continue;
+                };
+                if zb.max().x < eb.min().x
+                    || zb.min().x > eb.max().x
+                    || zb.max().y < eb.min().y
+                    || zb.min().y > eb.max().y
+                {
+                    continue;
+                }
+                let u = zones[z].union(&zones[e]);
+                if u.0.len() > zones[z].0.len() {
+                    continue;
+                }
+                let shared = (ep + perimeter(&zones[z]) - perimeter(&u)) / 2.0;
+                if shared > 1e-6 && best.as_ref().is_none_or(|b| shared > b.0) {
+                    best = Some((shared, z, u));
+                }
+            }
+            if let Some((_, z, u)) = best {
+                zones[z] = u;
+                zones[e] = MultiPolygon(vec![]);
+                has_sites[e] = false;
+                changed = true;
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
+}
+
+/// Grid shapes (clipped, local metres) by part when the village has several zones.
+pub(crate) fn zoned_shapes(
+    zones: &[Polygon<f64>],
+    pos: &[[f64; 2]],
+    part: &[u32],
+    n_parts: usize,
+    params: &PartitionParams,
+) -> Result<Vec<MultiPolygon<f64>>, spade::InsertionError> {
+    let mut zones: Vec<MultiPolygon<f64>> = zones
+        .iter()
+        .map(|z| MultiPolygon(vec![z.clone()]))
+        .collect();
+    let regions: Vec<ClipRegion> = zones.iter().map(|z| ClipRegion::new(z.clone())).collect();
+    let mut zone_sites: Vec<Vec<usize>> = vec![Vec::new(); zones.len()];
+    for (u, p) in pos.iter().enumerate() {
+        let z = regions
+            .iter()
+            .position(|r| r.contains_point(*p))
+            .or_else(|| {
+                let pt = Point::new(p[0], p[1]);
+                zones
+                    .iter()
+                    .enumerate()
+                    .map(|(i, z)| (Euclidean.distance(&pt, z), i))
+                    .min_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|x| x.1)
+            });
+        if let Some(z) = z {
+            zone_sites[z].push(u);
+        }
+    }
+    merge_empty_zones(&mut zones, &zone_sites);
+    let regions: Vec<ClipRegion> = zones.iter().map(|z| ClipRegion::new(z.clone())).collect();
+    let mut pieces: Vec<Vec<MultiPolygon<f64>>> = vec![Vec::new(); n_parts + 1];
+    let no_barriers: RTree<Seg> = RTree::new();
+    for (z, sites) in zone_sites.iter().enumerate() {
+        let zone = zones[z].clone();
+        if zone.0.is_empty() {
+            continue;
+        }
+        let owners: Vec<u32> = sites
+            .iter()
+            .map(|&u| part[u])
+            .filter(|&p| p != NONE)
+            .collect();
+        let Some(&first) = owners.first() else {
+            // No building: handed to a neighbour below.
+            pieces[n_parts].push(zone);
+            continue;
+        };
+        if owners.iter().all(|&p| p == first) {
+            pieces[first as usize].push(zone);
+            continue;
+        }
+        let zpos: Vec<[f64; 2]> = sites.iter().map(|&u| pos[u]).collect();
+        let zpart: Vec<u32> = sites.iter().map(|&u| part[u]).collect();
+        let weights = vec![0u32; zpos.len()];
+        let g = graph::build(&zpos, &weights, &no_barriers, &regions[z], params)?;
+        for (p, shape) in part_shapes(&g, &zpart, n_parts).into_iter().enumerate() {
+            if !shape.0.is_empty() {
+                pieces[p].push(regions[z].clip(shape));
+            }
+        }
+    }
+    let mut shapes: Vec<MultiPolygon<f64>> = pieces
+        .into_iter()
+        .map(|mut list| match list.len() {
+            0 => MultiPolygon(vec![]),
+            1 => list.pop().unwrap_or_else(|| MultiPolygon(vec![])),
+            _ => {
+                let mut acc = list.swap_remove(0);
+                for p in &list {
+                    acc = acc.union(p);
+                }
+                acc
+            }
+        })
+        .collect();
+    // Site positions per part (the extra last part has none: its pieces all move).
+    let mut site_pos: Vec<Vec<[f64; 2]>> = vec![Vec::new(); n_parts + 1];
+    for (u, &p) in part.iter().enumerate() {
+        if let Some(list) = site_pos.get_mut(p as usize) {
+            list.push(pos[u]);
+        }
+    }
+    absorb_strays(&mut shapes, &site_pos);
+    shapes.truncate(n_parts);
+    Ok(shapes)
+}
