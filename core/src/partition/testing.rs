@@ -179,7 +179,7 @@ pub fn synthetic_roads(
     seed: u64,
 ) -> Vec<crate::model::Barrier> {
     use geo::BoundingRect;
-    let mut rng = Rng::new(seed ^ 0x5EED_0F_F00D);
+    let mut rng = Rng::new(seed ^ 0x005E_ED0F_F00D);
     let mut out = Vec::new();
     for v in villages {
         let Some(r) = v.boundary.bounding_rect() else {
