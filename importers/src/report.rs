@@ -9,6 +9,8 @@ use std::fmt;
 /// use gridmap_importers::Issue;
 /// let issue = Issue::rejected("kotka.osm.pbf", 17, Some("way/123".into()), "self-intersecting ring");
 /// assert_eq!(issue.to_string(), "kotka.osm.pbf: way/123 (feature 17): self-intersecting ring — rejected");
+/// let row = Issue::rejected("hh.csv", 3, Some("H2".into()), "column `floor`: expected a whole floor number, found \"abc\"");
+/// assert!(row.to_string().starts_with("hh.csv: H2 (line 3): column `floor`"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
@@ -55,15 +57,28 @@ impl Issue {
     }
 }
 
+impl Issue {
+    /// `line` for rows of CSV/TSV files, `feature` otherwise.
+    fn unit(&self) -> &'static str {
+        let lower = self.file.to_ascii_lowercase();
+        if lower.ends_with(".csv") || lower.ends_with(".tsv") || lower.ends_with(".txt") {
+            "line"
+        } else {
+            "feature"
+        }
+    }
+}
+
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = self.unit();
         match &self.id {
             Some(id) => write!(
                 f,
-                "{}: {} (feature {}): {}",
+                "{}: {} ({unit} {}): {}",
                 self.file, id, self.index, self.reason
             ),
-            None => write!(f, "{}: feature {}: {}", self.file, self.index, self.reason),
+            None => write!(f, "{}: {unit} {}: {}", self.file, self.index, self.reason),
         }
     }
 }
