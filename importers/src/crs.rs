@@ -106,6 +106,12 @@ impl fmt::Display for Crs {
 
 impl Crs {
     /// Whether coordinates are already WGS84 (no conversion needed).
+    ///
+    /// ```
+    /// use gridmap_importers::Crs;
+    /// assert!(Crs::Cgcs2000.is_wgs84());
+    /// assert!(!Crs::Bd09.is_wgs84());
+    /// ```
     pub fn is_wgs84(self) -> bool {
         matches!(self, Crs::Wgs84 | Crs::Cgcs2000)
     }
@@ -177,6 +183,16 @@ fn gcj_dlon(x: f64, y: f64) -> f64 {
 }
 
 /// WGS84 → GCJ-02 (the public forward formula; identity outside China).
+///
+/// ```
+/// use geo_types::Coord;
+/// use gridmap_importers::crs::{gcj02_to_wgs84, wgs84_to_gcj02};
+/// let w = Coord { x: 114.6, y: 33.8 };
+/// let g = wgs84_to_gcj02(w);
+/// assert!(g != w);
+/// let back = gcj02_to_wgs84(g);
+/// assert!((back.x - w.x).abs() < 1e-9 && (back.y - w.y).abs() < 1e-9);
+/// ```
 pub fn wgs84_to_gcj02(c: Coord<f64>) -> Coord<f64> {
     if outside_china(c) {
         return c;
@@ -222,6 +238,14 @@ pub fn gcj02_to_wgs84(c: Coord<f64>) -> Coord<f64> {
 const BD_X_PI: f64 = PI * 3000.0 / 180.0;
 
 /// GCJ-02 → BD-09 (Baidu's published forward formula).
+///
+/// ```
+/// use geo_types::Coord;
+/// use gridmap_importers::crs::{bd09_to_gcj02, gcj02_to_bd09};
+/// let g = Coord { x: 114.6, y: 33.8 };
+/// let back = bd09_to_gcj02(gcj02_to_bd09(g));
+/// assert!((back.x - g.x).abs() < 1e-9 && (back.y - g.y).abs() < 1e-9);
+/// ```
 pub fn gcj02_to_bd09(c: Coord<f64>) -> Coord<f64> {
     let z = (c.x * c.x + c.y * c.y).sqrt() + 0.00002 * (c.y * BD_X_PI).sin();
     let theta = c.y.atan2(c.x) + 0.000003 * (c.x * BD_X_PI).cos();

@@ -34,6 +34,19 @@ impl Default for EstimateOptions {
 }
 
 /// The levels the estimate uses for `b`.
+///
+/// ```
+/// use geo_types::MultiPolygon;
+/// use gridmap_core::{Building, BuildingUse, HouseholdCount};
+/// use gridmap_importers::{estimate::effective_levels, EstimateOptions};
+/// let mut b = Building {
+///     source_id: "b".into(), footprint: MultiPolygon(vec![]), building_use: BuildingUse::Residential,
+///     levels: None, height: Some(31.0), households: HouseholdCount::default(), address: None, village: None,
+/// };
+/// assert_eq!(effective_levels(&b, &EstimateOptions::default()), 10);
+/// b.levels = Some(12);
+/// assert_eq!(effective_levels(&b, &EstimateOptions::default()), 12);
+/// ```
 pub fn effective_levels(b: &Building, options: &EstimateOptions) -> u16 {
     if let Some(l) = b.levels.filter(|l| *l > 0) {
         return l;

@@ -160,6 +160,15 @@ pub type RawPolygon = (Vec<Coord<f64>>, Vec<Vec<Coord<f64>>>);
 
 /// Repairs polygon parts given as raw rings (unclosed rings stay detectable) and checks
 /// that the parts do not overlap.
+///
+/// ```
+/// use geo_types::Coord;
+/// use gridmap_importers::repair::repair_parts;
+/// let sq = |x: f64| vec![Coord { x, y: 0.0 }, Coord { x: x + 1e-4, y: 0.0 }, Coord { x: x + 1e-4, y: 1e-4 }, Coord { x, y: 1e-4 }];
+/// let fixed = repair_parts(vec![(sq(0.0), vec![]), (sq(1.0), vec![])]).unwrap();
+/// assert_eq!(fixed.value.0.len(), 2);
+/// assert_eq!(fixed.fixes, vec!["closed ring", "closed ring"]);
+/// ```
 pub fn repair_parts(raw: Vec<RawPolygon>) -> Result<Repaired<MultiPolygon<f64>>, String> {
     let mut fixes = Vec::new();
     let mut parts = Vec::with_capacity(raw.len());

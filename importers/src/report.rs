@@ -42,6 +42,11 @@ impl Issue {
     }
 
     /// An issue whose feature was kept after a fix.
+    ///
+    /// ```
+    /// let i = gridmap_importers::Issue::repaired("a.geojson", 2, None, "closed ring");
+    /// assert_eq!(i.to_string(), "a.geojson: feature 2: closed ring — repaired");
+    /// ```
     pub fn repaired(
         file: &str,
         index: usize,

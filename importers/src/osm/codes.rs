@@ -24,6 +24,11 @@ pub const NO_TOWNSHIP: u32 = 999;
 
 /// Assigns township serials (1-based, by id) and returns `(id, serial)` pairs; ids past
 /// 998 get `None`.
+///
+/// ```
+/// use gridmap_importers::osm::codes::township_serials;
+/// assert_eq!(township_serials(&[90, 12]), vec![(12, Some(1)), (90, Some(2))]);
+/// ```
 pub fn township_serials(ids: &[i64]) -> Vec<(i64, Option<u32>)> {
     let mut sorted: Vec<i64> = ids.to_vec();
     sorted.sort_unstable();
@@ -80,6 +85,10 @@ pub fn village_codes(
 }
 
 /// Formats a code from its parts.
+///
+/// ```
+/// assert_eq!(gridmap_importers::osm::codes::format_code("990000", 1, 7), "990000001007");
+/// ```
 pub fn format_code(county: &str, township: u32, village: u32) -> String {
     format!("{county}{township:03}{village:03}")
 }

@@ -74,6 +74,15 @@ pub fn join_rings(ways: Vec<Vec<i64>>) -> Result<Vec<Vec<i64>>, String> {
 /// Groups outer and inner coordinate rings into polygons (exterior + holes), holes going
 /// to the smallest outer that contains them. Returns the parts and the number of holes
 /// dropped because no outer contains them.
+///
+/// ```
+/// use geo_types::Coord;
+/// use gridmap_importers::osm::rings::group_rings;
+/// let sq = |x: f64, s: f64| vec![
+///     Coord { x, y: x }, Coord { x: x + s, y: x }, Coord { x: x + s, y: x + s }, Coord { x, y: x + s }, Coord { x, y: x }];
+/// let (parts, dropped) = group_rings(vec![sq(0.0, 10.0)], vec![sq(2.0, 1.0), sq(50.0, 1.0)]);
+/// assert_eq!((parts.len(), parts[0].1.len(), dropped), (1, 1, 1));
+/// ```
 pub fn group_rings(
     outers: Vec<Vec<Coord<f64>>>,
     inners: Vec<Vec<Coord<f64>>>,
