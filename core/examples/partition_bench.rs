@@ -172,6 +172,22 @@ fn main() {
             &none,
             &params,
         );
+        let roads = testing::synthetic_roads(&villages, 40, 3);
+        let road_refs: Vec<Vec<&Barrier>> = vec![roads.iter().collect()];
+        let cut = run_with_barriers(
+            "huge, cut by 40 roads",
+            &villages,
+            &per,
+            &none,
+            &road_refs,
+            &params,
+        );
+        for (v, p) in villages.iter().zip(&cut) {
+            println!(
+                "validation: {} violations\n",
+                validate_grids(v, &per[0], &p.grids, &params).len()
+            );
+        }
         let with_inst = params.clone().with_institution_grids(true);
         let _ = run(
             "huge, institution grids on",

@@ -205,12 +205,12 @@ fn solve(
         zones::slice(&clip.shape, lines)
     };
     let clipped = if zones.len() > 1 {
-        zones::zoned_shapes(&zones, &st.pos, &st.part, st.n_parts(), params).map_err(|source| {
-            PartitionError::Triangulation {
+        zones::zoned_shapes(&zones, &st.pos, &st.part, &g.comp, st.n_parts(), params).map_err(
+            |source| PartitionError::Triangulation {
                 village: input.village.code.clone(),
                 source,
-            }
-        })?
+            },
+        )?
     } else {
         let mut clipped: Vec<MultiPolygon<f64>> =
             shapes.into_iter().map(|s| clip.clip(s)).collect();

@@ -69,6 +69,55 @@ fn perimeter(shape: &MultiPolygon<f64>) -> f64 {
         .sum()
 }
 
+/// Joins zones whose buildings belong to the same component of the neighbour graph
+/// (a small area joined to its neighbour across a road): the road between them splits
+/// no grids, so the outline ignores it there.
+fn group_by_component(
+    zones: &mut [MultiPolygon<f64>],
+    zone_sites: &mut [Vec<usize>],
+    comp: &[u32],
+) {
+    let n = zones.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let mut first_zone: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    for (z, sites) in zone_sites.iter().enumerate() {
+        for &u in sites {
+            let Some(&c) = comp.get(u) else { continue };
+            let other = *first_zone.entry(c).or_insert(z);
+            let (a, b) = (root(&mut parent, other), root(&mut parent, z));
+            if a != b {
+                parent[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for z in 0..n {
+        let r = root(&mut parent, z);
+        groups.entry(r).or_default().push(z);
+    }
+    for (r, members) in groups {
+        if members.len() < 2 {
+            continue;
+        }
+        let union = geo::unary_union(members.iter().map(|&z| &zones[z]));
+        let mut sites = Vec::new();
+        for &z in &members {
+            sites.append(&mut zone_sites[z]);
+            zones[z] = MultiPolygon(vec![]);
+        }
+        zones[r] = union;
+        zone_sites[r] = sites;
+    }
+}
+
 /// Joins each zone holding no building to the neighbouring zone with buildings that
 /// shares the longest border with it (zones come from one slice, so shared borders
 /// match exactly and the union is clean). Joined zones are left empty.
@@ -127,6 +176,7 @@ pub(crate) fn zoned_shapes(
     zones: &[Polygon<f64>],
     pos: &[[f64; 2]],
     part: &[u32],
+    comp: &[u32],
     n_parts: usize,
     params: &PartitionParams,
 ) -> Result<Vec<MultiPolygon<f64>>, spade::InsertionError> {
@@ -153,6 +203,7 @@ pub(crate) fn zoned_shapes(
             zone_sites[z].push(u);
         }
     }
+    group_by_component(&mut zones, &mut zone_sites, comp);
     merge_empty_zones(&mut zones, &zone_sites);
     let regions: Vec<ClipRegion> = zones.iter().map(|z| ClipRegion::new(z.clone())).collect();
     let mut pieces: Vec<Vec<MultiPolygon<f64>>> = vec![Vec::new(); n_parts + 1];
