@@ -60,7 +60,8 @@ impl std::str::FromStr for TextEncoding {
 pub struct CsvOptions {
     /// Text encoding (default UTF-8).
     pub encoding: TextEncoding,
-    /// Field delimiter; `None` means `,`.
+    /// Field delimiter; `None` picks `,`, `;`, tab or `|`, whichever is most frequent in
+    /// the header line (Excel writes `;` or tab in some locales).
     pub delimiter: Option<u8>,
     /// CRS of `lon`/`lat` columns (default WGS84).
     pub crs: Crs,
@@ -135,9 +136,15 @@ pub(crate) fn read_rows<T>(
     mut convert: impl FnMut(&Row<'_>) -> Result<T, String>,
 ) -> Result<(Vec<T>, ImportReport), ImportError> {
     let file = file_name(path);
-    let reader = progress::open(path, bar)?;
+    let mut reader = progress::open(path, bar)?;
+    let delimiter = match options.delimiter {
+        Some(d) => d,
+        None => sniff_delimiter(
+            std::io::BufRead::fill_buf(&mut reader).map_err(|e| ImportError::io(path, e))?,
+        ),
+    };
     let mut csv = ::csv::ReaderBuilder::new()
-        .delimiter(options.delimiter.unwrap_or(b','))
+        .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .from_reader(reader);
@@ -226,6 +233,20 @@ pub(crate) fn read_rows<T>(
     Ok((out, report))
 }
 
+/// The most frequent of `,` `;` tab `|` in the first line (`,` on a tie or none).
+///
+fn sniff_delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let mut best = (b',', line.iter().filter(|b| **b == b',').count());
+    for d in [b';', b'\t', b'|'] {
+        let n = line.iter().filter(|b| **b == d).count();
+        if n > best.1 {
+            best = (d, n);
+        }
+    }
+    best.0
+}
+
 /// Reads a `lon`/`lat` pair in `crs` and checks it.
 pub(crate) fn location(row: &Row<'_>, crs: Crs) -> Result<Option<geo_types::Point<f64>>, String> {
     let lon: Option<f64> = row.parse("lon", "a longitude")?;
@@ -252,4 +273,28 @@ pub(crate) fn list(value: Option<&str>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiter_is_sniffed_from_the_header() {
+        assert_eq!(sniff_delimiter(b"id;building;head\nH1;b;x,y"), b';');
+        assert_eq!(sniff_delimiter(b"id\tbuilding\n"), b'\t');
+        assert_eq!(sniff_delimiter(b"id,building\n"), b',');
+        assert_eq!(sniff_delimiter(b"id\n"), b',');
+    }
+
+    #[test]
+    fn semicolon_files_read_without_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hh.csv");
+        std::fs::write(&path, "\u{feff}id;building;floor\nH1;b1;3\n").unwrap();
+        let (hh, report) =
+            read_households_csv(&path, &CsvOptions::default(), &ProgressBar::hidden()).unwrap();
+        assert!(report.rejected.is_empty(), "{report:?}");
+        assert_eq!(hh[0].floor, Some(3));
+    }
 }
