@@ -24,7 +24,7 @@ mod staff;
 
 pub use households::read_households_csv;
 pub use incidents::read_incidents_csv;
-pub use staff::read_staff_csv;
+pub use staff::{parse_role, read_staff_csv};
 
 use crate::crs::Crs;
 use crate::error::ImportError;

@@ -9,11 +9,39 @@ use std::path::Path;
 
 const FIELDS: &[&str] = &["id", "name", "phone", "role", "grids", "area"];
 
+/// Parses a role: the core names (`grid_staff`, `grid_leader_2`, `网格员`) or the Chinese
+/// leader titles `一级网格长` … `四级网格长` (`网格长` alone is a village leader, level 3).
+///
+/// ```
+/// use gridmap_core::StaffRole;
+/// use gridmap_importers::csv::parse_role;
+/// assert_eq!(parse_role("二级网格长"), Ok(StaffRole::GridLeader(2)));
+/// assert_eq!(parse_role("网格长"), Ok(StaffRole::GridLeader(3)));
+/// assert_eq!(parse_role("grid_staff"), Ok(StaffRole::GridStaff));
+/// assert!(parse_role("boss").is_err());
+/// ```
+pub fn parse_role(text: &str) -> Result<StaffRole, String> {
+    let t = text.trim();
+    if let Some(prefix) = t.strip_suffix("网格长") {
+        let level = match prefix.trim_end_matches('级') {
+            "" => 3,
+            "一" | "1" => 1,
+            "二" | "2" => 2,
+            "三" | "3" => 3,
+            "四" | "4" => 4,
+            other => return Err(format!("unknown grid leader level {other:?}")),
+        };
+        return Ok(StaffRole::GridLeader(level));
+    }
+    t.parse()
+}
+
 /// Reads a staff roster.
 ///
 /// Default columns: `id,name,phone,role,grids` (required: `id`, `name`), plus optional
 /// `area` (the 12-digit code of the village or township served). `role` is `grid_staff`
-/// (or `网格员`, the default when empty) or `grid_leader_<level>`; `grids` lists grid codes
+/// (or `网格员`, the default when empty), `grid_leader_<level>` or `一级网格长` … (see
+/// [`parse_role`]); `grids` lists grid codes
 /// such as `411622101201-007` separated by `;`.
 ///
 /// ```
@@ -40,7 +68,7 @@ pub fn read_staff_csv(
         |row| {
             let role = match row.get("role") {
                 None => StaffRole::GridStaff,
-                Some(r) => r.parse().map_err(|e| format!("column `role`: {e}"))?,
+                Some(r) => parse_role(r).map_err(|e| format!("column `role`: {e}"))?,
             };
             let grids = list(row.get("grids"))
                 .into_iter()
