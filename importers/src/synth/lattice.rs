@@ -2,9 +2,9 @@
 //!
 //! Corners of a `cols × rows` grid of square cells are jittered (interior corners in both
 //! directions, border corners only along the border, the four county corners not at
-//! all), and every cell edge gets a midpoint pushed sideways. A village is one cell: the
-//! octagon corner, midpoint, corner, … Neighbouring villages share the very same corner
-//! and midpoint coordinates, so the villages tile the county exactly, with no gaps or
+//! all), and every cell edge gets three inner points pushed sideways. A village is one
+//! cell: corner, edge points, corner, … Neighbouring villages share the very same corner
+//! and edge-point coordinates, so the villages tile the county exactly, with no gaps or
 //! overlaps, and a township (a rectangular block of cells) or the county (all cells) is
 //! traced along the same points.
 //!
@@ -25,15 +25,37 @@ pub(crate) struct Lattice {
     /// `(cols + 1) × (rows + 1)` corners, index `j * (cols + 1) + i`.
     corners: Vec<Coord<f64>>,
     /// Midpoints of horizontal edges `(i, j) → (i + 1, j)`, index `j * cols + i`.
-    hmid: Vec<Coord<f64>>,
+    hmid: Vec<[Coord<f64>; EDGE_POINTS]>,
     /// Midpoints of vertical edges `(i, j) → (i, j + 1)`, index `j * (cols + 1) + i`.
-    vmid: Vec<Coord<f64>>,
+    vmid: Vec<[Coord<f64>; EDGE_POINTS]>,
     origin: Coord<f64>,
     m_per_deg: (f64, f64),
 }
 
 const CORNER_JITTER: f64 = 0.18;
-const MID_JITTER: f64 = 0.07;
+const MID_JITTER: f64 = 0.06;
+/// Points inside every cell edge (at 1/4, 1/2 and 3/4), pushed sideways.
+const EDGE_POINTS: usize = 3;
+
+/// Points at 1/4, 1/2, 3/4 from `a` to `b`, each pushed perpendicular to the edge by a
+/// random amount (largest in the middle), so edges wiggle like field boundaries.
+fn edge_points(
+    a: Coord<f64>,
+    b: Coord<f64>,
+    cell: f64,
+    rng: &mut impl Rng,
+) -> [Coord<f64>; EDGE_POINTS] {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let len = (dx * dx + dy * dy).sqrt().max(f64::MIN_POSITIVE);
+    let (nx, ny) = (-dy / len, dx / len);
+    [(0.25, 0.5), (0.5, 1.0), (0.75, 0.5)].map(|(t, amp)| {
+        let off = rng.gen_range(-MID_JITTER..MID_JITTER) * amp * cell;
+        Coord {
+            x: a.x + dx * t + nx * off,
+            y: a.y + dy * t + ny * off,
+        }
+    })
+}
 
 impl Lattice {
     pub(crate) fn new(
@@ -71,23 +93,13 @@ impl Lattice {
         let mut hmid = Vec::with_capacity(cols * (rows + 1));
         for j in 0..=rows {
             for i in 0..cols {
-                let (a, b) = (corner(i, j), corner(i + 1, j));
-                let t = rng.gen_range(-MID_JITTER..MID_JITTER) * cell;
-                hmid.push(Coord {
-                    x: (a.x + b.x) / 2.0,
-                    y: (a.y + b.y) / 2.0 + t,
-                });
+                hmid.push(edge_points(corner(i, j), corner(i + 1, j), cell, rng));
             }
         }
         let mut vmid = Vec::with_capacity((cols + 1) * rows);
         for j in 0..rows {
             for i in 0..=cols {
-                let (a, b) = (corner(i, j), corner(i, j + 1));
-                let t = rng.gen_range(-MID_JITTER..MID_JITTER) * cell;
-                vmid.push(Coord {
-                    x: (a.x + b.x) / 2.0 + t,
-                    y: (a.y + b.y) / 2.0,
-                });
+                vmid.push(edge_points(corner(i, j), corner(i, j + 1), cell, rng));
             }
         }
         let m_per_deg = metres_per_degree(centre.y);
@@ -114,14 +126,16 @@ impl Lattice {
             .expect("corner index in range")
     }
 
-    fn h(&self, i: usize, j: usize) -> Coord<f64> {
+    /// Inner points of the horizontal edge `(i, j) → (i + 1, j)`, west to east.
+    fn h(&self, i: usize, j: usize) -> [Coord<f64>; EDGE_POINTS] {
         self.hmid
             .get(j * self.cols + i)
             .copied()
             .expect("edge index in range")
     }
 
-    fn v(&self, i: usize, j: usize) -> Coord<f64> {
+    /// Inner points of the vertical edge `(i, j) → (i, j + 1)`, south to north.
+    fn v(&self, i: usize, j: usize) -> [Coord<f64>; EDGE_POINTS] {
         self.vmid
             .get(j * (self.cols + 1) + i)
             .copied()
@@ -134,19 +148,19 @@ impl Lattice {
         let mut ring = Vec::new();
         for i in c0..c1 {
             ring.push(self.corner(i, r0));
-            ring.push(self.h(i, r0));
+            ring.extend(self.h(i, r0));
         }
         for j in r0..r1 {
             ring.push(self.corner(c1, j));
-            ring.push(self.v(c1, j));
+            ring.extend(self.v(c1, j));
         }
         for i in (c0..c1).rev() {
             ring.push(self.corner(i + 1, r1));
-            ring.push(self.h(i, r1));
+            ring.extend(self.h(i, r1).into_iter().rev());
         }
         for j in (r0..r1).rev() {
             ring.push(self.corner(c0, j + 1));
-            ring.push(self.v(c0, j));
+            ring.extend(self.v(c0, j).into_iter().rev());
         }
         if let Some(first) = ring.first().copied() {
             ring.push(first);
@@ -154,7 +168,7 @@ impl Lattice {
         ring
     }
 
-    /// The octagon of cell `(i, j)` in metres.
+    /// The ring of cell `(i, j)` in metres (4 corners, 3 points per edge).
     pub(crate) fn cell_ring(&self, i: usize, j: usize) -> Vec<Coord<f64>> {
         self.block_ring(i, i + 1, j, j + 1)
     }
@@ -177,7 +191,7 @@ impl Lattice {
     /// (south → north), metres: the shared boundary of neighbouring villages.
     pub(crate) fn row_line(&self, j: usize) -> Vec<Coord<f64>> {
         let mut line: Vec<Coord<f64>> = (0..self.cols)
-            .flat_map(|i| [self.corner(i, j), self.h(i, j)])
+            .flat_map(|i| std::iter::once(self.corner(i, j)).chain(self.h(i, j)))
             .collect();
         line.push(self.corner(self.cols, j));
         line
@@ -185,7 +199,7 @@ impl Lattice {
 
     pub(crate) fn col_line(&self, i: usize) -> Vec<Coord<f64>> {
         let mut line: Vec<Coord<f64>> = (0..self.rows)
-            .flat_map(|j| [self.corner(i, j), self.v(i, j)])
+            .flat_map(|j| std::iter::once(self.corner(i, j)).chain(self.v(i, j)))
             .collect();
         line.push(self.corner(i, self.rows));
         line

@@ -7,7 +7,7 @@
 //! are cut into 20 m × 24 m house plots (宅基地), backs of neighbouring rows touching.
 //! Plots are taken in order of distance from the centre (distorted by a low-frequency
 //! angular term, so the built-up area is an irregular blob along the streets) and only if
-//! the plot lies entirely inside the village octagon. A township centre first reserves a
+//! the plot lies entirely inside the village polygon. A township centre first reserves a
 //! square of 50 m × 34 m tower lots around its centre for high-rises.
 //!
 //! Every building stays inside its plot or lot, and plots and lots are disjoint, so no two
