@@ -52,8 +52,16 @@
 //!    to the village (minus locked grids) with one boolean intersection, and only for
 //!    grids whose box meets the village outline (found through an R-tree of its edges).
 //!    Grids therefore tile the village with no gaps or overlaps up to floating-point
-//!    rounding. Whole-flat tower grids and institution grids use the building footprint
-//!    (they share the footprint with the grid whose cell holds it).
+//!    rounding (measured ≤ 1e-9 of the village area; boolean operations snap to an
+//!    integer grid). Where barriers cut the village, it is first sliced into zones along
+//!    the barrier lines; zones whose buildings are in one graph component are joined,
+//!    empty zones go to the neighbouring zone with the longest shared border, and each
+//!    zone is tiled by its own sites' Voronoi cells, so grid outlines run along roads and
+//!    rivers that separate grids. A piece of a cell cut off by a concave outline goes to
+//!    the grid it borders most; a building whose cell is cut off from the rest of its
+//!    grid moves to the grid it touches (sizes permitting) and the outlines are rebuilt.
+//!    Whole-flat tower grids and institution grids use the building footprint (they
+//!    share the footprint with the grid whose cell holds it).
 //! 6. **Codes** are numbered west→east in north→south rows. On a re-run, a grid with the
 //!    same members as a previous grid keeps its code (and version if its polygon is also
 //!    unchanged); changed grids take the code of the previous grid they share most
@@ -66,9 +74,12 @@
 //! changed.
 //!
 //! # Notes
-//! Barriers steer which buildings share a grid; grid outlines follow Voronoi sides, not
-//! the barrier line itself. Clipping by a concave outline or a locked grid can split a
-//! grid polygon in pieces: the report counts them and a flag names them.
+//! Grid outlines follow a barrier only where it separates graph components; a road
+//! that grids were allowed to straddle (to avoid a grid below `min`) is ignored by the
+//! outlines there. Grid polygons can still come out in pieces in rare cases (a grid
+//! joined across a road, a very concave outline, a locked grid in the way): the report
+//! counts them and a `NonContiguous` flag names them. Serials have three digits, so a
+//! village holds at most 999 grids (institution grids included).
 //!
 //! # Complexity
 //! `O(n log n)` per village for `n` buildings (triangulation, sorting); refinement passes
