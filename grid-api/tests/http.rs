@@ -21,12 +21,16 @@ struct Fixture {
 }
 
 async fn fixture(public_url: &str) -> Fixture {
+    fixture_of(public_url, 1500, 11).await
+}
+
+async fn fixture_of(public_url: &str, households: u32, seed: u64) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
     let county = synth_county(&SynthParams {
-        households: 1500,
-        seed: 11,
+        households,
+        seed,
         ..SynthParams::default()
     });
     store
@@ -458,4 +462,67 @@ fn urlencode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+#[tokio::test]
+async fn each_household_of_a_split_tower_names_its_own_grid() {
+    // A county large enough to have a town centre with high-rises.
+    let f = fixture_of("http://test", 3000, 7).await;
+    let data = f.state.data();
+    let snap = data.snapshot();
+    let Some((index, tower)) = snap
+        .buildings
+        .iter()
+        .enumerate()
+        .find(|(i, _)| snap.grids_of_building(*i).len() > 1)
+    else {
+        let max = snap.buildings.iter().map(|b| b.households.count).max();
+        let flats = snap
+            .grids
+            .iter()
+            .filter(|g| g.members.iter().any(|m| m.flats.is_some()))
+            .count();
+        panic!("the synthetic county has no split high-rise (largest building {max:?} households, {flats} grids with flat ranges, {} grids)", snap.grids.len());
+    };
+    let uri = format!("/api/buildings/{}", urlencode(&tower.source_id));
+    let v = get(&f.state, &uri, &[]).await.json();
+    let list = v["household_list"].as_array().unwrap();
+    assert_eq!(list.len() as u32, tower.households.count);
+    let mut named: Vec<String> = list
+        .iter()
+        .map(|h| {
+            h["grid"]
+                .as_str()
+                .expect("every flat has a grid")
+                .to_owned()
+        })
+        .collect();
+    named.dedup();
+    let expected: Vec<String> = snap
+        .grids_of_building(index)
+        .iter()
+        .map(|&g| snap.grids[g].code.to_string())
+        .collect();
+    let mut sorted_named = named.clone();
+    sorted_named.sort();
+    let mut sorted_expected = expected.clone();
+    sorted_expected.sort();
+    assert_eq!(
+        sorted_named, sorted_expected,
+        "flats are grouped by grid in register order"
+    );
+    // Each grid's share of the tower matches its flat range.
+    for &g in snap.grids_of_building(index) {
+        let grid = &snap.grids[g];
+        let member = grid
+            .members
+            .iter()
+            .find(|m| m.building == tower.source_id)
+            .unwrap();
+        let count = list
+            .iter()
+            .filter(|h| h["grid"] == grid.code.as_str())
+            .count() as u32;
+        assert_eq!(count, member.households, "{}", grid.code);
+    }
 }

@@ -68,6 +68,8 @@ pub struct HouseholdView {
     pub floor: Option<i16>,
     pub unit: Option<String>,
     pub address: Option<String>,
+    /// The grid this household belongs to (several grids share a split high-rise).
+    pub grid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub head: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,7 +133,7 @@ pub struct StaffDetail {
 /// One search hit.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchHit {
-    /// `grid`, `staff`, `village`, `building` or `address`.
+    /// `grid`, `staff`, `village`, `township`, `county`, `building` or `address`.
     pub kind: &'static str,
     pub id: String,
     pub label: String,
@@ -214,10 +216,11 @@ fn grid_view(state: &AppState, snap: &CountySnapshot, g: &Grid) -> GridView {
     }
 }
 
-fn household_view(h: &Household, caller: &Caller) -> HouseholdView {
+fn household_view(h: &Household, grid: Option<String>, caller: &Caller) -> HouseholdView {
     let personal = caller.sees_personal_data();
     HouseholdView {
         id: h.id.clone(),
+        grid,
         entrance: h.entrance.clone(),
         floor: h.floor,
         unit: h.unit.clone(),
@@ -259,9 +262,29 @@ async fn building_view(
         bbox: bbox_of(&b.footprint),
         household_list: households
             .iter()
-            .map(|h| household_view(h, caller))
+            .enumerate()
+            .map(|(flat, h)| household_view(h, grid_of_flat(snap, index, flat), caller))
             .collect(),
     })
+}
+
+/// The grid holding flat number `flat` (register order: entrance, floor, unit) of a
+/// building: the grid whose flat range contains it, or the building's only grid.
+fn grid_of_flat(snap: &CountySnapshot, building: usize, flat: usize) -> Option<String> {
+    let id = &snap.buildings.get(building)?.source_id;
+    let grids = snap.grids_of_building(building);
+    let flat = u32::try_from(flat).ok()?;
+    grids
+        .iter()
+        .filter_map(|&g| snap.grids.get(g))
+        .find(|g| {
+            g.members.iter().any(|m| {
+                &m.building == id
+                    && m.flats
+                        .is_none_or(|(start, end)| start <= flat && flat < end)
+            })
+        })
+        .map(|g| g.code.to_string())
 }
 
 fn units_of(
@@ -573,7 +596,11 @@ pub(super) async fn search(
         .take(limit)
     {
         results.push(SearchHit {
-            kind: "village",
+            kind: match u.level {
+                gridmap_core::AdminLevel::Village => "village",
+                gridmap_core::AdminLevel::Township => "township",
+                gridmap_core::AdminLevel::County => "county",
+            },
             id: u.code.to_string(),
             label: u.name.clone(),
             detail: format!("{} {}", u.level.as_str(), u.code),
