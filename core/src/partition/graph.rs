@@ -113,6 +113,13 @@ pub(crate) fn build(
         x1 = x1.max(p[0]);
         y1 = y1.max(p[1]);
     }
+    // The frame must surround the whole region to tile, not only the sites.
+    if let Some(r) = geo::BoundingRect::bounding_rect(&clip.shape) {
+        x0 = x0.min(r.min().x);
+        y0 = y0.min(r.min().y);
+        x1 = x1.max(r.max().x);
+        y1 = y1.max(r.max().y);
+    }
     let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
     let r = ((x1 - x0).hypot(y1 - y0)).max(params.frame_m) * 4.0;
     let mut pts: Vec<Pt> = pos

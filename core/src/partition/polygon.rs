@@ -88,8 +88,97 @@ impl ClipRegion {
                 _ => MultiPolygon(vec![]),
             };
         }
+        // Cut far-reaching cells down to the region's box first (exact enough, and it
+        // keeps coordinates small so the boolean operation snaps to a finer grid).
+        let shape = match self.shape.bounding_rect() {
+            Some(b)
+                if !(b.min().x <= r.min().x
+                    && b.min().y <= r.min().y
+                    && b.max().x >= r.max().x
+                    && b.max().y >= r.max().y) =>
+            {
+                let pad = 1.0 + 1e-3 * (b.width() + b.height());
+                clip_to_box(
+                    &shape,
+                    [b.min().x - pad, b.min().y - pad],
+                    [b.max().x + pad, b.max().y + pad],
+                )
+            }
+            _ => shape,
+        };
         shape.intersection(&self.shape)
     }
+}
+
+/// Sutherland–Hodgman clip of every ring against an axis-aligned box. Rings of a valid
+/// polygon clipped against a convex window keep the area right (edges may run along the
+/// window; the boolean operation that follows cleans them).
+fn clip_to_box(shape: &MultiPolygon<f64>, lo: [f64; 2], hi: [f64; 2]) -> MultiPolygon<f64> {
+    let clip_ring = |ring: &LineString<f64>| -> Option<LineString<f64>> {
+        let mut pts: Vec<Coord<f64>> = ring.0.clone();
+        if pts.len() > 1 && pts.first() == pts.last() {
+            pts.pop();
+        }
+        // (axis, bound, keep-below)
+        for (axis, bound, below) in [
+            (0, lo[0], false),
+            (0, hi[0], true),
+            (1, lo[1], false),
+            (1, hi[1], true),
+        ] {
+            if pts.is_empty() {
+                break;
+            }
+            let val = |c: &Coord<f64>| if axis == 0 { c.x } else { c.y };
+            let inside = |c: &Coord<f64>| {
+                if below {
+                    val(c) <= bound
+                } else {
+                    val(c) >= bound
+                }
+            };
+            let mut out = Vec::with_capacity(pts.len() + 4);
+            for i in 0..pts.len() {
+                let a = pts[i];
+                let b = pts[(i + 1) % pts.len()];
+                let (ia, ib) = (inside(&a), inside(&b));
+                if ia {
+                    out.push(a);
+                }
+                if ia != ib {
+                    let t = (bound - val(&a)) / (val(&b) - val(&a));
+                    let c = Coord {
+                        x: a.x + t * (b.x - a.x),
+                        y: a.y + t * (b.y - a.y),
+                    };
+                    out.push(if axis == 0 {
+                        Coord { x: bound, y: c.y }
+                    } else {
+                        Coord { x: c.x, y: bound }
+                    });
+                }
+            }
+            pts = out;
+        }
+        if pts.len() < 3 {
+            return None;
+        }
+        pts.push(pts[0]);
+        Some(LineString(pts))
+    };
+    MultiPolygon(
+        shape
+            .0
+            .iter()
+            .filter_map(|p| {
+                let ext = clip_ring(p.exterior())?;
+                Some(Polygon::new(
+                    ext,
+                    p.interiors().iter().filter_map(|r| clip_ring(r)).collect(),
+                ))
+            })
+            .collect(),
+    )
 }
 
 fn signed_area(ring: &[Coord<f64>]) -> f64 {
