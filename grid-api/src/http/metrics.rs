@@ -40,17 +40,22 @@ impl Histogram {
 /// Counters shared by all requests.
 #[derive(Debug, Default)]
 pub(super) struct Metrics {
-    tile_latency: Mutex<BTreeMap<(String, bool), Histogram>>,
+    /// Per layer list: latency of cache misses `[0]` and hits `[1]`.
+    tile_latency: Mutex<BTreeMap<String, [Histogram; 2]>>,
     responses: [AtomicU64; 5],
 }
 
 impl Metrics {
     pub(super) fn record_tile(&self, layers: &str, cache_hit: bool, elapsed: Duration) {
-        if let Ok(mut map) = self.tile_latency.lock() {
-            map.entry((layers.to_owned(), cache_hit))
-                .or_default()
-                .observe(elapsed.as_secs_f64());
-        }
+        let Ok(mut map) = self.tile_latency.lock() else {
+            return;
+        };
+        // Allocate the key only the first time a layer list is seen: this runs per request.
+        let pair = match map.get_mut(layers) {
+            Some(pair) => pair,
+            None => map.entry(layers.to_owned()).or_default(),
+        };
+        pair[usize::from(cache_hit)].observe(elapsed.as_secs_f64());
     }
 
     fn render(&self, state: &AppState) -> String {
@@ -71,24 +76,26 @@ impl Metrics {
         let _ = writeln!(out, "# HELP gridmap_tile_seconds Time to answer a tile request, by layer list and cache hit.");
         let _ = writeln!(out, "# TYPE gridmap_tile_seconds histogram");
         if let Ok(map) = self.tile_latency.lock() {
-            for ((layers, hit), h) in map.iter() {
-                let labels = format!(
-                    "layers=\"{layers}\",cache=\"{}\"",
-                    if *hit { "hit" } else { "miss" }
-                );
-                for (bound, count) in BUCKETS.iter().zip(h.counts.iter()) {
+            for (layers, pair) in map.iter() {
+                for (hit, h) in pair.iter().enumerate().filter(|(_, h)| h.total > 0) {
+                    let labels = format!(
+                        "layers=\"{layers}\",cache=\"{}\"",
+                        if hit == 1 { "hit" } else { "miss" }
+                    );
+                    for (bound, count) in BUCKETS.iter().zip(h.counts.iter()) {
+                        let _ = writeln!(
+                            out,
+                            "gridmap_tile_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
+                        );
+                    }
                     let _ = writeln!(
                         out,
-                        "gridmap_tile_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
+                        "gridmap_tile_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                        h.total
                     );
+                    let _ = writeln!(out, "gridmap_tile_seconds_sum{{{labels}}} {}", h.sum);
+                    let _ = writeln!(out, "gridmap_tile_seconds_count{{{labels}}} {}", h.total);
                 }
-                let _ = writeln!(
-                    out,
-                    "gridmap_tile_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                    h.total
-                );
-                let _ = writeln!(out, "gridmap_tile_seconds_sum{{{labels}}} {}", h.sum);
-                let _ = writeln!(out, "gridmap_tile_seconds_count{{{labels}}} {}", h.total);
             }
         }
         let stats = state.cache().stats();
