@@ -67,6 +67,15 @@ pub enum ImportError {
         #[source]
         source: ::csv::Error,
     },
+    /// A spreadsheet could not be opened or read.
+    #[error("{}: cannot read spreadsheet", path.display())]
+    Sheet {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: calamine::Error,
+    },
     /// A text file is not in the expected encoding.
     #[error("{}: line {line} is not valid {encoding} (use --encoding gbk for GBK files)", path.display())]
     Encoding {

@@ -17,7 +17,8 @@ pub struct Issue {
     /// The file name (without directories).
     pub file: String,
     /// 0-based feature index in the file (for OSM: among the buildings, boundaries and
-    /// barriers read, in file order), or the 1-based line number for CSV rows.
+    /// barriers read, in file order), the 1-based line number for CSV rows or the 1-based
+    /// row number in a spreadsheet.
     pub index: usize,
     /// The feature's id in its source (e.g. `way/123`), where it has one.
     pub id: Option<String>,
@@ -63,13 +64,14 @@ impl Issue {
 }
 
 impl Issue {
-    /// `line` for rows of CSV/TSV files, `feature` otherwise.
+    /// `line` for rows of CSV/TSV files, `row` for spreadsheets, `feature` otherwise.
     fn unit(&self) -> &'static str {
         let lower = self.file.to_ascii_lowercase();
-        if lower.ends_with(".csv") || lower.ends_with(".tsv") || lower.ends_with(".txt") {
-            "line"
-        } else {
-            "feature"
+        let ext = lower.rsplit('.').next().unwrap_or_default();
+        match ext {
+            "csv" | "tsv" | "txt" => "line",
+            "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => "row",
+            _ => "feature",
         }
     }
 }

@@ -1,5 +1,9 @@
 //! CSV readers: household register, staff roster and incidents.
 //!
+//! Files ending in `.xlsx`, `.xlsm`, `.xlsb`, `.xls` or `.ods` are read as spreadsheets
+//! instead (first worksheet, see `sheet.rs`), with the same columns and rules, so a
+//! register kept in Excel needs no conversion.
+//!
 //! All three share [`CsvOptions`]: the encoding, the delimiter, the CRS of coordinate
 //! columns and a mapping from each reader's logical field names to the file's header
 //! names (by default the header is expected to use the logical names; matching ignores
@@ -20,6 +24,7 @@
 
 mod households;
 mod incidents;
+mod sheet;
 mod staff;
 
 pub use households::read_households_csv;
@@ -125,17 +130,41 @@ fn decode(bytes: &[u8], encoding: TextEncoding) -> Option<String> {
     }
 }
 
-/// Reads `path`, resolving `fields` against the header, and calls `convert` per row.
-/// `required` lists fields whose column must exist.
+/// A decoded row with its 1-based line (CSV) or sheet row number (spreadsheets).
+type RawRow = (usize, Vec<String>);
+
+/// Whether `path` is a spreadsheet (read with calamine) rather than delimited text.
+fn is_spreadsheet(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    matches!(ext.as_str(), "xlsx" | "xlsm" | "xlsb" | "xls" | "ods")
+}
+
+/// Reads `path` (delimited text, or the first sheet of a spreadsheet), resolving `fields`
+/// against the header, and calls `convert` per row. `required` lists fields whose column
+/// must exist.
 pub(crate) fn read_rows<T>(
     path: &Path,
     options: &CsvOptions,
     bar: &ProgressBar,
     fields: &[&'static str],
     required: &[&'static str],
-    mut convert: impl FnMut(&Row<'_>) -> Result<T, String>,
+    convert: impl FnMut(&Row<'_>) -> Result<T, String>,
 ) -> Result<(Vec<T>, ImportReport), ImportError> {
-    let file = file_name(path);
+    if is_spreadsheet(path) {
+        let rows = sheet::rows(path, bar)?;
+        return process(
+            path,
+            options,
+            fields,
+            required,
+            rows.into_iter().map(Ok),
+            convert,
+            bar,
+        );
+    }
     let mut reader = progress::open(path, bar)?;
     let delimiter = match options.delimiter {
         Some(d) => d,
@@ -148,45 +177,62 @@ pub(crate) fn read_rows<T>(
         .has_headers(false)
         .flexible(true)
         .from_reader(reader);
-    let csv_err = |source: ::csv::Error| ImportError::Csv {
-        path: path.to_path_buf(),
-        line: source.position().map(|p| p.line() as usize),
-        source,
-    };
     let enc_name = match options.encoding {
         TextEncoding::Utf8 => "UTF-8",
         TextEncoding::Gbk => "GBK",
     };
-    let decode_record = |record: &::csv::ByteRecord| -> Result<Vec<String>, ImportError> {
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        record
-            .iter()
-            .map(|f| {
-                decode(f, options.encoding).ok_or(ImportError::Encoding {
-                    path: path.to_path_buf(),
-                    line,
-                    encoding: enc_name,
-                })
-            })
-            .collect()
-    };
     let mut record = ::csv::ByteRecord::new();
-    if !csv.read_byte_record(&mut record).map_err(csv_err)? {
+    let rows = std::iter::from_fn(move || match csv.read_byte_record(&mut record) {
+        Ok(false) => None,
+        Err(source) => Some(Err(ImportError::Csv {
+            path: path.to_path_buf(),
+            line: source.position().map(|p| p.line() as usize),
+            source,
+        })),
+        Ok(true) => {
+            let line = record.position().map_or(0, |p| p.line() as usize);
+            let fields: Option<Vec<String>> =
+                record.iter().map(|f| decode(f, options.encoding)).collect();
+            Some(fields.map(|f| (line, f)).ok_or(ImportError::Encoding {
+                path: path.to_path_buf(),
+                line,
+                encoding: enc_name,
+            }))
+        }
+    });
+    process(path, options, fields, required, rows, convert, bar)
+}
+
+/// Header resolution and per-row conversion shared by CSV and spreadsheets.
+fn process<T>(
+    path: &Path,
+    options: &CsvOptions,
+    fields: &[&'static str],
+    required: &[&'static str],
+    mut rows: impl Iterator<Item = Result<RawRow, ImportError>>,
+    mut convert: impl FnMut(&Row<'_>) -> Result<T, String>,
+    bar: &ProgressBar,
+) -> Result<(Vec<T>, ImportReport), ImportError> {
+    let file = file_name(path);
+    let Some(first) = rows.next() else {
         return Ok((Vec::new(), ImportReport::default()));
-    }
-    let header: Vec<String> = decode_record(&record)?
+    };
+    let header: Vec<String> = first?
+        .1
         .into_iter()
         .map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase())
         .collect();
+    let header_name = |field: &str| {
+        options
+            .columns
+            .get(field)
+            .map_or(field, String::as_str)
+            .trim()
+            .to_lowercase()
+    };
     let mut index: HashMap<&'static str, usize> = HashMap::new();
     for field in fields {
-        let name = options
-            .columns
-            .get(*field)
-            .map_or(*field, String::as_str)
-            .trim()
-            .to_lowercase();
-        if let Some(i) = header.iter().position(|h| *h == name) {
+        if let Some(i) = header.iter().position(|h| *h == header_name(field)) {
             index.insert(field, i);
         }
     }
@@ -205,10 +251,10 @@ pub(crate) fn read_rows<T>(
     }
     let mut out = Vec::new();
     let mut report = ImportReport::default();
-    while csv.read_byte_record(&mut record).map_err(csv_err)? {
-        let line = record.position().map_or(0, |p| p.line() as usize);
+    for raw in rows {
+        let (line, fields) = raw?;
         let row = Row {
-            fields: decode_record(&record)?,
+            fields,
             index: &index,
         };
         if row.fields.iter().all(|f| f.trim().is_empty()) {
