@@ -104,11 +104,14 @@
 
 mod assemble;
 mod codes;
+mod counts;
 mod error;
 mod graph;
+mod outline;
 mod polygon;
 mod project;
 mod refine;
+mod repair;
 mod report;
 mod run;
 mod seed;

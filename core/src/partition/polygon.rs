@@ -174,7 +174,7 @@ fn clip_to_box(shape: &MultiPolygon<f64>, lo: [f64; 2], hi: [f64; 2]) -> MultiPo
                 let ext = clip_ring(p.exterior())?;
                 Some(Polygon::new(
                     ext,
-                    p.interiors().iter().filter_map(|r| clip_ring(r)).collect(),
+                    p.interiors().iter().filter_map(&clip_ring).collect(),
                 ))
             })
             .collect(),
