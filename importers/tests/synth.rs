@@ -265,3 +265,17 @@ fn townships_grow_with_households() {
             .any(|t| t.level == AdminLevel::Township && t.code.contains(&v.code)));
     }
 }
+
+#[test]
+fn nonsense_parameters_fall_back_to_defaults() {
+    let params = SynthParams {
+        village_cell_m: f64::NAN,
+        centre: (f64::INFINITY, 95.0),
+        highrise_share: f64::NAN,
+        outbuildings_per_house: (9, 2),
+        ..SynthParams::new(2_500, 1)
+    };
+    let c = synth_county(&params);
+    assert_eq!(c.households.len(), 2_500);
+    assert!(c.admin_units.iter().all(|u| u.boundary.is_valid()));
+}

@@ -75,7 +75,7 @@ pub struct SynthParams {
     pub county_name: String,
     /// Centre of the county, WGS84 lon/lat (default 114.6°E 33.8°N).
     pub centre: (f64, f64),
-    /// Side of a village cell in metres (default 1600).
+    /// Side of a village cell in metres (default 1600; values below 200 m fall back to it).
     pub village_cell_m: f64,
     /// Share of households in high-rises (default 0.15; none below 2000 households).
     pub highrise_share: f64,
@@ -206,7 +206,18 @@ pub fn synth_county(params: &SynthParams) -> SynthCounty {
         x: params.centre.0,
         y: params.centre.1,
     };
-    let lattice = Lattice::new(cols, rows, params.village_cell_m, centre, &mut rng);
+    // a cell below 200 m (or NaN) cannot hold a village: fall back to the default
+    let cell = if params.village_cell_m.is_finite() && params.village_cell_m >= 200.0 {
+        params.village_cell_m.min(20_000.0)
+    } else {
+        1600.0
+    };
+    let centre = if centre.x.is_finite() && centre.y.is_finite() && centre.y.abs() < 80.0 {
+        centre
+    } else {
+        Coord { x: 114.6, y: 33.8 }
+    };
+    let lattice = Lattice::new(cols, rows, cell, centre, &mut rng);
 
     // townships: row bands split into column ranges
     let t_wanted = ((n / 40_000 + 1) as usize).min(cols * rows);
@@ -251,8 +262,8 @@ pub fn synth_county(params: &SynthParams) -> SynthCounty {
     let mut community_towers: Vec<(usize, u32)> = Vec::new();
     for (t, share) in townships.iter().zip(&tower_shares) {
         let mid = Coord {
-            x: (t.cols.0 + t.cols.1) as f64 / 2.0 * params.village_cell_m,
-            y: (t.rows.0 + t.rows.1) as f64 / 2.0 * params.village_cell_m,
+            x: (t.cols.0 + t.cols.1) as f64 / 2.0 * cell,
+            y: (t.rows.0 + t.rows.1) as f64 / 2.0 * cell,
         };
         let cells: Vec<(usize, usize)> = (t.rows.0..t.rows.1)
             .flat_map(|j| (t.cols.0..t.cols.1).map(move |i| (i, j)))
