@@ -141,7 +141,11 @@ pub(crate) fn assemble(
         });
     }
 
-    let previous: Vec<&Grid> = input.previous.iter().filter(|g| !g.locked).collect();
+    let previous: Vec<&Grid> = input
+        .previous
+        .iter()
+        .filter(|g| !g.locked && g.level == 1)
+        .collect();
     let area = village_local.unsigned_area();
     let band = (area / new.len().max(1) as f64).sqrt();
     let inputs: Vec<CodeInput<'_>> = new
@@ -214,7 +218,13 @@ pub(crate) fn assemble(
         grids.push(grid);
     }
     grids.sort_by(|a, b| a.code.cmp(&b.code));
-    let moved = codes::moved_households(input.previous, &grids);
+    let level1: Vec<Grid> = input
+        .previous
+        .iter()
+        .filter(|g| g.level == 1)
+        .cloned()
+        .collect();
+    let moved = codes::moved_households(&level1, &grids);
     report.runtime_s = t0.elapsed().as_secs_f64();
     Ok(VillagePartition {
         grids,

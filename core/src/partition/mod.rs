@@ -217,7 +217,8 @@ pub struct VillageInput<'a> {
     pub buildings: &'a [&'a Building],
     /// Roads, rivers, railways (WGS84 lines).
     pub barriers: &'a [&'a Barrier],
-    /// The village's previous grids; locked ones are kept unchanged.
+    /// The village's previous grids; locked ones are kept unchanged, unlocked level-1
+    /// grids are the starting point of a repair (other levels are ignored).
     pub previous: &'a [Grid],
 }
 
@@ -244,6 +245,11 @@ pub struct VillagePartition {
 /// let out = partition_village(&input, &p).unwrap();
 /// assert!(out.grids.iter().filter(|g| !g.institution).all(|g| g.households >= p.min && g.households <= p.max));
 /// ```
+#[tracing::instrument(
+    skip_all,
+    fields(village = %input.village.code, buildings = input.buildings.len()),
+    err(Display)
+)]
 pub fn partition_village(
     input: &VillageInput<'_>,
     params: &PartitionParams,

@@ -156,7 +156,11 @@ fn solve(
         ctot[c] += u64::from(st.w[u]);
         csites[c].push(u);
     }
-    let prev: Vec<&Grid> = input.previous.iter().filter(|g| !g.locked).collect();
+    let prev: Vec<&Grid> = input
+        .previous
+        .iter()
+        .filter(|g| !g.locked && g.level == 1)
+        .collect();
     let repair = !prev.is_empty();
     if repair {
         init_from_previous(&mut st, &prep.sites, input.buildings, &prev);
