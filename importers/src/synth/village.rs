@@ -370,7 +370,8 @@ fn plots(
                 }
             }
         }
-        if found.len() >= need || !(radius <= 2.5 * cell) {
+        let exhausted = radius.is_nan() || radius > 2.5 * cell;
+        if found.len() >= need || exhausted {
             found.sort_by(|a, b| a.0.total_cmp(&b.0));
             found.truncate(need);
             return found.into_iter().map(|(_, p)| p).collect();
