@@ -86,7 +86,9 @@ pub(crate) fn assemble(
             .map(|c| [c.x(), c.y()])
             .unwrap_or([0.0, 0.0]);
         new.push(NewGrid {
-            households: members.iter().map(|m| m.households).sum(),
+            households: members
+                .iter()
+                .fold(0u32, |a, m| a.saturating_add(m.households)),
             members,
             local: p.shape,
             institution: false,

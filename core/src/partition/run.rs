@@ -67,6 +67,24 @@ pub(crate) fn run(
         .map(|p| proj.fwd(p.0))
         .map(|c| [c.x, c.y])
         .unwrap_or([0.0, 0.0]);
+    // Serials stop at 999: a building that alone needs more grids is an input error
+    // (and would otherwise allocate millions of flat grids).
+    let limit = 999 * u64::from(params.max);
+    if input
+        .buildings
+        .iter()
+        .any(|b| u64::from(b.households.count) > limit)
+    {
+        return Err(PartitionError::TooManyGrids {
+            village: village.code.clone(),
+            grids: input
+                .buildings
+                .iter()
+                .map(|b| (b.households.count / params.max) as usize)
+                .max()
+                .unwrap_or(0),
+        });
+    }
     let prep = units::prepare(input.buildings, &skip, &proj, fallback, params);
     let mut flags = prep.flags.clone();
     let parts = if prep.sites.is_empty() {

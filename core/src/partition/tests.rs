@@ -625,3 +625,47 @@ fn buildings_just_outside_the_outline_are_still_placed() {
         "{violations:?}"
     );
 }
+
+#[test]
+fn absurd_household_counts_are_an_error_not_a_crash() {
+    let v = square_village("411622101201", 300.0);
+    let bs = vec![building(
+        0,
+        100.0,
+        100.0,
+        u32::MAX,
+        BuildingUse::Residential,
+    )];
+    let refs: Vec<&Building> = bs.iter().collect();
+    let r = partition_village(
+        &VillageInput {
+            village: &v,
+            buildings: &refs,
+            barriers: &[],
+            previous: &[],
+        },
+        &PartitionParams::default(),
+    );
+    assert!(matches!(r, Err(PartitionError::TooManyGrids { .. })));
+}
+
+#[test]
+fn exact_sizes_with_min_equal_max_are_met_or_flagged() {
+    let v = square_village("411622101201", 300.0);
+    let bs = lattice(10, 300.0, 1, 13); // 100 households
+    let p = PartitionParams::new(25, 25, 25);
+    let out = run(&v, &bs, &[], &p);
+    let refs: Vec<&Building> = bs.iter().collect();
+    for x in validate_grids(&v, &refs, &out.grids, &p) {
+        match x {
+            Violation::SizeOutOfRange { grid, .. } => assert!(
+                out.flags
+                    .iter()
+                    .any(|f| matches!(f, PartitionFlag::OutOfRange { grid: g, .. } if *g == grid)),
+                "{grid} not flagged"
+            ),
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(out.grids.iter().map(|g| g.households).sum::<u32>(), 100);
+}

@@ -172,7 +172,7 @@ pub(crate) fn prepare(
             });
         }
         if let (Some(m), Some(site)) = (m, out.sites.last_mut()) {
-            site.weight += m.households;
+            site.weight = site.weight.saturating_add(m.households);
             site.members.push(m);
         }
     }

@@ -183,12 +183,12 @@ pub fn validate_grids(
                 grid: code.to_owned(),
             });
         }
-        let sum: u32 = g.members.iter().map(|m| m.households).sum();
-        if sum != g.households {
+        let sum: u64 = g.members.iter().map(|m| u64::from(m.households)).sum();
+        if sum != u64::from(g.households) {
             out.push(Violation::HouseholdSumMismatch {
                 grid: code.to_owned(),
                 households: g.households,
-                members: sum,
+                members: u32::try_from(sum).unwrap_or(u32::MAX),
             });
         }
         if !g.institution && (g.households < params.min || g.households > params.max) {
@@ -216,20 +216,20 @@ pub fn validate_grids(
             .get(b.source_id.as_str())
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        let total: u32 = list.iter().map(|e| e.1).sum();
+        let total: u64 = list.iter().map(|e| u64::from(e.1)).sum();
         let mut ranges: Vec<(u32, u32)> = list.iter().filter_map(|e| e.2).collect();
         ranges.sort_unstable();
         let overlapping = ranges.windows(2).any(|w| w[1].0 < w[0].1);
         let whole_and_more = list.len() > 1 && list.iter().any(|e| e.2.is_none());
-        if total > b.households.count || overlapping || whole_and_more {
+        if total > u64::from(b.households.count) || overlapping || whole_and_more {
             out.push(Violation::HouseholdsInSeveralGrids {
                 building: b.source_id.clone(),
                 grids: list.iter().map(|e| e.0.to_owned()).collect(),
             });
-        } else if total < b.households.count {
+        } else if total < u64::from(b.households.count) {
             out.push(Violation::HouseholdsUnassigned {
                 building: b.source_id.clone(),
-                missing: b.households.count - total,
+                missing: b.households.count - u32::try_from(total).unwrap_or(0),
             });
         }
     }
