@@ -629,7 +629,7 @@ fn buildings_just_outside_the_outline_are_still_placed() {
 #[test]
 fn absurd_household_counts_are_an_error_not_a_crash() {
     let v = square_village("411622101201", 300.0);
-    let bs = vec![building(
+    let bs = [building(
         0,
         100.0,
         100.0,
