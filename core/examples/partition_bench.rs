@@ -109,19 +109,22 @@ fn main() {
             "validation: {violations} violations ({:.3} s)\n",
             t.elapsed().as_secs_f64()
         );
-        // 1% change: drop every 200th building, add 25 copies shifted by 7 m.
+        // 1% change: remove every 200th building (0.5%) and add as many new houses
+        // elsewhere, next to other buildings (0.5%), 1–3 households each.
         let mut changed: Vec<Building> = buildings
             .iter()
             .enumerate()
             .filter(|(i, _)| i % 200 != 0)
             .map(|(_, b)| b.clone())
             .collect();
-        for (k, b) in buildings.iter().step_by(200).enumerate() {
+        for (k, b) in buildings.iter().skip(100).step_by(200).enumerate() {
             let mut nb = b.clone();
             nb.source_id = format!("synth:new/{k}");
+            nb.building_use = gridmap_core::BuildingUse::Residential;
+            nb.households = gridmap_core::HouseholdCount::registered(1 + (k % 3) as u32);
             nb.footprint.0.iter_mut().for_each(|p| {
                 use geo::Translate;
-                *p = p.translate(0.00007, 0.00003);
+                *p = p.translate(0.00013, 0.00009);
             });
             changed.push(nb);
         }
