@@ -30,3 +30,4 @@ pub mod partition;
 pub mod snapshot;
 
 pub use model::*;
+pub use partition::Partition;

@@ -258,6 +258,35 @@ pub fn partition_village(
     run::run(input, params)
 }
 
+/// The partition operation, for callers who prefer a method (geo style):
+/// `input.partition()` uses the default sizes, `input.partition_with_params(&p)` others.
+/// The algorithm is deterministic, so there is no seed to set.
+///
+/// ```
+/// use gridmap_core::partition::{testing, Partition, PartitionParams, VillageInput};
+/// let (v, b) = testing::synthetic_villages(1, 120, 4);
+/// let refs: Vec<&_> = b.iter().collect();
+/// let input = VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] };
+/// let a = input.partition().unwrap();
+/// let b = input.partition_with_params(&PartitionParams::default()).unwrap();
+/// assert_eq!(a.grids, b.grids);
+/// ```
+pub trait Partition {
+    /// Partitions with [`PartitionParams::default`].
+    fn partition(&self) -> PartitionResult<VillagePartition> {
+        self.partition_with_params(&PartitionParams::default())
+    }
+
+    /// Partitions with the given sizes and knobs.
+    fn partition_with_params(&self, params: &PartitionParams) -> PartitionResult<VillagePartition>;
+}
+
+impl Partition for VillageInput<'_> {
+    fn partition_with_params(&self, params: &PartitionParams) -> PartitionResult<VillagePartition> {
+        partition_village(self, params)
+    }
+}
+
 /// Partitions many villages in parallel (rayon); one result per input, in order.
 ///
 /// ```
