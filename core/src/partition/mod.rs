@@ -53,8 +53,9 @@
 //!    grids whose box meets the village outline (found through an R-tree of its edges).
 //!    Grids therefore tile the village with no gaps or overlaps up to floating-point
 //!    rounding (measured ≤ 1.3e-9 of the village area, ≤ 1e-8 with barrier zones;
-//!    boolean operations snap to a 32-bit integer grid). Where barriers cut the village, it is first sliced into zones along
-//!    the barrier lines; zones whose buildings are in one graph component are joined,
+//!    boolean operations snap to a 32-bit integer grid). Where barriers cut the
+//!    village, it is first sliced into zones along the barrier lines (i_overlay's
+//!    slice); zones whose buildings are in one graph component are joined,
 //!    empty zones go to the neighbouring zone with the longest shared border, and each
 //!    zone is tiled by its own sites' Voronoi cells, so grid outlines run along roads and
 //!    rivers that separate grids. A piece of a cell cut off by a concave outline goes to
@@ -65,7 +66,8 @@
 //! 6. **Codes** are numbered west→east in north→south rows. On a re-run, a grid with the
 //!    same members as a previous grid keeps its code (and version if its polygon is also
 //!    unchanged); changed grids take the code of the previous grid they share most
-//!    households with (version + 1); new grids get the lowest free serials.
+//!    households with (version + 1); new grids get the lowest free serials. A grid that
+//!    keeps a previous code keeps that grid's `staff` too (fresh grids have none).
 //!
 //! **Repair.** With previous grids, the run starts from them: sites keep their previous
 //! grid, new sites are regrown from neighbours, pieces cut off are reassigned, grid
