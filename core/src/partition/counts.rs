@@ -2,7 +2,8 @@
 //! bring every grid into the range: split, merge, shrink to a core, dissolve.
 
 use super::graph::{feasible, Graph};
-use super::seed::{grid_count, seed_component};
+use super::refine::balance;
+use super::seed::{grid_count, seed_component, seed_component_turned};
 use super::state::{State, NONE};
 use super::PartitionParams;
 
@@ -192,4 +193,86 @@ pub(crate) fn fix_ranges(st: &mut State<'_>, params: &PartitionParams, ctot: &[u
         }
     }
     changed
+}
+
+fn pen(w: u64, lo: u64, hi: u64) -> u64 {
+    if w < lo {
+        lo - w
+    } else {
+        w.saturating_sub(hi)
+    }
+}
+
+/// Total range violation of the parts of component `c`.
+fn violation(st: &State<'_>, c: u32, params: &PartitionParams) -> u64 {
+    parts_of_comp(st, c)
+        .iter()
+        .map(|&p| {
+            pen(
+                st.pw[p as usize],
+                u64::from(params.min),
+                u64::from(params.max),
+            )
+        })
+        .sum()
+}
+
+fn reseed(
+    st: &mut State<'_>,
+    params: &PartitionParams,
+    ctot: &[u64],
+    c: usize,
+    sites: &[usize],
+    turn: f64,
+) {
+    for &u in sites {
+        let p = st.part[u];
+        st.remove(u);
+        if p != NONE {
+            st.dirty[p as usize] = true;
+        }
+    }
+    let (k, _) = grid_count(ctot[c], params);
+    seed_component_turned(st, sites.to_vec(), k, c as u32, turn);
+    st.keep_largest_pieces();
+    st.regrow();
+    balance(st, params, 300);
+    for _ in 0..3 {
+        if !fix_ranges(st, params, ctot) {
+            break;
+        }
+        balance(st, params, 300);
+    }
+}
+
+/// Components whose sizes are still out of range (tight totals such as 60 = 2 × 30
+/// where connectivity blocked the exact cut) are cut again with turned axes; the best
+/// of the tries is kept.
+pub(crate) fn retry_tight(
+    st: &mut State<'_>,
+    params: &PartitionParams,
+    ctot: &[u64],
+    csites: &[Vec<usize>],
+) {
+    use std::f64::consts::PI;
+    for (c, sites) in csites.iter().enumerate() {
+        if !feasible(ctot[c], params) || violation(st, c as u32, params) == 0 {
+            continue;
+        }
+        let mut best = (violation(st, c as u32, params), None);
+        for turn in [PI / 2.0, PI / 4.0, 3.0 * PI / 4.0, PI / 8.0, 5.0 * PI / 8.0] {
+            reseed(st, params, ctot, c, sites, turn);
+            let v = violation(st, c as u32, params);
+            if v < best.0 {
+                best = (v, Some(turn));
+            }
+            if v == 0 {
+                break;
+            }
+        }
+        let last_ok = violation(st, c as u32, params) == best.0;
+        if !last_ok {
+            reseed(st, params, ctot, c, sites, best.1.unwrap_or(0.0));
+        }
+    }
 }

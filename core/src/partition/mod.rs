@@ -45,8 +45,9 @@
 //!    donor stays connected: first until every size is in range (a lexicographic
 //!    potential of range violation and sum of squared sizes, so moves cascade through
 //!    neighbours and never cycle), then for compactness with the range as a hard limit
-//!    (gain = Voronoi boundary length removed + moment-of-inertia decrease). Parts that
-//!    still cannot be balanced are split or merged with a neighbour and balanced again.
+//!    (gain = Voronoi boundary length removed + moment-of-inertia decrease), and a few
+//!    final passes on boundary length alone to straighten borders. Parts that still
+//!    cannot be balanced are split or merged with a neighbour and balanced again.
 //! 5. **Polygons.** A grid's polygon is the union of its sites' Voronoi cells, built by
 //!    shared-edge elimination on the Voronoi diagram (no boolean unions), then clipped
 //!    to the village (minus locked grids) with one boolean intersection, and only for
@@ -159,6 +160,8 @@ pub struct PartitionParams {
     pub max_link_m: f64,
     /// Compaction passes.
     pub compact_passes: u32,
+    /// Final smoothing passes (boundary length only).
+    pub smooth_passes: u32,
     /// Weight of the moment-of-inertia term against boundary length in compaction
     /// (larger = weaker).
     pub compact_scale: f64,
@@ -175,6 +178,7 @@ impl Default for PartitionParams {
             institution_grids: false,
             max_link_m: 250.0,
             compact_passes: 30,
+            smooth_passes: 10,
             compact_scale: 1.0,
             frame_m: 100.0,
         }

@@ -1,7 +1,7 @@
 //! One village, start to finish: units, graph, seeds or repair, refinement, polygons.
 
 use super::assemble::{assemble, AreaPart};
-use super::counts::{fix_counts, fix_ranges, merge_undersized};
+use super::counts::{fix_counts, fix_ranges, merge_undersized, retry_tight};
 use super::error::{PartitionError, PartitionFlag, PartitionResult};
 use super::graph::{self, feasible, Seg};
 use super::outline::{build_shapes, cut_off_moves};
@@ -207,8 +207,16 @@ fn solve(
         }
         balance(&mut st, params, 300);
     }
+    retry_tight(&mut st, params, &ctot, &csites);
     merge_undersized(&mut st, params, &ctot);
     compact(&mut st, params, params.compact_passes as usize, repair);
+    // Final smoothing: boundary length only (no inertia term), which straightens the
+    // zigzag of many small cells along grid borders.
+    let smooth = PartitionParams {
+        compact_scale: f64::INFINITY,
+        ..params.clone()
+    };
+    compact(&mut st, &smooth, params.smooth_passes as usize, repair);
 
     let zones = if lines.is_empty() {
         Vec::new()

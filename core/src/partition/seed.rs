@@ -33,9 +33,20 @@ pub(crate) fn grid_count(h: u64, p: &PartitionParams) -> (u32, Option<PartitionF
 
 /// Cuts `sites` into `k` parts of near-equal households and registers them as new parts
 /// of component `comp`.
-pub(crate) fn seed_component(st: &mut State<'_>, mut sites: Vec<usize>, k: u32, comp: u32) {
+pub(crate) fn seed_component(st: &mut State<'_>, sites: Vec<usize>, k: u32, comp: u32) {
+    seed_component_turned(st, sites, k, comp, 0.0);
+}
+
+/// Like [`seed_component`] with every cut axis turned by `turn` radians (retries).
+pub(crate) fn seed_component_turned(
+    st: &mut State<'_>,
+    mut sites: Vec<usize>,
+    k: u32,
+    comp: u32,
+    turn: f64,
+) {
     let mut out = Vec::new();
-    bisect(st, &mut sites, k.max(1), &mut out);
+    bisect(st, &mut sites, k.max(1), turn, &mut out);
     for group in out {
         let p = st.new_part(comp, true);
         for u in group {
@@ -48,7 +59,7 @@ pub(crate) fn seed_component(st: &mut State<'_>, mut sites: Vec<usize>, k: u32, 
 /// (household + ε)-weighted spread and cut where the running household total reaches
 /// `H·k₁/k`. The right half receives whatever the cut could not balance (the rounding
 /// remainder moves forward instead of piling up in the last part).
-fn bisect(st: &State<'_>, sites: &mut [usize], k: u32, out: &mut Vec<Vec<usize>>) {
+fn bisect(st: &State<'_>, sites: &mut [usize], k: u32, turn: f64, out: &mut Vec<Vec<usize>>) {
     if k <= 1 || sites.len() <= 1 {
         if !sites.is_empty() {
             out.push(sites.to_vec());
@@ -73,7 +84,7 @@ fn bisect(st: &State<'_>, sites: &mut [usize], k: u32, out: &mut Vec<Vec<usize>>
         cyy += wt * dy * dy;
         cxy += wt * dx * dy;
     }
-    let theta = 0.5 * (2.0 * cxy).atan2(cxx - cyy);
+    let theta = 0.5 * (2.0 * cxy).atan2(cxx - cyy) + turn;
     let (ax, ay) = (theta.cos(), theta.sin());
     sites.sort_by(|&a, &b| {
         let pa = st.pos[a][0] * ax + st.pos[a][1] * ay;
@@ -109,8 +120,8 @@ fn bisect(st: &State<'_>, sites: &mut [usize], k: u32, out: &mut Vec<Vec<usize>>
         .max(lo);
     let cut = cut.clamp(lo, hi);
     let (left, right) = sites.split_at_mut(cut);
-    bisect(st, left, k1, out);
-    bisect(st, right, k2, out);
+    bisect(st, left, k1, turn, out);
+    bisect(st, right, k2, turn, out);
 }
 
 #[cfg(test)]
