@@ -1,12 +1,13 @@
 //! An in-memory cache of encoded tiles with exact purging.
 //!
 //! # Design
-//! - Entries are keyed by ([`Layer`] list, z/x/y) and hold the raw MVT bytes, their
-//!   gzip and brotli encodings and an ETag, so an HTTP layer can answer any
-//!   `Accept-Encoding` without compressing per request. gzip runs at level 3 (with the
-//!   zlib-rs backend 3× faster than level 6, and within 1% of its size on tiles),
-//!   brotli at quality 5.
-//! - Least-recently-used eviction bounded by the bytes held (all three encodings).
+//! - Entries are keyed by ([`Layer`] list, z/x/y) and hold the raw MVT bytes, an ETag
+//!   and the compressed encodings ([`crate::compress`]) asked for so far. A miss
+//!   compresses only the encoding its request wants; another encoding is computed
+//!   once, on its first request, and kept, so an HTTP layer never compresses twice
+//!   and a gzip-only client never pays for brotli.
+//! - Least-recently-used eviction bounded by the bytes held (raw plus every encoding
+//!   computed so far; an encoding added later is counted when it is added).
 //! - Each layer has a version. [`TileCache::invalidate`] bumps the versions of the
 //!   changed layers and removes exactly the cached tiles, at every zoom and in every
 //!   composite, that hold one of those layers and whose *buffered* bounds meet the
@@ -24,6 +25,7 @@
 //! render that began with the old data either finishes before the purge (and is
 //! purged) or after it (and is refused), so no stale tile survives.
 
+use crate::compress::{compress, Encoding};
 use crate::coord::TileCoord;
 use crate::error::{TileError, TileResult};
 use crate::layers::Layer;
@@ -31,14 +33,10 @@ use geo_types::Rect;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-/// gzip level used for cached tiles.
-pub const GZIP_LEVEL: u32 = 3;
-/// brotli quality used for cached tiles (5 keeps compression to a few ms).
-pub const BROTLI_QUALITY: u32 = 5;
+pub use crate::compress::{BROTLI_QUALITY, GZIP_LEVEL};
 
 /// A cache key: the layers of a (composite) tile, in order, and its address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -59,66 +57,88 @@ impl TileKey {
     }
 }
 
-/// One encoded tile in three encodings.
+/// One drawn tile: the raw MVT bytes, its ETag and whichever compressed encodings
+/// have been asked for so far (each computed at most once, on first demand).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedTile {
     /// Uncompressed MVT bytes (possibly empty: no features).
     pub raw: Vec<u8>,
-    /// gzip-compressed MVT.
-    pub gzip: Vec<u8>,
-    /// brotli-compressed MVT.
-    pub br: Vec<u8>,
-    /// Strong ETag, quoted, e.g. `"3f2a…-7"`.
+    /// Strong ETag, quoted, e.g. `"3f2a…-7"`; the same for every encoding (serve it
+    /// with `Vary: Accept-Encoding`).
     pub etag: String,
+    coord: TileCoord,
+    gzip: OnceLock<Vec<u8>>,
+    br: OnceLock<Vec<u8>>,
 }
 
 impl CachedTile {
-    /// Compresses `raw` both ways and derives the ETag from it and `version`
-    /// (e.g. the sum of the tile's layer versions).
+    /// A tile holding `raw` (not yet compressed), with the ETag derived from `raw` and
+    /// `version` (e.g. the sum of the tile's layer versions).
     ///
     /// ```
-    /// use gridmap_tiles::{CachedTile, TileCoord};
-    /// let t = CachedTile::new(vec![1, 2, 3], 0, TileCoord::new(0, 0, 0).unwrap()).unwrap();
-    /// assert!(!t.gzip.is_empty() && !t.br.is_empty());
-    /// let u = CachedTile::new(vec![1, 2, 3], 1, TileCoord::new(0, 0, 0).unwrap()).unwrap();
-    /// assert_ne!(t.etag, u.etag);
+    /// use gridmap_tiles::{CachedTile, Encoding, TileCoord};
+    /// let c = TileCoord::new(0, 0, 0).unwrap();
+    /// let t = CachedTile::new(vec![1, 2, 3], 0, c);
+    /// assert_eq!(t.encoded(Encoding::Identity), Some(&[1u8, 2, 3][..]));
+    /// assert_eq!(t.encoded(Encoding::Gzip), None);
+    /// assert!(t.encode(Encoding::Gzip).unwrap() > 0);
+    /// assert!(t.encoded(Encoding::Gzip).is_some());
+    /// assert_ne!(t.etag, CachedTile::new(vec![1, 2, 3], 1, c).etag);
     /// ```
-    pub fn new(raw: Vec<u8>, version: u64, coord: TileCoord) -> TileResult<CachedTile> {
-        let err = |source| TileError::Compress {
-            z: coord.z(),
-            x: coord.x(),
-            y: coord.y(),
-            source,
-        };
-        let mut gz = flate2::write::GzEncoder::new(
-            Vec::with_capacity(raw.len() / 2 + 64),
-            flate2::Compression::new(GZIP_LEVEL),
-        );
-        gz.write_all(&raw).map_err(err)?;
-        let gzip = gz.finish().map_err(err)?;
-        let mut br = brotli::CompressorWriter::new(
-            Vec::with_capacity(raw.len() / 2 + 64),
-            4096,
-            BROTLI_QUALITY,
-            22,
-        );
-        br.write_all(&raw).map_err(err)?;
-        br.flush().map_err(err)?;
-        let br = br.into_inner();
+    pub fn new(raw: Vec<u8>, version: u64, coord: TileCoord) -> CachedTile {
         let mut h = DefaultHasher::new();
         raw.hash(&mut h);
         let etag = format!("\"{:016x}-{version}\"", h.finish());
-        Ok(CachedTile {
+        CachedTile {
             raw,
-            gzip,
-            br,
             etag,
-        })
+            coord,
+            gzip: OnceLock::new(),
+            br: OnceLock::new(),
+        }
     }
 
-    /// Bytes held by this entry.
+    fn slot(&self, enc: Encoding) -> Option<&OnceLock<Vec<u8>>> {
+        match enc {
+            Encoding::Identity => None,
+            Encoding::Gzip => Some(&self.gzip),
+            Encoding::Brotli => Some(&self.br),
+        }
+    }
+
+    /// The body in `enc`, if it has been computed (identity always has).
+    pub fn encoded(&self, enc: Encoding) -> Option<&[u8]> {
+        match self.slot(enc) {
+            None => Some(&self.raw),
+            Some(slot) => slot.get().map(Vec::as_slice),
+        }
+    }
+
+    /// Computes the body in `enc` unless it is already there, and returns the bytes
+    /// this call added (0 when it was there already or another thread won the race).
+    /// Inside a [`TileCache`] prefer [`TileCache::get_or_render_as`], which keeps the
+    /// cache's byte count in step.
+    pub fn encode(&self, enc: Encoding) -> TileResult<usize> {
+        let Some(slot) = self.slot(enc) else {
+            return Ok(0);
+        };
+        if slot.get().is_some() {
+            return Ok(0);
+        }
+        let body = compress(&self.raw, enc).map_err(|source| TileError::Compress {
+            z: self.coord.z(),
+            x: self.coord.x(),
+            y: self.coord.y(),
+            source,
+        })?;
+        let added = body.len();
+        Ok(if slot.set(body).is_ok() { added } else { 0 })
+    }
+
+    /// Bytes held by this tile now (raw, the encodings computed so far, the ETag).
     pub fn size(&self) -> usize {
-        self.raw.len() + self.gzip.len() + self.br.len() + self.etag.len() + 128
+        let enc = |s: &OnceLock<Vec<u8>>| s.get().map_or(0, Vec::len);
+        self.raw.len() + enc(&self.gzip) + enc(&self.br) + self.etag.len() + 128
     }
 }
 
@@ -145,6 +165,8 @@ pub struct CacheStats {
 struct Entry {
     tile: Arc<CachedTile>,
     tick: u64,
+    /// Bytes counted for this entry in `Inner::bytes` (grows as encodings are added).
+    size: usize,
 }
 
 #[derive(Debug, Default)]
@@ -167,7 +189,7 @@ impl Inner {
     fn remove(&mut self, key: &TileKey) -> Option<Entry> {
         let e = self.map.remove(key)?;
         self.order.remove(&e.tick);
-        self.bytes = self.bytes.saturating_sub(e.tile.size());
+        self.bytes = self.bytes.saturating_sub(e.size);
         Some(e)
     }
 }
@@ -240,9 +262,8 @@ impl TileCache {
         }
     }
 
-    /// The cached tile for `key`, or `render()`'s bytes compressed and stored.
-    /// `render` runs without the lock held; its error is passed through and nothing
-    /// is stored.
+    /// The cached tile for `key`, or `render()`'s bytes stored uncompressed; the same
+    /// as [`TileCache::get_or_render_as`] with [`Encoding::Identity`].
     ///
     /// ```
     /// use gridmap_tiles::{Layer, TileCache, TileCoord, TileKey};
@@ -257,12 +278,52 @@ impl TileCache {
     where
         F: FnOnce() -> TileResult<Vec<u8>>,
     {
+        self.get_or_render_as(key, Encoding::Identity, render)
+    }
+
+    /// The cached tile for `key` with its body in `enc` computed, or `render()`'s
+    /// bytes compressed with `enc` (only) and stored. An encoding a cached tile lacks
+    /// is computed and added to it, and to the byte count, on first demand. `render`
+    /// and compression run without the lock held; a render error is passed through
+    /// and nothing is stored.
+    ///
+    /// ```
+    /// use gridmap_tiles::{Encoding, Layer, TileCache, TileCoord, TileKey};
+    /// let cache = TileCache::new(1 << 20);
+    /// let key = TileKey::new(&[Layer::Grids], TileCoord::new(3, 1, 2).unwrap());
+    /// let a = cache.get_or_render_as(&key, Encoding::Gzip, || Ok(vec![7; 100])).unwrap();
+    /// assert!(a.encoded(Encoding::Gzip).is_some() && a.encoded(Encoding::Brotli).is_none());
+    /// let before = cache.stats().bytes;
+    /// let b = cache.get_or_render_as(&key, Encoding::Brotli, || unreachable!("cached")).unwrap();
+    /// assert!(b.encoded(Encoding::Brotli).is_some());
+    /// assert!(cache.stats().bytes > before);
+    /// ```
+    pub fn get_or_render_as<F>(
+        &self,
+        key: &TileKey,
+        enc: Encoding,
+        render: F,
+    ) -> TileResult<Arc<CachedTile>>
+    where
+        F: FnOnce() -> TileResult<Vec<u8>>,
+    {
         if let Some(t) = self.get(key) {
+            let added = t.encode(enc)?;
+            if added > 0 {
+                let mut inner = self.lock();
+                if let Some(e) = inner.map.get_mut(key).filter(|e| Arc::ptr_eq(&e.tile, &t)) {
+                    e.size += added;
+                    inner.bytes += added;
+                    self.evict(&mut inner);
+                }
+            }
             return Ok(t);
         }
         let before = self.lock().versions_of(&key.layers);
         let raw = render()?;
-        let tile = Arc::new(CachedTile::new(raw, before.iter().sum(), key.coord)?);
+        let tile = CachedTile::new(raw, before.iter().sum(), key.coord);
+        tile.encode(enc)?;
+        let tile = Arc::new(tile);
         let size = tile.size();
         let mut inner = self.lock();
         if inner.versions_of(&key.layers) != before || size > self.capacity {
@@ -276,20 +337,26 @@ impl TileCache {
             Entry {
                 tile: tile.clone(),
                 tick,
+                size,
             },
         );
         inner.order.insert(tick, key.clone());
         inner.bytes += size;
+        self.evict(&mut inner);
+        Ok(tile)
+    }
+
+    /// Drops least-recently-used tiles until the byte count fits the capacity.
+    fn evict(&self, inner: &mut Inner) {
         while inner.bytes > self.capacity {
             let Some((_, oldest)) = inner.order.pop_first() else {
                 break;
             };
             if let Some(e) = inner.map.remove(&oldest) {
-                inner.bytes = inner.bytes.saturating_sub(e.tile.size());
+                inner.bytes = inner.bytes.saturating_sub(e.size);
                 self.evicted.fetch_add(1, Ordering::Relaxed);
             }
         }
-        Ok(tile)
     }
 
     /// Marks `layers` as changed inside the WGS84 box `bbox`: bumps their versions and

@@ -7,7 +7,8 @@
 //! - [`colour`]: grid adjacency and DSatur map colouring.
 //! - [`label_point`]: pole of inaccessibility for grid labels.
 //! - [`TileData`] (in `data`): per-snapshot precomputation; [`encode_tile`] draws a tile.
-//! - [`cache`]: [`TileCache`], an LRU of encoded + compressed tiles with exact purging.
+//! - [`cache`]: [`TileCache`], an LRU of encoded tiles, compressed on demand, with exact
+//!   purging; [`compress`]: the [`Encoding`]s and their compressors.
 //! - [`mod@tilejson`]: TileJSON 3.0 and the layer [`catalog`].
 //! - [`pmtiles`]: [`write_pmtiles`], a PMTiles v3 export.
 //! - [`mod@bench`]: a synthetic county and an in-process render benchmark.
@@ -18,6 +19,7 @@ pub mod bench;
 pub mod cache;
 pub mod clip;
 pub mod colour;
+pub mod compress;
 pub mod coord;
 mod data;
 pub mod encode;
@@ -31,6 +33,7 @@ pub mod tilejson;
 
 pub use crate::pmtiles::{write_pmtiles, PmtilesSummary};
 pub use cache::{CacheStats, CachedTile, TileCache, TileKey};
+pub use compress::Encoding;
 pub use coord::{TileCoord, MAX_ZOOM};
 pub use data::{AdminStats, TileData, TileParams};
 pub use error::{TileError, TileResult};

@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use gridmap_tiles::{encode_tile, CachedTile, Layer, TileCoord, TileKey};
+use gridmap_tiles::{encode_tile, CachedTile, Encoding, Layer, TileCoord, TileKey};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -21,13 +21,6 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// Which body to send, from the request's Accept-Encoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
-    Brotli,
-    Gzip,
-    Identity,
-}
-
 fn negotiate(headers: &HeaderMap) -> Encoding {
     let accept = headers
         .get(header::ACCEPT_ENCODING)
@@ -64,22 +57,26 @@ async fn tile(
     let layer_list = Layer::parse_list(&layers)?;
     let coord = TileCoord::parse(&z, &x, y)?;
     let key = TileKey::new(&layer_list, coord);
+    let encoding = negotiate(&headers);
     let cached = state.cache().get(&key);
     let hit = cached.is_some();
-    let tile: Arc<CachedTile> = match cached {
+    // A cached tile may still lack this encoding: it is compressed (once) off the
+    // async threads, like a render.
+    let tile: Arc<CachedTile> = match cached.filter(|t| t.encoded(encoding).is_some()) {
         Some(t) => t,
         None => {
             let data = state.data();
             let st = state.clone();
             tokio::task::spawn_blocking(move || {
-                st.cache()
-                    .get_or_render(&key, || encode_tile(&data, &key.layers, key.coord))
+                st.cache().get_or_render_as(&key, encoding, || {
+                    encode_tile(&data, &key.layers, key.coord)
+                })
             })
             .await
             .map_err(ApiError::internal)??
         }
     };
-    let response = tile_response(&tile, &headers);
+    let response = tile_response(&tile, encoding, &headers);
     state
         .inner
         .metrics
@@ -87,7 +84,7 @@ async fn tile(
     Ok(response)
 }
 
-fn tile_response(tile: &CachedTile, headers: &HeaderMap) -> Response {
+fn tile_response(tile: &CachedTile, encoding: Encoding, headers: &HeaderMap) -> Response {
     let etag =
         HeaderValue::from_str(&tile.etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
     let common = [
@@ -116,26 +113,17 @@ fn tile_response(tile: &CachedTile, headers: &HeaderMap) -> Response {
         // An empty tile: 204 lets clients skip decoding.
         return (StatusCode::NO_CONTENT, common).into_response();
     }
-    match negotiate(headers) {
-        Encoding::Brotli => (
+    match (encoding.token(), tile.encoded(encoding)) {
+        (Some(token), Some(body)) => (
             common,
             [
                 content_type,
-                (header::CONTENT_ENCODING, HeaderValue::from_static("br")),
+                (header::CONTENT_ENCODING, HeaderValue::from_static(token)),
             ],
-            tile.br.clone(),
+            body.to_vec(),
         )
             .into_response(),
-        Encoding::Gzip => (
-            common,
-            [
-                content_type,
-                (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
-            ],
-            tile.gzip.clone(),
-        )
-            .into_response(),
-        Encoding::Identity => (common, [content_type], tile.raw.clone()).into_response(),
+        _ => (common, [content_type], tile.raw.clone()).into_response(),
     }
 }
 

@@ -121,9 +121,7 @@ fn a_render_that_races_with_an_invalidation_is_not_stored() {
 
 #[test]
 fn least_recently_used_tiles_are_evicted_to_stay_under_the_byte_limit() {
-    let one = CachedTile::new(vec![0; 1000], 0, TileCoord::new(0, 0, 0).unwrap())
-        .unwrap()
-        .size();
+    let one = CachedTile::new(vec![0; 1000], 0, TileCoord::new(0, 0, 0).unwrap()).size();
     let cache = TileCache::new(one * 2 + one / 2);
     let keys: Vec<TileKey> = (0..3)
         .map(|x| TileKey::new(&[Layer::Grids], TileCoord::new(2, x, 0).unwrap()))
@@ -158,14 +156,16 @@ fn render_errors_pass_through_and_store_nothing() {
 fn compressed_encodings_decompress_to_the_raw_bytes() {
     use std::io::Read;
     let raw: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
-    let t = CachedTile::new(raw.clone(), 0, TileCoord::new(0, 0, 0).unwrap()).unwrap();
+    let t = CachedTile::new(raw.clone(), 0, TileCoord::new(0, 0, 0).unwrap());
+    t.encode(Encoding::Gzip).unwrap();
+    t.encode(Encoding::Brotli).unwrap();
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(&t.gzip[..])
+    flate2::read::GzDecoder::new(t.encoded(Encoding::Gzip).unwrap())
         .read_to_end(&mut out)
         .unwrap();
     assert_eq!(out, raw);
     let mut out = Vec::new();
-    brotli::Decompressor::new(&t.br[..], 4096)
+    brotli::Decompressor::new(t.encoded(Encoding::Brotli).unwrap(), 4096)
         .read_to_end(&mut out)
         .unwrap();
     assert_eq!(out, raw);
@@ -221,4 +221,76 @@ fn cache_and_tile_data_can_be_shared_across_threads() {
     shared::<TileCache>();
     shared::<CachedTile>();
     shared::<crate::TileData>();
+}
+
+#[test]
+fn a_miss_compresses_only_the_requested_encoding_and_the_etag_does_not_depend_on_it() {
+    let cache = TileCache::new(1 << 20);
+    let key = TileKey::new(&[Layer::Buildings], TileCoord::new(5, 3, 4).unwrap());
+    let raw: Vec<u8> = (0..4000u32).map(|i| (i % 97) as u8).collect();
+    let t = cache
+        .get_or_render_as(&key, Encoding::Gzip, || Ok(raw.clone()))
+        .unwrap();
+    assert!(t.encoded(Encoding::Gzip).is_some());
+    assert!(t.encoded(Encoding::Brotli).is_none());
+    let other = CachedTile::new(raw.clone(), 0, key.coord);
+    other.encode(Encoding::Brotli).unwrap();
+    assert_eq!(t.etag, other.etag);
+}
+
+#[test]
+fn an_encoding_added_later_is_counted_in_the_cache_bytes_and_released_on_purge() {
+    let cache = TileCache::new(1 << 20);
+    let key = TileKey::new(&[Layer::Grids], TileCoord::new(6, 10, 20).unwrap());
+    let raw: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 253) as u8).collect();
+    let t = cache
+        .get_or_render_as(&key, Encoding::Identity, || Ok(raw.clone()))
+        .unwrap();
+    assert_eq!(cache.stats().bytes, t.size());
+    let t = cache
+        .get_or_render_as(&key, Encoding::Brotli, || unreachable!("cached"))
+        .unwrap();
+    let br = t.encoded(Encoding::Brotli).unwrap().len();
+    assert!(br > 0);
+    assert_eq!(cache.stats().bytes, t.size());
+    // Asking again neither compresses again nor counts twice.
+    cache
+        .get_or_render_as(&key, Encoding::Brotli, || unreachable!("cached"))
+        .unwrap();
+    assert_eq!(cache.stats().bytes, t.size());
+    let everywhere = Rect::new(coord! { x: -180.0, y: -85.0 }, coord! { x: 180.0, y: 85.0 });
+    cache.invalidate(&[Layer::Grids], everywhere);
+    assert_eq!(cache.stats().bytes, 0);
+}
+
+#[test]
+fn an_encoding_added_later_can_evict_older_tiles() {
+    // Pseudo-random bytes: brotli cannot shrink them much.
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let raw: Vec<u8> = (0..6000)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 32) as u8
+        })
+        .collect();
+    let plain = CachedTile::new(raw.clone(), 0, TileCoord::new(0, 0, 0).unwrap()).size();
+    // Room for two uncompressed tiles but not for two tiles plus a big encoding.
+    let cache = TileCache::new(plain * 2 + plain / 10);
+    let keys: Vec<TileKey> = (0..2)
+        .map(|x| TileKey::new(&[Layer::Grids], TileCoord::new(2, x, 0).unwrap()))
+        .collect();
+    for k in &keys {
+        cache.get_or_render(k, || Ok(raw.clone())).unwrap();
+    }
+    assert_eq!(cache.stats().entries, 2);
+    cache
+        .get_or_render_as(&keys[1], Encoding::Brotli, || unreachable!("cached"))
+        .unwrap();
+    assert!(!cache.contains(&keys[0]), "the older tile makes room");
+    assert!(cache.contains(&keys[1]));
+    let s = cache.stats();
+    assert!(s.bytes <= s.capacity_bytes);
+    assert_eq!(s.evicted, 1);
 }
