@@ -5,8 +5,9 @@
 //! coordinates (in parallel), colours the grid adjacency graph ([`crate::colour`]),
 //! places one label point per grid ([`crate::label_point`]), sums households and
 //! grids per village and township, and derives each grid's violation flags.
-//! Per-building grid codes are joined when a tile is drawn, from the snapshot's
-//! `grids_of_building` table, which costs less than storing a string per building.
+//! A building's `grids` attribute is its grid's code, borrowed from the snapshot;
+//! only buildings shared by several grids (split high-rises, few) get a joined code
+//! string, computed here once instead of on every tile.
 //!
 //! # Complexity
 //! O(n log n) in the number of features; about a second per million buildings on two
@@ -102,6 +103,8 @@ pub struct TileData {
     pub(crate) grid_labels: Vec<Option<[f64; 2]>>,
     pub(crate) grid_flags: Vec<String>,
     pub(crate) building_shapes: Vec<WorldShape>,
+    /// Comma-joined grid codes of the buildings held by more than one grid.
+    split_grid_codes: HashMap<usize, String>,
 }
 
 impl TileData {
@@ -168,6 +171,18 @@ impl TileData {
             })
             .collect();
         let admin_stats = admin_stats(snap);
+        let split_grid_codes = (0..snap.buildings.len())
+            .filter(|&i| snap.grids_of_building(i).len() > 1)
+            .map(|i| {
+                let codes: Vec<&str> = snap
+                    .grids_of_building(i)
+                    .iter()
+                    .filter_map(|&g| snap.grids.get(g))
+                    .map(|g| g.code.as_str())
+                    .collect();
+                (i, codes.join(","))
+            })
+            .collect();
         TileData {
             snapshot,
             params,
@@ -178,6 +193,7 @@ impl TileData {
             grid_labels,
             grid_flags,
             building_shapes,
+            split_grid_codes,
         }
     }
 
@@ -224,6 +240,16 @@ impl TileData {
     /// Bounds of the data (WGS84), `None` when the snapshot is empty.
     pub fn bounds(&self) -> Option<geo_types::Rect<f64>> {
         self.snapshot.bounds()
+    }
+
+    /// Comma-separated codes of the grids holding households of building `index`
+    /// (the `grids` attribute); `None` when no grid does.
+    pub(crate) fn building_grid_codes(&self, index: usize) -> Option<&str> {
+        match self.snapshot.grids_of_building(index) {
+            [] => None,
+            [g] => self.snapshot.grids.get(*g).map(|g| g.code.as_str()),
+            _ => self.split_grid_codes.get(&index).map(String::as_str),
+        }
     }
 
     /// Whether building `index` has an estimated (not registered) household count.

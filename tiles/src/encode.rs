@@ -20,10 +20,8 @@ use crate::clip::{clip_ring, ring_inside, Px};
 use crate::coord::{lonlat_to_world, TileCoord};
 use crate::simplify::simplify_ring;
 use geo_types::MultiPolygon;
-use geozero::mvt::{tile, TagsBuilder, TileValue};
 
-/// MVT geometry type of a feature.
-pub use geozero::mvt::tile::GeomType;
+pub use crate::layer_builder::{AttrValue, GeomType, LayerBuilder};
 
 /// One polygon in world coordinates (see [`crate::coord`]): exterior ring first, then
 /// holes; rings are open (the first point is not repeated at the end).
@@ -308,75 +306,6 @@ fn push_ring(cmds: &mut Vec<u32>, cursor: &mut [i32; 2], ring: &[[i32; 2]]) {
         *cursor = *p;
     }
     cmds.push(command(7, 1));
-}
-
-/// Collects the features of one layer of one tile, interning keys and values.
-#[derive(Debug)]
-pub struct LayerBuilder {
-    name: &'static str,
-    extent: u32,
-    tags: TagsBuilder,
-    features: Vec<tile::Feature>,
-}
-
-impl LayerBuilder {
-    /// An empty layer named `name`.
-    pub fn new(name: &'static str, extent: u32) -> Self {
-        LayerBuilder {
-            name,
-            extent,
-            tags: TagsBuilder::new(),
-            features: Vec::new(),
-        }
-    }
-
-    /// Adds a feature with an encoded geometry and its attributes.
-    pub fn add(
-        &mut self,
-        id: u64,
-        kind: GeomType,
-        geometry: Vec<u32>,
-        attrs: Vec<(&'static str, TileValue)>,
-    ) {
-        let mut tags = Vec::with_capacity(attrs.len() * 2);
-        for (k, v) in attrs {
-            let (ki, vi) = self.tags.insert_ref(k, v);
-            tags.push(ki);
-            tags.push(vi);
-        }
-        self.features.push(tile::Feature {
-            id: Some(id),
-            tags,
-            r#type: Some(kind as i32),
-            geometry,
-        });
-    }
-
-    /// Number of features added so far.
-    pub fn len(&self) -> usize {
-        self.features.len()
-    }
-
-    /// Whether no feature was added.
-    pub fn is_empty(&self) -> bool {
-        self.features.is_empty()
-    }
-
-    /// The finished MVT layer (version 2), `None` when it has no features.
-    pub fn finish(self) -> Option<tile::Layer> {
-        if self.features.is_empty() {
-            return None;
-        }
-        let (keys, values) = self.tags.into_tags();
-        Some(tile::Layer {
-            version: 2,
-            name: self.name.to_owned(),
-            features: self.features,
-            keys,
-            values: values.into_iter().map(tile::Value::from).collect(),
-            extent: Some(self.extent),
-        })
-    }
 }
 
 /// Decodes a polygon or point command stream back into rings of absolute tile

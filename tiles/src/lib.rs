@@ -25,6 +25,7 @@ mod data;
 pub mod encode;
 mod error;
 pub mod label_point;
+mod layer_builder;
 pub mod layers;
 pub mod pmtiles;
 mod render;

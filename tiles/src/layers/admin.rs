@@ -1,10 +1,10 @@
 //! `townships` and `villages`: administrative boundaries with household and grid
 //! counts.
 
-use crate::encode::{encode_polygon, GeomType, LayerBuilder};
+use crate::encode::{encode_polygon, AttrValue, GeomType, LayerBuilder};
 use crate::render::RenderCtx;
 use crate::TileData;
-use geozero::mvt::{tile, TileValue};
+use geozero::mvt::tile;
 use gridmap_core::AdminLevel;
 
 /// Attributes of the `townships` and `villages` layers.
@@ -40,11 +40,11 @@ pub(crate) fn render(
             i as u64 + 1,
             GeomType::Polygon,
             geom,
-            vec![
-                ("code", TileValue::Str(unit.code.as_str().to_owned())),
-                ("name", TileValue::Str(unit.name.clone())),
-                ("households", TileValue::Uint(stats.households)),
-                ("grids", TileValue::Uint(u64::from(stats.grids))),
+            &[
+                ("code", AttrValue::Str(unit.code.as_str())),
+                ("name", AttrValue::Str(&unit.name)),
+                ("households", AttrValue::Uint(stats.households)),
+                ("grids", AttrValue::Uint(u64::from(stats.grids))),
             ],
         );
     }

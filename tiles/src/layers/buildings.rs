@@ -1,9 +1,9 @@
 //! `buildings`: footprints with use, levels, household counts and grid membership.
 
-use crate::encode::{encode_polygon, GeomType, LayerBuilder};
+use crate::encode::{encode_polygon, AttrValue, GeomType, LayerBuilder};
 use crate::render::RenderCtx;
 use crate::TileData;
-use geozero::mvt::{tile, TileValue};
+use geozero::mvt::tile;
 
 /// Attributes of the `buildings` layer.
 pub(crate) const FIELDS: &[(&str, &str)] = &[
@@ -30,7 +30,7 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
     let mut idx: Vec<usize> = snap.buildings_in(ctx.query).collect();
     idx.sort_unstable();
     let mut b = LayerBuilder::new("buildings", ctx.transform.extent());
-    let mut codes = String::new();
+    let mut attrs = Vec::with_capacity(FIELDS.len());
     for i in idx {
         let (Some(bld), Some(shape)) = (snap.buildings.get(i), data.building_shapes.get(i)) else {
             continue;
@@ -39,30 +39,24 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
             continue;
         };
         let grids = snap.grids_of_building(i);
-        let mut attrs = vec![
-            ("id", TileValue::Str(bld.source_id.clone())),
-            ("use", TileValue::Str(bld.building_use.as_str().to_owned())),
+        attrs.clear();
+        attrs.extend([
+            ("id", AttrValue::Str(&bld.source_id)),
+            ("use", AttrValue::Str(bld.building_use.as_str())),
             (
                 "households",
-                TileValue::Uint(u64::from(bld.households.count)),
+                AttrValue::Uint(u64::from(bld.households.count)),
             ),
-            ("estimated", TileValue::Bool(data.building_estimated(i))),
-            ("split", TileValue::Bool(grids.len() > 1)),
-        ];
+            ("estimated", AttrValue::Bool(data.building_estimated(i))),
+            ("split", AttrValue::Bool(grids.len() > 1)),
+        ]);
         if let Some(levels) = bld.levels {
-            attrs.push(("levels", TileValue::Uint(u64::from(levels))));
+            attrs.push(("levels", AttrValue::Uint(u64::from(levels))));
         }
-        codes.clear();
-        for g in grids.iter().filter_map(|&g| snap.grids.get(g)) {
-            if !codes.is_empty() {
-                codes.push(',');
-            }
-            codes.push_str(g.code.as_str());
+        if let Some(codes) = data.building_grid_codes(i).filter(|c| !c.is_empty()) {
+            attrs.push(("grids", AttrValue::Str(codes)));
         }
-        if !codes.is_empty() {
-            attrs.push(("grids", TileValue::Str(codes.clone())));
-        }
-        b.add(i as u64 + 1, GeomType::Polygon, geom, attrs);
+        b.add(i as u64 + 1, GeomType::Polygon, geom, &attrs);
     }
     b.finish()
 }

@@ -1,9 +1,9 @@
 //! `grids`: management grid polygons with size, staff name, map colour and flags.
 
-use crate::encode::{encode_polygon, GeomType, LayerBuilder};
+use crate::encode::{encode_polygon, AttrValue, GeomType, LayerBuilder};
 use crate::render::RenderCtx;
 use crate::TileData;
-use geozero::mvt::{tile, TileValue};
+use geozero::mvt::tile;
 
 /// Attributes of the `grids` layer.
 pub(crate) const FIELDS: &[(&str, &str)] = &[
@@ -41,6 +41,7 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
     let mut idx: Vec<usize> = snap.grids_in(ctx.query).collect();
     idx.sort_unstable();
     let mut b = LayerBuilder::new("grids", ctx.transform.extent());
+    let mut attrs = Vec::with_capacity(FIELDS.len());
     for i in idx {
         let (Some(grid), Some(shape)) = (snap.grids.get(i), data.grid_shapes.get(i)) else {
             continue;
@@ -48,25 +49,26 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
         let Some(geom) = encode_polygon(shape, &ctx.transform) else {
             continue;
         };
-        let mut attrs = vec![
-            ("code", TileValue::Str(grid.code.as_str().to_owned())),
-            ("village", TileValue::Str(grid.village.as_str().to_owned())),
-            ("households", TileValue::Uint(u64::from(grid.households))),
-            ("buildings", TileValue::Uint(grid.members.len() as u64)),
+        attrs.clear();
+        attrs.extend([
+            ("code", AttrValue::Str(grid.code.as_str())),
+            ("village", AttrValue::Str(grid.village.as_str())),
+            ("households", AttrValue::Uint(u64::from(grid.households))),
+            ("buildings", AttrValue::Uint(grid.members.len() as u64)),
             (
                 "colour",
-                TileValue::Uint(u64::from(data.grid_colour(i).unwrap_or(0))),
+                AttrValue::Uint(u64::from(data.grid_colour(i).unwrap_or(0))),
             ),
-            ("institution", TileValue::Bool(grid.institution)),
-            ("locked", TileValue::Bool(grid.locked)),
-        ];
+            ("institution", AttrValue::Bool(grid.institution)),
+            ("locked", AttrValue::Bool(grid.locked)),
+        ]);
         if let Some(staff) = grid.staff.as_deref().and_then(|id| snap.staff_member(id)) {
-            attrs.push(("staff", TileValue::Str(staff.name.clone())));
+            attrs.push(("staff", AttrValue::Str(&staff.name)));
         }
         if let Some(flags) = data.grid_flags(i).filter(|f| !f.is_empty()) {
-            attrs.push(("flags", TileValue::Str(flags.to_owned())));
+            attrs.push(("flags", AttrValue::Str(flags)));
         }
-        b.add(i as u64 + 1, GeomType::Polygon, geom, attrs);
+        b.add(i as u64 + 1, GeomType::Polygon, geom, &attrs);
     }
     b.finish()
 }

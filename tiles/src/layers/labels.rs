@@ -1,9 +1,9 @@
 //! `grid_labels`: one point per grid at its pole of inaccessibility.
 
-use crate::encode::{encode_point, GeomType, LayerBuilder};
+use crate::encode::{encode_point, AttrValue, GeomType, LayerBuilder};
 use crate::render::RenderCtx;
 use crate::TileData;
-use geozero::mvt::{tile, TileValue};
+use geozero::mvt::tile;
 
 /// Attributes of the `grid_labels` layer.
 pub(crate) const FIELDS: &[(&str, &str)] = &[
@@ -20,6 +20,7 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
     let mut idx: Vec<usize> = snap.grids_in(ctx.query).collect();
     idx.sort_unstable();
     let mut b = LayerBuilder::new("grid_labels", ctx.transform.extent());
+    let mut attrs = Vec::with_capacity(3);
     for i in idx {
         let (Some(grid), Some(Some(p))) = (snap.grids.get(i), data.grid_labels.get(i)) else {
             continue;
@@ -27,14 +28,13 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
         let Some(geom) = encode_point(*p, &ctx.transform) else {
             continue;
         };
-        let mut attrs = vec![
-            ("code", TileValue::Str(grid.code.as_str().to_owned())),
-            ("households", TileValue::Uint(u64::from(grid.households))),
-        ];
+        attrs.clear();
+        attrs.push(("code", AttrValue::Str(grid.code.as_str())));
+        attrs.push(("households", AttrValue::Uint(u64::from(grid.households))));
         if let Some(staff) = grid.staff.as_deref().and_then(|id| snap.staff_member(id)) {
-            attrs.push(("staff", TileValue::Str(staff.name.clone())));
+            attrs.push(("staff", AttrValue::Str(&staff.name)));
         }
-        b.add(i as u64 + 1, GeomType::Point, geom, attrs);
+        b.add(i as u64 + 1, GeomType::Point, geom, &attrs);
     }
     b.finish()
 }
