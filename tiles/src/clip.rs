@@ -32,19 +32,33 @@ pub type Px = [f64; 2];
 /// assert!(clip_ring(&[[200.0, 0.0], [300.0, 0.0], [300.0, 50.0]], 0.0, 100.0).is_empty());
 /// ```
 pub fn clip_ring(ring: &[Px], min: f64, max: f64) -> Vec<Px> {
-    let mut current: Vec<Px> = ring.to_vec();
-    let mut next: Vec<Px> = Vec::with_capacity(ring.len() + 4);
-    // (is the y axis, bound, keep-if-greater)
+    let (mut out, mut tmp) = (Vec::new(), Vec::new());
+    clip_ring_into(ring, min, max, &mut out, &mut tmp);
+    out
+}
+
+/// [`clip_ring`] writing into `out` (cleared first), with `tmp` as the second working
+/// buffer, so that a caller clipping many rings reuses both.
+///
+/// ```
+/// use gridmap_tiles::clip::{clip_ring, clip_ring_into};
+/// let r = [[50.0, 50.0], [150.0, 50.0], [150.0, 150.0], [50.0, 150.0]];
+/// let (mut out, mut tmp) = (Vec::new(), Vec::new());
+/// clip_ring_into(&r, 0.0, 100.0, &mut out, &mut tmp);
+/// assert_eq!(out, clip_ring(&r, 0.0, 100.0));
+/// ```
+pub fn clip_ring_into(ring: &[Px], min: f64, max: f64, out: &mut Vec<Px>, tmp: &mut Vec<Px>) {
+    out.clear();
+    out.extend_from_slice(ring);
+    let (mut current, mut next) = (out, tmp);
     let sides = [
         (false, min, true),
         (false, max, false),
         (true, min, true),
         (true, max, false),
     ];
+    // Four passes: the result ends in the buffer it started in.
     for (y_axis, bound, greater) in sides {
-        if current.is_empty() {
-            break;
-        }
         next.clear();
         let inside = |p: &Px| {
             let v = if y_axis { p[1] } else { p[0] };
@@ -54,26 +68,25 @@ pub fn clip_ring(ring: &[Px], min: f64, max: f64) -> Vec<Px> {
                 v <= bound
             }
         };
-        let Some(&last) = current.last() else { break };
-        let mut prev = last;
-        let mut prev_in = inside(&prev);
-        for &p in &current {
-            let p_in = inside(&p);
-            if p_in != prev_in {
-                next.push(intersect(prev, p, y_axis, bound));
+        if let Some(&last) = current.last() {
+            let mut prev = last;
+            let mut prev_in = inside(&prev);
+            for &p in current.iter() {
+                let p_in = inside(&p);
+                if p_in != prev_in {
+                    next.push(intersect(prev, p, y_axis, bound));
+                }
+                if p_in {
+                    next.push(p);
+                }
+                prev = p;
+                prev_in = p_in;
             }
-            if p_in {
-                next.push(p);
-            }
-            prev = p;
-            prev_in = p_in;
         }
         std::mem::swap(&mut current, &mut next);
     }
-    current
 }
 
-/// The point where segment a→b crosses the line `x == bound` (or `y == bound`).
 fn intersect(a: Px, b: Px, y_axis: bool, bound: f64) -> Px {
     if y_axis {
         let t = (bound - a[1]) / (b[1] - a[1]);

@@ -16,9 +16,9 @@
 //! Commands follow the spec: `MoveTo(1)`, `LineTo(n − 1)`, `ClosePath` per ring with
 //! zig-zag encoded deltas and a cursor carried across rings and polygons.
 
-use crate::clip::{clip_ring, ring_inside, Px};
+use crate::clip::{clip_ring_into, ring_inside, Px};
 use crate::coord::{lonlat_to_world, TileCoord};
-use crate::simplify::simplify_ring;
+use crate::simplify::{simplify_ring_into, SimplifyScratch};
 use geo_types::MultiPolygon;
 
 pub use crate::layer_builder::{AttrValue, GeomType, LayerBuilder};
@@ -157,45 +157,90 @@ impl TileTransform {
     }
 }
 
+/// Working buffers for [`encode_polygon_with`], reused across features so that
+/// drawing a tile allocates only each feature's command vector.
+#[derive(Debug, Default)]
+pub struct PolygonScratch {
+    px: Vec<Px>,
+    clipped: Vec<Px>,
+    clip_tmp: Vec<Px>,
+    simplified: Vec<Px>,
+    simplify: SimplifyScratch,
+    ring: Vec<[i32; 2]>,
+    /// Kept rings of the current polygon, back to back, and where each one ends.
+    kept: Vec<[i32; 2]>,
+    ends: Vec<usize>,
+}
+
 /// Encodes a projected multipolygon for one tile; `None` when nothing of it is left
 /// (outside the buffered tile, sub-pixel, or collapsed by quantisation).
 pub fn encode_polygon(shape: &WorldShape, t: &TileTransform) -> Option<Vec<u32>> {
+    encode_polygon_with(shape, t, &mut PolygonScratch::default())
+}
+
+/// [`encode_polygon`] reusing the buffers in `scratch` (same result).
+///
+/// ```
+/// use geo_types::{polygon, MultiPolygon};
+/// use gridmap_tiles::encode::{encode_polygon, encode_polygon_with, PolygonScratch, TileTransform, WorldShape};
+/// use gridmap_tiles::TileCoord;
+/// let p = polygon![(x: 114.50, y: 38.00), (x: 114.51, y: 38.00), (x: 114.51, y: 38.01)];
+/// let shape = WorldShape::from_lonlat(&MultiPolygon(vec![p]));
+/// let t = TileTransform::new(TileCoord::new(12, 3350, 1552).unwrap(), 4096, 64, 0.5, 0.5);
+/// let mut scratch = PolygonScratch::default();
+/// assert_eq!(encode_polygon_with(&shape, &t, &mut scratch), encode_polygon(&shape, &t));
+/// ```
+pub fn encode_polygon_with(
+    shape: &WorldShape,
+    t: &TileTransform,
+    scratch: &mut PolygonScratch,
+) -> Option<Vec<u32>> {
     if !t.meets(shape.bbox) || t.too_small(shape.bbox) {
         return None;
     }
     let (lo, hi) = (-t.buffer, f64::from(t.extent) + t.buffer);
-    let mut cmds = Vec::new();
+    let s = scratch;
+    let mut cmds: Vec<u32> = Vec::new();
     let mut cursor = [0i32; 2];
-    let mut ring_px: Vec<Px> = Vec::new();
     for poly in &shape.polygons {
-        let mut kept: Vec<Vec<[i32; 2]>> = Vec::new();
+        s.kept.clear();
+        s.ends.clear();
         for (ri, ring) in poly.rings.iter().enumerate() {
-            ring_px.clear();
-            ring_px.extend(ring.iter().map(|&w| t.px(w)));
-            let clipped = if ring_inside(&ring_px, lo, hi) {
-                std::mem::take(&mut ring_px)
+            s.px.clear();
+            s.px.extend(ring.iter().map(|&w| t.px(w)));
+            let clipped: &[Px] = if ring_inside(&s.px, lo, hi) {
+                &s.px
             } else {
-                clip_ring(&ring_px, lo, hi)
+                clip_ring_into(&s.px, lo, hi, &mut s.clipped, &mut s.clip_tmp);
+                &s.clipped
             };
-            let simplified = if clipped.len() > 4 {
-                simplify_ring(&clipped, t.tolerance)
+            let simplified: &[Px] = if clipped.len() > 4 {
+                simplify_ring_into(clipped, t.tolerance, &mut s.simplified, &mut s.simplify);
+                &s.simplified
             } else {
                 clipped
             };
-            let Some(mut q) = clean_ring(&simplified) else {
+            if !clean_ring_into(simplified, &mut s.ring) {
                 if ri == 0 {
                     break; // exterior gone: drop the holes too
                 }
                 continue;
-            };
-            let exterior = ri == 0;
-            if (area2(&q) > 0) != exterior {
-                q.reverse();
             }
-            kept.push(q);
+            let exterior = ri == 0;
+            if (area2(&s.ring) > 0) != exterior {
+                s.ring.reverse();
+            }
+            s.kept.extend_from_slice(&s.ring);
+            s.ends.push(s.kept.len());
         }
-        for ring in &kept {
-            push_ring(&mut cmds, &mut cursor, ring);
+        // Per ring: MoveTo + 2, LineTo, 2 per further point, ClosePath.
+        cmds.reserve(2 * s.kept.len() + 3 * s.ends.len());
+        let mut start = 0;
+        for &end in &s.ends {
+            if let Some(ring) = s.kept.get(start..end) {
+                push_ring(&mut cmds, &mut cursor, ring);
+            }
+            start = end;
         }
     }
     (!cmds.is_empty()).then_some(cmds)
@@ -225,7 +270,13 @@ pub fn encode_point(w: [f64; 2], t: &TileTransform) -> Option<Vec<u32>> {
 /// assert!(clean_ring(&[[0.0, 0.0], [5.0, 0.0], [10.0, 0.0]]).is_none());
 /// ```
 pub fn clean_ring(ring: &[Px]) -> Option<Vec<[i32; 2]>> {
-    let mut out: Vec<[i32; 2]> = Vec::with_capacity(ring.len());
+    let mut out = Vec::with_capacity(ring.len());
+    clean_ring_into(ring, &mut out).then_some(out)
+}
+
+/// [`clean_ring`] writing into `out` (cleared first); `false` when the ring is gone.
+fn clean_ring_into(ring: &[Px], out: &mut Vec<[i32; 2]>) -> bool {
+    out.clear();
     for p in ring {
         let q = [p[0].round() as i32, p[1].round() as i32];
         if out.last() == Some(&q) {
@@ -245,12 +296,12 @@ pub fn clean_ring(ring: &[Px]) -> Option<Vec<[i32; 2]>> {
     loop {
         let n = out.len();
         if n < 3 {
-            return None;
+            return false;
         }
         let (Some(&first), Some(&second), Some(&prev), Some(&last)) =
             (out.first(), out.get(1), out.get(n - 2), out.last())
         else {
-            return None;
+            return false;
         };
         if last == first || cross(prev, last, first) == 0 {
             out.pop();
@@ -260,7 +311,7 @@ pub fn clean_ring(ring: &[Px]) -> Option<Vec<[i32; 2]>> {
             break;
         }
     }
-    (area2(&out) != 0).then_some(out)
+    area2(out) != 0
 }
 
 fn cross(a: [i32; 2], b: [i32; 2], c: [i32; 2]) -> i64 {
@@ -348,6 +399,7 @@ pub fn decode_geometry(cmds: &[u32]) -> Vec<Vec<[i32; 2]>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clip::clip_ring;
     use geo_types::polygon;
 
     fn t(z: u8, x: u32, y: u32) -> TileTransform {

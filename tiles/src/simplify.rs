@@ -27,12 +27,42 @@ use crate::clip::Px;
 /// assert_eq!(simplify_ring(&r, 0.1).len(), 5);
 /// ```
 pub fn simplify_ring(ring: &[Px], tolerance: f64) -> Vec<Px> {
+    let mut out = Vec::new();
+    simplify_ring_into(ring, tolerance, &mut out, &mut SimplifyScratch::default());
+    out
+}
+
+/// Working buffers of [`simplify_ring_into`], kept between calls so that drawing a
+/// tile does not allocate per ring.
+#[derive(Debug, Default)]
+pub struct SimplifyScratch {
+    keep: Vec<bool>,
+    stack: Vec<(usize, usize)>,
+}
+
+/// [`simplify_ring`] writing into `out` (cleared first) and reusing `scratch`.
+///
+/// ```
+/// use gridmap_tiles::simplify::{simplify_ring, simplify_ring_into, SimplifyScratch};
+/// let r = [[0.0, 0.0], [50.0, 0.2], [100.0, 0.0], [100.0, 100.0], [0.0, 100.0]];
+/// let (mut out, mut scratch) = (Vec::new(), SimplifyScratch::default());
+/// simplify_ring_into(&r, 1.0, &mut out, &mut scratch);
+/// assert_eq!(out, simplify_ring(&r, 1.0));
+/// ```
+pub fn simplify_ring_into(
+    ring: &[Px],
+    tolerance: f64,
+    out: &mut Vec<Px>,
+    scratch: &mut SimplifyScratch,
+) {
+    out.clear();
     let n = ring.len();
     if n <= 3 || tolerance <= 0.0 {
-        return ring.to_vec();
+        out.extend_from_slice(ring);
+        return;
     }
     let Some(&first) = ring.first() else {
-        return Vec::new();
+        return;
     };
     // Split at the point farthest from the first one.
     let mut far = 0;
@@ -45,24 +75,33 @@ pub fn simplify_ring(ring: &[Px], tolerance: f64) -> Vec<Px> {
         }
     }
     // The ring closed again, so index n is the first point.
-    let mut pts: Vec<Px> = Vec::with_capacity(n + 1);
-    pts.extend_from_slice(ring);
-    pts.push(first);
-    let mut keep = vec![false; n + 1];
+    let at = |i: usize| {
+        if i == n {
+            Some(first)
+        } else {
+            ring.get(i).copied()
+        }
+    };
+    let keep = &mut scratch.keep;
+    keep.clear();
+    keep.resize(n + 1, false);
     for i in [0, far, n] {
         if let Some(k) = keep.get_mut(i) {
             *k = true;
         }
     }
     let tol2 = tolerance * tolerance;
-    let mut stack = vec![(0usize, far), (far, n)];
+    let stack = &mut scratch.stack;
+    stack.clear();
+    stack.extend([(0usize, far), (far, n)]);
     while let Some((a, b)) = stack.pop() {
-        let (Some(&pa), Some(&pb)) = (pts.get(a), pts.get(b)) else {
+        let (Some(pa), Some(pb)) = (at(a), at(b)) else {
             continue;
         };
         let mut best = 0;
         let mut best_d = -1.0;
-        for (i, &p) in pts.iter().enumerate().take(b).skip(a + 1) {
+        for i in a + 1..b {
+            let Some(p) = at(i) else { break };
             let d = seg_dist2(p, pa, pb);
             if d > best_d {
                 best_d = d;
@@ -77,11 +116,12 @@ pub fn simplify_ring(ring: &[Px], tolerance: f64) -> Vec<Px> {
             stack.push((best, b));
         }
     }
-    ring.iter()
-        .zip(&keep)
-        .filter(|(_, &k)| k)
-        .map(|(&p, _)| p)
-        .collect()
+    out.extend(
+        ring.iter()
+            .zip(keep.iter())
+            .filter(|(_, &k)| k)
+            .map(|(&p, _)| p),
+    );
 }
 
 /// Squared distance from `p` to the segment `a`–`b`.

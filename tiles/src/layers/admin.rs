@@ -1,7 +1,7 @@
 //! `townships` and `villages`: administrative boundaries with household and grid
 //! counts.
 
-use crate::encode::{encode_polygon, AttrValue, GeomType, LayerBuilder};
+use crate::encode::{encode_polygon_with, AttrValue, GeomType, LayerBuilder, PolygonScratch};
 use crate::render::RenderCtx;
 use crate::TileData;
 use geozero::mvt::tile;
@@ -28,11 +28,12 @@ pub(crate) fn render(
     let mut idx: Vec<usize> = snap.admin_units_of_level_in(level, ctx.query).collect();
     idx.sort_unstable();
     let mut b = LayerBuilder::new(name, ctx.transform.extent());
+    let mut scratch = PolygonScratch::default();
     for i in idx {
         let (Some(unit), Some(shape)) = (snap.admin_units.get(i), data.admin_shapes.get(i)) else {
             continue;
         };
-        let Some(geom) = encode_polygon(shape, &ctx.transform) else {
+        let Some(geom) = encode_polygon_with(shape, &ctx.transform, &mut scratch) else {
             continue;
         };
         let stats = data.admin_stats(i).unwrap_or_default();

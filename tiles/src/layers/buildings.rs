@@ -1,6 +1,6 @@
 //! `buildings`: footprints with use, levels, household counts and grid membership.
 
-use crate::encode::{encode_polygon, AttrValue, GeomType, LayerBuilder};
+use crate::encode::{encode_polygon_with, AttrValue, GeomType, LayerBuilder, PolygonScratch};
 use crate::render::RenderCtx;
 use crate::TileData;
 use geozero::mvt::tile;
@@ -30,12 +30,13 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
     let mut idx: Vec<usize> = snap.buildings_in(ctx.query).collect();
     idx.sort_unstable();
     let mut b = LayerBuilder::new("buildings", ctx.transform.extent());
+    let mut scratch = PolygonScratch::default();
     let mut attrs = Vec::with_capacity(FIELDS.len());
     for i in idx {
         let (Some(bld), Some(shape)) = (snap.buildings.get(i), data.building_shapes.get(i)) else {
             continue;
         };
-        let Some(geom) = encode_polygon(shape, &ctx.transform) else {
+        let Some(geom) = encode_polygon_with(shape, &ctx.transform, &mut scratch) else {
             continue;
         };
         let grids = snap.grids_of_building(i);

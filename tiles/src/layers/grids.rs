@@ -1,6 +1,6 @@
 //! `grids`: management grid polygons with size, staff name, map colour and flags.
 
-use crate::encode::{encode_polygon, AttrValue, GeomType, LayerBuilder};
+use crate::encode::{encode_polygon_with, AttrValue, GeomType, LayerBuilder, PolygonScratch};
 use crate::render::RenderCtx;
 use crate::TileData;
 use geozero::mvt::tile;
@@ -41,12 +41,13 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
     let mut idx: Vec<usize> = snap.grids_in(ctx.query).collect();
     idx.sort_unstable();
     let mut b = LayerBuilder::new("grids", ctx.transform.extent());
+    let mut scratch = PolygonScratch::default();
     let mut attrs = Vec::with_capacity(FIELDS.len());
     for i in idx {
         let (Some(grid), Some(shape)) = (snap.grids.get(i), data.grid_shapes.get(i)) else {
             continue;
         };
-        let Some(geom) = encode_polygon(shape, &ctx.transform) else {
+        let Some(geom) = encode_polygon_with(shape, &ctx.transform, &mut scratch) else {
             continue;
         };
         attrs.clear();
