@@ -4,7 +4,9 @@
 //! index. [`LayerBuilder`] interns both in first-seen order: keys (a handful of static
 //! names per layer) by a linear scan, values in a hash map keyed by values *borrowed*
 //! from the snapshot ([`AttrValue`]), hashed with a small multiply–rotate hasher
-//! (tile content is our own data, so no protection against hash flooding is needed).
+//! (tile content is our own data, so no protection against hash flooding is needed);
+//! booleans and small integers (flags, floors, household counts) skip the map and
+//! are looked up in a small array.
 //! Strings are copied once per distinct value, when the layer is finished, instead of
 //! once per feature.
 
@@ -102,8 +104,14 @@ pub struct LayerBuilder<'a> {
     keys: Vec<&'static str>,
     values: Vec<AttrValue<'a>>,
     value_index: HashMap<AttrValue<'a>, u32, BuildHasherDefault<MixHasher>>,
+    /// Value index of `Bool(false)`, `Bool(true)` and `Uint(0..SMALL)`, or `NONE`.
+    small: Box<[u32; SMALL + 2]>,
     features: Vec<tile::Feature>,
 }
+
+/// Unsigned values below this are interned through [`LayerBuilder::small`].
+const SMALL: usize = 256;
+const NONE: u32 = u32::MAX;
 
 impl<'a> LayerBuilder<'a> {
     /// An empty layer named `name`.
@@ -114,6 +122,7 @@ impl<'a> LayerBuilder<'a> {
             keys: Vec::new(),
             values: Vec::new(),
             value_index: HashMap::default(),
+            small: Box::new([NONE; SMALL + 2]),
             features: Vec::new(),
         }
     }
@@ -128,6 +137,21 @@ impl<'a> LayerBuilder<'a> {
 
     fn value(&mut self, v: AttrValue<'a>) -> u32 {
         let next = self.values.len() as u32;
+        let slot = match v {
+            AttrValue::Bool(b) => Some(usize::from(b)),
+            AttrValue::Uint(u) => usize::try_from(u)
+                .ok()
+                .filter(|&u| u < SMALL)
+                .map(|u| u + 2),
+            AttrValue::Str(_) => None,
+        };
+        if let Some(cell) = slot.and_then(|k| self.small.get_mut(k)) {
+            if *cell == NONE {
+                *cell = next;
+                self.values.push(v);
+            }
+            return *cell;
+        }
         let i = *self.value_index.entry(v).or_insert(next);
         if i == next {
             self.values.push(v);
@@ -207,7 +231,7 @@ mod tests {
     }
 
     #[test]
-    fn tables_and_tags_match_geozeros_interner_on_mixed_repeating_values() {
+    fn tables_and_tags_match_geozeros_interner_on_mixed_repeating_values_small_and_large() {
         let names = ["a", "b", "", "1", "true", "a,b"];
         let keys = ["code", "n", "flag", "code2"];
         let mut ours = LayerBuilder::new("l", 4096);
@@ -222,6 +246,7 @@ mod tests {
                 (keys[((i / 3) % 4) as usize], AttrValue::Uint(i % 7)),
                 ("flag", AttrValue::Bool(i % 5 == 0)),
                 ("n", AttrValue::Uint(1)),
+                ("big", AttrValue::Uint(250 + i % 9)),
             ];
             ours.add(i, GeomType::Point, vec![9, 0, 0], &attrs);
             let mut tags = Vec::new();
