@@ -1,9 +1,8 @@
 //! `buildings`: footprints with use, levels, household counts and grid membership.
 
-use crate::encode::{encode_polygon_with, AttrValue, GeomType, LayerBuilder, PolygonScratch};
+use crate::encode::{encode_polygon_into, AttrValue, GeomType, LayerBuilder, PolygonScratch};
 use crate::render::RenderCtx;
 use crate::TileData;
-use geozero::mvt::tile;
 
 /// Attributes of the `buildings` layer.
 pub(crate) const FIELDS: &[(&str, &str)] = &[
@@ -25,18 +24,19 @@ pub(crate) const FIELDS: &[(&str, &str)] = &[
     ),
 ];
 
-pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
+pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<Vec<u8>> {
     let snap = data.snapshot();
     let mut idx: Vec<usize> = snap.buildings_in(ctx.query).collect();
     idx.sort_unstable();
     let mut b = LayerBuilder::new("buildings", ctx.transform.extent());
     let mut scratch = PolygonScratch::default();
+    let mut geom = Vec::new();
     let mut attrs = Vec::with_capacity(FIELDS.len());
     for i in idx {
         let (Some(bld), Some(shape)) = (snap.buildings.get(i), data.building_shapes.get(i)) else {
             continue;
         };
-        let Some(geom) = encode_polygon_with(shape, &ctx.transform, &mut scratch) else {
+        if !encode_polygon_into(shape, &ctx.transform, &mut scratch, &mut geom) {
             continue;
         };
         let grids = snap.grids_of_building(i);
@@ -57,7 +57,7 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
         if let Some(codes) = data.building_grid_codes(i).filter(|c| !c.is_empty()) {
             attrs.push(("grids", AttrValue::Str(codes)));
         }
-        b.add(i as u64 + 1, GeomType::Polygon, geom, &attrs);
+        b.add(i as u64 + 1, GeomType::Polygon, &geom, &attrs);
     }
-    b.finish()
+    b.finish_bytes()
 }

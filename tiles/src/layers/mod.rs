@@ -221,12 +221,13 @@ impl std::str::FromStr for Layer {
     }
 }
 
-/// Fills `layer` for the tile described by `ctx`.
+/// Draws `layer` for the tile described by `ctx`: the bytes of an MVT `Layer`
+/// message, `None` when no feature is in the tile.
 pub(crate) fn render_layer(
     layer: Layer,
     data: &TileData,
     ctx: &crate::render::RenderCtx,
-) -> Option<geozero::mvt::tile::Layer> {
+) -> Option<Vec<u8>> {
     match layer {
         Layer::Townships => {
             admin::render(data, ctx, gridmap_core::AdminLevel::Township, layer.name())
