@@ -12,6 +12,9 @@ use gridmap_core::{
 };
 use sqlx::Row;
 
+/// A grid change row: id and its bbox columns.
+type ChangeRow = (i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+
 fn invalid(what: impl Into<String>, reason: impl std::fmt::Display) -> StoreError {
     StoreError::Value {
         what: what.into(),
@@ -215,7 +218,7 @@ impl SqliteStore {
         &self,
         after: i64,
     ) -> StoreResult<Vec<(i64, Option<[f64; 4]>)>> {
-        let rows: Vec<(i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>)> = sqlx::query_as(
+        let rows: Vec<ChangeRow> = sqlx::query_as(
             "SELECT id, min_lon, min_lat, max_lon, max_lat FROM grid_changes WHERE id > ?1 ORDER BY id",
         )
         .bind(after)
