@@ -123,12 +123,18 @@ const NONE: u32 = u32::MAX;
 impl<'a> LayerBuilder<'a> {
     /// An empty layer named `name`.
     pub fn new(name: &'static str, extent: u32) -> Self {
+        LayerBuilder::with_capacity(name, extent, 0)
+    }
+
+    /// An empty layer named `name` with room for about `features` features (their
+    /// distinct string values are interned without rehashing).
+    pub fn with_capacity(name: &'static str, extent: u32, features: usize) -> Self {
         LayerBuilder {
             name,
             extent,
             keys: Vec::new(),
-            values: Vec::new(),
-            value_index: HashMap::default(),
+            values: Vec::with_capacity(features),
+            value_index: HashMap::with_capacity_and_hasher(features, BuildHasherDefault::default()),
             small: Box::new([NONE; SMALL + 2]),
             features: Vec::new(),
             count: 0,

@@ -28,7 +28,8 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<Vec<u8>> {
     let snap = data.snapshot();
     let mut idx: Vec<usize> = snap.buildings_in(ctx.query).collect();
     idx.sort_unstable();
-    let mut b = LayerBuilder::new("buildings", ctx.transform.extent());
+    // Ids are distinct: about one string value per building, plus a few shared ones.
+    let mut b = LayerBuilder::with_capacity("buildings", ctx.transform.extent(), idx.len() + 16);
     let mut scratch = PolygonScratch::default();
     let mut geom = Vec::new();
     let mut attrs = Vec::with_capacity(FIELDS.len());
