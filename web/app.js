@@ -73,6 +73,7 @@ async function main() {
     maxzoom: source.maxzoom,
     bounds: source.bounds,
     glyphs: absolute("fonts/{fontstack}/{range}.pbf"),
+    labels: absolute("api/labels"),
     householdsUnit: t("householdsUnit"),
     basemap: basemap ?? undefined,
   });

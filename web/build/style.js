@@ -17,6 +17,7 @@ export function staticStyle() {
     minzoom: 0,
     maxzoom: 16,
     glyphs: "{base}/fonts/{fontstack}/{range}.pbf",
+    labels: "{base}/api/labels",
     householdsUnit: "户",
   });
   // the TileJSON carries the server's real zoom range and bounds

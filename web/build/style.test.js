@@ -14,6 +14,7 @@ const pageStyle = () =>
     maxzoom: 18,
     bounds: [114.5, 33.7, 114.7, 33.9],
     glyphs: "http://127.0.0.1:1/fonts/{fontstack}/{range}.pbf",
+    labels: "http://127.0.0.1:1/api/labels",
     householdsUnit: "hh",
   });
 

@@ -25,6 +25,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/grids/{code}", get(grid).patch(edit_grid))
         .route("/api/staff/{id}", get(staff))
         .route("/api/search", get(search))
+        .route("/api/labels", get(labels))
 }
 
 /// An administrative unit, briefly.
@@ -652,4 +653,32 @@ fn union_bbox(boxes: impl Iterator<Item = [f64; 4]>) -> Option<[f64; 4]> {
             a[3].max(b[3]),
         ]
     })
+}
+
+/// One label point per township and village (pole of inaccessibility of its boundary),
+/// as GeoJSON, so the map names each unit once instead of once per tile.
+#[utoipa::path(get, path = "/api/labels", responses((status = 200, description = "GeoJSON FeatureCollection of points with code, name, level")))]
+pub(super) async fn labels(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Json<serde_json::Value> {
+    use gridmap_tiles::coord::world_to_lonlat;
+    use gridmap_tiles::encode::WorldShape;
+    let data = state.data();
+    let snap = data.snapshot();
+    let features: Vec<serde_json::Value> = snap
+        .admin_units
+        .iter()
+        .filter(|u| u.level != gridmap_core::AdminLevel::County)
+        .filter_map(|u| {
+            let [x, y] = gridmap_tiles::label_point::label_point(&WorldShape::from_lonlat(&u.boundary))?;
+            let (lon, lat) = world_to_lonlat(x, y);
+            Some(serde_json::json!({
+                "type": "Feature",
+                "geometry": { "type": "Point", "coordinates": [lon, lat] },
+                "properties": { "code": u.code.as_str(), "name": u.name, "level": u.level.as_str() },
+            }))
+        })
+        .collect();
+    Json(serde_json::json!({ "type": "FeatureCollection", "features": features }))
 }

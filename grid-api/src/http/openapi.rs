@@ -18,7 +18,8 @@ use utoipa::OpenApi;
         api::grid,
         api::edit_grid,
         api::staff,
-        api::search
+        api::search,
+        api::labels
     ),
     components(schemas(
         api::LookupView,
