@@ -297,7 +297,7 @@ fn key(field: u8, wire: u8) -> u8 {
 /// Bytes of `v` as a protobuf varint.
 fn varint_len(v: u64) -> usize {
     // 1 byte per started group of 7 bits, at least one.
-    ((64 - (v | 1).leading_zeros() as usize) + 6) / 7
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 /// Appends `v` as a protobuf varint.
