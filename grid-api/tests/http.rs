@@ -526,3 +526,34 @@ async fn each_household_of_a_split_tower_names_its_own_grid() {
         assert_eq!(count, member.households, "{}", grid.code);
     }
 }
+
+#[tokio::test]
+async fn every_township_and_village_gets_one_label_point_inside_it() {
+    use geo::Contains;
+    let f = fixture("http://test").await;
+    let labels = get(&f.state, "/api/labels", &[]).await.json();
+    let features = labels["features"].as_array().unwrap();
+    let data = f.state.data();
+    let snap = data.snapshot();
+    let units: Vec<_> = snap
+        .admin_units
+        .iter()
+        .filter(|u| u.level != gridmap_core::AdminLevel::County)
+        .collect();
+    assert_eq!(features.len(), units.len());
+    for unit in units {
+        let found: Vec<_> = features
+            .iter()
+            .filter(|ft| ft["properties"]["code"] == unit.code.as_str())
+            .collect();
+        assert_eq!(found.len(), 1, "{}", unit.code);
+        let c = &found[0]["geometry"]["coordinates"];
+        let p = geo_types::Point::new(c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+        assert!(
+            unit.boundary.contains(&p),
+            "label of {} lies outside it",
+            unit.code
+        );
+        assert_eq!(found[0]["properties"]["name"], unit.name.as_str());
+    }
+}
