@@ -38,12 +38,15 @@ struct Edge {
     a: [f64; 2],
     b: [f64; 2],
     owner: u32,
+    /// The segment's box, computed once: bulk loading asks for it in every
+    /// comparison of its sorts.
+    env: AABB<[f64; 2]>,
 }
 
 impl RTreeObject for Edge {
     type Envelope = AABB<[f64; 2]>;
     fn envelope(&self) -> Self::Envelope {
-        AABB::from_corners(self.a, self.b)
+        self.env
     }
 }
 
@@ -58,7 +61,8 @@ pub fn grid_adjacency(shapes: &[WorldShape]) -> Vec<Vec<usize>> {
                 for (i, &a) in ring.iter().enumerate() {
                     let b = ring.get(i + 1).or(ring.first()).copied().unwrap_or(a);
                     if a != b {
-                        edges.push(Edge { a, b, owner });
+                        let env = AABB::from_corners(a, b);
+                        edges.push(Edge { a, b, owner, env });
                     }
                 }
             }
