@@ -195,24 +195,12 @@ pub fn encode_polygon_with(
     t: &TileTransform,
     scratch: &mut PolygonScratch,
 ) -> Option<Vec<u32>> {
-    let mut cmds = Vec::new();
-    encode_polygon_into(shape, t, scratch, &mut cmds).then_some(cmds)
-}
-
-/// [`encode_polygon`] writing the commands into `cmds` (cleared first) and reusing
-/// `scratch`; `false` when nothing is left.
-pub fn encode_polygon_into(
-    shape: &WorldShape,
-    t: &TileTransform,
-    scratch: &mut PolygonScratch,
-    cmds: &mut Vec<u32>,
-) -> bool {
-    cmds.clear();
     if !t.meets(shape.bbox) || t.too_small(shape.bbox) {
-        return false;
+        return None;
     }
     let (lo, hi) = (-t.buffer, f64::from(t.extent) + t.buffer);
     let s = scratch;
+    let mut cmds: Vec<u32> = Vec::new();
     let mut cursor = [0i32; 2];
     for poly in &shape.polygons {
         s.kept.clear();
@@ -250,12 +238,12 @@ pub fn encode_polygon_into(
         let mut start = 0;
         for &end in &s.ends {
             if let Some(ring) = s.kept.get(start..end) {
-                push_ring(cmds, &mut cursor, ring);
+                push_ring(&mut cmds, &mut cursor, ring);
             }
             start = end;
         }
     }
-    !cmds.is_empty()
+    (!cmds.is_empty()).then_some(cmds)
 }
 
 /// Encodes a projected point; `None` unless it lies in `[0, extent)²` (points are not

@@ -1,12 +1,9 @@
 //! Drawing one composite tile: every requested layer, clipped to the buffered tile
-//! and encoded as one MVT message. Layers are written as protobuf bytes directly
-//! ([`crate::encode::LayerBuilder`]); the tile message is their concatenation, each
-//! as field 3 (`layers`) of `Tile`.
+//! and encoded as one MVT message.
 
 use crate::coord::TileCoord;
 use crate::encode::TileTransform;
 use crate::error::TileResult;
-use crate::layer_builder::put_bytes;
 use crate::layers::{render_layer, Layer};
 use crate::TileData;
 use geo_types::Rect;
@@ -43,13 +40,13 @@ pub(crate) struct RenderCtx {
 pub fn encode_tile(data: &TileData, layers: &[Layer], coord: TileCoord) -> TileResult<Vec<u8>> {
     let params = data.params();
     let mut min_px = params.min_feature_px;
-    let mut best = draw_tile(data, layers, coord, min_px);
+    let mut best = render_tile(data, layers, coord, min_px).encode_to_vec();
     for _ in 0..3 {
         if best.len() <= params.max_tile_bytes {
             break;
         }
         min_px = (min_px * 4.0).max(2.0);
-        let next = draw_tile(data, layers, coord, min_px);
+        let next = render_tile(data, layers, coord, min_px).encode_to_vec();
         if next.len() < best.len() {
             best = next;
         }
@@ -64,22 +61,13 @@ pub fn encode_tile(data: &TileData, layers: &[Layer], coord: TileCoord) -> TileR
     Ok(best)
 }
 
-/// Draws the tile as a prost message (for callers that want to inspect it): the
-/// bytes [`encode_tile`] would write at this minimum feature size, decoded.
+/// Draws the tile as a prost message (for callers that want to inspect it).
 pub fn render_tile(
     data: &TileData,
     layers: &[Layer],
     coord: TileCoord,
     min_feature_px: f64,
 ) -> Tile {
-    let bytes = draw_tile(data, layers, coord, min_feature_px);
-    // The bytes come from our own encoder; a failure would be a bug caught by the
-    // encoder's tests, and an empty tile is the only sensible thing to return then.
-    Tile::decode(bytes.as_slice()).unwrap_or_default()
-}
-
-/// Draws the tile as MVT bytes at `min_feature_px`.
-fn draw_tile(data: &TileData, layers: &[Layer], coord: TileCoord, min_feature_px: f64) -> Vec<u8> {
     let params = data.params();
     let transform = TileTransform::new(
         coord,
@@ -92,7 +80,7 @@ fn draw_tile(data: &TileData, layers: &[Layer], coord: TileCoord, min_feature_px
         transform,
         query: coord.lonlat_bounds(params.buffer_fraction()),
     };
-    let mut tile = Vec::new();
+    let mut tile = Tile::default();
     let mut done: Vec<Layer> = Vec::with_capacity(layers.len());
     for &layer in layers {
         if done.contains(&layer) || coord.z() < layer.min_zoom() {
@@ -100,7 +88,7 @@ fn draw_tile(data: &TileData, layers: &[Layer], coord: TileCoord, min_feature_px
         }
         done.push(layer);
         if let Some(l) = render_layer(layer, data, &ctx) {
-            put_bytes(&mut tile, 3, &l);
+            tile.layers.push(l);
         }
     }
     tile

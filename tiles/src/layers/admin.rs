@@ -1,9 +1,10 @@
 //! `townships` and `villages`: administrative boundaries with household and grid
 //! counts.
 
-use crate::encode::{encode_polygon_into, AttrValue, GeomType, LayerBuilder, PolygonScratch};
+use crate::encode::{encode_polygon_with, AttrValue, GeomType, LayerBuilder, PolygonScratch};
 use crate::render::RenderCtx;
 use crate::TileData;
+use geozero::mvt::tile;
 use gridmap_core::AdminLevel;
 
 /// Attributes of the `townships` and `villages` layers.
@@ -22,25 +23,24 @@ pub(crate) fn render(
     ctx: &RenderCtx,
     level: AdminLevel,
     name: &'static str,
-) -> Option<Vec<u8>> {
+) -> Option<tile::Layer> {
     let snap = data.snapshot();
     let mut idx: Vec<usize> = snap.admin_units_of_level_in(level, ctx.query).collect();
     idx.sort_unstable();
     let mut b = LayerBuilder::new(name, ctx.transform.extent());
     let mut scratch = PolygonScratch::default();
-    let mut geom = Vec::new();
     for i in idx {
         let (Some(unit), Some(shape)) = (snap.admin_units.get(i), data.admin_shapes.get(i)) else {
             continue;
         };
-        if !encode_polygon_into(shape, &ctx.transform, &mut scratch, &mut geom) {
+        let Some(geom) = encode_polygon_with(shape, &ctx.transform, &mut scratch) else {
             continue;
         };
         let stats = data.admin_stats(i).unwrap_or_default();
         b.add(
             i as u64 + 1,
             GeomType::Polygon,
-            &geom,
+            geom,
             &[
                 ("code", AttrValue::Str(unit.code.as_str())),
                 ("name", AttrValue::Str(&unit.name)),
@@ -49,5 +49,5 @@ pub(crate) fn render(
             ],
         );
     }
-    b.finish_bytes()
+    b.finish()
 }

@@ -1,8 +1,9 @@
 //! `buildings`: footprints with use, levels, household counts and grid membership.
 
-use crate::encode::{encode_polygon_into, AttrValue, GeomType, LayerBuilder, PolygonScratch};
+use crate::encode::{encode_polygon_with, AttrValue, GeomType, LayerBuilder, PolygonScratch};
 use crate::render::RenderCtx;
 use crate::TileData;
+use geozero::mvt::tile;
 
 /// Attributes of the `buildings` layer.
 pub(crate) const FIELDS: &[(&str, &str)] = &[
@@ -24,20 +25,19 @@ pub(crate) const FIELDS: &[(&str, &str)] = &[
     ),
 ];
 
-pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<Vec<u8>> {
+pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
     let snap = data.snapshot();
     let mut idx: Vec<usize> = snap.buildings_in(ctx.query).collect();
     idx.sort_unstable();
     // Ids are distinct: about one string value per building, plus a few shared ones.
     let mut b = LayerBuilder::with_capacity("buildings", ctx.transform.extent(), idx.len() + 16);
     let mut scratch = PolygonScratch::default();
-    let mut geom = Vec::new();
     let mut attrs = Vec::with_capacity(FIELDS.len());
     for i in idx {
         let (Some(bld), Some(shape)) = (snap.buildings.get(i), data.building_shapes.get(i)) else {
             continue;
         };
-        if !encode_polygon_into(shape, &ctx.transform, &mut scratch, &mut geom) {
+        let Some(geom) = encode_polygon_with(shape, &ctx.transform, &mut scratch) else {
             continue;
         };
         let grids = snap.grids_of_building(i);
@@ -58,7 +58,7 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<Vec<u8>> {
         if let Some(codes) = data.building_grid_codes(i).filter(|c| !c.is_empty()) {
             attrs.push(("grids", AttrValue::Str(codes)));
         }
-        b.add(i as u64 + 1, GeomType::Polygon, &geom, &attrs);
+        b.add(i as u64 + 1, GeomType::Polygon, geom, &attrs);
     }
-    b.finish_bytes()
+    b.finish()
 }

@@ -1,8 +1,9 @@
 //! `grids`: management grid polygons with size, staff name, map colour and flags.
 
-use crate::encode::{encode_polygon_into, AttrValue, GeomType, LayerBuilder, PolygonScratch};
+use crate::encode::{encode_polygon_with, AttrValue, GeomType, LayerBuilder, PolygonScratch};
 use crate::render::RenderCtx;
 use crate::TileData;
+use geozero::mvt::tile;
 
 /// Attributes of the `grids` layer.
 pub(crate) const FIELDS: &[(&str, &str)] = &[
@@ -35,19 +36,18 @@ pub(crate) const FIELDS: &[(&str, &str)] = &[
     ),
 ];
 
-pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<Vec<u8>> {
+pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
     let snap = data.snapshot();
     let mut idx: Vec<usize> = snap.grids_in(ctx.query).collect();
     idx.sort_unstable();
     let mut b = LayerBuilder::new("grids", ctx.transform.extent());
     let mut scratch = PolygonScratch::default();
-    let mut geom = Vec::new();
     let mut attrs = Vec::with_capacity(FIELDS.len());
     for i in idx {
         let (Some(grid), Some(shape)) = (snap.grids.get(i), data.grid_shapes.get(i)) else {
             continue;
         };
-        if !encode_polygon_into(shape, &ctx.transform, &mut scratch, &mut geom) {
+        let Some(geom) = encode_polygon_with(shape, &ctx.transform, &mut scratch) else {
             continue;
         };
         attrs.clear();
@@ -69,7 +69,7 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<Vec<u8>> {
         if let Some(flags) = data.grid_flags(i).filter(|f| !f.is_empty()) {
             attrs.push(("flags", AttrValue::Str(flags)));
         }
-        b.add(i as u64 + 1, GeomType::Polygon, &geom, &attrs);
+        b.add(i as u64 + 1, GeomType::Polygon, geom, &attrs);
     }
-    b.finish_bytes()
+    b.finish()
 }

@@ -3,6 +3,7 @@
 use crate::encode::{encode_point, AttrValue, GeomType, LayerBuilder};
 use crate::render::RenderCtx;
 use crate::TileData;
+use geozero::mvt::tile;
 
 /// Attributes of the `grid_labels` layer.
 pub(crate) const FIELDS: &[(&str, &str)] = &[
@@ -14,7 +15,7 @@ pub(crate) const FIELDS: &[(&str, &str)] = &[
     ),
 ];
 
-pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<Vec<u8>> {
+pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
     let snap = data.snapshot();
     let mut idx: Vec<usize> = snap.grids_in(ctx.query).collect();
     idx.sort_unstable();
@@ -33,7 +34,7 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<Vec<u8>> {
         if let Some(staff) = grid.staff.as_deref().and_then(|id| snap.staff_member(id)) {
             attrs.push(("staff", AttrValue::Str(&staff.name)));
         }
-        b.add(i as u64 + 1, GeomType::Point, &geom, &attrs);
+        b.add(i as u64 + 1, GeomType::Point, geom, &attrs);
     }
-    b.finish_bytes()
+    b.finish()
 }

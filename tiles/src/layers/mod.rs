@@ -221,13 +221,12 @@ impl std::str::FromStr for Layer {
     }
 }
 
-/// Draws `layer` for the tile described by `ctx`: the bytes of an MVT `Layer`
-/// message, `None` when no feature is in the tile.
+/// Fills `layer` for the tile described by `ctx`.
 pub(crate) fn render_layer(
     layer: Layer,
     data: &TileData,
     ctx: &crate::render::RenderCtx,
-) -> Option<Vec<u8>> {
+) -> Option<geozero::mvt::tile::Layer> {
     match layer {
         Layer::Townships => {
             admin::render(data, ctx, gridmap_core::AdminLevel::Township, layer.name())
