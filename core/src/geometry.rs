@@ -40,6 +40,29 @@ pub fn planar_area(shape: &MultiPolygon<f64>) -> f64 {
     shape.unsigned_area()
 }
 
+/// Planar perimeter (outer and inner rings) in the shape's own units; for shapes in a
+/// local metric projection this is metres.
+///
+/// ```
+/// use geo_types::{polygon, MultiPolygon};
+/// let square = MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 2.0), (x: 0.0, y: 2.0)]]);
+/// assert_eq!(gridmap_core::geometry::planar_perimeter(&square), 8.0);
+/// ```
+pub fn planar_perimeter(shape: &MultiPolygon<f64>) -> f64 {
+    use geo::{Euclidean, Length};
+    shape
+        .0
+        .iter()
+        .map(|p| {
+            Euclidean.length(p.exterior())
+                + p.interiors()
+                    .iter()
+                    .map(|r| Euclidean.length(r))
+                    .sum::<f64>()
+        })
+        .sum()
+}
+
 /// Metres per degree of longitude and latitude at latitude `lat_deg`, for local
 /// equirectangular projections (good to ~0.1% over a village).
 pub fn metres_per_degree(lat_deg: f64) -> (f64, f64) {

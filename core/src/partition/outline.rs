@@ -6,6 +6,7 @@ use super::polygon::{absorb_strays, part_shapes, ClipRegion};
 use super::state::State;
 use super::zones;
 use super::PartitionParams;
+use crate::geometry::planar_perimeter;
 use geo::BooleanOps;
 use geo_types::MultiPolygon;
 use std::collections::HashMap;
@@ -107,7 +108,9 @@ pub(crate) fn cut_off_moves(
                 if u.0.len() > other.0.len() {
                     continue;
                 }
-                let shared = (perimeter(&piece) + perimeter(other) - perimeter(&u)) / 2.0;
+                let shared = (planar_perimeter(&piece) + planar_perimeter(other)
+                    - planar_perimeter(&u))
+                    / 2.0;
                 if shared > 1e-6 && best.is_none_or(|b| shared > b.0) {
                     best = Some((shared, q as u32));
                 }
@@ -120,19 +123,4 @@ pub(crate) fn cut_off_moves(
         }
     }
     moves
-}
-
-fn perimeter(shape: &MultiPolygon<f64>) -> f64 {
-    use geo::{Euclidean, Length};
-    shape
-        .0
-        .iter()
-        .map(|p| {
-            Euclidean.length(p.exterior())
-                + p.interiors()
-                    .iter()
-                    .map(|r| Euclidean.length(r))
-                    .sum::<f64>()
-        })
-        .sum()
 }

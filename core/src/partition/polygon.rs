@@ -11,6 +11,7 @@
 
 use super::graph::{segments_cross, Graph, Seg, FRAME};
 use super::state::NONE;
+use crate::geometry::planar_perimeter;
 use geo::{BooleanOps, BoundingRect, Contains};
 use geo_types::{Coord, LineString, MultiPolygon, Point, Polygon};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -338,21 +339,6 @@ fn nearest_shape(
         .map(|x| x.1)
 }
 
-fn perimeter(shape: &MultiPolygon<f64>) -> f64 {
-    use geo::{Euclidean, Length};
-    shape
-        .0
-        .iter()
-        .map(|p| {
-            Euclidean.length(p.exterior())
-                + p.interiors()
-                    .iter()
-                    .map(|r| Euclidean.length(r))
-                    .sum::<f64>()
-        })
-        .sum()
-}
-
 /// Hands pieces of a grid polygon that hold none of its sites (a cell cut in two by a
 /// concave outline or a locked grid) to the neighbouring grid sharing the longest
 /// border with the piece. Returns how many pieces moved.
@@ -388,7 +374,7 @@ pub(crate) fn absorb_strays(shapes: &mut [MultiPolygon<f64>], sites: &[Vec<[f64;
             let Some(sb) = stray.bounding_rect() else {
                 continue;
             };
-            let sp = perimeter(&stray);
+            let sp = planar_perimeter(&stray);
             let mut best: Option<(f64, usize, MultiPolygon<f64>)> = None;
             let env = AABB::from_corners([sb.min().x, sb.min().y], [sb.max().x, sb.max().y]);
             let mut cands: Vec<usize> = boxes
@@ -407,7 +393,7 @@ pub(crate) fn absorb_strays(shapes: &mut [MultiPolygon<f64>], sites: &[Vec<[f64;
                 if u.0.len() > shape.0.len() {
                     continue;
                 }
-                let shared = (sp + perimeter(shape) - perimeter(&u)) / 2.0;
+                let shared = (sp + planar_perimeter(shape) - planar_perimeter(&u)) / 2.0;
                 if shared > 1e-6 && best.as_ref().is_none_or(|b| shared > b.0) {
                     best = Some((shared, q, u));
                 }

@@ -13,6 +13,7 @@ use super::graph::{self, Seg};
 use super::polygon::{absorb_strays, part_shapes, shape_boxes, ClipRegion};
 use super::state::NONE;
 use super::PartitionParams;
+use crate::geometry::planar_perimeter;
 use geo::{BooleanOps, Distance, Euclidean};
 use geo_types::{Coord, LineString, MultiPolygon, Point, Polygon};
 use i_overlay::core::fill_rule::FillRule;
@@ -52,21 +53,6 @@ pub(crate) fn slice(region: &MultiPolygon<f64>, lines: &[Vec<[f64; 2]>]) -> Vec<
             Some(Polygon::new(exterior, rings.collect()))
         })
         .collect()
-}
-
-fn perimeter(shape: &MultiPolygon<f64>) -> f64 {
-    use geo::{Euclidean, Length};
-    shape
-        .0
-        .iter()
-        .map(|p| {
-            Euclidean.length(p.exterior())
-                + p.interiors()
-                    .iter()
-                    .map(|r| Euclidean.length(r))
-                    .sum::<f64>()
-        })
-        .sum()
 }
 
 /// Joins zones whose buildings belong to the same component of the neighbour graph
@@ -144,7 +130,7 @@ fn merge_empty_zones(zones: &mut [MultiPolygon<f64>], zone_sites: &[Vec<usize>])
                 .collect();
             cands.sort_unstable();
             cands.dedup();
-            let ep = perimeter(&zones[e]);
+            let ep = planar_perimeter(&zones[e]);
             let mut best: Option<(f64, usize, MultiPolygon<f64>)> = None;
             for z in cands {
                 if z == e || !has_sites[z] || zones[z].0.is_empty() {
@@ -154,7 +140,7 @@ fn merge_empty_zones(zones: &mut [MultiPolygon<f64>], zone_sites: &[Vec<usize>])
                 if u.0.len() > zones[z].0.len() {
                     continue;
                 }
-                let shared = (ep + perimeter(&zones[z]) - perimeter(&u)) / 2.0;
+                let shared = (ep + planar_perimeter(&zones[z]) - planar_perimeter(&u)) / 2.0;
                 if shared > 1e-6 && best.as_ref().is_none_or(|b| shared > b.0) {
                     best = Some((shared, z, u));
                 }
