@@ -8,7 +8,7 @@ use super::report::VillageReport;
 use super::units::{Member, Prepared};
 use super::{PartitionParams, VillageInput, VillagePartition};
 use crate::model::{Grid, GridMember};
-use geo::{Area, Centroid, Euclidean, Length};
+use geo::{Area, Centroid};
 use geo_types::MultiPolygon;
 use std::time::Instant;
 
@@ -34,17 +34,7 @@ struct NewGrid {
 /// Polsby-Popper score 4πA/P² of a shape in metres.
 pub(crate) fn polsby_popper(shape: &MultiPolygon<f64>) -> Option<f64> {
     let area = shape.unsigned_area();
-    let perim: f64 = shape
-        .0
-        .iter()
-        .map(|p| {
-            Euclidean.length(p.exterior())
-                + p.interiors()
-                    .iter()
-                    .map(|r| Euclidean.length(r))
-                    .sum::<f64>()
-        })
-        .sum();
+    let perim = crate::geometry::planar_perimeter(shape);
     (area > 0.0 && perim > 0.0).then(|| 4.0 * std::f64::consts::PI * area / (perim * perim))
 }
 
