@@ -49,8 +49,9 @@ fn rss_mb() -> Option<f64> {
 fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
     let params = PartitionParams::default();
     let runs = args.runs.max(1);
-    // Small case: 10 villages, 5,000 buildings (~32k households).
-    let (units, buildings) = gridmap_core::partition::testing::synthetic_villages(10, 500, 7);
+    // Small case from the issue: 10 villages, 5,000 buildings, ~32k households.
+    let (units, buildings) =
+        gridmap_core::partition::testing::synthetic_villages_with(10, 500, 42, 6.4);
     let small = run_partition(&units, &buildings, &[], &params, runs);
     println!(
         "small county: {} villages, {} buildings",
