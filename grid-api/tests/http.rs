@@ -557,3 +557,29 @@ async fn every_township_and_village_gets_one_label_point_inside_it() {
         assert_eq!(found[0]["properties"]["name"], unit.name.as_str());
     }
 }
+
+#[tokio::test]
+async fn metrics_count_each_tile_request_once_as_hit_or_miss() {
+    let f = fixture("http://test").await;
+    let (_, [lon, lat], _) = first_grid(&f.state);
+    let (z, x, y) = tile_of(lon, lat, 15);
+    let uri = format!("/tiles/grids/{z}/{x}/{y}.mvt");
+    assert_eq!(get(&f.state, &uri, &[]).await.status, StatusCode::OK);
+    assert_eq!(get(&f.state, &uri, &[]).await.status, StatusCode::OK);
+    let text = String::from_utf8(get(&f.state, "/metrics", &[]).await.body).unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix(name)
+                    .and_then(|rest| rest.trim().parse().ok())
+            })
+            .unwrap_or_else(|| panic!("{name} missing in\n{text}"))
+    };
+    assert_eq!(value("gridmap_tile_cache_misses_total "), 1.0);
+    assert_eq!(value("gridmap_tile_cache_hits_total "), 1.0);
+    assert_eq!(value("gridmap_tile_cache_hit_ratio "), 0.5);
+    assert!(
+        text.contains("gridmap_tile_seconds_count{layers=\"grids\",cache=\"hit\"} 1"),
+        "{text}"
+    );
+}

@@ -99,11 +99,18 @@ impl Metrics {
             }
         }
         let stats = state.cache().stats();
-        let lookups = stats.hits + stats.misses;
+        // Counted per request here: the cache's own counters see a miss twice (the
+        // handler looks before it renders).
+        let (hits, misses) = self.tile_latency.lock().map_or((0, 0), |map| {
+            map.values().fold((0, 0), |(h, m), pair| {
+                (h + pair[1].total, m + pair[0].total)
+            })
+        });
+        let lookups = hits + misses;
         let ratio = if lookups == 0 {
             0.0
         } else {
-            stats.hits as f64 / lookups as f64
+            hits as f64 / lookups as f64
         };
         let _ = writeln!(
             out,
@@ -112,9 +119,9 @@ impl Metrics {
         let _ = writeln!(out, "# TYPE gridmap_tile_cache_hit_ratio gauge");
         let _ = writeln!(out, "gridmap_tile_cache_hit_ratio {ratio}");
         let _ = writeln!(out, "# TYPE gridmap_tile_cache_hits_total counter");
-        let _ = writeln!(out, "gridmap_tile_cache_hits_total {}", stats.hits);
+        let _ = writeln!(out, "gridmap_tile_cache_hits_total {hits}");
         let _ = writeln!(out, "# TYPE gridmap_tile_cache_misses_total counter");
-        let _ = writeln!(out, "gridmap_tile_cache_misses_total {}", stats.misses);
+        let _ = writeln!(out, "gridmap_tile_cache_misses_total {misses}");
         let _ = writeln!(out, "# TYPE gridmap_tile_cache_bytes gauge");
         let _ = writeln!(out, "gridmap_tile_cache_bytes {}", stats.bytes);
         out
