@@ -35,6 +35,7 @@ pub async fn assign_villages(store: &Store) -> anyhow::Result<usize> {
     let units = store.admin_units().await?;
     let buildings = store.buildings().await?;
     let found = village_of_buildings(&units, &buildings);
+    let outside = found.iter().filter(|v| v.is_none()).count();
     let changes: Vec<(String, Option<DivisionCode>)> = buildings
         .iter()
         .zip(found)
@@ -45,13 +46,6 @@ pub async fn assign_villages(store: &Store) -> anyhow::Result<usize> {
         .set_building_villages(&changes)
         .await
         .context("saving the village of each building")?;
-    let outside = buildings.len()
-        - store
-            .buildings()
-            .await?
-            .iter()
-            .filter(|b| b.village.is_some())
-            .count();
     Ok(outside)
 }
 
