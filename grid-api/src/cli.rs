@@ -156,6 +156,13 @@ pub struct FeatureImportArgs {
     pub crs: String,
     #[command(flatten)]
     pub estimate: EstimateArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// How an import writes: shared by every import command.
+#[derive(Debug, Args)]
+pub struct WriteArgs {
     /// Report what would be imported without writing.
     #[arg(long)]
     pub dry_run: bool,
@@ -186,12 +193,8 @@ pub struct OsmImportArgs {
     pub county_code: String,
     #[command(flatten)]
     pub estimate: EstimateArgs,
-    /// Report what would be imported without writing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Import nothing when any record is rejected (default: import the valid ones).
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 /// Text encodings accepted for CSV files.
@@ -211,12 +214,8 @@ pub struct CsvImportArgs {
     /// Map a column: --column field=HEADER (e.g. --column head=户主 --column phone=电话). Repeatable.
     #[arg(long = "column", value_name = "FIELD=HEADER")]
     pub columns: Vec<String>,
-    /// Report what would be imported without writing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Import nothing when any record is rejected (default: import the valid ones).
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 use super::{open_store, Outcome};
 use crate::cli::{
     CsvImportArgs, EstimateArgs, FeatureFormat, FeatureImportArgs, ImportCommand, OsmImportArgs,
+    WriteArgs,
 };
 use anyhow::Context;
 use gridmap_importers::geojson::GeoJsonLayout;
@@ -98,16 +99,7 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         }
     };
     bar.finish_and_clear();
-    write(
-        db,
-        &args.file,
-        batch,
-        report,
-        args.dry_run,
-        args.strict,
-        started,
-    )
-    .await
+    write(db, &args.file, batch, report, &args.write, started).await
 }
 
 async fn osm(db: &str, args: &OsmImportArgs) -> anyhow::Result<Outcome> {
@@ -128,16 +120,7 @@ async fn osm(db: &str, args: &OsmImportArgs) -> anyhow::Result<Outcome> {
         barriers: data.barriers,
         ..Default::default()
     };
-    write(
-        db,
-        &args.file,
-        batch,
-        data.report,
-        args.dry_run,
-        args.strict,
-        started,
-    )
-    .await
+    write(db, &args.file, batch, data.report, &args.write, started).await
 }
 
 async fn csv(
@@ -155,16 +138,7 @@ async fn csv(
             println!("{unmatched} register rows lie in no building footprint: they are kept but count in no grid");
         }
     }
-    write(
-        db,
-        &args.file,
-        batch,
-        report,
-        args.dry_run,
-        args.strict,
-        started,
-    )
-    .await
+    write(db, &args.file, batch, report, &args.write, started).await
 }
 
 /// Prints the report and, unless dry-running, writes the batch in one transaction.
@@ -173,8 +147,7 @@ pub(crate) async fn write(
     file: &Path,
     batch: ImportBatch,
     report: ImportReport,
-    dry_run: bool,
-    strict: bool,
+    write_args: &WriteArgs,
     started: Instant,
 ) -> anyhow::Result<Outcome> {
     let read_s = started.elapsed().as_secs_f64();
@@ -193,14 +166,14 @@ pub(crate) async fn write(
     } else {
         Outcome::WithProblems
     };
-    if strict && !report.rejected.is_empty() {
+    if write_args.strict && !report.rejected.is_empty() {
         anyhow::bail!(
             "{}: {} records rejected, nothing imported (--strict); fix them or drop --strict to import the valid ones",
             file.display(),
             report.rejected.len()
         );
     }
-    if dry_run {
+    if write_args.dry_run {
         println!(
             "dry run: nothing written ({} read in {read_s:.2} s)",
             file.display()
