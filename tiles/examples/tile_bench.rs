@@ -82,40 +82,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Villages of 1,000 buildings from the core test generator, partitioned by the core.
 fn partitioned_county(n: usize) -> gridmap_core::snapshot::CountySnapshot {
-    use gridmap_core::partition::{partition_all, testing, PartitionParams, VillageInput};
-    let per_village = 1000;
-    let (villages, buildings) =
-        testing::synthetic_villages(n.div_ceil(per_village), per_village, 7);
-    let mut per: Vec<Vec<&gridmap_core::Building>> = vec![Vec::new(); villages.len()];
-    let index: std::collections::HashMap<_, usize> = villages
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (v.code.clone(), i))
-        .collect();
-    for b in &buildings {
-        if let Some(list) = b
-            .village
-            .as_ref()
-            .and_then(|c| index.get(c))
-            .and_then(|&i| per.get_mut(i))
-        {
-            list.push(b);
-        }
-    }
-    let inputs: Vec<VillageInput> = villages
-        .iter()
-        .zip(&per)
-        .map(|(v, bs)| VillageInput {
-            village: v,
-            buildings: bs,
-            barriers: &[],
-            previous: &[],
-        })
-        .collect();
-    let grids = partition_all(&inputs, &PartitionParams::default())
-        .into_iter()
-        .filter_map(Result::ok)
-        .flat_map(|p| p.grids)
-        .collect();
-    gridmap_core::snapshot::CountySnapshot::new(villages, buildings, grids, vec![])
+    bench::partitioned_county(n.div_ceil(1000), 1000, 7)
 }

@@ -40,6 +40,45 @@ fn code(t: usize, v: usize) -> DivisionCode {
         .expect("12-digit code")
 }
 
+/// Core's synthetic villages (`villages` × `per_village` buildings, seeded), cut into
+/// grids by the core partitioner: irregular Voronoi grids, for tests and benchmarks.
+pub fn partitioned_county(villages: usize, per_village: usize, seed: u64) -> CountySnapshot {
+    use gridmap_core::partition::{partition_all, testing, PartitionParams, VillageInput};
+    let (villages, buildings) = testing::synthetic_villages(villages, per_village, seed);
+    let index: std::collections::HashMap<_, usize> = villages
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.code.clone(), i))
+        .collect();
+    let mut per: Vec<Vec<&gridmap_core::Building>> = vec![Vec::new(); villages.len()];
+    for b in &buildings {
+        if let Some(list) = b
+            .village
+            .as_ref()
+            .and_then(|c| index.get(c))
+            .and_then(|&i| per.get_mut(i))
+        {
+            list.push(b);
+        }
+    }
+    let inputs: Vec<VillageInput> = villages
+        .iter()
+        .zip(&per)
+        .map(|(v, bs)| VillageInput {
+            village: v,
+            buildings: bs,
+            barriers: &[],
+            previous: &[],
+        })
+        .collect();
+    let grids = partition_all(&inputs, &PartitionParams::default())
+        .into_iter()
+        .filter_map(Result::ok)
+        .flat_map(|p| p.grids)
+        .collect();
+    CountySnapshot::new(villages, buildings, grids, vec![])
+}
+
 /// A deterministic synthetic county with about `n_buildings` buildings (rounded to
 /// whole villages of 3,600).
 ///

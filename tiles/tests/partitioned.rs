@@ -4,37 +4,12 @@
 use geo::{BoundingRect, Contains};
 use geo_types::MultiPolygon;
 use geo_types::Point;
-use gridmap_core::partition::{partition_all, testing, PartitionParams, VillageInput};
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_tiles::{TileData, TileParams};
 use std::sync::Arc;
 
 fn partitioned_snapshot() -> CountySnapshot {
-    let (villages, buildings) = testing::synthetic_villages(4, 400, 11);
-    let per: Vec<Vec<&_>> = villages
-        .iter()
-        .map(|v| {
-            buildings
-                .iter()
-                .filter(|b| b.village.as_ref() == Some(&v.code))
-                .collect()
-        })
-        .collect();
-    let inputs: Vec<VillageInput> = villages
-        .iter()
-        .zip(&per)
-        .map(|(v, bs)| VillageInput {
-            village: v,
-            buildings: bs,
-            barriers: &[],
-            previous: &[],
-        })
-        .collect();
-    let grids = partition_all(&inputs, &PartitionParams::default())
-        .into_iter()
-        .flat_map(|r| r.expect("synthetic villages partition").grids)
-        .collect();
-    CountySnapshot::new(villages, buildings, grids, vec![])
+    gridmap_tiles::bench::partitioned_county(4, 400, 11)
 }
 
 /// Metres per degree (lon, lat) near the synthetic villages (33.6° N).
