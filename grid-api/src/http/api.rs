@@ -543,6 +543,13 @@ pub(super) async fn search(
     let data = state.data();
     let snap = data.snapshot();
     let lower = needle.to_lowercase();
+    // Case only matters for Latin letters: skip the per-address lowercase copy (a scan of
+    // every building) when the query has none, as with Chinese addresses.
+    let case_folds = needle
+        .chars()
+        .any(|c| c.is_alphabetic() && c.is_lowercase() != c.is_uppercase());
+    let address_matches =
+        |a: &str| a.contains(needle) || (case_folds && a.to_lowercase().contains(&lower));
     let mut results = Vec::new();
 
     for g in snap
@@ -624,11 +631,7 @@ pub(super) async fn search(
         for b in snap
             .buildings
             .iter()
-            .filter(|b| {
-                b.address
-                    .as_deref()
-                    .is_some_and(|a| a.to_lowercase().contains(&lower))
-            })
+            .filter(|b| b.address.as_deref().is_some_and(address_matches))
             .take(room)
         {
             results.push(SearchHit {
