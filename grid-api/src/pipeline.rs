@@ -29,19 +29,22 @@ impl Scope {
     }
 }
 
-/// Sets `Building.village` for every building from the village boundaries; returns how
-/// many buildings lie in no village.
-pub async fn assign_villages(store: &Store) -> anyhow::Result<usize> {
-    let units = store.admin_units().await?;
-    let buildings = store.buildings().await?;
-    let found = village_of_buildings(&units, &buildings);
+/// Sets `Building.village` of the buildings (in memory) from the village boundaries and
+/// saves the changed assignments in one transaction; returns how many lie in no village.
+async fn assign_villages_to(
+    store: &Store,
+    units: &[gridmap_core::AdminUnit],
+    buildings: &mut [Building],
+) -> anyhow::Result<usize> {
+    let found = village_of_buildings(units, buildings);
     let outside = found.iter().filter(|v| v.is_none()).count();
-    let changes: Vec<(String, Option<DivisionCode>)> = buildings
-        .iter()
-        .zip(found)
-        .filter(|(b, v)| &b.village != v)
-        .map(|(b, v)| (b.source_id.clone(), v))
-        .collect();
+    let mut changes: Vec<(String, Option<DivisionCode>)> = Vec::new();
+    for (b, v) in buildings.iter_mut().zip(found) {
+        if b.village != v {
+            changes.push((b.source_id.clone(), v.clone()));
+            b.village = v;
+        }
+    }
     store
         .set_building_villages(&changes)
         .await
@@ -91,6 +94,8 @@ pub struct PartitionOutcome {
     pub failures: Vec<(DivisionCode, String)>,
     pub flags: Vec<String>,
     pub villages: usize,
+    /// Buildings that lie in no village (and so in no grid).
+    pub outside_villages: usize,
 }
 
 /// Partitions the villages in `scope`, starting from their previous grids unless
@@ -110,7 +115,9 @@ pub async fn partition(
     if villages.is_empty() {
         anyhow::bail!("no village matches {scope:?}: import village boundaries first (gridmap import villages|osm, or gridmap synth)");
     }
-    let buildings = store.buildings().await?;
+    // Buildings are tied to villages here, on the copy the partitioner uses: one read.
+    let mut buildings = store.buildings().await?;
+    let outside_villages = assign_villages_to(store, &units, &mut buildings).await?;
     let barriers = store.barriers().await?;
     let old_grids = store.grids().await?;
 
@@ -221,6 +228,7 @@ pub async fn partition(
         failures,
         flags,
         villages: villages.len(),
+        outside_villages,
     })
 }
 

@@ -44,7 +44,6 @@ async fn fixture_of(public_url: &str, households: u32, seed: u64) -> Fixture {
         })
         .await
         .unwrap();
-    gridmap::pipeline::assign_villages(&store).await.unwrap();
     gridmap::pipeline::partition(
         &store,
         &gridmap::pipeline::Scope::All,

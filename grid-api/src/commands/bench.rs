@@ -205,7 +205,6 @@ async fn bench_server(
         .to_owned();
     super::synth::generate_into(&db, households, 1, false).await?;
     let store = super::open_store(&db).await?;
-    crate::pipeline::assign_villages(&store).await?;
     let size = GridSizeArgs {
         min: 30,
         max: 50,

@@ -22,7 +22,6 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
     println!("demo store: {demo_db}");
     super::synth::generate_into(&demo_db, args.households, args.seed, false).await?;
     let store = super::open_store(&demo_db).await?;
-    pipeline::assign_villages(&store).await?;
     let size = GridSizeArgs {
         min: 30,
         max: 50,

@@ -28,9 +28,9 @@ pub(crate) async fn run(db: &str, args: &PartitionArgs) -> anyhow::Result<Outcom
         (None, None) => Scope::All,
     };
     let store = open_store(db).await?;
-    let outside = pipeline::assign_villages(&store).await?;
     let outcome = pipeline::partition(&store, &scope, &params, args.fresh).await?;
     println!("{}", outcome.report);
+    let outside = outcome.outside_villages;
     if outside > 0 {
         println!("{outside} buildings lie outside every village and belong to no grid");
     }
