@@ -35,6 +35,40 @@ pub fn bbox(shape: &MultiPolygon<f64>) -> Option<Rect<f64>> {
     shape.bounding_rect()
 }
 
+/// `[min_x, min_y, max_x, max_y]` (for WGS84: `[min_lon, min_lat, max_lon, max_lat]`)
+/// of a multipolygon, `None` when empty: the box the API returns and the change log
+/// records.
+///
+/// ```
+/// use geo_types::{polygon, MultiPolygon};
+/// let p = MultiPolygon(vec![polygon![(x: 1.0, y: 2.0), (x: 3.0, y: 2.0), (x: 3.0, y: 5.0)]]);
+/// assert_eq!(gridmap_core::geometry::bbox_array(&p), Some([1.0, 2.0, 3.0, 5.0]));
+/// assert_eq!(gridmap_core::geometry::bbox_array(&MultiPolygon::<f64>(vec![])), None);
+/// ```
+pub fn bbox_array(shape: &MultiPolygon<f64>) -> Option<[f64; 4]> {
+    shape
+        .bounding_rect()
+        .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+}
+
+/// The smallest `[min_x, min_y, max_x, max_y]` box holding every box, `None` for none.
+///
+/// ```
+/// use gridmap_core::geometry::union_bbox;
+/// assert_eq!(union_bbox([[0.0, 0.0, 1.0, 1.0], [2.0, -1.0, 3.0, 0.5]]), Some([0.0, -1.0, 3.0, 1.0]));
+/// assert_eq!(union_bbox(std::iter::empty()), None);
+/// ```
+pub fn union_bbox(boxes: impl IntoIterator<Item = [f64; 4]>) -> Option<[f64; 4]> {
+    boxes.into_iter().reduce(|a, b| {
+        [
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]
+    })
+}
+
 /// Planar area in the shape's own units (degrees² for lon/lat); for ratios only.
 pub fn planar_area(shape: &MultiPolygon<f64>) -> f64 {
     shape.unsigned_area()

@@ -21,9 +21,12 @@
 //!   contiguous, compact grids of 30–50 households (Delaunay neighbour graph, inertial
 //!   bisection, boundary refinement, Voronoi polygons); [`partition::validate_grids`]
 //!   lists violations; [`partition::QualityReport`] sums a run.
+//! - [`flags::GridFlags`]: the per-grid rule checks shown by the API, the tiles and the
+//!   validator.
 #![forbid(unsafe_code)]
 
 pub mod assign;
+pub mod flags;
 pub mod geometry;
 pub mod model;
 pub mod partition;

@@ -16,7 +16,8 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "gridmap", version, propagate_version = true, after_help = EXAMPLES)]
 pub struct Cli {
-    /// The store: a file path for the embedded SQLite store (created if missing).
+    /// The store: a file path for the embedded SQLite store. Imports, `synth` and `demo`
+    /// create it; every other command refuses a store that does not exist.
     #[arg(
         long,
         global = true,
@@ -60,7 +61,8 @@ pub enum Command {
     /// Example: gridmap synth --households 300000 --seed 1
     Synth(SynthArgs),
 
-    /// Cut villages into grids of --min..--max households and store them.
+    /// Cut villages into grids of --min..--max households and store them. The sizes are
+    /// stored with the data: later runs, `grids validate` and `serve` use them.
     ///
     /// Example: gridmap partition --all --min 30 --max 50 --report-json report.json
     Partition(PartitionArgs),
@@ -86,6 +88,17 @@ pub enum Command {
     ///
     /// Example: gridmap demo --households 20000
     Demo(DemoArgs),
+
+    /// Undo one change of the change log (grid edits and partition runs): its grids
+    /// and staff lists come back. The undo is itself a change, so undoing it redoes.
+    ///
+    /// Example: gridmap undo 42
+    Undo(UndoArgs),
+
+    /// Write a consistent copy of the store, also while it is being served or written.
+    ///
+    /// Example: gridmap backup -o gridmap-2026-12-01.db
+    Backup(BackupArgs),
 
     /// Benchmarks that print their figures (medians and ratios).
     #[command(subcommand)]
@@ -231,20 +244,24 @@ pub struct SynthArgs {
     pub dry_run: bool,
 }
 
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct GridSizeArgs {
-    /// Fewest households in a grid.
-    #[arg(long, default_value_t = 30)]
-    pub min: u32,
-    /// Most households in a grid.
-    #[arg(long, default_value_t = 50)]
-    pub max: u32,
-    /// Preferred households per grid.
-    #[arg(long, default_value_t = 40)]
-    pub target: u32,
-    /// Institutions (schools, hospitals, enterprises…) become separate "vertical" grids.
+    /// Fewest households in a grid (default: the store's setting, 30 at first).
     #[arg(long)]
+    pub min: Option<u32>,
+    /// Most households in a grid (default: the store's setting, 50 at first).
+    #[arg(long)]
+    pub max: Option<u32>,
+    /// Preferred households per grid (default: the store's setting, 40 at first).
+    #[arg(long)]
+    pub target: Option<u32>,
+    /// Institutions (schools, hospitals, enterprises…) become separate "vertical" grids
+    /// (kept in the store's settings until --no-institution-grids).
+    #[arg(long, overrides_with = "no_institution_grids")]
     pub institution_grids: bool,
+    /// Institutions are ordinary grid members again.
+    #[arg(long)]
+    pub no_institution_grids: bool,
 }
 
 #[derive(Debug, Args)]
@@ -277,11 +294,22 @@ pub enum GridsCommand {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    #[command(flatten)]
-    pub size: GridSizeArgs,
     /// Write the violations as JSON.
     #[arg(long, value_name = "FILE")]
     pub report_json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// The change id (printed by each write; `gridmap partition` prints its own).
+    pub change: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The copy to write (must not exist).
+    #[arg(long, short)]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -341,8 +369,6 @@ pub struct ServeArgs {
     /// Tile cache size in megabytes.
     #[arg(long, default_value_t = 256)]
     pub cache_mb: usize,
-    #[command(flatten)]
-    pub size: GridSizeArgs,
 }
 
 #[derive(Debug, Args)]

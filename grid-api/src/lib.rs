@@ -8,5 +8,4 @@
 pub mod cli;
 pub mod commands;
 pub mod http;
-pub mod pipeline;
 pub mod progress;

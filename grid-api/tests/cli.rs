@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Duration;
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_gridmap")
@@ -14,7 +13,12 @@ fn repo() -> PathBuf {
 }
 
 fn gridmap(db: &Path, args: &[&str]) -> Output {
+    gridmap_with_env(db, &[], args)
+}
+
+fn gridmap_with_env(db: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     Command::new(bin())
+        .envs(env.iter().copied())
         .arg("--db")
         .arg(db)
         .arg("--quiet")
@@ -150,51 +154,94 @@ fn bad_input_is_reported_with_file_and_reason_and_leaves_the_store_unchanged() {
     );
 }
 
+/// Runs `gridmap` with the fault-injection point `failpoint` armed: the process aborts
+/// there as `kill -9` would stop it.
+fn gridmap_killed_at(db: &Path, failpoint: &str, args: &[&str]) -> Output {
+    gridmap_with_env(db, &[("GRIDMAP_FAILPOINT", failpoint)], args)
+}
+
 #[test]
 fn a_killed_import_leaves_the_store_as_it_was_or_complete_never_half_written() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    let seed = gridmap(&db, &["synth", "--households", "500", "--seed", "1"]);
-    assert!(seed.status.success(), "{}", text(&seed));
-    let before = stats(&db);
-    // What a completed run gives, measured on a copy.
+    let seed = ["synth", "--households", "500", "--seed", "1"];
+    let more = ["synth", "--households", "3000", "--seed", "2"];
+    // What a completed second import gives, in a store of its own.
     let reference = dir.path().join("ref.db");
-    std::fs::copy(&db, &reference).unwrap();
-    let full = gridmap(
-        &reference,
-        &["synth", "--households", "30000", "--seed", "2"],
-    );
-    assert!(full.status.success(), "{}", text(&full));
-    let complete = stats(&reference);
-    let mut saw_unchanged = false;
-    for delay_ms in [300u64, 700, 1200, 1800, 2500, 3500] {
-        let mut child = Command::new(bin())
-            .arg("--db")
-            .arg(&db)
-            .args(["--quiet", "synth", "--households", "30000", "--seed", "2"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let _ = child.kill(); // SIGKILL: no chance to clean up
-        let status = child.wait().unwrap();
-        let now = stats(&db);
-        if now == before {
-            saw_unchanged = true;
-            continue;
-        }
-        // A changed store must be the complete result, whenever the kill landed.
-        assert_eq!(
-            now, complete,
-            "killed after {delay_ms} ms ({status}): the store is half-written"
-        );
-        break;
+    for args in [&seed, &more] {
+        let o = gridmap(&reference, args);
+        assert!(o.status.success(), "{}", text(&o));
     }
+    let complete = stats(&reference);
+
+    let db = dir.path().join("c.db");
+    assert!(gridmap(&db, &seed).status.success());
+    let before = stats(&db);
+    assert_ne!(before, complete);
+    // Killed with every row written but nothing committed: the store is as it was.
+    let killed = gridmap_killed_at(&db, "import:written", &more);
     assert!(
-        saw_unchanged,
-        "no kill landed before the import committed; the test proves nothing"
+        !killed.status.success(),
+        "the failpoint fired: {}",
+        text(&killed)
     );
+    assert!(
+        text(&killed).contains("failpoint import:written"),
+        "{}",
+        text(&killed)
+    );
+    assert_eq!(
+        stats(&db),
+        before,
+        "a kill before the commit changed the store"
+    );
+    // Killed right after the commit, before the log is checkpointed: complete.
+    let killed = gridmap_killed_at(&db, "import:committed", &more);
+    assert!(!killed.status.success(), "{}", text(&killed));
+    assert_eq!(
+        stats(&db),
+        complete,
+        "a kill after the commit lost the import"
+    );
+}
+
+#[test]
+fn a_store_file_holds_every_commit_when_the_command_has_exited() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let o = gridmap(&db, &["synth", "--households", "500"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let wal = dir.path().join("w.db-wal");
+    let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal_len, 0, "committed data left in {}", wal.display());
+    assert!(std::fs::metadata(&db).unwrap().len() > 100_000);
+    // A consistent copy of a store, through the store.
+    let copy = dir.path().join("copy.db");
+    let o = gridmap(&db, &["backup", "-o", copy.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(stats(&copy), stats(&db));
+    let again = gridmap(&db, &["backup", "-o", copy.to_str().unwrap()]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "a backup never overwrites: {}",
+        text(&again)
+    );
+}
+
+#[test]
+fn read_commands_refuse_a_store_that_does_not_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("gridmpa.db");
+    for args in [
+        &["stats"][..],
+        &["export", "grids", "-o", "/dev/null"],
+        &["grids", "validate"],
+    ] {
+        let o = gridmap(&typo, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains("there is no store"), "{}", text(&o));
+        assert!(!typo.exists(), "{args:?} created an empty store");
+    }
 }
 
 #[test]
@@ -280,10 +327,35 @@ fn errors_tell_the_user_what_to_do() {
     let o = gridmap(&db, &["partition", "--all"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
+        text(&o).contains("create one with gridmap import or gridmap synth"),
+        "{}",
+        text(&o)
+    );
+    let o = gridmap(
+        &db,
+        &[
+            "import",
+            "staff",
+            repo().join("tests/corpus/non_utf8.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let csv = dir.path().join("staff.csv");
+    std::fs::write(
+        &csv,
+        "id,name,phone,role,area,grids\ns1,张伟,13800000000,grid_staff,,\n",
+    )
+    .unwrap();
+    let o = gridmap(&db, &["import", "staff", csv.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = gridmap(&db, &["partition", "--all"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
         text(&o).contains("import village boundaries first"),
         "{}",
         text(&o)
     );
     let o = gridmap(&db, &["partition", "--min", "60", "--max", "50"]);
-    assert!(text(&o).contains("--min"), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--min 60"), "{}", text(&o));
 }

@@ -4,10 +4,11 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use geozero::mvt::{tile, Message, Tile};
-use gridmap::http::{app, AppState, ServiceConfig};
-use gridmap_core::partition::PartitionParams;
+use gridmap::http::{app, AppState, HttpConfig};
 use gridmap_importers::synth::{synth_county, SynthParams};
-use gridmap_store::{ImportBatch, Store};
+use gridmap_service::partition::{partition, SizeRequest};
+use gridmap_service::{AccessPolicy, Caller, Scope, Service};
+use gridmap_store::{ChangeMeta, ImportBatch, OpenMode};
 use gridmap_tiles::coord::lonlat_to_world;
 use http_body_util::BodyExt;
 use std::io::Read;
@@ -27,44 +28,47 @@ async fn fixture(public_url: &str) -> Fixture {
 async fn fixture_of(public_url: &str, households: u32, seed: u64) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
-    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let store = gridmap_store::open(db.to_str().unwrap(), OpenMode::Create)
+        .await
+        .unwrap();
     let county = synth_county(&SynthParams {
         households,
         seed,
         ..SynthParams::default()
     });
     store
-        .import(&ImportBatch {
-            admin_units: county.admin_units,
-            buildings: county.buildings,
-            barriers: county.barriers,
-            households: county.households,
-            staff: county.staff,
-            incidents: county.incidents,
-        })
+        .import(
+            &ImportBatch {
+                admin_units: county.admin_units,
+                buildings: county.buildings,
+                barriers: county.barriers,
+                households: county.households,
+                staff: county.staff,
+                incidents: county.incidents,
+            },
+            &ChangeMeta::new("test", "synth"),
+        )
         .await
         .unwrap();
-    gridmap::pipeline::partition(
-        &store,
-        &gridmap::pipeline::Scope::All,
-        &PartitionParams::default(),
+    partition(
+        store.as_ref(),
+        &Caller::Operator,
+        &Scope::All,
+        &SizeRequest::default(),
         true,
     )
     .await
     .unwrap();
-    let snapshot = store.load_snapshot().await.unwrap();
-    let last = store.last_grid_change().await.unwrap();
-    let config = ServiceConfig {
+    let access = AccessPolicy::with_staff_token(Some(TOKEN.to_owned()));
+    let service = Service::start(store, access, 64 << 20).await.unwrap();
+    let config = HttpConfig {
         public_url: public_url.to_owned(),
-        staff_token: Some(TOKEN.to_owned()),
         web_dir: std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web")),
         basemap_style: None,
-        min_households: 30,
-        max_households: 50,
         attribution: "gridmap".into(),
     };
     Fixture {
-        state: AppState::new(store, snapshot, config, 64 << 20, last),
+        state: AppState::new(service, config),
         _dir: dir,
     }
 }
@@ -133,7 +137,7 @@ fn attr(layer: &tile::Layer, feature: &tile::Feature, name: &str) -> Option<tile
 }
 
 fn first_grid(state: &AppState) -> (String, [f64; 2], String) {
-    let data = state.data();
+    let data = state.service().data();
     let snap = data.snapshot();
     let g = snap
         .grids
@@ -246,7 +250,7 @@ async fn an_edit_is_visible_in_the_very_next_tile_request() {
             .and_then(|v| v.string_value)
     };
     let before = get(&f.state, &uri, &[]).await;
-    let snap = f.state.data();
+    let snap = f.state.service().data();
     let old_name = snap
         .snapshot()
         .staff_member(&old_staff)
@@ -316,7 +320,7 @@ async fn an_edit_is_visible_in_the_very_next_tile_request() {
 #[tokio::test]
 async fn household_heads_and_phones_only_reach_callers_with_the_staff_token() {
     let f = fixture("http://test").await;
-    let data = f.state.data();
+    let data = f.state.service().data();
     let snap = data.snapshot();
     let b = snap
         .buildings
@@ -403,6 +407,7 @@ async fn search_finds_grids_by_code_and_staff_by_name() {
         .any(|h| h["kind"] == "grid" && h["id"] == code));
     let name = f
         .state
+        .service()
         .data()
         .snapshot()
         .staff_member(&staff_id)
@@ -467,7 +472,7 @@ fn urlencode(s: &str) -> String {
 async fn each_household_of_a_split_tower_names_its_own_grid() {
     // A county large enough to have a town centre with high-rises.
     let f = fixture_of("http://test", 3000, 7).await;
-    let data = f.state.data();
+    let data = f.state.service().data();
     let snap = data.snapshot();
     let Some((index, tower)) = snap
         .buildings
@@ -532,7 +537,7 @@ async fn every_township_and_village_gets_one_label_point_inside_it() {
     let f = fixture("http://test").await;
     let labels = get(&f.state, "/api/labels", &[]).await.json();
     let features = labels["features"].as_array().unwrap();
-    let data = f.state.data();
+    let data = f.state.service().data();
     let snap = data.snapshot();
     let units: Vec<_> = snap
         .admin_units

@@ -34,15 +34,6 @@ pub struct ImportSummary {
     pub buildings_with_registered_households: u64,
 }
 
-/// Who changed grids, how, and the area touched (WGS84 bbox), for history and cache purging.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GridChange {
-    pub actor: String,
-    pub action: String,
-    /// `[min_lon, min_lat, max_lon, max_lat]` of everything before and after the change.
-    pub bbox: Option<[f64; 4]>,
-}
-
 /// Counts per layer and level.
 #[derive(Debug, Default, Clone, PartialEq, Serialize)]
 pub struct Stats {
@@ -60,14 +51,4 @@ pub struct Stats {
     pub staff: u64,
     pub incidents: u64,
     pub barriers: u64,
-}
-
-/// Attribute changes to one grid. `None` leaves a field as it is.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct GridEdit {
-    pub locked: Option<bool>,
-    /// `Some(None)` removes the staff member.
-    pub staff: Option<Option<String>>,
-    /// The version the editor saw; a different stored version is a conflict.
-    pub expected_version: Option<u32>,
 }

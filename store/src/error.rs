@@ -28,6 +28,10 @@ pub enum StoreError {
     Conflict { what: String, current: u32 },
     #[error("{what}")]
     Unsupported { what: String },
+    #[error("there is no store at {path}: check the path (--db), or create one with gridmap import or gridmap synth")]
+    Missing { path: String },
+    #[error("{path} already exists: choose a new file name")]
+    Exists { path: String },
 }
 
 /// Result alias for store operations.

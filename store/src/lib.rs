@@ -1,13 +1,23 @@
 //! # gridmap-store
 //!
-//! Persistence for gridmap behind one interface, [`Store`]. The embedded default is a
-//! single SQLite file (WAL mode, migrations, geometries as WKB); a PostGIS backend will
-//! implement the same methods. Every import and every grid edit runs in one transaction,
-//! so a crash mid-import leaves the store as it was.
+//! Persistence for gridmap behind a handful of traits, one per concern, that every backend
+//! implements: [`ReadStore`] (whole layers for the in-memory snapshot, one building's
+//! register rows, counts), [`ImportStore`] (imports, village assignment), [`GridStore`]
+//! (every grid write goes through one primitive, [`GridStore::write_grids`]),
+//! [`ChangeLog`] (the append-only log of every write with its before-state),
+//! [`IncidentStore`], [`SettingsStore`] (the stored partition parameters) and
+//! [`Maintenance`] (checkpoint, backup, close). [`Store`] is all of them; code above this
+//! crate holds a [`SharedStore`] and never names a backend.
+//!
+//! The embedded default is [`SqliteStore`]: a single SQLite file (WAL mode, migrations,
+//! geometries as WKB). Every write runs in one transaction, so a crash mid-import leaves
+//! the store as it was, and is checkpointed into the main file when it commits, so
+//! copying the file copies the data (use [`Maintenance::backup`] for a live store).
 //!
 //! ```no_run
 //! # async fn demo() -> gridmap_store::StoreResult<()> {
-//! let store = gridmap_store::Store::open("gridmap.db").await?;
+//! use gridmap_store::{OpenMode, ReadStore};
+//! let store = gridmap_store::open("gridmap.db", OpenMode::Existing).await?;
 //! let stats = store.stats().await?;
 //! println!("{} buildings", stats.buildings);
 //! # Ok(()) }
@@ -15,168 +25,171 @@
 #![forbid(unsafe_code)]
 
 mod batch;
+mod change;
 mod error;
+mod failpoint;
 mod sqlite;
 mod wkb;
 
-pub use batch::{GridChange, GridEdit, ImportBatch, ImportSummary, Stats, UpsertCounts};
+pub use batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
+pub use change::{Change, ChangeMark, ChangeMeta, ChangeRecords, GridWrite, StaffGrids};
 pub use error::{StoreError, StoreResult};
+pub use sqlite::SqliteStore;
 
+use async_trait::async_trait;
+use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
-use gridmap_core::{AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, Household, Staff};
+use gridmap_core::{
+    AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, Household, Incident, Staff,
+};
+use std::path::Path;
+use std::sync::Arc;
 
-/// Where the data lives. Open with [`Store::open`].
-#[derive(Debug, Clone)]
-pub struct Store {
-    backend: Backend,
-}
-
-#[derive(Debug, Clone)]
-enum Backend {
-    Sqlite(sqlite::SqliteStore),
-}
-
-impl Store {
-    /// Opens (creating if needed) the store at `location`: a file path or `sqlite:` URL
-    /// for the embedded store. Runs pending migrations.
-    pub async fn open(location: &str) -> StoreResult<Store> {
-        if location.starts_with("postgres://") || location.starts_with("postgresql://") {
-            return Err(StoreError::Unsupported {
-                what: "the PostGIS store is not built yet; use a file path for the embedded store"
-                    .into(),
-            });
-        }
-        let path = location
-            .strip_prefix("sqlite://")
-            .or_else(|| location.strip_prefix("sqlite:"))
-            .unwrap_or(location);
-        Ok(Store {
-            backend: Backend::Sqlite(sqlite::SqliteStore::open(path).await?),
-        })
-    }
-
-    /// Writes everything in `batch` in one transaction: admin units, buildings and barriers
-    /// are upserted by key (code / source id), households, staff and incidents by id.
-    /// Buildings named by register rows get a registered household count.
-    pub async fn import(&self, batch: &ImportBatch) -> StoreResult<ImportSummary> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.import(batch).await,
-        }
-    }
-
-    /// Replaces every grid of `villages` by `grids` in one transaction (locked grids are
-    /// passed in `grids` like any other) and records the change and the area it touched.
-    pub async fn replace_grids(
-        &self,
-        villages: &[DivisionCode],
-        grids: &[Grid],
-        change: &GridChange,
-    ) -> StoreResult<()> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.replace_grids(villages, grids, change).await,
-        }
-    }
-
-    /// Changes a grid's lock and staff in one transaction, bumping its version.
-    /// With `expected_version`, refuses a stale edit ([`StoreError::Conflict`]).
-    /// Records the change with the grid's bbox. Returns the grid as stored.
-    pub async fn update_grid(
-        &self,
-        code: &GridCode,
-        edit: &GridEdit,
-        change: &GridChange,
-    ) -> StoreResult<Grid> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.update_grid(code, edit, change).await,
-        }
-    }
-
-    /// Sets the `village` of every building in one transaction.
-    pub async fn set_building_villages(
-        &self,
-        assignments: &[(String, Option<DivisionCode>)],
-    ) -> StoreResult<()> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.set_building_villages(assignments).await,
-        }
-    }
-
-    /// Replaces the grid lists of staff members (after partitioning).
-    pub async fn set_staff_grids(&self, staff: &[Staff]) -> StoreResult<()> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.set_staff_grids(staff).await,
-        }
-    }
-
-    pub async fn admin_units(&self) -> StoreResult<Vec<AdminUnit>> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.admin_units().await,
-        }
-    }
-
-    pub async fn buildings(&self) -> StoreResult<Vec<Building>> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.buildings().await,
-        }
-    }
-
-    pub async fn barriers(&self) -> StoreResult<Vec<Barrier>> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.barriers().await,
-        }
-    }
-
-    pub async fn grids(&self) -> StoreResult<Vec<Grid>> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.grids().await,
-        }
-    }
-
-    pub async fn staff(&self) -> StoreResult<Vec<Staff>> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.staff().await,
-        }
-    }
-
+/// Reads of whole layers and single records.
+#[async_trait]
+pub trait ReadStore: Send + Sync {
+    /// Counties, townships and villages, by code.
+    async fn admin_units(&self) -> StoreResult<Vec<AdminUnit>>;
+    /// Every building, by source id.
+    async fn buildings(&self) -> StoreResult<Vec<Building>>;
+    /// Roads, rivers and other lines grids should not cross.
+    async fn barriers(&self) -> StoreResult<Vec<Barrier>>;
+    /// Every grid, by code.
+    async fn grids(&self) -> StoreResult<Vec<Grid>>;
+    /// One grid.
+    async fn grid(&self, code: &GridCode) -> StoreResult<Option<Grid>>;
+    /// The staff roster, by id.
+    async fn staff(&self) -> StoreResult<Vec<Staff>>;
     /// Register entries of one building, in entrance/floor/unit order. Personal data:
-    /// callers decide what to show.
-    pub async fn households_of_building(&self, building: &str) -> StoreResult<Vec<Household>> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.households_of_building(building).await,
-        }
-    }
-
-    /// The latest recorded grid change id (0 when none), so servers can notice changes
-    /// made by other processes.
-    pub async fn last_grid_change(&self) -> StoreResult<i64> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.last_grid_change().await,
-        }
-    }
-
-    /// Grid changes after `after`: (id, bbox) of each, oldest first.
-    pub async fn grid_changes_since(
-        &self,
-        after: i64,
-    ) -> StoreResult<Vec<(i64, Option<[f64; 4]>)>> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.grid_changes_since(after).await,
-        }
-    }
-
+    /// the service decides who sees which fields.
+    async fn households_of_building(&self, building: &str) -> StoreResult<Vec<Household>>;
     /// Counts per layer and level.
-    pub async fn stats(&self) -> StoreResult<Stats> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.stats().await,
-        }
-    }
+    async fn stats(&self) -> StoreResult<Stats>;
 
     /// Loads the whole county into memory with R-tree indexes, for serving.
-    pub async fn load_snapshot(&self) -> StoreResult<CountySnapshot> {
+    async fn load_snapshot(&self) -> StoreResult<CountySnapshot> {
         let admin = self.admin_units().await?;
         let buildings = self.buildings().await?;
         let grids = self.grids().await?;
         let staff = self.staff().await?;
         Ok(CountySnapshot::new(admin, buildings, grids, staff))
     }
+}
+
+/// Imports: everything from one file in one transaction.
+#[async_trait]
+pub trait ImportStore: Send + Sync {
+    /// Writes everything in `batch` in one transaction: admin units, buildings and barriers
+    /// are upserted by key (code / source id), households, staff and incidents by id;
+    /// buildings named by register rows get a registered household count. Logs one change.
+    async fn import(&self, batch: &ImportBatch, meta: &ChangeMeta) -> StoreResult<ImportSummary>;
+
+    /// Sets the `village` of the given buildings in one transaction; logs the previous
+    /// villages as the change's before-state.
+    async fn set_building_villages(
+        &self,
+        assignments: &[(String, Option<DivisionCode>)],
+        meta: &ChangeMeta,
+    ) -> StoreResult<()>;
+}
+
+/// Grid writes. Every change to grids (a partition run, a lock, a staff change, an undo,
+/// later the planner's edits) is one [`GridWrite`], so each is one transaction and one
+/// change-log entry with its before-state.
+#[async_trait]
+pub trait GridStore: Send + Sync {
+    /// Applies `write` in one transaction: checks the expected versions
+    /// ([`StoreError::Conflict`] when a grid changed since the editor read it), removes and
+    /// upserts grids, sets staff grid lists, and logs the change with the before-state of
+    /// everything it touched. Returns the change id.
+    async fn write_grids(&self, write: &GridWrite, meta: &ChangeMeta) -> StoreResult<i64>;
+}
+
+/// The append-only log of every write: who, when, what, the area touched and the
+/// before/after records. Tile purges, other instances' reloads and undo read it.
+#[async_trait]
+pub trait ChangeLog: Send + Sync {
+    /// The newest change id (0 when none).
+    async fn last_change(&self) -> StoreResult<i64>;
+    /// Id and area of every change after `after`, oldest first (cheap: no records).
+    async fn changes_since(&self, after: i64) -> StoreResult<Vec<ChangeMark>>;
+    /// One change with its records.
+    async fn change(&self, id: i64) -> StoreResult<Option<Change>>;
+}
+
+/// Incidents as imported or reported.
+#[async_trait]
+pub trait IncidentStore: Send + Sync {
+    /// Every incident, oldest first.
+    async fn incidents(&self) -> StoreResult<Vec<Incident>>;
+}
+
+/// Settings kept with the data, so every command and server uses the same ones.
+#[async_trait]
+pub trait SettingsStore: Send + Sync {
+    /// The partition parameters last stored, `None` before the first partition run.
+    async fn partition_params(&self) -> StoreResult<Option<PartitionParams>>;
+    /// Stores the partition parameters (logged as a change).
+    async fn set_partition_params(
+        &self,
+        params: &PartitionParams,
+        meta: &ChangeMeta,
+    ) -> StoreResult<()>;
+}
+
+/// Keeping the store's files in order.
+#[async_trait]
+pub trait Maintenance: Send + Sync {
+    /// Writes a consistent copy of the live store to `to` (which must not exist), through
+    /// the database engine, never as a file copy.
+    async fn backup(&self, to: &Path) -> StoreResult<()>;
+    /// Moves committed data into the main file and closes every connection; the store
+    /// is unusable afterwards.
+    async fn close(&self) -> StoreResult<()>;
+}
+
+/// Everything a backend implements.
+pub trait Store:
+    ReadStore + ImportStore + GridStore + ChangeLog + IncidentStore + SettingsStore + Maintenance
+{
+}
+
+impl<T> Store for T where
+    T: ReadStore
+        + ImportStore
+        + GridStore
+        + ChangeLog
+        + IncidentStore
+        + SettingsStore
+        + Maintenance
+{
+}
+
+/// A store shared by the service, the commands and the HTTP handlers.
+pub type SharedStore = Arc<dyn Store>;
+
+/// Whether [`open`] may create a new store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the store when it does not exist (imports, `synth`).
+    Create,
+    /// Refuse a store that does not exist (read commands: a mistyped path must not
+    /// silently read an empty store).
+    Existing,
+}
+
+/// Opens the store at `location`: a file path or `sqlite:` URL for the embedded store.
+/// Runs pending migrations.
+pub async fn open(location: &str, mode: OpenMode) -> StoreResult<SharedStore> {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        return Err(StoreError::Unsupported {
+            what: "the PostGIS store is not built yet; use a file path for the embedded store"
+                .into(),
+        });
+    }
+    let path = location
+        .strip_prefix("sqlite://")
+        .or_else(|| location.strip_prefix("sqlite:"))
+        .unwrap_or(location);
+    Ok(Arc::new(SqliteStore::open(path, mode).await?))
 }

@@ -2,7 +2,9 @@
 
 use geo_types::{polygon, MultiPolygon, Point};
 use gridmap_core::*;
-use gridmap_store::{GridChange, ImportBatch, Store};
+use gridmap_store::{
+    ChangeMeta, GridWrite, ImportBatch, OpenMode, SharedStore, StaffGrids, StoreError,
+};
 
 fn square(x: f64, y: f64, size: f64) -> MultiPolygon<f64> {
     MultiPolygon(vec![
@@ -49,12 +51,16 @@ fn household(id: &str, building: &str) -> Household {
     }
 }
 
-async fn temp_store() -> (tempfile::TempDir, Store) {
+async fn temp_store() -> (tempfile::TempDir, SharedStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("t.db").to_str().unwrap())
+    let store = gridmap_store::open(dir.path().join("t.db").to_str().unwrap(), OpenMode::Create)
         .await
         .unwrap();
     (dir, store)
+}
+
+fn meta() -> ChangeMeta {
+    ChangeMeta::new("test", "import")
 }
 
 #[tokio::test]
@@ -65,10 +71,10 @@ async fn reimporting_the_same_records_updates_instead_of_duplicating() {
         buildings: vec![building("b/1", 114.001, 4), building("b/2", 114.002, 6)],
         ..Default::default()
     };
-    let first = store.import(&batch).await.unwrap();
+    let first = store.import(&batch, &meta()).await.unwrap();
     assert_eq!(first.buildings.inserted, 2);
     assert_eq!(first.admin_units.inserted, 1);
-    let second = store.import(&batch).await.unwrap();
+    let second = store.import(&batch, &meta()).await.unwrap();
     assert_eq!(second.buildings.inserted, 0);
     assert_eq!(second.buildings.updated, 2);
     let stats = store.stats().await.unwrap();
@@ -83,17 +89,23 @@ async fn reimporting_the_same_records_updates_instead_of_duplicating() {
 async fn register_rows_turn_estimated_counts_into_registered_ones() {
     let (_dir, store) = temp_store().await;
     store
-        .import(&ImportBatch {
-            buildings: vec![building("b/1", 114.001, 9)],
-            ..Default::default()
-        })
+        .import(
+            &ImportBatch {
+                buildings: vec![building("b/1", 114.001, 9)],
+                ..Default::default()
+            },
+            &meta(),
+        )
         .await
         .unwrap();
     let summary = store
-        .import(&ImportBatch {
-            households: vec![household("h1", "b/1"), household("h2", "b/1")],
-            ..Default::default()
-        })
+        .import(
+            &ImportBatch {
+                households: vec![household("h1", "b/1"), household("h2", "b/1")],
+                ..Default::default()
+            },
+            &meta(),
+        )
         .await
         .unwrap();
     assert_eq!(summary.households.inserted, 2);
@@ -128,23 +140,19 @@ async fn replacing_grids_of_a_village_keeps_other_villages() {
         institution: false,
         version: 1,
     };
-    let change = GridChange {
-        actor: "test".into(),
-        action: "partition".into(),
-        bbox: Some([114.0, 33.0, 114.001, 33.001]),
+    let partition = ChangeMeta::new("test", "partition");
+    let first = GridWrite {
+        replace_villages: vec![v1.clone(), v2.clone()],
+        upsert: vec![grid(&v1, 1), grid(&v1, 2), grid(&v2, 1)],
+        ..GridWrite::default()
     };
-    store
-        .replace_grids(
-            &[v1.clone(), v2.clone()],
-            &[grid(&v1, 1), grid(&v1, 2), grid(&v2, 1)],
-            &change,
-        )
-        .await
-        .unwrap();
-    store
-        .replace_grids(&[v1.clone()], &[grid(&v1, 3)], &change)
-        .await
-        .unwrap();
+    store.write_grids(&first, &partition).await.unwrap();
+    let second = GridWrite {
+        replace_villages: vec![v1.clone()],
+        upsert: vec![grid(&v1, 3)],
+        ..GridWrite::default()
+    };
+    let id = store.write_grids(&second, &partition).await.unwrap();
     let codes: Vec<String> = store
         .grids()
         .await
@@ -154,10 +162,180 @@ async fn replacing_grids_of_a_village_keeps_other_villages() {
         .collect();
     assert_eq!(codes, vec!["411622101201-003", "411622101202-001"]);
     assert_eq!(store.grids().await.unwrap()[0], grid(&v1, 3));
+
+    // The log keeps what the second write replaced, exactly, and where it happened.
+    let change = store.change(id).await.unwrap().unwrap();
+    assert_eq!(change.before.grids, vec![grid(&v1, 1), grid(&v1, 2)]);
+    assert_eq!(change.after.grids, vec![grid(&v1, 3)]);
+    assert_eq!(change.operation, "partition");
+    let [x0, y0, x1, y1] = change.bbox.unwrap();
+    assert!(x0 <= 114.0 && y0 <= 33.0 && x1 >= 114.001 && y1 >= 33.001);
+    let marks = store.changes_since(0).await.unwrap();
+    assert_eq!(marks.last().unwrap().id, id);
+    assert_eq!(store.last_change().await.unwrap(), id);
+}
+
+#[tokio::test]
+async fn a_grid_write_with_a_stale_version_changes_nothing() {
+    let (_dir, store) = temp_store().await;
+    store
+        .import(
+            &ImportBatch {
+                staff: vec![staff("s1"), staff("s2")],
+                ..Default::default()
+            },
+            &meta(),
+        )
+        .await
+        .unwrap();
+    let v: DivisionCode = "411622101201".parse().unwrap();
+    let g = Grid {
+        code: GridCode::new(&v, 1),
+        level: 1,
+        parent: None,
+        village: v.clone(),
+        members: vec![],
+        households: 0,
+        polygon: square(114.0, 33.0, 0.001),
+        staff: None,
+        locked: false,
+        institution: false,
+        version: 3,
+    };
+    let put = GridWrite {
+        upsert: vec![g.clone()],
+        ..GridWrite::default()
+    };
+    store
+        .write_grids(&put, &ChangeMeta::new("t", "put"))
+        .await
+        .unwrap();
+    let before = store.last_change().await.unwrap();
+    let stale = GridWrite {
+        upsert: vec![Grid {
+            locked: true,
+            version: 3,
+            ..g.clone()
+        }],
+        staff_grids: vec![StaffGrids {
+            staff: "s1".into(),
+            grids: vec![g.code.clone()],
+        }],
+        expect_versions: vec![(g.code.clone(), 2)],
+        ..GridWrite::default()
+    };
+    let err = store
+        .write_grids(&stale, &ChangeMeta::new("t", "lock"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict { current: 3, .. }),
+        "{err}"
+    );
+    assert_eq!(store.grid(&g.code).await.unwrap().unwrap(), g);
+    assert!(store.staff().await.unwrap()[0].grids.is_empty());
+    assert_eq!(store.last_change().await.unwrap(), before, "nothing logged");
+}
+
+#[tokio::test]
+async fn read_commands_do_not_create_a_store_that_does_not_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typo.db");
+    let err = gridmap_store::open(path.to_str().unwrap(), OpenMode::Existing)
+        .await
+        .err()
+        .expect("a missing store is refused");
+    assert!(matches!(err, StoreError::Missing { .. }), "{err}");
+    assert!(!path.exists(), "no empty store left behind");
+}
+
+#[tokio::test]
+async fn committed_data_lives_in_the_main_file_after_close_and_in_a_backup_while_open() {
+    let (dir, store) = temp_store().await;
+    let batch = ImportBatch {
+        admin_units: vec![village()],
+        buildings: vec![building("b/1", 114.001, 4)],
+        ..Default::default()
+    };
+    store.import(&batch, &meta()).await.unwrap();
+    // A backup of the live store is complete and consistent.
+    let copy = dir.path().join("copy.db");
+    store.backup(&copy).await.unwrap();
+    assert!(matches!(
+        store.backup(&copy).await,
+        Err(StoreError::Exists { .. })
+    ));
+    store.close().await.unwrap();
+    let wal = dir.path().join("t.db-wal");
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
+        "closing leaves nothing in the write-ahead log"
+    );
+    for path in [dir.path().join("t.db"), copy] {
+        let reopened = gridmap_store::open(path.to_str().unwrap(), OpenMode::Existing)
+            .await
+            .unwrap();
+        assert_eq!(
+            reopened.stats().await.unwrap().buildings,
+            1,
+            "{}",
+            path.display()
+        );
+        reopened.close().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn partition_parameters_and_incidents_come_back_as_stored() {
+    let (_dir, store) = temp_store().await;
+    assert_eq!(store.partition_params().await.unwrap(), None);
+    let params =
+        gridmap_core::partition::PartitionParams::new(20, 40, 30).with_institution_grids(true);
+    store
+        .set_partition_params(&params, &ChangeMeta::new("t", "sizes"))
+        .await
+        .unwrap();
+    assert_eq!(store.partition_params().await.unwrap(), Some(params));
+    let incident = Incident {
+        id: "i1".into(),
+        time: 1_700_000_000,
+        category: "纠纷".into(),
+        subcategory: Some("邻里".into()),
+        status: IncidentStatus::Dispatched,
+        location: Point::new(114.001, 33.001),
+        grid: Some("411622101201-001".parse().unwrap()),
+        reporter: Some("s1".into()),
+        description: None,
+    };
+    store
+        .import(
+            &ImportBatch {
+                incidents: vec![incident.clone()],
+                ..Default::default()
+            },
+            &meta(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.incidents().await.unwrap(), vec![incident]);
+}
+
+fn staff(id: &str) -> Staff {
+    Staff {
+        id: id.into(),
+        name: format!("员工{id}"),
+        phone: None,
+        role: StaffRole::GridStaff,
+        area: None,
+        grids: vec![],
+    }
 }
 
 #[tokio::test]
 async fn a_postgres_url_is_refused_with_a_clear_message() {
-    let err = Store::open("postgres://localhost/x").await.unwrap_err();
+    let err = gridmap_store::open("postgres://localhost/x", OpenMode::Create)
+        .await
+        .err()
+        .expect("refused");
     assert!(err.to_string().contains("PostGIS"), "{err}");
 }

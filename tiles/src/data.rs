@@ -18,9 +18,7 @@
 use crate::colour::{colour_graph, grid_adjacency};
 use crate::encode::WorldShape;
 use crate::label_point::label_point;
-use geo::{BoundingRect, Contains};
-use geo_types::MultiPolygon;
-use gridmap_core::geometry::metres_per_degree;
+use gridmap_core::flags::GridFlags;
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{AdminLevel, AdminUnit, DivisionCode, HouseholdCountSource};
 use rayon::prelude::*;
@@ -155,23 +153,10 @@ impl TileData {
             .grids
             .par_iter()
             .map(|g| {
-                let mut flags: Vec<&str> = Vec::new();
-                if !g.institution && g.households < params.min_households {
-                    flags.push("undersize");
-                }
-                if !g.institution && g.households > params.max_households {
-                    flags.push("oversize");
-                }
-                if g.polygon.0.len() > 1 {
-                    flags.push("noncontiguous");
-                }
-                if village_of
-                    .get(&g.village)
-                    .is_some_and(|v| outside_village(&g.polygon, &v.boundary))
-                {
-                    flags.push("outside_village");
-                }
-                flags.join(",")
+                let village = village_of.get(&g.village).copied();
+                GridFlags::of(g, village, params.min_households, params.max_households)
+                    .names()
+                    .join(",")
             })
             .collect();
         let admin_stats = admin_stats(snap);
@@ -252,55 +237,6 @@ impl TileData {
             .get(index)
             .is_some_and(|b| b.households.source == HouseholdCountSource::Estimated)
     }
-}
-
-/// Metres a grid vertex may lie outside its village before the grid is flagged.
-const OUTSIDE_TOLERANCE_M: f64 = 1.0;
-
-/// Whether a vertex of `grid` lies more than [`OUTSIDE_TOLERANCE_M`] outside `village`.
-/// Vertex-based (a grid edge cutting across a concave notch of the village with all
-/// its vertices inside is not caught); the core validator does the exact area test.
-fn outside_village(grid: &MultiPolygon<f64>, village: &MultiPolygon<f64>) -> bool {
-    let Some(vb) = village.bounding_rect() else {
-        return false;
-    };
-    let (mx, my) = metres_per_degree(vb.center().y);
-    let (tx, ty) = (OUTSIDE_TOLERANCE_M / mx, OUTSIDE_TOLERANCE_M / my);
-    let vertices = grid.0.iter().flat_map(|p| p.exterior().0.iter());
-    for c in vertices {
-        let in_box = c.x >= vb.min().x - tx
-            && c.x <= vb.max().x + tx
-            && c.y >= vb.min().y - ty
-            && c.y <= vb.max().y + ty;
-        if !in_box {
-            return true;
-        }
-        if village.contains(c) {
-            continue;
-        }
-        // Outside or on the boundary: measure the distance to the boundary in metres.
-        let (px, py) = (c.x * mx, c.y * my);
-        let near = village
-            .0
-            .iter()
-            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-            .flat_map(|r| r.lines())
-            .any(|l| {
-                let (x0, y0, x1, y1) = (l.start.x * mx, l.start.y * my, l.end.x * mx, l.end.y * my);
-                let (dx, dy) = (x1 - x0, y1 - y0);
-                let len2 = dx * dx + dy * dy;
-                let t = if len2 > 0.0 {
-                    (((px - x0) * dx + (py - y0) * dy) / len2).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                (px - x0 - t * dx).hypot(py - y0 - t * dy) <= OUTSIDE_TOLERANCE_M
-            });
-        if !near {
-            return true;
-        }
-    }
-    false
 }
 
 /// The `grids` attribute of every building as ranges into one string (see the

@@ -135,7 +135,7 @@ pub use validate::{validate_grids, Violation};
 
 use crate::model::{AdminUnit, Barrier, Building, Grid};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Sizes and knobs of a partition run.
 ///
@@ -146,7 +146,8 @@ use serde::Serialize;
 /// let q = PartitionParams::new(20, 40, 30).with_institution_grids(true);
 /// assert_eq!(q.max, 40);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PartitionParams {
     /// Fewest households in a grid.
     pub min: u32,

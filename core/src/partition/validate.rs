@@ -11,6 +11,7 @@
 
 use super::project::LocalProj;
 use super::PartitionParams;
+use crate::flags::GridFlags;
 use crate::model::{AdminUnit, Building, Grid};
 use geo::{Area, BooleanOps, BoundingRect};
 use geo_types::MultiPolygon;
@@ -191,7 +192,8 @@ pub fn validate_grids(
                 members: u32::try_from(sum).unwrap_or(u32::MAX),
             });
         }
-        if !g.institution && (g.households < params.min || g.households > params.max) {
+        let flags = GridFlags::of(g, Some(village), params.min, params.max);
+        if flags.undersize || flags.oversize {
             out.push(Violation::SizeOutOfRange {
                 grid: code.to_owned(),
                 households: g.households,
@@ -250,7 +252,7 @@ pub fn validate_grids(
             out.push(Violation::EmptyPolygon { grid: code });
             continue;
         }
-        if l.0.len() > 1 {
+        if GridFlags::of(g, None, params.min, params.max).noncontiguous {
             out.push(Violation::NonContiguous {
                 grid: code.clone(),
                 pieces: l.0.len(),

@@ -2,9 +2,7 @@
 //! noisy, so each prints medians and percentiles over repeated runs.
 
 use super::Outcome;
-use crate::cli::{
-    BenchCommand, BenchImportArgs, BenchPartitionArgs, BenchTilesArgs, GridSizeArgs, ServeArgs,
-};
+use crate::cli::{BenchCommand, BenchImportArgs, BenchPartitionArgs, BenchTilesArgs, ServeArgs};
 use anyhow::Context;
 use gridmap_core::assign::village_of_buildings;
 use gridmap_core::partition::{partition_all, PartitionParams, QualityReport, VillageInput};
@@ -161,9 +159,11 @@ async fn import(args: &BenchImportArgs) -> anyhow::Result<Outcome> {
         buildings: county.buildings,
         ..Default::default()
     };
-    let store = super::open_store(db.to_str().context("temporary path is not UTF-8")?).await?;
+    let db = db.to_str().context("temporary path is not UTF-8")?;
+    let store = super::open_store(db, gridmap_store::OpenMode::Create).await?;
     let t = Instant::now();
-    store.import(&batch).await?;
+    let meta = gridmap_store::ChangeMeta::new("bench", "import");
+    store.import(&batch, &meta).await?;
     let write = t.elapsed().as_secs_f64();
     println!(
         "generated {n} buildings in {generated:.2} s ({:.0} buildings/s)",
@@ -204,19 +204,17 @@ async fn bench_server(
         .context("temporary path is not UTF-8")?
         .to_owned();
     super::synth::generate_into(&db, households, 1, false).await?;
-    let store = super::open_store(&db).await?;
-    let size = GridSizeArgs {
-        min: 30,
-        max: 50,
-        target: 40,
-        institution_grids: true,
-    };
-    crate::pipeline::partition(
-        &store,
-        &crate::pipeline::Scope::All,
-        &super::partition_params(&size)?,
-        true,
-    )
+    super::with_store(&db, gridmap_store::OpenMode::Existing, async |store| {
+        let sizes = super::demo::demo_sizes();
+        let (operator, all) = (
+            gridmap_service::Caller::Operator,
+            gridmap_service::Scope::All,
+        );
+        Ok(
+            gridmap_service::partition::partition(store.as_ref(), &operator, &all, &sizes, true)
+                .await?,
+        )
+    })
     .await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -227,7 +225,6 @@ async fn bench_server(
         web_dir: None,
         basemap_style: None,
         cache_mb: 1024,
-        size,
     };
     let state = super::serve::state(&db, &serve, format!("http://{addr}")).await?;
     let app = crate::http::app(state.clone());
@@ -351,7 +348,9 @@ fn print_load(label: &str, lat: &[Duration], bytes: u64, elapsed: Duration, erro
 async fn tiles(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
     let (addr, state, dir) = bench_server(args.households).await?;
     let bounds = state
+        .service()
         .data()
+        .tiles
         .bounds()
         .context("the synthetic county is empty")?;
     let composite = "grids,buildings";
@@ -402,7 +401,7 @@ async fn tiles(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
     }
     let (lat, bytes, el, err) = load(addr, &low, args.connections, limit * 6, true).await?;
     print_load("uncached, one pass z10-13", &lat, bytes, el, err);
-    let max_raw = state.cache().stats();
+    let max_raw = state.service().live().cache().stats();
     println!(
         "tile cache: {} entries, {:.1} MB",
         max_raw.entries,
@@ -414,7 +413,7 @@ async fn tiles(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
 
 async fn lookup(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
     let (addr, state, dir) = bench_server(args.households).await?;
-    let data = state.data();
+    let data = state.service().data();
     let snap = data.snapshot();
     let step = (snap.buildings.len() / 5000).max(1);
     let paths: Vec<String> = snap

@@ -1,9 +1,11 @@
 //! `gridmap demo`: a synthetic county in a fresh store, partitioned and served.
 
-use super::{partition_params, Outcome};
-use crate::cli::{DemoArgs, GridSizeArgs, ServeArgs};
-use crate::pipeline::{self, Scope};
+use super::{with_store, Outcome};
+use crate::cli::{DemoArgs, ServeArgs};
 use anyhow::Context;
+use gridmap_service::partition::{self, SizeRequest};
+use gridmap_service::{Caller, Scope};
+use gridmap_store::OpenMode;
 
 pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
     // The demo never touches the user's own store: it works in its own file.
@@ -21,14 +23,17 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
     }
     println!("demo store: {demo_db}");
     super::synth::generate_into(&demo_db, args.households, args.seed, false).await?;
-    let store = super::open_store(&demo_db).await?;
-    let size = GridSizeArgs {
-        min: 30,
-        max: 50,
-        target: 40,
-        institution_grids: true,
-    };
-    let outcome = pipeline::partition(&store, &Scope::All, &partition_params(&size)?, true).await?;
+    let outcome = with_store(&demo_db, OpenMode::Existing, async |store| {
+        Ok(partition::partition(
+            store.as_ref(),
+            &Caller::Operator,
+            &Scope::All,
+            &demo_sizes(),
+            true,
+        )
+        .await?)
+    })
+    .await?;
     println!("{}", outcome.report);
     if args.no_serve {
         return Ok(Outcome::Clean);
@@ -45,7 +50,16 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
         web_dir: None,
         basemap_style: None,
         cache_mb: 256,
-        size,
     };
     super::serve::run(&demo_db, serve).await
+}
+
+/// The demo's grids: 30–50 households, institutions as their own vertical grids.
+pub(crate) fn demo_sizes() -> SizeRequest {
+    SizeRequest {
+        min: Some(30),
+        max: Some(50),
+        target: Some(40),
+        institution_grids: Some(true),
+    }
 }

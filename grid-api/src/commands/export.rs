@@ -1,15 +1,16 @@
 //! `gridmap export villages|buildings|grids -o FILE.geojson` and `export pmtiles`.
 //! GeoJSON exports carry no personal data: only what tiles may show.
 
-use super::{open_store, Outcome};
+use super::{with_store, Outcome};
 use crate::cli::{ExportArgs, ExportLayer};
 use anyhow::Context;
 use geojson::{Feature, FeatureCollection, Geometry, JsonObject};
 use gridmap_core::HouseholdCountSource;
-use gridmap_tiles::{write_pmtiles, Layer, TileData, TileParams};
+use gridmap_service::LiveData;
+use gridmap_store::{OpenMode, SharedStore};
+use gridmap_tiles::{write_pmtiles, Layer};
 use serde_json::json;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 fn feature(shape: &geo_types::MultiPolygon<f64>, properties: serde_json::Value) -> Feature {
     Feature {
@@ -23,7 +24,13 @@ fn feature(shape: &geo_types::MultiPolygon<f64>, properties: serde_json::Value) 
 }
 
 pub(crate) async fn run(db: &str, args: &ExportArgs) -> anyhow::Result<Outcome> {
-    let store = open_store(db).await?;
+    with_store(db, OpenMode::Existing, async |store| {
+        export(store, args).await
+    })
+    .await
+}
+
+async fn export(store: &SharedStore, args: &ExportArgs) -> anyhow::Result<Outcome> {
     let features: Vec<Feature> = match args.layer {
         ExportLayer::Villages => store
             .admin_units()
@@ -66,7 +73,7 @@ pub(crate) async fn run(db: &str, args: &ExportArgs) -> anyhow::Result<Outcome> 
                 })
                 .collect()
         }
-        ExportLayer::Pmtiles => return pmtiles(&store, args).await,
+        ExportLayer::Pmtiles => return pmtiles(store, args).await,
     };
     let n = features.len();
     let collection = FeatureCollection {
@@ -82,23 +89,16 @@ pub(crate) async fn run(db: &str, args: &ExportArgs) -> anyhow::Result<Outcome> 
     Ok(Outcome::Clean)
 }
 
-async fn pmtiles(store: &gridmap_store::Store, args: &ExportArgs) -> anyhow::Result<Outcome> {
+async fn pmtiles(store: &SharedStore, args: &ExportArgs) -> anyhow::Result<Outcome> {
     let layers = Layer::parse_list(&args.layers).context("--layers")?;
     let snapshot = store.load_snapshot().await?;
-    let osm = snapshot
-        .buildings
-        .iter()
-        .any(|b| b.source_id.starts_with("osm:"));
-    let data = TileData::new(Arc::new(snapshot), TileParams::default());
+    let params = gridmap_service::partition::stored_params(store.as_ref()).await?;
+    let data = LiveData::new(snapshot, params);
     let bar = crate::progress::bar("tiles", None);
-    let attribution = if osm {
-        "© OpenStreetMap contributors · gridmap"
-    } else {
-        "gridmap"
-    };
+    let attribution = data.attribution();
     let summary = write_pmtiles(
         &args.output,
-        &data,
+        &data.tiles,
         &layers,
         args.minzoom,
         args.maxzoom,

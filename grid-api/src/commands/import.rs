@@ -1,6 +1,6 @@
 //! `gridmap import …`: read a file with the importers, write it with one store transaction.
 
-use super::{open_store, Outcome};
+use super::{with_store, Outcome};
 use crate::cli::{
     CsvImportArgs, EstimateArgs, FeatureFormat, FeatureImportArgs, ImportCommand, OsmImportArgs,
     WriteArgs,
@@ -11,7 +11,8 @@ use gridmap_importers::{
     estimate_households, read_geojson_buildings, read_geojson_villages, read_osm, Crs,
     EstimateOptions, GeoJsonOptions, ImportReport, OsmOptions,
 };
-use gridmap_store::{ImportBatch, ImportSummary};
+use gridmap_service::Caller;
+use gridmap_store::{ImportBatch, ImportSummary, OpenMode, SharedStore};
 use std::path::Path;
 use std::time::Instant;
 
@@ -129,15 +130,7 @@ async fn csv(
     kind: super::import_csv::CsvKind,
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let (mut batch, report) = super::import_csv::read(args, kind)?;
-    if !batch.households.is_empty() && batch.households.iter().any(|h| h.building.is_none()) {
-        let store = open_store(db).await?;
-        let buildings = store.buildings().await?;
-        let unmatched = crate::pipeline::attach_households(buildings, &mut batch.households);
-        if unmatched > 0 {
-            println!("{unmatched} register rows lie in no building footprint: they are kept but count in no grid");
-        }
-    }
+    let (batch, report) = super::import_csv::read(args, kind)?;
     write(db, &args.file, batch, report, &args.write, started).await
 }
 
@@ -180,11 +173,14 @@ pub(crate) async fn write(
         );
         return Ok(outcome);
     }
-    let store = open_store(db).await?;
-    let summary = write_batch(&store, &batch).await?;
+    let n = batch.buildings.len();
+    let source = file.display().to_string();
+    let summary = with_store(db, OpenMode::Create, async |store| {
+        write_batch(store, &source, batch).await
+    })
+    .await?;
     let total_s = started.elapsed().as_secs_f64();
     print_summary(&summary);
-    let n = batch.buildings.len();
     if n > 0 {
         println!(
             "{n} buildings in {total_s:.2} s ({:.0} buildings/s; reading {read_s:.2} s)",
@@ -196,18 +192,23 @@ pub(crate) async fn write(
     Ok(outcome)
 }
 
-/// Writes a batch with a progress spinner (the store does it in one transaction).
+/// Writes a batch with a progress spinner (the store does it in one transaction); register
+/// rows with coordinates but no building are tied to the footprint they stand in.
 pub(crate) async fn write_batch(
-    store: &gridmap_store::Store,
-    batch: &ImportBatch,
+    store: &SharedStore,
+    source: &str,
+    batch: ImportBatch,
 ) -> anyhow::Result<ImportSummary> {
     let bar = crate::progress::bar("writing", None);
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    let summary = store
-        .import(batch)
+    let written = gridmap_service::import::import(store.as_ref(), &Caller::Operator, source, batch)
         .await
-        .context("writing the import (nothing was changed)")?;
+        .context("writing the import (nothing was changed)");
     bar.finish_and_clear();
+    let (summary, unmatched) = written?;
+    if unmatched > 0 {
+        println!("{unmatched} register rows lie in no building footprint: they are kept but count in no grid");
+    }
     Ok(summary)
 }
 

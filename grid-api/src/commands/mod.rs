@@ -1,11 +1,12 @@
-//! One module per command. Each opens the store named by `--db`, does its work through
-//! the store interface and prints a summary.
+//! One module per command. Each opens the store named by `--db`, calls the service's
+//! use cases and prints a summary.
 
 mod bench;
 mod demo;
 mod export;
 mod import;
 mod import_csv;
+mod maintenance;
 mod partition;
 mod serve;
 mod stats;
@@ -13,8 +14,8 @@ mod synth;
 
 use crate::cli::{Cli, Command, GridSizeArgs, GridsCommand};
 use anyhow::Context;
-use gridmap_core::partition::PartitionParams;
-use gridmap_store::Store;
+use gridmap_service::partition::SizeRequest;
+use gridmap_store::{OpenMode, SharedStore};
 
 /// How a command finished when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,40 +44,47 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Command::Export(args) => export::run(&cli.db, &args).await,
             Command::Serve(args) => serve::run(&cli.db, args).await,
             Command::Demo(args) => demo::run(&cli.db, &args).await,
+            Command::Undo(args) => maintenance::undo(&cli.db, &args).await,
+            Command::Backup(args) => maintenance::backup(&cli.db, &args).await,
             Command::Bench(cmd) => bench::run(cmd).await,
         }
     })
 }
 
-/// Opens the store, saying which one failed and what to do.
-pub(crate) async fn open_store(db: &str) -> anyhow::Result<Store> {
-    Store::open(db)
+/// Opens the store, saying which one failed and what to do. Read commands pass
+/// [`OpenMode::Existing`] so a mistyped path is an error, not an empty store.
+pub(crate) async fn open_store(db: &str, mode: OpenMode) -> anyhow::Result<SharedStore> {
+    gridmap_store::open(db, mode)
         .await
         .with_context(|| format!("opening the store {db:?} (choose another with --db PATH)"))
 }
 
-/// Partition parameters from the size flags, validated.
-pub(crate) fn partition_params(size: &GridSizeArgs) -> anyhow::Result<PartitionParams> {
-    if size.min == 0 || size.min > size.max {
-        anyhow::bail!(
-            "--min {} must be at least 1 and not above --max {}",
-            size.min,
-            size.max
-        );
-    }
-    if size.target < size.min || size.target > size.max {
-        anyhow::bail!(
-            "--target {} must lie between --min {} and --max {}",
-            size.target,
-            size.min,
-            size.max
-        );
-    }
-    Ok(PartitionParams {
+/// Runs `work` on the store at `db` and closes it cleanly afterwards (committed data
+/// moved into the main file, connections closed), whether `work` succeeded or not.
+pub(crate) async fn with_store<T, F>(db: &str, mode: OpenMode, work: F) -> anyhow::Result<T>
+where
+    F: AsyncFnOnce(&SharedStore) -> anyhow::Result<T>,
+{
+    let store = open_store(db, mode).await?;
+    let result = work(&store).await;
+    let closed = store.close().await.context("closing the store");
+    let value = result?;
+    closed?;
+    Ok(value)
+}
+
+/// The sizes named on the command line (unnamed ones keep the stored values).
+pub(crate) fn size_request(size: &GridSizeArgs) -> SizeRequest {
+    SizeRequest {
         min: size.min,
         max: size.max,
         target: size.target,
-        institution_grids: size.institution_grids,
-        ..PartitionParams::default()
-    })
+        institution_grids: if size.institution_grids {
+            Some(true)
+        } else if size.no_institution_grids {
+            Some(false)
+        } else {
+            None
+        },
+    }
 }

@@ -1,20 +1,18 @@
 //! `gridmap partition` and `gridmap grids validate`.
 
-use super::{open_store, partition_params, Outcome};
+use super::{size_request, with_store, Outcome};
 use crate::cli::{PartitionArgs, ValidateArgs};
-use crate::pipeline::{self, Scope};
 use anyhow::Context;
-use gridmap_core::partition::validate_grids;
 use gridmap_core::{AdminLevel, DivisionCode};
-use std::collections::HashMap;
+use gridmap_service::{partition, Caller, Scope};
+use gridmap_store::OpenMode;
 
 fn parse_code(flag: &str, code: &str) -> anyhow::Result<DivisionCode> {
     code.parse().with_context(|| format!("{flag} {code:?}"))
 }
 
-pub(crate) async fn run(db: &str, args: &PartitionArgs) -> anyhow::Result<Outcome> {
-    let params = partition_params(&args.size)?;
-    let scope = match (&args.village, &args.township) {
+fn scope(args: &PartitionArgs) -> anyhow::Result<Scope> {
+    Ok(match (&args.village, &args.township) {
         (Some(v), _) => Scope::Village(parse_code("--village", v)?),
         (None, Some(t)) => {
             let code = parse_code("--township", t)?;
@@ -26,10 +24,33 @@ pub(crate) async fn run(db: &str, args: &PartitionArgs) -> anyhow::Result<Outcom
             Scope::Township(code)
         }
         (None, None) => Scope::All,
-    };
-    let store = open_store(db).await?;
-    let outcome = pipeline::partition(&store, &scope, &params, args.fresh).await?;
+    })
+}
+
+pub(crate) async fn run(db: &str, args: &PartitionArgs) -> anyhow::Result<Outcome> {
+    let scope = scope(args)?;
+    let sizes = size_request(&args.size);
+    let bar = crate::progress::bar("partition", None);
+    bar.set_message("partitioning");
+    let outcome = with_store(db, OpenMode::Existing, async |store| {
+        Ok(partition::partition(
+            store.as_ref(),
+            &Caller::Operator,
+            &scope,
+            &sizes,
+            args.fresh,
+        )
+        .await?)
+    })
+    .await;
+    bar.finish_and_clear();
+    let outcome = outcome?;
     println!("{}", outcome.report);
+    let p = &outcome.params;
+    println!(
+        "sizes {}–{} (target {}) stored; change {} (gridmap undo {} reverts it)",
+        p.min, p.max, p.target, outcome.change, outcome.change
+    );
     let outside = outcome.outside_villages;
     if outside > 0 {
         println!("{outside} buildings lie outside every village and belong to no grid");
@@ -46,6 +67,8 @@ pub(crate) async fn run(db: &str, args: &PartitionArgs) -> anyhow::Result<Outcom
     if let Some(path) = &args.report_json {
         let json = serde_json::json!({
             "report": outcome.report,
+            "params": outcome.params,
+            "change": outcome.change,
             "flags": outcome.flags,
             "failures": outcome.failures.iter().map(|(v, e)| serde_json::json!({"village": v, "error": e})).collect::<Vec<_>>(),
         });
@@ -60,46 +83,26 @@ pub(crate) async fn run(db: &str, args: &PartitionArgs) -> anyhow::Result<Outcom
 }
 
 pub(crate) async fn validate(db: &str, args: &ValidateArgs) -> anyhow::Result<Outcome> {
-    let params = partition_params(&args.size)?;
-    let store = open_store(db).await?;
-    let units = store.admin_units().await?;
-    let buildings = store.buildings().await?;
-    let grids = store.grids().await?;
-    let mut b_by_v: HashMap<&DivisionCode, Vec<_>> = HashMap::new();
-    for b in &buildings {
-        if let Some(v) = &b.village {
-            b_by_v.entry(v).or_default().push(b);
-        }
+    let found = with_store(db, OpenMode::Existing, async |store| {
+        Ok(partition::validate(store.as_ref(), &Caller::Operator).await?)
+    })
+    .await?;
+    for v in &found.unpartitioned {
+        println!("{v}: village has buildings but no grids (run gridmap partition)");
     }
-    let mut g_by_v: HashMap<&DivisionCode, Vec<_>> = HashMap::new();
-    for g in &grids {
-        g_by_v.entry(&g.village).or_default().push(g.clone());
-    }
-    let mut violations = Vec::new();
-    for v in units.iter().filter(|u| u.level == AdminLevel::Village) {
-        let bs = b_by_v.get(&v.code).cloned().unwrap_or_default();
-        let gs = g_by_v.get(&v.code).cloned().unwrap_or_default();
-        if gs.is_empty() && !bs.is_empty() {
-            println!(
-                "{}: village has buildings but no grids (run gridmap partition)",
-                v.code
-            );
-        }
-        violations.extend(validate_grids(v, &bs, &gs, &params));
-    }
-    for v in &violations {
+    for v in &found.violations {
         println!("{v}");
     }
     println!(
         "{} grids checked, {} violations",
-        grids.len(),
-        violations.len()
+        found.grids,
+        found.violations.len()
     );
     if let Some(path) = &args.report_json {
-        std::fs::write(path, serde_json::to_vec_pretty(&violations)?)
+        std::fs::write(path, serde_json::to_vec_pretty(&found.violations)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    Ok(if violations.is_empty() {
+    Ok(if found.violations.is_empty() {
         Outcome::Clean
     } else {
         Outcome::WithProblems

@@ -2,8 +2,10 @@
 
 use super::{open_store, Outcome};
 use crate::cli::ServeArgs;
-use crate::http::{app, AppState, ServiceConfig};
+use crate::http::{app, AppState, HttpConfig};
 use anyhow::Context;
+use gridmap_service::{AccessPolicy, Service};
+use gridmap_store::OpenMode;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -40,44 +42,27 @@ pub(crate) async fn state(
     args: &ServeArgs,
     public_url: String,
 ) -> anyhow::Result<AppState> {
-    let store = open_store(db).await?;
+    let store = open_store(db, OpenMode::Existing).await?;
     let started = Instant::now();
-    let last_change = store.last_grid_change().await?;
-    let snapshot = store
-        .load_snapshot()
+    let access = AccessPolicy::with_staff_token(args.staff_token.clone());
+    let cache_bytes = args.cache_mb.saturating_mul(1 << 20);
+    let service = Service::start(store, access, cache_bytes)
         .await
         .context("loading the county into memory")?;
-    let (buildings, grids) = (snapshot.buildings.len(), snapshot.grids.len());
-    let attribution = if snapshot
-        .buildings
-        .iter()
-        .any(|b| b.source_id.starts_with("osm:"))
-    {
-        "© OpenStreetMap contributors · gridmap".to_owned()
-    } else {
-        "gridmap".to_owned()
-    };
-    let config = ServiceConfig {
+    let data = service.data();
+    let config = HttpConfig {
         public_url,
-        staff_token: args.staff_token.clone().filter(|t| !t.is_empty()),
         web_dir: find_web_dir(args.web_dir.clone()),
         basemap_style: args.basemap_style.clone(),
-        min_households: args.size.min,
-        max_households: args.size.max,
-        attribution,
+        attribution: data.attribution().to_owned(),
     };
-    let cache_bytes = args.cache_mb.saturating_mul(1 << 20);
-    let state = tokio::task::spawn_blocking(move || {
-        AppState::new(store, snapshot, config, cache_bytes, last_change)
-    })
-    .await?;
     tracing::info!(
-        buildings,
-        grids,
+        buildings = data.snapshot().buildings.len(),
+        grids = data.snapshot().grids.len(),
         seconds = started.elapsed().as_secs_f64(),
         "county loaded and indexed"
     );
-    Ok(state)
+    Ok(AppState::new(service, config))
 }
 
 pub(crate) async fn run(db: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
@@ -91,7 +76,10 @@ pub(crate) async fn run(db: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
         .map(|u| u.trim_end_matches('/').to_owned())
         .unwrap_or_else(|| format!("http://{addr}"));
     let state = state(db, &args, public_url.clone()).await?;
-    serve_on(listener, state, &public_url, args.staff_token.as_deref()).await?;
+    let store = state.service().store().clone();
+    let served = serve_on(listener, state, &public_url, args.staff_token.as_deref()).await;
+    store.close().await.context("closing the store")?;
+    served?;
     Ok(Outcome::Clean)
 }
 
@@ -110,8 +98,8 @@ pub(crate) async fn serve_on(
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
         loop {
             tick.tick().await;
-            if let Err(e) = watcher.sync_changes().await {
-                tracing::warn!(status = %e.status(), "could not pick up grid changes");
+            if let Err(e) = watcher.service().sync_changes().await {
+                tracing::warn!(error = %e, "could not pick up changes");
             }
         }
     });

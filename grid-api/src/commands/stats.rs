@@ -1,11 +1,14 @@
 //! `gridmap stats`: counts per layer and level.
 
-use super::{open_store, Outcome};
+use super::{with_store, Outcome};
 use crate::cli::StatsArgs;
+use gridmap_store::OpenMode;
 
 pub(crate) async fn run(db: &str, args: &StatsArgs) -> anyhow::Result<Outcome> {
-    let store = open_store(db).await?;
-    let s = store.stats().await?;
+    let s = with_store(db, OpenMode::Existing, async |store| {
+        Ok(store.stats().await?)
+    })
+    .await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(Outcome::Clean);

@@ -1,9 +1,10 @@
 //! `gridmap synth`: a reproducible synthetic county into the store.
 
-use super::{open_store, Outcome};
+use super::{with_store, Outcome};
 use crate::cli::SynthArgs;
 use gridmap_importers::synth::{synth_county, SynthParams};
 use gridmap_store::ImportBatch;
+use gridmap_store::OpenMode;
 use std::time::Instant;
 
 /// Generates the county and writes it in one transaction; returns the batch size.
@@ -44,14 +45,16 @@ pub(crate) async fn generate_into(
         println!("dry run: nothing written");
         return Ok(());
     }
-    let store = open_store(db).await?;
     let write_started = Instant::now();
-    let summary = super::import::write_batch(&store, &batch).await?;
+    let summary = with_store(db, OpenMode::Create, async |store| {
+        super::import::write_batch(store, "synth", batch).await
+    })
+    .await?;
     let write_s = write_started.elapsed().as_secs_f64();
     super::import::print_summary(&summary);
     println!(
         "stored in {write_s:.2} s ({:.0} buildings/s)",
-        batch.buildings.len() as f64 / write_s.max(1e-9)
+        summary.buildings.inserted.max(summary.buildings.updated) as f64 / write_s.max(1e-9)
     );
     Ok(())
 }

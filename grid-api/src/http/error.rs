@@ -55,16 +55,20 @@ impl ApiError {
     }
 }
 
-impl From<gridmap_store::StoreError> for ApiError {
-    fn from(err: gridmap_store::StoreError) -> ApiError {
-        use gridmap_store::StoreError;
-        match err {
-            StoreError::NotFound { .. } => ApiError::not_found(err.to_string()),
-            StoreError::Conflict { .. } => ApiError {
-                status: StatusCode::CONFLICT,
-                message: err.to_string(),
-            },
-            other => ApiError::internal(other),
+impl From<gridmap_service::ServiceError> for ApiError {
+    fn from(err: gridmap_service::ServiceError) -> ApiError {
+        use gridmap_service::ServiceError;
+        let status = match &err {
+            ServiceError::BadInput(_) => StatusCode::BAD_REQUEST,
+            ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServiceError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServiceError::Conflict(_) => StatusCode::CONFLICT,
+            _ => return ApiError::internal(err),
+        };
+        ApiError {
+            status,
+            message: err.to_string(),
         }
     }
 }

@@ -98,7 +98,7 @@ impl Metrics {
                 }
             }
         }
-        let stats = state.cache().stats();
+        let stats = state.service().live().cache().stats();
         // Counted per request here: the cache's own counters see a miss twice (the
         // handler looks before it renders).
         let (hits, misses) = self.tile_latency.lock().map_or((0, 0), |map| {

@@ -4,6 +4,7 @@ use super::api;
 use super::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
+use gridmap_service::views;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -17,22 +18,25 @@ use utoipa::OpenApi;
         api::building,
         api::grid,
         api::edit_grid,
+        api::undo,
         api::staff,
         api::search,
         api::labels
     ),
     components(schemas(
-        api::LookupView,
-        api::BuildingView,
-        api::BuildingDetail,
-        api::GridView,
-        api::GridDetail,
-        api::StaffView,
-        api::StaffDetail,
-        api::HouseholdView,
-        api::UnitView,
-        api::SearchHit,
-        api::SearchResults
+        views::LookupView,
+        views::BuildingView,
+        views::BuildingDetail,
+        views::GridView,
+        views::GridDetail,
+        views::StaffView,
+        views::StaffDetail,
+        views::HouseholdView,
+        views::UnitView,
+        views::SearchHit,
+        views::SearchResults,
+        api::GridEditBody,
+        api::UndoResult
     ))
 )]
 struct ApiDoc;

@@ -58,19 +58,23 @@ async fn tile(
     let coord = TileCoord::parse(&z, &x, y)?;
     let key = TileKey::new(&layer_list, coord);
     let encoding = negotiate(&headers);
-    let cached = state.cache().get(&key);
+    let live = state.service().live();
+    let cached = live.cache().get(&key);
     let hit = cached.is_some();
     // A cached tile may still lack this encoding: it is compressed (once) off the
     // async threads, like a render.
     let tile: Arc<CachedTile> = match cached.filter(|t| t.encoded(encoding).is_some()) {
         Some(t) => t,
         None => {
-            let data = state.data();
+            let data = state.service().data();
             let st = state.clone();
             tokio::task::spawn_blocking(move || {
-                st.cache().get_or_render_as(&key, encoding, || {
-                    encode_tile(&data, &key.layers, key.coord)
-                })
+                st.service()
+                    .live()
+                    .cache()
+                    .get_or_render_as(&key, encoding, || {
+                        encode_tile(&data.tiles, &key.layers, key.coord)
+                    })
             })
             .await
             .map_err(ApiError::internal)??
@@ -137,12 +141,12 @@ async fn tilejson(
         )));
     };
     let layers = Layer::parse_list(list)?;
-    let data = state.data();
+    let data = state.service().data();
     let config = state.config();
     let body = gridmap_tiles::tilejson(
         &layers,
         &config.public_url,
-        &data,
+        &data.tiles,
         Some(&config.attribution),
     );
     Ok(Json(body).into_response())
@@ -166,7 +170,7 @@ async fn catalog(State(state): State<AppState>) -> Json<serde_json::Value> {
 }
 
 async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let data = state.data();
+    let data = state.service().data();
     let snap = data.snapshot();
     Json(serde_json::json!({
         "status": "ok",

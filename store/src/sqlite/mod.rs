@@ -1,11 +1,20 @@
 //! The embedded store: one SQLite file, WAL mode, migrations from `migrations/sqlite`.
+//!
+//! One file per concern: `read.rs` (layers, households, incidents, counts), `write.rs`
+//! (imports, village assignment), `grids.rs` (the grid write), `log.rs` (the change log
+//! and settings). This folder is the only place with SQLite SQL.
 
+mod grids;
+mod log;
 mod read;
 mod write;
 
-use crate::error::{StoreError, StoreResult};
+use crate::error::{DbStep, StoreError, StoreResult};
+use crate::{Maintenance, OpenMode};
+use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -13,32 +22,82 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 /// A SQLite-backed store (cheap to clone: it is a connection pool).
 #[derive(Debug, Clone)]
-pub(crate) struct SqliteStore {
+pub struct SqliteStore {
     pool: SqlitePool,
 }
 
 impl SqliteStore {
-    pub(crate) async fn open(path: &str) -> StoreResult<SqliteStore> {
+    /// Opens the store file at `path` (`:memory:` for a throwaway store), creating it
+    /// only with [`OpenMode::Create`], and runs pending migrations.
+    pub async fn open(path: &str, mode: OpenMode) -> StoreResult<SqliteStore> {
+        let in_memory = path == ":memory:";
+        if mode == OpenMode::Existing && !in_memory && !Path::new(path).is_file() {
+            return Err(StoreError::Missing {
+                path: path.to_owned(),
+            });
+        }
         let open_err = |source| StoreError::Open {
             path: path.to_owned(),
             source,
         };
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
             .map_err(open_err)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
+            .create_if_missing(mode == OpenMode::Create)
+            .journal_mode(if in_memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
             // NORMAL is durable at transaction boundaries in WAL mode: a crash loses at most
             // the last commit, never leaves a half-written one.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .pragma("cache_size", "-65536")
             .foreign_keys(true);
+        // An in-memory database lives in one connection.
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(if in_memory { 1 } else { 4 })
             .connect_with(options)
             .await
             .map_err(open_err)?;
         MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
         Ok(SqliteStore { pool })
+    }
+
+    /// Copies committed pages from the WAL into the main file, so the file alone holds
+    /// every commit (PASSIVE: never waits for readers).
+    async fn checkpoint(&self) -> StoreResult<()> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.pool)
+            .await
+            .step("checkpointing the write-ahead log")?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Maintenance for SqliteStore {
+    async fn backup(&self, to: &Path) -> StoreResult<()> {
+        if to.exists() {
+            return Err(StoreError::Exists {
+                path: to.display().to_string(),
+            });
+        }
+        // VACUUM INTO writes a consistent, compacted copy from one read transaction.
+        sqlx::query("VACUUM INTO ?1")
+            .bind(to.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await
+            .step("writing the backup")?;
+        Ok(())
+    }
+
+    async fn close(&self) -> StoreResult<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+            .step("checkpointing the write-ahead log")?;
+        self.pool.close().await;
+        Ok(())
     }
 }

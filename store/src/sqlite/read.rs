@@ -1,33 +1,38 @@
-//! Reads: whole layers for the in-memory snapshot, households of one building, stats.
+//! Reads: whole layers for the in-memory snapshot, households of one building,
+//! incidents, stats.
 
 use super::SqliteStore;
 use crate::batch::Stats;
 use crate::error::{DbStep, StoreError, StoreResult};
-use crate::wkb;
+use crate::{wkb, IncidentStore, ReadStore};
+use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use geo_types::Point;
 use gridmap_core::{
     AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, GridMember, Household,
-    HouseholdCount, Staff,
+    HouseholdCount, Incident, Staff,
 };
+use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-/// A grid change row: id and its bbox columns.
-type ChangeRow = (i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+/// The columns [`grid_from_row`] reads, in order.
+pub(super) const GRID_COLUMNS: &str =
+    "code, level, parent, village, households, members, polygon, staff, locked, institution, version";
 
-fn invalid(what: impl Into<String>, reason: impl std::fmt::Display) -> StoreError {
+pub(super) fn invalid(what: impl Into<String>, reason: impl std::fmt::Display) -> StoreError {
     StoreError::Value {
         what: what.into(),
         reason: reason.to_string(),
     }
 }
 
-fn division(code: &str, what: &str) -> StoreResult<DivisionCode> {
+pub(super) fn division(code: &str, what: &str) -> StoreResult<DivisionCode> {
     code.parse().map_err(|e| invalid(what, e))
 }
 
-impl SqliteStore {
-    pub(crate) async fn admin_units(&self) -> StoreResult<Vec<AdminUnit>> {
+#[async_trait]
+impl ReadStore for SqliteStore {
+    async fn admin_units(&self) -> StoreResult<Vec<AdminUnit>> {
         let mut rows = sqlx::query(
             "SELECT code, name, level, source_id, boundary FROM admin_units ORDER BY code",
         )
@@ -49,7 +54,7 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub(crate) async fn buildings(&self) -> StoreResult<Vec<Building>> {
+    async fn buildings(&self) -> StoreResult<Vec<Building>> {
         let mut rows = sqlx::query(
             "SELECT source_id, footprint, building_use, levels, height, households, household_source, address, village
              FROM buildings ORDER BY source_id",
@@ -85,7 +90,7 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub(crate) async fn barriers(&self) -> StoreResult<Vec<Barrier>> {
+    async fn barriers(&self) -> StoreResult<Vec<Barrier>> {
         let mut rows = sqlx::query("SELECT source_id, kind, line FROM barriers ORDER BY source_id")
             .fetch(&self.pool);
         let mut out = Vec::new();
@@ -102,50 +107,26 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub(crate) async fn grids(&self) -> StoreResult<Vec<Grid>> {
-        self.grids_where("").await
-    }
-
-    /// Grids whose code starts with `prefix` (all for an empty prefix).
-    pub(crate) async fn grids_where(&self, prefix: &str) -> StoreResult<Vec<Grid>> {
-        let mut rows = sqlx::query(
-            "SELECT code, level, parent, village, households, members, polygon, staff, locked, institution, version
-             FROM grids WHERE substr(code, 1, length(?1)) = ?1 ORDER BY code",
-        )
-        .bind(prefix)
-        .fetch(&self.pool);
+    async fn grids(&self) -> StoreResult<Vec<Grid>> {
+        let sql = format!("SELECT {GRID_COLUMNS} FROM grids ORDER BY code");
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
         let mut out = Vec::new();
         while let Some(row) = rows.try_next().await.step("reading grids")? {
-            let code: String = row.get(0);
-            let what = format!("grid {code}");
-            let parent: Option<String> = row.get(2);
-            let village: String = row.get(3);
-            let members: String = row.get(5);
-            let polygon: Vec<u8> = row.get(6);
-            let level: i64 = row.get(1);
-            let households: i64 = row.get(4);
-            let version: i64 = row.get(10);
-            out.push(Grid {
-                code: code.parse::<GridCode>().map_err(|e| invalid(&what, e))?,
-                level: u8::try_from(level).map_err(|e| invalid(&what, e))?,
-                parent: parent
-                    .map(|p| p.parse::<GridCode>().map_err(|e| invalid(&what, e)))
-                    .transpose()?,
-                village: division(&village, &what)?,
-                members: serde_json::from_str::<Vec<GridMember>>(&members)
-                    .map_err(|e| invalid(&what, e))?,
-                households: u32::try_from(households).map_err(|e| invalid(&what, e))?,
-                polygon: wkb::decode_multipolygon(&polygon, &what)?,
-                staff: row.get(7),
-                locked: row.get(8),
-                institution: row.get(9),
-                version: u32::try_from(version).map_err(|e| invalid(&what, e))?,
-            });
+            out.push(grid_from_row(&row)?);
         }
         Ok(out)
     }
 
-    pub(crate) async fn staff(&self) -> StoreResult<Vec<Staff>> {
+    async fn grid(&self, code: &GridCode) -> StoreResult<Option<Grid>> {
+        let row = sqlx::query(&format!("SELECT {GRID_COLUMNS} FROM grids WHERE code = ?1"))
+            .bind(code.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .step("reading a grid")?;
+        row.as_ref().map(grid_from_row).transpose()
+    }
+
+    async fn staff(&self) -> StoreResult<Vec<Staff>> {
         let mut rows =
             sqlx::query("SELECT id, name, phone, role, area, grids FROM staff ORDER BY id")
                 .fetch(&self.pool);
@@ -168,10 +149,7 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub(crate) async fn households_of_building(
-        &self,
-        building: &str,
-    ) -> StoreResult<Vec<Household>> {
+    async fn households_of_building(&self, building: &str) -> StoreResult<Vec<Household>> {
         let rows = sqlx::query(
             "SELECT id, building, lon, lat, entrance, floor, unit, address, head, phone, members, tags
              FROM households WHERE building = ?1 ORDER BY entrance, floor, unit, id",
@@ -206,38 +184,7 @@ impl SqliteStore {
             .collect()
     }
 
-    pub(crate) async fn last_grid_change(&self) -> StoreResult<i64> {
-        let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM grid_changes")
-            .fetch_one(&self.pool)
-            .await
-            .step("reading the last grid change")?;
-        Ok(id.unwrap_or(0))
-    }
-
-    pub(crate) async fn grid_changes_since(
-        &self,
-        after: i64,
-    ) -> StoreResult<Vec<(i64, Option<[f64; 4]>)>> {
-        let rows: Vec<ChangeRow> = sqlx::query_as(
-            "SELECT id, min_lon, min_lat, max_lon, max_lat FROM grid_changes WHERE id > ?1 ORDER BY id",
-        )
-        .bind(after)
-        .fetch_all(&self.pool)
-        .await
-        .step("reading grid changes")?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, a, b, c, d)| {
-                let bbox = match (a, b, c, d) {
-                    (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
-                    _ => None,
-                };
-                (id, bbox)
-            })
-            .collect())
-    }
-
-    pub(crate) async fn stats(&self) -> StoreResult<Stats> {
+    async fn stats(&self) -> StoreResult<Stats> {
         let row = sqlx::query(
             "SELECT
                (SELECT COUNT(*) FROM admin_units WHERE level = 'county'),
@@ -275,5 +222,66 @@ impl SqliteStore {
             incidents: n(12),
             barriers: n(13),
         })
+    }
+}
+
+/// A grid from a row of [`GRID_COLUMNS`].
+pub(super) fn grid_from_row(row: &SqliteRow) -> StoreResult<Grid> {
+    let code: String = row.get(0);
+    let what = format!("grid {code}");
+    let parent: Option<String> = row.get(2);
+    let village: String = row.get(3);
+    let members: String = row.get(5);
+    let polygon: Vec<u8> = row.get(6);
+    let level: i64 = row.get(1);
+    let households: i64 = row.get(4);
+    let version: i64 = row.get(10);
+    Ok(Grid {
+        code: code.parse::<GridCode>().map_err(|e| invalid(&what, e))?,
+        level: u8::try_from(level).map_err(|e| invalid(&what, e))?,
+        parent: parent
+            .map(|p| p.parse::<GridCode>().map_err(|e| invalid(&what, e)))
+            .transpose()?,
+        village: division(&village, &what)?,
+        members: serde_json::from_str::<Vec<GridMember>>(&members)
+            .map_err(|e| invalid(&what, e))?,
+        households: u32::try_from(households).map_err(|e| invalid(&what, e))?,
+        polygon: wkb::decode_multipolygon(&polygon, &what)?,
+        staff: row.get(7),
+        locked: row.get(8),
+        institution: row.get(9),
+        version: u32::try_from(version).map_err(|e| invalid(&what, e))?,
+    })
+}
+
+#[async_trait]
+impl IncidentStore for SqliteStore {
+    async fn incidents(&self) -> StoreResult<Vec<Incident>> {
+        let mut rows = sqlx::query(
+            "SELECT id, time, category, subcategory, status, lon, lat, grid, reporter, description
+             FROM incidents ORDER BY time, id",
+        )
+        .fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(row) = rows.try_next().await.step("reading incidents")? {
+            let id: String = row.get(0);
+            let what = format!("incident {id}");
+            let status: String = row.get(4);
+            let grid: Option<String> = row.get(7);
+            out.push(Incident {
+                time: row.get(1),
+                category: row.get(2),
+                subcategory: row.get(3),
+                status: status.parse().map_err(|e: String| invalid(&what, e))?,
+                location: Point::new(row.get(5), row.get(6)),
+                grid: grid
+                    .map(|g| g.parse::<GridCode>().map_err(|e| invalid(&what, e)))
+                    .transpose()?,
+                reporter: row.get(8),
+                description: row.get(9),
+                id,
+            });
+        }
+        Ok(out)
     }
 }

@@ -1,0 +1,158 @@
+//! Grid edits and undo. Each edit reads the grid as stored, applies the change, and
+//! writes it as one [`GridWrite`] with the version it read, so a concurrent edit is a
+//! conflict instead of a lost update; the change log keeps the before-state that
+//! [`undo`] restores.
+
+use crate::{Caller, ServiceError, ServiceResult};
+use gridmap_core::{Grid, GridCode};
+use gridmap_store::{Change, ChangeMeta, GridWrite, StaffGrids, Store};
+use std::collections::{BTreeSet, HashMap};
+
+/// Changes to a grid's attributes. `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GridEditRequest {
+    pub locked: Option<bool>,
+    /// Staff id; `Some(None)` removes the staff member.
+    pub staff: Option<Option<String>>,
+    /// The version the editor saw; a conflict when the grid changed since.
+    pub version: Option<u32>,
+}
+
+/// Locks/unlocks a grid or changes its staff (keeping the roster's grid lists in step).
+/// Returns the change id.
+pub async fn edit_grid(
+    store: &dyn Store,
+    caller: &Caller,
+    code: &GridCode,
+    edit: &GridEditRequest,
+) -> ServiceResult<i64> {
+    caller.may_write()?;
+    let grid = store
+        .grid(code)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("no grid {code}")))?;
+    if let Some(seen) = edit.version {
+        if seen != grid.version {
+            return Err(ServiceError::Conflict(format!(
+                "grid {code} was changed by someone else (now version {}); reload and try again",
+                grid.version
+            )));
+        }
+    }
+    let mut staff_grids = Vec::new();
+    if let Some(new_staff) = &edit.staff {
+        let roster = store.staff().await?;
+        if let Some(id) = new_staff {
+            if !roster.iter().any(|s| &s.id == id) {
+                return Err(ServiceError::NotFound(format!("no staff member {id:?}")));
+            }
+        }
+        for s in &roster {
+            let holds = s.grids.contains(code);
+            let should = new_staff.as_deref() == Some(s.id.as_str());
+            if holds != should {
+                let mut grids: Vec<GridCode> =
+                    s.grids.iter().filter(|g| *g != code).cloned().collect();
+                if should {
+                    grids.push(code.clone());
+                    grids.sort();
+                }
+                staff_grids.push(StaffGrids {
+                    staff: s.id.clone(),
+                    grids,
+                });
+            }
+        }
+    }
+    let mut operation = Vec::new();
+    if let Some(locked) = edit.locked {
+        operation.push(if locked { "lock" } else { "unlock" });
+    }
+    if edit.staff.is_some() {
+        operation.push("set staff of");
+    }
+    let updated = Grid {
+        locked: edit.locked.unwrap_or(grid.locked),
+        staff: edit.staff.clone().unwrap_or_else(|| grid.staff.clone()),
+        version: grid.version + 1,
+        ..grid.clone()
+    };
+    let write = GridWrite {
+        upsert: vec![updated],
+        staff_grids,
+        expect_versions: vec![(code.clone(), grid.version)],
+        ..GridWrite::default()
+    };
+    let meta = ChangeMeta::new(caller.actor(), format!("{} {code}", operation.join(", ")));
+    Ok(store.write_grids(&write, &meta).await?)
+}
+
+/// Undoes change `id`: the grids and staff lists it replaced come back, the grids it
+/// created go. Refused when a grid it wrote has changed since (undo the later change
+/// first) or when the change holds no grid state (imports). Returns the undo's own
+/// change id: undoing that redoes.
+pub async fn undo(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<i64> {
+    caller.may_write()?;
+    let change = store
+        .change(id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("no change {id}")))?;
+    let Change { before, after, .. } = &change;
+    if before.grids.is_empty() && after.grids.is_empty() && before.staff_grids.is_empty() {
+        return Err(ServiceError::BadInput(format!(
+            "change {id} ({}) holds no grid state to restore: only grid changes can be undone",
+            change.operation
+        )));
+    }
+    // Every grid the change left must still be as it left it.
+    let mut current_versions: HashMap<GridCode, u32> = HashMap::new();
+    for g in &after.grids {
+        let now = store.grid(&g.code).await?;
+        match now {
+            Some(now) if now.version == g.version => {
+                current_versions.insert(g.code.clone(), now.version);
+            }
+            _ => {
+                return Err(ServiceError::Conflict(format!(
+                    "grid {} changed after change {id}: undo the later changes first",
+                    g.code
+                )))
+            }
+        }
+    }
+    let after_codes: BTreeSet<&GridCode> = after.grids.iter().map(|g| &g.code).collect();
+    let before_codes: BTreeSet<&GridCode> = before.grids.iter().map(|g| &g.code).collect();
+    for code in before_codes.difference(&after_codes) {
+        if store.grid(code).await?.is_some() {
+            return Err(ServiceError::Conflict(format!(
+                "grid {code} was created again after change {id}: undo the later changes first"
+            )));
+        }
+    }
+    let restored = before
+        .grids
+        .iter()
+        .map(|g| Grid {
+            // Versions only go up, so an editor holding an older view still conflicts.
+            version: current_versions
+                .get(&g.code)
+                .copied()
+                .unwrap_or(g.version)
+                .max(g.version)
+                + 1,
+            ..g.clone()
+        })
+        .collect();
+    let write = GridWrite {
+        remove: after_codes
+            .difference(&before_codes)
+            .map(|c| (*c).clone())
+            .collect(),
+        upsert: restored,
+        staff_grids: before.staff_grids.clone(),
+        expect_versions: current_versions.into_iter().collect(),
+        ..GridWrite::default()
+    };
+    let meta = ChangeMeta::new(caller.actor(), format!("undo {id} ({})", change.operation));
+    Ok(store.write_grids(&write, &meta).await?)
+}

@@ -1,0 +1,44 @@
+//! What a use case can refuse, in terms a handler or the command line turns into a
+//! status code or an exit code.
+
+use gridmap_store::StoreError;
+
+/// Why a use case did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// The request itself is wrong (malformed code, bad coordinates, empty query).
+    #[error("{0}")]
+    BadInput(String),
+    /// The thing asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller must identify itself (no or wrong credentials).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller is known but may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Someone else changed the data first, or the data no longer matches.
+    #[error("{0}")]
+    Conflict(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// Something that should not happen (a worker thread died, a tile failed to encode).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> ServiceError {
+        match e {
+            StoreError::NotFound { what } => ServiceError::NotFound(format!("{what} not found")),
+            e @ StoreError::Conflict { .. } => ServiceError::Conflict(e.to_string()),
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+/// Result alias for use cases.
+pub type ServiceResult<T> = Result<T, ServiceError>;

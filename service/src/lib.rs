@@ -1,0 +1,170 @@
+//! # gridmap-service
+//!
+//! Every use case of gridmap, in one place, over the store traits: importing
+//! ([`import`]), partitioning and validating ([`partition`]), lookups, search and the
+//! detail views ([`lookup`], [`search`], [`views`]), grid edits and undo ([`edit`]), and
+//! the live state of a server with its reload/purge step ([`live`]). Every use case that
+//! returns data or changes it takes the [`Caller`]; access is decided here, not in the
+//! HTTP handlers or the command line, which only parse, call and render.
+//!
+//! [`Service`] bundles a store, the access policy and the live state for a server:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use gridmap_service::{AccessPolicy, Caller, Service};
+//! let store = gridmap_store::open("gridmap.db", gridmap_store::OpenMode::Existing).await?;
+//! let service = Service::start(store, AccessPolicy::default(), 64 << 20).await?;
+//! let here = service.lookup(&Caller::Public, 114.6, 33.8).await?;
+//! println!("{:?}", here.grid.map(|g| g.code));
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod caller;
+pub mod county;
+pub mod edit;
+pub mod error;
+pub mod import;
+pub mod labels;
+pub mod live;
+pub mod lookup;
+pub mod partition;
+pub mod search;
+pub mod views;
+
+pub use caller::{AccessPolicy, Caller};
+pub use county::Scope;
+pub use edit::GridEditRequest;
+pub use error::{ServiceError, ServiceResult};
+pub use live::{Live, LiveData};
+
+use gridmap_store::SharedStore;
+use std::sync::Arc;
+use views::{BuildingDetail, GridDetail, LookupView, SearchResults, StaffDetail, ViewContext};
+
+/// A store, who may do what, and the county in memory: what a server runs on.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: SharedStore,
+    access: AccessPolicy,
+    live: Live,
+}
+
+impl Service {
+    /// Loads the county from `store` into memory (indexes, tile data, labels) with a
+    /// tile cache of `cache_bytes`.
+    pub async fn start(
+        store: SharedStore,
+        access: AccessPolicy,
+        cache_bytes: usize,
+    ) -> ServiceResult<Service> {
+        let live = Live::load(store.as_ref(), cache_bytes).await?;
+        Ok(Service {
+            inner: Arc::new(Inner {
+                store,
+                access,
+                live,
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &SharedStore {
+        &self.inner.store
+    }
+
+    /// The caller presenting `bearer` (see [`AccessPolicy::caller`]).
+    pub fn caller(&self, bearer: Option<&str>) -> ServiceResult<Caller> {
+        self.inner.access.caller(bearer)
+    }
+
+    /// The county as currently loaded.
+    pub fn data(&self) -> Arc<LiveData> {
+        self.inner.live.data()
+    }
+
+    pub fn live(&self) -> &Live {
+        &self.inner.live
+    }
+
+    /// Reloads and purges tiles after changes in the store; returns how many changes.
+    pub async fn sync_changes(&self) -> ServiceResult<usize> {
+        self.inner.live.sync(self.inner.store.as_ref()).await
+    }
+
+    fn with_view<T>(&self, f: impl FnOnce(ViewContext<'_>) -> T) -> T {
+        f(view_context(&self.data()))
+    }
+
+    /// What lies at a point (see [`lookup::lookup`]).
+    pub async fn lookup(&self, caller: &Caller, lon: f64, lat: f64) -> ServiceResult<LookupView> {
+        let data = self.data();
+        lookup::lookup(
+            view_context(&data),
+            self.inner.store.as_ref(),
+            caller,
+            lon,
+            lat,
+        )
+        .await
+    }
+
+    /// One building with its households (see [`lookup::building`]).
+    pub async fn building(&self, caller: &Caller, id: &str) -> ServiceResult<BuildingDetail> {
+        let data = self.data();
+        lookup::building(view_context(&data), self.inner.store.as_ref(), caller, id).await
+    }
+
+    /// One grid by code.
+    pub fn grid(&self, caller: &Caller, code: &str) -> ServiceResult<GridDetail> {
+        let code = lookup::parse_grid_code(code)?;
+        self.with_view(|cx| lookup::grid(cx, caller, &code))
+    }
+
+    /// One staff member by id.
+    pub fn staff_member(&self, caller: &Caller, id: &str) -> ServiceResult<StaffDetail> {
+        self.with_view(|cx| lookup::staff(cx, caller, id))
+    }
+
+    /// Search (see [`search::search`]).
+    pub fn search(
+        &self,
+        caller: &Caller,
+        query: &str,
+        limit: Option<usize>,
+    ) -> ServiceResult<SearchResults> {
+        self.with_view(|cx| search::search(cx, caller, query, limit))
+    }
+
+    /// Edits a grid's lock or staff, then shows the grid as stored.
+    pub async fn edit_grid(
+        &self,
+        caller: &Caller,
+        code: &str,
+        edit: &GridEditRequest,
+    ) -> ServiceResult<GridDetail> {
+        let code = lookup::parse_grid_code(code)?;
+        edit::edit_grid(self.inner.store.as_ref(), caller, &code, edit).await?;
+        self.sync_changes().await?;
+        self.with_view(|cx| lookup::grid(cx, caller, &code))
+    }
+
+    /// Undoes change `id` (see [`edit::undo`]); returns the undo's change id.
+    pub async fn undo(&self, caller: &Caller, id: i64) -> ServiceResult<i64> {
+        let undone = edit::undo(self.inner.store.as_ref(), caller, id).await?;
+        self.sync_changes().await?;
+        Ok(undone)
+    }
+}
+
+fn view_context(data: &LiveData) -> ViewContext<'_> {
+    ViewContext {
+        snap: data.snapshot(),
+        min_households: data.params.min,
+        max_households: data.params.max,
+    }
+}

@@ -1,0 +1,220 @@
+//! The one grid write: versions checked, before-state read, grids and staff lists
+//! written and the change logged, all in one transaction.
+
+use super::log::{append_change, to_json};
+use super::read::{grid_from_row, GRID_COLUMNS};
+use super::write::{upsert_rows, Upsert};
+use super::SqliteStore;
+use crate::change::{ChangeMeta, ChangeRecords, GridWrite, StaffGrids};
+use crate::error::{DbStep, StoreError, StoreResult};
+use crate::failpoint::failpoint;
+use crate::{wkb, GridStore};
+use async_trait::async_trait;
+use geo_types::Geometry;
+use gridmap_core::geometry::{bbox_array, union_bbox};
+use gridmap_core::{Grid, GridCode};
+use sqlx::{Sqlite, Transaction};
+use std::collections::BTreeMap;
+
+const GRIDS: Upsert = Upsert {
+    table: "grids",
+    key: "code",
+    columns: &[
+        "code",
+        "level",
+        "parent",
+        "village",
+        "households",
+        "members",
+        "polygon",
+        "staff",
+        "locked",
+        "institution",
+        "version",
+        "min_lon",
+        "min_lat",
+        "max_lon",
+        "max_lat",
+    ],
+    update: &[],
+    step: "writing grids",
+};
+
+async fn grids_where(
+    tx: &mut Transaction<'_, Sqlite>,
+    column: &str,
+    value: &str,
+) -> StoreResult<Vec<Grid>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {GRID_COLUMNS} FROM grids WHERE {column} = ?1"
+    ))
+    .bind(value)
+    .fetch_all(&mut **tx)
+    .await
+    .step("reading grids before the change")?;
+    rows.iter().map(grid_from_row).collect()
+}
+
+async fn check_versions(
+    tx: &mut Transaction<'_, Sqlite>,
+    expected: &[(GridCode, u32)],
+) -> StoreResult<()> {
+    for (code, version) in expected {
+        let stored: Option<i64> = sqlx::query_scalar("SELECT version FROM grids WHERE code = ?1")
+            .bind(code.as_str())
+            .fetch_optional(&mut **tx)
+            .await
+            .step("checking grid versions")?;
+        let Some(stored) = stored else {
+            return Err(StoreError::NotFound {
+                what: format!("grid {code}"),
+            });
+        };
+        let current = u32::try_from(stored).unwrap_or(0);
+        if current != *version {
+            return Err(StoreError::Conflict {
+                what: format!("grid {code}"),
+                current,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Every grid the write replaces, removes or overwrites, as stored now (by code).
+async fn grids_before(
+    tx: &mut Transaction<'_, Sqlite>,
+    write: &GridWrite,
+) -> StoreResult<Vec<Grid>> {
+    let mut before: BTreeMap<GridCode, Grid> = BTreeMap::new();
+    for v in &write.replace_villages {
+        for g in grids_where(tx, "village", v.as_str()).await? {
+            before.insert(g.code.clone(), g);
+        }
+    }
+    let codes = write
+        .remove
+        .iter()
+        .chain(write.upsert.iter().map(|g| &g.code));
+    for code in codes {
+        if before.contains_key(code) {
+            continue;
+        }
+        for g in grids_where(tx, "code", code.as_str()).await? {
+            before.insert(g.code.clone(), g);
+        }
+    }
+    Ok(before.into_values().collect())
+}
+
+async fn staff_grids_before(
+    tx: &mut Transaction<'_, Sqlite>,
+    lists: &[StaffGrids],
+) -> StoreResult<Vec<StaffGrids>> {
+    let mut out = Vec::new();
+    for s in lists {
+        let grids: Option<String> = sqlx::query_scalar("SELECT grids FROM staff WHERE id = ?1")
+            .bind(&s.staff)
+            .fetch_optional(&mut **tx)
+            .await
+            .step("reading staff grid lists")?;
+        let Some(grids) = grids else {
+            return Err(StoreError::NotFound {
+                what: format!("staff member {:?}", s.staff),
+            });
+        };
+        out.push(StaffGrids {
+            staff: s.staff.clone(),
+            grids: serde_json::from_str(&grids).map_err(|e| StoreError::Value {
+                what: format!("staff {}", s.staff),
+                reason: e.to_string(),
+            })?,
+        });
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl GridStore for SqliteStore {
+    async fn write_grids(&self, write: &GridWrite, meta: &ChangeMeta) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.step("starting the grid write")?;
+        check_versions(&mut tx, &write.expect_versions).await?;
+        let before = ChangeRecords {
+            grids: grids_before(&mut tx, write).await?,
+            staff_grids: staff_grids_before(&mut tx, &write.staff_grids).await?,
+            ..ChangeRecords::default()
+        };
+        for v in &write.replace_villages {
+            sqlx::query("DELETE FROM grids WHERE village = ?1")
+                .bind(v.as_str())
+                .execute(&mut *tx)
+                .await
+                .step("removing the village's grids")?;
+        }
+        for code in &write.remove {
+            sqlx::query("DELETE FROM grids WHERE code = ?1")
+                .bind(code.as_str())
+                .execute(&mut *tx)
+                .await
+                .step("removing grids")?;
+        }
+        let mut encoded = Vec::with_capacity(write.upsert.len());
+        for g in &write.upsert {
+            let polygon = wkb::encode(
+                Geometry::MultiPolygon(g.polygon.clone()),
+                &format!("grid {}", g.code),
+            )?;
+            let members = to_json(&g.members, "grid members")?;
+            encoded.push((g, polygon, members, wkb::bbox(&g.polygon)));
+        }
+        upsert_rows(
+            &mut tx,
+            &GRIDS,
+            &encoded,
+            |row, (g, polygon, members, [x0, y0, x1, y1])| {
+                row.push_bind(g.code.as_str())
+                    .push_bind(i64::from(g.level))
+                    .push_bind(g.parent.as_ref().map(|p| p.as_str()))
+                    .push_bind(g.village.as_str())
+                    .push_bind(i64::from(g.households))
+                    .push_bind(members.as_str())
+                    .push_bind(polygon.as_slice())
+                    .push_bind(g.staff.as_deref())
+                    .push_bind(g.locked)
+                    .push_bind(g.institution)
+                    .push_bind(i64::from(g.version))
+                    .push_bind(*x0)
+                    .push_bind(*y0)
+                    .push_bind(*x1)
+                    .push_bind(*y1);
+            },
+        )
+        .await?;
+        for s in &write.staff_grids {
+            sqlx::query("UPDATE staff SET grids = ?1 WHERE id = ?2")
+                .bind(to_json(&s.grids, "staff grids")?)
+                .bind(&s.staff)
+                .execute(&mut *tx)
+                .await
+                .step("updating staff grid lists")?;
+        }
+        let after = ChangeRecords {
+            grids: write.upsert.clone(),
+            staff_grids: write.staff_grids.clone(),
+            ..ChangeRecords::default()
+        };
+        let bbox = union_bbox(
+            before
+                .grids
+                .iter()
+                .chain(&after.grids)
+                .filter_map(|g| bbox_array(&g.polygon)),
+        );
+        let id = append_change(&mut tx, meta, bbox, &before, &after).await?;
+        failpoint("grids:written");
+        tx.commit().await.step("committing the grid write")?;
+        failpoint("grids:committed");
+        self.checkpoint().await?;
+        Ok(id)
+    }
+}
