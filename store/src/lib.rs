@@ -9,7 +9,8 @@
 //! [`Maintenance`] (checkpoint, backup, close). [`Store`] is all of them; code above this
 //! crate holds a [`SharedStore`] and never names a backend.
 //!
-//! The embedded default is [`SqliteStore`]: a single SQLite file (WAL mode, migrations,
+//! [`MemoryStore`] keeps everything in memory, for tests of the layers above. The
+//! embedded default is [`SqliteStore`]: a single SQLite file (WAL mode, migrations,
 //! geometries as WKB). Every write runs in one transaction, so a crash mid-import leaves
 //! the store as it was, and is checkpointed into the main file when it commits, so
 //! copying the file copies the data (use [`Maintenance::backup`] for a live store).
@@ -28,12 +29,14 @@ mod batch;
 mod change;
 mod error;
 mod failpoint;
+mod memory;
 mod sqlite;
 mod wkb;
 
 pub use batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
 pub use change::{Change, ChangeMark, ChangeMeta, ChangeRecords, GridWrite, StaffGrids};
 pub use error::{StoreError, StoreResult};
+pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;

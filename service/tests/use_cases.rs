@@ -1,0 +1,312 @@
+//! The use cases against both stores: every scenario runs on the in-memory store and on
+//! SQLite, on a small synthetic county.
+
+use gridmap_core::geometry::representative_point;
+use gridmap_importers::synth::{synth_county, SynthParams};
+use gridmap_service::partition::{partition, stored_params, SizeRequest};
+use gridmap_service::{edit, AccessPolicy, Caller, GridEditRequest, Scope, Service, ServiceError};
+use gridmap_store::{ImportBatch, MemoryStore, OpenMode, SharedStore};
+use std::sync::Arc;
+
+/// A store of each kind, filled with the same synthetic county; the temporary
+/// directory lives as long as the SQLite store.
+async fn stores() -> Vec<(&'static str, SharedStore, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = gridmap_store::open(dir.path().join("t.db").to_str().unwrap(), OpenMode::Create)
+        .await
+        .unwrap();
+    let memory: SharedStore = Arc::new(MemoryStore::new());
+    let mut out = vec![("memory", memory, None), ("sqlite", sqlite, Some(dir))];
+    for (_, store, _) in &mut out {
+        let county = synth_county(&SynthParams::new(1_500, 3));
+        let batch = ImportBatch {
+            admin_units: county.admin_units,
+            buildings: county.buildings,
+            barriers: county.barriers,
+            households: county.households,
+            staff: county.staff,
+            incidents: county.incidents,
+        };
+        gridmap_service::import::import(store.as_ref(), &Caller::Operator, "synth", batch)
+            .await
+            .unwrap();
+    }
+    out
+}
+
+async fn partitioned() -> Vec<(&'static str, SharedStore, Option<tempfile::TempDir>)> {
+    let all = stores().await;
+    for (_, store, _) in &all {
+        partition(
+            store.as_ref(),
+            &Caller::Operator,
+            &Scope::All,
+            &SizeRequest::default(),
+            true,
+        )
+        .await
+        .unwrap();
+    }
+    all
+}
+
+#[tokio::test]
+async fn both_stores_partition_the_same_county_into_the_same_grids() {
+    let all = partitioned().await;
+    let grids: Vec<_> = {
+        let mut v = Vec::new();
+        for (_, store, _) in &all {
+            v.push(store.grids().await.unwrap());
+        }
+        v
+    };
+    assert!(!grids[0].is_empty());
+    assert_eq!(grids[0], grids[1], "memory and SQLite disagree");
+}
+
+#[tokio::test]
+async fn a_click_shows_the_grid_and_staff_and_personal_data_only_to_staff() {
+    for (name, store, _dir) in partitioned().await {
+        let access = AccessPolicy::with_staff_token(Some("t".into()));
+        let service = Service::start(store, access, 1 << 20).await.unwrap();
+        let data = service.data();
+        let snap = data.snapshot();
+        let b = snap
+            .buildings
+            .iter()
+            .find(|b| {
+                b.households.count > 0
+                    && !snap
+                        .grids_of_building(snap.building_index(&b.source_id).unwrap())
+                        .is_empty()
+            })
+            .expect("a building with households in a grid");
+        let p = representative_point(&b.footprint).unwrap();
+        let public = service.lookup(&Caller::Public, p.x(), p.y()).await.unwrap();
+        let seen = public.building.as_ref().expect("the building clicked");
+        assert_eq!(seen.id, b.source_id, "{name}");
+        assert!(public.grid.is_some(), "{name}: no grid");
+        assert!(
+            seen.household_list
+                .iter()
+                .all(|h| h.head.is_none() && h.phone.is_none()),
+            "{name}: personal data leaked"
+        );
+        let staff = service.caller(Some("t")).unwrap();
+        let inside = service.lookup(&staff, p.x(), p.y()).await.unwrap();
+        assert!(
+            inside
+                .building
+                .unwrap()
+                .household_list
+                .iter()
+                .any(|h| h.head.is_some()),
+            "{name}"
+        );
+        assert!(matches!(
+            service.caller(Some("wrong")),
+            Err(ServiceError::Unauthorized(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_grid_edit_is_undone_from_the_change_log_and_the_undo_redone() {
+    for (name, store, _dir) in partitioned().await {
+        let grids = store.grids().await.unwrap();
+        let roster = store.staff().await.unwrap();
+        let grid = grids
+            .iter()
+            .find(|g| g.staff.is_some())
+            .expect("a staffed grid")
+            .clone();
+        let other = roster
+            .iter()
+            .find(|s| Some(&s.id) != grid.staff.as_ref())
+            .expect("another staff member")
+            .clone();
+        let edit = GridEditRequest {
+            locked: Some(true),
+            staff: Some(Some(other.id.clone())),
+            version: Some(grid.version),
+        };
+        let change = edit::edit_grid(store.as_ref(), &Caller::Staff, &grid.code, &edit)
+            .await
+            .unwrap();
+        let edited = store.grid(&grid.code).await.unwrap().unwrap();
+        assert!(edited.locked, "{name}");
+        assert_eq!(edited.staff.as_deref(), Some(other.id.as_str()));
+        assert_eq!(edited.version, grid.version + 1);
+        let holder = |id: &str, roster: &[gridmap_core::Staff]| {
+            roster
+                .iter()
+                .find(|s| s.id == id)
+                .unwrap()
+                .grids
+                .contains(&grid.code)
+        };
+        let after = store.staff().await.unwrap();
+        assert!(
+            holder(&other.id, &after),
+            "{name}: the new staff member lists the grid"
+        );
+        assert!(
+            !holder(grid.staff.as_ref().unwrap(), &after),
+            "{name}: the old one does not"
+        );
+
+        // The same edit from a stale view is refused.
+        let stale = edit::edit_grid(store.as_ref(), &Caller::Staff, &grid.code, &edit).await;
+        assert!(
+            matches!(stale, Err(ServiceError::Conflict(_))),
+            "{name}: {stale:?}"
+        );
+
+        let undo = edit::undo(store.as_ref(), &Caller::Staff, change)
+            .await
+            .unwrap();
+        let restored = store.grid(&grid.code).await.unwrap().unwrap();
+        assert_eq!(
+            gridmap_core::Grid {
+                version: grid.version,
+                ..restored.clone()
+            },
+            grid,
+            "{name}: undo restores the grid"
+        );
+        assert!(
+            restored.version > edited.version,
+            "{name}: versions only go up"
+        );
+        assert_eq!(
+            store.staff().await.unwrap(),
+            roster,
+            "{name}: staff lists restored"
+        );
+
+        // Undoing the undo redoes the edit.
+        edit::undo(store.as_ref(), &Caller::Staff, undo)
+            .await
+            .unwrap();
+        let redone = store.grid(&grid.code).await.unwrap().unwrap();
+        assert!(redone.locked && redone.staff == edited.staff, "{name}");
+        // The first change cannot be undone again: its grid changed since.
+        let again = edit::undo(store.as_ref(), &Caller::Staff, change).await;
+        assert!(
+            matches!(again, Err(ServiceError::Conflict(_))),
+            "{name}: {again:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_public_may_not_edit_and_an_import_cannot_be_undone() {
+    for (name, store, _dir) in partitioned().await {
+        let grid = store.grids().await.unwrap().remove(0);
+        let last = store.last_change().await.unwrap();
+        let lock = GridEditRequest {
+            locked: Some(true),
+            ..GridEditRequest::default()
+        };
+        let refused = edit::edit_grid(store.as_ref(), &Caller::Public, &grid.code, &lock).await;
+        assert!(
+            matches!(refused, Err(ServiceError::Unauthorized(_))),
+            "{name}"
+        );
+        assert_eq!(
+            store.last_change().await.unwrap(),
+            last,
+            "{name}: nothing logged"
+        );
+        let import = store.changes_since(0).await.unwrap()[0].id;
+        let undo = edit::undo(store.as_ref(), &Caller::Staff, import).await;
+        assert!(
+            matches!(undo, Err(ServiceError::BadInput(_))),
+            "{name}: {undo:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_partition_run_stores_its_sizes_and_can_be_undone() {
+    for (name, store, _dir) in partitioned().await {
+        let before = store.grids().await.unwrap();
+        let sizes = SizeRequest {
+            min: Some(20),
+            max: Some(30),
+            target: Some(25),
+            ..SizeRequest::default()
+        };
+        let run = partition(store.as_ref(), &Caller::Operator, &Scope::All, &sizes, true)
+            .await
+            .unwrap();
+        let params = stored_params(store.as_ref()).await.unwrap();
+        assert_eq!(
+            (params.min, params.max, params.target),
+            (20, 30, 25),
+            "{name}"
+        );
+        let smaller = store.grids().await.unwrap();
+        assert!(
+            smaller.len() > before.len(),
+            "{name}: smaller grids, more of them"
+        );
+        edit::undo(store.as_ref(), &Caller::Operator, run.change)
+            .await
+            .unwrap();
+        let back = store.grids().await.unwrap();
+        let strip = |gs: Vec<gridmap_core::Grid>| -> Vec<_> {
+            gs.into_iter()
+                .map(|g| gridmap_core::Grid { version: 0, ..g })
+                .collect()
+        };
+        assert_eq!(
+            strip(back),
+            strip(before),
+            "{name}: the previous grids are back"
+        );
+        // Bad sizes are refused before anything is written.
+        let bad = SizeRequest {
+            min: Some(60),
+            max: Some(50),
+            ..SizeRequest::default()
+        };
+        let err = partition(store.as_ref(), &Caller::Operator, &Scope::All, &bad, true).await;
+        assert!(matches!(err, Err(ServiceError::BadInput(_))), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_server_picks_up_changes_made_by_another_process() {
+    for (name, store, _dir) in partitioned().await {
+        let service = Service::start(store.clone(), AccessPolicy::default(), 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(service.sync_changes().await.unwrap(), 0, "{name}");
+        let grid = store.grids().await.unwrap().remove(0);
+        assert!(
+            !service
+                .grid(&Caller::Public, grid.code.as_str())
+                .unwrap()
+                .grid
+                .locked
+        );
+        // Another process (here: the store directly) locks the grid.
+        let lock = GridEditRequest {
+            locked: Some(true),
+            ..GridEditRequest::default()
+        };
+        edit::edit_grid(store.as_ref(), &Caller::Operator, &grid.code, &lock)
+            .await
+            .unwrap();
+        assert_eq!(service.sync_changes().await.unwrap(), 1, "{name}");
+        assert!(
+            service
+                .grid(&Caller::Public, grid.code.as_str())
+                .unwrap()
+                .grid
+                .locked,
+            "{name}"
+        );
+    }
+}

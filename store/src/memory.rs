@@ -1,0 +1,404 @@
+//! An in-memory store: every trait of the crate over plain collections behind one mutex.
+//! It keeps nothing on disk; the service's tests run against it and against SQLite, so
+//! the use cases do not depend on one backend's behaviour.
+
+use crate::batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
+use crate::change::{Change, ChangeMark, ChangeMeta, ChangeRecords, GridWrite, StaffGrids};
+use crate::error::{StoreError, StoreResult};
+use crate::{
+    ChangeLog, GridStore, ImportStore, IncidentStore, Maintenance, ReadStore, SettingsStore,
+};
+use async_trait::async_trait;
+use gridmap_core::geometry::{bbox_array, union_bbox};
+use gridmap_core::partition::PartitionParams;
+use gridmap_core::{
+    AdminLevel, AdminUnit, Barrier, Building, BuildingUse, DivisionCode, Grid, GridCode, Household,
+    HouseholdCount, HouseholdCountSource, Incident, Staff,
+};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, Default, Clone)]
+struct State {
+    admin_units: BTreeMap<DivisionCode, AdminUnit>,
+    buildings: BTreeMap<String, Building>,
+    barriers: BTreeMap<String, Barrier>,
+    households: BTreeMap<String, Household>,
+    staff: BTreeMap<String, Staff>,
+    incidents: BTreeMap<String, Incident>,
+    grids: BTreeMap<GridCode, Grid>,
+    changes: Vec<Change>,
+    partition_params: Option<PartitionParams>,
+}
+
+/// A store in memory (see the module docs).
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        match self.state.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+fn upsert<K: Ord, V>(
+    map: &mut BTreeMap<K, V>,
+    items: impl Iterator<Item = (K, V)>,
+) -> UpsertCounts {
+    let mut counts = UpsertCounts::default();
+    for (k, v) in items {
+        match map.insert(k, v) {
+            Some(_) => counts.updated += 1,
+            None => counts.inserted += 1,
+        }
+    }
+    counts
+}
+
+impl State {
+    fn log(
+        &mut self,
+        meta: &ChangeMeta,
+        bbox: Option<[f64; 4]>,
+        before: ChangeRecords,
+        after: ChangeRecords,
+    ) -> i64 {
+        let id = self.changes.last().map_or(1, |c| c.id + 1);
+        let at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.changes.push(Change {
+            id,
+            at,
+            actor: meta.actor.clone(),
+            operation: meta.operation.clone(),
+            bbox,
+            before,
+            after,
+        });
+        id
+    }
+}
+
+#[async_trait]
+impl ReadStore for MemoryStore {
+    async fn admin_units(&self) -> StoreResult<Vec<AdminUnit>> {
+        Ok(self.state().admin_units.values().cloned().collect())
+    }
+    async fn buildings(&self) -> StoreResult<Vec<Building>> {
+        Ok(self.state().buildings.values().cloned().collect())
+    }
+    async fn barriers(&self) -> StoreResult<Vec<Barrier>> {
+        Ok(self.state().barriers.values().cloned().collect())
+    }
+    async fn grids(&self) -> StoreResult<Vec<Grid>> {
+        Ok(self.state().grids.values().cloned().collect())
+    }
+    async fn grid(&self, code: &GridCode) -> StoreResult<Option<Grid>> {
+        Ok(self.state().grids.get(code).cloned())
+    }
+    async fn staff(&self) -> StoreResult<Vec<Staff>> {
+        Ok(self.state().staff.values().cloned().collect())
+    }
+    async fn households_of_building(&self, building: &str) -> StoreResult<Vec<Household>> {
+        let mut rows: Vec<Household> = self
+            .state()
+            .households
+            .values()
+            .filter(|h| h.building.as_deref() == Some(building))
+            .cloned()
+            .collect();
+        rows.sort_by(|a, b| {
+            (&a.entrance, a.floor, &a.unit, &a.id).cmp(&(&b.entrance, b.floor, &b.unit, &b.id))
+        });
+        Ok(rows)
+    }
+    async fn stats(&self) -> StoreResult<Stats> {
+        let s = self.state();
+        let level = |l: AdminLevel| s.admin_units.values().filter(|u| u.level == l).count() as u64;
+        let households = |estimated: bool| -> u64 {
+            s.buildings
+                .values()
+                .filter(|b| !estimated || b.households.source == HouseholdCountSource::Estimated)
+                .map(|b| u64::from(b.households.count))
+                .sum()
+        };
+        let of_use =
+            |u: BuildingUse| s.buildings.values().filter(|b| b.building_use == u).count() as u64;
+        Ok(Stats {
+            counties: level(AdminLevel::County),
+            townships: level(AdminLevel::Township),
+            villages: level(AdminLevel::Village),
+            buildings: s.buildings.len() as u64,
+            buildings_residential: of_use(BuildingUse::Residential),
+            buildings_institution: of_use(BuildingUse::Institution),
+            households_in_buildings: households(false),
+            households_estimated: households(true),
+            register_rows: s.households.len() as u64,
+            grids: s.grids.len() as u64,
+            grids_locked: s.grids.values().filter(|g| g.locked).count() as u64,
+            staff: s.staff.len() as u64,
+            incidents: s.incidents.len() as u64,
+            barriers: s.barriers.len() as u64,
+        })
+    }
+}
+
+#[async_trait]
+impl ImportStore for MemoryStore {
+    async fn import(&self, batch: &ImportBatch, meta: &ChangeMeta) -> StoreResult<ImportSummary> {
+        let mut s = self.state();
+        let mut summary = ImportSummary::default();
+        for u in &batch.admin_units {
+            s.admin_units
+                .retain(|code, old| old.source_id != u.source_id || code == &u.code);
+        }
+        summary.admin_units = upsert(
+            &mut s.admin_units,
+            batch
+                .admin_units
+                .iter()
+                .map(|u| (u.code.clone(), u.clone())),
+        );
+        let buildings = batch.buildings.iter().map(|b| {
+            let mut b = b.clone();
+            if b.village.is_none() {
+                b.village = s
+                    .buildings
+                    .get(&b.source_id)
+                    .and_then(|old| old.village.clone());
+            }
+            (b.source_id.clone(), b)
+        });
+        let buildings: Vec<_> = buildings.collect();
+        summary.buildings = upsert(&mut s.buildings, buildings.into_iter());
+        summary.barriers = upsert(
+            &mut s.barriers,
+            batch
+                .barriers
+                .iter()
+                .map(|b| (b.source_id.clone(), b.clone())),
+        );
+        summary.households = upsert(
+            &mut s.households,
+            batch.households.iter().map(|h| (h.id.clone(), h.clone())),
+        );
+        if !batch.households.is_empty() {
+            let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+            for h in s.households.values() {
+                if let Some(b) = &h.building {
+                    *counts.entry(b.clone()).or_default() += 1;
+                }
+            }
+            for (id, n) in counts {
+                if let Some(b) = s.buildings.get_mut(&id) {
+                    b.households = HouseholdCount::registered(n);
+                    summary.buildings_with_registered_households += 1;
+                }
+            }
+        }
+        summary.staff = upsert(
+            &mut s.staff,
+            batch.staff.iter().map(|m| (m.id.clone(), m.clone())),
+        );
+        summary.incidents = upsert(
+            &mut s.incidents,
+            batch.incidents.iter().map(|i| (i.id.clone(), i.clone())),
+        );
+        let bbox = union_bbox(
+            batch
+                .admin_units
+                .iter()
+                .map(|u| &u.boundary)
+                .chain(batch.buildings.iter().map(|b| &b.footprint))
+                .filter_map(bbox_array),
+        );
+        let after = ChangeRecords {
+            other: serde_json::to_value(&summary).ok(),
+            ..ChangeRecords::default()
+        };
+        s.log(meta, bbox, ChangeRecords::default(), after);
+        Ok(summary)
+    }
+
+    async fn set_building_villages(
+        &self,
+        assignments: &[(String, Option<DivisionCode>)],
+        meta: &ChangeMeta,
+    ) -> StoreResult<()> {
+        if assignments.is_empty() {
+            return Ok(());
+        }
+        let mut s = self.state();
+        let mut before = Vec::new();
+        for (id, village) in assignments {
+            if let Some(b) = s.buildings.get_mut(id) {
+                before.push((id.clone(), b.village.clone()));
+                b.village = village.clone();
+            }
+        }
+        let before = ChangeRecords {
+            building_villages: before,
+            ..ChangeRecords::default()
+        };
+        let after = ChangeRecords {
+            building_villages: assignments.to_vec(),
+            ..ChangeRecords::default()
+        };
+        s.log(meta, None, before, after);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl GridStore for MemoryStore {
+    async fn write_grids(&self, write: &GridWrite, meta: &ChangeMeta) -> StoreResult<i64> {
+        let mut s = self.state();
+        for (code, version) in &write.expect_versions {
+            let current = s
+                .grids
+                .get(code)
+                .ok_or_else(|| StoreError::NotFound {
+                    what: format!("grid {code}"),
+                })?
+                .version;
+            if current != *version {
+                return Err(StoreError::Conflict {
+                    what: format!("grid {code}"),
+                    current,
+                });
+            }
+        }
+        let mut staff_before = Vec::new();
+        for sg in &write.staff_grids {
+            let member = s.staff.get(&sg.staff).ok_or_else(|| StoreError::NotFound {
+                what: format!("staff member {:?}", sg.staff),
+            })?;
+            staff_before.push(StaffGrids {
+                staff: sg.staff.clone(),
+                grids: member.grids.clone(),
+            });
+        }
+        let touched: BTreeMap<GridCode, Grid> = s
+            .grids
+            .values()
+            .filter(|g| {
+                write.replace_villages.contains(&g.village)
+                    || write.remove.contains(&g.code)
+                    || write.upsert.iter().any(|u| u.code == g.code)
+            })
+            .map(|g| (g.code.clone(), g.clone()))
+            .collect();
+        s.grids.retain(|code, g| {
+            !write.replace_villages.contains(&g.village) && !write.remove.contains(code)
+        });
+        for g in &write.upsert {
+            s.grids.insert(g.code.clone(), g.clone());
+        }
+        for sg in &write.staff_grids {
+            if let Some(member) = s.staff.get_mut(&sg.staff) {
+                member.grids = sg.grids.clone();
+            }
+        }
+        let before = ChangeRecords {
+            grids: touched.into_values().collect(),
+            staff_grids: staff_before,
+            ..ChangeRecords::default()
+        };
+        let after = ChangeRecords {
+            grids: write.upsert.clone(),
+            staff_grids: write.staff_grids.clone(),
+            ..ChangeRecords::default()
+        };
+        let bbox = union_bbox(
+            before
+                .grids
+                .iter()
+                .chain(&after.grids)
+                .filter_map(|g| bbox_array(&g.polygon)),
+        );
+        Ok(s.log(meta, bbox, before, after))
+    }
+}
+
+#[async_trait]
+impl ChangeLog for MemoryStore {
+    async fn last_change(&self) -> StoreResult<i64> {
+        Ok(self.state().changes.last().map_or(0, |c| c.id))
+    }
+    async fn changes_since(&self, after: i64) -> StoreResult<Vec<ChangeMark>> {
+        Ok(self
+            .state()
+            .changes
+            .iter()
+            .filter(|c| c.id > after)
+            .map(|c| ChangeMark {
+                id: c.id,
+                bbox: c.bbox,
+            })
+            .collect())
+    }
+    async fn change(&self, id: i64) -> StoreResult<Option<Change>> {
+        Ok(self.state().changes.iter().find(|c| c.id == id).cloned())
+    }
+}
+
+#[async_trait]
+impl IncidentStore for MemoryStore {
+    async fn incidents(&self) -> StoreResult<Vec<Incident>> {
+        let mut all: Vec<Incident> = self.state().incidents.values().cloned().collect();
+        all.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
+        Ok(all)
+    }
+}
+
+#[async_trait]
+impl SettingsStore for MemoryStore {
+    async fn partition_params(&self) -> StoreResult<Option<PartitionParams>> {
+        Ok(self.state().partition_params.clone())
+    }
+    async fn set_partition_params(
+        &self,
+        params: &PartitionParams,
+        meta: &ChangeMeta,
+    ) -> StoreResult<()> {
+        let mut s = self.state();
+        if s.partition_params.as_ref() == Some(params) {
+            return Ok(());
+        }
+        let records = |p: Option<&PartitionParams>| ChangeRecords {
+            other: p.and_then(|p| serde_json::to_value(p).ok()),
+            ..ChangeRecords::default()
+        };
+        let before = records(s.partition_params.as_ref());
+        s.partition_params = Some(params.clone());
+        s.log(meta, None, before, records(Some(params)));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Maintenance for MemoryStore {
+    async fn backup(&self, to: &Path) -> StoreResult<()> {
+        Err(StoreError::Unsupported {
+            what: format!(
+                "an in-memory store cannot be backed up to {}: it keeps nothing on disk",
+                to.display()
+            ),
+        })
+    }
+    async fn close(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}
