@@ -6,7 +6,7 @@ use axum::http::{header, Request, StatusCode};
 use geozero::mvt::{tile, Message, Tile};
 use gridmap::http::{app, AppState, ServiceConfig};
 use gridmap_core::partition::PartitionParams;
-use gridmap_importers::synth::{synth_county, SynthParams};
+use gridmap_synth::{synth_county, SynthParams};
 use gridmap_store::{ImportBatch, Store};
 use gridmap_tiles::coord::lonlat_to_world;
 use http_body_util::BodyExt;

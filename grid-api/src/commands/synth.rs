@@ -2,7 +2,7 @@
 
 use super::{open_store, Outcome};
 use crate::cli::SynthArgs;
-use gridmap_importers::synth::{synth_county, SynthParams};
+use gridmap_synth::{synth_county, SynthParams};
 use gridmap_store::ImportBatch;
 use std::time::Instant;
 
