@@ -11,8 +11,7 @@
 #![allow(clippy::print_stdout)]
 
 use gridmap_core::partition::{
-    partition_all, validate_grids, PartitionParams, QualityReport, VillageInput,
-    VillagePartition,
+    partition_all, validate_grids, PartitionParams, QualityReport, VillageInput, VillagePartition,
 };
 use gridmap_core::{AdminUnit, Barrier, Building, Grid};
 use gridmap_synth::small;

@@ -2,6 +2,7 @@
 //! `gridmap-synth` (proptest over seeds and sizes) and hand-made cases.
 
 use geo::Area;
+use geo_types::{LineString, MultiLineString, MultiPolygon, Polygon};
 use gridmap_core::partition::*;
 use gridmap_core::{
     AdminLevel, AdminUnit, Barrier, Building, BuildingUse, DivisionCode, Grid, GridMember,
@@ -9,7 +10,6 @@ use gridmap_core::{
 };
 use gridmap_synth::rand::Rng;
 use gridmap_synth::small::{roads, villages_with};
-use geo_types::{LineString, MultiLineString, MultiPolygon, Polygon};
 use proptest::prelude::*;
 
 const LON: f64 = 114.0;

@@ -2,8 +2,8 @@
 
 use super::{open_store, Outcome};
 use crate::cli::SynthArgs;
-use gridmap_synth::{synth_county, SynthParams};
 use gridmap_store::ImportBatch;
+use gridmap_synth::{synth_county, SynthParams};
 use std::time::Instant;
 
 /// Generates the county and writes it in one transaction; returns the batch size.

@@ -51,12 +51,12 @@ mod lattice;
 mod names;
 mod village;
 
+use crate::{stream, SynthRng};
 use geo_types::{Coord, LineString, MultiLineString};
 use gridmap_core::{
     AdminLevel, AdminUnit, Barrier, Building, DivisionCode, Household, Incident, Staff, StaffRole,
 };
 use lattice::Lattice;
-use crate::{stream, SynthRng};
 use rand::Rng;
 use rayon::prelude::*;
 use std::collections::HashMap;
