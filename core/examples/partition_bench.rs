@@ -11,10 +11,10 @@
 #![allow(clippy::print_stdout)]
 
 use gridmap_core::partition::{
-    partition_all, testing, validate_grids, PartitionParams, QualityReport, VillageInput,
-    VillagePartition,
+    partition_all, validate_grids, PartitionParams, QualityReport, VillageInput, VillagePartition,
 };
 use gridmap_core::{AdminUnit, Barrier, Building, Grid};
+use gridmap_synth::small;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -84,7 +84,7 @@ fn main() {
     let which = std::env::args().nth(1).unwrap_or_else(|| "all".into());
     let params = PartitionParams::default();
     if which == "small" || which == "all" {
-        let (villages, buildings) = testing::synthetic_villages_with(10, 500, 42, 6.4);
+        let (villages, buildings) = small::villages_with(10, 500, 42, 6.4);
         let per = by_village(&villages, &buildings);
         let none = vec![Vec::new(); villages.len()];
         // Warm-up (thread pool start), then the measured run.
@@ -129,7 +129,7 @@ fn main() {
             changed.push(nb);
         }
         // The same villages cut by two random roads each.
-        let roads = testing::synthetic_roads(&villages, 2, 5);
+        let roads = small::roads(&villages, 2, 5);
         let per_roads: Vec<Vec<&Barrier>> = villages
             .iter()
             .map(|v| {
@@ -165,7 +165,7 @@ fn main() {
     if which == "huge" || which == "all" {
         // One urban-sized village: 12,000 buildings, ~24k households, ~600 grids
         // (+ ~240 institution grids when on; serials stop at 999).
-        let (villages, buildings) = testing::synthetic_villages_with(1, 12_000, 9, 2.0);
+        let (villages, buildings) = small::villages_with(1, 12_000, 9, 2.0);
         let per = by_village(&villages, &buildings);
         let none = vec![Vec::new(); villages.len()];
         let _ = run(
@@ -175,7 +175,7 @@ fn main() {
             &none,
             &params,
         );
-        let roads = testing::synthetic_roads(&villages, 40, 3);
+        let roads = small::roads(&villages, 40, 3);
         let road_refs: Vec<Vec<&Barrier>> = vec![roads.iter().collect()];
         let cut = run_with_barriers(
             "huge, cut by 40 roads",
@@ -202,7 +202,7 @@ fn main() {
     }
     if which == "large" || which == "all" {
         let t = Instant::now();
-        let (villages, buildings) = testing::synthetic_villages_with(1000, 1000, 7, 0.3);
+        let (villages, buildings) = small::villages_with(1000, 1000, 7, 0.3);
         let per = by_village(&villages, &buildings);
         println!("(generated in {:.2} s)", t.elapsed().as_secs_f64());
         let none = vec![Vec::new(); villages.len()];

@@ -31,6 +31,7 @@ pub mod geometry;
 pub mod model;
 pub mod partition;
 pub mod snapshot;
+pub mod time;
 
 pub use model::*;
 pub use partition::Partition;

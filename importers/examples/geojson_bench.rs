@@ -1,7 +1,7 @@
 //! Writes synthetic buildings as a GeoJSON FeatureCollection and times reading them back:
 //! `cargo run --release -p gridmap-importers --example geojson_bench -- 30000`.
-use gridmap_importers::synth::{synth_county, SynthParams};
 use gridmap_importers::{read_geojson_buildings, GeoJsonOptions};
+use gridmap_synth::{synth_county, SynthParams};
 use std::io::Write;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

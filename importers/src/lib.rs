@@ -11,7 +11,6 @@ pub mod osm;
 mod progress;
 pub mod repair;
 mod report;
-pub mod synth;
 pub mod time;
 
 pub use crate::csv::{

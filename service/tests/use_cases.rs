@@ -2,7 +2,7 @@
 //! SQLite, on a small synthetic county.
 
 use gridmap_core::geometry::representative_point;
-use gridmap_importers::synth::{synth_county, SynthParams};
+use gridmap_synth::{synth_county, SynthParams};
 use gridmap_service::partition::{partition, stored_params, SizeRequest};
 use gridmap_service::{edit, AccessPolicy, Caller, GridEditRequest, Scope, Service, ServiceError};
 use gridmap_store::{ImportBatch, MemoryStore, OpenMode, SharedStore};

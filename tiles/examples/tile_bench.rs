@@ -3,14 +3,16 @@
 //! ```text
 //! cargo run --release -p gridmap-tiles --example tile_bench [BUILDINGS] [TILES_PER_ZOOM] [partitioned]
 //! ```
-//! With `partitioned`, the county comes from the core partitioner run on its synthetic
-//! villages (irregular Voronoi grid polygons, clustered hamlets) instead of the regular
-//! street grid.
+//! The county is `gridmap_synth::street_grid::county` (a regular street grid); with
+//! `partitioned`, `gridmap_synth::small::partitioned_county` instead (villages of 1,000
+//! buildings in clustered hamlets, cut into irregular Voronoi grids by the core
+//! partitioner).
 //! Prints the time to build [`TileData`], then per zoom the render + gzip time
 //! percentiles and tile sizes for the composite `grids,buildings` tile and for the
 //! full composite of every layer.
 #![allow(clippy::print_stdout)]
 
+use gridmap_synth::{small, street_grid};
 use gridmap_tiles::{bench, Layer, TileData, TileParams};
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,9 +29,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let partitioned = args.next().as_deref() == Some("partitioned");
     let start = Instant::now();
     let snap = Arc::new(if partitioned {
-        partitioned_county(n)
+        small::partitioned_county(n.div_ceil(1000), 1000, 7)
     } else {
-        bench::synthetic_county(n)
+        street_grid::county(n)
     });
     println!(
         "synthetic county: {} buildings, {} grids, {} admin units in {:.2} s",
@@ -78,9 +80,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
-}
-
-/// Villages of 1,000 buildings from the core test generator, partitioned by the core.
-fn partitioned_county(n: usize) -> gridmap_core::snapshot::CountySnapshot {
-    bench::partitioned_county(n.div_ceil(1000), 1000, 7)
 }

@@ -11,7 +11,7 @@
 //!   purging; [`compress`]: the [`Encoding`]s and their compressors.
 //! - [`mod@tilejson`]: TileJSON 3.0 and the layer [`catalog`].
 //! - [`pmtiles`]: [`write_pmtiles`], a PMTiles v3 export.
-//! - [`mod@bench`]: a synthetic county and an in-process render benchmark.
+//! - [`mod@bench`]: an in-process render benchmark.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -9,7 +9,7 @@ use gridmap_tiles::{TileData, TileParams};
 use std::sync::Arc;
 
 fn partitioned_snapshot() -> CountySnapshot {
-    gridmap_tiles::bench::partitioned_county(4, 400, 11)
+    gridmap_synth::small::partitioned_county(4, 400, 11)
 }
 
 /// Metres per degree (lon, lat) near the synthetic villages (33.6° N).

@@ -381,7 +381,7 @@ fn tilejson_lists_every_requested_layer_with_its_fields() {
 
 #[test]
 fn an_oversized_tile_is_generalised_by_dropping_small_features() {
-    let snap = Arc::new(gridmap_tiles::bench::synthetic_county(3600));
+    let snap = Arc::new(gridmap_synth::street_grid::county(3600));
     let full = TileData::new(Arc::clone(&snap), TileParams::default());
     let mut small = TileParams::default();
     small.max_tile_bytes = 20_000;

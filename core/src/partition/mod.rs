@@ -91,8 +91,8 @@
 //!
 //! # Examples
 //! ```
-//! use gridmap_core::partition::{partition_village, testing, PartitionParams, VillageInput};
-//! let (villages, buildings) = testing::synthetic_villages(1, 200, 7);
+//! use gridmap_core::partition::{partition_village, PartitionParams, VillageInput};
+//! let (villages, buildings) = gridmap_synth::small::villages(1, 200, 7);
 //! let refs: Vec<&_> = buildings.iter().collect();
 //! let input = VillageInput { village: &villages[0], buildings: &refs, barriers: &[], previous: &[] };
 //! let out = partition_village(&input, &PartitionParams::default()).unwrap();
@@ -122,12 +122,6 @@ mod state;
 mod units;
 mod validate;
 mod zones;
-
-#[doc(hidden)]
-pub mod testing;
-
-#[cfg(test)]
-mod tests;
 
 pub use error::{PartitionError, PartitionFlag, PartitionResult};
 pub use report::{QualityReport, VillageReport};
@@ -244,8 +238,8 @@ pub struct VillagePartition {
 /// Partitions one village. See the module docs for the algorithm.
 ///
 /// ```
-/// use gridmap_core::partition::{partition_village, testing, PartitionParams, VillageInput};
-/// let (v, b) = testing::synthetic_villages(1, 300, 1);
+/// use gridmap_core::partition::{partition_village, PartitionParams, VillageInput};
+/// let (v, b) = gridmap_synth::small::villages(1, 300, 1);
 /// let refs: Vec<&_> = b.iter().collect();
 /// let input = VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] };
 /// let p = PartitionParams::default();
@@ -270,8 +264,8 @@ pub fn partition_village(
 /// The algorithm is deterministic, so there is no seed to set.
 ///
 /// ```
-/// use gridmap_core::partition::{testing, Partition, PartitionParams, VillageInput};
-/// let (v, b) = testing::synthetic_villages(1, 120, 4);
+/// use gridmap_core::partition::{Partition, PartitionParams, VillageInput};
+/// let (v, b) = gridmap_synth::small::villages(1, 120, 4);
 /// let refs: Vec<&_> = b.iter().collect();
 /// let input = VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] };
 /// let a = input.partition().unwrap();
@@ -297,8 +291,8 @@ impl Partition for VillageInput<'_> {
 /// Partitions many villages in parallel (rayon); one result per input, in order.
 ///
 /// ```
-/// use gridmap_core::partition::{partition_all, testing, PartitionParams, VillageInput};
-/// let (v, b) = testing::synthetic_villages(3, 100, 2);
+/// use gridmap_core::partition::{partition_all, PartitionParams, VillageInput};
+/// let (v, b) = gridmap_synth::small::villages(3, 100, 2);
 /// let per: Vec<Vec<&_>> = v.iter().map(|v| b.iter().filter(|b| b.village.as_ref() == Some(&v.code)).collect()).collect();
 /// let inputs: Vec<VillageInput> = v.iter().zip(&per).map(|(v, bs)| VillageInput { village: v, buildings: bs, barriers: &[], previous: &[] }).collect();
 /// let out = partition_all(&inputs, &PartitionParams::default());

@@ -46,8 +46,8 @@ impl VillageReport {
 /// Summary of a partition run over many villages.
 ///
 /// ```
-/// use gridmap_core::partition::{partition_all, testing, PartitionParams, QualityReport, VillageInput};
-/// let (v, b) = testing::synthetic_villages(2, 150, 3);
+/// use gridmap_core::partition::{partition_all, PartitionParams, QualityReport, VillageInput};
+/// let (v, b) = gridmap_synth::small::villages(2, 150, 3);
 /// let per: Vec<Vec<&_>> = v.iter().map(|v| b.iter().filter(|b| b.village.as_ref() == Some(&v.code)).collect()).collect();
 /// let inputs: Vec<VillageInput> = v.iter().zip(&per).map(|(v, bs)| VillageInput { village: v, buildings: bs, barriers: &[], previous: &[] }).collect();
 /// let results = partition_all(&inputs, &PartitionParams::default());

@@ -154,8 +154,8 @@ fn vertical(g: &Grid) -> bool {
 /// Lists every violation of `grids` as the grids of `village` holding `buildings`.
 ///
 /// ```
-/// use gridmap_core::partition::{partition_village, testing, validate_grids, PartitionParams, VillageInput};
-/// let (v, b) = testing::synthetic_villages(1, 200, 5);
+/// use gridmap_core::partition::{partition_village, validate_grids, PartitionParams, VillageInput};
+/// let (v, b) = gridmap_synth::small::villages(1, 200, 5);
 /// let refs: Vec<&_> = b.iter().collect();
 /// let p = PartitionParams::default();
 /// let out = partition_village(&VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] }, &p).unwrap();

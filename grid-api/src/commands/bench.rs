@@ -7,7 +7,7 @@ use anyhow::Context;
 use gridmap_core::assign::village_of_buildings;
 use gridmap_core::partition::{partition_all, PartitionParams, QualityReport, VillageInput};
 use gridmap_core::{AdminLevel, Barrier, Building, DivisionCode};
-use gridmap_importers::synth::{synth_county, SynthParams};
+use gridmap_synth::{small, synth_county, SynthParams};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -48,8 +48,7 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
     let params = PartitionParams::default();
     let runs = args.runs.max(1);
     // Small case from the issue: 10 villages, 5,000 buildings, ~32k households.
-    let (units, buildings) =
-        gridmap_core::partition::testing::synthetic_villages_with(10, 500, 42, 6.4);
+    let (units, buildings) = small::villages_with(10, 500, 42, 6.4);
     let small = run_partition(&units, &buildings, &[], &params, runs);
     println!(
         "small county: {} villages, {} buildings",

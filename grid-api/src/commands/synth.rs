@@ -2,9 +2,9 @@
 
 use super::{with_store, Outcome};
 use crate::cli::SynthArgs;
-use gridmap_importers::synth::{synth_county, SynthParams};
 use gridmap_store::ImportBatch;
 use gridmap_store::OpenMode;
+use gridmap_synth::{synth_county, SynthParams};
 use std::time::Instant;
 
 /// Generates the county and writes it in one transaction; returns the batch size.

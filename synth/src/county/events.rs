@@ -7,7 +7,7 @@
 //! to its households. Its status depends on its age at the end of the year: recent
 //! incidents are still open, older ones closed or evaluated.
 
-use crate::time::{days_from_civil, CST_OFFSET};
+use gridmap_core::time::{days_from_civil, CST_OFFSET};
 use gridmap_core::{Building, DivisionCode, Incident, IncidentStatus};
 use rand::seq::SliceRandom;
 use rand::Rng;

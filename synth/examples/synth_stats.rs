@@ -1,7 +1,7 @@
 //! Generates a synthetic county and prints its size and the time taken:
-//! `cargo run --release -p gridmap-importers --example synth_stats -- 300000 [seed]`.
+//! `cargo run --release -p gridmap-synth --example synth_stats -- 300000 [seed]`.
 use gridmap_core::{AdminLevel, BuildingUse};
-use gridmap_importers::synth::{synth_county, SynthParams};
+use gridmap_synth::{synth_county, SynthParams};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

@@ -3,7 +3,7 @@
 
 use geo::{Area, BooleanOps, BoundingRect, Contains, Intersects, Validation};
 use gridmap_core::{AdminLevel, HouseholdCountSource, StaffRole};
-use gridmap_importers::synth::{synth_county, SynthCounty, SynthParams};
+use gridmap_synth::{synth_county, SynthCounty, SynthParams};
 use rstar::{RTree, AABB};
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;

@@ -1,10 +1,15 @@
-//! Behaviour tests of the partitioner: random villages (proptest) and hand-made cases.
+//! Behaviour tests of the partitioner through its public API: random villages from
+//! `gridmap-synth` (proptest over seeds and sizes) and hand-made cases.
 
-use super::testing::{synthetic_villages_with, Rng};
-use super::*;
-use crate::model::{AdminLevel, BuildingUse, DivisionCode, GridMember, HouseholdCount};
 use geo::Area;
 use geo_types::{LineString, MultiLineString, MultiPolygon, Polygon};
+use gridmap_core::partition::*;
+use gridmap_core::{
+    AdminLevel, AdminUnit, Barrier, Building, BuildingUse, DivisionCode, Grid, GridMember,
+    HouseholdCount,
+};
+use gridmap_synth::rand::Rng;
+use gridmap_synth::small::{roads, villages_with};
 use proptest::prelude::*;
 
 const LON: f64 = 114.0;
@@ -59,13 +64,13 @@ fn building(id: usize, x_m: f64, y_m: f64, households: u32, use_: BuildingUse) -
 
 /// Buildings on a jittered lattice inside a `size_m` square.
 fn lattice(n_side: usize, size_m: f64, households: u32, seed: u64) -> Vec<Building> {
-    let mut rng = Rng::new(seed);
+    let mut rng = gridmap_synth::stream(seed, 0);
     let step = size_m / n_side as f64;
     let mut out = Vec::new();
     for i in 0..n_side {
         for j in 0..n_side {
-            let x = (i as f64 + 0.5 + 0.6 * (rng.f64() - 0.5)) * step;
-            let y = (j as f64 + 0.5 + 0.6 * (rng.f64() - 0.5)) * step;
+            let x = (i as f64 + 0.5 + 0.6 * (rng.gen::<f64>() - 0.5)) * step;
+            let y = (j as f64 + 0.5 + 0.6 * (rng.gen::<f64>() - 0.5)) * step;
             out.push(building(
                 out.len(),
                 x,
@@ -124,7 +129,7 @@ proptest! {
         hpb in prop_oneof![Just(0.3), Just(2.0), Just(6.0)],
         institutions in any::<bool>(),
     ) {
-        let (vs, bs) = synthetic_villages_with(1, n, seed, hpb);
+        let (vs, bs) = villages_with(1, n, seed, hpb);
         let p = PartitionParams::default().with_institution_grids(institutions);
         let out = run(&vs[0], &bs, &[], &p);
         let refs: Vec<&Building> = bs.iter().collect();
@@ -155,27 +160,12 @@ proptest! {
     fn villages_cut_by_random_roads_are_tiled_along_them(
         seed in 0u64..1_000_000,
         n in 50usize..300,
-        roads in 1usize..4,
+        n_roads in 1usize..4,
     ) {
-        let (vs, bs) = synthetic_villages_with(1, n, seed, 2.0);
+        let (vs, bs) = villages_with(1, n, seed, 2.0);
         let v = &vs[0];
-        let r = geo::BoundingRect::bounding_rect(&v.boundary).expect("bbox");
-        let mut rng = Rng::new(seed ^ 0xABCD);
-        let mut barriers = Vec::new();
-        for k in 0..roads {
-            // A straight road across the village box at a random angle.
-            let (cx, cy) = (r.min().x + rng.f64() * r.width(), r.min().y + rng.f64() * r.height());
-            let a = rng.f64() * std::f64::consts::PI;
-            let d = r.width().max(r.height()) * 2.0;
-            barriers.push(Barrier {
-                source_id: format!("road/{k}"),
-                kind: "road".into(),
-                line: MultiLineString(vec![LineString::from(vec![
-                    (cx - d * a.cos(), cy - d * a.sin()),
-                    (cx + d * a.cos(), cy + d * a.sin()),
-                ])]),
-            });
-        }
+        // Straight roads across the village box at random angles.
+        let barriers = roads(&vs, n_roads, seed);
         let brefs: Vec<&Barrier> = barriers.iter().collect();
         let refs: Vec<&Building> = bs.iter().collect();
         let p = PartitionParams::default();
@@ -200,7 +190,7 @@ proptest! {
 
     #[test]
     fn same_input_gives_same_grids(seed in 0u64..1_000_000, n in 1usize..200) {
-        let (vs, bs) = synthetic_villages_with(1, n, seed, 3.0);
+        let (vs, bs) = villages_with(1, n, seed, 3.0);
         let p = PartitionParams::default();
         let a = run(&vs[0], &bs, &[], &p);
         let b = run(&vs[0], &bs, &[], &p);
@@ -213,7 +203,7 @@ proptest! {
 
     #[test]
     fn a_one_percent_change_moves_few_households(seed in 0u64..1_000_000) {
-        let (vs, bs) = synthetic_villages_with(1, 400, seed, 2.0);
+        let (vs, bs) = villages_with(1, 400, seed, 2.0);
         let p = PartitionParams::default();
         let first = run(&vs[0], &bs, &[], &p);
         // Remove 2 buildings, add 2 next to existing ones (1% of 400).
@@ -245,7 +235,7 @@ proptest! {
 
     #[test]
     fn locked_grids_are_kept_exactly(seed in 0u64..1_000_000) {
-        let (vs, bs) = synthetic_villages_with(1, 300, seed, 2.0);
+        let (vs, bs) = villages_with(1, 300, seed, 2.0);
         let p = PartitionParams::default();
         let mut first = run(&vs[0], &bs, &[], &p).grids;
         prop_assume!(first.len() >= 3);
@@ -520,7 +510,7 @@ fn fresh_codes_run_west_to_east_then_north_to_south() {
 
 #[test]
 fn partition_all_matches_one_by_one() {
-    let (vs, bs) = synthetic_villages_with(3, 120, 11, 2.0);
+    let (vs, bs) = villages_with(3, 120, 11, 2.0);
     let per: Vec<Vec<&Building>> = vs
         .iter()
         .map(|v| {

@@ -1,4 +1,4 @@
-//! Synthetic county generator: villages, buildings, households, staff, incidents and
+//! The whole-county generator: villages, buildings, households, staff, incidents and
 //! roads for scale tests, benchmarks and demos (`gridmap synth --households 300000`).
 //!
 //! # Parameters
@@ -38,7 +38,7 @@
 //! # Examples
 //!
 //! ```
-//! use gridmap_importers::synth::{synth_county, SynthParams};
+//! use gridmap_synth::{synth_county, SynthParams};
 //! let county = synth_county(&SynthParams::new(3_000, 7));
 //! assert_eq!(county.households.len(), 3_000);
 //! let registered: u32 = county.buildings.iter().map(|b| b.households.count).sum();
@@ -51,13 +51,13 @@ mod lattice;
 mod names;
 mod village;
 
+use crate::{stream, SynthRng};
 use geo_types::{Coord, LineString, MultiLineString};
 use gridmap_core::{
     AdminLevel, AdminUnit, Barrier, Building, DivisionCode, Household, Incident, Staff, StaffRole,
 };
 use lattice::Lattice;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use village::VillagePlan;
@@ -140,12 +140,6 @@ const COMMUNITY_NAMES: &[&str] = &[
     "", "东", "西", "南", "北", "新", "中", "和平", "幸福", "光明", "文化", "人民", "建设", "解放",
     "朝阳", "振兴",
 ];
-
-fn stream(seed: u64, stream: u64) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(stream);
-    rng
-}
 
 /// Splits `total` in proportion to `weights` (largest remainder), exactly.
 fn apportion(total: u32, weights: &[f64]) -> Vec<u32> {
@@ -450,10 +444,10 @@ fn staff(
     townships: &[TownshipPlan],
     county: &DivisionCode,
     params: &SynthParams,
-    rng: &mut ChaCha8Rng,
+    rng: &mut SynthRng,
 ) -> Vec<Staff> {
     let mut out = Vec::new();
-    let person = |id: String, role: StaffRole, area: &DivisionCode, rng: &mut ChaCha8Rng| Staff {
+    let person = |id: String, role: StaffRole, area: &DivisionCode, rng: &mut SynthRng| Staff {
         id,
         name: names::person(rng),
         phone: Some(names::phone(rng)),

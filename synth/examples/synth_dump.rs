@@ -1,6 +1,6 @@
 //! Writes the villages, buildings and roads of a small synthetic county as GeoJSON
-//! (for eyeballing in any GIS): `cargo run -p gridmap-importers --example synth_dump -- OUT.geojson [households]`.
-use gridmap_importers::synth::{synth_county, SynthParams};
+//! (for eyeballing in any GIS): `cargo run -p gridmap-synth --example synth_dump -- OUT.geojson [households]`.
+use gridmap_synth::{synth_county, SynthParams};
 use serde_json::json;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
