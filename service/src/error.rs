@@ -40,5 +40,15 @@ impl From<StoreError> for ServiceError {
     }
 }
 
+impl From<gridmap_tiles::TileError> for ServiceError {
+    fn from(e: gridmap_tiles::TileError) -> ServiceError {
+        if e.is_user_error() {
+            ServiceError::BadInput(e.to_string())
+        } else {
+            ServiceError::Internal(e.to_string())
+        }
+    }
+}
+
 /// Result alias for use cases.
 pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -52,7 +52,7 @@ pub struct Service {
 struct Inner {
     store: SharedStore,
     access: AccessPolicy,
-    live: Live,
+    live: Arc<Live>,
 }
 
 impl Service {
@@ -68,7 +68,7 @@ impl Service {
             inner: Arc::new(Inner {
                 store,
                 access,
-                live,
+                live: Arc::new(live),
             }),
         })
     }
@@ -87,7 +87,7 @@ impl Service {
         self.inner.live.data()
     }
 
-    pub fn live(&self) -> &Live {
+    pub fn live(&self) -> &Arc<Live> {
         &self.inner.live
     }
 

@@ -7,7 +7,7 @@ use crate::ServiceResult;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_store::Store;
-use gridmap_tiles::{Layer, TileCache, TileData, TileParams};
+use gridmap_tiles::{encode_tile, CachedTile, Encoding, Layer, TileCache, TileData, TileKey, TileParams};
 use std::sync::{Arc, RwLock};
 
 /// One loaded state of the county.
@@ -91,6 +91,30 @@ impl Live {
 
     pub fn cache(&self) -> &TileCache {
         &self.cache
+    }
+
+    /// The tile `key` with a body in `encoding`, from the cache or drawn (and compressed)
+    /// off the async threads; says whether the cache had it.
+    pub async fn tile(
+        self: &Arc<Self>,
+        key: TileKey,
+        encoding: Encoding,
+    ) -> ServiceResult<(Arc<CachedTile>, bool)> {
+        let cached = self.cache.get(&key);
+        let hit = cached.is_some();
+        // A cached tile may still lack this encoding: it is compressed once, like a render.
+        if let Some(tile) = cached.filter(|t| t.encoded(encoding).is_some()) {
+            return Ok((tile, hit));
+        }
+        let live = Arc::clone(self);
+        let tile = tokio::task::spawn_blocking(move || {
+            let data = live.data();
+            live.cache
+                .get_or_render_as(&key, encoding, || encode_tile(&data.tiles, &key.layers, key.coord))
+        })
+        .await
+        .map_err(|e| crate::ServiceError::Internal(format!("drawing a tile: {e}")))??;
+        Ok((tile, hit))
     }
 
     /// Picks up changes logged since the last sync (by this server or another process,

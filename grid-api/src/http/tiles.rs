@@ -8,8 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use gridmap_tiles::{encode_tile, CachedTile, Encoding, Layer, TileCoord, TileKey};
-use std::sync::Arc;
+use gridmap_tiles::{CachedTile, Encoding, Layer, TileCoord, TileKey};
 use std::time::Instant;
 
 pub(super) fn router() -> Router<AppState> {
@@ -58,28 +57,7 @@ async fn tile(
     let coord = TileCoord::parse(&z, &x, y)?;
     let key = TileKey::new(&layer_list, coord);
     let encoding = negotiate(&headers);
-    let live = state.service().live();
-    let cached = live.cache().get(&key);
-    let hit = cached.is_some();
-    // A cached tile may still lack this encoding: it is compressed (once) off the
-    // async threads, like a render.
-    let tile: Arc<CachedTile> = match cached.filter(|t| t.encoded(encoding).is_some()) {
-        Some(t) => t,
-        None => {
-            let data = state.service().data();
-            let st = state.clone();
-            tokio::task::spawn_blocking(move || {
-                st.service()
-                    .live()
-                    .cache()
-                    .get_or_render_as(&key, encoding, || {
-                        encode_tile(&data.tiles, &key.layers, key.coord)
-                    })
-            })
-            .await
-            .map_err(ApiError::internal)??
-        }
-    };
+    let (tile, hit) = state.service().live().tile(key, encoding).await?;
     let response = tile_response(&tile, encoding, &headers);
     state
         .inner
