@@ -160,6 +160,12 @@ fn a_killed_import_leaves_the_store_as_it_was_or_complete_never_half_written() {
     // What a completed run gives, measured on a copy.
     let reference = dir.path().join("ref.db");
     std::fs::copy(&db, &reference).unwrap();
+    // The store is in WAL mode: whatever a process did not checkpoint when it exited is
+    // still in `-wal`, and a copy without it is an older store.
+    let wal = |db: &Path| PathBuf::from(format!("{}-wal", db.display()));
+    if wal(&db).exists() {
+        std::fs::copy(wal(&db), wal(&reference)).unwrap();
+    }
     let full = gridmap(
         &reference,
         &["synth", "--households", "30000", "--seed", "2"],
