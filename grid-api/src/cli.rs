@@ -5,7 +5,8 @@
 //! Exit codes: 0 success, 1 finished but with rejected records or violations, 2 error.
 
 use crate::commands;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::output::StdoutError;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -405,20 +406,43 @@ pub struct BenchImportArgs {
 
 /// Runs the command line and maps the outcome to an exit code (0 ok, 1 with problems, 2 error).
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     crate::progress::set_quiet(cli.quiet);
     init_logging();
     match commands::run(cli) {
         Ok(commands::Outcome::Clean) => ExitCode::SUCCESS,
         Ok(commands::Outcome::WithProblems) => ExitCode::from(1),
         Err(err) => {
+            // The reader of our output went away (`gridmap stats | head -1`): it has what it
+            // wanted, so exit quietly like a Unix tool killed by SIGPIPE would, but with 0.
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            if err.chain().any(|e| e.is::<StdoutError>()) {
+                eprintln!(
+                    "error: could not write the output of `gridmap {}` to standard output ({}): \
+                     free space on the disk it goes to or send it elsewhere",
+                    command_path(&matches),
+                    err.root_cause()
+                );
+            } else {
+                eprintln!("error: {err:#}");
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// The subcommands named on the command line, e.g. `import buildings`.
+fn command_path(matches: &clap::ArgMatches) -> String {
+    let mut names = Vec::new();
+    let mut m = matches;
+    while let Some((name, sub)) = m.subcommand() {
+        names.push(name);
+        m = sub;
+    }
+    names.join(" ")
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -439,7 +463,6 @@ fn init_logging() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn the_command_line_definition_is_consistent() {

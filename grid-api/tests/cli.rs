@@ -14,11 +14,18 @@ fn repo() -> PathBuf {
 }
 
 fn gridmap(db: &Path, args: &[&str]) -> Output {
+    gridmap_to(db, args, std::process::Stdio::piped())
+}
+
+/// Runs gridmap with standard output on `stdout`, capturing stderr (and stdout when piped).
+fn gridmap_to(db: &Path, args: &[&str], stdout: std::process::Stdio) -> Output {
     Command::new(bin())
         .arg("--db")
         .arg(db)
         .arg("--quiet")
         .args(args)
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
         .output()
         .expect("gridmap runs")
 }
@@ -292,4 +299,49 @@ fn errors_tell_the_user_what_to_do() {
     );
     let o = gridmap(&db, &["partition", "--min", "60", "--max", "50"]);
     assert!(text(&o).contains("--min"), "{}", text(&o));
+}
+
+#[test]
+fn output_into_a_closed_pipe_exits_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pipe.db");
+    for args in [&["stats", "--json"][..], &["stats"][..]] {
+        // The read end is closed before gridmap starts: its first write gets EPIPE,
+        // whatever the timing, as in `gridmap stats --json | true`.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = gridmap_to(&db, args, writer.into());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            stderr.is_empty(),
+            "{args:?}: a closed pipe is no error: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn output_onto_a_full_disk_is_an_error_naming_what_was_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("full.db");
+    let seed = gridmap(&db, &["synth", "--households", "300", "--seed", "3"]);
+    assert!(seed.status.success(), "{}", text(&seed));
+    for (args, command) in [
+        (&["partition", "--all"][..], "gridmap partition"),
+        (&["stats", "--json"][..], "gridmap stats"),
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let o = gridmap_to(&db, args, full.into());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(command) && stderr.contains("standard output"),
+            "{args:?}: the error should name the output of {command}: {stderr}"
+        );
+    }
 }

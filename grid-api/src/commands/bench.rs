@@ -53,16 +53,16 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
     let (units, buildings) =
         gridmap_core::partition::testing::synthetic_villages_with(10, 500, 42, 6.4);
     let small = run_partition(&units, &buildings, &[], &params, runs);
-    println!(
+    outln!(
         "small county: {} villages, {} buildings",
         units.len(),
         buildings.len()
-    );
-    println!("{}", small.0);
-    println!(
+    )?;
+    outln!("{}", small.0)?;
+    outln!(
         "median wall time over {runs} runs: {:.4} s (target ≤ 0.05 s)",
         small.1
-    );
+    )?;
 
     let started = Instant::now();
     let county = synth_county(&SynthParams {
@@ -75,7 +75,7 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
     for (b, v) in buildings.iter_mut().zip(villages) {
         b.village = v;
     }
-    println!(
+    outln!(
         "\nsynthetic county: {} households, {} buildings, {} villages (generated in {:.1} s)",
         args.households,
         buildings.len(),
@@ -85,7 +85,7 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
             .filter(|u| u.level == AdminLevel::Village)
             .count(),
         started.elapsed().as_secs_f64()
-    );
+    )?;
     let big = run_partition(
         &county.admin_units,
         &buildings,
@@ -93,14 +93,14 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
         &params,
         runs.min(3),
     );
-    println!("{}", big.0);
-    println!(
+    outln!("{}", big.0)?;
+    outln!(
         "median wall time over {} runs: {:.2} s (target ≤ 10 s)",
         runs.min(3),
         big.1
-    );
+    )?;
     if let Some(mb) = rss_mb() {
-        println!("peak RSS of this process: {mb:.0} MB (target ≤ 2048 MB)");
+        outln!("peak RSS of this process: {mb:.0} MB (target ≤ 2048 MB)")?;
     }
     Ok(Outcome::Clean)
 }
@@ -165,20 +165,20 @@ async fn import(args: &BenchImportArgs) -> anyhow::Result<Outcome> {
     let t = Instant::now();
     store.import(&batch).await?;
     let write = t.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "generated {n} buildings in {generated:.2} s ({:.0} buildings/s)",
         n as f64 / generated.max(1e-9)
-    );
-    println!(
+    )?;
+    outln!(
         "stored {n} buildings in one transaction in {write:.2} s ({:.0} buildings/s)",
         n as f64 / write.max(1e-9)
-    );
+    )?;
     let t = Instant::now();
     let loaded = store.buildings().await?.len();
-    println!(
+    outln!(
         "read back {loaded} buildings in {:.2} s",
         t.elapsed().as_secs_f64()
-    );
+    )?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(Outcome::Clean)
 }
@@ -336,16 +336,23 @@ async fn load(
     Ok((all, bytes, elapsed, errors))
 }
 
-fn print_load(label: &str, lat: &[Duration], bytes: u64, elapsed: Duration, errors: usize) {
+fn print_load(
+    label: &str,
+    lat: &[Duration],
+    bytes: u64,
+    elapsed: Duration,
+    errors: usize,
+) -> anyhow::Result<()> {
     let n = lat.len();
-    println!(
+    outln!(
         "{label:<34} {n:>7} req {:>9.0} req/s  p50 {:>6.2} ms  p95 {:>6.2} ms  p99 {:>6.2} ms  avg {:>6.1} KB  errors {errors}",
         n as f64 / elapsed.as_secs_f64().max(1e-9),
         percentile_ms(lat, 50.0),
         percentile_ms(lat, 95.0),
         percentile_ms(lat, 99.0),
         bytes as f64 / n.max(1) as f64 / 1024.0
-    );
+    )?;
+    Ok(())
 }
 
 async fn tiles(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
@@ -374,19 +381,19 @@ async fn tiles(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
         seed ^= seed << 17;
         paths.swap(i, (seed % (i as u64 + 1)) as usize);
     }
-    println!(
+    outln!(
         "serving {} households on http://{addr}; {} tiles z14–z16 of {composite}",
         args.households,
         paths.len()
-    );
+    )?;
     let limit = Duration::from_secs(args.seconds);
     let (lat, bytes, el, err) = load(addr, &paths, args.connections, limit * 6, true).await?;
-    print_load("uncached, one pass z14-16", &lat, bytes, el, err);
+    print_load("uncached, one pass z14-16", &lat, bytes, el, err)?;
     let (lat, bytes, el, err) = load(addr, &paths, args.connections, limit, false).await?;
-    print_load("cached, rotating z14-16", &lat, bytes, el, err);
+    print_load("cached, rotating z14-16", &lat, bytes, el, err)?;
     let one = paths.first().cloned().into_iter().collect::<Vec<_>>();
     let (lat, bytes, el, err) = load(addr, &one, args.connections, limit, false).await?;
-    print_load("cached, one tile", &lat, bytes, el, err);
+    print_load("cached, one tile", &lat, bytes, el, err)?;
 
     // Low zooms: sizes must stay under 500 KB.
     let mut low = Vec::new();
@@ -401,13 +408,13 @@ async fn tiles(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
         }
     }
     let (lat, bytes, el, err) = load(addr, &low, args.connections, limit * 6, true).await?;
-    print_load("uncached, one pass z10-13", &lat, bytes, el, err);
+    print_load("uncached, one pass z10-13", &lat, bytes, el, err)?;
     let max_raw = state.cache().stats();
-    println!(
+    outln!(
         "tile cache: {} entries, {:.1} MB",
         max_raw.entries,
         max_raw.bytes as f64 / 1_048_576.0
-    );
+    )?;
     let _ = std::fs::remove_dir_all(dir);
     Ok(Outcome::Clean)
 }
@@ -424,14 +431,14 @@ async fn lookup(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
         .filter_map(|b| gridmap_core::geometry::representative_point(&b.footprint))
         .map(|p| format!("/api/lookup?lon={}&lat={}", p.x(), p.y()))
         .collect();
-    println!(
+    outln!(
         "{} lookups over {} buildings",
         paths.len(),
         snap.buildings.len()
-    );
+    )?;
     let (lat, bytes, el, err) =
         load(addr, &paths, 1, Duration::from_secs(args.seconds), false).await?;
-    print_load("lookup, 1 connection", &lat, bytes, el, err);
+    print_load("lookup, 1 connection", &lat, bytes, el, err)?;
     let (lat, bytes, el, err) = load(
         addr,
         &paths,
@@ -446,7 +453,7 @@ async fn lookup(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
         bytes,
         el,
         err,
-    );
+    )?;
     let _ = std::fs::remove_dir_all(dir);
     Ok(Outcome::Clean)
 }

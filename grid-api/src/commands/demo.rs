@@ -19,7 +19,7 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
                 .with_context(|| format!("removing the old demo store {path}"))?;
         }
     }
-    println!("demo store: {demo_db}");
+    outln!("demo store: {demo_db}")?;
     super::synth::generate_into(&demo_db, args.households, args.seed, false).await?;
     let store = super::open_store(&demo_db).await?;
     let size = GridSizeArgs {
@@ -29,7 +29,7 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
         institution_grids: true,
     };
     let outcome = pipeline::partition(&store, &Scope::All, &partition_params(&size)?, true).await?;
-    println!("{}", outcome.report);
+    outln!("{}", outcome.report)?;
     if args.no_serve {
         return Ok(Outcome::Clean);
     }

@@ -78,7 +78,7 @@ pub(crate) async fn run(db: &str, args: &ExportArgs) -> anyhow::Result<Outcome> 
         .with_context(|| format!("creating {}", args.output.display()))?;
     serde_json::to_writer(std::io::BufWriter::new(file), &collection)
         .with_context(|| format!("writing {}", args.output.display()))?;
-    println!("wrote {n} features to {}", args.output.display());
+    outln!("wrote {n} features to {}", args.output.display())?;
     Ok(Outcome::Clean)
 }
 
@@ -106,11 +106,11 @@ async fn pmtiles(store: &gridmap_store::Store, args: &ExportArgs) -> anyhow::Res
         Some(attribution),
     )?;
     bar.finish_and_clear();
-    println!(
+    outln!(
         "wrote {} tiles ({} visited) to {}",
         summary.tiles,
         summary.visited,
         args.output.display()
-    );
+    )?;
     Ok(Outcome::Clean)
 }

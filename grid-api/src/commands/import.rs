@@ -135,7 +135,7 @@ async fn csv(
         let buildings = store.buildings().await?;
         let unmatched = crate::pipeline::attach_households(buildings, &mut batch.households);
         if unmatched > 0 {
-            println!("{unmatched} register rows lie in no building footprint: they are kept but count in no grid");
+            outln!("{unmatched} register rows lie in no building footprint: they are kept but count in no grid")?;
         }
     }
     write(db, &args.file, batch, report, &args.write, started).await
@@ -152,15 +152,15 @@ pub(crate) async fn write(
 ) -> anyhow::Result<Outcome> {
     let read_s = started.elapsed().as_secs_f64();
     for issue in report.repaired.iter().take(50) {
-        println!("repaired: {issue}");
+        outln!("repaired: {issue}")?;
     }
     for issue in report.rejected.iter().take(200) {
-        println!("rejected: {issue}");
+        outln!("rejected: {issue}")?;
     }
     if report.rejected.len() > 200 {
-        println!("… and {} more rejected", report.rejected.len() - 200);
+        outln!("… and {} more rejected", report.rejected.len() - 200)?;
     }
-    println!("{report}");
+    outln!("{report}")?;
     let outcome = if report.rejected.is_empty() {
         Outcome::Clean
     } else {
@@ -174,24 +174,24 @@ pub(crate) async fn write(
         );
     }
     if write_args.dry_run {
-        println!(
+        outln!(
             "dry run: nothing written ({} read in {read_s:.2} s)",
             file.display()
-        );
+        )?;
         return Ok(outcome);
     }
     let store = open_store(db).await?;
     let summary = write_batch(&store, &batch).await?;
     let total_s = started.elapsed().as_secs_f64();
-    print_summary(&summary);
+    print_summary(&summary)?;
     let n = batch.buildings.len();
     if n > 0 {
-        println!(
+        outln!(
             "{n} buildings in {total_s:.2} s ({:.0} buildings/s; reading {read_s:.2} s)",
             n as f64 / total_s.max(1e-9)
-        );
+        )?;
     } else {
-        println!("done in {total_s:.2} s");
+        outln!("done in {total_s:.2} s")?;
     }
     Ok(outcome)
 }
@@ -211,7 +211,7 @@ pub(crate) async fn write_batch(
     Ok(summary)
 }
 
-pub(crate) fn print_summary(s: &ImportSummary) {
+pub(crate) fn print_summary(s: &ImportSummary) -> anyhow::Result<()> {
     let rows = [
         ("admin units", s.admin_units),
         ("buildings", s.buildings),
@@ -222,13 +222,14 @@ pub(crate) fn print_summary(s: &ImportSummary) {
     ];
     for (name, c) in rows {
         if c.inserted + c.updated > 0 {
-            println!("{name:<12} {:>9} new, {:>9} updated", c.inserted, c.updated);
+            outln!("{name:<12} {:>9} new, {:>9} updated", c.inserted, c.updated)?;
         }
     }
     if s.buildings_with_registered_households > 0 {
-        println!(
+        outln!(
             "{} buildings now count households from the register",
             s.buildings_with_registered_households
-        );
+        )?;
     }
+    Ok(())
 }

@@ -29,16 +29,16 @@ pub(crate) async fn run(db: &str, args: &PartitionArgs) -> anyhow::Result<Outcom
     };
     let store = open_store(db).await?;
     let outcome = pipeline::partition(&store, &scope, &params, args.fresh).await?;
-    println!("{}", outcome.report);
+    outln!("{}", outcome.report)?;
     let outside = outcome.outside_villages;
     if outside > 0 {
-        println!("{outside} buildings lie outside every village and belong to no grid");
+        outln!("{outside} buildings lie outside every village and belong to no grid")?;
     }
     for f in outcome.flags.iter().take(20) {
-        println!("flag: {f}");
+        outln!("flag: {f}")?;
     }
     if outcome.flags.len() > 20 {
-        println!("… and {} more flags", outcome.flags.len() - 20);
+        outln!("… and {} more flags", outcome.flags.len() - 20)?;
     }
     for (v, e) in &outcome.failures {
         eprintln!("village {v}: {e}");
@@ -80,21 +80,21 @@ pub(crate) async fn validate(db: &str, args: &ValidateArgs) -> anyhow::Result<Ou
         let bs = b_by_v.get(&v.code).cloned().unwrap_or_default();
         let gs = g_by_v.get(&v.code).cloned().unwrap_or_default();
         if gs.is_empty() && !bs.is_empty() {
-            println!(
+            outln!(
                 "{}: village has buildings but no grids (run gridmap partition)",
                 v.code
-            );
+            )?;
         }
         violations.extend(validate_grids(v, &bs, &gs, &params));
     }
     for v in &violations {
-        println!("{v}");
+        outln!("{v}")?;
     }
-    println!(
+    outln!(
         "{} grids checked, {} violations",
         grids.len(),
         violations.len()
-    );
+    )?;
     if let Some(path) = &args.report_json {
         std::fs::write(path, serde_json::to_vec_pretty(&violations)?)
             .with_context(|| format!("writing {}", path.display()))?;

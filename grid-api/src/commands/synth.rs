@@ -31,7 +31,7 @@ pub(crate) async fn generate_into(
         staff: county.staff,
         incidents: county.incidents,
     };
-    println!(
+    outln!(
         "generated {} admin units, {} buildings, {} households, {} staff, {} incidents, {} roads in {generated_s:.2} s (seed {seed})",
         batch.admin_units.len(),
         batch.buildings.len(),
@@ -39,20 +39,20 @@ pub(crate) async fn generate_into(
         batch.staff.len(),
         batch.incidents.len(),
         batch.barriers.len()
-    );
+    )?;
     if dry_run {
-        println!("dry run: nothing written");
+        outln!("dry run: nothing written")?;
         return Ok(());
     }
     let store = open_store(db).await?;
     let write_started = Instant::now();
     let summary = super::import::write_batch(&store, &batch).await?;
     let write_s = write_started.elapsed().as_secs_f64();
-    super::import::print_summary(&summary);
-    println!(
+    super::import::print_summary(&summary)?;
+    outln!(
         "stored in {write_s:.2} s ({:.0} buildings/s)",
         batch.buildings.len() as f64 / write_s.max(1e-9)
-    );
+    )?;
     Ok(())
 }
 
