@@ -149,9 +149,14 @@ pub struct FeatureImportArgs {
     /// Property holding the height in metres (buildings).
     #[arg(long, default_value = "height")]
     pub height_field: String,
-    /// Property holding a stable feature id (re-imports update by it).
-    #[arg(long, default_value = "id")]
-    pub id_field: String,
+    /// Property holding a stable feature id (re-imports update by it). Default: the
+    /// feature's `id` member, else a property `id`, `Id`, `ID`, `osm_id` or `fid`.
+    #[arg(long)]
+    pub id_field: Option<String>,
+    /// Buildings: incoming footprints replace the stored buildings they coincide with
+    /// (same outline under another id, e.g. the file re-exported without stable ids).
+    #[arg(long)]
+    pub replace: bool,
     /// Coordinate system of the file: EPSG:4326 (default), EPSG:4490, EPSG:3857, GCJ02, BD09.
     #[arg(long, default_value = "EPSG:4326")]
     pub crs: String,

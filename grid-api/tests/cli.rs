@@ -345,3 +345,94 @@ fn output_onto_a_full_disk_is_an_error_naming_what_was_not_written() {
         );
     }
 }
+
+/// A FeatureCollection of `n` square buildings in a row; `id(i)` gives the feature `id`
+/// member (none when `None`) and `levels(i)` the floors.
+fn buildings_geojson(
+    n: usize,
+    id: impl Fn(usize) -> Option<String>,
+    levels: impl Fn(usize) -> u32,
+) -> String {
+    let features: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let (x, y, s) = (114.6 + i as f64 * 3e-4, 33.8, 1e-4);
+            let mut f = serde_json::json!({
+                "type": "Feature",
+                "properties": {"levels": levels(i)},
+                "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]]]},
+            });
+            if let Some(id) = id(i) {
+                f["id"] = id.into();
+            }
+            f
+        })
+        .collect();
+    serde_json::json!({"type": "FeatureCollection", "features": features}).to_string()
+}
+
+#[test]
+fn reimporting_buildings_under_another_file_name_does_not_duplicate_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let import = |name: &str, body: &str, extra: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let mut args = vec!["import", "buildings", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        gridmap(&db, &args)
+    };
+    let buildings = |db: &Path| stats(db)["buildings"].as_u64().unwrap();
+
+    // With feature ids: the update under another name updates by id.
+    let with_ids = |levels: u32| {
+        buildings_geojson(
+            10,
+            |i| Some(format!("bldg-{i}")),
+            move |i| if i == 3 { levels } else { 2 },
+        )
+    };
+    let a = import("a.geojson", &with_ids(2), &[]);
+    assert!(a.status.success(), "{}", text(&a));
+    assert_eq!(buildings(&db), 10);
+    let b = import("b.geojson", &with_ids(5), &[]);
+    assert!(b.status.success(), "{}", text(&b));
+    assert!(text(&b).contains(" 0 new"), "{}", text(&b));
+    assert_eq!(buildings(&db), 10, "{}", text(&b));
+
+    // Without ids the source ids are `<file>#<index>`: the same footprints under another
+    // name are refused, naming the ways out …
+    let no_ids = buildings_geojson(8, |_| None, |_| 3);
+    let db = dir.path().join("s.db");
+    let import = |name: &str, extra: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &no_ids).unwrap();
+        let mut args = vec!["import", "buildings", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        gridmap(&db, &args)
+    };
+    assert!(import("first.geojson", &[]).status.success());
+    assert_eq!(buildings(&db), 8);
+    let again = import("second.geojson", &[]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(
+        text(&again).contains("--id-field") && text(&again).contains("--replace"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(buildings(&db), 8, "a refused import changes nothing");
+    // … and with --replace the new file's buildings take the place of the stored ones.
+    let replaced = import("second.geojson", &["--replace"]);
+    assert!(replaced.status.success(), "{}", text(&replaced));
+    assert_eq!(buildings(&db), 8, "{}", text(&replaced));
+    let export = dir.path().join("buildings.geojson");
+    let e = gridmap(
+        &db,
+        &["export", "buildings", "-o", export.to_str().unwrap()],
+    );
+    assert!(e.status.success(), "{}", text(&e));
+    let exported = std::fs::read_to_string(&export).unwrap();
+    assert!(
+        exported.contains("second.geojson#0") && !exported.contains("first.geojson#"),
+        "the stored buildings are the replacing ones"
+    );
+}

@@ -41,6 +41,7 @@ async fn fixture_of(public_url: &str, households: u32, seed: u64) -> Fixture {
             households: county.households,
             staff: county.staff,
             incidents: county.incidents,
+            replace_buildings: Vec::new(),
         })
         .await
         .unwrap();

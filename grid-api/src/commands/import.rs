@@ -6,6 +6,10 @@ use crate::cli::{
     WriteArgs,
 };
 use anyhow::Context;
+use gridmap_core::Building;
+use gridmap_importers::coincide::{
+    coinciding_footprints, mostly_coinciding, FOOTPRINT_TOLERANCE_DEG,
+};
 use gridmap_importers::geojson::GeoJsonLayout;
 use gridmap_importers::{
     estimate_households, read_geojson_buildings, read_geojson_villages, read_osm, Crs,
@@ -65,7 +69,7 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         households_field: args.households_field.clone(),
         use_field: args.use_field.clone(),
         height_field: args.height_field.clone(),
-        id_field: Some(args.id_field.clone()),
+        id_field: args.id_field.clone(),
         crs,
         layout: args.format.map(|f| match f {
             FeatureFormat::Geojson => GeoJsonLayout::FeatureCollection,
@@ -73,6 +77,9 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         }),
         ..GeoJsonOptions::default()
     };
+    if args.replace && kind != Kind::Buildings {
+        anyhow::bail!("--replace applies to `gridmap import buildings` only");
+    }
     let bar = crate::progress::bytes_bar("reading", file_size(&args.file)?);
     let started = Instant::now();
     let (batch, report) = match kind {
@@ -89,9 +96,13 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         Kind::Buildings => {
             let (mut buildings, report) = read_geojson_buildings(&args.file, &options, &bar)?;
             estimate_households(&mut buildings, &estimate_options(&args.estimate)?);
+            bar.finish_and_clear();
+            let replace_buildings =
+                coinciding_buildings(db, &args.file, &buildings, args.replace).await?;
             (
                 ImportBatch {
                     buildings,
+                    replace_buildings,
                     ..Default::default()
                 },
                 report,
@@ -100,6 +111,63 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
     };
     bar.finish_and_clear();
     write(db, &args.file, batch, report, &args.write, started).await
+}
+
+/// `(stored id, incoming id)` of the stored buildings that incoming ones coincide with
+/// (same footprint under another id, see [`coinciding_footprints`]), to be replaced when
+/// `replace`. Without `replace` an import where most footprints coincide is refused: it
+/// would store every building twice (a file re-exported without stable ids, or renamed
+/// when its ids are `<file>#<index>`).
+async fn coinciding_buildings(
+    db: &str,
+    file: &Path,
+    incoming: &[Building],
+    replace: bool,
+) -> anyhow::Result<Vec<(String, String)>> {
+    if incoming.is_empty() {
+        return Ok(Vec::new());
+    }
+    let store = open_store(db).await?;
+    let stored = store.buildings().await?;
+    let pairs = coinciding_footprints(incoming, &stored, FOOTPRINT_TOLERANCE_DEG);
+    let Some(first) = pairs.first() else {
+        return Ok(Vec::new());
+    };
+    if !replace {
+        if mostly_coinciding(pairs.len(), incoming.len()) {
+            anyhow::bail!(
+                "{}: {} of {} buildings have the same footprint as stored buildings under other ids \
+                 (e.g. {:?} is stored as {:?}), so importing would store them twice; nothing imported. \
+                 Name the property that holds a stable id with --id-field NAME, \
+                 or pass --replace to let these buildings replace the stored ones",
+                file.display(),
+                pairs.len(),
+                incoming.len(),
+                incoming[first.incoming].source_id,
+                stored[first.stored].source_id,
+            );
+        }
+        outln!(
+            "note: {} buildings have the same footprint as stored buildings under other ids and are \
+             stored beside them (--replace would replace them)",
+            pairs.len()
+        )?;
+        return Ok(Vec::new());
+    }
+    outln!(
+        "replacing {} stored buildings by the buildings of {} with the same footprint (--replace)",
+        pairs.len(),
+        file.display()
+    )?;
+    Ok(pairs
+        .iter()
+        .map(|c| {
+            (
+                stored[c.stored].source_id.clone(),
+                incoming[c.incoming].source_id.clone(),
+            )
+        })
+        .collect())
 }
 
 async fn osm(db: &str, args: &OsmImportArgs) -> anyhow::Result<Outcome> {

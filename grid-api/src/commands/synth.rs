@@ -30,6 +30,7 @@ pub(crate) async fn generate_into(
         households: county.households,
         staff: county.staff,
         incidents: county.incidents,
+        replace_buildings: Vec::new(),
     };
     outln!(
         "generated {} admin units, {} buildings, {} households, {} staff, {} incidents, {} roads in {generated_s:.2} s (seed {seed})",

@@ -16,6 +16,20 @@ async fn count(tx: &mut Transaction<'_, Sqlite>, table: &'static str) -> StoreRe
     Ok(n.max(0) as u64)
 }
 
+/// The register is the truth for the buildings it names: sets their household counts from
+/// it. Returns how many buildings it names.
+async fn count_registered_households(tx: &mut Transaction<'_, Sqlite>) -> StoreResult<u64> {
+    let updated = sqlx::query(
+        "UPDATE buildings SET household_source = 'registered',
+           households = (SELECT COUNT(*) FROM households h WHERE h.building = buildings.source_id)
+         WHERE source_id IN (SELECT DISTINCT building FROM households WHERE building IS NOT NULL)",
+    )
+    .execute(&mut **tx)
+    .await
+    .step("counting registered households per building")?;
+    Ok(updated.rows_affected())
+}
+
 fn upserted(before: u64, after: u64, written: usize) -> UpsertCounts {
     let inserted = after.saturating_sub(before);
     UpsertCounts {
@@ -83,6 +97,14 @@ impl SqliteStore {
 
         if !batch.buildings.is_empty() {
             let before = count(&mut tx, "buildings").await?;
+            // A replaced building counts as updated: deleted here, its replacement upserted below.
+            for (stored, _) in &batch.replace_buildings {
+                sqlx::query("DELETE FROM buildings WHERE source_id = ?1")
+                    .bind(stored)
+                    .execute(&mut *tx)
+                    .await
+                    .step("deleting replaced buildings")?;
+            }
             for b in &batch.buildings {
                 let what = format!("building {}", b.source_id);
                 let [x0, y0, x1, y1] = wkb::bbox(&b.footprint);
@@ -119,6 +141,19 @@ impl SqliteStore {
                 count(&mut tx, "buildings").await?,
                 batch.buildings.len(),
             );
+            let mut moved = 0;
+            for (stored, by) in &batch.replace_buildings {
+                moved += sqlx::query("UPDATE households SET building = ?2 WHERE building = ?1")
+                    .bind(stored)
+                    .bind(by)
+                    .execute(&mut *tx)
+                    .await
+                    .step("moving register rows to replacing buildings")?
+                    .rows_affected();
+            }
+            if moved > 0 && batch.households.is_empty() {
+                count_registered_households(&mut tx).await?;
+            }
         }
 
         if !batch.barriers.is_empty() {
@@ -175,16 +210,8 @@ impl SqliteStore {
                 count(&mut tx, "households").await?,
                 batch.households.len(),
             );
-            // The register is the truth for the buildings it names.
-            let updated = sqlx::query(
-                "UPDATE buildings SET household_source = 'registered',
-                   households = (SELECT COUNT(*) FROM households h WHERE h.building = buildings.source_id)
-                 WHERE source_id IN (SELECT DISTINCT building FROM households WHERE building IS NOT NULL)",
-            )
-            .execute(&mut *tx)
-            .await
-            .step("counting registered households per building")?;
-            summary.buildings_with_registered_households = updated.rows_affected();
+            summary.buildings_with_registered_households =
+                count_registered_households(&mut tx).await?;
         }
 
         if !batch.staff.is_empty() {
