@@ -6,13 +6,19 @@ use crate::cli::{
     BenchCommand, BenchImportArgs, BenchPartitionArgs, BenchTilesArgs, GridSizeArgs, ServeArgs,
 };
 use anyhow::Context;
+use axum::body::Bytes;
+use axum::http::header::ACCEPT_ENCODING;
+use axum::http::Request;
 use gridmap_core::assign::village_of_buildings;
 use gridmap_core::partition::{partition_all, PartitionParams, QualityReport, VillageInput};
 use gridmap_core::{AdminLevel, Barrier, Building, DivisionCode};
 use gridmap_importers::synth::{synth_county, SynthParams};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<Outcome> {
     match cmd {
@@ -237,49 +243,35 @@ async fn bench_server(
     Ok((addr, state, dir))
 }
 
-/// A minimal HTTP/1.1 keep-alive client, so the benchmark measures the server, not a
-/// client library. Returns (status, body length).
+/// One keep-alive HTTP/1.1 connection per load task: hyper's client with a pool of one
+/// idle connection, used by one task at a time, so `--connections` is the number of
+/// connections the server sees. Bodies are read whole (gzip, not decoded).
 struct Conn {
-    reader: BufReader<tokio::net::TcpStream>,
+    client: Client<HttpConnector, Empty<Bytes>>,
+    base: String,
 }
 
 impl Conn {
-    async fn open(addr: std::net::SocketAddr) -> anyhow::Result<Conn> {
-        let stream = tokio::net::TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Conn {
-            reader: BufReader::new(stream),
-        })
+    fn open(addr: std::net::SocketAddr) -> Conn {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        Conn {
+            client: Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(1)
+                .build(connector),
+            base: format!("http://{addr}"),
+        }
     }
 
-    async fn get(&mut self, path: &str) -> anyhow::Result<(u16, usize)> {
-        let request =
-            format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAccept-Encoding: gzip\r\n\r\n");
-        self.reader.get_mut().write_all(request.as_bytes()).await?;
-        let mut line = String::new();
-        self.reader.read_line(&mut line).await?;
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .context("bad status line")?;
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line).await?;
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = l.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0u8; length];
-        self.reader.read_exact(&mut body).await?;
-        Ok((status, length))
+    /// GETs `path`; returns (status, body length).
+    async fn get(&self, path: &str) -> anyhow::Result<(u16, usize)> {
+        let request = Request::get(format!("{}{path}", self.base))
+            .header(ACCEPT_ENCODING, "gzip")
+            .body(Empty::new())?;
+        let response = self.client.request(request).await?;
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok((status, body.len()))
     }
 }
 
@@ -299,7 +291,7 @@ async fn load(
     for _ in 0..connections.max(1) {
         let (paths, next) = (paths.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
-            let mut conn = Conn::open(addr).await?;
+            let conn = Conn::open(addr);
             let mut lat = Vec::new();
             let mut bytes = 0u64;
             let mut errors = 0usize;
@@ -456,4 +448,58 @@ async fn lookup(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
     )?;
     let _ = std::fs::remove_dir_all(dir);
     Ok(Outcome::Clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Conn;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Reads one request head (no body) from `stream`.
+    async fn read_request(stream: &mut tokio::net::TcpStream) -> String {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).await.unwrap();
+            head.push(byte[0]);
+        }
+        String::from_utf8(head).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_client_reads_chunked_bodies_and_keeps_its_one_connection_alive() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // One connection only: a second one would never be answered.
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let first = read_request(&mut stream).await;
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+                .await
+                .unwrap();
+            let second = read_request(&mut stream).await;
+            stream
+                .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nnop")
+                .await
+                .unwrap();
+            (first, second)
+        });
+        let conn = Conn::open(addr);
+        let within = std::time::Duration::from_secs(30);
+        let a = tokio::time::timeout(within, conn.get("/tiles/a.mvt")).await;
+        assert_eq!(a.unwrap().unwrap(), (200, 11));
+        let b = tokio::time::timeout(within, conn.get("/api/b")).await;
+        assert_eq!(b.unwrap().unwrap(), (404, 3));
+        let (first, second) = server.await.unwrap();
+        assert!(
+            first.starts_with("GET /tiles/a.mvt HTTP/1.1\r\n"),
+            "{first}"
+        );
+        assert!(
+            first.to_lowercase().contains("accept-encoding: gzip"),
+            "{first}"
+        );
+        assert!(second.starts_with("GET /api/b HTTP/1.1\r\n"), "{second}");
+    }
 }
