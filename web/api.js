@@ -1,4 +1,4 @@
-// JSON API client (see notes/api.md): adds the staff token, turns error bodies into ApiError.
+// JSON API client (the API is described at /api/openapi.json and in the README's HTTP table): adds the staff token, turns error bodies into ApiError.
 
 import { getToken } from "./config.js";
 

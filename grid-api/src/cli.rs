@@ -5,7 +5,8 @@
 //! Exit codes: 0 success, 1 finished but with rejected records or violations, 2 error.
 
 use crate::commands;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::output::StdoutError;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -161,9 +162,14 @@ pub struct FeatureImportArgs {
     /// Property holding the height in metres (buildings).
     #[arg(long, default_value = "height")]
     pub height_field: String,
-    /// Property holding a stable feature id (re-imports update by it).
-    #[arg(long, default_value = "id")]
-    pub id_field: String,
+    /// Property holding a stable feature id (re-imports update by it). Default: the
+    /// feature's `id` member, else a property `id`, `Id`, `ID`, `osm_id` or `fid`.
+    #[arg(long)]
+    pub id_field: Option<String>,
+    /// Buildings: incoming footprints replace the stored buildings they coincide with
+    /// (same outline under another id, e.g. the file re-exported without stable ids).
+    #[arg(long)]
+    pub replace: bool,
     /// Coordinate system of the file: EPSG:4326 (default), EPSG:4490, EPSG:3857, GCJ02, BD09.
     #[arg(long, default_value = "EPSG:4326")]
     pub crs: String,
@@ -431,20 +437,43 @@ pub struct BenchImportArgs {
 
 /// Runs the command line and maps the outcome to an exit code (0 ok, 1 with problems, 2 error).
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     crate::progress::set_quiet(cli.quiet);
     init_logging();
     match commands::run(cli) {
         Ok(commands::Outcome::Clean) => ExitCode::SUCCESS,
         Ok(commands::Outcome::WithProblems) => ExitCode::from(1),
         Err(err) => {
+            // The reader of our output went away (`gridmap stats | head -1`): it has what it
+            // wanted, so exit quietly like a Unix tool killed by SIGPIPE would, but with 0.
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            if err.chain().any(|e| e.is::<StdoutError>()) {
+                eprintln!(
+                    "error: could not write the output of `gridmap {}` to standard output ({}): \
+                     free space on the disk it goes to or send it elsewhere",
+                    command_path(&matches),
+                    err.root_cause()
+                );
+            } else {
+                eprintln!("error: {err:#}");
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// The subcommands named on the command line, e.g. `import buildings`.
+fn command_path(matches: &clap::ArgMatches) -> String {
+    let mut names = Vec::new();
+    let mut m = matches;
+    while let Some((name, sub)) = m.subcommand() {
+        names.push(name);
+        m = sub;
+    }
+    names.join(" ")
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -465,7 +494,6 @@ fn init_logging() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn the_command_line_definition_is_consistent() {

@@ -5,6 +5,10 @@
 //! store, partition villages and serve the map over HTTP ([`http`]).
 #![forbid(unsafe_code)]
 
+// first, so that `outln!` is in scope in every module below
+#[macro_use]
+pub mod output;
+
 pub mod cli;
 pub mod commands;
 pub mod http;

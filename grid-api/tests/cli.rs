@@ -13,16 +13,29 @@ fn repo() -> PathBuf {
 }
 
 fn gridmap(db: &Path, args: &[&str]) -> Output {
-    gridmap_with_env(db, &[], args)
+    gridmap_to(db, &[], args, std::process::Stdio::piped())
 }
 
 fn gridmap_with_env(db: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    gridmap_to(db, env, args, std::process::Stdio::piped())
+}
+
+/// Runs gridmap with the environment `env` and standard output on `stdout`, capturing
+/// stderr (and stdout when piped).
+fn gridmap_to(
+    db: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdout: std::process::Stdio,
+) -> Output {
     Command::new(bin())
         .envs(env.iter().copied())
         .arg("--db")
         .arg(db)
         .arg("--quiet")
         .args(args)
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
         .output()
         .expect("gridmap runs")
 }
@@ -358,4 +371,141 @@ fn errors_tell_the_user_what_to_do() {
     let o = gridmap(&db, &["partition", "--min", "60", "--max", "50"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--min 60"), "{}", text(&o));
+}
+
+#[test]
+fn output_into_a_closed_pipe_exits_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pipe.db");
+    assert!(gridmap(&db, &["synth", "--households", "200"]).status.success());
+    for args in [&["stats", "--json"][..], &["stats"][..]] {
+        // The read end is closed before gridmap starts: its first write gets EPIPE,
+        // whatever the timing, as in `gridmap stats --json | true`.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = gridmap_to(&db, &[], args, writer.into());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            stderr.is_empty(),
+            "{args:?}: a closed pipe is no error: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn output_onto_a_full_disk_is_an_error_naming_what_was_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("full.db");
+    let seed = gridmap(&db, &["synth", "--households", "300", "--seed", "3"]);
+    assert!(seed.status.success(), "{}", text(&seed));
+    for (args, command) in [
+        (&["partition", "--all"][..], "gridmap partition"),
+        (&["stats", "--json"][..], "gridmap stats"),
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let o = gridmap_to(&db, &[], args, full.into());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(command) && stderr.contains("standard output"),
+            "{args:?}: the error should name the output of {command}: {stderr}"
+        );
+    }
+}
+
+/// A FeatureCollection of `n` square buildings in a row; `id(i)` gives the feature `id`
+/// member (none when `None`) and `levels(i)` the floors.
+fn buildings_geojson(
+    n: usize,
+    id: impl Fn(usize) -> Option<String>,
+    levels: impl Fn(usize) -> u32,
+) -> String {
+    let features: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let (x, y, s) = (114.6 + i as f64 * 3e-4, 33.8, 1e-4);
+            let mut f = serde_json::json!({
+                "type": "Feature",
+                "properties": {"levels": levels(i)},
+                "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]]]},
+            });
+            if let Some(id) = id(i) {
+                f["id"] = id.into();
+            }
+            f
+        })
+        .collect();
+    serde_json::json!({"type": "FeatureCollection", "features": features}).to_string()
+}
+
+#[test]
+fn reimporting_buildings_under_another_file_name_does_not_duplicate_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let import = |name: &str, body: &str, extra: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let mut args = vec!["import", "buildings", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        gridmap(&db, &args)
+    };
+    let buildings = |db: &Path| stats(db)["buildings"].as_u64().unwrap();
+
+    // With feature ids: the update under another name updates by id.
+    let with_ids = |levels: u32| {
+        buildings_geojson(
+            10,
+            |i| Some(format!("bldg-{i}")),
+            move |i| if i == 3 { levels } else { 2 },
+        )
+    };
+    let a = import("a.geojson", &with_ids(2), &[]);
+    assert!(a.status.success(), "{}", text(&a));
+    assert_eq!(buildings(&db), 10);
+    let b = import("b.geojson", &with_ids(5), &[]);
+    assert!(b.status.success(), "{}", text(&b));
+    assert!(text(&b).contains(" 0 new"), "{}", text(&b));
+    assert_eq!(buildings(&db), 10, "{}", text(&b));
+
+    // Without ids the source ids are `<file>#<index>`: the same footprints under another
+    // name are refused, naming the ways out …
+    let no_ids = buildings_geojson(8, |_| None, |_| 3);
+    let db = dir.path().join("s.db");
+    let import = |name: &str, extra: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &no_ids).unwrap();
+        let mut args = vec!["import", "buildings", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        gridmap(&db, &args)
+    };
+    assert!(import("first.geojson", &[]).status.success());
+    assert_eq!(buildings(&db), 8);
+    let again = import("second.geojson", &[]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(
+        text(&again).contains("--id-field") && text(&again).contains("--replace"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(buildings(&db), 8, "a refused import changes nothing");
+    // … and with --replace the new file's buildings take the place of the stored ones.
+    let replaced = import("second.geojson", &["--replace"]);
+    assert!(replaced.status.success(), "{}", text(&replaced));
+    assert_eq!(buildings(&db), 8, "{}", text(&replaced));
+    let export = dir.path().join("buildings.geojson");
+    let e = gridmap(
+        &db,
+        &["export", "buildings", "-o", export.to_str().unwrap()],
+    );
+    assert!(e.status.success(), "{}", text(&e));
+    let exported = std::fs::read_to_string(&export).unwrap();
+    assert!(
+        exported.contains("second.geojson#0") && !exported.contains("first.geojson#"),
+        "the stored buildings are the replacing ones"
+    );
 }

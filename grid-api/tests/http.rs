@@ -45,6 +45,7 @@ async fn fixture_of(public_url: &str, households: u32, seed: u64) -> Fixture {
                 households: county.households,
                 staff: county.staff,
                 incidents: county.incidents,
+                ..ImportBatch::default()
             },
             &ChangeMeta::new("test", "synth"),
         )

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod coincide;
 pub mod crs;
 pub mod csv;
 mod error;

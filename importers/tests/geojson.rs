@@ -182,3 +182,43 @@ fn id_property_falls_back_to_the_feature_id() {
     let ids: Vec<&str> = b.iter().map(|b| b.source_id.as_str()).collect();
     assert_eq!(ids, vec!["f-1", "p-2", "b.geojsonl#2"]);
 }
+
+#[test]
+fn without_an_id_field_the_feature_id_or_a_conventional_id_property_is_the_source_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("renamed.geojsonl");
+    let feature = |x: f64, id: Option<i64>, props: serde_json::Value| {
+        let mut f = json!({"type": "Feature", "properties": props,
+            "geometry": {"type": "Polygon", "coordinates": square(x, 33.8, 0.0003, |a, b| (a, b))}});
+        if let Some(id) = id {
+            f["id"] = json!(id);
+        }
+        f.to_string()
+    };
+    let lines = [
+        feature(114.60, Some(11), json!({"fid": 99})),
+        feature(114.61, None, json!({"Id": "k-2"})),
+        feature(114.62, None, json!({"ID": 3})),
+        feature(114.63, None, json!({"osm_id": "way/4"})),
+        feature(114.64, None, json!({"fid": 5})),
+        feature(114.65, None, json!({"id": ["not", "an", "id"]})),
+        feature(114.66, None, json!({})),
+    ];
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let (b, report) =
+        read_geojson_buildings(&path, &GeoJsonOptions::default(), &ProgressBar::hidden()).unwrap();
+    assert!(report.rejected.is_empty(), "{report}");
+    let ids: Vec<&str> = b.iter().map(|b| b.source_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "11",
+            "k-2",
+            "3",
+            "way/4",
+            "5",
+            "renamed.geojsonl#5",
+            "renamed.geojsonl#6"
+        ]
+    );
+}

@@ -1,10 +1,33 @@
 //! Writing what the importers read: one transaction per file, logged as one change.
 
-use crate::{Caller, ServiceResult};
+use crate::{Caller, ServiceError, ServiceResult};
 use geo::Contains;
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{Building, Household};
+use gridmap_importers::coincide::{
+    coinciding_footprints, mostly_coinciding, FOOTPRINT_TOLERANCE_DEG,
+};
 use gridmap_store::{ChangeMeta, ImportBatch, ImportSummary, Store};
+
+/// What an import may do beyond upserting by source id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Incoming buildings replace the stored buildings with the same footprint under
+    /// another id (their register rows move along).
+    pub replace: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    pub summary: ImportSummary,
+    /// Register rows that lie in no building footprint (kept, in no grid).
+    pub unmatched_households: usize,
+    /// Incoming buildings with the same footprint as a stored one under another id,
+    /// stored beside it (without `replace`) or replacing it (with `replace`).
+    pub coinciding: usize,
+    pub replaced: usize,
+}
 
 /// Gives register rows that carry coordinates but no building reference the building
 /// whose footprint contains the point (R-tree over footprints, then an exact test).
@@ -37,23 +60,73 @@ pub fn attach_households(buildings: Vec<Building>, households: &mut [Household])
     unmatched
 }
 
-/// Register rows with coordinates but no building are tied to the stored footprints,
-/// then the batch is written in one transaction. Returns the summary and how many
-/// register rows lie in no building.
+/// Pairs `(stored id, incoming id)` of stored buildings that incoming ones coincide with
+/// (same footprint under another id, see [`coinciding_footprints`]). When most incoming
+/// buildings coincide and `replace` is off, the import would store every building twice
+/// (a file re-exported without stable ids, or renamed when its ids are `<file>#<index>`):
+/// it is refused.
+async fn coinciding_buildings(
+    store: &dyn Store,
+    source: &str,
+    incoming: &[Building],
+    replace: bool,
+) -> ServiceResult<Vec<(String, String)>> {
+    if incoming.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stored = store.buildings().await?;
+    let pairs = coinciding_footprints(incoming, &stored, FOOTPRINT_TOLERANCE_DEG);
+    if let Some(first) = pairs.first() {
+        if !replace && mostly_coinciding(pairs.len(), incoming.len()) {
+            return Err(ServiceError::Conflict(format!(
+                "{source}: {} of {} buildings have the same footprint as stored buildings under other ids \
+                 (e.g. {:?} is stored as {:?}), so importing would store them twice; nothing imported. \
+                 Name the property that holds a stable id with --id-field NAME, \
+                 or pass --replace to let these buildings replace the stored ones",
+                pairs.len(),
+                incoming.len(),
+                incoming[first.incoming].source_id,
+                stored[first.stored].source_id,
+            )));
+        }
+    }
+    Ok(pairs
+        .iter()
+        .map(|c| {
+            (
+                stored[c.stored].source_id.clone(),
+                incoming[c.incoming].source_id.clone(),
+            )
+        })
+        .collect())
+}
+
+/// Writes what a file brought in one transaction: register rows with coordinates but no
+/// building are tied to the stored footprints; buildings that coincide with stored ones
+/// under other ids are refused, stored beside them, or replace them (see
+/// [`ImportOptions::replace`]).
 pub async fn import(
     store: &dyn Store,
     caller: &Caller,
     source: &str,
     mut batch: ImportBatch,
-) -> ServiceResult<(ImportSummary, usize)> {
+    options: ImportOptions,
+) -> ServiceResult<ImportOutcome> {
     caller.may_write()?;
-    let mut unmatched = 0;
+    let mut outcome = ImportOutcome::default();
     if batch.households.iter().any(|h| h.building.is_none()) {
-        unmatched = attach_households(store.buildings().await?, &mut batch.households);
+        outcome.unmatched_households =
+            attach_households(store.buildings().await?, &mut batch.households);
+    }
+    let pairs = coinciding_buildings(store, source, &batch.buildings, options.replace).await?;
+    outcome.coinciding = pairs.len();
+    if options.replace {
+        outcome.replaced = pairs.len();
+        batch.replace_buildings = pairs;
     }
     let meta = ChangeMeta::new(caller.actor(), format!("import {source}"));
-    let summary = store.import(&batch, &meta).await?;
-    Ok((summary, unmatched))
+    outcome.summary = store.import(&batch, &meta).await?;
+    Ok(outcome)
 }
 
 #[cfg(test)]

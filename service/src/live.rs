@@ -7,7 +7,9 @@ use crate::ServiceResult;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_store::Store;
-use gridmap_tiles::{encode_tile, CachedTile, Encoding, Layer, TileCache, TileData, TileKey, TileParams};
+use gridmap_tiles::{
+    encode_tile, CachedTile, Encoding, Layer, TileCache, TileData, TileKey, TileParams,
+};
 use std::sync::{Arc, RwLock};
 
 /// One loaded state of the county.
@@ -109,8 +111,9 @@ impl Live {
         let live = Arc::clone(self);
         let tile = tokio::task::spawn_blocking(move || {
             let data = live.data();
-            live.cache
-                .get_or_render_as(&key, encoding, || encode_tile(&data.tiles, &key.layers, key.coord))
+            live.cache.get_or_render_as(&key, encoding, || {
+                encode_tile(&data.tiles, &key.layers, key.coord)
+            })
         })
         .await
         .map_err(|e| crate::ServiceError::Internal(format!("drawing a tile: {e}")))??;

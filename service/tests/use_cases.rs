@@ -2,10 +2,10 @@
 //! SQLite, on a small synthetic county.
 
 use gridmap_core::geometry::representative_point;
-use gridmap_synth::{synth_county, SynthParams};
 use gridmap_service::partition::{partition, stored_params, SizeRequest};
 use gridmap_service::{edit, AccessPolicy, Caller, GridEditRequest, Scope, Service, ServiceError};
 use gridmap_store::{ImportBatch, MemoryStore, OpenMode, SharedStore};
+use gridmap_synth::{synth_county, SynthParams};
 use std::sync::Arc;
 
 /// A store of each kind, filled with the same synthetic county; the temporary
@@ -26,8 +26,10 @@ async fn stores() -> Vec<(&'static str, SharedStore, Option<tempfile::TempDir>)>
             households: county.households,
             staff: county.staff,
             incidents: county.incidents,
+            ..ImportBatch::default()
         };
-        gridmap_service::import::import(store.as_ref(), &Caller::Operator, "synth", batch)
+        let options = gridmap_service::import::ImportOptions::default();
+        gridmap_service::import::import(store.as_ref(), &Caller::Operator, "synth", batch, options)
             .await
             .unwrap();
     }

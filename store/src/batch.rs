@@ -12,6 +12,10 @@ pub struct ImportBatch {
     pub households: Vec<Household>,
     pub staff: Vec<Staff>,
     pub incidents: Vec<Incident>,
+    /// `(stored id, incoming id)`: stored buildings that incoming ones replace (the same
+    /// footprint under another id). The stored buildings are deleted in the import's
+    /// transaction and their register rows move to the incoming building.
+    pub replace_buildings: Vec<(String, String)>,
 }
 
 /// Rows inserted and updated for one kind of record.

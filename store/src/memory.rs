@@ -182,7 +182,25 @@ impl ImportStore for MemoryStore {
             (b.source_id.clone(), b)
         });
         let buildings: Vec<_> = buildings.collect();
+        let mut replaced = 0;
+        for (stored, _) in &batch.replace_buildings {
+            replaced += u64::from(s.buildings.remove(stored).is_some());
+        }
         summary.buildings = upsert(&mut s.buildings, buildings.into_iter());
+        let replaced = replaced.min(summary.buildings.inserted);
+        summary.buildings.inserted -= replaced;
+        summary.buildings.updated += replaced;
+        let mut moved = false;
+        for (stored, by) in &batch.replace_buildings {
+            for h in s
+                .households
+                .values_mut()
+                .filter(|h| h.building.as_ref() == Some(stored))
+            {
+                h.building = Some(by.clone());
+                moved = true;
+            }
+        }
         summary.barriers = upsert(
             &mut s.barriers,
             batch
@@ -194,7 +212,7 @@ impl ImportStore for MemoryStore {
             &mut s.households,
             batch.households.iter().map(|h| (h.id.clone(), h.clone())),
         );
-        if !batch.households.is_empty() {
+        if !batch.households.is_empty() || moved {
             let mut counts: BTreeMap<String, u32> = BTreeMap::new();
             for h in s.households.values() {
                 if let Some(b) = &h.building {
@@ -204,7 +222,9 @@ impl ImportStore for MemoryStore {
             for (id, n) in counts {
                 if let Some(b) = s.buildings.get_mut(&id) {
                     b.households = HouseholdCount::registered(n);
-                    summary.buildings_with_registered_households += 1;
+                    if !batch.households.is_empty() {
+                        summary.buildings_with_registered_households += 1;
+                    }
                 }
             }
         }

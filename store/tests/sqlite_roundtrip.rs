@@ -119,6 +119,48 @@ async fn register_rows_turn_estimated_counts_into_registered_ones() {
 }
 
 #[tokio::test]
+async fn replaced_buildings_are_deleted_and_their_register_rows_move_to_the_replacement() {
+    let (_dir, store) = temp_store().await;
+    store
+        .import(
+            &ImportBatch {
+                buildings: vec![building("a#0", 114.001, 9), building("a#1", 114.002, 9)],
+                households: vec![household("h1", "a#0"), household("h2", "a#0")],
+                ..Default::default()
+            },
+            &meta(),
+        )
+        .await
+        .unwrap();
+    let summary = store
+        .import(
+            &ImportBatch {
+                buildings: vec![building("b#0", 114.001, 9), building("b#1", 114.002, 9)],
+                replace_buildings: vec![("a#0".into(), "b#0".into()), ("a#1".into(), "b#1".into())],
+                ..Default::default()
+            },
+            &meta(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.buildings.inserted, summary.buildings.updated),
+        (0, 2)
+    );
+    let ids: Vec<String> = store
+        .buildings()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.source_id)
+        .collect();
+    assert_eq!(ids, ["b#0", "b#1"]);
+    assert_eq!(store.households_of_building("b#0").await.unwrap().len(), 2);
+    let b0 = store.buildings().await.unwrap().remove(0);
+    assert_eq!(b0.households, HouseholdCount::registered(2));
+}
+
+#[tokio::test]
 async fn replacing_grids_of_a_village_keeps_other_villages() {
     let (_dir, store) = temp_store().await;
     let v1: DivisionCode = "411622101201".parse().unwrap();

@@ -4,13 +4,19 @@
 use super::Outcome;
 use crate::cli::{BenchCommand, BenchImportArgs, BenchPartitionArgs, BenchTilesArgs, ServeArgs};
 use anyhow::Context;
+use axum::body::Bytes;
+use axum::http::header::ACCEPT_ENCODING;
+use axum::http::Request;
 use gridmap_core::assign::village_of_buildings;
 use gridmap_core::partition::{partition_all, PartitionParams, QualityReport, VillageInput};
 use gridmap_core::{AdminLevel, Barrier, Building, DivisionCode};
 use gridmap_synth::{small, synth_county, SynthParams};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<Outcome> {
     match cmd {
@@ -50,16 +56,16 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
     // Small case from the issue: 10 villages, 5,000 buildings, ~32k households.
     let (units, buildings) = small::villages_with(10, 500, 42, 6.4);
     let small = run_partition(&units, &buildings, &[], &params, runs);
-    println!(
+    outln!(
         "small county: {} villages, {} buildings",
         units.len(),
         buildings.len()
-    );
-    println!("{}", small.0);
-    println!(
+    )?;
+    outln!("{}", small.0)?;
+    outln!(
         "median wall time over {runs} runs: {:.4} s (target ≤ 0.05 s)",
         small.1
-    );
+    )?;
 
     let started = Instant::now();
     let county = synth_county(&SynthParams {
@@ -72,7 +78,7 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
     for (b, v) in buildings.iter_mut().zip(villages) {
         b.village = v;
     }
-    println!(
+    outln!(
         "\nsynthetic county: {} households, {} buildings, {} villages (generated in {:.1} s)",
         args.households,
         buildings.len(),
@@ -82,7 +88,7 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
             .filter(|u| u.level == AdminLevel::Village)
             .count(),
         started.elapsed().as_secs_f64()
-    );
+    )?;
     let big = run_partition(
         &county.admin_units,
         &buildings,
@@ -90,14 +96,14 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
         &params,
         runs.min(3),
     );
-    println!("{}", big.0);
-    println!(
+    outln!("{}", big.0)?;
+    outln!(
         "median wall time over {} runs: {:.2} s (target ≤ 10 s)",
         runs.min(3),
         big.1
-    );
+    )?;
     if let Some(mb) = rss_mb() {
-        println!("peak RSS of this process: {mb:.0} MB (target ≤ 2048 MB)");
+        outln!("peak RSS of this process: {mb:.0} MB (target ≤ 2048 MB)")?;
     }
     Ok(Outcome::Clean)
 }
@@ -164,20 +170,20 @@ async fn import(args: &BenchImportArgs) -> anyhow::Result<Outcome> {
     let meta = gridmap_store::ChangeMeta::new("bench", "import");
     store.import(&batch, &meta).await?;
     let write = t.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "generated {n} buildings in {generated:.2} s ({:.0} buildings/s)",
         n as f64 / generated.max(1e-9)
-    );
-    println!(
+    )?;
+    outln!(
         "stored {n} buildings in one transaction in {write:.2} s ({:.0} buildings/s)",
         n as f64 / write.max(1e-9)
-    );
+    )?;
     let t = Instant::now();
     let loaded = store.buildings().await?.len();
-    println!(
+    outln!(
         "read back {loaded} buildings in {:.2} s",
         t.elapsed().as_secs_f64()
-    );
+    )?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(Outcome::Clean)
 }
@@ -233,49 +239,35 @@ async fn bench_server(
     Ok((addr, state, dir))
 }
 
-/// A minimal HTTP/1.1 keep-alive client, so the benchmark measures the server, not a
-/// client library. Returns (status, body length).
+/// One keep-alive HTTP/1.1 connection per load task: hyper's client with a pool of one
+/// idle connection, used by one task at a time, so `--connections` is the number of
+/// connections the server sees. Bodies are read whole (gzip, not decoded).
 struct Conn {
-    reader: BufReader<tokio::net::TcpStream>,
+    client: Client<HttpConnector, Empty<Bytes>>,
+    base: String,
 }
 
 impl Conn {
-    async fn open(addr: std::net::SocketAddr) -> anyhow::Result<Conn> {
-        let stream = tokio::net::TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Conn {
-            reader: BufReader::new(stream),
-        })
+    fn open(addr: std::net::SocketAddr) -> Conn {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        Conn {
+            client: Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(1)
+                .build(connector),
+            base: format!("http://{addr}"),
+        }
     }
 
-    async fn get(&mut self, path: &str) -> anyhow::Result<(u16, usize)> {
-        let request =
-            format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAccept-Encoding: gzip\r\n\r\n");
-        self.reader.get_mut().write_all(request.as_bytes()).await?;
-        let mut line = String::new();
-        self.reader.read_line(&mut line).await?;
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .context("bad status line")?;
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line).await?;
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = l.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0u8; length];
-        self.reader.read_exact(&mut body).await?;
-        Ok((status, length))
+    /// GETs `path`; returns (status, body length).
+    async fn get(&self, path: &str) -> anyhow::Result<(u16, usize)> {
+        let request = Request::get(format!("{}{path}", self.base))
+            .header(ACCEPT_ENCODING, "gzip")
+            .body(Empty::new())?;
+        let response = self.client.request(request).await?;
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok((status, body.len()))
     }
 }
 
@@ -295,7 +287,7 @@ async fn load(
     for _ in 0..connections.max(1) {
         let (paths, next) = (paths.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
-            let mut conn = Conn::open(addr).await?;
+            let conn = Conn::open(addr);
             let mut lat = Vec::new();
             let mut bytes = 0u64;
             let mut errors = 0usize;
@@ -332,16 +324,23 @@ async fn load(
     Ok((all, bytes, elapsed, errors))
 }
 
-fn print_load(label: &str, lat: &[Duration], bytes: u64, elapsed: Duration, errors: usize) {
+fn print_load(
+    label: &str,
+    lat: &[Duration],
+    bytes: u64,
+    elapsed: Duration,
+    errors: usize,
+) -> anyhow::Result<()> {
     let n = lat.len();
-    println!(
+    outln!(
         "{label:<34} {n:>7} req {:>9.0} req/s  p50 {:>6.2} ms  p95 {:>6.2} ms  p99 {:>6.2} ms  avg {:>6.1} KB  errors {errors}",
         n as f64 / elapsed.as_secs_f64().max(1e-9),
         percentile_ms(lat, 50.0),
         percentile_ms(lat, 95.0),
         percentile_ms(lat, 99.0),
         bytes as f64 / n.max(1) as f64 / 1024.0
-    );
+    )?;
+    Ok(())
 }
 
 async fn tiles(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
@@ -372,19 +371,19 @@ async fn tiles(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
         seed ^= seed << 17;
         paths.swap(i, (seed % (i as u64 + 1)) as usize);
     }
-    println!(
+    outln!(
         "serving {} households on http://{addr}; {} tiles z14–z16 of {composite}",
         args.households,
         paths.len()
-    );
+    )?;
     let limit = Duration::from_secs(args.seconds);
     let (lat, bytes, el, err) = load(addr, &paths, args.connections, limit * 6, true).await?;
-    print_load("uncached, one pass z14-16", &lat, bytes, el, err);
+    print_load("uncached, one pass z14-16", &lat, bytes, el, err)?;
     let (lat, bytes, el, err) = load(addr, &paths, args.connections, limit, false).await?;
-    print_load("cached, rotating z14-16", &lat, bytes, el, err);
+    print_load("cached, rotating z14-16", &lat, bytes, el, err)?;
     let one = paths.first().cloned().into_iter().collect::<Vec<_>>();
     let (lat, bytes, el, err) = load(addr, &one, args.connections, limit, false).await?;
-    print_load("cached, one tile", &lat, bytes, el, err);
+    print_load("cached, one tile", &lat, bytes, el, err)?;
 
     // Low zooms: sizes must stay under 500 KB.
     let mut low = Vec::new();
@@ -399,13 +398,13 @@ async fn tiles(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
         }
     }
     let (lat, bytes, el, err) = load(addr, &low, args.connections, limit * 6, true).await?;
-    print_load("uncached, one pass z10-13", &lat, bytes, el, err);
+    print_load("uncached, one pass z10-13", &lat, bytes, el, err)?;
     let max_raw = state.service().live().cache().stats();
-    println!(
+    outln!(
         "tile cache: {} entries, {:.1} MB",
         max_raw.entries,
         max_raw.bytes as f64 / 1_048_576.0
-    );
+    )?;
     let _ = std::fs::remove_dir_all(dir);
     Ok(Outcome::Clean)
 }
@@ -422,14 +421,14 @@ async fn lookup(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
         .filter_map(|b| gridmap_core::geometry::representative_point(&b.footprint))
         .map(|p| format!("/api/lookup?lon={}&lat={}", p.x(), p.y()))
         .collect();
-    println!(
+    outln!(
         "{} lookups over {} buildings",
         paths.len(),
         snap.buildings.len()
-    );
+    )?;
     let (lat, bytes, el, err) =
         load(addr, &paths, 1, Duration::from_secs(args.seconds), false).await?;
-    print_load("lookup, 1 connection", &lat, bytes, el, err);
+    print_load("lookup, 1 connection", &lat, bytes, el, err)?;
     let (lat, bytes, el, err) = load(
         addr,
         &paths,
@@ -444,7 +443,61 @@ async fn lookup(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
         bytes,
         el,
         err,
-    );
+    )?;
     let _ = std::fs::remove_dir_all(dir);
     Ok(Outcome::Clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Conn;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Reads one request head (no body) from `stream`.
+    async fn read_request(stream: &mut tokio::net::TcpStream) -> String {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).await.unwrap();
+            head.push(byte[0]);
+        }
+        String::from_utf8(head).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_client_reads_chunked_bodies_and_keeps_its_one_connection_alive() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // One connection only: a second one would never be answered.
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let first = read_request(&mut stream).await;
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+                .await
+                .unwrap();
+            let second = read_request(&mut stream).await;
+            stream
+                .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nnop")
+                .await
+                .unwrap();
+            (first, second)
+        });
+        let conn = Conn::open(addr);
+        let within = std::time::Duration::from_secs(30);
+        let a = tokio::time::timeout(within, conn.get("/tiles/a.mvt")).await;
+        assert_eq!(a.unwrap().unwrap(), (200, 11));
+        let b = tokio::time::timeout(within, conn.get("/api/b")).await;
+        assert_eq!(b.unwrap().unwrap(), (404, 3));
+        let (first, second) = server.await.unwrap();
+        assert!(
+            first.starts_with("GET /tiles/a.mvt HTTP/1.1\r\n"),
+            "{first}"
+        );
+        assert!(
+            first.to_lowercase().contains("accept-encoding: gzip"),
+            "{first}"
+        );
+        assert!(second.starts_with("GET /api/b HTTP/1.1\r\n"), "{second}");
+    }
 }

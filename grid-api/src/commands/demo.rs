@@ -21,7 +21,7 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
                 .with_context(|| format!("removing the old demo store {path}"))?;
         }
     }
-    println!("demo store: {demo_db}");
+    outln!("demo store: {demo_db}")?;
     super::synth::generate_into(&demo_db, args.households, args.seed, false).await?;
     let outcome = with_store(&demo_db, OpenMode::Existing, async |store| {
         Ok(partition::partition(
@@ -34,7 +34,7 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
         .await?)
     })
     .await?;
-    println!("{}", outcome.report);
+    outln!("{}", outcome.report)?;
     if args.no_serve {
         return Ok(Outcome::Clean);
     }

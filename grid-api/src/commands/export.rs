@@ -85,7 +85,7 @@ async fn export(store: &SharedStore, args: &ExportArgs) -> anyhow::Result<Outcom
         .with_context(|| format!("creating {}", args.output.display()))?;
     serde_json::to_writer(std::io::BufWriter::new(file), &collection)
         .with_context(|| format!("writing {}", args.output.display()))?;
-    println!("wrote {n} features to {}", args.output.display());
+    outln!("wrote {n} features to {}", args.output.display())?;
     Ok(Outcome::Clean)
 }
 
@@ -106,11 +106,11 @@ async fn pmtiles(store: &SharedStore, args: &ExportArgs) -> anyhow::Result<Outco
         Some(attribution),
     )?;
     bar.finish_and_clear();
-    println!(
+    outln!(
         "wrote {} tiles ({} visited) to {}",
         summary.tiles,
         summary.visited,
         args.output.display()
-    );
+    )?;
     Ok(Outcome::Clean)
 }

@@ -11,6 +11,7 @@ use gridmap_importers::{
     estimate_households, read_geojson_buildings, read_geojson_villages, read_osm, Crs,
     EstimateOptions, GeoJsonOptions, ImportReport, OsmOptions,
 };
+use gridmap_service::import::{self, ImportOptions};
 use gridmap_service::Caller;
 use gridmap_store::{ImportBatch, ImportSummary, OpenMode, SharedStore};
 use std::path::Path;
@@ -66,7 +67,7 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         households_field: args.households_field.clone(),
         use_field: args.use_field.clone(),
         height_field: args.height_field.clone(),
-        id_field: Some(args.id_field.clone()),
+        id_field: args.id_field.clone(),
         crs,
         layout: args.format.map(|f| match f {
             FeatureFormat::Geojson => GeoJsonLayout::FeatureCollection,
@@ -74,6 +75,9 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         }),
         ..GeoJsonOptions::default()
     };
+    if args.replace && kind != Kind::Buildings {
+        anyhow::bail!("--replace applies to `gridmap import buildings` only");
+    }
     let bar = crate::progress::bytes_bar("reading", file_size(&args.file)?);
     let started = Instant::now();
     let (batch, report) = match kind {
@@ -90,6 +94,7 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         Kind::Buildings => {
             let (mut buildings, report) = read_geojson_buildings(&args.file, &options, &bar)?;
             estimate_households(&mut buildings, &estimate_options(&args.estimate)?);
+            bar.finish_and_clear();
             (
                 ImportBatch {
                     buildings,
@@ -100,7 +105,18 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         }
     };
     bar.finish_and_clear();
-    write(db, &args.file, batch, report, &args.write, started).await
+    let options = ImportOptions {
+        replace: args.replace,
+    };
+    write(
+        db,
+        &args.file,
+        (batch, options),
+        report,
+        &args.write,
+        started,
+    )
+    .await
 }
 
 async fn osm(db: &str, args: &OsmImportArgs) -> anyhow::Result<Outcome> {
@@ -121,6 +137,7 @@ async fn osm(db: &str, args: &OsmImportArgs) -> anyhow::Result<Outcome> {
         barriers: data.barriers,
         ..Default::default()
     };
+    let batch = (batch, ImportOptions::default());
     write(db, &args.file, batch, data.report, &args.write, started).await
 }
 
@@ -131,6 +148,7 @@ async fn csv(
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let (batch, report) = super::import_csv::read(args, kind)?;
+    let batch = (batch, ImportOptions::default());
     write(db, &args.file, batch, report, &args.write, started).await
 }
 
@@ -138,22 +156,22 @@ async fn csv(
 pub(crate) async fn write(
     db: &str,
     file: &Path,
-    batch: ImportBatch,
+    (batch, options): (ImportBatch, ImportOptions),
     report: ImportReport,
     write_args: &WriteArgs,
     started: Instant,
 ) -> anyhow::Result<Outcome> {
     let read_s = started.elapsed().as_secs_f64();
     for issue in report.repaired.iter().take(50) {
-        println!("repaired: {issue}");
+        outln!("repaired: {issue}")?;
     }
     for issue in report.rejected.iter().take(200) {
-        println!("rejected: {issue}");
+        outln!("rejected: {issue}")?;
     }
     if report.rejected.len() > 200 {
-        println!("… and {} more rejected", report.rejected.len() - 200);
+        outln!("… and {} more rejected", report.rejected.len() - 200)?;
     }
-    println!("{report}");
+    outln!("{report}")?;
     let outcome = if report.rejected.is_empty() {
         Outcome::Clean
     } else {
@@ -167,52 +185,63 @@ pub(crate) async fn write(
         );
     }
     if write_args.dry_run {
-        println!(
+        outln!(
             "dry run: nothing written ({} read in {read_s:.2} s)",
             file.display()
-        );
+        )?;
         return Ok(outcome);
     }
     let n = batch.buildings.len();
     let source = file.display().to_string();
     let summary = with_store(db, OpenMode::Create, async |store| {
-        write_batch(store, &source, batch).await
+        write_batch(store, &source, batch, options).await
     })
     .await?;
     let total_s = started.elapsed().as_secs_f64();
-    print_summary(&summary);
+    print_summary(&summary)?;
     if n > 0 {
-        println!(
+        outln!(
             "{n} buildings in {total_s:.2} s ({:.0} buildings/s; reading {read_s:.2} s)",
             n as f64 / total_s.max(1e-9)
-        );
+        )?;
     } else {
-        println!("done in {total_s:.2} s");
+        outln!("done in {total_s:.2} s")?;
     }
     Ok(outcome)
 }
 
-/// Writes a batch with a progress spinner (the store does it in one transaction); register
-/// rows with coordinates but no building are tied to the footprint they stand in.
+/// Writes a batch with a progress spinner through the import use case (one transaction)
+/// and says what it did beyond the counts.
 pub(crate) async fn write_batch(
     store: &SharedStore,
     source: &str,
     batch: ImportBatch,
+    options: ImportOptions,
 ) -> anyhow::Result<ImportSummary> {
     let bar = crate::progress::bar("writing", None);
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    let written = gridmap_service::import::import(store.as_ref(), &Caller::Operator, source, batch)
+    let written = import::import(store.as_ref(), &Caller::Operator, source, batch, options)
         .await
         .context("writing the import (nothing was changed)");
     bar.finish_and_clear();
-    let (summary, unmatched) = written?;
+    let done = written?;
+    let unmatched = done.unmatched_households;
     if unmatched > 0 {
-        println!("{unmatched} register rows lie in no building footprint: they are kept but count in no grid");
+        outln!("{unmatched} register rows lie in no building footprint: they are kept but count in no grid")?;
     }
-    Ok(summary)
+    if done.replaced > 0 {
+        outln!("{} stored buildings replaced by the buildings of {source} with the same footprint (--replace)", done.replaced)?;
+    } else if done.coinciding > 0 {
+        outln!(
+            "note: {} buildings have the same footprint as stored buildings under other ids and are \
+             stored beside them (--replace would replace them)",
+            done.coinciding
+        )?;
+    }
+    Ok(done.summary)
 }
 
-pub(crate) fn print_summary(s: &ImportSummary) {
+pub(crate) fn print_summary(s: &ImportSummary) -> anyhow::Result<()> {
     let rows = [
         ("admin units", s.admin_units),
         ("buildings", s.buildings),
@@ -223,13 +252,14 @@ pub(crate) fn print_summary(s: &ImportSummary) {
     ];
     for (name, c) in rows {
         if c.inserted + c.updated > 0 {
-            println!("{name:<12} {:>9} new, {:>9} updated", c.inserted, c.updated);
+            outln!("{name:<12} {:>9} new, {:>9} updated", c.inserted, c.updated)?;
         }
     }
     if s.buildings_with_registered_households > 0 {
-        println!(
+        outln!(
             "{} buildings now count households from the register",
             s.buildings_with_registered_households
-        );
+        )?;
     }
+    Ok(())
 }

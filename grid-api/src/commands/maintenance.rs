@@ -13,7 +13,7 @@ pub(crate) async fn undo(db: &str, args: &UndoArgs) -> anyhow::Result<Outcome> {
             .with_context(|| format!("undoing change {}", args.change))
     })
     .await?;
-    println!("change {} undone (as change {id})", args.change);
+    outln!("change {} undone (as change {id})", args.change)?;
     Ok(Outcome::Clean)
 }
 
@@ -25,6 +25,6 @@ pub(crate) async fn backup(db: &str, args: &BackupArgs) -> anyhow::Result<Outcom
             .with_context(|| format!("backing up {db} to {}", args.output.display()))
     })
     .await?;
-    println!("{db} copied to {}", args.output.display());
+    outln!("{db} copied to {}", args.output.display())?;
     Ok(Outcome::Clean)
 }

@@ -45,21 +45,25 @@ pub(crate) async fn run(db: &str, args: &PartitionArgs) -> anyhow::Result<Outcom
     .await;
     bar.finish_and_clear();
     let outcome = outcome?;
-    println!("{}", outcome.report);
+    outln!("{}", outcome.report)?;
     let p = &outcome.params;
-    println!(
+    outln!(
         "sizes {}–{} (target {}) stored; change {} (gridmap undo {} reverts it)",
-        p.min, p.max, p.target, outcome.change, outcome.change
-    );
+        p.min,
+        p.max,
+        p.target,
+        outcome.change,
+        outcome.change
+    )?;
     let outside = outcome.outside_villages;
     if outside > 0 {
-        println!("{outside} buildings lie outside every village and belong to no grid");
+        outln!("{outside} buildings lie outside every village and belong to no grid")?;
     }
     for f in outcome.flags.iter().take(20) {
-        println!("flag: {f}");
+        outln!("flag: {f}")?;
     }
     if outcome.flags.len() > 20 {
-        println!("… and {} more flags", outcome.flags.len() - 20);
+        outln!("… and {} more flags", outcome.flags.len() - 20)?;
     }
     for (v, e) in &outcome.failures {
         eprintln!("village {v}: {e}");
@@ -88,16 +92,16 @@ pub(crate) async fn validate(db: &str, args: &ValidateArgs) -> anyhow::Result<Ou
     })
     .await?;
     for v in &found.unpartitioned {
-        println!("{v}: village has buildings but no grids (run gridmap partition)");
+        outln!("{v}: village has buildings but no grids (run gridmap partition)")?;
     }
     for v in &found.violations {
-        println!("{v}");
+        outln!("{v}")?;
     }
-    println!(
+    outln!(
         "{} grids checked, {} violations",
         found.grids,
         found.violations.len()
-    );
+    )?;
     if let Some(path) = &args.report_json {
         std::fs::write(path, serde_json::to_vec_pretty(&found.violations)?)
             .with_context(|| format!("writing {}", path.display()))?;

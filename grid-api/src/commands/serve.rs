@@ -103,11 +103,11 @@ pub(crate) async fn serve_on(
             }
         }
     });
-    println!("listening on http://{addr}");
-    println!("web map: {public_url}/");
+    outln!("listening on http://{addr}")?;
+    outln!("web map: {public_url}/")?;
     if let Some(token) = staff_token {
         if !token.is_empty() {
-            println!("staff view (shows household heads and phones): {public_url}/#token={token}");
+            outln!("staff view (shows household heads and phones): {public_url}/#token={token}")?;
         }
     }
     use std::io::Write;

@@ -10,27 +10,32 @@ pub(crate) async fn run(db: &str, args: &StatsArgs) -> anyhow::Result<Outcome> {
     })
     .await?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&s)?);
+        outln!("{}", serde_json::to_string_pretty(&s)?)?;
         return Ok(Outcome::Clean);
     }
-    println!("store            {db}");
-    println!("counties         {:>10}", s.counties);
-    println!("townships        {:>10}", s.townships);
-    println!("villages         {:>10}", s.villages);
-    println!(
+    outln!("store            {db}")?;
+    outln!("counties         {:>10}", s.counties)?;
+    outln!("townships        {:>10}", s.townships)?;
+    outln!("villages         {:>10}", s.villages)?;
+    outln!(
         "buildings        {:>10}  ({} residential, {} institutions)",
-        s.buildings, s.buildings_residential, s.buildings_institution
-    );
-    println!(
+        s.buildings,
+        s.buildings_residential,
+        s.buildings_institution
+    )?;
+    outln!(
         "households       {:>10}  ({} estimated, {} register rows)",
-        s.households_in_buildings, s.households_estimated, s.register_rows
-    );
-    println!(
+        s.households_in_buildings,
+        s.households_estimated,
+        s.register_rows
+    )?;
+    outln!(
         "grids            {:>10}  ({} locked)",
-        s.grids, s.grids_locked
-    );
-    println!("staff            {:>10}", s.staff);
-    println!("incidents        {:>10}", s.incidents);
-    println!("barriers         {:>10}", s.barriers);
+        s.grids,
+        s.grids_locked
+    )?;
+    outln!("staff            {:>10}", s.staff)?;
+    outln!("incidents        {:>10}", s.incidents)?;
+    outln!("barriers         {:>10}", s.barriers)?;
     Ok(Outcome::Clean)
 }

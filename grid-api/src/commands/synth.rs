@@ -31,8 +31,9 @@ pub(crate) async fn generate_into(
         households: county.households,
         staff: county.staff,
         incidents: county.incidents,
+        ..ImportBatch::default()
     };
-    println!(
+    outln!(
         "generated {} admin units, {} buildings, {} households, {} staff, {} incidents, {} roads in {generated_s:.2} s (seed {seed})",
         batch.admin_units.len(),
         batch.buildings.len(),
@@ -40,22 +41,23 @@ pub(crate) async fn generate_into(
         batch.staff.len(),
         batch.incidents.len(),
         batch.barriers.len()
-    );
+    )?;
     if dry_run {
-        println!("dry run: nothing written");
+        outln!("dry run: nothing written")?;
         return Ok(());
     }
     let write_started = Instant::now();
     let summary = with_store(db, OpenMode::Create, async |store| {
-        super::import::write_batch(store, "synth", batch).await
+        let options = gridmap_service::import::ImportOptions::default();
+        super::import::write_batch(store, "synth", batch, options).await
     })
     .await?;
     let write_s = write_started.elapsed().as_secs_f64();
-    super::import::print_summary(&summary);
-    println!(
+    super::import::print_summary(&summary)?;
+    outln!(
         "stored in {write_s:.2} s ({:.0} buildings/s)",
         summary.buildings.inserted.max(summary.buildings.updated) as f64 / write_s.max(1e-9)
-    );
+    )?;
     Ok(())
 }
 

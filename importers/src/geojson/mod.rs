@@ -48,8 +48,9 @@ pub struct GeoJsonOptions {
     pub height_field: String,
     /// Street address (buildings).
     pub address_field: String,
-    /// Property holding the stable id; when `None` or absent from a feature, the feature's
-    /// own `id` is used, else `<file>#<index>`.
+    /// Property holding the stable id; when absent from a feature, the feature's own `id`
+    /// is used, else `<file>#<index>`. When `None`: the feature's own `id`, else the first
+    /// of the [`CONVENTIONAL_ID_FIELDS`] present, else `<file>#<index>`.
     pub id_field: Option<String>,
     /// Use of buildings without a use property (default residential: survey footprints of
     /// Chinese villages are mostly homes).
@@ -77,6 +78,11 @@ impl Default for GeoJsonOptions {
         }
     }
 }
+
+/// Properties that conventionally hold a feature's stable id (GIS exports, OSM extracts,
+/// GeoPackage), tried in this order when no id field is named and the feature has no `id`
+/// member. Without any id a feature gets `<file>#<index>`, which changes with the file name.
+pub const CONVENTIONAL_ID_FIELDS: [&str; 5] = ["id", "Id", "ID", "osm_id", "fid"];
 
 /// One parsed feature handed to a per-kind converter.
 struct RawFeature {
@@ -176,10 +182,15 @@ fn split_feature(
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     };
-    // the id property when named and present, else the feature's own `id`
+    // the id property when named and present, else the feature's own `id`, else a
+    // conventional id property (one of the wrong type is no id, not an error)
     let id = match &options.id_field {
         Some(field) => fields::text(&props, field)?.or(feature_id),
-        None => feature_id,
+        None => feature_id.or_else(|| {
+            CONVENTIONAL_ID_FIELDS
+                .iter()
+                .find_map(|field| fields::text(&props, field).ok().flatten())
+        }),
     };
     Ok(RawFeature {
         index,

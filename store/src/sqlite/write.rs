@@ -173,6 +173,20 @@ async fn count(tx: &mut Transaction<'_, Sqlite>, table: &'static str) -> StoreRe
     Ok(n.max(0) as u64)
 }
 
+/// The register is the truth for the buildings it names: sets their household counts from
+/// it. Returns how many buildings it names.
+async fn count_registered_households(tx: &mut Transaction<'_, Sqlite>) -> StoreResult<u64> {
+    let updated = sqlx::query(
+        "UPDATE buildings SET household_source = 'registered',
+           households = (SELECT COUNT(*) FROM households h WHERE h.building = buildings.source_id)
+         WHERE source_id IN (SELECT DISTINCT building FROM households WHERE building IS NOT NULL)",
+    )
+    .execute(&mut **tx)
+    .await
+    .step("counting registered households per building")?;
+    Ok(updated.rows_affected())
+}
+
 /// Upserts `rows` into `spec.table` and says how many were new.
 async fn upsert_counted<'a, T>(
     tx: &mut Transaction<'_, Sqlite>,
@@ -245,6 +259,16 @@ impl ImportStore for SqliteStore {
             })
             .await?;
 
+        // A replaced building counts as updated: deleted here, its replacement upserted below.
+        let mut replaced = 0;
+        for (stored, _) in &batch.replace_buildings {
+            replaced += sqlx::query("DELETE FROM buildings WHERE source_id = ?1")
+                .bind(stored)
+                .execute(&mut *tx)
+                .await
+                .step("deleting replaced buildings")?
+                .rows_affected();
+        }
         let buildings = batch
             .buildings
             .iter()
@@ -272,6 +296,22 @@ impl ImportStore for SqliteStore {
                     .push_bind(bb[3]);
             })
             .await?;
+        let replaced = replaced.min(summary.buildings.inserted);
+        summary.buildings.inserted -= replaced;
+        summary.buildings.updated += replaced;
+        let mut moved = 0;
+        for (stored, by) in &batch.replace_buildings {
+            moved += sqlx::query("UPDATE households SET building = ?2 WHERE building = ?1")
+                .bind(stored)
+                .bind(by)
+                .execute(&mut *tx)
+                .await
+                .step("moving register rows to replacing buildings")?
+                .rows_affected();
+        }
+        if moved > 0 && batch.households.is_empty() {
+            count_registered_households(&mut tx).await?;
+        }
 
         let barriers = batch
             .barriers
@@ -312,16 +352,8 @@ impl ImportStore for SqliteStore {
         })
         .await?;
         if !batch.households.is_empty() {
-            // The register is the truth for the buildings it names.
-            let updated = sqlx::query(
-                "UPDATE buildings SET household_source = 'registered',
-                   households = (SELECT COUNT(*) FROM households h WHERE h.building = buildings.source_id)
-                 WHERE source_id IN (SELECT DISTINCT building FROM households WHERE building IS NOT NULL)",
-            )
-            .execute(&mut *tx)
-            .await
-            .step("counting registered households per building")?;
-            summary.buildings_with_registered_households = updated.rows_affected();
+            summary.buildings_with_registered_households =
+                count_registered_households(&mut tx).await?;
         }
 
         let staff = batch
