@@ -377,7 +377,9 @@ fn errors_tell_the_user_what_to_do() {
 fn output_into_a_closed_pipe_exits_quietly() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("pipe.db");
-    assert!(gridmap(&db, &["synth", "--households", "200"]).status.success());
+    assert!(gridmap(&db, &["synth", "--households", "200"])
+        .status
+        .success());
     for args in [&["stats", "--json"][..], &["stats"][..]] {
         // The read end is closed before gridmap starts: its first write gets EPIPE,
         // whatever the timing, as in `gridmap stats --json | true`.

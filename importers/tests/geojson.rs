@@ -222,3 +222,44 @@ fn without_an_id_field_the_feature_id_or_a_conventional_id_property_is_the_sourc
         ]
     );
 }
+
+#[test]
+fn features_keep_file_order_across_parallel_chunks_and_a_bad_line_names_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.geojsonl");
+    let mut text = String::new();
+    for i in 0..5_000 {
+        // Every 997th feature is a point: rejected, wherever its chunk is converted.
+        let geometry = if i % 997 == 0 {
+            json!({"type": "Point", "coordinates": [114.6, 33.8]})
+        } else {
+            let x = 114.0 + f64::from(i) * 0.001;
+            json!({"type": "Polygon", "coordinates": square(x, 33.8, 0.0003, |a, b| (a, b))})
+        };
+        let feature = json!({"type": "Feature", "id": format!("b{i}"), "properties": {}, "geometry": geometry});
+        text.push_str(&feature.to_string());
+        text.push('\n');
+    }
+    std::fs::write(&path, &text).unwrap();
+    let (buildings, report) =
+        read_geojson_buildings(&path, &GeoJsonOptions::default(), &ProgressBar::hidden()).unwrap();
+    let rejected: Vec<usize> = report.rejected.iter().map(|r| r.index).collect();
+    assert_eq!(rejected, vec![0, 997, 1994, 2991, 3988, 4985]);
+    assert_eq!(report.read, 5_000);
+    assert_eq!(buildings.len(), 5_000 - rejected.len());
+    let expected: Vec<String> = (0..5_000)
+        .filter(|i| i % 997 != 0)
+        .map(|i| format!("b{i}"))
+        .collect();
+    let ids: Vec<&str> = buildings.iter().map(|b| b.source_id.as_str()).collect();
+    assert_eq!(ids, expected, "buildings come out in file order");
+
+    // Broken JSON on line 3001 (in the second chunk): the error names the line.
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[3000] = "{\"type\": \"Feature\", \"geometry\": ";
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let err = read_geojson_buildings(&path, &GeoJsonOptions::default(), &ProgressBar::hidden())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("3001"), "{err}");
+}

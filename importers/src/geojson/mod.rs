@@ -25,6 +25,7 @@ use crate::report::{file_name, ImportReport, Issue};
 use geo_types::{Coord, MultiPolygon};
 use gridmap_core::{AdminUnit, Building, BuildingUse, DivisionCode, HouseholdCount};
 use indicatif::ProgressBar;
+use rayon::prelude::*;
 use serde_json::{Map, Value};
 use std::path::Path;
 pub use stream::GeoJsonLayout;
@@ -92,12 +93,35 @@ struct RawFeature {
     geometry: Option<Value>,
 }
 
+/// Features are converted in chunks of this many, on every core, and merged in file order.
+const CHUNK: usize = 2048;
+
+/// A feature as read, before it is parsed (GeoJSONSeq lines) or converted.
+enum Pending {
+    /// One GeoJSONSeq line, parsed in parallel with its chunk.
+    Text {
+        index: usize,
+        line: usize,
+        bytes: Vec<u8>,
+    },
+    /// One element of a FeatureCollection, already parsed by the streaming reader.
+    Parsed { index: usize, value: Value },
+}
+
+/// What became of one feature.
+enum Converted<T> {
+    Imported(T, Option<Issue>),
+    Rejected(Issue),
+}
+
 /// Streams `path`, calling `convert` on each feature; conversion failures become issues.
-fn read_features<T>(
+/// Reading is sequential; parsing (GeoJSONSeq) and conversion run in parallel chunks,
+/// and the result and the report keep file order.
+fn read_features<T: Send>(
     path: &Path,
     options: &GeoJsonOptions,
     bar: &ProgressBar,
-    mut convert: impl FnMut(&RawFeature, MultiPolygon<f64>) -> Result<T, String>,
+    convert: impl Fn(&RawFeature, MultiPolygon<f64>) -> Result<T, String> + Sync,
 ) -> Result<(Vec<T>, ImportReport), ImportError> {
     let file = file_name(path);
     let mut reader = progress::open(path, bar)?;
@@ -107,58 +131,108 @@ fn read_features<T>(
     };
     let mut out = Vec::new();
     let mut report = ImportReport::default();
-    let mut handle = |index: usize, _line: Option<usize>, value: Value| {
-        report.read += 1;
-        let feature = match split_feature(index, value, options) {
-            Ok(f) => f,
-            Err(reason) => {
-                report
-                    .rejected
-                    .push(Issue::rejected(&file, index, None, reason));
-                return;
-            }
-        };
-        let id = feature.id.clone();
-        let shape = match feature_shape(&feature, options.crs) {
-            Ok(s) => s,
-            Err(reason) => {
-                report
-                    .rejected
-                    .push(Issue::rejected(&file, index, id, reason));
-                return;
-            }
-        };
-        if !shape.fixes.is_empty() {
-            report.repaired.push(Issue::repaired(
-                &file,
-                index,
-                id.clone(),
-                shape.fixes.join(", "),
-            ));
+    let mut pending: Vec<Pending> = Vec::with_capacity(CHUNK);
+    let mut failed: Option<ImportError> = None;
+    let mut flush = |pending: &mut Vec<Pending>| {
+        if failed.is_some() {
+            pending.clear();
+            return;
         }
-        match convert(&feature, shape.value) {
-            Ok(t) => {
-                out.push(t);
-                report.imported += 1;
-            }
-            Err(reason) => {
-                // a rejected feature is not also listed as repaired
-                if !shape.fixes.is_empty() {
-                    report.repaired.pop();
+        let converted: Vec<Result<Converted<T>, ImportError>> = pending
+            .par_drain(..)
+            .map(|p| convert_pending(path, &file, p, options, &convert))
+            .collect();
+        for c in converted {
+            report.read += 1;
+            match c {
+                Ok(Converted::Imported(t, repaired)) => {
+                    out.push(t);
+                    report.imported += 1;
+                    report.repaired.extend(repaired);
                 }
-                report
-                    .rejected
-                    .push(Issue::rejected(&file, index, id, reason));
+                Ok(Converted::Rejected(issue)) => report.rejected.push(issue),
+                Err(e) => {
+                    failed = Some(e);
+                    return;
+                }
             }
         }
     };
+    let mut push = |p: Pending| {
+        pending.push(p);
+        if pending.len() >= CHUNK {
+            flush(&mut pending);
+        }
+    };
     match layout {
-        GeoJsonLayout::Seq => stream::for_each_seq(path, reader, &mut handle)?,
-        GeoJsonLayout::FeatureCollection => stream::for_each_collection(path, reader, &mut handle)?,
+        GeoJsonLayout::Seq => stream::for_each_seq(path, reader, |index, line, bytes| {
+            push(Pending::Text {
+                index,
+                line,
+                bytes: bytes.to_vec(),
+            })
+        })?,
+        GeoJsonLayout::FeatureCollection => {
+            stream::for_each_collection(path, reader, |index, _, value| {
+                push(Pending::Parsed { index, value })
+            })?
+        }
+    }
+    flush(&mut pending);
+    if let Some(e) = failed {
+        return Err(e);
     }
     bar.finish();
     report.log();
     Ok((out, report))
+}
+
+/// Parses (when needed), checks, repairs and converts one feature.
+fn convert_pending<T>(
+    path: &Path,
+    file: &str,
+    pending: Pending,
+    options: &GeoJsonOptions,
+    convert: &impl Fn(&RawFeature, MultiPolygon<f64>) -> Result<T, String>,
+) -> Result<Converted<T>, ImportError> {
+    let (index, value) = match pending {
+        Pending::Parsed { index, value } => (index, value),
+        Pending::Text { index, line, bytes } => {
+            let value = serde_json::from_slice(&bytes).map_err(|source| ImportError::Json {
+                path: path.to_path_buf(),
+                line: Some(line),
+                feature: Some(index),
+                source,
+            })?;
+            (index, value)
+        }
+    };
+    let feature = match split_feature(index, value, options) {
+        Ok(f) => f,
+        Err(reason) => {
+            return Ok(Converted::Rejected(Issue::rejected(
+                file, index, None, reason,
+            )))
+        }
+    };
+    let id = feature.id.clone();
+    let shape = match feature_shape(&feature, options.crs) {
+        Ok(s) => s,
+        Err(reason) => {
+            return Ok(Converted::Rejected(Issue::rejected(
+                file, index, id, reason,
+            )))
+        }
+    };
+    // A rejected feature is not also listed as repaired.
+    Ok(match convert(&feature, shape.value) {
+        Ok(t) => {
+            let repaired = (!shape.fixes.is_empty())
+                .then(|| Issue::repaired(file, index, id, shape.fixes.join(", ")));
+            Converted::Imported(t, repaired)
+        }
+        Err(reason) => Converted::Rejected(Issue::rejected(file, index, id, reason)),
+    })
 }
 
 fn split_feature(

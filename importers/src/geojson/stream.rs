@@ -41,11 +41,12 @@ pub(crate) fn detect(path: &Path, reader: &mut impl BufRead) -> Result<GeoJsonLa
     }
 }
 
-/// Calls `f(index, line, value)` for every feature of a GeoJSONSeq file.
+/// Calls `f(index, line, text)` for every non-empty line of a GeoJSONSeq file (the text
+/// without leading whitespace or record separator), leaving the parsing to the caller.
 pub(crate) fn for_each_seq(
     path: &Path,
     mut reader: impl BufRead,
-    mut f: impl FnMut(usize, Option<usize>, serde_json::Value),
+    mut f: impl FnMut(usize, usize, &[u8]),
 ) -> Result<(), ImportError> {
     let mut line = Vec::new();
     let mut line_no = 0usize;
@@ -59,23 +60,13 @@ pub(crate) fn for_each_seq(
             return Ok(());
         }
         line_no += 1;
-        let text: &[u8] = {
-            let start = line
-                .iter()
-                .position(|b| !b.is_ascii_whitespace() && *b != 0x1e);
-            match start {
-                Some(s) => line.get(s..).unwrap_or_default(),
-                None => continue,
-            }
+        let start = line
+            .iter()
+            .position(|b| !b.is_ascii_whitespace() && *b != 0x1e);
+        let Some(text) = start.and_then(|s| line.get(s..)) else {
+            continue;
         };
-        let value: serde_json::Value =
-            serde_json::from_slice(text).map_err(|source| ImportError::Json {
-                path: path.to_path_buf(),
-                line: Some(line_no),
-                feature: Some(index),
-                source,
-            })?;
-        f(index, Some(line_no), value);
+        f(index, line_no, text);
         index += 1;
     }
 }
