@@ -401,7 +401,8 @@ pub enum BenchCommand {
     Tiles(BenchTilesArgs),
     /// Point lookups (/api/lookup): latency percentiles.
     Lookup(BenchTilesArgs),
-    /// Import throughput (buildings/s) of a synthetic county into a temporary store.
+    /// Importing a building file as a user does (`gridmap import buildings` on GeoJSONSeq),
+    /// against `ogr2ogr -f GPKG` on the same file when gdal-bin is installed.
     Import(BenchImportArgs),
 }
 
@@ -430,9 +431,12 @@ pub struct BenchTilesArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchImportArgs {
-    /// Households of the synthetic county.
-    #[arg(long, default_value_t = 300_000)]
+    /// Households of the synthetic county (about 3.3 buildings per household).
+    #[arg(long, default_value_t = 100_000)]
     pub households: u32,
+    /// Repetitions of each measurement (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
 }
 
 /// Runs the command line and maps the outcome to an exit code (0 ok, 1 with problems, 2 error).

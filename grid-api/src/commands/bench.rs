@@ -2,7 +2,7 @@
 //! noisy, so each prints medians and percentiles over repeated runs.
 
 use super::Outcome;
-use crate::cli::{BenchCommand, BenchImportArgs, BenchPartitionArgs, BenchTilesArgs, ServeArgs};
+use crate::cli::{BenchCommand, BenchPartitionArgs, BenchTilesArgs, ServeArgs};
 use anyhow::Context;
 use axum::body::Bytes;
 use axum::http::header::ACCEPT_ENCODING;
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<Outcome> {
     match cmd {
         BenchCommand::Partition(args) => partition(&args),
-        BenchCommand::Import(args) => import(&args).await,
+        BenchCommand::Import(args) => super::bench_import::run(&args),
         BenchCommand::Tiles(args) => tiles(&args).await,
         BenchCommand::Lookup(args) => lookup(&args).await,
     }
@@ -146,46 +146,6 @@ fn run_partition(
         report = QualityReport::from_partitions(&results, wall);
     }
     (report, median(times))
-}
-
-async fn import(args: &BenchImportArgs) -> anyhow::Result<Outcome> {
-    let dir = tempfile_dir()?;
-    let db = dir.join("bench.db");
-    let started = Instant::now();
-    let county = synth_county(&SynthParams {
-        households: args.households,
-        seed: 1,
-        ..SynthParams::default()
-    });
-    let generated = started.elapsed().as_secs_f64();
-    let n = county.buildings.len();
-    let batch = gridmap_store::ImportBatch {
-        admin_units: county.admin_units,
-        buildings: county.buildings,
-        ..Default::default()
-    };
-    let db = db.to_str().context("temporary path is not UTF-8")?;
-    let store = super::open_store(db, gridmap_store::OpenMode::Create).await?;
-    let t = Instant::now();
-    let meta = gridmap_store::ChangeMeta::new("bench", "import");
-    store.import(&batch, &meta).await?;
-    let write = t.elapsed().as_secs_f64();
-    outln!(
-        "generated {n} buildings in {generated:.2} s ({:.0} buildings/s)",
-        n as f64 / generated.max(1e-9)
-    )?;
-    outln!(
-        "stored {n} buildings in one transaction in {write:.2} s ({:.0} buildings/s)",
-        n as f64 / write.max(1e-9)
-    )?;
-    let t = Instant::now();
-    let loaded = store.buildings().await?.len();
-    outln!(
-        "read back {loaded} buildings in {:.2} s",
-        t.elapsed().as_secs_f64()
-    )?;
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(Outcome::Clean)
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {

@@ -2,6 +2,7 @@
 //! use cases and prints a summary.
 
 mod bench;
+mod bench_import;
 mod demo;
 mod export;
 mod import;

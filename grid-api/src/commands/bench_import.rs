@@ -1,0 +1,113 @@
+//! `gridmap bench import`: importing a building file the way a county office does
+//! (`gridmap import buildings` on a GeoJSONSeq export, households estimated in the same
+//! pass), timed as a whole process, against `ogr2ogr -f GPKG` on the same file when
+//! gdal-bin is installed. Each figure is the median of `--runs` runs into a fresh store.
+
+use super::Outcome;
+use crate::cli::BenchImportArgs;
+use anyhow::Context;
+use gridmap_synth::{synth_county, SynthParams};
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+/// Writes the buildings of a synthetic county as GeoJSONSeq with `id`, `levels`, `use`
+/// and `height`; returns how many.
+fn write_buildings(households: u32, path: &Path) -> anyhow::Result<usize> {
+    let county = synth_county(&SynthParams::new(households, 1));
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    for b in &county.buildings {
+        let feature = serde_json::json!({
+            "type": "Feature",
+            "id": b.source_id,
+            "properties": { "levels": b.levels, "use": b.building_use.as_str(), "height": b.height },
+            "geometry": geojson::Geometry::new(geojson::GeometryValue::from(&b.footprint)),
+        });
+        serde_json::to_writer(&mut out, &feature)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(county.buildings.len())
+}
+
+/// Seconds `command` takes to succeed.
+fn timed(mut command: Command, what: &str) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let output = command
+        .output()
+        .with_context(|| format!("running {what}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !output.status.success() {
+        anyhow::bail!(
+            "{what} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(seconds)
+}
+
+/// The median of `runs` timings of `run(i)`.
+fn median_of(
+    runs: usize,
+    mut run: impl FnMut(usize) -> anyhow::Result<f64>,
+) -> anyhow::Result<f64> {
+    let mut times = (0..runs.max(1))
+        .map(&mut run)
+        .collect::<anyhow::Result<Vec<f64>>>()?;
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+pub(crate) fn run(args: &BenchImportArgs) -> anyhow::Result<Outcome> {
+    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let file = dir.path().join("buildings.geojsonl");
+    let n = write_buildings(args.households, &file)?;
+    let mb = std::fs::metadata(&file)?.len() as f64 / 1_048_576.0;
+    outln!(
+        "{n} buildings as GeoJSONSeq ({mb:.0} MB); medians of {} runs",
+        args.runs
+    )?;
+
+    let exe = std::env::current_exe().context("finding the gridmap executable")?;
+    let ours = median_of(args.runs, |i| {
+        let db = dir.path().join(format!("run{i}.db"));
+        let mut c = Command::new(&exe);
+        c.arg("--db")
+            .arg(&db)
+            .args(["--quiet", "import", "buildings"])
+            .arg(&file);
+        timed(c, "gridmap import buildings")
+    })?;
+    outln!(
+        "gridmap import buildings   {ours:6.2} s  ({:.0} buildings/s, households estimated)",
+        n as f64 / ours
+    )?;
+
+    let has_ogr = Command::new("ogr2ogr")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_ogr {
+        outln!("ogr2ogr not found: install gdal-bin (apt-get install gdal-bin) to compare")?;
+        return Ok(Outcome::Clean);
+    }
+    let ogr = median_of(args.runs, |i| {
+        let gpkg = dir.path().join(format!("run{i}.gpkg"));
+        let mut c = Command::new("ogr2ogr");
+        c.args(["-f", "GPKG"]).arg(&gpkg).arg(&file);
+        timed(c, "ogr2ogr -f GPKG")
+    })?;
+    outln!(
+        "ogr2ogr -f GPKG            {ogr:6.2} s  ({:.0} buildings/s)",
+        n as f64 / ogr
+    )?;
+    outln!(
+        "ratio gridmap / ogr2ogr    {:6.2}  (target ≤ 0.50)",
+        ours / ogr
+    )?;
+    Ok(Outcome::Clean)
+}
