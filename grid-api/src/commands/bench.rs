@@ -8,14 +8,15 @@ use axum::body::Bytes;
 use axum::http::header::ACCEPT_ENCODING;
 use axum::http::Request;
 use gridmap_core::assign::village_of_buildings;
-use gridmap_core::partition::{partition_all, PartitionParams, QualityReport, VillageInput};
-use gridmap_core::{AdminLevel, Barrier, Building, DivisionCode};
+use gridmap_core::partition::{partition_all, PartitionParams, QualityReport};
+use gridmap_core::AdminLevel;
+use gridmap_service::county::County;
+use gridmap_service::Scope;
 use gridmap_synth::{small, synth_county, SynthParams};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<Outcome> {
@@ -55,12 +56,14 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
     let runs = args.runs.max(1);
     // Small case from the issue: 10 villages, 5,000 buildings, ~32k households.
     let (units, buildings) = small::villages_with(10, 500, 42, 6.4);
-    let small = run_partition(&units, &buildings, &[], &params, runs);
-    outln!(
-        "small county: {} villages, {} buildings",
-        units.len(),
-        buildings.len()
-    )?;
+    let (villages, n) = (units.len(), buildings.len());
+    let county = County {
+        units,
+        buildings,
+        ..County::default()
+    };
+    let small = run_partition(&county, &params, runs);
+    outln!("small county: {villages} villages, {n} buildings")?;
     outln!("{}", small.0)?;
     outln!(
         "median wall time over {runs} runs: {:.4} s (target ≤ 0.05 s)",
@@ -89,13 +92,13 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
             .count(),
         started.elapsed().as_secs_f64()
     )?;
-    let big = run_partition(
-        &county.admin_units,
-        &buildings,
-        &county.barriers,
-        &params,
-        runs.min(3),
-    );
+    let county = County {
+        units: county.admin_units,
+        buildings,
+        barriers: county.barriers,
+        grids: Vec::new(),
+    };
+    let big = run_partition(&county, &params, runs.min(3));
     outln!("{}", big.0)?;
     outln!(
         "median wall time over {} runs: {:.2} s (target ≤ 10 s)",
@@ -108,34 +111,11 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn run_partition(
-    units: &[gridmap_core::AdminUnit],
-    buildings: &[Building],
-    barriers: &[Barrier],
-    params: &PartitionParams,
-    runs: usize,
-) -> (QualityReport, f64) {
-    let mut by_village: HashMap<&DivisionCode, Vec<&Building>> = HashMap::new();
-    for b in buildings {
-        if let Some(v) = &b.village {
-            by_village.entry(v).or_default().push(b);
-        }
-    }
-    let barrier_refs: Vec<&Barrier> = barriers.iter().collect();
-    let empty = Vec::new();
-    let villages: Vec<_> = units
-        .iter()
-        .filter(|u| u.level == AdminLevel::Village)
-        .collect();
-    let inputs: Vec<VillageInput<'_>> = villages
-        .iter()
-        .map(|v| VillageInput {
-            village: v,
-            buildings: by_village.get(&v.code).map_or(&empty[..], |b| &b[..]),
-            barriers: &barrier_refs,
-            previous: &[],
-        })
-        .collect();
+/// Partitions every village of `county` `runs` times, as `gridmap partition --all --fresh`
+/// does (the service's per-village inputs); the last report and the median wall time.
+fn run_partition(county: &County, params: &PartitionParams, runs: usize) -> (QualityReport, f64) {
+    let parts = county.villages(&Scope::All);
+    let inputs: Vec<_> = parts.iter().map(|p| p.input(&[])).collect();
     let mut times = Vec::new();
     let mut report = QualityReport::default();
     for _ in 0..runs {
