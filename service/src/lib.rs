@@ -24,6 +24,7 @@ pub mod caller;
 pub mod county;
 pub mod edit;
 pub mod error;
+pub mod export;
 pub mod import;
 pub mod labels;
 pub mod live;

@@ -4,24 +4,10 @@
 use super::{with_store, Outcome};
 use crate::cli::{ExportArgs, ExportLayer};
 use anyhow::Context;
-use geojson::{Feature, FeatureCollection, Geometry, JsonObject};
-use gridmap_core::HouseholdCountSource;
-use gridmap_service::LiveData;
+use geojson::FeatureCollection;
+use gridmap_service::{export, Caller, LiveData};
 use gridmap_store::{OpenMode, SharedStore};
 use gridmap_tiles::{write_pmtiles, Layer};
-use serde_json::json;
-use std::collections::HashMap;
-
-fn feature(shape: &geo_types::MultiPolygon<f64>, properties: serde_json::Value) -> Feature {
-    Feature {
-        geometry: Some(Geometry::new(geojson::GeometryValue::from(shape))),
-        properties: match properties {
-            serde_json::Value::Object(map) => Some(JsonObject::from_iter(map)),
-            _ => None,
-        },
-        ..Default::default()
-    }
-}
 
 pub(crate) async fn run(db: &str, args: &ExportArgs) -> anyhow::Result<Outcome> {
     with_store(db, OpenMode::Existing, async |store| {
@@ -31,50 +17,13 @@ pub(crate) async fn run(db: &str, args: &ExportArgs) -> anyhow::Result<Outcome> 
 }
 
 async fn export(store: &SharedStore, args: &ExportArgs) -> anyhow::Result<Outcome> {
-    let features: Vec<Feature> = match args.layer {
-        ExportLayer::Villages => store
-            .admin_units()
-            .await?
-            .iter()
-            .map(|u| feature(&u.boundary, json!({"code": u.code, "name": u.name, "level": u.level.as_str(), "source_id": u.source_id})))
-            .collect(),
-        ExportLayer::Buildings => store
-            .buildings()
-            .await?
-            .iter()
-            .map(|b| {
-                feature(
-                    &b.footprint,
-                    json!({
-                        "id": b.source_id, "use": b.building_use.as_str(), "levels": b.levels, "height": b.height,
-                        "households": b.households.count,
-                        "estimated": b.households.source == HouseholdCountSource::Estimated,
-                        "address": b.address, "village": b.village,
-                    }),
-                )
-            })
-            .collect(),
-        ExportLayer::Grids => {
-            let staff: HashMap<String, String> = store.staff().await?.into_iter().map(|s| (s.id, s.name)).collect();
-            store
-                .grids()
-                .await?
-                .iter()
-                .map(|g| {
-                    feature(
-                        &g.polygon,
-                        json!({
-                            "code": g.code, "village": g.village, "households": g.households,
-                            "buildings": g.members.len(), "level": g.level, "locked": g.locked,
-                            "institution": g.institution, "version": g.version,
-                            "staff": g.staff.as_ref().and_then(|id| staff.get(id)),
-                        }),
-                    )
-                })
-                .collect()
-        }
+    let layer = match args.layer {
+        ExportLayer::Villages => export::ExportLayer::Units,
+        ExportLayer::Buildings => export::ExportLayer::Buildings,
+        ExportLayer::Grids => export::ExportLayer::Grids,
         ExportLayer::Pmtiles => return pmtiles(store, args).await,
     };
+    let features = export::features(store.as_ref(), &Caller::Operator, layer).await?;
     let n = features.len();
     let collection = FeatureCollection {
         bbox: None,
