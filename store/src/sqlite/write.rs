@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use geo_types::Geometry;
 use gridmap_core::geometry::{bbox_array, union_bbox};
 use gridmap_core::DivisionCode;
+use rayon::prelude::*;
 use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
@@ -269,9 +270,10 @@ impl ImportStore for SqliteStore {
                 .step("deleting replaced buildings")?
                 .rows_affected();
         }
+        // WKB encoding is the CPU part of the write: done on every core.
         let buildings = batch
             .buildings
-            .iter()
+            .par_iter()
             .map(|b| {
                 Ok((
                     b,
