@@ -316,6 +316,47 @@ async fn an_edit_is_visible_in_the_very_next_tile_request() {
         ))
         .unwrap();
     assert_eq!(send(&f.state, stale).await.status, StatusCode::CONFLICT);
+
+    // Undo brings the old staff member back, on the map too; only staff may undo.
+    let change = answer.json()["change"]
+        .as_i64()
+        .expect("the edit's change id");
+    let undo = |auth: bool| {
+        let req = Request::post(format!("/api/changes/{change}/undo"));
+        let req = if auth {
+            req.header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        } else {
+            req
+        };
+        req.body(Body::empty()).unwrap()
+    };
+    assert_eq!(
+        send(&f.state, undo(false)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let undone = send(&f.state, undo(true)).await;
+    assert_eq!(
+        undone.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&undone.body)
+    );
+    assert_eq!(undone.json()["undone"], change);
+    let restored = get(&f.state, &uri, &[]).await;
+    assert_eq!(
+        staff_name(&restored.body),
+        Some(old_name),
+        "the tile shows the undo"
+    );
+    let grid = get(&f.state, &format!("/api/grids/{code}"), &[])
+        .await
+        .json();
+    assert_eq!(grid["staff"]["id"], old_staff);
+    // The same change cannot be undone twice.
+    assert_eq!(
+        send(&f.state, undo(true)).await.status,
+        StatusCode::CONFLICT
+    );
 }
 
 #[tokio::test]

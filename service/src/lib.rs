@@ -141,17 +141,19 @@ impl Service {
         self.with_view(|cx| search::search(cx, caller, query, limit))
     }
 
-    /// Edits a grid's lock or staff, then shows the grid as stored.
+    /// Edits a grid's lock or staff, then shows the grid as stored, with the id of the
+    /// change (what undo takes).
     pub async fn edit_grid(
         &self,
         caller: &Caller,
         code: &str,
         edit: &GridEditRequest,
-    ) -> ServiceResult<GridDetail> {
+    ) -> ServiceResult<(GridDetail, i64)> {
         let code = lookup::parse_grid_code(code)?;
-        edit::edit_grid(self.inner.store.as_ref(), caller, &code, edit).await?;
+        let change = edit::edit_grid(self.inner.store.as_ref(), caller, &code, edit).await?;
         self.sync_changes().await?;
-        self.with_view(|cx| lookup::grid(cx, caller, &code))
+        let grid = self.with_view(|cx| lookup::grid(cx, caller, &code))?;
+        Ok((grid, change))
     }
 
     /// Undoes change `id` (see [`edit::undo`]); returns the undo's change id.

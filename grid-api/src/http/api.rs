@@ -88,24 +88,31 @@ fn deserialize_some<'de, D: serde::Deserializer<'de>>(
     Option::<String>::deserialize(d).map(Some)
 }
 
+/// A grid after an edit, with the change that made it (what undo takes).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GridEditResult {
+    #[serde(flatten)]
+    pub grid: GridDetail,
+    pub change: i64,
+}
+
 /// Locks/unlocks a grid or changes its staff (staff only). Tiles show the change at once.
 #[utoipa::path(patch, path = "/api/grids/{code}", request_body = GridEditBody,
     params(("code" = String, Path, description = "grid code")),
-    responses((status = 200, body = GridDetail), (status = 401, description = "no staff token"), (status = 404, description = "no such grid or staff"), (status = 409, description = "stale version")))]
+    responses((status = 200, body = GridEditResult), (status = 401, description = "no staff token"), (status = 404, description = "no such grid or staff"), (status = 409, description = "stale version")))]
 pub(super) async fn edit_grid(
     State(state): State<AppState>,
     RequestCaller(caller): RequestCaller,
     Path(code): Path<String>,
     Json(body): Json<GridEditBody>,
-) -> Result<Json<GridDetail>, ApiError> {
+) -> Result<Json<GridEditResult>, ApiError> {
     let edit = GridEditRequest {
         locked: body.locked,
         staff: body.staff,
         version: body.version,
     };
-    Ok(Json(
-        state.service().edit_grid(&caller, &code, &edit).await?,
-    ))
+    let (grid, change) = state.service().edit_grid(&caller, &code, &edit).await?;
+    Ok(Json(GridEditResult { grid, change }))
 }
 
 /// The change an undo wrote.

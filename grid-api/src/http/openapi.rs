@@ -36,6 +36,7 @@ use utoipa::OpenApi;
         views::SearchHit,
         views::SearchResults,
         api::GridEditBody,
+        api::GridEditResult,
         api::UndoResult
     ))
 )]
