@@ -90,6 +90,11 @@ pub enum Command {
     /// Example: gridmap demo --households 20000
     Demo(DemoArgs),
 
+    /// List the newest changes of the change log: id, time, who, what.
+    ///
+    /// Example: gridmap history --limit 20
+    History(HistoryArgs),
+
     /// Undo one change of the change log (grid edits and partition runs): its grids
     /// and staff lists come back. The undo is itself a change, so undoing it redoes.
     ///
@@ -303,6 +308,13 @@ pub struct ValidateArgs {
     /// Write the violations as JSON.
     #[arg(long, value_name = "FILE")]
     pub report_json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// How many changes, newest first.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
 }
 
 #[derive(Debug, Args)]

@@ -511,3 +511,59 @@ fn reimporting_buildings_under_another_file_name_does_not_duplicate_them() {
         "the stored buildings are the replacing ones"
     );
 }
+
+#[test]
+fn history_lists_changes_newest_first_and_undo_reverts_a_partition_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    assert!(
+        gridmap(&db, &["synth", "--households", "800", "--seed", "4"])
+            .status
+            .success()
+    );
+    assert!(gridmap(&db, &["partition", "--all"]).status.success());
+    let grids_before = stats(&db)["grids"].clone();
+    let run = gridmap(
+        &db,
+        &[
+            "partition",
+            "--all",
+            "--min",
+            "15",
+            "--max",
+            "25",
+            "--target",
+            "20",
+        ],
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    assert_ne!(
+        stats(&db)["grids"],
+        grids_before,
+        "smaller grids, more of them"
+    );
+
+    let history = gridmap(&db, &["history", "--limit", "3"]);
+    assert!(history.status.success(), "{}", text(&history));
+    let out = String::from_utf8_lossy(&history.stdout).to_string();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    // Newest first: the sizes were stored after the second run's grids.
+    assert!(lines[0].contains("set partition parameters"), "{out}");
+    assert!(lines[1].contains("partition all villages"), "{out}");
+    let id = lines[1].split_whitespace().next().unwrap();
+    let undo = gridmap(&db, &["undo", id]);
+    assert!(undo.status.success(), "{}", text(&undo));
+    assert_eq!(
+        stats(&db)["grids"],
+        grids_before,
+        "the earlier grids are back"
+    );
+    let again = gridmap(&db, &["undo", id]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(
+        text(&again).contains("undo the later changes first"),
+        "{}",
+        text(&again)
+    );
+}

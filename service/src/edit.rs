@@ -5,7 +5,7 @@
 
 use crate::{Caller, ServiceError, ServiceResult};
 use gridmap_core::{Grid, GridCode};
-use gridmap_store::{Change, ChangeMeta, GridWrite, StaffGrids, Store};
+use gridmap_store::{Change, ChangeMeta, ChangeSummary, GridWrite, StaffGrids, Store};
 use std::collections::{BTreeSet, HashMap};
 
 /// Changes to a grid's attributes. `None` leaves a field as it is.
@@ -155,4 +155,19 @@ pub async fn undo(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<
     };
     let meta = ChangeMeta::new(caller.actor(), format!("undo {id} ({})", change.operation));
     Ok(store.write_grids(&write, &meta).await?)
+}
+
+/// The most changes a history answer lists.
+pub const MAX_HISTORY: usize = 500;
+
+/// The `limit` newest changes (at most [`MAX_HISTORY`]), newest first: who did what,
+/// when and where, with the ids [`undo`] takes. Staff and operators only: the actors
+/// are people.
+pub async fn history(
+    store: &dyn Store,
+    caller: &Caller,
+    limit: usize,
+) -> ServiceResult<Vec<ChangeSummary>> {
+    caller.may_write()?;
+    Ok(store.recent_changes(limit.clamp(1, MAX_HISTORY)).await?)
 }

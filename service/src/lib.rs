@@ -156,6 +156,15 @@ impl Service {
         Ok((grid, change))
     }
 
+    /// The newest changes (see [`edit::history`]).
+    pub async fn history(
+        &self,
+        caller: &Caller,
+        limit: usize,
+    ) -> ServiceResult<Vec<gridmap_store::ChangeSummary>> {
+        edit::history(self.inner.store.as_ref(), caller, limit).await
+    }
+
     /// Undoes change `id` (see [`edit::undo`]); returns the undo's change id.
     pub async fn undo(&self, caller: &Caller, id: i64) -> ServiceResult<i64> {
         let undone = edit::undo(self.inner.store.as_ref(), caller, id).await?;

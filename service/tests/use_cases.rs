@@ -220,6 +220,17 @@ async fn the_public_may_not_edit_and_an_import_cannot_be_undone() {
             last,
             "{name}: nothing logged"
         );
+        let history = edit::history(store.as_ref(), &Caller::Public, 10).await;
+        assert!(
+            matches!(history, Err(ServiceError::Unauthorized(_))),
+            "{name}"
+        );
+        let newest = edit::history(store.as_ref(), &Caller::Staff, 2)
+            .await
+            .unwrap();
+        assert_eq!(newest.len(), 2, "{name}");
+        assert_eq!(newest[0].id, last, "{name}: newest first");
+        assert!(newest[0].id > newest[1].id);
         let import = store.changes_since(0).await.unwrap()[0].id;
         let undo = edit::undo(store.as_ref(), &Caller::Staff, import).await;
         assert!(

@@ -81,3 +81,14 @@ pub struct ChangeMark {
     pub id: i64,
     pub bbox: Option<[f64; 4]>,
 }
+
+/// A change without its records, for history lists.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ChangeSummary {
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    pub actor: String,
+    pub operation: String,
+    pub bbox: Option<[f64; 4]>,
+}

@@ -34,7 +34,9 @@ mod sqlite;
 mod wkb;
 
 pub use batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
-pub use change::{Change, ChangeMark, ChangeMeta, ChangeRecords, GridWrite, StaffGrids};
+pub use change::{
+    Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary, GridWrite, StaffGrids,
+};
 pub use error::{StoreError, StoreResult};
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
@@ -118,6 +120,8 @@ pub trait ChangeLog: Send + Sync {
     async fn changes_since(&self, after: i64) -> StoreResult<Vec<ChangeMark>>;
     /// One change with its records.
     async fn change(&self, id: i64) -> StoreResult<Option<Change>>;
+    /// The `limit` newest changes, newest first, without their records.
+    async fn recent_changes(&self, limit: usize) -> StoreResult<Vec<ChangeSummary>>;
 }
 
 /// Incidents as imported or reported.

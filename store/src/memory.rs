@@ -3,7 +3,9 @@
 //! the use cases do not depend on one backend's behaviour.
 
 use crate::batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
-use crate::change::{Change, ChangeMark, ChangeMeta, ChangeRecords, GridWrite, StaffGrids};
+use crate::change::{
+    Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary, GridWrite, StaffGrids,
+};
 use crate::error::{StoreError, StoreResult};
 use crate::{
     ChangeLog, GridStore, ImportStore, IncidentStore, Maintenance, ReadStore, SettingsStore,
@@ -371,6 +373,22 @@ impl ChangeLog for MemoryStore {
     }
     async fn change(&self, id: i64) -> StoreResult<Option<Change>> {
         Ok(self.state().changes.iter().find(|c| c.id == id).cloned())
+    }
+    async fn recent_changes(&self, limit: usize) -> StoreResult<Vec<ChangeSummary>> {
+        Ok(self
+            .state()
+            .changes
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|c| ChangeSummary {
+                id: c.id,
+                at: c.at,
+                actor: c.actor.clone(),
+                operation: c.operation.clone(),
+                bbox: c.bbox,
+            })
+            .collect())
     }
 }
 

@@ -45,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Command::Export(args) => export::run(&cli.db, &args).await,
             Command::Serve(args) => serve::run(&cli.db, args).await,
             Command::Demo(args) => demo::run(&cli.db, &args).await,
+            Command::History(args) => maintenance::history(&cli.db, &args).await,
             Command::Undo(args) => maintenance::undo(&cli.db, &args).await,
             Command::Backup(args) => maintenance::backup(&cli.db, &args).await,
             Command::Bench(cmd) => bench::run(cmd).await,

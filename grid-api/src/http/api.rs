@@ -19,6 +19,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/staff/{id}", get(staff))
         .route("/api/search", get(search))
         .route("/api/labels", get(labels))
+        .route("/api/changes", get(history))
         .route("/api/changes/{id}/undo", post(undo))
 }
 
@@ -133,6 +134,27 @@ pub(super) async fn undo(
 ) -> Result<Json<UndoResult>, ApiError> {
     let change = state.service().undo(&caller, id).await?;
     Ok(Json(UndoResult { undone: id, change }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HistoryQuery {
+    /// At most this many changes, newest first (default 50, at most 500).
+    pub limit: Option<usize>,
+}
+
+/// The newest changes of the change log: id, time, actor, operation, area (staff only).
+#[utoipa::path(get, path = "/api/changes", params(HistoryQuery),
+    responses((status = 200, description = "changes, newest first: id, at (unix seconds), actor, operation, bbox"), (status = 401, description = "no staff token")))]
+pub(super) async fn history(
+    State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let changes = state
+        .service()
+        .history(&caller, q.limit.unwrap_or(50))
+        .await?;
+    Ok(Json(serde_json::json!({ "changes": changes })))
 }
 
 /// One staff member with the grids they serve.

@@ -18,6 +18,7 @@ use utoipa::OpenApi;
         api::building,
         api::grid,
         api::edit_grid,
+        api::history,
         api::undo,
         api::staff,
         api::search,

@@ -1,7 +1,7 @@
 //! The change log (append-only: triggers refuse updates and deletes) and settings.
 
 use super::SqliteStore;
-use crate::change::{Change, ChangeMark, ChangeMeta, ChangeRecords};
+use crate::change::{Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary};
 use crate::error::{DbStep, StoreError, StoreResult};
 use crate::{ChangeLog, SettingsStore};
 use async_trait::async_trait;
@@ -72,6 +72,37 @@ impl ChangeLog for SqliteStore {
             .into_iter()
             .map(|(id, a, b, c, d)| ChangeMark {
                 id,
+                bbox: bbox_of(a, b, c, d),
+            })
+            .collect())
+    }
+
+    async fn recent_changes(&self, limit: usize) -> StoreResult<Vec<ChangeSummary>> {
+        type SummaryRow = (
+            i64,
+            i64,
+            String,
+            String,
+            Option<f64>,
+            Option<f64>,
+            Option<f64>,
+            Option<f64>,
+        );
+        let rows: Vec<SummaryRow> = sqlx::query_as(
+            "SELECT id, at, actor, operation, min_lon, min_lat, max_lon, max_lat
+             FROM changes ORDER BY id DESC LIMIT ?1",
+        )
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .step("reading recent changes")?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, at, actor, operation, a, b, c, d)| ChangeSummary {
+                id,
+                at,
+                actor,
+                operation,
                 bbox: bbox_of(a, b, c, d),
             })
             .collect())
