@@ -151,6 +151,9 @@ pub async fn undo(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<
         upsert: restored,
         staff_grids: before.staff_grids.clone(),
         expect_versions: current_versions.into_iter().collect(),
+        // A partition run's sizes go back with its grids (none were stored before the
+        // first run: the defaults stay).
+        partition_params: before.partition_params.clone(),
         ..GridWrite::default()
     };
     let meta = ChangeMeta::new(caller.actor(), format!("undo {id} ({})", change.operation));

@@ -149,18 +149,16 @@ pub async fn partition(
         })
         .collect();
 
+    // The sizes are stored with the grids they made, in one change: undo restores both.
     let write = GridWrite {
         replace_villages: done,
         upsert: new_grids,
         staff_grids,
+        partition_params: Some(params.clone()),
         ..GridWrite::default()
     };
     let change = store
         .write_grids(&write, &meta(format!("partition {scope}")))
-        .await?;
-    // Stored after the grids, so a failed run leaves the sizes the grids were made with.
-    store
-        .set_partition_params(&params, &meta("set partition parameters".into()))
         .await?;
     Ok(PartitionOutcome {
         report: QualityReport::from_partitions(&results, started.elapsed()),

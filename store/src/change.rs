@@ -1,5 +1,6 @@
 //! The change log's types: who wrote what, and the records before and after.
 
+use gridmap_core::partition::PartitionParams;
 use gridmap_core::{DivisionCode, Grid, GridCode};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,8 @@ pub struct GridWrite {
     pub staff_grids: Vec<StaffGrids>,
     /// `(grid, version)` the editor saw: a different stored version is a conflict.
     pub expect_versions: Vec<(GridCode, u32)>,
+    /// Partition parameters stored with the grids (a partition run, or its undo).
+    pub partition_params: Option<PartitionParams>,
 }
 
 /// The records a change touched, as they were before or after it. Enough to undo a grid
@@ -52,6 +55,9 @@ pub struct ChangeRecords {
     pub grids: Vec<Grid>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub staff_grids: Vec<StaffGrids>,
+    /// The stored partition parameters, when the change set them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_params: Option<PartitionParams>,
     /// `(building, village)` pairs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub building_villages: Vec<(String, Option<DivisionCode>)>,

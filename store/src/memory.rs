@@ -333,14 +333,20 @@ impl GridStore for MemoryStore {
                 member.grids = sg.grids.clone();
             }
         }
+        let params_before = match &write.partition_params {
+            Some(p) => s.partition_params.replace(p.clone()),
+            None => None,
+        };
         let before = ChangeRecords {
             grids: touched.into_values().collect(),
             staff_grids: staff_before,
+            partition_params: params_before,
             ..ChangeRecords::default()
         };
         let after = ChangeRecords {
             grids: write.upsert.clone(),
             staff_grids: write.staff_grids.clone(),
+            partition_params: write.partition_params.clone(),
             ..ChangeRecords::default()
         };
         let bbox = union_bbox(
@@ -416,7 +422,7 @@ impl SettingsStore for MemoryStore {
             return Ok(());
         }
         let records = |p: Option<&PartitionParams>| ChangeRecords {
-            other: p.and_then(|p| serde_json::to_value(p).ok()),
+            partition_params: p.cloned(),
             ..ChangeRecords::default()
         };
         let before = records(s.partition_params.as_ref());

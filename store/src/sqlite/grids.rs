@@ -1,7 +1,7 @@
 //! The one grid write: versions checked, before-state read, grids and staff lists
 //! written and the change logged, all in one transaction.
 
-use super::log::{append_change, to_json};
+use super::log::{append_change, params_in, store_params_in, to_json};
 use super::read::{grid_from_row, GRID_COLUMNS};
 use super::write::{upsert_rows, Upsert};
 use super::SqliteStore;
@@ -142,8 +142,15 @@ impl GridStore for SqliteStore {
         let before = ChangeRecords {
             grids: grids_before(&mut tx, write).await?,
             staff_grids: staff_grids_before(&mut tx, &write.staff_grids).await?,
+            partition_params: match &write.partition_params {
+                Some(_) => params_in(&mut tx).await?,
+                None => None,
+            },
             ..ChangeRecords::default()
         };
+        if let Some(params) = &write.partition_params {
+            store_params_in(&mut tx, params).await?;
+        }
         for v in &write.replace_villages {
             sqlx::query("DELETE FROM grids WHERE village = ?1")
                 .bind(v.as_str())
@@ -201,6 +208,7 @@ impl GridStore for SqliteStore {
         let after = ChangeRecords {
             grids: write.upsert.clone(),
             staff_grids: write.staff_grids.clone(),
+            partition_params: write.partition_params.clone(),
             ..ChangeRecords::default()
         };
         let bbox = union_bbox(

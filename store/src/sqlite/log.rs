@@ -136,6 +136,42 @@ impl ChangeLog for SqliteStore {
     }
 }
 
+/// The stored partition parameters, read inside a writer's transaction.
+pub(super) async fn params_in(
+    tx: &mut Transaction<'_, Sqlite>,
+) -> StoreResult<Option<PartitionParams>> {
+    let value: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?1")
+        .bind(PARTITION_PARAMS)
+        .fetch_optional(&mut **tx)
+        .await
+        .step("reading the partition parameters")?;
+    value
+        .map(|v| {
+            serde_json::from_str(&v).map_err(|e| StoreError::Value {
+                what: "stored partition parameters".into(),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+}
+
+/// Stores the partition parameters inside a writer's transaction.
+pub(super) async fn store_params_in(
+    tx: &mut Transaction<'_, Sqlite>,
+    params: &PartitionParams,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(PARTITION_PARAMS)
+    .bind(to_json(params, "partition parameters")?)
+    .execute(&mut **tx)
+    .await
+    .step("storing the partition parameters")?;
+    Ok(())
+}
+
 #[async_trait]
 impl SettingsStore for SqliteStore {
     async fn partition_params(&self) -> StoreResult<Option<PartitionParams>> {
@@ -164,35 +200,21 @@ impl SettingsStore for SqliteStore {
             .begin()
             .await
             .step("starting the settings update")?;
-        let before: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?1")
-                .bind(PARTITION_PARAMS)
-                .fetch_optional(&mut *tx)
-                .await
-                .step("reading the partition parameters")?;
-        let value = to_json(params, "partition parameters")?;
-        if before.as_deref() == Some(value.as_str()) {
+        let before = params_in(&mut tx).await?;
+        if before.as_ref() == Some(params) {
             return Ok(());
         }
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(PARTITION_PARAMS)
-        .bind(&value)
-        .execute(&mut *tx)
-        .await
-        .step("storing the partition parameters")?;
-        let records = |v: Option<&str>| ChangeRecords {
-            other: v.and_then(|v| serde_json::from_str(v).ok()),
+        store_params_in(&mut tx, params).await?;
+        let records = |p: Option<&PartitionParams>| ChangeRecords {
+            partition_params: p.cloned(),
             ..ChangeRecords::default()
         };
         append_change(
             &mut tx,
             meta,
             None,
-            &records(before.as_deref()),
-            &records(Some(&value)),
+            &records(before.as_ref()),
+            &records(Some(params)),
         )
         .await?;
         tx.commit().await.step("committing the settings")?;
