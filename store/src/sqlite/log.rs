@@ -175,19 +175,8 @@ pub(super) async fn store_params_in(
 #[async_trait]
 impl SettingsStore for SqliteStore {
     async fn partition_params(&self) -> StoreResult<Option<PartitionParams>> {
-        let value: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?1")
-            .bind(PARTITION_PARAMS)
-            .fetch_optional(&self.pool)
-            .await
-            .step("reading the partition parameters")?;
-        value
-            .map(|v| {
-                serde_json::from_str(&v).map_err(|e| StoreError::Value {
-                    what: "stored partition parameters".into(),
-                    reason: e.to_string(),
-                })
-            })
-            .transpose()
+        let mut tx = self.pool.begin().await.step("reading the partition parameters")?;
+        params_in(&mut tx).await
     }
 
     async fn set_partition_params(
