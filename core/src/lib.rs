@@ -21,11 +21,14 @@
 //!   contiguous, compact grids of 30–50 households (Delaunay neighbour graph, inertial
 //!   bisection, boundary refinement, Voronoi polygons); [`partition::validate_grids`]
 //!   lists violations; [`partition::QualityReport`] sums a run.
+//! - [`edit`]: the planner's edits (move buildings, merge, delete) as pure functions;
+//!   [`partition::rebuild_polygons`] draws the polygons again after them.
 //! - [`flags::GridFlags`]: the per-grid rule checks shown by the API, the tiles and the
 //!   validator.
 #![forbid(unsafe_code)]
 
 pub mod assign;
+pub mod edit;
 pub mod flags;
 pub mod geometry;
 pub mod model;

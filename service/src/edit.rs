@@ -3,10 +3,14 @@
 //! conflict instead of a lost update; the change log keeps the before-state that
 //! [`undo`] restores.
 
+use crate::county::{County, Scope};
+use crate::partition::stored_params;
 use crate::{Caller, ServiceError, ServiceResult};
-use gridmap_core::{Grid, GridCode};
+use gridmap_core::edit::{self as core_edit, EditError};
+use gridmap_core::partition::rebuild_polygons;
+use gridmap_core::{DivisionCode, Grid, GridCode};
 use gridmap_store::{Change, ChangeMeta, ChangeSummary, GridWrite, StaffGrids, Store};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Changes to a grid's attributes. `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,12 +108,14 @@ pub async fn undo(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<
             change.operation
         )));
     }
-    // Every grid the change left must still be as it left it.
+    // Every grid the change left must still be as it left it (versions aside: undoing a
+    // later change brings the content back under a higher version, and the change
+    // before it can then be undone too).
     let mut current_versions: HashMap<GridCode, u32> = HashMap::new();
     for g in &after.grids {
         let now = store.grid(&g.code).await?;
         match now {
-            Some(now) if now.version == g.version => {
+            Some(now) if same_content(&now, g) => {
                 current_versions.insert(g.code.clone(), now.version);
             }
             _ => {
@@ -173,4 +179,112 @@ pub async fn history(
 ) -> ServiceResult<Vec<ChangeSummary>> {
     caller.may_write()?;
     Ok(store.recent_changes(limit.clamp(1, MAX_HISTORY)).await?)
+}
+
+/// A planner's change to the grids of one village (see [`gridmap_core::edit`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GridOperation {
+    /// Whole buildings (source ids) into grid `to`.
+    MoveBuildings {
+        buildings: Vec<String>,
+        to: GridCode,
+    },
+    /// Grid `absorbed` into grid `kept`.
+    Merge { kept: GridCode, absorbed: GridCode },
+    /// A grid without households.
+    DeleteEmpty { grid: GridCode },
+}
+
+impl GridOperation {
+    fn village(&self) -> DivisionCode {
+        match self {
+            GridOperation::MoveBuildings { to, .. } => to.village(),
+            GridOperation::Merge { kept, .. } => kept.village(),
+            GridOperation::DeleteEmpty { grid } => grid.village(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            GridOperation::MoveBuildings { buildings, to } => {
+                format!("move {} buildings to {to}", buildings.len())
+            }
+            GridOperation::Merge { kept, absorbed } => format!("merge {absorbed} into {kept}"),
+            GridOperation::DeleteEmpty { grid } => format!("delete {grid}"),
+        }
+    }
+
+    fn apply_to(&self, grids: &mut Vec<Grid>) -> Result<(), EditError> {
+        match self {
+            GridOperation::MoveBuildings { buildings, to } => {
+                let ids: Vec<&str> = buildings.iter().map(String::as_str).collect();
+                core_edit::move_buildings(grids, &ids, to)
+            }
+            GridOperation::Merge { kept, absorbed } => core_edit::merge(grids, kept, absorbed),
+            GridOperation::DeleteEmpty { grid } => core_edit::delete_empty(grids, grid),
+        }
+    }
+}
+
+/// Applies `op` to its village: the memberships change, the polygons are drawn again so
+/// the village stays tiled, staff lists drop grids that are gone, and everything is one
+/// change (undo restores the village as it was). Refused when any grid of the village
+/// changed while the edit was computed. Returns the change id.
+pub async fn apply(store: &dyn Store, caller: &Caller, op: &GridOperation) -> ServiceResult<i64> {
+    caller.may_write()?;
+    let village = op.village();
+    let county = County::load(store).await?;
+    let parts = county.villages(&Scope::Village(village.clone()));
+    let part = parts
+        .first()
+        .ok_or_else(|| ServiceError::NotFound(format!("no village {village}")))?;
+    let mut grids = part.grids.clone();
+    let expect_versions = grids.iter().map(|g| (g.code.clone(), g.version)).collect();
+    op.apply_to(&mut grids).map_err(|e| match e {
+        EditError::UnknownGrid(_) | EditError::UnknownBuilding(_) => {
+            ServiceError::NotFound(e.to_string())
+        }
+        EditError::Locked(_) => ServiceError::Conflict(e.to_string()),
+        other => ServiceError::BadInput(other.to_string()),
+    })?;
+    let params = stored_params(store).await?;
+    let rebuilt = rebuild_polygons(&part.input(&grids), &params)
+        .map_err(|e| ServiceError::Internal(format!("redrawing the grids of {village}: {e}")))?;
+    let remaining: HashSet<&GridCode> = rebuilt.grids.iter().map(|g| &g.code).collect();
+    let staff_grids = store
+        .staff()
+        .await?
+        .into_iter()
+        .filter(|s| {
+            s.grids
+                .iter()
+                .any(|g| g.village() == village && !remaining.contains(g))
+        })
+        .map(|s| StaffGrids {
+            grids: s
+                .grids
+                .iter()
+                .filter(|g| g.village() != village || remaining.contains(g))
+                .cloned()
+                .collect(),
+            staff: s.id,
+        })
+        .collect();
+    let write = GridWrite {
+        replace_villages: vec![village],
+        upsert: rebuilt.grids,
+        staff_grids,
+        expect_versions,
+        ..GridWrite::default()
+    };
+    let meta = ChangeMeta::new(caller.actor(), op.describe());
+    Ok(store.write_grids(&write, &meta).await?)
+}
+
+/// Whether two states of a grid are the same apart from their version.
+fn same_content(a: &Grid, b: &Grid) -> bool {
+    Grid {
+        version: b.version,
+        ..a.clone()
+    } == *b
 }

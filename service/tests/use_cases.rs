@@ -192,7 +192,15 @@ async fn a_grid_edit_is_undone_from_the_change_log_and_the_undo_redone() {
             .unwrap();
         let redone = store.grid(&grid.code).await.unwrap().unwrap();
         assert!(redone.locked && redone.staff == edited.staff, "{name}");
-        // The first change cannot be undone again: its grid changed since.
+        // Undo works on content: after the redo the first change can be undone again,
+        // and once undone it cannot be undone twice.
+        edit::undo(store.as_ref(), &Caller::Staff, change)
+            .await
+            .unwrap();
+        assert!(
+            !store.grid(&grid.code).await.unwrap().unwrap().locked,
+            "{name}"
+        );
         let again = edit::undo(store.as_ref(), &Caller::Staff, change).await;
         assert!(
             matches!(again, Err(ServiceError::Conflict(_))),
@@ -321,5 +329,93 @@ async fn a_server_picks_up_changes_made_by_another_process() {
                 .locked,
             "{name}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_planner_moves_a_building_merges_grids_and_undoes_it() {
+    use gridmap_service::edit::{apply, GridOperation};
+    for (name, store, _dir) in partitioned().await {
+        let before = store.grids().await.unwrap();
+        let grid = before
+            .iter()
+            .find(|g| !g.institution && g.members.len() > 1)
+            .unwrap();
+        let village_grids: Vec<_> = before
+            .iter()
+            .filter(|g| g.village == grid.village)
+            .collect();
+        let target = village_grids
+            .iter()
+            .find(|g| g.code != grid.code && !g.institution)
+            .unwrap();
+        let building = grid
+            .members
+            .iter()
+            .find(|m| m.flats.is_none())
+            .unwrap()
+            .building
+            .clone();
+        let op = GridOperation::MoveBuildings {
+            buildings: vec![building.clone()],
+            to: target.code.clone(),
+        };
+        assert!(matches!(
+            apply(store.as_ref(), &Caller::Public, &op).await,
+            Err(ServiceError::Unauthorized(_))
+        ));
+        let moved = apply(store.as_ref(), &Caller::Staff, &op).await.unwrap();
+        let after = store.grids().await.unwrap();
+        let holder = after
+            .iter()
+            .find(|g| g.members.iter().any(|m| m.building == building))
+            .unwrap();
+        assert_eq!(holder.code, target.code, "{name}");
+        let validation = gridmap_service::partition::validate(store.as_ref(), &Caller::Operator)
+            .await
+            .unwrap();
+        let tiling: Vec<_> = validation
+            .violations
+            .iter()
+            .filter(|v| {
+                matches!(
+                    v,
+                    gridmap_core::partition::Violation::Overlap { .. }
+                        | gridmap_core::partition::Violation::Gap { .. }
+                )
+            })
+            .collect();
+        assert!(tiling.is_empty(), "{name}: {tiling:?}");
+
+        // Merging the two grids removes one code from the roster as well.
+        let merge = GridOperation::Merge {
+            kept: target.code.clone(),
+            absorbed: grid.code.clone(),
+        };
+        apply(store.as_ref(), &Caller::Staff, &merge).await.unwrap();
+        let merged = store.grids().await.unwrap();
+        assert_eq!(merged.len(), before.len() - 1, "{name}");
+        let roster = store.staff().await.unwrap();
+        assert!(
+            roster.iter().all(|s| !s.grids.contains(&grid.code)),
+            "{name}: the roster drops the merged grid"
+        );
+
+        // Undo the merge, then the move: the village is as it was.
+        let history = edit::history(store.as_ref(), &Caller::Staff, 1)
+            .await
+            .unwrap();
+        edit::undo(store.as_ref(), &Caller::Staff, history[0].id)
+            .await
+            .unwrap();
+        edit::undo(store.as_ref(), &Caller::Staff, moved)
+            .await
+            .unwrap();
+        let strip = |gs: Vec<gridmap_core::Grid>| -> Vec<_> {
+            gs.into_iter()
+                .map(|g| gridmap_core::Grid { version: 0, ..g })
+                .collect()
+        };
+        assert_eq!(strip(store.grids().await.unwrap()), strip(before), "{name}");
     }
 }

@@ -256,7 +256,34 @@ pub fn partition_village(
     params: &PartitionParams,
 ) -> PartitionResult<VillagePartition> {
     params.check()?;
-    run::run(input, params)
+    run::run(input, params, run::Mode::Optimise)
+}
+
+/// Draws the polygons of a village's grids again for the memberships they have, after an
+/// edit moved buildings between them: `previous` holds the edited grids, each keeps
+/// exactly its buildings, codes stay with their members, and the polygons tile the
+/// village again (locked grids and their polygons stay as they are). Buildings in no
+/// grid join the grid they border. Sizes are not corrected: the validator and the flags
+/// show what the edit did. High-rises above `max` households are cut into whole-flat
+/// grids by `params` as in [`partition_village`].
+///
+/// ```
+/// use gridmap_core::partition::{partition_village, rebuild_polygons, validate_grids, PartitionParams, VillageInput};
+/// let (v, b) = gridmap_synth::small::villages(1, 300, 1);
+/// let refs: Vec<&_> = b.iter().collect();
+/// let p = PartitionParams::default();
+/// let input = VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] };
+/// let grids = partition_village(&input, &p).unwrap().grids;
+/// let again = rebuild_polygons(&VillageInput { previous: &grids, ..input }, &p).unwrap();
+/// assert!(validate_grids(&v[0], &refs, &again.grids, &p).is_empty());
+/// assert_eq!(again.moved_households, 0);
+/// ```
+pub fn rebuild_polygons(
+    input: &VillageInput<'_>,
+    params: &PartitionParams,
+) -> PartitionResult<VillagePartition> {
+    params.check()?;
+    run::run(input, params, run::Mode::Rebuild)
 }
 
 /// The partition operation, for callers who prefer a method (geo style):

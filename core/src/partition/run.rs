@@ -21,9 +21,19 @@ use rstar::RTree;
 use std::collections::HashSet;
 use std::time::Instant;
 
+/// What a run does with the previous grids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Start from them (or from nothing) and optimise sizes and shapes.
+    Optimise,
+    /// Keep their memberships exactly and only draw the polygons again (after an edit).
+    Rebuild,
+}
+
 pub(crate) fn run(
     input: &VillageInput<'_>,
     params: &PartitionParams,
+    mode: Mode,
 ) -> PartitionResult<VillagePartition> {
     let t0 = Instant::now();
     let village = input.village;
@@ -90,8 +100,8 @@ pub(crate) fn run(
     let parts = if prep.sites.is_empty() {
         Vec::new()
     } else {
-        let (barriers, lines) = barrier_lines(input, &proj, &clip.shape);
-        solve(input, params, &prep, &barriers, &lines, &clip, &mut flags)?
+        let barriers = barrier_lines(input, &proj, &clip.shape);
+        solve(input, params, &prep, &barriers, &clip, &mut flags, mode)?
     };
     assemble(
         input,
@@ -152,10 +162,10 @@ fn solve(
     input: &VillageInput<'_>,
     params: &PartitionParams,
     prep: &Prepared,
-    barriers: &RTree<Seg>,
-    lines: &[Vec<[f64; 2]>],
+    (barriers, lines): &(RTree<Seg>, Vec<Vec<[f64; 2]>>),
     clip: &ClipRegion,
     flags: &mut Vec<PartitionFlag>,
+    mode: Mode,
 ) -> PartitionResult<Vec<AreaPart>> {
     let pos: Vec<[f64; 2]> = prep.sites.iter().map(|s| s.pos).collect();
     let w: Vec<u32> = prep.sites.iter().map(|s| s.weight).collect();
@@ -180,10 +190,13 @@ fn solve(
         .filter(|g| !g.locked && g.level == 1)
         .collect();
     let repair = !prev.is_empty();
+    let optimise = mode == Mode::Optimise;
     if repair {
         init_from_previous(&mut st, &prep.sites, input.buildings, &prev);
-        st.keep_largest_pieces();
-        st.regrow();
+        if optimise {
+            st.keep_largest_pieces();
+            st.regrow();
+        }
     }
     for (c, sites) in csites.iter().enumerate() {
         let (k, flag) = grid_count(ctot[c], params);
@@ -192,31 +205,19 @@ fn solve(
             seed_component(&mut st, sites.clone(), k, c as u32);
         }
     }
-    st.keep_largest_pieces();
+    if optimise {
+        st.keep_largest_pieces();
+    }
+    // Sites in no grid yet (new buildings) join the grid they border.
     for u in st.regrow() {
         // Unreachable from any part (cannot happen in a connected component); own part.
         let p = st.new_part(g.comp[u], true);
         st.add(u, p);
     }
     recompute_pcomp(&mut st);
-    fix_counts(&mut st, params, &ctot);
-    balance(&mut st, params, 300);
-    for _ in 0..4 {
-        if !fix_ranges(&mut st, params, &ctot) {
-            break;
-        }
-        balance(&mut st, params, 300);
+    if optimise {
+        optimise_parts(&mut st, params, &ctot, &csites, repair);
     }
-    retry_tight(&mut st, params, &ctot, &csites);
-    merge_undersized(&mut st, params, &ctot);
-    compact(&mut st, params, params.compact_passes as usize, repair);
-    // Final smoothing: boundary length only (no inertia term), which straightens the
-    // zigzag of many small cells along grid borders.
-    let smooth = PartitionParams {
-        compact_scale: f64::INFINITY,
-        ..params.clone()
-    };
-    compact(&mut st, &smooth, params.smooth_passes as usize, repair);
 
     let zones = if lines.is_empty() {
         Vec::new()
@@ -230,7 +231,7 @@ fn solve(
     let mut clipped = build_shapes(&st, &zones, clip, params).map_err(to_err)?;
     // A building whose cell ended up cut off from the rest of its grid moves to the
     // neighbouring grid it touches, where sizes allow; then the outlines are rebuilt.
-    for _ in 0..3 {
+    for _ in 0..if optimise { 3 } else { 0 } {
         let moves = cut_off_moves(&st, &clipped, params, &ctot);
         if moves.is_empty() {
             break;
@@ -259,6 +260,34 @@ fn solve(
         });
     }
     Ok(out)
+}
+
+/// Sizes into the range, then compact shapes, then smooth borders.
+fn optimise_parts(
+    st: &mut State<'_>,
+    params: &PartitionParams,
+    ctot: &[u64],
+    csites: &[Vec<usize>],
+    repair: bool,
+) {
+    fix_counts(st, params, ctot);
+    balance(st, params, 300);
+    for _ in 0..4 {
+        if !fix_ranges(st, params, ctot) {
+            break;
+        }
+        balance(st, params, 300);
+    }
+    retry_tight(st, params, ctot, csites);
+    merge_undersized(st, params, ctot);
+    compact(st, params, params.compact_passes as usize, repair);
+    // Final smoothing: boundary length only (no inertia term), which straightens the
+    // zigzag of many small cells along grid borders.
+    let smooth = PartitionParams {
+        compact_scale: f64::INFINITY,
+        ..params.clone()
+    };
+    compact(st, &smooth, params.smooth_passes as usize, repair);
 }
 
 fn recompute_pcomp(st: &mut State<'_>) {

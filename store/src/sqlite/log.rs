@@ -175,7 +175,11 @@ pub(super) async fn store_params_in(
 #[async_trait]
 impl SettingsStore for SqliteStore {
     async fn partition_params(&self) -> StoreResult<Option<PartitionParams>> {
-        let mut tx = self.pool.begin().await.step("reading the partition parameters")?;
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .step("reading the partition parameters")?;
         params_in(&mut tx).await
     }
 

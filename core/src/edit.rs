@@ -1,0 +1,134 @@
+//! Grid edits as pure functions over one village's grids: the planner's moves, merges
+//! and deletions change memberships here; [`crate::partition::rebuild_polygons`] then
+//! draws the polygons again so the village stays tiled.
+//!
+//! Edits work on whole buildings; flats of a split high-rise stay with the grids the
+//! partitioner gave them. Locked grids are never changed by an edit.
+//!
+//! ```
+//! use gridmap_core::edit::move_buildings;
+//! use gridmap_core::partition::{partition_village, rebuild_polygons, PartitionParams, VillageInput};
+//! let (v, b) = gridmap_synth::small::villages(1, 300, 1);
+//! let refs: Vec<&_> = b.iter().collect();
+//! let p = PartitionParams::default();
+//! let input = VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] };
+//! let mut grids = partition_village(&input, &p).unwrap().grids;
+//! let (from, to) = (grids[0].code.clone(), grids[1].code.clone());
+//! let building = grids[0].members[0].building.clone();
+//! move_buildings(&mut grids, &[building.as_str()], &to).unwrap();
+//! let out = rebuild_polygons(&VillageInput { previous: &grids, ..input }, &p).unwrap();
+//! let holder = out.grids.iter().find(|g| g.members.iter().any(|m| m.building == building)).unwrap();
+//! assert_eq!(holder.code, to);
+//! assert!(out.grids.iter().any(|g| g.code == from));
+//! ```
+
+use crate::model::{Grid, GridCode};
+
+/// Why an edit cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EditError {
+    #[error("no grid {0} in this village")]
+    UnknownGrid(GridCode),
+    #[error("building {0:?} is in no grid of this village")]
+    UnknownBuilding(String),
+    #[error("grid {0} is locked: unlock it first")]
+    Locked(GridCode),
+    #[error(
+        "building {0:?} is split by flats between grids; move its flats instead of the building"
+    )]
+    SplitBuilding(String),
+    #[error("grid {0} still holds {1} households: move them or merge the grid instead")]
+    NotEmpty(GridCode, u32),
+    #[error("a grid cannot be merged into itself ({0})")]
+    SameGrid(GridCode),
+}
+
+fn index_of(grids: &[Grid], code: &GridCode) -> Result<usize, EditError> {
+    grids
+        .iter()
+        .position(|g| &g.code == code)
+        .ok_or_else(|| EditError::UnknownGrid(code.clone()))
+}
+
+fn unlocked(grids: &[Grid], i: usize) -> Result<usize, EditError> {
+    match grids.get(i) {
+        Some(g) if g.locked => Err(EditError::Locked(g.code.clone())),
+        _ => Ok(i),
+    }
+}
+
+fn recount(g: &mut Grid) {
+    g.households = g
+        .members
+        .iter()
+        .fold(0u32, |a, m| a.saturating_add(m.households));
+}
+
+/// Moves whole buildings (by source id) into grid `to`, from whichever grids hold them;
+/// household counts follow. Refused (and nothing changed) for unknown grids or
+/// buildings, locked grids and buildings split by flats.
+pub fn move_buildings(
+    grids: &mut [Grid],
+    buildings: &[&str],
+    to: &GridCode,
+) -> Result<(), EditError> {
+    let target = unlocked(grids, index_of(grids, to)?)?;
+    let mut sources = Vec::with_capacity(buildings.len());
+    for &b in buildings {
+        let holders: Vec<usize> = (0..grids.len())
+            .filter(|&i| grids[i].members.iter().any(|m| m.building == b))
+            .collect();
+        match holders.as_slice() {
+            [] => return Err(EditError::UnknownBuilding(b.to_owned())),
+            [one]
+                if grids[*one]
+                    .members
+                    .iter()
+                    .any(|m| m.building == b && m.flats.is_some()) =>
+            {
+                return Err(EditError::SplitBuilding(b.to_owned()))
+            }
+            [one] => sources.push((b, unlocked(grids, *one)?)),
+            _ => return Err(EditError::SplitBuilding(b.to_owned())),
+        }
+    }
+    for (b, from) in sources {
+        if from == target {
+            continue;
+        }
+        let Some(pos) = grids[from].members.iter().position(|m| m.building == b) else {
+            continue;
+        };
+        let member = grids[from].members.remove(pos);
+        recount(&mut grids[from]);
+        grids[target].members.push(member);
+        recount(&mut grids[target]);
+    }
+    Ok(())
+}
+
+/// Merges grid `absorbed` into `kept`: every member moves, `absorbed` disappears.
+pub fn merge(grids: &mut Vec<Grid>, kept: &GridCode, absorbed: &GridCode) -> Result<(), EditError> {
+    if kept == absorbed {
+        return Err(EditError::SameGrid(kept.clone()));
+    }
+    let k = unlocked(grids, index_of(grids, kept)?)?;
+    let a = unlocked(grids, index_of(grids, absorbed)?)?;
+    let members = std::mem::take(&mut grids[a].members);
+    grids[k].members.extend(members);
+    recount(&mut grids[k]);
+    grids.remove(a);
+    Ok(())
+}
+
+/// Removes a grid that holds no households (its area goes to its neighbours when the
+/// polygons are rebuilt).
+pub fn delete_empty(grids: &mut Vec<Grid>, code: &GridCode) -> Result<(), EditError> {
+    let i = unlocked(grids, index_of(grids, code)?)?;
+    if grids[i].households > 0 {
+        return Err(EditError::NotEmpty(code.clone(), grids[i].households));
+    }
+    grids.remove(i);
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! The planner's edits followed by a polygon rebuild: memberships are honoured exactly,
+//! codes stay, and the village stays tiled (no overlaps, no gaps).
+
+use geo::Intersects;
+use gridmap_core::edit::{delete_empty, merge, move_buildings, EditError};
+use gridmap_core::partition::{
+    partition_village, rebuild_polygons, PartitionParams, VillageInput, Violation,
+};
+use gridmap_core::{AdminUnit, Building, Grid};
+
+/// Violations an edit may cause (sizes, shape) versus those a rebuild must never leave.
+fn tiling_violations(v: &[Violation]) -> Vec<&Violation> {
+    v.iter()
+        .filter(|v| {
+            !matches!(
+                v,
+                Violation::SizeOutOfRange { .. } | Violation::NonContiguous { .. }
+            )
+        })
+        .collect()
+}
+
+fn village() -> (Vec<AdminUnit>, Vec<Building>) {
+    gridmap_synth::small::villages(1, 400, 7)
+}
+
+fn rebuilt(unit: &AdminUnit, refs: &[&Building], grids: &[Grid]) -> Vec<Grid> {
+    let input = VillageInput {
+        village: unit,
+        buildings: refs,
+        barriers: &[],
+        previous: grids,
+    };
+    let out = rebuild_polygons(&input, &PartitionParams::default()).unwrap();
+    assert_eq!(
+        out.moved_households, 0,
+        "the rebuild keeps every membership"
+    );
+    out.grids
+}
+
+fn holder<'a>(grids: &'a [Grid], building: &str) -> &'a Grid {
+    grids
+        .iter()
+        .find(|g| g.members.iter().any(|m| m.building == building))
+        .expect("a grid holds the building")
+}
+
+#[test]
+fn a_moved_building_lands_in_its_new_grid_and_the_village_stays_tiled() {
+    let (units, buildings) = village();
+    let refs: Vec<&Building> = buildings.iter().collect();
+    let p = PartitionParams::default();
+    let input = VillageInput {
+        village: &units[0],
+        buildings: &refs,
+        barriers: &[],
+        previous: &[],
+    };
+    let mut grids = partition_village(&input, &p).unwrap().grids;
+    // A building of a grid with several, moved to a neighbouring grid.
+    let (from, to) = grids
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| !g.institution && g.members.len() > 1)
+        .find_map(|(i, g)| {
+            let j = grids.iter().position(|h| {
+                h.code != g.code && !h.institution && h.polygon.intersects(&g.polygon)
+            })?;
+            Some((i, j))
+        })
+        .expect("two neighbouring grids");
+    let building = grids[from]
+        .members
+        .iter()
+        .find(|m| m.flats.is_none())
+        .unwrap()
+        .building
+        .clone();
+    let (from_code, to_code) = (grids[from].code.clone(), grids[to].code.clone());
+    let to_households = grids[to].households;
+    move_buildings(&mut grids, &[building.as_str()], &to_code).unwrap();
+    let after = rebuilt(&units[0], &refs, &grids);
+    let moved_to = holder(&after, &building);
+    assert_eq!(moved_to.code, to_code);
+    assert!(moved_to.households >= to_households);
+    assert!(
+        after.iter().any(|g| g.code == from_code),
+        "the old grid keeps its code"
+    );
+    let v = gridmap_core::partition::validate_grids(&units[0], &refs, &after, &p);
+    assert!(
+        tiling_violations(&v).is_empty(),
+        "{:?}",
+        tiling_violations(&v)
+    );
+}
+
+#[test]
+fn merging_and_deleting_grids_leave_no_gap_or_overlap() {
+    let (units, buildings) = village();
+    let refs: Vec<&Building> = buildings.iter().collect();
+    let p = PartitionParams::default();
+    let input = VillageInput {
+        village: &units[0],
+        buildings: &refs,
+        barriers: &[],
+        previous: &[],
+    };
+    let mut grids = partition_village(&input, &p).unwrap().grids;
+    let n = grids.len();
+    let (a, b) = (grids[0].code.clone(), grids[1].code.clone());
+    let households = grids[0].households + grids[1].households;
+    merge(&mut grids, &a, &b).unwrap();
+    let after = rebuilt(&units[0], &refs, &grids);
+    assert_eq!(after.len(), n - 1);
+    assert_eq!(
+        after.iter().find(|g| g.code == a).unwrap().households,
+        households
+    );
+    let v = gridmap_core::partition::validate_grids(&units[0], &refs, &after, &p);
+    assert!(
+        tiling_violations(&v).is_empty(),
+        "{:?}",
+        tiling_violations(&v)
+    );
+
+    // Emptying a grid and deleting it: its area goes to the others.
+    let mut grids = after;
+    let (gone, into) = (grids[2].code.clone(), grids[3].code.clone());
+    assert!(matches!(
+        delete_empty(&mut grids, &gone),
+        Err(EditError::NotEmpty(..))
+    ));
+    let members: Vec<String> = grids[2]
+        .members
+        .iter()
+        .map(|m| m.building.clone())
+        .collect();
+    let ids: Vec<&str> = members.iter().map(String::as_str).collect();
+    move_buildings(&mut grids, &ids, &into).unwrap();
+    delete_empty(&mut grids, &gone).unwrap();
+    let after = rebuilt(&units[0], &refs, &grids);
+    assert_eq!(after.len(), n - 2);
+    let v = gridmap_core::partition::validate_grids(&units[0], &refs, &after, &p);
+    assert!(
+        tiling_violations(&v).is_empty(),
+        "{:?}",
+        tiling_violations(&v)
+    );
+}
+
+#[test]
+fn edits_refuse_locked_grids_and_unknown_buildings_and_change_nothing() {
+    let (units, buildings) = village();
+    let refs: Vec<&Building> = buildings.iter().collect();
+    let input = VillageInput {
+        village: &units[0],
+        buildings: &refs,
+        barriers: &[],
+        previous: &[],
+    };
+    let mut grids = partition_village(&input, &PartitionParams::default())
+        .unwrap()
+        .grids;
+    grids[1].locked = true;
+    let before = grids.clone();
+    let b = grids[0].members[0].building.clone();
+    let locked = grids[1].code.clone();
+    assert_eq!(
+        move_buildings(&mut grids, &[b.as_str()], &locked),
+        Err(EditError::Locked(locked.clone()))
+    );
+    let target = grids[2].code.clone();
+    assert!(matches!(
+        move_buildings(&mut grids, &[b.as_str(), "no-such-building"], &target),
+        Err(EditError::UnknownBuilding(_))
+    ));
+    assert_eq!(
+        merge(&mut grids, &target, &target),
+        Err(EditError::SameGrid(target.clone()))
+    );
+    assert_eq!(grids, before, "a refused edit changes nothing");
+}
