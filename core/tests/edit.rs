@@ -39,6 +39,19 @@ fn rebuilt(unit: &AdminUnit, refs: &[&Building], grids: &[Grid]) -> Vec<Grid> {
     out.grids
 }
 
+/// The village's grids as a first partition run makes them.
+fn first_grids(unit: &AdminUnit, refs: &[&Building]) -> Vec<Grid> {
+    let input = VillageInput {
+        village: unit,
+        buildings: refs,
+        barriers: &[],
+        previous: &[],
+    };
+    partition_village(&input, &PartitionParams::default())
+        .unwrap()
+        .grids
+}
+
 fn holder<'a>(grids: &'a [Grid], building: &str) -> &'a Grid {
     grids
         .iter()
@@ -51,13 +64,7 @@ fn a_moved_building_lands_in_its_new_grid_and_the_village_stays_tiled() {
     let (units, buildings) = village();
     let refs: Vec<&Building> = buildings.iter().collect();
     let p = PartitionParams::default();
-    let input = VillageInput {
-        village: &units[0],
-        buildings: &refs,
-        barriers: &[],
-        previous: &[],
-    };
-    let mut grids = partition_village(&input, &p).unwrap().grids;
+    let mut grids = first_grids(&units[0], &refs);
     // A building of a grid with several, moved to a neighbouring grid.
     let (from, to) = grids
         .iter()
@@ -101,13 +108,7 @@ fn merging_and_deleting_grids_leave_no_gap_or_overlap() {
     let (units, buildings) = village();
     let refs: Vec<&Building> = buildings.iter().collect();
     let p = PartitionParams::default();
-    let input = VillageInput {
-        village: &units[0],
-        buildings: &refs,
-        barriers: &[],
-        previous: &[],
-    };
-    let mut grids = partition_village(&input, &p).unwrap().grids;
+    let mut grids = first_grids(&units[0], &refs);
     let n = grids.len();
     let (a, b) = (grids[0].code.clone(), grids[1].code.clone());
     let households = grids[0].households + grids[1].households;
@@ -154,15 +155,7 @@ fn merging_and_deleting_grids_leave_no_gap_or_overlap() {
 fn edits_refuse_locked_grids_and_unknown_buildings_and_change_nothing() {
     let (units, buildings) = village();
     let refs: Vec<&Building> = buildings.iter().collect();
-    let input = VillageInput {
-        village: &units[0],
-        buildings: &refs,
-        barriers: &[],
-        previous: &[],
-    };
-    let mut grids = partition_village(&input, &PartitionParams::default())
-        .unwrap()
-        .grids;
+    let mut grids = first_grids(&units[0], &refs);
     grids[1].locked = true;
     let before = grids.clone();
     let b = grids[0].members[0].building.clone();
