@@ -22,7 +22,10 @@
 //! assert!(out.grids.iter().any(|g| g.code == from));
 //! ```
 
-use crate::model::{Grid, GridCode};
+use crate::geometry::representative_point;
+use crate::model::{Building, Grid, GridCode};
+use geo::BoundingRect;
+use std::collections::HashMap;
 
 /// Why an edit cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +45,10 @@ pub enum EditError {
     NotEmpty(GridCode, u32),
     #[error("a grid cannot be merged into itself ({0})")]
     SameGrid(GridCode),
+    #[error("grid {0} has fewer than two buildings to split between")]
+    TooSmallToSplit(GridCode),
+    #[error("village has no free grid serial left (999 used)")]
+    NoFreeSerial,
 }
 
 fn index_of(grids: &[Grid], code: &GridCode) -> Result<usize, EditError> {
@@ -131,4 +138,66 @@ pub fn delete_empty(grids: &mut Vec<Grid>, code: &GridCode) -> Result<(), EditEr
     }
     grids.remove(i);
     Ok(())
+}
+
+/// Splits grid `code` in two by household balance: its buildings are ordered along the
+/// longer side of the grid's box and cut where the households are halved; the second
+/// half becomes a new grid with the lowest free serial of the village (returned).
+/// `buildings` must hold the grid's buildings (their positions decide the cut).
+pub fn split(
+    grids: &mut Vec<Grid>,
+    code: &GridCode,
+    buildings: &[&Building],
+) -> Result<GridCode, EditError> {
+    let i = unlocked(grids, index_of(grids, code)?)?;
+    let grid = &grids[i];
+    if grid.members.len() < 2 {
+        return Err(EditError::TooSmallToSplit(code.clone()));
+    }
+    let position: HashMap<&str, [f64; 2]> = buildings
+        .iter()
+        .filter_map(|b| {
+            let p = representative_point(&b.footprint)?;
+            Some((b.source_id.as_str(), [p.x(), p.y()]))
+        })
+        .collect();
+    let axis = match grid.polygon.bounding_rect() {
+        Some(r) if r.height() > r.width() => 1,
+        _ => 0,
+    };
+    let mut members = grid.members.clone();
+    let at =
+        |m: &crate::model::GridMember| position.get(m.building.as_str()).map_or(0.0, |p| p[axis]);
+    members.sort_by(|a, b| {
+        at(a)
+            .total_cmp(&at(b))
+            .then_with(|| a.building.cmp(&b.building))
+    });
+    let total: u32 = members.iter().map(|m| m.households).sum();
+    let mut running = 0;
+    let cut = members
+        .iter()
+        .position(|m| {
+            running += m.households;
+            running * 2 >= total
+        })
+        .map_or(1, |p| p + 1)
+        .clamp(1, members.len() - 1);
+    let second = members.split_off(cut);
+    let serial = (1..=999u16)
+        .find(|s| !grids.iter().any(|g| g.code.serial() == *s))
+        .ok_or(EditError::NoFreeSerial)?;
+    let new_code = GridCode::new(&grids[i].village, serial);
+    let mut new = Grid {
+        code: new_code.clone(),
+        members: second,
+        staff: None,
+        version: 1,
+        ..grids[i].clone()
+    };
+    recount(&mut new);
+    grids[i].members = members;
+    recount(&mut grids[i]);
+    grids.push(new);
+    Ok(new_code)
 }

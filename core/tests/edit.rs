@@ -2,7 +2,7 @@
 //! codes stay, and the village stays tiled (no overlaps, no gaps).
 
 use geo::Intersects;
-use gridmap_core::edit::{delete_empty, merge, move_buildings, EditError};
+use gridmap_core::edit::{delete_empty, merge, move_buildings, split, EditError};
 use gridmap_core::partition::{
     partition_village, rebuild_polygons, PartitionParams, VillageInput, Violation,
 };
@@ -174,4 +174,42 @@ fn edits_refuse_locked_grids_and_unknown_buildings_and_change_nothing() {
         Err(EditError::SameGrid(target.clone()))
     );
     assert_eq!(grids, before, "a refused edit changes nothing");
+}
+
+#[test]
+fn a_split_grid_becomes_two_balanced_tiled_grids_with_a_new_serial() {
+    let (units, buildings) = village();
+    let refs: Vec<&Building> = buildings.iter().collect();
+    let p = PartitionParams::default();
+    let mut grids = first_grids(&units[0], &refs);
+    let n = grids.len();
+    let big = grids
+        .iter()
+        .filter(|g| !g.institution && g.members.len() > 3)
+        .max_by_key(|g| g.households)
+        .unwrap()
+        .clone();
+    let new = split(&mut grids, &big.code, &refs).unwrap();
+    assert!(
+        !grids.iter().take(n).any(|g| g.code == new),
+        "a fresh serial"
+    );
+    let after = rebuilt(&units[0], &refs, &grids);
+    assert_eq!(after.len(), n + 1);
+    let a = after.iter().find(|g| g.code == big.code).unwrap();
+    let b = after.iter().find(|g| g.code == new).unwrap();
+    assert_eq!(a.households + b.households, big.households);
+    let largest_member = big.members.iter().map(|m| m.households).max().unwrap();
+    assert!(
+        a.households.abs_diff(b.households) < 2 * largest_member,
+        "balanced: {} / {}",
+        a.households,
+        b.households
+    );
+    let v = gridmap_core::partition::validate_grids(&units[0], &refs, &after, &p);
+    assert!(
+        tiling_violations(&v).is_empty(),
+        "{:?}",
+        tiling_violations(&v)
+    );
 }

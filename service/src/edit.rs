@@ -8,7 +8,7 @@ use crate::partition::stored_params;
 use crate::{Caller, ServiceError, ServiceResult};
 use gridmap_core::edit::{self as core_edit, EditError};
 use gridmap_core::partition::rebuild_polygons;
-use gridmap_core::{DivisionCode, Grid, GridCode};
+use gridmap_core::{Building, DivisionCode, Grid, GridCode};
 use gridmap_store::{Change, ChangeMeta, ChangeSummary, GridWrite, StaffGrids, Store};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -193,6 +193,8 @@ pub enum GridOperation {
     Merge { kept: GridCode, absorbed: GridCode },
     /// A grid without households.
     DeleteEmpty { grid: GridCode },
+    /// A grid cut in two by household balance.
+    Split { grid: GridCode },
 }
 
 impl GridOperation {
@@ -200,7 +202,7 @@ impl GridOperation {
         match self {
             GridOperation::MoveBuildings { to, .. } => to.village(),
             GridOperation::Merge { kept, .. } => kept.village(),
-            GridOperation::DeleteEmpty { grid } => grid.village(),
+            GridOperation::DeleteEmpty { grid } | GridOperation::Split { grid } => grid.village(),
         }
     }
 
@@ -211,10 +213,11 @@ impl GridOperation {
             }
             GridOperation::Merge { kept, absorbed } => format!("merge {absorbed} into {kept}"),
             GridOperation::DeleteEmpty { grid } => format!("delete {grid}"),
+            GridOperation::Split { grid } => format!("split {grid}"),
         }
     }
 
-    fn apply_to(&self, grids: &mut Vec<Grid>) -> Result<(), EditError> {
+    fn apply_to(&self, grids: &mut Vec<Grid>, buildings: &[&Building]) -> Result<(), EditError> {
         match self {
             GridOperation::MoveBuildings { buildings, to } => {
                 let ids: Vec<&str> = buildings.iter().map(String::as_str).collect();
@@ -222,6 +225,7 @@ impl GridOperation {
             }
             GridOperation::Merge { kept, absorbed } => core_edit::merge(grids, kept, absorbed),
             GridOperation::DeleteEmpty { grid } => core_edit::delete_empty(grids, grid),
+            GridOperation::Split { grid } => core_edit::split(grids, grid, buildings).map(|_| ()),
         }
     }
 }
@@ -240,13 +244,14 @@ pub async fn apply(store: &dyn Store, caller: &Caller, op: &GridOperation) -> Se
         .ok_or_else(|| ServiceError::NotFound(format!("no village {village}")))?;
     let mut grids = part.grids.clone();
     let expect_versions = grids.iter().map(|g| (g.code.clone(), g.version)).collect();
-    op.apply_to(&mut grids).map_err(|e| match e {
-        EditError::UnknownGrid(_) | EditError::UnknownBuilding(_) => {
-            ServiceError::NotFound(e.to_string())
-        }
-        EditError::Locked(_) => ServiceError::Conflict(e.to_string()),
-        other => ServiceError::BadInput(other.to_string()),
-    })?;
+    op.apply_to(&mut grids, &part.buildings)
+        .map_err(|e| match e {
+            EditError::UnknownGrid(_) | EditError::UnknownBuilding(_) => {
+                ServiceError::NotFound(e.to_string())
+            }
+            EditError::Locked(_) => ServiceError::Conflict(e.to_string()),
+            other => ServiceError::BadInput(other.to_string()),
+        })?;
     let params = stored_params(store).await?;
     let rebuilt = rebuild_polygons(&part.input(&grids), &params)
         .map_err(|e| ServiceError::Internal(format!("redrawing the grids of {village}: {e}")))?;
