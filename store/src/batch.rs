@@ -1,5 +1,6 @@
 //! What goes into and comes out of the store: import batches, summaries, statistics.
 
+use gridmap_core::geometry::{bbox_array, union_bbox};
 use gridmap_core::{AdminUnit, Barrier, Building, Household, Incident, Staff};
 use serde::Serialize;
 
@@ -16,6 +17,19 @@ pub struct ImportBatch {
     /// footprint under another id). The stored buildings are deleted in the import's
     /// transaction and their register rows move to the incoming building.
     pub replace_buildings: Vec<(String, String)>,
+}
+
+impl ImportBatch {
+    /// The area of the boundaries and footprints the batch brings: what an import touched.
+    pub fn bbox(&self) -> Option<[f64; 4]> {
+        union_bbox(
+            self.admin_units
+                .iter()
+                .map(|u| &u.boundary)
+                .chain(self.buildings.iter().map(|b| &b.footprint))
+                .filter_map(bbox_array),
+        )
+    }
 }
 
 /// Rows inserted and updated for one kind of record.

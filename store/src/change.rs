@@ -1,5 +1,6 @@
 //! The change log's types: who wrote what, and the records before and after.
 
+use gridmap_core::geometry::{bbox_array, union_bbox};
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::{DivisionCode, Grid, GridCode};
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,18 @@ pub struct ChangeRecords {
     /// Anything else worth keeping (an import summary, settings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other: Option<serde_json::Value>,
+}
+
+impl ChangeRecords {
+    /// The area of the grids in `self` (before) and `after`: what a grid write touched.
+    pub fn grids_bbox(&self, after: &ChangeRecords) -> Option<[f64; 4]> {
+        union_bbox(
+            self.grids
+                .iter()
+                .chain(&after.grids)
+                .filter_map(|g| bbox_array(&g.polygon)),
+        )
+    }
 }
 
 /// One entry of the change log.

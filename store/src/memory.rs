@@ -11,7 +11,6 @@ use crate::{
     ChangeLog, GridStore, ImportStore, IncidentStore, Maintenance, ReadStore, SettingsStore,
 };
 use async_trait::async_trait;
-use gridmap_core::geometry::{bbox_array, union_bbox};
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::{
     AdminLevel, AdminUnit, Barrier, Building, BuildingUse, DivisionCode, Grid, GridCode, Household,
@@ -238,14 +237,7 @@ impl ImportStore for MemoryStore {
             &mut s.incidents,
             batch.incidents.iter().map(|i| (i.id.clone(), i.clone())),
         );
-        let bbox = union_bbox(
-            batch
-                .admin_units
-                .iter()
-                .map(|u| &u.boundary)
-                .chain(batch.buildings.iter().map(|b| &b.footprint))
-                .filter_map(bbox_array),
-        );
+        let bbox = batch.bbox();
         let after = ChangeRecords {
             other: serde_json::to_value(&summary).ok(),
             ..ChangeRecords::default()
@@ -349,13 +341,7 @@ impl GridStore for MemoryStore {
             partition_params: write.partition_params.clone(),
             ..ChangeRecords::default()
         };
-        let bbox = union_bbox(
-            before
-                .grids
-                .iter()
-                .chain(&after.grids)
-                .filter_map(|g| bbox_array(&g.polygon)),
-        );
+        let bbox = before.grids_bbox(&after);
         Ok(s.log(meta, bbox, before, after))
     }
 }

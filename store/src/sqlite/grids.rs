@@ -11,7 +11,6 @@ use crate::failpoint::failpoint;
 use crate::{wkb, GridStore};
 use async_trait::async_trait;
 use geo_types::Geometry;
-use gridmap_core::geometry::{bbox_array, union_bbox};
 use gridmap_core::{Grid, GridCode};
 use sqlx::{Sqlite, Transaction};
 use std::collections::BTreeMap;
@@ -211,13 +210,7 @@ impl GridStore for SqliteStore {
             partition_params: write.partition_params.clone(),
             ..ChangeRecords::default()
         };
-        let bbox = union_bbox(
-            before
-                .grids
-                .iter()
-                .chain(&after.grids)
-                .filter_map(|g| bbox_array(&g.polygon)),
-        );
+        let bbox = before.grids_bbox(&after);
         let id = append_change(&mut tx, meta, bbox, &before, &after).await?;
         failpoint("grids:written");
         tx.commit().await.step("committing the grid write")?;

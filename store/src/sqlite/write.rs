@@ -10,7 +10,6 @@ use crate::failpoint::failpoint;
 use crate::{wkb, ImportStore};
 use async_trait::async_trait;
 use geo_types::Geometry;
-use gridmap_core::geometry::{bbox_array, union_bbox};
 use gridmap_core::DivisionCode;
 use rayon::prelude::*;
 use sqlx::query_builder::Separated;
@@ -388,14 +387,7 @@ impl ImportStore for SqliteStore {
         .await?;
 
         // The import's records stay in their tables; the log keeps what it did and where.
-        let bbox = union_bbox(
-            batch
-                .admin_units
-                .iter()
-                .map(|u| &u.boundary)
-                .chain(batch.buildings.iter().map(|b| &b.footprint))
-                .filter_map(bbox_array),
-        );
+        let bbox = batch.bbox();
         let after = ChangeRecords {
             other: serde_json::to_value(&summary).ok(),
             ..ChangeRecords::default()
