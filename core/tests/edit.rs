@@ -4,7 +4,7 @@
 use geo::Intersects;
 use gridmap_core::edit::{delete_empty, merge, move_buildings, split, EditError};
 use gridmap_core::partition::{
-    partition_village, rebuild_polygons, PartitionParams, VillageInput, Violation,
+    partition_village, rebuild_polygons, validate_grids, PartitionParams, VillageInput, Violation,
 };
 use gridmap_core::{AdminUnit, Building, Grid};
 
@@ -39,6 +39,14 @@ fn rebuilt(unit: &AdminUnit, refs: &[&Building], grids: &[Grid]) -> Vec<Grid> {
     out.grids
 }
 
+/// The grids tile the village: no overlap, gap or household held twice or not at all
+/// (sizes and shapes are the planner's business after an edit).
+fn assert_tiled(unit: &AdminUnit, refs: &[&Building], grids: &[Grid]) {
+    let v = validate_grids(unit, refs, grids, &PartitionParams::default());
+    let broken = tiling_violations(&v);
+    assert!(broken.is_empty(), "{broken:?}");
+}
+
 /// The village's grids as a first partition run makes them.
 fn first_grids(unit: &AdminUnit, refs: &[&Building]) -> Vec<Grid> {
     let input = VillageInput {
@@ -63,7 +71,6 @@ fn holder<'a>(grids: &'a [Grid], building: &str) -> &'a Grid {
 fn a_moved_building_lands_in_its_new_grid_and_the_village_stays_tiled() {
     let (units, buildings) = village();
     let refs: Vec<&Building> = buildings.iter().collect();
-    let p = PartitionParams::default();
     let mut grids = first_grids(&units[0], &refs);
     // A building of a grid with several, moved to a neighbouring grid.
     let (from, to) = grids
@@ -95,19 +102,13 @@ fn a_moved_building_lands_in_its_new_grid_and_the_village_stays_tiled() {
         after.iter().any(|g| g.code == from_code),
         "the old grid keeps its code"
     );
-    let v = gridmap_core::partition::validate_grids(&units[0], &refs, &after, &p);
-    assert!(
-        tiling_violations(&v).is_empty(),
-        "{:?}",
-        tiling_violations(&v)
-    );
+    assert_tiled(&units[0], &refs, &after);
 }
 
 #[test]
 fn merging_and_deleting_grids_leave_no_gap_or_overlap() {
     let (units, buildings) = village();
     let refs: Vec<&Building> = buildings.iter().collect();
-    let p = PartitionParams::default();
     let mut grids = first_grids(&units[0], &refs);
     let n = grids.len();
     let (a, b) = (grids[0].code.clone(), grids[1].code.clone());
@@ -119,12 +120,7 @@ fn merging_and_deleting_grids_leave_no_gap_or_overlap() {
         after.iter().find(|g| g.code == a).unwrap().households,
         households
     );
-    let v = gridmap_core::partition::validate_grids(&units[0], &refs, &after, &p);
-    assert!(
-        tiling_violations(&v).is_empty(),
-        "{:?}",
-        tiling_violations(&v)
-    );
+    assert_tiled(&units[0], &refs, &after);
 
     // Emptying a grid and deleting it: its area goes to the others.
     let mut grids = after;
@@ -143,12 +139,7 @@ fn merging_and_deleting_grids_leave_no_gap_or_overlap() {
     delete_empty(&mut grids, &gone).unwrap();
     let after = rebuilt(&units[0], &refs, &grids);
     assert_eq!(after.len(), n - 2);
-    let v = gridmap_core::partition::validate_grids(&units[0], &refs, &after, &p);
-    assert!(
-        tiling_violations(&v).is_empty(),
-        "{:?}",
-        tiling_violations(&v)
-    );
+    assert_tiled(&units[0], &refs, &after);
 }
 
 #[test]
@@ -180,7 +171,6 @@ fn edits_refuse_locked_grids_and_unknown_buildings_and_change_nothing() {
 fn a_split_grid_becomes_two_balanced_tiled_grids_with_a_new_serial() {
     let (units, buildings) = village();
     let refs: Vec<&Building> = buildings.iter().collect();
-    let p = PartitionParams::default();
     let mut grids = first_grids(&units[0], &refs);
     let n = grids.len();
     let big = grids
@@ -206,10 +196,5 @@ fn a_split_grid_becomes_two_balanced_tiled_grids_with_a_new_serial() {
         a.households,
         b.households
     );
-    let v = gridmap_core::partition::validate_grids(&units[0], &refs, &after, &p);
-    assert!(
-        tiling_violations(&v).is_empty(),
-        "{:?}",
-        tiling_violations(&v)
-    );
+    assert_tiled(&units[0], &refs, &after);
 }

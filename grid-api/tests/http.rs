@@ -7,7 +7,7 @@ use geozero::mvt::{tile, Message, Tile};
 use gridmap::http::{app, AppState, HttpConfig};
 use gridmap_service::partition::{partition, SizeRequest};
 use gridmap_service::{AccessPolicy, Caller, Scope, Service};
-use gridmap_store::{ChangeMeta, ImportBatch, OpenMode};
+use gridmap_store::{ChangeMeta, OpenMode};
 use gridmap_synth::{synth_county, SynthParams};
 use gridmap_tiles::coord::lonlat_to_world;
 use http_body_util::BodyExt;
@@ -38,15 +38,7 @@ async fn fixture_of(public_url: &str, households: u32, seed: u64) -> Fixture {
     });
     store
         .import(
-            &ImportBatch {
-                admin_units: county.admin_units,
-                buildings: county.buildings,
-                barriers: county.barriers,
-                households: county.households,
-                staff: county.staff,
-                incidents: county.incidents,
-                ..ImportBatch::default()
-            },
+            &gridmap_service::import::synthetic_batch(county),
             &ChangeMeta::new("test", "synth"),
         )
         .await

@@ -60,6 +60,20 @@ pub fn attach_households(buildings: Vec<Building>, households: &mut [Household])
     unmatched
 }
 
+/// Everything a synthetic county holds, as one import (for `gridmap synth`, the demo,
+/// benchmarks and tests).
+pub fn synthetic_batch(county: gridmap_synth::SynthCounty) -> ImportBatch {
+    ImportBatch {
+        admin_units: county.admin_units,
+        buildings: county.buildings,
+        barriers: county.barriers,
+        households: county.households,
+        staff: county.staff,
+        incidents: county.incidents,
+        ..ImportBatch::default()
+    }
+}
+
 /// Pairs `(stored id, incoming id)` of stored buildings that incoming ones coincide with
 /// (same footprint under another id, see [`coinciding_footprints`]). When most incoming
 /// buildings coincide and `replace` is off, the import would store every building twice

@@ -4,7 +4,7 @@
 use gridmap_core::geometry::representative_point;
 use gridmap_service::partition::{partition, stored_params, SizeRequest};
 use gridmap_service::{edit, AccessPolicy, Caller, GridEditRequest, Scope, Service, ServiceError};
-use gridmap_store::{ImportBatch, MemoryStore, OpenMode, SharedStore};
+use gridmap_store::{MemoryStore, OpenMode, SharedStore};
 use gridmap_synth::{synth_county, SynthParams};
 use std::sync::Arc;
 
@@ -19,15 +19,7 @@ async fn stores() -> Vec<(&'static str, SharedStore, Option<tempfile::TempDir>)>
     let mut out = vec![("memory", memory, None), ("sqlite", sqlite, Some(dir))];
     for (_, store, _) in &mut out {
         let county = synth_county(&SynthParams::new(1_500, 3));
-        let batch = ImportBatch {
-            admin_units: county.admin_units,
-            buildings: county.buildings,
-            barriers: county.barriers,
-            households: county.households,
-            staff: county.staff,
-            incidents: county.incidents,
-            ..ImportBatch::default()
-        };
+        let batch = gridmap_service::import::synthetic_batch(county);
         let options = gridmap_service::import::ImportOptions::default();
         gridmap_service::import::import(store.as_ref(), &Caller::Operator, "synth", batch, options)
             .await

@@ -68,6 +68,14 @@ pub struct ChangeRecords {
 }
 
 impl ChangeRecords {
+    /// What an import leaves in the log: its counts (its rows stay in their tables).
+    pub fn of_import(summary: &crate::ImportSummary) -> ChangeRecords {
+        ChangeRecords {
+            other: serde_json::to_value(summary).ok(),
+            ..ChangeRecords::default()
+        }
+    }
+
     /// The area of the grids in `self` (before) and `after`: what a grid write touched.
     pub fn grids_bbox(&self, after: &ChangeRecords) -> Option<[f64; 4]> {
         union_bbox(

@@ -238,10 +238,7 @@ impl ImportStore for MemoryStore {
             batch.incidents.iter().map(|i| (i.id.clone(), i.clone())),
         );
         let bbox = batch.bbox();
-        let after = ChangeRecords {
-            other: serde_json::to_value(&summary).ok(),
-            ..ChangeRecords::default()
-        };
+        let after = ChangeRecords::of_import(&summary);
         s.log(meta, bbox, ChangeRecords::default(), after);
         Ok(summary)
     }

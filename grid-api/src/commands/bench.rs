@@ -128,22 +128,17 @@ fn run_partition(county: &County, params: &PartitionParams, runs: usize) -> (Qua
     (report, median(times))
 }
 
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("gridmap-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(dir)
-}
-
-/// Builds a partitioned synthetic county in a temporary store and serves it on loopback.
+/// Builds a partitioned synthetic county in a temporary store (removed when the
+/// returned directory is dropped) and serves it on loopback.
 async fn bench_server(
     households: u32,
 ) -> anyhow::Result<(
     std::net::SocketAddr,
     crate::http::AppState,
-    std::path::PathBuf,
+    tempfile::TempDir,
 )> {
-    let dir = tempfile_dir()?;
-    let db = dir.join("bench.db");
+    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let db = dir.path().join("bench.db");
     let db = db
         .to_str()
         .context("temporary path is not UTF-8")?
@@ -345,7 +340,7 @@ async fn tiles(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
         max_raw.entries,
         max_raw.bytes as f64 / 1_048_576.0
     )?;
-    let _ = std::fs::remove_dir_all(dir);
+    drop(dir);
     Ok(Outcome::Clean)
 }
 
@@ -384,7 +379,7 @@ async fn lookup(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
         el,
         err,
     )?;
-    let _ = std::fs::remove_dir_all(dir);
+    drop(dir);
     Ok(Outcome::Clean)
 }
 

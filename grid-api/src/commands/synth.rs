@@ -2,7 +2,6 @@
 
 use super::{with_store, Outcome};
 use crate::cli::SynthArgs;
-use gridmap_store::ImportBatch;
 use gridmap_store::OpenMode;
 use gridmap_synth::{synth_county, SynthParams};
 use std::time::Instant;
@@ -24,15 +23,7 @@ pub(crate) async fn generate_into(
     });
     bar.finish_and_clear();
     let generated_s = started.elapsed().as_secs_f64();
-    let batch = ImportBatch {
-        admin_units: county.admin_units,
-        buildings: county.buildings,
-        barriers: county.barriers,
-        households: county.households,
-        staff: county.staff,
-        incidents: county.incidents,
-        ..ImportBatch::default()
-    };
+    let batch = gridmap_service::import::synthetic_batch(county);
     outln!(
         "generated {} admin units, {} buildings, {} households, {} staff, {} incidents, {} roads in {generated_s:.2} s (seed {seed})",
         batch.admin_units.len(),

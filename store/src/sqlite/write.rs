@@ -388,10 +388,7 @@ impl ImportStore for SqliteStore {
 
         // The import's records stay in their tables; the log keeps what it did and where.
         let bbox = batch.bbox();
-        let after = ChangeRecords {
-            other: serde_json::to_value(&summary).ok(),
-            ..ChangeRecords::default()
-        };
+        let after = ChangeRecords::of_import(&summary);
         append_change(&mut tx, meta, bbox, &ChangeRecords::default(), &after).await?;
         failpoint("import:written");
         tx.commit().await.step("committing the import")?;
