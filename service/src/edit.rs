@@ -9,7 +9,9 @@ use crate::{Caller, ServiceError, ServiceResult};
 use gridmap_core::edit::{self as core_edit, EditError};
 use gridmap_core::partition::rebuild_polygons;
 use gridmap_core::{Building, DivisionCode, Grid, GridCode};
-use gridmap_store::{Change, ChangeMeta, ChangeSummary, GridWrite, StaffGrids, Store};
+use gridmap_store::{
+    Change, ChangeMeta, ChangeSummary, GridWrite, RecordKeys, RowRestore, StaffGrids, Store,
+};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Changes to a grid's attributes. `None` leaves a field as it is.
@@ -91,9 +93,10 @@ pub async fn edit_grid(
     Ok(store.write_grids(&write, &meta).await?)
 }
 
-/// Undoes change `id`: the grids and staff lists it replaced come back, the grids it
-/// created go. Refused when a grid it wrote has changed since (undo the later change
-/// first) or when the change holds no grid state (imports). Returns the undo's own
+/// Undoes change `id`: what it replaced comes back, what it created goes. A grid write
+/// brings back its grids and staff lists, an import (or an earlier undo of one) its
+/// records, a village assignment the buildings' villages. Refused when something the
+/// change wrote has changed since (undo the later change first). Returns the undo's own
 /// change id: undoing that redoes.
 pub async fn undo(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<i64> {
     caller.may_write()?;
@@ -102,9 +105,16 @@ pub async fn undo(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("no change {id}")))?;
     let Change { before, after, .. } = &change;
+    let meta = ChangeMeta::new(caller.actor(), format!("undo {id} ({})", change.operation));
+    if !before.rows.is_empty() || !after.rows.is_empty() {
+        return undo_rows(store, &change, meta).await;
+    }
+    if !after.building_villages.is_empty() {
+        return undo_villages(store, &change, meta).await;
+    }
     if before.grids.is_empty() && after.grids.is_empty() && before.staff_grids.is_empty() {
         return Err(ServiceError::BadInput(format!(
-            "change {id} ({}) holds no grid state to restore: only grid changes can be undone",
+            "change {id} ({}) holds no state to restore: it cannot be undone",
             change.operation
         )));
     }
@@ -162,8 +172,64 @@ pub async fn undo(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<
         partition_params: before.partition_params.clone(),
         ..GridWrite::default()
     };
-    let meta = ChangeMeta::new(caller.actor(), format!("undo {id} ({})", change.operation));
     Ok(store.write_grids(&write, &meta).await?)
+}
+
+/// Undoes an import (or a restore): its before-rows go back, the records it created go,
+/// if every record is still as it left it (the store checks, in its transaction).
+async fn undo_rows(store: &dyn Store, change: &Change, meta: ChangeMeta) -> ServiceResult<i64> {
+    let imported_incidents = change
+        .after
+        .other
+        .as_ref()
+        .and_then(|summary| summary.get("incidents"))
+        .and_then(|counts| counts.as_object())
+        .is_some_and(|counts| counts.values().any(|n| n.as_u64().unwrap_or(0) > 0));
+    if imported_incidents {
+        return Err(ServiceError::BadInput(format!(
+            "change {} ({}) imported incidents, which stay on record once reported: void them instead of undoing the import",
+            change.id, change.operation
+        )));
+    }
+    let (before, after) = (&change.before.rows, &change.after.rows);
+    let restore = RowRestore {
+        put: before.clone(),
+        delete: after.keys().difference(&before.keys()),
+        expect: after.clone(),
+        expect_absent: before.keys().difference(&after.keys()),
+    };
+    Ok(store.restore_rows(&restore, &meta).await?)
+}
+
+/// Undoes a village assignment, if every building still has the village it gave.
+async fn undo_villages(store: &dyn Store, change: &Change, meta: ChangeMeta) -> ServiceResult<i64> {
+    let keys = RecordKeys {
+        buildings: change
+            .after
+            .building_villages
+            .iter()
+            .map(|(b, _)| b.clone())
+            .collect(),
+        ..RecordKeys::default()
+    };
+    let stored: HashMap<String, Option<DivisionCode>> = store
+        .rows(&keys)
+        .await?
+        .buildings
+        .into_iter()
+        .map(|b| (b.source_id, b.village))
+        .collect();
+    for (building, village) in &change.after.building_villages {
+        if stored.get(building).is_some_and(|now| now != village) {
+            return Err(ServiceError::Conflict(format!(
+                "building {building} changed after change {}: undo the later changes first",
+                change.id
+            )));
+        }
+    }
+    Ok(store
+        .set_building_villages(&change.before.building_villages, &meta)
+        .await?)
 }
 
 /// The most changes a history answer lists.

@@ -34,7 +34,9 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> ServiceError {
         match e {
             StoreError::NotFound { what } => ServiceError::NotFound(format!("{what} not found")),
-            e @ StoreError::Conflict { .. } => ServiceError::Conflict(e.to_string()),
+            e @ (StoreError::Conflict { .. } | StoreError::Changed { .. }) => {
+                ServiceError::Conflict(e.to_string())
+            }
             other => ServiceError::Store(other),
         }
     }

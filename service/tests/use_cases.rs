@@ -31,17 +31,21 @@ async fn stores() -> Vec<(&'static str, SharedStore, Option<tempfile::TempDir>)>
 async fn partitioned() -> Vec<(&'static str, SharedStore, Option<tempfile::TempDir>)> {
     let all = stores().await;
     for (_, store, _) in &all {
-        partition(
-            store.as_ref(),
-            &Caller::Operator,
-            &Scope::All,
-            &SizeRequest::default(),
-            true,
-        )
-        .await
-        .unwrap();
+        partition_with_defaults(store).await;
     }
     all
+}
+
+async fn partition_with_defaults(store: &SharedStore) {
+    partition(
+        store.as_ref(),
+        &Caller::Operator,
+        &Scope::All,
+        &SizeRequest::default(),
+        true,
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -202,7 +206,7 @@ async fn a_grid_edit_is_undone_from_the_change_log_and_the_undo_redone() {
 }
 
 #[tokio::test]
-async fn the_public_may_not_edit_and_an_import_cannot_be_undone() {
+async fn the_public_may_not_edit_and_an_import_of_incidents_is_not_undone() {
     for (name, store, _dir) in partitioned().await {
         let grid = store.grids().await.unwrap().remove(0);
         let last = store.last_change().await.unwrap();
@@ -409,5 +413,145 @@ async fn a_planner_moves_a_building_merges_grids_and_undoes_it() {
                 .collect()
         };
         assert_eq!(strip(store.grids().await.unwrap()), strip(before), "{name}");
+    }
+}
+
+/// Every record table and the grids (versions aside), to compare whole states.
+async fn records(store: &SharedStore) -> String {
+    let grids: Vec<_> = store
+        .grids()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| gridmap_core::Grid { version: 0, ..g })
+        .collect();
+    serde_json::to_string(&(
+        store.admin_units().await.unwrap(),
+        store.buildings().await.unwrap(),
+        store.barriers().await.unwrap(),
+        store.staff().await.unwrap(),
+        grids,
+    ))
+    .unwrap()
+        + &format!("{:?}", register(store).await)
+}
+
+/// Every register row, personal fields included.
+async fn register(store: &SharedStore) -> Vec<(String, Option<String>, Option<String>)> {
+    let mut rows = Vec::new();
+    for b in store.buildings().await.unwrap() {
+        for h in store.households_of_building(&b.source_id).await.unwrap() {
+            rows.push((h.id, h.building, h.head));
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn an_import_is_undone_after_the_later_partition_and_redone() {
+    use gridmap_core::{Building, Household};
+    use gridmap_store::ImportBatch;
+    for (name, store, _dir) in partitioned().await {
+        let original = records(&store).await;
+        let stored = store.buildings().await.unwrap();
+        // An updated file: five buildings gain a floor, two new ones appear beside the
+        // first, a household moves into a new building and a new household registers.
+        let mut buildings: Vec<Building> = stored
+            .iter()
+            .filter(|b| b.households.count > 0)
+            .take(5)
+            .map(|b| Building {
+                levels: Some(b.levels.unwrap_or(1) + 1),
+                village: None,
+                ..b.clone()
+            })
+            .collect();
+        for (i, shift) in [0.002, 0.004].into_iter().enumerate() {
+            let mut footprint = stored[0].footprint.clone();
+            geo::MapCoordsInPlace::map_coords_in_place(&mut footprint, |c| geo::Coord {
+                x: c.x + shift,
+                y: c.y,
+            });
+            buildings.push(Building {
+                source_id: format!("survey:new/{i}"),
+                footprint,
+                village: None,
+                ..stored[0].clone()
+            });
+        }
+        let mover = store
+            .households_of_building(&buildings[0].source_id)
+            .await
+            .unwrap()
+            .remove(0);
+        let households = vec![
+            Household {
+                building: Some("survey:new/0".into()),
+                ..mover.clone()
+            },
+            Household {
+                id: "survey:h/1".into(),
+                building: Some("survey:new/0".into()),
+                ..mover
+            },
+        ];
+        let batch = ImportBatch {
+            buildings,
+            households,
+            ..ImportBatch::default()
+        };
+        let options = gridmap_service::import::ImportOptions::default();
+        gridmap_service::import::import(
+            store.as_ref(),
+            &Caller::Operator,
+            "survey",
+            batch,
+            options,
+        )
+        .await
+        .unwrap();
+        let import = store.last_change().await.unwrap();
+        let imported = records(&store).await;
+        assert_ne!(imported, original, "{name}: the import changed records");
+
+        // The next partition assigns the new buildings to a village: the import's records
+        // changed since, so undoing it is refused until the partition is undone.
+        partition_with_defaults(&store).await;
+        let refused = edit::undo(store.as_ref(), &Caller::Operator, import).await;
+        assert!(
+            matches!(&refused, Err(ServiceError::Conflict(m)) if m.contains("building")),
+            "{name}: {refused:?}"
+        );
+        let later: Vec<i64> = store
+            .changes_since(import)
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert!(!later.is_empty());
+        for id in later.into_iter().rev() {
+            edit::undo(store.as_ref(), &Caller::Operator, id)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: undo {id}: {e}"));
+        }
+        assert_eq!(records(&store).await, imported, "{name}: partition undone");
+
+        let undo = edit::undo(store.as_ref(), &Caller::Operator, import)
+            .await
+            .unwrap();
+        assert_eq!(
+            records(&store).await,
+            original,
+            "{name}: the import is undone exactly"
+        );
+        edit::undo(store.as_ref(), &Caller::Operator, undo)
+            .await
+            .unwrap();
+        assert_eq!(
+            records(&store).await,
+            imported,
+            "{name}: undoing the undo imports again"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! What goes into and comes out of the store: import batches, summaries, statistics.
 
-use gridmap_core::geometry::{bbox_array, union_bbox};
+use crate::change::RecordKeys;
 use gridmap_core::{AdminUnit, Barrier, Building, Household, Incident, Staff};
 use serde::Serialize;
 
@@ -20,14 +20,14 @@ pub struct ImportBatch {
 }
 
 impl ImportBatch {
-    /// The area of the boundaries and footprints the batch brings: what an import touched.
-    pub fn bbox(&self) -> Option<[f64; 4]> {
-        union_bbox(
-            self.admin_units
-                .iter()
-                .map(|u| &u.boundary)
-                .chain(self.buildings.iter().map(|b| &b.footprint))
-                .filter_map(bbox_array),
+    /// The keys of the records the batch brings (incidents aside).
+    pub fn keys(&self) -> RecordKeys {
+        RecordKeys::of(
+            &self.admin_units,
+            &self.buildings,
+            &self.barriers,
+            &self.households,
+            &self.staff,
         )
     }
 }

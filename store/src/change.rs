@@ -2,8 +2,9 @@
 
 use gridmap_core::geometry::{bbox_array, union_bbox};
 use gridmap_core::partition::PartitionParams;
-use gridmap_core::{DivisionCode, Grid, GridCode};
+use gridmap_core::{AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, Household, Staff};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 /// Who makes a change and what it is, as the caller describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,15 +63,20 @@ pub struct ChangeRecords {
     /// `(building, village)` pairs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub building_villages: Vec<(String, Option<DivisionCode>)>,
+    /// Whole rows of the record tables (an import's, or a restore's): before a change,
+    /// the rows of every key it touched that existed; after it, the rows it left.
+    #[serde(default, skip_serializing_if = "RecordRows::is_empty")]
+    pub rows: RecordRows,
     /// Anything else worth keeping (an import summary, settings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other: Option<serde_json::Value>,
 }
 
 impl ChangeRecords {
-    /// What an import leaves in the log: its counts (its rows stay in their tables).
-    pub fn of_import(summary: &crate::ImportSummary) -> ChangeRecords {
+    /// What an import leaves in the log: the rows it left and its counts.
+    pub fn of_import(rows: RecordRows, summary: &crate::ImportSummary) -> ChangeRecords {
         ChangeRecords {
+            rows,
             other: serde_json::to_value(summary).ok(),
             ..ChangeRecords::default()
         }
@@ -118,4 +124,225 @@ pub struct ChangeSummary {
     pub actor: String,
     pub operation: String,
     pub bbox: Option<[f64; 4]>,
+}
+
+/// Whole records of the tables imports write, each kind in key order. A change's
+/// before-rows and after-rows are what undo needs: put the before-rows back, delete the
+/// keys only the after-rows have.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecordRows {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub admin_units: Vec<AdminUnit>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buildings: Vec<Building>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub barriers: Vec<Barrier>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub households: Vec<Household>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staff: Vec<Staff>,
+}
+
+impl RecordRows {
+    pub fn is_empty(&self) -> bool {
+        self.keys().is_empty()
+    }
+
+    /// The keys of the rows held.
+    pub fn keys(&self) -> RecordKeys {
+        RecordKeys::of(
+            &self.admin_units,
+            &self.buildings,
+            &self.barriers,
+            &self.households,
+            &self.staff,
+        )
+    }
+
+    /// The area of the boundaries and footprints held.
+    pub fn bbox(&self) -> Option<[f64; 4]> {
+        union_bbox(
+            self.admin_units
+                .iter()
+                .map(|u| &u.boundary)
+                .chain(self.buildings.iter().map(|b| &b.footprint))
+                .filter_map(bbox_array),
+        )
+    }
+
+    /// The area of the rows held here and in `other` (a change's before and after).
+    pub fn bbox_with(&self, other: &RecordRows) -> Option<[f64; 4]> {
+        union_bbox(self.bbox().into_iter().chain(other.bbox()))
+    }
+
+    /// Sorts every kind by key, the order stores answer in, so two sets compare equal
+    /// when they hold the same rows.
+    pub fn sort(&mut self) {
+        self.admin_units.sort_by(|a, b| a.code.cmp(&b.code));
+        self.buildings.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+        self.barriers.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+        self.households.sort_by(|a, b| a.id.cmp(&b.id));
+        self.staff.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+}
+
+/// Keys of records, per table: admin unit codes, building and barrier source ids,
+/// household and staff ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordKeys {
+    pub admin_units: BTreeSet<DivisionCode>,
+    pub buildings: BTreeSet<String>,
+    pub barriers: BTreeSet<String>,
+    pub households: BTreeSet<String>,
+    pub staff: BTreeSet<String>,
+}
+
+impl RecordKeys {
+    /// The keys of the given records.
+    pub fn of(
+        admin_units: &[AdminUnit],
+        buildings: &[Building],
+        barriers: &[Barrier],
+        households: &[Household],
+        staff: &[Staff],
+    ) -> RecordKeys {
+        RecordKeys {
+            admin_units: admin_units.iter().map(|u| u.code.clone()).collect(),
+            buildings: buildings.iter().map(|b| b.source_id.clone()).collect(),
+            barriers: barriers.iter().map(|b| b.source_id.clone()).collect(),
+            households: households.iter().map(|h| h.id.clone()).collect(),
+            staff: staff.iter().map(|s| s.id.clone()).collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.admin_units.is_empty()
+            && self.buildings.is_empty()
+            && self.barriers.is_empty()
+            && self.households.is_empty()
+            && self.staff.is_empty()
+    }
+
+    /// The keys in `self` and not in `other`.
+    pub fn difference(&self, other: &RecordKeys) -> RecordKeys {
+        fn minus<T: Ord + Clone>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> BTreeSet<T> {
+            a.difference(b).cloned().collect()
+        }
+        RecordKeys {
+            admin_units: minus(&self.admin_units, &other.admin_units),
+            buildings: minus(&self.buildings, &other.buildings),
+            barriers: minus(&self.barriers, &other.barriers),
+            households: minus(&self.households, &other.households),
+            staff: minus(&self.staff, &other.staff),
+        }
+    }
+
+    /// Adds the keys of `other`.
+    pub fn extend(&mut self, other: RecordKeys) {
+        self.admin_units.extend(other.admin_units);
+        self.buildings.extend(other.buildings);
+        self.barriers.extend(other.barriers);
+        self.households.extend(other.households);
+        self.staff.extend(other.staff);
+    }
+}
+
+/// Puts records back as a change found them (undo of an import): every row of `put` is
+/// written exactly as given, every key of `delete` removed, in one transaction, and only
+/// when the rows are still as the undone change left them: every row of `expect` equal
+/// to the stored one and no key of `expect_absent` stored
+/// ([`crate::StoreError::Conflict`] otherwise).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowRestore {
+    pub put: RecordRows,
+    pub delete: RecordKeys,
+    pub expect: RecordRows,
+    pub expect_absent: RecordKeys,
+}
+
+impl RowRestore {
+    /// The keys whose stored rows [`RowRestore::check`] needs.
+    pub fn checked_keys(&self) -> RecordKeys {
+        let mut keys = self.expect.keys();
+        keys.extend(self.expect_absent.clone());
+        keys
+    }
+
+    /// Checks the stored rows of [`RowRestore::checked_keys`] against what the restore
+    /// expects; names the first record that differs.
+    pub fn check(&self, stored: &RecordRows) -> crate::StoreResult<()> {
+        fn first_difference<T: PartialEq>(
+            expected: &[T],
+            stored: &[T],
+            key: impl Fn(&T) -> String,
+            kind: &str,
+            absent: &BTreeSet<String>,
+        ) -> Option<String> {
+            let stored_by_key: std::collections::HashMap<String, &T> =
+                stored.iter().map(|r| (key(r), r)).collect();
+            expected
+                .iter()
+                .find(|e| stored_by_key.get(&key(e)) != Some(e))
+                .map(|e| format!("{kind} {}", key(e)))
+                .or_else(|| {
+                    absent
+                        .iter()
+                        .find(|k| stored_by_key.contains_key(*k))
+                        .map(|k| format!("{kind} {k}"))
+                })
+        }
+        let absent_units: BTreeSet<String> = self
+            .expect_absent
+            .admin_units
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect();
+        let differs = first_difference(
+            &self.expect.admin_units,
+            &stored.admin_units,
+            |u| u.code.as_str().to_owned(),
+            "admin unit",
+            &absent_units,
+        )
+        .or_else(|| {
+            first_difference(
+                &self.expect.buildings,
+                &stored.buildings,
+                |b| b.source_id.clone(),
+                "building",
+                &self.expect_absent.buildings,
+            )
+        })
+        .or_else(|| {
+            first_difference(
+                &self.expect.barriers,
+                &stored.barriers,
+                |b| b.source_id.clone(),
+                "barrier",
+                &self.expect_absent.barriers,
+            )
+        })
+        .or_else(|| {
+            first_difference(
+                &self.expect.households,
+                &stored.households,
+                |h| h.id.clone(),
+                "household",
+                &self.expect_absent.households,
+            )
+        })
+        .or_else(|| {
+            first_difference(
+                &self.expect.staff,
+                &stored.staff,
+                |s| s.id.clone(),
+                "staff member",
+                &self.expect_absent.staff,
+            )
+        });
+        match differs {
+            Some(what) => Err(crate::StoreError::Changed { what }),
+            None => Ok(()),
+        }
+    }
 }

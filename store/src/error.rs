@@ -26,6 +26,8 @@ pub enum StoreError {
     NotFound { what: String },
     #[error("{what} was changed by someone else (now version {current}); reload and try again")]
     Conflict { what: String, current: u32 },
+    #[error("{what} changed after the change being undone: undo the later changes first")]
+    Changed { what: String },
     #[error("{what}")]
     Unsupported { what: String },
     #[error("there is no store at {path}: check the path (--db), or create one with gridmap import or gridmap synth")]

@@ -35,7 +35,8 @@ mod wkb;
 
 pub use batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
 pub use change::{
-    Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary, GridWrite, StaffGrids,
+    Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary, GridWrite, RecordKeys,
+    RecordRows, RowRestore, StaffGrids,
 };
 pub use error::{StoreError, StoreResult};
 pub use memory::MemoryStore;
@@ -70,6 +71,8 @@ pub trait ReadStore: Send + Sync {
     async fn households_of_building(&self, building: &str) -> StoreResult<Vec<Household>>;
     /// Counts per layer and level.
     async fn stats(&self) -> StoreResult<Stats>;
+    /// The stored rows of `keys` (keys not stored are left out), each kind in key order.
+    async fn rows(&self, keys: &RecordKeys) -> StoreResult<RecordRows>;
 
     /// Loads the whole county into memory with R-tree indexes, for serving.
     async fn load_snapshot(&self) -> StoreResult<CountySnapshot> {
@@ -86,16 +89,24 @@ pub trait ReadStore: Send + Sync {
 pub trait ImportStore: Send + Sync {
     /// Writes everything in `batch` in one transaction: admin units, buildings and barriers
     /// are upserted by key (code / source id), households, staff and incidents by id;
-    /// buildings named by register rows get a registered household count. Logs one change.
+    /// buildings named by register rows get a registered household count. Logs one change
+    /// whose before- and after-rows are every record the import touched (incidents
+    /// aside), so it can be undone with [`ImportStore::restore_rows`].
     async fn import(&self, batch: &ImportBatch, meta: &ChangeMeta) -> StoreResult<ImportSummary>;
 
+    /// Puts rows back as [`RowRestore`] says, in one transaction, after checking that the
+    /// rows are still as expected ([`StoreError::Changed`] names one that is not). Logs
+    /// one change with the rows before and after. Returns the change id.
+    async fn restore_rows(&self, restore: &RowRestore, meta: &ChangeMeta) -> StoreResult<i64>;
+
     /// Sets the `village` of the given buildings in one transaction; logs the previous
-    /// villages as the change's before-state.
+    /// villages as the change's before-state. Returns the change id (0 when there was
+    /// nothing to assign).
     async fn set_building_villages(
         &self,
         assignments: &[(String, Option<DivisionCode>)],
         meta: &ChangeMeta,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<i64>;
 }
 
 /// Grid writes. Every change to grids (a partition run, a lock, a staff change, an undo,

@@ -4,7 +4,8 @@
 
 use crate::batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
 use crate::change::{
-    Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary, GridWrite, StaffGrids,
+    Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary, GridWrite, RecordKeys,
+    RecordRows, RowRestore, StaffGrids,
 };
 use crate::error::{StoreError, StoreResult};
 use crate::{
@@ -67,7 +68,80 @@ fn upsert<K: Ord, V>(
     counts
 }
 
+/// The values of `map` under `keys`, in key order.
+fn pick<K: Ord, V: Clone>(map: &BTreeMap<K, V>, keys: &std::collections::BTreeSet<K>) -> Vec<V> {
+    keys.iter().filter_map(|k| map.get(k)).cloned().collect()
+}
+
 impl State {
+    fn rows(&self, keys: &RecordKeys) -> RecordRows {
+        RecordRows {
+            admin_units: pick(&self.admin_units, &keys.admin_units),
+            buildings: pick(&self.buildings, &keys.buildings),
+            barriers: pick(&self.barriers, &keys.barriers),
+            households: pick(&self.households, &keys.households),
+            staff: pick(&self.staff, &keys.staff),
+        }
+    }
+
+    /// Every record `batch` may change (see the SQLite store's `keys_touched_by`).
+    fn touched_by(&self, batch: &ImportBatch) -> RecordKeys {
+        let mut keys = batch.keys();
+        for unit in &batch.admin_units {
+            keys.admin_units.extend(
+                self.admin_units
+                    .values()
+                    .filter(|u| u.source_id == unit.source_id)
+                    .map(|u| u.code.clone()),
+            );
+        }
+        for (stored, _) in &batch.replace_buildings {
+            keys.buildings.insert(stored.clone());
+            keys.households.extend(
+                self.households
+                    .values()
+                    .filter(|h| h.building.as_ref() == Some(stored))
+                    .map(|h| h.id.clone()),
+            );
+        }
+        keys.buildings
+            .extend(batch.households.iter().filter_map(|h| h.building.clone()));
+        let old_buildings: Vec<String> = keys
+            .households
+            .iter()
+            .filter_map(|id| self.households.get(id)?.building.clone())
+            .collect();
+        keys.buildings.extend(old_buildings);
+        keys
+    }
+
+    fn delete(&mut self, keys: &RecordKeys) {
+        self.admin_units
+            .retain(|k, _| !keys.admin_units.contains(k));
+        self.buildings.retain(|k, _| !keys.buildings.contains(k));
+        self.barriers.retain(|k, _| !keys.barriers.contains(k));
+        self.households.retain(|k, _| !keys.households.contains(k));
+        self.staff.retain(|k, _| !keys.staff.contains(k));
+    }
+
+    fn put(&mut self, rows: &RecordRows) {
+        for u in &rows.admin_units {
+            self.admin_units.insert(u.code.clone(), u.clone());
+        }
+        for b in &rows.buildings {
+            self.buildings.insert(b.source_id.clone(), b.clone());
+        }
+        for b in &rows.barriers {
+            self.barriers.insert(b.source_id.clone(), b.clone());
+        }
+        for h in &rows.households {
+            self.households.insert(h.id.clone(), h.clone());
+        }
+        for m in &rows.staff {
+            self.staff.insert(m.id.clone(), m.clone());
+        }
+    }
+
     fn log(
         &mut self,
         meta: &ChangeMeta,
@@ -154,6 +228,9 @@ impl ReadStore for MemoryStore {
             barriers: s.barriers.len() as u64,
         })
     }
+    async fn rows(&self, keys: &RecordKeys) -> StoreResult<RecordRows> {
+        Ok(self.state().rows(keys))
+    }
 }
 
 #[async_trait]
@@ -161,6 +238,8 @@ impl ImportStore for MemoryStore {
     async fn import(&self, batch: &ImportBatch, meta: &ChangeMeta) -> StoreResult<ImportSummary> {
         let mut s = self.state();
         let mut summary = ImportSummary::default();
+        let touched = s.touched_by(batch);
+        let before = s.rows(&touched);
         for u in &batch.admin_units {
             s.admin_units
                 .retain(|code, old| old.source_id != u.source_id || code == &u.code);
@@ -237,19 +316,45 @@ impl ImportStore for MemoryStore {
             &mut s.incidents,
             batch.incidents.iter().map(|i| (i.id.clone(), i.clone())),
         );
-        let bbox = batch.bbox();
-        let after = ChangeRecords::of_import(&summary);
-        s.log(meta, bbox, ChangeRecords::default(), after);
+        let after = s.rows(&touched);
+        let bbox = before.bbox_with(&after);
+        let before = ChangeRecords {
+            rows: before,
+            ..ChangeRecords::default()
+        };
+        s.log(
+            meta,
+            bbox,
+            before,
+            ChangeRecords::of_import(after, &summary),
+        );
         Ok(summary)
+    }
+
+    async fn restore_rows(&self, restore: &RowRestore, meta: &ChangeMeta) -> StoreResult<i64> {
+        let mut s = self.state();
+        restore.check(&s.rows(&restore.checked_keys()))?;
+        let mut touched = restore.put.keys();
+        touched.extend(restore.delete.clone());
+        let before = s.rows(&touched);
+        s.delete(&restore.delete);
+        s.put(&restore.put);
+        let after = s.rows(&touched);
+        let bbox = before.bbox_with(&after);
+        let records = |rows| ChangeRecords {
+            rows,
+            ..ChangeRecords::default()
+        };
+        Ok(s.log(meta, bbox, records(before), records(after)))
     }
 
     async fn set_building_villages(
         &self,
         assignments: &[(String, Option<DivisionCode>)],
         meta: &ChangeMeta,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<i64> {
         if assignments.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let mut s = self.state();
         let mut before = Vec::new();
@@ -267,8 +372,7 @@ impl ImportStore for MemoryStore {
             building_villages: assignments.to_vec(),
             ..ChangeRecords::default()
         };
-        s.log(meta, None, before, after);
-        Ok(())
+        Ok(s.log(meta, None, before, after))
     }
 }
 

@@ -7,6 +7,7 @@
 mod grids;
 mod log;
 mod read;
+mod rows;
 mod write;
 
 use crate::error::{DbStep, StoreError, StoreResult};

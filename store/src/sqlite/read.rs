@@ -1,16 +1,22 @@
 //! Reads: whole layers for the in-memory snapshot, households of one building,
 //! incidents, stats.
 
+use super::rows::{
+    admin_unit_from_row, barrier_from_row, building_from_row, household_from_row, read_rows,
+    staff_from_row, ADMIN_UNIT_COLUMNS, BARRIER_COLUMNS, BUILDING_COLUMNS, HOUSEHOLD_COLUMNS,
+    STAFF_COLUMNS,
+};
 use super::SqliteStore;
 use crate::batch::Stats;
+use crate::change::{RecordKeys, RecordRows};
 use crate::error::{DbStep, StoreError, StoreResult};
 use crate::{wkb, IncidentStore, ReadStore};
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use geo_types::Point;
 use gridmap_core::{
-    AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, GridMember, Household,
-    HouseholdCount, Incident, Staff,
+    AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, GridMember, Household, Incident,
+    Staff,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -33,78 +39,36 @@ pub(super) fn division(code: &str, what: &str) -> StoreResult<DivisionCode> {
 #[async_trait]
 impl ReadStore for SqliteStore {
     async fn admin_units(&self) -> StoreResult<Vec<AdminUnit>> {
-        let mut rows = sqlx::query(
-            "SELECT code, name, level, source_id, boundary FROM admin_units ORDER BY code",
+        self.read_all(
+            "admin_units",
+            ADMIN_UNIT_COLUMNS,
+            "code",
+            "reading admin units",
+            admin_unit_from_row,
         )
-        .fetch(&self.pool);
-        let mut out = Vec::new();
-        while let Some(row) = rows.try_next().await.step("reading admin units")? {
-            let code: String = row.get(0);
-            let what = format!("admin unit {code}");
-            let level: String = row.get(2);
-            let boundary: Vec<u8> = row.get(4);
-            out.push(AdminUnit {
-                code: division(&code, &what)?,
-                name: row.get(1),
-                level: level.parse().map_err(|e: String| invalid(&what, e))?,
-                source_id: row.get(3),
-                boundary: wkb::decode_multipolygon(&boundary, &what)?,
-            });
-        }
-        Ok(out)
+        .await
     }
 
     async fn buildings(&self) -> StoreResult<Vec<Building>> {
-        let mut rows = sqlx::query(
-            "SELECT source_id, footprint, building_use, levels, height, households, household_source, address, village
-             FROM buildings ORDER BY source_id",
+        self.read_all(
+            "buildings",
+            BUILDING_COLUMNS,
+            "source_id",
+            "reading buildings",
+            building_from_row,
         )
-        .fetch(&self.pool);
-        let mut out = Vec::new();
-        while let Some(row) = rows.try_next().await.step("reading buildings")? {
-            let source_id: String = row.get(0);
-            let what = format!("building {source_id}");
-            let footprint: Vec<u8> = row.get(1);
-            let building_use: String = row.get(2);
-            let levels: Option<i64> = row.get(3);
-            let height: Option<f64> = row.get(4);
-            let households: i64 = row.get(5);
-            let source: String = row.get(6);
-            let village: Option<String> = row.get(8);
-            out.push(Building {
-                footprint: wkb::decode_multipolygon(&footprint, &what)?,
-                building_use: building_use
-                    .parse()
-                    .map_err(|e: String| invalid(&what, e))?,
-                levels: levels.and_then(|l| u16::try_from(l).ok()),
-                height: height.map(|h| h as f32),
-                households: HouseholdCount {
-                    count: u32::try_from(households).map_err(|e| invalid(&what, e))?,
-                    source: source.parse().map_err(|e: String| invalid(&what, e))?,
-                },
-                address: row.get(7),
-                village: village.map(|v| division(&v, &what)).transpose()?,
-                source_id,
-            });
-        }
-        Ok(out)
+        .await
     }
 
     async fn barriers(&self) -> StoreResult<Vec<Barrier>> {
-        let mut rows = sqlx::query("SELECT source_id, kind, line FROM barriers ORDER BY source_id")
-            .fetch(&self.pool);
-        let mut out = Vec::new();
-        while let Some(row) = rows.try_next().await.step("reading barriers")? {
-            let source_id: String = row.get(0);
-            let line: Vec<u8> = row.get(2);
-            let line = wkb::decode_multilinestring(&line, &format!("barrier {source_id}"))?;
-            out.push(Barrier {
-                source_id,
-                kind: row.get(1),
-                line,
-            });
-        }
-        Ok(out)
+        self.read_all(
+            "barriers",
+            BARRIER_COLUMNS,
+            "source_id",
+            "reading barriers",
+            barrier_from_row,
+        )
+        .await
     }
 
     async fn grids(&self) -> StoreResult<Vec<Grid>> {
@@ -127,61 +91,30 @@ impl ReadStore for SqliteStore {
     }
 
     async fn staff(&self) -> StoreResult<Vec<Staff>> {
-        let mut rows =
-            sqlx::query("SELECT id, name, phone, role, area, grids FROM staff ORDER BY id")
-                .fetch(&self.pool);
-        let mut out = Vec::new();
-        while let Some(row) = rows.try_next().await.step("reading staff")? {
-            let id: String = row.get(0);
-            let what = format!("staff {id}");
-            let role: String = row.get(3);
-            let area: Option<String> = row.get(4);
-            let grids: String = row.get(5);
-            out.push(Staff {
-                name: row.get(1),
-                phone: row.get(2),
-                role: role.parse().map_err(|e: String| invalid(&what, e))?,
-                area: area.map(|a| division(&a, &what)).transpose()?,
-                grids: serde_json::from_str(&grids).map_err(|e| invalid(&what, e))?,
-                id,
-            });
-        }
-        Ok(out)
+        self.read_all(
+            "staff",
+            STAFF_COLUMNS,
+            "id",
+            "reading staff",
+            staff_from_row,
+        )
+        .await
     }
 
     async fn households_of_building(&self, building: &str) -> StoreResult<Vec<Household>> {
-        let rows = sqlx::query(
-            "SELECT id, building, lon, lat, entrance, floor, unit, address, head, phone, members, tags
-             FROM households WHERE building = ?1 ORDER BY entrance, floor, unit, id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE building = ?1 ORDER BY entrance, floor, unit, id"
+        ))
         .bind(building)
         .fetch_all(&self.pool)
         .await
         .step("reading households of a building")?;
-        rows.iter()
-            .map(|row| {
-                let id: String = row.get(0);
-                let lon: Option<f64> = row.get(2);
-                let lat: Option<f64> = row.get(3);
-                let floor: Option<i64> = row.get(5);
-                let members: Option<i64> = row.get(10);
-                let tags: String = row.get(11);
-                Ok(Household {
-                    building: row.get(1),
-                    location: lon.zip(lat).map(|(x, y)| Point::new(x, y)),
-                    entrance: row.get(4),
-                    floor: floor.and_then(|f| i16::try_from(f).ok()),
-                    unit: row.get(6),
-                    address: row.get(7),
-                    head: row.get(8),
-                    phone: row.get(9),
-                    members: members.and_then(|m| u16::try_from(m).ok()),
-                    tags: serde_json::from_str(&tags)
-                        .map_err(|e| invalid(format!("household {id}"), e))?,
-                    id,
-                })
-            })
-            .collect()
+        rows.iter().map(household_from_row).collect()
+    }
+
+    async fn rows(&self, keys: &RecordKeys) -> StoreResult<RecordRows> {
+        let mut conn = self.pool.acquire().await.step("reading records by key")?;
+        read_rows(&mut conn, keys).await
     }
 
     async fn stats(&self) -> StoreResult<Stats> {
@@ -222,6 +155,26 @@ impl ReadStore for SqliteStore {
             incidents: n(12),
             barriers: n(13),
         })
+    }
+}
+
+impl SqliteStore {
+    /// Every row of `table`, in `order`, decoded by `decode`.
+    async fn read_all<T>(
+        &self,
+        table: &str,
+        columns: &str,
+        order: &str,
+        step: &'static str,
+        decode: fn(&SqliteRow) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let sql = format!("SELECT {columns} FROM {table} ORDER BY {order}");
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(row) = rows.try_next().await.step(step)? {
+            out.push(decode(&row)?);
+        }
+        Ok(out)
     }
 }
 

@@ -2,18 +2,20 @@
 //! multi-row upserts (one statement per few hundred rows instead of one per row).
 
 use super::log::{append_change, to_json};
+use super::read::division;
+use super::rows::read_rows;
 use super::SqliteStore;
 use crate::batch::{ImportBatch, ImportSummary, UpsertCounts};
-use crate::change::{ChangeMeta, ChangeRecords};
+use crate::change::{ChangeMeta, ChangeRecords, RecordKeys, RecordRows, RowRestore};
 use crate::error::{DbStep, StoreResult};
 use crate::failpoint::failpoint;
 use crate::{wkb, ImportStore};
 use async_trait::async_trait;
 use geo_types::Geometry;
-use gridmap_core::DivisionCode;
+use gridmap_core::{AdminUnit, Barrier, Building, DivisionCode, Household, Staff};
 use rayon::prelude::*;
 use sqlx::query_builder::Separated;
-use sqlx::{QueryBuilder, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 /// How one table is upserted: its columns in bind order, the conflict key, and the
 /// columns whose update is not simply `column = excluded.column`.
@@ -38,6 +40,10 @@ impl Upsert {
                 None => format!("{c} = excluded.{c}"),
             })
             .collect();
+        if sets.is_empty() {
+            // A key-only table: a repeated key is already there.
+            return format!(" ON CONFLICT ({}) DO NOTHING", self.key);
+        }
         format!(
             " ON CONFLICT ({}) DO UPDATE SET {}",
             self.key,
@@ -54,7 +60,7 @@ impl Upsert {
 /// Upserts `rows` with one multi-row statement per chunk; `bind` pushes one row's values
 /// in the order of `spec.columns`.
 pub(super) async fn upsert_rows<'a, T>(
-    tx: &mut Transaction<'_, Sqlite>,
+    conn: &mut SqliteConnection,
     spec: &Upsert,
     rows: &'a [T],
     mut bind: impl FnMut(&mut Separated<'_, 'a, Sqlite, &'static str>, &'a T),
@@ -70,7 +76,7 @@ pub(super) async fn upsert_rows<'a, T>(
         q.push(&conflict);
         q.build()
             .persistent(true)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await
             .step(spec.step)?;
     }
@@ -119,6 +125,12 @@ const BUILDINGS: Upsert = Upsert {
     step: "writing buildings",
 };
 
+/// [`BUILDINGS`] writing every column as given, the village too (a restore).
+const BUILDINGS_EXACT: Upsert = Upsert {
+    update: &[],
+    ..BUILDINGS
+};
+
 const BARRIERS: Upsert = Upsert {
     table: "barriers",
     key: "source_id",
@@ -165,9 +177,9 @@ const INCIDENTS: Upsert = Upsert {
     step: "writing incidents",
 };
 
-async fn count(tx: &mut Transaction<'_, Sqlite>, table: &'static str) -> StoreResult<u64> {
+async fn count(conn: &mut SqliteConnection, table: &'static str) -> StoreResult<u64> {
     let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *conn)
         .await
         .step("counting rows")?;
     Ok(n.max(0) as u64)
@@ -175,13 +187,13 @@ async fn count(tx: &mut Transaction<'_, Sqlite>, table: &'static str) -> StoreRe
 
 /// The register is the truth for the buildings it names: sets their household counts from
 /// it. Returns how many buildings it names.
-async fn count_registered_households(tx: &mut Transaction<'_, Sqlite>) -> StoreResult<u64> {
+async fn count_registered_households(conn: &mut SqliteConnection) -> StoreResult<u64> {
     let updated = sqlx::query(
         "UPDATE buildings SET household_source = 'registered',
            households = (SELECT COUNT(*) FROM households h WHERE h.building = buildings.source_id)
          WHERE source_id IN (SELECT DISTINCT building FROM households WHERE building IS NOT NULL)",
     )
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await
     .step("counting registered households per building")?;
     Ok(updated.rows_affected())
@@ -189,7 +201,7 @@ async fn count_registered_households(tx: &mut Transaction<'_, Sqlite>) -> StoreR
 
 /// Upserts `rows` into `spec.table` and says how many were new.
 async fn upsert_counted<'a, T>(
-    tx: &mut Transaction<'_, Sqlite>,
+    conn: &mut SqliteConnection,
     spec: &Upsert,
     rows: &'a [T],
     bind: impl FnMut(&mut Separated<'_, 'a, Sqlite, &'static str>, &'a T),
@@ -197,9 +209,9 @@ async fn upsert_counted<'a, T>(
     if rows.is_empty() {
         return Ok(UpsertCounts::default());
     }
-    let before = count(tx, spec.table).await?;
-    upsert_rows(tx, spec, rows, bind).await?;
-    let inserted = count(tx, spec.table).await?.saturating_sub(before);
+    let before = count(conn, spec.table).await?;
+    upsert_rows(conn, spec, rows, bind).await?;
+    let inserted = count(conn, spec.table).await?.saturating_sub(before);
     Ok(UpsertCounts {
         inserted,
         updated: (rows.len() as u64).saturating_sub(inserted),
@@ -215,6 +227,176 @@ fn encoded(
     Ok((bytes, wkb::bbox(shape)))
 }
 
+async fn write_admin_units(
+    conn: &mut SqliteConnection,
+    units: &[AdminUnit],
+) -> StoreResult<UpsertCounts> {
+    let units = units
+        .iter()
+        .map(|u| {
+            Ok((
+                u,
+                encoded(&u.boundary, || format!("admin unit {}", u.code))?,
+            ))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    upsert_counted(conn, &ADMIN_UNITS, &units, |row, (u, (geom, b))| {
+        row.push_bind(u.code.as_str())
+            .push_bind(u.name.as_str())
+            .push_bind(u.level.as_str())
+            .push_bind(u.code.parent().map(String::from))
+            .push_bind(u.source_id.as_str())
+            .push_bind(geom.as_slice())
+            .push_bind(b[0])
+            .push_bind(b[1])
+            .push_bind(b[2])
+            .push_bind(b[3]);
+    })
+    .await
+}
+
+/// Upserts buildings by `spec` ([`BUILDINGS`] for imports, [`BUILDINGS_EXACT`] for
+/// restores).
+async fn write_buildings(
+    conn: &mut SqliteConnection,
+    spec: &Upsert,
+    buildings: &[Building],
+) -> StoreResult<UpsertCounts> {
+    // WKB encoding is the CPU part of the write: done on every core.
+    let buildings = buildings
+        .par_iter()
+        .map(|b| {
+            Ok((
+                b,
+                encoded(&b.footprint, || format!("building {}", b.source_id))?,
+            ))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    upsert_counted(conn, spec, &buildings, |row, (b, (geom, bb))| {
+        row.push_bind(b.source_id.as_str())
+            .push_bind(geom.as_slice())
+            .push_bind(b.building_use.as_str())
+            .push_bind(b.levels.map(i64::from))
+            .push_bind(b.height.map(f64::from))
+            .push_bind(i64::from(b.households.count))
+            .push_bind(b.households.source.as_str())
+            .push_bind(b.address.as_deref())
+            .push_bind(b.village.as_ref().map(|v| v.as_str()))
+            .push_bind(bb[0])
+            .push_bind(bb[1])
+            .push_bind(bb[2])
+            .push_bind(bb[3]);
+    })
+    .await
+}
+
+async fn write_barriers(
+    conn: &mut SqliteConnection,
+    barriers: &[Barrier],
+) -> StoreResult<UpsertCounts> {
+    let barriers = barriers
+        .iter()
+        .map(|b| {
+            let what = format!("barrier {}", b.source_id);
+            Ok((
+                b,
+                wkb::encode(Geometry::MultiLineString(b.line.clone()), &what)?,
+            ))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    upsert_counted(conn, &BARRIERS, &barriers, |row, (b, geom)| {
+        row.push_bind(b.source_id.as_str())
+            .push_bind(b.kind.as_str())
+            .push_bind(geom.as_slice());
+    })
+    .await
+}
+
+async fn write_households(
+    conn: &mut SqliteConnection,
+    households: &[Household],
+) -> StoreResult<UpsertCounts> {
+    let households = households
+        .iter()
+        .map(|h| Ok((h, to_json(&h.tags, "household tags")?)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    upsert_counted(conn, &HOUSEHOLDS, &households, |row, (h, tags)| {
+        row.push_bind(h.id.as_str())
+            .push_bind(h.building.as_deref())
+            .push_bind(h.location.map(|p| p.x()))
+            .push_bind(h.location.map(|p| p.y()))
+            .push_bind(h.entrance.as_deref())
+            .push_bind(h.floor.map(i64::from))
+            .push_bind(h.unit.as_deref())
+            .push_bind(h.address.as_deref())
+            .push_bind(h.head.as_deref())
+            .push_bind(h.phone.as_deref())
+            .push_bind(h.members.map(i64::from))
+            .push_bind(tags.as_str());
+    })
+    .await
+}
+
+async fn write_staff(conn: &mut SqliteConnection, staff: &[Staff]) -> StoreResult<UpsertCounts> {
+    let staff = staff
+        .iter()
+        .map(|s| Ok((s, to_json(&s.grids, "staff grids")?)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    upsert_counted(conn, &STAFF, &staff, |row, (s, grids)| {
+        row.push_bind(s.id.as_str())
+            .push_bind(s.name.as_str())
+            .push_bind(s.phone.as_deref())
+            .push_bind(s.role.as_string())
+            .push_bind(s.area.as_ref().map(|a| a.as_str()))
+            .push_bind(grids.as_str());
+    })
+    .await
+}
+
+/// Writes `rows` exactly as given (a restore: no derived values recomputed).
+pub(super) async fn put_rows(conn: &mut SqliteConnection, rows: &RecordRows) -> StoreResult<()> {
+    write_admin_units(conn, &rows.admin_units).await?;
+    write_buildings(conn, &BUILDINGS_EXACT, &rows.buildings).await?;
+    write_barriers(conn, &rows.barriers).await?;
+    write_households(conn, &rows.households).await?;
+    write_staff(conn, &rows.staff).await?;
+    Ok(())
+}
+
+/// Every record an import may change, beyond the keys it brings: admin units it replaces
+/// under their source id, buildings it replaces and their register rows, and the
+/// buildings whose household count the register rows change.
+async fn keys_touched_by(
+    conn: &mut SqliteConnection,
+    batch: &ImportBatch,
+) -> StoreResult<RecordKeys> {
+    let mut keys = batch.keys();
+    for unit in &batch.admin_units {
+        let codes: Vec<String> =
+            sqlx::query_scalar("SELECT code FROM admin_units WHERE source_id = ?1")
+                .bind(&unit.source_id)
+                .fetch_all(&mut *conn)
+                .await
+                .step("reading admin units an import replaces")?;
+        for code in codes {
+            keys.admin_units.insert(division(&code, "admin unit")?);
+        }
+    }
+    for (stored, _) in &batch.replace_buildings {
+        keys.buildings.insert(stored.clone());
+        let moved: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM households WHERE building = ?1")
+                .bind(stored)
+                .fetch_all(&mut *conn)
+                .await
+                .step("reading register rows of replaced buildings")?;
+        keys.households.extend(moved);
+    }
+    keys.buildings
+        .extend(batch.households.iter().filter_map(|h| h.building.clone()));
+    Ok(keys)
+}
+
 #[async_trait]
 impl ImportStore for SqliteStore {
     async fn import(&self, batch: &ImportBatch, meta: &ChangeMeta) -> StoreResult<ImportSummary> {
@@ -225,6 +407,27 @@ impl ImportStore for SqliteStore {
             .step("starting the import transaction")?;
         let mut summary = ImportSummary::default();
 
+        // The before-state: every record the import may change, as it is now (register
+        // rows that move take their old buildings' counts with them).
+        let mut touched = keys_touched_by(&mut tx, batch).await?;
+        let mut before = read_rows(&mut tx, &touched).await?;
+        let old_buildings: RecordKeys = RecordKeys {
+            buildings: before
+                .households
+                .iter()
+                .filter_map(|h| h.building.clone())
+                .filter(|b| !touched.buildings.contains(b))
+                .collect(),
+            ..RecordKeys::default()
+        };
+        if !old_buildings.is_empty() {
+            before
+                .buildings
+                .extend(read_rows(&mut tx, &old_buildings).await?.buildings);
+            before.sort();
+            touched.extend(old_buildings);
+        }
+
         // A re-import of the same source replaces the unit even if its code changed.
         for unit in &batch.admin_units {
             sqlx::query("DELETE FROM admin_units WHERE source_id = ?1 AND code <> ?2")
@@ -234,30 +437,7 @@ impl ImportStore for SqliteStore {
                 .await
                 .step("replacing an admin unit")?;
         }
-        let units = batch
-            .admin_units
-            .iter()
-            .map(|u| {
-                Ok((
-                    u,
-                    encoded(&u.boundary, || format!("admin unit {}", u.code))?,
-                ))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        summary.admin_units =
-            upsert_counted(&mut tx, &ADMIN_UNITS, &units, |row, (u, (geom, b))| {
-                row.push_bind(u.code.as_str())
-                    .push_bind(u.name.as_str())
-                    .push_bind(u.level.as_str())
-                    .push_bind(u.code.parent().map(String::from))
-                    .push_bind(u.source_id.as_str())
-                    .push_bind(geom.as_slice())
-                    .push_bind(b[0])
-                    .push_bind(b[1])
-                    .push_bind(b[2])
-                    .push_bind(b[3]);
-            })
-            .await?;
+        summary.admin_units = write_admin_units(&mut tx, &batch.admin_units).await?;
 
         // A replaced building counts as updated: deleted here, its replacement upserted below.
         let mut replaced = 0;
@@ -269,34 +449,7 @@ impl ImportStore for SqliteStore {
                 .step("deleting replaced buildings")?
                 .rows_affected();
         }
-        // WKB encoding is the CPU part of the write: done on every core.
-        let buildings = batch
-            .buildings
-            .par_iter()
-            .map(|b| {
-                Ok((
-                    b,
-                    encoded(&b.footprint, || format!("building {}", b.source_id))?,
-                ))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        summary.buildings =
-            upsert_counted(&mut tx, &BUILDINGS, &buildings, |row, (b, (geom, bb))| {
-                row.push_bind(b.source_id.as_str())
-                    .push_bind(geom.as_slice())
-                    .push_bind(b.building_use.as_str())
-                    .push_bind(b.levels.map(i64::from))
-                    .push_bind(b.height.map(f64::from))
-                    .push_bind(i64::from(b.households.count))
-                    .push_bind(b.households.source.as_str())
-                    .push_bind(b.address.as_deref())
-                    .push_bind(b.village.as_ref().map(|v| v.as_str()))
-                    .push_bind(bb[0])
-                    .push_bind(bb[1])
-                    .push_bind(bb[2])
-                    .push_bind(bb[3]);
-            })
-            .await?;
+        summary.buildings = write_buildings(&mut tx, &BUILDINGS, &batch.buildings).await?;
         let replaced = replaced.min(summary.buildings.inserted);
         summary.buildings.inserted -= replaced;
         summary.buildings.updated += replaced;
@@ -314,63 +467,13 @@ impl ImportStore for SqliteStore {
             count_registered_households(&mut tx).await?;
         }
 
-        let barriers = batch
-            .barriers
-            .iter()
-            .map(|b| {
-                let what = format!("barrier {}", b.source_id);
-                Ok((
-                    b,
-                    wkb::encode(Geometry::MultiLineString(b.line.clone()), &what)?,
-                ))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        summary.barriers = upsert_counted(&mut tx, &BARRIERS, &barriers, |row, (b, geom)| {
-            row.push_bind(b.source_id.as_str())
-                .push_bind(b.kind.as_str())
-                .push_bind(geom.as_slice());
-        })
-        .await?;
-
-        let households = batch
-            .households
-            .iter()
-            .map(|h| Ok((h, to_json(&h.tags, "household tags")?)))
-            .collect::<StoreResult<Vec<_>>>()?;
-        summary.households = upsert_counted(&mut tx, &HOUSEHOLDS, &households, |row, (h, tags)| {
-            row.push_bind(h.id.as_str())
-                .push_bind(h.building.as_deref())
-                .push_bind(h.location.map(|p| p.x()))
-                .push_bind(h.location.map(|p| p.y()))
-                .push_bind(h.entrance.as_deref())
-                .push_bind(h.floor.map(i64::from))
-                .push_bind(h.unit.as_deref())
-                .push_bind(h.address.as_deref())
-                .push_bind(h.head.as_deref())
-                .push_bind(h.phone.as_deref())
-                .push_bind(h.members.map(i64::from))
-                .push_bind(tags.as_str());
-        })
-        .await?;
+        summary.barriers = write_barriers(&mut tx, &batch.barriers).await?;
+        summary.households = write_households(&mut tx, &batch.households).await?;
         if !batch.households.is_empty() {
             summary.buildings_with_registered_households =
                 count_registered_households(&mut tx).await?;
         }
-
-        let staff = batch
-            .staff
-            .iter()
-            .map(|s| Ok((s, to_json(&s.grids, "staff grids")?)))
-            .collect::<StoreResult<Vec<_>>>()?;
-        summary.staff = upsert_counted(&mut tx, &STAFF, &staff, |row, (s, grids)| {
-            row.push_bind(s.id.as_str())
-                .push_bind(s.name.as_str())
-                .push_bind(s.phone.as_deref())
-                .push_bind(s.role.as_string())
-                .push_bind(s.area.as_ref().map(|a| a.as_str()))
-                .push_bind(grids.as_str());
-        })
-        .await?;
+        summary.staff = write_staff(&mut tx, &batch.staff).await?;
 
         summary.incidents = upsert_counted(&mut tx, &INCIDENTS, &batch.incidents, |row, i| {
             row.push_bind(i.id.as_str())
@@ -386,10 +489,15 @@ impl ImportStore for SqliteStore {
         })
         .await?;
 
-        // The import's records stay in their tables; the log keeps what it did and where.
-        let bbox = batch.bbox();
-        let after = ChangeRecords::of_import(&summary);
-        append_change(&mut tx, meta, bbox, &ChangeRecords::default(), &after).await?;
+        // The log keeps every touched record before and after: enough to undo the import.
+        let after = read_rows(&mut tx, &touched).await?;
+        let bbox = before.bbox_with(&after);
+        let before = ChangeRecords {
+            rows: before,
+            ..ChangeRecords::default()
+        };
+        let after = ChangeRecords::of_import(after, &summary);
+        append_change(&mut tx, meta, bbox, &before, &after).await?;
         failpoint("import:written");
         tx.commit().await.step("committing the import")?;
         failpoint("import:committed");
@@ -397,13 +505,17 @@ impl ImportStore for SqliteStore {
         Ok(summary)
     }
 
+    async fn restore_rows(&self, restore: &RowRestore, meta: &ChangeMeta) -> StoreResult<i64> {
+        self.restore(restore, meta).await
+    }
+
     async fn set_building_villages(
         &self,
         assignments: &[(String, Option<DivisionCode>)],
         meta: &ChangeMeta,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<i64> {
         if assignments.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let mut tx = self
             .pool
@@ -459,8 +571,9 @@ impl ImportStore for SqliteStore {
             ..ChangeRecords::default()
         };
         // Villages are not drawn on buildings: nothing to purge beyond the buildings.
-        append_change(&mut tx, meta, None, &before, &after).await?;
+        let id = append_change(&mut tx, meta, None, &before, &after).await?;
         tx.commit().await.step("committing village assignment")?;
-        self.checkpoint().await
+        self.checkpoint().await?;
+        Ok(id)
     }
 }
