@@ -352,6 +352,9 @@ fn settled_part(
             geo_types::coord! {x: r.min().x, y: r.max().y},
             geo_types::coord! {x: r.max().x, y: r.min().y},
         ] {
+            if !(c.x.is_finite() && c.y.is_finite()) {
+                continue;
+            }
             pts.extend(
                 ring.iter()
                     .map(|o| geo_types::Point::new(c.x + o.0, c.y + o.1)),
