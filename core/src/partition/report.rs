@@ -36,7 +36,8 @@ pub struct VillageReport {
     pub area_m2: f64,
     /// Area (m²) where grid polygons overlap other than as the stacking rule allows.
     pub overlap_m2: f64,
-    /// Pairs of grids overlapping other than as the stacking rule allows.
+    /// Pairs of grids overlapping other than as the stacking rule allows, by more than
+    /// the validator's tolerance (1e-8 of the village area).
     pub overlapping_pairs: usize,
     /// Footprints with vertical grids stacked on them.
     pub stacked_groups: usize,
