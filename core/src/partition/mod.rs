@@ -70,7 +70,7 @@
 //!    (stacked, identical geometry) and no other ground grid covers any of it. Pieces
 //!    of a ground grid a footprint cuts off from its buildings go to the neighbour they
 //!    border most. The validator reports any other overlap.
-//! 4b. **Flat moves.** Where moving whole buildings cannot bring a grid of a feasible
+//!    **Flat moves.** Where moving whole buildings cannot bring a grid of a feasible
 //!    component into the range (a 44- and an 18-household building), flats move along
 //!    the shortest chain of neighbouring grids (`flats`): any building can be split by
 //!    flats, so every grid ends in range; a split building keeps at least one flat in
