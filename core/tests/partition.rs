@@ -106,16 +106,29 @@ fn infeasible(out: &VillagePartition) -> bool {
     })
 }
 
-/// Relative difference between the tiling grids' total area and the village area.
+/// Relative difference between the area the grids cover and the village area: ground
+/// grids plus the footprints stacked grids stand on where no ground grid holds them
+/// (the stacking rule).
 fn tiling_area_error(v: &AdminUnit, grids: &[Grid]) -> f64 {
+    use geo::BooleanOps;
     let va = v.boundary.unsigned_area();
-    let sum: f64 = grids
-        .iter()
-        .filter(|g| {
-            !g.institution && (g.members.is_empty() || g.members.iter().any(|m| m.flats.is_none()))
-        })
-        .map(|g| g.polygon.unsigned_area())
-        .sum();
+    let vertical =
+        |g: &Grid| g.members.len() == 1 && (g.institution || g.members[0].flats.is_some());
+    let ground: Vec<&Grid> = grids.iter().filter(|g| !vertical(g)).collect();
+    let mut sum: f64 = ground.iter().map(|g| g.polygon.unsigned_area()).sum();
+    let mut seen: Vec<&str> = Vec::new();
+    for g in grids.iter().filter(|g| vertical(g)) {
+        let b = g.members[0].building.as_str();
+        if seen.contains(&b) {
+            continue;
+        }
+        seen.push(b);
+        let under: f64 = ground
+            .iter()
+            .map(|o| o.polygon.intersection(&g.polygon).unsigned_area())
+            .sum();
+        sum += g.polygon.unsigned_area() - under;
+    }
     (sum - va).abs() / va
 }
 
@@ -142,6 +155,9 @@ proptest! {
         for v in &violations {
             let allowed = match v {
                 Violation::SizeOutOfRange { grid, .. } => !feasible || (granular && out.flags.iter().any(|f| matches!(f, PartitionFlag::OutOfRange { grid: g, .. } if g == grid))),
+                // A tower footprint cut out across a narrow grid can leave it in two
+                // pieces that both hold its buildings (rare: 1 of 128 cases; flagged).
+                Violation::NonContiguous { grid, .. } => granular && out.flags.iter().any(|f| matches!(f, PartitionFlag::NonContiguous { grid: g, .. } if g == grid)),
                 _ => false,
             };
             prop_assert!(allowed, "{v} (flags {:?})", out.flags);

@@ -10,6 +10,7 @@
 //! | a few villages × N buildings (star-shaped villages, clustered hamlets) | [`small::villages`], [`small::villages_with`] | the partitioner's tests and doctests, `gridmap bench partition` |
 //! | straight roads across those villages | [`small::roads`] | barrier tests and the partitioner benchmark |
 //! | those villages cut into grids by the partitioner | [`small::partitioned_county`] | tile tests and the tile benchmark |
+//! | a city district: towers of 20–40 floors, mid-rise blocks, few low buildings, and a 1% re-levelling of it | [`urban::district`], [`urban::relevel`] | the partitioner's urban tests, `gridmap bench partition --urban` |
 //! | a regular street grid of `n` buildings with rectangular grids and staff | [`street_grid::county`] | the tile render benchmark and tile tests |
 //!
 //! [`synth_county`] with 300,000 households makes about a million buildings in 1–2 s in a
@@ -34,6 +35,7 @@
 pub mod county;
 pub mod small;
 pub mod street_grid;
+pub mod urban;
 
 pub use county::{synth_county, SynthCounty, SynthParams};
 pub use rand;

@@ -102,6 +102,9 @@ pub struct TileData {
     pub(crate) grid_colours: Vec<u32>,
     pub(crate) grid_labels: Vec<Option<[f64; 2]>>,
     pub(crate) grid_flags: Vec<String>,
+    /// Per grid: how many grids hold flats of the building it stands on (0 for ground
+    /// grids).
+    pub(crate) grid_stacks: Vec<u32>,
     pub(crate) building_shapes: Vec<WorldShape>,
     /// Grid codes, then the joined codes of split buildings, back to back.
     code_text: String,
@@ -159,6 +162,7 @@ impl TileData {
                     .join(",")
             })
             .collect();
+        let grid_stacks = snap.grids.iter().map(|g| stack_size(snap, g)).collect();
         let admin_stats = admin_stats(snap);
         let (code_text, building_codes) = building_codes(snap);
         TileData {
@@ -170,6 +174,7 @@ impl TileData {
             grid_colours,
             grid_labels,
             grid_flags,
+            grid_stacks,
             building_shapes,
             code_text,
             building_codes,
@@ -209,6 +214,14 @@ impl TileData {
     /// validator's exact area test).
     pub fn grid_flags(&self, index: usize) -> Option<&str> {
         self.grid_flags.get(index).map(String::as_str)
+    }
+
+    /// For a grid stacked on a building's footprint (a tower's whole-flat grid or an
+    /// institution grid): how many grids hold flats of that building, the grids stacked
+    /// on the footprint and the ground grid holding the remaining flats; `0` for a
+    /// ground grid. Stacked grids share one polygon, so a click on the tower hits all.
+    pub fn grid_stack(&self, index: usize) -> u32 {
+        self.grid_stacks.get(index).copied().unwrap_or(0)
     }
 
     /// Households and grid count of admin unit `index`.
@@ -310,4 +323,25 @@ fn admin_stats(snap: &CountySnapshot) -> Vec<AdminStats> {
             },
         })
         .collect()
+}
+
+/// See [`TileData::grid_stack`]: vertical grids are those whose members are flats of one
+/// building (or an institution's grid), drawn on that building's footprint.
+fn stack_size(snap: &CountySnapshot, g: &gridmap_core::Grid) -> u32 {
+    let Some(first) = g.members.first() else {
+        return 0;
+    };
+    let vertical = g.members.len() == 1 && (g.institution || first.flats.is_some());
+    if !vertical {
+        return 0;
+    }
+    let Some(b) = snap.building_index(&first.building) else {
+        return 0;
+    };
+    let n = snap.grids_of_building(b).len() as u32;
+    if n > 1 || g.institution {
+        n
+    } else {
+        0
+    }
 }

@@ -2,14 +2,16 @@
 
 use super::codes::{self, CodeInput};
 use super::error::{PartitionError, PartitionFlag, PartitionResult};
-use super::polygon::ClipRegion;
+use super::polygon::{absorb_strays, ClipRegion};
 use super::project::LocalProj;
 use super::report::VillageReport;
+use super::stack::{carve, disjoint_footprints, vertical_overlaps, Layer};
 use super::units::{Member, Prepared};
 use super::{PartitionParams, VillageInput, VillagePartition};
-use crate::model::{Grid, GridMember};
+use crate::model::{Building, Grid, GridMember};
 use geo::{Area, Centroid};
 use geo_types::MultiPolygon;
+use std::collections::HashMap;
 use std::time::Instant;
 
 /// A residential part with its clipped polygon (local metres).
@@ -18,6 +20,8 @@ pub(crate) struct AreaPart {
     pub shape: MultiPolygon<f64>,
     /// Its component's total can be cut into grids within the range.
     pub feasible: bool,
+    /// Positions of its sites (local metres).
+    pub sites: Vec<[f64; 2]>,
 }
 
 struct NewGrid {
@@ -68,7 +72,9 @@ pub(crate) fn assemble(
 ) -> PartitionResult<VillagePartition> {
     let village = input.village;
     let mut new: Vec<NewGrid> = Vec::new();
+    let mut sites_of: Vec<Vec<[f64; 2]>> = Vec::new();
     for p in parts {
+        sites_of.push(p.sites.clone());
         let members = to_members(input, &p.members);
         let key = p
             .shape
@@ -95,6 +101,7 @@ pub(crate) fn assemble(
                 .centroid()
                 .map(|c| [c.x(), c.y()])
                 .unwrap_or([0.0, 0.0]);
+            sites_of.push(Vec::new());
             new.push(NewGrid {
                 members: Vec::new(),
                 households: 0,
@@ -108,20 +115,64 @@ pub(crate) fn assemble(
             flags.push(PartitionFlag::UncoveredArea);
         }
     }
+    // Vertical grids stand on their building's footprint (clipped to the region);
+    // the ground grids make room for it as the stacking rule says (see `stack`).
+    let mut tower_buildings: Vec<usize> = Vec::new();
+    for f in &prep.fixed {
+        if let Some(m) = f.members.first() {
+            if !tower_buildings.contains(&m.building) {
+                tower_buildings.push(m.building);
+            }
+        }
+    }
+    let footprints: Vec<MultiPolygon<f64>> = tower_buildings
+        .iter()
+        .map(|&b| {
+            let footprint = input
+                .buildings
+                .get(b)
+                .map(|b| proj.fwd_mp(&b.footprint))
+                .unwrap_or_else(|| MultiPolygon(vec![]));
+            let clipped = clip.clip(footprint.clone());
+            if clipped.0.is_empty() {
+                footprint
+            } else {
+                clipped
+            }
+        })
+        .collect();
+    let footprints = disjoint_footprints(footprints);
+    let n_ground = new.len();
+    let holder: Vec<Option<usize>> = tower_buildings
+        .iter()
+        .map(|&b| {
+            let id = input.buildings.get(b).map(|b| b.source_id.as_str());
+            new.iter()
+                .position(|g| g.members.iter().any(|m| Some(m.building.as_str()) == id))
+        })
+        .collect();
+    let ground_sites: Vec<Vec<[f64; 2]>> = std::mem::take(&mut sites_of);
+    let mut ground: Vec<MultiPolygon<f64>> = new
+        .iter_mut()
+        .map(|g| std::mem::replace(&mut g.local, MultiPolygon(vec![])))
+        .collect();
+    carve(&mut ground, &footprints, &holder);
+    // A piece of a ground grid that a footprint cut off from its sites goes to the
+    // neighbouring ground grid sharing the longest border with it.
+    if !footprints.is_empty() {
+        absorb_strays(&mut ground, &ground_sites);
+    }
+    for (g, shape) in new.iter_mut().zip(ground) {
+        g.local = shape;
+    }
     for f in &prep.fixed {
         let members = to_members(input, &f.members);
-        let footprint = f
+        let local = f
             .members
             .first()
-            .and_then(|m| input.buildings.get(m.building))
-            .map(|b| proj.fwd_mp(&b.footprint))
+            .and_then(|m| tower_buildings.iter().position(|&b| b == m.building))
+            .and_then(|i| footprints.get(i).cloned())
             .unwrap_or_else(|| MultiPolygon(vec![]));
-        let clipped = super::polygon::ClipRegion::clip(clip, footprint.clone());
-        let local = if clipped.0.is_empty() {
-            footprint
-        } else {
-            clipped
-        };
         new.push(NewGrid {
             members,
             households: f.households,
@@ -132,6 +183,7 @@ pub(crate) fn assemble(
             key: f.pos,
         });
     }
+    debug_assert!(new.len() >= n_ground);
 
     let previous: Vec<&Grid> = input
         .previous
@@ -158,12 +210,21 @@ pub(crate) fn assemble(
 
     let mut report = VillageReport {
         village: village.code.to_string(),
+        area_m2: village_local.unsigned_area(),
         ..VillageReport::default()
     };
     let mut grids: Vec<Grid> = locked.iter().map(|g| (*g).clone()).collect();
+    let mut locals: Vec<MultiPolygon<f64>> =
+        grids.iter().map(|g| proj.fwd_mp(&g.polygon)).collect();
+    let mut vertical: Vec<bool> = vec![false; grids.len()];
+    let by_id: HashMap<&str, &Building> = input
+        .buildings
+        .iter()
+        .map(|b| (b.source_id.as_str(), *b))
+        .collect();
     report.locked_grids = grids.len();
     for g in &grids {
-        report_grid(&mut report, params, g, None, false);
+        report_grid(&mut report, params, g, None);
     }
     for (ng, c) in new.into_iter().zip(coded) {
         let polygon = proj.inv_mp(&ng.local);
@@ -206,9 +267,42 @@ pub(crate) fn assemble(
         } else {
             polsby_popper(&ng.local)
         };
-        report_grid(&mut report, params, &grid, pp, true);
+        report_grid(&mut report, params, &grid, pp);
+        if !ng.vertical {
+            if let Some(spp) = settled_part(&by_id, proj, &grid.members, &ng.local)
+                .as_ref()
+                .and_then(polsby_popper)
+            {
+                report.settled_polsby_popper_sum += spp;
+                report.settled_polsby_popper_count += 1;
+            }
+        }
         grids.push(grid);
+        locals.push(ng.local);
+        vertical.push(ng.vertical);
     }
+    let layers: Vec<Layer<'_>> = grids
+        .iter()
+        .zip(&locals)
+        .zip(&vertical)
+        .map(|((g, l), &v)| Layer {
+            shape: l,
+            stands_on: if v {
+                g.members.first().map(|m| m.building.as_str())
+            } else {
+                None
+            },
+            grid: g,
+        })
+        .collect();
+    let (bad, groups, _) = vertical_overlaps(&layers);
+    // Pairs are counted above the validator's tolerance (boolean operations leave
+    // slivers of a few 1e-10 of the village area); the area sums everything.
+    let tol = (report.area_m2 * 1e-8).max(1e-6);
+    report.overlap_m2 = bad.iter().map(|b| b.2).sum();
+    report.overlapping_pairs = bad.iter().filter(|b| b.2 > tol).count();
+    report.stacked_groups = groups;
+    drop(layers);
     grids.sort_by(|a, b| a.code.cmp(&b.code));
     let level1: Vec<Grid> = input
         .previous
@@ -226,13 +320,70 @@ pub(crate) fn assemble(
     })
 }
 
-fn report_grid(
-    r: &mut VillageReport,
-    params: &PartitionParams,
-    g: &Grid,
-    pp: Option<f64>,
-    _new: bool,
-) {
+/// Buffer (metres) around a grid's buildings that makes its settled part.
+pub(crate) const SETTLED_BUFFER_M: f64 = 25.0;
+
+/// The settled part of a ground grid: its polygon ∩ the convex hull of its buildings'
+/// footprints grown by [`SETTLED_BUFFER_M`] (an octagon around every vertex), in local
+/// metres. `None` for a grid without buildings.
+fn settled_part(
+    by_id: &HashMap<&str, &Building>,
+    proj: &LocalProj,
+    members: &[GridMember],
+    shape: &MultiPolygon<f64>,
+) -> Option<MultiPolygon<f64>> {
+    use geo::{BooleanOps, BoundingRect, ConvexHull};
+    let d = SETTLED_BUFFER_M;
+    let ring: Vec<(f64, f64)> = (0..8)
+        .map(|k| {
+            let a = std::f64::consts::TAU * (f64::from(k) + 0.5) / 8.0;
+            (d * a.cos(), d * a.sin())
+        })
+        .collect();
+    let mut pts: Vec<geo_types::Point<f64>> = Vec::new();
+    for b in members
+        .iter()
+        .filter_map(|m| by_id.get(m.building.as_str()))
+    {
+        let fp = proj.fwd_mp(&b.footprint);
+        let Some(r) = fp.bounding_rect() else {
+            continue;
+        };
+        for c in [
+            r.min(),
+            r.max(),
+            geo_types::coord! {x: r.min().x, y: r.max().y},
+            geo_types::coord! {x: r.max().x, y: r.min().y},
+        ] {
+            if !(c.x.is_finite() && c.y.is_finite()) {
+                continue;
+            }
+            pts.extend(
+                ring.iter()
+                    .map(|o| geo_types::Point::new(c.x + o.0, c.y + o.1)),
+            );
+        }
+    }
+    if pts.is_empty() {
+        return None;
+    }
+    let hull = geo_types::MultiPoint(pts).convex_hull();
+    // Most grids lie inside their buffered hull (interior grids): no boolean operation.
+    let inside = {
+        use geo::Contains;
+        shape
+            .0
+            .iter()
+            .flat_map(|p| p.exterior().0.iter())
+            .all(|c| hull.contains(c) || hull.exterior().0.contains(c))
+    };
+    if inside {
+        return Some(shape.clone());
+    }
+    Some(shape.intersection(&MultiPolygon(vec![hull])))
+}
+
+fn report_grid(r: &mut VillageReport, params: &PartitionParams, g: &Grid, pp: Option<f64>) {
     r.grids += 1;
     r.households += u64::from(g.households);
     if g.polygon.0.len() > 1 {

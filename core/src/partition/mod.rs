@@ -62,8 +62,19 @@
 //!    rivers that separate grids. A piece of a cell cut off by a concave outline goes to
 //!    the grid it borders most; a building whose cell is cut off from the rest of its
 //!    grid moves to the grid it touches (sizes permitting) and the outlines are rebuilt.
-//!    Whole-flat tower grids and institution grids use the building footprint (they
-//!    share the footprint with the grid whose cell holds it).
+//!    Whole-flat tower grids and institution grids use the building footprint, by the
+//!    **stacking rule** (see `stack`): the ground grids tile the village with no
+//!    overlap; a building whose households all belong to its own vertical grids is cut
+//!    out of the ground grids and its grids are stacked on exactly its footprint; the
+//!    one ground grid that takes a tower's remaining flats holds the whole footprint
+//!    (stacked, identical geometry) and no other ground grid covers any of it. Pieces
+//!    of a ground grid a footprint cuts off from its buildings go to the neighbour they
+//!    border most. The validator reports any other overlap.
+//!    **Flat moves.** Where moving whole buildings cannot bring a grid of a feasible
+//!    component into the range (a 44- and an 18-household building), flats move along
+//!    the shortest chain of neighbouring grids (`flats`): any building can be split by
+//!    flats, so every grid ends in range; a split building keeps at least one flat in
+//!    the grid that draws it, and a tower's remaining flats never move.
 //! 6. **Codes** are numbered west→east in north→south rows. On a re-run, a grid with the
 //!    same members as a previous grid keeps its code (and version if its polygon is also
 //!    unchanged); changed grids take the code of the previous grid they share most
@@ -71,9 +82,12 @@
 //!    keeps a previous code keeps that grid's `staff` too (fresh grids have none).
 //!
 //! **Repair.** With previous grids, the run starts from them: sites keep their previous
-//! grid, new sites are regrown from neighbours, pieces cut off are reassigned, grid
-//! counts are fixed per component by splitting or merging, and balance/compaction only
-//! touch grids that changed. `moved_households` counts households whose grid code
+//! grid (a split building the grid that held most of it), new sites are regrown from
+//! neighbours, pieces cut off are reassigned, grid counts are fixed per component by
+//! splitting or merging, balance/compaction only touch grids that changed, and what
+//! balancing cannot fix is left to flat moves rather than cutting a component again.
+//! A high-rise keeps its previous vertical grids from flat 0 up as far as it still has
+//! their flats; only the flats above are cut again. `moved_households` counts households whose grid code
 //! changed.
 //!
 //! # Notes
@@ -109,6 +123,7 @@ mod assemble;
 mod codes;
 mod counts;
 mod error;
+mod flats;
 mod graph;
 mod outline;
 mod polygon;
@@ -118,6 +133,7 @@ mod repair;
 mod report;
 mod run;
 mod seed;
+mod stack;
 mod state;
 mod units;
 mod validate;

@@ -17,13 +17,13 @@ pub(crate) fn init_from_previous(
     buildings: &[&Building],
     prev: &[&Grid],
 ) {
-    let mut by_building: HashMap<&str, Vec<(usize, Flats)>> = HashMap::new();
+    let mut by_building: HashMap<&str, Vec<(usize, Flats, u32)>> = HashMap::new();
     for (gi, g) in prev.iter().enumerate() {
         for m in &g.members {
             by_building
                 .entry(m.building.as_str())
                 .or_default()
-                .push((gi, m.flats));
+                .push((gi, m.flats, m.households));
         }
     }
     let mut part_of = vec![NONE; prev.len()];
@@ -37,10 +37,16 @@ pub(crate) fn init_from_previous(
             let Some(entries) = by_building.get(b.source_id.as_str()) else {
                 continue;
             };
+            // The same flats, else the grid that held most of the building (a
+            // building split by flats stays with the grid that drew it).
             let gi = entries
                 .iter()
                 .find(|e| e.1 == m.flats)
-                .or(entries.first())
+                .or_else(|| {
+                    entries
+                        .iter()
+                        .max_by(|a, b| a.2.cmp(&b.2).then(b.0.cmp(&a.0)))
+                })
                 .map(|e| e.0);
             if let Some(gi) = gi {
                 match votes.iter_mut().find(|v| v.0 == gi) {

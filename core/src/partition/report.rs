@@ -28,6 +28,19 @@ pub struct VillageReport {
     /// grids and institution grids share a footprint and are left out).
     pub polsby_popper_sum: f64,
     pub polsby_popper_count: usize,
+    /// Sum and count of Polsby-Popper scores of the settled part of each area grid (its
+    /// polygon ∩ the convex hull of its buildings grown by 25 m).
+    pub settled_polsby_popper_sum: f64,
+    pub settled_polsby_popper_count: usize,
+    /// Village area (m²).
+    pub area_m2: f64,
+    /// Area (m²) where grid polygons overlap other than as the stacking rule allows.
+    pub overlap_m2: f64,
+    /// Pairs of grids overlapping other than as the stacking rule allows, by more than
+    /// the validator's tolerance (1e-8 of the village area).
+    pub overlapping_pairs: usize,
+    /// Footprints with vertical grids stacked on them.
+    pub stacked_groups: usize,
     /// Wall time of this village (seconds).
     pub runtime_s: f64,
 }
@@ -71,6 +84,16 @@ pub struct QualityReport {
     pub size_max: u32,
     pub non_contiguous: usize,
     pub mean_polsby_popper: f64,
+    /// Mean Polsby-Popper score of the settled parts of area grids (see
+    /// [`VillageReport::settled_polsby_popper_sum`]).
+    pub mean_settled_polsby_popper: f64,
+    /// Area (m²) where grids overlap other than as the stacking rule allows.
+    pub overlap_m2: f64,
+    /// `overlap_m2` over the villages' area.
+    pub overlap_share: f64,
+    pub overlapping_pairs: usize,
+    /// Footprints with vertical (tower, institution) grids stacked on them.
+    pub stacked_groups: usize,
     pub moved_households: u64,
     /// `moved_households / households`.
     pub moved_share: f64,
@@ -93,6 +116,8 @@ impl QualityReport {
         };
         let mut sizes: Vec<u32> = Vec::new();
         let mut pp = (0.0, 0usize);
+        let mut spp = (0.0, 0usize);
+        let mut area = 0.0;
         let mut in_range = 0usize;
         for res in results {
             r.villages += 1;
@@ -114,6 +139,12 @@ impl QualityReport {
             sizes.extend_from_slice(&vr.sizes);
             pp.0 += vr.polsby_popper_sum;
             pp.1 += vr.polsby_popper_count;
+            spp.0 += vr.settled_polsby_popper_sum;
+            spp.1 += vr.settled_polsby_popper_count;
+            area += vr.area_m2;
+            r.overlap_m2 += vr.overlap_m2;
+            r.overlapping_pairs += vr.overlapping_pairs;
+            r.stacked_groups += vr.stacked_groups;
         }
         sizes.sort_unstable();
         if !sizes.is_empty() {
@@ -129,6 +160,12 @@ impl QualityReport {
         }
         if pp.1 > 0 {
             r.mean_polsby_popper = pp.0 / pp.1 as f64;
+        }
+        if spp.1 > 0 {
+            r.mean_settled_polsby_popper = spp.0 / spp.1 as f64;
+        }
+        if area > 0.0 {
+            r.overlap_share = r.overlap_m2 / area;
         }
         if r.households > 0 {
             r.moved_share = r.moved_households as f64 / r.households as f64;
@@ -162,7 +199,19 @@ impl fmt::Display for QualityReport {
             self.size_min, self.size_median, self.size_max
         )?;
         writeln!(f, "  non-contiguous      {}", self.non_contiguous)?;
-        writeln!(f, "  mean Polsby-Popper  {:.3}", self.mean_polsby_popper)?;
+        writeln!(
+            f,
+            "  mean Polsby-Popper  {:.3} whole, {:.3} settled part",
+            self.mean_polsby_popper, self.mean_settled_polsby_popper
+        )?;
+        writeln!(
+            f,
+            "  overlap             {:.0} m² ({:.2}% of the area, {} pairs); {} stacked groups",
+            self.overlap_m2,
+            100.0 * self.overlap_share,
+            self.overlapping_pairs,
+            self.stacked_groups
+        )?;
         writeln!(
             f,
             "  moved households    {} ({:.2}%)",

@@ -3,6 +3,7 @@
 use super::assemble::{assemble, AreaPart};
 use super::counts::{fix_counts, fix_ranges, merge_undersized, retry_tight};
 use super::error::{PartitionError, PartitionFlag, PartitionResult};
+use super::flats::flat_moves;
 use super::graph::{self, feasible, Seg};
 use super::outline::{build_shapes, cut_off_moves};
 use super::polygon::ClipRegion;
@@ -95,7 +96,12 @@ pub(crate) fn run(
                 .unwrap_or(0),
         });
     }
-    let prep = units::prepare(input.buildings, &skip, &proj, fallback, params);
+    let unlocked: Vec<&Grid> = input
+        .previous
+        .iter()
+        .filter(|g| !g.locked && g.level == 1)
+        .collect();
+    let prep = units::prepare(input.buildings, &skip, &proj, fallback, params, &unlocked);
     let mut flags = prep.flags.clone();
     let parts = if prep.sites.is_empty() {
         Vec::new()
@@ -241,10 +247,40 @@ fn solve(
         }
         clipped = build_shapes(&st, &zones, clip, params).map_err(to_err)?;
     }
+    // Where whole buildings could not bring a grid into the range, flats move.
+    let moves = if optimise {
+        flat_moves(&st, &prep.sites, params, &ctot)
+    } else {
+        Vec::new()
+    };
     let mut members: Vec<Vec<Member>> = vec![Vec::new(); st.n_parts()];
     for (u, site) in prep.sites.iter().enumerate() {
-        if let Some(list) = members.get_mut(st.part[u] as usize) {
-            list.extend(site.members.iter().cloned());
+        for (k, m) in site.members.iter().enumerate() {
+            let mut end = m.flats.map_or(m.households, |f| f.1);
+            let start = m.flats.map_or(0, |f| f.0);
+            let mut split = false;
+            for mv in moves.iter().filter(|mv| mv.site == u && mv.member == k) {
+                if let Some(list) = members.get_mut(mv.to as usize) {
+                    list.push(Member {
+                        building: m.building,
+                        households: mv.flats,
+                        flats: Some((end - mv.flats, end)),
+                    });
+                }
+                end -= mv.flats;
+                split = true;
+            }
+            if let Some(list) = members.get_mut(st.part[u] as usize) {
+                list.push(if split {
+                    Member {
+                        building: m.building,
+                        households: end - start,
+                        flats: Some((start, end)),
+                    }
+                } else {
+                    m.clone()
+                });
+            }
         }
     }
     let mut out = Vec::new();
@@ -257,6 +293,10 @@ fn solve(
             members: m,
             shape,
             feasible: feasible(comp_total, params),
+            sites: (0..n)
+                .filter(|&u| st.part[u] == p as u32)
+                .map(|u| st.pos[u])
+                .collect(),
         });
     }
     Ok(out)
@@ -278,7 +318,11 @@ fn optimise_parts(
         }
         balance(st, params, 300);
     }
-    retry_tight(st, params, ctot, csites);
+    // A repair leaves what balancing could not fix to the flat moves: cutting a whole
+    // component again would move far more households than the change did.
+    if !repair {
+        retry_tight(st, params, ctot, csites);
+    }
     merge_undersized(st, params, ctot);
     compact(st, params, params.compact_passes as usize, repair);
     // Final smoothing: boundary length only (no inertia term), which straightens the

@@ -6,10 +6,10 @@
 use super::error::PartitionFlag;
 use super::project::LocalProj;
 use super::PartitionParams;
-use crate::model::{Building, BuildingUse};
+use crate::model::{Building, BuildingUse, Grid};
 use geo::CoordsIter;
 use geo_types::Coord;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// One building's (or flat range's) share of a unit or grid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,15 +67,77 @@ pub(crate) fn split_tower(h: u32, p: &PartitionParams) -> (Vec<u32>, u32) {
     }
 }
 
-/// Builds sites (sorted by position, duplicates merged) and fixed grids.
+/// How a high-rise of `h > max` households is cut on a re-run, when its previous
+/// vertical grids held `prev` flats each (in flat order from flat 0): the previous
+/// grids are kept from the bottom up as long as the building still has their flats,
+/// and only the flats above them are cut again ([`split_tower`]), so a change of
+/// floors touches the top grids only. Falls back to [`split_tower`] when the previous
+/// sizes are out of range.
+pub(crate) fn split_tower_keeping(h: u32, prev: &[u32], p: &PartitionParams) -> (Vec<u32>, u32) {
+    if prev.is_empty() || prev.iter().any(|&s| s < p.min || s > p.max) {
+        return split_tower(h, p);
+    }
+    let mut sizes = prev.to_vec();
+    let mut total: u32 = sizes.iter().sum();
+    while total > h {
+        total -= sizes.pop().unwrap_or(0);
+    }
+    let extra = h - total;
+    if extra < p.min {
+        return (sizes, extra);
+    }
+    let (more, rest) = split_tower(extra, p);
+    sizes.extend(more);
+    (sizes, rest)
+}
+
+/// Flat counts of the previous vertical grids of each high-rise, in flat order, where
+/// they cover flats `0..n` without holes.
+fn previous_towers(previous: &[&Grid]) -> HashMap<String, Vec<u32>> {
+    let mut ranges: HashMap<&str, Vec<(u32, u32)>> = HashMap::new();
+    for g in previous {
+        let Some(first) = g.members.first() else {
+            continue;
+        };
+        let one = g
+            .members
+            .iter()
+            .all(|m| m.building == first.building && m.flats.is_some());
+        if g.institution || !one || g.members.len() != 1 {
+            continue;
+        }
+        if let Some(f) = first.flats {
+            ranges.entry(first.building.as_str()).or_default().push(f);
+        }
+    }
+    ranges
+        .into_iter()
+        .filter_map(|(b, mut rs)| {
+            rs.sort_unstable();
+            let mut at = 0;
+            for r in &rs {
+                if r.0 != at || r.1 <= r.0 {
+                    return None;
+                }
+                at = r.1;
+            }
+            Some((b.to_owned(), rs.iter().map(|r| r.1 - r.0).collect()))
+        })
+        .collect()
+}
+
+/// Builds sites (sorted by position, duplicates merged) and fixed grids; high-rises
+/// keep the cut of their `previous` vertical grids where it still fits.
 pub(crate) fn prepare(
     buildings: &[&Building],
     skip: &HashSet<&str>,
     proj: &LocalProj,
     fallback: [f64; 2],
     params: &PartitionParams,
+    previous: &[&Grid],
 ) -> Prepared {
     let mut out = Prepared::default();
+    let towers = previous_towers(previous);
     let mut raw: Vec<([f64; 2], Option<Member>)> = Vec::with_capacity(buildings.len());
     for (i, b) in buildings.iter().enumerate() {
         if skip.contains(b.source_id.as_str()) {
@@ -113,7 +175,10 @@ pub(crate) fn prepare(
                 pos,
             });
         } else if h > params.max {
-            let (sizes, rest) = split_tower(h, params);
+            let (sizes, rest) = match towers.get(b.source_id.as_str()) {
+                Some(prev) => split_tower_keeping(h, prev, params),
+                None => split_tower(h, params),
+            };
             let mut start = 0;
             for s in sizes {
                 out.fixed.push(FixedGrid {
@@ -187,6 +252,30 @@ mod tests {
     fn tower_of_55_makes_one_full_grid_and_a_remainder() {
         let p = PartitionParams::default();
         assert_eq!(split_tower(55, &p), (vec![50], 5));
+    }
+
+    #[test]
+    fn a_re_run_keeps_the_lower_grids_of_a_tower() {
+        let p = PartitionParams::default();
+        // 3 × 40 + 5 → 3 floors more (+30): the three grids stay, 35 flats above.
+        assert_eq!(
+            split_tower_keeping(155, &[40, 40, 40], &p),
+            (vec![40, 40, 40, 35], 0)
+        );
+        // Fewer flats: the top grid goes, the rest of its flats form a new grid.
+        assert_eq!(
+            split_tower_keeping(112, &[40, 40, 40], &p),
+            (vec![40, 40, 32], 0)
+        );
+        assert_eq!(
+            split_tower_keeping(125, &[40, 40, 40], &p),
+            (vec![40, 40, 40], 5)
+        );
+        for h in 51..600 {
+            let (sizes, rest) = split_tower_keeping(h, &[45, 45, 45, 45], &p);
+            assert_eq!(sizes.iter().sum::<u32>() + rest, h);
+            assert!(rest < p.min && sizes.iter().all(|&s| (30..=50).contains(&s)));
+        }
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! The validator: every way a set of grids can break the rules.
 //!
 //! Area checks run in the village's local metric projection. Institution grids and
-//! whole-flat tower grids (all members flats of one building) stand on a footprint
-//! shared with an area grid, so they are checked for containment but not for overlaps
-//! and gaps. Candidate overlapping pairs come from an rstar R-tree of grid boxes.
+//! whole-flat tower grids stand on a building footprint and may overlap only as the
+//! stacking rule allows (see `stack`): with grids stacked on the same footprint and with
+//! the one ground grid holding the building's remaining flats. Every other overlap is a
+//! violation. Candidate overlapping pairs come from an rstar R-tree of grid boxes.
 //! Area tolerances are relative: `1e-8 × village area` (but at least 1e-6 m²); boolean
 //! operations (i_overlay) snap to an integer grid, and partitions measured here tile
 //! their village to within a few 1e-10 of its area. Gaps are the village area minus the
 //! union of the tiling grids (sum of areas minus pairwise overlaps).
 
 use super::project::LocalProj;
+use super::stack::{stands_on, vertical_overlaps, Layer};
 use super::PartitionParams;
 use crate::flags::GridFlags;
 use crate::model::{AdminUnit, Building, Grid};
@@ -142,15 +144,6 @@ impl fmt::Display for Violation {
     }
 }
 
-fn vertical(g: &Grid) -> bool {
-    g.institution
-        || (!g.members.is_empty()
-            && g.members.iter().all(|m| m.flats.is_some())
-            && g.members
-                .iter()
-                .all(|m| m.building == g.members[0].building))
-}
-
 /// Lists every violation of `grids` as the grids of `village` holding `buildings`.
 ///
 /// ```
@@ -266,8 +259,22 @@ pub fn validate_grids(
             });
         }
     }
+    let footprint_area = |id: &str| {
+        by_id
+            .get(id)
+            .map(|b| proj.fwd_mp(&b.footprint).unsigned_area())
+    };
+    let layers: Vec<Layer<'_>> = grids
+        .iter()
+        .zip(&locals)
+        .map(|(g, l)| Layer {
+            shape: l,
+            stands_on: stands_on(g, l, footprint_area),
+            grid: g,
+        })
+        .collect();
     let tiling: Vec<usize> = (0..grids.len())
-        .filter(|&i| !vertical(&grids[i]) && !locals[i].0.is_empty())
+        .filter(|&i| layers[i].stands_on.is_none() && !locals[i].0.is_empty())
         .collect();
     let boxes: Vec<GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, usize>> = tiling
         .iter()
@@ -305,12 +312,24 @@ pub fn validate_grids(
             }
         }
     }
-    // Union area by inclusion–exclusion over the pairwise overlaps found above.
+    let (stacked_bad, _, cut_out) = vertical_overlaps(&layers);
+    for (i, j, a) in stacked_bad {
+        if a > tol {
+            out.push(Violation::Overlap {
+                grid: grids[i].code.to_string(),
+                other: grids[j].code.to_string(),
+                area_m2: a,
+            });
+        }
+    }
+    // Union area by inclusion–exclusion over the pairwise overlaps found above, plus
+    // the footprints cut out of the ground grids.
     let covered: f64 = tiling
         .iter()
         .map(|&i| locals[i].unsigned_area())
         .sum::<f64>()
-        - overlap_sum;
+        - overlap_sum
+        + cut_out;
     let gap = varea - covered;
     if gap > tol {
         out.push(Violation::Gap { area_m2: gap });

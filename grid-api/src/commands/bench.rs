@@ -39,7 +39,7 @@ fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
         .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
+pub(crate) fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
 }
@@ -52,6 +52,9 @@ fn rss_mb() -> Option<f64> {
 }
 
 fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
+    if args.urban {
+        return super::bench_urban::run(args);
+    }
     let params = PartitionParams::default();
     let runs = args.runs.max(1);
     // Small case from the issue: 10 villages, 5,000 buildings, ~32k households.
@@ -105,6 +108,8 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
         runs.min(3),
         big.1
     )?;
+    let changed = super::bench_urban::after_change(&county, &params, 0.01, 5);
+    outln!("after re-levelling 1% of the buildings and repairing:\n{changed}")?;
     if let Some(mb) = rss_mb() {
         outln!("peak RSS of this process: {mb:.0} MB (target ≤ 2048 MB)")?;
     }
@@ -113,7 +118,11 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
 
 /// Partitions every village of `county` `runs` times, as `gridmap partition --all --fresh`
 /// does (the service's per-village inputs); the last report and the median wall time.
-fn run_partition(county: &County, params: &PartitionParams, runs: usize) -> (QualityReport, f64) {
+pub(crate) fn run_partition(
+    county: &County,
+    params: &PartitionParams,
+    runs: usize,
+) -> (QualityReport, f64) {
     let parts = county.villages(&Scope::All);
     let inputs: Vec<_> = parts.iter().map(|p| p.input(&[])).collect();
     let mut times = Vec::new();

@@ -34,12 +34,17 @@ pub(crate) const FIELDS: &[(&str, &str)] = &[
         "locked",
         "True when re-partitioning keeps the grid as it is",
     ),
+    (
+        "stacked",
+        "For a grid stacked on a building footprint (tower or institution grid): grids holding flats of that building, all listed by a click on it (absent for ground grids)",
+    ),
 ];
 
 pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
     let snap = data.snapshot();
     let mut idx: Vec<usize> = snap.grids_in(ctx.query).collect();
-    idx.sort_unstable();
+    // Ground grids first, stacked grids after them (drawn on top).
+    idx.sort_unstable_by_key(|&i| (data.grid_stack(i) > 0, i));
     let mut b = LayerBuilder::new("grids", ctx.transform.extent());
     let mut scratch = PolygonScratch::default();
     let mut attrs = Vec::with_capacity(FIELDS.len());
@@ -65,6 +70,10 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
         ]);
         if let Some(staff) = grid.staff.as_deref().and_then(|id| snap.staff_member(id)) {
             attrs.push(("staff", AttrValue::Str(&staff.name)));
+        }
+        let stack = data.grid_stack(i);
+        if stack > 0 {
+            attrs.push(("stacked", AttrValue::Uint(u64::from(stack))));
         }
         if let Some(flags) = data.grid_flags(i).filter(|f| !f.is_empty()) {
             attrs.push(("flags", AttrValue::Str(flags)));

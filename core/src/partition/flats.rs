@@ -1,0 +1,273 @@
+//! The last step of sizing: where moving whole buildings cannot bring every grid of a
+//! component into `[min, max]` (heavy buildings such as 44 + 18 households), flats move
+//! instead. Any building can be split by flats, so a component whose total allows it
+//! always ends with every grid in range.
+//!
+//! Each over- or underweight part gets a target in range (the targets sum to the
+//! component's total); surplus flows along shortest paths of the part adjacency graph
+//! to parts below their target. A hop `p → q` gives flats of whole buildings of `p`
+//! whose sites border `q`, the top flats first, and every split building keeps at
+//! least one flat in `p`, the grid whose polygon holds its site. Remaining flats of a
+//! high-rise (already split into vertical grids) never move: one ground grid holds them.
+
+use super::graph::feasible;
+use super::state::{State, NONE};
+use super::units::Site;
+use super::PartitionParams;
+use std::collections::VecDeque;
+
+/// `flats` households of member `member` of site `site` go to part `to` (the top flats
+/// of what the site still holds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FlatMove {
+    pub site: usize,
+    pub member: usize,
+    pub flats: u32,
+    pub to: u32,
+}
+
+/// Flat moves that bring every part of every feasible component into the range.
+pub(crate) fn flat_moves(
+    st: &State<'_>,
+    sites: &[Site],
+    params: &PartitionParams,
+    ctot: &[u64],
+) -> Vec<FlatMove> {
+    let (min, max) = (u64::from(params.min), u64::from(params.max));
+    let np = st.n_parts();
+    let bad = (0..np).any(|p| st.pc[p] > 0 && (st.pw[p] < min || st.pw[p] > max));
+    if !bad {
+        return Vec::new();
+    }
+    // What each site can still give: households of whole-building members minus one.
+    let mut left: Vec<Vec<u32>> = sites
+        .iter()
+        .map(|s| {
+            s.members
+                .iter()
+                .map(|m| {
+                    if m.flats.is_none() {
+                        m.households.saturating_sub(1)
+                    } else {
+                        0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    // Part adjacency with the border sites of each ordered pair.
+    let mut border: std::collections::HashMap<(u32, u32), Vec<usize>> =
+        std::collections::HashMap::new();
+    for u in 0..st.part.len() {
+        let p = st.part[u];
+        if p == NONE {
+            continue;
+        }
+        for v in st.g.nbrs(u) {
+            let q = st.part[v];
+            if q != p && q != NONE && st.pcomp[q as usize] == st.pcomp[p as usize] {
+                let list = border.entry((p, q)).or_default();
+                if list.last() != Some(&u) {
+                    list.push(u);
+                }
+            }
+        }
+    }
+    let mut adj: Vec<Vec<u32>> = vec![Vec::new(); np];
+    for &(p, q) in border.keys() {
+        adj[p as usize].push(q);
+    }
+    for a in &mut adj {
+        a.sort_unstable();
+        a.dedup();
+    }
+    let mut moves = Vec::new();
+    let mut w: Vec<i64> = st.pw.iter().map(|&x| x as i64).collect();
+    for (c, &h) in ctot.iter().enumerate() {
+        if !feasible(h, params) {
+            continue;
+        }
+        let parts: Vec<u32> = (0..np as u32)
+            .filter(|&p| st.pc[p as usize] > 0 && st.pcomp[p as usize] == c as u32)
+            .collect();
+        let k = parts.len() as u64;
+        if k == 0 || k * min > h || k * max < h {
+            continue;
+        }
+        if parts
+            .iter()
+            .all(|&p| (min..=max).contains(&(w[p as usize] as u64)))
+        {
+            continue;
+        }
+        let target = targets(&parts, &w, min as i64, max as i64);
+        // Surplus (positive) or deficit (negative) of each part against its target.
+        let mut need: Vec<i64> = vec![0; np];
+        for (&p, &t) in parts.iter().zip(&target) {
+            need[p as usize] = w[p as usize] - t;
+        }
+        let mut sources: Vec<u32> = parts
+            .iter()
+            .copied()
+            .filter(|&p| need[p as usize] > 0)
+            .collect();
+        sources.sort_by_key(|&p| (std::cmp::Reverse(need[p as usize]), p));
+        for s in sources {
+            let mut tries = 0;
+            while need[s as usize] > 0 && tries < 64 {
+                tries += 1;
+                let Some(path) = path_to_deficit(s, &adj, &need, &border, &left, sites) else {
+                    break;
+                };
+                let Some(&d) = path.last() else { break };
+                // How much this path carries: the surplus, the deficit and what each hop
+                // can give.
+                let mut amount = need[s as usize].min(-need[d as usize]);
+                for hop in path.windows(2) {
+                    amount = amount.min(capacity(hop[0], hop[1], &border, &left, sites));
+                }
+                if amount <= 0 {
+                    break;
+                }
+                for hop in path.windows(2) {
+                    give(hop[0], hop[1], amount, &border, &mut left, &mut moves);
+                }
+                need[s as usize] -= amount;
+                need[d as usize] += amount;
+                w[s as usize] -= amount;
+                w[d as usize] += amount;
+            }
+        }
+    }
+    moves
+}
+
+/// Targets within `[min, max]` for `parts`, as close to the current weights as possible
+/// and summing to their total (which the caller checked is reachable).
+fn targets(parts: &[u32], w: &[i64], min: i64, max: i64) -> Vec<i64> {
+    let mut t: Vec<i64> = parts
+        .iter()
+        .map(|&p| w[p as usize].clamp(min, max))
+        .collect();
+    let total: i64 = parts.iter().map(|&p| w[p as usize]).sum();
+    let mut diff = total - t.iter().sum::<i64>();
+    // Spread the difference over the parts with most room first.
+    while diff != 0 {
+        let i = if diff > 0 {
+            (0..t.len())
+                .filter(|&i| t[i] < max)
+                .min_by_key(|&i| (t[i], i))
+        } else {
+            (0..t.len())
+                .filter(|&i| t[i] > min)
+                .max_by_key(|&i| (t[i], std::cmp::Reverse(i)))
+        };
+        let Some(i) = i else { break };
+        let step = if diff > 0 {
+            diff.min(max - t[i])
+        } else {
+            diff.max(min - t[i])
+        };
+        // Move in small steps so the difference spreads evenly.
+        let step = step.signum()
+            * step
+                .abs()
+                .min(((diff.abs() + t.len() as i64 - 1) / t.len() as i64).max(1));
+        t[i] += step;
+        diff -= step;
+    }
+    t
+}
+
+fn capacity(
+    p: u32,
+    q: u32,
+    border: &std::collections::HashMap<(u32, u32), Vec<usize>>,
+    left: &[Vec<u32>],
+    sites: &[Site],
+) -> i64 {
+    border.get(&(p, q)).map_or(0, |us| {
+        us.iter()
+            .map(|&u| {
+                debug_assert!(u < sites.len());
+                left[u].iter().map(|&x| i64::from(x)).sum::<i64>()
+            })
+            .sum()
+    })
+}
+
+/// Shortest path (in hops with capacity) from `s` to a part below its target.
+fn path_to_deficit(
+    s: u32,
+    adj: &[Vec<u32>],
+    need: &[i64],
+    border: &std::collections::HashMap<(u32, u32), Vec<usize>>,
+    left: &[Vec<u32>],
+    sites: &[Site],
+) -> Option<Vec<u32>> {
+    let mut prev: Vec<u32> = vec![NONE; adj.len()];
+    let mut seen = vec![false; adj.len()];
+    seen[s as usize] = true;
+    let mut queue = VecDeque::from([s]);
+    while let Some(p) = queue.pop_front() {
+        for &q in &adj[p as usize] {
+            if seen[q as usize] || capacity(p, q, border, left, sites) <= 0 {
+                continue;
+            }
+            seen[q as usize] = true;
+            prev[q as usize] = p;
+            if need[q as usize] < 0 {
+                let mut path = vec![q];
+                let mut x = q;
+                while prev[x as usize] != NONE {
+                    x = prev[x as usize];
+                    path.push(x);
+                }
+                path.reverse();
+                return Some(path);
+            }
+            queue.push_back(q);
+        }
+    }
+    None
+}
+
+/// Records flat moves of `amount` households from `p`'s border sites to `q`, largest
+/// givers first (fewer buildings split).
+fn give(
+    p: u32,
+    q: u32,
+    mut amount: i64,
+    border: &std::collections::HashMap<(u32, u32), Vec<usize>>,
+    left: &mut [Vec<u32>],
+    moves: &mut Vec<FlatMove>,
+) {
+    let Some(us) = border.get(&(p, q)) else {
+        return;
+    };
+    let mut givers: Vec<(u32, usize, usize)> = us
+        .iter()
+        .flat_map(|&u| {
+            left[u]
+                .iter()
+                .enumerate()
+                .filter(|(_, &x)| x > 0)
+                .map(move |(k, &x)| (x, u, k))
+        })
+        .collect();
+    givers.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    for (x, u, k) in givers {
+        if amount <= 0 {
+            break;
+        }
+        let n = i64::from(x).min(amount) as u32;
+        left[u][k] -= n;
+        amount -= i64::from(n);
+        moves.push(FlatMove {
+            site: u,
+            member: k,
+            flats: n,
+            to: q,
+        });
+    }
+}
