@@ -146,25 +146,6 @@ const STAFF: Upsert = Upsert {
     step: "writing staff",
 };
 
-const INCIDENTS: Upsert = Upsert {
-    table: "incidents",
-    key: "id",
-    columns: &[
-        "id",
-        "time",
-        "category",
-        "subcategory",
-        "status",
-        "lon",
-        "lat",
-        "grid",
-        "reporter",
-        "description",
-    ],
-    update: &[],
-    step: "writing incidents",
-};
-
 async fn count(tx: &mut Transaction<'_, Sqlite>, table: &'static str) -> StoreResult<u64> {
     let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
         .fetch_one(&mut **tx)
@@ -188,7 +169,7 @@ async fn count_registered_households(tx: &mut Transaction<'_, Sqlite>) -> StoreR
 }
 
 /// Upserts `rows` into `spec.table` and says how many were new.
-async fn upsert_counted<'a, T>(
+pub(super) async fn upsert_counted<'a, T>(
     tx: &mut Transaction<'_, Sqlite>,
     spec: &Upsert,
     rows: &'a [T],
@@ -372,19 +353,7 @@ impl ImportStore for SqliteStore {
         })
         .await?;
 
-        summary.incidents = upsert_counted(&mut tx, &INCIDENTS, &batch.incidents, |row, i| {
-            row.push_bind(i.id.as_str())
-                .push_bind(i.time)
-                .push_bind(i.category.as_str())
-                .push_bind(i.subcategory.as_deref())
-                .push_bind(i.status.as_str())
-                .push_bind(i.location.x())
-                .push_bind(i.location.y())
-                .push_bind(i.grid.as_ref().map(|g| g.as_str()))
-                .push_bind(i.reporter.as_deref())
-                .push_bind(i.description.as_deref());
-        })
-        .await?;
+        summary.incidents = super::incidents::upsert_incidents(&mut tx, &batch.incidents).await?;
 
         // The import's records stay in their tables; the log keeps what it did and where.
         let bbox = batch.bbox();
