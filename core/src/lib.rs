@@ -14,7 +14,8 @@
 //!   (registered or estimated).
 //! - [`model::Household`]: a flat and its register entry (personal data).
 //! - [`model::Grid`], [`model::GridCode`]: management grids and their members.
-//! - [`model::Staff`], [`model::Incident`].
+//! - [`model::Staff`], [`model::Incident`]; [`incident`]: the incident loop's taxonomy,
+//!   working calendar and state machine.
 //!
 //! ## Partitioning
 //! - [`partition::partition_village`], [`partition::partition_all`]: cut villages into
@@ -31,6 +32,7 @@ pub mod assign;
 pub mod edit;
 pub mod flags;
 pub mod geometry;
+pub mod incident;
 pub mod model;
 pub mod partition;
 pub mod snapshot;

@@ -131,8 +131,9 @@ pub enum ImportCommand {
     Households(CsvImportArgs),
     /// The staff roster (CSV: id,name,phone,role,area,grids).
     Staff(CsvImportArgs),
-    /// Incidents (CSV).
-    Incidents(CsvImportArgs),
+    /// Incidents (CSV): categories through --category-map and the taxonomy, grid, village
+    /// and township found from the position, deadlines started for open orders.
+    Incidents(IncidentImportArgs),
 }
 
 /// Input file formats for feature imports.
@@ -240,6 +241,15 @@ pub struct CsvImportArgs {
     pub columns: Vec<String>,
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentImportArgs {
+    #[command(flatten)]
+    pub csv: CsvImportArgs,
+    /// Two-column CSV `source,type` mapping the file's category names to taxonomy types.
+    #[arg(long, value_name = "FILE")]
+    pub category_map: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -387,6 +397,12 @@ pub struct ServeArgs {
     /// Tile cache size in megabytes.
     #[arg(long, default_value_t = 256)]
     pub cache_mb: usize,
+    /// Incident taxonomy (JSON, the shape of core/data/taxonomy-zh-CN.json) instead of the shipped one.
+    #[arg(long, value_name = "FILE")]
+    pub taxonomy: Option<PathBuf>,
+    /// Working calendar for incident deadlines (JSON, the shape of core/data/calendar-cn-2026.json).
+    #[arg(long, value_name = "FILE")]
+    pub calendar: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -572,3 +572,50 @@ fn history_lists_changes_newest_first_and_undo_reverts_a_partition_run() {
         text(&again)
     );
 }
+
+#[test]
+fn incidents_import_through_a_category_map_and_a_bad_row_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let csv = dir.path().join("inc.csv");
+    let map = dir.path().join("map.csv");
+    std::fs::write(
+        &csv,
+        "id,time,category,lon,lat\nA1,2026-04-01 09:00,乱扔垃圾,114.6,33.8\nA2,2026-04-01 10:00,外星人,114.6,33.8\nA3,2026-04-01 11:00,消防隐患,114.6,33.8\nA4,yesterday,消防隐患,114.6,33.8\n",
+    )
+    .unwrap();
+    std::fs::write(&map, "source,type\n乱扔垃圾,environment.garbage\n").unwrap();
+    let out = gridmap(
+        &db,
+        &[
+            "import",
+            "incidents",
+            csv.to_str().unwrap(),
+            "--category-map",
+            map.to_str().unwrap(),
+        ],
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("A2") && t.contains("外星人"), "{t}");
+    assert!(t.contains("A4") && t.contains("yesterday"), "{t}");
+    assert!(t.contains("2 new"), "{t}");
+    let bad_map = dir.path().join("bad.csv");
+    std::fs::write(&bad_map, "乱扔垃圾,environment.nothing\n").unwrap();
+    let out = gridmap(
+        &db,
+        &[
+            "import",
+            "incidents",
+            csv.to_str().unwrap(),
+            "--category-map",
+            bad_map.to_str().unwrap(),
+        ],
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("line 1") && t.contains("environment.nothing"),
+        "{t}"
+    );
+}

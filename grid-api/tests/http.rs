@@ -621,3 +621,195 @@ async fn metrics_count_each_tile_request_once_as_hit_or_miss() {
         "{text}"
     );
 }
+
+async fn send_body(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    content_type: &str,
+    body: String,
+    token: Option<&str>,
+) -> Answer {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, content_type);
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    send(state, req.body(Body::from(body)).unwrap()).await
+}
+
+#[tokio::test]
+async fn open311_requests_round_trip_and_public_callers_cannot_move_incidents() {
+    let f = fixture("http://test").await;
+    let (grid, [lon, lat], _) = first_grid(&f.state);
+    let services = get(&f.state, "/open311/v2/services.json", &[]).await;
+    assert_eq!(services.status, StatusCode::OK);
+    let list = services.json();
+    assert!(list.as_array().unwrap().len() >= 45);
+    assert!(list[0]["service_code"].is_string() && list[0]["service_name"].is_string());
+
+    // A form-encoded POST, as the spec has it, from a public client.
+    let form = format!(
+        "service_code=environment.garbage&lat={lat}&long={lon}&description=%E5%9E%83%E5%9C%BE&first_name=Wu&last_name=Wang&phone=13700000000"
+    );
+    let created = send_body(
+        &f.state,
+        "POST",
+        "/open311/v2/requests.json",
+        "application/x-www-form-urlencoded",
+        form,
+        None,
+    )
+    .await;
+    assert_eq!(
+        created.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let id = created.json()[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let one = get(&f.state, &format!("/open311/v2/requests/{id}.json"), &[]).await;
+    assert_eq!(one.status, StatusCode::OK);
+    let r = &one.json()[0];
+    assert_eq!(r["service_request_id"], id.as_str());
+    assert_eq!(r["service_code"], "environment.garbage");
+    assert_eq!(r["status"], "open");
+    assert_eq!(r["description"], "垃圾");
+    assert!(r["requested_datetime"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(r["long"].as_f64(), Some(lon));
+    let page = get(
+        &f.state,
+        "/open311/v2/requests.json?service_code=environment.garbage&status=open&page=1&page_size=5",
+        &[],
+    )
+    .await;
+    assert_eq!(page.json()[0]["service_request_id"], id.as_str());
+
+    // JSON works too.
+    let json =
+        serde_json::json!({"service_code": "hazard.fire", "lat": lat, "long": lon}).to_string();
+    let created = send_body(
+        &f.state,
+        "POST",
+        "/open311/v2/requests.json",
+        "application/json",
+        json,
+        None,
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+
+    // Public callers see no reporter; staff do; the grid was found by position.
+    let public = get(&f.state, &format!("/api/incidents/{id}"), &[])
+        .await
+        .json();
+    assert_eq!(public["incident"]["grid"], grid.as_str());
+    let text = public.to_string();
+    assert!(
+        !text.contains("13700000000") && !text.contains("Wang"),
+        "{text}"
+    );
+    let bearer = format!("Bearer {TOKEN}");
+    let staff = get(
+        &f.state,
+        &format!("/api/incidents/{id}"),
+        &[(header::AUTHORIZATION, bearer.as_str())],
+    )
+    .await
+    .json();
+    assert_eq!(staff["incident"]["reporter_phone"], "13700000000");
+
+    let move_body = r#"{"action":"create_work_order","note":"立案"}"#.to_owned();
+    let uri = format!("/api/incidents/{id}/transitions");
+    let refused = send_body(
+        &f.state,
+        "POST",
+        &uri,
+        "application/json",
+        move_body.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let report = serde_json::json!({"category": "hazard.fire", "lon": lon, "lat": lat}).to_string();
+    let refused = send_body(
+        &f.state,
+        "POST",
+        "/api/incidents",
+        "application/json",
+        report.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+    let moved = send_body(
+        &f.state,
+        "POST",
+        &uri,
+        "application/json",
+        move_body,
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(
+        moved.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&moved.body)
+    );
+    assert_eq!(moved.json()["incident"]["status"], "work_order");
+    let illegal = send_body(
+        &f.state,
+        "POST",
+        &uri,
+        "application/json",
+        r#"{"action":"verify"}"#.into(),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(illegal.status, StatusCode::CONFLICT);
+    let message = illegal.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("work_order") && message.contains("dispatch"),
+        "{message}"
+    );
+
+    let made = send_body(
+        &f.state,
+        "POST",
+        "/api/incidents",
+        "application/json",
+        report,
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let listed = get(
+        &f.state,
+        &format!("/api/incidents?grid={grid}&category=hazard"),
+        &[],
+    )
+    .await
+    .json();
+    assert_eq!(listed["total"], 2);
+    let csv = get(&f.state, "/api/incidents/stats?by=grid&format=csv", &[]).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&csv.body).contains(&grid));
+    let xlsx = get(
+        &f.state,
+        "/api/incidents/stats?by=township&format=xlsx",
+        &[],
+    )
+    .await;
+    assert_eq!(&xlsx.body[..2], b"PK");
+    let doc = get(&f.state, "/api/openapi.json", &[]).await.json();
+    assert!(doc["paths"]["/open311/v2/requests.json"].is_object());
+    assert!(doc["paths"]["/api/incidents/{id}/transitions"].is_object());
+}

@@ -26,6 +26,7 @@ pub mod edit;
 pub mod error;
 pub mod export;
 pub mod import;
+pub mod incidents;
 pub mod labels;
 pub mod live;
 pub mod lookup;
@@ -54,6 +55,7 @@ struct Inner {
     store: SharedStore,
     access: AccessPolicy,
     live: Arc<Live>,
+    incidents: incidents::Incidents,
 }
 
 impl Service {
@@ -70,6 +72,7 @@ impl Service {
                 store,
                 access,
                 live: Arc::new(live),
+                incidents: incidents::Incidents::default(),
             }),
         })
     }

@@ -29,6 +29,7 @@ mod batch;
 mod change;
 mod error;
 mod failpoint;
+mod incidents;
 mod memory;
 mod sqlite;
 mod wkb;
@@ -39,10 +40,12 @@ pub use change::{
     RecordRows, RowRestore, StaffGrids,
 };
 pub use error::{StoreError, StoreResult};
+pub use incidents::{CountBy, IncidentCounts, IncidentFilter, IncidentPage};
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
+use gridmap_core::incident::IncidentTransition;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{
@@ -135,11 +138,52 @@ pub trait ChangeLog: Send + Sync {
     async fn recent_changes(&self, limit: usize) -> StoreResult<Vec<ChangeSummary>>;
 }
 
-/// Incidents as imported or reported.
+/// Incidents and their timelines (the closed loop's rules are in
+/// `gridmap_core::incident`; the store keeps what they decided).
 #[async_trait]
 pub trait IncidentStore: Send + Sync {
     /// Every incident, oldest first.
     async fn incidents(&self) -> StoreResult<Vec<Incident>>;
+
+    /// Adds incidents, replacing stored ones with the same id, with their first
+    /// timeline entries (`transitions`, usually the reports; an entry already stored is
+    /// kept), in one transaction logged as one change with the incidents' area.
+    /// Returns the counts and the change id.
+    async fn add_incidents(
+        &self,
+        incidents: &[Incident],
+        transitions: &[IncidentTransition],
+        meta: &ChangeMeta,
+    ) -> StoreResult<(UpsertCounts, i64)>;
+
+    /// One incident.
+    async fn incident(&self, id: &str) -> StoreResult<Option<Incident>>;
+
+    /// An incident's timeline, oldest first.
+    async fn incident_timeline(&self, id: &str) -> StoreResult<Vec<IncidentTransition>>;
+
+    /// Stores `after` (the incident after `transition`) when the stored version is still
+    /// `after.version - 1` ([`StoreError::Conflict`] otherwise, [`StoreError::NotFound`]
+    /// when there is none), appends the transition and logs the change, in one
+    /// transaction. Returns the change id.
+    async fn transition_incident(
+        &self,
+        after: &Incident,
+        transition: &IncidentTransition,
+        meta: &ChangeMeta,
+    ) -> StoreResult<i64>;
+
+    /// The incidents passing `filter`, newest first, one page.
+    async fn list_incidents(&self, filter: &IncidentFilter) -> StoreResult<IncidentPage>;
+
+    /// Counts of the incidents passing `filter` (paging ignored), grouped `by`, ordered
+    /// by key; `now` decides what is overdue.
+    async fn incident_counts(
+        &self,
+        filter: &IncidentFilter,
+        by: CountBy,
+        now: i64,
+    ) -> StoreResult<Vec<IncidentCounts>>;
 }
 
 /// Settings kept with the data, so every command and server uses the same ones.

@@ -2,15 +2,15 @@
 //! It keeps nothing on disk; the service's tests run against it and against SQLite, so
 //! the use cases do not depend on one backend's behaviour.
 
+mod incidents;
+
 use crate::batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
 use crate::change::{
     Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary, GridWrite, RecordKeys,
     RecordRows, RowRestore, StaffGrids,
 };
 use crate::error::{StoreError, StoreResult};
-use crate::{
-    ChangeLog, GridStore, ImportStore, IncidentStore, Maintenance, ReadStore, SettingsStore,
-};
+use crate::{ChangeLog, GridStore, ImportStore, Maintenance, ReadStore, SettingsStore};
 use async_trait::async_trait;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::{
@@ -30,6 +30,7 @@ struct State {
     households: BTreeMap<String, Household>,
     staff: BTreeMap<String, Staff>,
     incidents: BTreeMap<String, Incident>,
+    incident_transitions: BTreeMap<String, Vec<gridmap_core::incident::IncidentTransition>>,
     grids: BTreeMap<GridCode, Grid>,
     changes: Vec<Change>,
     partition_params: Option<PartitionParams>,
@@ -482,15 +483,6 @@ impl ChangeLog for MemoryStore {
                 bbox: c.bbox,
             })
             .collect())
-    }
-}
-
-#[async_trait]
-impl IncidentStore for MemoryStore {
-    async fn incidents(&self) -> StoreResult<Vec<Incident>> {
-        let mut all: Vec<Incident> = self.state().incidents.values().cloned().collect();
-        all.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
-        Ok(all)
     }
 }
 

@@ -339,15 +339,11 @@ async fn partition_parameters_and_incidents_come_back_as_stored() {
         .unwrap();
     assert_eq!(store.partition_params().await.unwrap(), Some(params));
     let incident = Incident {
-        id: "i1".into(),
-        time: 1_700_000_000,
-        category: "纠纷".into(),
         subcategory: Some("邻里".into()),
         status: IncidentStatus::Dispatched,
-        location: Point::new(114.001, 33.001),
         grid: Some("411622101201-001".parse().unwrap()),
         reporter: Some("s1".into()),
-        description: None,
+        ..Incident::new("i1", 1_700_000_000, "纠纷", Point::new(114.001, 33.001))
     };
     store
         .import(

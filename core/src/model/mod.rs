@@ -15,5 +15,8 @@ pub use barrier::Barrier;
 pub use building::{Building, BuildingUse, HouseholdCount, HouseholdCountSource};
 pub use grid::{Grid, GridCode, GridCodeError, GridMember};
 pub use household::{Household, HouseholdPublic};
-pub use incident::{Incident, IncidentStatus};
+pub use incident::{
+    Assignee, Incident, IncidentStatus, IncidentWork, Mediation, MediationOutcome, Stage,
+    StageClock,
+};
 pub use staff::{Staff, StaffRole};

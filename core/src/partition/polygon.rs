@@ -12,7 +12,7 @@
 use super::graph::{segments_cross, Graph, Seg, FRAME};
 use super::state::NONE;
 use crate::geometry::planar_perimeter;
-use geo::{BooleanOps, BoundingRect, Contains};
+use geo::{Area, BooleanOps, BoundingRect, Contains};
 use geo_types::{Coord, LineString, MultiPolygon, Point, Polygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
@@ -364,6 +364,18 @@ pub(crate) fn absorb_strays(shapes: &mut [MultiPolygon<f64>], sites: &[Vec<[f64;
                 })
             })
             .collect();
+        // A grid none of whose pieces holds a site (its buildings all stand in cut-out
+        // footprints) keeps its largest piece rather than vanish.
+        let mut counts = counts;
+        if counts.iter().all(|&c| c == 0) {
+            if let Some(largest) = (0..pieces.len()).max_by(|&a, &b| {
+                pieces[a]
+                    .unsigned_area()
+                    .total_cmp(&pieces[b].unsigned_area())
+            }) {
+                counts[largest] = 1;
+            }
+        }
         let mut keep = Vec::new();
         for (piece, count) in pieces.into_iter().zip(counts) {
             if count > 0 {

@@ -174,6 +174,8 @@ async fn bench_server(
         web_dir: None,
         basemap_style: None,
         cache_mb: 1024,
+        taxonomy: None,
+        calendar: None,
     };
     let state = super::serve::state(&db, &serve, format!("http://{addr}")).await?;
     let app = crate::http::app(state.clone());

@@ -50,6 +50,8 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
         web_dir: None,
         basemap_style: None,
         cache_mb: 256,
+        taxonomy: None,
+        calendar: None,
     };
     super::serve::run(&demo_db, serve).await
 }

@@ -26,9 +26,7 @@ pub(crate) async fn run(db: &str, cmd: ImportCommand) -> anyhow::Result<Outcome>
             csv(db, &args, super::import_csv::CsvKind::Households).await
         }
         ImportCommand::Staff(args) => csv(db, &args, super::import_csv::CsvKind::Staff).await,
-        ImportCommand::Incidents(args) => {
-            csv(db, &args, super::import_csv::CsvKind::Incidents).await
-        }
+        ImportCommand::Incidents(args) => super::import_incidents::run(db, &args).await,
     }
 }
 

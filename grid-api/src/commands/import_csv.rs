@@ -1,10 +1,8 @@
-//! CSV imports: household register, staff roster, incidents.
+//! CSV imports: household register, staff roster (incidents: `import_incidents.rs`).
 
 use crate::cli::{CsvEncoding, CsvImportArgs};
 use anyhow::Context;
-use gridmap_importers::csv::{
-    read_households_csv, read_incidents_csv, read_staff_csv, CsvOptions, TextEncoding,
-};
+use gridmap_importers::csv::{read_households_csv, read_staff_csv, CsvOptions, TextEncoding};
 use gridmap_importers::ImportReport;
 use gridmap_store::ImportBatch;
 
@@ -13,10 +11,9 @@ use gridmap_store::ImportBatch;
 pub(crate) enum CsvKind {
     Households,
     Staff,
-    Incidents,
 }
 
-fn options(args: &CsvImportArgs) -> anyhow::Result<CsvOptions> {
+pub(crate) fn options(args: &CsvImportArgs) -> anyhow::Result<CsvOptions> {
     let mut options = CsvOptions {
         encoding: match args.encoding {
             CsvEncoding::Utf8 => TextEncoding::Utf8,
@@ -59,16 +56,6 @@ pub(crate) fn read(
             (
                 ImportBatch {
                     staff,
-                    ..Default::default()
-                },
-                report,
-            )
-        }
-        CsvKind::Incidents => {
-            let (incidents, report) = read_incidents_csv(&args.file, &options, &bar)?;
-            (
-                ImportBatch {
-                    incidents,
                     ..Default::default()
                 },
                 report,

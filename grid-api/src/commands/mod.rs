@@ -8,6 +8,7 @@ mod demo;
 mod export;
 mod import;
 mod import_csv;
+mod import_incidents;
 mod maintenance;
 mod partition;
 mod serve;

@@ -49,6 +49,13 @@ pub(crate) async fn state(
     let service = Service::start(store, access, cache_bytes)
         .await
         .context("loading the county into memory")?;
+    if args.taxonomy.is_some() || args.calendar.is_some() {
+        let incidents = gridmap_service::incidents::IncidentConfig::from_files(
+            args.taxonomy.as_deref(),
+            args.calendar.as_deref(),
+        )?;
+        service.set_incident_config(incidents);
+    }
     let data = service.data();
     let config = HttpConfig {
         public_url,

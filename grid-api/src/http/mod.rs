@@ -7,7 +7,9 @@
 mod api;
 mod caller;
 mod error;
+mod incidents;
 mod metrics;
+mod open311;
 mod openapi;
 mod tiles;
 mod web;
@@ -72,6 +74,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(tiles::router())
         .merge(api::router())
+        .merge(incidents::router())
+        .merge(open311::router())
         .merge(web::router())
         .merge(metrics::router())
         .merge(openapi::router())

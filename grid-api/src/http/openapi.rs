@@ -1,7 +1,7 @@
 //! The OpenAPI document of the JSON API, at `/api/openapi.json`.
 
-use super::api;
 use super::AppState;
+use super::{api, incidents, open311};
 use axum::routing::get;
 use axum::{Json, Router};
 use gridmap_service::views;
@@ -43,9 +43,46 @@ use utoipa::OpenApi;
 )]
 struct ApiDoc;
 
+/// The incident API and Open311, merged into [`ApiDoc`].
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        incidents::report,
+        incidents::list,
+        incidents::detail,
+        incidents::transition,
+        incidents::stats,
+        open311::services,
+        open311::requests,
+        open311::create,
+        open311::request
+    ),
+    components(schemas(
+        gridmap_service::incidents::IncidentView,
+        gridmap_service::incidents::DeadlineView,
+        gridmap_service::incidents::IncidentDetail,
+        gridmap_service::incidents::TransitionView,
+        gridmap_service::incidents::IncidentList,
+        gridmap_service::incidents::ReportRequest,
+        gridmap_service::incidents::TransitionRequest,
+        gridmap_service::incidents::StatsRow,
+        gridmap_service::incidents::IncidentEvent,
+        gridmap_service::incidents::IncidentPoint,
+        gridmap_service::incidents::open311::Open311Service,
+        gridmap_service::incidents::open311::Open311Post,
+        gridmap_service::incidents::open311::Open311Created,
+        gridmap_service::incidents::open311::Open311Request
+    ))
+)]
+struct IncidentDoc;
+
 pub(super) fn router() -> Router<AppState> {
     Router::new().route(
         "/api/openapi.json",
-        get(|| async { Json(ApiDoc::openapi()) }),
+        get(|| async {
+            let mut doc = ApiDoc::openapi();
+            doc.merge(IncidentDoc::openapi());
+            Json(doc)
+        }),
     )
 }

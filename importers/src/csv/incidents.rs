@@ -19,11 +19,14 @@ const FIELDS: &[&str] = &[
     "grid",
     "reporter",
     "description",
+    "phone",
+    "address",
+    "source",
 ];
 
 /// Reads incidents.
 ///
-/// Default columns: `id,time,category,subcategory,status,lon,lat,grid,reporter,description`
+/// Default columns: `id,time,category,subcategory,status,lon,lat,grid,reporter,description,phone,address,source`
 /// (required: `id`, `time`, `category`, `lon`, `lat`). `time` is Unix seconds or
 /// `YYYY-MM-DD HH:MM[:SS]` with an optional `Z`/`±HH:MM` offset (China Standard Time when
 /// absent); `status` is one of `reported`, `work_order`, `dispatched`, `in_progress`,
@@ -66,19 +69,19 @@ pub fn read_incidents_csv(
                 ),
                 None => None,
             };
+            let id = row.get("id").ok_or("column `id`: empty")?;
+            let category = row.get("category").ok_or("column `category`: empty")?;
+            let place = location(row, options.crs)?.ok_or("columns `lon`/`lat`: empty")?;
             Ok(Incident {
-                id: row.get("id").ok_or("column `id`: empty")?.to_owned(),
-                time,
-                category: row
-                    .get("category")
-                    .ok_or("column `category`: empty")?
-                    .to_owned(),
                 subcategory: row.get("subcategory").map(str::to_owned),
                 status,
-                location: location(row, options.crs)?.ok_or("columns `lon`/`lat`: empty")?,
                 grid,
                 reporter: row.get("reporter").map(str::to_owned),
+                reporter_phone: row.get("phone").map(str::to_owned),
+                address: row.get("address").map(str::to_owned),
+                source: Some(row.get("source").unwrap_or("import").to_owned()),
                 description: row.get("description").map(str::to_owned),
+                ..Incident::new(id, time, category, place)
             })
         },
     )

@@ -1,10 +1,12 @@
 //! The embedded store: one SQLite file, WAL mode, migrations from `migrations/sqlite`.
 //!
-//! One file per concern: `read.rs` (layers, households, incidents, counts), `write.rs`
+//! One file per concern: `read.rs` (layers, households, counts), `incidents.rs`
+//! (incidents, their timelines, lists and counts), `write.rs`
 //! (imports, village assignment), `grids.rs` (the grid write), `log.rs` (the change log
 //! and settings). This folder is the only place with SQLite SQL.
 
 mod grids;
+mod incidents;
 mod log;
 mod read;
 mod rows;

@@ -10,13 +10,11 @@ use super::SqliteStore;
 use crate::batch::Stats;
 use crate::change::{RecordKeys, RecordRows};
 use crate::error::{DbStep, StoreError, StoreResult};
-use crate::{wkb, IncidentStore, ReadStore};
+use crate::{wkb, ReadStore};
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
-use geo_types::Point;
 use gridmap_core::{
-    AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, GridMember, Household, Incident,
-    Staff,
+    AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, GridMember, Household, Staff,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -205,36 +203,4 @@ pub(super) fn grid_from_row(row: &SqliteRow) -> StoreResult<Grid> {
         institution: row.get(9),
         version: u32::try_from(version).map_err(|e| invalid(&what, e))?,
     })
-}
-
-#[async_trait]
-impl IncidentStore for SqliteStore {
-    async fn incidents(&self) -> StoreResult<Vec<Incident>> {
-        let mut rows = sqlx::query(
-            "SELECT id, time, category, subcategory, status, lon, lat, grid, reporter, description
-             FROM incidents ORDER BY time, id",
-        )
-        .fetch(&self.pool);
-        let mut out = Vec::new();
-        while let Some(row) = rows.try_next().await.step("reading incidents")? {
-            let id: String = row.get(0);
-            let what = format!("incident {id}");
-            let status: String = row.get(4);
-            let grid: Option<String> = row.get(7);
-            out.push(Incident {
-                time: row.get(1),
-                category: row.get(2),
-                subcategory: row.get(3),
-                status: status.parse().map_err(|e: String| invalid(&what, e))?,
-                location: Point::new(row.get(5), row.get(6)),
-                grid: grid
-                    .map(|g| g.parse::<GridCode>().map_err(|e| invalid(&what, e)))
-                    .transpose()?,
-                reporter: row.get(8),
-                description: row.get(9),
-                id,
-            });
-        }
-        Ok(out)
-    }
 }

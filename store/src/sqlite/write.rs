@@ -158,25 +158,6 @@ const STAFF: Upsert = Upsert {
     step: "writing staff",
 };
 
-const INCIDENTS: Upsert = Upsert {
-    table: "incidents",
-    key: "id",
-    columns: &[
-        "id",
-        "time",
-        "category",
-        "subcategory",
-        "status",
-        "lon",
-        "lat",
-        "grid",
-        "reporter",
-        "description",
-    ],
-    update: &[],
-    step: "writing incidents",
-};
-
 async fn count(conn: &mut SqliteConnection, table: &'static str) -> StoreResult<u64> {
     let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
         .fetch_one(&mut *conn)
@@ -200,7 +181,7 @@ async fn count_registered_households(conn: &mut SqliteConnection) -> StoreResult
 }
 
 /// Upserts `rows` into `spec.table` and says how many were new.
-async fn upsert_counted<'a, T>(
+pub(super) async fn upsert_counted<'a, T>(
     conn: &mut SqliteConnection,
     spec: &Upsert,
     rows: &'a [T],
@@ -475,19 +456,7 @@ impl ImportStore for SqliteStore {
         }
         summary.staff = write_staff(&mut tx, &batch.staff).await?;
 
-        summary.incidents = upsert_counted(&mut tx, &INCIDENTS, &batch.incidents, |row, i| {
-            row.push_bind(i.id.as_str())
-                .push_bind(i.time)
-                .push_bind(i.category.as_str())
-                .push_bind(i.subcategory.as_deref())
-                .push_bind(i.status.as_str())
-                .push_bind(i.location.x())
-                .push_bind(i.location.y())
-                .push_bind(i.grid.as_ref().map(|g| g.as_str()))
-                .push_bind(i.reporter.as_deref())
-                .push_bind(i.description.as_deref());
-        })
-        .await?;
+        summary.incidents = super::incidents::upsert_incidents(&mut tx, &batch.incidents).await?;
 
         // The log keeps every touched record before and after: enough to undo the import.
         let after = read_rows(&mut tx, &touched).await?;

@@ -159,15 +159,12 @@ pub(crate) fn incidents(
             }
         };
         out.push(Incident {
-            id: String::new(),
-            time,
-            category: category.to_owned(),
             subcategory: Some(sub.to_owned()),
             status,
-            location,
-            grid: None,
             reporter,
             description: Some(format!("{place}：{sub}")),
+            source: Some("synth".to_owned()),
+            ..Incident::new(String::new(), time, category.to_owned(), location)
         });
     }
     out.sort_by_key(|i| i.time);

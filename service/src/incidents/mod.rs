@@ -1,0 +1,480 @@
+//! The incident loop's use cases: report (with the grid, village and township found by
+//! point-in-grid), transitions, lists and details, statistics, imports with a category
+//! mapping, and the event feed live clients subscribe to. The rules are
+//! `gridmap_core::incident`'s; this module decides access and stores.
+
+mod config;
+mod events;
+mod import;
+pub mod open311;
+mod stats;
+mod views;
+
+pub use config::IncidentConfig;
+pub use events::{IncidentEvent, IncidentPoint, EVENT_BUFFER};
+pub use import::{CategoryMap, IncidentImport};
+pub use stats::{stats_csv, stats_xlsx, StatsFormat, StatsRow};
+pub use views::{DeadlineView, IncidentDetail, IncidentList, IncidentView, TransitionView};
+
+use crate::{Caller, Service, ServiceError, ServiceResult};
+use geo::Contains;
+use geo_types::{Point, Rect};
+use gridmap_core::incident::{
+    apply, escalation_due, report_transition, start_clock, IncidentAction, TransitionError,
+    TransitionInput,
+};
+use gridmap_core::snapshot::CountySnapshot;
+use gridmap_core::{AdminLevel, DivisionCode, GridCode, Incident, IncidentStatus};
+use gridmap_store::{ChangeMeta, IncidentFilter};
+use serde::Deserialize;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::broadcast;
+use utoipa::{IntoParams, ToSchema};
+
+/// The loop's settings and the event feed of a running service.
+pub(crate) struct Incidents {
+    config: RwLock<Arc<IncidentConfig>>,
+    events: broadcast::Sender<IncidentEvent>,
+    serial: AtomicU32,
+}
+
+impl Default for Incidents {
+    fn default() -> Incidents {
+        Incidents {
+            config: RwLock::new(Arc::new(IncidentConfig::default())),
+            events: broadcast::channel(EVENT_BUFFER).0,
+            serial: AtomicU32::new(0),
+        }
+    }
+}
+
+/// Unix seconds now.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A new incident as a staff member or a resident reports it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ReportRequest {
+    /// A type (or group) of the taxonomy: code, Chinese or English name.
+    pub category: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub description: Option<String>,
+    pub address: Option<String>,
+    /// Personal data: shown to staff only.
+    pub reporter: Option<String>,
+    /// Personal data: shown to staff only.
+    pub reporter_phone: Option<String>,
+    /// Intake channel (`patrol`, `hotline`, …); `api` by default.
+    pub source: Option<String>,
+    /// Unix seconds of the report (default now).
+    pub time: Option<i64>,
+    /// A photo reference kept with the report.
+    pub photo: Option<String>,
+}
+
+/// One move of the loop.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct TransitionRequest {
+    /// `{"action": "dispatch", "assignee": {"kind": "staff", "id": "S001"}}`,
+    /// `{"action": "evaluate", "rating": 5}`, `{"action": "accept"}`…
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub action: IncidentAction,
+    /// Who acts (a staff id); the caller's role when absent.
+    pub actor: Option<String>,
+    pub note: Option<String>,
+    pub photo: Option<String>,
+    /// The version the caller saw: a different stored version is a conflict (409).
+    pub version: Option<u32>,
+}
+
+/// Filters of an incident list (every field optional).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IncidentQuery {
+    /// `min_lon,min_lat,max_lon,max_lat`
+    pub bbox: Option<String>,
+    /// Reported at or after (Unix seconds).
+    pub from: Option<i64>,
+    /// Reported before (Unix seconds).
+    pub to: Option<i64>,
+    /// Comma list of group or type codes.
+    pub category: Option<String>,
+    /// Comma list of statuses.
+    pub status: Option<String>,
+    /// Only incidents overdue now.
+    pub overdue: Option<bool>,
+    pub grid: Option<String>,
+    pub village: Option<String>,
+    pub township: Option<String>,
+    /// `staff:ID` or `department:NAME`.
+    pub assignee: Option<String>,
+    pub offset: Option<u64>,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<u64>,
+}
+
+fn bad(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::BadInput(e.to_string())
+}
+
+impl IncidentQuery {
+    /// The store's filter; `now` decides what is overdue.
+    pub fn filter(&self, now: i64) -> ServiceResult<IncidentFilter> {
+        let list = |s: &Option<String>| -> Vec<String> {
+            s.as_deref()
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let bbox = match &self.bbox {
+            None => None,
+            Some(b) => {
+                let v: Vec<f64> = b
+                    .split(',')
+                    .map(|x| x.trim().parse::<f64>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| {
+                        bad(format!(
+                            "bbox {b:?}: expected min_lon,min_lat,max_lon,max_lat"
+                        ))
+                    })?;
+                match v[..] {
+                    [a, b, c, d] if a <= c && b <= d => Some([a, b, c, d]),
+                    _ => {
+                        return Err(bad(format!(
+                            "bbox {b:?}: expected min_lon,min_lat,max_lon,max_lat"
+                        )))
+                    }
+                }
+            }
+        };
+        let code = |s: &Option<String>| -> ServiceResult<Option<DivisionCode>> {
+            s.as_deref().map(|c| c.parse().map_err(bad)).transpose()
+        };
+        Ok(IncidentFilter {
+            bbox,
+            from: self.from,
+            to: self.to,
+            categories: list(&self.category),
+            statuses: list(&self.status)
+                .iter()
+                .map(|s| s.parse::<IncidentStatus>().map_err(bad))
+                .collect::<ServiceResult<_>>()?,
+            overdue_at: self.overdue.unwrap_or(false).then_some(now),
+            grid: self
+                .grid
+                .as_deref()
+                .map(|g| g.parse::<GridCode>().map_err(bad))
+                .transpose()?,
+            village: code(&self.village)?,
+            township: code(&self.township)?,
+            assignee: self.assignee.clone(),
+            offset: self.offset.unwrap_or(0),
+            limit: Some(self.limit.unwrap_or(100).clamp(1, 1000)),
+        })
+    }
+}
+
+/// The grid, village and township at `p`: the grid whose polygon holds it, else the
+/// village whose boundary does.
+pub fn place_of(
+    snap: &CountySnapshot,
+    p: Point<f64>,
+) -> (Option<GridCode>, Option<DivisionCode>, Option<DivisionCode>) {
+    let here = Rect::new(p.0, p.0);
+    let grid = snap
+        .grids_in(here)
+        .filter_map(|i| snap.grids.get(i))
+        .filter(|g| g.polygon.contains(&p))
+        .map(|g| (g.code.clone(), g.village.clone()))
+        .min();
+    let village = grid.as_ref().map(|g| g.1.clone()).or_else(|| {
+        snap.admin_units_of_level_in(AdminLevel::Village, here)
+            .filter_map(|i| snap.admin_units.get(i))
+            .filter(|u| u.boundary.contains(&p))
+            .map(|u| u.code.clone())
+            .min()
+    });
+    let township = village.as_ref().map(|v| v.township()).or_else(|| {
+        snap.admin_units_of_level_in(AdminLevel::Township, here)
+            .filter_map(|i| snap.admin_units.get(i))
+            .filter(|u| u.boundary.contains(&p))
+            .map(|u| u.code.clone())
+            .min()
+    });
+    (grid.map(|g| g.0), village, township)
+}
+
+fn transition_error(e: TransitionError) -> ServiceError {
+    match e {
+        e @ TransitionError::Illegal { .. } => ServiceError::Conflict(e.to_string()),
+        other => ServiceError::BadInput(other.to_string()),
+    }
+}
+
+impl Service {
+    fn incidents(&self) -> &Incidents {
+        &self.inner.incidents
+    }
+
+    /// The loop's settings in force.
+    pub fn incident_config(&self) -> Arc<IncidentConfig> {
+        match self.incidents().config.read() {
+            Ok(c) => Arc::clone(&c),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Replaces the taxonomy and calendar (from `gridmap serve --taxonomy/--calendar`).
+    pub fn set_incident_config(&self, config: IncidentConfig) {
+        match self.incidents().config.write() {
+            Ok(mut c) => *c = Arc::new(config),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(config),
+        }
+    }
+
+    /// A feed of every new incident and every transition from now on.
+    pub fn incident_events(&self) -> broadcast::Receiver<IncidentEvent> {
+        self.incidents().events.subscribe()
+    }
+
+    fn publish(&self, event: IncidentEvent) {
+        // No subscriber is not an error.
+        let _ = self.incidents().events.send(event);
+    }
+
+    /// A new id: `R` + local date and time of the report + a serial.
+    fn new_incident_id(&self, time: i64) -> String {
+        let n = self.incidents().serial.fetch_add(1, Ordering::Relaxed) % 10_000;
+        let local = gridmap_core::time::format_utc(time + gridmap_core::time::CST_OFFSET);
+        let digits: String = local.chars().filter(char::is_ascii_digit).collect();
+        format!("R{digits}{n:04}")
+    }
+
+    /// Reports an incident as staff (`POST /api/incidents`).
+    pub async fn report_incident(
+        &self,
+        caller: &Caller,
+        request: &ReportRequest,
+    ) -> ServiceResult<IncidentView> {
+        caller.may_write()?;
+        self.report(caller, request, "api").await
+    }
+
+    /// Reports an incident from anyone (Open311 clients, the 12345 hotline bridge).
+    pub async fn report_incident_public(
+        &self,
+        caller: &Caller,
+        request: &ReportRequest,
+    ) -> ServiceResult<IncidentView> {
+        self.report(caller, request, "open311").await
+    }
+
+    async fn report(
+        &self,
+        caller: &Caller,
+        request: &ReportRequest,
+        channel: &str,
+    ) -> ServiceResult<IncidentView> {
+        let config = self.incident_config();
+        let (lon, lat) = (request.lon, request.lat);
+        if !(lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0) {
+            return Err(bad(format!("lon={lon} lat={lat} is not a WGS84 position")));
+        }
+        let ty = config.taxonomy.type_of(&request.category, None).ok_or_else(|| {
+            bad(format!(
+                "unknown category {:?}: use a type code or name of the taxonomy (GET /open311/v2/services.json)",
+                request.category
+            ))
+        })?;
+        let now = now();
+        let time = request.time.unwrap_or(now);
+        let p = Point::new(lon, lat);
+        let (grid, village, township) = place_of(self.data().snapshot(), p);
+        let source = request
+            .source
+            .clone()
+            .filter(|_| caller.may_write().is_ok())
+            .unwrap_or_else(|| channel.to_owned());
+        let mut incident = Incident {
+            subcategory: Some(ty.code.to_owned()),
+            description: request.description.clone(),
+            address: request.address.clone(),
+            reporter: request.reporter.clone(),
+            reporter_phone: request.reporter_phone.clone(),
+            source: Some(source),
+            grid,
+            village,
+            township,
+            ..Incident::new(self.new_incident_id(time), time, ty.group.code.clone(), p)
+        };
+        start_clock(&mut incident, config.rules());
+        let mut report = report_transition(&incident, caller.actor());
+        report.photo = request.photo.clone();
+        let meta = ChangeMeta::new(caller.actor(), format!("incident report {}", incident.id));
+        self.store()
+            .add_incidents(std::slice::from_ref(&incident), &[report], &meta)
+            .await?;
+        self.publish(IncidentEvent::Reported {
+            incident: IncidentPoint::from(&incident),
+            at: now,
+        });
+        Ok(views::incident_view(&incident, caller, &config, now))
+    }
+
+    /// One incident with its timeline.
+    pub async fn incident_detail(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> ServiceResult<IncidentDetail> {
+        let store = self.store();
+        let incident = store
+            .incident(id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no incident {id:?}")))?;
+        let timeline = store.incident_timeline(id).await?;
+        let config = self.incident_config();
+        Ok(IncidentDetail {
+            incident: views::incident_view(&incident, caller, &config, now()),
+            timeline: timeline
+                .iter()
+                .map(|t| views::transition_view(t, caller))
+                .collect(),
+        })
+    }
+
+    /// Moves an incident in the loop (staff and operators only).
+    pub async fn transition_incident(
+        &self,
+        caller: &Caller,
+        id: &str,
+        request: &TransitionRequest,
+    ) -> ServiceResult<IncidentDetail> {
+        caller.may_write()?;
+        let actor = match &request.actor {
+            Some(a) => format!("{}:{a}", caller.actor()),
+            None => caller.actor().to_owned(),
+        };
+        self.apply_action(
+            id,
+            request.action.clone(),
+            actor,
+            request.note.clone(),
+            request.photo.clone(),
+            request.version,
+            now(),
+        )
+        .await?;
+        self.incident_detail(caller, id).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_action(
+        &self,
+        id: &str,
+        action: IncidentAction,
+        actor: String,
+        note: Option<String>,
+        photo: Option<String>,
+        version: Option<u32>,
+        at: i64,
+    ) -> ServiceResult<Incident> {
+        let store = self.store();
+        let current = store
+            .incident(id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no incident {id:?}")))?;
+        if let Some(v) = version.filter(|v| *v != current.version) {
+            return Err(ServiceError::Conflict(format!(
+                "incident {id} is at version {} (you saw {v}): reload and try again",
+                current.version
+            )));
+        }
+        let config = self.incident_config();
+        let input = TransitionInput {
+            action,
+            actor: actor.clone(),
+            at,
+            note,
+            photo,
+        };
+        let (after, t) = apply(&current, input, config.rules()).map_err(transition_error)?;
+        let meta = ChangeMeta::new(actor, format!("incident {} {}", t.action.name(), id));
+        store.transition_incident(&after, &t, &meta).await?;
+        self.publish(IncidentEvent::Transition {
+            incident: IncidentPoint::from(&after),
+            action: t.action.name().to_owned(),
+            from: t.from,
+            at,
+        });
+        Ok(after)
+    }
+
+    /// Escalates every incident overdue at `at` that has not reached its level yet
+    /// (one level per [`IncidentConfig::escalation_step_s`]); returns how many.
+    pub async fn escalate_overdue(&self, at: i64) -> ServiceResult<usize> {
+        let config = self.incident_config();
+        let filter = IncidentFilter {
+            overdue_at: Some(at),
+            ..IncidentFilter::default()
+        };
+        let page = self.store().list_incidents(&filter).await?;
+        let mut n = 0;
+        for i in page
+            .items
+            .iter()
+            .filter(|i| escalation_due(i, at, config.escalation_step_s))
+        {
+            let note = Some(format!("overdue; level {}", i.work.escalation + 1));
+            match self
+                .apply_action(
+                    &i.id,
+                    IncidentAction::Escalate,
+                    "system".into(),
+                    note,
+                    None,
+                    Some(i.version),
+                    at,
+                )
+                .await
+            {
+                Ok(_) => n += 1,
+                // Someone acted on it meanwhile: the next sweep looks again.
+                Err(ServiceError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(n)
+    }
+
+    /// Incidents passing `query`, newest first.
+    pub async fn list_incidents(
+        &self,
+        caller: &Caller,
+        query: &IncidentQuery,
+    ) -> ServiceResult<IncidentList> {
+        let now = now();
+        let filter = query.filter(now)?;
+        let page = self.store().list_incidents(&filter).await?;
+        let config = self.incident_config();
+        Ok(IncidentList {
+            total: page.total,
+            offset: filter.offset,
+            items: page
+                .items
+                .iter()
+                .map(|i| views::incident_view(i, caller, &config, now))
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,373 @@
+//! The incident use cases on both stores: point-in-grid placement, access, the loop,
+//! events, imports with a category map, Open311 and statistics.
+
+use geo::InteriorPoint;
+use gridmap_core::Incident;
+use gridmap_service::incidents::open311::{Open311Post, Open311Query};
+use gridmap_service::incidents::{
+    stats_csv, stats_xlsx, CategoryMap, IncidentEvent, IncidentQuery, ReportRequest,
+    TransitionRequest,
+};
+use gridmap_service::partition::{partition, SizeRequest};
+use gridmap_service::{AccessPolicy, Caller, Scope, Service, ServiceError};
+use gridmap_store::{MemoryStore, OpenMode, SharedStore};
+use gridmap_synth::{synth_county, SynthParams};
+use std::sync::Arc;
+
+/// A partitioned small county served from each store.
+async fn services() -> Vec<(&'static str, Service, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = gridmap_store::open(dir.path().join("t.db").to_str().unwrap(), OpenMode::Create)
+        .await
+        .unwrap();
+    let memory: SharedStore = Arc::new(MemoryStore::new());
+    let mut out = Vec::new();
+    for (name, store, dir) in [("memory", memory, None), ("sqlite", sqlite, Some(dir))] {
+        let county = synth_county(&SynthParams::new(800, 5));
+        let batch = gridmap_service::import::synthetic_batch(county);
+        let options = gridmap_service::import::ImportOptions::default();
+        gridmap_service::import::import(store.as_ref(), &Caller::Operator, "synth", batch, options)
+            .await
+            .unwrap();
+        partition(
+            store.as_ref(),
+            &Caller::Operator,
+            &Scope::All,
+            &SizeRequest::default(),
+            true,
+        )
+        .await
+        .unwrap();
+        let service = Service::start(store, AccessPolicy::default(), 8 << 20)
+            .await
+            .unwrap();
+        out.push((name, service, dir));
+    }
+    out
+}
+
+/// A point inside a grid, with the grid's code and village.
+fn inside_a_grid(service: &Service) -> (f64, f64, String, String) {
+    let data = service.data();
+    let g = data
+        .snapshot()
+        .grids
+        .iter()
+        .find(|g| !g.institution)
+        .unwrap();
+    let p = g.polygon.interior_point().unwrap();
+    (p.x(), p.y(), g.code.to_string(), g.village.to_string())
+}
+
+fn report(lon: f64, lat: f64) -> ReportRequest {
+    ReportRequest {
+        category: "垃圾乱堆乱放".into(),
+        lon,
+        lat,
+        description: Some("路边垃圾".into()),
+        reporter: Some("李四".into()),
+        reporter_phone: Some("13900000000".into()),
+        ..ReportRequest::default()
+    }
+}
+
+fn step(action: &str, extra: serde_json::Value) -> TransitionRequest {
+    let mut body = serde_json::json!({ "action": action, "note": "ok" });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    serde_json::from_value(body).unwrap()
+}
+
+#[tokio::test]
+async fn a_report_is_placed_in_its_grid_village_and_township_and_published() {
+    for (name, service, _dir) in services().await {
+        let mut events = service.incident_events();
+        let (lon, lat, grid, village) = inside_a_grid(&service);
+        let view = service
+            .report_incident(&Caller::Staff, &report(lon, lat))
+            .await
+            .unwrap();
+        assert_eq!(view.grid.as_deref(), Some(grid.as_str()), "{name}");
+        assert_eq!(view.village.as_deref(), Some(village.as_str()), "{name}");
+        assert_eq!(
+            view.township.as_deref(),
+            Some(&format!("{}000", &village[..9])[..]),
+            "{name}"
+        );
+        assert_eq!(view.category, "environment", "{name}");
+        assert_eq!(
+            view.subcategory.as_deref(),
+            Some("environment.garbage"),
+            "{name}"
+        );
+        assert!(view.deadline.is_some(), "{name}");
+        match events.try_recv().unwrap() {
+            IncidentEvent::Reported { incident, .. } => {
+                assert_eq!(incident.id, view.id);
+                assert_eq!(incident.grid.as_deref(), Some(grid.as_str()));
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+        // The whole loop, each step published with its status.
+        let moves = [
+            ("create_work_order", serde_json::json!({})),
+            (
+                "dispatch",
+                serde_json::json!({"assignee": {"kind": "staff", "id": "S1"}}),
+            ),
+            ("accept", serde_json::json!({})),
+            ("feedback", serde_json::json!({})),
+            ("verify", serde_json::json!({})),
+            ("evaluate", serde_json::json!({"rating": 5})),
+        ];
+        for (action, extra) in moves {
+            service
+                .transition_incident(&Caller::Staff, &view.id, &step(action, extra))
+                .await
+                .unwrap_or_else(|e| panic!("{name} {action}: {e}"));
+            assert!(matches!(
+                events.try_recv().unwrap(),
+                IncidentEvent::Transition { .. }
+            ));
+        }
+        let detail = service
+            .incident_detail(&Caller::Staff, &view.id)
+            .await
+            .unwrap();
+        assert_eq!(detail.incident.status, "evaluated", "{name}");
+        assert_eq!(detail.timeline.len(), 7, "{name}");
+        // An illegal move names the status and what is allowed.
+        let err = service
+            .transition_incident(
+                &Caller::Staff,
+                &view.id,
+                &step("accept", serde_json::json!({})),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ServiceError::Conflict(ref m) if m.contains("evaluated")),
+            "{name}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn public_callers_report_through_open311_only_and_never_see_reporters() {
+    for (name, service, _dir) in services().await {
+        let (lon, lat, _, _) = inside_a_grid(&service);
+        let refused = service
+            .report_incident(&Caller::Public, &report(lon, lat))
+            .await;
+        assert!(
+            matches!(refused, Err(ServiceError::Unauthorized(_))),
+            "{name}"
+        );
+        let post = Open311Post {
+            service_code: "utilities.street_light".into(),
+            lat: Some(lat),
+            long: Some(lon),
+            description: Some("路灯不亮".into()),
+            first_name: Some("五".into()),
+            last_name: Some("王".into()),
+            phone: Some("13700000000".into()),
+            media_url: Some("https://example.org/p.jpg".into()),
+            ..Open311Post::default()
+        };
+        let created = service.open311_post(&Caller::Public, &post).await.unwrap();
+        let id = created.service_request_id.clone();
+        let one = service.open311_request(&Caller::Public, &id).await.unwrap();
+        assert_eq!(
+            one.service_code.as_deref(),
+            Some("utilities.street_light"),
+            "{name}"
+        );
+        assert_eq!(one.status, "open", "{name}");
+        assert_eq!(
+            one.media_url.as_deref(),
+            Some("https://example.org/p.jpg"),
+            "{name}"
+        );
+        assert_eq!((one.lat, one.long), (lat, lon), "{name}");
+        let listed = service
+            .open311_requests(
+                &Caller::Public,
+                &Open311Query {
+                    service_code: Some("utilities.street_light".into()),
+                    status: Some("open".into()),
+                    page: Some(1),
+                    page_size: Some(10),
+                    ..Open311Query::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1, "{name}");
+        assert_eq!(listed[0].service_request_id, id, "{name}");
+        let public = service.incident_detail(&Caller::Public, &id).await.unwrap();
+        let text = serde_json::to_string(&public).unwrap();
+        assert!(
+            !text.contains("王五") && !text.contains("13700000000"),
+            "{name}: {text}"
+        );
+        let staff = service.incident_detail(&Caller::Staff, &id).await.unwrap();
+        assert_eq!(staff.incident.reporter.as_deref(), Some("王五"), "{name}");
+        assert_eq!(
+            staff.incident.reporter_phone.as_deref(),
+            Some("13700000000"),
+            "{name}"
+        );
+        let err = service
+            .transition_incident(
+                &Caller::Public,
+                &id,
+                &step("create_work_order", serde_json::json!({})),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ServiceError::Unauthorized(_)),
+            "{name}: {err}"
+        );
+        let unknown = Open311Post {
+            service_code: "no.such".into(),
+            ..post
+        };
+        assert!(matches!(
+            service.open311_post(&Caller::Public, &unknown).await,
+            Err(ServiceError::BadInput(m)) if m.contains("no.such")
+        ));
+    }
+}
+
+#[tokio::test]
+async fn imports_map_categories_place_incidents_and_name_the_bad_ones() {
+    for (name, service, _dir) in services().await {
+        let (lon, lat, grid, _) = inside_a_grid(&service);
+        let map = CategoryMap::parse(
+            "source,type\n乱扔垃圾,environment.garbage\n",
+            &service.incident_config().taxonomy,
+        )
+        .unwrap();
+        let mk = |id: &str, cat: &str| {
+            Incident::new(id, 1_775_000_000, cat, geo_types::Point::new(lon, lat))
+        };
+        let incidents = vec![
+            mk("X1", "乱扔垃圾"),
+            mk("X2", "消防隐患"),
+            mk("X3", "外星人"),
+        ];
+        let outcome = service
+            .import_incidents(&Caller::Operator, incidents, &map, false, false)
+            .await
+            .unwrap();
+        assert_eq!(outcome.counts.inserted, 2, "{name}");
+        assert_eq!(outcome.rejected.len(), 1, "{name}");
+        assert!(
+            outcome.rejected[0].contains("X3") && outcome.rejected[0].contains("外星人"),
+            "{name}"
+        );
+        let x1 = service
+            .incident_detail(&Caller::Staff, "X1")
+            .await
+            .unwrap()
+            .incident;
+        assert_eq!(
+            x1.subcategory.as_deref(),
+            Some("environment.garbage"),
+            "{name}"
+        );
+        assert_eq!(x1.grid.as_deref(), Some(grid.as_str()), "{name}");
+        let listed = service
+            .list_incidents(
+                &Caller::Public,
+                &IncidentQuery {
+                    category: Some("hazard".into()),
+                    grid: Some(grid.clone()),
+                    ..IncidentQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            listed
+                .items
+                .iter()
+                .map(|i| i.id.as_str())
+                .collect::<Vec<_>>(),
+            ["X2"],
+            "{name}"
+        );
+        let strict = service
+            .import_incidents(
+                &Caller::Operator,
+                vec![mk("X4", "外星人")],
+                &map,
+                true,
+                false,
+            )
+            .await
+            .unwrap();
+        assert_eq!(strict.counts.inserted, 0, "{name}");
+        assert!(
+            service.incident_detail(&Caller::Staff, "X4").await.is_err(),
+            "{name}"
+        );
+        assert!(service
+            .import_incidents(&Caller::Public, vec![], &map, false, false)
+            .await
+            .is_err());
+    }
+}
+
+#[tokio::test]
+async fn statistics_per_area_and_staff_export_as_csv_and_xlsx() {
+    for (name, service, _dir) in services().await {
+        let (lon, lat, _, village) = inside_a_grid(&service);
+        let v = service
+            .report_incident(&Caller::Staff, &report(lon, lat))
+            .await
+            .unwrap();
+        for (action, extra) in [
+            ("create_work_order", serde_json::json!({})),
+            (
+                "dispatch",
+                serde_json::json!({"assignee": {"kind": "department", "id": "城管局"}}),
+            ),
+        ] {
+            service
+                .transition_incident(&Caller::Staff, &v.id, &step(action, extra))
+                .await
+                .unwrap();
+        }
+        let rows = service
+            .incident_stats(&Caller::Public, "village", &IncidentQuery::default())
+            .await
+            .unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r.key.as_deref() == Some(village.as_str()))
+            .unwrap();
+        assert!(row.received >= 1 && row.open >= 1, "{name}");
+        assert!(row.name.is_some(), "{name}");
+        assert!(service
+            .incident_stats(&Caller::Public, "staff", &IncidentQuery::default())
+            .await
+            .is_err());
+        let by_staff = service
+            .incident_stats(&Caller::Staff, "staff", &IncidentQuery::default())
+            .await
+            .unwrap();
+        assert!(
+            by_staff
+                .iter()
+                .any(|r| r.key.as_deref() == Some("department:城管局")),
+            "{name}"
+        );
+        let csv = String::from_utf8(stats_csv(&rows).unwrap()).unwrap();
+        assert!(csv.contains("received") && csv.contains(&village), "{name}");
+        let xlsx = stats_xlsx(&rows).unwrap();
+        assert_eq!(&xlsx[..2], b"PK", "{name}: an XLSX is a zip");
+    }
+}

@@ -1,0 +1,181 @@
+//! What the incident store answers: filters, pages and counts, the same for every backend
+//! (the memory store applies [`IncidentFilter::matches`]; SQLite turns the filter into SQL).
+
+use gridmap_core::{DivisionCode, GridCode, Incident, IncidentStatus};
+use serde::Serialize;
+
+/// Which incidents a list or a count covers. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentFilter {
+    /// `[min_lon, min_lat, max_lon, max_lat]`, edges included.
+    pub bbox: Option<[f64; 4]>,
+    /// Reported at or after (Unix seconds).
+    pub from: Option<i64>,
+    /// Reported before (Unix seconds).
+    pub to: Option<i64>,
+    /// Category (group) or subcategory (type) codes or names; any matches.
+    pub categories: Vec<String>,
+    /// Any of these statuses.
+    pub statuses: Vec<IncidentStatus>,
+    /// Only incidents overdue at this time (open, clock running, past due).
+    pub overdue_at: Option<i64>,
+    pub grid: Option<GridCode>,
+    pub village: Option<DivisionCode>,
+    pub township: Option<DivisionCode>,
+    /// An assignee key (`staff:ID`, `department:NAME`).
+    pub assignee: Option<String>,
+    /// Skip this many (newest first).
+    pub offset: u64,
+    /// At most this many (`None`: all).
+    pub limit: Option<u64>,
+}
+
+impl IncidentFilter {
+    /// Whether `i` passes the filter (paging aside).
+    pub fn matches(&self, i: &Incident) -> bool {
+        let (x, y) = (i.location.x(), i.location.y());
+        self.bbox
+            .is_none_or(|[a, b, c, d]| a <= x && x <= c && b <= y && y <= d)
+            && self.from.is_none_or(|f| i.time >= f)
+            && self.to.is_none_or(|t| i.time < t)
+            && (self.categories.is_empty()
+                || self
+                    .categories
+                    .iter()
+                    .any(|c| *c == i.category || i.subcategory.as_deref() == Some(c.as_str())))
+            && (self.statuses.is_empty() || self.statuses.contains(&i.status))
+            && self.overdue_at.is_none_or(|now| i.is_overdue(now))
+            && self
+                .grid
+                .as_ref()
+                .is_none_or(|g| i.grid.as_ref() == Some(g))
+            && self
+                .village
+                .as_ref()
+                .is_none_or(|v| i.village.as_ref() == Some(v))
+            && self
+                .township
+                .as_ref()
+                .is_none_or(|t| i.township.as_ref() == Some(t))
+            && self
+                .assignee
+                .as_ref()
+                .is_none_or(|a| i.work.assignee.as_ref().map(|x| x.key()).as_ref() == Some(a))
+    }
+}
+
+/// One page of incidents, newest first, with the number matching in all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentPage {
+    pub total: u64,
+    pub items: Vec<Incident>,
+}
+
+/// What incident counts are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CountBy {
+    Status,
+    Category,
+    Township,
+    Village,
+    Grid,
+    /// The assignee key (`staff:ID`, `department:NAME`).
+    Assignee,
+}
+
+impl CountBy {
+    /// The key of `i` under this grouping (`None`: not set).
+    pub fn key_of(self, i: &Incident) -> Option<String> {
+        match self {
+            CountBy::Status => Some(i.status.as_str().to_owned()),
+            CountBy::Category => Some(i.category.clone()),
+            CountBy::Township => i.township.as_ref().map(|c| c.as_str().to_owned()),
+            CountBy::Village => i.village.as_ref().map(|c| c.as_str().to_owned()),
+            CountBy::Grid => i.grid.as_ref().map(|c| c.as_str().to_owned()),
+            CountBy::Assignee => i.work.assignee.as_ref().map(|a| a.key()),
+        }
+    }
+}
+
+/// Counts of one group of incidents.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IncidentCounts {
+    /// The group's key (`None`: incidents without one, e.g. outside every grid).
+    pub key: Option<String>,
+    /// Incidents in the group.
+    pub received: u64,
+    /// Still open (not closed, evaluated or voided).
+    pub open: u64,
+    /// Verified and closed (closed or evaluated).
+    pub closed: u64,
+    /// Closed with no stage late.
+    pub closed_on_time: u64,
+    /// Open and past due now, or closed with a late stage.
+    pub overdue: u64,
+    pub voided: u64,
+    /// Evaluated with a rating.
+    pub rated: u64,
+    /// Sum of ratings (satisfaction = rating_sum / rated).
+    pub rating_sum: u64,
+}
+
+impl IncidentCounts {
+    /// Adds `i` (judged at `now`) to the counts.
+    pub fn add(&mut self, i: &Incident, now: i64) {
+        self.received += 1;
+        let closed = matches!(i.status, IncidentStatus::Closed | IncidentStatus::Evaluated);
+        if i.status.is_open() {
+            self.open += 1;
+        }
+        if closed {
+            self.closed += 1;
+            if i.work.late_stages == 0 {
+                self.closed_on_time += 1;
+            }
+        }
+        if i.is_overdue(now) || (closed && i.work.late_stages > 0) {
+            self.overdue += 1;
+        }
+        if i.status == IncidentStatus::Voided {
+            self.voided += 1;
+        }
+        if let Some(r) = i.work.rating {
+            self.rated += 1;
+            self.rating_sum += u64::from(r);
+        }
+    }
+}
+
+/// What a transition leaves in the change log: the incident's id, status and version
+/// before and after (no personal data).
+pub(crate) fn transition_records(
+    after: &Incident,
+    t: &gridmap_core::incident::IncidentTransition,
+) -> (crate::ChangeRecords, crate::ChangeRecords) {
+    let record = |status: IncidentStatus, version: u32| crate::ChangeRecords {
+        other: Some(serde_json::json!({
+            "incident": after.id,
+            "status": status,
+            "version": version,
+            "action": t.action.name(),
+        })),
+        ..crate::ChangeRecords::default()
+    };
+    (
+        record(t.from, after.version.saturating_sub(1)),
+        record(t.to, after.version),
+    )
+}
+
+/// What adding incidents leaves in the change log: their counts.
+pub(crate) fn added_records(counts: &crate::UpsertCounts) -> crate::ChangeRecords {
+    crate::ChangeRecords {
+        other: Some(serde_json::json!({ "incidents": counts })),
+        ..crate::ChangeRecords::default()
+    }
+}
+
+/// The area of `incidents`.
+pub(crate) fn incidents_bbox(incidents: &[Incident]) -> Option<[f64; 4]> {
+    gridmap_core::geometry::union_bbox(incidents.iter().map(Incident::bbox))
+}

@@ -1,0 +1,419 @@
+//! Incidents and their timelines: the upsert both imports and reports use, the
+//! optimistic transition write, filtered lists and grouped counts in SQL.
+
+use super::log::{append_change, to_json};
+use super::read::invalid;
+use super::write::{upsert_counted, Upsert};
+use super::SqliteStore;
+use crate::error::{DbStep, StoreError, StoreResult};
+use crate::incidents::{added_records, incidents_bbox, transition_records};
+use crate::{
+    ChangeMeta, ChangeRecords, CountBy, IncidentCounts, IncidentFilter, IncidentPage,
+    IncidentStore, UpsertCounts,
+};
+use async_trait::async_trait;
+use futures_util::TryStreamExt;
+use geo_types::Point;
+use gridmap_core::incident::{IncidentAction, IncidentTransition};
+use gridmap_core::{GridCode, Incident, IncidentWork};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+
+const COLUMNS: &[&str] = &[
+    "id",
+    "time",
+    "category",
+    "subcategory",
+    "status",
+    "lon",
+    "lat",
+    "grid",
+    "reporter",
+    "description",
+    "reporter_phone",
+    "source",
+    "address",
+    "village",
+    "township",
+    "assignee",
+    "due",
+    "paused",
+    "closed_at",
+    "late_stages",
+    "rating",
+    "work",
+    "version",
+    "updated",
+];
+
+const INCIDENTS: Upsert = Upsert {
+    table: "incidents",
+    key: "id",
+    columns: COLUMNS,
+    update: &[],
+    step: "writing incidents",
+};
+
+const OPEN: &str = "status NOT IN ('closed', 'evaluated', 'voided')";
+const CLOSED: &str = "status IN ('closed', 'evaluated')";
+
+/// Upserts incidents by id (imports and reports alike).
+pub(super) async fn upsert_incidents(
+    tx: &mut Transaction<'_, Sqlite>,
+    incidents: &[Incident],
+) -> StoreResult<UpsertCounts> {
+    let rows = incidents
+        .iter()
+        .map(|i| Ok((i, to_json(&i.work, &format!("incident {}", i.id))?)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    upsert_counted(tx, &INCIDENTS, &rows, |row, (i, work)| {
+        let clock = i.work.clock;
+        row.push_bind(i.id.as_str())
+            .push_bind(i.time)
+            .push_bind(i.category.as_str())
+            .push_bind(i.subcategory.as_deref())
+            .push_bind(i.status.as_str())
+            .push_bind(i.location.x())
+            .push_bind(i.location.y())
+            .push_bind(i.grid.as_ref().map(|g| g.as_str()))
+            .push_bind(i.reporter.as_deref())
+            .push_bind(i.description.as_deref())
+            .push_bind(i.reporter_phone.as_deref())
+            .push_bind(i.source.as_deref())
+            .push_bind(i.address.as_deref())
+            .push_bind(i.village.as_ref().map(|c| c.as_str()))
+            .push_bind(i.township.as_ref().map(|c| c.as_str()))
+            .push_bind(i.work.assignee.as_ref().map(|a| a.key()))
+            .push_bind(clock.map(|c| c.due))
+            .push_bind(clock.is_some_and(|c| c.paused_left_s.is_some()))
+            .push_bind(i.work.closed_at)
+            .push_bind(i64::from(i.work.late_stages))
+            .push_bind(i.work.rating.map(i64::from))
+            .push_bind(work.as_str())
+            .push_bind(i64::from(i.version))
+            .push_bind(i.updated);
+    })
+    .await
+}
+
+async fn append_transition(
+    tx: &mut Transaction<'_, Sqlite>,
+    t: &IncidentTransition,
+    or_ignore: bool,
+) -> StoreResult<()> {
+    let verb = if or_ignore {
+        "INSERT OR IGNORE"
+    } else {
+        "INSERT"
+    };
+    sqlx::query(&format!(
+        "{verb} INTO incident_transitions
+           (incident, seq, at, actor, action, from_status, to_status, note, photo, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    ))
+    .bind(&t.incident)
+    .bind(i64::from(t.seq))
+    .bind(t.at)
+    .bind(&t.actor)
+    .bind(t.action.name())
+    .bind(t.from.as_str())
+    .bind(t.to.as_str())
+    .bind(t.note.as_deref())
+    .bind(t.photo.as_deref())
+    .bind(to_json(&t.action, "an incident transition")?)
+    .execute(&mut **tx)
+    .await
+    .step("recording an incident transition")?;
+    Ok(())
+}
+
+fn incident_from_row(row: &SqliteRow) -> StoreResult<Incident> {
+    let id: String = row.get("id");
+    let what = format!("incident {id}");
+    let status: String = row.get("status");
+    let grid: Option<String> = row.get("grid");
+    let code = |col: &str| -> StoreResult<_> {
+        let v: Option<String> = row.get(col);
+        v.map(|c| c.parse().map_err(|e| invalid(&what, e)))
+            .transpose()
+    };
+    let work: String = row.get("work");
+    let version: i64 = row.get("version");
+    Ok(Incident {
+        time: row.get("time"),
+        category: row.get("category"),
+        subcategory: row.get("subcategory"),
+        status: status.parse().map_err(|e: String| invalid(&what, e))?,
+        location: Point::new(row.get("lon"), row.get("lat")),
+        grid: grid
+            .map(|g| g.parse::<GridCode>().map_err(|e| invalid(&what, e)))
+            .transpose()?,
+        reporter: row.get("reporter"),
+        description: row.get("description"),
+        reporter_phone: row.get("reporter_phone"),
+        source: row.get("source"),
+        address: row.get("address"),
+        village: code("village")?,
+        township: code("township")?,
+        work: serde_json::from_str::<IncidentWork>(&work).map_err(|e| invalid(&what, e))?,
+        version: u32::try_from(version).map_err(|e| invalid(&what, e))?,
+        updated: row.get("updated"),
+        id,
+    })
+}
+
+/// Appends `WHERE …` for `f` (always at least `WHERE 1`).
+fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &IncidentFilter) {
+    q.push(" WHERE 1");
+    if let Some([a, b, c, d]) = f.bbox {
+        q.push(" AND lon BETWEEN ")
+            .push_bind(a)
+            .push(" AND ")
+            .push_bind(c);
+        q.push(" AND lat BETWEEN ")
+            .push_bind(b)
+            .push(" AND ")
+            .push_bind(d);
+    }
+    if let Some(from) = f.from {
+        q.push(" AND time >= ").push_bind(from);
+    }
+    if let Some(to) = f.to {
+        q.push(" AND time < ").push_bind(to);
+    }
+    if !f.categories.is_empty() {
+        for col in [" AND (category IN (", ") OR subcategory IN ("] {
+            q.push(col);
+            let mut list = q.separated(", ");
+            for c in &f.categories {
+                list.push_bind(c.clone());
+            }
+        }
+        q.push("))");
+    }
+    if !f.statuses.is_empty() {
+        q.push(" AND status IN (");
+        let mut list = q.separated(", ");
+        for s in &f.statuses {
+            list.push_bind(s.as_str());
+        }
+        q.push(")");
+    }
+    if let Some(now) = f.overdue_at {
+        q.push(format!(" AND {OPEN} AND paused = 0 AND due < "))
+            .push_bind(now);
+    }
+    for (col, value) in [
+        ("grid", f.grid.as_ref().map(|g| g.as_str().to_owned())),
+        ("village", f.village.as_ref().map(|c| c.as_str().to_owned())),
+        (
+            "township",
+            f.township.as_ref().map(|c| c.as_str().to_owned()),
+        ),
+        ("assignee", f.assignee.clone()),
+    ] {
+        if let Some(v) = value {
+            q.push(format!(" AND {col} = ")).push_bind(v);
+        }
+    }
+}
+
+fn transition_from_row(row: &SqliteRow) -> StoreResult<IncidentTransition> {
+    let incident: String = row.get("incident");
+    let what = format!("a transition of incident {incident}");
+    let seq: i64 = row.get("seq");
+    let from: String = row.get("from_status");
+    let to: String = row.get("to_status");
+    let detail: String = row.get("detail");
+    Ok(IncidentTransition {
+        seq: u32::try_from(seq).map_err(|e| invalid(&what, e))?,
+        at: row.get("at"),
+        actor: row.get("actor"),
+        action: serde_json::from_str::<IncidentAction>(&detail).map_err(|e| invalid(&what, e))?,
+        from: from.parse().map_err(|e: String| invalid(&what, e))?,
+        to: to.parse().map_err(|e: String| invalid(&what, e))?,
+        note: row.get("note"),
+        photo: row.get("photo"),
+        incident,
+    })
+}
+
+#[async_trait]
+impl IncidentStore for SqliteStore {
+    async fn incidents(&self) -> StoreResult<Vec<Incident>> {
+        let sql = format!(
+            "SELECT {} FROM incidents ORDER BY time, id",
+            COLUMNS.join(", ")
+        );
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(row) = rows.try_next().await.step("reading incidents")? {
+            out.push(incident_from_row(&row)?);
+        }
+        Ok(out)
+    }
+
+    async fn add_incidents(
+        &self,
+        incidents: &[Incident],
+        transitions: &[IncidentTransition],
+        meta: &ChangeMeta,
+    ) -> StoreResult<(UpsertCounts, i64)> {
+        let mut tx = self.pool.begin().await.step("starting an incident write")?;
+        let counts = upsert_incidents(&mut tx, incidents).await?;
+        for t in transitions {
+            append_transition(&mut tx, t, true).await?;
+        }
+        let id = append_change(
+            &mut tx,
+            meta,
+            incidents_bbox(incidents),
+            &ChangeRecords::default(),
+            &added_records(&counts),
+        )
+        .await?;
+        tx.commit().await.step("committing incidents")?;
+        Ok((counts, id))
+    }
+
+    async fn incident(&self, id: &str) -> StoreResult<Option<Incident>> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM incidents WHERE id = ?1",
+            COLUMNS.join(", ")
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .step("reading an incident")?;
+        row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn incident_timeline(&self, id: &str) -> StoreResult<Vec<IncidentTransition>> {
+        let rows = sqlx::query(
+            "SELECT incident, seq, at, actor, from_status, to_status, note, photo, detail
+             FROM incident_transitions WHERE incident = ?1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .step("reading an incident's timeline")?;
+        rows.iter().map(transition_from_row).collect()
+    }
+
+    async fn transition_incident(
+        &self,
+        after: &Incident,
+        transition: &IncidentTransition,
+        meta: &ChangeMeta,
+    ) -> StoreResult<i64> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .step("starting an incident transition")?;
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM incidents WHERE id = ?1")
+                .bind(&after.id)
+                .fetch_optional(&mut *tx)
+                .await
+                .step("reading an incident's version")?;
+        let what = format!("incident {}", after.id);
+        let current = current.ok_or_else(|| StoreError::NotFound { what: what.clone() })?;
+        if current + 1 != i64::from(after.version) {
+            return Err(StoreError::Conflict {
+                what,
+                current: u32::try_from(current).unwrap_or(u32::MAX),
+            });
+        }
+        upsert_incidents(&mut tx, std::slice::from_ref(after)).await?;
+        append_transition(&mut tx, transition, false).await?;
+        let (before, records) = transition_records(after, transition);
+        let id = append_change(&mut tx, meta, Some(after.bbox()), &before, &records).await?;
+        tx.commit()
+            .await
+            .step("committing an incident transition")?;
+        Ok(id)
+    }
+
+    async fn list_incidents(&self, filter: &IncidentFilter) -> StoreResult<IncidentPage> {
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM incidents");
+        push_filter(&mut count, filter);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .step("counting incidents")?;
+        let mut q =
+            QueryBuilder::<Sqlite>::new(format!("SELECT {} FROM incidents", COLUMNS.join(", ")));
+        push_filter(&mut q, filter);
+        q.push(" ORDER BY time DESC, id DESC LIMIT ")
+            .push_bind(
+                filter
+                    .limit
+                    .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX)),
+            )
+            .push(" OFFSET ")
+            .push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX));
+        let rows = q
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .step("listing incidents")?;
+        Ok(IncidentPage {
+            total: total.max(0) as u64,
+            items: rows
+                .iter()
+                .map(incident_from_row)
+                .collect::<StoreResult<_>>()?,
+        })
+    }
+
+    async fn incident_counts(
+        &self,
+        filter: &IncidentFilter,
+        by: CountBy,
+        now: i64,
+    ) -> StoreResult<Vec<IncidentCounts>> {
+        let key = match by {
+            CountBy::Status => "status",
+            CountBy::Category => "category",
+            CountBy::Township => "township",
+            CountBy::Village => "village",
+            CountBy::Grid => "grid",
+            CountBy::Assignee => "assignee",
+        };
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {key}, COUNT(*), SUM({OPEN}), SUM({CLOSED}), SUM({CLOSED} AND late_stages = 0),
+                SUM(({OPEN} AND paused = 0 AND due < "
+        ));
+        q.push_bind(now);
+        q.push(format!(
+            ") OR ({CLOSED} AND late_stages > 0)), SUM(status = 'voided'),
+                COUNT(rating), COALESCE(SUM(rating), 0) FROM incidents"
+        ));
+        push_filter(&mut q, filter);
+        q.push(format!(" GROUP BY {key} ORDER BY {key}"));
+        let rows = q
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .step("counting incidents")?;
+        let n = |row: &SqliteRow, i: usize| -> u64 {
+            row.get::<Option<i64>, _>(i).unwrap_or(0).max(0) as u64
+        };
+        Ok(rows
+            .iter()
+            .map(|row| IncidentCounts {
+                key: row.get(0),
+                received: n(row, 1),
+                open: n(row, 2),
+                closed: n(row, 3),
+                closed_on_time: n(row, 4),
+                overdue: n(row, 5),
+                voided: n(row, 6),
+                rated: n(row, 7),
+                rating_sum: n(row, 8),
+            })
+            .collect())
+    }
+}
