@@ -17,6 +17,7 @@
 //! Any other overlap between two grid polygons is a violation. Together, the ground
 //! grids and the cut-out footprints cover the village.
 
+use super::polygon::shape_boxes;
 use crate::model::Grid;
 use geo::{Area, BooleanOps, BoundingRect};
 use geo_types::MultiPolygon;
@@ -156,19 +157,7 @@ pub(crate) fn carve(
     holder: &[Option<usize>],
 ) {
     use geo::Intersects;
-    let tree = RTree::bulk_load(
-        ground
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| {
-                let r = s.bounding_rect()?;
-                Some(GeomWithData::new(
-                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                    i,
-                ))
-            })
-            .collect(),
-    );
+    let tree = shape_boxes(ground);
     for (f, fp) in footprints.iter().enumerate() {
         let Some(r) = fp.bounding_rect() else {
             continue;
