@@ -432,6 +432,29 @@ pub enum BenchCommand {
     /// Importing a building file as a user does (`gridmap import buildings` on GeoJSONSeq),
     /// against `ogr2ogr -f GPKG` on the same file when gdal-bin is installed.
     Import(BenchImportArgs),
+    /// A year of incidents in the synthetic county: ingest rate, heat tile latency at z8,
+    /// z12 and z15 (uncached, 30-day window, against grids tiles), live delivery on
+    /// /api/stream at a steady report rate.
+    Incidents(BenchIncidentsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchIncidentsArgs {
+    /// Households of the synthetic county.
+    #[arg(long, default_value_t = 300_000)]
+    pub households: u32,
+    /// Incidents over the last year.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub incidents: u32,
+    /// Tile requests per zoom.
+    #[arg(long, default_value_t = 200)]
+    pub samples: usize,
+    /// Incidents reported per second while the stream is read.
+    #[arg(long, default_value_t = 200)]
+    pub rate: u32,
+    /// Seconds of reporting.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
 }
 
 #[derive(Debug, Args)]

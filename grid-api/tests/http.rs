@@ -873,8 +873,11 @@ async fn heat_tiles_count_exactly_the_incidents_in_the_window_and_categories() {
         let query = f.state.service().heat_query(Some("3650d"), None).unwrap();
         let incidents = listed_incidents(&f.state, query.from, query.to).await;
         assert!(!incidents.is_empty(), "the synthetic county has incidents");
-        let cell_of =
-            |lon: f64, lat: f64| h3o::LatLng::new(lat, lon).unwrap().to_cell(res).to_string();
+        let cell_of = |lon: f64, lat: f64| {
+            gridmap_tiles::incidents::heat_cell(lon, lat, res)
+                .unwrap()
+                .to_string()
+        };
         let cells = heat_cells(
             &f.state,
             &format!("/tiles/heat/{z}/{x}/{y}.mvt?window=3650d"),

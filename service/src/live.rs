@@ -131,26 +131,33 @@ impl Live {
 
     /// Applies incidents that change `change` stored through this server: updates their
     /// heat and points and purges the heat and incident tiles each one shows in.
-    pub fn incidents_changed(&self, change: i64, marks: &[IncidentMark]) {
-        {
-            let mut index = write(&self.incidents);
-            for m in marks {
-                index.upsert(m.clone());
-            }
-        }
-        // After the index is updated, as the cache docs require. A few incidents purge
-        // the cells they fall in at each zoom; a batch purges its area.
-        let layers = [Layer::Heat, Layer::Incidents];
-        if marks.len() <= PURGE_ONE_BY_ONE {
-            for m in marks {
-                let boxes = IncidentIndex::touched(m.lon, m.lat, MAX_ZOOM);
-                self.cache.invalidate_by_zoom(&layers, &boxes);
-            }
+    pub fn incidents_changed(&self, change: i64, marks: Vec<IncidentMark>) {
+        // A few incidents purge the cells they fall in at each zoom; a batch its area.
+        let one_by_one = marks.len() <= PURGE_ONE_BY_ONE;
+        let purges: Vec<Vec<[f64; 4]>> = if one_by_one {
+            marks
+                .iter()
+                .map(|m| IncidentIndex::touched(m.lon, m.lat, MAX_ZOOM))
+                .collect()
         } else {
             let points = marks.iter().map(|m| [m.lon, m.lat, m.lon, m.lat]);
             let bbox = gridmap_core::geometry::union_bbox(points).unwrap_or_default();
+            vec![vec![IncidentIndex::touched_area(bbox)]]
+        };
+        {
+            let mut index = write(&self.incidents);
+            if one_by_one {
+                for m in marks {
+                    index.upsert(m);
+                }
+            } else {
+                index.upsert_many(marks);
+            }
+        }
+        // After the index is updated, as the cache docs require.
+        for boxes in &purges {
             self.cache
-                .invalidate_by_zoom(&layers, &[IncidentIndex::touched_area(bbox)]);
+                .invalidate_by_zoom(&[Layer::Heat, Layer::Incidents], boxes);
         }
         self.applied
             .lock()

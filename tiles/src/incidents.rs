@@ -33,7 +33,7 @@ use gridmap_core::{Incident, IncidentStatus};
 use h3o::{CellIndex, LatLng, Resolution};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
 
 /// The H3 resolutions heat is kept at; [`heat_resolution`] picks one per zoom.
@@ -264,14 +264,35 @@ impl HeatLevel {
         }
     }
 
-    fn add(&mut self, cell: CellIndex, e: HeatEntry) {
+    /// Adds `e` to `cell`, in time order unless `unsorted` collects the cells whose
+    /// entries the caller sorts afterwards (a batch: one sort per cell instead of an
+    /// insert in the middle per incident).
+    fn add(&mut self, cell: CellIndex, e: HeatEntry, unsorted: Option<&mut HashSet<CellIndex>>) {
         let entries = self.cells.entry(cell).or_default();
         if entries.is_empty() {
             self.tree.insert(CellBox::new(cell_box(cell), cell));
         }
-        // Incidents mostly arrive in time order: a push, else an insert in place.
-        let at = entries.partition_point(|x| *x <= e);
-        entries.insert(at, e);
+        match unsorted {
+            Some(cells) => {
+                if entries.last().is_some_and(|last| *last > e) {
+                    cells.insert(cell);
+                }
+                entries.push(e);
+            }
+            // Incidents mostly arrive in time order: a push, else an insert in place.
+            None => {
+                let at = entries.partition_point(|x| *x <= e);
+                entries.insert(at, e);
+            }
+        }
+    }
+
+    fn sort(&mut self, cells: &HashSet<CellIndex>) {
+        for c in cells {
+            if let Some(entries) = self.cells.get_mut(c) {
+                entries.sort_unstable();
+            }
+        }
     }
 
     fn remove(&mut self, cell: CellIndex, e: HeatEntry) {
@@ -305,6 +326,36 @@ fn cell_at(lonlat: [f64; 2], res: Resolution) -> Option<CellIndex> {
     LatLng::new(lonlat[1], lonlat[0])
         .ok()
         .map(|ll| ll.to_cell(res))
+}
+
+/// An incident's cell at every resolution of [`HEAT_RESOLUTIONS`], coarsest first: the
+/// finest from the position, the others as its ancestors (bit operations, no
+/// trigonometry).
+fn cells_of(lonlat: [f64; 2]) -> Vec<Option<CellIndex>> {
+    let finest = Resolution::try_from(*HEAT_RESOLUTIONS.end())
+        .ok()
+        .and_then(|r| cell_at(lonlat, r));
+    HEAT_RESOLUTIONS
+        .map(|r| {
+            let res = Resolution::try_from(r).ok()?;
+            finest?.parent(res)
+        })
+        .collect()
+}
+
+/// The heat cell at `res` an incident at `lon, lat` counts in: the ancestor of its
+/// cell at the finest resolution kept (H3 cells do not nest exactly, so this may differ
+/// from the cell holding the point near a cell's edge; every count uses this one).
+///
+/// ```
+/// use gridmap_tiles::incidents::{heat_cell, heat_resolution};
+/// let fine = heat_cell(114.5, 38.0, heat_resolution(15)).unwrap();
+/// let coarse = heat_cell(114.5, 38.0, heat_resolution(8)).unwrap();
+/// assert_eq!(fine.parent(coarse.resolution()), Some(coarse));
+/// ```
+pub fn heat_cell(lon: f64, lat: f64, res: Resolution) -> Option<CellIndex> {
+    let finest = Resolution::try_from(*HEAT_RESOLUTIONS.end()).ok()?;
+    cell_at([lon, lat], finest)?.parent(res.min(finest))
 }
 
 /// The incidents of a running server, indexed for heat and points.
@@ -343,14 +394,37 @@ impl IncidentIndex {
     /// An index of `marks` (the point tree is bulk-loaded).
     pub fn from_marks(marks: impl IntoIterator<Item = IncidentMark>) -> IncidentIndex {
         let mut index = IncidentIndex::default();
+        let mut unsorted = vec![HashSet::new(); index.heat.len()];
         let mut points = Vec::new();
         for m in marks {
-            if let Some(slot) = index.insert_slot(&m) {
+            if let Some(slot) = index.insert_slot(&m, Some(&mut unsorted)) {
                 points.push(PointEntry::new(index.slots[slot as usize].world, slot));
             }
         }
+        index.sort_cells(&unsorted);
         index.points = RTree::bulk_load(points);
         index
+    }
+
+    /// [`IncidentIndex::upsert`] for a batch (an import): new incidents' heat entries
+    /// are appended and each cell sorted once.
+    pub fn upsert_many(&mut self, marks: impl IntoIterator<Item = IncidentMark>) {
+        let mut unsorted = vec![HashSet::new(); self.heat.len()];
+        for m in marks {
+            if self.by_id.contains_key(m.id.as_str()) {
+                self.upsert(m);
+            } else if let Some(slot) = self.insert_slot(&m, Some(&mut unsorted)) {
+                let world = self.slots[slot as usize].world;
+                self.points.insert(PointEntry::new(world, slot));
+            }
+        }
+        self.sort_cells(&unsorted);
+    }
+
+    fn sort_cells(&mut self, unsorted: &[HashSet<CellIndex>]) {
+        for (level, cells) in self.heat.iter_mut().zip(unsorted) {
+            level.sort(cells);
+        }
     }
 
     /// Number of incidents held.
@@ -368,7 +442,7 @@ impl IncidentIndex {
     pub fn upsert(&mut self, m: IncidentMark) -> bool {
         match self.by_id.get(m.id.as_str()).copied() {
             None => {
-                if let Some(slot) = self.insert_slot(&m) {
+                if let Some(slot) = self.insert_slot(&m, None) {
                     let world = self.slots[slot as usize].world;
                     self.points.insert(PointEntry::new(world, slot));
                 }
@@ -381,7 +455,7 @@ impl IncidentIndex {
                     self.heat_remove(&old);
                 }
                 if counts_as_heat(new.status) {
-                    self.heat_add(&new);
+                    self.heat_add(&new, None);
                 }
                 if old.world != new.world {
                     self.points.remove(&PointEntry::new(old.world, slot));
@@ -415,13 +489,17 @@ impl IncidentIndex {
 
     /// Stores a new incident and its heat (not its point); `None` for a position
     /// outside the world.
-    fn insert_slot(&mut self, m: &IncidentMark) -> Option<u32> {
+    fn insert_slot(
+        &mut self,
+        m: &IncidentMark,
+        unsorted: Option<&mut Vec<HashSet<CellIndex>>>,
+    ) -> Option<u32> {
         if !(m.lon.is_finite() && m.lat.is_finite()) || self.by_id.contains_key(m.id.as_str()) {
             return None;
         }
         let slot = self.slot_of(m);
         if counts_as_heat(slot.status) {
-            self.heat_add(&slot);
+            self.heat_add(&slot, unsorted);
         }
         let n = self.slots.len() as u32;
         self.by_id.insert(slot.id.clone(), n);
@@ -437,19 +515,21 @@ impl IncidentIndex {
         }
     }
 
-    fn heat_add(&mut self, s: &Slot) {
+    fn heat_add(&mut self, s: &Slot, mut unsorted: Option<&mut Vec<HashSet<CellIndex>>>) {
         let e = Self::heat_entry(s);
-        for level in &mut self.heat {
-            if let Some(cell) = cell_at(s.lonlat, level.res) {
-                level.add(cell, e);
+        let cells = cells_of(s.lonlat);
+        for (i, (level, cell)) in self.heat.iter_mut().zip(cells).enumerate() {
+            if let Some(cell) = cell {
+                let cells = unsorted.as_deref_mut().and_then(|u| u.get_mut(i));
+                level.add(cell, e, cells);
             }
         }
     }
 
     fn heat_remove(&mut self, s: &Slot) {
         let e = Self::heat_entry(s);
-        for level in &mut self.heat {
-            if let Some(cell) = cell_at(s.lonlat, level.res) {
+        for (level, cell) in self.heat.iter_mut().zip(cells_of(s.lonlat)) {
+            if let Some(cell) = cell {
                 level.remove(cell, e);
             }
         }
@@ -557,7 +637,7 @@ impl IncidentIndex {
         let (x, y) = lonlat_to_world(lon, lat);
         (0..=max_zoom)
             .map(|z| {
-                let cell = cell_at([lon, lat], heat_resolution(z));
+                let cell = heat_cell(lon, lat, heat_resolution(z));
                 match cell.map(cell_box) {
                     Some(r) => {
                         let (lo, hi) = (r.lower(), r.upper());

@@ -25,11 +25,12 @@ pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<Outcome> {
         BenchCommand::Import(args) => super::bench_import::run(&args),
         BenchCommand::Tiles(args) => tiles(&args).await,
         BenchCommand::Lookup(args) => lookup(&args).await,
+        BenchCommand::Incidents(args) => super::bench_incidents::run(&args).await,
     }
 }
 
 /// `p` in 0..=100 of sorted durations, in milliseconds.
-fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+pub(crate) fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -139,7 +140,7 @@ pub(crate) fn run_partition(
 
 /// Builds a partitioned synthetic county in a temporary store (removed when the
 /// returned directory is dropped) and serves it on loopback.
-async fn bench_server(
+pub(crate) async fn bench_server(
     households: u32,
 ) -> anyhow::Result<(
     std::net::SocketAddr,

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_import;
+mod bench_incidents;
 mod bench_urban;
 mod demo;
 mod export;

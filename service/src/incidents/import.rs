@@ -143,7 +143,7 @@ impl Service {
             .iter()
             .map(gridmap_tiles::incidents::IncidentMark::from)
             .collect();
-        self.live().incidents_changed(change, &marks);
+        self.live().incidents_changed(change, marks);
         out.counts = counts;
         self.publish(IncidentEvent::Imported {
             count: ok.len() as u64,

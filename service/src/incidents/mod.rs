@@ -334,7 +334,7 @@ impl Service {
             .add_incidents(std::slice::from_ref(&incident), &[report], &meta)
             .await?;
         self.live()
-            .incidents_changed(change, &[IncidentMark::from(&incident)]);
+            .incidents_changed(change, vec![IncidentMark::from(&incident)]);
         self.publish(IncidentEvent::Reported {
             incident: IncidentPoint::from(&incident),
             at: now,
@@ -426,7 +426,7 @@ impl Service {
         );
         let change = store.transition_incident(&after, &t, &meta).await?;
         self.live()
-            .incidents_changed(change, &[IncidentMark::from(&after)]);
+            .incidents_changed(change, vec![IncidentMark::from(&after)]);
         self.publish(IncidentEvent::Transition {
             incident: IncidentPoint::from(&after),
             action: t.action.name().to_owned(),

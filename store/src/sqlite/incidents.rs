@@ -3,7 +3,7 @@
 
 use super::log::{append_change, to_json};
 use super::read::invalid;
-use super::write::{upsert_counted, Upsert};
+use super::write::{upsert_rows, Upsert};
 use super::SqliteStore;
 use crate::error::{DbStep, StoreError, StoreResult};
 use crate::incidents::{added_records, incidents_bbox, transition_records};
@@ -66,7 +66,23 @@ pub(super) async fn upsert_incidents(
         .iter()
         .map(|i| Ok((i, to_json(&i.work, &format!("incident {}", i.id))?)))
         .collect::<StoreResult<Vec<_>>>()?;
-    upsert_counted(tx, &INCIDENTS, &rows, |row, (i, work)| {
+    // Counting the table before and after would scan it; look up the incoming ids.
+    let mut existing = 0u64;
+    for chunk in incidents.chunks(30_000) {
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM incidents WHERE id IN (");
+        let mut ids = q.separated(", ");
+        for i in chunk {
+            ids.push_bind(i.id.as_str());
+        }
+        q.push(")");
+        let n: i64 = q
+            .build_query_scalar()
+            .fetch_one(&mut **tx)
+            .await
+            .step("looking up incident ids")?;
+        existing += u64::try_from(n).unwrap_or(0);
+    }
+    upsert_rows(tx, &INCIDENTS, &rows, |row, (i, work)| {
         let clock = i.work.clock;
         row.push_bind(i.id.as_str())
             .push_bind(i.time)
@@ -93,12 +109,33 @@ pub(super) async fn upsert_incidents(
             .push_bind(i64::from(i.version))
             .push_bind(i.updated);
     })
-    .await
+    .await?;
+    let total = incidents.len() as u64;
+    Ok(UpsertCounts {
+        inserted: total.saturating_sub(existing),
+        updated: existing.min(total),
+    })
 }
 
-async fn append_transition(
+/// Columns of `incident_transitions`, in bind order.
+const TRANSITION_COLUMNS: [&str; 10] = [
+    "incident",
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "from_status",
+    "to_status",
+    "note",
+    "photo",
+    "detail",
+];
+
+/// Appends transitions with one multi-row statement per chunk; `or_ignore` skips those
+/// already recorded (a re-imported report).
+async fn append_transitions(
     tx: &mut Transaction<'_, Sqlite>,
-    t: &IncidentTransition,
+    transitions: &[IncidentTransition],
     or_ignore: bool,
 ) -> StoreResult<()> {
     let verb = if or_ignore {
@@ -106,24 +143,34 @@ async fn append_transition(
     } else {
         "INSERT"
     };
-    sqlx::query(&format!(
-        "{verb} INTO incident_transitions
-           (incident, seq, at, actor, action, from_status, to_status, note, photo, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-    ))
-    .bind(&t.incident)
-    .bind(i64::from(t.seq))
-    .bind(t.at)
-    .bind(&t.actor)
-    .bind(t.action.name())
-    .bind(t.from.as_str())
-    .bind(t.to.as_str())
-    .bind(t.note.as_deref())
-    .bind(t.photo.as_deref())
-    .bind(to_json(&t.action, "an incident transition")?)
-    .execute(&mut **tx)
-    .await
-    .step("recording an incident transition")?;
+    let details = transitions
+        .iter()
+        .map(|t| to_json(&t.action, "an incident transition"))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let rows: Vec<_> = transitions.iter().zip(&details).collect();
+    for chunk in rows.chunks(32_766 / TRANSITION_COLUMNS.len()) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "{verb} INTO incident_transitions ({}) ",
+            TRANSITION_COLUMNS.join(", ")
+        ));
+        q.push_values(chunk, |mut row, (t, detail)| {
+            row.push_bind(t.incident.as_str())
+                .push_bind(i64::from(t.seq))
+                .push_bind(t.at)
+                .push_bind(t.actor.as_str())
+                .push_bind(t.action.name())
+                .push_bind(t.from.as_str())
+                .push_bind(t.to.as_str())
+                .push_bind(t.note.as_deref())
+                .push_bind(t.photo.as_deref())
+                .push_bind(detail.as_str());
+        });
+        q.build()
+            .persistent(false)
+            .execute(&mut **tx)
+            .await
+            .step("recording incident transitions")?;
+    }
     Ok(())
 }
 
@@ -261,9 +308,7 @@ impl IncidentStore for SqliteStore {
     ) -> StoreResult<(UpsertCounts, i64)> {
         let mut tx = self.pool.begin().await.step("starting an incident write")?;
         let counts = upsert_incidents(&mut tx, incidents).await?;
-        for t in transitions {
-            append_transition(&mut tx, t, true).await?;
-        }
+        append_transitions(&mut tx, transitions, true).await?;
         let id = append_change(
             &mut tx,
             meta,
@@ -326,7 +371,7 @@ impl IncidentStore for SqliteStore {
             });
         }
         upsert_incidents(&mut tx, std::slice::from_ref(after)).await?;
-        append_transition(&mut tx, transition, false).await?;
+        append_transitions(&mut tx, std::slice::from_ref(transition), false).await?;
         let (before, records) = transition_records(after, transition);
         let id = append_change(&mut tx, meta, Some(after.bbox()), &before, &records).await?;
         tx.commit()
