@@ -691,6 +691,21 @@ async fn open311_requests_round_trip_and_public_callers_cannot_move_incidents() 
     .await;
     assert_eq!(page.json()[0]["service_request_id"], id.as_str());
 
+    // Errors come in the spec's shape.
+    let refused = send_body(
+        &f.state,
+        "POST",
+        "/open311/v2/requests.json",
+        "application/x-www-form-urlencoded",
+        format!("service_code=no.such.service&lat={lat}&long={lon}"),
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let error = refused.json();
+    assert_eq!(error[0]["code"], 400);
+    assert!(error[0]["description"].as_str().unwrap().contains("no.such.service"), "{error}");
+
     // JSON works too.
     let json =
         serde_json::json!({"service_code": "hazard.fire", "lat": lat, "long": lon}).to_string();

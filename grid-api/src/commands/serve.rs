@@ -110,6 +110,22 @@ pub(crate) async fn serve_on(
             }
         }
     });
+    // Overdue work orders move up a level (escalation events on the stream) once a
+    // minute; another server on the same store doing the same loses the version race
+    // harmlessly.
+    let escalator = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let now = gridmap_service::incidents::now();
+            match escalator.service().escalate_overdue(now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(escalated = n, "overdue incidents escalated"),
+                Err(e) => tracing::warn!(error = %e, "could not escalate overdue incidents"),
+            }
+        }
+    });
     outln!("listening on http://{addr}")?;
     outln!("web map: {public_url}/")?;
     if let Some(token) = staff_token {

@@ -53,6 +53,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// What the client is told.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<gridmap_service::ServiceError> for ApiError {

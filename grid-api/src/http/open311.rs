@@ -1,14 +1,40 @@
 //! Open311 GeoReport v2 (`/open311/v2/…`): services, requests (GET, and POST as a form
-//! or JSON), one request.
+//! or JSON), one request. Errors come in the spec's shape, a list of
+//! `{"code": <HTTP status>, "description": "…"}`, so 311 clients can show them.
 
 use super::{ApiError, AppState, RequestCaller};
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
 use gridmap_service::incidents::open311::{
     Open311Created, Open311Post, Open311Query, Open311Request, Open311Service,
 };
+
+/// An [`ApiError`] answered the Open311 way.
+#[derive(Debug)]
+pub(super) struct Open311Error(ApiError);
+
+impl From<ApiError> for Open311Error {
+    fn from(e: ApiError) -> Open311Error {
+        Open311Error(e)
+    }
+}
+
+impl From<gridmap_service::ServiceError> for Open311Error {
+    fn from(e: gridmap_service::ServiceError) -> Open311Error {
+        Open311Error(e.into())
+    }
+}
+
+impl IntoResponse for Open311Error {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        let body = serde_json::json!([{ "code": status.as_u16(), "description": self.0.message() }]);
+        (status, Json(body)).into_response()
+    }
+}
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -30,7 +56,7 @@ pub(super) async fn requests(
     State(state): State<AppState>,
     RequestCaller(caller): RequestCaller,
     Query(q): Query<Open311Query>,
-) -> Result<Json<Vec<Open311Request>>, ApiError> {
+) -> Result<Json<Vec<Open311Request>>, Open311Error> {
     Ok(Json(state.service().open311_requests(&caller, &q).await?))
 }
 
@@ -41,7 +67,7 @@ pub(super) async fn create(
     State(state): State<AppState>,
     RequestCaller(caller): RequestCaller,
     request: Request,
-) -> Result<(StatusCode, Json<Vec<Open311Created>>), ApiError> {
+) -> Result<(StatusCode, Json<Vec<Open311Created>>), Open311Error> {
     let json = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -69,7 +95,7 @@ pub(super) async fn request(
     State(state): State<AppState>,
     RequestCaller(caller): RequestCaller,
     Path(id): Path<String>,
-) -> Result<Json<Vec<Open311Request>>, ApiError> {
+) -> Result<Json<Vec<Open311Request>>, Open311Error> {
     let id = id.strip_suffix(".json").unwrap_or(&id);
     Ok(Json(vec![
         state.service().open311_request(&caller, id).await?,
