@@ -24,25 +24,8 @@ document.querySelector(".token-badge").addEventListener("click", () => {
 const config = readConfig();
 
 /** Reads the TileJSON of the composite layer set; falls back to the plain tile URL. */
-async function tileSource() {
-  const url = absolute(`tiles/${config.layers}.json`);
-  const fallback = { tiles: [absolute(`tiles/${config.layers}/{z}/{x}/{y}.mvt`)], minzoom: 0, maxzoom: 16 };
-  try {
-    const res = await fetch(url, { headers: { Accept: "application/json" } });
-    if (!res.ok) return fallback;
-    const tj = await res.json();
-    const tiles = (tj.tiles ?? []).map((u) => absolute(u, url));
-    return {
-      tiles: tiles.length ? tiles : fallback.tiles,
-      minzoom: tj.minzoom ?? 0,
-      maxzoom: tj.maxzoom ?? 16,
-      bounds: Array.isArray(tj.bounds) && tj.bounds.length === 4 ? tj.bounds : undefined,
-      center: Array.isArray(tj.center) && tj.center.length >= 2 ? tj.center : undefined,
-      attribution: tj.attribution,
-    };
-  } catch {
-    return fallback;
-  }
+function tileSource() {
+  return api.tileJson(config.layers, { tiles: [absolute(`tiles/${config.layers}/{z}/{x}/{y}.mvt`)] });
 }
 
 function fitPadding() {

@@ -2,6 +2,7 @@
 
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
+import { heatLegend } from "./incidents.js";
 import { FLAG_COLOUR, GRID_PALETTE, HOUSEHOLD_BREAKS, LAYER_GROUPS, SPLIT_COLOUR } from "./layers.js";
 
 /** MapLibre IControl with group checkboxes and the legend. */
@@ -71,6 +72,18 @@ export class LayersControl {
 
 function swatch(style, cls = "") {
   return h("span", { class: `swatch ${cls}`, style, "aria-hidden": "true" });
+}
+
+/** The heat ramp's classes as legend steps ("1–4", "5–9", "10+"). */
+export function heatScale(breaks) {
+  return heatLegend(breaks).map((c) =>
+    h(
+      "span",
+      { class: "scale-step" },
+      swatch(`background:${c.colour}`),
+      c.to === null ? `${c.from}+` : c.to === c.from ? `${c.from}` : `${c.from}–${c.to}`,
+    ),
+  );
 }
 
 function legend() {
