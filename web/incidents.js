@@ -73,18 +73,29 @@ export function heatBreaks(max) {
 }
 
 /**
+ * Colours for `n` classes: all five, or spread from the second to the darkest (so a view whose
+ * busiest hexagon has two incidents is not all dark red).
+ */
+export function rampColours(n) {
+  const last = HEAT_COLOURS.length - 1;
+  if (n >= HEAT_COLOURS.length) return HEAT_COLOURS.slice();
+  if (n <= 1) return [HEAT_COLOURS[last - 1]];
+  return Array.from({ length: n }, (_, i) => HEAT_COLOURS[Math.round(1 + (i * (last - 1)) / (n - 1))]);
+}
+
+/**
  * MapLibre `fill-color` expression for the heat ramp on `["get", "count"]`.
  * @param {number[]} breaks from {@link heatBreaks}
  */
 export function heatColour(breaks) {
   const count = ["to-number", ["coalesce", ["get", "count"], 0]];
-  const colours = HEAT_COLOURS.slice(HEAT_COLOURS.length - breaks.length);
+  const colours = rampColours(breaks.length);
   return ["step", count, "rgba(0,0,0,0)", ...breaks.flatMap((b, i) => [b, colours[i]])];
 }
 
 /** Legend rows for the breaks: `[{from, to|null, colour}]`. */
 export function heatLegend(breaks) {
-  const colours = HEAT_COLOURS.slice(HEAT_COLOURS.length - breaks.length);
+  const colours = rampColours(breaks.length);
   return breaks.map((from, i) => ({
     from,
     to: i + 1 < breaks.length ? breaks[i + 1] - 1 : null,
@@ -201,41 +212,12 @@ export function score(v) {
   return v === null || v === undefined || Number.isNaN(Number(v)) ? "–" : Number(v).toFixed(1);
 }
 
-/** "HH:MM" of unix seconds in China time (UTC+8), as the counters count days. */
+/** "YYYY-MM-DD HH:MM" of unix seconds in China time (UTC+8), as the counters count days. */
+export function chinaTime(unix) {
+  return new Date((Number(unix) + 8 * 3600) * 1000).toISOString().slice(0, 16).replace("T", " ");
+}
+
+/** "HH:MM" of unix seconds in China time. */
 export function chinaClock(unix) {
-  const d = new Date((Number(unix) + 8 * 3600) * 1000);
-  return `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
-}
-
-/**
- * Scales the pixel sizes of a style's layers (text sizes, line widths, halos, circle radii)
- * by `k`, keeping zoom interpolations: for a wall display at 2× the reference resolution.
- * @param {object[]} layers MapLibre layers (copied, not changed)
- * @param {number} k
- */
-export function scaleLayers(layers, k) {
-  if (k === 1) return layers;
-  const props = {
-    layout: ["text-size"],
-    paint: ["line-width", "text-halo-width", "circle-radius", "circle-stroke-width"],
-  };
-  return layers.map((l) => {
-    const copy = { ...l };
-    for (const [part, keys] of Object.entries(props)) {
-      if (!l[part]) continue;
-      copy[part] = { ...l[part] };
-      for (const key of keys) if (key in copy[part]) copy[part][key] = scaleValue(copy[part][key], k);
-    }
-    return copy;
-  });
-}
-
-/** Multiplies a number, or the outputs of a zoom `interpolate`/`step` expression, by `k`. */
-export function scaleValue(v, k) {
-  if (typeof v === "number") return v * k;
-  if (!Array.isArray(v)) return v;
-  if (v[0] === "interpolate") return [...v.slice(0, 3), ...v.slice(3).map((x, i) => (i % 2 ? scaleValue(x, k) : x))];
-  if (v[0] === "step")
-    return [v[0], v[1], scaleValue(v[2], k), ...v.slice(3).map((x, i) => (i % 2 ? scaleValue(x, k) : x))];
-  return ["*", k, v];
+  return chinaTime(unix).slice(11);
 }

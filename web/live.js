@@ -4,8 +4,9 @@
 
 import * as api from "./api.js";
 import { absolute } from "./config.js";
-import { lang } from "./i18n.js";
-import { heatBreaks, heatColour, tilesAround, withQuery } from "./incidents.js";
+import { h } from "./dom.js";
+import { lang, t } from "./i18n.js";
+import { chinaClock, heatBreaks, heatColour, tilesAround, withQuery } from "./incidents.js";
 import { HEAT_SOURCE, INCIDENT_SOURCE } from "./layers.js";
 
 const EVENTS = ["reported", "transition", "imported", "resync"];
@@ -257,4 +258,21 @@ export function createNames() {
       return this.area(i.village) ?? this.area(i.township) ?? i.grid ?? "";
     },
   };
+}
+
+/**
+ * One incident as a list row: time, type and place, status (red when overdue).
+ * @param {object} i an incident (stream, summary `recent` or detail)
+ * @param {ReturnType<typeof createNames>} names
+ * @param {Record<string, any>} [attrs] more attributes of the <li>
+ */
+export function incidentRow(i, names, attrs = {}) {
+  const overdue = i.overdue === true || i.deadline?.level === "overdue";
+  return h(
+    "li",
+    { ...attrs, dataset: { id: i.id, status: i.status } },
+    h("time", null, chinaClock(i.time)),
+    h("span", { class: "what" }, names.category(i), h("span", { class: "where" }, names.place(i))),
+    h("span", { class: `pill${overdue ? " overdue" : ""}` }, t(`status_${i.status}`)),
+  );
 }

@@ -10,9 +10,9 @@ import { absolute } from "./config.js";
 import { heatScale } from "./controls.js";
 import { h } from "./dom.js";
 import { t, translateDocument } from "./i18n.js";
-import { chinaClock, percent, scaleLayers, score, trendGeometry, windowOr } from "./incidents.js";
+import { chinaClock, percent, score, trendGeometry, windowOr } from "./incidents.js";
 import { buildStyle, LOCAL_IDEOGRAPH_FONTS } from "./layers.js";
-import { createLive, createNames, incidentSources, liveTiles } from "./live.js";
+import { createLive, createNames, incidentRow, incidentSources, liveTiles } from "./live.js";
 
 const params = new URLSearchParams(window.location.search);
 const win = windowOr(params.get("window"));
@@ -200,10 +200,14 @@ function renderTrend(s) {
     svg("path", { class: "closed-line", d: g.line }),
     ...[0, Math.floor((trend.length - 1) / 2), trend.length - 1]
       .filter((i, k, all) => i >= 0 && all.indexOf(i) === k)
-      .map((i) =>
+      .map((i, k, shown) =>
         svg(
           "text",
-          { x: g.points[i][0], y: base + font * 1.3, "text-anchor": "middle" },
+          {
+            x: g.points[i][0],
+            y: base + font * 1.3,
+            "text-anchor": k === 0 ? "start" : k === shown.length - 1 && k > 0 ? "end" : "middle",
+          },
           String(trend[i].day ?? "").slice(5),
         ),
       ),
@@ -216,20 +220,9 @@ const arrived = new Map();
 const HIGHLIGHT_MS = 3000;
 
 function tickerRow(i) {
-  const overdue = i.overdue === true || i.deadline?.level === "overdue";
   const age = Date.now() - (arrived.get(String(i.id)) ?? 0);
   const fresh = age < HIGHLIGHT_MS;
-  return h(
-    "li",
-    {
-      class: fresh ? "new" : null,
-      style: fresh ? `animation-delay:-${age}ms` : null,
-      dataset: { id: i.id, status: i.status },
-    },
-    h("time", null, chinaClock(i.time)),
-    h("span", { class: "what" }, names.category(i), h("span", { class: "where" }, names.place(i))),
-    h("span", { class: `pill${overdue ? " overdue" : ""}` }, t(`status_${i.status}`)),
-  );
+  return incidentRow(i, names, { class: fresh ? "new" : null, style: fresh ? `animation-delay:-${age}ms` : null });
 }
 
 function renderTicker(recent) {
@@ -315,17 +308,23 @@ async function createMap() {
     labels: absolute("api/labels"),
     incidents,
   });
-  // the same drawing at 4K as at 1080p: pixel sizes follow the screen height
-  const k = Math.min(3, Math.max(1, window.innerHeight / 1080));
-  style.layers = scaleLayers(
-    style.layers
-      .filter((l) => AREA_LAYERS.includes(l.id))
-      .map((l) => ({ ...l, paint: { ...l.paint, ...(DARK[l.id] ?? {}) } })),
-    k,
-  );
+  style.layers = style.layers
+    .filter((l) => AREA_LAYERS.includes(l.id))
+    .map((l) => ({ ...l, paint: { ...l.paint, ...(DARK[l.id] ?? {}) } }));
   state.countyBounds ??= admin.bounds ?? null;
+  // The same picture at 4K as at 1080p (same zooms, labels twice the pixels): the map is laid
+  // out at 1080p size, scaled up by CSS and drawn at k times the pixel ratio, so it stays sharp.
+  const k = Math.min(4, Math.max(1, window.innerHeight / 1080));
+  const container = document.getElementById("map");
+  if (k > 1) {
+    container.style.width = `${100 / k}%`;
+    container.style.height = `${100 / k}%`;
+    container.style.transform = `scale(${k})`;
+    container.style.transformOrigin = "0 0";
+  }
   map = new maplibregl.Map({
-    container: "map",
+    container,
+    pixelRatio: (window.devicePixelRatio || 1) * k,
     style,
     interactive: false,
     attributionControl: false,

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { validateStyleMin } from "@maplibre/maplibre-gl-style-spec";
 import {
   chinaClock,
+  chinaTime,
   HEAT_COLOURS,
   heatBreaks,
   heatColour,
@@ -10,7 +11,7 @@ import {
   niceCeil,
   parseWindow,
   percent,
-  scaleLayers,
+  rampColours,
   statusColour,
   tileOf,
   tilesAround,
@@ -18,7 +19,7 @@ import {
   windowOr,
   withQuery,
 } from "../incidents.js";
-import { buildStyle } from "../layers.js";
+import { buildStyle, HEAT_LAYERS } from "../layers.js";
 
 test("windows are a whole number of hours or days", () => {
   assert.deepEqual(parseWindow("24h"), { text: "24h", seconds: 86400, n: 24, unit: "h" });
@@ -52,10 +53,14 @@ test("the heat colour is a step on count whose top class is the darkest colour",
   assert.equal(e[3], 1);
   assert.equal(e[e.length - 1], HEAT_COLOURS[HEAT_COLOURS.length - 1]);
   assert.deepEqual(heatLegend([1, 5, 9]), [
-    { from: 1, to: 4, colour: HEAT_COLOURS[2] },
+    { from: 1, to: 4, colour: HEAT_COLOURS[1] },
     { from: 5, to: 8, colour: HEAT_COLOURS[3] },
     { from: 9, to: null, colour: HEAT_COLOURS[4] },
   ]);
+  assert.deepEqual(rampColours(5), HEAT_COLOURS);
+  assert.deepEqual(rampColours(4), HEAT_COLOURS.slice(1));
+  assert.deepEqual(rampColours(2), [HEAT_COLOURS[1], HEAT_COLOURS[4]]);
+  assert.equal(rampColours(1).length, 1);
 });
 
 test("the trend chart scales to a nice maximum and puts day i in slot i", () => {
@@ -101,21 +106,29 @@ test("formatting: percentages, clock in China time", () => {
   assert.equal(percent(0.876), "88%");
   assert.equal(percent(null), "–");
   assert.equal(chinaClock(Date.UTC(2026, 10, 3, 16, 5) / 1000), "00:05");
+  assert.equal(chinaTime(Date.UTC(2026, 10, 3, 16, 5) / 1000), "2026-11-04 00:05");
 });
 
-test("the point colours and a wall-scaled style pass the style validator", () => {
+test("the style with the incident sources passes the style validator", () => {
   const style = buildStyle({
     tiles: ["http://127.0.0.1:1/tiles/townships,villages/{z}/{x}/{y}.mvt"],
     glyphs: "http://127.0.0.1:1/fonts/{fontstack}/{range}.pbf",
     labels: "http://127.0.0.1:1/api/labels",
+    incidents: {
+      heat: { tiles: ["http://127.0.0.1:1/tiles/heat/{z}/{x}/{y}.mvt?window=30d"], minzoom: 6, maxzoom: 14 },
+      points: { tiles: ["http://127.0.0.1:1/tiles/incidents/{z}/{x}/{y}.mvt?window=30d"], minzoom: 12, maxzoom: 14 },
+      visible: false,
+    },
   });
-  style.sources.pts = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
-  style.layers.push({ id: "pts", type: "circle", source: "pts", paint: { "circle-color": statusColour() } });
-  style.layers = scaleLayers(style.layers, 2);
   assert.deepEqual(
     validateStyleMin(style).map((e) => e.message),
     [],
   );
-  const township = style.layers.find((l) => l.id === "townships-line").paint["line-width"];
-  assert.deepEqual(township, ["interpolate", ["linear"], ["zoom"], 8, 2.4, 16, 8]);
+  const ids = style.layers.map((l) => l.id);
+  for (const id of HEAT_LAYERS) assert.ok(ids.includes(id), id);
+  assert.ok(ids.indexOf("heat-fill") < ids.indexOf("villages-line"), "heat under the boundaries");
+  assert.ok(ids.indexOf("incident-points") < ids.indexOf("villages-label"), "points under the labels");
+  assert.equal(style.layers.find((l) => l.id === "heat-fill").layout.visibility, "none");
+  const points = style.layers.find((l) => l.id === "incident-points");
+  assert.deepEqual(points.paint["circle-color"], statusColour());
 });
