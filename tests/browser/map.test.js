@@ -267,6 +267,45 @@ describe("web map", () => {
     assertClean(problems);
   });
 
+  test("the heat switch shows the incident heat and the incident box", async () => {
+    // an incident inside the grid's view, so there is heat to draw
+    const services = await getJson(server.base, "/open311/v2/services.json");
+    const [w, s, e, n] = grid.bbox;
+    const res = await fetch(`${server.base}/api/incidents`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({
+        category: services[0].service_code,
+        lon: (w + e) / 2,
+        lat: (s + n) / 2,
+        description: "map test",
+      }),
+    });
+    assert.ok(res.ok, `POST /api/incidents: HTTP ${res.status}`);
+    const { page, problems } = await load("/");
+    await showBbox(page, grid.bbox);
+    const box = page.locator('.gridmap-layers input[data-group="heat"]');
+    assert.equal(await box.isChecked(), false, "off by default");
+    assert.equal(await page.evaluate(() => window.gridmap.map.getLayoutProperty("heat-fill", "visibility")), "none");
+    await box.check();
+    assert.equal(await page.evaluate(() => window.gridmap.map.getLayoutProperty("heat-fill", "visibility")), "visible");
+    await page.evaluate(() => window.gridmap.map.setZoom(Math.min(window.gridmap.map.getZoom(), 11.5)));
+    await page.waitForFunction(
+      () =>
+        window.gridmap.map.areTilesLoaded() &&
+        window.gridmap.map.queryRenderedFeatures({ layers: ["heat-fill"] }).some((f) => Number(f.properties.count) > 0),
+      null,
+      { timeout: 30_000, polling: 200 },
+    );
+    await page.waitForSelector('#incidents:not([hidden]) [data-counter="open"]', { timeout: 15_000 });
+    assert.ok(Number(await page.locator('#incidents [data-counter="open"] .value').innerText()) >= 1);
+    assert.ok(await page.locator(".legend-heat:not([hidden])").count(), "the legend shows the heat ramp");
+    await screenshot(page, "map-heat");
+    await box.uncheck();
+    assert.equal(await page.locator("#incidents").isHidden(), true, "the box goes with the layer");
+    assertClean(problems);
+  });
+
   test("on a phone the panel is a bottom sheet", async () => {
     const { page, problems } = await load("/", { width: 390, height: 844 });
     await page.evaluate((b) => {
