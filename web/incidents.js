@@ -26,17 +26,20 @@ export const CLOSED_STATUSES = ["closed", "evaluated", "voided"];
 export const DEFAULT_WINDOW = "30d";
 
 /**
- * Parses a time window (`24h`, `7d`, `30d`…: a positive whole number of hours or days).
+ * Parses a time window (`24h`, `7d`, `30d`, `2w`…: a positive whole number of hours, days or
+ * weeks). Weeks are shown as days.
  * @param {string|null|undefined} text
  * @returns {{text: string, seconds: number, n: number, unit: "h"|"d"}|null} null when it is not one
  */
 export function parseWindow(text) {
-  const m = /^\s*(\d{1,5})\s*([hd])\s*$/i.exec(String(text ?? ""));
+  const m = /^\s*(\d{1,5})\s*([hdw])\s*$/i.exec(String(text ?? ""));
   if (!m) return null;
   const n = Number(m[1]);
   if (n <= 0) return null;
   const unit = m[2].toLowerCase();
-  return { text: `${n}${unit}`, seconds: n * (unit === "h" ? 3600 : 86400), n, unit };
+  const text2 = `${n}${unit}`;
+  if (unit === "w") return { text: text2, seconds: n * 7 * 86400, n: n * 7, unit: "d" };
+  return { text: text2, seconds: n * (unit === "h" ? 3600 : 86400), n, unit };
 }
 
 /** The window from a URL parameter, falling back to 30 days. */

@@ -21,11 +21,12 @@ import {
 } from "../incidents.js";
 import { buildStyle, HEAT_LAYERS } from "../layers.js";
 
-test("windows are a whole number of hours or days", () => {
+test("windows are a whole number of hours, days or weeks", () => {
   assert.deepEqual(parseWindow("24h"), { text: "24h", seconds: 86400, n: 24, unit: "h" });
   assert.equal(parseWindow("30d").seconds, 30 * 86400);
   assert.equal(parseWindow(" 7D ").text, "7d");
-  for (const bad of ["", "0d", "-1d", "3w", "1.5d", "d", null, undefined, "30"]) assert.equal(parseWindow(bad), null);
+  assert.deepEqual(parseWindow("2w"), { text: "2w", seconds: 14 * 86400, n: 14, unit: "d" });
+  for (const bad of ["", "0d", "-1d", "3y", "1.5d", "d", null, undefined, "30"]) assert.equal(parseWindow(bad), null);
   assert.equal(windowOr("nonsense").text, "30d");
   assert.equal(windowOr("90d").text, "90d");
 });
