@@ -63,7 +63,7 @@ document
 const names = createNames();
 const state = {
   /** township code shown, null = the county */
-  area: params.get("township") || null,
+  area: params.get("township") ? String(params.get("township")) : null,
   /** the county's townships, for cycling */
   townships: [],
   summary: null,
@@ -254,7 +254,11 @@ function render(s) {
   state.summary = s;
   names.learn(s);
   if (!state.area) {
-    state.townships = (s.areas ?? []).filter((a) => a.level === "township").map((a) => a.code);
+    // by code, not by the ranking, so that the order holds while the figures change
+    state.townships = (s.areas ?? [])
+      .filter((a) => a.level === "township")
+      .map((a) => String(a.code))
+      .sort();
     if (s.bounds) state.countyBounds = s.bounds;
   }
   document.getElementById("wall-area").textContent = s.area?.name ?? t("county");
@@ -392,7 +396,8 @@ function scheduleCycle() {
   if (!cycleSeconds) return;
   setTimeout(() => {
     const quietFor = Date.now() - state.lastEvent;
-    if (quietFor >= EVENT_DWELL_MS && state.townships.length) showArea(nextArea());
+    const next = nextArea(); // from a start township before the county's list is known: the county
+    if (quietFor >= EVENT_DWELL_MS && next !== state.area) showArea(next);
     scheduleCycle();
   }, cycleSeconds * 1000);
 }
