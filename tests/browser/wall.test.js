@@ -80,7 +80,7 @@ async function report(point) {
   return body.incident ?? body;
 }
 
-const counter = (page, key) => page.locator(`[data-counter="${key}"] .value`).innerText();
+const counter = (page, key) => page.locator(`[data-counter="${key}"] .value`).textContent();
 
 describe("wall", () => {
   test("a posted incident raises the open counter, refreshes the heat there and enters the ticker, without a reload", async () => {
@@ -132,6 +132,33 @@ describe("wall", () => {
     assert.equal(await page.evaluate(() => performance.getEntriesByType("navigation").length), 1);
     await screenshot(page, "wall");
     assertClean(problems);
+  });
+
+  test("after a server restart the wall reconnects by itself and goes on counting", async () => {
+    const { page, problems } = await loadWall({ width: 1920, height: 1080 });
+    await page.evaluate(() => {
+      window.__wallTestMarker = "still here";
+      window.__statuses = [];
+      const el = document.getElementById("wall-status");
+      new MutationObserver(() => window.__statuses.push(el.dataset.status)).observe(el, { attributes: true });
+    });
+    await server.restart();
+    await page.waitForFunction(() => window.__statuses.includes("reconnecting"), null, { timeout: 15_000 });
+    await page.waitForFunction(() => document.getElementById("wall-status").dataset.status === "live", null, {
+      timeout: 30_000,
+      polling: 100,
+    });
+    const openBefore = Number(await counter(page, "open"));
+    const incident = await report(await pointInCounty());
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-counter="open"] .value').textContent) > n,
+      openBefore,
+      { timeout: 10_000, polling: 50 },
+    );
+    await page.locator(`#wall-ticker li[data-id="${incident.id}"]`).waitFor({ timeout: 5000 });
+    assert.equal(await page.evaluate(() => window.__wallTestMarker), "still here", "the page was not reloaded");
+    // the browser logs the refused connections while the server is down; nothing else may fail
+    assertClean(problems.filter((p) => !/net::ERR_|HTTP 5\d\d/.test(p)));
   });
 
   test("at 3840×2160 the layout fills the screen and the counters stay readable", async () => {
