@@ -281,7 +281,7 @@ let tiles = null;
 
 function flyTo(bounds) {
   if (!map || !bounds) return;
-  const pad = Math.round(window.innerHeight * 0.04);
+  const pad = Math.round(map.getContainer().clientHeight * 0.04); // the map's own (1080p) layout size
   map.fitBounds(
     [
       [bounds[0], bounds[1]],
