@@ -173,6 +173,17 @@ export function tilesAround(bbox, minzoom, maxzoom, limit = 64) {
   return out;
 }
 
+/**
+ * The bbox an event touched: the incident's point, an import's bbox, or null (everything).
+ * @param {object} data the event's JSON
+ */
+export function eventBbox(data) {
+  const i = data?.incident;
+  if (i && Number.isFinite(i.lon) && Number.isFinite(i.lat)) return [i.lon, i.lat, i.lon, i.lat];
+  if (Array.isArray(data?.bbox) && data.bbox.length === 4) return data.bbox;
+  return null;
+}
+
 /** Whether the point is inside the bbox [w, s, e, n]. */
 export function inBbox(lon, lat, b) {
   return Array.isArray(b) && lon >= b[0] && lon <= b[2] && lat >= b[1] && lat <= b[3];

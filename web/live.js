@@ -6,7 +6,7 @@ import * as api from "./api.js";
 import { absolute } from "./config.js";
 import { h } from "./dom.js";
 import { lang, t } from "./i18n.js";
-import { chinaClock, heatBreaks, heatColour, tilesAround, withQuery } from "./incidents.js";
+import { chinaClock, eventBbox, heatBreaks, heatColour, tilesAround, withQuery } from "./incidents.js";
 import { HEAT_SOURCE, INCIDENT_SOURCE } from "./layers.js";
 
 const EVENTS = ["reported", "transition", "imported", "resync"];
@@ -151,17 +151,6 @@ export function liveTiles(map, opts = {}) {
   map.on("idle", adaptRamp);
 
   return { refresh, adaptRamp, breaks: () => breaks, generation: () => generation };
-}
-
-/**
- * The bbox an event touched: the incident's point, an import's bbox, or null (everything).
- * @param {object} data the event's JSON
- */
-export function eventBbox(data) {
-  const i = data?.incident;
-  if (i && Number.isFinite(i.lon) && Number.isFinite(i.lat)) return [i.lon, i.lat, i.lon, i.lat];
-  if (Array.isArray(data?.bbox) && data.bbox.length === 4) return data.bbox;
-  return null;
 }
 
 /**

@@ -4,6 +4,7 @@ import { validateStyleMin } from "@maplibre/maplibre-gl-style-spec";
 import {
   chinaClock,
   chinaTime,
+  eventBbox,
   HEAT_COLOURS,
   heatBreaks,
   heatColour,
@@ -95,6 +96,14 @@ test("tiles around an event cover its tile and neighbours at every zoom, within 
   for (const t of wide) perZoom[t.z] = [...(perZoom[t.z] ?? []), t];
   assert.ok(perZoom[6] && !perZoom[14], "zooms needing more than 64 tiles are left out");
   assert.ok(Object.values(perZoom).every((ts) => ts.length <= 64));
+});
+
+test("an event touches its incident's point, an import's bbox, or everything", () => {
+  const incident = { id: "1", lon: 114.6, lat: 33.8 };
+  assert.deepEqual(eventBbox({ kind: "reported", incident }), [114.6, 33.8, 114.6, 33.8]);
+  assert.deepEqual(eventBbox({ kind: "imported", count: 3, bbox: [1, 2, 3, 4] }), [1, 2, 3, 4]);
+  assert.equal(eventBbox({ kind: "imported", count: 3, bbox: null }), null);
+  assert.equal(eventBbox({}), null);
 });
 
 test("tile URLs get the window and categories", () => {
