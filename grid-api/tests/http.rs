@@ -813,3 +813,303 @@ async fn open311_requests_round_trip_and_public_callers_cannot_move_incidents() 
     assert!(doc["paths"]["/open311/v2/requests.json"].is_object());
     assert!(doc["paths"]["/api/incidents/{id}/transitions"].is_object());
 }
+
+/// Every heat cell (`h3` → `count`) of the tile, and whether the answer was 304.
+async fn heat_cells(state: &AppState, uri: &str) -> std::collections::BTreeMap<String, u64> {
+    let answer = get(state, uri, &[]).await;
+    assert!(
+        answer.status == StatusCode::OK || answer.status == StatusCode::NO_CONTENT,
+        "{uri}: {} {}",
+        answer.status,
+        String::from_utf8_lossy(&answer.body)
+    );
+    let tile = decode(&answer.body);
+    let mut cells = std::collections::BTreeMap::new();
+    for layer in tile.layers.iter().filter(|l| l.name == "heat") {
+        for f in &layer.features {
+            let h3 = attr(layer, f, "h3").and_then(|v| v.string_value).unwrap();
+            let count = attr(layer, f, "count").and_then(|v| v.uint_value).unwrap();
+            cells.insert(h3, count);
+        }
+    }
+    cells
+}
+
+/// The stored incidents reported in `[from, to)` and not voided, as (lon, lat, category).
+async fn listed_incidents(state: &AppState, from: i64, to: i64) -> Vec<(f64, f64, String)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = get(
+            state,
+            &format!("/api/incidents?from={from}&to={to}&limit=1000&offset={offset}"),
+            &[],
+        )
+        .await
+        .json();
+        let items = page["items"].as_array().unwrap().clone();
+        if items.is_empty() {
+            break;
+        }
+        offset += items.len();
+        for i in items.iter().filter(|i| i["status"] != "voided") {
+            out.push((
+                i["lon"].as_f64().unwrap(),
+                i["lat"].as_f64().unwrap(),
+                i["category"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn heat_tiles_count_exactly_the_incidents_in_the_window_and_categories() {
+    let f = fixture("http://test").await;
+    let (_, [lon, lat], _) = first_grid(&f.state);
+    for z in [9u8, 12, 15] {
+        let (z, x, y) = tile_of(lon, lat, z);
+        let res = gridmap_tiles::incidents::heat_resolution(z);
+        let query = f.state.service().heat_query(Some("3650d"), None).unwrap();
+        let incidents = listed_incidents(&f.state, query.from, query.to).await;
+        assert!(!incidents.is_empty(), "the synthetic county has incidents");
+        let cell_of =
+            |lon: f64, lat: f64| h3o::LatLng::new(lat, lon).unwrap().to_cell(res).to_string();
+        let cells = heat_cells(
+            &f.state,
+            &format!("/tiles/heat/{z}/{x}/{y}.mvt?window=3650d"),
+        )
+        .await;
+        assert!(!cells.is_empty(), "z{z}: a tile over a grid has heat");
+        for (h3, count) in &cells {
+            let expected = incidents
+                .iter()
+                .filter(|i| cell_of(i.0, i.1) == *h3)
+                .count() as u64;
+            assert_eq!(*count, expected, "z{z} cell {h3}");
+        }
+        // Every incident inside the tile is in one of its cells.
+        let bounds = gridmap_tiles::TileCoord::new(z, x, y)
+            .unwrap()
+            .lonlat_bounds(0.0);
+        for i in &incidents {
+            let inside = bounds.min().x < i.0
+                && i.0 < bounds.max().x
+                && bounds.min().y < i.1
+                && i.1 < bounds.max().y;
+            if inside {
+                assert!(
+                    cells.contains_key(&cell_of(i.0, i.1)),
+                    "z{z}: incident at {i:?} drawn"
+                );
+            }
+        }
+        // One category only.
+        let category = incidents[0].2.clone();
+        let uri = format!(
+            "/tiles/heat/{z}/{x}/{y}.mvt?window=3650d&category={}",
+            url_escape(&category)
+        );
+        let only = heat_cells(&f.state, &uri).await;
+        for (h3, count) in &only {
+            let expected = incidents
+                .iter()
+                .filter(|i| i.2 == category && cell_of(i.0, i.1) == *h3)
+                .count() as u64;
+            assert_eq!(*count, expected, "z{z} cell {h3} of {category}");
+        }
+        assert!(
+            only.values().sum::<u64>() < cells.values().sum::<u64>()
+                || incidents.iter().all(|i| i.2 == category)
+        );
+    }
+    // Mixing live and county layers is refused with a hint.
+    let (z, x, y) = tile_of(lon, lat, 12);
+    let mixed = get(&f.state, &format!("/tiles/grids,heat/{z}/{x}/{y}.mvt"), &[]).await;
+    assert_eq!(mixed.status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&mixed.body).contains("/tiles/heat/"));
+    let bad = get(
+        &f.state,
+        &format!("/tiles/heat/{z}/{x}/{y}.mvt?window=soon"),
+        &[],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Posts an incident of `category` at `lon, lat` as staff; returns its id.
+async fn post_incident(state: &AppState, category: &str, lon: f64, lat: f64) -> String {
+    let body = serde_json::json!({"category": category, "lon": lon, "lat": lat}).to_string();
+    let created = send_body(
+        state,
+        "POST",
+        "/api/incidents",
+        "application/json",
+        body,
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(
+        created.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    created.json()["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_new_incident_changes_its_heat_tile_and_leaves_far_tiles_cached() {
+    let f = fixture("http://test").await;
+    let (_, [lon, lat], _) = first_grid(&f.state);
+    let bounds = f.state.service().data().tiles.bounds().unwrap();
+    // A tile at z17 in the opposite corner of the county from the new incident.
+    let far_point = if (lon - bounds.min().x) > (bounds.max().x - lon) {
+        (bounds.min().x + 1e-4, bounds.min().y + 1e-4)
+    } else {
+        (bounds.max().x - 1e-4, bounds.max().y - 1e-4)
+    };
+    let (z, x, y) = tile_of(lon, lat, 17);
+    let (fz, fx, fy) = tile_of(far_point.0, far_point.1, 17);
+    assert_ne!((x, y), (fx, fy));
+    let near = format!("/tiles/heat/{z}/{x}/{y}.mvt?window=7d");
+    let far = format!("/tiles/heat/{fz}/{fx}/{fy}.mvt?window=3650d");
+    // Tiles are cached per minute of the window's end: redo the check if a minute
+    // turned during it.
+    for attempt in 0..3 {
+        let minute = gridmap_service::incidents::now() / 60;
+        let before: u64 = heat_cells(&f.state, &near).await.values().sum();
+        let far_answer = get(&f.state, &far, &[]).await;
+        let etag = far_answer.header(header::ETAG).map(str::to_owned);
+        post_incident(&f.state, "environment.garbage", lon, lat).await;
+        let after: u64 = heat_cells(&f.state, &near).await.values().sum();
+        let again = get(
+            &f.state,
+            &far,
+            &[(header::IF_NONE_MATCH, etag.as_deref().unwrap_or("-"))],
+        )
+        .await;
+        if gridmap_service::incidents::now() / 60 != minute && attempt < 2 {
+            continue;
+        }
+        assert_eq!(after, before + 1, "the new incident is counted at once");
+        if etag.is_some() {
+            assert_eq!(
+                again.status,
+                StatusCode::NOT_MODIFIED,
+                "the far tile was not purged"
+            );
+        }
+        break;
+    }
+}
+
+#[tokio::test]
+async fn the_event_stream_delivers_a_posted_incident_and_the_summary_counts_it() {
+    let f = fixture("http://test").await;
+    let (_, [lon, lat], _) = first_grid(&f.state);
+    let summary = get(&f.state, "/api/incidents/summary?window=7d", &[]).await;
+    assert_eq!(summary.status, StatusCode::OK);
+    let before = summary.json();
+
+    let response = app(f.state.clone())
+        .oneshot(Request::get("/api/stream").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers().get(header::CONTENT_TYPE).unwrap(),
+        "text/event-stream"
+    );
+    let mut body = response.into_body();
+    let mut text = String::new();
+    // The stream opens with `ready`; then the incident posted after it.
+    let mut id = None;
+    let found = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        loop {
+            let frame = body.frame().await.expect("the stream stays open").unwrap();
+            if let Some(data) = frame.data_ref() {
+                text.push_str(&String::from_utf8_lossy(data));
+            }
+            if id.is_none() && text.contains("event: ready") {
+                id = Some(post_incident(&f.state, "hazard.fire", lon, lat).await);
+            }
+            if let Some(id) = &id {
+                if text.contains(&format!("\"id\":\"{id}\"")) {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(
+        found.is_ok(),
+        "no event for the posted incident; got:\n{text}"
+    );
+    let event = text
+        .split("\n\n")
+        .find(|e| e.contains("event: reported"))
+        .expect("a reported event");
+    let data: serde_json::Value = serde_json::from_str(
+        event
+            .lines()
+            .find_map(|l| l.strip_prefix("data: "))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(data["kind"], "reported");
+    assert_eq!(data["incident"]["subcategory"], "hazard.fire");
+    assert!(!event.contains("reporter"), "{event}");
+
+    let after = get(&f.state, "/api/incidents/summary?window=7d", &[])
+        .await
+        .json();
+    for key in ["today", "open", "received"] {
+        assert_eq!(
+            after[key].as_u64().unwrap(),
+            before[key].as_u64().unwrap() + 1,
+            "{key}"
+        );
+    }
+    assert_eq!(after["recent"][0]["id"], data["incident"]["id"]);
+    assert_eq!(after["trend"].as_array().unwrap().len(), 30);
+    let township = data["incident"]["township"].as_str().unwrap();
+    let row = after["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == township)
+        .expect("the township is ranked");
+    assert!(row["open"].as_u64().unwrap() >= 1);
+    let hazard = after["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "hazard")
+        .expect("the hazard group is listed");
+    assert!(hazard["received"].as_u64().unwrap() >= 1);
+    // A township's figures rank its villages.
+    let t = get(
+        &f.state,
+        &format!("/api/incidents/summary?township={township}"),
+        &[],
+    )
+    .await
+    .json();
+    assert_eq!(t["area"]["level"], "township");
+    assert!(t["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["level"] == "village"));
+    assert!(t["bounds"].as_array().unwrap().len() == 4);
+}

@@ -1,16 +1,22 @@
 //! What a running server holds in memory: the county snapshot with its tile data and
-//! label points (computed once per snapshot), the tile cache, and the last change it
-//! reflects. [`Live::sync`] is the reload/purge loop's step: it reads the change log,
-//! reloads once, and purges exactly the tiles each change touched.
+//! label points (computed once per snapshot), the incidents with their heat counts, the
+//! tile cache, and the last change it reflects. [`Live::sync`] is the reload/purge
+//! loop's step: it reads the change log, reloads once, and purges exactly the tiles
+//! each change touched. Incident changes made through this server are applied one
+//! incident at a time ([`Live::incidents_changed`]); only those made by another
+//! process make it reload the incidents.
 
 use crate::ServiceResult;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
-use gridmap_store::Store;
+use gridmap_store::{IncidentFilter, Store};
+use gridmap_tiles::incidents::{HeatQuery, IncidentIndex, IncidentMark};
 use gridmap_tiles::{
-    encode_tile, CachedTile, Encoding, Layer, TileCache, TileData, TileKey, TileParams,
+    encode_incident_tile, encode_tile, CachedTile, Encoding, Layer, TileCache, TileCoord, TileData,
+    TileKey, TileParams, MAX_ZOOM,
 };
-use std::sync::{Arc, RwLock};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, RwLock};
 
 /// One loaded state of the county.
 pub struct LiveData {
@@ -54,12 +60,39 @@ impl LiveData {
     }
 }
 
+/// Up to this many incidents in one change purge tiles one incident at a time.
+const PURGE_ONE_BY_ONE: usize = 64;
+
 /// The live state of a server.
 pub struct Live {
     data: RwLock<Arc<LiveData>>,
+    incidents: RwLock<IncidentIndex>,
     cache: TileCache,
     /// The last change reflected in `data`; the mutex also serialises reloads.
     last_change: tokio::sync::Mutex<i64>,
+    /// Incident changes already applied here (by [`Live::incidents_changed`]), which
+    /// [`Live::sync`] skips.
+    applied: Mutex<HashSet<i64>>,
+}
+
+/// Every stored incident, indexed for heat (CPU-heavy part off the async threads).
+async fn load_incidents(store: &dyn Store) -> ServiceResult<IncidentIndex> {
+    let page = store.list_incidents(&IncidentFilter::default()).await?;
+    tokio::task::spawn_blocking(move || {
+        IncidentIndex::from_marks(page.items.iter().map(IncidentMark::from))
+    })
+    .await
+    .map_err(|e| crate::ServiceError::Internal(format!("indexing incidents: {e}")))
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 async fn load(store: &dyn Store) -> ServiceResult<LiveData> {
@@ -75,20 +108,105 @@ impl Live {
     pub async fn load(store: &dyn Store, cache_bytes: usize) -> ServiceResult<Live> {
         let last_change = store.last_change().await?;
         let data = load(store).await?;
+        let incidents = load_incidents(store).await?;
         let buffer = data.tiles.params().buffer_fraction();
         Ok(Live {
             data: RwLock::new(Arc::new(data)),
+            incidents: RwLock::new(incidents),
             cache: TileCache::with_buffer(cache_bytes, buffer),
             last_change: tokio::sync::Mutex::new(last_change),
+            applied: Mutex::new(HashSet::new()),
         })
     }
 
     /// The current state.
     pub fn data(&self) -> Arc<LiveData> {
-        match self.data.read() {
-            Ok(d) => Arc::clone(&d),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        Arc::clone(&read(&self.data))
+    }
+
+    /// Runs `f` over the incidents (a read lock: keep `f` short, no awaits).
+    pub fn with_incidents<T>(&self, f: impl FnOnce(&IncidentIndex) -> T) -> T {
+        f(&read(&self.incidents))
+    }
+
+    /// Applies incidents that change `change` stored through this server: updates their
+    /// heat and points and purges the heat and incident tiles each one shows in.
+    pub fn incidents_changed(&self, change: i64, marks: &[IncidentMark]) {
+        {
+            let mut index = write(&self.incidents);
+            for m in marks {
+                index.upsert(m.clone());
+            }
         }
+        // After the index is updated, as the cache docs require. A few incidents purge
+        // the cells they fall in at each zoom; a batch purges its area.
+        let layers = [Layer::Heat, Layer::Incidents];
+        if marks.len() <= PURGE_ONE_BY_ONE {
+            for m in marks {
+                let boxes = IncidentIndex::touched(m.lon, m.lat, MAX_ZOOM);
+                self.cache.invalidate_by_zoom(&layers, &boxes);
+            }
+        } else {
+            let points = marks.iter().map(|m| [m.lon, m.lat, m.lon, m.lat]);
+            let bbox = gridmap_core::geometry::union_bbox(points).unwrap_or_default();
+            self.cache
+                .invalidate_by_zoom(&layers, &[IncidentIndex::touched_area(bbox)]);
+        }
+        self.applied
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(change);
+    }
+
+    /// The incident-layer tile `coord` (`heat`, `incidents`) for `query`, judged at
+    /// `now`, from the cache or drawn off the async threads.
+    pub async fn incident_tile(
+        self: &Arc<Self>,
+        layers: &[Layer],
+        coord: TileCoord,
+        query: HeatQuery,
+        now: i64,
+        encoding: Encoding,
+    ) -> ServiceResult<(Arc<CachedTile>, bool)> {
+        // The overdue flag changes with time: the minute is part of the key.
+        let key = TileKey::with_query(layers, coord, format!("{};{}", query.cache_key(), now / 60));
+        self.cached_or_drawn(key, encoding, move |live, key| {
+            let params = live.data().tiles.params().clone();
+            let index = read(&live.incidents);
+            Ok(encode_incident_tile(
+                &index,
+                &key.layers,
+                key.coord,
+                &query,
+                now,
+                &params,
+            ))
+        })
+        .await
+    }
+
+    /// The tile `key` in `encoding` from the cache, or drawn by `draw` (and compressed)
+    /// off the async threads; says whether the cache had it.
+    async fn cached_or_drawn(
+        self: &Arc<Self>,
+        key: TileKey,
+        encoding: Encoding,
+        draw: impl FnOnce(&Live, &TileKey) -> gridmap_tiles::TileResult<Vec<u8>> + Send + 'static,
+    ) -> ServiceResult<(Arc<CachedTile>, bool)> {
+        let cached = self.cache.get(&key);
+        let hit = cached.is_some();
+        // A cached tile may still lack this encoding: it is compressed once, like a render.
+        if let Some(tile) = cached.filter(|t| t.encoded(encoding).is_some()) {
+            return Ok((tile, hit));
+        }
+        let live = Arc::clone(self);
+        let tile = tokio::task::spawn_blocking(move || {
+            live.cache
+                .get_or_render_as(&key, encoding, || draw(&live, &key))
+        })
+        .await
+        .map_err(|e| crate::ServiceError::Internal(format!("drawing a tile: {e}")))??;
+        Ok((tile, hit))
     }
 
     pub fn cache(&self) -> &TileCache {
@@ -102,22 +220,10 @@ impl Live {
         key: TileKey,
         encoding: Encoding,
     ) -> ServiceResult<(Arc<CachedTile>, bool)> {
-        let cached = self.cache.get(&key);
-        let hit = cached.is_some();
-        // A cached tile may still lack this encoding: it is compressed once, like a render.
-        if let Some(tile) = cached.filter(|t| t.encoded(encoding).is_some()) {
-            return Ok((tile, hit));
-        }
-        let live = Arc::clone(self);
-        let tile = tokio::task::spawn_blocking(move || {
-            let data = live.data();
-            live.cache.get_or_render_as(&key, encoding, || {
-                encode_tile(&data.tiles, &key.layers, key.coord)
-            })
+        self.cached_or_drawn(key, encoding, |live, key| {
+            encode_tile(&live.data().tiles, &key.layers, key.coord)
         })
         .await
-        .map_err(|e| crate::ServiceError::Internal(format!("drawing a tile: {e}")))??;
-        Ok((tile, hit))
     }
 
     /// Picks up changes logged since the last sync (by this server or another process,
@@ -125,15 +231,43 @@ impl Live {
     /// each change's area (all of them for a change without one). Returns how many.
     pub async fn sync(&self, store: &dyn Store) -> ServiceResult<usize> {
         let mut last = self.last_change.lock().await;
-        let changes = store.changes_since(*last).await?;
+        let mut changes = store.changes_since(*last).await?;
         let Some(newest) = changes.last().map(|c| c.id) else {
             return Ok(0);
         };
-        let data = load(store).await?;
-        match self.data.write() {
-            Ok(mut d) => *d = Arc::new(data),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(data),
+        let count = changes.len();
+        {
+            let mut applied = self
+                .applied
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            changes.retain(|c| !applied.remove(&c.id));
         }
+        let (incident_changes, changes): (Vec<_>, Vec<_>) =
+            changes.into_iter().partition(|c| c.incidents_only);
+        if !incident_changes.is_empty() {
+            let index = load_incidents(store).await?;
+            *write(&self.incidents) = index;
+            for change in &incident_changes {
+                let layers = [Layer::Heat, Layer::Incidents];
+                match change.bbox {
+                    Some(bbox) => {
+                        let area = IncidentIndex::touched_area(bbox);
+                        self.cache.invalidate_by_zoom(&layers, &[area]);
+                    }
+                    None => {
+                        self.cache
+                            .invalidate_by_zoom(&layers, &[[0.0, 0.0, 1.0, 1.0]]);
+                    }
+                }
+            }
+        }
+        if changes.is_empty() {
+            *last = newest;
+            return Ok(count);
+        }
+        let data = load(store).await?;
+        *write(&self.data) = Arc::new(data);
         for change in &changes {
             match change.bbox {
                 Some([a, b, c, d]) => {
@@ -144,6 +278,6 @@ impl Live {
             }
         }
         *last = newest;
-        Ok(changes.len())
+        Ok(count)
     }
 }

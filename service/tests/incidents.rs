@@ -371,3 +371,65 @@ async fn statistics_per_area_and_staff_export_as_csv_and_xlsx() {
         assert_eq!(&xlsx[..2], b"PK", "{name}: an XLSX is a zip");
     }
 }
+
+#[tokio::test]
+async fn heat_follows_reports_voids_and_incidents_written_by_another_process() {
+    for (name, service, _dir) in services().await {
+        let (lon, lat, _, _) = inside_a_grid(&service);
+        let q = service.heat_query(Some("1d"), None).unwrap();
+        let res = gridmap_tiles::incidents::heat_resolution(12);
+        let heat = |s: &Service| -> u32 {
+            s.live()
+                .with_incidents(|i| i.heat_cells_at(res, &q).iter().map(|c| c.1).sum())
+        };
+        assert_eq!(heat(&service), 0, "{name}: the synthetic year is long past");
+        let caller = Caller::Operator;
+        let view = service
+            .report_incident(&caller, &report(lon, lat))
+            .await
+            .unwrap();
+        assert_eq!(heat(&service), 1, "{name}: counted as it is reported");
+        // Voiding takes it out of the heat; the incident stays listed.
+        service
+            .transition_incident(&caller, &view.id, &step("void", serde_json::json!({})))
+            .await
+            .unwrap();
+        assert_eq!(heat(&service), 0, "{name}: voided");
+        // Both changes were applied here: syncing them reloads nothing.
+        let data_before = service.data();
+        assert_eq!(service.sync_changes().await.unwrap(), 2);
+        assert!(Arc::ptr_eq(&data_before, &service.data()), "{name}");
+        // Another process (e.g. `gridmap import incidents`) writes to the store: the
+        // next sync reloads the incidents, not the county.
+        let mut other = Incident::new(
+            "X-1",
+            q.to - 120,
+            "environment",
+            geo_types::Point::new(lon, lat),
+        );
+        other.subcategory = Some("environment.garbage".into());
+        let meta = gridmap_store::ChangeMeta::new(
+            "cli",
+            format!("{}import 1", gridmap_store::INCIDENT_OPERATION),
+        );
+        service
+            .store()
+            .add_incidents(&[other], &[], &meta)
+            .await
+            .unwrap();
+        assert_eq!(service.sync_changes().await.unwrap(), 1);
+        assert_eq!(heat(&service), 1, "{name}: picked up from the change log");
+        assert!(
+            Arc::ptr_eq(&data_before, &service.data()),
+            "{name}: the county was not reloaded for an incident change"
+        );
+        // Changes made here are not applied twice.
+        service
+            .report_incident(&caller, &report(lon, lat))
+            .await
+            .unwrap();
+        assert_eq!(service.sync_changes().await.unwrap(), 1);
+        assert_eq!(heat(&service), 2, "{name}");
+        assert!(Arc::ptr_eq(&data_before, &service.data()), "{name}");
+    }
+}

@@ -113,6 +113,18 @@ pub struct Change {
 pub struct ChangeMark {
     pub id: i64,
     pub bbox: Option<[f64; 4]>,
+    /// Whether the change touched incidents only (reports, transitions, incident
+    /// imports): a server then refreshes its incidents, not the county.
+    pub incidents_only: bool,
+}
+
+/// How every incident change's operation begins (`incident report R…`, `incident
+/// dispatch R…`, `incident import 120`), which [`ChangeMark::incidents_only`] reads.
+pub const INCIDENT_OPERATION: &str = "incident ";
+
+/// Whether `operation` names an incident-only change.
+pub fn is_incident_operation(operation: &str) -> bool {
+    operation.starts_with(INCIDENT_OPERATION)
 }
 
 /// A change without its records, for history lists.

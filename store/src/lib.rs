@@ -37,7 +37,7 @@ mod wkb;
 pub use batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
 pub use change::{
     Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary, GridWrite, RecordKeys,
-    RecordRows, RowRestore, StaffGrids,
+    RecordRows, RowRestore, StaffGrids, INCIDENT_OPERATION,
 };
 pub use error::{StoreError, StoreResult};
 pub use incidents::{CountBy, IncidentCounts, IncidentFilter, IncidentPage};

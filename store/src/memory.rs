@@ -462,6 +462,7 @@ impl ChangeLog for MemoryStore {
             .map(|c| ChangeMark {
                 id: c.id,
                 bbox: c.bbox,
+                incidents_only: crate::change::is_incident_operation(&c.operation),
             })
             .collect())
     }

@@ -38,21 +38,30 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 pub use crate::compress::{BROTLI_QUALITY, GZIP_LEVEL};
 
-/// A cache key: the layers of a (composite) tile, in order, and its address.
+/// A cache key: the layers of a (composite) tile, in order, its address and, for
+/// layers drawn per query (heat), the query.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TileKey {
     /// Layers in tile order.
     pub layers: Vec<Layer>,
     /// Tile address.
     pub coord: TileCoord,
+    /// What else the tile depends on (e.g. a heat time window); empty for most.
+    pub query: String,
 }
 
 impl TileKey {
     /// A key for `layers` at `coord`.
     pub fn new(layers: &[Layer], coord: TileCoord) -> TileKey {
+        TileKey::with_query(layers, coord, String::new())
+    }
+
+    /// A key for `layers` at `coord` drawn for `query`.
+    pub fn with_query(layers: &[Layer], coord: TileCoord, query: String) -> TileKey {
         TileKey {
             layers: layers.to_vec(),
             coord,
+            query,
         }
     }
 }
@@ -375,6 +384,18 @@ impl TileCache {
     /// assert_eq!(cache.layer_version(Layer::Buildings), 1);
     /// ```
     pub fn invalidate(&self, layers: &[Layer], bbox: Rect<f64>) -> usize {
+        self.purge(layers, |k| {
+            let b = k.coord.lonlat_bounds(self.buffer);
+            b.min().x <= bbox.max().x
+                && b.max().x >= bbox.min().x
+                && b.min().y <= bbox.max().y
+                && b.max().y >= bbox.min().y
+        })
+    }
+
+    /// Bumps the versions of `layers` and removes the cached tiles holding one of them
+    /// for which `doomed` says so; returns how many.
+    fn purge(&self, layers: &[Layer], doomed: impl Fn(&TileKey) -> bool) -> usize {
         let mut inner = self.lock();
         for l in layers {
             if let Some(v) = inner.versions.get_mut(l.index()) {
@@ -384,14 +405,7 @@ impl TileCache {
         let doomed: Vec<TileKey> = inner
             .map
             .keys()
-            .filter(|k| k.layers.iter().any(|l| layers.contains(l)))
-            .filter(|k| {
-                let b = k.coord.lonlat_bounds(self.buffer);
-                b.min().x <= bbox.max().x
-                    && b.max().x >= bbox.min().x
-                    && b.min().y <= bbox.max().y
-                    && b.max().y >= bbox.min().y
-            })
+            .filter(|k| k.layers.iter().any(|l| layers.contains(l)) && doomed(k))
             .cloned()
             .collect();
         for k in &doomed {
@@ -400,6 +414,35 @@ impl TileCache {
         self.purged
             .fetch_add(doomed.len() as u64, Ordering::Relaxed);
         doomed.len()
+    }
+
+    /// Like [`TileCache::invalidate`] with an area per zoom: removes the cached tiles
+    /// holding one of `layers` whose buffered square meets `world_boxes[z]` (world
+    /// coordinates `[min_x, min_y, max_x, max_y]`; zooms past the end use the last box).
+    /// One pass over the cache, for changes whose footprint depends on the zoom (a heat
+    /// cell is larger at low zoom). Returns the number of tiles removed.
+    ///
+    /// ```
+    /// use gridmap_tiles::{Layer, TileCache, TileCoord, TileKey};
+    /// let cache = TileCache::new(1 << 20);
+    /// let low = TileKey::new(&[Layer::Heat], TileCoord::new(1, 0, 0).unwrap());
+    /// let high = TileKey::new(&[Layer::Heat], TileCoord::new(2, 0, 0).unwrap());
+    /// cache.get_or_render(&low, || Ok(vec![1])).unwrap();
+    /// cache.get_or_render(&high, || Ok(vec![1])).unwrap();
+    /// // At z1 the change covers the north-west quarter, at z2 a box away from tile 0/0.
+    /// let boxes = [[0.0, 0.0, 1.0, 1.0], [0.1, 0.1, 0.2, 0.2], [0.6, 0.6, 0.7, 0.7]];
+    /// assert_eq!(cache.invalidate_by_zoom(&[Layer::Heat], &boxes), 1);
+    /// assert!(!cache.contains(&low) && cache.contains(&high));
+    /// ```
+    pub fn invalidate_by_zoom(&self, layers: &[Layer], world_boxes: &[[f64; 4]]) -> usize {
+        let Some(last) = world_boxes.last() else {
+            return 0;
+        };
+        self.purge(layers, |k| {
+            let b = world_boxes.get(usize::from(k.coord.z())).unwrap_or(last);
+            let t = k.coord.world_bounds(self.buffer);
+            t.min().x <= b[2] && t.max().x >= b[0] && t.min().y <= b[3] && t.max().y >= b[1]
+        })
     }
 
     /// The current version of `layer` (0 until first invalidated).

@@ -5,6 +5,8 @@
 //! - [`clip`], [`simplify`], [`encode`]: the geometry pipeline and MVT command encoding.
 //! - [`layers`]: the [`Layer`] list with zoom ranges and documented attributes.
 //! - [`colour`]: grid adjacency and DSatur map colouring.
+//! - [`incidents`]: [`incidents::IncidentIndex`], live incidents with incremental H3
+//!   heat counts for the `heat` and `incidents` layers ([`encode_incident_tile`]).
 //! - [`label_point`]: pole of inaccessibility for grid labels.
 //! - [`TileData`] (in `data`): per-snapshot precomputation; [`encode_tile`] draws a tile.
 //! - [`cache`]: [`TileCache`], an LRU of encoded tiles, compressed on demand, with exact
@@ -24,6 +26,7 @@ pub mod coord;
 mod data;
 pub mod encode;
 mod error;
+pub mod incidents;
 pub mod label_point;
 mod layer_builder;
 pub mod layers;
@@ -39,5 +42,5 @@ pub use coord::{TileCoord, MAX_ZOOM};
 pub use data::{AdminStats, TileData, TileParams};
 pub use error::{TileError, TileResult};
 pub use layers::{Layer, LayerGeometry};
-pub use render::{encode_tile, render_tile};
+pub use render::{encode_incident_tile, encode_tile, render_tile};
 pub use tilejson::{catalog, tilejson};

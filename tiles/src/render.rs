@@ -4,6 +4,7 @@
 use crate::coord::TileCoord;
 use crate::encode::TileTransform;
 use crate::error::TileResult;
+use crate::incidents::{HeatQuery, IncidentIndex};
 use crate::layers::{render_layer, Layer};
 use crate::TileData;
 use geo_types::Rect;
@@ -16,11 +17,33 @@ pub(crate) struct RenderCtx {
     pub transform: TileTransform,
     /// Buffered tile bounds in WGS84, for R-tree queries.
     pub query: Rect<f64>,
+    /// Buffered tile bounds in world coordinates.
+    pub world: Rect<f64>,
+    /// The tile's zoom.
+    pub zoom: u8,
+}
+
+impl RenderCtx {
+    fn new(coord: TileCoord, params: &crate::TileParams, min_feature_px: f64) -> RenderCtx {
+        let transform = TileTransform::new(
+            coord,
+            params.extent,
+            params.buffer,
+            params.simplify_px,
+            min_feature_px,
+        );
+        RenderCtx {
+            transform,
+            query: coord.lonlat_bounds(params.buffer_fraction()),
+            world: coord.world_bounds(params.buffer_fraction()),
+            zoom: coord.z(),
+        }
+    }
 }
 
 /// Draws the tile `coord` with `layers` (in that order) and returns the uncompressed
 /// MVT bytes. Layers below their minimum zoom, layers with no features in the tile,
-/// and the reserved `incidents`/`heat` layers are left out, so a tile with nothing in
+/// and the incident layers (`incidents`, `heat`: see [`encode_incident_tile`]) are left out, so a tile with nothing in
 /// it is zero bytes long (an empty MVT message).
 ///
 /// If the tile is larger than [`crate::TileParams::max_tile_bytes`], it is drawn again
@@ -68,18 +91,16 @@ pub fn render_tile(
     coord: TileCoord,
     min_feature_px: f64,
 ) -> Tile {
-    let params = data.params();
-    let transform = TileTransform::new(
-        coord,
-        params.extent,
-        params.buffer,
-        params.simplify_px,
-        min_feature_px,
-    );
-    let ctx = RenderCtx {
-        transform,
-        query: coord.lonlat_bounds(params.buffer_fraction()),
-    };
+    let ctx = RenderCtx::new(coord, data.params(), min_feature_px);
+    draw_layers(layers, coord, |layer| render_layer(layer, data, &ctx))
+}
+
+/// A tile of `layers` (each once, in order, from its minimum zoom) drawn by `draw`.
+fn draw_layers(
+    layers: &[Layer],
+    coord: TileCoord,
+    mut draw: impl FnMut(Layer) -> Option<geozero::mvt::tile::Layer>,
+) -> Tile {
     let mut tile = Tile::default();
     let mut done: Vec<Layer> = Vec::with_capacity(layers.len());
     for &layer in layers {
@@ -87,9 +108,41 @@ pub fn render_tile(
             continue;
         }
         done.push(layer);
-        if let Some(l) = render_layer(layer, data, &ctx) {
-            tile.layers.push(l);
-        }
+        tile.layers.extend(draw(layer));
     }
     tile
+}
+
+/// Draws the tile `coord` of the incident layers (`heat`, `incidents`; others are left
+/// out) from `index`: the incidents `query` selects, judged overdue at `now`. Returns
+/// the uncompressed MVT bytes (empty when nothing is in the tile).
+///
+/// ```
+/// use gridmap_tiles::incidents::{HeatQuery, IncidentIndex, IncidentMark};
+/// use gridmap_tiles::{encode_incident_tile, Layer, TileCoord, TileParams};
+/// let mut index = IncidentIndex::default();
+/// index.upsert(IncidentMark::new("R1", 100, "environment", 114.5, 38.0));
+/// let (x, y) = gridmap_tiles::coord::lonlat_to_world(114.5, 38.0);
+/// let coord = TileCoord::new(10, (x * 1024.0) as u32, (y * 1024.0) as u32).unwrap();
+/// let q = HeatQuery::new(0, 1_000);
+/// let bytes = encode_incident_tile(&index, &[Layer::Heat], coord, &q, 0, &TileParams::default());
+/// assert!(!bytes.is_empty());
+/// let none = HeatQuery::new(1_000, 2_000);
+/// assert!(encode_incident_tile(&index, &[Layer::Heat], coord, &none, 0, &TileParams::default()).is_empty());
+/// ```
+pub fn encode_incident_tile(
+    index: &IncidentIndex,
+    layers: &[Layer],
+    coord: TileCoord,
+    query: &HeatQuery,
+    now: i64,
+    params: &crate::TileParams,
+) -> Vec<u8> {
+    let ctx = RenderCtx::new(coord, params, params.min_feature_px);
+    draw_layers(layers, coord, |layer| match layer {
+        Layer::Heat => crate::layers::heat::render(index, &ctx, query),
+        Layer::Incidents => crate::layers::incident_points::render(index, &ctx, query, now),
+        _ => None,
+    })
+    .encode_to_vec()
 }

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use gridmap_service::incidents::{
-    stats_csv, stats_xlsx, IncidentDetail, IncidentList, IncidentQuery, IncidentView,
-    ReportRequest, StatsFormat, StatsRow, TransitionRequest,
+    stats_csv, stats_xlsx, IncidentDetail, IncidentList, IncidentQuery, IncidentSummary,
+    IncidentView, ReportRequest, StatsFormat, StatsRow, SummaryQuery, TransitionRequest,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -19,6 +19,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/incidents", get(list).post(report))
         .route("/api/incidents/stats", get(stats))
+        .route("/api/incidents/summary", get(summary))
         .route("/api/incidents/{id}", get(detail))
         .route("/api/incidents/{id}/transitions", post(transition))
 }
@@ -74,6 +75,18 @@ pub(super) async fn transition(
             .transition_incident(&caller, &id, &body)
             .await?,
     ))
+}
+
+/// The command centre's figures for the county, a township or a village: counters,
+/// ranking, 30-day trend, categories, newest incidents (no personal data).
+#[utoipa::path(get, path = "/api/incidents/summary", params(SummaryQuery),
+    responses((status = 200, body = IncidentSummary), (status = 400, description = "bad window or code"), (status = 404, description = "no such township or village")))]
+pub(super) async fn summary(
+    State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
+    Query(q): Query<SummaryQuery>,
+) -> Result<Json<IncidentSummary>, ApiError> {
+    Ok(Json(state.service().incident_summary(&caller, &q)?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -11,6 +11,7 @@ mod incidents;
 mod metrics;
 mod open311;
 mod openapi;
+mod stream;
 mod tiles;
 mod web;
 
@@ -76,6 +77,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::router())
         .merge(incidents::router())
         .merge(open311::router())
+        .merge(stream::router())
         .merge(web::router())
         .merge(metrics::router())
         .merge(openapi::router())

@@ -1,7 +1,7 @@
 //! The OpenAPI document of the JSON API, at `/api/openapi.json`.
 
 use super::AppState;
-use super::{api, incidents, open311};
+use super::{api, incidents, open311, stream};
 use axum::routing::get;
 use axum::{Json, Router};
 use gridmap_service::views;
@@ -52,6 +52,8 @@ struct ApiDoc;
         incidents::detail,
         incidents::transition,
         incidents::stats,
+        incidents::summary,
+        stream::stream,
         open311::services,
         open311::requests,
         open311::create,
@@ -68,6 +70,11 @@ struct ApiDoc;
         gridmap_service::incidents::StatsRow,
         gridmap_service::incidents::IncidentEvent,
         gridmap_service::incidents::IncidentPoint,
+        gridmap_service::incidents::IncidentSummary,
+        gridmap_service::incidents::AreaRef,
+        gridmap_service::incidents::AreaFigures,
+        gridmap_service::incidents::TrendDay,
+        gridmap_service::incidents::CategoryFigures,
         gridmap_service::incidents::open311::Open311Service,
         gridmap_service::incidents::open311::Open311Post,
         gridmap_service::incidents::open311::Open311Created,

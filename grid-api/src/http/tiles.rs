@@ -3,7 +3,7 @@
 //! parses the request, negotiates compression and answers ETag/304.
 
 use super::{ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -42,9 +42,19 @@ fn negotiate(headers: &HeaderMap) -> Encoding {
     }
 }
 
+/// What the incident layers (`heat`, `incidents`) are drawn for.
+#[derive(Debug, Default, serde::Deserialize)]
+struct IncidentTileQuery {
+    /// `24h`, `7d`, `30d`… ending now (default `30d`).
+    window: Option<String>,
+    /// Comma list of taxonomy group or type codes (default: all).
+    category: Option<String>,
+}
+
 async fn tile(
     State(state): State<AppState>,
     Path((layers, z, x, y)): Path<(String, String, String, String)>,
+    Query(q): Query<IncidentTileQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
@@ -55,9 +65,24 @@ async fn tile(
     };
     let layer_list = Layer::parse_list(&layers)?;
     let coord = TileCoord::parse(&z, &x, y)?;
-    let key = TileKey::new(&layer_list, coord);
     let encoding = negotiate(&headers);
-    let (tile, hit) = state.service().live().tile(key, encoding).await?;
+    let incident_layers = layer_list.iter().filter(|l| l.is_incident_layer()).count();
+    let (tile, hit) = if incident_layers == 0 {
+        let key = TileKey::new(&layer_list, coord);
+        state.service().live().tile(key, encoding).await?
+    } else if incident_layers == layer_list.len() {
+        let service = state.service();
+        let query = service.heat_query(q.window.as_deref(), q.category.as_deref())?;
+        let now = gridmap_service::incidents::now();
+        service
+            .live()
+            .incident_tile(&layer_list, coord, query, now, encoding)
+            .await?
+    } else {
+        return Err(ApiError::bad_request(format!(
+            "{layers}: heat and incidents change by the second and are served on their own, e.g. /tiles/heat/{z}/{x}/{y}.mvt?window=30d"
+        )));
+    };
     let response = tile_response(&tile, encoding, &headers);
     state
         .inner

@@ -42,6 +42,23 @@ impl From<&Incident> for IncidentPoint {
     }
 }
 
+impl From<&gridmap_tiles::incidents::IncidentMark> for IncidentPoint {
+    fn from(m: &gridmap_tiles::incidents::IncidentMark) -> IncidentPoint {
+        IncidentPoint {
+            id: m.id.clone(),
+            time: m.time,
+            category: m.category.clone(),
+            subcategory: m.subcategory.clone(),
+            lon: m.lon,
+            lat: m.lat,
+            status: m.status,
+            grid: m.grid.clone(),
+            village: m.village.clone(),
+            township: m.township.clone(),
+        }
+    }
+}
+
 /// Something that happened to incidents.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -134,8 +134,16 @@ impl Service {
             return Ok(out);
         }
         let reports: Vec<_> = ok.iter().map(|i| report_transition(i, "import")).collect();
-        let meta = ChangeMeta::new(caller.actor(), format!("import {} incidents", ok.len()));
-        let (counts, _) = self.store().add_incidents(&ok, &reports, &meta).await?;
+        let meta = ChangeMeta::new(
+            caller.actor(),
+            format!("{}import {}", gridmap_store::INCIDENT_OPERATION, ok.len()),
+        );
+        let (counts, change) = self.store().add_incidents(&ok, &reports, &meta).await?;
+        let marks: Vec<_> = ok
+            .iter()
+            .map(gridmap_tiles::incidents::IncidentMark::from)
+            .collect();
+        self.live().incidents_changed(change, &marks);
         out.counts = counts;
         self.publish(IncidentEvent::Imported {
             count: ok.len() as u64,

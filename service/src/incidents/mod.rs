@@ -3,6 +3,7 @@
 //! mapping, and the event feed live clients subscribe to. The rules are
 //! `gridmap_core::incident`'s; this module decides access and stores.
 
+mod board;
 mod config;
 mod events;
 mod import;
@@ -10,6 +11,9 @@ pub mod open311;
 mod stats;
 mod views;
 
+pub use board::{
+    window_seconds, AreaFigures, AreaRef, CategoryFigures, IncidentSummary, SummaryQuery, TrendDay,
+};
 pub use config::IncidentConfig;
 pub use events::{IncidentEvent, IncidentPoint, EVENT_BUFFER};
 pub use import::{CategoryMap, IncidentImport};
@@ -25,7 +29,8 @@ use gridmap_core::incident::{
 };
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{AdminLevel, DivisionCode, GridCode, Incident, IncidentStatus};
-use gridmap_store::{ChangeMeta, IncidentFilter};
+use gridmap_store::{ChangeMeta, IncidentFilter, INCIDENT_OPERATION};
+use gridmap_tiles::incidents::IncidentMark;
 use serde::Deserialize;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
@@ -50,7 +55,7 @@ impl Default for Incidents {
 }
 
 /// Unix seconds now.
-pub(crate) fn now() -> i64 {
+pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
@@ -320,10 +325,16 @@ impl Service {
         start_clock(&mut incident, config.rules());
         let mut report = report_transition(&incident, caller.actor());
         report.photo = request.photo.clone();
-        let meta = ChangeMeta::new(caller.actor(), format!("incident report {}", incident.id));
-        self.store()
+        let meta = ChangeMeta::new(
+            caller.actor(),
+            format!("{INCIDENT_OPERATION}report {}", incident.id),
+        );
+        let (_, change) = self
+            .store()
             .add_incidents(std::slice::from_ref(&incident), &[report], &meta)
             .await?;
+        self.live()
+            .incidents_changed(change, &[IncidentMark::from(&incident)]);
         self.publish(IncidentEvent::Reported {
             incident: IncidentPoint::from(&incident),
             at: now,
@@ -409,8 +420,13 @@ impl Service {
             photo,
         };
         let (after, t) = apply(&current, input, config.rules()).map_err(transition_error)?;
-        let meta = ChangeMeta::new(actor, format!("incident {} {}", t.action.name(), id));
-        store.transition_incident(&after, &t, &meta).await?;
+        let meta = ChangeMeta::new(
+            actor,
+            format!("{INCIDENT_OPERATION}{} {}", t.action.name(), id),
+        );
+        let change = store.transition_incident(&after, &t, &meta).await?;
+        self.live()
+            .incidents_changed(change, &[IncidentMark::from(&after)]);
         self.publish(IncidentEvent::Transition {
             incident: IncidentPoint::from(&after),
             action: t.action.name().to_owned(),

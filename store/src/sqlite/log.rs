@@ -60,9 +60,16 @@ impl ChangeLog for SqliteStore {
     }
 
     async fn changes_since(&self, after: i64) -> StoreResult<Vec<ChangeMark>> {
-        type MarkRow = (i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+        type MarkRow = (
+            i64,
+            Option<f64>,
+            Option<f64>,
+            Option<f64>,
+            Option<f64>,
+            String,
+        );
         let rows: Vec<MarkRow> = sqlx::query_as(
-            "SELECT id, min_lon, min_lat, max_lon, max_lat FROM changes WHERE id > ?1 ORDER BY id",
+            "SELECT id, min_lon, min_lat, max_lon, max_lat, operation FROM changes WHERE id > ?1 ORDER BY id",
         )
         .bind(after)
         .fetch_all(&self.pool)
@@ -70,9 +77,10 @@ impl ChangeLog for SqliteStore {
         .step("reading changes")?;
         Ok(rows
             .into_iter()
-            .map(|(id, a, b, c, d)| ChangeMark {
+            .map(|(id, a, b, c, d, operation)| ChangeMark {
                 id,
                 bbox: bbox_of(a, b, c, d),
+                incidents_only: crate::change::is_incident_operation(&operation),
             })
             .collect())
     }

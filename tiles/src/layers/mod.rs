@@ -8,8 +8,12 @@
 //! | `grids` | polygon | 12 | `code`, `village`, `households`, `buildings`, `staff`, `colour`, `flags`, `institution`, `locked` |
 //! | `grid_labels` | point | 13 | `code`, `households`, `staff` |
 //! | `buildings` | polygon | 14 | `id`, `use`, `levels`, `households`, `estimated`, `grids`, `split` |
-//! | `incidents` | point | 12 | reserved: always empty for now |
-//! | `heat` | polygon | 8 | reserved: always empty for now |
+//! | `incidents` | point | 12 | `id`, `category`, `type`, `status`, `time`, `overdue` |
+//! | `heat` | polygon | 6 | `count`, `h3`, `res` |
+//!
+//! `incidents` and `heat` are drawn from the live incidents, not from the county
+//! snapshot (see [`crate::encode_incident_tile`]); both take a time window and
+//! categories.
 //!
 //! No layer carries personal data: no household head, phone, member count or tag. The
 //! only person named is the responsible staff member (name only, never the phone).
@@ -23,6 +27,8 @@
 pub(crate) mod admin;
 pub(crate) mod buildings;
 pub(crate) mod grids;
+pub(crate) mod heat;
+pub(crate) mod incident_points;
 pub(crate) mod labels;
 
 use crate::error::{TileError, TileResult};
@@ -46,9 +52,9 @@ pub enum Layer {
     GridLabels,
     /// Building footprints.
     Buildings,
-    /// Reserved: incident points (empty for now).
+    /// Incident points.
     Incidents,
-    /// Reserved: incident heat cells (empty for now).
+    /// Incident heat: H3 cells with counts.
     Heat,
 }
 
@@ -84,6 +90,12 @@ impl Layer {
             Layer::Incidents => "incidents",
             Layer::Heat => "heat",
         }
+    }
+
+    /// Whether the layer is drawn from the live incidents ([`crate::encode_incident_tile`])
+    /// rather than the county snapshot.
+    pub fn is_incident_layer(self) -> bool {
+        matches!(self, Layer::Incidents | Layer::Heat)
     }
 
     /// Position in [`Layer::ALL`].
@@ -162,7 +174,8 @@ impl Layer {
     /// Lowest zoom at which the layer has features.
     pub fn min_zoom(self) -> u8 {
         match self {
-            Layer::Townships | Layer::Villages | Layer::Heat => 8,
+            Layer::Heat => 6,
+            Layer::Townships | Layer::Villages => 8,
             Layer::Grids | Layer::Incidents => 12,
             Layer::GridLabels => 13,
             Layer::Buildings => 14,
@@ -190,8 +203,8 @@ impl Layer {
             Layer::Grids => "Management grids (网格) with size, staff and a map colour",
             Layer::GridLabels => "One label point per grid, inside its polygon",
             Layer::Buildings => "Building footprints with household counts and grid membership",
-            Layer::Incidents => "Reserved for incident points; always empty in this version",
-            Layer::Heat => "Reserved for incident heat cells; always empty in this version",
+            Layer::Incidents => "Incident points with category, status and overdue flag",
+            Layer::Heat => "Incident heat: H3 cells with the number of incidents in a time window",
         }
     }
 
@@ -203,7 +216,8 @@ impl Layer {
             Layer::Grids => grids::FIELDS,
             Layer::GridLabels => labels::FIELDS,
             Layer::Buildings => buildings::FIELDS,
-            Layer::Incidents | Layer::Heat => &[],
+            Layer::Incidents => incident_points::FIELDS,
+            Layer::Heat => heat::FIELDS,
         }
     }
 }

@@ -1,0 +1,63 @@
+//! `GET /api/stream`: server-sent events of new incidents and transitions, for the
+//! web map and the wall. Event names: `ready` (on connect: reload your figures),
+//! `reported`, `transition`, `imported` and `resync` (this client fell behind and
+//! missed events: reload). Browsers' EventSource reconnects by itself; `retry` tells
+//! it to wait 2 s. No personal data is sent.
+
+use super::AppState;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use axum::Router;
+use gridmap_service::incidents::{now, IncidentEvent};
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::{Stream, StreamExt};
+
+/// How long a browser waits before reconnecting.
+const RETRY: Duration = Duration::from_secs(2);
+/// A comment this often keeps proxies from closing an idle stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/api/stream", get(stream))
+}
+
+/// The SSE event for one incident event.
+fn event_of(e: &IncidentEvent) -> Event {
+    let name = match e {
+        IncidentEvent::Reported { .. } => "reported",
+        IncidentEvent::Transition { .. } => "transition",
+        IncidentEvent::Imported { .. } => "imported",
+    };
+    Event::default()
+        .event(name)
+        .json_data(e)
+        .unwrap_or_else(|_| Event::default().event("resync").data("{}"))
+}
+
+/// Live incidents and transitions as server-sent events.
+#[utoipa::path(get, path = "/api/stream",
+    responses((status = 200, content_type = "text/event-stream", body = IncidentEvent,
+        description = "events `ready`, `reported`, `transition`, `imported`, `resync`; data is JSON")))]
+pub(super) async fn stream(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    // Subscribe before `ready` is sent, so nothing falls between the client's reload
+    // and its first event.
+    let events = BroadcastStream::new(state.service().incident_events());
+    let ready = Event::default()
+        .event("ready")
+        .retry(RETRY)
+        .data(format!("{{\"as_of\":{}}}", now()));
+    let live = events.map(|r| match r {
+        Ok(e) => event_of(&e),
+        Err(BroadcastStreamRecvError::Lagged(n)) => Event::default()
+            .event("resync")
+            .data(format!("{{\"missed\":{n}}}")),
+    });
+    let all = tokio_stream::once(ready).chain(live).map(Ok);
+    Sse::new(all).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+}
