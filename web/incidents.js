@@ -132,7 +132,9 @@ export function trendGeometry(trend, width, height, pad = { left: 0, right: 0, t
   });
   const points = days.map((d, i) => [round2(pad.left + (i + 0.5) * step), round2(y(d.closed ?? 0))]);
   const line = points.map(([px, py], i) => `${i ? "L" : "M"}${px},${py}`).join("");
-  return { max, ticks: [0, max / 2, max], bars, line, points, y };
+  // a middle tick only where it is a whole number (no "0.5 incidents")
+  const ticks = Number.isInteger(max / 2) ? [0, max / 2, max] : [0, max];
+  return { max, ticks, bars, line, points, y };
 }
 
 function round2(v) {
@@ -234,4 +236,10 @@ export function chinaTime(unix) {
 /** "HH:MM" of unix seconds in China time. */
 export function chinaClock(unix) {
   return chinaTime(unix).slice(11);
+}
+
+/** "HH:MM" for a time of today (China time), else "MM-DD": for lists of recent incidents. */
+export function shortTime(unix, now = Date.now() / 1000) {
+  const at = chinaTime(unix);
+  return at.slice(0, 10) === chinaTime(now).slice(0, 10) ? at.slice(11) : at.slice(5, 10);
 }

@@ -6,7 +6,7 @@ import * as api from "./api.js";
 import { absolute } from "./config.js";
 import { h } from "./dom.js";
 import { lang, t } from "./i18n.js";
-import { chinaClock, eventBbox, heatBreaks, heatColour, tilesAround, withQuery } from "./incidents.js";
+import { eventBbox, heatBreaks, heatColour, shortTime, tilesAround, withQuery } from "./incidents.js";
 import { HEAT_SOURCE, INCIDENT_SOURCE } from "./layers.js";
 
 const EVENTS = ["reported", "transition", "imported", "resync"];
@@ -260,7 +260,7 @@ export function incidentRow(i, names, attrs = {}) {
   return h(
     "li",
     { ...attrs, dataset: { id: i.id, status: i.status } },
-    h("time", null, chinaClock(i.time)),
+    h("time", null, shortTime(i.time)),
     h("span", { class: "what" }, names.category(i), h("span", { class: "where" }, names.place(i))),
     h("span", { class: `pill${overdue ? " overdue" : ""}` }, t(`status_${i.status}`)),
   );

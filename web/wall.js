@@ -152,13 +152,15 @@ function renderRanking(s) {
 function renderCategories(s) {
   renderBars(
     "wall-categories",
-    (s.categories ?? []).map((c) => ({
-      code: c.code,
-      name: names.category({ category: c.code, category_name: c.name }),
-      value: c.received ?? 0,
-      extra: c.open ?? 0,
-      extraClass: "muted",
-    })),
+    (s.categories ?? [])
+      .filter((c) => c.received || c.open)
+      .map((c) => ({
+        code: c.code,
+        name: names.category({ category: c.code, category_name: c.name }),
+        value: c.received ?? 0,
+        extra: c.open ?? 0,
+        extraClass: "muted",
+      })),
   );
 }
 

@@ -13,6 +13,7 @@ import {
   parseWindow,
   percent,
   rampColours,
+  shortTime,
   statusColour,
   tileOf,
   tilesAround,
@@ -79,6 +80,8 @@ test("the trend chart scales to a nice maximum and puts day i in slot i", () => 
   assert.ok(last.x + last.w <= 330 && g.bars[0].x >= 30, "bars inside the plot");
   assert.ok(g.line.startsWith("M35,110L"), g.line.slice(0, 20));
   assert.equal(trendGeometry([], 100, 50).max, 1, "an empty trend still has an axis");
+  assert.deepEqual(trendGeometry([], 100, 50).ticks, [0, 1], "no fractional tick");
+  assert.deepEqual(trendGeometry([{ day: "d", received: 4, closed: 0 }], 100, 50).ticks, [0, 5]);
 });
 
 test("tiles around an event cover its tile and neighbours at every zoom, within limits", () => {
@@ -117,6 +120,9 @@ test("formatting: percentages, clock in China time", () => {
   assert.equal(percent(null), "–");
   assert.equal(chinaClock(Date.UTC(2026, 10, 3, 16, 5) / 1000), "00:05");
   assert.equal(chinaTime(Date.UTC(2026, 10, 3, 16, 5) / 1000), "2026-11-04 00:05");
+  const now = Date.UTC(2026, 10, 4, 3, 0) / 1000; // 11:00 in China
+  assert.equal(shortTime(Date.UTC(2026, 10, 3, 16, 5) / 1000, now), "00:05", "today: the clock");
+  assert.equal(shortTime(Date.UTC(2026, 10, 3, 15, 55) / 1000, now), "11-03", "yesterday: the date");
 });
 
 test("the style with the incident sources passes the style validator", () => {
