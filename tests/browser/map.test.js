@@ -298,7 +298,21 @@ describe("web map", () => {
       { timeout: 30_000, polling: 200 },
     );
     await page.waitForSelector('#incidents:not([hidden]) [data-counter="open"]', { timeout: 15_000 });
-    assert.ok(Number(await page.locator('#incidents [data-counter="open"] .value').innerText()) >= 1);
+    const openBefore = Number(await page.locator('#incidents [data-counter="open"] .value').textContent());
+    assert.ok(openBefore >= 1);
+    // live: a new incident in view reaches the box's counter and list without a reload
+    const second = await fetch(`${server.base}/api/incidents`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ category: services[0].service_code, lon: (w + e) / 2, lat: (s + n) / 2 }),
+    }).then((r) => r.json());
+    const id = second.incident?.id ?? second.id;
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('#incidents [data-counter="open"] .value')?.textContent) > n,
+      openBefore,
+      { timeout: 10_000, polling: 50 },
+    );
+    await page.locator(`#incidents .incident-list li[data-id="${id}"]`).waitFor({ timeout: 5000 });
     assert.ok(await page.locator(".legend-heat:not([hidden])").count(), "the legend shows the heat ramp");
     await screenshot(page, "map-heat");
     await box.uncheck();
