@@ -313,6 +313,20 @@ describe("web map", () => {
       { timeout: 10_000, polling: 50 },
     );
     await page.locator(`#incidents .incident-list li[data-id="${id}"]`).waitFor({ timeout: 5000 });
+    // from zoom 12 the incidents are points: clicking one shows its public details
+    await page.evaluate((c) => window.gridmap.map.jumpTo({ center: c, zoom: 16 }), [(w + e) / 2, (s + n) / 2]);
+    await waitForMapIdle(page);
+    const hit = await page.evaluate(() => {
+      const map = window.gridmap.map;
+      const f = map.queryRenderedFeatures({ layers: ["incident-points"] })[0];
+      if (!f) return null;
+      const p = map.project(f.geometry.coordinates);
+      return { x: p.x, y: p.y, id: String(f.properties.id) };
+    });
+    assert.ok(hit, "the incidents are drawn as points");
+    await page.mouse.click(hit.x, hit.y);
+    await page.waitForSelector(`#panel:not([hidden]) .incident-section[data-incident="${hit.id}"]`, { timeout: 15_000 });
+    await screenshot(page, "map-incident");
     assert.ok(await page.locator(".legend-heat:not([hidden])").count(), "the legend shows the heat ramp");
     await screenshot(page, "map-heat");
     await box.uncheck();
