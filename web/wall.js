@@ -117,22 +117,29 @@ function renderCounters(s) {
  */
 function renderBars(id, rows) {
   const max = Math.max(1, ...rows.map((r) => r.value));
-  document
-    .getElementById(id)
-    .replaceChildren(
-      ...(rows.length
-        ? rows.map((r) =>
-            h(
-              "li",
-              { dataset: { code: r.code } },
-              h("span", { class: "name" }, r.name),
-              h("span", { class: "track" }, h("span", { style: `width:${(r.value / max) * 100}%` })),
-              h("span", { class: "num" }, r.value),
-              h("span", { class: `num ${r.extraClass}` }, r.extra),
-            ),
-          )
-        : [h("li", { class: "empty" }, t("noIncidents"))]),
-    );
+  const list = document.getElementById(id);
+  list.replaceChildren(
+    ...(rows.length
+      ? rows.map((r) =>
+          h(
+            "li",
+            { dataset: { code: r.code } },
+            h("span", { class: "name" }, r.name),
+            h("span", { class: "track" }, h("span", { style: `width:${(r.value / max) * 100}%` })),
+            h("span", { class: "num" }, r.value),
+            h("span", { class: `num ${r.extraClass}` }, r.extra),
+          ),
+        )
+      : [h("li", { class: "empty" }, t("noIncidents"))]),
+  );
+  fitRows(list);
+}
+
+/** Drops the rows that would be cut off at the bottom of their card (no half rows on the wall). */
+function fitRows(list) {
+  const bottom = list.getBoundingClientRect().bottom;
+  while (list.children.length > 1 && list.lastElementChild.getBoundingClientRect().bottom > bottom + 1)
+    list.lastElementChild.remove();
 }
 
 function renderRanking(s) {
@@ -232,6 +239,7 @@ function renderTicker(recent) {
   list.replaceChildren(
     ...(recent.length ? recent.map((i) => tickerRow(i)) : [h("li", { class: "empty" }, t("noIncidents"))]),
   );
+  fitRows(list);
 }
 
 /** A new incident of the area shown goes on top at once (the summary that follows re-renders the rest). */
@@ -242,7 +250,7 @@ function addTickerRow(i) {
   list.querySelector(".empty")?.remove();
   list.querySelector(`li[data-id="${CSS.escape(String(i.id))}"]`)?.remove();
   list.prepend(tickerRow(i));
-  while (list.children.length > TICKER_ROWS) list.lastElementChild.remove();
+  fitRows(list);
 }
 
 function updateTickerStatus(i) {
