@@ -56,6 +56,11 @@ export function search(q, limit, opts) {
   return getJson(`api/search?q=${encodeURIComponent(q)}&limit=${limit}`, opts);
 }
 
+/** `api/incidents?bbox=w,s,e,n&limit=n`: the newest incidents in a bbox (`{total, items}`). */
+export function incidentsIn(bbox, limit, opts) {
+  return getJson(`api/incidents?bbox=${bbox.map((v) => v.toFixed(6)).join(",")}&limit=${limit}`, opts);
+}
+
 /** `api/incidents/{id}`: `{incident, timeline}` (public fields without the token). */
 export function incident(id, opts) {
   return getJson(`api/incidents/${encodeURIComponent(id)}`, opts);

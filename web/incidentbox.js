@@ -1,13 +1,15 @@
 // The map's incident box (shown with the heat layer): today / open / overdue for the county
-// and the latest incidents inside the current view, live from the event stream.
+// and the newest incidents inside the current view (`/api/incidents?bbox=`), live from the
+// event stream.
 
+import * as api from "./api.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
-import { inBbox } from "./incidents.js";
 import { createLive, createNames, incidentRow } from "./live.js";
 
 const ROWS = 8;
-const KEEP = 100;
+/** Moves and events within this time share one list request. */
+const LIST_DEBOUNCE_MS = 200;
 
 /**
  * @param {HTMLElement} root the box (`#incidents`)
@@ -20,22 +22,30 @@ export function createIncidentBox(root, map, opts) {
   const status = h("span", { class: "incident-live", dataset: { status: "connecting" } });
   const list = h("ol", { class: "incident-list" });
   root.replaceChildren(h("h3", null, t("incidents"), status), counters, h("h4", null, t("incidentsInView")), list);
-  /** Newest first, from the summary and the stream. */
-  let recent = [];
   let live = null;
+  let timer = 0;
+  let controller = null;
 
-  function merge(items) {
-    const seen = new Set();
-    recent = [...items, ...recent]
-      .filter((i) => i?.id && !seen.has(i.id) && seen.add(i.id))
-      .sort((a, b) => (b.time ?? 0) - (a.time ?? 0))
-      .slice(0, KEEP);
+  async function loadList() {
+    controller?.abort();
+    controller = new AbortController();
+    const b = map.getBounds();
+    try {
+      const res = await api.incidentsIn([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], ROWS, {
+        signal: controller.signal,
+      });
+      renderList(res.items ?? []);
+    } catch (err) {
+      if (err.name !== "AbortError") renderList([]);
+    }
   }
 
-  function renderList() {
-    const b = map.getBounds();
-    const view = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
-    const rows = recent.filter((i) => inBbox(i.lon, i.lat, view)).slice(0, ROWS);
+  function loadListSoon() {
+    clearTimeout(timer);
+    timer = setTimeout(loadList, LIST_DEBOUNCE_MS);
+  }
+
+  function renderList(rows) {
     list.replaceChildren(
       ...(rows.length
         ? rows.map((i) => incidentRow(i, names, { tabindex: "0", role: "button", onclick: () => opts.onPick(i) }))
@@ -59,12 +69,11 @@ export function createIncidentBox(root, map, opts) {
         ),
       ),
     );
-    merge(s.recent ?? []);
-    renderList();
+    loadListSoon();
   }
 
   map.on("moveend", () => {
-    if (live) renderList();
+    if (live) loadListSoon();
   });
 
   return {
@@ -79,17 +88,13 @@ export function createIncidentBox(root, map, opts) {
           status.title = t(s);
         },
         onRefresh: opts.onRefresh,
-        onEvent: (_name, data) => {
-          if (!data.incident) return;
-          recent = recent.filter((i) => i.id !== data.incident.id);
-          merge([data.incident]);
-          renderList();
-        },
       });
     },
     stop() {
       live?.close();
       live = null;
+      clearTimeout(timer);
+      controller?.abort();
       root.hidden = true;
     },
   };

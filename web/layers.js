@@ -163,7 +163,7 @@ export function incidentLayers() {
       minzoom: 12,
       paint: {
         "circle-color": statusColour(),
-        "circle-radius": ["interpolate", ["linear"], ["zoom"], 12, 3.5, 18, 8],
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 12, 4, 18, 10],
         "circle-stroke-color": "#ffffff",
         "circle-stroke-width": 1.2,
       },
