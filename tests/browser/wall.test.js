@@ -161,6 +161,24 @@ describe("wall", () => {
     assertClean(problems.filter((p) => !/net::ERR_|HTTP 5\d\d/.test(p)));
   });
 
+  test("when idle it cycles from the county through the townships and back", async () => {
+    const county = await getJson(server.base, "/api/incidents/summary");
+    const townships = county.areas.filter((a) => a.level === "township").sort((a, b) => (a.code < b.code ? -1 : 1));
+    assert.ok(townships.length > 0, "the county has townships");
+    const { page, problems } = await loadWall({ width: 1920, height: 1080 }, "cycle=4&lang=en");
+    const shows = (name, title) =>
+      page.waitForFunction(
+        ([n, t]) =>
+          document.getElementById("wall-area").textContent === n &&
+          document.getElementById("wall-ranking-title").textContent.includes(t),
+        [name, title],
+        { timeout: 15_000 },
+      );
+    for (const t of townships) await shows(t.name, "by village");
+    await shows("County", "by township");
+    assertClean(problems);
+  });
+
   test("at 3840×2160 the layout fills the screen and the counters stay readable", async () => {
     const { page, problems } = await loadWall({ width: 3840, height: 2160 }, "cycle=0&lang=en");
     const m = await page.evaluate(() => ({
