@@ -1,6 +1,6 @@
 // JSON API client (the API is described at /api/openapi.json and in the README's HTTP table): adds the staff token, turns error bodies into ApiError.
 
-import { getToken } from "./config.js";
+import { absolute, getToken } from "./config.js";
 
 /** Error from the API: `status` is the HTTP status, message the server's `error` text. */
 export class ApiError extends Error {
@@ -54,4 +54,57 @@ export function staff(id, opts) {
 /** `api/search?q=…`: suggestions with a bbox each. */
 export function search(q, limit, opts) {
   return getJson(`api/search?q=${encodeURIComponent(q)}&limit=${limit}`, opts);
+}
+
+/** `api/incidents?bbox=w,s,e,n&limit=n`: the newest incidents in a bbox (`{total, items}`). */
+export function incidentsIn(bbox, limit, opts) {
+  return getJson(`api/incidents?bbox=${bbox.map((v) => v.toFixed(6)).join(",")}&limit=${limit}`, opts);
+}
+
+/** `api/incidents/{id}`: `{incident, timeline}` (public fields without the token). */
+export function incident(id, opts) {
+  return getJson(`api/incidents/${encodeURIComponent(id)}`, opts);
+}
+
+/**
+ * `api/incidents/summary`: counters, ranking, trend, categories and recent incidents.
+ * @param {{window?: string, township?: string|null, village?: string|null}} q
+ */
+export function incidentSummary(q = {}, opts) {
+  const params = new URLSearchParams();
+  for (const k of ["window", "township", "village"]) if (q[k]) params.set(k, q[k]);
+  const qs = params.toString();
+  return getJson(`api/incidents/summary${qs ? `?${qs}` : ""}`, opts);
+}
+
+/** `open311/v2/services.json`: the taxonomy's types (`service_code`, `service_name`, `group`). */
+export function services(opts) {
+  return getJson("open311/v2/services.json", opts);
+}
+
+/**
+ * A TileJSON (`tiles/{name}.json`) with absolute tile URLs; `fallback` when it cannot be read.
+ * @param {string} name e.g. "townships,villages" or "heat"
+ * @param {{tiles: string[], minzoom?: number, maxzoom?: number}} fallback
+ * @returns {Promise<{tiles: string[], minzoom: number, maxzoom: number, bounds?: number[], center?: number[], attribution?: string}>}
+ */
+export async function tileJson(name, fallback) {
+  const url = absolute(`tiles/${name}.json`);
+  const fb = { minzoom: 0, maxzoom: 16, ...fallback };
+  try {
+    const res = await fetch(url, { headers: { Accept: "application/json" } });
+    if (!res.ok) return fb;
+    const tj = await res.json();
+    const tiles = (tj.tiles ?? []).map((u) => absolute(u, url));
+    return {
+      tiles: tiles.length ? tiles : fb.tiles,
+      minzoom: tj.minzoom ?? fb.minzoom,
+      maxzoom: tj.maxzoom ?? fb.maxzoom,
+      bounds: Array.isArray(tj.bounds) && tj.bounds.length === 4 ? tj.bounds : undefined,
+      center: Array.isArray(tj.center) && tj.center.length >= 2 ? tj.center : undefined,
+      attribution: tj.attribution,
+    };
+  } catch {
+    return fb;
+  }
 }

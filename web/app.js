@@ -6,7 +6,19 @@ import { loadBasemap } from "./basemap.js";
 import { absolute, clearToken, hashHasView, readConfig, takeTokenFromHash } from "./config.js";
 import { LayersControl } from "./controls.js";
 import { t, translateDocument } from "./i18n.js";
-import { BUILDING_LAYERS, buildStyle, HATCH_IMAGE, hatchImage, LOCAL_IDEOGRAPH_FONTS, setSelection } from "./layers.js";
+import { createIncidentBox } from "./incidentbox.js";
+import { windowOr } from "./incidents.js";
+import {
+  BUILDING_LAYERS,
+  buildStyle,
+  HATCH_IMAGE,
+  HEAT_LAYERS,
+  hatchImage,
+  INCIDENT_LAYERS,
+  LOCAL_IDEOGRAPH_FONTS,
+  setSelection,
+} from "./layers.js";
+import { incidentSources, liveTiles } from "./live.js";
 import { createPanel } from "./panel.js";
 import { createSearch } from "./search.js";
 
@@ -22,27 +34,14 @@ document.querySelector(".token-badge").addEventListener("click", () => {
 });
 
 const config = readConfig();
+const params = new URLSearchParams(window.location.search);
+/** Incident heat and points: `?window=7d&category=CODE,CODE`; `?heat=1` starts with them on. */
+const incidentQuery = { window: windowOr(params.get("window")).text, category: params.get("category") || null };
+const heatOn = params.get("heat") === "1";
 
 /** Reads the TileJSON of the composite layer set; falls back to the plain tile URL. */
-async function tileSource() {
-  const url = absolute(`tiles/${config.layers}.json`);
-  const fallback = { tiles: [absolute(`tiles/${config.layers}/{z}/{x}/{y}.mvt`)], minzoom: 0, maxzoom: 16 };
-  try {
-    const res = await fetch(url, { headers: { Accept: "application/json" } });
-    if (!res.ok) return fallback;
-    const tj = await res.json();
-    const tiles = (tj.tiles ?? []).map((u) => absolute(u, url));
-    return {
-      tiles: tiles.length ? tiles : fallback.tiles,
-      minzoom: tj.minzoom ?? 0,
-      maxzoom: tj.maxzoom ?? 16,
-      bounds: Array.isArray(tj.bounds) && tj.bounds.length === 4 ? tj.bounds : undefined,
-      center: Array.isArray(tj.center) && tj.center.length >= 2 ? tj.center : undefined,
-      attribution: tj.attribution,
-    };
-  } catch {
-    return fallback;
-  }
+function tileSource() {
+  return api.tileJson(config.layers, { tiles: [absolute(`tiles/${config.layers}/{z}/{x}/{y}.mvt`)] });
 }
 
 function fitPadding() {
@@ -65,8 +64,11 @@ function bboxBounds(b) {
 }
 
 async function main() {
-  const source = await tileSource();
-  const basemap = config.basemap ? await loadBasemap(config.basemap) : null;
+  const [source, incidents, basemap] = await Promise.all([
+    tileSource(),
+    incidentSources(incidentQuery),
+    config.basemap ? loadBasemap(config.basemap) : null,
+  ]);
   const style = buildStyle({
     tiles: source.tiles,
     minzoom: source.minzoom,
@@ -76,6 +78,7 @@ async function main() {
     labels: absolute("api/labels"),
     householdsUnit: t("householdsUnit"),
     basemap: basemap ?? undefined,
+    incidents: { ...incidents, visible: heatOn },
   });
 
   const map = new maplibregl.Map({
@@ -99,7 +102,29 @@ async function main() {
   });
 
   map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), "top-right");
-  map.addControl(new LayersControl({ basemapLayers: basemap?.layers.map((l) => l.id) }), "top-right");
+  const tiles = liveTiles(map, { onBreaks: (breaks) => layersControl.setHeatBreaks(breaks) });
+  const incidentBox = createIncidentBox(document.getElementById("incidents"), map, {
+    window: incidentQuery.window,
+    onPick: (i) => {
+      map.easeTo({ center: [i.lon, i.lat], zoom: Math.max(map.getZoom(), 15), duration: reducedMotion() ? 0 : 600 });
+      openIncident(i.id);
+    },
+    onRefresh: (bbox) => tiles.refresh(bbox),
+  });
+  const layersControl = new LayersControl({
+    basemapLayers: basemap?.layers.map((l) => l.id),
+    groups: { heat: HEAT_LAYERS },
+    off: heatOn ? [] : ["heat"],
+    onToggle: (group, visible) => {
+      if (group !== "heat") return;
+      if (visible) incidentBox.start();
+      else incidentBox.stop();
+      layersControl.setHeatBreaks(visible ? tiles.breaks() : null);
+      if (visible) tiles.adaptRamp();
+    },
+  });
+  map.addControl(layersControl, "top-right");
+  if (heatOn) incidentBox.start();
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
   map.addControl(
     new maplibregl.AttributionControl({
@@ -154,18 +179,38 @@ async function main() {
     }
   }
 
-  async function openStaff(id) {
+  /** Loads one record into the panel (a later click wins over an earlier one still loading). */
+  async function openRecord(load, show) {
     const current = guard();
     panel.loading();
     try {
-      const s = await api.staff(id);
-      if (current()) panel.showStaff(s);
+      const x = await load();
+      if (current()) show(x);
     } catch (err) {
       if (current()) panel.message(`${t("lookupFailed")}: ${err.message}`);
     }
   }
 
+  function openIncident(id) {
+    return openRecord(
+      () => api.incident(id),
+      (d) => panel.showIncident(d),
+    );
+  }
+
+  function openStaff(id) {
+    return openRecord(
+      () => api.staff(id),
+      (s) => panel.showStaff(s),
+    );
+  }
+
   map.on("click", async (e) => {
+    const point = map.queryRenderedFeatures(e.point, { layers: INCIDENT_LAYERS.filter((id) => map.getLayer(id)) })[0];
+    if (point?.properties?.id != null) {
+      openIncident(String(point.properties.id));
+      return;
+    }
     const current = guard();
     const hit = map.queryRenderedFeatures(e.point, { layers: BUILDING_LAYERS.filter((id) => map.getLayer(id)) })[0];
     const hitId = hit?.properties?.id != null ? String(hit.properties.id) : null;
@@ -191,7 +236,7 @@ async function main() {
     }
   });
 
-  for (const id of [...BUILDING_LAYERS, "grids-fill"]) {
+  for (const id of [...BUILDING_LAYERS, ...INCIDENT_LAYERS, "grids-fill"]) {
     map.on("mouseenter", id, () => {
       map.getCanvas().style.cursor = "pointer";
     });

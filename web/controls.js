@@ -2,16 +2,24 @@
 
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
+import { heatLegend } from "./incidents.js";
 import { FLAG_COLOUR, GRID_PALETTE, HOUSEHOLD_BREAKS, LAYER_GROUPS, SPLIT_COLOUR } from "./layers.js";
 
 /** MapLibre IControl with group checkboxes and the legend. */
 export class LayersControl {
   /**
-   * @param {{basemapLayers?: string[]}} [opts] ids of base map layers (adds a "Base map" switch)
+   * @param {object} [opts]
+   * @param {string[]} [opts.basemapLayers] ids of base map layers (adds a "Base map" switch)
+   * @param {Record<string, string[]>} [opts.groups] more switchable groups (e.g. `heat`)
+   * @param {string[]} [opts.off] groups that start switched off
+   * @param {(group: string, visible: boolean) => void} [opts.onToggle] told when a group is switched
    */
   constructor(opts = {}) {
-    this.groups = { ...LAYER_GROUPS };
+    this.groups = { ...LAYER_GROUPS, ...(opts.groups ?? {}) };
     if (opts.basemapLayers?.length) this.groups = { basemap: opts.basemapLayers, ...this.groups };
+    this.off = new Set(opts.off ?? []);
+    this.onToggle = opts.onToggle;
+    this.heatRow = h("div", { class: "legend-row legend-scale legend-heat", hidden: true });
   }
 
   onAdd(map) {
@@ -39,9 +47,12 @@ export class LayersControl {
         { class: "layer-switch" },
         h("input", {
           type: "checkbox",
-          checked: true,
+          checked: !this.off.has(group),
           dataset: { group },
-          onchange: (e) => this.setVisible(ids, e.target.checked),
+          onchange: (e) => {
+            this.setVisible(ids, e.target.checked);
+            this.onToggle?.(group, e.target.checked);
+          },
         }),
         ` ${t(`layer_${group}`)}`,
       ),
@@ -50,7 +61,7 @@ export class LayersControl {
       "div",
       { class: "layers-body" },
       h("fieldset", null, h("legend", null, t("layers")), switches),
-      legend(),
+      legend(this.heatRow),
     );
     this.body.hidden = compact;
     this.container = h("div", { class: "maplibregl-ctrl maplibregl-ctrl-group gridmap-layers" }, toggle, this.body);
@@ -60,6 +71,12 @@ export class LayersControl {
   onRemove() {
     this.container.remove();
     this.map = undefined;
+  }
+
+  /** Shows the heat ramp's classes in the legend (hidden while `breaks` is null). */
+  setHeatBreaks(breaks) {
+    this.heatRow.hidden = !breaks;
+    this.heatRow.replaceChildren(...(breaks ? [h("span", null, t("legendHeat")), ...heatScale(breaks)] : []));
   }
 
   setVisible(ids, visible) {
@@ -73,8 +90,20 @@ function swatch(style, cls = "") {
   return h("span", { class: `swatch ${cls}`, style, "aria-hidden": "true" });
 }
 
-function legend() {
-  const rows = [];
+/** The heat ramp's classes as legend steps ("1–4", "5–9", "10+"). */
+export function heatScale(breaks) {
+  return heatLegend(breaks).map((c) =>
+    h(
+      "span",
+      { class: "scale-step" },
+      swatch(`background:${c.colour}`),
+      c.to === null ? `${c.from}+` : c.to === c.from ? `${c.from}` : `${c.from}–${c.to}`,
+    ),
+  );
+}
+
+function legend(heatRow) {
+  const rows = [heatRow];
   rows.push(
     h(
       "div",

@@ -3,6 +3,8 @@
 //
 // Pure module (no DOM access), so the build can also write web/style.json from it.
 
+import { heatBreaks, heatColour, statusColour } from "./incidents.js";
+
 /** Name of the vector source in the style. */
 export const SOURCE = "gridmap";
 /** GeoJSON source of one label point per township and village (`/api/labels`). */
@@ -47,6 +49,14 @@ export const LAYER_GROUPS = {
   ],
 };
 
+/** Sources of the incident heat (H3 hexagons, `/tiles/heat`) and points (`/tiles/incidents`). */
+export const HEAT_SOURCE = "heat";
+export const INCIDENT_SOURCE = "incidents";
+/** The heat and incident layers: one switch (`heat`), off by default on the map. */
+export const HEAT_LAYERS = ["heat-fill", "heat-line", "incident-points"];
+/** Incident points the click handler asks for. */
+export const INCIDENT_LAYERS = ["incident-points"];
+
 /** Layers the click handler asks for buildings / grids. */
 export const BUILDING_LAYERS = ["buildings-fill", "buildings-estimated-fill"];
 export const GRID_LAYERS = ["grids-fill"];
@@ -73,6 +83,8 @@ const householdColour = [
  * @param {string} [o.householdsUnit] text after household counts in labels ("户" / "hh")
  * @param {string} o.labels absolute URL of the township/village label points (GeoJSON)
  * @param {{sources: object, layers: object[]}} [o.basemap] extra sources/layers drawn first
+ * @param {{heat: object, points: object, visible?: boolean}} [o.incidents] vector sources of the heat
+ *   and the incident points (`tiles`, `minzoom`, `maxzoom`): adds their layers above the areas
  * @returns {object} a MapLibre style (version 8)
  */
 export function buildStyle(o) {
@@ -87,13 +99,76 @@ export function buildStyle(o) {
       [SOURCE]: source,
       [LABEL_SOURCE]: { type: "geojson", data: o.labels },
       ...(o.basemap?.sources ?? {}),
+      ...(o.incidents
+        ? {
+            [HEAT_SOURCE]: vectorSource(o.incidents.heat),
+            [INCIDENT_SOURCE]: vectorSource(o.incidents.points),
+          }
+        : {}),
     },
     layers: [
       { id: "background", type: "background", paint: { "background-color": "#f5f3ee" } },
       ...(o.basemap?.layers ?? []),
-      ...dataLayers(unit),
+      ...withIncidentLayers(dataLayers(unit), o.incidents),
     ],
   };
+}
+
+function vectorSource(s) {
+  const out = { type: "vector", tiles: s.tiles, minzoom: s.minzoom ?? 0, maxzoom: s.maxzoom ?? 16 };
+  if (s.bounds) out.bounds = s.bounds;
+  return out;
+}
+
+/** The heat above the area fills (under the boundaries and labels), the points under the labels. */
+function withIncidentLayers(layers, incidents) {
+  if (!incidents) return layers;
+  const visibility = incidents.visible === false ? "none" : "visible";
+  const [heatFill, heatLine, points] = incidentLayers();
+  const out = [];
+  for (const l of layers) {
+    if (l.id === "villages-line") out.push(heatFill, heatLine);
+    if (l.id === "villages-label") out.push(points);
+    out.push(l);
+  }
+  return out.map((l) => (HEAT_LAYERS.includes(l.id) ? { ...l, layout: { ...l.layout, visibility } } : l));
+}
+
+/** Heat hexagons coloured by `count` (the ramp follows the visible maximum at run time) and status-coloured points. */
+export function incidentLayers() {
+  return [
+    {
+      id: "heat-fill",
+      type: "fill",
+      source: HEAT_SOURCE,
+      "source-layer": "heat",
+      paint: {
+        "fill-color": heatColour(heatBreaks(1)),
+        "fill-opacity": ["interpolate", ["linear"], ["zoom"], 6, 0.8, 14, 0.6, 17, 0.35],
+      },
+    },
+    {
+      id: "heat-line",
+      type: "line",
+      source: HEAT_SOURCE,
+      "source-layer": "heat",
+      filter: [">", ["to-number", ["coalesce", ["get", "count"], 0]], 0],
+      paint: { "line-color": "rgba(120,20,0,0.35)", "line-width": 0.6 },
+    },
+    {
+      id: "incident-points",
+      type: "circle",
+      source: INCIDENT_SOURCE,
+      "source-layer": "incidents",
+      minzoom: 12,
+      paint: {
+        "circle-color": statusColour(),
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 12, 4, 18, 10],
+        "circle-stroke-color": "#ffffff",
+        "circle-stroke-width": 1.2,
+      },
+    },
+  ];
 }
 
 function dataLayers(unit) {

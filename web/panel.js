@@ -2,6 +2,7 @@
 
 import { h } from "./dom.js";
 import { t, tOr } from "./i18n.js";
+import { chinaTime } from "./incidents.js";
 
 const MAX_HOUSEHOLD_ROWS = 200;
 
@@ -100,7 +101,51 @@ export function createPanel(root, actions) {
     );
   }
 
-  return { open, close, loading, message, showLookup, showGrid, showBuilding, showStaff, element: root };
+  /** `/api/incidents/{id}` result (`{incident, timeline}`); public fields only without the token. */
+  function showIncident(d) {
+    const i = d.incident;
+    const kind = i.subcategory_name ?? i.category_name ?? i.subcategory ?? i.category;
+    const deadline = i.deadline ? tOr(`deadline_${i.deadline.level}`, i.deadline.level) : null;
+    const steps = (d.timeline ?? []).map((s) =>
+      h(
+        "li",
+        null,
+        h("time", null, chinaTime(s.at)),
+        ` ${tOr(`status_${s.from}`, s.from)} → ${tOr(`status_${s.to}`, s.to)}`,
+        s.note ? h("span", { class: "muted" }, ` · ${s.note}`) : null,
+      ),
+    );
+    open(
+      `${t("incident")} · ${kind}`,
+      h(
+        "section",
+        { class: "incident-section", dataset: { incident: i.id } },
+        dl([
+          [
+            t("status"),
+            h("span", { class: `incident-status status-${i.status}` }, tOr(`status_${i.status}`, i.status)),
+          ],
+          [t("reportedAt"), chinaTime(i.time)],
+          [t("category"), [i.category_name, i.subcategory_name].filter(Boolean).join(" · ") || i.category],
+          i.address ? [t("address"), i.address] : null,
+          i.description ? [t("description"), i.description] : null,
+          i.grid
+            ? [
+                t("grid"),
+                h("button", { type: "button", class: "link", onclick: () => actions.showGrid(i.grid) }, i.grid),
+              ]
+            : null,
+          i.department ? [t("department"), i.department] : null,
+          deadline ? [t("deadline"), `${deadline} (${chinaTime(i.deadline.due)})`] : null,
+          i.rating ? [t("rating"), `${i.rating} / 5`] : null,
+        ]),
+        steps.length ? h("h3", null, t("timeline")) : null,
+        steps.length ? h("ol", { class: "timeline" }, steps) : null,
+      ),
+    );
+  }
+
+  return { open, close, loading, message, showLookup, showGrid, showBuilding, showStaff, showIncident, element: root };
 }
 
 function dl(rows) {

@@ -36,17 +36,44 @@ const CHROMIUM_ARGS = [
 
 /**
  * Starts the server on a synthetic county (3,000 households, seed 7).
- * @returns {Promise<{base: string, stop: () => Promise<void>}>}
+ * @returns {Promise<{base: string, stop: () => Promise<void>, restart: () => Promise<void>}>} `restart`
+ *   stops the server and starts it again on the same store and port (as after a deployment)
  */
 export async function startServer() {
-  if (process.env.GRIDMAP_URL) return { base: process.env.GRIDMAP_URL.replace(/\/$/, ""), stop: async () => {} };
+  if (process.env.GRIDMAP_URL) {
+    const base = process.env.GRIDMAP_URL.replace(/\/$/, "");
+    return {
+      base,
+      stop: async () => {},
+      restart: async () => {
+        throw new Error("cannot restart a server given by GRIDMAP_URL");
+      },
+    };
+  }
   const bin = resolve(ROOT, process.env.GRIDMAP_BIN ?? "target/debug/gridmap");
   const dir = mkdtempSync(join(tmpdir(), "gridmap-browser-"));
   const db = join(dir, "t.db");
   const opts = { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 };
   await run(bin, ["--db", db, "synth", "--households", "3000", "--seed", "7"], opts);
   await run(bin, ["--db", db, "partition", "--all"], opts);
-  const child = spawn(bin, ["--db", db, "serve", "--bind", "127.0.0.1:0", "--staff-token", TOKEN], {
+  let server = await serve(bin, db, "127.0.0.1:0");
+  const bind = server.base.replace(/^http:\/\//, "");
+  return {
+    base: server.base,
+    stop: async () => {
+      await server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      await server.kill();
+      server = await serve(bin, db, bind);
+    },
+  };
+}
+
+/** Runs `gridmap serve` until it prints its address. */
+async function serve(bin, db, bind) {
+  const child = spawn(bin, ["--db", db, "serve", "--bind", bind, "--staff-token", TOKEN], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -76,14 +103,15 @@ export async function startServer() {
   child.stdout.resume();
   return {
     base,
-    stop: async () => {
+    kill: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (child.exitCode === null) child.kill("SIGKILL");
+        child.kill("SIGKILL");
+        await exited;
       }
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

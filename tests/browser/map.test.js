@@ -267,6 +267,73 @@ describe("web map", () => {
     assertClean(problems);
   });
 
+  test("the heat switch shows the incident heat and the incident box", async () => {
+    // an incident inside the grid's view, so there is heat to draw
+    const services = await getJson(server.base, "/open311/v2/services.json");
+    const [w, s, e, n] = grid.bbox;
+    const res = await fetch(`${server.base}/api/incidents`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({
+        category: services[0].service_code,
+        lon: (w + e) / 2,
+        lat: (s + n) / 2,
+        description: "map test",
+      }),
+    });
+    assert.ok(res.ok, `POST /api/incidents: HTTP ${res.status}`);
+    const { page, problems } = await load("/");
+    await showBbox(page, grid.bbox);
+    const box = page.locator('.gridmap-layers input[data-group="heat"]');
+    assert.equal(await box.isChecked(), false, "off by default");
+    assert.equal(await page.evaluate(() => window.gridmap.map.getLayoutProperty("heat-fill", "visibility")), "none");
+    await box.check();
+    assert.equal(await page.evaluate(() => window.gridmap.map.getLayoutProperty("heat-fill", "visibility")), "visible");
+    await page.evaluate(() => window.gridmap.map.setZoom(Math.min(window.gridmap.map.getZoom(), 11.5)));
+    await page.waitForFunction(
+      () =>
+        window.gridmap.map.areTilesLoaded() &&
+        window.gridmap.map.queryRenderedFeatures({ layers: ["heat-fill"] }).some((f) => Number(f.properties.count) > 0),
+      null,
+      { timeout: 30_000, polling: 200 },
+    );
+    await page.waitForSelector('#incidents:not([hidden]) [data-counter="open"]', { timeout: 15_000 });
+    const openBefore = Number(await page.locator('#incidents [data-counter="open"] .value').textContent());
+    assert.ok(openBefore >= 1);
+    // live: a new incident in view reaches the box's counter and list without a reload
+    const second = await fetch(`${server.base}/api/incidents`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ category: services[0].service_code, lon: (w + e) / 2, lat: (s + n) / 2 }),
+    }).then((r) => r.json());
+    const id = second.incident?.id ?? second.id;
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('#incidents [data-counter="open"] .value')?.textContent) > n,
+      openBefore,
+      { timeout: 10_000, polling: 50 },
+    );
+    await page.locator(`#incidents .incident-list li[data-id="${id}"]`).waitFor({ timeout: 5000 });
+    // from zoom 12 the incidents are points: clicking one shows its public details
+    await page.evaluate((c) => window.gridmap.map.jumpTo({ center: c, zoom: 16 }), [(w + e) / 2, (s + n) / 2]);
+    await waitForMapIdle(page);
+    const hit = await page.evaluate(() => {
+      const map = window.gridmap.map;
+      const f = map.queryRenderedFeatures({ layers: ["incident-points"] })[0];
+      if (!f) return null;
+      const p = map.project(f.geometry.coordinates);
+      return { x: p.x, y: p.y, id: String(f.properties.id) };
+    });
+    assert.ok(hit, "the incidents are drawn as points");
+    await page.mouse.click(hit.x, hit.y);
+    await page.waitForSelector(`#panel:not([hidden]) .incident-section[data-incident="${hit.id}"]`, { timeout: 15_000 });
+    await screenshot(page, "map-incident");
+    assert.ok(await page.locator(".legend-heat:not([hidden])").count(), "the legend shows the heat ramp");
+    await screenshot(page, "map-heat");
+    await box.uncheck();
+    assert.equal(await page.locator("#incidents").isHidden(), true, "the box goes with the layer");
+    assertClean(problems);
+  });
+
   test("on a phone the panel is a bottom sheet", async () => {
     const { page, problems } = await load("/", { width: 390, height: 844 });
     await page.evaluate((b) => {

@@ -1,4 +1,5 @@
-//! The web map's files: `/` (index.html), `/static/*` (our modules and CSS),
+//! The web map's files: `/` (index.html), `/wall` (wall.html, the command-centre wall display),
+//! `/static/*` (our modules and CSS),
 //! `/vendor/maplibre-gl/*` (MapLibre from npm), `/fonts/{fontstack}/{range}.pbf` (glyphs
 //! generated at build time), `/style.json` and `/config.js`. Everything is served from
 //! the web directory: nothing comes from a CDN.
@@ -15,6 +16,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/index.html", get(index))
+        .route("/wall", get(wall))
         .route("/static/{*path}", get(static_file))
         .route("/vendor/maplibre-gl/{*path}", get(vendor_file))
         .route("/fonts/{fontstack}/{range}", get(glyphs))
@@ -72,7 +74,16 @@ async fn send_file(path: PathBuf, cache: &'static str) -> Result<Response, ApiEr
 }
 
 async fn index(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let path = state.config().web_dir.join("index.html");
+    page(&state, "index.html").await
+}
+
+async fn wall(State(state): State<AppState>) -> Result<Response, ApiError> {
+    page(&state, "wall.html").await
+}
+
+/// One of the web directory's HTML pages; a clear message when the web map is not built.
+async fn page(state: &AppState, file: &str) -> Result<Response, ApiError> {
+    let path = state.config().web_dir.join(file);
     if !path.exists() {
         return Err(ApiError::not_found(format!(
             "the web map is not built: run `npm ci && npm run build` in {} (or pass --web-dir)",
