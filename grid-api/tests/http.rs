@@ -704,7 +704,13 @@ async fn open311_requests_round_trip_and_public_callers_cannot_move_incidents() 
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     let error = refused.json();
     assert_eq!(error[0]["code"], 400);
-    assert!(error[0]["description"].as_str().unwrap().contains("no.such.service"), "{error}");
+    assert!(
+        error[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("no.such.service"),
+        "{error}"
+    );
 
     // JSON works too.
     let json =

@@ -153,7 +153,7 @@ pub(crate) async fn bench_server(
         .to_str()
         .context("temporary path is not UTF-8")?
         .to_owned();
-    super::synth::generate_into(&db, households, 1, false).await?;
+    super::synth::generate_into(&db, households, 1, None, false).await?;
     super::with_store(&db, gridmap_store::OpenMode::Existing, async |store| {
         let sizes = super::demo::demo_sizes();
         let (operator, all) = (

@@ -14,7 +14,6 @@ use crate::cli::BenchIncidentsArgs;
 use anyhow::Context;
 use axum::body::Bytes;
 use axum::http::Request;
-use gridmap_core::time::{days_from_civil, CST_OFFSET};
 use gridmap_service::incidents::{now, CategoryMap, ReportRequest};
 use gridmap_service::Caller;
 use gridmap_synth::{synth_county, SynthParams};
@@ -37,20 +36,15 @@ pub(crate) async fn run(args: &BenchIncidentsArgs) -> anyhow::Result<Outcome> {
         .context("the synthetic county is empty")?;
 
     // A year of incidents ending now, from the synthetic county's generator.
-    let year = 2025;
     let started = Instant::now();
     let mut incidents = synth_county(&SynthParams {
         incidents: Some(args.incidents),
-        year,
+        incidents_end: Some(now()),
         ..SynthParams::new(args.households, 1)
     })
     .incidents;
-    let shift = now() - (days_from_civil(i64::from(year) + 1, 1, 1) * 86_400 - CST_OFFSET);
     for (n, i) in incidents.iter_mut().enumerate() {
         i.id = format!("B{n:07}");
-        i.time += shift;
-        i.updated += shift;
-        i.work.closed_at = i.work.closed_at.map(|t| t + shift);
         // Placement by position is part of what is measured.
         (i.grid, i.village, i.township) = (None, None, None);
     }

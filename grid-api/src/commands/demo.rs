@@ -22,7 +22,10 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
         }
     }
     outln!("demo store: {demo_db}")?;
-    super::synth::generate_into(&demo_db, args.households, args.seed, false).await?;
+    // Incidents of the last year up to now, so the wall and the heat layer show a
+    // live-looking county.
+    let now = gridmap_service::incidents::now();
+    super::synth::generate_into(&demo_db, args.households, args.seed, Some(now), false).await?;
     let outcome = with_store(&demo_db, OpenMode::Existing, async |store| {
         Ok(partition::partition(
             store.as_ref(),

@@ -6,11 +6,13 @@ use gridmap_store::OpenMode;
 use gridmap_synth::{synth_county, SynthParams};
 use std::time::Instant;
 
-/// Generates the county and writes it in one transaction; returns the batch size.
+/// Generates the county and writes it in one transaction. Its incidents cover the year
+/// 2025, or the 365 days before `incidents_end` (Unix seconds) when given.
 pub(crate) async fn generate_into(
     db: &str,
     households: u32,
     seed: u64,
+    incidents_end: Option<i64>,
     dry_run: bool,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -19,6 +21,7 @@ pub(crate) async fn generate_into(
     let county = synth_county(&SynthParams {
         households,
         seed,
+        incidents_end,
         ..SynthParams::default()
     });
     bar.finish_and_clear();
@@ -56,6 +59,6 @@ pub(crate) async fn run(db: &str, args: &SynthArgs) -> anyhow::Result<Outcome> {
     if args.households == 0 {
         anyhow::bail!("--households must be at least 1");
     }
-    generate_into(db, args.households, args.seed, args.dry_run).await?;
+    generate_into(db, args.households, args.seed, None, args.dry_run).await?;
     Ok(Outcome::Clean)
 }

@@ -31,7 +31,8 @@ impl From<gridmap_service::ServiceError> for Open311Error {
 impl IntoResponse for Open311Error {
     fn into_response(self) -> Response {
         let status = self.0.status();
-        let body = serde_json::json!([{ "code": status.as_u16(), "description": self.0.message() }]);
+        let body =
+            serde_json::json!([{ "code": status.as_u16(), "description": self.0.message() }]);
         (status, Json(body)).into_response()
     }
 }

@@ -4,10 +4,13 @@
 //! (peaks 9–11 h and 15–16 h, quiet at night), a category weighted by its base rate times
 //! a seasonal factor (straw burning in June and October, floods in July–August, unpaid
 //! wages before the Spring Festival), and a place next to a building chosen in proportion
-//! to its households. Its status depends on its age at the end of the year: recent
-//! incidents are still open, older ones closed or evaluated.
+//! to its households. Categories are the default taxonomy's group and type codes, and
+//! each incident carries its village and township. Its status depends on its age at the
+//! end of the year: recent incidents are still open, older ones closed (with the closing
+//! time) or evaluated (with a rating).
 
-use gridmap_core::time::{days_from_civil, CST_OFFSET};
+use gridmap_core::incident::Taxonomy;
+use gridmap_core::time::{civil_from_days, days_from_civil, CST_OFFSET};
 use gridmap_core::{Building, DivisionCode, Incident, IncidentStatus};
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -60,19 +63,12 @@ fn pick(weights: &[f64], rng: &mut impl Rng) -> usize {
     weights.len().saturating_sub(1)
 }
 
-/// Month (1–12) of day `d` (0-based) of `year`.
-fn month_of(year: i64, d: i64) -> u32 {
-    let start = days_from_civil(year, 1, 1);
-    (1..=12u32)
-        .rev()
-        .find(|&m| days_from_civil(year, m, 1) - start <= d)
-        .unwrap_or(1)
-}
-
-/// Generates `count` incidents in `year` around `buildings`.
+/// Generates `count` incidents in the calendar `year`, or in the 365 days before `end`
+/// (Unix seconds) when given, around `buildings`.
 pub(crate) fn incidents(
     count: u32,
     year: i32,
+    end: Option<i64>,
     buildings: &[Building],
     reporters: &HashMap<DivisionCode, Vec<String>>,
     village_names: &HashMap<DivisionCode, String>,
@@ -91,21 +87,29 @@ pub(crate) fn incidents(
     if acc == 0 {
         return Vec::new();
     }
-    let year = i64::from(year);
-    let start = days_from_civil(year, 1, 1) * 86_400 - CST_OFFSET;
-    let days = days_from_civil(year + 1, 1, 1) - days_from_civil(year, 1, 1);
+    let taxonomy = Taxonomy::default_zh_cn();
+    let (start, days) = match end {
+        Some(end) => (end - 365 * 86_400, 365),
+        None => {
+            let year = i64::from(year);
+            let days = days_from_civil(year + 1, 1, 1) - days_from_civil(year, 1, 1);
+            (days_from_civil(year, 1, 1) * 86_400 - CST_OFFSET, days)
+        }
+    };
     let end = start + days * 86_400;
+    // Local (China) day number of the first day.
+    let first_day = (start + CST_OFFSET).div_euclid(86_400);
     let mut out: Vec<Incident> = Vec::with_capacity(count as usize);
     for _ in 0..count {
         let d = loop {
             let d = rng.gen_range(0..days);
             // 1970-01-01 was a Thursday: weekday 0 = Monday
-            let weekday = (days_from_civil(year, 1, 1) + d + 3).rem_euclid(7);
+            let weekday = (first_day + d + 3).rem_euclid(7);
             if weekday < 5 || rng.gen_bool(0.7) {
                 break d;
             }
         };
-        let month = month_of(year, d);
+        let month = civil_from_days(first_day + d).1;
         let weights: Vec<f64> = CATEGORIES
             .iter()
             .map(|c| if c.3.contains(&month) { c.2 * 2.0 } else { c.2 })
@@ -115,7 +119,10 @@ pub(crate) fn incidents(
         };
         let sub = subs.choose(rng).copied().unwrap_or(category);
         let hour = pick(&HOURS, rng) as i64;
-        let time = start + d * 86_400 + hour * 3600 + rng.gen_range(0..3600);
+        let time = (first_day + d) * 86_400 - CST_OFFSET + hour * 3600 + rng.gen_range(0..3600);
+        if time >= end {
+            continue;
+        }
 
         let x = rng.gen_range(0..acc);
         let k = cumulative.partition_point(|&c| c <= x);
@@ -158,18 +165,34 @@ pub(crate) fn incidents(
                 _ => IncidentStatus::Feedback,
             }
         };
-        out.push(Incident {
-            subcategory: Some(sub.to_owned()),
+        let (group, ty) = taxonomy
+            .type_of(category, Some(sub))
+            .map_or((category.to_owned(), sub.to_owned()), |t| {
+                (t.group.code.clone(), t.code.to_owned())
+            });
+        let mut incident = Incident {
+            subcategory: Some(ty),
             status,
             reporter,
             description: Some(format!("{place}：{sub}")),
             source: Some("synth".to_owned()),
-            ..Incident::new(String::new(), time, category.to_owned(), location)
-        });
+            township: village.as_ref().map(DivisionCode::township),
+            village,
+            ..Incident::new(String::new(), time, group, location)
+        };
+        if matches!(status, IncidentStatus::Closed | IncidentStatus::Evaluated) {
+            incident.work.closed_at = Some((time + rng.gen_range(3_600..5 * 86_400)).min(end));
+        }
+        if status == IncidentStatus::Evaluated {
+            incident.work.rating = Some(*[3u8, 4, 4, 5, 5, 5].choose(rng).unwrap_or(&5));
+        }
+        incident.updated = incident.work.closed_at.unwrap_or(time);
+        out.push(incident);
     }
     out.sort_by_key(|i| i.time);
+    let id_year = civil_from_days((end - 1 + CST_OFFSET).div_euclid(86_400)).0;
     for (n, i) in out.iter_mut().enumerate() {
-        i.id = format!("E{year}{:06}", n + 1);
+        i.id = format!("E{id_year}{:06}", n + 1);
     }
     out
 }

@@ -87,6 +87,9 @@ pub struct SynthParams {
     pub incidents: Option<u32>,
     /// Year of the incidents (default 2025).
     pub year: i32,
+    /// When set, the incidents cover the 365 days before this moment (Unix seconds)
+    /// instead of the calendar `year` (the demo and benchmarks pass "now").
+    pub incidents_end: Option<i64>,
 }
 
 impl SynthParams {
@@ -104,6 +107,7 @@ impl SynthParams {
             households_per_staff: 40,
             incidents: None,
             year: 2025,
+            incidents_end: None,
         }
     }
 }
@@ -405,6 +409,7 @@ pub fn synth_county(params: &SynthParams) -> SynthCounty {
     county.incidents = events::incidents(
         params.incidents.unwrap_or(n / 10),
         params.year,
+        params.incidents_end,
         &county.buildings,
         &reporters,
         &village_names,
