@@ -129,7 +129,7 @@ async function main() {
   map.addControl(
     new maplibregl.AttributionControl({
       compact: COMPACT_QUERY.matches,
-      customAttribution: ["© OpenStreetMap contributors", "gridmap"],
+      customAttribution: config.attribution,
     }),
     "bottom-right",
   );

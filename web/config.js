@@ -66,7 +66,7 @@ export function hashHasView() {
 /**
  * Deployment settings: `window.GRIDMAP_CONFIG` (set by the server page, optional) and URL
  * parameters. `basemap` is a MapLibre style URL or a raster tile template with {z}/{x}/{y}.
- * @returns {{basemap: string|null, layers: string}}
+ * @returns {{basemap: string|null, layers: string, attribution: string}}
  */
 export function readConfig() {
   const cfg = window.GRIDMAP_CONFIG ?? {};
@@ -74,6 +74,8 @@ export function readConfig() {
   return {
     basemap: params.get("basemap") || cfg.basemapStyle || cfg.basemap || null,
     layers: cfg.layers || "townships,villages,grids,grid_labels,buildings",
+    // What the data requires (OpenStreetMap's only when buildings come from it).
+    attribution: cfg.attribution || "gridmap",
   };
 }
 

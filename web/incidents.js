@@ -9,11 +9,10 @@ export const HEAT_COLOURS = ["#fff3b0", "#fed976", "#fd8d3c", "#f03b20", "#bd002
 /** Status colours of incident points; overdue ones are drawn red whatever their status. */
 export const STATUS_COLOURS = {
   reported: "#f9a825",
-  created: "#f9a825",
+  work_order: "#f9a825",
   dispatched: "#1e88e5",
   in_progress: "#1e88e5",
   feedback: "#8e24aa",
-  sent_back: "#8e24aa",
   suspended: "#757575",
   closed: "#43a047",
   evaluated: "#43a047",

@@ -6,7 +6,7 @@
 
 import * as maplibregl from "../vendor/maplibre-gl/maplibre-gl.mjs";
 import * as api from "./api.js";
-import { absolute } from "./config.js";
+import { absolute, readConfig } from "./config.js";
 import { heatScale } from "./controls.js";
 import { h } from "./dom.js";
 import { t, translateDocument } from "./i18n.js";
@@ -351,7 +351,7 @@ async function createMap() {
   map.addControl(
     new maplibregl.AttributionControl({
       compact: false,
-      customAttribution: ["© OpenStreetMap contributors", "gridmap"],
+      customAttribution: readConfig().attribution,
     }),
   );
   // a tile that fails while the server restarts is loaded again on the next refresh

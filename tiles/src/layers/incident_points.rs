@@ -12,7 +12,7 @@ pub(crate) const FIELDS: &[(&str, &str)] = &[
     ("id", "Incident id (details at /api/incidents/{id})"),
     ("category", "Taxonomy group code"),
     ("type", "Taxonomy type code (absent for an old free category)"),
-    ("status", "Where it is in the loop: reported, created, dispatched, in_progress, feedback, closed, evaluated, sent_back, suspended, voided"),
+    ("status", "Where it is in the loop: reported, work_order, dispatched, in_progress, feedback, closed, evaluated, suspended, voided"),
     ("time", "Unix seconds of the report"),
     ("overdue", "Open and past its stage's deadline when the tile was drawn"),
 ];
