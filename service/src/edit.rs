@@ -105,8 +105,8 @@ pub async fn undo(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("no change {id}")))?;
     let Change { before, after, .. } = &change;
-    let meta = ChangeMeta::new(caller.actor(), format!("undo {id} ({})", change.operation));
-    if !before.rows.is_empty() || !after.rows.is_empty() {
+    let meta = ChangeMeta::new(caller.actor(), undo_operation(id, &change.operation));
+    if !before.rows.is_empty() || !after.rows.is_empty() || !after.keys.is_empty() {
         return undo_rows(store, &change, meta).await;
     }
     if !after.building_villages.is_empty() {
@@ -192,13 +192,77 @@ async fn undo_rows(store: &dyn Store, change: &Change, meta: ChangeMeta) -> Serv
         )));
     }
     let (before, after) = (&change.before.rows, &change.after.rows);
-    let restore = RowRestore {
-        put: before.clone(),
-        delete: after.keys().difference(&before.keys()),
-        expect: after.clone(),
-        expect_absent: before.keys().difference(&after.keys()),
+    let restore = if change.after.keys.is_empty() {
+        // A restore (or an older log) kept its after-rows: the store checks the stored
+        // rows are still those.
+        RowRestore {
+            put: before.clone(),
+            delete: after.keys().difference(&before.keys()),
+            expect: after.clone(),
+            expect_absent: before.keys().difference(&after.keys()),
+        }
+    } else {
+        // An import kept its keys: nothing logged since may have touched them.
+        let mut ours = change.after.keys.clone();
+        ours.extend(before.keys());
+        refuse_if_touched_later(store, change, &ours).await?;
+        RowRestore {
+            put: before.clone(),
+            delete: change.after.keys.difference(&before.keys()),
+            ..RowRestore::default()
+        }
     };
     Ok(store.restore_rows(&restore, &meta).await?)
+}
+
+/// The operation an undo of change `id` logs: `undo 42 (import survey.geojson)`.
+fn undo_operation(id: i64, operation: &str) -> String {
+    format!("undo {id} ({operation})")
+}
+
+/// The change an undo's operation names ([`undo_operation`]).
+fn undone_by(operation: &str) -> Option<i64> {
+    operation
+        .strip_prefix("undo ")?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// A conflict naming the first change after `change` that touched one of `keys` and
+/// still stands: a later change undone by a still later one cancels out (newest first:
+/// an undo that stands cancels the change it undid; a redo re-applies it). Incident
+/// changes touch no record.
+async fn refuse_if_touched_later(
+    store: &dyn Store,
+    change: &Change,
+    keys: &RecordKeys,
+) -> ServiceResult<()> {
+    let later = store.changes_since(change.id).await?;
+    let ids: HashSet<i64> = later.iter().map(|c| c.id).collect();
+    let mut cancelled: HashSet<i64> = HashSet::new();
+    for mark in later.iter().rev() {
+        if mark.incidents_only || cancelled.contains(&mark.id) {
+            continue;
+        }
+        let Some(other) = store.change(mark.id).await? else {
+            continue;
+        };
+        if let Some(undone) = undone_by(&other.operation).filter(|n| ids.contains(n)) {
+            cancelled.insert(undone);
+            continue;
+        }
+        let mut touched = other.before.record_keys();
+        touched.extend(other.after.record_keys());
+        if let Some(record) = keys.first_shared(&touched) {
+            return Err(ServiceError::Conflict(format!(
+                "{record} changed after change {} in change {} ({}): undo that change first",
+                change.id, other.id, other.operation
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Undoes a village assignment, if every building still has the village it gave.
@@ -358,4 +422,16 @@ fn same_content(a: &Grid, b: &Grid) -> bool {
         version: b.version,
         ..a.clone()
     } == *b
+}
+
+#[cfg(test)]
+mod undo_name_tests {
+    use super::*;
+
+    #[test]
+    fn an_undo_names_the_change_it_undid() {
+        assert_eq!(undone_by(&undo_operation(42, "import a b")), Some(42));
+        assert_eq!(undone_by("import undo.geojson"), None);
+        assert_eq!(undone_by("undo x"), None);
+    }
 }

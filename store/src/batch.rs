@@ -20,6 +20,17 @@ pub struct ImportBatch {
 }
 
 impl ImportBatch {
+    /// The area of the boundaries and footprints in the batch.
+    pub fn bbox(&self) -> Option<[f64; 4]> {
+        gridmap_core::geometry::union_bbox(
+            self.admin_units
+                .iter()
+                .map(|u| &u.boundary)
+                .chain(self.buildings.iter().map(|b| &b.footprint))
+                .filter_map(gridmap_core::geometry::bbox_array),
+        )
+    }
+
     /// The keys of the records the batch brings (incidents aside).
     pub fn keys(&self) -> RecordKeys {
         RecordKeys::of(

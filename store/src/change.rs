@@ -64,22 +64,37 @@ pub struct ChangeRecords {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub building_villages: Vec<(String, Option<DivisionCode>)>,
     /// Whole rows of the record tables (an import's, or a restore's): before a change,
-    /// the rows of every key it touched that existed; after it, the rows it left.
+    /// the rows of every key it touched that existed; after a restore, the rows it left.
     #[serde(default, skip_serializing_if = "RecordRows::is_empty")]
     pub rows: RecordRows,
+    /// After an import: the keys of every record it wrote or may have changed. Their
+    /// rows are not copied into the log (an import of 300,000 buildings would double
+    /// its own cost); undo reads them back, and refuses while a later change touched
+    /// one of them.
+    #[serde(default, skip_serializing_if = "RecordKeys::is_empty")]
+    pub keys: RecordKeys,
     /// Anything else worth keeping (an import summary, settings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other: Option<serde_json::Value>,
 }
 
 impl ChangeRecords {
-    /// What an import leaves in the log: the rows it left and its counts.
-    pub fn of_import(rows: RecordRows, summary: &crate::ImportSummary) -> ChangeRecords {
+    /// What an import leaves in the log after it: the keys it touched and its counts.
+    pub fn of_import(keys: RecordKeys, summary: &crate::ImportSummary) -> ChangeRecords {
         ChangeRecords {
-            rows,
+            keys,
             other: serde_json::to_value(summary).ok(),
             ..ChangeRecords::default()
         }
+    }
+
+    /// Every record key these records name: rows, keys and buildings given villages.
+    pub fn record_keys(&self) -> RecordKeys {
+        let mut keys = self.rows.keys();
+        keys.extend(self.keys.clone());
+        keys.buildings
+            .extend(self.building_villages.iter().map(|(b, _)| b.clone()));
+        keys
     }
 
     /// The area of the grids in `self` (before) and `after`: what a grid write touched.
@@ -200,12 +215,17 @@ impl RecordRows {
 
 /// Keys of records, per table: admin unit codes, building and barrier source ids,
 /// household and staff ids.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordKeys {
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub admin_units: BTreeSet<DivisionCode>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub buildings: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub barriers: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub households: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub staff: BTreeSet<String>,
 }
 
@@ -247,6 +267,31 @@ impl RecordKeys {
             households: minus(&self.households, &other.households),
             staff: minus(&self.staff, &other.staff),
         }
+    }
+
+    /// The first key both hold, named with its kind (`building B12`), if any.
+    ///
+    /// ```
+    /// use gridmap_store::RecordKeys;
+    /// let mut a = RecordKeys::default();
+    /// a.buildings.insert("B1".into());
+    /// let mut b = RecordKeys::default();
+    /// assert_eq!(a.first_shared(&b), None);
+    /// b.buildings.insert("B1".into());
+    /// assert_eq!(a.first_shared(&b).as_deref(), Some("building B1"));
+    /// ```
+    pub fn first_shared(&self, other: &RecordKeys) -> Option<String> {
+        fn first<T: Ord + std::fmt::Display>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> Option<String> {
+            a.intersection(b).next().map(|k| k.to_string())
+        }
+        first(&self.admin_units, &other.admin_units)
+            .map(|k| format!("admin unit {k}"))
+            .or_else(|| first(&self.buildings, &other.buildings).map(|k| format!("building {k}")))
+            .or_else(|| first(&self.barriers, &other.barriers).map(|k| format!("barrier {k}")))
+            .or_else(|| {
+                first(&self.households, &other.households).map(|k| format!("household {k}"))
+            })
+            .or_else(|| first(&self.staff, &other.staff).map(|k| format!("staff member {k}")))
     }
 
     /// Adds the keys of `other`.

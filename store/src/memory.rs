@@ -317,8 +317,8 @@ impl ImportStore for MemoryStore {
             &mut s.incidents,
             batch.incidents.iter().map(|i| (i.id.clone(), i.clone())),
         );
-        let after = s.rows(&touched);
-        let bbox = before.bbox_with(&after);
+        let bbox =
+            gridmap_core::geometry::union_bbox(before.bbox().into_iter().chain(batch.bbox()));
         let before = ChangeRecords {
             rows: before,
             ..ChangeRecords::default()
@@ -327,7 +327,7 @@ impl ImportStore for MemoryStore {
             meta,
             bbox,
             before,
-            ChangeRecords::of_import(after, &summary),
+            ChangeRecords::of_import(touched, &summary),
         );
         Ok(summary)
     }

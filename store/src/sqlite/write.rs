@@ -12,6 +12,7 @@ use crate::failpoint::failpoint;
 use crate::{wkb, ImportStore};
 use async_trait::async_trait;
 use geo_types::Geometry;
+use gridmap_core::geometry::union_bbox;
 use gridmap_core::{AdminUnit, Barrier, Building, DivisionCode, Household, Staff};
 use rayon::prelude::*;
 use sqlx::query_builder::Separated;
@@ -458,14 +459,14 @@ impl ImportStore for SqliteStore {
 
         summary.incidents = super::incidents::upsert_incidents(&mut tx, &batch.incidents).await?;
 
-        // The log keeps every touched record before and after: enough to undo the import.
-        let after = read_rows(&mut tx, &touched).await?;
-        let bbox = before.bbox_with(&after);
+        // The log keeps every touched record as it was and the keys it wrote: enough
+        // to undo the import.
+        let bbox = union_bbox(before.bbox().into_iter().chain(batch.bbox()));
         let before = ChangeRecords {
             rows: before,
             ..ChangeRecords::default()
         };
-        let after = ChangeRecords::of_import(after, &summary);
+        let after = ChangeRecords::of_import(touched, &summary);
         append_change(&mut tx, meta, bbox, &before, &after).await?;
         failpoint("import:written");
         tx.commit().await.step("committing the import")?;
