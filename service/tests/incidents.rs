@@ -433,3 +433,50 @@ async fn heat_follows_reports_voids_and_incidents_written_by_another_process() {
         assert!(Arc::ptr_eq(&data_before, &service.data()), "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_report_never_takes_the_id_of_a_stored_incident() {
+    for (name, service, _dir) in services().await {
+        let (lon, lat, _, _) = inside_a_grid(&service);
+        let caller = Caller::Operator;
+        let first = service
+            .report_incident(&caller, &report(lon, lat))
+            .await
+            .unwrap();
+        // Another process stores incidents under the ids this one would give next.
+        let serial: u32 = first.id[first.id.len() - 4..].parse().unwrap();
+        let taken: Vec<Incident> = (1..=3)
+            .map(|k| {
+                let id = format!(
+                    "{}{:04}",
+                    &first.id[..first.id.len() - 4],
+                    (serial + k) % 10_000
+                );
+                Incident::new(
+                    id,
+                    first.time,
+                    "environment",
+                    geo_types::Point::new(lon, lat),
+                )
+            })
+            .collect();
+        let meta = gridmap_store::ChangeMeta::new("other", "incident import 3");
+        service
+            .store()
+            .add_incidents(&taken, &[], &meta)
+            .await
+            .unwrap();
+        let mut request = report(lon, lat);
+        request.time = Some(first.time);
+        let second = service.report_incident(&caller, &request).await.unwrap();
+        assert!(
+            !taken.iter().any(|t| t.id == second.id) && second.id != first.id,
+            "{name}: {} reused",
+            second.id
+        );
+        for t in &taken {
+            let kept = service.store().incident(&t.id).await.unwrap().unwrap();
+            assert_eq!(kept.category, "environment", "{name}: {} kept", t.id);
+        }
+    }
+}

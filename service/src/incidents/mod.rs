@@ -49,7 +49,8 @@ impl Default for Incidents {
         Incidents {
             config: RwLock::new(Arc::new(IncidentConfig::default())),
             events: broadcast::channel(EVENT_BUFFER).0,
-            serial: AtomicU32::new(0),
+            // Processes start their serials apart, so ids rarely need a second try.
+            serial: AtomicU32::new(std::process::id() % 10_000),
         }
     }
 }
@@ -265,6 +266,21 @@ impl Service {
         format!("R{digits}{n:04}")
     }
 
+    /// A new id no stored incident has: another process (a second server, an import)
+    /// numbers its reports of the same second from its own serial, and reports are
+    /// stored by id, so a taken id would overwrite someone's report.
+    async fn unused_incident_id(&self, time: i64) -> ServiceResult<String> {
+        for _ in 0..16 {
+            let id = self.new_incident_id(time);
+            if self.store().incident(&id).await?.is_none() {
+                return Ok(id);
+            }
+        }
+        Err(ServiceError::Internal(format!(
+            "no free incident id for {time} after 16 tries"
+        )))
+    }
+
     /// Reports an incident as staff (`POST /api/incidents`).
     pub async fn report_incident(
         &self,
@@ -320,7 +336,12 @@ impl Service {
             grid,
             village,
             township,
-            ..Incident::new(self.new_incident_id(time), time, ty.group.code.clone(), p)
+            ..Incident::new(
+                self.unused_incident_id(time).await?,
+                time,
+                ty.group.code.clone(),
+                p,
+            )
         };
         start_clock(&mut incident, config.rules());
         let mut report = report_transition(&incident, caller.actor());
