@@ -75,6 +75,21 @@ pub struct Live {
     applied: Mutex<HashSet<i64>>,
 }
 
+/// What new or changed incidents purge: a few, the cells they fall in at each zoom; a
+/// batch, its area.
+fn purge_plan(marks: &[IncidentMark]) -> Vec<Vec<[f64; 4]>> {
+    if marks.len() <= PURGE_ONE_BY_ONE {
+        marks
+            .iter()
+            .map(|m| IncidentIndex::touched(m.lon, m.lat, MAX_ZOOM))
+            .collect()
+    } else {
+        let points = marks.iter().map(|m| [m.lon, m.lat, m.lon, m.lat]);
+        let bbox = gridmap_core::geometry::union_bbox(points).unwrap_or_default();
+        vec![vec![IncidentIndex::touched_area(bbox)]]
+    }
+}
+
 /// Every stored incident, indexed for heat (CPU-heavy part off the async threads).
 async fn load_incidents(store: &dyn Store) -> ServiceResult<IncidentIndex> {
     let page = store.list_incidents(&IncidentFilter::default()).await?;
@@ -132,33 +147,61 @@ impl Live {
     /// Applies incidents that change `change` stored through this server: updates their
     /// heat and points and purges the heat and incident tiles each one shows in.
     pub fn incidents_changed(&self, change: i64, marks: Vec<IncidentMark>) {
-        // A few incidents purge the cells they fall in at each zoom; a batch its area.
-        let one_by_one = marks.len() <= PURGE_ONE_BY_ONE;
-        let purges: Vec<Vec<[f64; 4]>> = if one_by_one {
-            marks
-                .iter()
-                .map(|m| IncidentIndex::touched(m.lon, m.lat, MAX_ZOOM))
-                .collect()
-        } else {
-            let points = marks.iter().map(|m| [m.lon, m.lat, m.lon, m.lat]);
-            let bbox = gridmap_core::geometry::union_bbox(points).unwrap_or_default();
-            vec![vec![IncidentIndex::touched_area(bbox)]]
-        };
-        {
-            let mut index = write(&self.incidents);
-            if one_by_one {
-                for m in marks {
-                    index.upsert(m);
-                }
-            } else {
-                index.upsert_many(marks);
+        let purges = purge_plan(&marks);
+        self.index(marks);
+        self.stored(change, &purges);
+    }
+
+    /// Stores a batch of incidents with `writing` (which answers its result and change
+    /// id) while indexing them on another thread: the two take about as long. Should
+    /// the write fail, the incidents are read again from the store, so the index never
+    /// keeps what the store refused (tiles may show them for that moment).
+    pub async fn index_while_writing<T>(
+        self: &Arc<Self>,
+        store: &dyn Store,
+        marks: Vec<IncidentMark>,
+        writing: impl std::future::Future<Output = ServiceResult<(T, i64)>>,
+    ) -> ServiceResult<T> {
+        let purges = purge_plan(&marks);
+        let live = Arc::clone(self);
+        let indexing = tokio::task::spawn_blocking(move || live.index(marks));
+        let (written, indexed) = tokio::join!(writing, indexing);
+        indexed.map_err(|e| crate::ServiceError::Internal(format!("indexing incidents: {e}")))?;
+        match written {
+            Ok((value, change)) => {
+                self.stored(change, &purges);
+                Ok(value)
+            }
+            Err(e) => {
+                let index = load_incidents(store).await?;
+                *write(&self.incidents) = index;
+                self.purge(&purges);
+                Err(e)
             }
         }
-        // After the index is updated, as the cache docs require.
-        for boxes in &purges {
+    }
+
+    fn index(&self, marks: Vec<IncidentMark>) {
+        let mut index = write(&self.incidents);
+        if marks.len() <= PURGE_ONE_BY_ONE {
+            for m in marks {
+                index.upsert(m);
+            }
+        } else {
+            index.upsert_many(marks);
+        }
+    }
+
+    /// After the index is updated, as the cache docs require.
+    fn purge(&self, purges: &[Vec<[f64; 4]>]) {
+        for boxes in purges {
             self.cache
                 .invalidate_by_zoom(&[Layer::Heat, Layer::Incidents], boxes);
         }
+    }
+
+    fn stored(&self, change: i64, purges: &[Vec<[f64; 4]>]) {
+        self.purge(purges);
         self.applied
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -480,3 +480,46 @@ async fn a_report_never_takes_the_id_of_a_stored_incident() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_batch_the_store_refuses_leaves_no_heat_behind() {
+    for (name, service, _dir) in services().await {
+        let (lon, lat, _, _) = inside_a_grid(&service);
+        let q = service.heat_query(Some("1d"), None).unwrap();
+        let res = gridmap_tiles::incidents::heat_resolution(12);
+        let heat = |s: &Service| -> u32 {
+            s.live()
+                .with_incidents(|i| i.heat_cells_at(res, &q).iter().map(|c| c.1).sum())
+        };
+        let marks: Vec<_> = (0..100)
+            .map(|k| {
+                gridmap_tiles::incidents::IncidentMark::new(
+                    &format!("F{k}"),
+                    q.to - 60,
+                    "environment",
+                    lon,
+                    lat,
+                )
+            })
+            .collect();
+        let refused =
+            async { Err::<((), i64), _>(ServiceError::BadInput("the disk is full".into())) };
+        let out = service
+            .live()
+            .index_while_writing(service.store().as_ref(), marks, refused)
+            .await;
+        assert!(
+            matches!(out, Err(ServiceError::BadInput(_))),
+            "{name}: {out:?}"
+        );
+        assert_eq!(
+            heat(&service),
+            0,
+            "{name}: nothing the store refused is drawn"
+        );
+        assert!(
+            service.live().with_incidents(|i| i.get("F0").is_none()),
+            "{name}"
+        );
+    }
+}

@@ -138,13 +138,13 @@ impl Service {
             caller.actor(),
             format!("{}import {}", gridmap_store::INCIDENT_OPERATION, ok.len()),
         );
-        let (counts, change) = self.store().add_incidents(&ok, &reports, &meta).await?;
         let marks: Vec<_> = ok
             .iter()
             .map(gridmap_tiles::incidents::IncidentMark::from)
             .collect();
-        self.live().incidents_changed(change, marks);
-        out.counts = counts;
+        let store = self.store().as_ref();
+        let write = async { Ok(store.add_incidents(&ok, &reports, &meta).await?) };
+        out.counts = self.live().index_while_writing(store, marks, write).await?;
         self.publish(IncidentEvent::Imported {
             count: ok.len() as u64,
             bbox: gridmap_core::geometry::union_bbox(ok.iter().map(Incident::bbox)),
