@@ -131,8 +131,9 @@ pub enum ImportCommand {
     Households(CsvImportArgs),
     /// The staff roster (CSV: id,name,phone,role,area,grids).
     Staff(CsvImportArgs),
-    /// Incidents (CSV): categories through --category-map and the taxonomy, grid, village
-    /// and township found from the position, deadlines started for open orders.
+    /// Incidents (CSV/XLSX, or GeoJSON Point features with the same properties): categories
+    /// through --category-map and the taxonomy, grid, village and township found from the
+    /// position, deadlines started for open orders.
     Incidents(IncidentImportArgs),
 }
 

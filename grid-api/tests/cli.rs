@@ -619,3 +619,23 @@ fn incidents_import_through_a_category_map_and_a_bad_row_is_named() {
         "{t}"
     );
 }
+
+#[test]
+fn incidents_import_from_geojson_points_and_a_bad_feature_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let file = dir.path().join("hotline.geojson");
+    std::fs::write(
+        &file,
+        r#"{"type":"FeatureCollection","features":[
+  {"type":"Feature","id":"H1","properties":{"time":"2026-04-01 09:00","category":"消防隐患","description":"楼道堆物"},"geometry":{"type":"Point","coordinates":[114.6,33.8]}},
+  {"type":"Feature","id":"H2","properties":{"time":1775000000,"category":"environment.garbage"},"geometry":{"type":"Point","coordinates":[114.61,33.81]}},
+  {"type":"Feature","id":"H3","properties":{"time":"2026-04-01 09:00","category":"消防隐患"},"geometry":{"type":"LineString","coordinates":[[114.6,33.8],[114.7,33.9]]}}]}"#,
+    )
+    .unwrap();
+    let out = gridmap(&db, &["import", "incidents", file.to_str().unwrap()]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("H3") && t.contains("not a Point"), "{t}");
+    assert!(t.contains("2 new"), "{t}");
+}

@@ -17,7 +17,9 @@ pub mod time;
 pub use crate::csv::{
     read_households_csv, read_incidents_csv, read_staff_csv, CsvOptions, TextEncoding,
 };
-pub use crate::geojson::{read_geojson_buildings, read_geojson_villages, GeoJsonOptions};
+pub use crate::geojson::{
+    read_geojson_buildings, read_geojson_incidents, read_geojson_villages, GeoJsonOptions,
+};
 pub use crs::Crs;
 pub use error::{ImportError, ImportResult};
 pub use estimate::{estimate_households, EstimateOptions};

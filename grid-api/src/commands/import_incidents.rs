@@ -1,10 +1,12 @@
-//! `gridmap import incidents`: read the CSV, map categories, place and store through the
-//! incident use case (so deadlines, areas and timelines are those of a report).
+//! `gridmap import incidents`: read the CSV/XLSX or GeoJSON (Point features, by the file
+//! name's extension), map categories, place and store through the incident use case (so
+//! deadlines, areas and timelines are those of a report).
 
 use super::{with_store, Outcome};
 use crate::cli::IncidentImportArgs;
 use anyhow::Context;
 use gridmap_importers::csv::read_incidents_csv;
+use gridmap_importers::{read_geojson_incidents, GeoJsonOptions};
 use gridmap_service::incidents::CategoryMap;
 use gridmap_service::{AccessPolicy, Caller, Service};
 use gridmap_store::OpenMode;
@@ -18,7 +20,25 @@ pub(crate) async fn run(db: &str, args: &IncidentImportArgs) -> anyhow::Result<O
         .with_context(|| format!("cannot read {}", csv.file.display()))?
         .len();
     let bar = crate::progress::bytes_bar("reading", size);
-    let (incidents, report) = read_incidents_csv(&csv.file, &options, &bar)?;
+    let geojson = csv
+        .file
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| {
+            matches!(
+                e.to_ascii_lowercase().as_str(),
+                "geojson" | "geojsonl" | "geojsons" | "json"
+            )
+        });
+    let (incidents, report) = if geojson {
+        let geo = GeoJsonOptions {
+            crs: options.crs,
+            ..GeoJsonOptions::default()
+        };
+        read_geojson_incidents(&csv.file, &geo, &bar)?
+    } else {
+        read_incidents_csv(&csv.file, &options, &bar)?
+    };
     bar.finish_and_clear();
     for issue in report.rejected.iter().take(200) {
         outln!("rejected: {issue}")?;

@@ -1,4 +1,5 @@
-//! GeoJSON and GeoJSONSeq readers for village boundaries and building footprints.
+//! GeoJSON and GeoJSONSeq readers for village boundaries, building footprints and
+//! incidents (points).
 //!
 //! # Algorithm
 //!
@@ -22,8 +23,11 @@ use crate::error::ImportError;
 use crate::progress;
 use crate::repair::{self, RawPolygon};
 use crate::report::{file_name, ImportReport, Issue};
-use geo_types::{Coord, MultiPolygon};
-use gridmap_core::{AdminUnit, Building, BuildingUse, DivisionCode, HouseholdCount};
+use geo_types::{Coord, MultiPolygon, Point};
+use gridmap_core::{
+    AdminUnit, Building, BuildingUse, DivisionCode, GridCode, HouseholdCount, Incident,
+    IncidentStatus,
+};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde_json::{Map, Value};
@@ -117,11 +121,12 @@ enum Converted<T> {
 /// Streams `path`, calling `convert` on each feature; conversion failures become issues.
 /// Reading is sequential; parsing (GeoJSONSeq) and conversion run in parallel chunks,
 /// and the result and the report keep file order.
-fn read_features<T: Send>(
+fn read_features<T: Send, G>(
     path: &Path,
     options: &GeoJsonOptions,
     bar: &ProgressBar,
-    convert: impl Fn(&RawFeature, MultiPolygon<f64>) -> Result<T, String> + Sync,
+    shape: impl Fn(&RawFeature, Crs) -> Result<repair::Repaired<G>, String> + Sync,
+    convert: impl Fn(&RawFeature, G) -> Result<T, String> + Sync,
 ) -> Result<(Vec<T>, ImportReport), ImportError> {
     let file = file_name(path);
     let mut reader = progress::open(path, bar)?;
@@ -140,7 +145,7 @@ fn read_features<T: Send>(
         }
         let converted: Vec<Result<Converted<T>, ImportError>> = pending
             .par_drain(..)
-            .map(|p| convert_pending(path, &file, p, options, &convert))
+            .map(|p| convert_pending(path, &file, p, options, &shape, &convert))
             .collect();
         for c in converted {
             report.read += 1;
@@ -188,12 +193,13 @@ fn read_features<T: Send>(
 }
 
 /// Parses (when needed), checks, repairs and converts one feature.
-fn convert_pending<T>(
+fn convert_pending<T, G>(
     path: &Path,
     file: &str,
     pending: Pending,
     options: &GeoJsonOptions,
-    convert: &impl Fn(&RawFeature, MultiPolygon<f64>) -> Result<T, String>,
+    shape: &impl Fn(&RawFeature, Crs) -> Result<repair::Repaired<G>, String>,
+    convert: &impl Fn(&RawFeature, G) -> Result<T, String>,
 ) -> Result<Converted<T>, ImportError> {
     let (index, value) = match pending {
         Pending::Parsed { index, value } => (index, value),
@@ -216,7 +222,7 @@ fn convert_pending<T>(
         }
     };
     let id = feature.id.clone();
-    let shape = match feature_shape(&feature, options.crs) {
+    let shape = match shape(&feature, options.crs) {
         Ok(s) => s,
         Err(reason) => {
             return Ok(Converted::Rejected(Issue::rejected(
@@ -326,6 +332,30 @@ fn feature_shape(f: &RawFeature, crs: Crs) -> Result<repair::Repaired<MultiPolyg
     repair::repair_parts(parts)
 }
 
+/// A feature's Point, in WGS84.
+fn point_shape(f: &RawFeature, crs: Crs) -> Result<repair::Repaired<Point<f64>>, String> {
+    let geometry = match &f.geometry {
+        Some(Value::Object(g)) => g,
+        _ => return Err("feature has no geometry".into()),
+    };
+    match geometry.get("type").and_then(Value::as_str).unwrap_or("?") {
+        "Point" => {
+            let c = position(
+                geometry
+                    .get("coordinates")
+                    .ok_or("geometry has no coordinates")?,
+                crs,
+            )?;
+            repair::check_coord(c)?;
+            Ok(repair::Repaired {
+                value: c.into(),
+                fixes: Vec::new(),
+            })
+        }
+        other => Err(format!("geometry type {other} is not a Point")),
+    }
+}
+
 fn source_id(f: &RawFeature, file: &str) -> String {
     f.id.clone()
         .unwrap_or_else(|| format!("{file}#{}", f.index))
@@ -358,7 +388,7 @@ pub fn read_geojson_villages(
 ) -> Result<(Vec<AdminUnit>, ImportReport), ImportError> {
     let path = path.as_ref();
     let file = file_name(path);
-    read_features(path, options, bar, |f, boundary| {
+    read_features(path, options, bar, feature_shape, |f, boundary| {
         let code_text = fields::text(&f.props, &options.code_field)?.ok_or_else(|| {
             format!(
                 "field `{}`: missing 12-digit division code",
@@ -406,7 +436,7 @@ pub fn read_geojson_buildings(
 ) -> Result<(Vec<Building>, ImportReport), ImportError> {
     let path = path.as_ref();
     let file = file_name(path);
-    read_features(path, options, bar, |f, footprint| {
+    read_features(path, options, bar, feature_shape, |f, footprint| {
         let levels = match fields::whole(&f.props, &options.levels_field)? {
             Some(l) => Some(u16::try_from(l).map_err(|_| {
                 format!(
@@ -441,6 +471,70 @@ pub fn read_geojson_buildings(
             households,
             address: fields::text(&f.props, &options.address_field)?,
             village: None,
+        })
+    })
+}
+
+/// Reads incidents: Point features whose properties are the incident CSV's columns
+/// (`time`, `category`, `subcategory`, `status`, `grid`, `reporter`, `description`,
+/// `phone`, `address`, `source`; required: `time` and `category`). The id is the
+/// feature's (see [`GeoJsonOptions::id_field`]); `time` is Unix seconds or
+/// `YYYY-MM-DD HH:MM[:SS]` with an optional offset (China Standard Time when absent).
+///
+/// ```
+/// use gridmap_importers::{read_geojson_incidents, GeoJsonOptions};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("inc.geojson");
+/// std::fs::write(&path, r#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","id":"E1","properties":{"time":"2025-03-01 09:30","category":"环境卫生"},"geometry":{"type":"Point","coordinates":[114.6,33.8]}},
+///   {"type":"Feature","id":"E2","properties":{"time":1740792600,"category":"环境卫生","status":"closed"},"geometry":{"type":"Point","coordinates":[114.6,33.8]}},
+///   {"type":"Feature","id":"E3","properties":{"category":"环境卫生"},"geometry":{"type":"Point","coordinates":[114.6,33.8]}},
+///   {"type":"Feature","id":"E4","properties":{"time":1740792600,"category":"x"},"geometry":{"type":"Polygon","coordinates":[]}}]}"#).unwrap();
+/// let (inc, report) = read_geojson_incidents(&path, &GeoJsonOptions::default(), &indicatif::ProgressBar::hidden()).unwrap();
+/// assert_eq!(inc.len(), 2);
+/// assert_eq!(inc[0].time, 1_740_792_600);
+/// assert_eq!(inc[1].status, gridmap_core::IncidentStatus::Closed);
+/// assert!(report.rejected[0].to_string().contains("field `time`"));
+/// assert!(report.rejected[1].to_string().contains("not a Point"));
+/// ```
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
+pub fn read_geojson_incidents(
+    path: impl AsRef<Path>,
+    options: &GeoJsonOptions,
+    bar: &ProgressBar,
+) -> Result<(Vec<Incident>, ImportReport), ImportError> {
+    let path = path.as_ref();
+    let file = file_name(path);
+    read_features(path, options, bar, point_shape, |f, place| {
+        let text = |field: &str| fields::text(&f.props, field);
+        let time_text = text("time")?.ok_or("field `time`: missing")?;
+        let time = crate::time::parse_time(&time_text).ok_or_else(|| {
+            format!(
+                "field `time`: expected Unix seconds or YYYY-MM-DD HH:MM:SS, found {time_text:?}"
+            )
+        })?;
+        let category = text("category")?.ok_or("field `category`: missing")?;
+        let status = match text("status")? {
+            None => IncidentStatus::Reported,
+            Some(s) => s.parse().map_err(|e| format!("field `status`: {e}"))?,
+        };
+        let grid = match text("grid")? {
+            Some(g) => Some(
+                g.parse::<GridCode>()
+                    .map_err(|e| format!("field `grid`: {e}"))?,
+            ),
+            None => None,
+        };
+        Ok(Incident {
+            subcategory: text("subcategory")?,
+            status,
+            grid,
+            reporter: text("reporter")?,
+            reporter_phone: text("phone")?,
+            address: text("address")?,
+            source: Some(text("source")?.unwrap_or_else(|| "import".to_owned())),
+            description: text("description")?,
+            ..Incident::new(source_id(f, &file), time, category, place)
         })
     })
 }
