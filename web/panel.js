@@ -111,7 +111,10 @@ export function createPanel(root, actions) {
         "li",
         null,
         h("time", null, chinaTime(s.at)),
-        ` ${tOr(`status_${s.from}`, s.from)} → ${tOr(`status_${s.to}`, s.to)}`,
+        // The first step is the report itself: only where it landed.
+        s.from === s.to
+          ? ` ${tOr(`status_${s.to}`, s.to)}`
+          : ` ${tOr(`status_${s.from}`, s.from)} → ${tOr(`status_${s.to}`, s.to)}`,
         s.note ? h("span", { class: "muted" }, ` · ${s.note}`) : null,
       ),
     );
