@@ -59,6 +59,14 @@ fn inside_a_grid(service: &Service) -> (f64, f64, String, String) {
     (p.x(), p.y(), g.code.to_string(), g.village.to_string())
 }
 
+/// Incidents the heat layer counts at zoom 12 for `q`, over the whole county.
+fn heat_at_z12(service: &Service, q: &gridmap_tiles::incidents::HeatQuery) -> u32 {
+    let res = gridmap_tiles::incidents::heat_resolution(12);
+    service
+        .live()
+        .with_incidents(|i| i.heat_cells_at(res, q).iter().map(|c| c.1).sum())
+}
+
 fn report(lon: f64, lat: f64) -> ReportRequest {
     ReportRequest {
         category: "垃圾乱堆乱放".into(),
@@ -377,11 +385,7 @@ async fn heat_follows_reports_voids_and_incidents_written_by_another_process() {
     for (name, service, _dir) in services().await {
         let (lon, lat, _, _) = inside_a_grid(&service);
         let q = service.heat_query(Some("1d"), None).unwrap();
-        let res = gridmap_tiles::incidents::heat_resolution(12);
-        let heat = |s: &Service| -> u32 {
-            s.live()
-                .with_incidents(|i| i.heat_cells_at(res, &q).iter().map(|c| c.1).sum())
-        };
+        let heat = |s: &Service| heat_at_z12(s, &q);
         assert_eq!(heat(&service), 0, "{name}: the synthetic year is long past");
         let caller = Caller::Operator;
         let view = service
@@ -486,11 +490,7 @@ async fn a_batch_the_store_refuses_leaves_no_heat_behind() {
     for (name, service, _dir) in services().await {
         let (lon, lat, _, _) = inside_a_grid(&service);
         let q = service.heat_query(Some("1d"), None).unwrap();
-        let res = gridmap_tiles::incidents::heat_resolution(12);
-        let heat = |s: &Service| -> u32 {
-            s.live()
-                .with_incidents(|i| i.heat_cells_at(res, &q).iter().map(|c| c.1).sum())
-        };
+        let heat = |s: &Service| heat_at_z12(s, &q);
         let marks: Vec<_> = (0..100)
             .map(|k| {
                 gridmap_tiles::incidents::IncidentMark::new(

@@ -328,19 +328,20 @@ fn cell_at(lonlat: [f64; 2], res: Resolution) -> Option<CellIndex> {
         .map(|ll| ll.to_cell(res))
 }
 
+/// Number of resolutions in [`HEAT_RESOLUTIONS`].
+const LEVELS: usize = (*HEAT_RESOLUTIONS.end() - *HEAT_RESOLUTIONS.start() + 1) as usize;
+
 /// An incident's cell at every resolution of [`HEAT_RESOLUTIONS`], coarsest first: the
 /// finest from the position, the others as its ancestors (bit operations, no
-/// trigonometry).
-fn cells_of(lonlat: [f64; 2]) -> Vec<Option<CellIndex>> {
+/// trigonometry; no allocation: this runs per incident on ingest).
+fn cells_of(lonlat: [f64; 2]) -> [Option<CellIndex>; LEVELS] {
     let finest = Resolution::try_from(*HEAT_RESOLUTIONS.end())
         .ok()
         .and_then(|r| cell_at(lonlat, r));
-    HEAT_RESOLUTIONS
-        .map(|r| {
-            let res = Resolution::try_from(r).ok()?;
-            finest?.parent(res)
-        })
-        .collect()
+    std::array::from_fn(|i| {
+        let res = Resolution::try_from(*HEAT_RESOLUTIONS.start() + i as u8).ok()?;
+        finest?.parent(res)
+    })
 }
 
 /// The heat cell at `res` an incident at `lon, lat` counts in: the ancestor of its

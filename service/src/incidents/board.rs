@@ -207,10 +207,12 @@ impl Service {
             None => None,
         };
         // What the ranking lists and how an incident finds its row.
-        let (rank_level, rank_key): (&str, fn(&MarkRef<'_>) -> Option<String>) = match &village {
-            Some(_) => ("grid", |m| m.grid().map(str::to_owned)),
-            None if township.is_some() => ("village", |m| m.village().map(str::to_owned)),
-            None => ("township", |m| m.township().map(str::to_owned)),
+        // (Borrowed keys: this runs once per incident, up to millions per request.)
+        type RankKey = for<'a> fn(&MarkRef<'a>) -> Option<&'a str>;
+        let (rank_level, rank_key): (&str, RankKey) = match &village {
+            Some(_) => ("grid", |m| m.grid()),
+            None if township.is_some() => ("village", |m| m.village()),
+            None => ("township", |m| m.township()),
         };
         let mut rows: Vec<AreaFigures> = match (&village, &township) {
             (Some(v), _) => snap
@@ -287,23 +289,28 @@ impl Service {
                     slot.1 += 1;
                 }
                 if let Some(row) = rank_key(&m)
-                    .and_then(|k| row_of.get(&k))
+                    .and_then(|k| row_of.get(k))
                     .and_then(|&i| rows.get_mut(i))
                 {
                     row.received += u64::from(in_window);
                     row.open += u64::from(open);
                     row.overdue += u64::from(overdue);
                 }
-                let ci = *cat_of.entry(m.category().to_owned()).or_insert_with(|| {
-                    cats.push(CategoryFigures {
-                        code: m.category().to_owned(),
-                        name: m.category().to_owned(),
-                        name_en: m.category().to_owned(),
-                        received: 0,
-                        open: 0,
-                    });
-                    cats.len() - 1
-                });
+                let ci = match cat_of.get(m.category()) {
+                    Some(&i) => i,
+                    // A category outside the taxonomy (an old import) gets a row of its own.
+                    None => {
+                        cats.push(CategoryFigures {
+                            code: m.category().to_owned(),
+                            name: m.category().to_owned(),
+                            name_en: m.category().to_owned(),
+                            received: 0,
+                            open: 0,
+                        });
+                        cat_of.insert(m.category().to_owned(), cats.len() - 1);
+                        cats.len() - 1
+                    }
+                };
                 if let Some(c) = cats.get_mut(ci) {
                     c.received += u64::from(in_window);
                     c.open += u64::from(open);
