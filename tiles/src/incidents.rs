@@ -728,13 +728,6 @@ impl<'a> MarkRef<'a> {
     pub fn is_overdue(&self, now: i64) -> bool {
         self.s.status.is_open() && self.s.due.is_some_and(|d| now > d)
     }
-    /// The full mark (allocates).
-    pub fn to_mark(&self) -> Option<IncidentMark> {
-        self.index
-            .by_id
-            .get(&self.s.id)
-            .and_then(|&i| self.index.mark(i))
-    }
 }
 
 #[cfg(test)]
