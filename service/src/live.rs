@@ -298,19 +298,12 @@ impl Live {
         if !incident_changes.is_empty() {
             let index = load_incidents(store).await?;
             *write(&self.incidents) = index;
-            for change in &incident_changes {
-                let layers = [Layer::Heat, Layer::Incidents];
-                match change.bbox {
-                    Some(bbox) => {
-                        let area = IncidentIndex::touched_area(bbox);
-                        self.cache.invalidate_by_zoom(&layers, &[area]);
-                    }
-                    None => {
-                        self.cache
-                            .invalidate_by_zoom(&layers, &[[0.0, 0.0, 1.0, 1.0]]);
-                    }
-                }
-            }
+            let whole_world = [0.0, 0.0, 1.0, 1.0];
+            let areas: Vec<Vec<[f64; 4]>> = incident_changes
+                .iter()
+                .map(|c| vec![c.bbox.map_or(whole_world, IncidentIndex::touched_area)])
+                .collect();
+            self.purge(&areas);
         }
         if changes.is_empty() {
             *last = newest;
@@ -321,8 +314,13 @@ impl Live {
         for change in &changes {
             match change.bbox {
                 Some([a, b, c, d]) => {
+                    // Incident layers do not depend on the county.
+                    let county: Vec<Layer> = Layer::ALL
+                        .into_iter()
+                        .filter(|l| !l.is_incident_layer())
+                        .collect();
                     self.cache
-                        .invalidate(&Layer::ALL, geo_types::Rect::new((a, b), (c, d)));
+                        .invalidate(&county, geo_types::Rect::new((a, b), (c, d)));
                 }
                 None => self.cache.clear(),
             }
