@@ -2,6 +2,10 @@
 
 use std::process::ExitCode;
 
+/// Measured faster than glibc malloc on the allocation-heavy paths (imports, tiles).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     gridmap::cli::main()
 }

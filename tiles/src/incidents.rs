@@ -29,6 +29,7 @@
 //! ```
 
 use crate::coord::lonlat_to_world;
+use crate::point_buckets::PointBuckets;
 use gridmap_core::{Incident, IncidentStatus};
 use h3o::{CellIndex, LatLng, Resolution};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -244,8 +245,6 @@ struct HeatEntry {
 }
 
 type CellBox = GeomWithData<Rectangle<[f64; 2]>, CellIndex>;
-type PointEntry = GeomWithData<[f64; 2], u32>;
-
 /// Heat at one resolution.
 #[derive(Debug)]
 struct HeatLevel {
@@ -367,7 +366,7 @@ pub struct IncidentIndex {
     categories: Names,
     places: Names,
     heat: Vec<HeatLevel>,
-    points: RTree<PointEntry>,
+    points: PointBuckets,
 }
 
 impl Default for IncidentIndex {
@@ -381,7 +380,7 @@ impl Default for IncidentIndex {
                 .filter_map(|r| Resolution::try_from(r).ok())
                 .map(HeatLevel::new)
                 .collect(),
-            points: RTree::new(),
+            points: PointBuckets::default(),
         }
     }
 }
@@ -392,18 +391,10 @@ fn counts_as_heat(status: IncidentStatus) -> bool {
 }
 
 impl IncidentIndex {
-    /// An index of `marks` (the point tree is bulk-loaded).
+    /// An index of `marks`.
     pub fn from_marks(marks: impl IntoIterator<Item = IncidentMark>) -> IncidentIndex {
         let mut index = IncidentIndex::default();
-        let mut unsorted = vec![HashSet::new(); index.heat.len()];
-        let mut points = Vec::new();
-        for m in marks {
-            if let Some(slot) = index.insert_slot(&m, Some(&mut unsorted)) {
-                points.push(PointEntry::new(index.slots[slot as usize].world, slot));
-            }
-        }
-        index.sort_cells(&unsorted);
-        index.points = RTree::bulk_load(points);
+        index.upsert_many(marks);
         index
     }
 
@@ -415,8 +406,7 @@ impl IncidentIndex {
             if self.by_id.contains_key(m.id.as_str()) {
                 self.upsert(m);
             } else if let Some(slot) = self.insert_slot(&m, Some(&mut unsorted)) {
-                let world = self.slots[slot as usize].world;
-                self.points.insert(PointEntry::new(world, slot));
+                self.points.insert(self.slots[slot as usize].world, slot);
             }
         }
         self.sort_cells(&unsorted);
@@ -444,8 +434,7 @@ impl IncidentIndex {
         match self.by_id.get(m.id.as_str()).copied() {
             None => {
                 if let Some(slot) = self.insert_slot(&m, None) {
-                    let world = self.slots[slot as usize].world;
-                    self.points.insert(PointEntry::new(world, slot));
+                    self.points.insert(self.slots[slot as usize].world, slot);
                 }
                 true
             }
@@ -459,8 +448,8 @@ impl IncidentIndex {
                     self.heat_add(&new, None);
                 }
                 if old.world != new.world {
-                    self.points.remove(&PointEntry::new(old.world, slot));
-                    self.points.insert(PointEntry::new(new.world, slot));
+                    self.points.remove(old.world, slot);
+                    self.points.insert(new.world, slot);
                 }
                 self.slots[slot as usize] = new;
                 false
@@ -582,12 +571,10 @@ impl IncidentIndex {
     /// The incidents `q` counts whose position lies in the world box, in report
     /// order (oldest first).
     pub fn points_in(&self, world: [f64; 4], q: &HeatQuery) -> Vec<IncidentMark> {
-        let env = AABB::from_corners([world[0], world[1]], [world[2], world[3]]);
         let cats = self.category_filter(q);
         let mut slots: Vec<u32> = self
             .points
-            .locate_in_envelope(&env)
-            .map(|p| p.data)
+            .in_box(world)
             .filter(|&i| {
                 self.slots.get(i as usize).is_some_and(|s| {
                     s.time >= q.from

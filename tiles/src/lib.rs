@@ -6,7 +6,8 @@
 //! - [`layers`]: the [`Layer`] list with zoom ranges and documented attributes.
 //! - [`colour`]: grid adjacency and DSatur map colouring.
 //! - [`incidents`]: [`incidents::IncidentIndex`], live incidents with incremental H3
-//!   heat counts for the `heat` and `incidents` layers ([`encode_incident_tile`]).
+//!   heat counts for the `heat` and `incidents` layers ([`encode_incident_tile`]);
+//!   [`point_buckets`]: its point index.
 //! - [`label_point`]: pole of inaccessibility for grid labels.
 //! - [`TileData`] (in `data`): per-snapshot precomputation; [`encode_tile`] draws a tile.
 //! - [`cache`]: [`TileCache`], an LRU of encoded tiles, compressed on demand, with exact
@@ -31,6 +32,7 @@ pub mod label_point;
 mod layer_builder;
 pub mod layers;
 pub mod pmtiles;
+pub mod point_buckets;
 mod render;
 pub mod simplify;
 pub mod tilejson;

@@ -66,14 +66,27 @@ impl DivisionCode {
         }
     }
 
-    /// Whether `other` lies inside (or is) this unit.
-    pub fn contains(&self, other: &DivisionCode) -> bool {
-        let prefix = match self.level() {
+    /// The digits every code inside this unit starts with: 6 for a county, 9 for a
+    /// township, all 12 for a village. Grid codes start with their village's code, so
+    /// they share it too.
+    ///
+    /// ```
+    /// use gridmap_core::DivisionCode;
+    /// let township: DivisionCode = "411622101000".parse().unwrap();
+    /// assert_eq!(township.prefix(), "411622101");
+    /// ```
+    pub fn prefix(&self) -> &str {
+        let digits = match self.level() {
             AdminLevel::County => 6,
             AdminLevel::Township => 9,
             AdminLevel::Village => 12,
         };
-        other.0.as_bytes().get(..prefix) == self.0.as_bytes().get(..prefix)
+        &self.0[..digits]
+    }
+
+    /// Whether `other` lies inside (or is) this unit.
+    pub fn contains(&self, other: &DivisionCode) -> bool {
+        other.0.starts_with(self.prefix())
     }
 }
 

@@ -60,9 +60,14 @@ pub(crate) async fn run(args: &BenchIncidentsArgs) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let mut rejected = 0;
     let mut batches = Vec::new();
-    while !incidents.is_empty() {
-        let rest = incidents.split_off(incidents.len().min(BATCH));
-        let batch = std::mem::replace(&mut incidents, rest);
+    // Each incident is moved once (splitting the rest off the front would copy it again
+    // for every batch).
+    let mut incoming = incidents.into_iter();
+    loop {
+        let batch: Vec<_> = incoming.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            break;
+        }
         let t = Instant::now();
         let n = batch.len();
         let out = service

@@ -1,11 +1,13 @@
 //! Incident imports (CSV or GeoJSON read by the importers) with a category mapping from
 //! the source's names to the taxonomy's types.
 
-use super::{now, place_of, IncidentEvent};
+use super::{now, place_of, IncidentConfig, IncidentEvent};
 use crate::{Caller, Service, ServiceError, ServiceResult};
 use gridmap_core::incident::{report_transition, start_clock, Taxonomy};
+use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{Incident, IncidentStatus};
 use gridmap_store::{ChangeMeta, UpsertCounts};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -87,48 +89,20 @@ impl Service {
         let data = self.data();
         let snap = data.snapshot();
         let mut out = IncidentImport::default();
-        let mut ok = Vec::with_capacity(incidents.len());
-        for mut i in incidents {
-            let mapped = i
-                .subcategory
-                .as_deref()
-                .and_then(|s| map.get(s))
-                .or_else(|| map.get(&i.category))
-                .and_then(|code| config.taxonomy.resolve(code))
-                .or_else(|| {
-                    config
-                        .taxonomy
-                        .type_of(&i.category, i.subcategory.as_deref())
-                });
-            let Some(ty) = mapped else {
-                out.rejected.push(format!(
-                    "incident {}: category {:?}{} is in neither the category map nor the taxonomy",
-                    i.id,
-                    i.category,
-                    i.subcategory
-                        .as_deref()
-                        .map(|s| format!(" / {s:?}"))
-                        .unwrap_or_default()
-                ));
-                continue;
-            };
-            i.category = ty.group.code.clone();
-            i.subcategory = Some(ty.code.to_owned());
-            if i.grid.is_none() || i.village.is_none() {
-                let (grid, village, township) = place_of(snap, i.location);
-                out.placed += u64::from(grid.is_some() && i.grid.is_none());
-                i.grid = i.grid.or(grid);
-                i.village = i.village.or(village);
-                i.township = i.township.or(township);
+        // Mapping and placement are per incident and pure: on every core.
+        let prepared: Vec<Result<(Incident, bool), String>> = incidents
+            .into_par_iter()
+            .map(|i| prepare(i, map, &config, snap))
+            .collect();
+        let mut ok = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            match p {
+                Ok((i, placed)) => {
+                    out.placed += u64::from(placed);
+                    ok.push(i);
+                }
+                Err(why) => out.rejected.push(why),
             }
-            if matches!(
-                i.status,
-                IncidentStatus::Reported | IncidentStatus::WorkOrder
-            ) && i.work.clock.is_none()
-            {
-                start_clock(&mut i, config.rules());
-            }
-            ok.push(i);
         }
         if dry_run || (strict && !out.rejected.is_empty()) {
             return Ok(out);
@@ -152,4 +126,55 @@ impl Service {
         });
         Ok(out)
     }
+}
+
+/// One incident of an import: its taxonomy type through `map`, its grid, village and
+/// township by position when missing, and a deadline for a new order; with whether it
+/// was placed in a grid here, or why it is rejected.
+fn prepare(
+    mut i: Incident,
+    map: &CategoryMap,
+    config: &IncidentConfig,
+    snap: &CountySnapshot,
+) -> Result<(Incident, bool), String> {
+    let mapped = i
+        .subcategory
+        .as_deref()
+        .and_then(|s| map.get(s))
+        .or_else(|| map.get(&i.category))
+        .and_then(|code| config.taxonomy.resolve(code))
+        .or_else(|| {
+            config
+                .taxonomy
+                .type_of(&i.category, i.subcategory.as_deref())
+        });
+    let Some(ty) = mapped else {
+        return Err(format!(
+            "incident {}: category {:?}{} is in neither the category map nor the taxonomy",
+            i.id,
+            i.category,
+            i.subcategory
+                .as_deref()
+                .map(|s| format!(" / {s:?}"))
+                .unwrap_or_default()
+        ));
+    };
+    i.category = ty.group.code.clone();
+    i.subcategory = Some(ty.code.to_owned());
+    let mut placed = false;
+    if i.grid.is_none() || i.village.is_none() {
+        let (grid, village, township) = place_of(snap, i.location);
+        placed = grid.is_some() && i.grid.is_none();
+        i.grid = i.grid.or(grid);
+        i.village = i.village.or(village);
+        i.township = i.township.or(township);
+    }
+    if matches!(
+        i.status,
+        IncidentStatus::Reported | IncidentStatus::WorkOrder
+    ) && i.work.clock.is_none()
+    {
+        start_clock(&mut i, config.rules());
+    }
+    Ok((i, placed))
 }

@@ -3,7 +3,7 @@
 
 use super::log::{append_change, to_json};
 use super::read::invalid;
-use super::write::{upsert_rows, Upsert};
+use super::write::{upsert_counted, Upsert};
 use super::SqliteStore;
 use crate::error::{DbStep, StoreError, StoreResult};
 use crate::incidents::{added_records, incidents_bbox, transition_records};
@@ -66,55 +66,40 @@ pub(super) async fn upsert_incidents(
         .iter()
         .map(|i| Ok((i, to_json(&i.work, &format!("incident {}", i.id))?)))
         .collect::<StoreResult<Vec<_>>>()?;
-    // Counting the table before and after would scan it; look up the incoming ids.
-    let mut existing = 0u64;
-    for chunk in incidents.chunks(30_000) {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM incidents WHERE id IN (");
-        let mut ids = q.separated(", ");
-        for i in chunk {
-            ids.push_bind(i.id.as_str());
-        }
-        q.push(")");
-        let n: i64 = q
-            .build_query_scalar()
-            .fetch_one(&mut **tx)
-            .await
-            .step("looking up incident ids")?;
-        existing += u64::try_from(n).unwrap_or(0);
-    }
-    upsert_rows(tx, &INCIDENTS, &rows, |row, (i, work)| {
-        let clock = i.work.clock;
-        row.push_bind(i.id.as_str())
-            .push_bind(i.time)
-            .push_bind(i.category.as_str())
-            .push_bind(i.subcategory.as_deref())
-            .push_bind(i.status.as_str())
-            .push_bind(i.location.x())
-            .push_bind(i.location.y())
-            .push_bind(i.grid.as_ref().map(|g| g.as_str()))
-            .push_bind(i.reporter.as_deref())
-            .push_bind(i.description.as_deref())
-            .push_bind(i.reporter_phone.as_deref())
-            .push_bind(i.source.as_deref())
-            .push_bind(i.address.as_deref())
-            .push_bind(i.village.as_ref().map(|c| c.as_str()))
-            .push_bind(i.township.as_ref().map(|c| c.as_str()))
-            .push_bind(i.work.assignee.as_ref().map(|a| a.key()))
-            .push_bind(clock.map(|c| c.due))
-            .push_bind(clock.is_some_and(|c| c.paused_left_s.is_some()))
-            .push_bind(i.work.closed_at)
-            .push_bind(i64::from(i.work.late_stages))
-            .push_bind(i.work.rating.map(i64::from))
-            .push_bind(work.as_str())
-            .push_bind(i64::from(i.version))
-            .push_bind(i.updated);
-    })
-    .await?;
-    let total = incidents.len() as u64;
-    Ok(UpsertCounts {
-        inserted: total.saturating_sub(existing),
-        updated: existing.min(total),
-    })
+    upsert_counted(
+        tx,
+        &INCIDENTS,
+        &rows,
+        |(i, _)| i.id.as_str(),
+        |row, (i, work)| {
+            let clock = i.work.clock;
+            row.push_bind(i.id.as_str())
+                .push_bind(i.time)
+                .push_bind(i.category.as_str())
+                .push_bind(i.subcategory.as_deref())
+                .push_bind(i.status.as_str())
+                .push_bind(i.location.x())
+                .push_bind(i.location.y())
+                .push_bind(i.grid.as_ref().map(|g| g.as_str()))
+                .push_bind(i.reporter.as_deref())
+                .push_bind(i.description.as_deref())
+                .push_bind(i.reporter_phone.as_deref())
+                .push_bind(i.source.as_deref())
+                .push_bind(i.address.as_deref())
+                .push_bind(i.village.as_ref().map(|c| c.as_str()))
+                .push_bind(i.township.as_ref().map(|c| c.as_str()))
+                .push_bind(i.work.assignee.as_ref().map(|a| a.key()))
+                .push_bind(clock.map(|c| c.due))
+                .push_bind(clock.is_some_and(|c| c.paused_left_s.is_some()))
+                .push_bind(i.work.closed_at)
+                .push_bind(i64::from(i.work.late_stages))
+                .push_bind(i.work.rating.map(i64::from))
+                .push_bind(work.as_str())
+                .push_bind(i64::from(i.version))
+                .push_bind(i.updated);
+        },
+    )
+    .await
 }
 
 /// Columns of `incident_transitions`, in bind order.
@@ -138,10 +123,11 @@ async fn append_transitions(
     transitions: &[IncidentTransition],
     or_ignore: bool,
 ) -> StoreResult<()> {
+    // Neither needs a statement journal (see `write::Write::InsertNew`).
     let verb = if or_ignore {
         "INSERT OR IGNORE"
     } else {
-        "INSERT"
+        "INSERT OR FAIL"
     };
     let details = transitions
         .iter()
@@ -250,19 +236,34 @@ fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &IncidentFilter) {
         q.push(format!(" AND {OPEN} AND paused = 0 AND due < "))
             .push_bind(now);
     }
-    for (col, value) in [
-        ("grid", f.grid.as_ref().map(|g| g.as_str().to_owned())),
-        ("village", f.village.as_ref().map(|c| c.as_str().to_owned())),
-        (
-            "township",
-            f.township.as_ref().map(|c| c.as_str().to_owned()),
-        ),
-        ("assignee", f.assignee.clone()),
-    ] {
-        if let Some(v) = value {
-            q.push(format!(" AND {col} = ")).push_bind(v);
-        }
+    if let Some(grid) = &f.grid {
+        q.push(" AND grid = ").push_bind(grid.as_str().to_owned());
     }
+    // Villages and townships through the grid index: a grid code starts with its
+    // village's code and a dash, and the village code with its township's prefix.
+    if let Some(village) = &f.village {
+        let v = village.as_str();
+        push_area(q, "village", v, format!("{v}-"), format!("{v}."));
+    }
+    if let Some(township) = &f.township {
+        let t = township.prefix();
+        // ':' sorts right after '9': every code below the township goes on with a digit.
+        push_area(q, "township", township.as_str(), t.to_owned(), format!("{t}:"));
+    }
+    if let Some(assignee) = &f.assignee {
+        q.push(" AND assignee = ").push_bind(assignee.clone());
+    }
+}
+
+/// ` AND (grid in [from, to) OR (grid IS NULL AND column = code))`.
+fn push_area(q: &mut QueryBuilder<'_, Sqlite>, column: &str, code: &str, from: String, to: String) {
+    q.push(" AND ((grid >= ")
+        .push_bind(from)
+        .push(" AND grid < ")
+        .push_bind(to)
+        .push(format!(") OR (grid IS NULL AND {column} = "))
+        .push_bind(code.to_owned())
+        .push("))");
 }
 
 fn transition_from_row(row: &SqliteRow) -> StoreResult<IncidentTransition> {

@@ -17,6 +17,7 @@ use gridmap_core::{AdminUnit, Barrier, Building, DivisionCode, Household, Staff}
 use rayon::prelude::*;
 use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use std::collections::HashSet;
 
 /// How one table is upserted: its columns in bind order, the conflict key, and the
 /// columns whose update is not simply `column = excluded.column`.
@@ -66,22 +67,84 @@ pub(super) async fn upsert_rows<'a, T>(
     rows: &'a [T],
     mut bind: impl FnMut(&mut Separated<'_, 'a, Sqlite, &'static str>, &'a T),
 ) -> StoreResult<()> {
-    let conflict = spec.conflict_clause();
-    for chunk in rows.chunks(spec.rows_per_statement()) {
+    let rows: Vec<&T> = rows.iter().collect();
+    write_rows(conn, spec, &rows, Write::Upsert, &mut bind).await
+}
+
+/// How [`write_rows`] treats a key that is already stored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// Updates the stored row.
+    Upsert,
+    /// Fails: the caller knows every key is new. Cheaper than an upsert on large
+    /// batches: SQLite keeps a statement journal (a copy of every page the statement
+    /// touches) for a multi-row upsert so it can undo that one statement, but none for
+    /// `INSERT OR FAIL`. A failure aborts the caller's transaction anyway.
+    InsertNew,
+}
+
+async fn write_rows<'a, T>(
+    conn: &mut SqliteConnection,
+    spec: &Upsert,
+    rows: &[&'a T],
+    how: Write,
+    bind: &mut impl FnMut(&mut Separated<'_, 'a, Sqlite, &'static str>, &'a T),
+) -> StoreResult<()> {
+    let (verb, conflict) = match how {
+        Write::Upsert => ("INSERT", spec.conflict_clause()),
+        Write::InsertNew => ("INSERT OR FAIL", String::new()),
+    };
+    let mut statement = |chunk: &[&'a T]| {
         let mut q = QueryBuilder::<Sqlite>::new(format!(
-            "INSERT INTO {} ({}) ",
+            "{verb} INTO {} ({}) ",
             spec.table,
             spec.columns.join(", ")
         ));
-        q.push_values(chunk, |mut row, item| bind(&mut row, item));
+        q.push_values(chunk.iter().copied(), |mut row, item| bind(&mut row, item));
         q.push(&conflict);
-        q.build()
-            .persistent(true)
-            .execute(&mut *conn)
-            .await
-            .step(spec.step)?;
+        q
+    };
+    let mut chunks = rows.chunks(spec.rows_per_statement());
+    let mut next = chunks.next().map(&mut statement);
+    while let Some(mut current) = next {
+        // The next statement's values are bound while SQLite runs this one: `join`
+        // polls the execution first, which hands it to the connection's thread.
+        let running = current.build().persistent(true).execute(&mut *conn);
+        let (done, following) =
+            futures_util::join!(running, async { chunks.next().map(&mut statement) });
+        done.step(spec.step)?;
+        next = following;
     }
     Ok(())
+}
+
+/// Which of `keys` are stored in `spec.table`, looked up by key (never a table scan).
+async fn stored_keys<'k>(
+    conn: &mut SqliteConnection,
+    spec: &Upsert,
+    keys: impl Iterator<Item = &'k str>,
+) -> StoreResult<HashSet<String>> {
+    let keys: Vec<&str> = keys.collect();
+    let mut stored = HashSet::new();
+    for chunk in keys.chunks(30_000) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {key} FROM {table} WHERE {key} IN (",
+            key = spec.key,
+            table = spec.table
+        ));
+        let mut list = q.separated(", ");
+        for k in chunk {
+            list.push_bind(*k);
+        }
+        q.push(")");
+        let found: Vec<String> = q
+            .build_query_scalar()
+            .fetch_all(&mut *conn)
+            .await
+            .step(spec.step)?;
+        stored.extend(found);
+    }
+    Ok(stored)
 }
 
 const ADMIN_UNITS: Upsert = Upsert {
@@ -159,14 +222,6 @@ const STAFF: Upsert = Upsert {
     step: "writing staff",
 };
 
-async fn count(conn: &mut SqliteConnection, table: &'static str) -> StoreResult<u64> {
-    let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-        .fetch_one(&mut *conn)
-        .await
-        .step("counting rows")?;
-    Ok(n.max(0) as u64)
-}
-
 /// The register is the truth for the buildings it names: sets their household counts from
 /// it. Returns how many buildings it names.
 async fn count_registered_households(conn: &mut SqliteConnection) -> StoreResult<u64> {
@@ -181,22 +236,29 @@ async fn count_registered_households(conn: &mut SqliteConnection) -> StoreResult
     Ok(updated.rows_affected())
 }
 
-/// Upserts `rows` into `spec.table` and says how many were new.
+/// Upserts `rows` into `spec.table` and says how many were new: the keys not yet stored
+/// are inserted as new rows, the rest (and repeats within `rows`) upserted in order.
 pub(super) async fn upsert_counted<'a, T>(
     conn: &mut SqliteConnection,
     spec: &Upsert,
     rows: &'a [T],
-    bind: impl FnMut(&mut Separated<'_, 'a, Sqlite, &'static str>, &'a T),
+    key_of: impl Fn(&'a T) -> &'a str,
+    mut bind: impl FnMut(&mut Separated<'_, 'a, Sqlite, &'static str>, &'a T),
 ) -> StoreResult<UpsertCounts> {
     if rows.is_empty() {
         return Ok(UpsertCounts::default());
     }
-    let before = count(conn, spec.table).await?;
-    upsert_rows(conn, spec, rows, bind).await?;
-    let inserted = count(conn, spec.table).await?.saturating_sub(before);
+    let stored = stored_keys(conn, spec, rows.iter().map(&key_of)).await?;
+    let mut seen = HashSet::with_capacity(rows.len());
+    let (new, known): (Vec<&T>, Vec<&T>) = rows.iter().partition(|row| {
+        let key = key_of(row);
+        !stored.contains(key) && seen.insert(key)
+    });
+    write_rows(conn, spec, &new, Write::InsertNew, &mut bind).await?;
+    write_rows(conn, spec, &known, Write::Upsert, &mut bind).await?;
     Ok(UpsertCounts {
-        inserted,
-        updated: (rows.len() as u64).saturating_sub(inserted),
+        inserted: new.len() as u64,
+        updated: known.len() as u64,
     })
 }
 
@@ -222,18 +284,24 @@ async fn write_admin_units(
             ))
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    upsert_counted(conn, &ADMIN_UNITS, &units, |row, (u, (geom, b))| {
-        row.push_bind(u.code.as_str())
-            .push_bind(u.name.as_str())
-            .push_bind(u.level.as_str())
-            .push_bind(u.code.parent().map(String::from))
-            .push_bind(u.source_id.as_str())
-            .push_bind(geom.as_slice())
-            .push_bind(b[0])
-            .push_bind(b[1])
-            .push_bind(b[2])
-            .push_bind(b[3]);
-    })
+    upsert_counted(
+        conn,
+        &ADMIN_UNITS,
+        &units,
+        |(u, _)| u.code.as_str(),
+        |row, (u, (geom, b))| {
+            row.push_bind(u.code.as_str())
+                .push_bind(u.name.as_str())
+                .push_bind(u.level.as_str())
+                .push_bind(u.code.parent().map(String::from))
+                .push_bind(u.source_id.as_str())
+                .push_bind(geom.as_slice())
+                .push_bind(b[0])
+                .push_bind(b[1])
+                .push_bind(b[2])
+                .push_bind(b[3]);
+        },
+    )
     .await
 }
 
@@ -254,21 +322,27 @@ async fn write_buildings(
             ))
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    upsert_counted(conn, spec, &buildings, |row, (b, (geom, bb))| {
-        row.push_bind(b.source_id.as_str())
-            .push_bind(geom.as_slice())
-            .push_bind(b.building_use.as_str())
-            .push_bind(b.levels.map(i64::from))
-            .push_bind(b.height.map(f64::from))
-            .push_bind(i64::from(b.households.count))
-            .push_bind(b.households.source.as_str())
-            .push_bind(b.address.as_deref())
-            .push_bind(b.village.as_ref().map(|v| v.as_str()))
-            .push_bind(bb[0])
-            .push_bind(bb[1])
-            .push_bind(bb[2])
-            .push_bind(bb[3]);
-    })
+    upsert_counted(
+        conn,
+        spec,
+        &buildings,
+        |(b, _)| b.source_id.as_str(),
+        |row, (b, (geom, bb))| {
+            row.push_bind(b.source_id.as_str())
+                .push_bind(geom.as_slice())
+                .push_bind(b.building_use.as_str())
+                .push_bind(b.levels.map(i64::from))
+                .push_bind(b.height.map(f64::from))
+                .push_bind(i64::from(b.households.count))
+                .push_bind(b.households.source.as_str())
+                .push_bind(b.address.as_deref())
+                .push_bind(b.village.as_ref().map(|v| v.as_str()))
+                .push_bind(bb[0])
+                .push_bind(bb[1])
+                .push_bind(bb[2])
+                .push_bind(bb[3]);
+        },
+    )
     .await
 }
 
@@ -286,11 +360,17 @@ async fn write_barriers(
             ))
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    upsert_counted(conn, &BARRIERS, &barriers, |row, (b, geom)| {
-        row.push_bind(b.source_id.as_str())
-            .push_bind(b.kind.as_str())
-            .push_bind(geom.as_slice());
-    })
+    upsert_counted(
+        conn,
+        &BARRIERS,
+        &barriers,
+        |(b, _)| b.source_id.as_str(),
+        |row, (b, geom)| {
+            row.push_bind(b.source_id.as_str())
+                .push_bind(b.kind.as_str())
+                .push_bind(geom.as_slice());
+        },
+    )
     .await
 }
 
@@ -302,20 +382,26 @@ async fn write_households(
         .iter()
         .map(|h| Ok((h, to_json(&h.tags, "household tags")?)))
         .collect::<StoreResult<Vec<_>>>()?;
-    upsert_counted(conn, &HOUSEHOLDS, &households, |row, (h, tags)| {
-        row.push_bind(h.id.as_str())
-            .push_bind(h.building.as_deref())
-            .push_bind(h.location.map(|p| p.x()))
-            .push_bind(h.location.map(|p| p.y()))
-            .push_bind(h.entrance.as_deref())
-            .push_bind(h.floor.map(i64::from))
-            .push_bind(h.unit.as_deref())
-            .push_bind(h.address.as_deref())
-            .push_bind(h.head.as_deref())
-            .push_bind(h.phone.as_deref())
-            .push_bind(h.members.map(i64::from))
-            .push_bind(tags.as_str());
-    })
+    upsert_counted(
+        conn,
+        &HOUSEHOLDS,
+        &households,
+        |(h, _)| h.id.as_str(),
+        |row, (h, tags)| {
+            row.push_bind(h.id.as_str())
+                .push_bind(h.building.as_deref())
+                .push_bind(h.location.map(|p| p.x()))
+                .push_bind(h.location.map(|p| p.y()))
+                .push_bind(h.entrance.as_deref())
+                .push_bind(h.floor.map(i64::from))
+                .push_bind(h.unit.as_deref())
+                .push_bind(h.address.as_deref())
+                .push_bind(h.head.as_deref())
+                .push_bind(h.phone.as_deref())
+                .push_bind(h.members.map(i64::from))
+                .push_bind(tags.as_str());
+        },
+    )
     .await
 }
 
@@ -324,14 +410,20 @@ async fn write_staff(conn: &mut SqliteConnection, staff: &[Staff]) -> StoreResul
         .iter()
         .map(|s| Ok((s, to_json(&s.grids, "staff grids")?)))
         .collect::<StoreResult<Vec<_>>>()?;
-    upsert_counted(conn, &STAFF, &staff, |row, (s, grids)| {
-        row.push_bind(s.id.as_str())
-            .push_bind(s.name.as_str())
-            .push_bind(s.phone.as_deref())
-            .push_bind(s.role.as_string())
-            .push_bind(s.area.as_ref().map(|a| a.as_str()))
-            .push_bind(grids.as_str());
-    })
+    upsert_counted(
+        conn,
+        &STAFF,
+        &staff,
+        |(s, _)| s.id.as_str(),
+        |row, (s, grids)| {
+            row.push_bind(s.id.as_str())
+                .push_bind(s.name.as_str())
+                .push_bind(s.phone.as_deref())
+                .push_bind(s.role.as_string())
+                .push_bind(s.area.as_ref().map(|a| a.as_str()))
+                .push_bind(grids.as_str());
+        },
+    )
     .await
 }
 
