@@ -9,7 +9,7 @@
 use crate::ServiceResult;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
-use gridmap_store::{IncidentFilter, Store};
+use gridmap_store::{ChangeMark, IncidentFilter, Store};
 use gridmap_tiles::incidents::{HeatQuery, IncidentIndex, IncidentMark};
 use gridmap_tiles::{
     encode_incident_tile, encode_tile, CachedTile, Encoding, Layer, TileCache, TileCoord, TileData,
@@ -98,6 +98,26 @@ async fn load_incidents(store: &dyn Store) -> ServiceResult<IncidentIndex> {
     })
     .await
     .map_err(|e| crate::ServiceError::Internal(format!("indexing incidents: {e}")))
+}
+
+/// The incidents `changes` wrote, read back by id; `None` when a change does not name
+/// them (logged by an older version): then only a full reload is right.
+async fn changed_incidents(
+    store: &dyn Store,
+    changes: &[ChangeMark],
+) -> ServiceResult<Option<Vec<IncidentMark>>> {
+    let mut ids = Vec::new();
+    for mark in changes {
+        let named = store.change(mark.id).await?.and_then(|c| c.incident_ids());
+        let Some(named) = named else {
+            return Ok(None);
+        };
+        ids.extend(named);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let incidents = store.incidents_by_id(&ids).await?;
+    Ok(Some(incidents.iter().map(IncidentMark::from).collect()))
 }
 
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
@@ -277,7 +297,8 @@ impl Live {
     }
 
     /// Picks up changes logged since the last sync (by this server or another process,
-    /// e.g. `gridmap partition --village`): reloads once and purges the cached tiles in
+    /// e.g. `gridmap partition --village`): re-reads the incidents that incident changes
+    /// name, reloads the county once for the others, and purges the cached tiles in
     /// each change's area (all of them for a change without one). Returns how many.
     pub async fn sync(&self, store: &dyn Store) -> ServiceResult<usize> {
         let mut last = self.last_change.lock().await;
@@ -296,8 +317,15 @@ impl Live {
         let (incident_changes, changes): (Vec<_>, Vec<_>) =
             changes.into_iter().partition(|c| c.incidents_only);
         if !incident_changes.is_empty() {
-            let index = load_incidents(store).await?;
-            *write(&self.incidents) = index;
+            match changed_incidents(store, &incident_changes).await? {
+                // Only the incidents the changes wrote (an import's batch is indexed
+                // in a fraction of a second; a full reload re-reads every incident).
+                Some(marks) => self.index(marks),
+                None => {
+                    let index = load_incidents(store).await?;
+                    *write(&self.incidents) = index;
+                }
+            }
             let whole_world = [0.0, 0.0, 1.0, 1.0];
             let areas: Vec<Vec<[f64; 4]>> = incident_changes
                 .iter()

@@ -167,11 +167,31 @@ pub(crate) fn transition_records(
     )
 }
 
-/// What adding incidents leaves in the change log: their counts.
-pub(crate) fn added_records(counts: &crate::UpsertCounts) -> crate::ChangeRecords {
+/// What adding incidents leaves in the change log: their counts and ids (so another
+/// server re-reads just those, see [`crate::Change::incident_ids`]).
+pub(crate) fn added_records(
+    counts: &crate::UpsertCounts,
+    incidents: &[Incident],
+) -> crate::ChangeRecords {
+    let ids: Vec<&str> = incidents.iter().map(|i| i.id.as_str()).collect();
     crate::ChangeRecords {
-        other: Some(serde_json::json!({ "incidents": counts })),
+        other: Some(serde_json::json!({ "incidents": counts, "ids": ids })),
         ..crate::ChangeRecords::default()
+    }
+}
+
+impl crate::Change {
+    /// The incidents an incident change wrote (an import or report: `ids`; a
+    /// transition: `incident`), read from what [`added_records`] and
+    /// [`transition_records`] log; `None` when the change does not say (another kind of
+    /// change, or one logged before ids were).
+    pub fn incident_ids(&self) -> Option<Vec<String>> {
+        let other = self.after.other.as_ref()?;
+        if let Some(id) = other.get("incident").and_then(|v| v.as_str()) {
+            return Some(vec![id.to_owned()]);
+        }
+        let ids = other.get("ids")?.as_array()?;
+        ids.iter().map(|v| v.as_str().map(str::to_owned)).collect()
     }
 }
 

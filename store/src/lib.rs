@@ -159,6 +159,9 @@ pub trait IncidentStore: Send + Sync {
     /// One incident.
     async fn incident(&self, id: &str) -> StoreResult<Option<Incident>>;
 
+    /// The stored incidents among `ids` (unknown ids are left out), in no set order.
+    async fn incidents_by_id(&self, ids: &[String]) -> StoreResult<Vec<Incident>>;
+
     /// An incident's timeline, oldest first.
     async fn incident_timeline(&self, id: &str) -> StoreResult<Vec<IncidentTransition>>;
 

@@ -84,6 +84,16 @@ async fn added_incidents_come_back_with_their_report_and_a_change_with_their_are
         assert_eq!(timeline, vec![reports[1].clone()], "{name}");
         let logged = store.change(change).await.unwrap().unwrap();
         assert_eq!(logged.bbox, Some([114.0, 33.0, 114.3, 33.0]), "{name}");
+        // The change names what it wrote, so another server re-reads just those.
+        let named = logged.incident_ids().unwrap();
+        let mut by_id = store.incidents_by_id(&named).await.unwrap();
+        by_id.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(by_id, all, "{name}");
+        let some = store
+            .incidents_by_id(&["E3".into(), "nope".into()])
+            .await
+            .unwrap();
+        assert_eq!(some, vec![all[2].clone()], "{name}");
         // Adding again updates and keeps the timeline as it was.
         let (again, _) = store.add_incidents(&all, &reports, &meta()).await.unwrap();
         assert_eq!((again.inserted, again.updated), (0, 4), "{name}");
@@ -123,6 +133,7 @@ async fn a_transition_is_stored_once_and_a_stale_one_is_a_conflict() {
         );
         let c = store.change(change).await.unwrap().unwrap();
         assert_eq!(c.bbox, Some([114.0, 33.0, 114.0, 33.0]), "{name}");
+        assert_eq!(c.incident_ids(), Some(vec!["E1".to_owned()]), "{name}");
         let after = serde_json::to_string(&c.after).unwrap();
         assert!(
             after.contains("work_order") && !after.contains("张三"),

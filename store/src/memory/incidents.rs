@@ -48,13 +48,21 @@ impl IncidentStore for MemoryStore {
             meta,
             incidents_bbox(incidents),
             ChangeRecords::default(),
-            added_records(&counts),
+            added_records(&counts, incidents),
         );
         Ok((counts, id))
     }
 
     async fn incident(&self, id: &str) -> StoreResult<Option<Incident>> {
         Ok(self.state().incidents.get(id).cloned())
+    }
+
+    async fn incidents_by_id(&self, ids: &[String]) -> StoreResult<Vec<Incident>> {
+        let state = self.state();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.incidents.get(id).cloned())
+            .collect())
     }
 
     async fn incident_timeline(&self, id: &str) -> StoreResult<Vec<IncidentTransition>> {

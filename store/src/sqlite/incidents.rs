@@ -248,7 +248,13 @@ fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &IncidentFilter) {
     if let Some(township) = &f.township {
         let t = township.prefix();
         // ':' sorts right after '9': every code below the township goes on with a digit.
-        push_area(q, "township", township.as_str(), t.to_owned(), format!("{t}:"));
+        push_area(
+            q,
+            "township",
+            township.as_str(),
+            t.to_owned(),
+            format!("{t}:"),
+        );
     }
     if let Some(assignee) = &f.assignee {
         q.push(" AND assignee = ").push_bind(assignee.clone());
@@ -315,7 +321,7 @@ impl IncidentStore for SqliteStore {
             meta,
             incidents_bbox(incidents),
             &ChangeRecords::default(),
-            &added_records(&counts),
+            &added_records(&counts, incidents),
         )
         .await?;
         tx.commit().await.step("committing incidents")?;
@@ -332,6 +338,30 @@ impl IncidentStore for SqliteStore {
         .await
         .step("reading an incident")?;
         row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn incidents_by_id(&self, ids: &[String]) -> StoreResult<Vec<Incident>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(30_000) {
+            let mut q = QueryBuilder::<Sqlite>::new(format!(
+                "SELECT {} FROM incidents WHERE id IN (",
+                COLUMNS.join(", ")
+            ));
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(id.as_str());
+            }
+            q.push(")");
+            let rows = q
+                .build()
+                .fetch_all(&self.pool)
+                .await
+                .step("reading incidents by id")?;
+            for row in &rows {
+                out.push(incident_from_row(row)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn incident_timeline(&self, id: &str) -> StoreResult<Vec<IncidentTransition>> {
