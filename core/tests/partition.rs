@@ -694,3 +694,25 @@ fn exact_sizes_with_min_equal_max_are_met_or_flagged() {
     }
     assert_eq!(out.grids.iter().map(|g| g.households).sum::<u32>(), 100);
 }
+
+/// Two buildings of 29 and 48 households (77: two grids fit, one would be above the
+/// maximum): the undersized part is not merged away; flats move so both grids are in
+/// range (Shijiazhuang had such a 77-household grid).
+#[test]
+fn two_heavy_buildings_make_two_grids_in_range_by_flats() {
+    let v = square_village("411622101201", 300.0);
+    let bs = vec![
+        building(0, 140.0, 150.0, 29, BuildingUse::Residential),
+        building(1, 160.0, 150.0, 48, BuildingUse::Residential),
+    ];
+    let p = PartitionParams::default();
+    let out = run(&v, &bs, &[], &p);
+    let sizes: Vec<u32> = out.grids.iter().map(|g| g.households).collect();
+    assert_eq!(sizes.len(), 2, "{sizes:?}");
+    assert!(
+        sizes.iter().all(|&s| (p.min..=p.max).contains(&s)),
+        "{sizes:?}"
+    );
+    let refs: Vec<&Building> = bs.iter().collect();
+    assert_eq!(validate_grids(&v, &refs, &out.grids, &p), vec![]);
+}
