@@ -9,7 +9,7 @@ use super::outline::{build_shapes, cut_off_moves};
 use super::polygon::ClipRegion;
 use super::project::LocalProj;
 use super::refine::{balance, compact};
-use super::repair::init_from_previous;
+use super::repair::{init_from_previous, settle_kept_splits};
 use super::seed::{grid_count, seed_component};
 use super::stack::Footprints;
 use super::state::{State, NONE};
@@ -217,8 +217,10 @@ fn solve(
         .collect();
     let repair = !prev.is_empty();
     let optimise = mode == Mode::Optimise;
+    // Flats of unchanged buildings that stay where the previous run put them.
+    let mut kept = Vec::new();
     if repair {
-        init_from_previous(&mut st, &prep.sites, input.buildings, &prev);
+        kept = init_from_previous(&mut st, &prep.sites, input.buildings, &prev);
         if optimise {
             st.keep_largest_pieces();
             st.regrow();
@@ -268,11 +270,11 @@ fn solve(
         clipped = build_shapes(&st, &zones, clip, footprints, params).map_err(to_err)?;
     }
     // Where whole buildings could not bring a grid into the range, flats move.
-    let moves = if optimise {
-        flat_moves(&st, &prep.sites, params, &ctot)
-    } else {
-        Vec::new()
-    };
+    let mut moves = settle_kept_splits(&mut st, kept);
+    if optimise {
+        let more = flat_moves(&st, &prep.sites, params, &ctot, &moves);
+        moves.extend(more);
+    }
     let mut members: Vec<Vec<Member>> = vec![Vec::new(); st.n_parts()];
     for (u, site) in prep.sites.iter().enumerate() {
         for (k, m) in site.members.iter().enumerate() {
