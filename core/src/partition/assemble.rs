@@ -310,33 +310,42 @@ fn settled_part(
             (d * a.cos(), d * a.sin())
         })
         .collect();
-    let mut pts: Vec<geo_types::Point<f64>> = Vec::new();
+    // The hull of the buildings' box corners first, then the octagon around each of its
+    // vertices: the hull of a Minkowski sum is the sum of the hulls, and this keeps the
+    // point sets small (the projection only scales the axes, so boxes stay boxes).
+    let mut corners: Vec<geo_types::Point<f64>> = Vec::new();
     for b in members
         .iter()
         .filter_map(|m| by_id.get(m.building.as_str()))
     {
-        let fp = proj.fwd_mp(&b.footprint);
-        let Some(r) = fp.bounding_rect() else {
+        let Some(r) = b.footprint.bounding_rect() else {
             continue;
         };
+        let (lo, hi) = (proj.fwd(r.min()), proj.fwd(r.max()));
         for c in [
-            r.min(),
-            r.max(),
-            geo_types::coord! {x: r.min().x, y: r.max().y},
-            geo_types::coord! {x: r.max().x, y: r.min().y},
+            lo,
+            hi,
+            geo_types::coord! {x: lo.x, y: hi.y},
+            geo_types::coord! {x: hi.x, y: lo.y},
         ] {
-            if !(c.x.is_finite() && c.y.is_finite()) {
-                continue;
+            if c.x.is_finite() && c.y.is_finite() {
+                corners.push(geo_types::Point::from(c));
             }
-            pts.extend(
-                ring.iter()
-                    .map(|o| geo_types::Point::new(c.x + o.0, c.y + o.1)),
-            );
         }
     }
-    if pts.is_empty() {
+    if corners.is_empty() {
         return None;
     }
+    let core = geo_types::MultiPoint(corners).convex_hull();
+    let pts: Vec<geo_types::Point<f64>> = core
+        .exterior()
+        .0
+        .iter()
+        .flat_map(|c| {
+            ring.iter()
+                .map(move |o| geo_types::Point::new(c.x + o.0, c.y + o.1))
+        })
+        .collect();
     let hull = geo_types::MultiPoint(pts).convex_hull();
     // Most grids lie inside their buffered hull (interior grids): no boolean operation.
     let inside = {

@@ -143,6 +143,19 @@ pub(crate) fn build(
             *v = [c.x, c.y];
         }
     }
+    // Whether each Voronoi vertex lies in the village, computed once per vertex (each
+    // side is met from both of its cells).
+    let mut vertex_inside: Vec<Option<bool>> = vec![None; vertices.len()];
+    let mut inside = |f: u32, at: [f64; 2]| match vertex_inside.get(f as usize).copied().flatten() {
+        Some(known) => known,
+        None => {
+            let known = clip.contains_point(at);
+            if let Some(slot) = vertex_inside.get_mut(f as usize) {
+                *slot = Some(known);
+            }
+            known
+        }
+    };
     let mut start = Vec::with_capacity(n + 1);
     let mut sides = Vec::with_capacity(n * 6);
     let mut link_sum = 0.0;
@@ -169,7 +182,7 @@ pub(crate) fn build(
                 if active && dlen > params.max_link_m {
                     active = false;
                 }
-                if active && !clip.touches_segment(a, b) {
+                if active && !(inside(from, a) || inside(to, b) || clip.crosses_segment(a, b)) {
                     // The shared cell side lies outside the village: clipped cells
                     // would not touch.
                     active = false;
