@@ -25,9 +25,39 @@ pub(crate) struct Side {
     pub to: u32,
     /// Length of the Voronoi side in metres.
     pub vlen: f64,
+    /// Length of the part of the side within [`SETTLED_REACH_M`] of its two sites (the
+    /// border between their settled parts); 0 for frame sides. Compaction measures
+    /// borders by this, so the far sides of cells at a settlement's edge (wedges of
+    /// empty land out to the village boundary) do not decide which buildings form a
+    /// grid; the land itself still goes to the grid of the nearest building.
+    pub slen: f64,
     /// Usable for grid contiguity: real neighbour, positive side length, no barrier,
     /// not longer than the link cap (unless re-enabled to join a small component).
     pub active: bool,
+}
+
+/// How far from a building's point its grid's border counts for compactness (metres):
+/// about half a building plus the settled part's buffer around it.
+pub(crate) const SETTLED_REACH_M: f64 = 2.0 * super::assemble::SETTLED_BUFFER_M;
+
+/// Length of the Voronoi side `ab` of sites `pu`, `pw` (on their bisector) lying within
+/// `reach` of them: points of the bisector at distance `t` from the sites' midpoint lie
+/// `sqrt(d²/4 + t²)` from both.
+fn settled_length(a: [f64; 2], b: [f64; 2], pu: [f64; 2], pw: [f64; 2], reach: f64) -> f64 {
+    let (dx, dy) = (pw[0] - pu[0], pw[1] - pu[1]);
+    let d2 = dx * dx + dy * dy;
+    let h2 = reach * reach - d2 / 4.0;
+    if h2 <= 0.0 || d2 <= 0.0 {
+        return 0.0;
+    }
+    let h = h2.sqrt();
+    let len = d2.sqrt();
+    // Unit direction of the bisector, and the midpoint.
+    let (ux, uy) = (-dy / len, dx / len);
+    let m = [(pu[0] + pw[0]) / 2.0, (pu[1] + pw[1]) / 2.0];
+    let ta = (a[0] - m[0]) * ux + (a[1] - m[1]) * uy;
+    let tb = (b[0] - m[0]) * ux + (b[1] - m[1]) * uy;
+    (ta.max(tb).min(h) - ta.min(tb).max(-h)).max(0.0)
 }
 
 /// The village's graph in CSR form.
@@ -171,6 +201,11 @@ pub(crate) fn build(
             let b = vertices.get(to as usize).copied().unwrap_or_default();
             let vlen = (a[0] - b[0]).hypot(a[1] - b[1]);
             let real = w < n;
+            let slen = if real {
+                settled_length(a, b, pos[u], pos[w], SETTLED_REACH_M)
+            } else {
+                0.0
+            };
             let mut active = real && vlen > 1e-6;
             if real {
                 let (pu, pw) = (pos[u], pos[w]);
@@ -202,6 +237,7 @@ pub(crate) fn build(
                 from,
                 to,
                 vlen,
+                slen,
                 active,
             });
         }

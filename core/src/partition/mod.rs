@@ -48,6 +48,12 @@
 //!    (gain = Voronoi boundary length removed + moment-of-inertia decrease), and a few
 //!    final passes on boundary length alone to straighten borders. Parts that still
 //!    cannot be balanced are split or merged with a neighbour and balanced again.
+//!    **Empty land**: borders count only where they run between settled parts (the
+//!    part of a Voronoi side within 50 m of its two buildings), so the long sides of
+//!    cells at a settlement's edge, out over fields to the village boundary, do not
+//!    steer which buildings form a grid; the land goes to the grid of the nearest
+//!    building (its Voronoi cell), and the report gives the compactness of the settled
+//!    part of each grid next to the whole polygon's.
 //! 5. **Polygons.** A grid's polygon is the union of its sites' Voronoi cells, built by
 //!    shared-edge elimination on the Voronoi diagram (no boolean unions), then clipped
 //!    to the village (minus locked grids) with one boolean intersection, and only for
