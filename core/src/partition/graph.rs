@@ -190,6 +190,7 @@ pub(crate) fn build(
     let mut sides = Vec::with_capacity(n * 6);
     let mut link_sum = 0.0;
     let mut link_n = 0usize;
+    let mut link_active: Vec<Option<bool>> = vec![None; tri.num_undirected_edges()];
     for v in tri.vertices().take(n) {
         start.push(sides.len());
         let u = v.fix().index();
@@ -207,13 +208,18 @@ pub(crate) fn build(
                 0.0
             };
             let mut active = real && vlen > 1e-6;
-            if real {
-                let (pu, pw) = (pos[u], pos[w]);
-                let dlen = (pu[0] - pw[0]).hypot(pu[1] - pw[1]);
-                if u < w {
-                    link_sum += dlen;
-                    link_n += 1;
-                }
+            // Both directions of a link give the same answer: test it once.
+            let link = e.as_undirected().index();
+            let known = link_active.get(link).copied().flatten();
+            let (pu, pw) = (pos[u], pos.get(w).copied().unwrap_or(pos[u]));
+            let dlen = (pu[0] - pw[0]).hypot(pu[1] - pw[1]);
+            if real && u < w {
+                link_sum += dlen;
+                link_n += 1;
+            }
+            if let Some(known) = known {
+                active = known;
+            } else if real {
                 if active && dlen > params.max_link_m {
                     active = false;
                 }
@@ -231,6 +237,9 @@ pub(crate) fn build(
                         active = false;
                     }
                 }
+            }
+            if let Some(slot) = link_active.get_mut(link) {
+                *slot = Some(active);
             }
             sides.push(Side {
                 nbr: if real { w as u32 } else { FRAME },
@@ -355,5 +364,36 @@ fn components(g: &mut Graph, weights: &[u32], params: &PartitionParams) {
                 g.sides[k].active = true;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::settled_length;
+
+    #[test]
+    fn a_border_counts_only_near_its_two_buildings() {
+        // Sites 20 m apart on the x axis; their bisector is x = 10.
+        let (u, w) = ([0.0, 0.0], [20.0, 0.0]);
+        let reach = 50.0;
+        // Within reach: |t| ≤ sqrt(50² − 10²) ≈ 48.99 m either side of the midpoint.
+        let h = (reach * reach - 100.0_f64).sqrt();
+        let near = settled_length([10.0, -5.0], [10.0, 5.0], u, w, reach);
+        assert!((near - 10.0).abs() < 1e-9, "{near}");
+        // A side running out 1 km over empty land counts only its first h metres.
+        let wedge = settled_length([10.0, 0.0], [10.0, 1000.0], u, w, reach);
+        assert!((wedge - h).abs() < 1e-9, "{wedge}");
+        // Either direction of the side, the same length.
+        let back = settled_length([10.0, 1000.0], [10.0, 0.0], w, u, reach);
+        assert!((back - h).abs() < 1e-9, "{back}");
+        // Entirely beyond reach, or buildings too far apart: nothing.
+        assert_eq!(
+            settled_length([10.0, 200.0], [10.0, 900.0], u, w, reach),
+            0.0
+        );
+        assert_eq!(
+            settled_length([60.0, -5.0], [60.0, 5.0], [0.0, 0.0], [120.0, 0.0], reach),
+            0.0
+        );
     }
 }
