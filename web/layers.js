@@ -37,7 +37,7 @@ export const HATCH_IMAGE = "gridmap-hatch";
 export const LAYER_GROUPS = {
   townships: ["townships-line", "townships-label"],
   villages: ["villages-fill", "villages-line", "villages-label"],
-  grids: ["grids-fill", "grids-line", "grids-flagged"],
+  grids: ["grids-fill", "grids-line", "grids-flagged", "grids-stacked", "grids-stacked-count"],
   grid_labels: ["grid-labels"],
   buildings: [
     "buildings-fill",
@@ -65,6 +65,9 @@ const code = ["to-string", ["get", "code"]];
 const last3 = ["slice", code, ["max", 0, ["-", ["length", code], 3]]];
 const households = ["to-number", ["coalesce", ["get", "households"], 0]];
 const estimated = ["==", ["to-boolean", ["get", "estimated"]], true];
+/** Grids stacked on a footprint (tower or institution grids): `stacked` > 0. */
+export const STACKED_FILTER = [">", ["to-number", ["coalesce", ["get", "stacked"], 0]], 0];
+const stacked = STACKED_FILTER;
 const householdColour = [
   "step",
   households,
@@ -266,6 +269,22 @@ function dataLayers(unit) {
       paint: { "line-color": FLAG_COLOUR, "line-width": 2, "line-dasharray": [3, 2], "line-offset": 1.5 },
     },
     {
+      // Grids stacked on a tower's footprint (`stacked` = grids holding its flats):
+      // a double outline, so a planner sees several grids share this one polygon.
+      id: "grids-stacked",
+      type: "line",
+      ...s,
+      "source-layer": "grids",
+      filter: stacked,
+      minzoom: 14,
+      paint: {
+        "line-color": SPLIT_COLOUR,
+        "line-width": ["interpolate", ["linear"], ["zoom"], 14, 1, 18, 3],
+        "line-gap-width": ["interpolate", ["linear"], ["zoom"], 14, 1.5, 18, 4],
+        "line-dasharray": [2, 1],
+      },
+    },
+    {
       // above the grid lines: a split tower's footprint is also its grids' outline
       id: "buildings-split",
       type: "line",
@@ -337,6 +356,23 @@ function dataLayers(unit) {
         "text-padding": 8,
       },
       paint: { "text-color": "#1b1b1b", "text-halo-color": "#ffffff", "text-halo-width": 2 },
+    },
+    {
+      // How many grids share a tower: "×N" on the footprint (the N stacked grids
+      // collide, so one label shows).
+      id: "grids-stacked-count",
+      type: "symbol",
+      ...s,
+      "source-layer": "grids",
+      filter: stacked,
+      minzoom: 16,
+      layout: {
+        "text-field": ["concat", "×", ["to-string", ["get", "stacked"]]],
+        "text-font": FONT_BOLD,
+        "text-size": ["interpolate", ["linear"], ["zoom"], 16, 12, 18, 16],
+        "text-padding": 2,
+      },
+      paint: { "text-color": SPLIT_COLOUR, "text-halo-color": "#ffffff", "text-halo-width": 1.8 },
     },
     {
       id: "grid-labels",

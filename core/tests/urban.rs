@@ -21,21 +21,16 @@ fn run(v: &AdminUnit, bs: &[&Building], previous: &[Grid]) -> VillagePartition {
     .expect("partition succeeds")
 }
 
-/// Violations other than a grid polygon in pieces, which a footprint cutting across a
-/// narrow grid can cause (flagged, rare; bounded separately).
+/// Every violation, after asserting none is a grid polygon in pieces: a footprint cut
+/// out across a narrow ground grid must not cut it in two (the stacking rule lets that
+/// grid hold the footprint instead).
 fn serious(violations: Vec<Violation>, grids: usize) -> Vec<Violation> {
-    let pieces = violations
+    let pieces: Vec<&Violation> = violations
         .iter()
         .filter(|v| matches!(v, Violation::NonContiguous { .. }))
-        .count();
-    assert!(
-        pieces * 50 <= grids.max(50),
-        "{pieces} of {grids} grids in pieces"
-    );
+        .collect();
+    assert!(pieces.is_empty(), "of {grids} grids: {pieces:?}");
     violations
-        .into_iter()
-        .filter(|v| !matches!(v, Violation::NonContiguous { .. }))
-        .collect()
 }
 
 fn of_village<'a>(v: &AdminUnit, bs: &'a [Building]) -> Vec<&'a Building> {
@@ -110,8 +105,9 @@ fn tower_grids_share_one_footprint_and_at_most_one_ground_grid_holds_it() {
 }
 
 /// After re-levelling 1% of the buildings, a repair keeps every grid in range, moves
-/// few households (measured worst over these seeds 5.9%; the target is 3%, not
-/// reached yet), and grids whose members did not change keep their code and staff.
+/// few households (the target is 3%; measured worst 1.6% over these seeds, 2.4%
+/// over the 100 seeds of `gridmap bench partition --urban`), and grids whose members
+/// did not change keep their code and staff.
 #[test]
 fn a_one_percent_change_moves_few_households_and_keeps_grids_in_range() {
     let p = PartitionParams::default();
@@ -151,7 +147,28 @@ fn a_one_percent_change_moves_few_households_and_keeps_grids_in_range() {
         );
     }
     eprintln!("worst moved share {worst}");
-    assert!(worst <= 0.06, "worst moved share {worst}");
+    assert!(worst <= 0.02, "worst moved share {worst}");
+}
+
+/// Re-running on its own grids with nothing changed moves nobody and keeps every grid,
+/// buildings split by flats included (they keep their split).
+#[test]
+fn an_unchanged_district_is_left_as_it_is() {
+    for seed in 0..8 {
+        let (units, buildings) = urban::district(1, 2_500, seed);
+        let v = &units[0];
+        let bs = of_village(v, &buildings);
+        let first = run(v, &bs, &[]).grids;
+        let split = first
+            .iter()
+            .flat_map(|g| &g.members)
+            .filter(|m| m.flats.is_some())
+            .count();
+        assert!(split > 0, "seed {seed}: towers and split buildings");
+        let again = run(v, &bs, &first);
+        assert_eq!(again.moved_households, 0, "seed {seed}");
+        assert_eq!(again.grids, first, "seed {seed}");
+    }
 }
 
 /// 690 real footprints with heights (Shijiazhuang), when the shared data set is present
@@ -209,9 +226,11 @@ fn real_footprints_when_present() {
         out_of_range += sizes;
         grids += out.grids.len();
     }
-    // Measured: 3 of ~1,900 grids stay out of range in one community (open in #9).
+    // Measured: 1 of ~2,300 grids stays out of range in one community (59 households;
+    // it was 3 before undersized parts stopped merging below the count their total
+    // needs).
     assert!(
-        out_of_range * 100 <= grids,
+        out_of_range * 1000 <= grids,
         "{out_of_range} of {grids} grids out of range"
     );
 }

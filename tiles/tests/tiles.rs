@@ -461,3 +461,85 @@ fn tile_coordinates_put_north_up_and_west_left() {
         "north grid must be above the south one (y grows down)"
     );
 }
+
+/// Tower grids of a partitioned city district carry `stacked`: the number of grids
+/// holding flats of the tower they stand on (all of them are listed by a click on the
+/// footprint); ground grids carry none.
+#[test]
+fn stacked_tower_grids_say_how_many_grids_share_the_tower() {
+    use geo::{Area, Centroid};
+    use gridmap_core::partition::{partition_village, PartitionParams, VillageInput};
+    use gridmap_core::snapshot::CountySnapshot;
+    use gridmap_tiles::coord::lonlat_to_world;
+    let (units, buildings) = gridmap_synth::urban::district(1, 1_500, 3);
+    let refs: Vec<&gridmap_core::Building> = buildings.iter().collect();
+    let input = VillageInput {
+        village: &units[0],
+        buildings: &refs,
+        barriers: &[],
+        previous: &[],
+    };
+    let grids = partition_village(&input, &PartitionParams::default())
+        .expect("partition")
+        .grids;
+    // Grids holding flats of each building.
+    let mut holding: BTreeMap<String, usize> = BTreeMap::new();
+    for g in &grids {
+        for m in &g.members {
+            *holding.entry(m.building.clone()).or_default() += 1;
+        }
+    }
+    let tower = buildings
+        .iter()
+        .filter(|b| b.households.count > 100)
+        .max_by_key(|b| b.households.count)
+        .expect("a tower");
+    let expected = holding[&tower.source_id];
+    assert!(expected >= 3, "{expected}");
+    let c = tower.footprint.centroid().expect("centroid");
+    let snap = Arc::new(CountySnapshot::new(units, buildings.clone(), grids, vec![]));
+    let data = TileData::new(Arc::clone(&snap), TileParams::default());
+    let (x, y) = lonlat_to_world(c.x(), c.y());
+    let z16 = TileCoord::new(16, (x * 65536.0) as u32, (y * 65536.0) as u32).unwrap();
+    let t = decode(&encode_tile(&data, &[Layer::Grids], z16).unwrap());
+    let l = layer(&t, "grids");
+    let mut on_tower = 0;
+    for f in &l.features {
+        let a = attrs(l, f);
+        let grid = snap
+            .grids
+            .iter()
+            .find(|g| g.code.as_str() == a["code"])
+            .expect("grid of the tile");
+        let on_one = grid
+            .members
+            .iter()
+            .all(|m| m.building == grid.members[0].building)
+            && grid.members.iter().all(|m| m.flats.is_some());
+        match a.get("stacked") {
+            Some(n) => {
+                assert!(on_one, "{}: stacked but not a tower grid", a["code"]);
+                let b = grid.members[0].building.as_str();
+                assert_eq!(n, &holding[b].to_string(), "{}", a["code"]);
+                on_tower += usize::from(b == tower.source_id);
+            }
+            None => {
+                // A ground grid (it may hold the tower's remaining flats only).
+                let on_footprint =
+                    grid.polygon.unsigned_area() <= tower.footprint.unsigned_area() * 1.001;
+                let of_tower = grid.members[0].building == tower.source_id;
+                assert!(
+                    !(on_one && of_tower && on_footprint),
+                    "{}: a tower grid without `stacked`",
+                    a["code"]
+                );
+            }
+        }
+    }
+    // Every grid holding the tower's flats is in its tile (one that only holds its
+    // remaining flats is a ground grid).
+    assert!(
+        on_tower + 1 >= expected && on_tower > 0,
+        "{on_tower} of {expected}"
+    );
+}

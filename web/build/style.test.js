@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { validateStyleMin } from "@maplibre/maplibre-gl-style-spec";
-import { buildStyle, GRID_PALETTE, LAYER_GROUPS } from "../layers.js";
+import { buildStyle, GRID_PALETTE, LAYER_GROUPS, STACKED_FILTER } from "../layers.js";
 import { staticStyle } from "./style.js";
 
 const pageStyle = () =>
@@ -46,4 +46,18 @@ test("grid fill colours come from the palette by the colour index", () => {
   assert.equal(fill[0], "match");
   const colours = fill.slice(2).filter((x) => typeof x === "string");
   assert.deepEqual(new Set(colours), new Set(GRID_PALETTE));
+});
+
+test("grids stacked on a tower are outlined and labelled with how many share it", () => {
+  const layers = pageStyle().layers;
+  const outline = layers.find((l) => l.id === "grids-stacked");
+  const count = layers.find((l) => l.id === "grids-stacked-count");
+  for (const l of [outline, count]) {
+    assert.equal(l["source-layer"], "grids");
+    assert.deepEqual(l.filter, STACKED_FILTER);
+  }
+  assert.deepEqual(count.layout["text-field"], ["concat", "×", ["to-string", ["get", "stacked"]]]);
+  // Drawn above the grid fill and outlines.
+  const at = (id) => layers.findIndex((l) => l.id === id);
+  assert.ok(at("grids-stacked") > at("grids-line") && at("grids-stacked-count") > at("grids-fill"));
 });

@@ -2,10 +2,10 @@
 
 use super::codes::{self, CodeInput};
 use super::error::{PartitionError, PartitionFlag, PartitionResult};
-use super::polygon::{absorb_strays, ClipRegion};
+use super::polygon::ClipRegion;
 use super::project::LocalProj;
 use super::report::VillageReport;
-use super::stack::{carve, disjoint_footprints, vertical_overlaps, Layer};
+use super::stack::{give_enclosed_to_footprints, vertical_overlaps, Footprints, Layer};
 use super::units::{Member, Prepared};
 use super::{PartitionParams, VillageInput, VillagePartition};
 use crate::model::{Building, Grid, GridMember};
@@ -66,6 +66,7 @@ pub(crate) fn assemble(
     village_local: &MultiPolygon<f64>,
     parts: Vec<AreaPart>,
     prep: &Prepared,
+    footprints: &Footprints,
     locked: &[&Grid],
     mut flags: Vec<PartitionFlag>,
     t0: Instant,
@@ -115,52 +116,20 @@ pub(crate) fn assemble(
             flags.push(PartitionFlag::UncoveredArea);
         }
     }
-    // Vertical grids stand on their building's footprint (clipped to the region);
-    // the ground grids make room for it as the stacking rule says (see `stack`).
-    let mut tower_buildings: Vec<usize> = Vec::new();
-    for f in &prep.fixed {
-        if let Some(m) = f.members.first() {
-            if !tower_buildings.contains(&m.building) {
-                tower_buildings.push(m.building);
-            }
-        }
-    }
-    let footprints: Vec<MultiPolygon<f64>> = tower_buildings
-        .iter()
-        .map(|&b| {
-            let footprint = input
-                .buildings
-                .get(b)
-                .map(|b| proj.fwd_mp(&b.footprint))
-                .unwrap_or_else(|| MultiPolygon(vec![]));
-            let clipped = clip.clip(footprint.clone());
-            if clipped.0.is_empty() {
-                footprint
-            } else {
-                clipped
-            }
-        })
-        .collect();
-    let footprints = disjoint_footprints(footprints);
+    // The ground grids of the parts were carved by the stacking rule while their
+    // outlines were built; the one grid of a village without sites is carved here.
+    // Vertical grids stand on their building's footprint.
     let n_ground = new.len();
-    let holder: Vec<Option<usize>> = tower_buildings
-        .iter()
-        .map(|&b| {
-            let id = input.buildings.get(b).map(|b| b.source_id.as_str());
-            new.iter()
-                .position(|g| g.members.iter().any(|m| Some(m.building.as_str()) == id))
-        })
-        .collect();
-    let ground_sites: Vec<Vec<[f64; 2]>> = std::mem::take(&mut sites_of);
     let mut ground: Vec<MultiPolygon<f64>> = new
         .iter_mut()
         .map(|g| std::mem::replace(&mut g.local, MultiPolygon(vec![])))
         .collect();
-    carve(&mut ground, &footprints, &holder);
-    // A piece of a ground grid that a footprint cut off from its sites goes to the
-    // neighbouring ground grid sharing the longest border with it.
-    if !footprints.is_empty() {
-        absorb_strays(&mut ground, &ground_sites);
+    if prep.sites.is_empty() {
+        footprints.carve_into(&mut ground, |_| None, &sites_of);
+    }
+    let mut fp_shapes = footprints.shapes.clone();
+    if !fp_shapes.is_empty() {
+        give_enclosed_to_footprints(&mut ground, &sites_of, &mut fp_shapes, clip);
     }
     for (g, shape) in new.iter_mut().zip(ground) {
         g.local = shape;
@@ -170,8 +139,9 @@ pub(crate) fn assemble(
         let local = f
             .members
             .first()
-            .and_then(|m| tower_buildings.iter().position(|&b| b == m.building))
-            .and_then(|i| footprints.get(i).cloned())
+            .and_then(|m| footprints.buildings.iter().position(|&b| b == m.building))
+            .and_then(|i| fp_shapes.get(i))
+            .cloned()
             .unwrap_or_else(|| MultiPolygon(vec![]));
         new.push(NewGrid {
             members,
@@ -295,10 +265,10 @@ pub(crate) fn assemble(
             grid: g,
         })
         .collect();
-    let (bad, groups, _) = vertical_overlaps(&layers);
     // Pairs are counted above the validator's tolerance (boolean operations leave
     // slivers of a few 1e-10 of the village area); the area sums everything.
     let tol = (report.area_m2 * 1e-8).max(1e-6);
+    let (bad, groups, _) = vertical_overlaps(&layers, tol);
     report.overlap_m2 = bad.iter().map(|b| b.2).sum();
     report.overlapping_pairs = bad.iter().filter(|b| b.2 > tol).count();
     report.stacked_groups = groups;
@@ -340,33 +310,42 @@ fn settled_part(
             (d * a.cos(), d * a.sin())
         })
         .collect();
-    let mut pts: Vec<geo_types::Point<f64>> = Vec::new();
+    // The hull of the buildings' box corners first, then the octagon around each of its
+    // vertices: the hull of a Minkowski sum is the sum of the hulls, and this keeps the
+    // point sets small (the projection only scales the axes, so boxes stay boxes).
+    let mut corners: Vec<geo_types::Point<f64>> = Vec::new();
     for b in members
         .iter()
         .filter_map(|m| by_id.get(m.building.as_str()))
     {
-        let fp = proj.fwd_mp(&b.footprint);
-        let Some(r) = fp.bounding_rect() else {
+        let Some(r) = b.footprint.bounding_rect() else {
             continue;
         };
+        let (lo, hi) = (proj.fwd(r.min()), proj.fwd(r.max()));
         for c in [
-            r.min(),
-            r.max(),
-            geo_types::coord! {x: r.min().x, y: r.max().y},
-            geo_types::coord! {x: r.max().x, y: r.min().y},
+            lo,
+            hi,
+            geo_types::coord! {x: lo.x, y: hi.y},
+            geo_types::coord! {x: hi.x, y: lo.y},
         ] {
-            if !(c.x.is_finite() && c.y.is_finite()) {
-                continue;
+            if c.x.is_finite() && c.y.is_finite() {
+                corners.push(geo_types::Point::from(c));
             }
-            pts.extend(
-                ring.iter()
-                    .map(|o| geo_types::Point::new(c.x + o.0, c.y + o.1)),
-            );
         }
     }
-    if pts.is_empty() {
+    if corners.is_empty() {
         return None;
     }
+    let core = geo_types::MultiPoint(corners).convex_hull();
+    let pts: Vec<geo_types::Point<f64>> = core
+        .exterior()
+        .0
+        .iter()
+        .flat_map(|c| {
+            ring.iter()
+                .map(move |o| geo_types::Point::new(c.x + o.0, c.y + o.1))
+        })
+        .collect();
     let hull = geo_types::MultiPoint(pts).convex_hull();
     // Most grids lie inside their buffered hull (interior grids): no boolean operation.
     let inside = {

@@ -169,24 +169,29 @@ pub(crate) fn assign(
     out.into_iter().collect()
 }
 
-/// Households whose grid code changed between `previous` and `new` (buildings absent
-/// before are new, not moved; locked grids are identical and count nothing).
+/// Households whose grid code changed between `previous` and `new`. Households that
+/// did not exist before are new, not moved: buildings absent before, and a building's
+/// households beyond its previous count (a re-import with more floors; which flats are
+/// new is unknown, so a building's moves are reduced by its growth). Locked grids are
+/// identical and count nothing.
 pub(crate) fn moved_households(previous: &[Grid], new: &[Grid]) -> u32 {
     let mut before: HashMap<(&str, &str), Vec<(u32, Flats)>> = HashMap::new();
-    let mut known: HashSet<&str> = HashSet::new();
+    // Previous households per building.
+    let mut known: HashMap<&str, u32> = HashMap::new();
     for g in previous {
         for m in &g.members {
             before
                 .entry((m.building.as_str(), g.code.as_str()))
                 .or_default()
                 .push((m.households, m.flats));
-            known.insert(m.building.as_str());
+            *known.entry(m.building.as_str()).or_default() += m.households;
         }
     }
-    let mut moved = 0u32;
+    // (households now, households not in their previous grid) per known building.
+    let mut per_building: HashMap<&str, (u32, u32)> = HashMap::new();
     for g in new {
         for m in &g.members {
-            if !known.contains(m.building.as_str()) {
+            if !known.contains_key(m.building.as_str()) {
                 continue;
             }
             let kept: u32 = before
@@ -197,10 +202,18 @@ pub(crate) fn moved_households(previous: &[Grid], new: &[Grid]) -> u32 {
                         .sum()
                 })
                 .unwrap_or(0);
-            moved += m.households.saturating_sub(kept);
+            let e = per_building.entry(m.building.as_str()).or_default();
+            e.0 += m.households;
+            e.1 += m.households.saturating_sub(kept);
         }
     }
-    moved
+    per_building
+        .iter()
+        .map(|(b, &(now, moved))| {
+            let grown = now.saturating_sub(known.get(b).copied().unwrap_or(0));
+            moved.saturating_sub(grown)
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -211,5 +224,46 @@ mod tests {
     fn reading_order_runs_west_to_east_in_rows_from_the_north() {
         let keys = [[10.0, 0.0], [0.0, 0.0], [5.0, 100.0], [-5.0, 100.0]];
         assert_eq!(reading_order(&keys, 50.0), vec![3, 2, 1, 0]);
+    }
+
+    fn grid(serial: u16, members: &[(&str, u32)]) -> Grid {
+        let village: crate::model::DivisionCode = "411622101201".parse().expect("code");
+        Grid {
+            code: GridCode::new(&village, serial),
+            level: 1,
+            parent: None,
+            village,
+            households: members.iter().map(|m| m.1).sum(),
+            members: members
+                .iter()
+                .map(|&(b, h)| GridMember {
+                    building: b.to_owned(),
+                    households: h,
+                    flats: None,
+                })
+                .collect(),
+            polygon: geo_types::MultiPolygon(vec![]),
+            staff: None,
+            locked: false,
+            institution: false,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn new_households_are_not_moved_households() {
+        let before = [grid(1, &[("a", 30), ("b", 10)]), grid(2, &[("c", 35)])];
+        // "a" gains 10 households in its grid: nobody moved.
+        let grown = [grid(1, &[("a", 40), ("b", 10)]), grid(2, &[("c", 35)])];
+        assert_eq!(moved_households(&before, &grown), 0);
+        // "b" moves to grid 2 and gains 2: its 10 old households moved.
+        let moved = [grid(1, &[("a", 30)]), grid(2, &[("b", 12), ("c", 35)])];
+        assert_eq!(moved_households(&before, &moved), 10);
+        // A new building is new, not moved.
+        let added = [
+            grid(1, &[("a", 30), ("b", 10), ("d", 5)]),
+            grid(2, &[("c", 35)]),
+        ];
+        assert_eq!(moved_households(&before, &added), 0);
     }
 }

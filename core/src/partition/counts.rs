@@ -50,15 +50,18 @@ fn split_part(st: &mut State<'_>, p: u32) {
     st.regrow();
 }
 
-/// Last resort for parts still below `min` (large indivisible buildings, e.g. 44 + 18
-/// households): join the lightest neighbour, giving one grid above `max` (the rule:
-/// never below `min` when avoidable). The grid is flagged `OutOfRange`.
+/// Parts still below `min` (large indivisible buildings, e.g. 44 + 18 households) join
+/// their lightest neighbour while the component keeps enough parts for its total
+/// (`ceil(H/max)`): flat moves then bring the merged part back into the range. A merge
+/// that would leave too few parts is not made; flat moves fill the undersized part
+/// instead (any building can be split by flats), rather than leaving a grid above `max`.
 pub(crate) fn merge_undersized(st: &mut State<'_>, params: &PartitionParams, ctot: &[u64]) {
     let min = u64::from(params.min);
     for (c, &h) in ctot.iter().enumerate() {
         if !feasible(h, params) {
             continue;
         }
+        let fewest = h.div_ceil(u64::from(params.max)) as usize;
         for _ in 0..1000 {
             let parts = parts_of_comp(st, c as u32);
             let under = parts
@@ -67,7 +70,7 @@ pub(crate) fn merge_undersized(st: &mut State<'_>, params: &PartitionParams, cto
                 .filter(|&p| st.pw[p as usize] < min)
                 .min_by_key(|&p| (st.pw[p as usize], p));
             match under {
-                Some(p) if parts.len() > 1 && merge_into_neighbour(st, p) => {}
+                Some(p) if parts.len() > fewest.max(1) && merge_into_neighbour(st, p) => {}
                 _ => break,
             }
         }

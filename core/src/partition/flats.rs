@@ -27,11 +27,14 @@ pub(crate) struct FlatMove {
 }
 
 /// Flat moves that bring every part of every feasible component into the range.
+/// `done` are flat moves already made (kept splits of a repair): their flats count in
+/// `st`'s weights and are no longer the site's to give.
 pub(crate) fn flat_moves(
     st: &State<'_>,
     sites: &[Site],
     params: &PartitionParams,
     ctot: &[u64],
+    done: &[FlatMove],
 ) -> Vec<FlatMove> {
     let (min, max) = (u64::from(params.min), u64::from(params.max));
     let np = st.n_parts();
@@ -55,6 +58,11 @@ pub(crate) fn flat_moves(
                 .collect()
         })
         .collect();
+    for mv in done {
+        if let Some(x) = left.get_mut(mv.site).and_then(|l| l.get_mut(mv.member)) {
+            *x = x.saturating_sub(mv.flats);
+        }
+    }
     // Part adjacency with the border sites of each ordered pair.
     let mut border: std::collections::HashMap<(u32, u32), Vec<usize>> =
         std::collections::HashMap::new();

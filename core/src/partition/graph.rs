@@ -25,9 +25,39 @@ pub(crate) struct Side {
     pub to: u32,
     /// Length of the Voronoi side in metres.
     pub vlen: f64,
+    /// Length of the part of the side within [`SETTLED_REACH_M`] of its two sites (the
+    /// border between their settled parts); 0 for frame sides. Compaction measures
+    /// borders by this, so the far sides of cells at a settlement's edge (wedges of
+    /// empty land out to the village boundary) do not decide which buildings form a
+    /// grid; the land itself still goes to the grid of the nearest building.
+    pub slen: f64,
     /// Usable for grid contiguity: real neighbour, positive side length, no barrier,
     /// not longer than the link cap (unless re-enabled to join a small component).
     pub active: bool,
+}
+
+/// How far from a building's point its grid's border counts for compactness (metres):
+/// about half a building plus the settled part's buffer around it.
+pub(crate) const SETTLED_REACH_M: f64 = 2.0 * super::assemble::SETTLED_BUFFER_M;
+
+/// Length of the Voronoi side `ab` of sites `pu`, `pw` (on their bisector) lying within
+/// `reach` of them: points of the bisector at distance `t` from the sites' midpoint lie
+/// `sqrt(d²/4 + t²)` from both.
+fn settled_length(a: [f64; 2], b: [f64; 2], pu: [f64; 2], pw: [f64; 2], reach: f64) -> f64 {
+    let (dx, dy) = (pw[0] - pu[0], pw[1] - pu[1]);
+    let d2 = dx * dx + dy * dy;
+    let h2 = reach * reach - d2 / 4.0;
+    if h2 <= 0.0 || d2 <= 0.0 {
+        return 0.0;
+    }
+    let h = h2.sqrt();
+    let len = d2.sqrt();
+    // Unit direction of the bisector, and the midpoint.
+    let (ux, uy) = (-dy / len, dx / len);
+    let m = [(pu[0] + pw[0]) / 2.0, (pu[1] + pw[1]) / 2.0];
+    let ta = (a[0] - m[0]) * ux + (a[1] - m[1]) * uy;
+    let tb = (b[0] - m[0]) * ux + (b[1] - m[1]) * uy;
+    (ta.max(tb).min(h) - ta.min(tb).max(-h)).max(0.0)
 }
 
 /// The village's graph in CSR form.
@@ -143,10 +173,24 @@ pub(crate) fn build(
             *v = [c.x, c.y];
         }
     }
+    // Whether each Voronoi vertex lies in the village, computed once per vertex (each
+    // side is met from both of its cells).
+    let mut vertex_inside: Vec<Option<bool>> = vec![None; vertices.len()];
+    let mut inside = |f: u32, at: [f64; 2]| match vertex_inside.get(f as usize).copied().flatten() {
+        Some(known) => known,
+        None => {
+            let known = clip.contains_point(at);
+            if let Some(slot) = vertex_inside.get_mut(f as usize) {
+                *slot = Some(known);
+            }
+            known
+        }
+    };
     let mut start = Vec::with_capacity(n + 1);
     let mut sides = Vec::with_capacity(n * 6);
     let mut link_sum = 0.0;
     let mut link_n = 0usize;
+    let mut link_active: Vec<Option<bool>> = vec![None; tri.num_undirected_edges()];
     for v in tri.vertices().take(n) {
         start.push(sides.len());
         let u = v.fix().index();
@@ -158,18 +202,28 @@ pub(crate) fn build(
             let b = vertices.get(to as usize).copied().unwrap_or_default();
             let vlen = (a[0] - b[0]).hypot(a[1] - b[1]);
             let real = w < n;
+            let slen = if real {
+                settled_length(a, b, pos[u], pos[w], SETTLED_REACH_M)
+            } else {
+                0.0
+            };
             let mut active = real && vlen > 1e-6;
-            if real {
-                let (pu, pw) = (pos[u], pos[w]);
-                let dlen = (pu[0] - pw[0]).hypot(pu[1] - pw[1]);
-                if u < w {
-                    link_sum += dlen;
-                    link_n += 1;
-                }
+            // Both directions of a link give the same answer: test it once.
+            let link = e.as_undirected().index();
+            let known = link_active.get(link).copied().flatten();
+            let (pu, pw) = (pos[u], pos.get(w).copied().unwrap_or(pos[u]));
+            let dlen = (pu[0] - pw[0]).hypot(pu[1] - pw[1]);
+            if real && u < w {
+                link_sum += dlen;
+                link_n += 1;
+            }
+            if let Some(known) = known {
+                active = known;
+            } else if real {
                 if active && dlen > params.max_link_m {
                     active = false;
                 }
-                if active && !clip.touches_segment(a, b) {
+                if active && !(inside(from, a) || inside(to, b) || clip.crosses_segment(a, b)) {
                     // The shared cell side lies outside the village: clipped cells
                     // would not touch.
                     active = false;
@@ -184,11 +238,15 @@ pub(crate) fn build(
                     }
                 }
             }
+            if let Some(slot) = link_active.get_mut(link) {
+                *slot = Some(active);
+            }
             sides.push(Side {
                 nbr: if real { w as u32 } else { FRAME },
                 from,
                 to,
                 vlen,
+                slen,
                 active,
             });
         }
@@ -306,5 +364,36 @@ fn components(g: &mut Graph, weights: &[u32], params: &PartitionParams) {
                 g.sides[k].active = true;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::settled_length;
+
+    #[test]
+    fn a_border_counts_only_near_its_two_buildings() {
+        // Sites 20 m apart on the x axis; their bisector is x = 10.
+        let (u, w) = ([0.0, 0.0], [20.0, 0.0]);
+        let reach = 50.0;
+        // Within reach: |t| ≤ sqrt(50² − 10²) ≈ 48.99 m either side of the midpoint.
+        let h = (reach * reach - 100.0_f64).sqrt();
+        let near = settled_length([10.0, -5.0], [10.0, 5.0], u, w, reach);
+        assert!((near - 10.0).abs() < 1e-9, "{near}");
+        // A side running out 1 km over empty land counts only its first h metres.
+        let wedge = settled_length([10.0, 0.0], [10.0, 1000.0], u, w, reach);
+        assert!((wedge - h).abs() < 1e-9, "{wedge}");
+        // Either direction of the side, the same length.
+        let back = settled_length([10.0, 1000.0], [10.0, 0.0], w, u, reach);
+        assert!((back - h).abs() < 1e-9, "{back}");
+        // Entirely beyond reach, or buildings too far apart: nothing.
+        assert_eq!(
+            settled_length([10.0, 200.0], [10.0, 900.0], u, w, reach),
+            0.0
+        );
+        assert_eq!(
+            settled_length([60.0, -5.0], [60.0, 5.0], [0.0, 0.0], [120.0, 0.0], reach),
+            0.0
+        );
     }
 }

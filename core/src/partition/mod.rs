@@ -48,6 +48,12 @@
 //!    (gain = Voronoi boundary length removed + moment-of-inertia decrease), and a few
 //!    final passes on boundary length alone to straighten borders. Parts that still
 //!    cannot be balanced are split or merged with a neighbour and balanced again.
+//!    **Empty land**: borders count only where they run between settled parts (the
+//!    part of a Voronoi side within 50 m of its two buildings), so the long sides of
+//!    cells at a settlement's edge, out over fields to the village boundary, do not
+//!    steer which buildings form a grid; the land goes to the grid of the nearest
+//!    building (its Voronoi cell), and the report gives the compactness of the settled
+//!    part of each grid next to the whole polygon's.
 //! 5. **Polygons.** A grid's polygon is the union of its sites' Voronoi cells, built by
 //!    shared-edge elimination on the Voronoi diagram (no boolean unions), then clipped
 //!    to the village (minus locked grids) with one boolean intersection, and only for
@@ -67,9 +73,13 @@
 //!    overlap; a building whose households all belong to its own vertical grids is cut
 //!    out of the ground grids and its grids are stacked on exactly its footprint; the
 //!    one ground grid that takes a tower's remaining flats holds the whole footprint
-//!    (stacked, identical geometry) and no other ground grid covers any of it. Pieces
-//!    of a ground grid a footprint cuts off from its buildings go to the neighbour they
-//!    border most. The validator reports any other overlap.
+//!    (stacked, identical geometry) and no other ground grid covers any of it. A
+//!    footprint that would cut a ground grid in two when cut out is held by that grid
+//!    instead, so every footprint lies outside all ground grids or wholly inside one.
+//!    The footprints are cut out while the outlines are built, so a building left in a
+//!    piece cut off from the rest of its grid moves like any other (below); empty
+//!    pieces go to the neighbour they border most, corners enclosed by cut-out
+//!    footprints to the footprint. The validator reports any other overlap.
 //!    **Flat moves.** Where moving whole buildings cannot bring a grid of a feasible
 //!    component into the range (a 44- and an 18-household building), flats move along
 //!    the shortest chain of neighbouring grids (`flats`): any building can be split by
@@ -94,7 +104,8 @@
 //! Grid outlines follow a barrier only where it separates graph components; a road
 //! that grids were allowed to straddle (to avoid a grid below `min`) is ignored by the
 //! outlines there. Grid polygons can still come out in pieces in rare cases (a grid
-//! joined across a road, a very concave outline, a locked grid in the way): the report
+//! joined across a road, a very concave outline, a locked grid in the way, a building
+//! cut off by footprints that cannot move without leaving the range): the report
 //! counts them and a `NonContiguous` flag names them. Serials have three digits, so a
 //! village holds at most 999 grids (institution grids included).
 //!

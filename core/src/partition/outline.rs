@@ -3,7 +3,8 @@
 
 use super::graph::feasible;
 use super::polygon::{absorb_strays, part_shapes, ClipRegion};
-use super::state::State;
+use super::stack::Footprints;
+use super::state::{State, NONE};
 use super::zones;
 use super::PartitionParams;
 use crate::geometry::planar_perimeter;
@@ -12,28 +13,34 @@ use geo_types::MultiPolygon;
 use std::collections::HashMap;
 
 /// Clipped grid shapes (local metres) by part: one Voronoi diagram for the village, or
-/// one per barrier zone.
+/// one per barrier zone; the footprints of vertical grids are cut out of them by the
+/// stacking rule (see `stack`), so what follows sees the ground grids as drawn.
 pub(crate) fn build_shapes(
     st: &State<'_>,
     zones: &[geo_types::Polygon<f64>],
     clip: &ClipRegion,
+    footprints: &Footprints,
     params: &PartitionParams,
 ) -> Result<Vec<MultiPolygon<f64>>, spade::InsertionError> {
-    if zones.len() > 1 {
-        return zones::zoned_shapes(zones, &st.pos, &st.part, &st.g.comp, st.n_parts(), params);
-    }
     let mut site_pos: Vec<Vec<[f64; 2]>> = vec![Vec::new(); st.n_parts()];
     for (u, &p) in st.part.iter().enumerate() {
         if let Some(list) = site_pos.get_mut(p as usize) {
             list.push(st.pos[u]);
         }
     }
-    let mut clipped: Vec<MultiPolygon<f64>> = part_shapes(st.g, &st.part, st.n_parts())
-        .into_iter()
-        .map(|s| clip.clip(s))
-        .collect();
-    absorb_strays(&mut clipped, &site_pos);
-    Ok(clipped)
+    let mut shapes = if zones.len() > 1 {
+        zones::zoned_shapes(zones, &st.pos, &st.part, &st.g.comp, st.n_parts(), params)?
+    } else {
+        let mut clipped: Vec<MultiPolygon<f64>> = part_shapes(st.g, &st.part, st.n_parts())
+            .into_iter()
+            .map(|s| clip.clip(s))
+            .collect();
+        absorb_strays(&mut clipped, &site_pos);
+        clipped
+    };
+    let part_of = |u: usize| st.part.get(u).filter(|&&p| p != NONE).map(|&p| p as usize);
+    footprints.carve_into(&mut shapes, part_of, &site_pos);
+    Ok(shapes)
 }
 
 /// Sites in a piece of their grid's polygon other than its main piece (the one with

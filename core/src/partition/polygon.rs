@@ -57,11 +57,9 @@ impl ClipRegion {
         inside
     }
 
-    /// Whether segment `ab` has a part inside the region.
-    pub(crate) fn touches_segment(&self, a: [f64; 2], b: [f64; 2]) -> bool {
-        if self.contains_point(a) || self.contains_point(b) {
-            return true;
-        }
+    /// Whether segment `ab` crosses an edge of the region's boundary (so a segment with
+    /// both ends outside still has a part inside).
+    pub(crate) fn crosses_segment(&self, a: [f64; 2], b: [f64; 2]) -> bool {
         let env = AABB::from_corners(a, b);
         self.edges
             .locate_in_envelope_intersecting(&env)

@@ -5,8 +5,9 @@
 //!   accepted move strictly lowers an integer potential (no cycling) and weight flows
 //!   from heavy to light parts, cascading through in-range parts near a violation.
 //! * [`compact`] then improves shapes with the range as a hard limit: the gain of a move
-//!   is the Voronoi boundary length it removes plus a scaled decrease of the parts'
-//!   moment of inertia (k-means term).
+//!   is the Voronoi boundary length it removes (only the settled part of each side,
+//!   near its buildings: `Side::slen`) plus a scaled decrease of the parts' moment of
+//!   inertia (k-means term).
 //!
 //! Both only accept moves after which the donor part is still connected, and process
 //! candidates in gain order with deterministic tie-breaks.
@@ -178,9 +179,9 @@ fn compact_gain(st: &State<'_>, u: usize, q: u32, scale: f64) -> f64 {
         }
         let pv = st.part[s.nbr as usize];
         if pv == q {
-            cut += s.vlen;
+            cut += s.slen;
         } else if pv == p {
-            cut -= s.vlen;
+            cut -= s.slen;
         }
     }
     let np = f64::from(st.pc[p as usize]);

@@ -9,8 +9,9 @@ use super::outline::{build_shapes, cut_off_moves};
 use super::polygon::ClipRegion;
 use super::project::LocalProj;
 use super::refine::{balance, compact};
-use super::repair::init_from_previous;
+use super::repair::{init_from_previous, settle_kept_splits};
 use super::seed::{grid_count, seed_component};
+use super::stack::Footprints;
 use super::state::{State, NONE};
 use super::units::{self, Member, Prepared};
 use super::zones;
@@ -102,12 +103,18 @@ pub(crate) fn run(
         .filter(|g| !g.locked && g.level == 1)
         .collect();
     let prep = units::prepare(input.buildings, &skip, &proj, fallback, params, &unlocked);
+    let footprints = Footprints::new(input.buildings, &prep, &proj, &clip);
     let mut flags = prep.flags.clone();
     let parts = if prep.sites.is_empty() {
         Vec::new()
     } else {
         let barriers = barrier_lines(input, &proj, &clip.shape);
-        solve(input, params, &prep, &barriers, &clip, &mut flags, mode)?
+        let setting = Setting {
+            clip: &clip,
+            footprints: &footprints,
+            mode,
+        };
+        solve(input, params, &prep, &barriers, &setting, &mut flags)?
     };
     assemble(
         input,
@@ -117,10 +124,19 @@ pub(crate) fn run(
         &village_local,
         parts,
         &prep,
+        &footprints,
         &locked,
         flags,
         t0,
     )
+}
+
+/// Where a village's grids are drawn: the region they tile, the footprints cut out of
+/// it, and what the run does with the previous grids.
+struct Setting<'a> {
+    clip: &'a ClipRegion,
+    footprints: &'a Footprints,
+    mode: Mode,
 }
 
 /// Barrier segments (R-tree) and polylines near the village, in local metres.
@@ -169,10 +185,14 @@ fn solve(
     params: &PartitionParams,
     prep: &Prepared,
     (barriers, lines): &(RTree<Seg>, Vec<Vec<[f64; 2]>>),
-    clip: &ClipRegion,
+    setting: &Setting<'_>,
     flags: &mut Vec<PartitionFlag>,
-    mode: Mode,
 ) -> PartitionResult<Vec<AreaPart>> {
+    let Setting {
+        clip,
+        footprints,
+        mode,
+    } = *setting;
     let pos: Vec<[f64; 2]> = prep.sites.iter().map(|s| s.pos).collect();
     let w: Vec<u32> = prep.sites.iter().map(|s| s.weight).collect();
     let g = graph::build(&pos, &w, barriers, clip, params).map_err(|source| {
@@ -197,8 +217,10 @@ fn solve(
         .collect();
     let repair = !prev.is_empty();
     let optimise = mode == Mode::Optimise;
+    // Flats of unchanged buildings that stay where the previous run put them.
+    let mut kept = Vec::new();
     if repair {
-        init_from_previous(&mut st, &prep.sites, input.buildings, &prev);
+        kept = init_from_previous(&mut st, &prep.sites, input.buildings, &prev);
         if optimise {
             st.keep_largest_pieces();
             st.regrow();
@@ -234,7 +256,7 @@ fn solve(
         village: input.village.code.clone(),
         source,
     };
-    let mut clipped = build_shapes(&st, &zones, clip, params).map_err(to_err)?;
+    let mut clipped = build_shapes(&st, &zones, clip, footprints, params).map_err(to_err)?;
     // A building whose cell ended up cut off from the rest of its grid moves to the
     // neighbouring grid it touches, where sizes allow; then the outlines are rebuilt.
     for _ in 0..if optimise { 3 } else { 0 } {
@@ -245,14 +267,14 @@ fn solve(
         for (u, q) in moves {
             st.relocate(u, q);
         }
-        clipped = build_shapes(&st, &zones, clip, params).map_err(to_err)?;
+        clipped = build_shapes(&st, &zones, clip, footprints, params).map_err(to_err)?;
     }
     // Where whole buildings could not bring a grid into the range, flats move.
-    let moves = if optimise {
-        flat_moves(&st, &prep.sites, params, &ctot)
-    } else {
-        Vec::new()
-    };
+    let mut moves = settle_kept_splits(&mut st, kept);
+    if optimise {
+        let more = flat_moves(&st, &prep.sites, params, &ctot, &moves);
+        moves.extend(more);
+    }
     let mut members: Vec<Vec<Member>> = vec![Vec::new(); st.n_parts()];
     for (u, site) in prep.sites.iter().enumerate() {
         for (k, m) in site.members.iter().enumerate() {

@@ -3,7 +3,8 @@
 //! Area checks run in the village's local metric projection. Institution grids and
 //! whole-flat tower grids stand on a building footprint and may overlap only as the
 //! stacking rule allows (see `stack`): with grids stacked on the same footprint and with
-//! the one ground grid holding the building's remaining flats. Every other overlap is a
+//! the one ground grid holding the building's remaining flats, or (without remaining
+//! flats) the one ground grid covering the whole footprint. Every other overlap is a
 //! violation. Candidate overlapping pairs come from an rstar R-tree of grid boxes.
 //! Area tolerances are relative: `1e-8 × village area` (but at least 1e-6 m²); boolean
 //! operations (i_overlay) snap to an integer grid, and partitions measured here tile
@@ -312,7 +313,7 @@ pub fn validate_grids(
             }
         }
     }
-    let (stacked_bad, _, cut_out) = vertical_overlaps(&layers);
+    let (stacked_bad, _, cut_out) = vertical_overlaps(&layers, tol);
     for (i, j, a) in stacked_bad {
         if a > tol {
             out.push(Violation::Overlap {
