@@ -65,8 +65,11 @@ const code = ["to-string", ["get", "code"]];
 const last3 = ["slice", code, ["max", 0, ["-", ["length", code], 3]]];
 const households = ["to-number", ["coalesce", ["get", "households"], 0]];
 const estimated = ["==", ["to-boolean", ["get", "estimated"]], true];
-/** Grids stacked on a footprint (tower or institution grids): `stacked` > 0. */
-export const STACKED_FILTER = [">", ["to-number", ["coalesce", ["get", "stacked"], 0]], 0];
+/**
+ * Grids sharing one footprint (a tower whose flats several grids hold): `stacked` > 1.
+ * An institution's or a tower's single grid (`stacked` = 1) is drawn like any grid.
+ */
+export const STACKED_FILTER = [">", ["to-number", ["coalesce", ["get", "stacked"], 0]], 1];
 const stacked = STACKED_FILTER;
 const householdColour = [
   "step",
@@ -358,18 +361,20 @@ function dataLayers(unit) {
       paint: { "text-color": "#1b1b1b", "text-halo-color": "#ffffff", "text-halo-width": 2 },
     },
     {
-      // How many grids share a tower: "×N" on the footprint (the N stacked grids
-      // collide, so one label shows).
+      // How many grids share a tower: "×N" above the grids' label point (a point
+      // layer: polygon labels repeat on every tile piece of the footprint; the N
+      // stacked grids' points coincide, so one label shows).
       id: "grids-stacked-count",
       type: "symbol",
       ...s,
-      "source-layer": "grids",
+      "source-layer": "grid_labels",
       filter: stacked,
       minzoom: 16,
       layout: {
         "text-field": ["concat", "×", ["to-string", ["get", "stacked"]]],
         "text-font": FONT_BOLD,
         "text-size": ["interpolate", ["linear"], ["zoom"], 16, 12, 18, 16],
+        "text-offset": [0, -2.2],
         "text-padding": 2,
       },
       paint: { "text-color": SPLIT_COLOUR, "text-halo-color": "#ffffff", "text-halo-width": 1.8 },

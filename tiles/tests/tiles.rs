@@ -542,4 +542,24 @@ fn stacked_tower_grids_say_how_many_grids_share_the_tower() {
         on_tower + 1 >= expected && on_tower > 0,
         "{on_tower} of {expected}"
     );
+    // The label points say the same, so the map writes "×N" once per tower.
+    let t = decode(&encode_tile(&data, &[Layer::GridLabels], z16).unwrap());
+    let labels = layer(&t, "grid_labels");
+    let mut labelled = 0;
+    for f in &labels.features {
+        let a = attrs(labels, f);
+        let polygon = attrs(
+            l,
+            l.features
+                .iter()
+                .find(|g| attrs(l, g)["code"] == a["code"])
+                .expect("its polygon"),
+        );
+        assert_eq!(a.get("stacked"), polygon.get("stacked"), "{}", a["code"]);
+        labelled += usize::from(a.get("stacked") == Some(&expected.to_string()));
+    }
+    assert!(
+        labelled >= on_tower,
+        "{labelled} labels of {on_tower} tower grids"
+    );
 }

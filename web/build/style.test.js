@@ -52,10 +52,14 @@ test("grids stacked on a tower are outlined and labelled with how many share it"
   const layers = pageStyle().layers;
   const outline = layers.find((l) => l.id === "grids-stacked");
   const count = layers.find((l) => l.id === "grids-stacked-count");
+  assert.equal(outline["source-layer"], "grids");
+  // The count sits on the grids' label point: once per tower, not once per tile piece.
+  assert.equal(count["source-layer"], "grid_labels");
   for (const l of [outline, count]) {
-    assert.equal(l["source-layer"], "grids");
     assert.deepEqual(l.filter, STACKED_FILTER);
   }
+  // Only footprints several grids share: a single tower or institution grid is plain.
+  assert.deepEqual(STACKED_FILTER, [">", ["to-number", ["coalesce", ["get", "stacked"], 0]], 1]);
   assert.deepEqual(count.layout["text-field"], ["concat", "×", ["to-string", ["get", "stacked"]]]);
   // Drawn above the grid fill and outlines.
   const at = (id) => layers.findIndex((l) => l.id === id);

@@ -13,6 +13,10 @@ pub(crate) const FIELDS: &[(&str, &str)] = &[
         "staff",
         "Name of the responsible staff member (absent when none is assigned)",
     ),
+    (
+        "stacked",
+        "For a grid on a building's footprint: how many grids hold that building (absent otherwise)",
+    ),
 ];
 
 pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
@@ -20,7 +24,7 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
     let mut idx: Vec<usize> = snap.grids_in(ctx.query).collect();
     idx.sort_unstable();
     let mut b = LayerBuilder::new("grid_labels", ctx.transform.extent());
-    let mut attrs = Vec::with_capacity(3);
+    let mut attrs = Vec::with_capacity(4);
     for i in idx {
         let (Some(grid), Some(Some(p))) = (snap.grids.get(i), data.grid_labels.get(i)) else {
             continue;
@@ -33,6 +37,10 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
         attrs.push(("households", AttrValue::Uint(u64::from(grid.households))));
         if let Some(staff) = grid.staff.as_deref().and_then(|id| snap.staff_member(id)) {
             attrs.push(("staff", AttrValue::Str(&staff.name)));
+        }
+        let stack = data.grid_stack(i);
+        if stack > 0 {
+            attrs.push(("stacked", AttrValue::Uint(u64::from(stack))));
         }
         b.add(i as u64 + 1, GeomType::Point, geom, &attrs);
     }
