@@ -105,7 +105,7 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
     let big = run_partition(&county, &params, runs.min(3));
     outln!("{}", big.0)?;
     outln!(
-        "median wall time over {} runs: {:.2} s (target ≤ 10 s)",
+        "median wall time over {} runs: {:.2} s (target ≤ 2 s)",
         runs.min(3),
         big.1
     )?;
