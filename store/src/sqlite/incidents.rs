@@ -3,7 +3,7 @@
 
 use super::log::{append_change, to_json};
 use super::read::invalid;
-use super::write::{upsert_counted, Upsert};
+use super::write::{upsert_counted, write_all, Upsert, Write};
 use super::SqliteStore;
 use crate::error::{DbStep, StoreError, StoreResult};
 use crate::incidents::{added_records, incidents_bbox, transition_records};
@@ -102,62 +102,55 @@ pub(super) async fn upsert_incidents(
     .await
 }
 
-/// Columns of `incident_transitions`, in bind order.
-const TRANSITION_COLUMNS: [&str; 10] = [
-    "incident",
-    "seq",
-    "at",
-    "actor",
-    "action",
-    "from_status",
-    "to_status",
-    "note",
-    "photo",
-    "detail",
-];
+/// How transitions are written: appended, never updated (the key is only named).
+const TRANSITIONS: Upsert = Upsert {
+    table: "incident_transitions",
+    key: "incident, seq",
+    columns: &[
+        "incident",
+        "seq",
+        "at",
+        "actor",
+        "action",
+        "from_status",
+        "to_status",
+        "note",
+        "photo",
+        "detail",
+    ],
+    update: &[],
+    step: "recording incident transitions",
+};
 
-/// Appends transitions with one multi-row statement per chunk; `or_ignore` skips those
-/// already recorded (a re-imported report).
+/// Appends transitions; `or_ignore` skips those already recorded (a re-imported report).
 async fn append_transitions(
     tx: &mut Transaction<'_, Sqlite>,
     transitions: &[IncidentTransition],
     or_ignore: bool,
 ) -> StoreResult<()> {
-    // Neither needs a statement journal (see `write::Write::InsertNew`).
-    let verb = if or_ignore {
-        "INSERT OR IGNORE"
+    let how = if or_ignore {
+        Write::InsertOrIgnore
     } else {
-        "INSERT OR FAIL"
+        Write::InsertNew
     };
     let details = transitions
         .iter()
         .map(|t| to_json(&t.action, "an incident transition"))
         .collect::<StoreResult<Vec<_>>>()?;
-    let rows: Vec<_> = transitions.iter().zip(&details).collect();
-    for chunk in rows.chunks(32_766 / TRANSITION_COLUMNS.len()) {
-        let mut q = QueryBuilder::<Sqlite>::new(format!(
-            "{verb} INTO incident_transitions ({}) ",
-            TRANSITION_COLUMNS.join(", ")
-        ));
-        q.push_values(chunk, |mut row, (t, detail)| {
-            row.push_bind(t.incident.as_str())
-                .push_bind(i64::from(t.seq))
-                .push_bind(t.at)
-                .push_bind(t.actor.as_str())
-                .push_bind(t.action.name())
-                .push_bind(t.from.as_str())
-                .push_bind(t.to.as_str())
-                .push_bind(t.note.as_deref())
-                .push_bind(t.photo.as_deref())
-                .push_bind(detail.as_str());
-        });
-        q.build()
-            .persistent(false)
-            .execute(&mut **tx)
-            .await
-            .step("recording incident transitions")?;
-    }
-    Ok(())
+    let rows: Vec<_> = transitions.iter().zip(details).collect();
+    write_all(tx, &TRANSITIONS, &rows, how, |row, (t, detail)| {
+        row.push_bind(t.incident.as_str())
+            .push_bind(i64::from(t.seq))
+            .push_bind(t.at)
+            .push_bind(t.actor.as_str())
+            .push_bind(t.action.name())
+            .push_bind(t.from.as_str())
+            .push_bind(t.to.as_str())
+            .push_bind(t.note.as_deref())
+            .push_bind(t.photo.as_deref())
+            .push_bind(detail.as_str());
+    })
+    .await
 }
 
 fn incident_from_row(row: &SqliteRow) -> StoreResult<Incident> {

@@ -65,15 +65,26 @@ pub(super) async fn upsert_rows<'a, T>(
     conn: &mut SqliteConnection,
     spec: &Upsert,
     rows: &'a [T],
+    bind: impl FnMut(&mut Separated<'_, 'a, Sqlite, &'static str>, &'a T),
+) -> StoreResult<()> {
+    write_all(conn, spec, rows, Write::Upsert, bind).await
+}
+
+/// Writes `rows` as `how` says, one multi-row statement per chunk.
+pub(super) async fn write_all<'a, T>(
+    conn: &mut SqliteConnection,
+    spec: &Upsert,
+    rows: &'a [T],
+    how: Write,
     mut bind: impl FnMut(&mut Separated<'_, 'a, Sqlite, &'static str>, &'a T),
 ) -> StoreResult<()> {
     let rows: Vec<&T> = rows.iter().collect();
-    write_rows(conn, spec, &rows, Write::Upsert, &mut bind).await
+    write_rows(conn, spec, &rows, how, &mut bind).await
 }
 
 /// How [`write_rows`] treats a key that is already stored.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Write {
+pub(super) enum Write {
     /// Updates the stored row.
     Upsert,
     /// Fails: the caller knows every key is new. Cheaper than an upsert on large
@@ -81,6 +92,8 @@ enum Write {
     /// touches) for a multi-row upsert so it can undo that one statement, but none for
     /// `INSERT OR FAIL`. A failure aborts the caller's transaction anyway.
     InsertNew,
+    /// Keeps the stored row and skips the new one (no statement journal either).
+    InsertOrIgnore,
 }
 
 async fn write_rows<'a, T>(
@@ -93,6 +106,7 @@ async fn write_rows<'a, T>(
     let (verb, conflict) = match how {
         Write::Upsert => ("INSERT", spec.conflict_clause()),
         Write::InsertNew => ("INSERT OR FAIL", String::new()),
+        Write::InsertOrIgnore => ("INSERT OR IGNORE", String::new()),
     };
     let mut statement = |chunk: &[&'a T]| {
         let mut q = QueryBuilder::<Sqlite>::new(format!(
