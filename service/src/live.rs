@@ -75,18 +75,42 @@ pub struct Live {
     applied: Mutex<HashSet<i64>>,
 }
 
-/// What new or changed incidents purge: a few, the cells they fall in at each zoom; a
-/// batch, its area.
-fn purge_plan(marks: &[IncidentMark]) -> Vec<Vec<[f64; 4]>> {
-    if marks.len() <= PURGE_ONE_BY_ONE {
-        marks
-            .iter()
-            .map(|m| IncidentIndex::touched(m.lon, m.lat, MAX_ZOOM))
-            .collect()
-    } else {
+/// The incidents of one write, indexed before the store has them (part by part, for
+/// an import): what their tiles purge once the write ends — a few, the cells they fall in
+/// at each zoom; more, their area.
+#[derive(Debug, Default)]
+pub struct IndexedWrite {
+    count: usize,
+    few: Vec<Vec<[f64; 4]>>,
+    bbox: Option<[f64; 4]>,
+}
+
+impl IndexedWrite {
+    fn note(&mut self, marks: &[IncidentMark]) {
+        self.count += marks.len();
+        if self.count <= PURGE_ONE_BY_ONE {
+            let cells = marks
+                .iter()
+                .map(|m| IncidentIndex::touched(m.lon, m.lat, MAX_ZOOM));
+            self.few.extend(cells);
+        }
         let points = marks.iter().map(|m| [m.lon, m.lat, m.lon, m.lat]);
-        let bbox = gridmap_core::geometry::union_bbox(points).unwrap_or_default();
-        vec![vec![IncidentIndex::touched_area(bbox)]]
+        self.bbox = gridmap_core::geometry::union_bbox(points.chain(self.bbox));
+    }
+
+    /// The area of the incidents noted.
+    pub fn bbox(&self) -> Option<[f64; 4]> {
+        self.bbox
+    }
+
+    fn purges(&self) -> Vec<Vec<[f64; 4]>> {
+        if self.count <= PURGE_ONE_BY_ONE {
+            return self.few.clone();
+        }
+        self.bbox
+            .map(|area| vec![IncidentIndex::touched_area(area)])
+            .into_iter()
+            .collect()
     }
 }
 
@@ -167,26 +191,30 @@ impl Live {
     /// Applies incidents that change `change` stored through this server: updates their
     /// heat and points and purges the heat and incident tiles each one shows in.
     pub fn incidents_changed(&self, change: i64, marks: Vec<IncidentMark>) {
-        let purges = purge_plan(&marks);
-        self.index(marks);
-        self.stored(change, &purges);
+        let mut indexed = IndexedWrite::default();
+        self.index_unwritten(marks, &mut indexed);
+        self.stored(change, &indexed.purges());
     }
 
-    /// Stores a batch of incidents with `writing` (which answers its result and change
-    /// id) while indexing them on another thread: the two take about as long. Should
-    /// the write fail, the incidents are read again from the store, so the index never
-    /// keeps what the store refused (tiles may show them for that moment).
-    pub async fn index_while_writing<T>(
-        self: &Arc<Self>,
+    /// Indexes incidents a write in progress is storing (CPU-heavy for a batch: call off
+    /// the async threads), so indexing runs while the store writes; `write` gathers
+    /// what [`Live::finish_write`] purges.
+    pub fn index_unwritten(&self, marks: Vec<IncidentMark>, indexed: &mut IndexedWrite) {
+        indexed.note(&marks);
+        self.index(marks);
+    }
+
+    /// Ends a write whose incidents were indexed by [`Live::index_unwritten`]: `written`
+    /// is its result and change id. Stored, their tiles are purged; refused, the
+    /// incidents are read again from the store, so the index never keeps what the store
+    /// refused (tiles may show them for that moment).
+    pub async fn finish_write<T>(
+        &self,
         store: &dyn Store,
-        marks: Vec<IncidentMark>,
-        writing: impl std::future::Future<Output = ServiceResult<(T, i64)>>,
+        written: ServiceResult<(T, i64)>,
+        indexed: IndexedWrite,
     ) -> ServiceResult<T> {
-        let purges = purge_plan(&marks);
-        let live = Arc::clone(self);
-        let indexing = tokio::task::spawn_blocking(move || live.index(marks));
-        let (written, indexed) = tokio::join!(writing, indexing);
-        indexed.map_err(|e| crate::ServiceError::Internal(format!("indexing incidents: {e}")))?;
+        let purges = indexed.purges();
         match written {
             Ok((value, change)) => {
                 self.stored(change, &purges);

@@ -330,6 +330,77 @@ async fn imports_map_categories_place_incidents_and_name_the_bad_ones() {
 }
 
 #[tokio::test]
+async fn a_large_import_is_written_in_parts_as_one_change() {
+    for (name, service, _dir) in services().await {
+        let (lon, lat, _, _) = inside_a_grid(&service);
+        let map = CategoryMap::default();
+        // More than two parts of an import; the bad ones in the last part.
+        let n = 20_005;
+        let incidents = |prefix: &str| -> Vec<Incident> {
+            (0..n)
+                .map(|k| {
+                    let category = if k >= n - 2 {
+                        "外星人"
+                    } else {
+                        "消防隐患"
+                    };
+                    let at = geo_types::Point::new(lon, lat);
+                    Incident::new(
+                        format!("{prefix}{k}"),
+                        1_775_000_000 + k as i64,
+                        category,
+                        at,
+                    )
+                })
+                .collect()
+        };
+        let held = |s: &Service| s.live().with_incidents(|index| index.len());
+        let (before, held_before) = (service.store().last_change().await.unwrap(), held(&service));
+
+        // Strict: the bad two in the last part stop all of it.
+        let strict = service
+            .import_incidents(&Caller::Operator, incidents("S"), &map, true, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (strict.counts.inserted, strict.rejected.len()),
+            (0, 2),
+            "{name}"
+        );
+        assert_eq!(
+            service.store().last_change().await.unwrap(),
+            before,
+            "{name}"
+        );
+        assert_eq!(held(&service), held_before, "{name}: nothing indexed");
+
+        let out = service
+            .import_incidents(&Caller::Operator, incidents("L"), &map, false, false)
+            .await
+            .unwrap();
+        assert_eq!(out.counts.inserted, n as u64 - 2, "{name}");
+        assert_eq!(out.placed, n as u64 - 2, "{name}");
+        assert!(out.rejected[1].contains(&format!("L{}", n - 1)), "{name}");
+        assert_eq!(
+            service.store().last_change().await.unwrap(),
+            before + 1,
+            "{name}: one change"
+        );
+        assert_eq!(
+            held(&service),
+            held_before + n - 2,
+            "{name}: every part indexed"
+        );
+        let last = service
+            .store()
+            .incident(&format!("L{}", n - 3))
+            .await
+            .unwrap();
+        assert!(last.is_some_and(|i| i.grid.is_some()), "{name}");
+    }
+}
+
+#[tokio::test]
 async fn statistics_per_area_and_staff_export_as_csv_and_xlsx() {
     for (name, service, _dir) in services().await {
         let (lon, lat, _, village) = inside_a_grid(&service);
@@ -502,11 +573,16 @@ async fn a_batch_the_store_refuses_leaves_no_heat_behind() {
                 )
             })
             .collect();
-        let refused =
-            async { Err::<((), i64), _>(ServiceError::BadInput("the disk is full".into())) };
+        let mut indexed = gridmap_service::live::IndexedWrite::default();
+        service.live().index_unwritten(marks, &mut indexed);
+        assert!(
+            service.live().with_incidents(|i| i.get("F0").is_some()),
+            "{name}: indexed while the store writes"
+        );
+        let refused = Err::<((), i64), _>(ServiceError::BadInput("the disk is full".into()));
         let out = service
             .live()
-            .index_while_writing(service.store().as_ref(), marks, refused)
+            .finish_write(service.store().as_ref(), refused, indexed)
             .await;
         assert!(
             matches!(out, Err(ServiceError::BadInput(_))),

@@ -50,6 +50,13 @@ pub struct UpsertCounts {
     pub updated: u64,
 }
 
+impl std::ops::AddAssign for UpsertCounts {
+    fn add_assign(&mut self, other: UpsertCounts) {
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+    }
+}
+
 /// What an import changed.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct ImportSummary {

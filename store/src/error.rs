@@ -30,6 +30,8 @@ pub enum StoreError {
     Changed { what: String },
     #[error("{what}")]
     Unsupported { what: String },
+    #[error("the write stopped before its input ended, so nothing was written: {reason}")]
+    Aborted { reason: String },
     #[error("there is no store at {path}: check the path (--db), or create one with gridmap import or gridmap synth")]
     Missing { path: String },
     #[error("{path} already exists: choose a new file name")]

@@ -167,22 +167,55 @@ pub(crate) fn transition_records(
     )
 }
 
-/// What adding incidents leaves in the change log: their counts and ids (so another
-/// server re-reads just those, see [`crate::Change::incident_ids`]).
-pub(crate) fn added_records(
-    counts: &crate::UpsertCounts,
-    incidents: &[Incident],
-) -> crate::ChangeRecords {
-    let ids: Vec<&str> = incidents.iter().map(|i| i.id.as_str()).collect();
-    crate::ChangeRecords {
-        other: Some(serde_json::json!({ "incidents": counts, "ids": ids })),
-        ..crate::ChangeRecords::default()
+/// A part of an incident write (an import arrives in parts, so it can be written while
+/// the rest is read and placed): incidents and their first timeline entries.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentChunk {
+    pub incidents: Vec<Incident>,
+    /// Usually the incidents' reports; an entry already stored is kept.
+    pub transitions: Vec<gridmap_core::incident::IncidentTransition>,
+}
+
+/// The parts of one incident write, in order. An `Err` part stops the write and nothing
+/// of it is stored.
+pub type IncidentChunks<'a> =
+    futures_util::stream::BoxStream<'a, crate::StoreResult<IncidentChunk>>;
+
+/// What a write of incident chunks has added so far, for its change-log entry.
+#[derive(Debug, Default)]
+pub(crate) struct AddedIncidents {
+    pub counts: crate::UpsertCounts,
+    ids: Vec<String>,
+    bbox: Option<[f64; 4]>,
+}
+
+impl AddedIncidents {
+    /// Counts a written chunk; keeps only its ids and area.
+    pub fn add(&mut self, counts: crate::UpsertCounts, incidents: Vec<Incident>) {
+        self.counts += counts;
+        let boxes = incidents.iter().map(Incident::bbox).chain(self.bbox);
+        self.bbox = gridmap_core::geometry::union_bbox(boxes);
+        self.ids.extend(incidents.into_iter().map(|i| i.id));
+    }
+
+    /// The incidents' area.
+    pub fn bbox(&self) -> Option<[f64; 4]> {
+        self.bbox
+    }
+
+    /// What the change log keeps: the counts and ids (so another server re-reads just
+    /// those, see [`crate::Change::incident_ids`]).
+    pub fn records(&self) -> crate::ChangeRecords {
+        crate::ChangeRecords {
+            other: Some(serde_json::json!({ "incidents": self.counts, "ids": self.ids })),
+            ..crate::ChangeRecords::default()
+        }
     }
 }
 
 impl crate::Change {
     /// The incidents an incident change wrote (an import or report: `ids`; a
-    /// transition: `incident`), read from what [`added_records`] and
+    /// transition: `incident`), read from what [`AddedIncidents::records`] and
     /// [`transition_records`] log; `None` when the change does not say (another kind of
     /// change, or one logged before ids were).
     pub fn incident_ids(&self) -> Option<Vec<String>> {
@@ -193,9 +226,4 @@ impl crate::Change {
         let ids = other.get("ids")?.as_array()?;
         ids.iter().map(|v| v.as_str().map(str::to_owned)).collect()
     }
-}
-
-/// The area of `incidents`.
-pub(crate) fn incidents_bbox(incidents: &[Incident]) -> Option<[f64; 4]> {
-    gridmap_core::geometry::union_bbox(incidents.iter().map(Incident::bbox))
 }

@@ -40,7 +40,9 @@ pub use change::{
     RecordRows, RowRestore, StaffGrids, INCIDENT_OPERATION,
 };
 pub use error::{StoreError, StoreResult};
-pub use incidents::{CountBy, IncidentCounts, IncidentFilter, IncidentPage};
+pub use incidents::{
+    CountBy, IncidentChunk, IncidentChunks, IncidentCounts, IncidentFilter, IncidentPage,
+};
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 
@@ -153,6 +155,22 @@ pub trait IncidentStore: Send + Sync {
         &self,
         incidents: &[Incident],
         transitions: &[IncidentTransition],
+        meta: &ChangeMeta,
+    ) -> StoreResult<(UpsertCounts, i64)> {
+        let chunk = IncidentChunk {
+            incidents: incidents.to_vec(),
+            transitions: transitions.to_vec(),
+        };
+        let chunks = futures_util::stream::iter([Ok(chunk)]);
+        self.add_incident_chunks(Box::pin(chunks), meta).await
+    }
+
+    /// [`IncidentStore::add_incidents`] for a write that arrives in parts (a large
+    /// import): each part is written as it comes, all in one transaction, which an `Err`
+    /// part or an error of the store rolls back.
+    async fn add_incident_chunks(
+        &self,
+        chunks: IncidentChunks<'_>,
         meta: &ChangeMeta,
     ) -> StoreResult<(UpsertCounts, i64)>;
 

@@ -7,7 +7,8 @@ use gridmap_core::incident::{
 };
 use gridmap_core::{Assignee, Incident, IncidentStatus};
 use gridmap_store::{
-    ChangeMeta, CountBy, IncidentFilter, MemoryStore, OpenMode, SharedStore, StoreError,
+    ChangeMeta, CountBy, IncidentChunk, IncidentFilter, MemoryStore, OpenMode, SharedStore,
+    StoreError,
 };
 use std::sync::Arc;
 
@@ -103,6 +104,61 @@ async fn added_incidents_come_back_with_their_report_and_a_change_with_their_are
             "{name}"
         );
         assert_eq!(store.incidents().await.unwrap(), all, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_write_in_parts_is_one_change_and_an_error_part_leaves_nothing() {
+    for (name, store, _dir) in stores().await {
+        let all = sample();
+        let part = |range: std::ops::Range<usize>| IncidentChunk {
+            incidents: all[range.clone()].to_vec(),
+            transitions: all[range]
+                .iter()
+                .map(|i| report_transition(i, "test"))
+                .collect(),
+        };
+        // The second part repeats E2: an update within the same write.
+        let parts = vec![Ok(part(0..2)), Ok(part(1..4))];
+        let (counts, change) = store
+            .add_incident_chunks(Box::pin(futures_util::stream::iter(parts)), &meta())
+            .await
+            .unwrap();
+        assert_eq!((counts.inserted, counts.updated), (4, 1), "{name}");
+        let logged = store.change(change).await.unwrap().unwrap();
+        assert_eq!(logged.bbox, Some([114.0, 33.0, 114.3, 33.0]), "{name}");
+        assert_eq!(logged.incident_ids().unwrap().len(), 5, "{name}");
+        assert_eq!(store.incidents().await.unwrap(), all, "{name}");
+
+        // A part that fails after one was written: nothing of the write is kept.
+        let mut later = incident(9, 400, "环境卫生", 114.4, "411622101201");
+        later.id = "E9".into();
+        let mut changed = all[0].clone();
+        changed.description = Some("rewritten".into());
+        let parts = vec![
+            Ok(IncidentChunk {
+                incidents: vec![later, changed],
+                transitions: Vec::new(),
+            }),
+            Err(StoreError::Aborted {
+                reason: "the file ended early".into(),
+            }),
+        ];
+        let last = store.last_change().await.unwrap();
+        let err = store
+            .add_incident_chunks(Box::pin(futures_util::stream::iter(parts)), &meta())
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("the file ended early"),
+            "{name}: {err}"
+        );
+        assert_eq!(store.incidents().await.unwrap(), all, "{name}: rolled back");
+        assert_eq!(
+            store.last_change().await.unwrap(),
+            last,
+            "{name}: not logged"
+        );
     }
 }
 

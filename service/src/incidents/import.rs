@@ -2,14 +2,19 @@
 //! the source's names to the taxonomy's types.
 
 use super::{now, place_of, IncidentConfig, IncidentEvent};
+use crate::live::IndexedWrite;
 use crate::{Caller, Service, ServiceError, ServiceResult};
+use futures_util::StreamExt;
 use gridmap_core::incident::{report_transition, start_clock, Taxonomy};
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{Incident, IncidentStatus};
-use gridmap_store::{ChangeMeta, UpsertCounts};
+use gridmap_store::{ChangeMeta, IncidentChunk, StoreError, UpsertCounts, INCIDENT_OPERATION};
+use gridmap_tiles::incidents::IncidentMark;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
+use tokio_stream::wrappers::ReceiverStream;
 
 /// Source category names → taxonomy type codes, from a two-column CSV
 /// (`source,type`; a header row naming `type` is skipped).
@@ -71,11 +76,23 @@ pub struct IncidentImport {
     pub placed: u64,
 }
 
+/// Incidents per part of an import: each part is mapped and placed while the store
+/// writes the one before (on two cores the writer and the rest then both stay busy).
+const PART: usize = 10_000;
+
+/// A part of an import, mapped and placed.
+struct Prepared {
+    incidents: Vec<Incident>,
+    rejected: Vec<String>,
+    placed: u64,
+}
+
 impl Service {
     /// Imports incidents read from a file: categories through `map` then the taxonomy,
     /// grid/village/township by position when missing, deadlines started for new
     /// orders. Unmappable incidents are rejected by id; with `strict` any rejection
-    /// imports nothing.
+    /// imports nothing. All of it is one transaction, written part by part while the
+    /// next part is prepared and the heat index takes the last.
     pub async fn import_incidents(
         &self,
         caller: &Caller,
@@ -87,45 +104,131 @@ impl Service {
         caller.may_write()?;
         let config = self.incident_config();
         let data = self.data();
-        let snap = data.snapshot();
-        let mut out = IncidentImport::default();
-        // Mapping and placement are per incident and pure: on every core.
-        let prepared: Vec<Result<(Incident, bool), String>> = incidents
-            .into_par_iter()
-            .map(|i| prepare(i, map, &config, snap))
-            .collect();
-        let mut ok = Vec::with_capacity(prepared.len());
-        for p in prepared {
-            match p {
-                Ok((i, placed)) => {
-                    out.placed += u64::from(placed);
-                    ok.push(i);
-                }
-                Err(why) => out.rejected.push(why),
+        let total = incidents.len();
+        let mut parts = parts(incidents);
+        let prepare = {
+            let map = map.clone();
+            move |part: Vec<Incident>| prepare_part(part, &map, &config, data.snapshot())
+        };
+        if dry_run || strict {
+            // Every incident is checked before anything is written.
+            let prepared: Vec<Prepared> = parts.by_ref().map(&prepare).collect();
+            let mut out = IncidentImport::default();
+            for p in &prepared {
+                out.placed += p.placed;
+                out.rejected.extend(p.rejected.iter().cloned());
             }
+            if dry_run || !out.rejected.is_empty() {
+                return Ok(out);
+            }
+            return self.write_parts(caller, total, prepared.into_iter()).await;
         }
-        if dry_run || (strict && !out.rejected.is_empty()) {
-            return Ok(out);
-        }
-        let reports: Vec<_> = ok.iter().map(|i| report_transition(i, "import")).collect();
+        self.write_parts(caller, total, parts.map(prepare)).await
+    }
+
+    /// Writes the parts `prepared` yields (each prepared on another thread when the
+    /// store has taken the one before) in one store transaction, indexing each for heat
+    /// as it goes.
+    async fn write_parts(
+        &self,
+        caller: &Caller,
+        total: usize,
+        prepared: impl Iterator<Item = Prepared> + Send + 'static,
+    ) -> ServiceResult<IncidentImport> {
+        // At most one part waits while the store writes another.
+        let (sender, receiver) = tokio::sync::mpsc::channel(1);
+        let (finished, ended) = tokio::sync::oneshot::channel::<()>();
+        let live = Arc::clone(self.live());
+        let producer = tokio::task::spawn_blocking(move || {
+            let mut out = IncidentImport::default();
+            let mut indexed = IndexedWrite::default();
+            for part in prepared {
+                out.placed += part.placed;
+                out.rejected.extend(part.rejected);
+                let marks = part.incidents.iter().map(IncidentMark::from).collect();
+                live.index_unwritten(marks, &mut indexed);
+                let chunk = IncidentChunk {
+                    transitions: part
+                        .incidents
+                        .iter()
+                        .map(|i| report_transition(i, "import"))
+                        .collect(),
+                    incidents: part.incidents,
+                };
+                if sender.blocking_send(Ok(chunk)).is_err() {
+                    // The store stopped; its error is the import's answer.
+                    break;
+                }
+            }
+            let _ = finished.send(());
+            (out, indexed)
+        });
+        // The parts end only once every part was sent: should preparing fail half way,
+        // the store sees an error, not an early end, and writes nothing.
+        let end = futures_util::stream::once(ended).filter_map(|ended| async move {
+            ended.is_err().then(|| {
+                Err(StoreError::Aborted {
+                    reason: "preparing the incidents failed".into(),
+                })
+            })
+        });
+        let chunks = ReceiverStream::new(receiver).chain(end);
         let meta = ChangeMeta::new(
             caller.actor(),
-            format!("{}import {}", gridmap_store::INCIDENT_OPERATION, ok.len()),
+            format!("{INCIDENT_OPERATION}import ({total} read)"),
         );
-        let marks: Vec<_> = ok
-            .iter()
-            .map(gridmap_tiles::incidents::IncidentMark::from)
-            .collect();
         let store = self.store().as_ref();
-        let write = async { Ok(store.add_incidents(&ok, &reports, &meta).await?) };
-        out.counts = self.live().index_while_writing(store, marks, write).await?;
+        let written = store.add_incident_chunks(Box::pin(chunks), &meta).await;
+        let (mut out, indexed) = producer
+            .await
+            .map_err(|e| ServiceError::Internal(format!("preparing incidents: {e}")))?;
+        let bbox = indexed.bbox();
+        let written = written.map_err(ServiceError::from);
+        out.counts = self.live().finish_write(store, written, indexed).await?;
         self.publish(IncidentEvent::Imported {
-            count: ok.len() as u64,
-            bbox: gridmap_core::geometry::union_bbox(ok.iter().map(Incident::bbox)),
+            count: out.counts.inserted + out.counts.updated,
+            bbox,
             at: now(),
         });
         Ok(out)
     }
+}
+
+/// `incidents` in parts of [`PART`], each incident moved once.
+fn parts(incidents: Vec<Incident>) -> impl Iterator<Item = Vec<Incident>> + Send + 'static {
+    let mut incoming = incidents.into_iter();
+    std::iter::from_fn(move || {
+        let part: Vec<_> = incoming.by_ref().take(PART).collect();
+        (!part.is_empty()).then_some(part)
+    })
+}
+
+/// Maps and places a part on every core.
+fn prepare_part(
+    part: Vec<Incident>,
+    map: &CategoryMap,
+    config: &IncidentConfig,
+    snap: &CountySnapshot,
+) -> Prepared {
+    let results: Vec<_> = part
+        .into_par_iter()
+        .map(|i| prepare(i, map, config, snap))
+        .collect();
+    let mut out = Prepared {
+        incidents: Vec::with_capacity(results.len()),
+        rejected: Vec::new(),
+        placed: 0,
+    };
+    for r in results {
+        match r {
+            Ok((i, placed)) => {
+                out.placed += u64::from(placed);
+                out.incidents.push(i);
+            }
+            Err(why) => out.rejected.push(why),
+        }
+    }
+    out
 }
 
 /// One incident of an import: its taxonomy type through `map`, its grid, village and

@@ -2,12 +2,13 @@
 
 use super::MemoryStore;
 use crate::error::{StoreError, StoreResult};
-use crate::incidents::{added_records, incidents_bbox, transition_records};
+use crate::incidents::{transition_records, AddedIncidents};
 use crate::{
-    ChangeMeta, ChangeRecords, CountBy, IncidentCounts, IncidentFilter, IncidentPage,
-    IncidentStore, UpsertCounts,
+    ChangeMeta, ChangeRecords, CountBy, IncidentChunk, IncidentChunks, IncidentCounts,
+    IncidentFilter, IncidentPage, IncidentStore, UpsertCounts,
 };
 use async_trait::async_trait;
+use futures_util::TryStreamExt;
 use gridmap_core::incident::IncidentTransition;
 use gridmap_core::Incident;
 use std::collections::BTreeMap;
@@ -20,37 +21,42 @@ impl IncidentStore for MemoryStore {
         Ok(all)
     }
 
-    async fn add_incidents(
+    async fn add_incident_chunks(
         &self,
-        incidents: &[Incident],
-        transitions: &[IncidentTransition],
+        chunks: IncidentChunks<'_>,
         meta: &ChangeMeta,
     ) -> StoreResult<(UpsertCounts, i64)> {
+        // All parts first: an `Err` part leaves the store as it was.
+        let chunks: Vec<IncidentChunk> = chunks.try_collect().await?;
         let mut s = self.state();
-        let mut counts = UpsertCounts::default();
-        for i in incidents {
-            match s.incidents.insert(i.id.clone(), i.clone()) {
-                Some(_) => counts.updated += 1,
-                None => counts.inserted += 1,
+        let mut added = AddedIncidents::default();
+        for chunk in chunks {
+            let mut counts = UpsertCounts::default();
+            for i in &chunk.incidents {
+                match s.incidents.insert(i.id.clone(), i.clone()) {
+                    Some(_) => counts.updated += 1,
+                    None => counts.inserted += 1,
+                }
             }
-        }
-        for t in transitions {
-            let timeline = s
-                .incident_transitions
-                .entry(t.incident.clone())
-                .or_default();
-            if !timeline.iter().any(|old| old.seq == t.seq) {
-                timeline.push(t.clone());
-                timeline.sort_by_key(|t| t.seq);
+            for t in chunk.transitions {
+                let timeline = s
+                    .incident_transitions
+                    .entry(t.incident.clone())
+                    .or_default();
+                if !timeline.iter().any(|old| old.seq == t.seq) {
+                    timeline.push(t);
+                    timeline.sort_by_key(|t| t.seq);
+                }
             }
+            added.add(counts, chunk.incidents);
         }
         let id = s.log(
             meta,
-            incidents_bbox(incidents),
+            added.bbox(),
             ChangeRecords::default(),
-            added_records(&counts, incidents),
+            added.records(),
         );
-        Ok((counts, id))
+        Ok((added.counts, id))
     }
 
     async fn incident(&self, id: &str) -> StoreResult<Option<Incident>> {

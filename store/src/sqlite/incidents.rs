@@ -6,13 +6,13 @@ use super::read::invalid;
 use super::write::{upsert_counted, write_all, Upsert, Write};
 use super::SqliteStore;
 use crate::error::{DbStep, StoreError, StoreResult};
-use crate::incidents::{added_records, incidents_bbox, transition_records};
+use crate::incidents::{transition_records, AddedIncidents};
 use crate::{
-    ChangeMeta, ChangeRecords, CountBy, IncidentCounts, IncidentFilter, IncidentPage,
-    IncidentStore, UpsertCounts,
+    ChangeMeta, ChangeRecords, CountBy, IncidentChunks, IncidentCounts, IncidentFilter,
+    IncidentPage, IncidentStore, UpsertCounts,
 };
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use geo_types::Point;
 use gridmap_core::incident::{IncidentAction, IncidentTransition};
 use gridmap_core::{GridCode, Incident, IncidentWork};
@@ -300,25 +300,32 @@ impl IncidentStore for SqliteStore {
         Ok(out)
     }
 
-    async fn add_incidents(
+    async fn add_incident_chunks(
         &self,
-        incidents: &[Incident],
-        transitions: &[IncidentTransition],
+        mut chunks: IncidentChunks<'_>,
         meta: &ChangeMeta,
     ) -> StoreResult<(UpsertCounts, i64)> {
         let mut tx = self.pool.begin().await.step("starting an incident write")?;
-        let counts = upsert_incidents(&mut tx, incidents).await?;
-        append_transitions(&mut tx, transitions, true).await?;
+        let mut added = AddedIncidents::default();
+        // Dropping `tx` on an error rolls back every chunk written so far.
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk?;
+            let counts = upsert_incidents(&mut tx, &chunk.incidents).await?;
+            append_transitions(&mut tx, &chunk.transitions, true).await?;
+            added.add(counts, chunk.incidents);
+        }
+        let records = added.records();
         let id = append_change(
             &mut tx,
             meta,
-            incidents_bbox(incidents),
+            added.bbox(),
             &ChangeRecords::default(),
-            &added_records(&counts, incidents),
+            &records,
         )
         .await?;
         tx.commit().await.step("committing incidents")?;
-        Ok((counts, id))
+        self.checkpoint_in_background();
+        Ok((added.counts, id))
     }
 
     async fn incident(&self, id: &str) -> StoreResult<Option<Incident>> {
@@ -401,6 +408,7 @@ impl IncidentStore for SqliteStore {
         tx.commit()
             .await
             .step("committing an incident transition")?;
+        self.checkpoint_in_background();
         Ok(id)
     }
 

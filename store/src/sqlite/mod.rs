@@ -19,7 +19,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::task::JoinHandle;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -27,6 +29,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The checkpoint running off the writer's connection, if any (see
+    /// [`SqliteStore::checkpoint_in_background`]).
+    background_checkpoint: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 impl SqliteStore {
@@ -56,6 +61,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .pragma("cache_size", "-65536")
+            // No checkpoint inside a writer's commit: a large commit would copy the whole
+            // log into the file on the writer's thread while the next write waits. Every
+            // commit path checkpoints itself, in line or in the background.
+            .pragma("wal_autocheckpoint", "0")
             .foreign_keys(true);
         // An in-memory database lives in one connection.
         let pool = SqlitePoolOptions::new()
@@ -64,7 +73,10 @@ impl SqliteStore {
             .await
             .map_err(open_err)?;
         MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            background_checkpoint: Arc::default(),
+        })
     }
 
     /// Copies committed pages from the WAL into the main file, so the file alone holds
@@ -75,6 +87,27 @@ impl SqliteStore {
             .await
             .step("checkpointing the write-ahead log")?;
         Ok(())
+    }
+
+    /// Starts a PASSIVE checkpoint on another connection unless one is running, and
+    /// returns at once: for frequent writes (incidents), whose writer goes on with the
+    /// next transaction while the log is copied. A checkpoint missed here is made by
+    /// the next write's, or by [`Maintenance::close`].
+    fn checkpoint_in_background(&self) {
+        let mut running = self
+            .background_checkpoint
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if running.as_ref().is_some_and(|task| !task.is_finished()) {
+            return;
+        }
+        let store = self.clone();
+        *running = Some(tokio::spawn(async move {
+            if let Err(e) = store.checkpoint().await {
+                // The log stays longer; nothing is lost.
+                tracing::debug!("background checkpoint: {e}");
+            }
+        }));
     }
 }
 
@@ -96,6 +129,15 @@ impl Maintenance for SqliteStore {
     }
 
     async fn close(&self) -> StoreResult<()> {
+        let running = self
+            .background_checkpoint
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(task) = running {
+            // Finished or not, the TRUNCATE below copies what it left.
+            let _ = task.await;
+        }
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&self.pool)
             .await
