@@ -162,28 +162,43 @@ pub struct Mediation {
     pub outcome: Option<MediationOutcome>,
 }
 
-/// Everything the loop adds to an incident after it is reported.
+/// Everything the loop adds to an incident after it is reported. Empty fields are left
+/// out of its JSON (a new incident's is a few bytes; stores keep one per incident).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct IncidentWork {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<Assignee>,
     /// The deadline of the stage the incident is in, when its type has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub clock: Option<StageClock>,
     /// The status before suspension (where resuming returns).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub suspended_from: Option<IncidentStatus>,
     /// Escalation level reached (0: none; 1 the next level up, …).
+    #[serde(skip_serializing_if = "is_zero")]
     pub escalation: u8,
     /// Times supervised (督办).
+    #[serde(skip_serializing_if = "is_zero")]
     pub supervisions: u32,
     /// Stages finished after their deadline.
+    #[serde(skip_serializing_if = "is_zero")]
     pub late_stages: u32,
     /// Unix seconds of verification and closing.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<i64>,
     /// Satisfaction 1–5 given at evaluation.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rating: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Disputes only.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mediation: Option<Mediation>,
+}
+
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
 }
 
 /// An incident with its place, time and state in the loop.

@@ -194,11 +194,14 @@ impl Service {
     }
 }
 
-/// `incidents` in parts of [`PART`], each incident moved once.
+/// `incidents` in parts growing from a small first one (the store waits for it) to
+/// [`PART`], each incident moved once.
 fn parts(incidents: Vec<Incident>) -> impl Iterator<Item = Vec<Incident>> + Send + 'static {
     let mut incoming = incidents.into_iter();
+    let mut size = PART / 8;
     std::iter::from_fn(move || {
-        let part: Vec<_> = incoming.by_ref().take(PART).collect();
+        let part: Vec<_> = incoming.by_ref().take(size).collect();
+        size = (size * 2).min(PART);
         (!part.is_empty()).then_some(part)
     })
 }

@@ -64,7 +64,7 @@ pub(super) async fn upsert_incidents(
 ) -> StoreResult<UpsertCounts> {
     let rows = incidents
         .iter()
-        .map(|i| Ok((i, to_json(&i.work, &format!("incident {}", i.id))?)))
+        .map(|i| Ok((i, to_json(&i.work, "an incident's work")?)))
         .collect::<StoreResult<Vec<_>>>()?;
     upsert_counted(
         tx,
