@@ -197,7 +197,7 @@ impl Live {
     }
 
     /// Indexes incidents a write in progress is storing (CPU-heavy for a batch: call off
-    /// the async threads), so indexing runs while the store writes; `write` gathers
+    /// the async threads), so indexing runs while the store writes; `indexed` gathers
     /// what [`Live::finish_write`] purges.
     pub fn index_unwritten(&self, marks: Vec<IncidentMark>, indexed: &mut IndexedWrite) {
         indexed.note(&marks);

@@ -179,11 +179,21 @@ impl Service {
         );
         let store = self.store().as_ref();
         let written = store.add_incident_chunks(Box::pin(chunks), &meta).await;
-        let (mut out, indexed) = producer
-            .await
-            .map_err(|e| ServiceError::Internal(format!("preparing incidents: {e}")))?;
-        let bbox = indexed.bbox();
         let written = written.map_err(ServiceError::from);
+        let (mut out, indexed) = match producer.await {
+            Ok(produced) => produced,
+            Err(e) => {
+                // The store saw the parts end in an error and wrote nothing; the index
+                // is read again so it drops the parts indexed before the failure.
+                let failed = Err(ServiceError::Internal(format!("preparing incidents: {e}")));
+                let written = written.and(failed);
+                let live = self.live();
+                return live
+                    .finish_write(store, written, IndexedWrite::default())
+                    .await;
+            }
+        };
+        let bbox = indexed.bbox();
         out.counts = self.live().finish_write(store, written, indexed).await?;
         self.publish(IncidentEvent::Imported {
             count: out.counts.inserted + out.counts.updated,
