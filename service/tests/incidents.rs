@@ -401,6 +401,164 @@ async fn a_large_import_is_written_in_parts_as_one_change() {
 }
 
 #[tokio::test]
+async fn a_bbox_list_from_memory_equals_the_stores_own_answer() {
+    use geo::BoundingRect;
+    use gridmap_store::IncidentFilter;
+    for (name, service, _dir) in services().await {
+        let (county, grid, village) = {
+            let data = service.data();
+            let s = data.snapshot();
+            let b = s
+                .grids
+                .iter()
+                .filter_map(|g| g.polygon.bounding_rect())
+                .reduce(|a, b| {
+                    geo_types::Rect::new(
+                        (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+                        (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+                    )
+                })
+                .unwrap();
+            let grid = s.grids[s.grids.len() / 2].code.to_string();
+            (b, grid, s.grids[0].village.to_string())
+        };
+        // Incidents over the county and a margin outside it, with shared report times
+        // (the order then falls to the id) and two categories.
+        let mut seed = 7u64;
+        let mut unit = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (w, h) = (county.width(), county.height());
+        let incidents: Vec<Incident> = (0..600)
+            .map(|k| {
+                let at = geo_types::Point::new(
+                    county.min().x - 0.1 * w + 1.2 * w * unit(),
+                    county.min().y - 0.1 * h + 1.2 * h * unit(),
+                );
+                let category = if k % 3 == 0 {
+                    "消防隐患"
+                } else {
+                    "垃圾乱堆乱放"
+                };
+                Incident::new(
+                    format!("B{k:03}"),
+                    1_775_000_000 + (k % 40) * 3600,
+                    category,
+                    at,
+                )
+            })
+            .collect();
+        service
+            .import_incidents(
+                &Caller::Operator,
+                incidents,
+                &CategoryMap::default(),
+                false,
+                false,
+            )
+            .await
+            .unwrap();
+        for k in (0..600).step_by(7) {
+            let action = if k % 2 == 0 {
+                "void"
+            } else {
+                "create_work_order"
+            };
+            service
+                .transition_incident(
+                    &Caller::Staff,
+                    &format!("B{k:03}"),
+                    &step(action, serde_json::json!({})),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{name} {action} B{k:03}: {e}"));
+        }
+        let all = service
+            .store()
+            .list_incidents(&IncidentFilter::default())
+            .await
+            .unwrap();
+        let township = all.items.iter().find_map(|i| i.township.clone());
+        assert!(township.is_some(), "{name}: some incidents in the county");
+        let (x0, y0, x1, y1) = (
+            county.min().x,
+            county.min().y,
+            county.max().x,
+            county.max().y,
+        );
+        let half = [x0, y0, (x0 + x1) / 2.0, y1];
+        let status = |s: &str| s.parse::<gridmap_core::IncidentStatus>().unwrap();
+        let filters = [
+            IncidentFilter {
+                bbox: Some([x0, y0, x1, y1]),
+                ..IncidentFilter::default()
+            },
+            IncidentFilter {
+                bbox: Some(half),
+                limit: Some(25),
+                offset: 10,
+                ..IncidentFilter::default()
+            },
+            IncidentFilter {
+                bbox: Some(half),
+                categories: vec!["hazard".into()],
+                statuses: vec![status("reported"), status("work_order")],
+                limit: Some(40),
+                ..IncidentFilter::default()
+            },
+            IncidentFilter {
+                bbox: Some([-180.0, -90.0, 180.0, 90.0]),
+                from: Some(1_775_000_000 + 10 * 3600),
+                to: Some(1_775_000_000 + 20 * 3600),
+                ..IncidentFilter::default()
+            },
+            IncidentFilter {
+                bbox: Some(half),
+                overdue_at: Some(i64::MAX / 2),
+                ..IncidentFilter::default()
+            },
+            IncidentFilter {
+                bbox: Some([x0, y0, x1, y1]),
+                grid: Some(grid.parse().unwrap()),
+                ..IncidentFilter::default()
+            },
+            IncidentFilter {
+                bbox: Some([x0, y0, x1, y1]),
+                village: Some(village.parse().unwrap()),
+                ..IncidentFilter::default()
+            },
+            IncidentFilter {
+                bbox: Some([x0, y0, x1, y1]),
+                township: township.clone(),
+                limit: Some(5),
+                ..IncidentFilter::default()
+            },
+            IncidentFilter {
+                bbox: Some([x1 + 1.0, y0, x1 + 2.0, y1]),
+                ..IncidentFilter::default()
+            },
+        ];
+        let listed = |p: &gridmap_store::IncidentPage| {
+            (
+                p.total,
+                p.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+            )
+        };
+        let mut seen = 0;
+        for (k, f) in filters.iter().enumerate() {
+            let held = service.find_incidents(f).await.unwrap();
+            let stored = service.store().list_incidents(f).await.unwrap();
+            assert_eq!(listed(&held), listed(&stored), "{name}: filter {k} {f:?}");
+            seen += held.items.len();
+        }
+        assert!(seen > 300, "{name}: the filters select something ({seen})");
+    }
+}
+
+#[tokio::test]
 async fn statistics_per_area_and_staff_export_as_csv_and_xlsx() {
     for (name, service, _dir) in services().await {
         let (lon, lat, _, village) = inside_a_grid(&service);

@@ -30,37 +30,84 @@ pub struct IncidentFilter {
     pub limit: Option<u64>,
 }
 
+/// What a filter reads of an incident, so the same rules serve a stored [`Incident`] and
+/// the lighter copies a server keeps in memory (which answer bbox lists without a
+/// spatial index in the store).
+pub trait IncidentFields {
+    /// WGS84 longitude and latitude.
+    fn lon_lat(&self) -> (f64, f64);
+    /// Unix seconds of the report.
+    fn time(&self) -> i64;
+    fn category(&self) -> &str;
+    fn subcategory(&self) -> Option<&str>;
+    fn status(&self) -> IncidentStatus;
+    /// Open, clock running and past due at `now`.
+    fn is_overdue(&self, now: i64) -> bool;
+    fn grid(&self) -> Option<&str>;
+    fn village(&self) -> Option<&str>;
+    fn township(&self) -> Option<&str>;
+}
+
+impl IncidentFields for Incident {
+    fn lon_lat(&self) -> (f64, f64) {
+        (self.location.x(), self.location.y())
+    }
+    fn time(&self) -> i64 {
+        self.time
+    }
+    fn category(&self) -> &str {
+        &self.category
+    }
+    fn subcategory(&self) -> Option<&str> {
+        self.subcategory.as_deref()
+    }
+    fn status(&self) -> IncidentStatus {
+        self.status
+    }
+    fn is_overdue(&self, now: i64) -> bool {
+        Incident::is_overdue(self, now)
+    }
+    fn grid(&self) -> Option<&str> {
+        self.grid.as_ref().map(|c| c.as_str())
+    }
+    fn village(&self) -> Option<&str> {
+        self.village.as_ref().map(|c| c.as_str())
+    }
+    fn township(&self) -> Option<&str> {
+        self.township.as_ref().map(|c| c.as_str())
+    }
+}
+
 impl IncidentFilter {
     /// Whether `i` passes the filter (paging aside).
     pub fn matches(&self, i: &Incident) -> bool {
-        let (x, y) = (i.location.x(), i.location.y());
-        self.bbox
-            .is_none_or(|[a, b, c, d]| a <= x && x <= c && b <= y && y <= d)
-            && self.from.is_none_or(|f| i.time >= f)
-            && self.to.is_none_or(|t| i.time < t)
-            && (self.categories.is_empty()
-                || self
-                    .categories
-                    .iter()
-                    .any(|c| *c == i.category || i.subcategory.as_deref() == Some(c.as_str())))
-            && (self.statuses.is_empty() || self.statuses.contains(&i.status))
-            && self.overdue_at.is_none_or(|now| i.is_overdue(now))
-            && self
-                .grid
-                .as_ref()
-                .is_none_or(|g| i.grid.as_ref() == Some(g))
-            && self
-                .village
-                .as_ref()
-                .is_none_or(|v| i.village.as_ref() == Some(v))
-            && self
-                .township
-                .as_ref()
-                .is_none_or(|t| i.township.as_ref() == Some(t))
+        self.matches_fields(i)
             && self
                 .assignee
                 .as_ref()
                 .is_none_or(|a| i.work.assignee.as_ref().map(|x| x.key()).as_ref() == Some(a))
+    }
+
+    /// Whether `i` passes every part of the filter but the assignee (which only a
+    /// stored incident knows: see [`IncidentFilter::matches`]).
+    pub fn matches_fields(&self, i: &impl IncidentFields) -> bool {
+        let (x, y) = i.lon_lat();
+        let time = i.time();
+        let same = |want: Option<&str>, have: Option<&str>| want.is_none_or(|w| have == Some(w));
+        self.bbox
+            .is_none_or(|[a, b, c, d]| a <= x && x <= c && b <= y && y <= d)
+            && self.from.is_none_or(|f| time >= f)
+            && self.to.is_none_or(|t| time < t)
+            && (self.categories.is_empty()
+                || self
+                    .categories
+                    .iter()
+                    .any(|c| c == i.category() || i.subcategory() == Some(c.as_str())))
+            && (self.statuses.is_empty() || self.statuses.contains(&i.status()))
+            && self.overdue_at.is_none_or(|now| i.is_overdue(now))
+            && same(self.grid.as_ref().map(|g| g.as_str()), i.grid())
+            && same(self.village.as_ref().map(|v| v.as_str()), i.village())
+            && same(self.township.as_ref().map(|t| t.as_str()), i.township())
     }
 }
 

@@ -41,7 +41,8 @@ pub use change::{
 };
 pub use error::{StoreError, StoreResult};
 pub use incidents::{
-    CountBy, IncidentChunk, IncidentChunks, IncidentCounts, IncidentFilter, IncidentPage,
+    CountBy, IncidentChunk, IncidentChunks, IncidentCounts, IncidentFields, IncidentFilter,
+    IncidentPage,
 };
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;

@@ -613,6 +613,15 @@ impl IncidentIndex {
         self.by_id.get(id).and_then(|&s| self.mark(s))
     }
 
+    /// The incidents whose position lies in the world box (edges included), in no
+    /// particular order.
+    pub fn marks_in(&self, world: [f64; 4]) -> impl Iterator<Item = MarkRef<'_>> {
+        self.points
+            .in_box(world)
+            .filter_map(move |i| self.slots.get(i as usize))
+            .map(move |s| MarkRef { index: self, s })
+    }
+
     /// Every incident, in the order they were added (for the wall's figures).
     pub fn marks(&self) -> impl Iterator<Item = MarkRef<'_>> {
         self.slots.iter().map(move |s| MarkRef { index: self, s })
@@ -682,6 +691,10 @@ impl<'a> MarkRef<'a> {
     }
     pub fn time(&self) -> i64 {
         self.s.time
+    }
+    /// WGS84 longitude and latitude.
+    pub fn lon_lat(&self) -> (f64, f64) {
+        (self.s.lonlat[0], self.s.lonlat[1])
     }
     pub fn status(&self) -> IncidentStatus {
         self.s.status

@@ -29,9 +29,11 @@ use gridmap_core::incident::{
 };
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{AdminLevel, DivisionCode, GridCode, Incident, IncidentStatus};
-use gridmap_store::{ChangeMeta, IncidentFilter, INCIDENT_OPERATION};
-use gridmap_tiles::incidents::IncidentMark;
+use gridmap_store::{ChangeMeta, IncidentFields, IncidentFilter, IncidentPage, INCIDENT_OPERATION};
+use gridmap_tiles::coord::lonlat_to_world;
+use gridmap_tiles::incidents::{IncidentIndex, IncidentMark, MarkRef};
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::broadcast;
@@ -494,6 +496,26 @@ impl Service {
         Ok(n)
     }
 
+    /// The page of incidents `filter` selects, newest first. A bbox is answered from the
+    /// incidents this server holds in memory (the store keeps no spatial index: it
+    /// would cost every import a random-order B-tree), the page then read by id.
+    /// Incidents another process wrote show once [`Service::sync`] has seen them.
+    pub async fn find_incidents(&self, filter: &IncidentFilter) -> ServiceResult<IncidentPage> {
+        let Some((total, ids)) = self.live().with_incidents(|held| held_page(held, filter)) else {
+            return Ok(self.store().list_incidents(filter).await?);
+        };
+        let mut found: HashMap<String, Incident> = self
+            .store()
+            .incidents_by_id(&ids)
+            .await?
+            .into_iter()
+            .map(|i| (i.id.clone(), i))
+            .collect();
+        // An import's parts are held before its commit: those are not in the store yet.
+        let items = ids.iter().filter_map(|id| found.remove(id)).collect();
+        Ok(IncidentPage { total, items })
+    }
+
     /// Incidents passing `query`, newest first.
     pub async fn list_incidents(
         &self,
@@ -502,7 +524,7 @@ impl Service {
     ) -> ServiceResult<IncidentList> {
         let now = now();
         let filter = query.filter(now)?;
-        let page = self.store().list_incidents(&filter).await?;
+        let page = self.find_incidents(&filter).await?;
         let config = self.incident_config();
         Ok(IncidentList {
             total: page.total,
@@ -513,5 +535,80 @@ impl Service {
                 .map(|i| views::incident_view(i, caller, &config, now))
                 .collect(),
         })
+    }
+}
+
+/// The number of held incidents `filter` selects and the ids of its page, newest first;
+/// `None` when the store must answer: no bbox (its indexes serve time, status and area
+/// better), or an assignee, which the held incidents do not carry.
+fn held_page(held: &IncidentIndex, filter: &IncidentFilter) -> Option<(u64, Vec<String>)> {
+    let [w, s, e, n] = filter.bbox?;
+    if filter.assignee.is_some() {
+        return None;
+    }
+    let (x0, y1) = lonlat_to_world(w, s);
+    let (x1, y0) = lonlat_to_world(e, n);
+    // A hair wider: the exact edges are decided on lon/lat by the filter itself.
+    let pad = 1e-12;
+    let world = [x0 - pad, y0 - pad, x1 + pad, y1 + pad];
+    let mut hits: Vec<(i64, &str)> = held
+        .marks_in(world)
+        .filter(|m| filter.matches_fields(&Held(*m)))
+        .map(|m| (m.time(), m.id()))
+        .collect();
+    let total = hits.len() as u64;
+    let newest_first = |a: &(i64, &str), b: &(i64, &str)| b.cmp(a);
+    let skip = usize::try_from(filter.offset)
+        .unwrap_or(usize::MAX)
+        .min(hits.len());
+    let end = filter
+        .limit
+        .and_then(|l| usize::try_from(l).ok())
+        .map_or(hits.len(), |l| skip.saturating_add(l).min(hits.len()));
+    // Only the page needs ordering: a county-wide box holds every incident.
+    if end < hits.len() {
+        hits.select_nth_unstable_by(end, newest_first);
+        hits.truncate(end);
+    }
+    hits.sort_unstable_by(newest_first);
+    Some((
+        total,
+        hits[skip..]
+            .iter()
+            .map(|(_, id)| (*id).to_owned())
+            .collect(),
+    ))
+}
+
+/// A held incident as the store's filter reads it.
+struct Held<'a>(MarkRef<'a>);
+
+impl IncidentFields for Held<'_> {
+    fn lon_lat(&self) -> (f64, f64) {
+        self.0.lon_lat()
+    }
+    fn time(&self) -> i64 {
+        self.0.time()
+    }
+    fn category(&self) -> &str {
+        self.0.category()
+    }
+    fn subcategory(&self) -> Option<&str> {
+        self.0.subcategory()
+    }
+    fn status(&self) -> IncidentStatus {
+        self.0.status()
+    }
+    fn is_overdue(&self, now: i64) -> bool {
+        self.0.is_overdue(now)
+    }
+    fn grid(&self) -> Option<&str> {
+        self.0.grid()
+    }
+    fn village(&self) -> Option<&str> {
+        self.0.village()
+    }
+    fn township(&self) -> Option<&str> {
+        self.0.township()
     }
 }

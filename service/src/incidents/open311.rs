@@ -282,7 +282,7 @@ impl Service {
             ..IncidentQuery::default()
         };
         let filter = query.filter(now())?;
-        let found = self.store().list_incidents(&filter).await?;
+        let found = self.find_incidents(&filter).await?;
         Ok(found
             .items
             .iter()

@@ -191,6 +191,7 @@ fn incident_from_row(row: &SqliteRow) -> StoreResult<Incident> {
 /// Appends `WHERE …` for `f` (always at least `WHERE 1`).
 fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &IncidentFilter) {
     q.push(" WHERE 1");
+    // No spatial index (schema 6): a server answers bbox lists from memory.
     if let Some([a, b, c, d]) = f.bbox {
         q.push(" AND lon BETWEEN ")
             .push_bind(a)
