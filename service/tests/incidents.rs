@@ -559,6 +559,50 @@ async fn a_bbox_list_from_memory_equals_the_stores_own_answer() {
 }
 
 #[tokio::test]
+async fn an_import_whose_request_is_dropped_still_ends_stored_and_indexed() {
+    use futures_util::FutureExt;
+    for (name, service, _dir) in services().await {
+        let (lon, lat, _, _) = inside_a_grid(&service);
+        let incidents: Vec<Incident> = (0..15_000)
+            .map(|k| {
+                let at = geo_types::Point::new(lon, lat);
+                Incident::new(format!("D{k}"), 1_775_000_000 + k, "消防隐患", at)
+            })
+            .collect();
+        let mut events = service.incident_events();
+        let before = service.store().last_change().await.unwrap();
+        let map = CategoryMap::default();
+        // Polled once (the write starts), then dropped as a gone client's request is.
+        let import = service.import_incidents(&Caller::Operator, incidents, &map, false, false);
+        assert!(import.now_or_never().is_none(), "{name}: still writing");
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(300), events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{name}: the import never ended"))
+            .unwrap();
+        assert!(
+            matches!(ended, IncidentEvent::Imported { count: 15_000, .. }),
+            "{name}: {ended:?}"
+        );
+        assert_eq!(
+            service.store().last_change().await.unwrap(),
+            before + 1,
+            "{name}"
+        );
+        let held = service.live().with_incidents(|index| index.len());
+        let stored = service
+            .store()
+            .list_incidents(&gridmap_store::IncidentFilter::default())
+            .await
+            .unwrap()
+            .total;
+        assert_eq!(
+            held as u64, stored,
+            "{name}: the index holds what the store has"
+        );
+    }
+}
+
+#[tokio::test]
 async fn statistics_per_area_and_staff_export_as_csv_and_xlsx() {
     for (name, service, _dir) in services().await {
         let (lon, lat, _, village) = inside_a_grid(&service);

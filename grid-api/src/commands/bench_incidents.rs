@@ -106,6 +106,29 @@ pub(crate) async fn run(args: &BenchIncidentsArgs) -> anyhow::Result<Outcome> {
         )?;
     }
 
+    // The map's incident panel: the newest incidents in the view, with their total.
+    outln!("incident panel (`/api/incidents?bbox=…&limit=20`, the view of one tile):")?;
+    for z in [8u8, 12, 15] {
+        let coords: Vec<_> = gridmap_tiles::coord::tiles_in_bbox(bounds, z).collect();
+        let step = (coords.len() / args.samples.max(1)).max(1);
+        let uris: Vec<String> = coords
+            .iter()
+            .step_by(step)
+            .map(|c| {
+                let b = c.lonlat_bounds(0.0);
+                let (w, s, e, n) = (b.min().x, b.min().y, b.max().x, b.max().y);
+                format!("http://{addr}/api/incidents?bbox={w},{s},{e},{n}&limit=20")
+            })
+            .collect();
+        let (lat, bytes) = timed_gets(&state, &uris, args.samples).await?;
+        outln!(
+            "  z{z:<2} list  p50 {:>6.2} ms  p95 {:>6.2} ms  avg {:>6.1} KB",
+            percentile_ms(&lat, 50.0),
+            percentile_ms(&lat, 95.0),
+            bytes as f64 / lat.len().max(1) as f64 / 1024.0,
+        )?;
+    }
+
     // Live delivery.
     let delivered = sse_delivery(&state, addr, args.rate, args.seconds).await?;
     outln!(
@@ -131,23 +154,40 @@ async fn timed_tiles(
     query: &str,
     samples: usize,
 ) -> anyhow::Result<(Vec<Duration>, u64)> {
+    let uris: Vec<String> = coords
+        .iter()
+        .map(|c| {
+            format!(
+                "http://{addr}/tiles/{layer}/{}/{}/{}.mvt{query}",
+                c.z(),
+                c.x(),
+                c.y()
+            )
+        })
+        .collect();
+    timed_gets(state, &uris, samples).await
+}
+
+/// GETs `uris` round-robin until `samples` requests, each after emptying the tile
+/// cache; returns sorted latencies and bytes. A failed request is an error.
+async fn timed_gets(
+    state: &crate::http::AppState,
+    uris: &[String],
+    samples: usize,
+) -> anyhow::Result<(Vec<Duration>, u64)> {
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let mut lat = Vec::with_capacity(samples);
     let mut bytes = 0u64;
-    for c in coords.iter().cycle().take(samples) {
+    for uri in uris.iter().cycle().take(samples) {
         state.service().live().cache().clear();
-        let uri = format!(
-            "http://{addr}/tiles/{layer}/{}/{}/{}.mvt{query}",
-            c.z(),
-            c.x(),
-            c.y()
-        );
         let t = Instant::now();
         let response = client
-            .request(Request::get(uri).body(Empty::new())?)
+            .request(Request::get(uri.as_str()).body(Empty::new())?)
             .await?;
+        let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
         lat.push(t.elapsed());
+        anyhow::ensure!(status.is_success(), "GET {uri}: {status}");
         bytes += body.len() as u64;
     }
     lat.sort();

@@ -121,9 +121,27 @@ impl Service {
             if dry_run || !out.rejected.is_empty() {
                 return Ok(out);
             }
-            return self.write_parts(caller, total, prepared.into_iter()).await;
+            return self
+                .write_detached(caller, total, prepared.into_iter())
+                .await;
         }
-        self.write_parts(caller, total, parts.map(prepare)).await
+        self.write_detached(caller, total, parts.map(prepare)).await
+    }
+
+    /// [`Service::write_parts`] in a task of its own: once the store has begun, the
+    /// import ends (stored and purged, or refused and the index read again) even when
+    /// the request that started it is dropped — a client gone mid-import would
+    /// otherwise leave its indexed parts in the heat layer.
+    async fn write_detached(
+        &self,
+        caller: &Caller,
+        total: usize,
+        prepared: impl Iterator<Item = Prepared> + Send + 'static,
+    ) -> ServiceResult<IncidentImport> {
+        let (service, caller) = (self.clone(), caller.clone());
+        tokio::spawn(async move { service.write_parts(&caller, total, prepared).await })
+            .await
+            .map_err(|e| ServiceError::Internal(format!("writing incidents: {e}")))?
     }
 
     /// Writes the parts `prepared` yields (each prepared on another thread when the
