@@ -49,6 +49,8 @@ pub enum EditError {
     TooSmallToSplit(GridCode),
     #[error("village has no free grid serial left (999 used)")]
     NoFreeSerial,
+    #[error("select at least one building")]
+    EmptySelection,
 }
 
 fn index_of(grids: &[Grid], code: &GridCode) -> Result<usize, EditError> {
@@ -184,10 +186,7 @@ pub fn split(
         .map_or(1, |p| p + 1)
         .clamp(1, members.len() - 1);
     let second = members.split_off(cut);
-    let serial = (1..=999u16)
-        .find(|s| !grids.iter().any(|g| g.code.serial() == *s))
-        .ok_or(EditError::NoFreeSerial)?;
-    let new_code = GridCode::new(&grids[i].village, serial);
+    let new_code = GridCode::new(&grids[i].village, free_serial(grids)?);
     let mut new = Grid {
         code: new_code.clone(),
         members: second,
@@ -200,4 +199,57 @@ pub fn split(
     recount(&mut grids[i]);
     grids.push(new);
     Ok(new_code)
+}
+
+/// The lowest grid serial no grid of the village uses.
+fn free_serial(grids: &[Grid]) -> Result<u16, EditError> {
+    (1..=999u16)
+        .find(|s| !grids.iter().any(|g| g.code.serial() == *s))
+        .ok_or(EditError::NoFreeSerial)
+}
+
+/// Makes a new grid of `village` from whole buildings (by source id), taken from the
+/// grids holding them (as [`move_buildings`] would); returns its code, the lowest
+/// free serial. Refused for an empty selection and as [`move_buildings`] refuses.
+///
+/// ```
+/// use gridmap_core::edit::new_grid;
+/// use gridmap_core::partition::{partition_village, PartitionParams, VillageInput};
+/// let (v, b) = gridmap_synth::small::villages(1, 300, 1);
+/// let refs: Vec<&_> = b.iter().collect();
+/// let input = VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] };
+/// let mut grids = partition_village(&input, &PartitionParams::default()).unwrap().grids;
+/// let n = grids.len();
+/// let picked = grids[0].members[0].building.clone();
+/// let code = new_grid(&mut grids, &v[0].code, &[picked.as_str()]).unwrap();
+/// assert_eq!(grids.len(), n + 1);
+/// assert!(grids.iter().any(|g| g.code == code && g.members[0].building == picked));
+/// ```
+pub fn new_grid(
+    grids: &mut Vec<Grid>,
+    village: &crate::model::DivisionCode,
+    buildings: &[&str],
+) -> Result<GridCode, EditError> {
+    if buildings.is_empty() {
+        return Err(EditError::EmptySelection);
+    }
+    let code = GridCode::new(village, free_serial(grids)?);
+    grids.push(Grid {
+        code: code.clone(),
+        level: 1,
+        parent: None,
+        village: village.clone(),
+        members: Vec::new(),
+        households: 0,
+        polygon: geo_types::MultiPolygon::new(Vec::new()),
+        staff: None,
+        locked: false,
+        institution: false,
+        version: 1,
+    });
+    if let Err(e) = move_buildings(grids, buildings, &code) {
+        grids.pop();
+        return Err(e);
+    }
+    Ok(code)
 }

@@ -1137,3 +1137,293 @@ async fn the_event_stream_delivers_a_posted_incident_and_the_summary_counts_it()
         .all(|a| a["level"] == "village"));
     assert!(t["bounds"].as_array().unwrap().len() == 4);
 }
+
+/// `POST /api/villages/{village}/edits` with `body` as staff (or anonymously).
+async fn post_edit(
+    state: &AppState,
+    village: &str,
+    body: serde_json::Value,
+    staff: bool,
+) -> Answer {
+    let uri = format!("/api/villages/{village}/edits");
+    let token = staff.then_some(TOKEN);
+    send_body(
+        state,
+        "POST",
+        &uri,
+        "application/json",
+        body.to_string(),
+        token,
+    )
+    .await
+}
+
+/// `(households, version)` of each grid in a plan answer, by code.
+fn grid_sizes(plan: &serde_json::Value) -> std::collections::BTreeMap<String, (u64, u64)> {
+    plan["grids"]
+        .as_array()
+        .expect("grids")
+        .iter()
+        .map(|g| {
+            let code = g["code"].as_str().unwrap().to_owned();
+            (
+                code,
+                (
+                    g["households"].as_u64().unwrap(),
+                    g["version"].as_u64().unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_planner_moves_a_building_sees_counts_and_rules_change_and_undoes_it() {
+    let f = fixture("http://test").await;
+    // A residential grid with a whole (not split) building and another grid of its village.
+    let (village, from, building, households, to) = {
+        let data = f.state.service().data();
+        let snap = data.snapshot();
+        let (grid, member) = snap
+            .grids
+            .iter()
+            .filter(|g| !g.institution && g.members.len() > 1)
+            .find_map(|g| {
+                let m = g
+                    .members
+                    .iter()
+                    .find(|m| m.flats.is_none() && m.households > 0)?;
+                Some((g, m))
+            })
+            .expect("a grid with a whole building");
+        let to = snap
+            .grids
+            .iter()
+            .find(|o| o.village == grid.village && o.code != grid.code && !o.institution)
+            .expect("a second grid in the village");
+        (
+            grid.village.to_string(),
+            grid.code.to_string(),
+            member.building.clone(),
+            u64::from(member.households),
+            to.code.to_string(),
+        )
+    };
+    let plan_uri = format!("/api/villages/{village}/plan");
+    assert_eq!(
+        get(&f.state, &plan_uri, &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let auth = format!("Bearer {TOKEN}");
+    let plan = get(&f.state, &plan_uri, &[(header::AUTHORIZATION, &auth)]).await;
+    assert_eq!(
+        plan.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&plan.body)
+    );
+    let plan = plan.json();
+    let sizes = grid_sizes(&plan);
+    let issues_before = plan["issues"].as_array().unwrap().len();
+    assert_eq!(
+        plan["households"].as_u64().unwrap(),
+        sizes.values().map(|s| s.0).sum::<u64>()
+    );
+
+    let versions = serde_json::json!({ &from: sizes[&from].1, &to: sizes[&to].1 });
+    let move_it = serde_json::json!({
+        "op": "move_buildings", "buildings": [&building], "to": &to, "versions": versions
+    });
+    assert_eq!(
+        post_edit(&f.state, &village, move_it.clone(), false)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let moved = post_edit(&f.state, &village, move_it.clone(), true).await;
+    assert_eq!(
+        moved.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&moved.body)
+    );
+    let outcome = moved.json();
+    let after = grid_sizes(&outcome["plan"]);
+    assert_eq!(after[&from].0, sizes[&from].0 - households);
+    assert_eq!(after[&to].0, sizes[&to].0 + households);
+    // What the edit broke and mended accounts for the difference in issues.
+    let (caused, fixed) = (
+        outcome["caused"].as_array().unwrap().len(),
+        outcome["fixed"].as_array().unwrap().len(),
+    );
+    assert_eq!(
+        outcome["plan"]["issues"].as_array().unwrap().len(),
+        issues_before + caused - fixed
+    );
+    // The map answers with the new grid at once.
+    let detail = get(
+        &f.state,
+        &format!("/api/buildings/{}", urlencode(&building)),
+        &[],
+    )
+    .await
+    .json();
+    assert!(detail.to_string().contains(&to), "{detail}");
+
+    // The same edit from the stale view is a conflict naming the grids.
+    let stale = post_edit(&f.state, &village, move_it, true).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(String::from_utf8_lossy(&stale.body).contains(&from));
+
+    // Refusals: an unknown building, a grid of another village, a locked village.
+    let unknown = serde_json::json!({ "op": "move_buildings", "buildings": ["nope"], "to": &to });
+    assert_eq!(
+        post_edit(&f.state, &village, unknown, true).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let elsewhere = serde_json::json!({ "op": "split", "grid": "999999999999-001" });
+    assert_eq!(
+        post_edit(&f.state, &village, elsewhere, true).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let lock = |locked: bool| serde_json::json!({ "op": "lock_village", "village": &village, "locked": locked });
+    assert_eq!(
+        post_edit(&f.state, &village, lock(true), true).await.status,
+        StatusCode::OK
+    );
+    let back = serde_json::json!({ "op": "move_buildings", "buildings": [&building], "to": &from });
+    let locked = post_edit(&f.state, &village, back.clone(), true).await;
+    assert_eq!(locked.status, StatusCode::CONFLICT);
+    assert!(String::from_utf8_lossy(&locked.body).contains("locked"));
+    assert_eq!(
+        post_edit(&f.state, &village, lock(false), true)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // A new grid from the building; a grid with households cannot be deleted; moving
+    // the building back leaves the new grid empty, and the redraw drops it.
+    let new = post_edit(
+        &f.state,
+        &village,
+        serde_json::json!({ "op": "new_grid", "village": &village, "buildings": [&building] }),
+        true,
+    )
+    .await;
+    assert_eq!(
+        new.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&new.body)
+    );
+    let created = new.json()["created"].as_str().unwrap().to_owned();
+    assert_eq!(grid_sizes(&new.json()["plan"])[&created].0, households);
+    let delete = serde_json::json!({ "op": "delete_empty", "grid": &created });
+    let refused = post_edit(&f.state, &village, delete, true).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&refused.body).contains("households"));
+    let emptied = post_edit(&f.state, &village, back, true).await;
+    assert_eq!(
+        emptied.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&emptied.body)
+    );
+    let now = grid_sizes(&emptied.json()["plan"]);
+    assert!(!now.contains_key(&created));
+    let counts = |m: &std::collections::BTreeMap<String, (u64, u64)>| -> Vec<(String, u64)> {
+        m.iter().map(|(k, v)| (k.clone(), v.0)).collect()
+    };
+    assert_eq!(
+        counts(&now),
+        counts(&sizes),
+        "the village is back to its counts"
+    );
+
+    // Undoing the five edits since the partition (the move, lock, unlock, new grid and
+    // move back), newest first, restores the plan exactly.
+    let history = get(
+        &f.state,
+        "/api/changes?limit=5",
+        &[(header::AUTHORIZATION, &auth)],
+    )
+    .await
+    .json();
+    let ids: Vec<i64> = history["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.last(), outcome["change"].as_i64().as_ref(), "{history}");
+    for id in &ids {
+        let undo = send_body(
+            &f.state,
+            "POST",
+            &format!("/api/changes/{id}/undo"),
+            "application/json",
+            String::new(),
+            Some(TOKEN),
+        )
+        .await;
+        assert_eq!(
+            undo.status,
+            StatusCode::OK,
+            "undo {id}: {}",
+            String::from_utf8_lossy(&undo.body)
+        );
+    }
+    let restored = get(&f.state, &plan_uri, &[(header::AUTHORIZATION, &auth)])
+        .await
+        .json();
+    assert_eq!(counts(&grid_sizes(&restored)), counts(&sizes));
+    assert_eq!(restored["issues"].as_array().unwrap().len(), issues_before);
+}
+
+#[tokio::test]
+async fn two_planners_editing_one_village_at_once_get_one_success_and_one_conflict() {
+    let f = fixture("http://test").await;
+    let (village, grids) = {
+        let data = f.state.service().data();
+        let snap = data.snapshot();
+        let g = snap
+            .grids
+            .iter()
+            .find(|g| !g.institution && g.members.len() > 3)
+            .unwrap();
+        let mates: Vec<_> = snap
+            .grids
+            .iter()
+            .filter(|o| o.village == g.village && !o.institution)
+            .map(|o| {
+                (
+                    o.code.to_string(),
+                    o.version,
+                    o.members
+                        .iter()
+                        .find(|m| m.flats.is_none())
+                        .map(|m| m.building.clone()),
+                )
+            })
+            .collect();
+        (g.village.to_string(), mates)
+    };
+    let (a, b) = (&grids[0], &grids[1]);
+    let versions = serde_json::json!({ &a.0: a.1, &b.0: b.1 });
+    let one = serde_json::json!({ "op": "move_buildings", "buildings": [a.2.clone().unwrap()], "to": &b.0, "versions": versions });
+    let two = serde_json::json!({ "op": "move_buildings", "buildings": [b.2.clone().unwrap()], "to": &a.0, "versions": versions });
+    let (x, y) = tokio::join!(
+        post_edit(&f.state, &village, one, true),
+        post_edit(&f.state, &village, two, true)
+    );
+    let mut statuses = [x.status, y.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CONFLICT],
+        "{} / {}",
+        String::from_utf8_lossy(&x.body),
+        String::from_utf8_lossy(&y.body)
+    );
+}

@@ -2,6 +2,7 @@
 //! grouped by village, with the barriers near each village (one builder for both).
 
 use gridmap_core::partition::VillageInput;
+use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{AdminLevel, AdminUnit, Barrier, Building, DivisionCode, Grid};
 use gridmap_store::{ReadStore, StoreResult};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -102,6 +103,39 @@ impl County {
             })
             .collect()
     }
+}
+
+/// One village of a loaded county (a server's snapshot) with the barriers that reach it,
+/// in the order the store gives buildings and grids (as [`County::villages`] does, so an
+/// edit draws the same polygons either way); `None` for no such village.
+pub fn village_of_snapshot<'a>(
+    snapshot: &'a CountySnapshot,
+    barriers: &'a [Barrier],
+    code: &DivisionCode,
+) -> Option<VillageParts<'a>> {
+    let village = snapshot
+        .admin_unit(code)
+        .filter(|u| u.level == AdminLevel::Village)?;
+    let area = geo::BoundingRect::bounding_rect(&village.boundary)?;
+    let mut found: Vec<usize> = snapshot.buildings_in(area).collect();
+    found.sort_unstable();
+    let buildings = found
+        .into_iter()
+        .filter_map(|i| snapshot.buildings.get(i))
+        .filter(|b| b.village.as_ref() == Some(code))
+        .collect();
+    let grids = snapshot
+        .grids
+        .iter()
+        .filter(|g| &g.village == code)
+        .cloned()
+        .collect();
+    Some(VillageParts {
+        village,
+        buildings,
+        barriers: BarrierIndex::new(barriers).near(village),
+        grids,
+    })
 }
 
 /// Barriers by bounding box, so each village gets only the lines that reach it.

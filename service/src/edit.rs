@@ -3,16 +3,18 @@
 //! conflict instead of a lost update; the change log keeps the before-state that
 //! [`undo`] restores.
 
-use crate::county::{County, Scope};
+use crate::county::{County, Scope, VillageParts};
 use crate::partition::stored_params;
 use crate::{Caller, ServiceError, ServiceResult};
 use gridmap_core::edit::{self as core_edit, EditError};
-use gridmap_core::partition::rebuild_polygons;
+use gridmap_core::partition::{rebuild_polygons, PartitionParams};
 use gridmap_core::{Building, DivisionCode, Grid, GridCode};
 use gridmap_store::{
     Change, ChangeMeta, ChangeSummary, GridWrite, RecordKeys, RowRestore, StaffGrids, Store,
 };
+use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use utoipa::ToSchema;
 
 /// Changes to a grid's attributes. `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -312,69 +314,144 @@ pub async fn history(
 }
 
 /// A planner's change to the grids of one village (see [`gridmap_core::edit`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub enum GridOperation {
     /// Whole buildings (source ids) into grid `to`.
     MoveBuildings {
         buildings: Vec<String>,
+        #[schema(value_type = String)]
         to: GridCode,
     },
+    /// A new grid of `village` made of whole buildings (source ids).
+    NewGrid {
+        #[schema(value_type = String)]
+        village: DivisionCode,
+        buildings: Vec<String>,
+    },
     /// Grid `absorbed` into grid `kept`.
-    Merge { kept: GridCode, absorbed: GridCode },
+    Merge {
+        #[schema(value_type = String)]
+        kept: GridCode,
+        #[schema(value_type = String)]
+        absorbed: GridCode,
+    },
     /// A grid without households.
-    DeleteEmpty { grid: GridCode },
+    DeleteEmpty {
+        #[schema(value_type = String)]
+        grid: GridCode,
+    },
     /// A grid cut in two by household balance.
-    Split { grid: GridCode },
+    Split {
+        #[schema(value_type = String)]
+        grid: GridCode,
+    },
+    /// Locks or unlocks every grid of a village.
+    LockVillage {
+        #[schema(value_type = String)]
+        village: DivisionCode,
+        locked: bool,
+    },
 }
 
 impl GridOperation {
-    fn village(&self) -> DivisionCode {
+    /// The village the operation changes.
+    pub fn village(&self) -> DivisionCode {
         match self {
             GridOperation::MoveBuildings { to, .. } => to.village(),
             GridOperation::Merge { kept, .. } => kept.village(),
             GridOperation::DeleteEmpty { grid } | GridOperation::Split { grid } => grid.village(),
+            GridOperation::NewGrid { village, .. } | GridOperation::LockVillage { village, .. } => {
+                village.clone()
+            }
         }
     }
 
-    fn describe(&self) -> String {
+    /// What the change log says of it.
+    pub fn describe(&self) -> String {
         match self {
             GridOperation::MoveBuildings { buildings, to } => {
                 format!("move {} buildings to {to}", buildings.len())
             }
+            GridOperation::NewGrid { village, buildings } => {
+                format!("new grid of {} buildings in {village}", buildings.len())
+            }
             GridOperation::Merge { kept, absorbed } => format!("merge {absorbed} into {kept}"),
             GridOperation::DeleteEmpty { grid } => format!("delete {grid}"),
             GridOperation::Split { grid } => format!("split {grid}"),
+            GridOperation::LockVillage { village, locked } => {
+                format!(
+                    "{} village {village}",
+                    if *locked { "lock" } else { "unlock" }
+                )
+            }
         }
     }
 
-    fn apply_to(&self, grids: &mut Vec<Grid>, buildings: &[&Building]) -> Result<(), EditError> {
+    /// Changes the memberships; returns the grid it created.
+    fn apply_to(
+        &self,
+        grids: &mut Vec<Grid>,
+        buildings: &[&Building],
+    ) -> Result<Option<GridCode>, EditError> {
         match self {
             GridOperation::MoveBuildings { buildings, to } => {
-                let ids: Vec<&str> = buildings.iter().map(String::as_str).collect();
-                core_edit::move_buildings(grids, &ids, to)
+                let refs: Vec<&str> = buildings.iter().map(String::as_str).collect();
+                core_edit::move_buildings(grids, &refs, to).map(|()| None)
             }
-            GridOperation::Merge { kept, absorbed } => core_edit::merge(grids, kept, absorbed),
-            GridOperation::DeleteEmpty { grid } => core_edit::delete_empty(grids, grid),
-            GridOperation::Split { grid } => core_edit::split(grids, grid, buildings).map(|_| ()),
+            GridOperation::NewGrid { village, buildings } => {
+                let refs: Vec<&str> = buildings.iter().map(String::as_str).collect();
+                core_edit::new_grid(grids, village, &refs).map(Some)
+            }
+            GridOperation::Merge { kept, absorbed } => {
+                core_edit::merge(grids, kept, absorbed).map(|()| None)
+            }
+            GridOperation::DeleteEmpty { grid } => {
+                core_edit::delete_empty(grids, grid).map(|()| None)
+            }
+            GridOperation::Split { grid } => core_edit::split(grids, grid, buildings).map(Some),
+            GridOperation::LockVillage { locked, .. } => {
+                for g in grids.iter_mut().filter(|g| g.locked != *locked) {
+                    g.locked = *locked;
+                    g.version += 1;
+                }
+                Ok(None)
+            }
         }
+    }
+
+    /// Whether the operation changes who belongs where (and so the polygons).
+    fn moves_members(&self) -> bool {
+        !matches!(self, GridOperation::LockVillage { .. })
     }
 }
 
-/// Applies `op` to its village: the memberships change, the polygons are drawn again so
-/// the village stays tiled, staff lists drop grids that are gone, and everything is one
-/// change (undo restores the village as it was). Refused when any grid of the village
-/// changed while the edit was computed. Returns the change id.
-pub async fn apply(store: &dyn Store, caller: &Caller, op: &GridOperation) -> ServiceResult<i64> {
-    caller.may_write()?;
-    let village = op.village();
-    let county = County::load(store).await?;
-    let parts = county.villages(&Scope::Village(village.clone()));
-    let part = parts
-        .first()
-        .ok_or_else(|| ServiceError::NotFound(format!("no village {village}")))?;
+/// A village's grids after an edit, with the grid it created.
+#[derive(Debug, Clone)]
+pub struct EditedVillage {
+    pub grids: Vec<Grid>,
+    pub created: Option<GridCode>,
+    /// How the redrawn village came out (`None` when no polygon was redrawn).
+    pub report: Option<gridmap_core::partition::VillageReport>,
+}
+
+/// Applies `op` to the grids of `part` and draws the village's polygons again, so it
+/// stays tiled (pure: nothing is read or written). Refusals name the grid or building.
+pub fn edit_village(
+    part: &VillageParts<'_>,
+    op: &GridOperation,
+    params: &PartitionParams,
+) -> ServiceResult<EditedVillage> {
+    let village = &part.village.code;
+    if op.village() != *village {
+        return Err(ServiceError::BadInput(format!(
+            "the edit is for village {}, not {village}",
+            op.village()
+        )));
+    }
     let mut grids = part.grids.clone();
-    let expect_versions = grids.iter().map(|g| (g.code.clone(), g.version)).collect();
-    op.apply_to(&mut grids, &part.buildings)
+    let created = op
+        .apply_to(&mut grids, &part.buildings)
         .map_err(|e| match e {
             EditError::UnknownGrid(_) | EditError::UnknownBuilding(_) => {
                 ServiceError::NotFound(e.to_string())
@@ -382,10 +459,35 @@ pub async fn apply(store: &dyn Store, caller: &Caller, op: &GridOperation) -> Se
             EditError::Locked(_) => ServiceError::Conflict(e.to_string()),
             other => ServiceError::BadInput(other.to_string()),
         })?;
-    let params = stored_params(store).await?;
-    let rebuilt = rebuild_polygons(&part.input(&grids), &params)
+    if !op.moves_members() {
+        return Ok(EditedVillage {
+            grids,
+            created,
+            report: None,
+        });
+    }
+    let rebuilt = rebuild_polygons(&part.input(&grids), params)
         .map_err(|e| ServiceError::Internal(format!("redrawing the grids of {village}: {e}")))?;
-    let remaining: HashSet<&GridCode> = rebuilt.grids.iter().map(|g| &g.code).collect();
+    Ok(EditedVillage {
+        grids: rebuilt.grids,
+        created,
+        report: Some(rebuilt.report),
+    })
+}
+
+/// Stores an edited village as one change: its grids replaced, staff lists dropping the
+/// grids that are gone. Refused (409) when any grid of the village differs from the
+/// version `part` holds. Returns the change id.
+pub async fn write_village(
+    store: &dyn Store,
+    caller: &Caller,
+    part: &VillageParts<'_>,
+    edited: &EditedVillage,
+    operation: String,
+) -> ServiceResult<i64> {
+    caller.may_write()?;
+    let village = part.village.code.clone();
+    let remaining: HashSet<&GridCode> = edited.grids.iter().map(|g| &g.code).collect();
     let staff_grids = store
         .staff()
         .await?
@@ -407,13 +509,34 @@ pub async fn apply(store: &dyn Store, caller: &Caller, op: &GridOperation) -> Se
         .collect();
     let write = GridWrite {
         replace_villages: vec![village],
-        upsert: rebuilt.grids,
+        upsert: edited.grids.clone(),
         staff_grids,
-        expect_versions,
+        expect_versions: part
+            .grids
+            .iter()
+            .map(|g| (g.code.clone(), g.version))
+            .collect(),
         ..GridWrite::default()
     };
-    let meta = ChangeMeta::new(caller.actor(), op.describe());
+    let meta = ChangeMeta::new(caller.actor(), operation);
     Ok(store.write_grids(&write, &meta).await?)
+}
+
+/// Applies `op` to its village as stored: the memberships change, the polygons are drawn
+/// again so the village stays tiled, staff lists drop grids that are gone, and everything
+/// is one change (undo restores the village as it was). Refused when any grid of the
+/// village changed while the edit was computed. Returns the change id.
+pub async fn apply(store: &dyn Store, caller: &Caller, op: &GridOperation) -> ServiceResult<i64> {
+    caller.may_write()?;
+    let village = op.village();
+    let county = County::load(store).await?;
+    let parts = county.villages(&Scope::Village(village.clone()));
+    let part = parts
+        .first()
+        .ok_or_else(|| ServiceError::NotFound(format!("no village {village}")))?;
+    let params = stored_params(store).await?;
+    let edited = edit_village(part, op, &params)?;
+    write_village(store, caller, part, &edited, op.describe()).await
 }
 
 /// Whether two states of a grid are the same apart from their version.

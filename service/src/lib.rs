@@ -31,6 +31,7 @@ pub mod labels;
 pub mod live;
 pub mod lookup;
 pub mod partition;
+pub mod plan;
 pub mod search;
 pub mod views;
 

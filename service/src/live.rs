@@ -9,6 +9,7 @@
 use crate::ServiceResult;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
+use gridmap_core::Barrier;
 use gridmap_store::{ChangeMark, IncidentFilter, Store};
 use gridmap_tiles::incidents::{HeatQuery, IncidentIndex, IncidentMark};
 use gridmap_tiles::{
@@ -26,6 +27,8 @@ pub struct LiveData {
     pub labels: serde_json::Value,
     /// The partition parameters stored with this state (grid size flags use them).
     pub params: PartitionParams,
+    /// The barriers (roads, rivers) grid edits redraw polygons along.
+    pub barriers: Vec<Barrier>,
 }
 
 impl LiveData {
@@ -37,7 +40,13 @@ impl LiveData {
             tiles: TileData::new(Arc::new(snapshot), tile_params),
             labels,
             params,
+            barriers: Vec::new(),
         }
+    }
+
+    /// With the barriers grid edits need.
+    pub fn with_barriers(self, barriers: Vec<Barrier>) -> LiveData {
+        LiveData { barriers, ..self }
     }
 
     pub fn snapshot(&self) -> &CountySnapshot {
@@ -157,7 +166,8 @@ fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 async fn load(store: &dyn Store) -> ServiceResult<LiveData> {
     let snapshot = store.load_snapshot().await?;
     let params = store.partition_params().await?.unwrap_or_default();
-    tokio::task::spawn_blocking(move || LiveData::new(snapshot, params))
+    let barriers = store.barriers().await?;
+    tokio::task::spawn_blocking(move || LiveData::new(snapshot, params).with_barriers(barriers))
         .await
         .map_err(|e| crate::ServiceError::Internal(format!("indexing the county: {e}")))
 }

@@ -11,6 +11,7 @@ mod incidents;
 mod metrics;
 mod open311;
 mod openapi;
+mod plan;
 mod stream;
 mod tiles;
 mod web;
@@ -75,6 +76,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(tiles::router())
         .merge(api::router())
+        .merge(plan::router())
         .merge(incidents::router())
         .merge(open311::router())
         .merge(stream::router())

@@ -1,7 +1,7 @@
 //! The OpenAPI document of the JSON API, at `/api/openapi.json`.
 
 use super::AppState;
-use super::{api, incidents, open311, stream};
+use super::{api, incidents, open311, plan, stream};
 use axum::routing::get;
 use axum::{Json, Router};
 use gridmap_service::views;
@@ -22,7 +22,10 @@ use utoipa::OpenApi;
         api::undo,
         api::staff,
         api::search,
-        api::labels
+        api::labels,
+        plan::plan,
+        plan::edit,
+        plan::violations
     ),
     components(schemas(
         views::LookupView,
@@ -38,7 +41,14 @@ use utoipa::OpenApi;
         views::SearchResults,
         api::GridEditBody,
         api::GridEditResult,
-        api::UndoResult
+        api::UndoResult,
+        plan::Violations,
+        gridmap_service::plan::VillagePlan,
+        gridmap_service::plan::GridBrief,
+        gridmap_service::plan::PlanIssue,
+        gridmap_service::plan::EditRequest,
+        gridmap_service::plan::EditOutcome,
+        gridmap_service::edit::GridOperation
     ))
 )]
 struct ApiDoc;

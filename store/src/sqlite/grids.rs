@@ -136,7 +136,7 @@ async fn staff_grids_before(
 #[async_trait]
 impl GridStore for SqliteStore {
     async fn write_grids(&self, write: &GridWrite, meta: &ChangeMeta) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await.step("starting the grid write")?;
+        let mut tx = self.begin_write().await.step("starting the grid write")?;
         check_versions(&mut tx, &write.expect_versions).await?;
         let before = ChangeRecords {
             grids: grids_before(&mut tx, write).await?,

@@ -306,7 +306,10 @@ impl IncidentStore for SqliteStore {
         mut chunks: IncidentChunks<'_>,
         meta: &ChangeMeta,
     ) -> StoreResult<(UpsertCounts, i64)> {
-        let mut tx = self.pool.begin().await.step("starting an incident write")?;
+        let mut tx = self
+            .begin_write()
+            .await
+            .step("starting an incident write")?;
         let mut added = AddedIncidents::default();
         // Dropping `tx` on an error rolls back every chunk written so far.
         while let Some(chunk) = chunks.next().await {
@@ -384,8 +387,7 @@ impl IncidentStore for SqliteStore {
         meta: &ChangeMeta,
     ) -> StoreResult<i64> {
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .step("starting an incident transition")?;
         let current: Option<i64> =

@@ -197,8 +197,7 @@ impl SettingsStore for SqliteStore {
         meta: &ChangeMeta,
     ) -> StoreResult<()> {
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .step("starting the settings update")?;
         let before = params_in(&mut tx).await?;

@@ -35,6 +35,14 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// A write transaction. `BEGIN IMMEDIATE` takes the write lock at once, so a write
+    /// that reads before it writes (version checks, before-states) waits for another
+    /// writer (the busy timeout) instead of failing with SQLITE_BUSY once that writer
+    /// has committed (a deferred read cannot upgrade past a newer commit in WAL mode).
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// Opens the store file at `path` (`:memory:` for a throwaway store), creating it
     /// only with [`OpenMode::Create`], and runs pending migrations.
     pub async fn open(path: &str, mode: OpenMode) -> StoreResult<SqliteStore> {

@@ -289,8 +289,7 @@ impl SqliteStore {
         meta: &ChangeMeta,
     ) -> StoreResult<i64> {
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .step("starting the restore transaction")?;
         restore.check(&read_rows(&mut tx, &restore.checked_keys()).await?)?;

@@ -489,8 +489,7 @@ async fn keys_touched_by(
 impl ImportStore for SqliteStore {
     async fn import(&self, batch: &ImportBatch, meta: &ChangeMeta) -> StoreResult<ImportSummary> {
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .step("starting the import transaction")?;
         let mut summary = ImportSummary::default();
@@ -594,8 +593,7 @@ impl ImportStore for SqliteStore {
             return Ok(0);
         }
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .step("starting the village assignment")?;
         sqlx::query("CREATE TEMP TABLE IF NOT EXISTS new_villages (source_id TEXT PRIMARY KEY, village TEXT)")

@@ -1,0 +1,288 @@
+//! The planner's view of one village: its grids with their sizes, the rules they break
+//! and a summary (sizes, compactness, households per staff member); and edits that
+//! answer with the rule breaks they caused and fixed. Hard rules (a building in two
+//! grids, a grid outside its village) refuse an edit; soft rules (size, contiguity,
+//! gaps) are allowed and flagged.
+
+use crate::county::{village_of_snapshot, VillageParts};
+use crate::edit::{edit_village, write_village, GridOperation};
+use crate::{Caller, Service, ServiceError, ServiceResult};
+use geo::GeodesicArea;
+use gridmap_core::partition::{validate_grids, PartitionParams, Violation};
+use gridmap_core::{DivisionCode, Grid};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use utoipa::ToSchema;
+
+/// One broken rule of a village's plan.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PlanIssue {
+    /// `size_out_of_range`, `non_contiguous`, `outside_village`, `overlap`, `gap`,
+    /// `households_unassigned`, `households_in_several_grids`, …
+    pub kind: String,
+    /// The grid concerned, when one is.
+    pub grid: Option<String>,
+    /// The building concerned, when one is.
+    pub building: Option<String>,
+    /// What is wrong, for people.
+    pub message: String,
+    /// A hard rule: an edit that breaks it is refused.
+    pub hard: bool,
+}
+
+impl PlanIssue {
+    fn of(v: &Violation, params: &PartitionParams) -> PlanIssue {
+        let fields = serde_json::to_value(v).unwrap_or_default();
+        let text = |k: &str| fields.get(k).and_then(|s| s.as_str()).map(str::to_owned);
+        let kind = text("kind").unwrap_or_default();
+        let mut message = v.to_string();
+        if matches!(v, Violation::SizeOutOfRange { .. }) {
+            message.push_str(&format!(" (target {})", params.target));
+        }
+        PlanIssue {
+            hard: matches!(
+                v,
+                Violation::WrongVillage { .. }
+                    | Violation::HouseholdsInSeveralGrids { .. }
+                    | Violation::UnknownBuilding { .. }
+                    | Violation::HouseholdSumMismatch { .. }
+            ),
+            grid: text("grid"),
+            building: text("building"),
+            kind,
+            message,
+        }
+    }
+
+    /// What makes two issues the same across an edit (areas and counts may change).
+    fn identity(&self) -> (&str, Option<&str>, Option<&str>) {
+        (&self.kind, self.grid.as_deref(), self.building.as_deref())
+    }
+}
+
+/// One grid of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct GridBrief {
+    pub code: String,
+    pub households: u32,
+    /// Buildings (or parts of split buildings) in the grid.
+    pub members: usize,
+    pub locked: bool,
+    pub institution: bool,
+    pub staff: Option<String>,
+    /// What an edit of this grid must name (`versions`) to be accepted.
+    pub version: u32,
+}
+
+/// A village's plan as a planner sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct VillagePlan {
+    pub village: String,
+    pub name: String,
+    /// Households in the village's grids.
+    pub households: u64,
+    /// The size range and target grids are held to.
+    pub min: u32,
+    pub max: u32,
+    pub target: u32,
+    pub grids: Vec<GridBrief>,
+    /// Residential (non-institution) grids, and how many of them are in range.
+    pub residential: usize,
+    pub in_range: usize,
+    /// Smallest and largest residential grid (households).
+    pub size_min: u32,
+    pub size_max: u32,
+    /// Mean Polsby-Popper score (4πA/P², 1 for a circle) of the grids drawn on the
+    /// ground (not those stacked on a tower's or institution's footprint).
+    pub mean_polsby_popper: f64,
+    /// Distinct staff members serving the village's grids.
+    pub staff: usize,
+    /// Households over staff members (`None` without staff).
+    pub households_per_staff: Option<f64>,
+    /// Every rule the plan breaks.
+    pub issues: Vec<PlanIssue>,
+}
+
+/// An edit of one village's grids, as a planner sends it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct EditRequest {
+    #[serde(flatten)]
+    pub operation: GridOperation,
+    /// The versions of the grids the planner saw (from the plan or `GET /api/grids`):
+    /// any that changed since make the edit a conflict (409) naming them.
+    #[serde(default)]
+    pub versions: BTreeMap<String, u32>,
+}
+
+/// What an edit did.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct EditOutcome {
+    /// The change-log entry (what undo takes).
+    pub change: i64,
+    /// The grid the edit created (new grid, split).
+    pub created: Option<String>,
+    /// Rules the edit broke.
+    pub caused: Vec<PlanIssue>,
+    /// Rules broken before that the edit mended.
+    pub fixed: Vec<PlanIssue>,
+    /// The village after the edit.
+    pub plan: VillagePlan,
+}
+
+/// The rules `grids` break in `part`'s village.
+pub fn issues(part: &VillageParts<'_>, grids: &[Grid], params: &PartitionParams) -> Vec<PlanIssue> {
+    validate_grids(part.village, &part.buildings, grids, params)
+        .iter()
+        .map(|v| PlanIssue::of(v, params))
+        .collect()
+}
+
+/// The plan of `part`'s village with `grids`.
+pub fn plan_of(
+    part: &VillageParts<'_>,
+    grids: &[Grid],
+    params: &PartitionParams,
+    issues: Vec<PlanIssue>,
+) -> VillagePlan {
+    let residential: Vec<&Grid> = grids.iter().filter(|g| !g.institution).collect();
+    let on_ground = |g: &&Grid| !g.institution && g.members.iter().any(|m| m.flats.is_none());
+    let scores: Vec<f64> = grids
+        .iter()
+        .filter(on_ground)
+        .filter_map(|g| polsby_popper(&g.polygon))
+        .collect();
+    let staff: BTreeSet<&str> = grids.iter().filter_map(|g| g.staff.as_deref()).collect();
+    let households: u64 = grids.iter().map(|g| u64::from(g.households)).sum();
+    VillagePlan {
+        village: part.village.code.to_string(),
+        name: part.village.name.clone(),
+        households,
+        min: params.min,
+        max: params.max,
+        target: params.target,
+        grids: grids
+            .iter()
+            .map(|g| GridBrief {
+                code: g.code.to_string(),
+                households: g.households,
+                members: g.members.len(),
+                locked: g.locked,
+                institution: g.institution,
+                staff: g.staff.clone(),
+                version: g.version,
+            })
+            .collect(),
+        residential: residential.len(),
+        in_range: residential
+            .iter()
+            .filter(|g| (params.min..=params.max).contains(&g.households))
+            .count(),
+        size_min: residential.iter().map(|g| g.households).min().unwrap_or(0),
+        size_max: residential.iter().map(|g| g.households).max().unwrap_or(0),
+        mean_polsby_popper: if scores.is_empty() {
+            0.0
+        } else {
+            scores.iter().sum::<f64>() / scores.len() as f64
+        },
+        staff: staff.len(),
+        households_per_staff: (!staff.is_empty()).then(|| households as f64 / staff.len() as f64),
+        issues,
+    }
+}
+
+/// 4πA/P² on the ellipsoid (no projection needed); `None` for an empty shape.
+fn polsby_popper(shape: &geo_types::MultiPolygon<f64>) -> Option<f64> {
+    let (perimeter, area) = shape.geodesic_perimeter_area_unsigned();
+    (area > 0.0 && perimeter > 0.0)
+        .then(|| 4.0 * std::f64::consts::PI * area / (perimeter * perimeter))
+}
+
+/// The issues of `after` that `before` did not have.
+fn new_in(after: &[PlanIssue], before: &[PlanIssue]) -> Vec<PlanIssue> {
+    let known: BTreeSet<_> = before.iter().map(PlanIssue::identity).collect();
+    after
+        .iter()
+        .filter(|i| !known.contains(&i.identity()))
+        .cloned()
+        .collect()
+}
+
+fn parse_village(code: &str) -> ServiceResult<DivisionCode> {
+    code.parse()
+        .map_err(|e| ServiceError::BadInput(format!("village {code:?}: {e}")))
+}
+
+impl Service {
+    /// The plan of village `code` as this server holds it (staff and operators: it
+    /// names staff members).
+    pub fn village_plan(&self, caller: &Caller, code: &str) -> ServiceResult<VillagePlan> {
+        caller.may_write()?;
+        let code = parse_village(code)?;
+        let data = self.data();
+        let part = village_of_snapshot(data.snapshot(), &data.barriers, &code)
+            .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
+        let found = issues(&part, &part.grids, &data.params);
+        Ok(plan_of(&part, &part.grids, &data.params, found))
+    }
+
+    /// Applies a planner's edit to its village: refused when a grid the planner saw
+    /// changed since (409 naming them) or when it would break a hard rule; otherwise
+    /// stored as one change, the map updated, and answered with the rules it broke and
+    /// mended.
+    pub async fn edit_village(
+        &self,
+        caller: &Caller,
+        code: &str,
+        request: &EditRequest,
+    ) -> ServiceResult<EditOutcome> {
+        caller.may_write()?;
+        let code = parse_village(code)?;
+        let data = self.data();
+        let part = village_of_snapshot(data.snapshot(), &data.barriers, &code)
+            .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
+        let stale: Vec<String> = request
+            .versions
+            .iter()
+            .filter_map(|(grid, seen)| {
+                let now = part.grids.iter().find(|g| g.code.as_str() == grid);
+                match now {
+                    Some(g) if g.version == *seen => None,
+                    Some(g) => Some(format!("{grid} (version {seen} → {})", g.version)),
+                    None => Some(format!("{grid} (gone)")),
+                }
+            })
+            .collect();
+        if !stale.is_empty() {
+            return Err(ServiceError::Conflict(format!(
+                "grids changed since you loaded them: {}; reload the village and try again",
+                stale.join(", ")
+            )));
+        }
+        let params = &data.params;
+        let edited = edit_village(&part, &request.operation, params)?;
+        let before = issues(&part, &part.grids, params);
+        let after = issues(&part, &edited.grids, params);
+        let caused = new_in(&after, &before);
+        if let Some(hard) = caused.iter().find(|i| i.hard) {
+            return Err(ServiceError::BadInput(format!(
+                "the edit would break a hard rule: {}",
+                hard.message
+            )));
+        }
+        let fixed = new_in(&before, &after);
+        let operation = request.operation.describe();
+        let change =
+            write_village(self.store().as_ref(), caller, &part, &edited, operation).await?;
+        let plan = plan_of(&part, &edited.grids, params, after);
+        drop(part);
+        drop(data);
+        self.sync_changes().await?;
+        Ok(EditOutcome {
+            change,
+            created: edited.created.map(|c| c.to_string()),
+            caused,
+            fixed,
+            plan,
+        })
+    }
+}
