@@ -15,6 +15,7 @@ use geo::BoundingRect;
 use geo_types::{MultiPolygon, Rect};
 use rstar::{RTree, RTreeObject, AABB};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A bounding box in an R-tree pointing at the feature's index in its layer's `Vec`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,17 +56,19 @@ fn aabb(r: Rect<f64>) -> AABB<[f64; 2]> {
     AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
 }
 
-/// One county's layers with R-tree indexes and lookup tables.
+/// One county's layers with R-tree indexes and lookup tables. The building layer (the
+/// bulk of a county) is shared between snapshots: [`CountySnapshot::with_village_grids`]
+/// makes the next snapshot after a grid edit without copying or re-indexing it.
 #[derive(Debug, Clone)]
 pub struct CountySnapshot {
     pub admin_units: Vec<AdminUnit>,
-    pub buildings: Vec<Building>,
+    pub buildings: Arc<Vec<Building>>,
     pub grids: Vec<Grid>,
     pub staff: Vec<Staff>,
     admin_index: RTree<IndexedBox>,
-    building_index: RTree<IndexedBox>,
+    building_index: Arc<RTree<IndexedBox>>,
     grid_index: RTree<IndexedBox>,
-    building_by_id: HashMap<String, usize>,
+    building_by_id: Arc<HashMap<String, usize>>,
     grid_by_code: HashMap<GridCode, usize>,
     staff_by_id: HashMap<String, usize>,
     admin_by_code: HashMap<crate::model::DivisionCode, usize>,
@@ -82,13 +85,88 @@ impl CountySnapshot {
         staff: Vec<Staff>,
     ) -> Self {
         let admin_index = index_of(&admin_units, |a| &a.boundary);
-        let building_index = index_of(&buildings, |b| &b.footprint);
-        let grid_index = index_of(&grids, |g| &g.polygon);
+        let building_index = Arc::new(index_of(&buildings, |b| &b.footprint));
         let building_by_id: HashMap<String, usize> = buildings
             .iter()
             .enumerate()
             .map(|(i, b)| (b.source_id.clone(), i))
             .collect();
+        let admin_by_code = admin_units
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.code.clone(), i))
+            .collect();
+        let empty = CountySnapshot {
+            admin_units,
+            buildings: Arc::new(buildings),
+            grids: Vec::new(),
+            staff: Vec::new(),
+            admin_index,
+            building_index,
+            grid_index: RTree::new(),
+            building_by_id: Arc::new(building_by_id),
+            grid_by_code: HashMap::new(),
+            staff_by_id: HashMap::new(),
+            admin_by_code,
+            grids_of_building: Vec::new(),
+        };
+        empty.with_grids(grids, staff)
+    }
+
+    /// This county with the grids of `village` replaced by `grids` and the roster
+    /// replaced by `staff` (a grid edit). Units and buildings are shared, not copied;
+    /// the grids of other villages keep their order.
+    ///
+    /// ```
+    /// use gridmap_core::partition::{partition_village, PartitionParams, VillageInput};
+    /// use gridmap_core::snapshot::CountySnapshot;
+    /// let (v, b) = gridmap_synth::small::villages(1, 200, 2);
+    /// let refs: Vec<&_> = b.iter().collect();
+    /// let input = VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] };
+    /// let grids = partition_village(&input, &PartitionParams::default()).unwrap().grids;
+    /// let snap = CountySnapshot::new(v.clone(), b.clone(), grids.clone(), vec![]);
+    /// let fewer = snap.with_village_grids(&v[0].code, grids[1..].to_vec(), vec![]);
+    /// assert_eq!(fewer.grids.len(), grids.len() - 1);
+    /// assert!(fewer.grid(&grids[0].code).is_none());
+    /// assert!(std::sync::Arc::ptr_eq(&fewer.buildings, &snap.buildings));
+    /// ```
+    pub fn with_village_grids(
+        &self,
+        village: &crate::model::DivisionCode,
+        grids: Vec<Grid>,
+        staff: Vec<Staff>,
+    ) -> CountySnapshot {
+        let all = self
+            .grids
+            .iter()
+            .filter(|g| &g.village != village)
+            .cloned()
+            .chain(grids)
+            .collect();
+        self.clone_shared().with_grids(all, staff)
+    }
+
+    /// The shared and small parts (grids and staff left empty).
+    fn clone_shared(&self) -> CountySnapshot {
+        CountySnapshot {
+            admin_units: self.admin_units.clone(),
+            buildings: Arc::clone(&self.buildings),
+            grids: Vec::new(),
+            staff: Vec::new(),
+            admin_index: self.admin_index.clone(),
+            building_index: Arc::clone(&self.building_index),
+            grid_index: RTree::new(),
+            building_by_id: Arc::clone(&self.building_by_id),
+            grid_by_code: HashMap::new(),
+            staff_by_id: HashMap::new(),
+            admin_by_code: self.admin_by_code.clone(),
+            grids_of_building: Vec::new(),
+        }
+    }
+
+    /// Indexes `grids` and `staff` into this snapshot.
+    fn with_grids(self, grids: Vec<Grid>, staff: Vec<Staff>) -> CountySnapshot {
+        let grid_index = index_of(&grids, |g| &g.polygon);
         let grid_by_code = grids
             .iter()
             .enumerate()
@@ -99,15 +177,10 @@ impl CountySnapshot {
             .enumerate()
             .map(|(i, s)| (s.id.clone(), i))
             .collect();
-        let admin_by_code = admin_units
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.code.clone(), i))
-            .collect();
-        let mut grids_of_building = vec![Vec::new(); buildings.len()];
+        let mut grids_of_building = vec![Vec::new(); self.buildings.len()];
         for (gi, grid) in grids.iter().enumerate() {
             for m in &grid.members {
-                if let Some(&bi) = building_by_id.get(&m.building) {
+                if let Some(&bi) = self.building_by_id.get(&m.building) {
                     if let Some(list) = grids_of_building.get_mut(bi) {
                         list.push(gi);
                     }
@@ -115,18 +188,13 @@ impl CountySnapshot {
             }
         }
         CountySnapshot {
-            admin_units,
-            buildings,
             grids,
             staff,
-            admin_index,
-            building_index,
             grid_index,
-            building_by_id,
             grid_by_code,
             staff_by_id,
-            admin_by_code,
             grids_of_building,
+            ..self
         }
     }
 

@@ -437,6 +437,22 @@ pub enum BenchCommand {
     /// z12 and z15 (uncached, 30-day window, against grids tiles), live delivery on
     /// /api/stream at a steady report rate.
     Incidents(BenchIncidentsArgs),
+    /// A planner's edits in the synthetic county: moving 20 buildings between two grids
+    /// of a village of about 3,000 households, timed at the service (p50/p95).
+    Edits(BenchEditsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchEditsArgs {
+    /// Households of the synthetic county.
+    #[arg(long, default_value_t = 300_000)]
+    pub households: u32,
+    /// The edited village is the one closest to this many households.
+    #[arg(long, default_value_t = 3_000)]
+    pub village_households: u64,
+    /// Edits timed.
+    #[arg(long, default_value_t = 40)]
+    pub edits: usize,
 }
 
 #[derive(Debug, Args)]

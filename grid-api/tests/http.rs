@@ -1427,3 +1427,165 @@ async fn two_planners_editing_one_village_at_once_get_one_success_and_one_confli
         String::from_utf8_lossy(&y.body)
     );
 }
+
+#[tokio::test]
+async fn a_planner_splits_a_grid_and_merges_the_halves_back() {
+    let f = fixture("http://test").await;
+    let (village, grid) = {
+        let data = f.state.service().data();
+        let g = data
+            .snapshot()
+            .grids
+            .iter()
+            .find(|g| !g.institution && g.members.iter().filter(|m| m.flats.is_none()).count() > 3)
+            .expect("a grid of whole buildings")
+            .clone();
+        (g.village.to_string(), g.code.to_string())
+    };
+    let auth = format!("Bearer {TOKEN}");
+    let plan_uri = format!("/api/villages/{village}/plan");
+    let before = grid_sizes(
+        &get(&f.state, &plan_uri, &[(header::AUTHORIZATION, &auth)])
+            .await
+            .json(),
+    );
+    let split = post_edit(
+        &f.state,
+        &village,
+        serde_json::json!({ "op": "split", "grid": &grid }),
+        true,
+    )
+    .await;
+    assert_eq!(
+        split.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&split.body)
+    );
+    let created = split.json()["created"]
+        .as_str()
+        .expect("the new half")
+        .to_owned();
+    let halves = grid_sizes(&split.json()["plan"]);
+    assert!(halves[&grid].0 > 0 && halves[&created].0 > 0, "{halves:?}");
+    assert_eq!(halves[&grid].0 + halves[&created].0, before[&grid].0);
+    let merge = serde_json::json!({ "op": "merge", "kept": &grid, "absorbed": &created });
+    let merged = post_edit(&f.state, &village, merge.clone(), true).await;
+    assert_eq!(
+        merged.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&merged.body)
+    );
+    let after = grid_sizes(&merged.json()["plan"]);
+    assert_eq!(after[&grid].0, before[&grid].0);
+    assert!(!after.contains_key(&created));
+    // The absorbed grid is gone: merging it again names it.
+    let again = post_edit(&f.state, &village, merge, true).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert!(String::from_utf8_lossy(&again.body).contains(&created));
+}
+
+/// Every feature of `layer` in the tile at `uri`: its attributes but the map colour (which
+/// depends on the order grids were coloured in), sorted.
+async fn features(state: &AppState, uri: &str, layer: &str) -> Vec<String> {
+    let tile = decode(&get(state, uri, &[]).await.body);
+    let Some(l) = tile.layers.iter().find(|l| l.name == layer) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = l
+        .features
+        .iter()
+        .map(|ft| {
+            let mut attrs: Vec<String> = ft
+                .tags
+                .chunks(2)
+                .filter_map(|kv| {
+                    let key = l.keys.get(kv[0] as usize)?;
+                    let value = l.values.get(kv[1] as usize)?;
+                    (key != "colour").then(|| format!("{key}={value:?}"))
+                })
+                .collect();
+            attrs.sort();
+            format!("{:?} {}", ft.geometry, attrs.join(" "))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn a_planner_edit_shows_on_the_map_as_a_reload_of_the_store_would() {
+    let f = fixture("http://test").await;
+    let (village, from, to, building, [lon, lat]) = {
+        let data = f.state.service().data();
+        let snap = data.snapshot();
+        let g = snap
+            .grids
+            .iter()
+            .find(|g| !g.institution && g.members.iter().filter(|m| m.flats.is_none()).count() > 3)
+            .unwrap();
+        let to = snap
+            .grids
+            .iter()
+            .find(|o| o.village == g.village && o.code != g.code && !o.institution)
+            .unwrap();
+        let m = g.members.iter().find(|m| m.flats.is_none()).unwrap();
+        let b = snap.building(&m.building).unwrap();
+        let p = geo::InteriorPoint::interior_point(&b.footprint).unwrap();
+        (
+            g.village.to_string(),
+            g.code.to_string(),
+            to.code.to_string(),
+            m.building.clone(),
+            [p.x(), p.y()],
+        )
+    };
+    let mv = serde_json::json!({ "op": "move_buildings", "buildings": [&building], "to": &to });
+    let moved = post_edit(&f.state, &village, mv, true).await;
+    assert_eq!(
+        moved.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&moved.body)
+    );
+
+    // The same store, loaded afresh by a second server.
+    let store = f.state.service().store().clone();
+    let access = AccessPolicy::with_staff_token(Some(TOKEN.to_owned()));
+    let reloaded = Service::start(store, access, 64 << 20).await.unwrap();
+    let config = HttpConfig {
+        public_url: "http://test".into(),
+        web_dir: std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web")),
+        basemap_style: None,
+        attribution: "gridmap".into(),
+    };
+    let fresh = AppState::new(reloaded, config);
+    for z in [12u8, 14, 16] {
+        let (z, x, y) = tile_of(lon, lat, z);
+        for layer in ["grids", "buildings", "villages"] {
+            let uri = format!("/tiles/{layer}/{z}/{x}/{y}.mvt");
+            let live = features(&f.state, &uri, layer).await;
+            assert!(!live.is_empty() || layer != "grids", "{uri}: empty");
+            assert_eq!(live, features(&fresh, &uri, layer).await, "{uri}");
+        }
+    }
+    let detail = |s: &AppState| {
+        let uri = format!("/api/buildings/{}", urlencode(&building));
+        let s = s.clone();
+        async move { get(&s, &uri, &[]).await.json() }
+    };
+    let (live, fresh_detail) = (detail(&f.state).await, detail(&fresh).await);
+    assert_eq!(live, fresh_detail);
+    assert!(live.to_string().contains(&to) && !live.to_string().contains(&from));
+    let plan = format!("/api/villages/{village}/plan");
+    let auth = format!("Bearer {TOKEN}");
+    assert_eq!(
+        get(&f.state, &plan, &[(header::AUTHORIZATION, &auth)])
+            .await
+            .json(),
+        get(&fresh, &plan, &[(header::AUTHORIZATION, &auth)])
+            .await
+            .json()
+    );
+}

@@ -477,18 +477,18 @@ pub fn edit_village(
 
 /// Stores an edited village as one change: its grids replaced, staff lists dropping the
 /// grids that are gone. Refused (409) when any grid of the village differs from the
-/// version `part` holds. Returns the change id.
+/// version `part` holds. Returns the change id and the staff lists it wrote.
 pub async fn write_village(
     store: &dyn Store,
     caller: &Caller,
     part: &VillageParts<'_>,
     edited: &EditedVillage,
     operation: String,
-) -> ServiceResult<i64> {
+) -> ServiceResult<(i64, Vec<StaffGrids>)> {
     caller.may_write()?;
     let village = part.village.code.clone();
     let remaining: HashSet<&GridCode> = edited.grids.iter().map(|g| &g.code).collect();
-    let staff_grids = store
+    let staff_grids: Vec<StaffGrids> = store
         .staff()
         .await?
         .into_iter()
@@ -510,7 +510,7 @@ pub async fn write_village(
     let write = GridWrite {
         replace_villages: vec![village],
         upsert: edited.grids.clone(),
-        staff_grids,
+        staff_grids: staff_grids.clone(),
         expect_versions: part
             .grids
             .iter()
@@ -519,7 +519,7 @@ pub async fn write_village(
         ..GridWrite::default()
     };
     let meta = ChangeMeta::new(caller.actor(), operation);
-    Ok(store.write_grids(&write, &meta).await?)
+    Ok((store.write_grids(&write, &meta).await?, staff_grids))
 }
 
 /// Applies `op` to its village as stored: the memberships change, the polygons are drawn
@@ -536,7 +536,8 @@ pub async fn apply(store: &dyn Store, caller: &Caller, op: &GridOperation) -> Se
         .ok_or_else(|| ServiceError::NotFound(format!("no village {village}")))?;
     let params = stored_params(store).await?;
     let edited = edit_village(part, op, &params)?;
-    write_village(store, caller, part, &edited, op.describe()).await
+    let (change, _) = write_village(store, caller, part, &edited, op.describe()).await?;
+    Ok(change)
 }
 
 /// Whether two states of a grid are the same apart from their version.

@@ -9,8 +9,8 @@
 use crate::ServiceResult;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
-use gridmap_core::Barrier;
-use gridmap_store::{ChangeMark, IncidentFilter, Store};
+use gridmap_core::{Barrier, DivisionCode, Grid};
+use gridmap_store::{ChangeMark, IncidentFilter, StaffGrids, Store};
 use gridmap_tiles::incidents::{HeatQuery, IncidentIndex, IncidentMark};
 use gridmap_tiles::{
     encode_incident_tile, encode_tile, CachedTile, Encoding, Layer, TileCache, TileCoord, TileData,
@@ -28,7 +28,7 @@ pub struct LiveData {
     /// The partition parameters stored with this state (grid size flags use them).
     pub params: PartitionParams,
     /// The barriers (roads, rivers) grid edits redraw polygons along.
-    pub barriers: Vec<Barrier>,
+    pub barriers: Arc<Vec<Barrier>>,
 }
 
 impl LiveData {
@@ -40,13 +40,41 @@ impl LiveData {
             tiles: TileData::new(Arc::new(snapshot), tile_params),
             labels,
             params,
-            barriers: Vec::new(),
+            barriers: Arc::new(Vec::new()),
         }
     }
 
     /// With the barriers grid edits need.
     pub fn with_barriers(self, barriers: Vec<Barrier>) -> LiveData {
-        LiveData { barriers, ..self }
+        LiveData {
+            barriers: Arc::new(barriers),
+            ..self
+        }
+    }
+
+    /// This state after a grid edit of `village`: its grids replaced by `grids` and the
+    /// staff lists `staff_grids` written; the building layer and its tile shapes are
+    /// shared, not rebuilt (CPU-heavy for a county: call off the async threads).
+    pub fn with_village_grids(
+        &self,
+        village: &DivisionCode,
+        grids: Vec<Grid>,
+        staff_grids: &[StaffGrids],
+    ) -> LiveData {
+        let snapshot = self.snapshot();
+        let mut staff = snapshot.staff.clone();
+        for update in staff_grids {
+            if let Some(s) = staff.iter_mut().find(|s| s.id == update.staff) {
+                s.grids = update.grids.clone();
+            }
+        }
+        let next = Arc::new(snapshot.with_village_grids(village, grids, staff));
+        LiveData {
+            tiles: self.tiles.with_snapshot(next),
+            labels: self.labels.clone(),
+            params: self.params.clone(),
+            barriers: Arc::clone(&self.barriers),
+        }
     }
 
     pub fn snapshot(&self) -> &CountySnapshot {
@@ -317,6 +345,49 @@ impl Live {
         Ok((tile, hit))
     }
 
+    /// Purges the county's tiles (not the incident layers, which do not depend on it)
+    /// over `area`, or all of them.
+    fn purge_county(&self, area: Option<geo_types::Rect<f64>>) {
+        match area {
+            Some(area) => {
+                let county: Vec<Layer> = Layer::ALL
+                    .into_iter()
+                    .filter(|l| !l.is_incident_layer())
+                    .collect();
+                self.cache.invalidate(&county, area);
+            }
+            None => self.cache.clear(),
+        }
+    }
+
+    /// Shows grid edit `change` of `village`, stored through this server: its grids and
+    /// staff lists are swapped into the live state (the building layer shared, nothing
+    /// re-read) and the county's tiles over `area` purged; [`Live::sync`] then skips the
+    /// change. Serialised with reloads, so it never drops a state a reload brought.
+    pub async fn village_changed(
+        &self,
+        change: i64,
+        village: DivisionCode,
+        grids: Vec<Grid>,
+        staff_grids: Vec<StaffGrids>,
+        area: Option<geo_types::Rect<f64>>,
+    ) -> ServiceResult<()> {
+        let _reloads = self.last_change.lock().await;
+        let current = self.data();
+        let next = tokio::task::spawn_blocking(move || {
+            current.with_village_grids(&village, grids, &staff_grids)
+        })
+        .await
+        .map_err(|e| crate::ServiceError::Internal(format!("showing a grid edit: {e}")))?;
+        *write(&self.data) = Arc::new(next);
+        self.purge_county(area);
+        self.applied
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(change);
+        Ok(())
+    }
+
     pub fn cache(&self) -> &TileCache {
         &self.cache
     }
@@ -378,18 +449,10 @@ impl Live {
         let data = load(store).await?;
         *write(&self.data) = Arc::new(data);
         for change in &changes {
-            match change.bbox {
-                Some([a, b, c, d]) => {
-                    // Incident layers do not depend on the county.
-                    let county: Vec<Layer> = Layer::ALL
-                        .into_iter()
-                        .filter(|l| !l.is_incident_layer())
-                        .collect();
-                    self.cache
-                        .invalidate(&county, geo_types::Rect::new((a, b), (c, d)));
-                }
-                None => self.cache.clear(),
-            }
+            let area = change
+                .bbox
+                .map(|[a, b, c, d]| geo_types::Rect::new((a, b), (c, d)));
+            self.purge_county(area);
         }
         *last = newest;
         Ok(count)

@@ -271,12 +271,15 @@ impl Service {
         }
         let fixed = new_in(&before, &after);
         let operation = request.operation.describe();
-        let change =
+        let (change, staff_grids) =
             write_village(self.store().as_ref(), caller, &part, &edited, operation).await?;
         let plan = plan_of(&part, &edited.grids, params, after);
+        let area = geo::BoundingRect::bounding_rect(&part.village.boundary);
         drop(part);
         drop(data);
-        self.sync_changes().await?;
+        self.live()
+            .village_changed(change, code, edited.grids.clone(), staff_grids, area)
+            .await?;
         Ok(EditOutcome {
             change,
             created: edited.created.map(|c| c.to_string()),

@@ -96,8 +96,11 @@ pub struct AdminStats {
 pub struct TileData {
     snapshot: Arc<CountySnapshot>,
     params: TileParams,
-    pub(crate) admin_shapes: Vec<WorldShape>,
+    pub(crate) admin_shapes: Arc<Vec<WorldShape>>,
     pub(crate) admin_stats: Vec<AdminStats>,
+    /// Households of each admin unit (from the buildings: grid edits leave them as
+    /// they are).
+    admin_households: Arc<Vec<u64>>,
     pub(crate) grid_shapes: Vec<WorldShape>,
     pub(crate) grid_colours: Vec<u32>,
     pub(crate) grid_labels: Vec<Option<[f64; 2]>>,
@@ -105,7 +108,7 @@ pub struct TileData {
     /// Per grid: how many grids hold flats of the building it stands on (0 for ground
     /// grids).
     pub(crate) grid_stacks: Vec<u32>,
-    pub(crate) building_shapes: Vec<WorldShape>,
+    pub(crate) building_shapes: Arc<Vec<WorldShape>>,
     /// Grid codes, then the joined codes of split buildings, back to back.
     code_text: String,
     /// Per building, the byte range of its `grids` value in `code_text`.
@@ -132,16 +135,48 @@ impl TileData {
             .par_iter()
             .map(|a| WorldShape::from_lonlat(&a.boundary))
             .collect();
-        let grid_shapes: Vec<WorldShape> = snap
-            .grids
-            .par_iter()
-            .map(|g| WorldShape::from_lonlat(&g.polygon))
-            .collect();
         let building_shapes: Vec<WorldShape> = snap
             .buildings
             .par_iter()
             .with_min_len(1024)
             .map(|b| WorldShape::from_lonlat(&b.footprint))
+            .collect();
+        let admin_households = admin_households(snap);
+        Self::with_grids_of(
+            snapshot,
+            params,
+            Arc::new(admin_shapes),
+            Arc::new(building_shapes),
+            Arc::new(admin_households),
+        )
+    }
+
+    /// Tile data for `snapshot`, which differs from this one's only in its grids and
+    /// staff (see [`CountySnapshot::with_village_grids`]): the admin and building shapes
+    /// are shared, the grid parts drawn again.
+    pub fn with_snapshot(&self, snapshot: Arc<CountySnapshot>) -> TileData {
+        Self::with_grids_of(
+            snapshot,
+            self.params.clone(),
+            Arc::clone(&self.admin_shapes),
+            Arc::clone(&self.building_shapes),
+            Arc::clone(&self.admin_households),
+        )
+    }
+
+    /// Everything that depends on the grids, over shapes already projected.
+    fn with_grids_of(
+        snapshot: Arc<CountySnapshot>,
+        params: TileParams,
+        admin_shapes: Arc<Vec<WorldShape>>,
+        building_shapes: Arc<Vec<WorldShape>>,
+        admin_households: Arc<Vec<u64>>,
+    ) -> TileData {
+        let snap = &*snapshot;
+        let grid_shapes: Vec<WorldShape> = snap
+            .grids
+            .par_iter()
+            .map(|g| WorldShape::from_lonlat(&g.polygon))
             .collect();
         let adjacency = grid_adjacency(&grid_shapes);
         let grid_colours = colour_graph(&adjacency);
@@ -163,13 +198,14 @@ impl TileData {
             })
             .collect();
         let grid_stacks = snap.grids.iter().map(|g| stack_size(snap, g)).collect();
-        let admin_stats = admin_stats(snap);
+        let admin_stats = admin_stats(snap, &admin_households);
         let (code_text, building_codes) = building_codes(snap);
         TileData {
             snapshot,
             params,
             admin_shapes,
             admin_stats,
+            admin_households,
             grid_shapes,
             grid_colours,
             grid_labels,
@@ -290,16 +326,29 @@ fn building_codes(snap: &CountySnapshot) -> (String, Vec<(u32, u32)>) {
     (text, ranges)
 }
 
-fn admin_stats(snap: &CountySnapshot) -> Vec<AdminStats> {
+/// Households of each admin unit, in `admin_units` order (villages by their buildings,
+/// townships by their villages', the county all).
+fn admin_households(snap: &CountySnapshot) -> Vec<u64> {
     let mut village_households: HashMap<&DivisionCode, u64> = HashMap::new();
     let mut township_households: HashMap<DivisionCode, u64> = HashMap::new();
-    for b in &snap.buildings {
+    for b in snap.buildings.iter() {
         if let Some(v) = &b.village {
             let h = u64::from(b.households.count);
             *village_households.entry(v).or_default() += h;
             *township_households.entry(v.township()).or_default() += h;
         }
     }
+    snap.admin_units
+        .iter()
+        .map(|a| match a.level {
+            AdminLevel::Village => village_households.get(&a.code).copied().unwrap_or(0),
+            AdminLevel::Township => township_households.get(&a.code).copied().unwrap_or(0),
+            AdminLevel::County => village_households.values().sum(),
+        })
+        .collect()
+}
+
+fn admin_stats(snap: &CountySnapshot, households: &[u64]) -> Vec<AdminStats> {
     let mut village_grids: HashMap<&DivisionCode, u32> = HashMap::new();
     let mut township_grids: HashMap<DivisionCode, u32> = HashMap::new();
     for g in &snap.grids {
@@ -308,18 +357,13 @@ fn admin_stats(snap: &CountySnapshot) -> Vec<AdminStats> {
     }
     snap.admin_units
         .iter()
-        .map(|a| match a.level {
-            AdminLevel::Village => AdminStats {
-                households: village_households.get(&a.code).copied().unwrap_or(0),
-                grids: village_grids.get(&a.code).copied().unwrap_or(0),
-            },
-            AdminLevel::Township => AdminStats {
-                households: township_households.get(&a.code).copied().unwrap_or(0),
-                grids: township_grids.get(&a.code).copied().unwrap_or(0),
-            },
-            AdminLevel::County => AdminStats {
-                households: village_households.values().sum(),
-                grids: u32::try_from(snap.grids.len()).unwrap_or(u32::MAX),
+        .enumerate()
+        .map(|(i, a)| AdminStats {
+            households: households.get(i).copied().unwrap_or(0),
+            grids: match a.level {
+                AdminLevel::Village => village_grids.get(&a.code).copied().unwrap_or(0),
+                AdminLevel::Township => township_grids.get(&a.code).copied().unwrap_or(0),
+                AdminLevel::County => u32::try_from(snap.grids.len()).unwrap_or(u32::MAX),
             },
         })
         .collect()

@@ -26,6 +26,7 @@ pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<Outcome> {
         BenchCommand::Tiles(args) => tiles(&args).await,
         BenchCommand::Lookup(args) => lookup(&args).await,
         BenchCommand::Incidents(args) => super::bench_incidents::run(&args).await,
+        BenchCommand::Edits(args) => super::bench_edits::run(&args).await,
     }
 }
 

@@ -2,6 +2,7 @@
 //! use cases and prints a summary.
 
 mod bench;
+mod bench_edits;
 mod bench_import;
 mod bench_incidents;
 mod bench_urban;
