@@ -136,14 +136,41 @@ impl CountySnapshot {
         grids: Vec<Grid>,
         staff: Vec<Staff>,
     ) -> CountySnapshot {
-        let all = self
-            .grids
+        // Kept grids move up over the village's old ones; `remap` says where to.
+        let mut remap = vec![usize::MAX; self.grids.len()];
+        let mut all = Vec::with_capacity(self.grids.len() + grids.len());
+        for (old, g) in self.grids.iter().enumerate() {
+            if &g.village != village {
+                remap[old] = all.len();
+                all.push(g.clone());
+            }
+        }
+        // Only the village's buildings are looked up by id; the others keep their
+        // grids under the new indices.
+        let mut grids_of_building: Vec<Vec<usize>> = self
+            .grids_of_building
             .iter()
-            .filter(|g| &g.village != village)
-            .cloned()
-            .chain(grids)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|&g| remap.get(g).copied().filter(|&n| n != usize::MAX))
+                    .collect()
+            })
             .collect();
-        self.clone_shared().with_grids(all, staff)
+        for grid in grids {
+            let gi = all.len();
+            for m in &grid.members {
+                if let Some(list) = self
+                    .building_by_id
+                    .get(&m.building)
+                    .and_then(|&bi| grids_of_building.get_mut(bi))
+                {
+                    list.push(gi);
+                }
+            }
+            all.push(grid);
+        }
+        self.clone_shared()
+            .with_indexed_grids(all, staff, grids_of_building)
     }
 
     /// The shared and small parts (grids and staff left empty).
@@ -166,6 +193,26 @@ impl CountySnapshot {
 
     /// Indexes `grids` and `staff` into this snapshot.
     fn with_grids(self, grids: Vec<Grid>, staff: Vec<Staff>) -> CountySnapshot {
+        let mut grids_of_building = vec![Vec::new(); self.buildings.len()];
+        for (gi, grid) in grids.iter().enumerate() {
+            for m in &grid.members {
+                if let Some(&bi) = self.building_by_id.get(&m.building) {
+                    if let Some(list) = grids_of_building.get_mut(bi) {
+                        list.push(gi);
+                    }
+                }
+            }
+        }
+        self.with_indexed_grids(grids, staff, grids_of_building)
+    }
+
+    /// Indexes `grids` and `staff`, given the grids of each building.
+    fn with_indexed_grids(
+        self,
+        grids: Vec<Grid>,
+        staff: Vec<Staff>,
+        grids_of_building: Vec<Vec<usize>>,
+    ) -> CountySnapshot {
         let grid_index = index_of(&grids, |g| &g.polygon);
         let grid_by_code = grids
             .iter()
@@ -177,16 +224,6 @@ impl CountySnapshot {
             .enumerate()
             .map(|(i, s)| (s.id.clone(), i))
             .collect();
-        let mut grids_of_building = vec![Vec::new(); self.buildings.len()];
-        for (gi, grid) in grids.iter().enumerate() {
-            for m in &grid.members {
-                if let Some(&bi) = self.building_by_id.get(&m.building) {
-                    if let Some(list) = grids_of_building.get_mut(bi) {
-                        list.push(gi);
-                    }
-                }
-            }
-        }
         CountySnapshot {
             grids,
             staff,

@@ -1578,6 +1578,26 @@ async fn a_planner_edit_shows_on_the_map_as_a_reload_of_the_store_would() {
     let (live, fresh_detail) = (detail(&f.state).await, detail(&fresh).await);
     assert_eq!(live, fresh_detail);
     assert!(live.to_string().contains(&to) && !live.to_string().contains(&from));
+    // Grids coloured after the edit still never share a colour with a neighbour.
+    let data = f.state.service().data();
+    let shapes: Vec<_> = data
+        .snapshot()
+        .grids
+        .iter()
+        .map(|g| gridmap_tiles::encode::WorldShape::from_lonlat(&g.polygon))
+        .collect();
+    for (i, neighbours) in gridmap_tiles::colour::grid_adjacency(&shapes)
+        .iter()
+        .enumerate()
+    {
+        for &j in neighbours {
+            assert_ne!(
+                data.tiles.grid_colour(i),
+                data.tiles.grid_colour(j),
+                "grids {i} and {j}"
+            );
+        }
+    }
     let plan = format!("/api/villages/{village}/plan");
     let auth = format!("Bearer {TOKEN}");
     assert_eq!(

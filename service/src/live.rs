@@ -70,7 +70,7 @@ impl LiveData {
         }
         let next = Arc::new(snapshot.with_village_grids(village, grids, staff));
         LiveData {
-            tiles: self.tiles.with_snapshot(next),
+            tiles: self.tiles.with_village_snapshot(next, village),
             labels: self.labels.clone(),
             params: self.params.clone(),
             barriers: Arc::clone(&self.barriers),

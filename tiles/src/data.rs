@@ -151,17 +151,104 @@ impl TileData {
         )
     }
 
-    /// Tile data for `snapshot`, which differs from this one's only in its grids and
-    /// staff (see [`CountySnapshot::with_village_grids`]): the admin and building shapes
-    /// are shared, the grid parts drawn again.
-    pub fn with_snapshot(&self, snapshot: Arc<CountySnapshot>) -> TileData {
-        Self::with_grids_of(
+    /// Tile data for `snapshot`, which differs from this one's only in the grids of
+    /// `village` and in staff (see [`CountySnapshot::with_village_grids`]). The admin
+    /// and building shapes are shared; other villages' grids keep their shapes, labels,
+    /// flags and colours; the village's grids are drawn and coloured against their
+    /// neighbours; only the village's buildings get their `grids` codes again.
+    pub fn with_village_snapshot(
+        &self,
+        snapshot: Arc<CountySnapshot>,
+        village: &DivisionCode,
+    ) -> TileData {
+        let (old, snap) = (&*self.snapshot, &*snapshot);
+        let old_index: Vec<Option<usize>> = snap
+            .grids
+            .iter()
+            .map(|g| {
+                (&g.village != village)
+                    .then(|| old.grid_index(&g.code))
+                    .flatten()
+            })
+            .collect();
+        let village_unit = snap.admin_unit(village);
+        let grid_shapes: Vec<WorldShape> = snap
+            .grids
+            .par_iter()
+            .zip(&old_index)
+            .map(|(g, o)| match o.and_then(|i| self.grid_shapes.get(i)) {
+                Some(shape) => shape.clone(),
+                None => WorldShape::from_lonlat(&g.polygon),
+            })
+            .collect();
+        let grid_labels = grid_shapes
+            .par_iter()
+            .zip(&old_index)
+            .map(|(shape, o)| match o {
+                Some(i) => self.grid_labels.get(*i).copied().flatten(),
+                None => label_point(shape),
+            })
+            .collect();
+        let grid_flags = snap
+            .grids
+            .iter()
+            .zip(&old_index)
+            .map(|(g, o)| match o.and_then(|i| self.grid_flags.get(i)) {
+                Some(flags) => flags.clone(),
+                None => GridFlags::of(
+                    g,
+                    village_unit,
+                    self.params.min_households,
+                    self.params.max_households,
+                )
+                .names()
+                .join(","),
+            })
+            .collect();
+        let grid_colours = recolour(&grid_shapes, &old_index, &self.grid_colours);
+        let grid_stacks = snap.grids.iter().map(|g| stack_size(snap, g)).collect();
+        let admin_stats = admin_stats(snap, &self.admin_households);
+        // The village's buildings, before and after: their `grids` text is written again
+        // after the old text (the other buildings' ranges stay valid).
+        let mut code_text = self.code_text.clone();
+        let mut building_codes = self.building_codes.clone();
+        let members = old
+            .grids
+            .iter()
+            .chain(&snap.grids)
+            .filter(|g| &g.village == village)
+            .flat_map(|g| &g.members);
+        let mut touched: Vec<usize> = members
+            .filter_map(|m| snap.building_index(&m.building))
+            .collect();
+        touched.sort_unstable();
+        touched.dedup();
+        for b in touched {
+            let codes: Vec<&str> = snap
+                .grids_of_building(b)
+                .iter()
+                .filter_map(|&g| snap.grids.get(g))
+                .map(|g| g.code.as_str())
+                .collect();
+            if let Some(range) = building_codes.get_mut(b) {
+                *range = push_text(&mut code_text, &codes.join(","));
+            }
+        }
+        TileData {
             snapshot,
-            self.params.clone(),
-            Arc::clone(&self.admin_shapes),
-            Arc::clone(&self.building_shapes),
-            Arc::clone(&self.admin_households),
-        )
+            params: self.params.clone(),
+            admin_shapes: Arc::clone(&self.admin_shapes),
+            admin_stats,
+            admin_households: Arc::clone(&self.admin_households),
+            grid_shapes,
+            grid_colours,
+            grid_labels,
+            grid_flags,
+            grid_stacks,
+            building_shapes: Arc::clone(&self.building_shapes),
+            code_text,
+            building_codes,
+        }
     }
 
     /// Everything that depends on the grids, over shapes already projected.
@@ -288,19 +375,69 @@ impl TileData {
     }
 }
 
+/// Appends `s` to `text`; its byte range (empty when it would not fit a `u32`).
+fn push_text(text: &mut String, s: &str) -> (u32, u32) {
+    let start = text.len();
+    text.push_str(s);
+    match (u32::try_from(start), u32::try_from(text.len())) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => (0, 0),
+    }
+}
+
+/// Colours for `shapes` after an edit: a shape that was there before (`old_index`) keeps
+/// its colour; each new one takes the smallest colour none of its neighbours has,
+/// the neighbours found among the shapes near the new ones only.
+fn recolour(shapes: &[WorldShape], old_index: &[Option<usize>], old: &[u32]) -> Vec<u32> {
+    let mut colours: Vec<Option<u32>> = old_index
+        .iter()
+        .map(|o| o.and_then(|i| old.get(i).copied()))
+        .collect();
+    let fresh: Vec<usize> = (0..shapes.len())
+        .filter(|&i| colours[i].is_none())
+        .collect();
+    let Some(area) = fresh
+        .iter()
+        .filter_map(|&i| shapes.get(i))
+        .map(|s| s.bbox)
+        .reduce(|a, b| {
+            [
+                a[0].min(b[0]),
+                a[1].min(b[1]),
+                a[2].max(b[2]),
+                a[3].max(b[3]),
+            ]
+        })
+    else {
+        return colours.into_iter().map(Option::unwrap_or_default).collect();
+    };
+    let near: Vec<usize> = (0..shapes.len())
+        .filter(|&i| {
+            let b = shapes[i].bbox;
+            b[0] <= area[2] && area[0] <= b[2] && b[1] <= area[3] && area[1] <= b[3]
+        })
+        .collect();
+    let local: Vec<WorldShape> = near.iter().map(|&i| shapes[i].clone()).collect();
+    let adjacency = grid_adjacency(&local);
+    for (k, &i) in near.iter().enumerate() {
+        if colours[i].is_some() {
+            continue;
+        }
+        let taken: Vec<u32> = adjacency[k]
+            .iter()
+            .filter_map(|&n| colours[near[n]])
+            .collect();
+        colours[i] = (0..).find(|c| !taken.contains(c));
+    }
+    colours.into_iter().map(Option::unwrap_or_default).collect()
+}
+
 /// The `grids` attribute of every building as ranges into one string (see the
 /// module docs); a building in no grid gets an empty range. Ranges are `u32`: a
 /// county's codes stay far below 4 GB, and a range that would not fit is left empty.
 fn building_codes(snap: &CountySnapshot) -> (String, Vec<(u32, u32)>) {
     let mut text = String::new();
-    let push = |text: &mut String, s: &str| -> (u32, u32) {
-        let start = text.len();
-        text.push_str(s);
-        match (u32::try_from(start), u32::try_from(text.len())) {
-            (Ok(a), Ok(b)) => (a, b),
-            _ => (0, 0),
-        }
-    };
+    let push = push_text;
     let grid_ranges: Vec<(u32, u32)> = snap
         .grids
         .iter()
