@@ -499,7 +499,7 @@ impl Service {
     /// The page of incidents `filter` selects, newest first. A bbox is answered from the
     /// incidents this server holds in memory (the store keeps no spatial index: it
     /// would cost every import a random-order B-tree), the page then read by id.
-    /// Incidents another process wrote show once [`Service::sync`] has seen them.
+    /// Incidents another process wrote show once [`Service::sync_changes`] has seen them.
     pub async fn find_incidents(&self, filter: &IncidentFilter) -> ServiceResult<IncidentPage> {
         let Some((total, ids)) = self.live().with_incidents(|held| held_page(held, filter)) else {
             return Ok(self.store().list_incidents(filter).await?);
