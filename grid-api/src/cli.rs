@@ -453,6 +453,9 @@ pub struct BenchEditsArgs {
     /// Edits timed.
     #[arg(long, default_value_t = 40)]
     pub edits: usize,
+    /// Rebalances of the village timed.
+    #[arg(long, default_value_t = 5)]
+    pub rebalances: usize,
 }
 
 #[derive(Debug, Args)]

@@ -1609,3 +1609,98 @@ async fn a_planner_edit_shows_on_the_map_as_a_reload_of_the_store_would() {
             .json()
     );
 }
+
+#[tokio::test]
+async fn a_rebalance_brings_a_village_back_into_range_around_its_locked_grid() {
+    let f = fixture("http://test").await;
+    let (village, a, b, c, buildings) = {
+        let data = f.state.service().data();
+        let snap = data.snapshot();
+        let g = snap
+            .grids
+            .iter()
+            .find(|g| !g.institution && g.members.iter().all(|m| m.flats.is_none()))
+            .unwrap();
+        let mut others = snap
+            .grids
+            .iter()
+            .filter(|o| o.village == g.village && o.code != g.code && !o.institution);
+        let (b, c) = (others.next().unwrap(), others.next().unwrap());
+        let all: Vec<String> = g.members.iter().map(|m| m.building.clone()).collect();
+        (
+            g.village.to_string(),
+            g.code.to_string(),
+            b.code.to_string(),
+            c.code.to_string(),
+            all,
+        )
+    };
+    // Everything of grid a into grid b: b is now far over the maximum.
+    let merge_by_hand =
+        serde_json::json!({ "op": "move_buildings", "buildings": buildings, "to": &b });
+    let moved = post_edit(&f.state, &village, merge_by_hand, true).await;
+    assert_eq!(
+        moved.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&moved.body)
+    );
+    let oversize = |plan: &serde_json::Value| {
+        plan["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "size_out_of_range" && i["grid"] == b.as_str())
+    };
+    assert!(
+        oversize(&moved.json()["plan"]),
+        "{}",
+        moved.json()["plan"]["issues"]
+    );
+    assert!(!grid_sizes(&moved.json()["plan"]).contains_key(&a));
+    let lock = send_body(
+        &f.state,
+        "PATCH",
+        &format!("/api/grids/{c}"),
+        "application/json",
+        serde_json::json!({ "locked": true }).to_string(),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(lock.status, StatusCode::OK);
+    let auth = format!("Bearer {TOKEN}");
+    let plan_uri = format!("/api/villages/{village}/plan");
+    let before = grid_sizes(
+        &get(&f.state, &plan_uri, &[(header::AUTHORIZATION, &auth)])
+            .await
+            .json(),
+    );
+
+    let rebalance = serde_json::json!({ "op": "rebalance", "village": &village });
+    let done = post_edit(&f.state, &village, rebalance, true).await;
+    assert_eq!(
+        done.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&done.body)
+    );
+    let out = done.json();
+    assert!(!oversize(&out["plan"]), "{}", out["plan"]["issues"]);
+    assert!(out["fixed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["grid"] == b.as_str()));
+    assert_eq!(
+        out["plan"]["in_range"], out["plan"]["residential"],
+        "{}",
+        out["plan"]
+    );
+    let after = grid_sizes(&out["plan"]);
+    assert_eq!(after[&c], before[&c], "the locked grid is untouched");
+    assert_eq!(
+        after.values().map(|s| s.0).sum::<u64>(),
+        before.values().map(|s| s.0).sum::<u64>(),
+        "no household lost"
+    );
+}

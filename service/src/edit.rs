@@ -7,7 +7,7 @@ use crate::county::{County, Scope, VillageParts};
 use crate::partition::stored_params;
 use crate::{Caller, ServiceError, ServiceResult};
 use gridmap_core::edit::{self as core_edit, EditError};
-use gridmap_core::partition::{rebuild_polygons, PartitionParams};
+use gridmap_core::partition::{partition_village, rebuild_polygons, PartitionParams};
 use gridmap_core::{Building, DivisionCode, Grid, GridCode};
 use gridmap_store::{
     Change, ChangeMeta, ChangeSummary, GridWrite, RecordKeys, RowRestore, StaffGrids, Store,
@@ -352,6 +352,13 @@ pub enum GridOperation {
         village: DivisionCode,
         locked: bool,
     },
+    /// Partitions the village again from its grids as they are: locked grids stay, the
+    /// others are brought into the size range moving as few households as it can
+    /// (codes and staff follow the grids they match).
+    Rebalance {
+        #[schema(value_type = String)]
+        village: DivisionCode,
+    },
 }
 
 impl GridOperation {
@@ -361,9 +368,9 @@ impl GridOperation {
             GridOperation::MoveBuildings { to, .. } => to.village(),
             GridOperation::Merge { kept, .. } => kept.village(),
             GridOperation::DeleteEmpty { grid } | GridOperation::Split { grid } => grid.village(),
-            GridOperation::NewGrid { village, .. } | GridOperation::LockVillage { village, .. } => {
-                village.clone()
-            }
+            GridOperation::NewGrid { village, .. }
+            | GridOperation::LockVillage { village, .. }
+            | GridOperation::Rebalance { village } => village.clone(),
         }
     }
 
@@ -385,6 +392,7 @@ impl GridOperation {
                     if *locked { "lock" } else { "unlock" }
                 )
             }
+            GridOperation::Rebalance { village } => format!("rebalance village {village}"),
         }
     }
 
@@ -417,6 +425,8 @@ impl GridOperation {
                 }
                 Ok(None)
             }
+            // The partitioner does the work (see `edit_village`).
+            GridOperation::Rebalance { .. } => Ok(None),
         }
     }
 
@@ -448,6 +458,15 @@ pub fn edit_village(
             "the edit is for village {}, not {village}",
             op.village()
         )));
+    }
+    if let GridOperation::Rebalance { .. } = op {
+        let out = partition_village(&part.input(&part.grids), params)
+            .map_err(|e| ServiceError::BadInput(format!("rebalancing {village}: {e}")))?;
+        return Ok(EditedVillage {
+            grids: out.grids,
+            created: None,
+            report: Some(out.report),
+        });
     }
     let mut grids = part.grids.clone();
     let created = op

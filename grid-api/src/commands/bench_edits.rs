@@ -3,6 +3,7 @@
 //! in the village closest to 3,000 households, 20 whole buildings move from one grid to
 //! its neighbour and back, again and again; each edit redraws the village's polygons,
 //! checks its rules before and after, stores one change and brings the map up to date.
+//! Then the village is rebalanced (partitioned again from its grids) a few times.
 
 use super::bench::{bench_server, percentile_ms};
 use super::Outcome;
@@ -74,6 +75,29 @@ pub(crate) async fn run(args: &BenchEditsArgs) -> anyhow::Result<Outcome> {
         percentile_ms(&times, 50.0),
         percentile_ms(&times, 95.0),
         percentile_ms(&times, 100.0)
+    )?;
+    // Rebalance: the partitioner again over the village, its grids as the start.
+    let mut rebalances = Vec::new();
+    for _ in 0..args.rebalances {
+        let request = EditRequest {
+            operation: GridOperation::Rebalance {
+                village: village.clone(),
+            },
+            versions: BTreeMap::new(),
+        };
+        let t = Instant::now();
+        service
+            .edit_village(&Caller::Operator, village.as_str(), &request)
+            .await
+            .with_context(|| format!("rebalancing {village}"))?;
+        rebalances.push(t.elapsed());
+    }
+    rebalances.sort();
+    outln!(
+        "rebalance of the village ×{}: p50 {:.1} ms  max {:.1} ms  target ≤ 1,000 ms",
+        rebalances.len(),
+        percentile_ms(&rebalances, 50.0),
+        percentile_ms(&rebalances, 100.0)
     )?;
     let t = Instant::now();
     service.sync_changes().await?;
