@@ -157,16 +157,7 @@ impl CountySnapshot {
             })
             .collect();
         for grid in grids {
-            let gi = all.len();
-            for m in &grid.members {
-                if let Some(list) = self
-                    .building_by_id
-                    .get(&m.building)
-                    .and_then(|&bi| grids_of_building.get_mut(bi))
-                {
-                    list.push(gi);
-                }
-            }
+            self.note_members(&mut grids_of_building, all.len(), &grid);
             all.push(grid);
         }
         self.clone_shared()
@@ -195,15 +186,22 @@ impl CountySnapshot {
     fn with_grids(self, grids: Vec<Grid>, staff: Vec<Staff>) -> CountySnapshot {
         let mut grids_of_building = vec![Vec::new(); self.buildings.len()];
         for (gi, grid) in grids.iter().enumerate() {
-            for m in &grid.members {
-                if let Some(&bi) = self.building_by_id.get(&m.building) {
-                    if let Some(list) = grids_of_building.get_mut(bi) {
-                        list.push(gi);
-                    }
-                }
-            }
+            self.note_members(&mut grids_of_building, gi, grid);
         }
         self.with_indexed_grids(grids, staff, grids_of_building)
+    }
+
+    /// Adds grid `gi` to the lists of the buildings `grid` holds households of.
+    fn note_members(&self, grids_of_building: &mut [Vec<usize>], gi: usize, grid: &Grid) {
+        for m in &grid.members {
+            if let Some(list) = self
+                .building_by_id
+                .get(&m.building)
+                .and_then(|&bi| grids_of_building.get_mut(bi))
+            {
+                list.push(gi);
+            }
+        }
     }
 
     /// Indexes `grids` and `staff`, given the grids of each building.

@@ -54,15 +54,19 @@ async fn fixture_of(public_url: &str, households: u32, seed: u64) -> Fixture {
     .unwrap();
     let access = AccessPolicy::with_staff_token(Some(TOKEN.to_owned()));
     let service = Service::start(store, access, 64 << 20).await.unwrap();
-    let config = HttpConfig {
+    Fixture {
+        state: AppState::new(service, http_config(public_url)),
+        _dir: dir,
+    }
+}
+
+/// The server's settings in these tests: the repository's web pages, no basemap.
+fn http_config(public_url: &str) -> HttpConfig {
+    HttpConfig {
         public_url: public_url.to_owned(),
         web_dir: std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web")),
         basemap_style: None,
         attribution: "gridmap".into(),
-    };
-    Fixture {
-        state: AppState::new(service, config),
-        _dir: dir,
     }
 }
 
@@ -1554,13 +1558,7 @@ async fn a_planner_edit_shows_on_the_map_as_a_reload_of_the_store_would() {
     let store = f.state.service().store().clone();
     let access = AccessPolicy::with_staff_token(Some(TOKEN.to_owned()));
     let reloaded = Service::start(store, access, 64 << 20).await.unwrap();
-    let config = HttpConfig {
-        public_url: "http://test".into(),
-        web_dir: std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web")),
-        basemap_style: None,
-        attribution: "gridmap".into(),
-    };
-    let fresh = AppState::new(reloaded, config);
+    let fresh = AppState::new(reloaded, http_config("http://test"));
     for z in [12u8, 14, 16] {
         let (z, x, y) = tile_of(lon, lat, z);
         for layer in ["grids", "buildings", "villages"] {

@@ -52,21 +52,16 @@ pub(crate) async fn run(args: &BenchEditsArgs) -> anyhow::Result<Outcome> {
         } else {
             (&to, &from)
         };
-        let request = EditRequest {
-            operation: GridOperation::MoveBuildings {
-                buildings: buildings.clone(),
-                to: target.clone(),
-            },
-            versions: BTreeMap::new(),
+        let moving = GridOperation::MoveBuildings {
+            buildings: buildings.clone(),
+            to: target.clone(),
         };
-        let t = Instant::now();
-        service
-            .edit_village(&Caller::Operator, village.as_str(), &request)
+        let took = timed_edit(&service, &village, moving)
             .await
             .with_context(|| {
                 format!("edit {k}: moving {MOVED} buildings from {source} to {target}")
             })?;
-        times.push(t.elapsed());
+        times.push(took);
     }
     times.sort();
     outln!(
@@ -79,18 +74,13 @@ pub(crate) async fn run(args: &BenchEditsArgs) -> anyhow::Result<Outcome> {
     // Rebalance: the partitioner again over the village, its grids as the start.
     let mut rebalances = Vec::new();
     for _ in 0..args.rebalances {
-        let request = EditRequest {
-            operation: GridOperation::Rebalance {
-                village: village.clone(),
-            },
-            versions: BTreeMap::new(),
+        let rebalance = GridOperation::Rebalance {
+            village: village.clone(),
         };
-        let t = Instant::now();
-        service
-            .edit_village(&Caller::Operator, village.as_str(), &request)
+        let took = timed_edit(&service, &village, rebalance)
             .await
             .with_context(|| format!("rebalancing {village}"))?;
-        rebalances.push(t.elapsed());
+        rebalances.push(took);
     }
     rebalances.sort();
     outln!(
@@ -107,6 +97,23 @@ pub(crate) async fn run(args: &BenchEditsArgs) -> anyhow::Result<Outcome> {
     )?;
     drop(dir);
     Ok(Outcome::Clean)
+}
+
+/// How long the service takes for `operation` on `village`.
+async fn timed_edit(
+    service: &gridmap_service::Service,
+    village: &gridmap_core::DivisionCode,
+    operation: GridOperation,
+) -> anyhow::Result<std::time::Duration> {
+    let request = EditRequest {
+        operation,
+        versions: BTreeMap::new(),
+    };
+    let t = Instant::now();
+    service
+        .edit_village(&Caller::Operator, village.as_str(), &request)
+        .await?;
+    Ok(t.elapsed())
 }
 
 /// Two residential grids of a village whose centres lie closest together, and the first
