@@ -8,6 +8,7 @@
 //                     GRIDMAP_TOKEN, default "testtoken"); nothing is started then
 //   CHROMIUM          browser binary (default /usr/bin/chromium)
 
+import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -148,6 +149,11 @@ export async function openPage(browser, base, viewport = {}) {
   });
   page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
   return { page, context, problems };
+}
+
+/** Asserts a page's problem log (see {@link openPage}) is empty. */
+export function assertClean(problems) {
+  assert.deepEqual(problems, [], "the page must stay on our server and log no errors");
 }
 
 /** Waits until the map is loaded, idle and has drawn every visible tile. */

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import {
+  assertClean,
   findGrid,
   getJson,
   launchBrowser,
@@ -43,10 +44,6 @@ async function load(path, viewport) {
   await p.page.waitForFunction(() => window.gridmap?.map, null, { timeout: 30_000 });
   await waitForMapIdle(p.page);
   return p;
-}
-
-function assertClean(problems) {
-  assert.deepEqual(problems, [], "the page must stay on our server and log no errors");
 }
 
 /** Clicks a drawn building and waits for the panel to show its building section. */

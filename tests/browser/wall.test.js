@@ -3,7 +3,16 @@
 
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import { getJson, launchBrowser, openPage, screenshot, startServer, TOKEN, waitForMapIdle } from "./harness.js";
+import {
+  assertClean,
+  getJson,
+  launchBrowser,
+  openPage,
+  screenshot,
+  startServer,
+  TOKEN,
+  waitForMapIdle,
+} from "./harness.js";
 
 let server;
 let browser;
@@ -198,7 +207,3 @@ describe("wall", () => {
     assertClean(problems);
   });
 });
-
-function assertClean(problems) {
-  assert.deepEqual(problems, [], "the page must stay on our server and log no errors");
-}
