@@ -16,19 +16,40 @@ export class ApiError extends Error {
  * @param {string} path relative to the page (which may live under a path prefix), e.g. "api/lookup?lon=1&lat=2"
  * @param {{signal?: AbortSignal}} [opts]
  */
-export async function getJson(path, opts = {}) {
+export function getJson(path, opts = {}) {
+  return request("GET", path, undefined, opts);
+}
+
+/**
+ * Sends `body` as JSON (POST, PATCH…) and reads the JSON answer.
+ * @param {string} method
+ * @param {string} path relative to the page
+ * @param {unknown} body
+ * @param {{signal?: AbortSignal}} [opts]
+ */
+export function sendJson(method, path, body, opts = {}) {
+  return request(method, path, body, opts);
+}
+
+async function request(method, path, body, opts) {
   const headers = { Accept: "application/json" };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(path, { headers, signal: opts.signal });
-  let body = null;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: opts.signal,
+  });
+  let answer = null;
   try {
-    body = await res.json();
+    answer = await res.json();
   } catch {
-    body = null;
+    answer = null;
   }
-  if (!res.ok) throw new ApiError(res.status, body?.error ?? `HTTP ${res.status}`);
-  return body;
+  if (!res.ok) throw new ApiError(res.status, answer?.error ?? `HTTP ${res.status}`);
+  return answer;
 }
 
 /** `api/lookup`: building, grid, village and township at a point (WGS84). */
@@ -107,4 +128,32 @@ export async function tileJson(name, fallback) {
   } catch {
     return fb;
   }
+}
+
+/** `api/villages/{code}/plan`: the village's grids, summary and issues (staff only). */
+export function villagePlan(code, opts) {
+  return getJson(`api/villages/${encodeURIComponent(code)}/plan`, opts);
+}
+
+/**
+ * `POST api/villages/{code}/edits`: one planner edit (`{op, ...params, versions}`); answers
+ * `{change, created, caused, fixed, plan}`.
+ */
+export function editVillage(code, edit) {
+  return sendJson("POST", `api/villages/${encodeURIComponent(code)}/edits`, edit);
+}
+
+/** `PATCH api/grids/{code}`: `{locked?, staff?, version}`; answers the grid with its `change`. */
+export function patchGrid(code, patch) {
+  return sendJson("PATCH", `api/grids/${encodeURIComponent(code)}`, patch);
+}
+
+/** `api/changes?limit=n`: `{changes: [{id, at, actor, operation, bbox}]}`, newest first (staff only). */
+export function changes(limit, opts) {
+  return getJson(`api/changes?limit=${limit}`, opts);
+}
+
+/** `POST api/changes/{id}/undo`: `{undone, change}` (undoing `change` redoes). */
+export function undoChange(id) {
+  return sendJson("POST", `api/changes/${encodeURIComponent(id)}/undo`);
 }

@@ -20,6 +20,7 @@ import {
 } from "./layers.js";
 import { incidentSources, liveTiles } from "./live.js";
 import { createPanel } from "./panel.js";
+import { createPlanner } from "./planner.js";
 import { createSearch } from "./search.js";
 
 const COMPACT_QUERY = window.matchMedia("(max-width: 700px)");
@@ -47,7 +48,7 @@ function tileSource() {
 function fitPadding() {
   const w = window.innerWidth;
   const hgt = window.innerHeight;
-  const panelOpen = !document.getElementById("panel").hidden;
+  const panelOpen = !document.getElementById("panel").hidden || !document.getElementById("planner").hidden;
   if (COMPACT_QUERY.matches) {
     const bottom = panelOpen ? Math.round(hgt * 0.5) : 40;
     return { top: 80, right: 20, bottom: Math.min(bottom, hgt - 160), left: 20 };
@@ -144,6 +145,18 @@ async function main() {
     onClose: () => setSelection(map, {}),
   });
 
+  // Planner mode (shown with the staff token): its own clicks, panel and highlights.
+  const planner = createPlanner(map, {
+    root: document.getElementById("planner"),
+    toggle: document.querySelector(".planner-toggle"),
+    fitBounds: (bbox) => fitBounds(bbox, 18),
+    onEnter: () => {
+      panel.close();
+      setSelection(map, {});
+    },
+  });
+  window.gridmap.planner = planner;
+
   let seq = 0;
   const guard = () => {
     const mine = ++seq;
@@ -206,6 +219,7 @@ async function main() {
   }
 
   map.on("click", async (e) => {
+    if (planner.active()) return;
     const point = map.queryRenderedFeatures(e.point, { layers: INCIDENT_LAYERS.filter((id) => map.getLayer(id)) })[0];
     if (point?.properties?.id != null) {
       openIncident(String(point.properties.id));
@@ -247,6 +261,10 @@ async function main() {
 
   createSearch(document.getElementById("search"), (r) => {
     if (Array.isArray(r.bbox) && r.bbox.length === 4) fitBounds(r.bbox, r.kind === "grid" ? 17 : 18);
+    if (planner.active()) {
+      if (r.kind === "grid") planner.focusGrid(r.id, false);
+      return;
+    }
     if (r.kind === "grid") openGrid(r.id, false);
     else if (r.kind === "building" || r.kind === "address") openBuilding(r.id);
     else if (r.kind === "staff") openStaff(r.id);

@@ -440,3 +440,59 @@ export function setSelection(map, sel) {
   map.setFilter("selected-grid", ["in", code, ["literal", grids]]);
   map.setFilter("selected-building", ["==", ["to-string", ["get", "id"]], sel.building ?? ""]);
 }
+
+/** The planner's highlights: selected buildings, the move target and the picked grid. */
+export const PLANNER_SELECTED = "planner-selected";
+export const PLANNER_SELECTED_LINE = "planner-selected-line";
+export const PLANNER_TARGET = "planner-target";
+export const PLANNER_COLOUR = "#e8710a";
+export const TARGET_COLOUR = "#188038";
+
+/**
+ * Layers the planner mode adds on top of the style (not in `style.json`: only the page
+ * edits grids), matching nothing until {@link setPlannerHighlight} sets them.
+ */
+export function plannerLayers() {
+  const none = ["literal", []];
+  const id = ["to-string", ["get", "id"]];
+  return [
+    {
+      id: PLANNER_SELECTED,
+      type: "fill",
+      source: SOURCE,
+      "source-layer": "buildings",
+      filter: ["in", id, none],
+      paint: { "fill-color": PLANNER_COLOUR, "fill-opacity": 0.55 },
+    },
+    {
+      id: PLANNER_SELECTED_LINE,
+      type: "line",
+      source: SOURCE,
+      "source-layer": "buildings",
+      filter: ["in", id, none],
+      paint: { "line-color": PLANNER_COLOUR, "line-width": 2.5 },
+    },
+    {
+      id: PLANNER_TARGET,
+      type: "line",
+      source: SOURCE,
+      "source-layer": "grids",
+      filter: ["in", code, none],
+      paint: { "line-color": TARGET_COLOUR, "line-width": 4, "line-dasharray": [2, 1] },
+    },
+  ];
+}
+
+/**
+ * Highlights the planner's selected buildings and its move target.
+ * @param {import("maplibre-gl").Map} map
+ * @param {{buildings: string[], target?: string|null}} h
+ */
+export function setPlannerHighlight(map, h) {
+  if (!map.getLayer(PLANNER_SELECTED)) return;
+  const ids = ["literal", h.buildings.map(String)];
+  const id = ["to-string", ["get", "id"]];
+  map.setFilter(PLANNER_SELECTED, ["in", id, ids]);
+  map.setFilter(PLANNER_SELECTED_LINE, ["in", id, ids]);
+  map.setFilter(PLANNER_TARGET, ["in", code, ["literal", h.target ? [h.target] : []]]);
+}

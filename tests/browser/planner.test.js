@@ -1,0 +1,334 @@
+// Browser tests of the planner mode (staff token): lasso, move to the neighbouring grid,
+// undo/redo, history, and the panel at 1366×768. Against a real `gridmap serve` (harness.js).
+
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, test } from "node:test";
+import {
+  assertClean,
+  findGrid,
+  getJson,
+  launchBrowser,
+  openPage,
+  pickBuildingPixel,
+  screenshot,
+  showBbox,
+  startServer,
+  TOKEN,
+  waitForMapIdle,
+} from "./harness.js";
+
+let server;
+let browser;
+let grid; // a search result of kind "grid"
+const open = [];
+/** Keep clear of the planner panel on the left, the controls on the right and the edges. */
+const MARGINS = { left: 420, right: 280, top: 90, bottom: 60 };
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  grid = await findGrid(server.base);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+afterEach(async () => {
+  while (open.length) await open.pop().close();
+});
+
+/** Opens the map with the staff token and switches the planner mode on. */
+async function openPlanner(viewport) {
+  const p = await openPage(browser, server.base, viewport);
+  open.push(p.context);
+  await p.page.goto(`${server.base}/#token=${TOKEN}`);
+  await p.page.waitForFunction(() => window.gridmap?.planner, null, { timeout: 30_000 });
+  await waitForMapIdle(p.page);
+  await p.page.click(".planner-toggle");
+  await p.page.waitForSelector("#planner:not([hidden]) .planner-tools .lasso-toggle");
+  return p;
+}
+
+const villageOf = (code) => code.slice(0, code.lastIndexOf("-"));
+
+function plan(village) {
+  return getJson(server.base, `/api/villages/${village}/plan`, { token: TOKEN });
+}
+
+function householdsOf(p, code) {
+  const g = p.grids.find((x) => x.code === code);
+  assert.ok(g, `grid ${code} is in the plan of ${p.village}`);
+  return g.households;
+}
+
+/** Waits until the planner panel lists `code` with `n` households. */
+function panelShows(page, code, n) {
+  return page.waitForSelector(`#planner .grid-row[data-grid="${code}"][data-households="${n}"]`, { timeout: 30_000 });
+}
+
+/** Waits until the drawn buildings `ids` all lie in grid `code` (the tiles were reloaded). */
+function tilesShow(page, ids, code) {
+  return page.waitForFunction(
+    ({ ids, code }) => {
+      const map = window.gridmap.map;
+      if (!map.areTilesLoaded()) return false;
+      const drawn = map.queryRenderedFeatures({ layers: ["buildings-fill", "buildings-estimated-fill"] });
+      return ids.every((id) => {
+        const mine = drawn.filter((f) => String(f.properties.id) === id);
+        return mine.length > 0 && mine.every((f) => String(f.properties.grids) === code);
+      });
+    },
+    { ids, code },
+    { timeout: 30_000, polling: 100 },
+  );
+}
+
+/**
+ * In the current view: a neighbouring grid of `g` that an edit may change (`allowed`), a
+ * pixel of it with no building, and a rectangle holding the centres of a few of g's
+ * buildings near that neighbour and no other building's centre (with a margin).
+ */
+function planMove(page, g, allowed) {
+  return page.evaluate(
+    ({ g, allowed, m }) => {
+      const map = window.gridmap.map;
+      const width = map.getCanvas().clientWidth;
+      const height = map.getCanvas().clientHeight;
+      const inView = (x, y) => x > m.left && x < width - m.right && y > m.top && y < height - m.bottom;
+      const layers = ["buildings-fill", "buildings-estimated-fill"];
+      const sums = new Map();
+      for (const f of map.queryRenderedFeatures({ layers })) {
+        const id = String(f.properties.id);
+        const s = sums.get(id) ?? { x: 0, y: 0, n: 0, p: f.properties };
+        const polygons = f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates;
+        for (const rings of polygons) {
+          for (const c of rings[0].slice(0, -1)) {
+            const p = map.project(c);
+            s.x += p.x;
+            s.y += p.y;
+            s.n += 1;
+          }
+        }
+        sums.set(id, s);
+      }
+      const all = [...sums].map(([id, s]) => ({
+        id,
+        x: s.x / s.n,
+        y: s.y / s.n,
+        households: Number(s.p.households) || 0,
+        grids: String(s.p.grids ?? ""),
+      }));
+      const mine = all.filter((b) => b.grids === g && b.households > 0 && inView(b.x, b.y));
+      let target = null;
+      let pick = null;
+      search: for (const b of mine) {
+        for (const d of [10, 16, 24, 34, 46]) {
+          for (let k = 0; k < 8; k++) {
+            const x = Math.round(b.x + d * Math.cos((k * Math.PI) / 4));
+            const y = Math.round(b.y + d * Math.sin((k * Math.PI) / 4));
+            if (!inView(x, y)) continue;
+            if (map.queryRenderedFeatures([x, y], { layers }).length) continue;
+            const codes = map.queryRenderedFeatures([x, y], { layers: ["grids-fill"] }).map((f) => f.properties.code);
+            if (codes.length === 1 && codes[0] !== g && allowed.includes(codes[0])) {
+              target = codes[0];
+              pick = { x, y };
+              break search;
+            }
+          }
+        }
+      }
+      if (!target) return null;
+      const pad = 6;
+      const gap = 5;
+      const rectOf = (list) => ({
+        x0: Math.min(...list.map((b) => b.x)) - pad,
+        y0: Math.min(...list.map((b) => b.y)) - pad,
+        x1: Math.max(...list.map((b) => b.x)) + pad,
+        y1: Math.max(...list.map((b) => b.y)) + pad,
+      });
+      const fits = (list) => {
+        const r = rectOf(list);
+        if (!inView(r.x0, r.y0) || !inView(r.x1, r.y1)) return false;
+        return all.every(
+          (b) => list.includes(b) || b.x < r.x0 - gap || b.x > r.x1 + gap || b.y < r.y0 - gap || b.y > r.y1 + gap,
+        );
+      };
+      const near = mine.sort((a, b) => Math.hypot(a.x - pick.x, a.y - pick.y) - Math.hypot(b.x - pick.x, b.y - pick.y));
+      let chosen = [];
+      for (const b of near) {
+        if (chosen.length >= 4) break;
+        if (fits([...chosen, b])) chosen = [...chosen, b];
+      }
+      if (!chosen.length) return null;
+      return {
+        target,
+        pick,
+        rect: rectOf(chosen),
+        chosen: chosen.map((b) => ({ id: b.id, households: b.households })),
+      };
+    },
+    { g, allowed, m: MARGINS },
+  );
+}
+
+/** Drags a lasso along the rectangle's edges. */
+async function lassoRect(page, r) {
+  await page.mouse.move(r.x0, r.y0);
+  await page.mouse.down();
+  await page.mouse.move(r.x1, r.y0, { steps: 6 });
+  await page.mouse.move(r.x1, r.y1, { steps: 6 });
+  await page.mouse.move(r.x0, r.y1, { steps: 6 });
+  await page.mouse.move(r.x0, r.y0 + 1, { steps: 6 });
+  await page.mouse.up();
+}
+
+describe("planner mode", () => {
+  test("without the staff token there is no planner mode", async () => {
+    const p = await openPage(browser, server.base);
+    open.push(p.context);
+    await p.page.goto(`${server.base}/`);
+    await p.page.waitForFunction(() => window.gridmap?.planner, null, { timeout: 30_000 });
+    assert.equal(await p.page.locator(".planner-toggle").isVisible(), false);
+    assertClean(p.problems);
+  });
+
+  test("lasso buildings of a grid, move them to the neighbouring grid, undo and redo", async () => {
+    const { page, problems } = await openPlanner();
+    await showBbox(page, grid.bbox);
+    const village = villageOf(grid.id);
+    const before = await plan(village);
+    const allowed = before.grids.filter((g) => !g.locked && !g.institution).map((g) => g.code);
+    const move = await planMove(page, grid.id, allowed);
+    assert.ok(move, `a few buildings of ${grid.id} next to a neighbouring grid are drawn`);
+    const moved = move.chosen.reduce((n, b) => n + b.households, 0);
+    const ids = move.chosen.map((b) => b.id);
+    const g0 = householdsOf(before, grid.id);
+    const t0 = householdsOf(before, move.target);
+
+    // the lasso (L) selects exactly those buildings; the panel counts their households
+    await page.keyboard.press("l");
+    await page.waitForSelector("#planner .lasso-toggle.on");
+    await lassoRect(page, move.rect);
+    await page.waitForSelector(`#planner .planner-selection[data-buildings="${ids.length}"]`, { timeout: 15_000 });
+    const selected = await page.evaluate(() => [...window.gridmap.planner.state().selection.keys()]);
+    assert.deepEqual(selected.sort(), [...ids].sort(), "the lasso holds the buildings inside it");
+    assert.equal(
+      Number(await page.getAttribute("#planner .planner-selection", "data-households")),
+      moved,
+      "the selection's households",
+    );
+    await panelShows(page, grid.id, g0);
+    await panelShows(page, move.target, t0);
+
+    // M, then a click on the neighbouring grid picks the target; the preview adds up
+    await page.keyboard.press("m");
+    await page.waitForSelector("#planner .pick-target.on");
+    await page.mouse.click(move.pick.x, move.pick.y);
+    await page.waitForSelector(`#planner .grid-row.target[data-grid="${move.target}"]`);
+    const preview = await page.evaluate(() =>
+      [...document.querySelectorAll("#planner .move-preview li")].map((li) => ({
+        grid: li.dataset.grid,
+        before: Number(li.dataset.before),
+        after: Number(li.dataset.after),
+      })),
+    );
+    assert.deepEqual(preview, [
+      { grid: move.target, before: t0, after: t0 + moved },
+      { grid: grid.id, before: g0, after: g0 - moved },
+    ]);
+    await screenshot(page, "planner-preview");
+
+    await page.click("#planner .move-confirm");
+    await panelShows(page, grid.id, g0 - moved);
+    await panelShows(page, move.target, t0 + moved);
+    await page.waitForSelector("#planner .planner-status.status-ok");
+    const edited = await plan(village);
+    assert.equal(householdsOf(edited, grid.id), g0 - moved, "the API agrees with the panel");
+    assert.equal(householdsOf(edited, move.target), t0 + moved);
+    await tilesShow(page, ids, move.target);
+    await screenshot(page, "planner-moved");
+
+    // Ctrl+Z: back as before, in the panel, the API and the tiles
+    await page.keyboard.press("Control+z");
+    await panelShows(page, grid.id, g0);
+    await panelShows(page, move.target, t0);
+    const undone = await plan(village);
+    assert.equal(householdsOf(undone, grid.id), g0, "the API shows the undo");
+    assert.equal(householdsOf(undone, move.target), t0);
+    await tilesShow(page, ids, grid.id);
+
+    // Ctrl+Shift+Z redoes, Ctrl+Z undoes the redo
+    await page.keyboard.press("Control+Shift+z");
+    await panelShows(page, grid.id, g0 - moved);
+    await panelShows(page, move.target, t0 + moved);
+    assert.equal(householdsOf(await plan(village), move.target), t0 + moved, "the API shows the redo");
+    await page.keyboard.press("Control+z");
+    await panelShows(page, grid.id, g0);
+    await panelShows(page, move.target, t0);
+    assert.equal(householdsOf(await plan(village), grid.id), g0);
+    await waitForMapIdle(page);
+
+    // the history lists the move and the undos
+    await page.click("#planner .planner-history summary");
+    await page.waitForFunction(
+      (text) => document.querySelector("#planner .history-list")?.textContent.includes(text),
+      `move ${ids.length} buildings to ${move.target}`,
+      { timeout: 15_000 },
+    );
+    assert.match(await page.locator("#planner .history-list").textContent(), /undo \d+/);
+    await screenshot(page, "planner-undone");
+    assertClean(problems);
+  });
+
+  test("at 1366×768 the planner's controls are on screen and the panel scrolls", async () => {
+    const { page, problems } = await openPlanner({ width: 1366, height: 768 });
+    await showBbox(page, grid.bbox);
+    const target = await pickBuildingPixel(page, { households: true, single: true, margins: MARGINS });
+    assert.ok(target, "a building is drawn beside the panel");
+    await page.mouse.click(target.x, target.y);
+    await page.waitForSelector('#planner .planner-selection[data-buildings="1"]');
+    await page.waitForSelector("#planner .planner-summary");
+    await page.waitForSelector("#planner .grid-row");
+    const controls = [
+      ".planner-toggle",
+      "#planner .lasso-toggle",
+      "#planner .undo",
+      "#planner .redo",
+      "#planner .planner-help summary",
+      "#planner .move-target",
+      "#planner .pick-target",
+      "#planner .move-confirm",
+      "#planner .new-grid",
+      "#planner .clear-selection",
+      "#planner .lock-village",
+      "#planner .rebalance",
+    ];
+    for (const sel of controls) {
+      const box = await page.locator(sel).boundingBox();
+      assert.ok(box, `${sel} is shown`);
+      assert.ok(
+        box.x >= 0 && box.y >= 0 && box.x + box.width <= 1366 && box.y + box.height <= 768,
+        `${sel} lies inside the 1366×768 window: ${JSON.stringify(box)}`,
+      );
+    }
+    const panel = await page.locator("#planner").boundingBox();
+    assert.ok(panel.y + panel.height <= 768, "the panel ends inside the window");
+    const scroll = await page.evaluate(() => {
+      const body = document.querySelector("#planner .planner-body");
+      return { overflow: getComputedStyle(body).overflowY, more: body.scrollHeight > body.clientHeight };
+    });
+    assert.equal(scroll.overflow, "auto", "the panel body scrolls");
+    // what lies below (the issues, the history) is reached by scrolling the panel
+    await page.locator("#planner .planner-history summary").scrollIntoViewIfNeeded();
+    const history = await page.locator("#planner .planner-history summary").boundingBox();
+    assert.ok(history.y >= 0 && history.y + history.height <= 768, "the history is reached by scrolling");
+    // the shortcuts are documented in the help tooltip
+    await page.click("#planner .planner-help summary");
+    const help = await page.locator("#planner .help-pop").textContent();
+    for (const key of ["Ctrl+Z", "Ctrl+Shift+Z", "Esc", "M", "L"]) assert.ok(help.includes(key), `help names ${key}`);
+    await screenshot(page, "planner-1366");
+    assertClean(problems);
+  });
+});

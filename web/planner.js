@@ -1,0 +1,463 @@
+// Planner mode of the map (staff token only): select buildings (click, Shift+click, lasso),
+// see what a move would make of the grids before sending it, edit the village's grids through
+// the planner API, undo and redo this page's own changes, read the change history.
+
+import * as api from "./api.js";
+import { t } from "./i18n.js";
+import { bounds, createLassoTool, idsInLasso, outerPoints } from "./lasso.js";
+import { BUILDING_LAYERS, GRID_LAYERS, plannerLayers, SOURCE, setPlannerHighlight, setSelection } from "./layers.js";
+import { createPlannerPanel } from "./plannerpanel.js";
+import {
+  buildingOf,
+  movePreview,
+  oneVillage,
+  sourceGrids,
+  summarize,
+  toggled,
+  villageOfGrid,
+  withAll,
+} from "./selection.js";
+import { createUndoStack } from "./undo.js";
+
+const HISTORY_LIMIT = 30;
+/** The planner's highlights go under the labels. */
+const LAYERS_BEFORE = "villages-label";
+
+/**
+ * @param {import("maplibre-gl").Map} map
+ * @param {{root: HTMLElement, toggle: HTMLButtonElement, fitBounds: (bbox: number[]) => void, onEnter?: () => void, onLeave?: () => void}} opts
+ */
+export function createPlanner(map, opts) {
+  const stack = createUndoStack();
+  const lasso = createLassoTool(map, onLasso);
+  const panel = createPlannerPanel(opts.root, {
+    close: leave,
+    toggleLasso: () => toggleLasso(),
+    undo,
+    redo,
+    setTarget,
+    pickTarget,
+    move,
+    newGrid,
+    clearSelection,
+    focusGrid,
+    split: (grid) => runEdit({ op: "split", grid }, [grid], t("what_split", { grid })),
+    merge: (kept, absorbed) =>
+      runEdit({ op: "merge", kept, absorbed }, [kept, absorbed], t("what_merge", { kept, absorbed })),
+    deleteEmpty: (grid) => runEdit({ op: "delete_empty", grid }, [grid], t("what_delete", { grid })),
+    lockVillage,
+    rebalance,
+    lockGrid,
+    showIssue,
+    loadHistory,
+  });
+  /** @type {import("./plannerpanel.js").PlannerState} */
+  const state = {
+    plan: null,
+    loading: false,
+    selection: new Map(),
+    dropped: 0,
+    target: null,
+    focus: null,
+    picking: false,
+    lasso: false,
+    busy: false,
+    status: null,
+    stack: stack.sizes(),
+    history: [],
+  };
+  let active = false;
+  let planSeq = 0;
+
+  opts.toggle.addEventListener("click", () => (active ? leave() : enter()));
+
+  let highlighted = "";
+
+  function update(patch = {}) {
+    Object.assign(state, patch, { stack: stack.sizes(), lasso: lasso.active() });
+    if (!active) return;
+    panel.render(state);
+    // a filter change makes MapLibre re-parse the source's tiles: only when the highlight changes
+    const highlight = { buildings: [...state.selection.keys()], target: state.target, focus: state.focus };
+    const key = JSON.stringify(highlight);
+    if (key !== highlighted) {
+      highlighted = key;
+      setPlannerHighlight(map, highlight);
+      setSelection(map, { grid: state.focus });
+    }
+    map.getCanvasContainer().classList.toggle("picking", state.picking);
+  }
+
+  function enter() {
+    if (active) return;
+    active = true;
+    for (const layer of plannerLayers())
+      if (!map.getLayer(layer.id)) map.addLayer(layer, map.getLayer(LAYERS_BEFORE) ? LAYERS_BEFORE : undefined);
+    opts.root.hidden = false;
+    opts.toggle.setAttribute("aria-pressed", "true");
+    document.body.classList.add("planner-on");
+    opts.onEnter?.();
+    update();
+  }
+
+  function leave() {
+    if (!active) return;
+    lasso.off();
+    update({ picking: false });
+    setPlannerHighlight(map, { buildings: [], target: null });
+    setSelection(map, {});
+    highlighted = "";
+    active = false;
+    opts.root.hidden = true;
+    opts.toggle.setAttribute("aria-pressed", "false");
+    document.body.classList.remove("planner-on");
+    map.getCanvasContainer().classList.remove("picking");
+    opts.onLeave?.();
+  }
+
+  // ---- the village's plan and the map's tiles
+
+  async function loadPlan(village) {
+    const mine = ++planSeq;
+    update({ loading: true, plan: state.plan?.village === village ? state.plan : null });
+    try {
+      const plan = await api.villagePlan(village);
+      if (mine === planSeq) setPlan(plan);
+    } catch (err) {
+      if (mine === planSeq)
+        update({ loading: false, status: { kind: "error", text: `${t("lookupFailed")}: ${err.message}` } });
+    }
+  }
+
+  function setPlan(plan) {
+    planSeq++;
+    const codes = new Set(plan.grids.map((g) => g.code));
+    update({
+      plan,
+      loading: false,
+      target: codes.has(state.target) ? state.target : null,
+      focus: codes.has(state.focus) ? state.focus : null,
+    });
+  }
+
+  /**
+   * The server purged its tiles after the change: fetch and draw them again. After the next
+   * frame: a filter set in this one pauses the source until the map renders, and a refresh
+   * while paused would only re-parse the tiles it has.
+   */
+  function refreshTiles() {
+    map.once("render", () => {
+      if (map.getSource(SOURCE)) map.refreshTiles(SOURCE);
+    });
+    map.triggerRepaint();
+  }
+
+  async function loadHistory() {
+    try {
+      const r = await api.changes(HISTORY_LIMIT);
+      update({ history: r.changes ?? [] });
+    } catch (err) {
+      update({ history: [], status: { kind: "error", text: `${t("lookupFailed")}: ${err.message}` } });
+    }
+  }
+
+  function historySoon() {
+    if (panel.historyOpen()) loadHistory();
+  }
+
+  // ---- selecting
+
+  const present = (ids) => ids.filter((id) => map.getLayer(id));
+
+  function gridAt(point) {
+    const f = map.queryRenderedFeatures(point, { layers: present(GRID_LAYERS) }).find((x) => x.properties?.code);
+    return f ? String(f.properties.code) : null;
+  }
+
+  /** `replace` the selection, `add` to it, or `toggle` one building (Shift+click). */
+  function selectBuildings(list, mode) {
+    let next;
+    if (mode === "toggle" && list.length === 1) next = toggled(state.selection, list[0]);
+    else next = withAll(mode === "add" ? state.selection : new Map(), list);
+    const prefer = mode === "replace" ? null : (state.plan?.village ?? null);
+    const { village, kept, dropped } = oneVillage(next, prefer);
+    update({ selection: kept, dropped, status: null });
+    if (village && village !== state.plan?.village) {
+      update({ target: null, focus: null });
+      loadPlan(village);
+    }
+  }
+
+  function onLasso(points, e) {
+    const layers = present(BUILDING_LAYERS);
+    const [x0, y0, x1, y1] = bounds(points);
+    const touched = new Set(
+      map
+        .queryRenderedFeatures(
+          [
+            [x0, y0],
+            [x1, y1],
+          ],
+          { layers },
+        )
+        .map((f) => String(f.properties.id)),
+    );
+    // every drawn piece of those buildings (tiles cut them), so each counts by its whole shape
+    const byId = new Map();
+    const pieces = [];
+    for (const f of map.queryRenderedFeatures({ layers })) {
+      const b = buildingOf(f.properties);
+      if (!touched.has(b.id)) continue;
+      byId.set(b.id, b);
+      const screen = outerPoints(f.geometry).map((c) => {
+        const p = map.project(c);
+        return [p.x, p.y];
+      });
+      pieces.push({ id: b.id, points: screen });
+    }
+    selectBuildings(
+      idsInLasso(pieces, points).map((id) => byId.get(id)),
+      e.shiftKey ? "add" : "replace",
+    );
+  }
+
+  map.on("click", (e) => {
+    if (!active || lasso.active()) return;
+    const shift = Boolean(e.originalEvent?.shiftKey);
+    if (state.picking) {
+      const code = gridAt(e.point);
+      update({ picking: false });
+      if (code) setTarget(code);
+      return;
+    }
+    const hit = map.queryRenderedFeatures(e.point, { layers: present(BUILDING_LAYERS) })[0];
+    if (hit) {
+      selectBuildings([buildingOf(hit.properties)], shift ? "toggle" : "replace");
+      return;
+    }
+    const code = gridAt(e.point);
+    if (code) focusGrid(code, false);
+    else if (!shift) clearSelection();
+  });
+
+  function clearSelection() {
+    update({ selection: new Map(), dropped: 0, picking: false });
+  }
+
+  function toggleLasso(on = !lasso.active()) {
+    if (on) lasso.on();
+    else lasso.off();
+    update({ picking: false });
+  }
+
+  function pickTarget() {
+    if (!state.plan) return;
+    if (!state.picking) lasso.off();
+    update({ picking: !state.picking });
+  }
+
+  function setTarget(code) {
+    update({ target: code || null, picking: false });
+  }
+
+  /** Picks a grid (its village's plan is loaded when another); `zoom` fits the map to it. */
+  function focusGrid(code, zoom) {
+    const village = villageOfGrid(code);
+    update({ focus: code });
+    if (village && village !== state.plan?.village) {
+      update({ selection: new Map(), target: null });
+      loadPlan(village);
+    }
+    if (zoom) zoomTo(api.grid(code));
+  }
+
+  function zoomTo(found) {
+    found.then((x) => x?.bbox && opts.fitBounds(x.bbox)).catch(() => {});
+  }
+
+  function showIssue(issue) {
+    if (issue.grid) focusGrid(issue.grid, !issue.building);
+    if (issue.building) zoomTo(api.building(issue.building));
+  }
+
+  // ---- edits
+
+  function versionsOf(codes) {
+    const out = {};
+    for (const code of codes) {
+      const g = state.plan?.grids.find((x) => x.code === code);
+      if (g) out[code] = g.version;
+    }
+    return out;
+  }
+
+  /** After a refused edit: a conflict reloads the village (someone changed it), a hard rule only says why. */
+  async function refused(err, village) {
+    const conflict = err.status === 409;
+    const text = conflict ? `${t("editConflict")}: ${err.message}` : `${t("editRefused")}: ${err.message}`;
+    update({ busy: false, status: { kind: "error", text } });
+    if (conflict && village) {
+      await loadPlan(village);
+      refreshTiles();
+    }
+  }
+
+  /**
+   * Sends one edit of the village with the versions of the grids it touches (as loaded);
+   * on success the page can undo it, the panel shows the village after it, the tiles reload.
+   */
+  async function runEdit(edit, touched, what) {
+    if (state.busy || !state.plan) return;
+    const village = state.plan.village;
+    update({ busy: true, status: { kind: "info", text: t("working") } });
+    let out;
+    try {
+      out = await api.editVillage(village, { ...edit, versions: versionsOf(touched) });
+    } catch (err) {
+      await refused(err, village);
+      return;
+    }
+    stack.push({ change: out.change, village, what });
+    const text = [t("editDone", { what }), out.created ? t("created", { code: out.created }) : null];
+    const moves = edit.op !== "lock_village";
+    update({
+      busy: false,
+      selection: moves ? new Map() : state.selection,
+      dropped: 0,
+      target: moves ? null : state.target,
+      focus: out.created ?? state.focus,
+      status: { kind: "ok", text: text.filter(Boolean).join(" · "), caused: out.caused, fixed: out.fixed },
+    });
+    setPlan(out.plan);
+    refreshTiles();
+    historySoon();
+  }
+
+  function move() {
+    if (!state.plan || !state.target) return;
+    const sizes = new Map(state.plan.grids.map((g) => [g.code, g.households]));
+    const p = movePreview(state.selection, sizes, state.target);
+    if (!p.buildings.length) return;
+    runEdit(
+      { op: "move_buildings", buildings: p.buildings, to: p.target.code },
+      [p.target.code, ...p.sources.map((s) => s.code)],
+      t("what_move", { n: p.buildings.length, to: p.target.code }),
+    );
+  }
+
+  function newGrid() {
+    if (!state.plan) return;
+    const { movable } = summarize(state.selection);
+    if (!movable.length) return;
+    runEdit(
+      { op: "new_grid", village: state.plan.village, buildings: movable },
+      sourceGrids(state.selection),
+      t("what_new_grid", { n: movable.length }),
+    );
+  }
+
+  function lockVillage(locked) {
+    if (!state.plan) return;
+    runEdit(
+      { op: "lock_village", village: state.plan.village, locked },
+      state.plan.grids.map((g) => g.code),
+      t(locked ? "what_lock_village" : "what_unlock_village"),
+    );
+  }
+
+  function rebalance() {
+    if (!state.plan) return;
+    runEdit(
+      { op: "rebalance", village: state.plan.village },
+      state.plan.grids.map((g) => g.code),
+      t("what_rebalance"),
+    );
+  }
+
+  /** Locks or unlocks one grid (`PATCH api/grids/{code}`), as one change the page can undo. */
+  async function lockGrid(code, locked) {
+    const g = state.plan?.grids.find((x) => x.code === code);
+    if (state.busy || !g) return;
+    const village = state.plan.village;
+    const what = t(locked ? "what_lock" : "what_unlock", { grid: code });
+    update({ busy: true, status: { kind: "info", text: t("working") } });
+    try {
+      const out = await api.patchGrid(code, { locked, version: g.version });
+      stack.push({ change: out.change, village, what });
+    } catch (err) {
+      await refused(err, village);
+      return;
+    }
+    update({ busy: false, status: { kind: "ok", text: t("editDone", { what }) } });
+    await loadPlan(village);
+    refreshTiles();
+    historySoon();
+  }
+
+  // ---- undo and redo (this page's own changes)
+
+  async function undoOrRedo(redo) {
+    const entry = redo ? stack.nextRedo() : stack.nextUndo();
+    if (!entry) {
+      update({ status: { kind: "info", text: t(redo ? "nothingToRedo" : "nothingToUndo") } });
+      return;
+    }
+    if (state.busy) return;
+    update({ busy: true, status: { kind: "info", text: t("working") } });
+    let out;
+    try {
+      out = await api.undoChange(entry.change);
+    } catch (err) {
+      await refused(err, entry.village);
+      return;
+    }
+    if (redo) stack.redid(out.change);
+    else stack.undid(out.change);
+    update({
+      busy: false,
+      selection: new Map(),
+      target: null,
+      status: { kind: "ok", text: t(redo ? "redone" : "undone", { what: entry.what }) },
+    });
+    await loadPlan(entry.village);
+    refreshTiles();
+    historySoon();
+  }
+
+  function undo() {
+    return undoOrRedo(false);
+  }
+
+  function redo() {
+    return undoOrRedo(true);
+  }
+
+  document.addEventListener("keydown", (e) => {
+    if (!active || e.target.closest?.("input, select, textarea, [contenteditable]")) return;
+    const key = e.key.toLowerCase();
+    if (e.ctrlKey || e.metaKey) {
+      if (key === "z" || key === "y") {
+        e.preventDefault();
+        if (key === "y" || e.shiftKey) redo();
+        else undo();
+      }
+      return;
+    }
+    if (e.altKey) return;
+    if (key === "escape") {
+      if (lasso.active()) toggleLasso(false);
+      else if (state.picking) update({ picking: false });
+      else clearSelection();
+    } else if (key === "l") toggleLasso();
+    else if (key === "m") pickTarget();
+  });
+
+  return {
+    active: () => active,
+    enter,
+    leave,
+    focusGrid,
+    /** For tests and the console: the state the panel shows. */
+    state: () => state,
+  };
+}
