@@ -67,6 +67,7 @@ export function createPlanner(map, opts) {
     history: [],
   };
   let active = false;
+  let boxZoomWas = false;
   let planSeq = 0;
 
   opts.toggle.addEventListener("click", () => (active ? leave() : enter()));
@@ -93,6 +94,9 @@ export function createPlanner(map, opts) {
     active = true;
     for (const layer of plannerLayers())
       if (!map.getLayer(layer.id)) map.addLayer(layer, map.getLayer(LAYERS_BEFORE) ? LAYERS_BEFORE : undefined);
+    // Shift+click adds to the selection: MapLibre's Shift+drag box zoom would swallow the click
+    boxZoomWas = map.boxZoom.isEnabled();
+    map.boxZoom.disable();
     opts.root.hidden = false;
     opts.toggle.setAttribute("aria-pressed", "true");
     document.body.classList.add("planner-on");
@@ -108,6 +112,7 @@ export function createPlanner(map, opts) {
     setSelection(map, {});
     highlighted = "";
     active = false;
+    if (boxZoomWas) map.boxZoom.enable();
     opts.root.hidden = true;
     opts.toggle.setAttribute("aria-pressed", "false");
     document.body.classList.remove("planner-on");

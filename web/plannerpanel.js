@@ -367,7 +367,9 @@ function gridsSection(plan, s, preview, actions) {
         { class: `grid-households size-${status}` },
         h("span", { class: "hh-count" }, g.households),
         status === "ok" ? null : h("span", { class: "hh-target" }, ` (${t("targetShort", { n: plan.target })})`),
-        next === undefined ? null : h("span", { class: "hh-after" }, ` → ${next}`),
+        next === undefined
+          ? null
+          : h("span", { class: `hh-after${g.institution ? "" : ` size-${sizeStatus(next, plan)}`}` }, ` → ${next}`),
       ),
       h(
         "td",

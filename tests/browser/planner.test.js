@@ -282,6 +282,89 @@ describe("planner mode", () => {
     assertClean(problems);
   });
 
+  test("Shift+click adds and removes, Esc clears; an edit of grids changed meanwhile is refused and the village reloads", async () => {
+    const { page, problems } = await openPlanner();
+    await showBbox(page, grid.bbox);
+    const first = await pickBuildingPixel(page, { households: true, single: true, margins: MARGINS });
+    assert.ok(first, "a building is drawn beside the panel");
+    await page.mouse.click(first.x, first.y);
+    await page.waitForSelector('#planner .planner-selection[data-buildings="1"]');
+    const picked = await page.evaluate(() => [...window.gridmap.planner.state().selection.values()][0]);
+    const from = picked.grids[0];
+    const village = villageOf(from);
+    const second = await page.evaluate(
+      ({ skip, m, village }) => {
+        const map = window.gridmap.map;
+        const c = map.getCanvas();
+        for (let y = m.top; y < c.clientHeight - m.bottom; y += 9) {
+          for (let x = m.left; x < c.clientWidth - m.right; x += 9) {
+            const f = map.queryRenderedFeatures([x, y], { layers: ["buildings-fill"] })[0];
+            const grids = String(f?.properties.grids ?? "");
+            if (f && String(f.properties.id) !== skip && grids.startsWith(`${village}-`) && !grids.includes(","))
+              return { x, y };
+          }
+        }
+        return null;
+      },
+      { skip: first.id, m: MARGINS, village },
+    );
+    assert.ok(second, "a second building of the village is drawn");
+    await page.keyboard.down("Shift");
+    await page.mouse.click(second.x, second.y);
+    await page.waitForSelector('#planner .planner-selection[data-buildings="2"]');
+    await page.mouse.click(second.x, second.y);
+    await page.keyboard.up("Shift");
+    await page.waitForSelector('#planner .planner-selection[data-buildings="1"]');
+    await page.keyboard.press("Escape");
+    await page.waitForSelector('#planner .planner-selection[data-buildings="0"]');
+
+    // select again, aim at another grid of the village, then someone else edits that grid
+    await page.mouse.click(first.x, first.y);
+    await page.waitForSelector('#planner .planner-selection[data-buildings="1"]');
+    await page.waitForSelector("#planner .grid-row");
+    const loaded = await plan(village);
+    const to = loaded.grids.find((g) => g.code !== from && !g.locked && !g.institution);
+    await page.selectOption("#planner .move-target", to.code);
+    await page.waitForSelector(`#planner .grid-row.target[data-grid="${to.code}"]`);
+    for (const locked of [true, false]) {
+      const res = await fetch(`${server.base}/api/grids/${to.code}`, {
+        method: "PATCH",
+        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ locked }),
+      });
+      assert.ok(res.ok, `PATCH /api/grids/${to.code}: HTTP ${res.status}`);
+    }
+    const changed = householdsOf(loaded, to.code);
+    const version = (await plan(village)).grids.find((g) => g.code === to.code).version;
+    assert.ok(version > to.version, "someone else's edits raised the grid's version");
+
+    await page.click("#planner .move-confirm");
+    await page.waitForSelector("#planner .planner-status.status-error");
+    const message = await page.locator("#planner .planner-status").textContent();
+    assert.match(message, new RegExp(to.code), "the refusal names the grid that changed");
+    await page.waitForFunction(
+      ({ code, version }) =>
+        window.gridmap.planner.state().plan?.grids.find((g) => g.code === code)?.version === version,
+      { code: to.code, version },
+      { timeout: 15_000 },
+    );
+    await panelShows(page, to.code, changed);
+    await screenshot(page, "planner-conflict");
+
+    // with the reloaded versions the same move goes through, and Ctrl+Z takes it back
+    await page.click("#planner .move-confirm");
+    await panelShows(page, to.code, changed + picked.households);
+    await page.keyboard.press("Control+z");
+    await panelShows(page, to.code, changed);
+    await waitForMapIdle(page);
+    // the refused edit's 409 is expected, nothing else
+    const expected = (p) =>
+      (p.startsWith("HTTP 409: ") && p.endsWith(`/api/villages/${village}/edits`)) ||
+      (p.startsWith("console error: ") && p.includes("409"));
+    assert.equal(problems.filter((p) => p.startsWith("HTTP 409")).length, 1, "one refused edit");
+    assertClean(problems.filter((p) => !expected(p)));
+  });
+
   test("at 1366×768 the planner's controls are on screen and the panel scrolls", async () => {
     const { page, problems } = await openPlanner({ width: 1366, height: 768 });
     await showBbox(page, grid.bbox);
