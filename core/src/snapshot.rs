@@ -63,17 +63,71 @@ fn aabb(r: Rect<f64>) -> AABB<[f64; 2]> {
 pub struct CountySnapshot {
     pub admin_units: Vec<AdminUnit>,
     pub buildings: Arc<Vec<Building>>,
-    pub grids: Vec<Grid>,
-    pub staff: Vec<Staff>,
+    /// The grids, each behind an `Arc` so the next snapshot after an edit shares the
+    /// grids of every other village instead of copying them.
+    pub grids: Vec<Arc<Grid>>,
+    /// The roster, shared between snapshots until an edit changes someone's grids.
+    pub staff: Arc<Vec<Staff>>,
     admin_index: RTree<IndexedBox>,
     building_index: Arc<RTree<IndexedBox>>,
     grid_index: RTree<IndexedBox>,
     building_by_id: Arc<HashMap<String, usize>>,
     grid_by_code: HashMap<GridCode, usize>,
-    staff_by_id: HashMap<String, usize>,
+    staff_by_id: Arc<HashMap<String, usize>>,
     admin_by_code: HashMap<crate::model::DivisionCode, usize>,
     /// For each building, the grids holding (some of) its households.
-    grids_of_building: Vec<Vec<usize>>,
+    grids_of_building: BuildingGrids,
+}
+
+/// For each building, the grids holding (some of) its households, as one flat list
+/// with each building's start in it: a county has hundreds of thousands of buildings,
+/// almost all in one grid, and an edit rebuilds the lists in two passes without an
+/// allocation per building.
+#[derive(Debug, Clone, Default)]
+struct BuildingGrids {
+    /// Building `b`'s grids are `grids[starts[b]..starts[b + 1]]`.
+    starts: Vec<usize>,
+    grids: Vec<usize>,
+}
+
+impl BuildingGrids {
+    /// The lists of `buildings` buildings from `(building, grid)` pairs; each building's
+    /// grids keep the pairs' order.
+    fn from_pairs(buildings: usize, pairs: &[(usize, usize)]) -> BuildingGrids {
+        let mut starts = vec![0usize; buildings + 1];
+        for &(b, _) in pairs {
+            if let Some(n) = starts.get_mut(b + 1) {
+                *n += 1;
+            }
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut grids = vec![0usize; starts.last().copied().unwrap_or(0)];
+        for &(b, g) in pairs {
+            if let Some(slot) = next.get_mut(b) {
+                if let Some(cell) = grids.get_mut(*slot) {
+                    *cell = g;
+                    *slot += 1;
+                }
+            }
+        }
+        BuildingGrids { starts, grids }
+    }
+
+    fn of(&self, building: usize) -> &[usize] {
+        match (self.starts.get(building), self.starts.get(building + 1)) {
+            (Some(&start), Some(&end)) => self.grids.get(start..end).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// Every `(building, grid)` pair, by building.
+    fn pairs(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..self.starts.len().saturating_sub(1))
+            .flat_map(move |b| self.of(b).iter().map(move |&g| (b, g)))
+    }
 }
 
 impl CountySnapshot {
@@ -100,22 +154,23 @@ impl CountySnapshot {
             admin_units,
             buildings: Arc::new(buildings),
             grids: Vec::new(),
-            staff: Vec::new(),
+            staff: Arc::default(),
             admin_index,
             building_index,
             grid_index: RTree::new(),
             building_by_id: Arc::new(building_by_id),
             grid_by_code: HashMap::new(),
-            staff_by_id: HashMap::new(),
+            staff_by_id: Arc::default(),
             admin_by_code,
-            grids_of_building: Vec::new(),
+            grids_of_building: BuildingGrids::default(),
         };
-        empty.with_grids(grids, staff)
+        empty.with_grids(grids).with_staff(staff)
     }
 
-    /// This county with the grids of `village` replaced by `grids` and the roster
-    /// replaced by `staff` (a grid edit). Units and buildings are shared, not copied;
-    /// the grids of other villages keep their order.
+    /// This county with the grids of `village` replaced by `grids` and, when `staff`
+    /// is given, the roster replaced by it (a grid edit). Units, buildings, the other
+    /// villages' grids and an unchanged roster are shared, not copied; the grids of
+    /// other villages keep their order.
     ///
     /// ```
     /// use gridmap_core::partition::{partition_village, PartitionParams, VillageInput};
@@ -125,7 +180,7 @@ impl CountySnapshot {
     /// let input = VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] };
     /// let grids = partition_village(&input, &PartitionParams::default()).unwrap().grids;
     /// let snap = CountySnapshot::new(v.clone(), b.clone(), grids.clone(), vec![]);
-    /// let fewer = snap.with_village_grids(&v[0].code, grids[1..].to_vec(), vec![]);
+    /// let fewer = snap.with_village_grids(&v[0].code, grids[1..].to_vec(), None);
     /// assert_eq!(fewer.grids.len(), grids.len() - 1);
     /// assert!(fewer.grid(&grids[0].code).is_none());
     /// assert!(std::sync::Arc::ptr_eq(&fewer.buildings, &snap.buildings));
@@ -134,7 +189,7 @@ impl CountySnapshot {
         &self,
         village: &crate::model::DivisionCode,
         grids: Vec<Grid>,
-        staff: Vec<Staff>,
+        staff: Option<Vec<Staff>>,
     ) -> CountySnapshot {
         // Kept grids move up over the village's old ones; `remap` says where to.
         let mut remap = vec![usize::MAX; self.grids.len()];
@@ -142,26 +197,35 @@ impl CountySnapshot {
         for (old, g) in self.grids.iter().enumerate() {
             if &g.village != village {
                 remap[old] = all.len();
-                all.push(g.clone());
+                all.push(Arc::clone(g));
             }
         }
         // Only the village's buildings are looked up by id; the others keep their
         // grids under the new indices.
-        let mut grids_of_building: Vec<Vec<usize>> = self
+        let mut pairs: Vec<(usize, usize)> = self
             .grids_of_building
-            .iter()
-            .map(|list| {
-                list.iter()
-                    .filter_map(|&g| remap.get(g).copied().filter(|&n| n != usize::MAX))
-                    .collect()
+            .pairs()
+            .filter_map(|(b, g)| {
+                let moved = remap.get(g).copied().filter(|&n| n != usize::MAX)?;
+                Some((b, moved))
             })
             .collect();
         for grid in grids {
-            self.note_members(&mut grids_of_building, all.len(), &grid);
-            all.push(grid);
+            self.note_members(&mut pairs, all.len(), &grid);
+            all.push(Arc::new(grid));
         }
-        self.clone_shared()
-            .with_indexed_grids(all, staff, grids_of_building)
+        let grids_of_building = BuildingGrids::from_pairs(self.buildings.len(), &pairs);
+        let next = self
+            .clone_shared()
+            .with_indexed_grids(all, grids_of_building);
+        match staff {
+            Some(staff) => next.with_staff(staff),
+            None => CountySnapshot {
+                staff: Arc::clone(&self.staff),
+                staff_by_id: Arc::clone(&self.staff_by_id),
+                ..next
+            },
+        }
     }
 
     /// The shared and small parts (grids and staff left empty).
@@ -170,46 +234,43 @@ impl CountySnapshot {
             admin_units: self.admin_units.clone(),
             buildings: Arc::clone(&self.buildings),
             grids: Vec::new(),
-            staff: Vec::new(),
+            staff: Arc::default(),
             admin_index: self.admin_index.clone(),
             building_index: Arc::clone(&self.building_index),
             grid_index: RTree::new(),
             building_by_id: Arc::clone(&self.building_by_id),
             grid_by_code: HashMap::new(),
-            staff_by_id: HashMap::new(),
+            staff_by_id: Arc::default(),
             admin_by_code: self.admin_by_code.clone(),
-            grids_of_building: Vec::new(),
+            grids_of_building: BuildingGrids::default(),
         }
     }
 
-    /// Indexes `grids` and `staff` into this snapshot.
-    fn with_grids(self, grids: Vec<Grid>, staff: Vec<Staff>) -> CountySnapshot {
-        let mut grids_of_building = vec![Vec::new(); self.buildings.len()];
+    /// Indexes `grids` into this snapshot.
+    fn with_grids(self, grids: Vec<Grid>) -> CountySnapshot {
+        let mut pairs = Vec::with_capacity(self.buildings.len());
         for (gi, grid) in grids.iter().enumerate() {
-            self.note_members(&mut grids_of_building, gi, grid);
+            self.note_members(&mut pairs, gi, grid);
         }
-        self.with_indexed_grids(grids, staff, grids_of_building)
+        let grids_of_building = BuildingGrids::from_pairs(self.buildings.len(), &pairs);
+        let grids = grids.into_iter().map(Arc::new).collect();
+        self.with_indexed_grids(grids, grids_of_building)
     }
 
-    /// Adds grid `gi` to the lists of the buildings `grid` holds households of.
-    fn note_members(&self, grids_of_building: &mut [Vec<usize>], gi: usize, grid: &Grid) {
-        for m in &grid.members {
-            if let Some(list) = self
-                .building_by_id
-                .get(&m.building)
-                .and_then(|&bi| grids_of_building.get_mut(bi))
-            {
-                list.push(gi);
-            }
-        }
+    /// Notes `(building, gi)` for each building `grid` holds households of.
+    fn note_members(&self, pairs: &mut Vec<(usize, usize)>, gi: usize, grid: &Grid) {
+        let buildings = grid
+            .members
+            .iter()
+            .filter_map(|m| self.building_by_id.get(&m.building));
+        pairs.extend(buildings.map(|&bi| (bi, gi)));
     }
 
-    /// Indexes `grids` and `staff`, given the grids of each building.
+    /// Indexes `grids`, given the grids of each building.
     fn with_indexed_grids(
         self,
-        grids: Vec<Grid>,
-        staff: Vec<Staff>,
-        grids_of_building: Vec<Vec<usize>>,
+        grids: Vec<Arc<Grid>>,
+        grids_of_building: BuildingGrids,
     ) -> CountySnapshot {
         let grid_index = index_of(&grids, |g| &g.polygon);
         let grid_by_code = grids
@@ -217,18 +278,25 @@ impl CountySnapshot {
             .enumerate()
             .map(|(i, g)| (g.code.clone(), i))
             .collect();
+        CountySnapshot {
+            grids,
+            grid_index,
+            grid_by_code,
+            grids_of_building,
+            ..self
+        }
+    }
+
+    /// Indexes the roster `staff` into this snapshot.
+    fn with_staff(self, staff: Vec<Staff>) -> CountySnapshot {
         let staff_by_id = staff
             .iter()
             .enumerate()
             .map(|(i, s)| (s.id.clone(), i))
             .collect();
         CountySnapshot {
-            grids,
-            staff,
-            grid_index,
-            grid_by_code,
-            staff_by_id,
-            grids_of_building,
+            staff: Arc::new(staff),
+            staff_by_id: Arc::new(staff_by_id),
             ..self
         }
     }
@@ -282,7 +350,10 @@ impl CountySnapshot {
     }
 
     pub fn grid(&self, code: &GridCode) -> Option<&Grid> {
-        self.grid_by_code.get(code).and_then(|&i| self.grids.get(i))
+        self.grid_by_code
+            .get(code)
+            .and_then(|&i| self.grids.get(i))
+            .map(|g| &**g)
     }
 
     pub fn grid_index(&self, code: &GridCode) -> Option<usize> {
@@ -295,10 +366,7 @@ impl CountySnapshot {
 
     /// Grids (indices) that hold households of building `building_index`.
     pub fn grids_of_building(&self, building_index: usize) -> &[usize] {
-        self.grids_of_building
-            .get(building_index)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.grids_of_building.of(building_index)
     }
 
     /// The R-tree over building boxes, for nearest-neighbour queries.

@@ -128,7 +128,7 @@ pub fn village_of_snapshot<'a>(
         .grids
         .iter()
         .filter(|g| &g.village == code)
-        .cloned()
+        .map(|g| Grid::clone(g))
         .collect();
     Some(VillageParts {
         village,

@@ -27,6 +27,7 @@
 
 use crate::encode::WorldShape;
 use rstar::{RTree, RTreeObject, AABB};
+use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
 
 /// Distance (world units, ≈ 4 cm at the equator) within which boundaries coincide.
@@ -52,11 +53,11 @@ impl RTreeObject for Edge {
 
 /// The neighbours of each shape: shapes whose boundaries overlap along a segment.
 /// Lists are sorted and free of duplicates.
-pub fn grid_adjacency(shapes: &[WorldShape]) -> Vec<Vec<usize>> {
+pub fn grid_adjacency<S: Borrow<WorldShape>>(shapes: &[S]) -> Vec<Vec<usize>> {
     let mut edges = Vec::new();
     for (owner, shape) in shapes.iter().enumerate() {
         let owner = u32::try_from(owner).unwrap_or(u32::MAX);
-        for poly in &shape.polygons {
+        for poly in &shape.borrow().polygons {
             for ring in &poly.rings {
                 for (i, &a) in ring.iter().enumerate() {
                     let b = ring.get(i + 1).or(ring.first()).copied().unwrap_or(a);

@@ -101,7 +101,8 @@ pub struct TileData {
     /// Households of each admin unit (from the buildings: grid edits leave them as
     /// they are).
     admin_households: Arc<Vec<u64>>,
-    pub(crate) grid_shapes: Vec<WorldShape>,
+    /// Shared between the states before and after a grid edit, like the grids.
+    pub(crate) grid_shapes: Vec<Arc<WorldShape>>,
     pub(crate) grid_colours: Vec<u32>,
     pub(crate) grid_labels: Vec<Option<[f64; 2]>>,
     pub(crate) grid_flags: Vec<String>,
@@ -172,13 +173,13 @@ impl TileData {
             })
             .collect();
         let village_unit = snap.admin_unit(village);
-        let grid_shapes: Vec<WorldShape> = snap
+        let grid_shapes: Vec<Arc<WorldShape>> = snap
             .grids
             .par_iter()
             .zip(&old_index)
             .map(|(g, o)| match o.and_then(|i| self.grid_shapes.get(i)) {
-                Some(shape) => shape.clone(),
-                None => WorldShape::from_lonlat(&g.polygon),
+                Some(shape) => Arc::clone(shape),
+                None => Arc::new(WorldShape::from_lonlat(&g.polygon)),
             })
             .collect();
         let grid_labels = grid_shapes
@@ -260,14 +261,14 @@ impl TileData {
         admin_households: Arc<Vec<u64>>,
     ) -> TileData {
         let snap = &*snapshot;
-        let grid_shapes: Vec<WorldShape> = snap
+        let grid_shapes: Vec<Arc<WorldShape>> = snap
             .grids
             .par_iter()
-            .map(|g| WorldShape::from_lonlat(&g.polygon))
+            .map(|g| Arc::new(WorldShape::from_lonlat(&g.polygon)))
             .collect();
         let adjacency = grid_adjacency(&grid_shapes);
         let grid_colours = colour_graph(&adjacency);
-        let grid_labels = grid_shapes.par_iter().map(label_point).collect();
+        let grid_labels = grid_shapes.par_iter().map(|s| label_point(s)).collect();
         let village_of: HashMap<&DivisionCode, &AdminUnit> = snap
             .admin_units
             .iter()
@@ -388,7 +389,7 @@ fn push_text(text: &mut String, s: &str) -> (u32, u32) {
 /// Colours for `shapes` after an edit: a shape that was there before (`old_index`) keeps
 /// its colour; each new one takes the smallest colour none of its neighbours has,
 /// the neighbours found among the shapes near the new ones only.
-fn recolour(shapes: &[WorldShape], old_index: &[Option<usize>], old: &[u32]) -> Vec<u32> {
+fn recolour(shapes: &[Arc<WorldShape>], old_index: &[Option<usize>], old: &[u32]) -> Vec<u32> {
     let mut colours: Vec<Option<u32>> = old_index
         .iter()
         .map(|o| o.and_then(|i| old.get(i).copied()))
@@ -417,7 +418,7 @@ fn recolour(shapes: &[WorldShape], old_index: &[Option<usize>], old: &[u32]) -> 
             b[0] <= area[2] && area[0] <= b[2] && b[1] <= area[3] && area[1] <= b[3]
         })
         .collect();
-    let local: Vec<WorldShape> = near.iter().map(|&i| shapes[i].clone()).collect();
+    let local: Vec<Arc<WorldShape>> = near.iter().map(|&i| Arc::clone(&shapes[i])).collect();
     let adjacency = grid_adjacency(&local);
     for (k, &i) in near.iter().enumerate() {
         if colours[i].is_some() {

@@ -412,7 +412,7 @@ fn an_oversized_tile_is_generalised_by_dropping_small_features() {
 fn a_grid_reaching_outside_its_village_is_flagged_and_boundary_grids_are_not() {
     let f = fixture();
     let s = &f.snapshot;
-    let mut grids = s.grids.clone();
+    let mut grids: Vec<gridmap_core::Grid> = s.grids.iter().map(|g| (**g).clone()).collect();
     // Stretch the last grid of East Village 100 m (≈ 0.0011°) beyond the village's east side.
     let r = f.grid_rects[5];
     grids[5].polygon = common::rect(r[0], r[1], r[2] + 0.0011, r[3]);
@@ -420,7 +420,7 @@ fn a_grid_reaching_outside_its_village_is_flagged_and_boundary_grids_are_not() {
         s.admin_units.clone(),
         s.buildings.to_vec(),
         grids,
-        s.staff.clone(),
+        s.staff.to_vec(),
     );
     let data = TileData::new(Arc::new(moved), TileParams::default());
     assert_eq!(data.grid_flags(5), Some("undersize,outside_village"));
