@@ -23,9 +23,10 @@
 //! ```
 
 use crate::geometry::representative_point;
-use crate::model::{Building, Grid, GridCode};
+use crate::model::{Building, DivisionCode, Grid, GridCode, GridMember};
 use geo::BoundingRect;
-use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 
 /// Why an edit cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,6 +52,29 @@ pub enum EditError {
     NoFreeSerial,
     #[error("select at least one building")]
     EmptySelection,
+    #[error("grid {0} is not a grid of this village")]
+    OtherVillage(GridCode),
+    #[error(
+        "building {building:?}: flats {start}..{end} are not within its {households} households"
+    )]
+    FlatsOutOfRange {
+        building: String,
+        start: u32,
+        end: u32,
+        households: u32,
+    },
+    #[error("building {0:?} is given whole and by flats (or whole twice): give it one way")]
+    ConflictingRows(String),
+}
+
+/// One line of a plan: building `building` (source id) — or, for a high-rise split
+/// between grids, its flats `[start, end)` — belongs to grid `grid`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub building: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flats: Option<(u32, u32)>,
+    pub grid: GridCode,
 }
 
 fn index_of(grids: &[Grid], code: &GridCode) -> Result<usize, EditError> {
@@ -234,11 +258,148 @@ pub fn new_grid(
         return Err(EditError::EmptySelection);
     }
     let code = GridCode::new(village, free_serial(grids)?);
-    grids.push(Grid {
-        code: code.clone(),
+    grids.push(empty_grid(code.clone()));
+    if let Err(e) = move_buildings(grids, buildings, &code) {
+        grids.pop();
+        return Err(e);
+    }
+    Ok(code)
+}
+
+/// Puts buildings, or flats of high-rises, into the grids a plan names (a plan imported
+/// from a file, a saved version brought back, flats moved between the grids of a
+/// tower). The rows of one building replace all of its memberships: one row without
+/// flats for the whole building, or one row per flat range. Grids named that do not
+/// exist yet are created; grids left empty stay, for the planner to fill or delete.
+/// Refused, with nothing changed, for a building not in `buildings`, a flat range
+/// outside the building, a code of another village, and a locked grid that would gain
+/// or lose households. Returns the codes it created.
+///
+/// ```
+/// use gridmap_core::edit::{assign, Assignment};
+/// use gridmap_core::partition::{partition_village, PartitionParams, VillageInput};
+/// let (v, b) = gridmap_synth::small::villages(1, 300, 1);
+/// let refs: Vec<&_> = b.iter().collect();
+/// let input = VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] };
+/// let mut grids = partition_village(&input, &PartitionParams::default()).unwrap().grids;
+/// let building = grids[0].members[0].building.clone();
+/// let to = grids[1].code.clone();
+/// let row = Assignment { building: building.clone(), flats: None, grid: to.clone() };
+/// assert!(assign(&mut grids, &v[0].code, &refs, &[row]).unwrap().is_empty());
+/// assert!(grids[1].members.iter().any(|m| m.building == building));
+/// assert!(!grids[0].members.iter().any(|m| m.building == building));
+/// ```
+pub fn assign(
+    grids: &mut Vec<Grid>,
+    village: &DivisionCode,
+    buildings: &[&Building],
+    rows: &[Assignment],
+) -> Result<Vec<GridCode>, EditError> {
+    let by_id: HashMap<&str, &Building> = buildings
+        .iter()
+        .map(|b| (b.source_id.as_str(), *b))
+        .collect();
+    // The new memberships of each listed building, checked.
+    let mut wanted: BTreeMap<&str, Vec<GridMember>> = BTreeMap::new();
+    // The grid each (building, flats) row names.
+    let mut target_of: BTreeMap<RowKey<'_>, &GridCode> = BTreeMap::new();
+    for row in rows {
+        let building = by_id
+            .get(row.building.as_str())
+            .ok_or_else(|| EditError::UnknownBuilding(row.building.clone()))?;
+        if &row.grid.village() != village {
+            return Err(EditError::OtherVillage(row.grid.clone()));
+        }
+        let total = building.households.count;
+        let households = match row.flats {
+            None => total,
+            Some((start, end)) if start < end && end <= total => end - start,
+            Some((start, end)) => {
+                return Err(EditError::FlatsOutOfRange {
+                    building: row.building.clone(),
+                    start,
+                    end,
+                    households: total,
+                })
+            }
+        };
+        let members = wanted.entry(row.building.as_str()).or_default();
+        let whole_twice = members.iter().any(|m| m.flats.is_none())
+            || (row.flats.is_none() && !members.is_empty());
+        if whole_twice {
+            return Err(EditError::ConflictingRows(row.building.clone()));
+        }
+        members.push(GridMember {
+            building: row.building.clone(),
+            households,
+            flats: row.flats,
+        });
+        target_of.insert((row.building.as_str(), row.flats), &row.grid);
+    }
+    let mut next = grids.clone();
+    let mut created = Vec::new();
+    for (building, members) in wanted {
+        let current: Vec<(GridCode, Option<(u32, u32)>)> = next
+            .iter()
+            .flat_map(|g| {
+                g.members
+                    .iter()
+                    .filter(move |m| m.building == building)
+                    .map(move |m| (g.code.clone(), m.flats))
+            })
+            .collect();
+        let mut after: Vec<(GridCode, Option<(u32, u32)>)> = members
+            .iter()
+            .filter_map(|m| Some(((*target_of.get(&(building, m.flats))?).clone(), m.flats)))
+            .collect();
+        let mut before = current.clone();
+        before.sort();
+        after.sort();
+        if before == after {
+            continue;
+        }
+        let touched = current.iter().chain(&after).map(|(code, _)| code);
+        for code in touched {
+            if next.iter().any(|g| &g.code == code && g.locked) {
+                return Err(EditError::Locked(code.clone()));
+            }
+        }
+        for g in next.iter_mut() {
+            if g.members.iter().any(|m| m.building == building) {
+                g.members.retain(|m| m.building != building);
+                recount(g);
+            }
+        }
+        for member in members {
+            let Some(code) = target_of.get(&(building, member.flats)).copied() else {
+                continue;
+            };
+            let i = match next.iter().position(|g| &g.code == code) {
+                Some(i) => i,
+                None => {
+                    next.push(empty_grid(code.clone()));
+                    created.push(code.clone());
+                    next.len() - 1
+                }
+            };
+            next[i].members.push(member);
+            recount(&mut next[i]);
+        }
+    }
+    *grids = next;
+    Ok(created)
+}
+
+/// A plan row's building and flats.
+type RowKey<'a> = (&'a str, Option<(u32, u32)>);
+
+/// A new unlocked grid without members or staff.
+fn empty_grid(code: GridCode) -> Grid {
+    Grid {
+        village: code.village(),
+        code,
         level: 1,
         parent: None,
-        village: village.clone(),
         members: Vec::new(),
         households: 0,
         polygon: geo_types::MultiPolygon::new(Vec::new()),
@@ -246,10 +407,5 @@ pub fn new_grid(
         locked: false,
         institution: false,
         version: 1,
-    });
-    if let Err(e) = move_buildings(grids, buildings, &code) {
-        grids.pop();
-        return Err(e);
     }
-    Ok(code)
 }

@@ -1362,21 +1362,7 @@ async fn a_planner_moves_a_building_sees_counts_and_rules_change_and_undoes_it()
         .collect();
     assert_eq!(ids.last(), outcome["change"].as_i64().as_ref(), "{history}");
     for id in &ids {
-        let undo = send_body(
-            &f.state,
-            "POST",
-            &format!("/api/changes/{id}/undo"),
-            "application/json",
-            String::new(),
-            Some(TOKEN),
-        )
-        .await;
-        assert_eq!(
-            undo.status,
-            StatusCode::OK,
-            "undo {id}: {}",
-            String::from_utf8_lossy(&undo.body)
-        );
+        undo_as_staff(&f.state, *id).await;
     }
     let restored = get(&f.state, &plan_uri, &[(header::AUTHORIZATION, &auth)])
         .await
@@ -1518,33 +1504,56 @@ async fn features(state: &AppState, uri: &str, layer: &str) -> Vec<String> {
     out
 }
 
+/// Undoes change `id` as staff, asserting it goes through.
+async fn undo_as_staff(state: &AppState, id: i64) {
+    let undo = send_body(
+        state,
+        "POST",
+        &format!("/api/changes/{id}/undo"),
+        "application/json",
+        String::new(),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(
+        undo.status,
+        StatusCode::OK,
+        "undo {id}: {}",
+        String::from_utf8_lossy(&undo.body)
+    );
+}
+
+/// A whole building of a grid with several, another grid of its village, and a point
+/// inside the building: `(village, grid, other grid, building, [lon, lat])`.
+fn movable_building(state: &AppState) -> (String, String, String, String, [f64; 2]) {
+    let data = state.service().data();
+    let snap = data.snapshot();
+    let g = snap
+        .grids
+        .iter()
+        .find(|g| !g.institution && g.members.iter().filter(|m| m.flats.is_none()).count() > 3)
+        .unwrap();
+    let to = snap
+        .grids
+        .iter()
+        .find(|o| o.village == g.village && o.code != g.code && !o.institution)
+        .unwrap();
+    let m = g.members.iter().find(|m| m.flats.is_none()).unwrap();
+    let b = snap.building(&m.building).unwrap();
+    let p = geo::InteriorPoint::interior_point(&b.footprint).unwrap();
+    (
+        g.village.to_string(),
+        g.code.to_string(),
+        to.code.to_string(),
+        m.building.clone(),
+        [p.x(), p.y()],
+    )
+}
+
 #[tokio::test]
 async fn a_planner_edit_shows_on_the_map_as_a_reload_of_the_store_would() {
     let f = fixture("http://test").await;
-    let (village, from, to, building, [lon, lat]) = {
-        let data = f.state.service().data();
-        let snap = data.snapshot();
-        let g = snap
-            .grids
-            .iter()
-            .find(|g| !g.institution && g.members.iter().filter(|m| m.flats.is_none()).count() > 3)
-            .unwrap();
-        let to = snap
-            .grids
-            .iter()
-            .find(|o| o.village == g.village && o.code != g.code && !o.institution)
-            .unwrap();
-        let m = g.members.iter().find(|m| m.flats.is_none()).unwrap();
-        let b = snap.building(&m.building).unwrap();
-        let p = geo::InteriorPoint::interior_point(&b.footprint).unwrap();
-        (
-            g.village.to_string(),
-            g.code.to_string(),
-            to.code.to_string(),
-            m.building.clone(),
-            [p.x(), p.y()],
-        )
-    };
+    let (village, from, to, building, [lon, lat]) = movable_building(&f.state);
     let mv = serde_json::json!({ "op": "move_buildings", "buildings": [&building], "to": &to });
     let moved = post_edit(&f.state, &village, mv, true).await;
     assert_eq!(
@@ -1554,8 +1563,27 @@ async fn a_planner_edit_shows_on_the_map_as_a_reload_of_the_store_would() {
         String::from_utf8_lossy(&moved.body)
     );
 
-    // The same store, loaded afresh by a second server.
-    let store = f.state.service().store().clone();
+    let fresh = assert_live_equals_reload(&f.state, &village, &building, [lon, lat]).await;
+    let detail = get(
+        &fresh,
+        &format!("/api/buildings/{}", urlencode(&building)),
+        &[],
+    )
+    .await
+    .json();
+    assert!(detail.to_string().contains(&to) && !detail.to_string().contains(&from));
+}
+
+/// Asserts that what `state` shows after its own edits of `village` — tiles around
+/// `[lon, lat]`, `building`'s detail, the plan, a valid colouring — is what a second
+/// server loading the same store afresh shows; returns that second server.
+async fn assert_live_equals_reload(
+    state: &AppState,
+    village: &str,
+    building: &str,
+    [lon, lat]: [f64; 2],
+) -> AppState {
+    let store = state.service().store().clone();
     let access = AccessPolicy::with_staff_token(Some(TOKEN.to_owned()));
     let reloaded = Service::start(store, access, 64 << 20).await.unwrap();
     let fresh = AppState::new(reloaded, http_config("http://test"));
@@ -1563,21 +1591,19 @@ async fn a_planner_edit_shows_on_the_map_as_a_reload_of_the_store_would() {
         let (z, x, y) = tile_of(lon, lat, z);
         for layer in ["grids", "buildings", "villages"] {
             let uri = format!("/tiles/{layer}/{z}/{x}/{y}.mvt");
-            let live = features(&f.state, &uri, layer).await;
+            let live = features(state, &uri, layer).await;
             assert!(!live.is_empty() || layer != "grids", "{uri}: empty");
             assert_eq!(live, features(&fresh, &uri, layer).await, "{uri}");
         }
     }
     let detail = |s: &AppState| {
-        let uri = format!("/api/buildings/{}", urlencode(&building));
+        let uri = format!("/api/buildings/{}", urlencode(building));
         let s = s.clone();
         async move { get(&s, &uri, &[]).await.json() }
     };
-    let (live, fresh_detail) = (detail(&f.state).await, detail(&fresh).await);
-    assert_eq!(live, fresh_detail);
-    assert!(live.to_string().contains(&to) && !live.to_string().contains(&from));
+    assert_eq!(detail(state).await, detail(&fresh).await);
     // Grids coloured after the edit still never share a colour with a neighbour.
-    let data = f.state.service().data();
+    let data = state.service().data();
     let shapes: Vec<_> = data
         .snapshot()
         .grids
@@ -1599,13 +1625,117 @@ async fn a_planner_edit_shows_on_the_map_as_a_reload_of_the_store_would() {
     let plan = format!("/api/villages/{village}/plan");
     let auth = format!("Bearer {TOKEN}");
     assert_eq!(
-        get(&f.state, &plan, &[(header::AUTHORIZATION, &auth)])
+        get(state, &plan, &[(header::AUTHORIZATION, &auth)])
             .await
             .json(),
         get(&fresh, &plan, &[(header::AUTHORIZATION, &auth)])
             .await
             .json()
     );
+    fresh
+}
+
+#[tokio::test]
+async fn a_plan_goes_out_as_csv_comes_back_edited_and_its_undo_shows_without_a_reload() {
+    let f = fixture("http://test").await;
+    let (village, from, to, building, point) = movable_building(&f.state);
+    let auth = format!("Bearer {TOKEN}");
+    let csv_uri = format!("/api/villages/{village}/plan.csv");
+    assert_eq!(
+        get(&f.state, &csv_uri, &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let exported = get(&f.state, &csv_uri, &[(header::AUTHORIZATION, &auth)]).await;
+    assert_eq!(exported.status, StatusCode::OK);
+    let text = String::from_utf8(exported.body.to_vec()).unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let plan_uri = format!("/api/villages/{village}/plan");
+    let plan = get(&f.state, &plan_uri, &[(header::AUTHORIZATION, &auth)])
+        .await
+        .json();
+    let members: u64 = plan["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["members"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        text.lines().count() as u64,
+        members + 1,
+        "a header and a row per member"
+    );
+    assert!(text.starts_with("building,grid,flats"));
+
+    // The building's row now names grid `to`: only it moves.
+    let line = format!("{building},{from},");
+    assert!(text.lines().any(|l| l == line), "{line} in the export");
+    let edited = text.replace(&line, &format!("{building},{to},"));
+    let post = |body: String| {
+        let state = f.state.clone();
+        let uri = format!("{csv_uri}?name=edited.csv");
+        async move { send_body(&state, "POST", &uri, "text/csv", body, Some(TOKEN)).await }
+    };
+    let imported = post(edited.clone()).await;
+    assert_eq!(
+        imported.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&imported.body)
+    );
+    let outcome = imported.json();
+    let before = grid_sizes(&plan);
+    let after = grid_sizes(&outcome["plan"]);
+    let moved = before[&from].0 - after[&from].0;
+    assert!(moved > 0);
+    assert_eq!(after[&to].0, before[&to].0 + moved);
+    let unchanged = before
+        .iter()
+        .filter(|(c, s)| **c != from && **c != to && after.get(*c).map(|a| a.0) == Some(s.0))
+        .count();
+    assert_eq!(unchanged, before.len() - 2, "no other grid changed size");
+
+    // A file with a building of nowhere is refused whole, naming its line.
+    let bad = format!("{edited}nowhere:1,{to},\n");
+    let line_no = bad.lines().count();
+    let refused = post(bad).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let message = String::from_utf8_lossy(&refused.body).to_string();
+    assert!(
+        message.contains(&format!("edited.csv: line {line_no}")),
+        "{message}"
+    );
+    assert_eq!(
+        grid_sizes(
+            &get(&f.state, &plan_uri, &[(header::AUTHORIZATION, &auth)])
+                .await
+                .json()
+        ),
+        after
+    );
+
+    // Undo puts the village back, shown by swapping the village in (as a reload would).
+    let change = outcome["change"].as_i64().unwrap();
+    undo_as_staff(&f.state, change).await;
+    let back = get(&f.state, &plan_uri, &[(header::AUTHORIZATION, &auth)])
+        .await
+        .json();
+    let sizes_back: Vec<u64> = grid_sizes(&back).values().map(|s| s.0).collect();
+    let sizes_before: Vec<u64> = before.values().map(|s| s.0).collect();
+    assert_eq!(sizes_back, sizes_before);
+    assert_live_equals_reload(&f.state, &village, &building, point).await;
+
+    // A lock through PATCH is swapped in the same way.
+    let lock = send_body(
+        &f.state,
+        "PATCH",
+        &format!("/api/grids/{to}"),
+        "application/json",
+        serde_json::json!({ "locked": true }).to_string(),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(lock.status, StatusCode::OK);
+    assert_live_equals_reload(&f.state, &village, &building, point).await;
 }
 
 #[tokio::test]

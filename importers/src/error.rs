@@ -96,6 +96,16 @@ pub enum ImportError {
         /// The header as read, comma-separated.
         header: String,
     },
+    /// A row that makes the whole file unusable (a plan is applied whole or not at all).
+    #[error("{}: line {line}: {message}", path.display())]
+    Row {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the row.
+        line: usize,
+        /// What is wrong, naming the column.
+        message: String,
+    },
     /// An import option is invalid (e.g. a county code that is not 6 digits).
     #[error("invalid import option: {message}")]
     Options {

@@ -6,9 +6,9 @@
 use crate::county::{County, Scope, VillageParts};
 use crate::partition::stored_params;
 use crate::{Caller, ServiceError, ServiceResult};
-use gridmap_core::edit::{self as core_edit, EditError};
+use gridmap_core::edit::{self as core_edit, Assignment, EditError};
 use gridmap_core::partition::{partition_village, rebuild_polygons, PartitionParams};
-use gridmap_core::{Building, DivisionCode, Grid, GridCode};
+use gridmap_core::{Building, DivisionCode, Grid, GridCode, Staff};
 use gridmap_store::{
     Change, ChangeMeta, ChangeSummary, GridWrite, RecordKeys, RowRestore, StaffGrids, Store,
 };
@@ -34,6 +34,24 @@ pub async fn edit_grid(
     code: &GridCode,
     edit: &GridEditRequest,
 ) -> ServiceResult<i64> {
+    Ok(write_grid_edit(store, caller, code, edit).await?.change)
+}
+
+/// A grid write as stored: the change id and what it wrote (a server shows the grids
+/// it wrote itself without reading the county again).
+#[derive(Debug, Clone)]
+pub struct GridsWritten {
+    pub change: i64,
+    pub write: GridWrite,
+}
+
+/// [`edit_grid`], answering with the write.
+pub async fn write_grid_edit(
+    store: &dyn Store,
+    caller: &Caller,
+    code: &GridCode,
+    edit: &GridEditRequest,
+) -> ServiceResult<GridsWritten> {
     caller.may_write()?;
     let grid = store
         .grid(code)
@@ -92,7 +110,8 @@ pub async fn edit_grid(
         ..GridWrite::default()
     };
     let meta = ChangeMeta::new(caller.actor(), format!("{} {code}", operation.join(", ")));
-    Ok(store.write_grids(&write, &meta).await?)
+    let change = store.write_grids(&write, &meta).await?;
+    Ok(GridsWritten { change, write })
 }
 
 /// Undoes change `id`: what it replaced comes back, what it created goes. A grid write
@@ -101,7 +120,26 @@ pub async fn edit_grid(
 /// change wrote has changed since (undo the later change first). Returns the undo's own
 /// change id: undoing that redoes.
 pub async fn undo(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<i64> {
+    Ok(undo_change(store, caller, id).await?.change)
+}
+
+/// What an undo stored.
+#[derive(Debug, Clone)]
+pub struct Undone {
+    /// The undo's own change id.
+    pub change: i64,
+    /// The grids and staff lists it brought back, when the undone change was a grid
+    /// write.
+    pub grids: Option<GridWrite>,
+}
+
+/// [`undo`], answering with what it wrote.
+pub async fn undo_change(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<Undone> {
     caller.may_write()?;
+    let records_only = |change: i64| Undone {
+        change,
+        grids: None,
+    };
     let change = store
         .change(id)
         .await?
@@ -109,10 +147,10 @@ pub async fn undo(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<
     let Change { before, after, .. } = &change;
     let meta = ChangeMeta::new(caller.actor(), undo_operation(id, &change.operation));
     if !before.rows.is_empty() || !after.rows.is_empty() || !after.keys.is_empty() {
-        return undo_rows(store, &change, meta).await;
+        return undo_rows(store, &change, meta).await.map(records_only);
     }
     if !after.building_villages.is_empty() {
-        return undo_villages(store, &change, meta).await;
+        return undo_villages(store, &change, meta).await.map(records_only);
     }
     if before.grids.is_empty() && after.grids.is_empty() && before.staff_grids.is_empty() {
         return Err(ServiceError::BadInput(format!(
@@ -174,7 +212,11 @@ pub async fn undo(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<
         partition_params: before.partition_params.clone(),
         ..GridWrite::default()
     };
-    Ok(store.write_grids(&write, &meta).await?)
+    let change = store.write_grids(&write, &meta).await?;
+    Ok(Undone {
+        change,
+        grids: Some(write),
+    })
 }
 
 /// Undoes an import (or a restore): its before-rows go back, the records it created go,
@@ -352,6 +394,15 @@ pub enum GridOperation {
         village: DivisionCode,
         locked: bool,
     },
+    /// Puts buildings, or flats of split high-rises, into the grids named (grids that do
+    /// not exist yet are created): a building's rows replace all of its memberships. A
+    /// plan imported from a file, flats moved between a tower's grids.
+    Assign {
+        #[schema(value_type = String)]
+        village: DivisionCode,
+        #[schema(value_type = Vec<Object>)]
+        rows: Vec<Assignment>,
+    },
     /// Partitions the village again from its grids as they are: locked grids stay, the
     /// others are brought into the size range moving as few households as it can
     /// (codes and staff follow the grids they match).
@@ -370,6 +421,7 @@ impl GridOperation {
             GridOperation::DeleteEmpty { grid } | GridOperation::Split { grid } => grid.village(),
             GridOperation::NewGrid { village, .. }
             | GridOperation::LockVillage { village, .. }
+            | GridOperation::Assign { village, .. }
             | GridOperation::Rebalance { village } => village.clone(),
         }
     }
@@ -393,6 +445,9 @@ impl GridOperation {
                 )
             }
             GridOperation::Rebalance { village } => format!("rebalance village {village}"),
+            GridOperation::Assign { village, rows } => {
+                format!("assign {} buildings or flats in {village}", rows.len())
+            }
         }
     }
 
@@ -424,6 +479,10 @@ impl GridOperation {
                     g.version += 1;
                 }
                 Ok(None)
+            }
+            GridOperation::Assign { village, rows } => {
+                let created = core_edit::assign(grids, village, buildings, rows)?;
+                Ok(created.into_iter().next())
             }
             // The partitioner does the work (see `edit_village`).
             GridOperation::Rebalance { .. } => Ok(None),
@@ -494,38 +553,21 @@ pub fn edit_village(
     })
 }
 
-/// Stores an edited village as one change: its grids replaced, staff lists dropping the
-/// grids that are gone. Refused (409) when any grid of the village differs from the
-/// version `part` holds. Returns the change id and the staff lists it wrote.
+/// Stores an edited village as one change: its grids replaced; in the `roster`'s staff
+/// lists, grids that are gone dropped and grids whose staff member changed (a restored
+/// version) moved to the new member. Refused (409) when any grid of the village differs
+/// from the version `part` holds. Returns the change id and the staff lists it wrote.
 pub async fn write_village(
     store: &dyn Store,
     caller: &Caller,
     part: &VillageParts<'_>,
     edited: &EditedVillage,
+    roster: &[Staff],
     operation: String,
 ) -> ServiceResult<(i64, Vec<StaffGrids>)> {
     caller.may_write()?;
     let village = part.village.code.clone();
-    let remaining: HashSet<&GridCode> = edited.grids.iter().map(|g| &g.code).collect();
-    let staff_grids: Vec<StaffGrids> = store
-        .staff()
-        .await?
-        .into_iter()
-        .filter(|s| {
-            s.grids
-                .iter()
-                .any(|g| g.village() == village && !remaining.contains(g))
-        })
-        .map(|s| StaffGrids {
-            grids: s
-                .grids
-                .iter()
-                .filter(|g| g.village() != village || remaining.contains(g))
-                .cloned()
-                .collect(),
-            staff: s.id,
-        })
-        .collect();
+    let staff_grids = staff_lists_after(roster, &village, &part.grids, &edited.grids);
     let write = GridWrite {
         replace_villages: vec![village],
         upsert: edited.grids.clone(),
@@ -539,6 +581,54 @@ pub async fn write_village(
     };
     let meta = ChangeMeta::new(caller.actor(), operation);
     Ok((store.write_grids(&write, &meta).await?, staff_grids))
+}
+
+/// The staff lists of `roster` that change when `village`'s grids go from `before` to
+/// `after`: a grid that is gone leaves every list; a grid whose staff member changed
+/// leaves the old member's list and joins the new one's.
+fn staff_lists_after(
+    roster: &[Staff],
+    village: &DivisionCode,
+    before: &[Grid],
+    after: &[Grid],
+) -> Vec<StaffGrids> {
+    let remaining: HashSet<&GridCode> = after.iter().map(|g| &g.code).collect();
+    let staff_before: HashMap<&GridCode, Option<&str>> = before
+        .iter()
+        .map(|g| (&g.code, g.staff.as_deref()))
+        .collect();
+    let reassigned: Vec<(&GridCode, Option<&str>, Option<&str>)> = after
+        .iter()
+        .filter_map(|g| {
+            let was = staff_before.get(&g.code).copied().flatten();
+            (was != g.staff.as_deref()).then_some((&g.code, was, g.staff.as_deref()))
+        })
+        .collect();
+    roster
+        .iter()
+        .filter_map(|s| {
+            let id = Some(s.id.as_str());
+            let mut grids: Vec<GridCode> = s
+                .grids
+                .iter()
+                .filter(|g| &g.village() != village || remaining.contains(g))
+                .filter(|g| !reassigned.iter().any(|(c, was, _)| c == g && *was == id))
+                .cloned()
+                .collect();
+            for (code, _, now) in &reassigned {
+                if *now == id && !grids.contains(code) {
+                    grids.push((*code).clone());
+                }
+            }
+            grids.sort();
+            let mut old = s.grids.clone();
+            old.sort();
+            (grids != old).then(|| StaffGrids {
+                staff: s.id.clone(),
+                grids,
+            })
+        })
+        .collect()
 }
 
 /// Applies `op` to its village as stored: the memberships change, the polygons are drawn
@@ -555,7 +645,8 @@ pub async fn apply(store: &dyn Store, caller: &Caller, op: &GridOperation) -> Se
         .ok_or_else(|| ServiceError::NotFound(format!("no village {village}")))?;
     let params = stored_params(store).await?;
     let edited = edit_village(part, op, &params)?;
-    let (change, _) = write_village(store, caller, part, &edited, op.describe()).await?;
+    let roster = store.staff().await?;
+    let (change, _) = write_village(store, caller, part, &edited, &roster, op.describe()).await?;
     Ok(change)
 }
 

@@ -41,7 +41,7 @@ pub use edit::GridEditRequest;
 pub use error::{ServiceError, ServiceResult};
 pub use live::{Live, LiveData};
 
-use gridmap_store::SharedStore;
+use gridmap_store::{GridWrite, SharedStore};
 use std::sync::Arc;
 use views::{BuildingDetail, GridDetail, LookupView, SearchResults, StaffDetail, ViewContext};
 
@@ -154,10 +154,28 @@ impl Service {
         edit: &GridEditRequest,
     ) -> ServiceResult<(GridDetail, i64)> {
         let code = lookup::parse_grid_code(code)?;
-        let change = edit::edit_grid(self.inner.store.as_ref(), caller, &code, edit).await?;
-        self.sync_changes().await?;
+        let written = edit::write_grid_edit(self.inner.store.as_ref(), caller, &code, edit).await?;
+        self.show_grid_write(written.change, &written.write).await?;
         let grid = self.with_view(|cx| lookup::grid(cx, caller, &code))?;
-        Ok((grid, change))
+        Ok((grid, written.change))
+    }
+
+    /// Shows grid write `change`, stored through this server: a write inside one
+    /// village (an edit, its undo) is swapped into the live state; any other reloads
+    /// the county.
+    async fn show_grid_write(&self, change: i64, write: &GridWrite) -> ServiceResult<()> {
+        let data = self.data();
+        let Some((village, grids)) = data.village_after(write) else {
+            return self.sync_changes().await.map(drop);
+        };
+        let area = data
+            .snapshot()
+            .admin_unit(&village)
+            .and_then(|v| geo::BoundingRect::bounding_rect(&v.boundary));
+        drop(data);
+        self.live()
+            .village_changed(change, village, grids, write.staff_grids.clone(), area)
+            .await
     }
 
     /// The newest changes (see [`edit::history`]).
@@ -171,9 +189,14 @@ impl Service {
 
     /// Undoes change `id` (see [`edit::undo`]); returns the undo's change id.
     pub async fn undo(&self, caller: &Caller, id: i64) -> ServiceResult<i64> {
-        let undone = edit::undo(self.inner.store.as_ref(), caller, id).await?;
-        self.sync_changes().await?;
-        Ok(undone)
+        let undone = edit::undo_change(self.inner.store.as_ref(), caller, id).await?;
+        match &undone.grids {
+            Some(write) => self.show_grid_write(undone.change, write).await?,
+            None => {
+                self.sync_changes().await?;
+            }
+        }
+        Ok(undone.change)
     }
 }
 

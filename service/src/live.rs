@@ -9,8 +9,8 @@
 use crate::ServiceResult;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
-use gridmap_core::{Barrier, DivisionCode, Grid};
-use gridmap_store::{ChangeMark, IncidentFilter, StaffGrids, Store};
+use gridmap_core::{Barrier, DivisionCode, Grid, GridCode};
+use gridmap_store::{ChangeMark, GridWrite, IncidentFilter, StaffGrids, Store};
 use gridmap_tiles::incidents::{HeatQuery, IncidentIndex, IncidentMark};
 use gridmap_tiles::{
     encode_incident_tile, encode_tile, CachedTile, Encoding, Layer, TileCache, TileCoord, TileData,
@@ -62,12 +62,15 @@ impl LiveData {
         staff_grids: &[StaffGrids],
     ) -> LiveData {
         let snapshot = self.snapshot();
-        let mut staff = snapshot.staff.clone();
-        for update in staff_grids {
-            if let Some(s) = staff.iter_mut().find(|s| s.id == update.staff) {
-                s.grids = update.grids.clone();
+        let staff = (!staff_grids.is_empty()).then(|| {
+            let mut staff = Vec::clone(&snapshot.staff);
+            for update in staff_grids {
+                if let Some(s) = staff.iter_mut().find(|s| s.id == update.staff) {
+                    s.grids = update.grids.clone();
+                }
             }
-        }
+            staff
+        });
         let next = Arc::new(snapshot.with_village_grids(village, grids, staff));
         LiveData {
             tiles: self.tiles.with_village_snapshot(next, village),
@@ -79,6 +82,41 @@ impl LiveData {
 
     pub fn snapshot(&self) -> &CountySnapshot {
         self.tiles.snapshot()
+    }
+
+    /// The village a grid write changed, with its grids after the write, when the write
+    /// stays inside one village and keeps the partition sizes (a grid edit, or its
+    /// undo): what [`Live::village_changed`] swaps in. `None` for any other write.
+    pub fn village_after(&self, write: &GridWrite) -> Option<(DivisionCode, Vec<Grid>)> {
+        if write.partition_params.is_some() {
+            return None;
+        }
+        let mut villages = write
+            .upsert
+            .iter()
+            .map(|g| g.village.clone())
+            .chain(write.remove.iter().map(GridCode::village))
+            .chain(write.replace_villages.iter().cloned());
+        let village = villages.next()?;
+        if villages.any(|v| v != village) {
+            return None;
+        }
+        let replaced: HashSet<&GridCode> = write
+            .upsert
+            .iter()
+            .map(|g| &g.code)
+            .chain(&write.remove)
+            .collect();
+        let kept = self
+            .snapshot()
+            .grids
+            .iter()
+            .filter(|g| g.village == village && !replaced.contains(&g.code))
+            .filter(|_| write.replace_villages.is_empty())
+            .map(|g| Grid::clone(g));
+        let mut grids: Vec<Grid> = kept.chain(write.upsert.iter().cloned()).collect();
+        grids.sort_by(|a, b| a.code.cmp(&b.code));
+        Some((village, grids))
     }
 
     /// The attribution the data requires (OpenStreetMap's when any building comes

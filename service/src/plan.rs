@@ -5,13 +5,17 @@
 //! gaps) are allowed and flagged.
 
 use crate::county::{village_of_snapshot, VillageParts};
-use crate::edit::{edit_village, write_village, GridOperation};
+use crate::edit::{edit_village, write_village, EditedVillage, GridOperation};
+use crate::LiveData;
 use crate::{Caller, Service, ServiceError, ServiceResult};
 use geo::GeodesicArea;
+use gridmap_core::edit::Assignment;
 use gridmap_core::partition::{validate_grids, PartitionParams, Violation};
 use gridmap_core::{DivisionCode, Grid};
+use gridmap_importers::csv::{read_plan_csv, write_plan_csv};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::Path;
 use utoipa::ToSchema;
 
 /// One broken rule of a village's plan.
@@ -258,8 +262,25 @@ impl Service {
                 stale.join(", ")
             )));
         }
+        let edited = edit_village(&part, &request.operation, &data.params)?;
+        let operation = request.operation.describe();
+        self.commit_village(caller, &data, part, edited, operation)
+            .await
+    }
+
+    /// Stores `edited` as the new plan of `part`'s village, unless it breaks a hard
+    /// rule, and shows it: one change (undo takes it), the map swapped and purged, the
+    /// rules it broke and mended.
+    pub(crate) async fn commit_village(
+        &self,
+        caller: &Caller,
+        data: &LiveData,
+        part: VillageParts<'_>,
+        edited: EditedVillage,
+        operation: String,
+    ) -> ServiceResult<EditOutcome> {
+        let code = part.village.code.clone();
         let params = &data.params;
-        let edited = edit_village(&part, &request.operation, params)?;
         let before = issues(&part, &part.grids, params);
         let after = issues(&part, &edited.grids, params);
         let caused = new_in(&after, &before);
@@ -270,13 +291,21 @@ impl Service {
             )));
         }
         let fixed = new_in(&before, &after);
-        let operation = request.operation.describe();
-        let (change, staff_grids) =
-            write_village(self.store().as_ref(), caller, &part, &edited, operation).await?;
+        // The roster this server holds: an edit's lists follow its grids; another
+        // process's roster change since is picked up by the next sync.
+        let roster = &data.snapshot().staff;
+        let (change, staff_grids) = write_village(
+            self.store().as_ref(),
+            caller,
+            &part,
+            &edited,
+            roster,
+            operation,
+        )
+        .await?;
         let plan = plan_of(&part, &edited.grids, params, after);
         let area = geo::BoundingRect::bounding_rect(&part.village.boundary);
         drop(part);
-        drop(data);
         self.live()
             .village_changed(change, code, edited.grids.clone(), staff_grids, area)
             .await?;
@@ -287,5 +316,82 @@ impl Service {
             fixed,
             plan,
         })
+    }
+}
+
+impl Service {
+    /// Applies a plan read from a CSV file (see [`gridmap_importers::csv::read_plan_csv`])
+    /// to village `code` as one edit: the buildings and flats it lists go to the grids it
+    /// names (grids it names that do not exist are created), the others stay where they
+    /// are. A row naming a building of another village, a bad line or a hard rule broken
+    /// refuses the whole file, naming the line.
+    pub async fn import_plan(
+        &self,
+        caller: &Caller,
+        code: &str,
+        file: &str,
+        bytes: &[u8],
+    ) -> ServiceResult<EditOutcome> {
+        caller.may_write()?;
+        let code = parse_village(code)?;
+        let rows = read_plan_csv(Path::new(file), bytes)
+            .map_err(|e| ServiceError::BadInput(e.to_string()))?;
+        if rows.is_empty() {
+            return Err(ServiceError::BadInput(format!(
+                "{file}: no rows (expected a header `building,grid,flats` and one row per building)"
+            )));
+        }
+        let data = self.data();
+        let part = village_of_snapshot(data.snapshot(), &data.barriers, &code)
+            .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
+        let known: HashSet<&str> = part
+            .buildings
+            .iter()
+            .map(|b| b.source_id.as_str())
+            .collect();
+        for (line, row) in &rows {
+            if !known.contains(row.building.as_str()) {
+                return Err(ServiceError::BadInput(format!(
+                    "{file}: line {line}: building {:?} is not in village {code}",
+                    row.building
+                )));
+            }
+            if row.grid.village() != code {
+                return Err(ServiceError::BadInput(format!(
+                    "{file}: line {line}: grid {} is not a grid of village {code}",
+                    row.grid
+                )));
+            }
+        }
+        let operation = GridOperation::Assign {
+            village: code.clone(),
+            rows: rows.into_iter().map(|(_, row)| row).collect(),
+        };
+        let edited = edit_village(&part, &operation, &data.params)?;
+        let describe = format!("import plan {file} ({})", operation.describe());
+        self.commit_village(caller, &data, part, edited, describe)
+            .await
+    }
+
+    /// Village `code`'s plan as CSV: a row per building in a grid, or per flat range of
+    /// a split high-rise (what [`Service::import_plan`] reads back).
+    pub fn plan_csv(&self, caller: &Caller, code: &str) -> ServiceResult<Vec<u8>> {
+        caller.may_write()?;
+        let code = parse_village(code)?;
+        let data = self.data();
+        let part = village_of_snapshot(data.snapshot(), &data.barriers, &code)
+            .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
+        let rows: Vec<Assignment> = part
+            .grids
+            .iter()
+            .flat_map(|g| {
+                g.members.iter().map(|m| Assignment {
+                    building: m.building.clone(),
+                    flats: m.flats,
+                    grid: g.code.clone(),
+                })
+            })
+            .collect();
+        Ok(write_plan_csv(&rows))
     }
 }

@@ -25,7 +25,9 @@ use utoipa::OpenApi;
         api::labels,
         plan::plan,
         plan::edit,
-        plan::violations
+        plan::violations,
+        plan::plan_csv,
+        plan::import_plan
     ),
     components(schemas(
         views::LookupView,

@@ -24,11 +24,13 @@
 
 mod households;
 mod incidents;
+mod plan;
 mod sheet;
 mod staff;
 
 pub use households::read_households_csv;
 pub use incidents::read_incidents_csv;
+pub use plan::{read_plan_csv, write_plan_csv, PLAN_COLUMNS};
 pub use staff::{parse_role, read_staff_csv};
 
 use crate::crs::Crs;
