@@ -294,7 +294,15 @@ fn synth_partition_validate_and_export_work_together() {
     let features = fc["features"].as_array().unwrap();
     assert_eq!(features.len() as u64, grids);
     let props = &features[0]["properties"];
-    for key in ["code", "village", "households", "buildings", "staff"] {
+    for key in [
+        "code",
+        "village",
+        "village_name",
+        "households",
+        "buildings",
+        "staff_id",
+        "staff_name",
+    ] {
         assert!(props.get(key).is_some(), "{key} missing in {props}");
     }
     assert!(!String::from_utf8_lossy(&std::fs::read(&out).unwrap()).contains("phone"));
