@@ -1,7 +1,7 @@
 //! The OpenAPI document of the JSON API, at `/api/openapi.json`.
 
 use super::AppState;
-use super::{api, incidents, open311, plan, stream};
+use super::{api, export, incidents, open311, plan, stream};
 use axum::routing::get;
 use axum::{Json, Router};
 use gridmap_service::views;
@@ -25,7 +25,9 @@ use utoipa::OpenApi;
         api::labels,
         plan::plan,
         plan::edit,
-        plan::violations
+        plan::violations,
+        export::grids,
+        export::roster
     ),
     components(schemas(
         views::LookupView,
