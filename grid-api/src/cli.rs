@@ -75,9 +75,12 @@ pub enum Command {
     /// Print counts per layer and administrative level.
     Stats(StatsArgs),
 
-    /// Export a layer as a GeoJSON FeatureCollection (or grids as PMTiles).
+    /// Export a layer as a GeoJSON FeatureCollection, grids as FlatGeobuf or a Shapefile,
+    /// the grid roster as CSV/XLSX, or tiles as PMTiles.
     ///
-    /// Example: gridmap export grids -o grids.geojson
+    /// Examples: gridmap export grids -o grids.fgb;
+    /// gridmap export grids -o grids.shp --encoding gbk --village 411622101201;
+    /// gridmap export roster -o roster.xlsx
     Export(ExportArgs),
 
     /// Serve the vector tiles, the API and the web map.
@@ -223,11 +226,22 @@ pub struct OsmImportArgs {
     pub write: WriteArgs,
 }
 
-/// Text encodings accepted for CSV files.
+/// Text encodings accepted for CSV files and written to Shapefile attribute tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CsvEncoding {
+    #[value(alias = "utf-8")]
     Utf8,
+    #[value(alias = "cp936")]
     Gbk,
+}
+
+impl From<CsvEncoding> for gridmap_importers::TextEncoding {
+    fn from(e: CsvEncoding) -> Self {
+        match e {
+            CsvEncoding::Utf8 => gridmap_importers::TextEncoding::Utf8,
+            CsvEncoding::Gbk => gridmap_importers::TextEncoding::Gbk,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -353,7 +367,10 @@ pub struct StatsArgs {
 pub enum ExportLayer {
     Villages,
     Buildings,
+    /// Grids as GeoJSON, FlatGeobuf or a Shapefile (by the extension or --format).
     Grids,
+    /// One row per grid: code, village, households, staff and the staff's phone (CSV/XLSX).
+    Roster,
     Pmtiles,
 }
 
@@ -362,9 +379,21 @@ pub struct ExportArgs {
     /// What to export.
     #[arg(value_enum)]
     pub layer: ExportLayer,
-    /// Output file.
+    /// Output file. Its extension names the format: grids .geojson, .fgb, .shp (writes
+    /// .shp/.shx/.dbf/.prj/.cpg next to each other) or .zip (those five zipped); roster
+    /// .csv or .xlsx.
     #[arg(long, short)]
     pub output: PathBuf,
+    /// The format, when the extension does not say: geojson, fgb, shp (grids); csv, xlsx (roster).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Shapefile: the text encoding of the attribute table (gbk for desktop GIS in a
+    /// Chinese Windows locale).
+    #[arg(long, value_enum, default_value = "utf8")]
+    pub encoding: CsvEncoding,
+    /// Grids and roster: only this village (12-digit code).
+    #[arg(long)]
+    pub village: Option<String>,
     /// PMTiles: the layers to put in the archive.
     #[arg(long, default_value = "townships,villages,grids,grid_labels,buildings")]
     pub layers: String,

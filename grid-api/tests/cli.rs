@@ -294,10 +294,64 @@ fn synth_partition_validate_and_export_work_together() {
     let features = fc["features"].as_array().unwrap();
     assert_eq!(features.len() as u64, grids);
     let props = &features[0]["properties"];
-    for key in ["code", "village", "households", "buildings", "staff"] {
+    for key in [
+        "code",
+        "village",
+        "village_name",
+        "households",
+        "buildings",
+        "staff_id",
+        "staff_name",
+    ] {
         assert!(props.get(key).is_some(), "{key} missing in {props}");
     }
     assert!(!String::from_utf8_lossy(&std::fs::read(&out).unwrap()).contains("phone"));
+    // The other formats, chosen by the extension; one village; the roster.
+    let first_village = features[0]["properties"]["village"].as_str().unwrap();
+    let in_village = features
+        .iter()
+        .filter(|f| f["properties"]["village"] == first_village)
+        .count();
+    let fgb = dir.path().join("grids.fgb");
+    let e = gridmap(&db, &["export", "grids", "-o", fgb.to_str().unwrap()]);
+    assert!(e.status.success(), "{}", text(&e));
+    assert!(std::fs::read(&fgb).unwrap().starts_with(b"fgb\x03"));
+    let shp = dir.path().join("one.shp");
+    let args = [
+        "export",
+        "grids",
+        "-o",
+        shp.to_str().unwrap(),
+        "--encoding",
+        "gbk",
+    ];
+    let e = gridmap(&db, &[&args[..], &["--village", first_village]].concat());
+    assert!(e.status.success(), "{}", text(&e));
+    for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+        assert!(shp.with_extension(ext).exists(), "no .{ext}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(shp.with_extension("cpg")).unwrap(),
+        "936"
+    );
+    assert!(
+        text(&e).contains(&format!("wrote {in_village} grids")),
+        "{}",
+        text(&e)
+    );
+    let roster = dir.path().join("roster.csv");
+    let e = gridmap(&db, &["export", "roster", "-o", roster.to_str().unwrap()]);
+    assert!(e.status.success(), "{}", text(&e));
+    let rows = std::fs::read_to_string(&roster).unwrap().lines().count();
+    assert_eq!(rows as u64, grids + 1, "a header and one row per grid");
+    let kml = dir.path().join("grids.kml");
+    let e = gridmap(&db, &["export", "grids", "-o", kml.to_str().unwrap()]);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(
+        text(&e).contains(".fgb") && text(&e).contains("--format"),
+        "{}",
+        text(&e)
+    );
     // Re-running one village keeps every other village's grids as they were.
     let village = &features[0]["properties"]["village"]
         .as_str()

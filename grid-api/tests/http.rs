@@ -1832,3 +1832,150 @@ async fn a_rebalance_brings_a_village_back_into_range_around_its_locked_grid() {
         "no household lost"
     );
 }
+
+/// A village with grids and its grid codes.
+fn village_with_grids(state: &AppState) -> (String, std::collections::BTreeSet<String>) {
+    let data = state.service().data();
+    let snap = data.snapshot();
+    let village = snap.grids[0].village.clone();
+    let codes = snap
+        .grids
+        .iter()
+        .filter(|g| g.village == village)
+        .map(|g| g.code.to_string())
+        .collect();
+    (village.to_string(), codes)
+}
+
+#[tokio::test]
+async fn staff_download_a_village_as_a_zipped_shapefile_flatgeobuf_or_geojson() {
+    let f = fixture("http://test").await;
+    let (village, codes) = village_with_grids(&f.state);
+    let auth = format!("Bearer {TOKEN}");
+    let staff = [(header::AUTHORIZATION, auth.as_str())];
+
+    let uri = format!("/api/villages/{village}/export?format=shp&encoding=gbk");
+    let shp = get(&f.state, &uri, &staff).await;
+    assert_eq!(
+        shp.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&shp.body)
+    );
+    assert_eq!(shp.header(header::CONTENT_TYPE), Some("application/zip"));
+    assert_eq!(
+        shp.header(header::CONTENT_DISPOSITION),
+        Some(format!("attachment; filename=\"{village}-grids.shp.zip\"").as_str())
+    );
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(shp.body)).unwrap();
+    let mut names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.unwrap().into_owned())
+        .collect();
+    names.sort();
+    let want: Vec<String> = ["cpg", "dbf", "prj", "shp", "shx"]
+        .iter()
+        .map(|ext| format!("{village}-grids.{ext}"))
+        .collect();
+    assert_eq!(names, want);
+    let mut cpg = String::new();
+    archive
+        .by_name(&format!("{village}-grids.cpg"))
+        .unwrap()
+        .read_to_string(&mut cpg)
+        .unwrap();
+    assert_eq!(cpg, "936");
+
+    let fgb = get(
+        &f.state,
+        &format!("/api/villages/{village}/export?format=fgb"),
+        &staff,
+    )
+    .await;
+    assert_eq!(fgb.status, StatusCode::OK);
+    assert_eq!(
+        fgb.header(header::CONTENT_TYPE),
+        Some("application/vnd.flatgeobuf")
+    );
+    assert!(fgb.body.starts_with(b"fgb\x03"), "not FlatGeobuf");
+
+    let geojson = get(&f.state, &format!("/api/villages/{village}/export"), &staff).await;
+    assert_eq!(geojson.status, StatusCode::OK);
+    assert_eq!(
+        geojson.header(header::CONTENT_TYPE),
+        Some("application/geo+json")
+    );
+    let exported: std::collections::BTreeSet<String> = geojson.json()["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(exported, codes);
+
+    let bad = get(
+        &f.state,
+        &format!("/api/villages/{village}/export?format=kml"),
+        &staff,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.json()["error"].as_str().unwrap().contains("fgb"));
+    let unknown = get(&f.state, "/api/villages/411622999999/export", &staff).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    for uri in [
+        format!("/api/villages/{village}/export?format=shp"),
+        format!("/api/villages/{village}/roster"),
+        "/api/villages/411622999999/roster".to_owned(),
+    ] {
+        let anonymous = get(&f.state, &uri, &[]).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{uri}");
+    }
+    let doc = get(&f.state, "/api/openapi.json", &[]).await.json();
+    for path in ["/api/villages/{code}/export", "/api/villages/{code}/roster"] {
+        assert!(
+            doc["paths"][path]["get"].is_object(),
+            "{path} not in the OpenAPI document"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_village_roster_has_one_row_per_grid_with_its_staff_phone() {
+    let f = fixture("http://test").await;
+    let (village, codes) = village_with_grids(&f.state);
+    let auth = format!("Bearer {TOKEN}");
+    let staff = [(header::AUTHORIZATION, auth.as_str())];
+    let csv = get(&f.state, &format!("/api/villages/{village}/roster"), &staff).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(
+        csv.header(header::CONTENT_TYPE),
+        Some("text/csv; charset=utf-8")
+    );
+    assert_eq!(
+        csv.header(header::CONTENT_DISPOSITION),
+        Some(format!("attachment; filename=\"{village}-roster.csv\"").as_str())
+    );
+    let text = std::str::from_utf8(&csv.body).unwrap();
+    let text = text.strip_prefix('\u{feff}').expect("a byte-order mark");
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("网格编码 Grid code,"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let listed: std::collections::BTreeSet<String> = rows.iter().map(|r| r[0].to_owned()).collect();
+    assert_eq!(rows.len(), codes.len(), "one row per grid");
+    assert_eq!(listed, codes);
+    assert!(rows.iter().all(|r| r[1] == village && r.len() == 7));
+    assert!(
+        rows.iter().any(|r| r[6].len() >= 11),
+        "no staff phone in {text}"
+    );
+
+    let xlsx = get(
+        &f.state,
+        &format!("/api/villages/{village}/roster?format=xlsx"),
+        &staff,
+    )
+    .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.body.starts_with(b"PK"), "an XLSX is a ZIP");
+}

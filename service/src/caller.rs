@@ -23,11 +23,17 @@ impl Caller {
 
     /// Refuses callers that may not change data (grids, imports).
     pub fn may_write(&self) -> ServiceResult<()> {
+        self.must_be_staff("changing data")
+    }
+
+    /// Refuses callers other than staff and operators; `what` names the refused action in
+    /// the message ("changing data needs a staff token …").
+    pub fn must_be_staff(&self, what: &str) -> ServiceResult<()> {
         match self {
             Caller::Staff | Caller::Operator => Ok(()),
-            Caller::Public => Err(ServiceError::Unauthorized(
-                "changing data needs a staff token (Authorization: Bearer …)".into(),
-            )),
+            Caller::Public => Err(ServiceError::Unauthorized(format!(
+                "{what} needs a staff token (Authorization: Bearer …)"
+            ))),
         }
     }
 

@@ -25,6 +25,9 @@ pub enum ServiceError {
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
+    /// An export could not be written.
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
     /// Something that should not happen (a worker thread died, a tile failed to encode).
     #[error("{0}")]
     Internal(String),

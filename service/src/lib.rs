@@ -33,6 +33,7 @@ pub mod lookup;
 pub mod partition;
 pub mod plan;
 pub mod search;
+mod spreadsheet;
 pub mod views;
 
 pub use caller::{AccessPolicy, Caller};

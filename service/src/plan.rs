@@ -211,7 +211,8 @@ fn new_in(after: &[PlanIssue], before: &[PlanIssue]) -> Vec<PlanIssue> {
         .collect()
 }
 
-fn parse_village(code: &str) -> ServiceResult<DivisionCode> {
+/// `code` as a division code, or a bad-input error naming it.
+pub(crate) fn parse_village(code: &str) -> ServiceResult<DivisionCode> {
     code.parse()
         .map_err(|e| ServiceError::BadInput(format!("village {code:?}: {e}")))
 }

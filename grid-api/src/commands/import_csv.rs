@@ -1,8 +1,8 @@
 //! CSV imports: household register, staff roster (incidents: `import_incidents.rs`).
 
-use crate::cli::{CsvEncoding, CsvImportArgs};
+use crate::cli::CsvImportArgs;
 use anyhow::Context;
-use gridmap_importers::csv::{read_households_csv, read_staff_csv, CsvOptions, TextEncoding};
+use gridmap_importers::csv::{read_households_csv, read_staff_csv, CsvOptions};
 use gridmap_importers::ImportReport;
 use gridmap_store::ImportBatch;
 
@@ -15,10 +15,7 @@ pub(crate) enum CsvKind {
 
 pub(crate) fn options(args: &CsvImportArgs) -> anyhow::Result<CsvOptions> {
     let mut options = CsvOptions {
-        encoding: match args.encoding {
-            CsvEncoding::Utf8 => TextEncoding::Utf8,
-            CsvEncoding::Gbk => TextEncoding::Gbk,
-        },
+        encoding: args.encoding.into(),
         ..CsvOptions::default()
     };
     for mapping in &args.columns {

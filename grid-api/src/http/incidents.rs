@@ -4,7 +4,7 @@
 
 use super::{ApiError, AppState, RequestCaller};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -111,15 +111,7 @@ pub(super) async fn stats(
     let by = s.by.as_deref().unwrap_or("township");
     let rows = state.service().incident_stats(&caller, by, &q).await?;
     let file = |body: Vec<u8>, mime: &'static str, ext: &str| {
-        let disposition = format!("attachment; filename=\"incidents-by-{by}.{ext}\"");
-        (
-            [
-                (header::CONTENT_TYPE, mime.to_owned()),
-                (header::CONTENT_DISPOSITION, disposition),
-            ],
-            body,
-        )
-            .into_response()
+        super::export::attachment(mime, &format!("incidents-by-{by}.{ext}"), body)
     };
     Ok(match format {
         StatsFormat::Json => Json(rows).into_response(),

@@ -7,6 +7,7 @@
 mod api;
 mod caller;
 mod error;
+mod export;
 mod incidents;
 mod metrics;
 mod open311;
@@ -77,6 +78,7 @@ pub fn app(state: AppState) -> Router {
         .merge(tiles::router())
         .merge(api::router())
         .merge(plan::router())
+        .merge(export::router())
         .merge(incidents::router())
         .merge(open311::router())
         .merge(stream::router())

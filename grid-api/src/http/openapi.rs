@@ -1,7 +1,7 @@
 //! The OpenAPI document of the JSON API, at `/api/openapi.json`.
 
 use super::AppState;
-use super::{api, incidents, open311, plan, stream};
+use super::{api, export, incidents, open311, plan, stream};
 use axum::routing::get;
 use axum::{Json, Router};
 use gridmap_service::views;
@@ -27,7 +27,9 @@ use utoipa::OpenApi;
         plan::edit,
         plan::violations,
         plan::plan_csv,
-        plan::import_plan
+        plan::import_plan,
+        export::grids,
+        export::roster
     ),
     components(schemas(
         views::LookupView,

@@ -41,7 +41,7 @@ use indicatif::ProgressBar;
 use std::collections::HashMap;
 use std::path::Path;
 
-/// Text encoding of a CSV file.
+/// Text encoding of a file: CSV files read, Shapefile attribute tables written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TextEncoding {
     /// UTF-8 only (default).

@@ -2,6 +2,7 @@
 //! overdue, satisfaction; as JSON rows, CSV or an Excel workbook.
 
 use super::{now, IncidentQuery};
+use crate::spreadsheet::{self, Cell};
 use crate::{Caller, Service, ServiceError, ServiceResult};
 use gridmap_store::{CountBy, IncidentCounts};
 use serde::Serialize;
@@ -88,74 +89,37 @@ fn parse_by(by: &str) -> ServiceResult<CountBy> {
 }
 
 impl StatsRow {
-    fn cells(&self) -> [String; 12] {
-        let f = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
-        [
-            self.key.clone().unwrap_or_default(),
-            self.name.clone().unwrap_or_default(),
-            self.received.to_string(),
-            self.open.to_string(),
-            self.closed.to_string(),
-            self.closed_on_time.to_string(),
-            self.overdue.to_string(),
-            self.voided.to_string(),
-            self.rated.to_string(),
-            f(self.closure_rate),
-            f(self.on_time_rate),
-            f(self.satisfaction),
+    fn cells(&self) -> Vec<Cell<'_>> {
+        let count = |n: u64| Cell::Number(n as f64);
+        vec![
+            Cell::text(self.key.as_deref()),
+            Cell::text(self.name.as_deref()),
+            count(self.received),
+            count(self.open),
+            count(self.closed),
+            count(self.closed_on_time),
+            count(self.overdue),
+            count(self.voided),
+            count(self.rated),
+            Cell::number(self.closure_rate),
+            Cell::number(self.on_time_rate),
+            Cell::number(self.satisfaction),
         ]
     }
 }
 
 /// `rows` as CSV (UTF-8 with a byte-order mark, so Excel reads the Chinese names).
 pub fn stats_csv(rows: &[StatsRow]) -> ServiceResult<Vec<u8>> {
-    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let err = |e: csv::Error| ServiceError::Internal(format!("writing CSV: {e}"));
-    out.write_record(HEADER).map_err(err)?;
-    for r in rows {
-        out.write_record(r.cells()).map_err(err)?;
-    }
-    out.into_inner()
-        .map_err(|e| ServiceError::Internal(format!("writing CSV: {e}")))
+    Ok(spreadsheet::csv(&HEADER, rows.iter().map(StatsRow::cells))?)
 }
 
 /// `rows` as an Excel workbook with one sheet.
 pub fn stats_xlsx(rows: &[StatsRow]) -> ServiceResult<Vec<u8>> {
-    use rust_xlsxwriter::Workbook;
-    let err = |e: rust_xlsxwriter::XlsxError| ServiceError::Internal(format!("writing XLSX: {e}"));
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("incidents").map_err(err)?;
-    for (c, h) in HEADER.iter().enumerate() {
-        sheet.write_string(0, c as u16, *h).map_err(err)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
-        sheet
-            .write_string(r, 0, row.key.as_deref().unwrap_or(""))
-            .map_err(err)?;
-        sheet
-            .write_string(r, 1, row.name.as_deref().unwrap_or(""))
-            .map_err(err)?;
-        let numbers = [
-            Some(row.received as f64),
-            Some(row.open as f64),
-            Some(row.closed as f64),
-            Some(row.closed_on_time as f64),
-            Some(row.overdue as f64),
-            Some(row.voided as f64),
-            Some(row.rated as f64),
-            row.closure_rate,
-            row.on_time_rate,
-            row.satisfaction,
-        ];
-        for (c, v) in numbers.iter().enumerate() {
-            if let Some(v) = v {
-                sheet.write_number(r, c as u16 + 2, *v).map_err(err)?;
-            }
-        }
-    }
-    book.save_to_buffer().map_err(err)
+    Ok(spreadsheet::xlsx(
+        "incidents",
+        &HEADER,
+        rows.iter().map(StatsRow::cells),
+    )?)
 }
 
 impl Service {
