@@ -153,7 +153,7 @@ async fn a_name_taken_in_the_village_is_refused_and_another_village_may_use_it()
         let read = store.plan_version(saved.id).await.unwrap().unwrap();
         assert!(
             read.grids == *grids,
-            "{backend}: the refused save changed the grids"
+            "{backend}: the stored grids are not the first save's"
         );
 
         let other = store
