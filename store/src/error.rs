@@ -36,6 +36,13 @@ pub enum StoreError {
     Missing { path: String },
     #[error("{path} already exists: choose a new file name")]
     Exists { path: String },
+    /// What the caller asked to store is not acceptable as it is (a blank name).
+    #[error("{what} is not accepted: {reason}")]
+    Invalid { what: String, reason: String },
+    /// Names of plan versions are unique in their village, so a planner can tell them
+    /// apart.
+    #[error("village {village} already has a version named {name:?}: choose another name")]
+    VersionNameTaken { village: String, name: String },
 }
 
 /// Result alias for store operations.

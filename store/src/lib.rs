@@ -5,8 +5,9 @@
 //! register rows, counts), [`ImportStore`] (imports, village assignment), [`GridStore`]
 //! (every grid write goes through one primitive, [`GridStore::write_grids`]),
 //! [`ChangeLog`] (the append-only log of every write with its before-state),
-//! [`IncidentStore`], [`SettingsStore`] (the stored partition parameters) and
-//! [`Maintenance`] (checkpoint, backup, close). [`Store`] is all of them; code above this
+//! [`IncidentStore`], [`SettingsStore`] (the stored partition parameters),
+//! [`PlanVersionStore`] (named copies of a village's grids) and [`Maintenance`]
+//! (checkpoint, backup, close). [`Store`] is all of them; code above this
 //! crate holds a [`SharedStore`] and never names a backend.
 //!
 //! [`MemoryStore`] keeps everything in memory, for tests of the layers above. The
@@ -32,6 +33,7 @@ mod failpoint;
 mod incidents;
 mod memory;
 mod sqlite;
+mod versions;
 mod wkb;
 
 pub use batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
@@ -46,6 +48,7 @@ pub use incidents::{
 };
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
+pub use versions::{NewPlanVersion, PlanVersion, PlanVersionSummary, MAX_VERSION_NAME};
 
 use async_trait::async_trait;
 use gridmap_core::incident::IncidentTransition;
@@ -221,6 +224,29 @@ pub trait SettingsStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// Named versions of a village's plan (issue #11): a planner saves the village's grids
+/// under a name before re-zoning, and later compares or restores them. Versions are
+/// copies kept beside the grids: saving or deleting one changes no grid, so neither is
+/// a change-log entry.
+#[async_trait]
+pub trait PlanVersionStore: Send + Sync {
+    /// Stores `version` with the time and `actor`, in one transaction. Refuses a blank
+    /// name or one over [`MAX_VERSION_NAME`] characters and a grid of another village
+    /// ([`StoreError::Invalid`]), and a name the village already uses
+    /// ([`StoreError::VersionNameTaken`]); a refused version writes nothing.
+    async fn save_plan_version(
+        &self,
+        version: &NewPlanVersion,
+        actor: &str,
+    ) -> StoreResult<PlanVersionSummary>;
+    /// The versions of `village`, newest first, without their grids.
+    async fn plan_versions(&self, village: &DivisionCode) -> StoreResult<Vec<PlanVersionSummary>>;
+    /// One version with its grids, equal to those saved.
+    async fn plan_version(&self, id: i64) -> StoreResult<Option<PlanVersion>>;
+    /// Deletes one version; `false` when there was none with `id`.
+    async fn delete_plan_version(&self, id: i64) -> StoreResult<bool>;
+}
+
 /// Keeping the store's files in order.
 #[async_trait]
 pub trait Maintenance: Send + Sync {
@@ -234,7 +260,14 @@ pub trait Maintenance: Send + Sync {
 
 /// Everything a backend implements.
 pub trait Store:
-    ReadStore + ImportStore + GridStore + ChangeLog + IncidentStore + SettingsStore + Maintenance
+    ReadStore
+    + ImportStore
+    + GridStore
+    + ChangeLog
+    + IncidentStore
+    + SettingsStore
+    + PlanVersionStore
+    + Maintenance
 {
 }
 
@@ -245,6 +278,7 @@ impl<T> Store for T where
         + ChangeLog
         + IncidentStore
         + SettingsStore
+        + PlanVersionStore
         + Maintenance
 {
 }

@@ -10,7 +10,11 @@ use crate::change::{
     RecordRows, RowRestore, StaffGrids,
 };
 use crate::error::{StoreError, StoreResult};
-use crate::{ChangeLog, GridStore, ImportStore, Maintenance, ReadStore, SettingsStore};
+use crate::versions::{name_taken, now_rfc3339};
+use crate::{
+    ChangeLog, GridStore, ImportStore, Maintenance, NewPlanVersion, PlanVersion, PlanVersionStore,
+    PlanVersionSummary, ReadStore, SettingsStore,
+};
 use async_trait::async_trait;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::{
@@ -34,6 +38,11 @@ struct State {
     grids: BTreeMap<GridCode, Grid>,
     changes: Vec<Change>,
     partition_params: Option<PartitionParams>,
+    /// Plan versions by id; ids are never reused (see `last_plan_version`).
+    plan_versions: BTreeMap<i64, PlanVersion>,
+    /// The last id given to a plan version, kept when it is deleted, like SQLite's
+    /// AUTOINCREMENT.
+    last_plan_version: i64,
 }
 
 /// A store in memory (see the module docs).
@@ -509,6 +518,49 @@ impl SettingsStore for MemoryStore {
         s.partition_params = Some(params.clone());
         s.log(meta, None, before, records(Some(params)));
         Ok(())
+    }
+}
+
+#[async_trait]
+impl PlanVersionStore for MemoryStore {
+    async fn save_plan_version(
+        &self,
+        version: &NewPlanVersion,
+        actor: &str,
+    ) -> StoreResult<PlanVersionSummary> {
+        version.check()?;
+        let mut s = self.state();
+        let taken = s
+            .plan_versions
+            .values()
+            .any(|v| v.summary.village == version.village && v.summary.name == version.name);
+        if taken {
+            return Err(name_taken(version));
+        }
+        s.last_plan_version += 1;
+        let summary = version.summary(s.last_plan_version, now_rfc3339(), actor);
+        let saved = PlanVersion {
+            summary: summary.clone(),
+            grids: version.grids.clone(),
+        };
+        s.plan_versions.insert(summary.id, saved);
+        Ok(summary)
+    }
+    async fn plan_versions(&self, village: &DivisionCode) -> StoreResult<Vec<PlanVersionSummary>> {
+        Ok(self
+            .state()
+            .plan_versions
+            .values()
+            .rev()
+            .filter(|v| &v.summary.village == village)
+            .map(|v| v.summary.clone())
+            .collect())
+    }
+    async fn plan_version(&self, id: i64) -> StoreResult<Option<PlanVersion>> {
+        Ok(self.state().plan_versions.get(&id).cloned())
+    }
+    async fn delete_plan_version(&self, id: i64) -> StoreResult<bool> {
+        Ok(self.state().plan_versions.remove(&id).is_some())
     }
 }
 

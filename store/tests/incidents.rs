@@ -6,23 +6,10 @@ use gridmap_core::incident::{
     WorkCalendar,
 };
 use gridmap_core::{Assignee, Incident, IncidentStatus};
-use gridmap_store::{
-    ChangeMeta, CountBy, IncidentChunk, IncidentFilter, MemoryStore, OpenMode, SharedStore,
-    StoreError,
-};
-use std::sync::Arc;
+use gridmap_store::{ChangeMeta, CountBy, IncidentChunk, IncidentFilter, StoreError};
 
-/// Each backend, with the directory keeping the SQLite file alive.
-async fn stores() -> Vec<(&'static str, SharedStore, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = gridmap_store::open(dir.path().join("t.db").to_str().unwrap(), OpenMode::Create)
-        .await
-        .unwrap();
-    vec![
-        ("memory", Arc::new(MemoryStore::new()) as SharedStore, None),
-        ("sqlite", sqlite, Some(dir)),
-    ]
-}
+mod common;
+use common::stores;
 
 const T0: i64 = 1_775_000_000; // 2026-04-01 (a Wednesday), 07:33 local
 

@@ -3,13 +3,15 @@
 //! One file per concern: `read.rs` (layers, households, counts), `incidents.rs`
 //! (incidents, their timelines, lists and counts), `write.rs`
 //! (imports, village assignment), `grids.rs` (the grid write), `log.rs` (the change log
-//! and settings). This folder is the only place with SQLite SQL.
+//! and settings), `versions.rs` (named versions of a village's plan). This folder is the
+//! only place with SQLite SQL.
 
 mod grids;
 mod incidents;
 mod log;
 mod read;
 mod rows;
+mod versions;
 mod write;
 
 use crate::error::{DbStep, StoreError, StoreResult};
