@@ -1979,3 +1979,163 @@ async fn a_village_roster_has_one_row_per_grid_with_its_staff_phone() {
     assert_eq!(xlsx.status, StatusCode::OK);
     assert!(xlsx.body.starts_with(b"PK"), "an XLSX is a ZIP");
 }
+
+#[tokio::test]
+async fn a_planner_saves_a_version_compares_it_with_an_edit_and_restores_it() {
+    let f = fixture("http://test").await;
+    let (village, from, to, building, _) = movable_building(&f.state);
+    let auth = format!("Bearer {TOKEN}");
+    let versions_uri = format!("/api/villages/{village}/versions");
+    let save = |name: &str| {
+        let (state, uri) = (f.state.clone(), versions_uri.clone());
+        let body = serde_json::json!({ "name": name }).to_string();
+        async move { send_body(&state, "POST", &uri, "application/json", body, Some(TOKEN)).await }
+    };
+    assert_eq!(
+        get(&f.state, &versions_uri, &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let saved = save("before the move").await;
+    assert_eq!(
+        saved.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&saved.body)
+    );
+    let id = saved.json()["id"].as_i64().unwrap();
+    assert_eq!(save("before the move").await.status, StatusCode::CONFLICT);
+    assert_eq!(save("  ").await.status, StatusCode::BAD_REQUEST);
+    let listed = get(&f.state, &versions_uri, &[(header::AUTHORIZATION, &auth)])
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let plan_uri = format!("/api/villages/{village}/plan");
+    let plan = || {
+        let (state, uri, auth) = (f.state.clone(), plan_uri.clone(), auth.clone());
+        async move {
+            get(&state, &uri, &[(header::AUTHORIZATION, &auth)])
+                .await
+                .json()
+        }
+    };
+    let original = grid_sizes(&plan().await);
+
+    let mv = serde_json::json!({ "op": "move_buildings", "buildings": [&building], "to": &to });
+    let moved = post_edit(&f.state, &village, mv, true).await;
+    assert_eq!(moved.status, StatusCode::OK);
+    let households = original[&from].0 - grid_sizes(&moved.json()["plan"])[&from].0;
+    let compare = |a: &str, b: &str| {
+        let uri = format!("{versions_uri}/compare?from={a}&to={b}");
+        let (state, auth) = (f.state.clone(), auth.clone());
+        async move { get(&state, &uri, &[(header::AUTHORIZATION, &auth)]).await }
+    };
+    let diff = compare(&id.to_string(), "current").await;
+    assert_eq!(
+        diff.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&diff.body)
+    );
+    let diff = diff.json();
+    assert_eq!(
+        diff["households_moved"].as_u64().unwrap(),
+        households,
+        "{diff}"
+    );
+    assert_eq!(diff["buildings_moved"][0]["building"], building.as_str());
+    assert_eq!(diff["buildings_moved"][0]["from"][0], from.as_str());
+    let changed: Vec<&str> = diff["grids_changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        changed.contains(&from.as_str()) && changed.contains(&to.as_str()),
+        "{changed:?}"
+    );
+    assert_eq!(
+        diff["map"]["features"].as_array().unwrap().len(),
+        2 * changed.len()
+    );
+    assert_eq!(
+        compare("current", "current").await.json()["households_moved"],
+        0
+    );
+    assert_eq!(
+        compare("nope", "current").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        compare("999999", "current").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The saved version downloads as it was: the building in its first grid.
+    let file = get(
+        &f.state,
+        &format!("/api/villages/{village}/export?format=geojson&version={id}"),
+        &[(header::AUTHORIZATION, &auth)],
+    )
+    .await;
+    assert_eq!(file.status, StatusCode::OK);
+    let saved_grids = file.json();
+    let households_of = |fc: &serde_json::Value, code: &str| {
+        fc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["properties"]["code"] == code)
+            .map(|f| f["properties"]["households"].as_u64().unwrap())
+    };
+    assert_eq!(households_of(&saved_grids, &from), Some(original[&from].0));
+
+    // Restoring brings the sizes back, as one undoable change.
+    let restored = send_body(
+        &f.state,
+        "POST",
+        &format!("{versions_uri}/{id}/restore"),
+        "application/json",
+        String::new(),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(
+        restored.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&restored.body)
+    );
+    let sizes = |m: &std::collections::BTreeMap<String, (u64, u64)>| {
+        m.iter().map(|(c, s)| (c.clone(), s.0)).collect::<Vec<_>>()
+    };
+    assert_eq!(sizes(&grid_sizes(&plan().await)), sizes(&original));
+    assert_eq!(
+        compare(&id.to_string(), "current").await.json()["households_moved"],
+        0
+    );
+    undo_as_staff(&f.state, restored.json()["change"].as_i64().unwrap()).await;
+    assert_eq!(
+        compare(&id.to_string(), "current").await.json()["households_moved"]
+            .as_u64()
+            .unwrap(),
+        households
+    );
+
+    let gone = send_body(
+        &f.state,
+        "DELETE",
+        &format!("{versions_uri}/{id}"),
+        "application/json",
+        String::new(),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        get(&f.state, &versions_uri, &[(header::AUTHORIZATION, &auth)])
+            .await
+            .json(),
+        serde_json::json!([])
+    );
+}

@@ -92,13 +92,14 @@ impl County {
             grids.entry(&g.village).or_default().push(g.clone());
         }
         let barriers = BarrierIndex::new(&self.barriers);
+        let near = |v: &AdminUnit| barriers.near(&self.barriers, v);
         self.units
             .iter()
             .filter(|u| u.level == AdminLevel::Village && scope.covers(&u.code))
             .map(|v| VillageParts {
                 village: v,
                 buildings: buildings.remove(&v.code).unwrap_or_default(),
-                barriers: barriers.near(v),
+                barriers: near(v),
                 grids: grids.remove(&v.code).unwrap_or_default(),
             })
             .collect()
@@ -111,6 +112,7 @@ impl County {
 pub fn village_of_snapshot<'a>(
     snapshot: &'a CountySnapshot,
     barriers: &'a [Barrier],
+    index: &BarrierIndex,
     code: &DivisionCode,
 ) -> Option<VillageParts<'a>> {
     let village = snapshot
@@ -133,19 +135,20 @@ pub fn village_of_snapshot<'a>(
     Some(VillageParts {
         village,
         buildings,
-        barriers: BarrierIndex::new(barriers).near(village),
+        barriers: index.near(barriers, village),
         grids,
     })
 }
 
-/// Barriers by bounding box, so each village gets only the lines that reach it.
-struct BarrierIndex<'a> {
+/// Barriers (by their index in the county's list) by bounding box, so each village gets
+/// only the lines that reach it. A server builds it once per loaded county.
+#[derive(Debug, Default)]
+pub struct BarrierIndex {
     tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
-    barriers: &'a [Barrier],
 }
 
-impl<'a> BarrierIndex<'a> {
-    fn new(barriers: &'a [Barrier]) -> Self {
+impl BarrierIndex {
+    pub fn new(barriers: &[Barrier]) -> Self {
         use geo::BoundingRect;
         let items = barriers
             .iter()
@@ -161,11 +164,11 @@ impl<'a> BarrierIndex<'a> {
             .collect();
         BarrierIndex {
             tree: RTree::bulk_load(items),
-            barriers,
         }
     }
 
-    fn near(&self, unit: &AdminUnit) -> Vec<&'a Barrier> {
+    /// The lines of `barriers` (the list the index was built from) that reach `unit`.
+    pub fn near<'a>(&self, barriers: &'a [Barrier], unit: &AdminUnit) -> Vec<&'a Barrier> {
         let Some([x0, y0, x1, y1]) = gridmap_core::geometry::bbox_array(&unit.boundary) else {
             return Vec::new();
         };
@@ -176,8 +179,6 @@ impl<'a> BarrierIndex<'a> {
             .map(|g| g.data)
             .collect();
         idx.sort_unstable();
-        idx.into_iter()
-            .filter_map(|i| self.barriers.get(i))
-            .collect()
+        idx.into_iter().filter_map(|i| barriers.get(i)).collect()
     }
 }

@@ -37,9 +37,10 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> ServiceError {
         match e {
             StoreError::NotFound { what } => ServiceError::NotFound(format!("{what} not found")),
-            e @ (StoreError::Conflict { .. } | StoreError::Changed { .. }) => {
-                ServiceError::Conflict(e.to_string())
-            }
+            e @ (StoreError::Conflict { .. }
+            | StoreError::Changed { .. }
+            | StoreError::VersionNameTaken { .. }) => ServiceError::Conflict(e.to_string()),
+            e @ StoreError::Invalid { .. } => ServiceError::BadInput(e.to_string()),
             other => ServiceError::Store(other),
         }
     }

@@ -60,6 +60,32 @@ pub fn attach_households(buildings: Vec<Building>, households: &mut [Household])
     unmatched
 }
 
+/// Imports a synthetic county into `store` as the operator and partitions every village
+/// with the default sizes: the county tests and examples start from, in one call.
+pub async fn import_partitioned_synthetic(
+    store: &dyn Store,
+    county: gridmap_synth::SynthCounty,
+) -> ServiceResult<()> {
+    let batch = synthetic_batch(county);
+    import(
+        store,
+        &Caller::Operator,
+        "synth",
+        batch,
+        ImportOptions::default(),
+    )
+    .await?;
+    crate::partition::partition(
+        store,
+        &Caller::Operator,
+        &crate::Scope::All,
+        &crate::partition::SizeRequest::default(),
+        true,
+    )
+    .await?;
+    Ok(())
+}
+
 /// Everything a synthetic county holds, as one import (for `gridmap synth`, the demo,
 /// benchmarks and tests).
 pub fn synthetic_batch(county: gridmap_synth::SynthCounty) -> ImportBatch {

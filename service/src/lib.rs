@@ -34,6 +34,7 @@ pub mod partition;
 pub mod plan;
 pub mod search;
 mod spreadsheet;
+pub mod versions;
 pub mod views;
 
 pub use caller::{AccessPolicy, Caller};

@@ -6,6 +6,7 @@
 //! incident at a time ([`Live::incidents_changed`]); only those made by another
 //! process make it reload the incidents.
 
+use crate::county::BarrierIndex;
 use crate::ServiceResult;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
@@ -27,8 +28,9 @@ pub struct LiveData {
     pub labels: serde_json::Value,
     /// The partition parameters stored with this state (grid size flags use them).
     pub params: PartitionParams,
-    /// The barriers (roads, rivers) grid edits redraw polygons along.
+    /// The barriers (roads, rivers) grid edits redraw polygons along, and their index.
     pub barriers: Arc<Vec<Barrier>>,
+    pub barrier_index: Arc<BarrierIndex>,
 }
 
 impl LiveData {
@@ -41,12 +43,14 @@ impl LiveData {
             labels,
             params,
             barriers: Arc::new(Vec::new()),
+            barrier_index: Arc::default(),
         }
     }
 
     /// With the barriers grid edits need.
     pub fn with_barriers(self, barriers: Vec<Barrier>) -> LiveData {
         LiveData {
+            barrier_index: Arc::new(BarrierIndex::new(&barriers)),
             barriers: Arc::new(barriers),
             ..self
         }
@@ -77,6 +81,7 @@ impl LiveData {
             labels: self.labels.clone(),
             params: self.params.clone(),
             barriers: Arc::clone(&self.barriers),
+            barrier_index: Arc::clone(&self.barrier_index),
         }
     }
 

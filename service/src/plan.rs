@@ -224,7 +224,7 @@ impl Service {
         caller.may_write()?;
         let code = parse_village(code)?;
         let data = self.data();
-        let part = village_of_snapshot(data.snapshot(), &data.barriers, &code)
+        let part = village_of_snapshot(data.snapshot(), &data.barriers, &data.barrier_index, &code)
             .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
         let found = issues(&part, &part.grids, &data.params);
         Ok(plan_of(&part, &part.grids, &data.params, found))
@@ -243,7 +243,7 @@ impl Service {
         caller.may_write()?;
         let code = parse_village(code)?;
         let data = self.data();
-        let part = village_of_snapshot(data.snapshot(), &data.barriers, &code)
+        let part = village_of_snapshot(data.snapshot(), &data.barriers, &data.barrier_index, &code)
             .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
         let stale: Vec<String> = request
             .versions
@@ -343,7 +343,7 @@ impl Service {
             )));
         }
         let data = self.data();
-        let part = village_of_snapshot(data.snapshot(), &data.barriers, &code)
+        let part = village_of_snapshot(data.snapshot(), &data.barriers, &data.barrier_index, &code)
             .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
         let known: HashSet<&str> = part
             .buildings
@@ -380,7 +380,7 @@ impl Service {
         caller.may_write()?;
         let code = parse_village(code)?;
         let data = self.data();
-        let part = village_of_snapshot(data.snapshot(), &data.barriers, &code)
+        let part = village_of_snapshot(data.snapshot(), &data.barriers, &data.barrier_index, &code)
             .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
         let rows: Vec<Assignment> = part
             .grids

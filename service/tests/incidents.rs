@@ -8,8 +8,7 @@ use gridmap_service::incidents::{
     stats_csv, stats_xlsx, CategoryMap, IncidentEvent, IncidentQuery, ReportRequest,
     TransitionRequest,
 };
-use gridmap_service::partition::{partition, SizeRequest};
-use gridmap_service::{AccessPolicy, Caller, Scope, Service, ServiceError};
+use gridmap_service::{AccessPolicy, Caller, Service, ServiceError};
 use gridmap_store::{MemoryStore, OpenMode, SharedStore};
 use gridmap_synth::{synth_county, SynthParams};
 use std::sync::Arc;
@@ -24,20 +23,9 @@ async fn services() -> Vec<(&'static str, Service, Option<tempfile::TempDir>)> {
     let mut out = Vec::new();
     for (name, store, dir) in [("memory", memory, None), ("sqlite", sqlite, Some(dir))] {
         let county = synth_county(&SynthParams::new(800, 5));
-        let batch = gridmap_service::import::synthetic_batch(county);
-        let options = gridmap_service::import::ImportOptions::default();
-        gridmap_service::import::import(store.as_ref(), &Caller::Operator, "synth", batch, options)
+        gridmap_service::import::import_partitioned_synthetic(store.as_ref(), county)
             .await
             .unwrap();
-        partition(
-            store.as_ref(),
-            &Caller::Operator,
-            &Scope::All,
-            &SizeRequest::default(),
-            true,
-        )
-        .await
-        .unwrap();
         let service = Service::start(store, AccessPolicy::default(), 8 << 20)
             .await
             .unwrap();

@@ -42,6 +42,8 @@ pub struct GridExportQuery {
     pub format: Option<String>,
     /// Shapefile attribute encoding: `utf-8` (default) or `gbk` (desktop GIS in a Chinese locale).
     pub encoding: Option<String>,
+    /// A saved version's id (`GET /api/villages/{code}/versions`) instead of the plan as it is.
+    pub version: Option<i64>,
 }
 
 /// A village's grids as a file: MultiPolygons in EPSG:4326 with code, village, households,
@@ -58,9 +60,15 @@ pub(super) async fn grids(
 ) -> Result<Response, ApiError> {
     let format = q.format.as_deref().unwrap_or("geojson").parse()?;
     let encoding = parse_encoding(q.encoding.as_deref().unwrap_or("utf-8"))?;
-    let file = state
-        .service()
-        .export_village_grids(&caller, &code, format, encoding)?;
+    let service = state.service();
+    let file = match q.version {
+        Some(id) => {
+            service
+                .export_version(&caller, &code, id, format, encoding)
+                .await?
+        }
+        None => service.export_village_grids(&caller, &code, format, encoding)?,
+    };
     Ok(download(file))
 }
 

@@ -15,6 +15,7 @@ mod openapi;
 mod plan;
 mod stream;
 mod tiles;
+mod versions;
 mod web;
 
 pub use caller::RequestCaller;
@@ -79,6 +80,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::router())
         .merge(plan::router())
         .merge(export::router())
+        .merge(versions::router())
         .merge(incidents::router())
         .merge(open311::router())
         .merge(stream::router())

@@ -1,7 +1,7 @@
 //! The OpenAPI document of the JSON API, at `/api/openapi.json`.
 
 use super::AppState;
-use super::{api, export, incidents, open311, plan, stream};
+use super::{api, export, incidents, open311, plan, stream, versions};
 use axum::routing::get;
 use axum::{Json, Router};
 use gridmap_service::views;
@@ -29,9 +29,19 @@ use utoipa::OpenApi;
         plan::plan_csv,
         plan::import_plan,
         export::grids,
-        export::roster
+        export::roster,
+        versions::list,
+        versions::save,
+        versions::compare,
+        versions::restore,
+        versions::remove
     ),
     components(schemas(
+        versions::SaveVersion,
+        gridmap_service::versions::PlanComparison,
+        gridmap_service::versions::GridDifference,
+        gridmap_service::versions::BuildingMove,
+        gridmap_service::versions::VersionView,
         views::LookupView,
         views::BuildingView,
         views::BuildingDetail,

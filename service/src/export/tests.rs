@@ -1,8 +1,6 @@
 //! Exports of a small synthetic county, read back with each format's own reader.
 
 use super::*;
-use crate::partition::{partition, SizeRequest};
-use crate::Scope;
 use ::flatgeobuf::{FallibleStreamingIterator, FeatureProperties, FgbReader};
 use geo::orient::{Direction, Orient};
 use geo::GeodesicArea;
@@ -50,20 +48,9 @@ async fn county() -> County {
         heads.len() == 50 && phones.len() == 50,
         "the register has heads and phones"
     );
-    let batch = crate::import::synthetic_batch(synth);
-    let options = crate::import::ImportOptions::default();
-    crate::import::import(store.as_ref(), &Caller::Operator, "synth", batch, options)
+    crate::import::import_partitioned_synthetic(store.as_ref(), synth)
         .await
         .unwrap();
-    partition(
-        store.as_ref(),
-        &Caller::Operator,
-        &Scope::All,
-        &SizeRequest::default(),
-        true,
-    )
-    .await
-    .unwrap();
     let source = ExportSource::load(store.as_ref(), None).await.unwrap();
     assert!(source.grids.len() > 20, "{} grids", source.grids.len());
     assert!(source.grids.iter().any(|g| g.staff.is_some()));
