@@ -31,17 +31,26 @@ export function sendJson(method, path, body, opts = {}) {
   return request(method, path, body, opts);
 }
 
-async function request(method, path, body, opts) {
-  const headers = { Accept: "application/json" };
+function authHeaders(accept) {
+  const headers = { Accept: accept };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: opts.signal,
-  });
+  return headers;
+}
+
+function request(method, path, body, opts) {
+  return send(method, path, body === undefined ? undefined : JSON.stringify(body), "application/json", opts);
+}
+
+/** Sends a raw `body` of type `contentType` (JSON, a CSV file…) and reads the JSON answer (null for a 204). */
+async function send(method, path, body, contentType, opts = {}) {
+  const headers = authHeaders("application/json");
+  if (body !== undefined) headers["Content-Type"] = contentType;
+  const res = await fetch(path, { method, headers, body, signal: opts.signal });
+  return answerOf(res);
+}
+
+async function answerOf(res) {
   let answer = null;
   try {
     answer = await res.json();
@@ -156,4 +165,51 @@ export function changes(limit, opts) {
 /** `POST api/changes/{id}/undo`: `{undone, change}` (undoing `change` redoes). */
 export function undoChange(id) {
   return sendJson("POST", `api/changes/${encodeURIComponent(id)}/undo`);
+}
+
+const village = (code) => `api/villages/${encodeURIComponent(code)}`;
+
+/** `api/villages/{code}/versions`: `[{id, village, name, created_at, actor, grids, households}]`, newest first. */
+export function versions(code, opts) {
+  return getJson(`${village(code)}/versions`, opts);
+}
+
+/** `POST api/villages/{code}/versions`: saves the plan as it is under `name` (409 when taken). */
+export function saveVersion(code, name) {
+  return sendJson("POST", `${village(code)}/versions`, { name });
+}
+
+/** `DELETE api/villages/{code}/versions/{id}`. */
+export function deleteVersion(code, id) {
+  return sendJson("DELETE", `${village(code)}/versions/${encodeURIComponent(id)}`);
+}
+
+/**
+ * `api/villages/{code}/versions/compare?from=…&to=…` (a version id or "current"): grids added,
+ * removed and changed, households moved, and the differing grids as GeoJSON.
+ */
+export function compareVersions(code, from, to, opts) {
+  const q = new URLSearchParams({ from: String(from), to: String(to) });
+  return getJson(`${village(code)}/versions/compare?${q}`, opts);
+}
+
+/** `POST api/villages/{code}/versions/{id}/restore`: an edit outcome like {@link editVillage}. */
+export function restoreVersion(code, id) {
+  return sendJson("POST", `${village(code)}/versions/${encodeURIComponent(id)}/restore`);
+}
+
+/** `POST api/villages/{code}/plan.csv?name=…` with the CSV file as the body: an edit outcome (400 names the bad line). */
+export function importPlanCsv(code, file) {
+  const q = new URLSearchParams({ name: file.name || "plan.csv" });
+  return send("POST", `${village(code)}/plan.csv?${q}`, file, "text/csv");
+}
+
+/**
+ * GETs a file with the staff token (a bare link would not send it).
+ * @returns {Promise<{blob: Blob, disposition: string}>} the body and its Content-Disposition
+ */
+export async function download(path) {
+  const res = await fetch(path, { headers: authHeaders("*/*") });
+  if (!res.ok) await answerOf(res);
+  return { blob: await res.blob(), disposition: res.headers.get("Content-Disposition") ?? "" };
 }
