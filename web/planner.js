@@ -18,6 +18,7 @@ import {
   withAll,
 } from "./selection.js";
 import { createUndoStack } from "./undo.js";
+import { createVersionsPanel } from "./versions.js";
 
 const HISTORY_LIMIT = 30;
 /** The planner's highlights go under the labels. */
@@ -30,7 +31,9 @@ const LAYERS_BEFORE = "villages-label";
 export function createPlanner(map, opts) {
   const stack = createUndoStack();
   const lasso = createLassoTool(map, onLasso);
+  const versions = createVersionsPanel(map, { layersBefore: LAYERS_BEFORE, apply: applyOutcome });
   const panel = createPlannerPanel(opts.root, {
+    extraSections: versions.elements,
     close: leave,
     toggleLasso: () => toggleLasso(),
     undo,
@@ -77,6 +80,7 @@ export function createPlanner(map, opts) {
   function update(patch = {}) {
     Object.assign(state, patch, { stack: stack.sizes(), lasso: lasso.active() });
     if (!active) return;
+    versions.setVillage(state.plan?.village, state.busy);
     panel.render(state);
     // a filter change makes MapLibre re-parse the source's tiles: only when the highlight changes
     const highlight = { buildings: [...state.selection.keys()], target: state.target, focus: state.focus };
@@ -108,6 +112,7 @@ export function createPlanner(map, opts) {
     if (!active) return;
     lasso.off();
     update({ picking: false });
+    versions.clear();
     setPlannerHighlight(map, { buildings: [], target: null });
     setSelection(map, {});
     highlighted = "";
@@ -311,20 +316,32 @@ export function createPlanner(map, opts) {
    * Sends one edit of the village with the versions of the grids it touches (as loaded);
    * on success the page can undo it, the panel shows the village after it, the tiles reload.
    */
-  async function runEdit(edit, touched, what) {
-    if (state.busy || !state.plan) return;
+  function runEdit(edit, touched, what) {
+    if (!state.plan) return;
     const village = state.plan.village;
+    return applyOutcome(village, what, () => api.editVillage(village, { ...edit, versions: versionsOf(touched) }), {
+      moves: edit.op !== "lock_village",
+    });
+  }
+
+  /**
+   * Sends an edit of `village` that answers an EditOutcome (an edit, a restored version, an
+   * imported plan CSV): the page can undo it, the panel shows the village after it and what
+   * it broke and mended, the tiles reload. Answers the refusal (null when it went through).
+   * @param {() => Promise<{change: number, created?: string, caused: object[], fixed: object[], plan: object}>} send
+   */
+  async function applyOutcome(village, what, send, { moves = true } = {}) {
+    if (state.busy) return new Error(t("working"));
     update({ busy: true, status: { kind: "info", text: t("working") } });
     let out;
     try {
-      out = await api.editVillage(village, { ...edit, versions: versionsOf(touched) });
+      out = await send();
     } catch (err) {
       await refused(err, village);
-      return;
+      return err;
     }
     stack.push({ change: out.change, village, what });
     const text = [t("editDone", { what }), out.created ? t("created", { code: out.created }) : null];
-    const moves = edit.op !== "lock_village";
     update({
       busy: false,
       selection: moves ? new Map() : state.selection,
@@ -336,6 +353,7 @@ export function createPlanner(map, opts) {
     setPlan(out.plan);
     refreshTiles();
     historySoon();
+    return null;
   }
 
   function move() {

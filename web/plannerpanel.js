@@ -1,5 +1,6 @@
 // The planner panel: tools (lasso, undo, redo, shortcuts), the selection with what a move
-// would make of the grids, the village summary, its grids and issues, and the history.
+// would make of the grids, the village summary, its grids and issues, the sections given as
+// `extraSections` (versions and downloads, kept across redraws), and the history.
 // It draws the state it is given; the actions go back to planner.js.
 
 import { h } from "./dom.js";
@@ -54,6 +55,7 @@ export function createPlannerPanel(root, actions) {
       plan && s.focus ? focusSection(plan, s, actions) : null,
       plan ? gridsSection(plan, s, preview, actions) : null,
       plan ? issuesSection(plan, actions) : null,
+      ...(plan ? (actions.extraSections?.() ?? []) : []),
       historySection(s, historyOpen, (open) => {
         // a <details> created open fires "toggle" too: only a change counts
         if (open === historyOpen) return;

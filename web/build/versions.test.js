@@ -4,8 +4,8 @@ import { validateStyleMin } from "@maplibre/maplibre-gl-style-spec";
 import {
   COMPARE_SOURCE,
   collectionBounds,
-  comparisonSummary,
   compareLayers,
+  comparisonSummary,
   defaultFileName,
   exportPath,
   fileNameOf,
@@ -62,8 +62,34 @@ test("a FeatureCollection's bounds", () => {
   const fc = {
     type: "FeatureCollection",
     features: [
-      { geometry: { type: "Polygon", coordinates: [[[1, 2], [3, 2], [3, 5], [1, 2]]] } },
-      { geometry: { type: "MultiPolygon", coordinates: [[[[0, 4], [2, 6], [2, 4], [0, 4]]]] } },
+      {
+        geometry: {
+          type: "Polygon",
+          coordinates: [
+            [
+              [1, 2],
+              [3, 2],
+              [3, 5],
+              [1, 2],
+            ],
+          ],
+        },
+      },
+      {
+        geometry: {
+          type: "MultiPolygon",
+          coordinates: [
+            [
+              [
+                [0, 4],
+                [2, 6],
+                [2, 4],
+                [0, 4],
+              ],
+            ],
+          ],
+        },
+      },
     ],
   };
   assert.deepEqual(collectionBounds(fc), [0, 2, 3, 6]);
