@@ -1,7 +1,9 @@
 // Browser tests of the planner mode (staff token): lasso, move to the neighbouring grid,
-// undo/redo, history, and the panel at 1366×768. Against a real `gridmap serve` (harness.js).
+// undo/redo, history, the panel at 1366×768, and versions, downloads and the plan CSV import.
+// Against a real `gridmap serve` (harness.js).
 
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { after, afterEach, before, describe, test } from "node:test";
 import {
   assertClean,
@@ -413,5 +415,135 @@ describe("planner mode", () => {
     for (const key of ["Ctrl+Z", "Ctrl+Shift+Z", "Esc", "M", "L"]) assert.ok(help.includes(key), `help names ${key}`);
     await screenshot(page, "planner-1366");
     assertClean(problems);
+  });
+
+  test("save a version, move buildings, compare, restore; download the roster; a bad plan CSV names its line", async () => {
+    const { page, problems } = await openPlanner();
+    await showBbox(page, grid.bbox);
+    const village = villageOf(grid.id);
+    await page.evaluate((code) => window.gridmap.planner.focusGrid(code, false), grid.id);
+    await page.waitForSelector(`#planner .planner-summary[data-village="${village}"]`);
+
+    // save the plan as it is under a name; the list shows it, a second save of the name is refused
+    const saved = await plan(village);
+    const name = `before test ${Date.now()}`;
+    await page.click("#planner .planner-versions summary");
+    await page.waitForSelector("#planner .version-list, #planner .versions-empty");
+    await page.fill("#planner .version-name", name);
+    await page.click("#planner .save-version");
+    const row = await page.waitForSelector(`#planner .version[data-name="${name}"]`, { timeout: 15_000 });
+    const id = Number(await row.getAttribute("data-version"));
+    const listed = await getJson(server.base, `/api/villages/${village}/versions`, { token: TOKEN });
+    const mine = listed.find((v) => v.id === id);
+    assert.equal(mine?.name, name, "the API lists the saved version");
+    assert.equal(mine.households, saved.households);
+    assert.match(await row.textContent(), new RegExp(`${saved.households}`), "the list shows its households");
+    await page.fill("#planner .version-name", name);
+    await page.click("#planner .save-version");
+    await page.waitForSelector("#planner .versions-message.status-error");
+    assert.ok(
+      (await page.locator("#planner .versions-message").textContent()).includes(name),
+      "the server's refusal, naming the taken name, is shown",
+    );
+
+    // move a few buildings to the neighbouring grid (lasso, target, move)
+    const allowed = saved.grids.filter((g) => !g.locked && !g.institution).map((g) => g.code);
+    const move = await planMove(page, grid.id, allowed);
+    assert.ok(move, `a few buildings of ${grid.id} next to a neighbouring grid are drawn`);
+    const moved = move.chosen.reduce((n, b) => n + b.households, 0);
+    await page.keyboard.press("l");
+    await page.waitForSelector("#planner .lasso-toggle.on");
+    await lassoRect(page, move.rect);
+    await page.waitForSelector(`#planner .planner-selection[data-buildings="${move.chosen.length}"]`, {
+      timeout: 15_000,
+    });
+    await page.keyboard.press("l");
+    await page.selectOption("#planner .move-target", move.target);
+    await page.click("#planner .move-confirm");
+    await panelShows(page, grid.id, householdsOf(saved, grid.id) - moved);
+    await panelShows(page, move.target, householdsOf(saved, move.target) + moved);
+
+    // compare the version with the plan as it is: the households moved, the differing grids drawn
+    await page.click(`#planner .version[data-version="${id}"] .version-compare`);
+    const box = await page.waitForSelector(`#planner .version-comparison[data-version="${id}"]`, { timeout: 15_000 });
+    const cmp = await getJson(server.base, `/api/villages/${village}/versions/compare?from=${id}&to=current`, {
+      token: TOKEN,
+    });
+    assert.equal(cmp.households_moved, moved, "the compare API counts the moved households");
+    assert.equal(Number(await box.getAttribute("data-moved")), moved, "the panel shows the households moved");
+    assert.match(await box.textContent(), new RegExp(`${moved}`));
+    assert.equal(Number(await box.getAttribute("data-features")), cmp.map.features.length);
+    assert.ok(cmp.map.features.length > 0);
+    await page.waitForFunction(
+      () =>
+        window.gridmap.map.getLayer("planner-compare-from") &&
+        window.gridmap.map.querySourceFeatures("planner-compare").length > 0,
+      null,
+      { timeout: 15_000, polling: 100 },
+    );
+    await waitForMapIdle(page);
+    await screenshot(page, "planner-compare");
+
+    // restore (after confirming): the grids are back as saved, in the panel and the API
+    const undoBefore = await page.evaluate(() => window.gridmap.planner.state().stack.undo);
+    page.once("dialog", (d) => d.accept());
+    await page.click(`#planner .version[data-version="${id}"] .version-restore`);
+    await page.waitForFunction((n) => window.gridmap.planner.state().stack.undo === n, undoBefore + 1, {
+      timeout: 30_000,
+    });
+    for (const g of saved.grids) await panelShows(page, g.code, g.households);
+    const restored = await plan(village);
+    assert.deepEqual(
+      restored.grids.map((g) => [g.code, g.households]),
+      saved.grids.map((g) => [g.code, g.households]),
+      "the API's plan is the saved one",
+    );
+    assert.equal(await page.evaluate(() => Boolean(window.gridmap.map.getSource("planner-compare"))), false);
+
+    // the roster as CSV: a file the page saves, its first line the header
+    await page.click("#planner .planner-downloads summary");
+    const [download] = await Promise.all([
+      page.waitForEvent("download", { timeout: 30_000 }),
+      page.click("#planner .download-roster-csv"),
+    ]);
+    assert.match(download.suggestedFilename(), /\.csv$/);
+    const csv = (await readFile(await download.path(), "utf8")).replace(/^\uFEFF/, "");
+    const roster = await fetch(`${server.base}/api/villages/${village}/roster?format=csv`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    }).then((r) => r.text());
+    const header = csv.split(/\r?\n/)[0];
+    assert.equal(header, roster.replace(/^\uFEFF/, "").split(/\r?\n/)[0], "the file starts with the roster's header");
+    assert.match(header, /,/);
+    assert.ok(csv.includes(saved.grids[0].code), "and lists the grids");
+
+    // a plan CSV with a bad third line is refused, the message names the line
+    const good = await fetch(`${server.base}/api/villages/${village}/plan.csv`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    }).then((r) => r.text());
+    const lines = good.replace(/^\uFEFF/, "").split(/\r?\n/);
+    const bad = `${lines[0]}\n${lines[1]}\nno-such-building,${grid.id}\n`;
+    await page.setInputFiles("#planner .plan-import", {
+      name: "bad-plan.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(bad, "utf8"),
+    });
+    await page.waitForSelector("#planner .import-status.status-error", { timeout: 15_000 });
+    const refusal = await page.locator("#planner .import-status").textContent();
+    assert.match(refusal, /line 3/, "the message names the bad line");
+    assert.match(refusal, /bad-plan\.csv/);
+    assert.deepEqual(
+      (await plan(village)).grids.map((g) => [g.code, g.households]),
+      saved.grids.map((g) => [g.code, g.households]),
+      "nothing changed",
+    );
+    await screenshot(page, "planner-versions");
+
+    // the refused second save (409) and the refused import (400) are expected, nothing else
+    const expected = (p) =>
+      (p.startsWith("HTTP 409: ") && p.endsWith(`/api/villages/${village}/versions`)) ||
+      (p.startsWith("HTTP 400: ") && p.includes(`/api/villages/${village}/plan.csv`)) ||
+      (p.startsWith("console error: ") && /\b(409|400)\b/.test(p));
+    assert.equal(problems.filter((p) => p.startsWith("HTTP 4")).length, 2, "one refused save, one refused import");
+    assertClean(problems.filter((p) => !expected(p)));
   });
 });
