@@ -99,7 +99,7 @@ export function createVersionsPanel(map, opts) {
     versionsBody.replaceChildren(
       ...[message(s.message, "versions-message"), compareBox(s.compare), versionList(busy)].filter(Boolean),
     );
-    downloadsBody.replaceChildren(...downloadButtons(!s.village));
+    downloadsBody.replaceChildren(...downloadButtons(!s.village).filter(Boolean));
     importMessage.replaceChildren(...[message(s.importMessage, "import-status")].filter(Boolean));
   }
 

@@ -536,6 +536,8 @@ describe("planner mode", () => {
       saved.grids.map((g) => [g.code, g.households]),
       "nothing changed",
     );
+    for (const section of ["planner-versions", "planner-downloads"])
+      assert.doesNotMatch(await page.locator(`#planner .${section}`).textContent(), /null|undefined/);
     await screenshot(page, "planner-versions");
 
     // the refused second save (409) and the refused import (400) are expected, nothing else
