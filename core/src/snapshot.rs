@@ -14,7 +14,7 @@ use crate::model::{AdminLevel, AdminUnit, Building, Grid, GridCode, Staff};
 use geo::BoundingRect;
 use geo_types::{MultiPolygon, Rect};
 use rstar::{RTree, RTreeObject, AABB};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// A bounding box in an R-tree pointing at the feature's index in its layer's `Vec`.
@@ -42,14 +42,30 @@ fn index_of<T>(items: &[T], shape: impl Fn(&T) -> &MultiPolygon<f64>) -> RTree<I
         .iter()
         .enumerate()
         .filter_map(|(index, item)| {
-            let r = shape(item).bounding_rect()?;
-            Some(IndexedBox {
-                index,
-                envelope: AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-            })
+            let envelope = envelope(shape(item))?;
+            Some(IndexedBox { index, envelope })
         })
         .collect();
     RTree::bulk_load(boxes)
+}
+
+/// The bounding box of `shape`, `None` when it is empty.
+fn envelope(shape: &MultiPolygon<f64>) -> Option<AABB<[f64; 2]>> {
+    shape.bounding_rect().map(aabb)
+}
+
+/// Notes `(building, key)` for each building `grid` holds households of.
+fn note_members(
+    building_by_id: &HashMap<String, usize>,
+    pairs: &mut Vec<(usize, GridKey)>,
+    key: GridKey,
+    grid: &Grid,
+) {
+    let buildings = grid
+        .members
+        .iter()
+        .filter_map(|m| building_by_id.get(&m.building));
+    pairs.extend(buildings.map(|&b| (b, key)));
 }
 
 fn aabb(r: Rect<f64>) -> AABB<[f64; 2]> {
@@ -58,76 +74,151 @@ fn aabb(r: Rect<f64>) -> AABB<[f64; 2]> {
 
 /// One county's layers with R-tree indexes and lookup tables. The building layer (the
 /// bulk of a county) is shared between snapshots: [`CountySnapshot::with_village_grids`]
-/// makes the next snapshot after a grid edit without copying or re-indexing it.
+/// makes the next snapshot after a grid edit without copying or re-indexing it, and
+/// copies of the other per-county parts only where the edited village is.
 #[derive(Debug, Clone)]
 pub struct CountySnapshot {
-    pub admin_units: Vec<AdminUnit>,
+    pub admin_units: Arc<Vec<AdminUnit>>,
     pub buildings: Arc<Vec<Building>>,
     /// The grids, each behind an `Arc` so the next snapshot after an edit shares the
     /// grids of every other village instead of copying them.
     pub grids: Vec<Arc<Grid>>,
     /// The roster, shared between snapshots until an edit changes someone's grids.
     pub staff: Arc<Vec<Staff>>,
-    admin_index: RTree<IndexedBox>,
+    admin_index: Arc<RTree<IndexedBox>>,
     building_index: Arc<RTree<IndexedBox>>,
     grid_index: RTree<IndexedBox>,
+    /// Per grid (as `grids`): its key and its bounding box (`None` when empty).
+    grid_keys: Vec<GridKey>,
+    grid_boxes: Vec<Option<AABB<[f64; 2]>>>,
+    /// Per key ever given in this line of snapshots: the grid's index, [`NO_GRID`] for
+    /// a grid an edit replaced.
+    key_index: Vec<u32>,
     building_by_id: Arc<HashMap<String, usize>>,
     grid_by_code: HashMap<GridCode, usize>,
     staff_by_id: Arc<HashMap<String, usize>>,
-    admin_by_code: HashMap<crate::model::DivisionCode, usize>,
+    admin_by_code: Arc<HashMap<crate::model::DivisionCode, usize>>,
     /// For each building, the grids holding (some of) its households.
     grids_of_building: BuildingGrids,
 }
 
-/// For each building, the grids holding (some of) its households, as one flat list
-/// with each building's start in it: a county has hundreds of thousands of buildings,
-/// almost all in one grid, and an edit rebuilds the lists in two passes without an
-/// allocation per building.
+/// The `key_index` of a key whose grid is gone.
+const NO_GRID: u32 = u32::MAX;
+
+/// A grid's key in a snapshot: unlike its index in [`CountySnapshot::grids`], which
+/// shifts when an edit replaces a village's grids, a key stays with the grid until the
+/// grid is replaced, so the building→grid lists of other villages survive an edit
+/// untouched.
+type GridKey = u32;
+
+/// Buildings per chunk of [`BuildingGrids`]: an edit copies the chunks holding the
+/// village's buildings, a few of some thousand, instead of the county's lists.
+const BUILDINGS_PER_CHUNK: usize = 4096;
+
+/// For each building, the keys of the grids holding (some of) its households: a county
+/// has hundreds of thousands of buildings, almost all in one grid. Stored as chunks of
+/// [`BUILDINGS_PER_CHUNK`] buildings, each a flat list with each building's start in
+/// it, shared between snapshots until an edit touches one of their buildings.
 #[derive(Debug, Clone, Default)]
 struct BuildingGrids {
-    /// Building `b`'s grids are `grids[starts[b]..starts[b + 1]]`.
-    starts: Vec<usize>,
-    grids: Vec<usize>,
+    chunks: Vec<Arc<GridsChunk>>,
 }
 
-impl BuildingGrids {
-    /// The lists of `buildings` buildings from `(building, grid)` pairs; each building's
-    /// grids keep the pairs' order.
-    fn from_pairs(buildings: usize, pairs: &[(usize, usize)]) -> BuildingGrids {
-        let mut starts = vec![0usize; buildings + 1];
-        for &(b, _) in pairs {
-            if let Some(n) = starts.get_mut(b + 1) {
-                *n += 1;
-            }
-        }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
-        }
-        let mut next = starts.clone();
-        let mut grids = vec![0usize; starts.last().copied().unwrap_or(0)];
-        for &(b, g) in pairs {
-            if let Some(slot) = next.get_mut(b) {
-                if let Some(cell) = grids.get_mut(*slot) {
-                    *cell = g;
-                    *slot += 1;
-                }
-            }
-        }
-        BuildingGrids { starts, grids }
-    }
+/// Building `first + b`'s grid keys are `keys[starts[b]..starts[b + 1]]`.
+#[derive(Debug, Default)]
+struct GridsChunk {
+    starts: Vec<u32>,
+    keys: Vec<GridKey>,
+}
 
-    fn of(&self, building: usize) -> &[usize] {
+impl GridsChunk {
+    fn of(&self, building: usize) -> &[GridKey] {
         match (self.starts.get(building), self.starts.get(building + 1)) {
-            (Some(&start), Some(&end)) => self.grids.get(start..end).unwrap_or(&[]),
+            (Some(&start), Some(&end)) => {
+                self.keys.get(start as usize..end as usize).unwrap_or(&[])
+            }
             _ => &[],
         }
     }
 
-    /// Every `(building, grid)` pair, by building.
-    fn pairs(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        (0..self.starts.len().saturating_sub(1))
-            .flat_map(move |b| self.of(b).iter().map(move |&g| (b, g)))
+    fn len(&self) -> usize {
+        self.starts.len().saturating_sub(1)
     }
+}
+
+impl BuildingGrids {
+    /// The lists of `buildings` buildings from `(building, key)` pairs sorted by
+    /// building; each building's keys keep the pairs' order.
+    fn from_sorted_pairs(buildings: usize, pairs: &[(usize, GridKey)]) -> BuildingGrids {
+        let mut chunks = Vec::with_capacity(buildings.div_ceil(BUILDINGS_PER_CHUNK));
+        let mut rest = pairs;
+        for first in (0..buildings).step_by(BUILDINGS_PER_CHUNK) {
+            let count = BUILDINGS_PER_CHUNK.min(buildings - first);
+            let split = rest.partition_point(|&(b, _)| b < first + count);
+            let (mine, next) = rest.split_at(split);
+            rest = next;
+            chunks.push(Arc::new(chunk_of_pairs(first, count, mine)));
+        }
+        BuildingGrids { chunks }
+    }
+
+    /// These lists with the keys `gone` dropped and `added` (sorted by building) put in:
+    /// chunks holding none of `buildings` (every building either touches) are shared.
+    fn with_changes(
+        &self,
+        buildings: &[usize],
+        gone: &HashSet<GridKey>,
+        added: &[(usize, GridKey)],
+    ) -> BuildingGrids {
+        let mut chunks = self.chunks.clone();
+        let mut touched: Vec<usize> = buildings.iter().map(|b| b / BUILDINGS_PER_CHUNK).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        for c in touched {
+            let Some(old) = self.chunks.get(c) else {
+                continue;
+            };
+            let first = c * BUILDINGS_PER_CHUNK;
+            let from = added.partition_point(|&(b, _)| b < first);
+            let to = added.partition_point(|&(b, _)| b < first + old.len());
+            let mut pairs: Vec<(usize, GridKey)> = (0..old.len())
+                .flat_map(|b| {
+                    old.of(b)
+                        .iter()
+                        .filter(|k| !gone.contains(k))
+                        .map(move |&k| (first + b, k))
+                })
+                .collect();
+            pairs.extend_from_slice(&added[from..to]);
+            // Stable: a building's kept keys stay before its added ones.
+            pairs.sort_by_key(|&(b, _)| b);
+            chunks[c] = Arc::new(chunk_of_pairs(first, old.len(), &pairs));
+        }
+        BuildingGrids { chunks }
+    }
+
+    fn of(&self, building: usize) -> &[GridKey] {
+        self.chunks
+            .get(building / BUILDINGS_PER_CHUNK)
+            .map_or(&[], |c| c.of(building % BUILDINGS_PER_CHUNK))
+    }
+}
+
+/// The chunk of buildings `first..first + count` from their `(building, key)` pairs,
+/// sorted by building.
+fn chunk_of_pairs(first: usize, count: usize, pairs: &[(usize, GridKey)]) -> GridsChunk {
+    let mut chunk = GridsChunk {
+        starts: Vec::with_capacity(count + 1),
+        keys: pairs.iter().map(|&(_, k)| k).collect(),
+    };
+    let mut at = 0;
+    for b in first..=first + count {
+        chunk.starts.push(u32::try_from(at).unwrap_or(u32::MAX));
+        while pairs.get(at).is_some_and(|&(pb, _)| pb == b) {
+            at += 1;
+        }
+    }
+    chunk
 }
 
 impl CountySnapshot {
@@ -139,7 +230,7 @@ impl CountySnapshot {
         staff: Vec<Staff>,
     ) -> Self {
         let admin_index = index_of(&admin_units, |a| &a.boundary);
-        let building_index = Arc::new(index_of(&buildings, |b| &b.footprint));
+        let building_index = index_of(&buildings, |b| &b.footprint);
         let building_by_id: HashMap<String, usize> = buildings
             .iter()
             .enumerate()
@@ -150,27 +241,41 @@ impl CountySnapshot {
             .enumerate()
             .map(|(i, a)| (a.code.clone(), i))
             .collect();
-        let empty = CountySnapshot {
-            admin_units,
+        let mut pairs = Vec::with_capacity(buildings.len());
+        for (key, grid) in (0..).zip(&grids) {
+            note_members(&building_by_id, &mut pairs, key, grid);
+        }
+        // Stable: a building's grids stay in grid order.
+        pairs.sort_by_key(|&(b, _)| b);
+        let grids_of_building = BuildingGrids::from_sorted_pairs(buildings.len(), &pairs);
+        let grid_boxes = grids.iter().map(|g| envelope(&g.polygon)).collect();
+        let grid_keys = (0..).take(grids.len()).collect();
+        CountySnapshot {
+            admin_units: Arc::new(admin_units),
             buildings: Arc::new(buildings),
-            grids: Vec::new(),
+            grids: grids.into_iter().map(Arc::new).collect(),
             staff: Arc::default(),
-            admin_index,
-            building_index,
+            admin_index: Arc::new(admin_index),
+            building_index: Arc::new(building_index),
             grid_index: RTree::new(),
+            grid_keys,
+            grid_boxes,
+            key_index: Vec::new(),
             building_by_id: Arc::new(building_by_id),
             grid_by_code: HashMap::new(),
             staff_by_id: Arc::default(),
-            admin_by_code,
-            grids_of_building: BuildingGrids::default(),
-        };
-        empty.with_grids(grids).with_staff(staff)
+            admin_by_code: Arc::new(admin_by_code),
+            grids_of_building,
+        }
+        .indexed()
+        .with_staff(staff)
     }
 
     /// This county with the grids of `village` replaced by `grids` and, when `staff`
     /// is given, the roster replaced by it (a grid edit). Units, buildings, the other
-    /// villages' grids and an unchanged roster are shared, not copied; the grids of
-    /// other villages keep their order.
+    /// villages' grids and an unchanged roster are shared, not copied, and so are the
+    /// building→grid lists away from the village; the grids of other villages keep
+    /// their order.
     ///
     /// ```
     /// use gridmap_core::partition::{partition_village, PartitionParams, VillageInput};
@@ -191,98 +296,89 @@ impl CountySnapshot {
         grids: Vec<Grid>,
         staff: Option<Vec<Staff>>,
     ) -> CountySnapshot {
-        // Kept grids move up over the village's old ones; `remap` says where to.
-        let mut remap = vec![usize::MAX; self.grids.len()];
-        let mut all = Vec::with_capacity(self.grids.len() + grids.len());
-        for (old, g) in self.grids.iter().enumerate() {
-            if &g.village != village {
-                remap[old] = all.len();
+        let capacity = self.grids.len() + grids.len();
+        let (mut all, mut keys, mut boxes) = (
+            Vec::with_capacity(capacity),
+            Vec::with_capacity(capacity),
+            Vec::with_capacity(capacity),
+        );
+        // The village's buildings, before and after: only their chunks of the
+        // building→grid lists are copied.
+        let mut gone = HashSet::new();
+        let mut old_pairs = Vec::new();
+        for ((g, &key), &bbox) in self.grids.iter().zip(&self.grid_keys).zip(&self.grid_boxes) {
+            if &g.village == village {
+                gone.insert(key);
+                note_members(&self.building_by_id, &mut old_pairs, key, g);
+            } else {
                 all.push(Arc::clone(g));
+                keys.push(key);
+                boxes.push(bbox);
             }
         }
-        // Only the village's buildings are looked up by id; the others keep their
-        // grids under the new indices.
-        let mut pairs: Vec<(usize, usize)> = self
-            .grids_of_building
-            .pairs()
-            .filter_map(|(b, g)| {
-                let moved = remap.get(g).copied().filter(|&n| n != usize::MAX)?;
-                Some((b, moved))
-            })
-            .collect();
+        let mut added = Vec::new();
+        let mut next_key = GridKey::try_from(self.key_index.len()).unwrap_or(NO_GRID - 1);
         for grid in grids {
-            self.note_members(&mut pairs, all.len(), &grid);
+            note_members(&self.building_by_id, &mut added, next_key, &grid);
+            keys.push(next_key);
+            boxes.push(envelope(&grid.polygon));
             all.push(Arc::new(grid));
+            next_key = next_key.saturating_add(1).min(NO_GRID - 1);
         }
-        let grids_of_building = BuildingGrids::from_pairs(self.buildings.len(), &pairs);
-        let next = self
-            .clone_shared()
-            .with_indexed_grids(all, grids_of_building);
-        match staff {
-            Some(staff) => next.with_staff(staff),
-            None => CountySnapshot {
-                staff: Arc::clone(&self.staff),
-                staff_by_id: Arc::clone(&self.staff_by_id),
-                ..next
-            },
-        }
-    }
-
-    /// The shared and small parts (grids and staff left empty).
-    fn clone_shared(&self) -> CountySnapshot {
-        CountySnapshot {
-            admin_units: self.admin_units.clone(),
+        added.sort_by_key(|&(b, _)| b);
+        let buildings: Vec<usize> = old_pairs.iter().chain(&added).map(|&(b, _)| b).collect();
+        let next = CountySnapshot {
+            admin_units: Arc::clone(&self.admin_units),
             buildings: Arc::clone(&self.buildings),
-            grids: Vec::new(),
-            staff: Arc::default(),
-            admin_index: self.admin_index.clone(),
+            grids: all,
+            staff: Arc::clone(&self.staff),
+            admin_index: Arc::clone(&self.admin_index),
             building_index: Arc::clone(&self.building_index),
             grid_index: RTree::new(),
+            grid_keys: keys,
+            grid_boxes: boxes,
+            key_index: Vec::new(),
             building_by_id: Arc::clone(&self.building_by_id),
             grid_by_code: HashMap::new(),
-            staff_by_id: Arc::default(),
-            admin_by_code: self.admin_by_code.clone(),
-            grids_of_building: BuildingGrids::default(),
+            staff_by_id: Arc::clone(&self.staff_by_id),
+            admin_by_code: Arc::clone(&self.admin_by_code),
+            grids_of_building: self
+                .grids_of_building
+                .with_changes(&buildings, &gone, &added),
+        }
+        .indexed();
+        match staff {
+            Some(staff) => next.with_staff(staff),
+            None => next,
         }
     }
 
-    /// Indexes `grids` into this snapshot.
-    fn with_grids(self, grids: Vec<Grid>) -> CountySnapshot {
-        let mut pairs = Vec::with_capacity(self.buildings.len());
-        for (gi, grid) in grids.iter().enumerate() {
-            self.note_members(&mut pairs, gi, grid);
-        }
-        let grids_of_building = BuildingGrids::from_pairs(self.buildings.len(), &pairs);
-        let grids = grids.into_iter().map(Arc::new).collect();
-        self.with_indexed_grids(grids, grids_of_building)
-    }
-
-    /// Notes `(building, gi)` for each building `grid` holds households of.
-    fn note_members(&self, pairs: &mut Vec<(usize, usize)>, gi: usize, grid: &Grid) {
-        let buildings = grid
-            .members
-            .iter()
-            .filter_map(|m| self.building_by_id.get(&m.building));
-        pairs.extend(buildings.map(|&bi| (bi, gi)));
-    }
-
-    /// Indexes `grids`, given the grids of each building.
-    fn with_indexed_grids(
-        self,
-        grids: Vec<Arc<Grid>>,
-        grids_of_building: BuildingGrids,
-    ) -> CountySnapshot {
-        let grid_index = index_of(&grids, |g| &g.polygon);
-        let grid_by_code = grids
+    /// Builds the grid R-tree, the code table and the key table from the grids, their
+    /// keys and boxes.
+    fn indexed(self) -> CountySnapshot {
+        let boxes = self.grid_boxes.iter().enumerate();
+        let grid_index = RTree::bulk_load(
+            boxes
+                .filter_map(|(index, b)| b.map(|envelope| IndexedBox { index, envelope }))
+                .collect(),
+        );
+        let grid_by_code = self
+            .grids
             .iter()
             .enumerate()
             .map(|(i, g)| (g.code.clone(), i))
             .collect();
+        let keys = self.grid_keys.iter().max().map_or(0, |&k| k as usize + 1);
+        let mut key_index = vec![NO_GRID; keys.max(self.key_index.len())];
+        for (i, &key) in self.grid_keys.iter().enumerate() {
+            if let Some(slot) = key_index.get_mut(key as usize) {
+                *slot = u32::try_from(i).unwrap_or(NO_GRID);
+            }
+        }
         CountySnapshot {
-            grids,
             grid_index,
             grid_by_code,
-            grids_of_building,
+            key_index,
             ..self
         }
     }
@@ -299,6 +395,22 @@ impl CountySnapshot {
             staff_by_id: Arc::new(staff_by_id),
             ..self
         }
+    }
+
+    /// A key that tells grid `index` of this snapshot apart from every grid of the
+    /// snapshots made from it by [`CountySnapshot::with_village_grids`]: kept while the
+    /// grid is, never given to another grid. What a cache of per-grid data keyed on it
+    /// keeps across an edit.
+    pub fn grid_key(&self, index: usize) -> Option<u32> {
+        self.grid_keys.get(index).copied()
+    }
+
+    /// The index of the grid with `key` (see [`CountySnapshot::grid_key`]).
+    pub fn grid_of_key(&self, key: u32) -> Option<usize> {
+        self.key_index
+            .get(key as usize)
+            .filter(|&&i| i != NO_GRID)
+            .map(|&i| i as usize)
     }
 
     /// Indices of buildings whose bounding box meets `area`.
@@ -364,9 +476,16 @@ impl CountySnapshot {
         self.staff_by_id.get(id).and_then(|&i| self.staff.get(i))
     }
 
-    /// Grids (indices) that hold households of building `building_index`.
-    pub fn grids_of_building(&self, building_index: usize) -> &[usize] {
-        self.grids_of_building.of(building_index)
+    /// Grids (indices) that hold households of building `building_index`, in grid order
+    /// for a freshly loaded snapshot.
+    pub fn grids_of_building(
+        &self,
+        building_index: usize,
+    ) -> impl ExactSizeIterator<Item = usize> + '_ {
+        self.grids_of_building
+            .of(building_index)
+            .iter()
+            .map(|&key| self.key_index.get(key as usize).map_or(NO_GRID, |&i| i) as usize)
     }
 
     /// The R-tree over building boxes, for nearest-neighbour queries.

@@ -49,8 +49,7 @@ fn grid_of_flat(snap: &CountySnapshot, building: usize, flat: usize) -> Option<S
     let id = &snap.buildings.get(building)?.source_id;
     let flat = u32::try_from(flat).ok()?;
     snap.grids_of_building(building)
-        .iter()
-        .filter_map(|&g| snap.grids.get(g))
+        .filter_map(|g| snap.grids.get(g))
         .find(|g| {
             g.members.iter().any(|m| {
                 &m.building == id
@@ -83,8 +82,7 @@ pub async fn building_view(
         address: b.address.clone(),
         grids: snap
             .grids_of_building(index)
-            .iter()
-            .filter_map(|&g| snap.grids.get(g))
+            .filter_map(|g| snap.grids.get(g))
             .map(|g| g.code.to_string())
             .collect(),
         bbox: bbox_array(&b.footprint),
@@ -114,7 +112,7 @@ pub async fn lookup(
     let p = Point::new(lon, lat);
     let building = building_at(snap, p);
     let mut grid_indices: Vec<usize> = building
-        .map(|b| snap.grids_of_building(b).to_vec())
+        .map(|b| snap.grids_of_building(b).collect())
         .unwrap_or_default();
     if grid_indices.is_empty() {
         grid_indices = snap

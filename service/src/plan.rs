@@ -263,7 +263,9 @@ impl Service {
                 stale.join(", ")
             )));
         }
+        let started = std::time::Instant::now();
         let edited = edit_village(&part, &request.operation, &data.params)?;
+        tracing::debug!(village = %code, ms = started.elapsed().as_secs_f64() * 1e3, "edit computed");
         let operation = request.operation.describe();
         self.commit_village(caller, &data, part, edited, operation)
             .await
@@ -282,6 +284,7 @@ impl Service {
     ) -> ServiceResult<EditOutcome> {
         let code = part.village.code.clone();
         let params = &data.params;
+        let started = std::time::Instant::now();
         let before = issues(&part, &part.grids, params);
         let after = issues(&part, &edited.grids, params);
         let caused = new_in(&after, &before);
@@ -292,6 +295,7 @@ impl Service {
             )));
         }
         let fixed = new_in(&before, &after);
+        let checked = started.elapsed();
         // The roster this server holds: an edit's lists follow its grids; another
         // process's roster change since is picked up by the next sync.
         let roster = &data.snapshot().staff;
@@ -304,12 +308,27 @@ impl Service {
             operation,
         )
         .await?;
+        let stored = started.elapsed();
         let plan = plan_of(&part, &edited.grids, params, after);
         let area = geo::BoundingRect::bounding_rect(&part.village.boundary);
         drop(part);
         self.live()
-            .village_changed(change, code, edited.grids.clone(), staff_grids, area)
+            .village_changed(
+                change,
+                code.clone(),
+                edited.grids.clone(),
+                staff_grids,
+                area,
+            )
             .await?;
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+        tracing::debug!(
+            village = %code,
+            checked_ms = ms(checked),
+            stored_ms = ms(stored - checked),
+            shown_ms = ms(started.elapsed() - stored),
+            "edit committed"
+        );
         Ok(EditOutcome {
             change,
             created: edited.created.map(|c| c.to_string()),

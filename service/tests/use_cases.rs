@@ -74,9 +74,10 @@ async fn a_click_shows_the_grid_and_staff_and_personal_data_only_to_staff() {
             .iter()
             .find(|b| {
                 b.households.count > 0
-                    && !snap
+                    && snap
                         .grids_of_building(snap.building_index(&b.source_id).unwrap())
-                        .is_empty()
+                        .len()
+                        > 0
             })
             .expect("a building with households in a grid");
         let p = representative_point(&b.footprint).unwrap();

@@ -6,10 +6,11 @@
 //! places one label point per grid ([`crate::label_point`]), sums households and
 //! grids per village and township, and derives each grid's violation flags.
 //! Each building's `grids` attribute (its grid codes, comma-joined) is computed here
-//! once instead of on every tile: every grid code, and the joined codes of buildings
-//! shared by several grids (split high-rises, few), go into one string, and each
-//! building keeps the byte range of its value in it (8 bytes per building, read
-//! without chasing pointers through the snapshot's grids).
+//! once instead of on every tile, in chunks of some thousand buildings: a chunk's values
+//! go into one string (a value repeated by the next building is stored once) and each
+//! building keeps the byte range of its value in it (8 bytes per building, read without
+//! chasing pointers through the snapshot's grids). A grid edit writes again only the
+//! chunks holding the village's buildings.
 //!
 //! # Complexity
 //! O(n log n) in the number of features; about a second per million buildings on two
@@ -110,10 +111,57 @@ pub struct TileData {
     /// grids).
     pub(crate) grid_stacks: Vec<u32>,
     pub(crate) building_shapes: Arc<Vec<WorldShape>>,
-    /// Grid codes, then the joined codes of split buildings, back to back.
-    code_text: String,
-    /// Per building, the byte range of its `grids` value in `code_text`.
-    building_codes: Vec<(u32, u32)>,
+    /// The buildings' `grids` values, [`CODES_PER_CHUNK`] buildings a chunk.
+    building_codes: Vec<Arc<CodesChunk>>,
+}
+
+/// Buildings per chunk of `grids` values.
+const CODES_PER_CHUNK: usize = 4096;
+
+/// The `grids` values of a run of buildings: back to back in `text`, each building's
+/// byte range in `ranges`.
+#[derive(Debug, Default)]
+struct CodesChunk {
+    text: String,
+    ranges: Vec<(u32, u32)>,
+}
+
+impl CodesChunk {
+    /// The values of buildings `first..first + count` of `snap` (see the module docs).
+    fn of(snap: &CountySnapshot, first: usize, count: usize) -> CodesChunk {
+        let mut chunk = CodesChunk {
+            text: String::new(),
+            ranges: Vec::with_capacity(count),
+        };
+        let mut previous: (Vec<usize>, (u32, u32)) = (Vec::new(), (0, 0));
+        let mut grids = Vec::new();
+        for b in first..first + count {
+            grids.clear();
+            grids.extend(snap.grids_of_building(b));
+            if grids != previous.0 {
+                let start = chunk.text.len();
+                for (n, g) in grids.iter().filter_map(|&g| snap.grids.get(g)).enumerate() {
+                    if n > 0 {
+                        chunk.text.push(',');
+                    }
+                    chunk.text.push_str(g.code.as_str());
+                }
+                // A chunk stays far below 4 GB; a range that would not fit is left empty.
+                let range = match (u32::try_from(start), u32::try_from(chunk.text.len())) {
+                    (Ok(a), Ok(b)) => (a, b),
+                    _ => (0, 0),
+                };
+                previous = (grids.clone(), range);
+            }
+            chunk.ranges.push(previous.1);
+        }
+        chunk
+    }
+
+    fn get(&self, building: usize) -> Option<&str> {
+        let &(start, end) = self.ranges.get(building)?;
+        self.text.get(start as usize..end as usize)
+    }
 }
 
 impl TileData {
@@ -163,14 +211,10 @@ impl TileData {
         village: &DivisionCode,
     ) -> TileData {
         let (old, snap) = (&*self.snapshot, &*snapshot);
-        let old_index: Vec<Option<usize>> = snap
-            .grids
-            .iter()
-            .map(|g| {
-                (&g.village != village)
-                    .then(|| old.grid_index(&g.code))
-                    .flatten()
-            })
+        // Grids kept from the old snapshot keep their keys; the village's new grids have
+        // keys the old one never gave.
+        let old_index: Vec<Option<usize>> = (0..snap.grids.len())
+            .map(|i| snap.grid_key(i).and_then(|k| old.grid_of_key(k)))
             .collect();
         let village_unit = snap.admin_unit(village);
         let grid_shapes: Vec<Arc<WorldShape>> = snap
@@ -207,11 +251,19 @@ impl TileData {
             })
             .collect();
         let grid_colours = recolour(&grid_shapes, &old_index, &self.grid_colours);
-        let grid_stacks = snap.grids.iter().map(|g| stack_size(snap, g)).collect();
-        let admin_stats = admin_stats(snap, &self.admin_households);
-        // The village's buildings, before and after: their `grids` text is written again
-        // after the old text (the other buildings' ranges stay valid).
-        let mut code_text = self.code_text.clone();
+        // A kept grid's building has the same grids as before.
+        let grid_stacks = snap
+            .grids
+            .iter()
+            .zip(&old_index)
+            .map(|(g, o)| match o.and_then(|i| self.grid_stacks.get(i)) {
+                Some(&stack) => stack,
+                None => stack_size(snap, g),
+            })
+            .collect();
+        let admin_stats = self.admin_stats_after(snap, village);
+        // The chunks holding the village's buildings, before and after, are written
+        // again; the others are shared.
         let mut building_codes = self.building_codes.clone();
         let members = old
             .grids
@@ -221,18 +273,14 @@ impl TileData {
             .flat_map(|g| &g.members);
         let mut touched: Vec<usize> = members
             .filter_map(|m| snap.building_index(&m.building))
+            .map(|b| b / CODES_PER_CHUNK)
             .collect();
         touched.sort_unstable();
         touched.dedup();
-        for b in touched {
-            let codes: Vec<&str> = snap
-                .grids_of_building(b)
-                .iter()
-                .filter_map(|&g| snap.grids.get(g))
-                .map(|g| g.code.as_str())
-                .collect();
-            if let Some(range) = building_codes.get_mut(b) {
-                *range = push_text(&mut code_text, &codes.join(","));
+        for c in touched {
+            if let Some(chunk) = building_codes.get_mut(c) {
+                let first = c * CODES_PER_CHUNK;
+                *chunk = Arc::new(CodesChunk::of(snap, first, chunk.ranges.len()));
             }
         }
         TileData {
@@ -247,9 +295,35 @@ impl TileData {
             grid_flags,
             grid_stacks,
             building_shapes: Arc::clone(&self.building_shapes),
-            code_text,
             building_codes,
         }
+    }
+
+    /// The households and grid counts of the admin units after the grids of `village`
+    /// changed to those of `snap`: only the village, its township and the county change.
+    fn admin_stats_after(&self, snap: &CountySnapshot, village: &DivisionCode) -> Vec<AdminStats> {
+        let count = |s: &CountySnapshot| s.grids.iter().filter(|g| &g.village == village).count();
+        let (before, after) = (count(&self.snapshot), count(snap));
+        let township = village.township();
+        snap.admin_units
+            .iter()
+            .zip(&self.admin_stats)
+            .map(|(a, stats)| {
+                let changes = match a.level {
+                    AdminLevel::Village => &a.code == village,
+                    AdminLevel::Township => a.code == township,
+                    AdminLevel::County => true,
+                };
+                if !changes {
+                    return *stats;
+                }
+                let grids = (i64::from(stats.grids) + after as i64 - before as i64).max(0);
+                AdminStats {
+                    grids: u32::try_from(grids).unwrap_or(u32::MAX),
+                    ..*stats
+                }
+            })
+            .collect()
     }
 
     /// Everything that depends on the grids, over shapes already projected.
@@ -287,7 +361,15 @@ impl TileData {
             .collect();
         let grid_stacks = snap.grids.iter().map(|g| stack_size(snap, g)).collect();
         let admin_stats = admin_stats(snap, &admin_households);
-        let (code_text, building_codes) = building_codes(snap);
+        let building_codes = (0..snap.buildings.len())
+            .step_by(CODES_PER_CHUNK)
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|&first| {
+                let count = CODES_PER_CHUNK.min(snap.buildings.len() - first);
+                Arc::new(CodesChunk::of(snap, first, count))
+            })
+            .collect();
         TileData {
             snapshot,
             params,
@@ -300,7 +382,6 @@ impl TileData {
             grid_flags,
             grid_stacks,
             building_shapes,
-            code_text,
             building_codes,
         }
     }
@@ -361,9 +442,9 @@ impl TileData {
     /// Comma-separated codes of the grids holding households of building `index`
     /// (the `grids` attribute); `None` when no grid does.
     pub(crate) fn building_grid_codes(&self, index: usize) -> Option<&str> {
-        let &(start, end) = self.building_codes.get(index)?;
-        self.code_text
-            .get(start as usize..end as usize)
+        self.building_codes
+            .get(index / CODES_PER_CHUNK)?
+            .get(index % CODES_PER_CHUNK)
             .filter(|c| !c.is_empty())
     }
 
@@ -373,16 +454,6 @@ impl TileData {
             .buildings
             .get(index)
             .is_some_and(|b| b.households.source == HouseholdCountSource::Estimated)
-    }
-}
-
-/// Appends `s` to `text`; its byte range (empty when it would not fit a `u32`).
-fn push_text(text: &mut String, s: &str) -> (u32, u32) {
-    let start = text.len();
-    text.push_str(s);
-    match (u32::try_from(start), u32::try_from(text.len())) {
-        (Ok(a), Ok(b)) => (a, b),
-        _ => (0, 0),
     }
 }
 
@@ -431,37 +502,6 @@ fn recolour(shapes: &[Arc<WorldShape>], old_index: &[Option<usize>], old: &[u32]
         colours[i] = (0..).find(|c| !taken.contains(c));
     }
     colours.into_iter().map(Option::unwrap_or_default).collect()
-}
-
-/// The `grids` attribute of every building as ranges into one string (see the
-/// module docs); a building in no grid gets an empty range. Ranges are `u32`: a
-/// county's codes stay far below 4 GB, and a range that would not fit is left empty.
-fn building_codes(snap: &CountySnapshot) -> (String, Vec<(u32, u32)>) {
-    let mut text = String::new();
-    let push = push_text;
-    let grid_ranges: Vec<(u32, u32)> = snap
-        .grids
-        .iter()
-        .map(|g| push(&mut text, g.code.as_str()))
-        .collect();
-    let mut joined = String::new();
-    let ranges = (0..snap.buildings.len())
-        .map(|i| match snap.grids_of_building(i) {
-            [] => (0, 0),
-            [g] => grid_ranges.get(*g).copied().unwrap_or((0, 0)),
-            many => {
-                joined.clear();
-                for g in many.iter().filter_map(|&g| snap.grids.get(g)) {
-                    if !joined.is_empty() {
-                        joined.push(',');
-                    }
-                    joined.push_str(g.code.as_str());
-                }
-                push(&mut text, &joined)
-            }
-        })
-        .collect();
-    (text, ranges)
 }
 
 /// Households of each admin unit, in `admin_units` order (villages by their buildings,
@@ -520,7 +560,7 @@ fn stack_size(snap: &CountySnapshot, g: &gridmap_core::Grid) -> u32 {
     let Some(b) = snap.building_index(&first.building) else {
         return 0;
     };
-    let n = snap.grids_of_building(b).len() as u32;
+    let n = u32::try_from(snap.grids_of_building(b).len()).unwrap_or(u32::MAX);
     if n > 1 || g.institution {
         n
     } else {

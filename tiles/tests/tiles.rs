@@ -417,7 +417,7 @@ fn a_grid_reaching_outside_its_village_is_flagged_and_boundary_grids_are_not() {
     let r = f.grid_rects[5];
     grids[5].polygon = common::rect(r[0], r[1], r[2] + 0.0011, r[3]);
     let moved = gridmap_core::snapshot::CountySnapshot::new(
-        s.admin_units.clone(),
+        s.admin_units.to_vec(),
         s.buildings.to_vec(),
         grids,
         s.staff.to_vec(),
