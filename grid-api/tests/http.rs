@@ -1504,17 +1504,27 @@ async fn features(state: &AppState, uri: &str, layer: &str) -> Vec<String> {
     out
 }
 
-/// Undoes change `id` as staff, asserting it goes through.
-async fn undo_as_staff(state: &AppState, id: i64) {
-    let undo = send_body(
+/// `method uri` as staff, without a body.
+async fn as_staff(state: &AppState, method: &str, uri: &str) -> Answer {
+    send_body(
         state,
-        "POST",
-        &format!("/api/changes/{id}/undo"),
+        method,
+        uri,
         "application/json",
         String::new(),
         Some(TOKEN),
     )
-    .await;
+    .await
+}
+
+/// `POST /api/changes/{id}/undo` as staff.
+async fn post_undo(state: &AppState, id: i64) -> Answer {
+    as_staff(state, "POST", &format!("/api/changes/{id}/undo")).await
+}
+
+/// Undoes change `id` as staff, asserting it goes through.
+async fn undo_as_staff(state: &AppState, id: i64) {
+    let undo = post_undo(state, id).await;
     assert_eq!(
         undo.status,
         StatusCode::OK,
@@ -2122,20 +2132,90 @@ async fn a_planner_saves_a_version_compares_it_with_an_edit_and_restores_it() {
         households
     );
 
-    let gone = send_body(
-        &f.state,
-        "DELETE",
-        &format!("{versions_uri}/{id}"),
-        "application/json",
-        String::new(),
-        Some(TOKEN),
-    )
-    .await;
+    let gone = as_staff(&f.state, "DELETE", &format!("{versions_uri}/{id}")).await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT);
     assert_eq!(
         get(&f.state, &versions_uri, &[(header::AUTHORIZATION, &auth)])
             .await
             .json(),
         serde_json::json!([])
+    );
+}
+
+/// The newest `n` changes of the log as `(id, actor, operation)`, read as staff.
+async fn newest_changes(state: &AppState, n: usize) -> Vec<(i64, String, String)> {
+    let auth = format!("Bearer {TOKEN}");
+    let history = get(
+        state,
+        &format!("/api/changes?limit={n}"),
+        &[(header::AUTHORIZATION, &auth)],
+    )
+    .await
+    .json();
+    history["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_i64().unwrap(),
+                c["actor"].as_str().unwrap().to_owned(),
+                c["operation"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn saving_and_deleting_a_version_show_in_the_history_and_cannot_be_undone() {
+    let f = fixture("http://test").await;
+    let (village, _) = village_with_grids(&f.state);
+    let versions_uri = format!("/api/villages/{village}/versions");
+    let saved = send_body(
+        &f.state,
+        "POST",
+        &versions_uri,
+        "application/json",
+        serde_json::json!({ "name": "draft 2" }).to_string(),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK);
+    let id = saved.json()["id"].as_i64().unwrap();
+    let (save_change, actor, operation) = newest_changes(&f.state, 1).await.remove(0);
+    assert_eq!(actor, "staff");
+    assert_eq!(operation, format!("save version \"draft 2\" of {village}"));
+
+    let refused = post_undo(&f.state, save_change).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let message = refused.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("a version save cannot be undone: delete the version instead"),
+        "{message}"
+    );
+    // The refusal wrote nothing, and the version is still there.
+    assert_eq!(newest_changes(&f.state, 1).await[0].0, save_change);
+    let auth = format!("Bearer {TOKEN}");
+    let listed = get(&f.state, &versions_uri, &[(header::AUTHORIZATION, &auth)]).await;
+    assert_eq!(listed.json().as_array().unwrap().len(), 1);
+
+    let gone = as_staff(&f.state, "DELETE", &format!("{versions_uri}/{id}")).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    let (delete_change, actor, operation) = newest_changes(&f.state, 1).await.remove(0);
+    assert!(delete_change > save_change);
+    assert_eq!(actor, "staff");
+    assert_eq!(
+        operation,
+        format!("delete version \"draft 2\" of {village}")
+    );
+    let refused = post_undo(&f.state, delete_change).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be brought back"),
+        "{}",
+        String::from_utf8_lossy(&refused.body)
     );
 }

@@ -10,7 +10,8 @@ use gridmap_core::edit::{self as core_edit, Assignment, EditError};
 use gridmap_core::partition::{partition_village, rebuild_polygons, PartitionParams};
 use gridmap_core::{Building, DivisionCode, Grid, GridCode, Staff};
 use gridmap_store::{
-    Change, ChangeMeta, ChangeSummary, GridWrite, RecordKeys, RowRestore, StaffGrids, Store,
+    is_version_operation, Change, ChangeMeta, ChangeSummary, GridWrite, RecordKeys, RowRestore,
+    StaffGrids, Store, VERSION_SAVE_OPERATION,
 };
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -144,6 +145,17 @@ pub async fn undo_change(store: &dyn Store, caller: &Caller, id: i64) -> Service
         .change(id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("no change {id}")))?;
+    if is_version_operation(&change.operation) {
+        let instead = if change.operation.starts_with(VERSION_SAVE_OPERATION) {
+            "a version save cannot be undone: delete the version instead"
+        } else {
+            "a deleted version cannot be brought back: save the plan again under a name instead"
+        };
+        return Err(ServiceError::BadInput(format!(
+            "change {id} ({}) changed no grid: {instead}",
+            change.operation
+        )));
+    }
     let Change { before, after, .. } = &change;
     let meta = ChangeMeta::new(caller.actor(), undo_operation(id, &change.operation));
     if !before.rows.is_empty() || !after.rows.is_empty() || !after.keys.is_empty() {
