@@ -405,7 +405,7 @@ export function createPlanner(map, opts) {
     const what = t(locked ? "what_lock" : "what_unlock", { grid: code });
     update({ busy: true, status: { kind: "info", text: t("working") } });
     try {
-      const out = await api.patchGrid(code, { locked, version: g.version });
+      const out = await api.patchGrid(code, g.version, { locked });
       stack.push({ change: out.change, village, what });
     } catch (err) {
       await refused(err, village);

@@ -271,7 +271,12 @@ async fn an_edit_is_visible_in_the_very_next_tile_request() {
         })
         .expect("another staff member in the village")
         .clone();
-    let body = serde_json::json!({ "staff": new_staff.id }).to_string();
+    let version = snap
+        .snapshot()
+        .grid(&code.parse().unwrap())
+        .unwrap()
+        .version;
+    let body = serde_json::json!({ "staff": new_staff.id, "version": version }).to_string();
     let edit = Request::patch(format!("/api/grids/{code}"))
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
@@ -1740,7 +1745,7 @@ async fn a_plan_goes_out_as_csv_comes_back_edited_and_its_undo_shows_without_a_r
         "PATCH",
         &format!("/api/grids/{to}"),
         "application/json",
-        serde_json::json!({ "locked": true }).to_string(),
+        serde_json::json!({ "locked": true, "version": grid_sizes(&back)[&to].1 }).to_string(),
         Some(TOKEN),
     )
     .await;
@@ -1796,12 +1801,13 @@ async fn a_rebalance_brings_a_village_back_into_range_around_its_locked_grid() {
         moved.json()["plan"]["issues"]
     );
     assert!(!grid_sizes(&moved.json()["plan"]).contains_key(&a));
+    let c_version = grid_sizes(&moved.json()["plan"])[&c].1;
     let lock = send_body(
         &f.state,
         "PATCH",
         &format!("/api/grids/{c}"),
         "application/json",
-        serde_json::json!({ "locked": true }).to_string(),
+        serde_json::json!({ "locked": true, "version": c_version }).to_string(),
         Some(TOKEN),
     )
     .await;
@@ -2217,5 +2223,90 @@ async fn saving_and_deleting_a_version_show_in_the_history_and_cannot_be_undone(
             .contains("cannot be brought back"),
         "{}",
         String::from_utf8_lossy(&refused.body)
+    );
+}
+
+/// `PATCH /api/grids/{code}` as staff with `body` and extra `headers`.
+async fn patch_grid(
+    state: &AppState,
+    code: &str,
+    body: serde_json::Value,
+    headers: &[(header::HeaderName, &str)],
+) -> Answer {
+    let mut req = Request::patch(format!("/api/grids/{code}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
+    for (k, v) in headers {
+        req = req.header(k, *v);
+    }
+    send(state, req.body(Body::from(body.to_string())).unwrap()).await
+}
+
+#[tokio::test]
+async fn a_grid_answers_its_version_as_etag_and_a_patch_must_send_it_back() {
+    let f = fixture("http://test").await;
+    let (code, _, _) = first_grid(&f.state);
+    let shown = get(&f.state, &format!("/api/grids/{code}"), &[]).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let version = shown.json()["version"].as_u64().unwrap();
+    let tag = format!("\"{version}\"");
+    assert_eq!(shown.header(header::ETAG), Some(tag.as_str()));
+
+    // No version at all: 428, saying what to send.
+    let lock = serde_json::json!({ "locked": true });
+    let unversioned = patch_grid(&f.state, &code, lock.clone(), &[]).await;
+    assert_eq!(unversioned.status, StatusCode::PRECONDITION_REQUIRED);
+    let message = unversioned.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("If-Match") && message.contains("version"),
+        "{message}"
+    );
+    assert_eq!(
+        get(&f.state, &format!("/api/grids/{code}"), &[])
+            .await
+            .json()["locked"],
+        false,
+        "a refused edit changed nothing"
+    );
+
+    // If-Match with the ETag: done, and the answer's ETag is the new version.
+    let done = patch_grid(&f.state, &code, lock.clone(), &[(header::IF_MATCH, &tag)]).await;
+    done.ok_json();
+    assert_eq!(done.json()["locked"], true);
+    let new_tag = format!("\"{}\"", version + 1);
+    assert_eq!(done.header(header::ETAG), Some(new_tag.as_str()));
+    assert_eq!(
+        get(&f.state, &format!("/api/grids/{code}"), &[])
+            .await
+            .header(header::ETAG),
+        Some(new_tag.as_str())
+    );
+
+    // The same If-Match again is stale: 409 saying the grid changed.
+    let unlock = serde_json::json!({ "locked": false });
+    let stale = patch_grid(&f.state, &code, unlock.clone(), &[(header::IF_MATCH, &tag)]).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.json()["error"].as_str().unwrap().contains("changed"),
+        "{}",
+        String::from_utf8_lossy(&stale.body)
+    );
+    // A tag that is no version, or one the body contradicts, is a bad request.
+    for (tag, body) in [
+        ("W/\"2\"", unlock.clone()),
+        ("*", unlock.clone()),
+        (
+            new_tag.as_str(),
+            serde_json::json!({ "locked": false, "version": version }),
+        ),
+    ] {
+        let bad = patch_grid(&f.state, &code, body, &[(header::IF_MATCH, tag)]).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "If-Match {tag}");
+    }
+    // The body's version is as good as If-Match.
+    let body = serde_json::json!({ "locked": false, "version": version + 1 });
+    assert_eq!(
+        patch_grid(&f.state, &code, body, &[]).await.status,
+        StatusCode::OK
     );
 }

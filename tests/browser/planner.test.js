@@ -59,6 +59,22 @@ function plan(village) {
   return getJson(server.base, `/api/villages/${village}/plan`, { token: TOKEN });
 }
 
+/** Edits grid `code` as another client would: its ETag from GET, sent back as `If-Match`. */
+async function patchGrid(code, body) {
+  const shown = await fetch(`${server.base}/api/grids/${code}`);
+  const res = await fetch(`${server.base}/api/grids/${code}`, {
+    method: "PATCH",
+    headers: {
+      Authorization: `Bearer ${TOKEN}`,
+      "Content-Type": "application/json",
+      "If-Match": shown.headers.get("etag"),
+    },
+    body: JSON.stringify(body),
+  });
+  assert.ok(res.ok, `PATCH /api/grids/${code}: HTTP ${res.status}`);
+  return res.json();
+}
+
 function householdsOf(p, code) {
   const g = p.grids.find((x) => x.code === code);
   assert.ok(g, `grid ${code} is in the plan of ${p.village}`);
@@ -328,14 +344,7 @@ describe("planner mode", () => {
     const to = loaded.grids.find((g) => g.code !== from && !g.locked && !g.institution);
     await page.selectOption("#planner .move-target", to.code);
     await page.waitForSelector(`#planner .grid-row.target[data-grid="${to.code}"]`);
-    for (const locked of [true, false]) {
-      const res = await fetch(`${server.base}/api/grids/${to.code}`, {
-        method: "PATCH",
-        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-        body: JSON.stringify({ locked }),
-      });
-      assert.ok(res.ok, `PATCH /api/grids/${to.code}: HTTP ${res.status}`);
-    }
+    for (const locked of [true, false]) await patchGrid(to.code, { locked });
     const changed = householdsOf(loaded, to.code);
     const version = (await plan(village)).grids.find((g) => g.code === to.code).version;
     assert.ok(version > to.version, "someone else's edits raised the grid's version");

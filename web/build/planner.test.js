@@ -16,6 +16,7 @@ import {
   villageOfGrid,
   withAll,
 } from "../selection.js";
+import { ifMatch } from "../api.js";
 import { createUndoStack } from "../undo.js";
 
 const A = "411622101201-001";
@@ -206,4 +207,10 @@ test("the planner's highlight layers are valid on top of the page's style", () =
     validateStyleMin(style).map((e) => e.message),
     [],
   );
+});
+
+test("a grid edit names the version it was made from as a strong ETag", () => {
+  assert.deepEqual(ifMatch(7), { "If-Match": '"7"' });
+  assert.throws(() => ifMatch(undefined), TypeError);
+  assert.throws(() => ifMatch("7"), TypeError);
 });
