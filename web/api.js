@@ -172,7 +172,10 @@ export function changes(limit, opts) {
   return getJson(`api/changes?limit=${limit}`, opts);
 }
 
-/** `POST api/changes/{id}/undo`: `{undone, change}` (undoing `change` redoes). */
+/**
+ * `POST api/changes/{id}/undo`: `{undone, change}` (undoing `change` redoes); for a grid change
+ * inside one village also `{plan, caused, fixed}` as an edit answers.
+ */
 export function undoChange(id) {
   return sendJson("POST", `api/changes/${encodeURIComponent(id)}/undo`);
 }

@@ -440,9 +440,16 @@ export function createPlanner(map, opts) {
       busy: false,
       selection: new Map(),
       target: null,
-      status: { kind: "ok", text: t(redo ? "redone" : "undone", { what: entry.what }) },
+      status: {
+        kind: "ok",
+        text: t(redo ? "redone" : "undone", { what: entry.what }),
+        caused: out.caused,
+        fixed: out.fixed,
+      },
     });
-    await loadPlan(entry.village);
+    // a grid change inside one village answers with the village after it
+    if (out.plan?.village === entry.village) setPlan(out.plan);
+    else await loadPlan(entry.village);
     refreshTiles();
     historySoon();
   }

@@ -81,6 +81,16 @@ impl Answer {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
+    /// The JSON body of a 200 answer; anything else fails the test, showing the body.
+    fn ok_json(&self) -> serde_json::Value {
+        assert_eq!(
+            self.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self.json()
+    }
     fn header(&self, name: header::HeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -2226,6 +2236,15 @@ async fn saving_and_deleting_a_version_show_in_the_history_and_cannot_be_undone(
     );
 }
 
+/// `GET /api/villages/{village}/plan` as staff.
+async fn plan_as_staff(state: &AppState, village: &str) -> serde_json::Value {
+    let auth = format!("Bearer {TOKEN}");
+    let uri = format!("/api/villages/{village}/plan");
+    let plan = get(state, &uri, &[(header::AUTHORIZATION, &auth)]).await;
+    plan.ok_json();
+    plan.json()
+}
+
 /// `PATCH /api/grids/{code}` as staff with `body` and extra `headers`.
 async fn patch_grid(
     state: &AppState,
@@ -2309,4 +2328,71 @@ async fn a_grid_answers_its_version_as_etag_and_a_patch_must_send_it_back() {
         patch_grid(&f.state, &code, body, &[]).await.status,
         StatusCode::OK
     );
+}
+
+/// The `(kind, grid, building)` of each issue in `issues`, sorted.
+fn issue_keys(issues: &serde_json::Value) -> Vec<(String, String, String)> {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    let mut keys: Vec<_> = issues
+        .as_array()
+        .expect("issues")
+        .iter()
+        .map(|i| (text(&i["kind"]), text(&i["grid"]), text(&i["building"])))
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test]
+async fn an_undo_of_a_village_edit_answers_the_plan_and_the_rules_it_broke_and_mended() {
+    // Two villages: undoing the partition run changes both.
+    let f = fixture_of("http://test", 3000, 7).await;
+    let (village, from, to, building, _) = movable_building(&f.state);
+    let before = plan_as_staff(&f.state, &village).await;
+    let mv = serde_json::json!({ "op": "move_buildings", "buildings": [&building], "to": &to });
+    let edit = post_edit(&f.state, &village, mv, true).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    let edit = edit.json();
+    assert_ne!(
+        grid_sizes(&edit["plan"])[&from].0,
+        grid_sizes(&before)[&from].0
+    );
+
+    let change = edit["change"].as_i64().unwrap();
+    let undo = post_undo(&f.state, change).await;
+    let undo = undo.ok_json();
+    assert_eq!(undo["undone"], change);
+    assert!(undo["change"].as_i64().unwrap() > change);
+    // The plan after the undo is the plan before the edit, and the one the server shows.
+    let sizes = |plan: &serde_json::Value| -> Vec<(String, u64)> {
+        grid_sizes(plan)
+            .into_iter()
+            .map(|(c, s)| (c, s.0))
+            .collect()
+    };
+    assert_eq!(sizes(&undo["plan"]), sizes(&before));
+    assert_eq!(undo["plan"], plan_as_staff(&f.state, &village).await);
+    // The undo breaks what the edit mended and mends what it broke.
+    assert_eq!(issue_keys(&undo["caused"]), issue_keys(&edit["fixed"]));
+    assert_eq!(issue_keys(&undo["fixed"]), issue_keys(&edit["caused"]));
+    assert_eq!(
+        issue_keys(&undo["plan"]["issues"]),
+        issue_keys(&before["issues"])
+    );
+
+    // Undoing the partition run (grids of both villages) answers as before: no plan.
+    let partition_run = newest_changes(&f.state, 50)
+        .await
+        .into_iter()
+        .find(|(_, _, op)| op.starts_with("partition"))
+        .expect("the fixture's partition run")
+        .0;
+    let undo_all = post_undo(&f.state, partition_run).await;
+    // (The edit is undone, so every grid is as the run left it.)
+    let undo_all = undo_all.ok_json();
+    assert_eq!(undo_all["undone"], partition_run);
+    assert!(undo_all["change"].is_i64(), "{undo_all}");
+    for field in ["plan", "caused", "fixed"] {
+        assert!(undo_all.get(field).is_none(), "{field} in {undo_all}");
+    }
 }

@@ -196,18 +196,6 @@ impl Service {
     ) -> ServiceResult<Vec<gridmap_store::ChangeSummary>> {
         edit::history(self.inner.store.as_ref(), caller, limit).await
     }
-
-    /// Undoes change `id` (see [`edit::undo`]); returns the undo's change id.
-    pub async fn undo(&self, caller: &Caller, id: i64) -> ServiceResult<i64> {
-        let undone = edit::undo_change(self.inner.store.as_ref(), caller, id).await?;
-        match &undone.grids {
-            Some(write) => self.show_grid_write(undone.change, write).await?,
-            None => {
-                self.sync_changes().await?;
-            }
-        }
-        Ok(undone.change)
-    }
 }
 
 fn view_context(data: &LiveData) -> ViewContext<'_> {

@@ -133,6 +133,23 @@ pub struct EditOutcome {
     pub plan: VillagePlan,
 }
 
+/// What an undo did: the change it wrote and, when the undone change was a grid write
+/// inside one village, that village after the undo with the rules the undo broke and
+/// mended (as an edit answers, so a planner's page needs no second request).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct UndoOutcome {
+    /// The change undone.
+    pub undone: i64,
+    /// The undo's own change id (undo it to redo).
+    pub change: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caused: Option<Vec<PlanIssue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<Vec<PlanIssue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<VillagePlan>,
+}
+
 /// The rules `grids` break in `part`'s village.
 pub fn issues(part: &VillageParts<'_>, grids: &[Grid], params: &PartitionParams) -> Vec<PlanIssue> {
     validate_grids(part.village, &part.buildings, grids, params)
@@ -217,17 +234,52 @@ pub(crate) fn parse_village(code: &str) -> ServiceResult<DivisionCode> {
         .map_err(|e| ServiceError::BadInput(format!("village {code:?}: {e}")))
 }
 
+/// The plan of village `code` in `data`, with every rule it breaks.
+fn plan_in(data: &LiveData, code: &DivisionCode) -> ServiceResult<VillagePlan> {
+    let part = village_of_snapshot(data.snapshot(), &data.barriers, &data.barrier_index, code)
+        .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
+    let found = issues(&part, &part.grids, &data.params);
+    Ok(plan_of(&part, &part.grids, &data.params, found))
+}
+
 impl Service {
     /// The plan of village `code` as this server holds it (staff and operators: it
     /// names staff members).
     pub fn village_plan(&self, caller: &Caller, code: &str) -> ServiceResult<VillagePlan> {
         caller.may_write()?;
         let code = parse_village(code)?;
-        let data = self.data();
-        let part = village_of_snapshot(data.snapshot(), &data.barriers, &data.barrier_index, &code)
-            .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
-        let found = issues(&part, &part.grids, &data.params);
-        Ok(plan_of(&part, &part.grids, &data.params, found))
+        plan_in(&self.data(), &code)
+    }
+
+    /// Undoes change `id` (see [`crate::edit::undo`]) and shows the result. When the
+    /// undone change was a grid write inside one village (a planner's edit, a lock), the
+    /// answer carries that village's plan after the undo and the rules the undo broke
+    /// and mended, as [`Service::edit_village`] answers.
+    pub async fn undo(&self, caller: &Caller, id: i64) -> ServiceResult<UndoOutcome> {
+        // The county as it was before the undo: the rules broken then.
+        let before = self.data();
+        let undone = crate::edit::undo_change(self.store().as_ref(), caller, id).await?;
+        let mut outcome = UndoOutcome {
+            undone: id,
+            change: undone.change,
+            caused: None,
+            fixed: None,
+            plan: None,
+        };
+        let Some(write) = &undone.grids else {
+            self.sync_changes().await?;
+            return Ok(outcome);
+        };
+        let village = before.village_after(write).map(|(village, _)| village);
+        self.show_grid_write(undone.change, write).await?;
+        if let Some(village) = village {
+            let was = plan_in(&before, &village)?.issues;
+            let plan = plan_in(&self.data(), &village)?;
+            outcome.caused = Some(new_in(&plan.issues, &was));
+            outcome.fixed = Some(new_in(&was, &plan.issues));
+            outcome.plan = Some(plan);
+        }
+        Ok(outcome)
     }
 
     /// Applies a planner's edit to its village: refused when a grid the planner saw

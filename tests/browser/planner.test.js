@@ -268,10 +268,18 @@ describe("planner mode", () => {
     await tilesShow(page, ids, move.target);
     await screenshot(page, "planner-moved");
 
-    // Ctrl+Z: back as before, in the panel, the API and the tiles
+    // Ctrl+Z: back as before, in the panel, the API and the tiles; the undo's answer carries
+    // the village's plan, so the page asks for no plan
+    const planRequests = [];
+    const onRequest = (r) => {
+      if (r.url().includes(`/api/villages/${village}/plan`)) planRequests.push(r.url());
+    };
+    page.on("request", onRequest);
     await page.keyboard.press("Control+z");
     await panelShows(page, grid.id, g0);
     await panelShows(page, move.target, t0);
+    page.off("request", onRequest);
+    assert.deepEqual(planRequests, [], "the panel showed the undo's own answer");
     const undone = await plan(village);
     assert.equal(householdsOf(undone, grid.id), g0, "the API shows the undo");
     assert.equal(householdsOf(undone, move.target), t0);

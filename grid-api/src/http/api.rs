@@ -8,6 +8,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use gridmap_service::plan::UndoOutcome;
 use gridmap_service::views::{BuildingDetail, GridDetail, LookupView, SearchResults, StaffDetail};
 use gridmap_service::GridEditRequest;
 use serde::{Deserialize, Serialize};
@@ -156,24 +157,18 @@ pub(super) async fn edit_grid(
     Ok(([(header::ETAG, tag)], Json(GridEditResult { grid, change })))
 }
 
-/// The change an undo wrote.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UndoResult {
-    pub undone: i64,
-    /// The undo's own change id (undo it to redo).
-    pub change: i64,
-}
-
-/// Undoes one grid change of the change log (staff only).
+/// Undoes one change of the change log (staff only). When it was a grid write inside
+/// one village, the answer also holds that village's plan after the undo and the rules
+/// the undo broke and mended (`plan`, `caused`, `fixed`, as an edit answers).
 #[utoipa::path(post, path = "/api/changes/{id}/undo", params(("id" = i64, Path, description = "change id")),
-    responses((status = 200, body = UndoResult), (status = 401, description = "no staff token"), (status = 404, description = "no such change"), (status = 409, description = "a later change touched the same grids")))]
+    responses((status = 200, body = UndoOutcome), (status = 400, description = "the change holds nothing to restore (a plan version saved or deleted, an incident import)"),
+        (status = 401, description = "no staff token"), (status = 404, description = "no such change"), (status = 409, description = "a later change touched the same grids")))]
 pub(super) async fn undo(
     State(state): State<AppState>,
     RequestCaller(caller): RequestCaller,
     Path(id): Path<i64>,
-) -> Result<Json<UndoResult>, ApiError> {
-    let change = state.service().undo(&caller, id).await?;
-    Ok(Json(UndoResult { undone: id, change }))
+) -> Result<Json<UndoOutcome>, ApiError> {
+    Ok(Json(state.service().undo(&caller, id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -55,7 +55,7 @@ use utoipa::OpenApi;
         views::SearchResults,
         api::GridEditBody,
         api::GridEditResult,
-        api::UndoResult,
+        gridmap_service::plan::UndoOutcome,
         plan::Violations,
         gridmap_service::plan::VillagePlan,
         gridmap_service::plan::GridBrief,
