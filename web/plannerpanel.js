@@ -6,6 +6,7 @@
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { chinaTime } from "./incidents.js";
+import { issueText, overloadedStaff } from "./issues.js";
 import { movePreview, sizeStatus, summarize } from "./selection.js";
 
 /**
@@ -154,7 +155,7 @@ function statusBox(status) {
           h(
             "ul",
             { class: cls },
-            items.map((i) => h("li", null, i.message)),
+            items.map((i) => h("li", { dataset: { kind: i.kind } }, issueText(i, t))),
           ),
         ]
       : null;
@@ -280,6 +281,14 @@ function summarySection(plan, s, actions) {
         ],
         [t("compactness"), Number(plan.mean_polsby_popper ?? 0).toFixed(2)],
         [t("householdsPerStaff"), plan.households_per_staff == null ? "–" : Math.round(plan.households_per_staff)],
+        [
+          t("staffOverLimit", { limit: plan.max_staff_households }),
+          h(
+            "span",
+            { class: `staff-overloaded${plan.staff_overloaded?.length ? " size-over" : ""}` },
+            overloadedStaff(plan).join("、") || t("none"),
+          ),
+        ],
       ].flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]),
     ),
     h(
@@ -438,7 +447,7 @@ function issuesSection(plan, actions) {
                   onclick: () => actions.showIssue(i),
                 },
                 i.hard ? h("strong", null, `${t("hardRule")}: `) : null,
-                i.message,
+                issueText(i, t),
               ),
             ),
           ),

@@ -2396,3 +2396,184 @@ async fn an_undo_of_a_village_edit_answers_the_plan_and_the_rules_it_broke_and_m
         assert!(undo_all.get(field).is_none(), "{field} in {undo_all}");
     }
 }
+
+/// Households of every grid of the county whose staff member is `staff`, as the server
+/// holds them now.
+fn households_of_staff(state: &AppState, staff: &str) -> u64 {
+    let data = state.service().data();
+    data.snapshot()
+        .grids
+        .iter()
+        .filter(|g| g.staff.as_deref() == Some(staff))
+        .map(|g| u64::from(g.households))
+        .sum()
+}
+
+#[tokio::test]
+async fn a_staff_member_over_the_household_limit_counting_other_villages_is_flagged() {
+    // Two villages.
+    let f = fixture_of("http://test", 3000, 7).await;
+    // Grid a of a village, with a staff member; grid b of the same village with whole
+    // buildings to move into a; grid c of another village.
+    let (village, a, staff, b_buildings, c) = {
+        let data = f.state.service().data();
+        let snap = data.snapshot();
+        let residential = |g: &&std::sync::Arc<gridmap_core::Grid>| !g.institution;
+        let a =
+            snap.grids
+                .iter()
+                .filter(residential)
+                .find(|g| {
+                    g.staff.is_some()
+                        && snap.grids.iter().filter(residential).any(|o| {
+                            o.village == g.village && o.code != g.code && o.staff != g.staff
+                        })
+                })
+                .expect("a staffed grid with a neighbour in its village");
+        let b = snap
+            .grids
+            .iter()
+            .filter(residential)
+            .find(|o| o.village == a.village && o.code != a.code && o.staff != a.staff)
+            .unwrap();
+        let c = snap
+            .grids
+            .iter()
+            .filter(residential)
+            .find(|o| o.village != a.village)
+            .expect("a grid of another village");
+        let whole: Vec<String> = b
+            .members
+            .iter()
+            .filter(|m| m.flats.is_none())
+            .map(|m| m.building.clone())
+            .collect();
+        (
+            a.village.to_string(),
+            a.code.to_string(),
+            a.staff.clone().unwrap(),
+            whole,
+            gridmap_core::Grid::clone(c),
+        )
+    };
+    let name = get(&f.state, &format!("/api/staff/{staff}"), &[])
+        .await
+        .json()["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The staff member also takes grid c of the other village.
+    let give_c = patch_grid(
+        &f.state,
+        c.code.as_str(),
+        serde_json::json!({ "staff": &staff, "version": c.version }),
+        &[],
+    )
+    .await;
+    give_c.ok_json();
+    let limit = 100;
+    let load = households_of_staff(&f.state, &staff);
+    assert!(
+        load <= limit,
+        "the test needs {staff} under the limit first ({load})"
+    );
+    let plan = plan_as_staff(&f.state, &village).await;
+    assert_eq!(plan["max_staff_households"], limit);
+    assert_eq!(plan["staff_overloaded"], serde_json::json!([]));
+
+    // Moving b's buildings into a takes the staff member over the limit only with c
+    // counted: the village alone would not do it if a + b were within the limit.
+    let mv = serde_json::json!({ "op": "move_buildings", "buildings": b_buildings, "to": &a });
+    let moved = post_edit(&f.state, &village, mv, true).await;
+    let moved = moved.ok_json();
+    let load = households_of_staff(&f.state, &staff);
+    let in_village: u64 = moved["plan"]["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["staff"] == staff.as_str())
+        .map(|g| g["households"].as_u64().unwrap())
+        .sum();
+    assert!(
+        load > in_village,
+        "grid c counts too ({load} > {in_village})"
+    );
+    assert!(
+        load > limit,
+        "the move should take {staff} over {limit} ({load})"
+    );
+    let overload = |issues: &serde_json::Value| -> Vec<serde_json::Value> {
+        issues
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "staff_overload")
+            .cloned()
+            .collect()
+    };
+    let caused = overload(&moved["caused"]);
+    assert!(!caused.is_empty(), "{}", moved["caused"]);
+    let on_a = caused
+        .iter()
+        .find(|i| i["grid"] == a.as_str())
+        .expect("flagged on grid a");
+    assert_eq!(on_a["hard"], false);
+    assert_eq!(on_a["staff"]["id"], staff.as_str());
+    assert_eq!(on_a["staff"]["name"], name.as_str());
+    assert_eq!(on_a["staff"]["households"], load);
+    assert_eq!(on_a["staff"]["limit"], limit);
+    let message = on_a["message"].as_str().unwrap();
+    assert!(
+        message.contains(&name) && message.contains(&load.to_string()),
+        "{message}"
+    );
+    // Each grid of the staff member in the village carries it.
+    let mut staffed: Vec<String> = moved["plan"]["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["staff"] == staff.as_str())
+        .map(|g| g["code"].as_str().unwrap().to_owned())
+        .collect();
+    let mut flagged: Vec<String> = overload(&moved["plan"]["issues"])
+        .iter()
+        .filter(|i| i["staff"]["id"] == staff.as_str())
+        .map(|i| i["grid"].as_str().unwrap().to_owned())
+        .collect();
+    staffed.sort();
+    flagged.sort();
+    assert_eq!(flagged, staffed);
+    assert_eq!(moved["plan"]["staff_overloaded"][0]["id"], staff.as_str());
+    // The violations list shows it; no phone anywhere.
+    let auth = format!("Bearer {TOKEN}");
+    let violations = get(
+        &f.state,
+        &format!("/api/violations?village={village}"),
+        &[(header::AUTHORIZATION, &auth)],
+    )
+    .await
+    .json();
+    assert!(!overload(&violations["issues"]).is_empty(), "{violations}");
+    let phone = f
+        .state
+        .service()
+        .data()
+        .snapshot()
+        .staff_member(&staff)
+        .and_then(|s| s.phone.clone());
+    if let Some(phone) = phone {
+        assert!(!violations.to_string().contains(&phone));
+        assert!(!moved.to_string().contains(&phone));
+    }
+
+    // Undoing the move mends it.
+    let change = moved["change"].as_i64().unwrap();
+    let undo = post_undo(&f.state, change).await.json();
+    assert!(
+        overload(&undo["fixed"])
+            .iter()
+            .any(|i| i["grid"] == a.as_str()),
+        "{undo}"
+    );
+    assert_eq!(undo["plan"]["staff_overloaded"], serde_json::json!([]));
+}

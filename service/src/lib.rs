@@ -34,6 +34,7 @@ pub mod partition;
 pub mod plan;
 pub mod search;
 mod spreadsheet;
+pub mod staffload;
 pub mod versions;
 pub mod views;
 

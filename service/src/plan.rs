@@ -6,6 +6,7 @@
 
 use crate::county::{village_of_snapshot, VillageParts};
 use crate::edit::{edit_village, write_village, EditedVillage, GridOperation};
+use crate::staffload::{StaffLoad, StaffOverload};
 use crate::LiveData;
 use crate::{Caller, Service, ServiceError, ServiceResult};
 use geo::GeodesicArea;
@@ -22,7 +23,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct PlanIssue {
     /// `size_out_of_range`, `non_contiguous`, `outside_village`, `overlap`, `gap`,
-    /// `households_unassigned`, `households_in_several_grids`, …
+    /// `households_unassigned`, `households_in_several_grids`, `staff_overload`, …
     pub kind: String,
     /// The grid concerned, when one is.
     pub grid: Option<String>,
@@ -32,6 +33,9 @@ pub struct PlanIssue {
     pub message: String,
     /// A hard rule: an edit that breaks it is refused.
     pub hard: bool,
+    /// The staff member over the limit, for `staff_overload`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staff: Option<StaffOverload>,
 }
 
 impl PlanIssue {
@@ -55,12 +59,19 @@ impl PlanIssue {
             building: text("building"),
             kind,
             message,
+            staff: None,
         }
     }
 
-    /// What makes two issues the same across an edit (areas and counts may change).
-    fn identity(&self) -> (&str, Option<&str>, Option<&str>) {
-        (&self.kind, self.grid.as_deref(), self.building.as_deref())
+    /// What makes two issues the same across an edit (areas and counts may change; a
+    /// grid whose overloaded staff member changed is a new issue).
+    fn identity(&self) -> (&str, Option<&str>, Option<&str>, Option<&str>) {
+        (
+            &self.kind,
+            self.grid.as_deref(),
+            self.building.as_deref(),
+            self.staff.as_ref().map(|s| s.id.as_str()),
+        )
     }
 }
 
@@ -103,6 +114,11 @@ pub struct VillagePlan {
     pub staff: usize,
     /// Households over staff members (`None` without staff).
     pub households_per_staff: Option<f64>,
+    /// The most households one staff member should serve, over all their grids.
+    pub max_staff_households: u32,
+    /// Staff members of the village's grids above that limit (counting their grids in
+    /// other villages), by id.
+    pub staff_overloaded: Vec<StaffOverload>,
     /// Every rule the plan breaks.
     pub issues: Vec<PlanIssue>,
 }
@@ -150,12 +166,20 @@ pub struct UndoOutcome {
     pub plan: Option<VillagePlan>,
 }
 
-/// The rules `grids` break in `part`'s village.
-pub fn issues(part: &VillageParts<'_>, grids: &[Grid], params: &PartitionParams) -> Vec<PlanIssue> {
-    validate_grids(part.village, &part.buildings, grids, params)
+/// The rules `grids` break in `part`'s village; `load` is what the village's staff
+/// serve elsewhere.
+pub fn issues(
+    part: &VillageParts<'_>,
+    grids: &[Grid],
+    params: &PartitionParams,
+    load: &StaffLoad<'_>,
+) -> Vec<PlanIssue> {
+    let mut found: Vec<PlanIssue> = validate_grids(part.village, &part.buildings, grids, params)
         .iter()
         .map(|v| PlanIssue::of(v, params))
-        .collect()
+        .collect();
+    found.extend(load.issues(grids, params.max_staff_households));
+    found
 }
 
 /// The plan of `part`'s village with `grids`.
@@ -174,6 +198,10 @@ pub fn plan_of(
         .collect();
     let staff: BTreeSet<&str> = grids.iter().filter_map(|g| g.staff.as_deref()).collect();
     let households: u64 = grids.iter().map(|g| u64::from(g.households)).sum();
+    let mut staff_overloaded: Vec<StaffOverload> =
+        issues.iter().filter_map(|i| i.staff.clone()).collect();
+    staff_overloaded.sort_by(|a, b| a.id.cmp(&b.id));
+    staff_overloaded.dedup_by(|a, b| a.id == b.id);
     VillagePlan {
         village: part.village.code.to_string(),
         name: part.village.name.clone(),
@@ -207,6 +235,8 @@ pub fn plan_of(
         },
         staff: staff.len(),
         households_per_staff: (!staff.is_empty()).then(|| households as f64 / staff.len() as f64),
+        max_staff_households: params.max_staff_households,
+        staff_overloaded,
         issues,
     }
 }
@@ -238,7 +268,8 @@ pub(crate) fn parse_village(code: &str) -> ServiceResult<DivisionCode> {
 fn plan_in(data: &LiveData, code: &DivisionCode) -> ServiceResult<VillagePlan> {
     let part = village_of_snapshot(data.snapshot(), &data.barriers, &data.barrier_index, code)
         .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
-    let found = issues(&part, &part.grids, &data.params);
+    let load = StaffLoad::outside(data.snapshot(), code);
+    let found = issues(&part, &part.grids, &data.params, &load);
     Ok(plan_of(&part, &part.grids, &data.params, found))
 }
 
@@ -334,8 +365,9 @@ impl Service {
     ) -> ServiceResult<EditOutcome> {
         let code = part.village.code.clone();
         let params = &data.params;
-        let before = issues(&part, &part.grids, params);
-        let after = issues(&part, &edited.grids, params);
+        let load = StaffLoad::outside(data.snapshot(), &code);
+        let before = issues(&part, &part.grids, params, &load);
+        let after = issues(&part, &edited.grids, params, &load);
         let caused = new_in(&after, &before);
         if let Some(hard) = caused.iter().find(|i| i.hard) {
             return Err(ServiceError::BadInput(format!(

@@ -252,6 +252,7 @@ async fn a_partition_run_stores_its_sizes_and_can_be_undone() {
             min: Some(20),
             max: Some(30),
             target: Some(25),
+            max_staff_households: Some(60),
             ..SizeRequest::default()
         };
         let run = partition(store.as_ref(), &Caller::Operator, &Scope::All, &sizes, true)
@@ -259,8 +260,13 @@ async fn a_partition_run_stores_its_sizes_and_can_be_undone() {
             .unwrap();
         let params = stored_params(store.as_ref()).await.unwrap();
         assert_eq!(
-            (params.min, params.max, params.target),
-            (20, 30, 25),
+            (
+                params.min,
+                params.max,
+                params.target,
+                params.max_staff_households
+            ),
+            (20, 30, 25, 60),
             "{name}"
         );
         let smaller = store.grids().await.unwrap();
@@ -289,6 +295,19 @@ async fn a_partition_run_stores_its_sizes_and_can_be_undone() {
             ..SizeRequest::default()
         };
         let err = partition(store.as_ref(), &Caller::Operator, &Scope::All, &bad, true).await;
+        assert!(matches!(err, Err(ServiceError::BadInput(_))), "{name}");
+        let no_staff_limit = SizeRequest {
+            max_staff_households: Some(0),
+            ..SizeRequest::default()
+        };
+        let err = partition(
+            store.as_ref(),
+            &Caller::Operator,
+            &Scope::All,
+            &no_staff_limit,
+            true,
+        )
+        .await;
         assert!(matches!(err, Err(ServiceError::BadInput(_))), "{name}");
     }
 }

@@ -17,6 +17,7 @@ import {
   withAll,
 } from "../selection.js";
 import { ifMatch } from "../api.js";
+import { issueText, overloadedStaff } from "../issues.js";
 import { createUndoStack } from "../undo.js";
 
 const A = "411622101201-001";
@@ -207,6 +208,23 @@ test("the planner's highlight layers are valid on top of the page's style", () =
     validateStyleMin(style).map((e) => e.message),
     [],
   );
+});
+
+test("a staff member over the limit is worded from the issue's fields, other issues keep the server's text", () => {
+  const calls = [];
+  const t = (key, vars) => {
+    calls.push([key, vars]);
+    return `${key}:${vars.name}:${vars.households}/${vars.limit}`;
+  };
+  const staff = { id: "s1", name: "王芳", households: 130, grids: 3, limit: 100 };
+  const overload = { kind: "staff_overload", grid: A, message: "english", hard: false, staff };
+  assert.equal(issueText(overload, t), "issue_staff_overload:王芳:130/100");
+  assert.deepEqual(calls[0][1], { grid: A, id: "s1", name: "王芳", households: 130, grids: 3, limit: 100 });
+  const size = { kind: "size_out_of_range", grid: B, message: "grid B: 61 households", hard: false };
+  assert.equal(issueText(size, t), "grid B: 61 households");
+  assert.equal(calls.length, 1);
+  assert.deepEqual(overloadedStaff({ staff_overloaded: [staff] }), ["王芳 (130)"]);
+  assert.deepEqual(overloadedStaff({}), []);
 });
 
 test("a grid edit names the version it was made from as a strong ETag", () => {
