@@ -170,6 +170,8 @@ const DICT = {
     unlockVillage: "解锁全村",
     rebalance: "重新平衡",
     rebalanceTitle: "重新划分本村未锁定的网格，使户数达标（可撤销）",
+    rebalanceGrids: "重新平衡 {n} 个网格",
+    rebalanceGridsTitle: "只重新划分所选建筑所在的未锁定网格，其他网格保持不变（可撤销）",
     gridList: "网格",
     targetShort: "目标 {n}",
     lock: "锁定",
@@ -238,6 +240,7 @@ const DICT = {
     what_lock_village: "锁定全村",
     what_unlock_village: "解锁全村",
     what_rebalance: "重新平衡全村",
+    what_rebalance_grids: "重新平衡 {n} 个网格",
     created: "新网格 {code}",
   },
   en: {
@@ -411,6 +414,8 @@ const DICT = {
     unlockVillage: "Unlock village",
     rebalance: "Rebalance",
     rebalanceTitle: "Re-partition the village's unlocked grids into the size range (can be undone)",
+    rebalanceGrids: "Rebalance {n} grids",
+    rebalanceGridsTitle: "Re-partition only the unlocked grids of the selected buildings; the other grids stay as they are (can be undone)",
     gridList: "Grids",
     targetShort: "target {n}",
     lock: "Lock",
@@ -479,6 +484,7 @@ const DICT = {
     what_lock_village: "lock the village",
     what_unlock_village: "unlock the village",
     what_rebalance: "rebalance the village",
+    what_rebalance_grids: "rebalance {n} grids",
     created: "new grid {code}",
   },
 };

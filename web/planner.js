@@ -11,6 +11,7 @@ import {
   buildingOf,
   movePreview,
   oneVillage,
+  rebalanceEdit,
   sourceGrids,
   summarize,
   toggled,
@@ -388,12 +389,15 @@ export function createPlanner(map, opts) {
     );
   }
 
+  /** Rebalances the grids the selection lies in, or the whole village when nothing is selected. */
   function rebalance() {
     if (!state.plan) return;
+    const edit = rebalanceEdit(state.selection, state.plan);
+    if (edit.grids && !edit.grids.length) return;
     runEdit(
-      { op: "rebalance", village: state.plan.village },
-      state.plan.grids.map((g) => g.code),
-      t("what_rebalance"),
+      edit,
+      edit.grids ?? state.plan.grids.map((g) => g.code),
+      edit.grids ? t("what_rebalance_grids", { n: edit.grids.length }) : t("what_rebalance"),
     );
   }
 

@@ -7,7 +7,7 @@ import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { chinaTime } from "./incidents.js";
 import { issueText, overloadedStaff } from "./issues.js";
-import { movePreview, sizeStatus, summarize } from "./selection.js";
+import { movePreview, rebalanceEdit, sizeStatus, summarize } from "./selection.js";
 
 /**
  * @typedef {object} PlannerState
@@ -254,6 +254,22 @@ function previewList(p, plan) {
   );
 }
 
+/** Rebalances the selection's grids ("Rebalance 3 grids") or, with nothing selected, the village. */
+function rebalanceButton(plan, s, actions) {
+  const edit = rebalanceEdit(s.selection, plan);
+  const n = edit.grids?.length;
+  return button(
+    edit.grids ? t("rebalanceGrids", { n }) : t("rebalance"),
+    {
+      class: "planner-button rebalance",
+      disabled: s.busy || n === 0 || null,
+      title: edit.grids ? t("rebalanceGridsTitle") : t("rebalanceTitle"),
+      dataset: { grids: edit.grids ? edit.grids.join(",") : "" },
+    },
+    actions.rebalance,
+  );
+}
+
 function summarySection(plan, s, actions) {
   const busy = s.busy || null;
   const allLocked = plan.grids.length > 0 && plan.grids.every((g) => g.locked);
@@ -299,11 +315,7 @@ function summarySection(plan, s, actions) {
         { class: "planner-button lock-village", disabled: busy },
         () => actions.lockVillage(!allLocked),
       ),
-      button(
-        t("rebalance"),
-        { class: "planner-button rebalance", disabled: busy, title: t("rebalanceTitle") },
-        actions.rebalance,
-      ),
+      rebalanceButton(plan, s, actions),
     ),
   );
 }

@@ -1763,17 +1763,29 @@ async fn a_plan_goes_out_as_csv_comes_back_edited_and_its_undo_shows_without_a_r
     assert_live_equals_reload(&f.state, &village, &building, point).await;
 }
 
-#[tokio::test]
-async fn a_rebalance_brings_a_village_back_into_range_around_its_locked_grid() {
-    let f = fixture("http://test").await;
+/// A village that needs rebalancing: every building of grid `a` (whole buildings only)
+/// moved into grid `b` of the same village, now far over the maximum, and grid `c`
+/// locked; the village has at least one more grid. Returns `(village, a, b, c, the
+/// move's answer)`.
+async fn overfull_village(state: &AppState) -> (String, String, String, String, serde_json::Value) {
     let (village, a, b, c, buildings) = {
-        let data = f.state.service().data();
+        let data = state.service().data();
         let snap = data.snapshot();
+        let residential_in = |v: &gridmap_core::DivisionCode| {
+            snap.grids
+                .iter()
+                .filter(|o| &o.village == v && !o.institution)
+                .count()
+        };
         let g = snap
             .grids
             .iter()
-            .find(|g| !g.institution && g.members.iter().all(|m| m.flats.is_none()))
-            .unwrap();
+            .find(|g| {
+                !g.institution
+                    && g.members.iter().all(|m| m.flats.is_none())
+                    && residential_in(&g.village) >= 4
+            })
+            .expect("a grid of whole buildings in a village of four grids or more");
         let mut others = snap
             .grids
             .iter()
@@ -1788,16 +1800,32 @@ async fn a_rebalance_brings_a_village_back_into_range_around_its_locked_grid() {
             all,
         )
     };
-    // Everything of grid a into grid b: b is now far over the maximum.
     let merge_by_hand =
         serde_json::json!({ "op": "move_buildings", "buildings": buildings, "to": &b });
-    let moved = post_edit(&f.state, &village, merge_by_hand, true).await;
+    let moved = post_edit(state, &village, merge_by_hand, true).await;
     assert_eq!(
         moved.status,
         StatusCode::OK,
         "{}",
         String::from_utf8_lossy(&moved.body)
     );
+    let moved = moved.json();
+    let c_version = grid_sizes(&moved["plan"])[&c].1;
+    let lock = patch_grid(
+        state,
+        &c,
+        serde_json::json!({ "locked": true }),
+        &[(header::IF_MATCH, &format!("\"{c_version}\""))],
+    )
+    .await;
+    assert_eq!(lock.status, StatusCode::OK);
+    (village, a, b, c, moved)
+}
+
+#[tokio::test]
+async fn a_rebalance_brings_a_village_back_into_range_around_its_locked_grid() {
+    let f = fixture("http://test").await;
+    let (village, a, b, c, moved) = overfull_village(&f.state).await;
     let oversize = |plan: &serde_json::Value| {
         plan["issues"]
             .as_array()
@@ -1805,23 +1833,8 @@ async fn a_rebalance_brings_a_village_back_into_range_around_its_locked_grid() {
             .iter()
             .any(|i| i["kind"] == "size_out_of_range" && i["grid"] == b.as_str())
     };
-    assert!(
-        oversize(&moved.json()["plan"]),
-        "{}",
-        moved.json()["plan"]["issues"]
-    );
-    assert!(!grid_sizes(&moved.json()["plan"]).contains_key(&a));
-    let c_version = grid_sizes(&moved.json()["plan"])[&c].1;
-    let lock = send_body(
-        &f.state,
-        "PATCH",
-        &format!("/api/grids/{c}"),
-        "application/json",
-        serde_json::json!({ "locked": true, "version": c_version }).to_string(),
-        Some(TOKEN),
-    )
-    .await;
-    assert_eq!(lock.status, StatusCode::OK);
+    assert!(oversize(&moved["plan"]), "{}", moved["plan"]["issues"]);
+    assert!(!grid_sizes(&moved["plan"]).contains_key(&a));
     let auth = format!("Bearer {TOKEN}");
     let plan_uri = format!("/api/villages/{village}/plan");
     let before = grid_sizes(
@@ -2576,4 +2589,97 @@ async fn a_staff_member_over_the_household_limit_counting_other_villages_is_flag
         "{undo}"
     );
     assert_eq!(undo["plan"]["staff_overloaded"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn a_rebalance_of_selected_grids_leaves_every_other_grid_of_the_village_as_it_was() {
+    let f = fixture("http://test").await;
+    // Grid a emptied into grid b (b far over the maximum); grid c locked; the rest as is.
+    let (village, _, b, c, moved) = overfull_village(&f.state).await;
+
+    // Every grid of the village: members, staff and lock, by code.
+    let village_code: gridmap_core::DivisionCode = village.parse().unwrap();
+    let grids_now = || {
+        let data = f.state.service().data();
+        data.snapshot()
+            .grids
+            .iter()
+            .filter(|g| g.village == village_code)
+            .map(|g| {
+                (
+                    g.code.to_string(),
+                    (g.members.clone(), g.staff.clone(), g.locked),
+                )
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let before = grids_now();
+    let rebalance = |grids: serde_json::Value| {
+        let (state, village) = (f.state.clone(), village.clone());
+        async move {
+            let body =
+                serde_json::json!({ "op": "rebalance", "village": &village, "grids": grids });
+            post_edit(&state, &village, body, true).await
+        }
+    };
+
+    // Refusals name the grid: not in the village, of another village, locked.
+    let missing = format!("{village}-999");
+    let refused = rebalance(serde_json::json!([&b, &missing])).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    assert!(String::from_utf8_lossy(&refused.body).contains(&missing));
+    // (The check needs no such village: the code says whose grid it is.)
+    let serial: u32 = village[9..].parse().unwrap();
+    let other = format!("{}{:03}-001", &village[..9], serial % 999 + 1);
+    let refused = rebalance(serde_json::json!([&b, &other])).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&refused.body).contains(&other));
+    let refused = rebalance(serde_json::json!([&b, &c])).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    let message = String::from_utf8_lossy(&refused.body).to_string();
+    assert!(
+        message.contains(&c) && message.contains("locked"),
+        "{message}"
+    );
+    assert_eq!(grids_now(), before, "refusals changed nothing");
+
+    // Rebalancing b alone cuts its buildings into grids in range; the others stay.
+    let done = rebalance(serde_json::json!([&b])).await;
+    done.ok_json();
+    let out = done.json();
+    let after = grids_now();
+    for (code, was) in before.iter().filter(|(code, _)| **code != b) {
+        assert_eq!(after.get(code), Some(was), "grid {code} changed");
+    }
+    assert_eq!(after[&c].2, true, "the locked grid is still locked");
+    assert!(
+        before
+            .iter()
+            .filter(|(code, _)| **code != c)
+            .any(|(_, g)| !g.2),
+        "unselected unlocked grids exist"
+    );
+    let new: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
+    assert!(!new.is_empty(), "b's buildings now fill more than one grid");
+    let sizes = grid_sizes(&out["plan"]);
+    let (min, max) = (
+        out["plan"]["min"].as_u64().unwrap(),
+        out["plan"]["max"].as_u64().unwrap(),
+    );
+    let rebalanced: Vec<&String> = new
+        .into_iter()
+        .chain(after.contains_key(&b).then_some(&b))
+        .collect();
+    for code in &rebalanced {
+        assert!(
+            (min..=max).contains(&sizes[*code].0),
+            "grid {code}: {:?}",
+            sizes[*code]
+        );
+    }
+    let moved_households: u64 = rebalanced.iter().map(|c| sizes[*c].0).sum();
+    let b_before = grid_sizes(&moved["plan"])[&b].0;
+    assert_eq!(moved_households, b_before, "no household lost or gained");
+    let history = newest_changes(&f.state, 1).await;
+    assert_eq!(history[0].2, format!("rebalance grids {b} of {village}"));
 }

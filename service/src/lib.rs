@@ -32,6 +32,7 @@ pub mod live;
 pub mod lookup;
 pub mod partition;
 pub mod plan;
+pub mod rebalance;
 pub mod search;
 mod spreadsheet;
 pub mod staffload;

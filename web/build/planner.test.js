@@ -8,6 +8,7 @@ import {
   movable,
   movePreview,
   oneVillage,
+  rebalanceEdit,
   sizeStatus,
   sourceGrids,
   summarize,
@@ -208,6 +209,23 @@ test("the planner's highlight layers are valid on top of the page's style", () =
     validateStyleMin(style).map((e) => e.message),
     [],
   );
+});
+
+test("rebalance: the whole village without a selection, else the unlocked grids the selection lies in", () => {
+  const plan = {
+    village: "411622101201",
+    grids: [
+      { code: A, locked: false },
+      { code: B, locked: true },
+      { code: C, locked: false },
+    ],
+  };
+  assert.deepEqual(rebalanceEdit(new Map(), plan), { op: "rebalance", village: "411622101201" });
+  // a split tower in A and C, a building of B (locked), one of another village's grid
+  const picked = sel(b("t", 60, [C, A]), b("x", 5, [B]), b("y", 4, [OTHER]), b("z", 3, [A]));
+  assert.deepEqual(rebalanceEdit(picked, plan), { op: "rebalance", village: "411622101201", grids: [A, C] });
+  // only locked grids selected: nothing to rebalance (not the whole village)
+  assert.deepEqual(rebalanceEdit(sel(b("x", 5, [B])), plan).grids, []);
 });
 
 test("a staff member over the limit is worded from the issue's fields, other issues keep the server's text", () => {
