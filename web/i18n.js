@@ -165,7 +165,8 @@ const DICT = {
     householdsPerStaff: "每名网格员户数",
     staffOverLimit: "超过 {limit} 户的网格员",
     none: "无",
-    issue_staff_overload: "网格 {grid}：网格员 {name}（{id}）共负责 {grids} 个网格 {households} 户，超过上限 {limit} 户",
+    issue_staff_overload:
+      "网格 {grid}：网格员 {name}（{id}）共负责 {grids} 个网格 {households} 户，超过上限 {limit} 户",
     lockVillage: "锁定全村",
     unlockVillage: "解锁全村",
     rebalance: "重新平衡",
@@ -415,7 +416,8 @@ const DICT = {
     rebalance: "Rebalance",
     rebalanceTitle: "Re-partition the village's unlocked grids into the size range (can be undone)",
     rebalanceGrids: "Rebalance {n} grids",
-    rebalanceGridsTitle: "Re-partition only the unlocked grids of the selected buildings; the other grids stay as they are (can be undone)",
+    rebalanceGridsTitle:
+      "Re-partition only the unlocked grids of the selected buildings; the other grids stay as they are (can be undone)",
     gridList: "Grids",
     targetShort: "target {n}",
     lock: "Lock",

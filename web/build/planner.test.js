@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { validateStyleMin } from "@maplibre/maplibre-gl-style-spec";
+import { ifMatch } from "../api.js";
+import { issueText, overloadedStaff } from "../issues.js";
 import { bounds, idsInLasso, outerPoints, pointInPolygon } from "../lasso.js";
 import { buildStyle, plannerLayers } from "../layers.js";
 import {
@@ -17,8 +19,6 @@ import {
   villageOfGrid,
   withAll,
 } from "../selection.js";
-import { ifMatch } from "../api.js";
-import { issueText, overloadedStaff } from "../issues.js";
 import { createUndoStack } from "../undo.js";
 
 const A = "411622101201-001";
