@@ -348,6 +348,28 @@ async fn a_server_picks_up_changes_made_by_another_process() {
 }
 
 #[tokio::test]
+async fn a_saved_or_deleted_plan_version_does_not_make_a_server_reload_the_county() {
+    for (name, store, _dir) in partitioned().await {
+        let service = Service::start(store.clone(), AccessPolicy::default(), 1 << 20)
+            .await
+            .unwrap();
+        let village = store.grids().await.unwrap()[0].village.to_string();
+        let shown = service.data();
+        let saved = service
+            .save_version(&Caller::Operator, &village, "draft")
+            .await
+            .unwrap();
+        service
+            .delete_version(&Caller::Operator, &village, saved.id)
+            .await
+            .unwrap();
+        // Both entries are read from the log, and the county is not loaded again.
+        assert_eq!(service.sync_changes().await.unwrap(), 2, "{name}");
+        assert!(Arc::ptr_eq(&shown, &service.data()), "{name}: reloaded");
+    }
+}
+
+#[tokio::test]
 async fn a_planner_moves_a_building_merges_grids_and_undoes_it() {
     use gridmap_service::edit::{apply, GridOperation};
     for (name, store, _dir) in partitioned().await {
