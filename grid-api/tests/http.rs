@@ -2341,6 +2341,21 @@ async fn a_grid_answers_its_version_as_etag_and_a_patch_must_send_it_back() {
         patch_grid(&f.state, &code, body, &[]).await.status,
         StatusCode::OK
     );
+    // The API document says so.
+    let doc = get(&f.state, "/api/openapi.json", &[]).await.json();
+    let path = &doc["paths"]["/api/grids/{code}"];
+    assert!(
+        path["get"]["responses"]["200"]["headers"]["ETag"].is_object(),
+        "{path}"
+    );
+    assert!(path["patch"]["responses"]["428"].is_object(), "{path}");
+    let params = path["patch"]["parameters"].as_array().unwrap();
+    assert!(
+        params
+            .iter()
+            .any(|p| p["name"] == "If-Match" && p["in"] == "header"),
+        "{path}"
+    );
 }
 
 /// The `(kind, grid, building)` of each issue in `issues`, sorted.
