@@ -25,7 +25,7 @@ export function getJson(path, opts = {}) {
  * @param {string} method
  * @param {string} path relative to the page
  * @param {unknown} body
- * @param {{signal?: AbortSignal}} [opts]
+ * @param {{signal?: AbortSignal, headers?: Record<string, string>}} [opts]
  */
 export function sendJson(method, path, body, opts = {}) {
   return request(method, path, body, opts);
@@ -44,7 +44,7 @@ function request(method, path, body, opts) {
 
 /** Sends a raw `body` of type `contentType` (JSON, a CSV file…) and reads the JSON answer (null for a 204). */
 async function send(method, path, body, contentType, opts = {}) {
-  const headers = authHeaders("application/json");
+  const headers = { ...authHeaders("application/json"), ...opts.headers };
   if (body !== undefined) headers["Content-Type"] = contentType;
   const res = await fetch(path, { method, headers, body, signal: opts.signal });
   return answerOf(res);
@@ -152,9 +152,19 @@ export function editVillage(code, edit) {
   return sendJson("POST", `api/villages/${encodeURIComponent(code)}/edits`, edit);
 }
 
-/** `PATCH api/grids/{code}`: `{locked?, staff?, version}`; answers the grid with its `change`. */
-export function patchGrid(code, patch) {
-  return sendJson("PATCH", `api/grids/${encodeURIComponent(code)}`, patch);
+/**
+ * `PATCH api/grids/{code}`: `{locked?, staff?}` from grid `version` as the page has it (sent as
+ * `If-Match`: the server refuses an edit without it, and answers 409 when the grid changed since);
+ * answers the grid with its `change`.
+ */
+export function patchGrid(code, version, patch) {
+  return sendJson("PATCH", `api/grids/${encodeURIComponent(code)}`, patch, { headers: ifMatch(version) });
+}
+
+/** The `If-Match` header naming a grid version (the grid's ETag is its version in quotes). */
+export function ifMatch(version) {
+  if (!Number.isInteger(version)) throw new TypeError(`a grid version is a whole number, not ${version}`);
+  return { "If-Match": `"${version}"` };
 }
 
 /** `api/changes?limit=n`: `{changes: [{id, at, actor, operation, bbox}]}`, newest first (staff only). */
@@ -162,7 +172,10 @@ export function changes(limit, opts) {
   return getJson(`api/changes?limit=${limit}`, opts);
 }
 
-/** `POST api/changes/{id}/undo`: `{undone, change}` (undoing `change` redoes). */
+/**
+ * `POST api/changes/{id}/undo`: `{undone, change}` (undoing `change` redoes); for a grid change
+ * inside one village also `{plan, caused, fixed}` as an edit answers.
+ */
 export function undoChange(id) {
   return sendJson("POST", `api/changes/${encodeURIComponent(id)}/undo`);
 }

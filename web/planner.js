@@ -11,6 +11,7 @@ import {
   buildingOf,
   movePreview,
   oneVillage,
+  rebalanceEdit,
   sourceGrids,
   summarize,
   toggled,
@@ -388,12 +389,15 @@ export function createPlanner(map, opts) {
     );
   }
 
+  /** Rebalances the grids the selection lies in, or the whole village when nothing is selected. */
   function rebalance() {
     if (!state.plan) return;
+    const edit = rebalanceEdit(state.selection, state.plan);
+    if (edit.grids && !edit.grids.length) return;
     runEdit(
-      { op: "rebalance", village: state.plan.village },
-      state.plan.grids.map((g) => g.code),
-      t("what_rebalance"),
+      edit,
+      edit.grids ?? state.plan.grids.map((g) => g.code),
+      edit.grids ? t("what_rebalance_grids", { n: edit.grids.length }) : t("what_rebalance"),
     );
   }
 
@@ -405,7 +409,7 @@ export function createPlanner(map, opts) {
     const what = t(locked ? "what_lock" : "what_unlock", { grid: code });
     update({ busy: true, status: { kind: "info", text: t("working") } });
     try {
-      const out = await api.patchGrid(code, { locked, version: g.version });
+      const out = await api.patchGrid(code, g.version, { locked });
       stack.push({ change: out.change, village, what });
     } catch (err) {
       await refused(err, village);
@@ -440,9 +444,16 @@ export function createPlanner(map, opts) {
       busy: false,
       selection: new Map(),
       target: null,
-      status: { kind: "ok", text: t(redo ? "redone" : "undone", { what: entry.what }) },
+      status: {
+        kind: "ok",
+        text: t(redo ? "redone" : "undone", { what: entry.what }),
+        caused: out.caused,
+        fixed: out.fixed,
+      },
     });
-    await loadPlan(entry.village);
+    // a grid change inside one village answers with the village after it
+    if (out.plan?.village === entry.village) setPlan(out.plan);
+    else await loadPlan(entry.village);
     refreshTiles();
     historySoon();
   }

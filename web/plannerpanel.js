@@ -6,7 +6,8 @@
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { chinaTime } from "./incidents.js";
-import { movePreview, sizeStatus, summarize } from "./selection.js";
+import { issueText, overloadedStaff } from "./issues.js";
+import { movePreview, rebalanceEdit, sizeStatus, summarize } from "./selection.js";
 
 /**
  * @typedef {object} PlannerState
@@ -154,7 +155,7 @@ function statusBox(status) {
           h(
             "ul",
             { class: cls },
-            items.map((i) => h("li", null, i.message)),
+            items.map((i) => h("li", { dataset: { kind: i.kind } }, issueText(i, t))),
           ),
         ]
       : null;
@@ -253,6 +254,22 @@ function previewList(p, plan) {
   );
 }
 
+/** Rebalances the selection's grids ("Rebalance 3 grids") or, with nothing selected, the village. */
+function rebalanceButton(plan, s, actions) {
+  const edit = rebalanceEdit(s.selection, plan);
+  const n = edit.grids?.length;
+  return button(
+    edit.grids ? t("rebalanceGrids", { n }) : t("rebalance"),
+    {
+      class: "planner-button rebalance",
+      disabled: s.busy || n === 0 || null,
+      title: edit.grids ? t("rebalanceGridsTitle") : t("rebalanceTitle"),
+      dataset: { grids: edit.grids ? edit.grids.join(",") : "" },
+    },
+    actions.rebalance,
+  );
+}
+
 function summarySection(plan, s, actions) {
   const busy = s.busy || null;
   const allLocked = plan.grids.length > 0 && plan.grids.every((g) => g.locked);
@@ -280,6 +297,14 @@ function summarySection(plan, s, actions) {
         ],
         [t("compactness"), Number(plan.mean_polsby_popper ?? 0).toFixed(2)],
         [t("householdsPerStaff"), plan.households_per_staff == null ? "–" : Math.round(plan.households_per_staff)],
+        [
+          t("staffOverLimit", { limit: plan.max_staff_households }),
+          h(
+            "span",
+            { class: `staff-overloaded${plan.staff_overloaded?.length ? " size-over" : ""}` },
+            overloadedStaff(plan).join("、") || t("none"),
+          ),
+        ],
       ].flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]),
     ),
     h(
@@ -290,11 +315,7 @@ function summarySection(plan, s, actions) {
         { class: "planner-button lock-village", disabled: busy },
         () => actions.lockVillage(!allLocked),
       ),
-      button(
-        t("rebalance"),
-        { class: "planner-button rebalance", disabled: busy, title: t("rebalanceTitle") },
-        actions.rebalance,
-      ),
+      rebalanceButton(plan, s, actions),
     ),
   );
 }
@@ -438,7 +459,7 @@ function issuesSection(plan, actions) {
                   onclick: () => actions.showIssue(i),
                 },
                 i.hard ? h("strong", null, `${t("hardRule")}: `) : null,
-                i.message,
+                issueText(i, t),
               ),
             ),
           ),

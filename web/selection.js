@@ -117,6 +117,22 @@ export function sourceGrids(sel) {
   return [...codes].sort();
 }
 
+/**
+ * What the planner's rebalance sends: the whole village when nothing is selected, else the
+ * unlocked grids of the loaded plan holding a selected building (locked grids stay as they are,
+ * and the server refuses them; an empty list means there is nothing to rebalance).
+ * @param {Map<string, {id: string, households: number, grids: string[]}>} sel
+ * @param {{village: string, grids: {code: string, locked: boolean}[]}} plan
+ * @returns {{op: "rebalance", village: string, grids?: string[]}}
+ */
+export function rebalanceEdit(sel, plan) {
+  if (!sel.size) return { op: "rebalance", village: plan.village };
+  const open = new Set(plan.grids.filter((g) => !g.locked).map((g) => g.code));
+  const codes = new Set();
+  for (const b of sel.values()) for (const code of b.grids) if (open.has(code)) codes.add(code);
+  return { op: "rebalance", village: plan.village, grids: [...codes].sort() };
+}
+
 /** `under`, `over` or `ok`: a grid size against the plan's range. */
 export function sizeStatus(households, range) {
   if (households < range.min) return "under";

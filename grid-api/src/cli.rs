@@ -298,6 +298,10 @@ pub struct GridSizeArgs {
     /// Institutions are ordinary grid members again.
     #[arg(long)]
     pub no_institution_grids: bool,
+    /// Most households one staff member should serve across all their grids; the
+    /// planner flags staff above it (default: the store's setting, 100 at first).
+    #[arg(long)]
+    pub max_staff_households: Option<u32>,
 }
 
 #[derive(Debug, Args)]

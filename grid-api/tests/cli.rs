@@ -272,12 +272,16 @@ fn synth_partition_validate_and_export_work_together() {
         &[
             "partition",
             "--all",
+            "--max-staff-households",
+            "90",
             "--report-json",
             report.to_str().unwrap(),
         ],
     );
     assert!(p.status.success(), "{}", text(&p));
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    // The staff limit is stored with the sizes.
+    assert_eq!(json["params"]["max_staff_households"], 90, "{json}");
     let grids = json["report"]["grids"].as_u64().unwrap();
     assert!(grids >= 2000 / 50, "{json}");
     assert_eq!(stats(&db)["grids"].as_u64(), Some(grids));
@@ -425,6 +429,13 @@ fn errors_tell_the_user_what_to_do() {
     let o = gridmap(&db, &["partition", "--min", "60", "--max", "50"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--min 60"), "{}", text(&o));
+    let o = gridmap(&db, &["partition", "--max-staff-households", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("--max-staff-households must be at least 1"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

@@ -81,6 +81,16 @@ impl Answer {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
+    /// The JSON body of a 200 answer; anything else fails the test, showing the body.
+    fn ok_json(&self) -> serde_json::Value {
+        assert_eq!(
+            self.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self.json()
+    }
     fn header(&self, name: header::HeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -271,7 +281,12 @@ async fn an_edit_is_visible_in_the_very_next_tile_request() {
         })
         .expect("another staff member in the village")
         .clone();
-    let body = serde_json::json!({ "staff": new_staff.id }).to_string();
+    let version = snap
+        .snapshot()
+        .grid(&code.parse().unwrap())
+        .unwrap()
+        .version;
+    let body = serde_json::json!({ "staff": new_staff.id, "version": version }).to_string();
     let edit = Request::patch(format!("/api/grids/{code}"))
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
@@ -1504,17 +1519,27 @@ async fn features(state: &AppState, uri: &str, layer: &str) -> Vec<String> {
     out
 }
 
-/// Undoes change `id` as staff, asserting it goes through.
-async fn undo_as_staff(state: &AppState, id: i64) {
-    let undo = send_body(
+/// `method uri` as staff, without a body.
+async fn as_staff(state: &AppState, method: &str, uri: &str) -> Answer {
+    send_body(
         state,
-        "POST",
-        &format!("/api/changes/{id}/undo"),
+        method,
+        uri,
         "application/json",
         String::new(),
         Some(TOKEN),
     )
-    .await;
+    .await
+}
+
+/// `POST /api/changes/{id}/undo` as staff.
+async fn post_undo(state: &AppState, id: i64) -> Answer {
+    as_staff(state, "POST", &format!("/api/changes/{id}/undo")).await
+}
+
+/// Undoes change `id` as staff, asserting it goes through.
+async fn undo_as_staff(state: &AppState, id: i64) {
+    let undo = post_undo(state, id).await;
     assert_eq!(
         undo.status,
         StatusCode::OK,
@@ -1730,7 +1755,7 @@ async fn a_plan_goes_out_as_csv_comes_back_edited_and_its_undo_shows_without_a_r
         "PATCH",
         &format!("/api/grids/{to}"),
         "application/json",
-        serde_json::json!({ "locked": true }).to_string(),
+        serde_json::json!({ "locked": true, "version": grid_sizes(&back)[&to].1 }).to_string(),
         Some(TOKEN),
     )
     .await;
@@ -1738,17 +1763,29 @@ async fn a_plan_goes_out_as_csv_comes_back_edited_and_its_undo_shows_without_a_r
     assert_live_equals_reload(&f.state, &village, &building, point).await;
 }
 
-#[tokio::test]
-async fn a_rebalance_brings_a_village_back_into_range_around_its_locked_grid() {
-    let f = fixture("http://test").await;
+/// A village that needs rebalancing: every building of grid `a` (whole buildings only)
+/// moved into grid `b` of the same village, now far over the maximum, and grid `c`
+/// locked; the village has at least one more grid. Returns `(village, a, b, c, the
+/// move's answer)`.
+async fn overfull_village(state: &AppState) -> (String, String, String, String, serde_json::Value) {
     let (village, a, b, c, buildings) = {
-        let data = f.state.service().data();
+        let data = state.service().data();
         let snap = data.snapshot();
+        let residential_in = |v: &gridmap_core::DivisionCode| {
+            snap.grids
+                .iter()
+                .filter(|o| &o.village == v && !o.institution)
+                .count()
+        };
         let g = snap
             .grids
             .iter()
-            .find(|g| !g.institution && g.members.iter().all(|m| m.flats.is_none()))
-            .unwrap();
+            .find(|g| {
+                !g.institution
+                    && g.members.iter().all(|m| m.flats.is_none())
+                    && residential_in(&g.village) >= 4
+            })
+            .expect("a grid of whole buildings in a village of four grids or more");
         let mut others = snap
             .grids
             .iter()
@@ -1763,16 +1800,32 @@ async fn a_rebalance_brings_a_village_back_into_range_around_its_locked_grid() {
             all,
         )
     };
-    // Everything of grid a into grid b: b is now far over the maximum.
     let merge_by_hand =
         serde_json::json!({ "op": "move_buildings", "buildings": buildings, "to": &b });
-    let moved = post_edit(&f.state, &village, merge_by_hand, true).await;
+    let moved = post_edit(state, &village, merge_by_hand, true).await;
     assert_eq!(
         moved.status,
         StatusCode::OK,
         "{}",
         String::from_utf8_lossy(&moved.body)
     );
+    let moved = moved.json();
+    let c_version = grid_sizes(&moved["plan"])[&c].1;
+    let lock = patch_grid(
+        state,
+        &c,
+        serde_json::json!({ "locked": true }),
+        &[(header::IF_MATCH, &format!("\"{c_version}\""))],
+    )
+    .await;
+    assert_eq!(lock.status, StatusCode::OK);
+    (village, a, b, c, moved)
+}
+
+#[tokio::test]
+async fn a_rebalance_brings_a_village_back_into_range_around_its_locked_grid() {
+    let f = fixture("http://test").await;
+    let (village, a, b, c, moved) = overfull_village(&f.state).await;
     let oversize = |plan: &serde_json::Value| {
         plan["issues"]
             .as_array()
@@ -1780,22 +1833,8 @@ async fn a_rebalance_brings_a_village_back_into_range_around_its_locked_grid() {
             .iter()
             .any(|i| i["kind"] == "size_out_of_range" && i["grid"] == b.as_str())
     };
-    assert!(
-        oversize(&moved.json()["plan"]),
-        "{}",
-        moved.json()["plan"]["issues"]
-    );
-    assert!(!grid_sizes(&moved.json()["plan"]).contains_key(&a));
-    let lock = send_body(
-        &f.state,
-        "PATCH",
-        &format!("/api/grids/{c}"),
-        "application/json",
-        serde_json::json!({ "locked": true }).to_string(),
-        Some(TOKEN),
-    )
-    .await;
-    assert_eq!(lock.status, StatusCode::OK);
+    assert!(oversize(&moved["plan"]), "{}", moved["plan"]["issues"]);
+    assert!(!grid_sizes(&moved["plan"]).contains_key(&a));
     let auth = format!("Bearer {TOKEN}");
     let plan_uri = format!("/api/villages/{village}/plan");
     let before = grid_sizes(
@@ -2122,15 +2161,7 @@ async fn a_planner_saves_a_version_compares_it_with_an_edit_and_restores_it() {
         households
     );
 
-    let gone = send_body(
-        &f.state,
-        "DELETE",
-        &format!("{versions_uri}/{id}"),
-        "application/json",
-        String::new(),
-        Some(TOKEN),
-    )
-    .await;
+    let gone = as_staff(&f.state, "DELETE", &format!("{versions_uri}/{id}")).await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT);
     assert_eq!(
         get(&f.state, &versions_uri, &[(header::AUTHORIZATION, &auth)])
@@ -2138,4 +2169,532 @@ async fn a_planner_saves_a_version_compares_it_with_an_edit_and_restores_it() {
             .json(),
         serde_json::json!([])
     );
+}
+
+/// The newest `n` changes of the log as `(id, actor, operation)`, read as staff.
+async fn newest_changes(state: &AppState, n: usize) -> Vec<(i64, String, String)> {
+    let auth = format!("Bearer {TOKEN}");
+    let history = get(
+        state,
+        &format!("/api/changes?limit={n}"),
+        &[(header::AUTHORIZATION, &auth)],
+    )
+    .await
+    .json();
+    history["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_i64().unwrap(),
+                c["actor"].as_str().unwrap().to_owned(),
+                c["operation"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn saving_and_deleting_a_version_show_in_the_history_and_cannot_be_undone() {
+    let f = fixture("http://test").await;
+    let (village, _) = village_with_grids(&f.state);
+    let versions_uri = format!("/api/villages/{village}/versions");
+    let saved = send_body(
+        &f.state,
+        "POST",
+        &versions_uri,
+        "application/json",
+        serde_json::json!({ "name": "draft 2" }).to_string(),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK);
+    let id = saved.json()["id"].as_i64().unwrap();
+    let (save_change, actor, operation) = newest_changes(&f.state, 1).await.remove(0);
+    assert_eq!(actor, "staff");
+    assert_eq!(operation, format!("save version \"draft 2\" of {village}"));
+
+    let refused = post_undo(&f.state, save_change).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let message = refused.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("a version save cannot be undone: delete the version instead"),
+        "{message}"
+    );
+    // The refusal wrote nothing, and the version is still there.
+    assert_eq!(newest_changes(&f.state, 1).await[0].0, save_change);
+    let auth = format!("Bearer {TOKEN}");
+    let listed = get(&f.state, &versions_uri, &[(header::AUTHORIZATION, &auth)]).await;
+    assert_eq!(listed.json().as_array().unwrap().len(), 1);
+
+    let gone = as_staff(&f.state, "DELETE", &format!("{versions_uri}/{id}")).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    let (delete_change, actor, operation) = newest_changes(&f.state, 1).await.remove(0);
+    assert!(delete_change > save_change);
+    assert_eq!(actor, "staff");
+    assert_eq!(
+        operation,
+        format!("delete version \"draft 2\" of {village}")
+    );
+    let refused = post_undo(&f.state, delete_change).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be brought back"),
+        "{}",
+        String::from_utf8_lossy(&refused.body)
+    );
+}
+
+/// `GET /api/villages/{village}/plan` as staff.
+async fn plan_as_staff(state: &AppState, village: &str) -> serde_json::Value {
+    let auth = format!("Bearer {TOKEN}");
+    let uri = format!("/api/villages/{village}/plan");
+    let plan = get(state, &uri, &[(header::AUTHORIZATION, &auth)]).await;
+    plan.ok_json();
+    plan.json()
+}
+
+/// `PATCH /api/grids/{code}` as staff with `body` and extra `headers`.
+async fn patch_grid(
+    state: &AppState,
+    code: &str,
+    body: serde_json::Value,
+    headers: &[(header::HeaderName, &str)],
+) -> Answer {
+    let mut req = Request::patch(format!("/api/grids/{code}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
+    for (k, v) in headers {
+        req = req.header(k, *v);
+    }
+    send(state, req.body(Body::from(body.to_string())).unwrap()).await
+}
+
+#[tokio::test]
+async fn a_grid_answers_its_version_as_etag_and_a_patch_must_send_it_back() {
+    let f = fixture("http://test").await;
+    let (code, _, _) = first_grid(&f.state);
+    let shown = get(&f.state, &format!("/api/grids/{code}"), &[]).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let version = shown.json()["version"].as_u64().unwrap();
+    let tag = format!("\"{version}\"");
+    assert_eq!(shown.header(header::ETAG), Some(tag.as_str()));
+
+    // No version at all: 428, saying what to send.
+    let lock = serde_json::json!({ "locked": true });
+    let unversioned = patch_grid(&f.state, &code, lock.clone(), &[]).await;
+    assert_eq!(unversioned.status, StatusCode::PRECONDITION_REQUIRED);
+    let message = unversioned.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("If-Match") && message.contains("version"),
+        "{message}"
+    );
+    assert_eq!(
+        get(&f.state, &format!("/api/grids/{code}"), &[])
+            .await
+            .json()["locked"],
+        false,
+        "a refused edit changed nothing"
+    );
+
+    // If-Match with the ETag: done, and the answer's ETag is the new version.
+    let done = patch_grid(&f.state, &code, lock.clone(), &[(header::IF_MATCH, &tag)]).await;
+    done.ok_json();
+    assert_eq!(done.json()["locked"], true);
+    let new_tag = format!("\"{}\"", version + 1);
+    assert_eq!(done.header(header::ETAG), Some(new_tag.as_str()));
+    assert_eq!(
+        get(&f.state, &format!("/api/grids/{code}"), &[])
+            .await
+            .header(header::ETAG),
+        Some(new_tag.as_str())
+    );
+
+    // The same If-Match again is stale: 409 saying the grid changed.
+    let unlock = serde_json::json!({ "locked": false });
+    let stale = patch_grid(&f.state, &code, unlock.clone(), &[(header::IF_MATCH, &tag)]).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.json()["error"].as_str().unwrap().contains("changed"),
+        "{}",
+        String::from_utf8_lossy(&stale.body)
+    );
+    // A tag that is no version, or one the body contradicts, is a bad request.
+    for (tag, body) in [
+        ("W/\"2\"", unlock.clone()),
+        ("*", unlock.clone()),
+        (
+            new_tag.as_str(),
+            serde_json::json!({ "locked": false, "version": version }),
+        ),
+    ] {
+        let bad = patch_grid(&f.state, &code, body, &[(header::IF_MATCH, tag)]).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "If-Match {tag}");
+    }
+    // The body's version is as good as If-Match.
+    let body = serde_json::json!({ "locked": false, "version": version + 1 });
+    assert_eq!(
+        patch_grid(&f.state, &code, body, &[]).await.status,
+        StatusCode::OK
+    );
+    // The API document says so.
+    let doc = get(&f.state, "/api/openapi.json", &[]).await.json();
+    let path = &doc["paths"]["/api/grids/{code}"];
+    assert!(
+        path["get"]["responses"]["200"]["headers"]["ETag"].is_object(),
+        "{path}"
+    );
+    assert!(path["patch"]["responses"]["428"].is_object(), "{path}");
+    let params = path["patch"]["parameters"].as_array().unwrap();
+    assert!(
+        params
+            .iter()
+            .any(|p| p["name"] == "If-Match" && p["in"] == "header"),
+        "{path}"
+    );
+}
+
+/// The `(kind, grid, building)` of each issue in `issues`, sorted.
+fn issue_keys(issues: &serde_json::Value) -> Vec<(String, String, String)> {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    let mut keys: Vec<_> = issues
+        .as_array()
+        .expect("issues")
+        .iter()
+        .map(|i| (text(&i["kind"]), text(&i["grid"]), text(&i["building"])))
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test]
+async fn an_undo_of_a_village_edit_answers_the_plan_and_the_rules_it_broke_and_mended() {
+    // Two villages: undoing the partition run changes both.
+    let f = fixture_of("http://test", 3000, 7).await;
+    let (village, from, to, building, _) = movable_building(&f.state);
+    let before = plan_as_staff(&f.state, &village).await;
+    let mv = serde_json::json!({ "op": "move_buildings", "buildings": [&building], "to": &to });
+    let edit = post_edit(&f.state, &village, mv, true).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    let edit = edit.json();
+    assert_ne!(
+        grid_sizes(&edit["plan"])[&from].0,
+        grid_sizes(&before)[&from].0
+    );
+
+    let change = edit["change"].as_i64().unwrap();
+    let undo = post_undo(&f.state, change).await;
+    let undo = undo.ok_json();
+    assert_eq!(undo["undone"], change);
+    assert!(undo["change"].as_i64().unwrap() > change);
+    // The plan after the undo is the plan before the edit, and the one the server shows.
+    let sizes = |plan: &serde_json::Value| -> Vec<(String, u64)> {
+        grid_sizes(plan)
+            .into_iter()
+            .map(|(c, s)| (c, s.0))
+            .collect()
+    };
+    assert_eq!(sizes(&undo["plan"]), sizes(&before));
+    assert_eq!(undo["plan"], plan_as_staff(&f.state, &village).await);
+    // The undo breaks what the edit mended and mends what it broke.
+    assert_eq!(issue_keys(&undo["caused"]), issue_keys(&edit["fixed"]));
+    assert_eq!(issue_keys(&undo["fixed"]), issue_keys(&edit["caused"]));
+    assert_eq!(
+        issue_keys(&undo["plan"]["issues"]),
+        issue_keys(&before["issues"])
+    );
+
+    // Undoing the partition run (grids of both villages) answers as before: no plan.
+    let partition_run = newest_changes(&f.state, 50)
+        .await
+        .into_iter()
+        .find(|(_, _, op)| op.starts_with("partition"))
+        .expect("the fixture's partition run")
+        .0;
+    let undo_all = post_undo(&f.state, partition_run).await;
+    // (The edit is undone, so every grid is as the run left it.)
+    let undo_all = undo_all.ok_json();
+    assert_eq!(undo_all["undone"], partition_run);
+    assert!(undo_all["change"].is_i64(), "{undo_all}");
+    for field in ["plan", "caused", "fixed"] {
+        assert!(undo_all.get(field).is_none(), "{field} in {undo_all}");
+    }
+}
+
+/// Households of every grid of the county whose staff member is `staff`, as the server
+/// holds them now.
+fn households_of_staff(state: &AppState, staff: &str) -> u64 {
+    let data = state.service().data();
+    data.snapshot()
+        .grids
+        .iter()
+        .filter(|g| g.staff.as_deref() == Some(staff))
+        .map(|g| u64::from(g.households))
+        .sum()
+}
+
+#[tokio::test]
+async fn a_staff_member_over_the_household_limit_counting_other_villages_is_flagged() {
+    // Two villages.
+    let f = fixture_of("http://test", 3000, 7).await;
+    // Grid a of a village, with a staff member; grid b of the same village with whole
+    // buildings to move into a; grid c of another village.
+    let (village, a, staff, b_buildings, c) = {
+        let data = f.state.service().data();
+        let snap = data.snapshot();
+        let residential = |g: &&std::sync::Arc<gridmap_core::Grid>| !g.institution;
+        let a =
+            snap.grids
+                .iter()
+                .filter(residential)
+                .find(|g| {
+                    g.staff.is_some()
+                        && snap.grids.iter().filter(residential).any(|o| {
+                            o.village == g.village && o.code != g.code && o.staff != g.staff
+                        })
+                })
+                .expect("a staffed grid with a neighbour in its village");
+        let b = snap
+            .grids
+            .iter()
+            .filter(residential)
+            .find(|o| o.village == a.village && o.code != a.code && o.staff != a.staff)
+            .unwrap();
+        let c = snap
+            .grids
+            .iter()
+            .filter(residential)
+            .find(|o| o.village != a.village)
+            .expect("a grid of another village");
+        let whole: Vec<String> = b
+            .members
+            .iter()
+            .filter(|m| m.flats.is_none())
+            .map(|m| m.building.clone())
+            .collect();
+        (
+            a.village.to_string(),
+            a.code.to_string(),
+            a.staff.clone().unwrap(),
+            whole,
+            gridmap_core::Grid::clone(c),
+        )
+    };
+    let name = get(&f.state, &format!("/api/staff/{staff}"), &[])
+        .await
+        .json()["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The staff member also takes grid c of the other village.
+    let give_c = patch_grid(
+        &f.state,
+        c.code.as_str(),
+        serde_json::json!({ "staff": &staff, "version": c.version }),
+        &[],
+    )
+    .await;
+    give_c.ok_json();
+    let limit = 100;
+    let load = households_of_staff(&f.state, &staff);
+    assert!(
+        load <= limit,
+        "the test needs {staff} under the limit first ({load})"
+    );
+    let plan = plan_as_staff(&f.state, &village).await;
+    assert_eq!(plan["max_staff_households"], limit);
+    assert_eq!(plan["staff_overloaded"], serde_json::json!([]));
+
+    // Moving b's buildings into a takes the staff member over the limit only with c
+    // counted: the village alone would not do it if a + b were within the limit.
+    let mv = serde_json::json!({ "op": "move_buildings", "buildings": b_buildings, "to": &a });
+    let moved = post_edit(&f.state, &village, mv, true).await;
+    let moved = moved.ok_json();
+    let load = households_of_staff(&f.state, &staff);
+    let in_village: u64 = moved["plan"]["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["staff"] == staff.as_str())
+        .map(|g| g["households"].as_u64().unwrap())
+        .sum();
+    assert!(
+        load > in_village,
+        "grid c counts too ({load} > {in_village})"
+    );
+    assert!(
+        load > limit,
+        "the move should take {staff} over {limit} ({load})"
+    );
+    let overload = |issues: &serde_json::Value| -> Vec<serde_json::Value> {
+        issues
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "staff_overload")
+            .cloned()
+            .collect()
+    };
+    let caused = overload(&moved["caused"]);
+    assert!(!caused.is_empty(), "{}", moved["caused"]);
+    let on_a = caused
+        .iter()
+        .find(|i| i["grid"] == a.as_str())
+        .expect("flagged on grid a");
+    assert_eq!(on_a["hard"], false);
+    assert_eq!(on_a["staff"]["id"], staff.as_str());
+    assert_eq!(on_a["staff"]["name"], name.as_str());
+    assert_eq!(on_a["staff"]["households"], load);
+    assert_eq!(on_a["staff"]["limit"], limit);
+    let message = on_a["message"].as_str().unwrap();
+    assert!(
+        message.contains(&name) && message.contains(&load.to_string()),
+        "{message}"
+    );
+    // Each grid of the staff member in the village carries it.
+    let mut staffed: Vec<String> = moved["plan"]["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["staff"] == staff.as_str())
+        .map(|g| g["code"].as_str().unwrap().to_owned())
+        .collect();
+    let mut flagged: Vec<String> = overload(&moved["plan"]["issues"])
+        .iter()
+        .filter(|i| i["staff"]["id"] == staff.as_str())
+        .map(|i| i["grid"].as_str().unwrap().to_owned())
+        .collect();
+    staffed.sort();
+    flagged.sort();
+    assert_eq!(flagged, staffed);
+    assert_eq!(moved["plan"]["staff_overloaded"][0]["id"], staff.as_str());
+    // The violations list shows it; no phone anywhere.
+    let auth = format!("Bearer {TOKEN}");
+    let violations = get(
+        &f.state,
+        &format!("/api/violations?village={village}"),
+        &[(header::AUTHORIZATION, &auth)],
+    )
+    .await
+    .json();
+    assert!(!overload(&violations["issues"]).is_empty(), "{violations}");
+    let phone = f
+        .state
+        .service()
+        .data()
+        .snapshot()
+        .staff_member(&staff)
+        .and_then(|s| s.phone.clone());
+    if let Some(phone) = phone {
+        assert!(!violations.to_string().contains(&phone));
+        assert!(!moved.to_string().contains(&phone));
+    }
+
+    // Undoing the move mends it.
+    let change = moved["change"].as_i64().unwrap();
+    let undo = post_undo(&f.state, change).await.json();
+    assert!(
+        overload(&undo["fixed"])
+            .iter()
+            .any(|i| i["grid"] == a.as_str()),
+        "{undo}"
+    );
+    assert_eq!(undo["plan"]["staff_overloaded"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn a_rebalance_of_selected_grids_leaves_every_other_grid_of_the_village_as_it_was() {
+    let f = fixture("http://test").await;
+    // Grid a emptied into grid b (b far over the maximum); grid c locked; the rest as is.
+    let (village, _, b, c, moved) = overfull_village(&f.state).await;
+
+    // Every grid of the village: members, staff and lock, by code.
+    let village_code: gridmap_core::DivisionCode = village.parse().unwrap();
+    let grids_now = || {
+        let data = f.state.service().data();
+        data.snapshot()
+            .grids
+            .iter()
+            .filter(|g| g.village == village_code)
+            .map(|g| {
+                (
+                    g.code.to_string(),
+                    (g.members.clone(), g.staff.clone(), g.locked),
+                )
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let before = grids_now();
+    let rebalance = |grids: serde_json::Value| {
+        let (state, village) = (f.state.clone(), village.clone());
+        async move {
+            let body =
+                serde_json::json!({ "op": "rebalance", "village": &village, "grids": grids });
+            post_edit(&state, &village, body, true).await
+        }
+    };
+
+    // Refusals name the grid: not in the village, of another village, locked.
+    let missing = format!("{village}-999");
+    let refused = rebalance(serde_json::json!([&b, &missing])).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    assert!(String::from_utf8_lossy(&refused.body).contains(&missing));
+    // (The check needs no such village: the code says whose grid it is.)
+    let serial: u32 = village[9..].parse().unwrap();
+    let other = format!("{}{:03}-001", &village[..9], serial % 999 + 1);
+    let refused = rebalance(serde_json::json!([&b, &other])).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&refused.body).contains(&other));
+    let refused = rebalance(serde_json::json!([&b, &c])).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    let message = String::from_utf8_lossy(&refused.body).to_string();
+    assert!(
+        message.contains(&c) && message.contains("locked"),
+        "{message}"
+    );
+    assert_eq!(grids_now(), before, "refusals changed nothing");
+
+    // Rebalancing b alone cuts its buildings into grids in range; the others stay.
+    let done = rebalance(serde_json::json!([&b])).await;
+    done.ok_json();
+    let out = done.json();
+    let after = grids_now();
+    for (code, was) in before.iter().filter(|(code, _)| **code != b) {
+        assert_eq!(after.get(code), Some(was), "grid {code} changed");
+    }
+    assert!(after[&c].2, "the locked grid is still locked");
+    assert!(
+        before
+            .iter()
+            .filter(|(code, _)| **code != c)
+            .any(|(_, g)| !g.2),
+        "unselected unlocked grids exist"
+    );
+    let new: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
+    assert!(!new.is_empty(), "b's buildings now fill more than one grid");
+    let sizes = grid_sizes(&out["plan"]);
+    let (min, max) = (
+        out["plan"]["min"].as_u64().unwrap(),
+        out["plan"]["max"].as_u64().unwrap(),
+    );
+    let rebalanced: Vec<&String> = new
+        .into_iter()
+        .chain(after.contains_key(&b).then_some(&b))
+        .collect();
+    for code in &rebalanced {
+        assert!(
+            (min..=max).contains(&sizes[*code].0),
+            "grid {code}: {:?}",
+            sizes[*code]
+        );
+    }
+    let moved_households: u64 = rebalanced.iter().map(|c| sizes[*c].0).sum();
+    let b_before = grid_sizes(&moved["plan"])[&b].0;
+    assert_eq!(moved_households, b_before, "no household lost or gained");
+    let history = newest_changes(&f.state, 1).await;
+    assert_eq!(history[0].2, format!("rebalance grids {b} of {village}"));
 }

@@ -5,12 +5,14 @@
 
 use crate::county::{County, Scope, VillageParts};
 use crate::partition::stored_params;
+use crate::rebalance::rebalance;
 use crate::{Caller, ServiceError, ServiceResult};
 use gridmap_core::edit::{self as core_edit, Assignment, EditError};
-use gridmap_core::partition::{partition_village, rebuild_polygons, PartitionParams};
+use gridmap_core::partition::{rebuild_polygons, PartitionParams};
 use gridmap_core::{Building, DivisionCode, Grid, GridCode, Staff};
 use gridmap_store::{
-    Change, ChangeMeta, ChangeSummary, GridWrite, RecordKeys, RowRestore, StaffGrids, Store,
+    is_version_operation, Change, ChangeMeta, ChangeSummary, GridWrite, RecordKeys, RowRestore,
+    StaffGrids, Store, VERSION_SAVE_OPERATION,
 };
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -144,6 +146,17 @@ pub async fn undo_change(store: &dyn Store, caller: &Caller, id: i64) -> Service
         .change(id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("no change {id}")))?;
+    if is_version_operation(&change.operation) {
+        let instead = if change.operation.starts_with(VERSION_SAVE_OPERATION) {
+            "a version save cannot be undone: delete the version instead"
+        } else {
+            "a deleted version cannot be brought back: save the plan again under a name instead"
+        };
+        return Err(ServiceError::BadInput(format!(
+            "change {id} ({}) changed no grid: {instead}",
+            change.operation
+        )));
+    }
     let Change { before, after, .. } = &change;
     let meta = ChangeMeta::new(caller.actor(), undo_operation(id, &change.operation));
     if !before.rows.is_empty() || !after.rows.is_empty() || !after.keys.is_empty() {
@@ -405,10 +418,16 @@ pub enum GridOperation {
     },
     /// Partitions the village again from its grids as they are: locked grids stay, the
     /// others are brought into the size range moving as few households as it can
-    /// (codes and staff follow the grids they match).
+    /// (codes and staff follow the grids they match). With `grids`, only the buildings
+    /// of those grids are cut again; every other grid stays as it is.
     Rebalance {
         #[schema(value_type = String)]
         village: DivisionCode,
+        /// The grids to rebalance (unlocked grids of `village`); the whole village
+        /// when left out.
+        #[serde(default)]
+        #[schema(value_type = Option<Vec<String>>)]
+        grids: Option<Vec<GridCode>>,
     },
 }
 
@@ -422,7 +441,7 @@ impl GridOperation {
             GridOperation::NewGrid { village, .. }
             | GridOperation::LockVillage { village, .. }
             | GridOperation::Assign { village, .. }
-            | GridOperation::Rebalance { village } => village.clone(),
+            | GridOperation::Rebalance { village, .. } => village.clone(),
         }
     }
 
@@ -444,7 +463,17 @@ impl GridOperation {
                     if *locked { "lock" } else { "unlock" }
                 )
             }
-            GridOperation::Rebalance { village } => format!("rebalance village {village}"),
+            GridOperation::Rebalance {
+                village,
+                grids: None,
+            } => format!("rebalance village {village}"),
+            GridOperation::Rebalance {
+                village,
+                grids: Some(grids),
+            } => {
+                let codes: Vec<String> = grids.iter().map(ToString::to_string).collect();
+                format!("rebalance grids {} of {village}", codes.join(", "))
+            }
             GridOperation::Assign { village, rows } => {
                 format!("assign {} buildings or flats in {village}", rows.len())
             }
@@ -518,14 +547,8 @@ pub fn edit_village(
             op.village()
         )));
     }
-    if let GridOperation::Rebalance { .. } = op {
-        let out = partition_village(&part.input(&part.grids), params)
-            .map_err(|e| ServiceError::BadInput(format!("rebalancing {village}: {e}")))?;
-        return Ok(EditedVillage {
-            grids: out.grids,
-            created: None,
-            report: Some(out.report),
-        });
+    if let GridOperation::Rebalance { grids, .. } = op {
+        return rebalance(part, grids.as_deref(), params);
     }
     let mut grids = part.grids.clone();
     let created = op

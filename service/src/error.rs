@@ -22,6 +22,10 @@ pub enum ServiceError {
     /// Someone else changed the data first, or the data no longer matches.
     #[error("{0}")]
     Conflict(String),
+    /// A change must name the version it was made from (so it cannot overwrite a
+    /// change it never saw), and this one did not.
+    #[error("{0}")]
+    VersionRequired(String),
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),

@@ -32,8 +32,10 @@ pub mod live;
 pub mod lookup;
 pub mod partition;
 pub mod plan;
+pub mod rebalance;
 pub mod search;
 mod spreadsheet;
+pub mod staffload;
 pub mod versions;
 pub mod views;
 
@@ -148,7 +150,9 @@ impl Service {
     }
 
     /// Edits a grid's lock or staff, then shows the grid as stored, with the id of the
-    /// change (what undo takes).
+    /// change (what undo takes). The edit must name the version it was made from (the
+    /// grid's `version`, its ETag over HTTP): without one it could silently overwrite a
+    /// change its sender never saw.
     pub async fn edit_grid(
         &self,
         caller: &Caller,
@@ -156,6 +160,12 @@ impl Service {
         edit: &GridEditRequest,
     ) -> ServiceResult<(GridDetail, i64)> {
         let code = lookup::parse_grid_code(code)?;
+        caller.may_write()?;
+        if edit.version.is_none() {
+            return Err(ServiceError::VersionRequired(format!(
+                "send the version of grid {code} you are changing (`If-Match: \"<version>\"` with the ETag of GET /api/grids/{code}, or `version` in the body)"
+            )));
+        }
         let written = edit::write_grid_edit(self.inner.store.as_ref(), caller, &code, edit).await?;
         self.show_grid_write(written.change, &written.write).await?;
         let grid = self.with_view(|cx| lookup::grid(cx, caller, &code))?;
@@ -187,18 +197,6 @@ impl Service {
         limit: usize,
     ) -> ServiceResult<Vec<gridmap_store::ChangeSummary>> {
         edit::history(self.inner.store.as_ref(), caller, limit).await
-    }
-
-    /// Undoes change `id` (see [`edit::undo`]); returns the undo's change id.
-    pub async fn undo(&self, caller: &Caller, id: i64) -> ServiceResult<i64> {
-        let undone = edit::undo_change(self.inner.store.as_ref(), caller, id).await?;
-        match &undone.grids {
-            Some(write) => self.show_grid_write(undone.change, write).await?,
-            None => {
-                self.sync_changes().await?;
-            }
-        }
-        Ok(undone.change)
     }
 }
 

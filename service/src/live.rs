@@ -466,6 +466,8 @@ impl Live {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             changes.retain(|c| !applied.remove(&c.id));
         }
+        // A plan version saved or deleted is a note in the log: nothing to reload.
+        changes.retain(|c| !c.versions_only);
         let (incident_changes, changes): (Vec<_>, Vec<_>) =
             changes.into_iter().partition(|c| c.incidents_only);
         if !incident_changes.is_empty() {

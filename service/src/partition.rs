@@ -21,6 +21,8 @@ pub struct SizeRequest {
     pub max: Option<u32>,
     pub target: Option<u32>,
     pub institution_grids: Option<bool>,
+    /// Most households one staff member should serve (a soft rule the planner flags).
+    pub max_staff_households: Option<u32>,
 }
 
 impl SizeRequest {
@@ -31,8 +33,16 @@ impl SizeRequest {
             max: self.max.unwrap_or(base.max),
             target: self.target.unwrap_or(base.target),
             institution_grids: self.institution_grids.unwrap_or(base.institution_grids),
+            max_staff_households: self
+                .max_staff_households
+                .unwrap_or(base.max_staff_households),
             ..base.clone()
         };
+        if p.max_staff_households == 0 {
+            return Err(ServiceError::BadInput(
+                "--max-staff-households must be at least 1".into(),
+            ));
+        }
         if p.min == 0 || p.min > p.max {
             return Err(ServiceError::BadInput(format!(
                 "--min {} must be at least 1 and not above --max {}",

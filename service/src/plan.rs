@@ -6,6 +6,7 @@
 
 use crate::county::{village_of_snapshot, VillageParts};
 use crate::edit::{edit_village, write_village, EditedVillage, GridOperation};
+use crate::staffload::{StaffLoad, StaffOverload};
 use crate::LiveData;
 use crate::{Caller, Service, ServiceError, ServiceResult};
 use geo::GeodesicArea;
@@ -22,7 +23,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct PlanIssue {
     /// `size_out_of_range`, `non_contiguous`, `outside_village`, `overlap`, `gap`,
-    /// `households_unassigned`, `households_in_several_grids`, …
+    /// `households_unassigned`, `households_in_several_grids`, `staff_overload`, …
     pub kind: String,
     /// The grid concerned, when one is.
     pub grid: Option<String>,
@@ -32,6 +33,9 @@ pub struct PlanIssue {
     pub message: String,
     /// A hard rule: an edit that breaks it is refused.
     pub hard: bool,
+    /// The staff member over the limit, for `staff_overload`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staff: Option<StaffOverload>,
 }
 
 impl PlanIssue {
@@ -55,12 +59,19 @@ impl PlanIssue {
             building: text("building"),
             kind,
             message,
+            staff: None,
         }
     }
 
-    /// What makes two issues the same across an edit (areas and counts may change).
-    fn identity(&self) -> (&str, Option<&str>, Option<&str>) {
-        (&self.kind, self.grid.as_deref(), self.building.as_deref())
+    /// What makes two issues the same across an edit (areas and counts may change; a
+    /// grid whose overloaded staff member changed is a new issue).
+    fn identity(&self) -> (&str, Option<&str>, Option<&str>, Option<&str>) {
+        (
+            &self.kind,
+            self.grid.as_deref(),
+            self.building.as_deref(),
+            self.staff.as_ref().map(|s| s.id.as_str()),
+        )
     }
 }
 
@@ -103,6 +114,11 @@ pub struct VillagePlan {
     pub staff: usize,
     /// Households over staff members (`None` without staff).
     pub households_per_staff: Option<f64>,
+    /// The most households one staff member should serve, over all their grids.
+    pub max_staff_households: u32,
+    /// Staff members of the village's grids above that limit (counting their grids in
+    /// other villages), by id.
+    pub staff_overloaded: Vec<StaffOverload>,
     /// Every rule the plan breaks.
     pub issues: Vec<PlanIssue>,
 }
@@ -133,12 +149,37 @@ pub struct EditOutcome {
     pub plan: VillagePlan,
 }
 
-/// The rules `grids` break in `part`'s village.
-pub fn issues(part: &VillageParts<'_>, grids: &[Grid], params: &PartitionParams) -> Vec<PlanIssue> {
-    validate_grids(part.village, &part.buildings, grids, params)
+/// What an undo did: the change it wrote and, when the undone change was a grid write
+/// inside one village, that village after the undo with the rules the undo broke and
+/// mended (as an edit answers, so a planner's page needs no second request).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct UndoOutcome {
+    /// The change undone.
+    pub undone: i64,
+    /// The undo's own change id (undo it to redo).
+    pub change: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caused: Option<Vec<PlanIssue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<Vec<PlanIssue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<VillagePlan>,
+}
+
+/// The rules `grids` break in `part`'s village; `load` is what the village's staff
+/// serve elsewhere.
+pub fn issues(
+    part: &VillageParts<'_>,
+    grids: &[Grid],
+    params: &PartitionParams,
+    load: &StaffLoad<'_>,
+) -> Vec<PlanIssue> {
+    let mut found: Vec<PlanIssue> = validate_grids(part.village, &part.buildings, grids, params)
         .iter()
         .map(|v| PlanIssue::of(v, params))
-        .collect()
+        .collect();
+    found.extend(load.issues(grids, params.max_staff_households));
+    found
 }
 
 /// The plan of `part`'s village with `grids`.
@@ -157,6 +198,10 @@ pub fn plan_of(
         .collect();
     let staff: BTreeSet<&str> = grids.iter().filter_map(|g| g.staff.as_deref()).collect();
     let households: u64 = grids.iter().map(|g| u64::from(g.households)).sum();
+    let mut staff_overloaded: Vec<StaffOverload> =
+        issues.iter().filter_map(|i| i.staff.clone()).collect();
+    staff_overloaded.sort_by(|a, b| a.id.cmp(&b.id));
+    staff_overloaded.dedup_by(|a, b| a.id == b.id);
     VillagePlan {
         village: part.village.code.to_string(),
         name: part.village.name.clone(),
@@ -190,6 +235,8 @@ pub fn plan_of(
         },
         staff: staff.len(),
         households_per_staff: (!staff.is_empty()).then(|| households as f64 / staff.len() as f64),
+        max_staff_households: params.max_staff_households,
+        staff_overloaded,
         issues,
     }
 }
@@ -217,17 +264,53 @@ pub(crate) fn parse_village(code: &str) -> ServiceResult<DivisionCode> {
         .map_err(|e| ServiceError::BadInput(format!("village {code:?}: {e}")))
 }
 
+/// The plan of village `code` in `data`, with every rule it breaks.
+fn plan_in(data: &LiveData, code: &DivisionCode) -> ServiceResult<VillagePlan> {
+    let part = village_of_snapshot(data.snapshot(), &data.barriers, &data.barrier_index, code)
+        .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
+    let load = StaffLoad::outside(data.snapshot(), code);
+    let found = issues(&part, &part.grids, &data.params, &load);
+    Ok(plan_of(&part, &part.grids, &data.params, found))
+}
+
 impl Service {
     /// The plan of village `code` as this server holds it (staff and operators: it
     /// names staff members).
     pub fn village_plan(&self, caller: &Caller, code: &str) -> ServiceResult<VillagePlan> {
         caller.may_write()?;
         let code = parse_village(code)?;
-        let data = self.data();
-        let part = village_of_snapshot(data.snapshot(), &data.barriers, &data.barrier_index, &code)
-            .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
-        let found = issues(&part, &part.grids, &data.params);
-        Ok(plan_of(&part, &part.grids, &data.params, found))
+        plan_in(&self.data(), &code)
+    }
+
+    /// Undoes change `id` (see [`crate::edit::undo`]) and shows the result. When the
+    /// undone change was a grid write inside one village (a planner's edit, a lock), the
+    /// answer carries that village's plan after the undo and the rules the undo broke
+    /// and mended, as [`Service::edit_village`] answers.
+    pub async fn undo(&self, caller: &Caller, id: i64) -> ServiceResult<UndoOutcome> {
+        // The county as it was before the undo: the rules broken then.
+        let before = self.data();
+        let undone = crate::edit::undo_change(self.store().as_ref(), caller, id).await?;
+        let mut outcome = UndoOutcome {
+            undone: id,
+            change: undone.change,
+            caused: None,
+            fixed: None,
+            plan: None,
+        };
+        let Some(write) = &undone.grids else {
+            self.sync_changes().await?;
+            return Ok(outcome);
+        };
+        let village = before.village_after(write).map(|(village, _)| village);
+        self.show_grid_write(undone.change, write).await?;
+        if let Some(village) = village {
+            let was = plan_in(&before, &village)?.issues;
+            let plan = plan_in(&self.data(), &village)?;
+            outcome.caused = Some(new_in(&plan.issues, &was));
+            outcome.fixed = Some(new_in(&was, &plan.issues));
+            outcome.plan = Some(plan);
+        }
+        Ok(outcome)
     }
 
     /// Applies a planner's edit to its village: refused when a grid the planner saw
@@ -285,8 +368,9 @@ impl Service {
         let code = part.village.code.clone();
         let params = &data.params;
         let started = std::time::Instant::now();
-        let before = issues(&part, &part.grids, params);
-        let after = issues(&part, &edited.grids, params);
+        let load = StaffLoad::outside(data.snapshot(), &code);
+        let before = issues(&part, &part.grids, params, &load);
+        let after = issues(&part, &edited.grids, params, &load);
         let caused = new_in(&after, &before);
         if let Some(hard) = caused.iter().find(|i| i.hard) {
             return Err(ServiceError::BadInput(format!(

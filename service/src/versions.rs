@@ -104,7 +104,8 @@ pub struct PlanComparison {
 }
 
 impl Service {
-    /// Saves village `code`'s plan as it is under `name` (staff).
+    /// Saves village `code`'s plan as it is under `name` (staff); the change log says who
+    /// saved it (an entry undo refuses: delete the version instead).
     pub async fn save_version(
         &self,
         caller: &Caller,
@@ -135,12 +136,12 @@ impl Service {
         Ok(saved.into_iter().map(VersionView::from).collect())
     }
 
-    /// Deletes a saved version of village `code` (staff).
+    /// Deletes a saved version of village `code` (staff), noted in the change log.
     pub async fn delete_version(&self, caller: &Caller, code: &str, id: i64) -> ServiceResult<()> {
         caller.may_write()?;
         let village = parse_village(code)?;
         self.saved(&village, id).await?;
-        self.store().delete_plan_version(id).await?;
+        self.store().delete_plan_version(id, caller.actor()).await?;
         Ok(())
     }
 

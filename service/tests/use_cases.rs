@@ -253,6 +253,7 @@ async fn a_partition_run_stores_its_sizes_and_can_be_undone() {
             min: Some(20),
             max: Some(30),
             target: Some(25),
+            max_staff_households: Some(60),
             ..SizeRequest::default()
         };
         let run = partition(store.as_ref(), &Caller::Operator, &Scope::All, &sizes, true)
@@ -260,8 +261,13 @@ async fn a_partition_run_stores_its_sizes_and_can_be_undone() {
             .unwrap();
         let params = stored_params(store.as_ref()).await.unwrap();
         assert_eq!(
-            (params.min, params.max, params.target),
-            (20, 30, 25),
+            (
+                params.min,
+                params.max,
+                params.target,
+                params.max_staff_households
+            ),
+            (20, 30, 25, 60),
             "{name}"
         );
         let smaller = store.grids().await.unwrap();
@@ -290,6 +296,19 @@ async fn a_partition_run_stores_its_sizes_and_can_be_undone() {
             ..SizeRequest::default()
         };
         let err = partition(store.as_ref(), &Caller::Operator, &Scope::All, &bad, true).await;
+        assert!(matches!(err, Err(ServiceError::BadInput(_))), "{name}");
+        let no_staff_limit = SizeRequest {
+            max_staff_households: Some(0),
+            ..SizeRequest::default()
+        };
+        let err = partition(
+            store.as_ref(),
+            &Caller::Operator,
+            &Scope::All,
+            &no_staff_limit,
+            true,
+        )
+        .await;
         assert!(matches!(err, Err(ServiceError::BadInput(_))), "{name}");
     }
 }
@@ -326,6 +345,28 @@ async fn a_server_picks_up_changes_made_by_another_process() {
                 .locked,
             "{name}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_saved_or_deleted_plan_version_does_not_make_a_server_reload_the_county() {
+    for (name, store, _dir) in partitioned().await {
+        let service = Service::start(store.clone(), AccessPolicy::default(), 1 << 20)
+            .await
+            .unwrap();
+        let village = store.grids().await.unwrap()[0].village.to_string();
+        let shown = service.data();
+        let saved = service
+            .save_version(&Caller::Operator, &village, "draft")
+            .await
+            .unwrap();
+        service
+            .delete_version(&Caller::Operator, &village, saved.id)
+            .await
+            .unwrap();
+        // Both entries are read from the log, and the county is not loaded again.
+        assert_eq!(service.sync_changes().await.unwrap(), 2, "{name}");
+        assert!(Arc::ptr_eq(&shown, &service.data()), "{name}: reloaded");
     }
 }
 

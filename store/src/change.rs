@@ -131,6 +131,9 @@ pub struct ChangeMark {
     /// Whether the change touched incidents only (reports, transitions, incident
     /// imports): a server then refreshes its incidents, not the county.
     pub incidents_only: bool,
+    /// Whether the change saved or deleted a plan version: a note in the log that
+    /// touched no grid, building or incident, so a server has nothing to reload.
+    pub versions_only: bool,
 }
 
 /// How every incident change's operation begins (`incident report R…`, `incident
@@ -140,6 +143,20 @@ pub const INCIDENT_OPERATION: &str = "incident ";
 /// Whether `operation` names an incident-only change.
 pub fn is_incident_operation(operation: &str) -> bool {
     operation.starts_with(INCIDENT_OPERATION)
+}
+
+/// How the log entry of a saved plan version begins: `save version "draft 2" of
+/// 411622103214`. The store writes these entries itself, in the transaction that saves
+/// or deletes the version, so [`ChangeMark::versions_only`] can read them.
+pub const VERSION_SAVE_OPERATION: &str = "save version ";
+
+/// How the log entry of a deleted plan version begins: `delete version "draft 2" of
+/// 411622103214`.
+pub const VERSION_DELETE_OPERATION: &str = "delete version ";
+
+/// Whether `operation` names a plan version saved or deleted.
+pub fn is_version_operation(operation: &str) -> bool {
+    operation.starts_with(VERSION_SAVE_OPERATION) || operation.starts_with(VERSION_DELETE_OPERATION)
 }
 
 /// A change without its records, for history lists.

@@ -38,8 +38,9 @@ mod wkb;
 
 pub use batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
 pub use change::{
-    Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary, GridWrite, RecordKeys,
-    RecordRows, RowRestore, StaffGrids, INCIDENT_OPERATION,
+    is_version_operation, Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary, GridWrite,
+    RecordKeys, RecordRows, RowRestore, StaffGrids, INCIDENT_OPERATION, VERSION_DELETE_OPERATION,
+    VERSION_SAVE_OPERATION,
 };
 pub use error::{StoreError, StoreResult};
 pub use incidents::{
@@ -226,14 +227,17 @@ pub trait SettingsStore: Send + Sync {
 
 /// Named versions of a village's plan (issue #11): a planner saves the village's grids
 /// under a name before re-zoning, and later compares or restores them. Versions are
-/// copies kept beside the grids: saving or deleting one changes no grid, so neither is
-/// a change-log entry.
+/// copies kept beside the grids: saving or deleting one changes no grid, but the history
+/// should still say who did it, so each leaves a change-log entry without state
+/// (`save version "draft 2" of 411622103214`, see [`VERSION_SAVE_OPERATION`]), written
+/// in the same transaction, that undo refuses.
 #[async_trait]
 pub trait PlanVersionStore: Send + Sync {
     /// Stores `version` with the time and `actor`, in one transaction. Refuses a blank
     /// name or one over [`MAX_VERSION_NAME`] characters and a grid of another village
     /// ([`StoreError::Invalid`]), and a name the village already uses
-    /// ([`StoreError::VersionNameTaken`]); a refused version writes nothing.
+    /// ([`StoreError::VersionNameTaken`]); a refused version writes nothing. Logs
+    /// `save version "NAME" of VILLAGE` by `actor`, the summary as the after-state.
     async fn save_plan_version(
         &self,
         version: &NewPlanVersion,
@@ -243,8 +247,10 @@ pub trait PlanVersionStore: Send + Sync {
     async fn plan_versions(&self, village: &DivisionCode) -> StoreResult<Vec<PlanVersionSummary>>;
     /// One version with its grids, equal to those saved.
     async fn plan_version(&self, id: i64) -> StoreResult<Option<PlanVersion>>;
-    /// Deletes one version; `false` when there was none with `id`.
-    async fn delete_plan_version(&self, id: i64) -> StoreResult<bool>;
+    /// Deletes one version, logging `delete version "NAME" of VILLAGE` by `actor` with
+    /// its summary as the before-state; `false` (and nothing logged) when there was none
+    /// with `id`.
+    async fn delete_plan_version(&self, id: i64, actor: &str) -> StoreResult<bool>;
 }
 
 /// Keeping the store's files in order.

@@ -10,7 +10,7 @@ use crate::change::{
     RecordRows, RowRestore, StaffGrids,
 };
 use crate::error::{StoreError, StoreResult};
-use crate::versions::{name_taken, now_rfc3339};
+use crate::versions::{name_taken, now_rfc3339, VersionEvent};
 use crate::{
     ChangeLog, GridStore, ImportStore, Maintenance, NewPlanVersion, PlanVersion, PlanVersionStore,
     PlanVersionSummary, ReadStore, SettingsStore,
@@ -472,6 +472,7 @@ impl ChangeLog for MemoryStore {
                 id: c.id,
                 bbox: c.bbox,
                 incidents_only: crate::change::is_incident_operation(&c.operation),
+                versions_only: crate::change::is_version_operation(&c.operation),
             })
             .collect())
     }
@@ -544,6 +545,8 @@ impl PlanVersionStore for MemoryStore {
             grids: version.grids.clone(),
         };
         s.plan_versions.insert(summary.id, saved);
+        let (meta, before, after) = summary.log_entry(VersionEvent::Saved, actor);
+        s.log(&meta, None, before, after);
         Ok(summary)
     }
     async fn plan_versions(&self, village: &DivisionCode) -> StoreResult<Vec<PlanVersionSummary>> {
@@ -559,8 +562,14 @@ impl PlanVersionStore for MemoryStore {
     async fn plan_version(&self, id: i64) -> StoreResult<Option<PlanVersion>> {
         Ok(self.state().plan_versions.get(&id).cloned())
     }
-    async fn delete_plan_version(&self, id: i64) -> StoreResult<bool> {
-        Ok(self.state().plan_versions.remove(&id).is_some())
+    async fn delete_plan_version(&self, id: i64, actor: &str) -> StoreResult<bool> {
+        let mut s = self.state();
+        let Some(gone) = s.plan_versions.remove(&id) else {
+            return Ok(false);
+        };
+        let (meta, before, after) = gone.summary.log_entry(VersionEvent::Deleted, actor);
+        s.log(&meta, None, before, after);
+        Ok(true)
     }
 }
 

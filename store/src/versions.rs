@@ -2,6 +2,7 @@
 //! planner can compare two plans and go back to one (issue #11). The store keeps the
 //! copies; comparing and restoring are the service's.
 
+use crate::change::{ChangeMeta, ChangeRecords, VERSION_DELETE_OPERATION, VERSION_SAVE_OPERATION};
 use crate::error::{StoreError, StoreResult};
 use gridmap_core::time::format_utc;
 use gridmap_core::{DivisionCode, Grid};
@@ -84,6 +85,41 @@ impl NewPlanVersion {
             actor: actor.to_owned(),
             grids: self.grids.len(),
             households: self.grids.iter().map(|g| u64::from(g.households)).sum(),
+        }
+    }
+}
+
+/// Whether a log entry records a version saved or deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VersionEvent {
+    Saved,
+    Deleted,
+}
+
+impl PlanVersionSummary {
+    /// The change-log entry of `event` by `actor`: `save version "draft 2" of
+    /// 411622103214`, with the summary as the after-state of a save and the
+    /// before-state of a deletion (no grids: there is nothing to restore).
+    pub(crate) fn log_entry(
+        &self,
+        event: VersionEvent,
+        actor: &str,
+    ) -> (ChangeMeta, ChangeRecords, ChangeRecords) {
+        let prefix = match event {
+            VersionEvent::Saved => VERSION_SAVE_OPERATION,
+            VersionEvent::Deleted => VERSION_DELETE_OPERATION,
+        };
+        let meta = ChangeMeta::new(
+            actor,
+            format!("{prefix}{:?} of {}", self.name, self.village),
+        );
+        let records = ChangeRecords {
+            other: Some(serde_json::json!({ "plan_version": self })),
+            ..ChangeRecords::default()
+        };
+        match event {
+            VersionEvent::Saved => (meta, ChangeRecords::default(), records),
+            VersionEvent::Deleted => (meta, records, ChangeRecords::default()),
         }
     }
 }

@@ -218,11 +218,11 @@ async fn a_deleted_version_is_gone_and_its_id_is_not_given_again() {
             .await
             .unwrap();
         assert!(
-            store.delete_plan_version(gone.id).await.unwrap(),
+            store.delete_plan_version(gone.id, "bob").await.unwrap(),
             "{backend}"
         );
         assert!(
-            !store.delete_plan_version(gone.id).await.unwrap(),
+            !store.delete_plan_version(gone.id, "bob").await.unwrap(),
             "{backend}"
         );
         assert!(
@@ -247,6 +247,58 @@ async fn a_deleted_version_is_gone_and_its_id_is_not_given_again() {
             .map(|v| v.id)
             .collect();
         assert_eq!(ids, vec![again.id, kept.id], "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn saving_and_deleting_a_version_are_logged_as_changes_without_state() {
+    let plans = plans();
+    let (v1, grids) = &plans[0];
+    for (backend, store, _dir) in stores().await {
+        let first = store.last_change().await.unwrap();
+        let saved = store
+            .save_plan_version(&version(v1, "draft 2", grids), "alice")
+            .await
+            .unwrap();
+        // A refused save logs nothing, nor does deleting a version that is not there.
+        store
+            .save_plan_version(&version(v1, "draft 2", grids), "alice")
+            .await
+            .unwrap_err();
+        assert!(store.delete_plan_version(saved.id, "bob").await.unwrap());
+        assert!(!store.delete_plan_version(saved.id, "bob").await.unwrap());
+        let marks = store.changes_since(first).await.unwrap();
+        assert_eq!(marks.len(), 2, "{backend}: {marks:?}");
+        for mark in &marks {
+            assert!(
+                mark.versions_only && !mark.incidents_only,
+                "{backend}: {mark:?}"
+            );
+            assert_eq!(mark.bbox, None, "{backend}");
+        }
+        let recent = store.recent_changes(2).await.unwrap();
+        let logged: Vec<(&str, &str)> = recent
+            .iter()
+            .map(|c| (c.actor.as_str(), c.operation.as_str()))
+            .collect();
+        let save = format!("save version \"draft 2\" of {v1}");
+        let delete = format!("delete version \"draft 2\" of {v1}");
+        assert_eq!(
+            logged,
+            vec![("bob", delete.as_str()), ("alice", save.as_str())],
+            "{backend}"
+        );
+        // No grid or record in either entry: there is nothing to restore.
+        let save_entry = store.change(marks[0].id).await.unwrap().unwrap();
+        assert!(save_entry.before.grids.is_empty() && save_entry.after.grids.is_empty());
+        assert!(save_entry.after.record_keys().is_empty(), "{backend}");
+        let summary = &save_entry.after.other.as_ref().unwrap()["plan_version"];
+        assert_eq!(summary["id"], saved.id, "{backend}");
+        let delete_entry = store.change(marks[1].id).await.unwrap().unwrap();
+        assert_eq!(
+            delete_entry.before.other.as_ref().unwrap()["plan_version"]["name"],
+            "draft 2"
+        );
     }
 }
 

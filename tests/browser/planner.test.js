@@ -59,6 +59,35 @@ function plan(village) {
   return getJson(server.base, `/api/villages/${village}/plan`, { token: TOKEN });
 }
 
+/**
+ * Clicks a building with households drawn beside the panel, so the planner selects it alone;
+ * answers its pixel and the selection's entry (`id`, `households`, `grids`).
+ */
+async function selectOneBuilding(page) {
+  const target = await pickBuildingPixel(page, { households: true, single: true, margins: MARGINS });
+  assert.ok(target, "a building is drawn beside the panel");
+  await page.mouse.click(target.x, target.y);
+  await page.waitForSelector('#planner .planner-selection[data-buildings="1"]');
+  const selected = await page.evaluate(() => [...window.gridmap.planner.state().selection.values()][0]);
+  return { ...target, ...selected };
+}
+
+/** Edits grid `code` as another client would: its ETag from GET, sent back as `If-Match`. */
+async function patchGrid(code, body) {
+  const shown = await fetch(`${server.base}/api/grids/${code}`);
+  const res = await fetch(`${server.base}/api/grids/${code}`, {
+    method: "PATCH",
+    headers: {
+      Authorization: `Bearer ${TOKEN}`,
+      "Content-Type": "application/json",
+      "If-Match": shown.headers.get("etag"),
+    },
+    body: JSON.stringify(body),
+  });
+  assert.ok(res.ok, `PATCH /api/grids/${code}: HTTP ${res.status}`);
+  return res.json();
+}
+
 function householdsOf(p, code) {
   const g = p.grids.find((x) => x.code === code);
   assert.ok(g, `grid ${code} is in the plan of ${p.village}`);
@@ -252,10 +281,18 @@ describe("planner mode", () => {
     await tilesShow(page, ids, move.target);
     await screenshot(page, "planner-moved");
 
-    // Ctrl+Z: back as before, in the panel, the API and the tiles
+    // Ctrl+Z: back as before, in the panel, the API and the tiles; the undo's answer carries
+    // the village's plan, so the page asks for no plan
+    const planRequests = [];
+    const onRequest = (r) => {
+      if (r.url().includes(`/api/villages/${village}/plan`)) planRequests.push(r.url());
+    };
+    page.on("request", onRequest);
     await page.keyboard.press("Control+z");
     await panelShows(page, grid.id, g0);
     await panelShows(page, move.target, t0);
+    page.off("request", onRequest);
+    assert.deepEqual(planRequests, [], "the panel showed the undo's own answer");
     const undone = await plan(village);
     assert.equal(householdsOf(undone, grid.id), g0, "the API shows the undo");
     assert.equal(householdsOf(undone, move.target), t0);
@@ -287,12 +324,8 @@ describe("planner mode", () => {
   test("Shift+click adds and removes, Esc clears; an edit of grids changed meanwhile is refused and the village reloads", async () => {
     const { page, problems } = await openPlanner();
     await showBbox(page, grid.bbox);
-    const first = await pickBuildingPixel(page, { households: true, single: true, margins: MARGINS });
-    assert.ok(first, "a building is drawn beside the panel");
-    await page.mouse.click(first.x, first.y);
-    await page.waitForSelector('#planner .planner-selection[data-buildings="1"]');
-    const picked = await page.evaluate(() => [...window.gridmap.planner.state().selection.values()][0]);
-    const from = picked.grids[0];
+    const first = await selectOneBuilding(page);
+    const from = first.grids[0];
     const village = villageOf(from);
     const second = await page.evaluate(
       ({ skip, m, village }) => {
@@ -328,14 +361,7 @@ describe("planner mode", () => {
     const to = loaded.grids.find((g) => g.code !== from && !g.locked && !g.institution);
     await page.selectOption("#planner .move-target", to.code);
     await page.waitForSelector(`#planner .grid-row.target[data-grid="${to.code}"]`);
-    for (const locked of [true, false]) {
-      const res = await fetch(`${server.base}/api/grids/${to.code}`, {
-        method: "PATCH",
-        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-        body: JSON.stringify({ locked }),
-      });
-      assert.ok(res.ok, `PATCH /api/grids/${to.code}: HTTP ${res.status}`);
-    }
+    for (const locked of [true, false]) await patchGrid(to.code, { locked });
     const changed = householdsOf(loaded, to.code);
     const version = (await plan(village)).grids.find((g) => g.code === to.code).version;
     assert.ok(version > to.version, "someone else's edits raised the grid's version");
@@ -355,7 +381,7 @@ describe("planner mode", () => {
 
     // with the reloaded versions the same move goes through, and Ctrl+Z takes it back
     await page.click("#planner .move-confirm");
-    await panelShows(page, to.code, changed + picked.households);
+    await panelShows(page, to.code, changed + first.households);
     await page.keyboard.press("Control+z");
     await panelShows(page, to.code, changed);
     await waitForMapIdle(page);
@@ -365,6 +391,65 @@ describe("planner mode", () => {
       (p.startsWith("console error: ") && p.includes("409"));
     assert.equal(problems.filter((p) => p.startsWith("HTTP 409")).length, 1, "one refused edit");
     assertClean(problems.filter((p) => !expected(p)));
+  });
+
+  test("a staff member over the household limit is listed in red; with a building selected, rebalance takes only its grid", async () => {
+    const village = villageOf(grid.id);
+    const before = await plan(village);
+    // The staff member of grid.id also takes other grids of the village, largest first, until
+    // they serve more households than the limit (PATCH with the version as If-Match).
+    const staff = (await getJson(server.base, `/api/grids/${grid.id}`)).staff;
+    assert.ok(staff, `grid ${grid.id} has a staff member`);
+    let load = before.grids.filter((g) => g.staff === staff.id).reduce((n, g) => n + g.households, 0);
+    const others = before.grids.filter((g) => g.staff !== staff.id).sort((a, b) => b.households - a.households);
+    const patches = [];
+    while (load <= before.max_staff_households) {
+      const g = others.shift();
+      assert.ok(g, "enough grids to go over the limit");
+      patches.push((await patchGrid(g.code, { staff: staff.id })).change);
+      load += g.households;
+    }
+
+    const { page, problems } = await openPlanner();
+    await showBbox(page, grid.bbox);
+    await page.evaluate((code) => window.gridmap.planner.focusGrid(code, false), grid.id);
+    const overload = page.locator('#planner .issue[data-kind="staff_overload"] .issue-link');
+    await overload.first().waitFor();
+    const text = await overload.first().textContent();
+    assert.ok(text.includes(staff.name) && text.includes(String(before.max_staff_households)), text);
+    const colour = await overload.first().evaluate((el) => getComputedStyle(el).color);
+    assert.equal(colour, "rgb(215, 48, 31)", "shown in red like the other issues");
+    assert.match(await page.locator("#planner .staff-overloaded").textContent(), new RegExp(staff.name));
+    await screenshot(page, "planner-staff-overload");
+
+    const code = (await selectOneBuilding(page)).grids[0];
+    const mine = villageOf(code);
+    const shown = await plan(mine);
+
+    // one building selected: the button rebalances its grid only
+    const button = page.locator("#planner .rebalance");
+    await page.waitForSelector(`#planner .rebalance[data-grids="${code}"]`);
+    assert.equal((await button.textContent()).trim(), "重新平衡 1 个网格");
+    await button.click();
+    await page.waitForSelector("#planner .planner-status.status-ok");
+    const after = await plan(mine);
+    for (const g of shown.grids.filter((g) => g.code !== code))
+      assert.equal(householdsOf(after, g.code), g.households, `grid ${g.code} stays as it was`);
+    const { changes } = await getJson(server.base, "/api/changes?limit=1", { token: TOKEN });
+    assert.equal(changes[0].operation, `rebalance grids ${code} of ${mine}`);
+    // the edit cleared the selection: the button is the village's again
+    await page.waitForSelector('#planner .rebalance[data-grids=""]');
+    assert.equal((await button.textContent()).trim(), "重新平衡");
+
+    // leave the data as it was: the rebalance, then the staff changes, newest first
+    for (const change of [changes[0].id, ...patches.reverse()]) {
+      const res = await fetch(`${server.base}/api/changes/${change}/undo`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      });
+      assert.ok(res.ok, `undo ${change}: HTTP ${res.status}`);
+    }
+    assertClean(problems);
   });
 
   test("at 1366×768 the planner's controls are on screen and the panel scrolls", async () => {

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { validateStyleMin } from "@maplibre/maplibre-gl-style-spec";
+import { ifMatch } from "../api.js";
+import { issueText, overloadedStaff } from "../issues.js";
 import { bounds, idsInLasso, outerPoints, pointInPolygon } from "../lasso.js";
 import { buildStyle, plannerLayers } from "../layers.js";
 import {
@@ -8,6 +10,7 @@ import {
   movable,
   movePreview,
   oneVillage,
+  rebalanceEdit,
   sizeStatus,
   sourceGrids,
   summarize,
@@ -206,4 +209,44 @@ test("the planner's highlight layers are valid on top of the page's style", () =
     validateStyleMin(style).map((e) => e.message),
     [],
   );
+});
+
+test("rebalance: the whole village without a selection, else the unlocked grids the selection lies in", () => {
+  const plan = {
+    village: "411622101201",
+    grids: [
+      { code: A, locked: false },
+      { code: B, locked: true },
+      { code: C, locked: false },
+    ],
+  };
+  assert.deepEqual(rebalanceEdit(new Map(), plan), { op: "rebalance", village: "411622101201" });
+  // a split tower in A and C, a building of B (locked), one of another village's grid
+  const picked = sel(b("t", 60, [C, A]), b("x", 5, [B]), b("y", 4, [OTHER]), b("z", 3, [A]));
+  assert.deepEqual(rebalanceEdit(picked, plan), { op: "rebalance", village: "411622101201", grids: [A, C] });
+  // only locked grids selected: nothing to rebalance (not the whole village)
+  assert.deepEqual(rebalanceEdit(sel(b("x", 5, [B])), plan).grids, []);
+});
+
+test("a staff member over the limit is worded from the issue's fields, other issues keep the server's text", () => {
+  const calls = [];
+  const t = (key, vars) => {
+    calls.push([key, vars]);
+    return `${key}:${vars.name}:${vars.households}/${vars.limit}`;
+  };
+  const staff = { id: "s1", name: "王芳", households: 130, grids: 3, limit: 100 };
+  const overload = { kind: "staff_overload", grid: A, message: "english", hard: false, staff };
+  assert.equal(issueText(overload, t), "issue_staff_overload:王芳:130/100");
+  assert.deepEqual(calls[0][1], { grid: A, id: "s1", name: "王芳", households: 130, grids: 3, limit: 100 });
+  const size = { kind: "size_out_of_range", grid: B, message: "grid B: 61 households", hard: false };
+  assert.equal(issueText(size, t), "grid B: 61 households");
+  assert.equal(calls.length, 1);
+  assert.deepEqual(overloadedStaff({ staff_overloaded: [staff] }), ["王芳 (130)"]);
+  assert.deepEqual(overloadedStaff({}), []);
+});
+
+test("a grid edit names the version it was made from as a strong ETag", () => {
+  assert.deepEqual(ifMatch(7), { "If-Match": '"7"' });
+  assert.throws(() => ifMatch(undefined), TypeError);
+  assert.throws(() => ifMatch("7"), TypeError);
 });

@@ -166,6 +166,9 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!((p.min, p.max, p.target, p.institution_grids), (30, 50, 40, false));
 /// let q = PartitionParams::new(20, 40, 30).with_institution_grids(true);
 /// assert_eq!(q.max, 40);
+/// // Parameters stored before a field existed load with its default.
+/// let stored: PartitionParams = serde_json::from_str(r#"{"min": 20, "max": 40, "target": 30}"#).unwrap();
+/// assert_eq!((stored.max, stored.max_staff_households), (40, 100));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -189,6 +192,11 @@ pub struct PartitionParams {
     pub compact_scale: f64,
     /// Smallest frame radius around the buildings (metres), keeps cells bounded.
     pub frame_m: f64,
+    /// Most households one staff member should serve across all their grids: a soft
+    /// rule the planner flags (`staff_overload`), never enforced by the partitioner.
+    /// Parameters stored before it existed load with the default (`#[serde(default)]`
+    /// on the struct).
+    pub max_staff_households: u32,
 }
 
 impl Default for PartitionParams {
@@ -203,6 +211,8 @@ impl Default for PartitionParams {
             smooth_passes: 10,
             compact_scale: 1.0,
             frame_m: 100.0,
+            // Two full grids of the default maximum.
+            max_staff_households: 100,
         }
     }
 }

@@ -76,6 +76,7 @@ pub(crate) async fn run(args: &BenchEditsArgs) -> anyhow::Result<Outcome> {
     for _ in 0..args.rebalances {
         let rebalance = GridOperation::Rebalance {
             village: village.clone(),
+            grids: None,
         };
         let took = timed_edit(&service, &village, rebalance)
             .await

@@ -66,5 +66,6 @@ pub(crate) fn demo_sizes() -> SizeRequest {
         max: Some(50),
         target: Some(40),
         institution_grids: Some(true),
+        ..SizeRequest::default()
     }
 }

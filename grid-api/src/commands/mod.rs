@@ -92,5 +92,6 @@ pub(crate) fn size_request(size: &GridSizeArgs) -> SizeRequest {
         } else {
             None
         },
+        max_staff_households: size.max_staff_households,
     }
 }

@@ -4,8 +4,11 @@
 
 use super::{ApiError, AppState, RequestCaller};
 use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use gridmap_service::plan::UndoOutcome;
 use gridmap_service::views::{BuildingDetail, GridDetail, LookupView, SearchResults, StaffDetail};
 use gridmap_service::GridEditRequest;
 use serde::{Deserialize, Serialize};
@@ -61,15 +64,46 @@ pub(super) async fn building(
     Ok(Json(state.service().building(&caller, &id).await?))
 }
 
-/// One grid with its staff, village and township.
+/// One grid with its staff, village and township; its `version` is also the answer's
+/// ETag, which a PATCH sends back as `If-Match`.
 #[utoipa::path(get, path = "/api/grids/{code}", params(("code" = String, Path, description = "grid code, e.g. 411622101201-007")),
-    responses((status = 200, body = GridDetail), (status = 400, description = "malformed code"), (status = 404, description = "no such grid")))]
+    responses((status = 200, body = GridDetail, headers(("ETag" = String, description = "the grid's version, quoted: \"3\""))),
+        (status = 400, description = "malformed code"), (status = 404, description = "no such grid")))]
 pub(super) async fn grid(
     State(state): State<AppState>,
     RequestCaller(caller): RequestCaller,
     Path(code): Path<String>,
-) -> Result<Json<GridDetail>, ApiError> {
-    Ok(Json(state.service().grid(&caller, &code)?))
+) -> Result<impl IntoResponse, ApiError> {
+    let detail = state.service().grid(&caller, &code)?;
+    Ok(([(header::ETAG, etag(detail.grid.version))], Json(detail)))
+}
+
+/// A grid version as a strong entity tag: `"3"`.
+fn etag(version: u32) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version an `If-Match` header names (a strong tag as [`etag`] writes it), and
+/// the body's `version`: either will do, both must agree.
+fn seen_version(headers: &HeaderMap, body: Option<u32>) -> Result<Option<u32>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(body);
+    };
+    let tag = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().strip_prefix('"')?.strip_suffix('"')?.parse::<u32>().ok())
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "If-Match must be the grid's ETag, a version in quotes such as \"3\" (got {value:?})"
+            ))
+        })?;
+    match body {
+        Some(v) if v != tag => Err(ApiError::bad_request(format!(
+            "If-Match names version {tag} but the body's version is {v}: send one version"
+        ))),
+        _ => Ok(Some(tag)),
+    }
 }
 
 /// Changes to a grid's attributes. Omitted fields stay as they are.
@@ -79,7 +113,8 @@ pub struct GridEditBody {
     /// Staff id; `null` removes the staff member.
     #[serde(default, deserialize_with = "deserialize_some")]
     pub staff: Option<Option<String>>,
-    /// The version the editor saw (409 when the grid changed since).
+    /// The version the editor saw (409 when the grid changed since). Required, here or
+    /// as `If-Match: "<version>"` (428 without either).
     pub version: Option<u32>,
 }
 
@@ -97,43 +132,43 @@ pub struct GridEditResult {
     pub change: i64,
 }
 
-/// Locks/unlocks a grid or changes its staff (staff only). Tiles show the change at once.
+/// Locks/unlocks a grid or changes its staff (staff only), from the version the editor
+/// saw: `If-Match: "<version>"` (the ETag of `GET /api/grids/{code}`) or `version` in the
+/// body. Tiles show the change at once; the answer's ETag is the new version.
 #[utoipa::path(patch, path = "/api/grids/{code}", request_body = GridEditBody,
-    params(("code" = String, Path, description = "grid code")),
-    responses((status = 200, body = GridEditResult), (status = 401, description = "no staff token"), (status = 404, description = "no such grid or staff"), (status = 409, description = "stale version")))]
+    params(("code" = String, Path, description = "grid code"), ("If-Match" = Option<String>, Header, description = "the grid's ETag, e.g. \"3\" (or send `version` in the body)")),
+    responses((status = 200, body = GridEditResult, headers(("ETag" = String, description = "the grid's new version, quoted"))), (status = 400, description = "a malformed If-Match, or one that disagrees with the body's version"),
+        (status = 401, description = "no staff token"), (status = 404, description = "no such grid or staff"), (status = 409, description = "the grid changed since that version"),
+        (status = 428, description = "no version sent: neither If-Match nor `version`")))]
 pub(super) async fn edit_grid(
     State(state): State<AppState>,
     RequestCaller(caller): RequestCaller,
     Path(code): Path<String>,
+    headers: HeaderMap,
     Json(body): Json<GridEditBody>,
-) -> Result<Json<GridEditResult>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let edit = GridEditRequest {
         locked: body.locked,
         staff: body.staff,
-        version: body.version,
+        version: seen_version(&headers, body.version)?,
     };
     let (grid, change) = state.service().edit_grid(&caller, &code, &edit).await?;
-    Ok(Json(GridEditResult { grid, change }))
+    let tag = etag(grid.grid.version);
+    Ok(([(header::ETAG, tag)], Json(GridEditResult { grid, change })))
 }
 
-/// The change an undo wrote.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UndoResult {
-    pub undone: i64,
-    /// The undo's own change id (undo it to redo).
-    pub change: i64,
-}
-
-/// Undoes one grid change of the change log (staff only).
+/// Undoes one change of the change log (staff only). When it was a grid write inside
+/// one village, the answer also holds that village's plan after the undo and the rules
+/// the undo broke and mended (`plan`, `caused`, `fixed`, as an edit answers).
 #[utoipa::path(post, path = "/api/changes/{id}/undo", params(("id" = i64, Path, description = "change id")),
-    responses((status = 200, body = UndoResult), (status = 401, description = "no staff token"), (status = 404, description = "no such change"), (status = 409, description = "a later change touched the same grids")))]
+    responses((status = 200, body = UndoOutcome), (status = 400, description = "the change holds nothing to restore (a plan version saved or deleted, an incident import)"),
+        (status = 401, description = "no staff token"), (status = 404, description = "no such change"), (status = 409, description = "a later change touched the same grids")))]
 pub(super) async fn undo(
     State(state): State<AppState>,
     RequestCaller(caller): RequestCaller,
     Path(id): Path<i64>,
-) -> Result<Json<UndoResult>, ApiError> {
-    let change = state.service().undo(&caller, id).await?;
-    Ok(Json(UndoResult { undone: id, change }))
+) -> Result<Json<UndoOutcome>, ApiError> {
+    Ok(Json(state.service().undo(&caller, id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

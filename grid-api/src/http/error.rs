@@ -69,6 +69,7 @@ impl From<gridmap_service::ServiceError> for ApiError {
             ServiceError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
+            ServiceError::VersionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             _ => return ApiError::internal(err),
         };
         ApiError {

@@ -55,11 +55,12 @@ use utoipa::OpenApi;
         views::SearchResults,
         api::GridEditBody,
         api::GridEditResult,
-        api::UndoResult,
+        gridmap_service::plan::UndoOutcome,
         plan::Violations,
         gridmap_service::plan::VillagePlan,
         gridmap_service::plan::GridBrief,
         gridmap_service::plan::PlanIssue,
+        gridmap_service::staffload::StaffOverload,
         gridmap_service::plan::EditRequest,
         gridmap_service::plan::EditOutcome,
         gridmap_service::edit::GridOperation

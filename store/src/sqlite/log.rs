@@ -81,6 +81,7 @@ impl ChangeLog for SqliteStore {
                 id,
                 bbox: bbox_of(a, b, c, d),
                 incidents_only: crate::change::is_incident_operation(&operation),
+                versions_only: crate::change::is_version_operation(&operation),
             })
             .collect())
     }

@@ -6,10 +6,11 @@
 //! as its 8 bytes, so polygons come back exactly and take about a third of their JSON;
 //! the JSON carries every other field of [`Grid`], so a field added there is kept too.
 
+use super::log::append_change;
 use super::read::{division, invalid};
 use super::SqliteStore;
 use crate::error::{DbStep, StoreResult};
-use crate::versions::{name_taken, now_rfc3339};
+use crate::versions::{name_taken, now_rfc3339, VersionEvent};
 use crate::{wkb, NewPlanVersion, PlanVersion, PlanVersionStore, PlanVersionSummary};
 use async_trait::async_trait;
 use geo_types::{Geometry, MultiPolygon};
@@ -127,6 +128,8 @@ impl PlanVersionStore for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .step("saving a plan version")?;
+        let (meta, before, after) = summary.log_entry(VersionEvent::Saved, actor);
+        append_change(&mut tx, &meta, None, &before, &after).await?;
         tx.commit().await.step("committing a plan version")?;
         self.checkpoint_in_background();
         Ok(summary)
@@ -158,24 +161,28 @@ impl PlanVersionStore for SqliteStore {
         Ok(Some(PlanVersion { summary, grids }))
     }
 
-    async fn delete_plan_version(&self, id: i64) -> StoreResult<bool> {
+    async fn delete_plan_version(&self, id: i64, actor: &str) -> StoreResult<bool> {
         let mut tx = self
             .begin_write()
             .await
             .step("starting to delete a plan version")?;
-        let deleted = sqlx::query("DELETE FROM plan_versions WHERE id = ?1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .step("deleting a plan version")?
-            .rows_affected();
+        let deleted = sqlx::query(&format!(
+            "DELETE FROM plan_versions WHERE id = ?1 RETURNING {SUMMARY_COLUMNS}"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .step("deleting a plan version")?;
+        let Some(row) = deleted else {
+            return Ok(false);
+        };
+        let (meta, before, after) = summary_from_row(&row)?.log_entry(VersionEvent::Deleted, actor);
+        append_change(&mut tx, &meta, None, &before, &after).await?;
         tx.commit()
             .await
             .step("committing a plan version's deletion")?;
-        if deleted > 0 {
-            self.checkpoint_in_background();
-        }
-        Ok(deleted > 0)
+        self.checkpoint_in_background();
+        Ok(true)
     }
 }
 

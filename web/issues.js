@@ -1,0 +1,33 @@
+// How the planner words a plan issue. The server words every issue in English for the API; the
+// issues whose details it also sends as fields (a staff member over the household limit) are worded
+// here in the page's language. Pure: the translation function is passed in, so it runs under Node.
+
+/**
+ * The text of one plan issue (`{kind, grid, building, message, hard, staff?}` from the planner API).
+ * @param {{kind: string, grid?: string|null, message: string, staff?: {id: string, name: string, households: number, grids: number, limit: number}}} issue
+ * @param {(key: string, vars?: Record<string, string|number>) => string} t
+ * @returns {string}
+ */
+export function issueText(issue, t) {
+  if (issue.kind === "staff_overload" && issue.staff) {
+    const s = issue.staff;
+    return t("issue_staff_overload", {
+      grid: issue.grid ?? "",
+      id: s.id,
+      name: s.name,
+      households: s.households,
+      grids: s.grids,
+      limit: s.limit,
+    });
+  }
+  return issue.message;
+}
+
+/**
+ * The staff members over the household limit, as the village summary lists them: `name (households)`.
+ * @param {{staff_overloaded?: {id: string, name: string, households: number}[]}} plan
+ * @returns {string[]}
+ */
+export function overloadedStaff(plan) {
+  return (plan.staff_overloaded ?? []).map((s) => `${s.name} (${s.households})`);
+}
