@@ -567,57 +567,13 @@ pub fn edit_village(
             report: None,
         });
     }
-    let rebuilt = redraw(part, grids, params)
+    let rebuilt = rebuild_polygons(&part.input(&grids), params)
         .map_err(|e| ServiceError::Internal(format!("redrawing the grids of {village}: {e}")))?;
     Ok(EditedVillage {
         grids: rebuilt.grids,
         created,
         report: Some(rebuilt.report),
     })
-}
-
-/// Draws the polygons of `grids`, the village's grids after an edit, again so the
-/// village stays tiled. Only the grids whose members changed are redrawn, inside the
-/// area the changed and removed grids covered: the others keep their polygons (the
-/// partitioner holds them like locked grids), so an edit moves no line away from where
-/// it happened, and a small edit redraws a small area. An edit touching a building
-/// split by flats (the stacking rule draws its grids together) redraws the village.
-fn redraw(
-    part: &VillageParts<'_>,
-    mut grids: Vec<Grid>,
-    params: &PartitionParams,
-) -> gridmap_core::partition::PartitionResult<gridmap_core::partition::VillagePartition> {
-    let before: HashMap<&GridCode, &Grid> = part.grids.iter().map(|g| (&g.code, g)).collect();
-    let kept = |g: &Grid| {
-        before
-            .get(&g.code)
-            .is_some_and(|b| b.members == g.members && !b.polygon.0.is_empty())
-    };
-    let changed = grids.iter().filter(|g| !kept(g)).chain(
-        part.grids
-            .iter()
-            .filter(|b| !grids.iter().any(|g| g.code == b.code)),
-    );
-    let split_touched = changed.flat_map(|g| &g.members).any(|m| m.flats.is_some());
-    if split_touched || grids.iter().all(|g| !kept(g)) {
-        return rebuild_polygons(&part.input(&grids), params);
-    }
-    let locked: HashMap<GridCode, bool> = grids
-        .iter()
-        .filter(|g| kept(g))
-        .map(|g| (g.code.clone(), g.locked))
-        .collect();
-    for g in grids.iter_mut().filter(|g| locked.contains_key(&g.code)) {
-        g.locked = true;
-    }
-    let mut out = rebuild_polygons(&part.input(&grids), params)?;
-    for g in &mut out.grids {
-        if let Some(&was) = locked.get(&g.code) {
-            g.locked = was;
-        }
-    }
-    out.grids.sort_by(|a, b| a.code.cmp(&b.code));
-    Ok(out)
 }
 
 /// Stores an edited village as one change: its grids replaced; in the `roster`'s staff
@@ -632,13 +588,25 @@ pub async fn write_village(
     roster: &[Staff],
     operation: String,
 ) -> ServiceResult<(i64, Vec<StaffGrids>)> {
+    let staff_grids = staff_lists_after(roster, &part.village.code, &part.grids, &edited.grids);
+    let change = store_village(store, caller, part, edited, staff_grids.clone(), operation).await?;
+    Ok((change, staff_grids))
+}
+
+/// [`write_village`] with the staff lists it writes given (see [`staff_lists_after`]).
+pub async fn store_village(
+    store: &dyn Store,
+    caller: &Caller,
+    part: &VillageParts<'_>,
+    edited: &EditedVillage,
+    staff_grids: Vec<StaffGrids>,
+    operation: String,
+) -> ServiceResult<i64> {
     caller.may_write()?;
-    let village = part.village.code.clone();
-    let staff_grids = staff_lists_after(roster, &village, &part.grids, &edited.grids);
     let write = GridWrite {
-        replace_villages: vec![village],
+        replace_villages: vec![part.village.code.clone()],
         upsert: edited.grids.clone(),
-        staff_grids: staff_grids.clone(),
+        staff_grids,
         expect_versions: part
             .grids
             .iter()
@@ -647,13 +615,13 @@ pub async fn write_village(
         ..GridWrite::default()
     };
     let meta = ChangeMeta::new(caller.actor(), operation);
-    Ok((store.write_grids(&write, &meta).await?, staff_grids))
+    Ok(store.write_grids(&write, &meta).await?)
 }
 
 /// The staff lists of `roster` that change when `village`'s grids go from `before` to
 /// `after`: a grid that is gone leaves every list; a grid whose staff member changed
 /// leaves the old member's list and joins the new one's.
-fn staff_lists_after(
+pub fn staff_lists_after(
     roster: &[Staff],
     village: &DivisionCode,
     before: &[Grid],

@@ -7,6 +7,7 @@
 //! process make it reload the incidents.
 
 use crate::county::BarrierIndex;
+use crate::plan::PlanIssue;
 use crate::ServiceResult;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
@@ -17,7 +18,7 @@ use gridmap_tiles::{
     encode_incident_tile, encode_tile, CachedTile, Encoding, Layer, TileCache, TileCoord, TileData,
     TileKey, TileParams, MAX_ZOOM,
 };
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// One loaded state of the county.
@@ -31,6 +32,9 @@ pub struct LiveData {
     /// The barriers (roads, rivers) grid edits redraw polygons along, and their index.
     pub barriers: Arc<Vec<Barrier>>,
     pub barrier_index: Arc<BarrierIndex>,
+    /// The rules each village's plan breaks in this state, computed when first asked
+    /// (an edit's answer needs them before and after).
+    issues: Mutex<HashMap<DivisionCode, Arc<Vec<PlanIssue>>>>,
 }
 
 impl LiveData {
@@ -44,6 +48,7 @@ impl LiveData {
             params,
             barriers: Arc::new(Vec::new()),
             barrier_index: Arc::default(),
+            issues: Mutex::default(),
         }
     }
 
@@ -82,7 +87,23 @@ impl LiveData {
             params: self.params.clone(),
             barriers: Arc::clone(&self.barriers),
             barrier_index: Arc::clone(&self.barrier_index),
+            issues: Mutex::default(),
         }
+    }
+
+    /// The rules the plan of `village` breaks in this state: remembered, or found by
+    /// `find` and remembered.
+    pub fn village_issues(
+        &self,
+        village: &DivisionCode,
+        find: impl FnOnce() -> Vec<PlanIssue>,
+    ) -> Arc<Vec<PlanIssue>> {
+        let known = lock(&self.issues).get(village).cloned();
+        known.unwrap_or_else(|| {
+            let found = Arc::new(find());
+            lock(&self.issues).insert(village.clone(), Arc::clone(&found));
+            found
+        })
     }
 
     pub fn snapshot(&self) -> &CountySnapshot {
@@ -137,6 +158,28 @@ impl LiveData {
         } else {
             "gridmap"
         }
+    }
+}
+
+/// A grid edit of one village as the live state shows it.
+#[derive(Debug, Clone)]
+struct VillageEdit {
+    village: DivisionCode,
+    grids: Vec<Grid>,
+    staff_grids: Vec<StaffGrids>,
+}
+
+/// The state after a grid edit, drawn from `base` (see [`Live::prepare_village`]).
+pub struct PreparedState {
+    base: Arc<LiveData>,
+    next: LiveData,
+    edit: VillageEdit,
+}
+
+impl PreparedState {
+    /// Remembers the rules the edited village's plan breaks in the new state.
+    pub fn remember_issues(&self, issues: Vec<PlanIssue>) {
+        lock(&self.next.issues).insert(self.edit.village.clone(), Arc::new(issues));
     }
 }
 
@@ -222,6 +265,12 @@ async fn changed_incidents(
     ids.dedup();
     let incidents = store.incidents_by_id(&ids).await?;
     Ok(Some(incidents.iter().map(IncidentMark::from).collect()))
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
@@ -406,7 +455,7 @@ impl Live {
     /// Shows grid edit `change` of `village`, stored through this server: its grids and
     /// staff lists are swapped into the live state (the building layer shared, nothing
     /// re-read) and the county's tiles over `area` purged; [`Live::sync`] then skips the
-    /// change. Serialised with reloads, so it never drops a state a reload brought.
+    /// change.
     pub async fn village_changed(
         &self,
         change: i64,
@@ -415,19 +464,59 @@ impl Live {
         staff_grids: Vec<StaffGrids>,
         area: Option<geo_types::Rect<f64>>,
     ) -> ServiceResult<()> {
-        let _reloads = self.last_change.lock().await;
-        let current = self.data();
+        let prepared = self.prepare_village(village, grids, staff_grids).await?;
+        self.show_prepared(change, prepared, area).await
+    }
+
+    /// The state after a grid edit of `village`, drawn from the current one off the
+    /// async threads: an edit prepares it while the store writes the edit, then shows
+    /// it with [`Live::show_prepared`].
+    pub async fn prepare_village(
+        &self,
+        village: DivisionCode,
+        grids: Vec<Grid>,
+        staff_grids: Vec<StaffGrids>,
+    ) -> ServiceResult<PreparedState> {
+        let base = self.data();
+        let edit = VillageEdit {
+            village,
+            grids,
+            staff_grids,
+        };
+        let (from, to) = (Arc::clone(&base), edit.clone());
         let next = tokio::task::spawn_blocking(move || {
-            current.with_village_grids(&village, grids, &staff_grids)
+            from.with_village_grids(&to.village, to.grids, &to.staff_grids)
         })
         .await
         .map_err(|e| crate::ServiceError::Internal(format!("showing a grid edit: {e}")))?;
+        Ok(PreparedState { base, next, edit })
+    }
+
+    /// Shows stored grid edit `change` (see [`Live::village_changed`]) in the state
+    /// `prepared` holds, or, when the live state changed while it was drawn, in a state
+    /// drawn again from the new one. Serialised with reloads, so it never drops a state
+    /// a reload brought.
+    pub async fn show_prepared(
+        &self,
+        change: i64,
+        prepared: PreparedState,
+        area: Option<geo_types::Rect<f64>>,
+    ) -> ServiceResult<()> {
+        let _reloads = self.last_change.lock().await;
+        let current = self.data();
+        let next = if Arc::ptr_eq(&current, &prepared.base) {
+            prepared.next
+        } else {
+            let edit = prepared.edit;
+            tokio::task::spawn_blocking(move || {
+                current.with_village_grids(&edit.village, edit.grids, &edit.staff_grids)
+            })
+            .await
+            .map_err(|e| crate::ServiceError::Internal(format!("showing a grid edit: {e}")))?
+        };
         *write(&self.data) = Arc::new(next);
         self.purge_county(area);
-        self.applied
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(change);
+        lock(&self.applied).insert(change);
         Ok(())
     }
 

@@ -5,7 +5,7 @@
 //! gaps) are allowed and flagged.
 
 use crate::county::{village_of_snapshot, VillageParts};
-use crate::edit::{edit_village, write_village, EditedVillage, GridOperation};
+use crate::edit::{edit_village, staff_lists_after, store_village, EditedVillage, GridOperation};
 use crate::staffload::{StaffLoad, StaffOverload};
 use crate::LiveData;
 use crate::{Caller, Service, ServiceError, ServiceResult};
@@ -268,9 +268,16 @@ pub(crate) fn parse_village(code: &str) -> ServiceResult<DivisionCode> {
 fn plan_in(data: &LiveData, code: &DivisionCode) -> ServiceResult<VillagePlan> {
     let part = village_of_snapshot(data.snapshot(), &data.barriers, &data.barrier_index, code)
         .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
-    let load = StaffLoad::outside(data.snapshot(), code);
-    let found = issues(&part, &part.grids, &data.params, &load);
-    Ok(plan_of(&part, &part.grids, &data.params, found))
+    let found = data.village_issues(code, || {
+        let load = StaffLoad::outside(data.snapshot(), code);
+        issues(&part, &part.grids, &data.params, &load)
+    });
+    Ok(plan_of(
+        &part,
+        &part.grids,
+        &data.params,
+        Vec::clone(&found),
+    ))
 }
 
 impl Service {
@@ -369,7 +376,7 @@ impl Service {
         let params = &data.params;
         let started = std::time::Instant::now();
         let load = StaffLoad::outside(data.snapshot(), &code);
-        let before = issues(&part, &part.grids, params, &load);
+        let before = data.village_issues(&code, || issues(&part, &part.grids, params, &load));
         let after = issues(&part, &edited.grids, params, &load);
         let caused = new_in(&after, &before);
         if let Some(hard) = caused.iter().find(|i| i.hard) {
@@ -382,36 +389,34 @@ impl Service {
         let checked = started.elapsed();
         // The roster this server holds: an edit's lists follow its grids; another
         // process's roster change since is picked up by the next sync.
-        let roster = &data.snapshot().staff;
-        let (change, staff_grids) = write_village(
+        let staff_grids =
+            staff_lists_after(&data.snapshot().staff, &code, &part.grids, &edited.grids);
+        // The map's next state is drawn while the store writes the edit.
+        let live = self.live();
+        let storing = store_village(
             self.store().as_ref(),
             caller,
             &part,
             &edited,
-            roster,
+            staff_grids.clone(),
             operation,
-        )
-        .await?;
+        );
+        let drawing = live.prepare_village(code.clone(), edited.grids.clone(), staff_grids);
+        let (change, prepared) = tokio::join!(storing, drawing);
+        let (change, prepared) = (change?, prepared?);
         let stored = started.elapsed();
+        prepared.remember_issues(after.clone());
         let plan = plan_of(&part, &edited.grids, params, after);
         let area = geo::BoundingRect::bounding_rect(&part.village.boundary);
         drop(part);
-        self.live()
-            .village_changed(
-                change,
-                code.clone(),
-                edited.grids.clone(),
-                staff_grids,
-                area,
-            )
-            .await?;
+        live.show_prepared(change, prepared, area).await?;
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
         tracing::debug!(
             village = %code,
             checked_ms = ms(checked),
             stored_ms = ms(stored - checked),
             shown_ms = ms(started.elapsed() - stored),
-            "edit committed"
+            "edit committed (stored while the map's next state was drawn)"
         );
         Ok(EditOutcome {
             change,
