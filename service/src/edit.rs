@@ -567,110 +567,13 @@ pub fn edit_village(
             report: None,
         });
     }
-    let rebuilt = redraw(part, grids, params)
+    let rebuilt = rebuild_polygons(&part.input(&grids), params)
         .map_err(|e| ServiceError::Internal(format!("redrawing the grids of {village}: {e}")))?;
     Ok(EditedVillage {
         grids: rebuilt.grids,
         created,
         report: Some(rebuilt.report),
     })
-}
-
-/// Draws the polygons of `grids`, the village's grids after an edit, again so the
-/// village stays tiled. Only the grids whose members changed are redrawn, as a village
-/// of their own: its boundary is the area they and the grids the edit removed covered,
-/// its buildings their members. The other grids keep their polygons, so an edit moves
-/// no line away from where it happened, and a small edit redraws a small area. An edit
-/// touching a building split by flats, an institution's grid or a nested grid (drawn by
-/// rules that look beyond one grid), or one whose redraw does not give back exactly the
-/// changed grids, redraws the whole village.
-fn redraw(
-    part: &VillageParts<'_>,
-    grids: Vec<Grid>,
-    params: &PartitionParams,
-) -> gridmap_core::partition::PartitionResult<gridmap_core::partition::VillagePartition> {
-    use geo::BooleanOps;
-    let whole_village = |grids: &[Grid]| rebuild_polygons(&part.input(grids), params);
-    let before: HashMap<&GridCode, &Grid> = part.grids.iter().map(|g| (&g.code, g)).collect();
-    let kept = |g: &Grid| {
-        before
-            .get(&g.code)
-            .is_some_and(|b| same_members(&b.members, &g.members) && !b.polygon.0.is_empty())
-    };
-    let (unchanged, changed): (Vec<Grid>, Vec<Grid>) = grids.iter().cloned().partition(kept);
-    let after: HashSet<&GridCode> = grids.iter().map(|g| &g.code).collect();
-    let vacated: Vec<&Grid> = part
-        .grids
-        .iter()
-        .filter(|b| !after.contains(&b.code) || changed.iter().any(|g| g.code == b.code))
-        .collect();
-    let simple =
-        |g: &Grid| g.level == 1 && !g.institution && g.members.iter().all(|m| m.flats.is_none());
-    let Some((first, rest)) = vacated.split_first() else {
-        return whole_village(&grids);
-    };
-    if changed.is_empty()
-        || unchanged.is_empty()
-        || !changed.iter().all(simple)
-        || !vacated.iter().all(|g| simple(g))
-    {
-        return whole_village(&grids);
-    }
-    let area = rest
-        .iter()
-        .fold(first.polygon.clone(), |a, g| a.union(&g.polygon));
-    let region = gridmap_core::AdminUnit {
-        boundary: area,
-        ..part.village.clone()
-    };
-    let members: HashSet<&str> = changed
-        .iter()
-        .flat_map(|g| g.members.iter().map(|m| m.building.as_str()))
-        .collect();
-    let buildings: Vec<&Building> = part
-        .buildings
-        .iter()
-        .copied()
-        .filter(|b| members.contains(b.source_id.as_str()))
-        .collect();
-    let input = gridmap_core::partition::VillageInput {
-        village: &region,
-        buildings: &buildings,
-        barriers: &part.barriers,
-        previous: &changed,
-    };
-    let mut out = rebuild_polygons(&input, params)?;
-    let wanted: Vec<&Grid> = changed.iter().filter(|g| !g.members.is_empty()).collect();
-    let as_wanted = out.grids.len() == wanted.len()
-        && wanted.iter().all(|w| {
-            out.grids
-                .iter()
-                .any(|g| g.code == w.code && same_members(&g.members, &w.members))
-        });
-    if !as_wanted {
-        return whole_village(&grids);
-    }
-    out.grids.extend(unchanged);
-    out.grids.sort_by(|a, b| a.code.cmp(&b.code));
-    Ok(out)
-}
-
-/// Whether two member lists hold the same buildings and flats, in any order.
-fn same_members(a: &[gridmap_core::GridMember], b: &[gridmap_core::GridMember]) -> bool {
-    a.len() == b.len() && member_keys(a) == member_keys(b)
-}
-
-/// A member as `(building, flats, households)`.
-type MemberKey<'a> = (&'a str, Option<(u32, u32)>, u32);
-
-/// The members as sorted keys.
-fn member_keys(ms: &[gridmap_core::GridMember]) -> Vec<MemberKey<'_>> {
-    let mut keys: Vec<_> = ms
-        .iter()
-        .map(|m| (m.building.as_str(), m.flats, m.households))
-        .collect();
-    keys.sort_unstable();
-    keys
 }
 
 /// Stores an edited village as one change: its grids replaced; in the `roster`'s staff

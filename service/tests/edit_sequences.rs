@@ -160,16 +160,6 @@ async fn edit_then_undo_all(steps: Vec<Step>) -> usize {
         {
             Ok(outcome) => {
                 changes.push(outcome.change);
-                // A move of whole buildings redraws only the grids it changed: a grid
-                // whose households stayed keeps its polygon exactly.
-                let moved = matches!(op, GridOperation::MoveBuildings { .. });
-                for after in shown(&service, &village).into_iter().filter(|_| moved) {
-                    if let Some(was) = grids.iter().find(|g| g.code == after.code) {
-                        if was.members == after.members {
-                            assert_eq!(was.polygon, after.polygon, "{} after {op:?}", after.code);
-                        }
-                    }
-                }
                 if broken_before.is_empty() {
                     assert_eq!(
                         tiling_issues(&outcome.plan),
