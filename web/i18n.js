@@ -172,6 +172,7 @@ const DICT = {
     rebalance: "重新平衡",
     rebalanceTitle: "重新划分本村未锁定的网格，使户数达标（可撤销）",
     rebalanceGrids: "重新平衡 {n} 个网格",
+    rebalanceGrid: "重新平衡 1 个网格",
     rebalanceGridsTitle: "只重新划分所选建筑所在的未锁定网格，其他网格保持不变（可撤销）",
     gridList: "网格",
     targetShort: "目标 {n}",
@@ -416,6 +417,7 @@ const DICT = {
     rebalance: "Rebalance",
     rebalanceTitle: "Re-partition the village's unlocked grids into the size range (can be undone)",
     rebalanceGrids: "Rebalance {n} grids",
+    rebalanceGrid: "Rebalance 1 grid",
     rebalanceGridsTitle:
       "Re-partition only the unlocked grids of the selected buildings; the other grids stay as they are (can be undone)",
     gridList: "Grids",

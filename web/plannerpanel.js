@@ -259,7 +259,7 @@ function rebalanceButton(plan, s, actions) {
   const edit = rebalanceEdit(s.selection, plan);
   const n = edit.grids?.length;
   return button(
-    edit.grids ? t("rebalanceGrids", { n }) : t("rebalance"),
+    edit.grids ? (n === 1 ? t("rebalanceGrid") : t("rebalanceGrids", { n })) : t("rebalance"),
     {
       class: "planner-button rebalance",
       disabled: s.busy || n === 0 || null,
