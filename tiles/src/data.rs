@@ -133,12 +133,13 @@ impl CodesChunk {
             text: String::new(),
             ranges: Vec::with_capacity(count),
         };
-        let mut previous: (Vec<usize>, (u32, u32)) = (Vec::new(), (0, 0));
+        // The previous building's grids and range; `grids` is the buffer for this one's.
+        let (mut previous, mut range) = (Vec::new(), (0, 0));
         let mut grids = Vec::new();
         for b in first..first + count {
             grids.clear();
             grids.extend(snap.grids_of_building(b));
-            if grids != previous.0 {
+            if grids != previous {
                 let start = chunk.text.len();
                 for (n, g) in grids.iter().filter_map(|&g| snap.grids.get(g)).enumerate() {
                     if n > 0 {
@@ -147,13 +148,13 @@ impl CodesChunk {
                     chunk.text.push_str(g.code.as_str());
                 }
                 // A chunk stays far below 4 GB; a range that would not fit is left empty.
-                let range = match (u32::try_from(start), u32::try_from(chunk.text.len())) {
+                range = match (u32::try_from(start), u32::try_from(chunk.text.len())) {
                     (Ok(a), Ok(b)) => (a, b),
                     _ => (0, 0),
                 };
-                previous = (grids.clone(), range);
+                std::mem::swap(&mut previous, &mut grids);
             }
-            chunk.ranges.push(previous.1);
+            chunk.ranges.push(range);
         }
         chunk
     }
