@@ -144,6 +144,7 @@ mod tests {
             }],
             households: 40,
             polygon: MultiPolygon(vec![]),
+            name: None,
             staff: None,
             locked: false,
             institution: false,

@@ -48,6 +48,10 @@ pub enum EditError {
     SameGrid(GridCode),
     #[error("grid {0} has fewer than two buildings to split between")]
     TooSmallToSplit(GridCode),
+    #[error("a split line needs at least two distinct points with finite lon/lat")]
+    BadLine,
+    #[error("the line does not divide grid {0}: all its buildings lie on one side; draw it across the grid")]
+    LineMissesGrid(GridCode),
     #[error("village has no free grid serial left (999 used)")]
     NoFreeSerial,
     #[error("select at least one building")]
@@ -180,13 +184,7 @@ pub fn split(
     if grid.members.len() < 2 {
         return Err(EditError::TooSmallToSplit(code.clone()));
     }
-    let position: HashMap<&str, [f64; 2]> = buildings
-        .iter()
-        .filter_map(|b| {
-            let p = representative_point(&b.footprint)?;
-            Some((b.source_id.as_str(), [p.x(), p.y()]))
-        })
-        .collect();
+    let position = positions(buildings);
     let axis = match grid.polygon.bounding_rect() {
         Some(r) if r.height() > r.width() => 1,
         _ => 0,
@@ -210,19 +208,170 @@ pub fn split(
         .map_or(1, |p| p + 1)
         .clamp(1, members.len() - 1);
     let second = members.split_off(cut);
+    split_off_grid(grids, i, members, second)
+}
+
+/// Splits grid `code` in two along a line a planner drew (`line`: lon/lat points, at
+/// least two distinct): buildings on one side stay, those on the other side form a new
+/// grid with the lowest free serial (returned). The side holding more households keeps
+/// the code, staff and name. The line counts as extended past its ends, so a stroke
+/// across the grid divides it even when it stops short of the edge. A split high-rise's
+/// flats go with its footprint's side. `buildings` must hold the grid's buildings.
+/// Refused when every building lies on one side.
+///
+/// ```
+/// use gridmap_core::edit::split_along;
+/// use gridmap_core::partition::{partition_village, PartitionParams, VillageInput};
+/// use geo::BoundingRect;
+/// let (v, b) = gridmap_synth::small::villages(1, 300, 1);
+/// let refs: Vec<&_> = b.iter().collect();
+/// let input = VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] };
+/// let mut grids = partition_village(&input, &PartitionParams::default()).unwrap().grids;
+/// let before = grids[0].households;
+/// let r = grids[0].polygon.bounding_rect().unwrap();
+/// let mid = r.center().x;
+/// let line = [[mid, r.min().y - 0.001], [mid, r.max().y + 0.001]];
+/// let code = grids[0].code.clone();
+/// let new = split_along(&mut grids, &code, &refs, &line).unwrap();
+/// let new_grid = grids.iter().find(|g| g.code == new).unwrap();
+/// assert_eq!(grids[0].households + new_grid.households, before);
+/// assert!(grids[0].households >= new_grid.households);
+/// ```
+pub fn split_along(
+    grids: &mut Vec<Grid>,
+    code: &GridCode,
+    buildings: &[&Building],
+    line: &[[f64; 2]],
+) -> Result<GridCode, EditError> {
+    let i = unlocked(grids, index_of(grids, code)?)?;
+    let side = LineSides::new(line).ok_or(EditError::BadLine)?;
+    let position = positions(buildings);
+    let (left, right): (Vec<GridMember>, Vec<GridMember>) =
+        grids[i].members.iter().cloned().partition(|m| {
+            position
+                .get(m.building.as_str())
+                .is_some_and(|&p| side.is_left(p))
+        });
+    if left.is_empty() || right.is_empty() {
+        return Err(EditError::LineMissesGrid(code.clone()));
+    }
+    let households = |ms: &[GridMember]| ms.iter().map(|m| u64::from(m.households)).sum::<u64>();
+    let (keep, second) = if households(&left) >= households(&right) {
+        (left, right)
+    } else {
+        (right, left)
+    };
+    split_off_grid(grids, i, keep, second)
+}
+
+/// Each building's representative point (lon/lat) by source id: where it lies when a
+/// grid is cut.
+fn positions<'b>(buildings: &[&'b Building]) -> HashMap<&'b str, [f64; 2]> {
+    buildings
+        .iter()
+        .filter_map(|b| {
+            let p = representative_point(&b.footprint)?;
+            Some((b.source_id.as_str(), [p.x(), p.y()]))
+        })
+        .collect()
+}
+
+/// Grid `i` keeps `keep`; `second` becomes a new grid (lowest free serial, no staff, no
+/// name) whose code is returned.
+fn split_off_grid(
+    grids: &mut Vec<Grid>,
+    i: usize,
+    keep: Vec<GridMember>,
+    second: Vec<GridMember>,
+) -> Result<GridCode, EditError> {
     let new_code = GridCode::new(&grids[i].village, free_serial(grids)?);
     let mut new = Grid {
         code: new_code.clone(),
         members: second,
         staff: None,
+        name: None,
         version: 1,
         ..grids[i].clone()
     };
     recount(&mut new);
-    grids[i].members = members;
+    grids[i].members = keep;
     recount(&mut grids[i]);
     grids.push(new);
     Ok(new_code)
+}
+
+/// The two sides of an open polyline, its end segments extended without end. Points
+/// are lon/lat; longitudes are scaled by the cosine of the latitude so that "nearest
+/// segment" means nearest on the ground.
+struct LineSides {
+    points: Vec<[f64; 2]>,
+    x_scale: f64,
+}
+
+impl LineSides {
+    /// `None` for fewer than two distinct finite points.
+    fn new(line: &[[f64; 2]]) -> Option<LineSides> {
+        let lat = line.first()?[1];
+        let x_scale = lat.to_radians().cos().max(1e-6);
+        let mut points: Vec<[f64; 2]> = Vec::with_capacity(line.len());
+        for p in line {
+            if !(p[0].is_finite() && p[1].is_finite()) {
+                return None;
+            }
+            let q = [p[0] * x_scale, p[1]];
+            if points.last() != Some(&q) {
+                points.push(q);
+            }
+        }
+        (points.len() >= 2).then_some(LineSides { points, x_scale })
+    }
+
+    /// Whether `p` lies left of the line, walking it from its first point. The nearest
+    /// segment decides; where the nearest point is a vertex, both segments meeting there
+    /// do: left of both where the line turns left, left of either where it turns right.
+    fn is_left(&self, p: [f64; 2]) -> bool {
+        let p = [p[0] * self.x_scale, p[1]];
+        let sub = |a: [f64; 2], b: [f64; 2]| [a[0] - b[0], a[1] - b[1]];
+        let cross = |a: [f64; 2], b: [f64; 2]| a[0] * b[1] - a[1] * b[0];
+        let left_of = |s: usize| {
+            let (a, b) = (self.points[s], self.points[s + 1]);
+            cross(sub(b, a), sub(p, a)) > 0.0
+        };
+        let segments = self.points.len() - 1;
+        let (mut best, mut best_t, mut best_d) = (0, 0.0, f64::INFINITY);
+        for s in 0..segments {
+            let (a, b) = (self.points[s], self.points[s + 1]);
+            let d = sub(b, a);
+            let t = ((p[0] - a[0]) * d[0] + (p[1] - a[1]) * d[1]) / (d[0] * d[0] + d[1] * d[1]);
+            let t = t.clamp(0.0, 1.0);
+            let q = [a[0] + t * d[0], a[1] + t * d[1]];
+            let dist = (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2);
+            if dist < best_d {
+                (best, best_t, best_d) = (s, t, dist);
+            }
+        }
+        let corner = if best_t <= 0.0 && best > 0 {
+            Some((best - 1, best))
+        } else if best_t >= 1.0 && best + 1 < segments {
+            Some((best, best + 1))
+        } else {
+            None
+        };
+        match corner {
+            None => left_of(best),
+            Some((s1, s2)) => {
+                let turn = cross(
+                    sub(self.points[s1 + 1], self.points[s1]),
+                    sub(self.points[s2 + 1], self.points[s2]),
+                );
+                if turn > 0.0 {
+                    left_of(s1) && left_of(s2)
+                } else {
+                    left_of(s1) || left_of(s2)
+                }
+            }
+        }
+    }
 }
 
 /// The lowest grid serial no grid of the village uses.
@@ -403,9 +552,50 @@ fn empty_grid(code: GridCode) -> Grid {
         members: Vec::new(),
         households: 0,
         polygon: geo_types::MultiPolygon::new(Vec::new()),
+        name: None,
         staff: None,
         locked: false,
         institution: false,
         version: 1,
+    }
+}
+
+#[cfg(test)]
+mod line_side_tests {
+    use super::LineSides;
+
+    #[test]
+    fn a_straight_line_divides_the_plane_and_extends_past_its_ends() {
+        let line = LineSides::new(&[[0.0, 0.0], [0.0, 1.0]]).unwrap();
+        assert!(line.is_left([-0.5, 0.5]));
+        assert!(!line.is_left([0.5, 0.5]));
+        // Beyond the ends, the end segments go on.
+        assert!(line.is_left([-0.1, 5.0]));
+        assert!(!line.is_left([0.1, -5.0]));
+    }
+
+    #[test]
+    fn at_a_corner_both_segments_decide() {
+        // North, then east: a right turn at (0,1); the left side is the outer region.
+        let line = LineSides::new(&[[0.0, 0.0], [0.0, 1.0], [1.0, 1.0]]).unwrap();
+        assert!(line.is_left([-0.5, 1.5]), "north-west of the corner");
+        assert!(!line.is_left([0.5, 0.5]), "inside the turn");
+        assert!(line.is_left([0.5, 1.5]), "above the second segment");
+        assert!(
+            !line.is_left([1.5, 0.5]),
+            "below the extended second segment"
+        );
+        // East, then north: a left turn at (1,0); the left side is the inner region.
+        let line = LineSides::new(&[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]).unwrap();
+        assert!(line.is_left([0.5, 0.5]));
+        assert!(!line.is_left([1.5, -0.5]), "south-east of the corner");
+        assert!(!line.is_left([1.5, 0.5]));
+    }
+
+    #[test]
+    fn a_line_needs_two_distinct_finite_points() {
+        assert!(LineSides::new(&[]).is_none());
+        assert!(LineSides::new(&[[1.0, 1.0], [1.0, 1.0]]).is_none());
+        assert!(LineSides::new(&[[1.0, 1.0], [f64::NAN, 2.0]]).is_none());
     }
 }

@@ -16,7 +16,7 @@
 //!     level: AdminLevel::Village, source_id: "v/1".into(), boundary: square(0.0) };
 //! let grid = Grid { code: GridCode::new(&village.code, 1), level: 1, parent: None,
 //!     village: village.code.clone(), members: vec![], households: 12, polygon: square(0.0),
-//!     staff: None, locked: false, institution: false, version: 1 };
+//!     name: None, staff: None, locked: false, institution: false, version: 1 };
 //! let flags = GridFlags::of(&grid, Some(&village), 30, 50);
 //! assert_eq!(flags.names(), vec!["undersize", "no_staff"]);
 //! let moved = Grid { polygon: square(0.02), ..grid };

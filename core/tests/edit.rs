@@ -2,7 +2,7 @@
 //! codes stay, and the village stays tiled (no overlaps, no gaps).
 
 use geo::Intersects;
-use gridmap_core::edit::{delete_empty, merge, move_buildings, split, EditError};
+use gridmap_core::edit::{delete_empty, merge, move_buildings, split, split_along, EditError};
 use gridmap_core::partition::{
     partition_village, rebuild_polygons, validate_grids, PartitionParams, VillageInput, Violation,
 };
@@ -197,4 +197,73 @@ fn a_split_grid_becomes_two_balanced_tiled_grids_with_a_new_serial() {
         b.households
     );
     assert_tiled(&units[0], &refs, &after);
+}
+
+#[test]
+fn a_line_drawn_across_a_grid_splits_it_by_side_and_the_village_stays_tiled() {
+    use geo::BoundingRect;
+    use gridmap_core::geometry::representative_point;
+    let (units, buildings) = village();
+    let refs: Vec<&Building> = buildings.iter().collect();
+    let mut grids = first_grids(&units[0], &refs);
+    let n = grids.len();
+    let big = grids
+        .iter()
+        .filter(|g| !g.institution && g.members.len() > 3)
+        .max_by_key(|g| g.households)
+        .unwrap()
+        .clone();
+    // A north–south line through the middle of the grid's box, stopping short of it:
+    // the line counts as extended, so it still divides the grid.
+    let r = big.polygon.bounding_rect().unwrap();
+    let mid = r.center();
+    let line = [
+        [mid.x, mid.y - r.height() / 10.0],
+        [mid.x, mid.y + r.height() / 10.0],
+    ];
+    let east_of_line = |id: &str| {
+        let b = buildings.iter().find(|b| b.source_id == id).unwrap();
+        representative_point(&b.footprint).unwrap().x() > mid.x
+    };
+    let new = split_along(&mut grids, &big.code, &refs, &line).unwrap();
+    let after = rebuilt(&units[0], &refs, &grids);
+    assert_eq!(after.len(), n + 1);
+    let kept = after.iter().find(|g| g.code == big.code).unwrap();
+    let made = after.iter().find(|g| g.code == new).unwrap();
+    assert_eq!(kept.households + made.households, big.households);
+    assert!(
+        kept.households >= made.households,
+        "the larger side keeps the code"
+    );
+    assert_eq!(kept.staff, big.staff);
+    let side = |g: &Grid| {
+        let sides: std::collections::HashSet<bool> = g
+            .members
+            .iter()
+            .map(|m| east_of_line(&m.building))
+            .collect();
+        assert_eq!(
+            sides.len(),
+            1,
+            "grid {} lies on one side of the line",
+            g.code
+        );
+        sides.into_iter().next().unwrap()
+    };
+    assert_ne!(side(kept), side(made));
+    assert_tiled(&units[0], &refs, &after);
+
+    // A line beside the grid, parallel to its west edge, leaves it whole: refused.
+    let before = grids.clone();
+    let west = r.min().x - r.width();
+    let beside = [[west, r.min().y], [west, r.max().y]];
+    assert_eq!(
+        split_along(&mut grids, &big.code, &refs, &beside),
+        Err(EditError::LineMissesGrid(big.code.clone()))
+    );
+    assert_eq!(
+        split_along(&mut grids, &big.code, &refs, &[[mid.x, mid.y]]),
+        Err(EditError::BadLine)
+    );
+    assert_eq!(grids, before, "a refused split changes nothing");
 }

@@ -582,6 +582,35 @@ async fn each_household_of_a_split_tower_names_its_own_grid() {
             .count() as u32;
         assert_eq!(count, member.households, "{}", grid.code);
     }
+    // `flats` lists the ranges in flat order, back to back, covering the tower, each
+    // naming the grid its households name.
+    let flats = v["flats"]
+        .as_array()
+        .expect("a split tower lists its flat ranges");
+    let mut next = 0;
+    for f in flats {
+        let (start, end) = (f["start"].as_u64().unwrap(), f["end"].as_u64().unwrap());
+        assert_eq!(start, next, "{flats:?}");
+        assert!(end > start);
+        for flat in start..end {
+            assert_eq!(list[flat as usize]["grid"], f["grid"], "flat {flat}");
+        }
+        next = end;
+    }
+    assert_eq!(next, u64::from(tower.households.count));
+    // An ordinary building lists none.
+    let plain = snap
+        .buildings
+        .iter()
+        .enumerate()
+        .find(|(i, b)| b.households.count > 0 && snap.grids_of_building(*i).len() == 1)
+        .map(|(_, b)| b.source_id.clone())
+        .unwrap();
+    let uri = format!("/api/buildings/{}", urlencode(&plain));
+    assert_eq!(
+        get(&f.state, &uri, &[]).await.json()["flats"],
+        serde_json::json!([])
+    );
 }
 
 #[tokio::test]
@@ -2697,4 +2726,169 @@ async fn a_rebalance_of_selected_grids_leaves_every_other_grid_of_the_village_as
     assert_eq!(moved_households, b_before, "no household lost or gained");
     let history = newest_changes(&f.state, 1).await;
     assert_eq!(history[0].2, format!("rebalance grids {b} of {village}"));
+}
+
+#[tokio::test]
+async fn a_planner_names_a_grid_and_the_name_shows_in_its_detail_search_and_tiles() {
+    let f = fixture("http://test").await;
+    let (code, [lon, lat], _) = first_grid(&f.state);
+    let version = get(&f.state, &format!("/api/grids/{code}"), &[])
+        .await
+        .json()["version"]
+        .as_u64()
+        .unwrap();
+    let name = "幸福路东段";
+    let renamed = patch_grid(
+        &f.state,
+        &code,
+        serde_json::json!({ "name": format!("  {name} "), "version": version }),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        renamed.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&renamed.body)
+    );
+    assert_eq!(renamed.json()["name"], name, "trimmed");
+    assert_eq!(renamed.json()["version"], version + 1);
+    let shown = get(&f.state, &format!("/api/grids/{code}"), &[])
+        .await
+        .json();
+    assert_eq!(shown["name"], name);
+    let plan = plan_as_staff(&f.state, &code[..12]).await;
+    let listed = plan["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["code"] == code.as_str());
+    assert_eq!(
+        listed.unwrap()["name"],
+        name,
+        "the planner's list shows the name"
+    );
+    let hits = get(
+        &f.state,
+        &format!("/api/search?q={}", urlencode("幸福路")),
+        &[],
+    )
+    .await
+    .json();
+    assert!(
+        hits["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["kind"] == "grid" && h["id"] == code.as_str()),
+        "{hits}"
+    );
+    let (z, x, y) = tile_of(lon, lat, 16);
+    let tile = decode(
+        &get(&f.state, &format!("/tiles/grids/{z}/{x}/{y}.mvt"), &[])
+            .await
+            .body,
+    );
+    let grids = tile.layers.iter().find(|l| l.name == "grids").unwrap();
+    assert!(
+        grids.features.iter().any(|ft| {
+            attr(grids, ft, "code").and_then(|v| v.string_value) == Some(code.clone())
+                && attr(grids, ft, "name").and_then(|v| v.string_value) == Some(name.to_owned())
+        }),
+        "the grid's tile feature carries its name"
+    );
+
+    // Too long, or two lines: refused with the reason; the name stays.
+    let long = "路".repeat(41);
+    for bad in [long.as_str(), "a\nb"] {
+        let refused = patch_grid(
+            &f.state,
+            &code,
+            serde_json::json!({ "name": bad, "version": version + 1 }),
+            &[],
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.json()["error"].as_str().unwrap().contains(&code));
+    }
+    // An empty name removes it, and the change can be undone.
+    let cleared = patch_grid(
+        &f.state,
+        &code,
+        serde_json::json!({ "name": "", "version": version + 1 }),
+        &[],
+    )
+    .await;
+    assert_eq!(cleared.status, StatusCode::OK);
+    assert!(cleared.json()["name"].is_null());
+    undo_as_staff(&f.state, cleared.json()["change"].as_i64().unwrap()).await;
+    let shown = get(&f.state, &format!("/api/grids/{code}"), &[])
+        .await
+        .json();
+    assert_eq!(shown["name"], name, "the undo brings the name back");
+}
+
+#[tokio::test]
+async fn a_planner_splits_a_grid_along_a_drawn_line() {
+    let f = fixture("http://test").await;
+    let (village, grid, bbox) = {
+        let data = f.state.service().data();
+        let g = data
+            .snapshot()
+            .grids
+            .iter()
+            .find(|g| !g.institution && g.members.iter().filter(|m| m.flats.is_none()).count() > 3)
+            .expect("a grid of whole buildings")
+            .clone();
+        let r = geo::BoundingRect::bounding_rect(&g.polygon).unwrap();
+        // Between the two middle buildings from west to east (an edge grid's box also
+        // covers empty land, so its centre may lie beside every building).
+        let snap = data.snapshot();
+        let mut xs: Vec<f64> = g
+            .members
+            .iter()
+            .filter_map(|m| snap.building(&m.building))
+            .filter_map(|b| gridmap_core::geometry::representative_point(&b.footprint))
+            .map(|p| p.x())
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        let mid = (xs[xs.len() / 2 - 1] + xs[xs.len() / 2]) / 2.0;
+        (g.village.to_string(), g.code.to_string(), (r, mid))
+    };
+    let (bbox, mid) = bbox;
+    let before = grid_sizes(&plan_as_staff(&f.state, &village).await);
+    let across = serde_json::json!({ "op": "split", "grid": &grid,
+        "line": [[mid, bbox.min().y - 0.001], [mid, bbox.max().y + 0.001]] });
+    let split = post_edit(&f.state, &village, across, true).await;
+    assert_eq!(
+        split.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&split.body)
+    );
+    let created = split.json()["created"]
+        .as_str()
+        .expect("the new part")
+        .to_owned();
+    let parts = grid_sizes(&split.json()["plan"]);
+    assert_eq!(parts[&grid].0 + parts[&created].0, before[&grid].0);
+    assert!(
+        parts[&grid].0 >= parts[&created].0,
+        "the larger side keeps the code"
+    );
+    let history = newest_changes(&f.state, 1).await;
+    assert!(history[0].2.contains("along a line"), "{history:?}");
+
+    // A line far outside the grid divides nothing: 400, naming the grid.
+    let west = bbox.min().x - 1.0;
+    let beside = serde_json::json!({ "op": "split", "grid": &grid,
+        "line": [[west, bbox.min().y], [west, bbox.max().y]] });
+    let refused = post_edit(&f.state, &village, beside, true).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let message = refused.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains(&grid) && message.contains("one side"),
+        "{message}"
+    );
 }

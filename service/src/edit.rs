@@ -24,11 +24,37 @@ pub struct GridEditRequest {
     pub locked: Option<bool>,
     /// Staff id; `Some(None)` removes the staff member.
     pub staff: Option<Option<String>>,
+    /// The grid's name; `Some(None)` (or a blank name) removes it.
+    pub name: Option<Option<String>>,
     /// The version the editor saw; a conflict when the grid changed since.
     pub version: Option<u32>,
 }
 
-/// Locks/unlocks a grid or changes its staff (keeping the roster's grid lists in step).
+/// The longest grid name, in characters: a label on the map, a cell in a roster.
+pub const MAX_GRID_NAME_CHARS: usize = 40;
+
+/// A grid name as stored: trimmed, `None` when blank; refused when too long or when it
+/// holds control characters (a name is one line of a label).
+fn grid_name(code: &GridCode, name: Option<&str>) -> ServiceResult<Option<String>> {
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if name.chars().count() > MAX_GRID_NAME_CHARS {
+        return Err(ServiceError::BadInput(format!(
+            "the name for grid {code} has {} characters; give at most {MAX_GRID_NAME_CHARS}",
+            name.chars().count()
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(ServiceError::BadInput(format!(
+            "the name for grid {code} holds a line break or another control character; give one line"
+        )));
+    }
+    Ok(Some(name.to_owned()))
+}
+
+/// Locks/unlocks a grid, renames it or changes its staff (keeping the roster's grid
+/// lists in step).
 /// Returns the change id.
 pub async fn edit_grid(
     store: &dyn Store,
@@ -67,6 +93,10 @@ pub async fn write_grid_edit(
             )));
         }
     }
+    let name = match &edit.name {
+        Some(n) => grid_name(code, n.as_deref())?,
+        None => grid.name.clone(),
+    };
     let mut staff_grids = Vec::new();
     if let Some(new_staff) = &edit.staff {
         let roster = store.staff().await?;
@@ -99,7 +129,16 @@ pub async fn write_grid_edit(
     if edit.staff.is_some() {
         operation.push("set staff of");
     }
+    if edit.name.is_some() {
+        operation.push("rename");
+    }
+    if operation.is_empty() {
+        return Err(ServiceError::BadInput(format!(
+            "the edit of grid {code} changes nothing: give locked, staff or name"
+        )));
+    }
     let updated = Grid {
+        name,
         locked: edit.locked.unwrap_or(grid.locked),
         staff: edit.staff.clone().unwrap_or_else(|| grid.staff.clone()),
         version: grid.version + 1,
@@ -369,7 +408,7 @@ pub async fn history(
 }
 
 /// A planner's change to the grids of one village (see [`gridmap_core::edit`]).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum GridOperation {
     /// Whole buildings (source ids) into grid `to`.
@@ -396,10 +435,14 @@ pub enum GridOperation {
         #[schema(value_type = String)]
         grid: GridCode,
     },
-    /// A grid cut in two by household balance.
+    /// A grid cut in two: along `line` when given (lon/lat points a planner drew across
+    /// it; the side with more households keeps the code), otherwise by household balance.
     Split {
         #[schema(value_type = String)]
         grid: GridCode,
+        #[serde(default)]
+        #[schema(value_type = Option<Vec<Vec<f64>>>)]
+        line: Option<Vec<[f64; 2]>>,
     },
     /// Locks or unlocks every grid of a village.
     LockVillage {
@@ -437,7 +480,9 @@ impl GridOperation {
         match self {
             GridOperation::MoveBuildings { to, .. } => to.village(),
             GridOperation::Merge { kept, .. } => kept.village(),
-            GridOperation::DeleteEmpty { grid } | GridOperation::Split { grid } => grid.village(),
+            GridOperation::DeleteEmpty { grid } | GridOperation::Split { grid, .. } => {
+                grid.village()
+            }
             GridOperation::NewGrid { village, .. }
             | GridOperation::LockVillage { village, .. }
             | GridOperation::Assign { village, .. }
@@ -456,7 +501,11 @@ impl GridOperation {
             }
             GridOperation::Merge { kept, absorbed } => format!("merge {absorbed} into {kept}"),
             GridOperation::DeleteEmpty { grid } => format!("delete {grid}"),
-            GridOperation::Split { grid } => format!("split {grid}"),
+            GridOperation::Split { grid, line: None } => format!("split {grid}"),
+            GridOperation::Split {
+                grid,
+                line: Some(_),
+            } => format!("split {grid} along a line"),
             GridOperation::LockVillage { village, locked } => {
                 format!(
                     "{} village {village}",
@@ -501,7 +550,13 @@ impl GridOperation {
             GridOperation::DeleteEmpty { grid } => {
                 core_edit::delete_empty(grids, grid).map(|()| None)
             }
-            GridOperation::Split { grid } => core_edit::split(grids, grid, buildings).map(Some),
+            GridOperation::Split { grid, line: None } => {
+                core_edit::split(grids, grid, buildings).map(Some)
+            }
+            GridOperation::Split {
+                grid,
+                line: Some(line),
+            } => core_edit::split_along(grids, grid, buildings, line).map(Some),
             GridOperation::LockVillage { locked, .. } => {
                 for g in grids.iter_mut().filter(|g| g.locked != *locked) {
                     g.locked = *locked;
@@ -603,19 +658,43 @@ pub async fn store_village(
     operation: String,
 ) -> ServiceResult<i64> {
     caller.may_write()?;
-    let write = GridWrite {
-        replace_villages: vec![part.village.code.clone()],
-        upsert: edited.grids.clone(),
+    let write = village_write(part, edited, staff_grids);
+    let meta = ChangeMeta::new(caller.actor(), operation);
+    Ok(store.write_grids(&write, &meta).await?)
+}
+
+/// The write that takes `part`'s village to `edited`: only the grids that changed are
+/// written (and so kept in the change log), the ones gone removed; every grid of the
+/// village must still be as `part` read it, and none added since.
+fn village_write(
+    part: &VillageParts<'_>,
+    edited: &EditedVillage,
+    staff_grids: Vec<StaffGrids>,
+) -> GridWrite {
+    let before: HashMap<&GridCode, &Grid> = part.grids.iter().map(|g| (&g.code, g)).collect();
+    let after: HashSet<&GridCode> = edited.grids.iter().map(|g| &g.code).collect();
+    GridWrite {
+        remove: part
+            .grids
+            .iter()
+            .filter(|g| !after.contains(&g.code))
+            .map(|g| g.code.clone())
+            .collect(),
+        upsert: edited
+            .grids
+            .iter()
+            .filter(|g| before.get(&g.code).copied() != Some(g))
+            .cloned()
+            .collect(),
         staff_grids,
         expect_versions: part
             .grids
             .iter()
             .map(|g| (g.code.clone(), g.version))
             .collect(),
+        exact_villages: vec![part.village.code.clone()],
         ..GridWrite::default()
-    };
-    let meta = ChangeMeta::new(caller.actor(), operation);
-    Ok(store.write_grids(&write, &meta).await?)
+    }
 }
 
 /// The staff lists of `roster` that change when `village`'s grids go from `before` to

@@ -1,7 +1,8 @@
 //! Point lookup and the detail views of a building, a grid and a staff member.
 
 use crate::views::{
-    BuildingDetail, BuildingView, GridDetail, GridView, LookupView, StaffDetail, ViewContext,
+    BuildingDetail, BuildingView, GridDetail, GridFlats, GridView, LookupView, StaffDetail,
+    ViewContext,
 };
 use crate::{Caller, ServiceError, ServiceResult};
 use geo::{Contains, Distance, Haversine};
@@ -60,6 +61,31 @@ fn grid_of_flat(snap: &CountySnapshot, building: usize, flat: usize) -> Option<S
         .map(|g| g.code.to_string())
 }
 
+/// The flat ranges of building `index` by grid, in flat order (empty unless it is split
+/// by flats).
+fn flats_of(snap: &CountySnapshot, building: usize) -> Vec<GridFlats> {
+    let Some(id) = snap.buildings.get(building).map(|b| &b.source_id) else {
+        return Vec::new();
+    };
+    let mut out: Vec<GridFlats> = snap
+        .grids_of_building(building)
+        .filter_map(|g| snap.grids.get(g))
+        .flat_map(|g| {
+            g.members
+                .iter()
+                .filter(|m| &m.building == id)
+                .filter_map(|m| m.flats)
+                .map(|(start, end)| GridFlats {
+                    grid: g.code.to_string(),
+                    start,
+                    end,
+                })
+        })
+        .collect();
+    out.sort_by_key(|f| f.start);
+    out
+}
+
 /// Building `index` of the snapshot with its register rows (personal fields per caller).
 pub async fn building_view(
     cx: ViewContext<'_>,
@@ -85,6 +111,7 @@ pub async fn building_view(
             .filter_map(|g| snap.grids.get(g))
             .map(|g| g.code.to_string())
             .collect(),
+        flats: flats_of(snap, index),
         bbox: bbox_array(&b.footprint),
         household_list: households
             .iter()

@@ -79,6 +79,8 @@ impl PlanIssue {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct GridBrief {
     pub code: String,
+    /// The name planners gave the grid, if any.
+    pub name: Option<String>,
     pub households: u32,
     /// Buildings (or parts of split buildings) in the grid.
     pub members: usize,
@@ -213,6 +215,7 @@ pub fn plan_of(
             .iter()
             .map(|g| GridBrief {
                 code: g.code.to_string(),
+                name: g.name.clone(),
                 households: g.households,
                 members: g.members.len(),
                 locked: g.locked,

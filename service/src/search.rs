@@ -1,4 +1,4 @@
-//! Search by grid code prefix, staff name or id, unit name or code, building id and
+//! Search by grid code prefix or name, staff name or id, unit name or code, building id and
 //! address, best first.
 
 use crate::views::{SearchHit, SearchResults, ViewContext};
@@ -10,7 +10,7 @@ use gridmap_core::AdminLevel;
 pub const DEFAULT_LIMIT: usize = 10;
 pub const MAX_LIMIT: usize = 50;
 
-/// Finds grids (code prefix), staff (name or id), townships and villages (name or
+/// Finds grids (code prefix, name), staff (name or id), townships and villages (name or
 /// code), a building (exact id) and addresses (substring; case-insensitive for Latin
 /// letters). Public data only: no household fields are searched.
 pub fn search(
@@ -30,7 +30,10 @@ pub fn search(
     for g in snap
         .grids
         .iter()
-        .filter(|g| g.code.as_str().starts_with(needle))
+        .filter(|g| {
+            g.code.as_str().starts_with(needle)
+                || g.name.as_deref().is_some_and(|n| n.contains(needle))
+        })
         .take(limit)
     {
         let staff_name = g
@@ -42,7 +45,10 @@ pub fn search(
         results.push(SearchHit {
             kind: "grid",
             id: g.code.to_string(),
-            label: g.code.to_string(),
+            label: match &g.name {
+                Some(name) => format!("{} {name}", g.code),
+                None => g.code.to_string(),
+            },
             detail: format!("{} 户 · {staff_name}", g.households),
             bbox: bbox_array(&g.polygon),
         });

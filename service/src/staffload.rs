@@ -125,6 +125,7 @@ mod tests {
             members: vec![],
             households,
             polygon: geo_types::MultiPolygon(vec![]),
+            name: None,
             staff: staff.map(str::to_owned),
             locked: false,
             institution: false,

@@ -32,6 +32,8 @@ pub struct StaffView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GridView {
     pub code: String,
+    /// The name planners gave the grid, if any.
+    pub name: Option<String>,
     pub village: String,
     pub households: u32,
     pub buildings: usize,
@@ -75,8 +77,19 @@ pub struct BuildingView {
     pub estimated: bool,
     pub address: Option<String>,
     pub grids: Vec<String>,
+    /// For a high-rise split between grids by flat: which flats (`[start, end)`, in
+    /// entrance/floor order) each grid holds, in flat order; empty otherwise.
+    pub flats: Vec<GridFlats>,
     pub bbox: Option<[f64; 4]>,
     pub household_list: Vec<HouseholdView>,
+}
+
+/// The flats of a split high-rise one grid holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct GridFlats {
+    pub grid: String,
+    pub start: u32,
+    pub end: u32,
 }
 
 /// What lies at a point.
@@ -184,6 +197,7 @@ impl ViewContext<'_> {
     pub fn grid(&self, g: &Grid) -> GridView {
         GridView {
             code: g.code.to_string(),
+            name: g.name.clone(),
             village: g.village.to_string(),
             households: g.households,
             buildings: g.members.len(),

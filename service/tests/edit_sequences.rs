@@ -99,9 +99,21 @@ fn operation(step: Step, village: &DivisionCode, grids: &[Grid]) -> Option<GridO
             buildings: some(k),
             to: gb.code.clone(),
         },
-        1 => GridOperation::Split {
+        1 if k % 2 == 0 => GridOperation::Split {
             grid: ga.code.clone(),
+            line: None,
         },
+        // A line through the middle of the grid's box, turned by `b % 180` degrees.
+        1 => {
+            let r = geo::BoundingRect::bounding_rect(&ga.polygon)?;
+            let (c, turn) = (r.center(), f64::from(b % 180).to_radians());
+            let reach = r.width().max(r.height());
+            let (dx, dy) = (turn.cos() * reach, turn.sin() * reach);
+            GridOperation::Split {
+                grid: ga.code.clone(),
+                line: Some(vec![[c.x - dx, c.y - dy], [c.x + dx, c.y + dy]]),
+            }
+        }
         2 => GridOperation::Merge {
             kept: ga.code.clone(),
             absorbed: gb.code.clone(),

@@ -127,6 +127,7 @@ async fn a_grid_edit_is_undone_from_the_change_log_and_the_undo_redone() {
         let edit = GridEditRequest {
             locked: Some(true),
             staff: Some(Some(other.id.clone())),
+            name: Some(Some(" 东区一段 ".into())),
             version: Some(grid.version),
         };
         let change = edit::edit_grid(store.as_ref(), &Caller::Staff, &grid.code, &edit)
@@ -134,6 +135,11 @@ async fn a_grid_edit_is_undone_from_the_change_log_and_the_undo_redone() {
             .unwrap();
         let edited = store.grid(&grid.code).await.unwrap().unwrap();
         assert!(edited.locked, "{name}");
+        assert_eq!(
+            edited.name.as_deref(),
+            Some("东区一段"),
+            "{name}: stored trimmed"
+        );
         assert_eq!(edited.staff.as_deref(), Some(other.id.as_str()));
         assert_eq!(edited.version, grid.version + 1);
         let holder = |id: &str, roster: &[gridmap_core::Staff]| {

@@ -45,6 +45,10 @@ pub struct GridWrite {
     pub staff_grids: Vec<StaffGrids>,
     /// `(grid, version)` the editor saw: a different stored version is a conflict.
     pub expect_versions: Vec<(GridCode, u32)>,
+    /// Villages the editor saw whole: a grid of one of them that `expect_versions`
+    /// does not name (made by someone else since) is a conflict too. An edit that
+    /// writes only the grids it changed sends its village here.
+    pub exact_villages: Vec<DivisionCode>,
     /// Partition parameters stored with the grids (a partition run, or its undo).
     pub partition_params: Option<PartitionParams>,
 }

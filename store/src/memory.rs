@@ -405,6 +405,18 @@ impl GridStore for MemoryStore {
                 });
             }
         }
+        if let Some(g) = s.grids.values().find(|g| {
+            write.exact_villages.contains(&g.village)
+                && !write
+                    .expect_versions
+                    .iter()
+                    .any(|(code, _)| code == &g.code)
+        }) {
+            return Err(StoreError::Conflict {
+                what: format!("grid {} (made since)", g.code),
+                current: g.version,
+            });
+        }
         let mut staff_before = Vec::new();
         for sg in &write.staff_grids {
             let member = s.staff.get(&sg.staff).ok_or_else(|| StoreError::NotFound {

@@ -156,6 +156,7 @@ pub fn county(n_buildings: usize) -> CountySnapshot {
                     village: vcode.clone(),
                     members,
                     polygon: rect(x0, y0, x1, y1),
+                    name: None,
                     staff: Some(sid),
                     locked: false,
                     institution: false,

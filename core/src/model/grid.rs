@@ -115,6 +115,10 @@ pub struct Grid {
     pub households: u32,
     /// WGS84 polygon.
     pub polygon: MultiPolygon<f64>,
+    /// A name planners give the grid (a lane, a compound: "幸福路东段"); the code stays
+    /// its identity. Not personal data: it is shown on the map.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Responsible staff member's id.
     pub staff: Option<String>,
     /// Locked grids are kept as they are by re-partitioning.

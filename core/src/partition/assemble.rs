@@ -212,6 +212,7 @@ pub(crate) fn assemble(
             households: ng.households,
             members: ng.members,
             polygon,
+            name: prev.and_then(|p| p.name.clone()),
             staff: prev.and_then(|p| p.staff.clone()),
             locked: false,
             institution: ng.institution,

@@ -243,6 +243,7 @@ mod tests {
                 })
                 .collect(),
             polygon: geo_types::MultiPolygon(vec![]),
+            name: None,
             staff: None,
             locked: false,
             institution: false,

@@ -113,6 +113,9 @@ pub struct GridEditBody {
     /// Staff id; `null` removes the staff member.
     #[serde(default, deserialize_with = "deserialize_some")]
     pub staff: Option<Option<String>>,
+    /// The grid's name (at most 40 characters); `null` or `""` removes it.
+    #[serde(default, deserialize_with = "deserialize_some")]
+    pub name: Option<Option<String>>,
     /// The version the editor saw (409 when the grid changed since). Required, here or
     /// as `If-Match: "<version>"` (428 without either).
     pub version: Option<u32>,
@@ -132,7 +135,7 @@ pub struct GridEditResult {
     pub change: i64,
 }
 
-/// Locks/unlocks a grid or changes its staff (staff only), from the version the editor
+/// Locks/unlocks, renames a grid or changes its staff (staff only), from the version the editor
 /// saw: `If-Match: "<version>"` (the ETag of `GET /api/grids/{code}`) or `version` in the
 /// body. Tiles show the change at once; the answer's ETag is the new version.
 #[utoipa::path(patch, path = "/api/grids/{code}", request_body = GridEditBody,
@@ -150,6 +153,7 @@ pub(super) async fn edit_grid(
     let edit = GridEditRequest {
         locked: body.locked,
         staff: body.staff,
+        name: body.name,
         version: seen_version(&headers, body.version)?,
     };
     let (grid, change) = state.service().edit_grid(&caller, &code, &edit).await?;

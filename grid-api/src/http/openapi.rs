@@ -44,6 +44,7 @@ use utoipa::OpenApi;
         gridmap_service::versions::VersionView,
         views::LookupView,
         views::BuildingView,
+        views::GridFlats,
         views::BuildingDetail,
         views::GridView,
         views::GridDetail,

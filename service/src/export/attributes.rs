@@ -37,8 +37,9 @@ const fn field(name: &'static str, dbf_name: &'static str, kind: FieldKind) -> F
 }
 
 /// The attributes of an exported grid, in this order in every format.
-pub const GRID_FIELDS: [Field; 10] = [
+pub const GRID_FIELDS: [Field; 11] = [
     field("code", "GRID_CODE", FieldKind::Text),
+    field("name", "GRID_NAME", FieldKind::Text),
     field("village", "VIL_CODE", FieldKind::Text),
     field("village_name", "VIL_NAME", FieldKind::Text),
     field("households", "HOUSEHOLDS", FieldKind::Integer),
@@ -109,6 +110,7 @@ impl Names {
         let staff = grid.staff.as_deref();
         [
             Value::Text(Some(grid.code.as_str())),
+            Value::Text(grid.name.as_deref()),
             Value::Text(Some(grid.village.as_str())),
             Value::Text(self.village(&grid.village)),
             Value::Integer(i64::from(grid.households)),

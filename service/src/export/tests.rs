@@ -243,10 +243,13 @@ async fn a_gbk_shapefile_holds_gbk_bytes_and_says_so() {
     let village = &c.source.grids[0].village;
     let name = c.source.names.village(village).unwrap();
     assert!(!name.is_ascii());
-    let (as_gbk, _, malformed) = encoding_rs::GBK.decode(&files.dbf);
-    assert!(!malformed, "the .dbf is not valid GBK");
+    // The records follow the header, whose length is at bytes 8–9 (binary: not text).
+    let header = usize::from(u16::from_le_bytes([files.dbf[8], files.dbf[9]]));
+    let records = &files.dbf[header..];
+    let (as_gbk, _, malformed) = encoding_rs::GBK.decode(records);
+    assert!(!malformed, "the .dbf's records are not valid GBK");
     assert!(as_gbk.contains(name), "the GBK-decoded .dbf lacks {name}");
-    let (as_utf8, _, _) = encoding_rs::UTF_8.decode(&files.dbf);
+    let (as_utf8, _, _) = encoding_rs::UTF_8.decode(records);
     assert!(
         !as_utf8.contains(name),
         "the .dbf holds {name} in UTF-8, not GBK"

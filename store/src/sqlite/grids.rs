@@ -34,6 +34,7 @@ const GRIDS: Upsert = Upsert {
         "min_lat",
         "max_lon",
         "max_lat",
+        "name",
     ],
     update: &[],
     step: "writing grids",
@@ -74,6 +75,35 @@ async fn check_versions(
             return Err(StoreError::Conflict {
                 what: format!("grid {code}"),
                 current,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A conflict when a village of `write.exact_villages` holds a grid that
+/// `write.expect_versions` does not name (someone made it since the editor read).
+async fn check_no_new_grids(
+    tx: &mut Transaction<'_, Sqlite>,
+    write: &GridWrite,
+) -> StoreResult<()> {
+    for village in &write.exact_villages {
+        let stored: Vec<(String, i64)> =
+            sqlx::query_as("SELECT code, version FROM grids WHERE village = ?1")
+                .bind(village.as_str())
+                .fetch_all(&mut **tx)
+                .await
+                .step("checking the village's grids")?;
+        let new = stored.into_iter().find(|(code, _)| {
+            !write
+                .expect_versions
+                .iter()
+                .any(|(seen, _)| seen.as_str() == code)
+        });
+        if let Some((code, version)) = new {
+            return Err(StoreError::Conflict {
+                what: format!("grid {code} (made since)"),
+                current: u32::try_from(version).unwrap_or(0),
             });
         }
     }
@@ -138,6 +168,7 @@ impl GridStore for SqliteStore {
     async fn write_grids(&self, write: &GridWrite, meta: &ChangeMeta) -> StoreResult<i64> {
         let mut tx = self.begin_write().await.step("starting the grid write")?;
         check_versions(&mut tx, &write.expect_versions).await?;
+        check_no_new_grids(&mut tx, write).await?;
         let before = ChangeRecords {
             grids: grids_before(&mut tx, write).await?,
             staff_grids: staff_grids_before(&mut tx, &write.staff_grids).await?,
@@ -192,7 +223,8 @@ impl GridStore for SqliteStore {
                     .push_bind(*x0)
                     .push_bind(*y0)
                     .push_bind(*x1)
-                    .push_bind(*y1);
+                    .push_bind(*y1)
+                    .push_bind(g.name.as_deref());
             },
         )
         .await?;

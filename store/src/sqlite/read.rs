@@ -21,7 +21,7 @@ use sqlx::Row;
 
 /// The columns [`grid_from_row`] reads, in order.
 pub(super) const GRID_COLUMNS: &str =
-    "code, level, parent, village, households, members, polygon, staff, locked, institution, version";
+    "code, level, parent, village, households, members, polygon, staff, locked, institution, version, name";
 
 pub(super) fn invalid(what: impl Into<String>, reason: impl std::fmt::Display) -> StoreError {
     StoreError::Value {
@@ -198,6 +198,7 @@ pub(super) fn grid_from_row(row: &SqliteRow) -> StoreResult<Grid> {
             .map_err(|e| invalid(&what, e))?,
         households: u32::try_from(households).map_err(|e| invalid(&what, e))?,
         polygon: wkb::decode_multipolygon(&polygon, &what)?,
+        name: row.get(11),
         staff: row.get(7),
         locked: row.get(8),
         institution: row.get(9),

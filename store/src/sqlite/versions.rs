@@ -203,6 +203,7 @@ mod tests {
             polygon: geo_types::MultiPolygon(vec![polygon![
                 (x: 114.0, y: 33.0), (x: 114.1, y: 33.0), (x: 114.0, y: 33.1)
             ]]),
+            name: None,
             staff: None,
             locked: false,
             institution: false,

@@ -11,6 +11,10 @@ pub(crate) const FIELDS: &[(&str, &str)] = &[
         "code",
         "Grid code: 12-digit village code, dash, 3-digit serial",
     ),
+    (
+        "name",
+        "Name planners gave the grid (absent when it has none)",
+    ),
     ("village", "12-digit code of the village the grid lies in"),
     ("households", "Households in the grid"),
     (
@@ -68,6 +72,9 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
             ("institution", AttrValue::Bool(grid.institution)),
             ("locked", AttrValue::Bool(grid.locked)),
         ]);
+        if let Some(name) = grid.name.as_deref() {
+            attrs.push(("name", AttrValue::Str(name)));
+        }
         if let Some(staff) = grid.staff.as_deref().and_then(|id| snap.staff_member(id)) {
             attrs.push(("staff", AttrValue::Str(&staff.name)));
         }

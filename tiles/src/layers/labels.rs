@@ -8,6 +8,10 @@ use geozero::mvt::tile;
 /// Attributes of the `grid_labels` layer.
 pub(crate) const FIELDS: &[(&str, &str)] = &[
     ("code", "Grid code"),
+    (
+        "name",
+        "Name planners gave the grid (absent when it has none)",
+    ),
     ("households", "Households in the grid"),
     (
         "staff",
@@ -24,7 +28,7 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
     let mut idx: Vec<usize> = snap.grids_in(ctx.query).collect();
     idx.sort_unstable();
     let mut b = LayerBuilder::new("grid_labels", ctx.transform.extent());
-    let mut attrs = Vec::with_capacity(4);
+    let mut attrs = Vec::with_capacity(FIELDS.len());
     for i in idx {
         let (Some(grid), Some(Some(p))) = (snap.grids.get(i), data.grid_labels.get(i)) else {
             continue;
@@ -35,6 +39,9 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
         attrs.clear();
         attrs.push(("code", AttrValue::Str(grid.code.as_str())));
         attrs.push(("households", AttrValue::Uint(u64::from(grid.households))));
+        if let Some(name) = grid.name.as_deref() {
+            attrs.push(("name", AttrValue::Str(name)));
+        }
         if let Some(staff) = grid.staff.as_deref().and_then(|id| snap.staff_member(id)) {
             attrs.push(("staff", AttrValue::Str(&staff.name)));
         }

@@ -183,6 +183,7 @@ pub fn fixture() -> Fixture {
                 village,
                 members,
                 polygon: rect(r[0], r[1], r[2], r[3]),
+                name: None,
                 staff: (i != 3).then(|| format!("s{i}")),
                 locked: i == 0,
                 institution: false,
