@@ -1,5 +1,5 @@
 // Lasso selection on the map: the geometry (pure: point in polygon, which drawn buildings a
-// lasso holds) and the tool that lets a planner drag a lasso over the map.
+// lasso holds) and the tool that lets a planner drag a lasso (or a split line) over the map.
 
 /**
  * Whether point `p` lies inside `polygon` (screen pixels, even-odd rule; the ring need not
@@ -60,18 +60,21 @@ const MIN_STEP_PX = 3;
 
 /**
  * The lasso tool: while on, a drag over the map draws a lasso (SVG over the canvas) instead
- * of panning; on release `onLasso(points, event)` gets its outline in screen pixels.
+ * of panning; on release `onLasso(points, event)` gets its outline in screen pixels. With
+ * `line`, the drag draws an open line instead (a split line: two points are enough).
  * @param {import("maplibre-gl").Map} map
  * @param {(points: [number, number][], e: PointerEvent) => void} onLasso
+ * @param {{line?: boolean}} [opts]
  * @returns {{on: () => void, off: () => void, active: () => boolean}}
  */
-export function createLassoTool(map, onLasso) {
+export function createLassoTool(map, onLasso, { line = false } = {}) {
   const container = map.getCanvasContainer();
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("class", "lasso-layer");
-  const path = document.createElementNS(ns, "polygon");
-  path.setAttribute("class", "lasso-path");
+  const path = document.createElementNS(ns, line ? "polyline" : "polygon");
+  path.setAttribute("class", line ? "lasso-path split-line-path" : "lasso-path");
+  const fewest = line ? 2 : 3;
   svg.append(path);
   let active = false;
   let points = null;
@@ -105,7 +108,7 @@ export function createLassoTool(map, onLasso) {
     const done = points;
     points = null;
     draw();
-    if (done.length >= 3) onLasso(done, e);
+    if (done.length >= fewest) onLasso(done, e);
   }
 
   return {

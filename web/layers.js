@@ -394,6 +394,9 @@ function dataLayers(unit) {
             "format",
             code,
             { "font-scale": 1 },
+            // the name planners gave the grid, when it has one
+            ["concat", ["case", ["has", "name"], " ", ""], ["coalesce", ["get", "name"], ""]],
+            { "font-scale": 0.9 },
             "\n",
             {},
             ["concat", ["to-string", households], " ", unit, "  ", ["to-string", ["coalesce", ["get", "staff"], ""]]],

@@ -9,6 +9,7 @@ import { BUILDING_LAYERS, GRID_LAYERS, plannerLayers, SOURCE, setPlannerHighligh
 import { createPlannerPanel } from "./plannerpanel.js";
 import {
   buildingOf,
+  flatRows,
   movePreview,
   oneVillage,
   rebalanceEdit,
@@ -32,6 +33,8 @@ const LAYERS_BEFORE = "villages-label";
 export function createPlanner(map, opts) {
   const stack = createUndoStack();
   const lasso = createLassoTool(map, onLasso);
+  // a line drawn across the focused grid splits it there
+  const cutter = createLassoTool(map, onCut, { line: true });
   const versions = createVersionsPanel(map, { layersBefore: LAYERS_BEFORE, apply: applyOutcome });
   const panel = createPlannerPanel(opts.root, {
     extraSections: versions.elements,
@@ -46,12 +49,15 @@ export function createPlanner(map, opts) {
     clearSelection,
     focusGrid,
     split: (grid) => runEdit({ op: "split", grid }, [grid], t("what_split", { grid })),
+    splitAlong,
+    moveFlats,
+    rename: (code, name) => patchGrid(code, { name }, t("what_rename", { grid: code })),
     merge: (kept, absorbed) =>
       runEdit({ op: "merge", kept, absorbed }, [kept, absorbed], t("what_merge", { kept, absorbed })),
     deleteEmpty: (grid) => runEdit({ op: "delete_empty", grid }, [grid], t("what_delete", { grid })),
     lockVillage,
     rebalance,
-    lockGrid,
+    lockGrid: (code, locked) => patchGrid(code, { locked }, t(locked ? "what_lock" : "what_unlock", { grid: code })),
     showIssue,
     loadHistory,
   });
@@ -65,6 +71,8 @@ export function createPlanner(map, opts) {
     focus: null,
     picking: false,
     lasso: false,
+    cutting: null,
+    tower: null,
     busy: false,
     status: null,
     stack: stack.sizes(),
@@ -80,6 +88,8 @@ export function createPlanner(map, opts) {
 
   function update(patch = {}) {
     Object.assign(state, patch, { stack: stack.sizes(), lasso: lasso.active() });
+    if (!cutter.active()) state.cutting = null;
+    if (state.tower && !state.selection.has(state.tower.id)) state.tower = null;
     if (!active) return;
     versions.setVillage(state.plan?.village, state.busy);
     panel.render(state);
@@ -112,6 +122,7 @@ export function createPlanner(map, opts) {
   function leave() {
     if (!active) return;
     lasso.off();
+    cutter.off();
     update({ picking: false });
     versions.clear();
     setPlannerHighlight(map, { buildings: [], target: null });
@@ -197,6 +208,22 @@ export function createPlanner(map, opts) {
       update({ target: null, focus: null });
       loadPlan(village);
     }
+    loadTower();
+  }
+
+  let towerSeq = 0;
+
+  /** A selection of one high-rise split by flats: its flat ranges, for sharing them out again. */
+  async function loadTower() {
+    const only = state.selection.size === 1 ? [...state.selection.values()][0] : null;
+    if (!only || only.grids.length < 2 || state.tower?.id === only.id) return;
+    const mine = ++towerSeq;
+    try {
+      const b = await api.building(only.id);
+      if (mine === towerSeq && state.selection.has(b.id)) update({ tower: b });
+    } catch (err) {
+      if (mine === towerSeq) update({ status: { kind: "error", text: `${t("lookupFailed")}: ${err.message}` } });
+    }
   }
 
   function onLasso(points, e) {
@@ -233,7 +260,7 @@ export function createPlanner(map, opts) {
   }
 
   map.on("click", (e) => {
-    if (!active || lasso.active()) return;
+    if (!active || lasso.active() || cutter.active()) return;
     const shift = Boolean(e.originalEvent?.shiftKey);
     if (state.picking) {
       const code = gridAt(e.point);
@@ -256,9 +283,35 @@ export function createPlanner(map, opts) {
   }
 
   function toggleLasso(on = !lasso.active()) {
-    if (on) lasso.on();
-    else lasso.off();
+    if (on) {
+      cutter.off();
+      lasso.on();
+    } else lasso.off();
     update({ picking: false });
+  }
+
+  /** Starts (or stops) drawing the line along which grid `code` is split. */
+  function splitAlong(code) {
+    if (state.cutting === code) {
+      cutter.off();
+      update();
+      return;
+    }
+    lasso.off();
+    cutter.on();
+    update({ cutting: code, picking: false });
+  }
+
+  function onCut(points) {
+    const grid = state.cutting;
+    cutter.off();
+    update();
+    if (!grid) return;
+    const line = points.map(([x, y]) => {
+      const c = map.unproject([x, y]);
+      return [c.lng, c.lat];
+    });
+    runEdit({ op: "split", grid, line }, [grid], t("what_split_line", { grid }));
   }
 
   function pickTarget() {
@@ -369,6 +422,16 @@ export function createPlanner(map, opts) {
     );
   }
 
+  /** Shares the selected tower's flats out as `shares` says (grids in flat order, flat counts). */
+  function moveFlats(shares) {
+    const b = state.tower;
+    if (!b || !state.plan) return;
+    const { rows } = flatRows(b.id, b.households, shares);
+    if (!rows.length) return;
+    const touched = [...new Set([...b.grids, ...rows.map((r) => r.grid)])];
+    runEdit({ op: "assign", village: state.plan.village, rows }, touched, t("what_move_flats", { id: b.id }));
+  }
+
   function newGrid() {
     if (!state.plan) return;
     const { movable } = summarize(state.selection);
@@ -401,15 +464,14 @@ export function createPlanner(map, opts) {
     );
   }
 
-  /** Locks or unlocks one grid (`PATCH api/grids/{code}`), as one change the page can undo. */
-  async function lockGrid(code, locked) {
+  /** Locks, unlocks or renames one grid (`PATCH api/grids/{code}`), as one change the page can undo. */
+  async function patchGrid(code, patch, what) {
     const g = state.plan?.grids.find((x) => x.code === code);
     if (state.busy || !g) return;
     const village = state.plan.village;
-    const what = t(locked ? "what_lock" : "what_unlock", { grid: code });
     update({ busy: true, status: { kind: "info", text: t("working") } });
     try {
-      const out = await api.patchGrid(code, g.version, { locked });
+      const out = await api.patchGrid(code, g.version, patch);
       stack.push({ change: out.change, village, what });
     } catch (err) {
       await refused(err, village);
@@ -479,7 +541,10 @@ export function createPlanner(map, opts) {
     }
     if (e.altKey) return;
     if (key === "escape") {
-      if (lasso.active()) toggleLasso(false);
+      if (cutter.active()) {
+        cutter.off();
+        update();
+      } else if (lasso.active()) toggleLasso(false);
       else if (state.picking) update({ picking: false });
       else clearSelection();
     } else if (key === "l") toggleLasso();

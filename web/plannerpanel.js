@@ -7,7 +7,7 @@ import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { chinaTime } from "./incidents.js";
 import { issueText, overloadedStaff } from "./issues.js";
-import { movePreview, rebalanceEdit, sizeStatus, summarize } from "./selection.js";
+import { flatRows, flatShares, movePreview, rebalanceEdit, sizeStatus, summarize } from "./selection.js";
 
 /**
  * @typedef {object} PlannerState
@@ -51,6 +51,7 @@ export function createPlannerPanel(root, actions) {
     const sections = [
       statusBox(s.status),
       selectionSection(s, plan, preview, actions),
+      plan && s.tower ? towerSection(s, actions) : null,
       plan ? null : h("p", { class: "muted" }, s.loading ? t("loading") : t("plannerNeedsVillage")),
       plan ? summarySection(plan, s, actions) : null,
       plan && s.focus ? focusSection(plan, s, actions) : null,
@@ -196,6 +197,7 @@ function selectionSection(s, plan, preview, actions) {
     sum.skipped ? h("p", { class: "note" }, t("selectionSkipped", { n: sum.skipped })) : null,
     s.dropped ? h("p", { class: "note" }, t("selectionOtherVillage", { n: s.dropped })) : null,
     s.lasso ? h("p", { class: "note hint" }, t("lassoOn")) : null,
+    s.cutting ? h("p", { class: "note hint split-line-hint" }, t("splitLineOn", { grid: s.cutting })) : null,
     s.picking ? h("p", { class: "note hint picking" }, t("pickingTarget")) : null,
     h(
       "div",
@@ -333,7 +335,7 @@ function focusSection(plan, s, actions) {
   return h(
     "section",
     { class: "planner-focus", dataset: { grid: g.code } },
-    h("h3", null, `${t("focusedGrid")} · ${g.code}`),
+    h("h3", null, `${t("focusedGrid")} · ${g.code}`, g.name ? ` · ${g.name}` : ""),
     h(
       "p",
       null,
@@ -347,11 +349,21 @@ function focusSection(plan, s, actions) {
         actions.split(g.code),
       ),
       button(
+        s.cutting === g.code ? t("splitLineStop") : t("splitLine"),
+        {
+          class: `planner-button split-line${s.cutting === g.code ? " on" : ""}`,
+          "aria-pressed": String(s.cutting === g.code),
+          disabled: busy || g.locked || null,
+        },
+        () => actions.splitAlong(g.code),
+      ),
+      button(
         t("deleteEmpty"),
         { class: "planner-button delete-grid", disabled: busy || g.households > 0 || g.locked || null },
         () => actions.deleteEmpty(g.code),
       ),
     ),
+    renameRow(g, busy, actions),
     others.length
       ? h(
           "div",
@@ -362,6 +374,80 @@ function focusSection(plan, s, actions) {
           ),
         )
       : null,
+  );
+}
+
+/**
+ * A selected high-rise split by flats: how many flats each of its grids holds, in flat order
+ * (the move target joins with none), editable; the counts must add up to its households.
+ */
+function towerSection(s, actions) {
+  const b = s.tower;
+  const shares = flatShares(b, s.target);
+  const inputs = shares.map((x) =>
+    h("input", {
+      type: "number",
+      min: "0",
+      max: String(b.households),
+      step: "1",
+      value: String(x.count),
+      class: "flat-count",
+      dataset: { grid: x.grid },
+      "aria-label": t("flatsOf", { grid: x.grid }),
+    }),
+  );
+  const read = () => shares.map((x, i) => ({ grid: x.grid, count: Number(inputs[i].value) }));
+  const left = h("p", { class: "note flats-left" });
+  const apply = button(t("moveFlats"), { class: "planner-button primary move-flats" }, () => actions.moveFlats(read()));
+  const refresh = () => {
+    const now = read();
+    const { left: n } = flatRows(b.id, b.households, now);
+    left.textContent = n ? t("flatsLeft", { n }) : "";
+    const changed = now.some((x, i) => x.count !== shares[i].count);
+    apply.disabled = Boolean(s.busy || n || !changed);
+  };
+  for (const input of inputs) input.addEventListener("input", refresh);
+  refresh();
+  return h(
+    "section",
+    { class: "planner-tower", dataset: { building: b.id } },
+    h("h3", null, t("towerFlats", { id: b.id, n: b.households })),
+    h("p", { class: "note" }, t("towerFlatsHint")),
+    h(
+      "table",
+      { class: "tower-flats" },
+      h(
+        "tbody",
+        null,
+        shares.map((x, i) => h("tr", { dataset: { grid: x.grid } }, h("td", null, x.grid), h("td", null, inputs[i]))),
+      ),
+    ),
+    left,
+    h("div", { class: "button-row" }, apply),
+  );
+}
+
+/** The grid's name, editable: Enter or the button renames it (an empty name removes it). */
+function renameRow(g, busy, actions) {
+  const input = h("input", {
+    type: "text",
+    class: "grid-name",
+    maxlength: "40",
+    value: g.name ?? "",
+    placeholder: t("gridNamePlaceholder"),
+    "aria-label": t("gridName"),
+  });
+  const rename = () => {
+    if (input.value.trim() !== (g.name ?? "")) actions.rename(g.code, input.value);
+  };
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") rename();
+  });
+  return h(
+    "div",
+    { class: "button-row grid-name-row" },
+    input,
+    button(t("rename"), { class: "planner-button rename-grid", disabled: busy }, rename),
   );
 }
 
@@ -383,6 +469,7 @@ function gridsSection(plan, s, preview, actions) {
           { type: "button", class: "link grid-focus", onclick: () => actions.focusGrid(g.code, true) },
           g.code,
         ),
+        g.name ? h("span", { class: "grid-row-name" }, ` ${g.name}`) : null,
         g.institution ? h("span", { class: "muted" }, ` · ${t("institution")}`) : null,
       ),
       h(

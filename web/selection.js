@@ -139,3 +139,43 @@ export function sizeStatus(households, range) {
   if (households > range.max) return "over";
   return "ok";
 }
+
+/**
+ * The flats of a split high-rise as the planner would share them out: `shares` lists grids
+ * in flat order with how many flats each should hold. Answers the `assign` rows (each grid
+ * the next run of flats; grids given 0 flats drop out) and how many flats are left to give
+ * (`left` ≠ 0: the shares do not add up to the building's `total`, nothing to send).
+ * @param {string} building
+ * @param {number} total the building's households (flats)
+ * @param {{grid: string, count: number}[]} shares
+ * @returns {{rows: {building: string, flats: [number, number], grid: string}[], left: number}}
+ */
+export function flatRows(building, total, shares) {
+  const rows = [];
+  let at = 0;
+  for (const { grid, count } of shares) {
+    const n = Math.max(0, Math.floor(Number(count) || 0));
+    if (!n) continue;
+    rows.push({ building, flats: [at, at + n], grid });
+    at += n;
+  }
+  return { rows: at === total ? rows : [], left: total - at };
+}
+
+/**
+ * The grids of a split high-rise in flat order with their flat counts, from
+ * `api/buildings/{id}`'s `flats`, and `extra` (the move target) after them with none.
+ * @param {{flats?: {grid: string, start: number, end: number}[]}} building
+ * @param {string|null} extra
+ * @returns {{grid: string, count: number}[]}
+ */
+export function flatShares(building, extra = null) {
+  const shares = [];
+  for (const f of [...(building.flats ?? [])].sort((a, b) => a.start - b.start)) {
+    const last = shares[shares.length - 1];
+    if (last?.grid === f.grid) last.count += f.end - f.start;
+    else shares.push({ grid: f.grid, count: f.end - f.start });
+  }
+  if (extra && !shares.some((s) => s.grid === extra)) shares.push({ grid: extra, count: 0 });
+  return shares;
+}

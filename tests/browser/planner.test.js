@@ -321,6 +321,148 @@ describe("planner mode", () => {
     assertClean(problems);
   });
 
+  test("name a grid, split it along a line drawn across it, undo both", async () => {
+    const { page, problems } = await openPlanner();
+    await showBbox(page, grid.bbox);
+    const code = grid.id;
+    const village = villageOf(code);
+    const before = await plan(village);
+    const g0 = householdsOf(before, code);
+    await page.evaluate((c) => window.gridmap.planner.focusGrid(c, false), code);
+    await page.waitForSelector(`#planner .planner-focus[data-grid="${code}"] .grid-name`, { timeout: 30_000 });
+
+    // rename: the panel lists the name, the API has it
+    await page.fill("#planner .planner-focus .grid-name", "测试网格");
+    await page.click("#planner .planner-focus .rename-grid");
+    await page.waitForSelector(`#planner .grid-row[data-grid="${code}"] .grid-row-name`, { timeout: 30_000 });
+    assert.equal((await plan(village)).grids.find((g) => g.code === code).name, "测试网格");
+
+    // a vertical line through the middle of the grid's drawn buildings, past its box
+    const line = await page.evaluate(
+      ({ code, bbox }) => {
+        const map = window.gridmap.map;
+        const xs = map
+          .queryRenderedFeatures({ layers: ["buildings-fill", "buildings-estimated-fill"] })
+          .filter((f) => String(f.properties.grids) === code)
+          .map((f) => {
+            const ring = (f.geometry.type === "Polygon" ? f.geometry.coordinates : f.geometry.coordinates[0])[0];
+            return map.project(ring[0]).x;
+          })
+          .sort((a, b) => a - b);
+        const top = map.project([bbox[0], bbox[3]]).y - 15;
+        const bottom = map.project([bbox[0], bbox[1]]).y + 15;
+        return { x: Math.round(xs[Math.floor(xs.length / 2)]), top: Math.round(top), bottom: Math.round(bottom) };
+      },
+      { code, bbox: grid.bbox },
+    );
+    assert.ok(Number.isFinite(line.x), `buildings of ${code} are drawn`);
+    await page.click("#planner .planner-focus .split-line");
+    await page.waitForSelector("#planner .split-line-hint");
+    await page.mouse.move(line.x + 0.5, line.top);
+    await page.mouse.down();
+    await page.mouse.move(line.x + 0.5, line.bottom, { steps: 12 });
+    await page.mouse.up();
+    await page.waitForSelector("#planner .planner-status.status-ok", { timeout: 30_000 });
+    const split = await plan(village);
+    assert.equal(split.grids.length, before.grids.length + 1, "one grid more");
+    const created = split.grids.find((g) => !before.grids.some((b) => b.code === g.code));
+    assert.equal(householdsOf(split, code) + created.households, g0, "the two parts hold the grid's households");
+    assert.ok(householdsOf(split, code) >= created.households, "the larger part keeps the code");
+    assert.equal(split.grids.find((g) => g.code === code).name, "测试网格", "and the name");
+    await panelShows(page, created.code, created.households);
+    await screenshot(page, "planner-split-line");
+
+    // Ctrl+Z twice: the split, then the name, are undone
+    await page.keyboard.press("Control+z");
+    await panelShows(page, code, g0);
+    await page.waitForFunction((c) => !document.querySelector(`#planner .grid-row[data-grid="${c}"]`), created.code, {
+      timeout: 30_000,
+    });
+    await page.keyboard.press("Control+z");
+    await page.waitForFunction(
+      (c) => !document.querySelector(`#planner .grid-row[data-grid="${c}"] .grid-row-name`),
+      code,
+      { timeout: 30_000 },
+    );
+    const undone = await plan(village);
+    assert.deepEqual(
+      undone.grids.map((g) => [g.code, g.households, g.name ?? null]),
+      before.grids.map((g) => [g.code, g.households, g.name ?? null]),
+      "the village is as it was",
+    );
+    assertClean(problems);
+  });
+
+  test("select a split high-rise, give one flat to its next grid, undo", async () => {
+    // a split tower: the plan CSV of some village lists flat ranges
+    const labels = await getJson(server.base, "/api/labels");
+    const villages = labels.features.filter((f) => f.properties.level === "village").map((f) => f.properties.code);
+    let tower = null;
+    for (const v of villages) {
+      const res = await fetch(`${server.base}/api/villages/${v}/plan.csv`, {
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      });
+      const rows = (await res.text()).split(/\r?\n/).slice(1);
+      const split = rows.map((r) => r.split(",")).find((cells) => cells[2]?.trim());
+      if (split) {
+        tower = split[0];
+        break;
+      }
+    }
+    assert.ok(tower, "the synthetic county has a high-rise split by flats");
+    const before = await getJson(server.base, `/api/buildings/${encodeURIComponent(tower)}`, { token: TOKEN });
+    assert.ok(before.flats.length > 1, `${tower} lists its flat ranges`);
+    const [first, second] = before.flats;
+
+    const { page, problems } = await openPlanner();
+    await showBbox(page, before.bbox);
+    const at = await page.evaluate((b) => {
+      const p = window.gridmap.map.project([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]);
+      return { x: Math.round(p.x), y: Math.round(p.y) };
+    }, before.bbox);
+    await page.mouse.click(at.x, at.y);
+    await page.waitForSelector(`#planner .planner-tower[data-building="${tower}"]`, { timeout: 30_000 });
+    const shown = await page.evaluate(() =>
+      [...document.querySelectorAll("#planner .tower-flats .flat-count")].map((i) => [i.dataset.grid, Number(i.value)]),
+    );
+    assert.deepEqual(
+      shown.slice(0, 2),
+      [
+        [first.grid, first.end - first.start],
+        [second.grid, second.end - second.start],
+      ],
+      "the panel lists the tower's grids in flat order with their flats",
+    );
+    assert.ok(await page.isDisabled("#planner .move-flats"), "nothing changed yet");
+
+    // one flat fewer for the first grid: one flat left over, nothing to send
+    await page.fill(`#planner .flat-count[data-grid="${first.grid}"]`, String(first.end - first.start - 1));
+    await page.waitForFunction(() => /1/.test(document.querySelector("#planner .flats-left")?.textContent ?? ""));
+    assert.ok(await page.isDisabled("#planner .move-flats"));
+    // and one more for the second: the counts add up again
+    await page.fill(`#planner .flat-count[data-grid="${second.grid}"]`, String(second.end - second.start + 1));
+    await page.waitForFunction(() => !document.querySelector("#planner .move-flats")?.disabled);
+    await page.click("#planner .move-flats");
+    await page.waitForSelector("#planner .planner-status.status-ok", { timeout: 30_000 });
+    const after = await getJson(server.base, `/api/buildings/${encodeURIComponent(tower)}`, { token: TOKEN });
+    assert.deepEqual(after.flats.slice(0, 2), [
+      { grid: first.grid, start: first.start, end: first.end - 1 },
+      { grid: second.grid, start: second.start - 1, end: second.end },
+    ]);
+
+    // Ctrl+Z: the flats go back
+    await page.keyboard.press("Control+z");
+    await page.waitForFunction(
+      async ({ id, want }) => {
+        const b = await fetch(`api/buildings/${encodeURIComponent(id)}`).then((r) => r.json());
+        return JSON.stringify(b.flats) === want;
+      },
+      { id: tower, want: JSON.stringify(before.flats) },
+      { timeout: 30_000, polling: 250 },
+    );
+    assertClean(problems);
+  });
+
   test("Shift+click adds and removes, Esc clears; an edit of grids changed meanwhile is refused and the village reloads", async () => {
     const { page, problems } = await openPlanner();
     await showBbox(page, grid.bbox);

@@ -7,6 +7,8 @@ import { bounds, idsInLasso, outerPoints, pointInPolygon } from "../lasso.js";
 import { buildStyle, plannerLayers } from "../layers.js";
 import {
   buildingOf,
+  flatRows,
+  flatShares,
   movable,
   movePreview,
   oneVillage,
@@ -249,4 +251,47 @@ test("a grid edit names the version it was made from as a strong ETag", () => {
   assert.deepEqual(ifMatch(7), { "If-Match": '"7"' });
   assert.throws(() => ifMatch(undefined), TypeError);
   assert.throws(() => ifMatch("7"), TypeError);
+});
+
+test("a tower's flats are shared out as consecutive runs, in flat order, only when they add up", () => {
+  const tower = {
+    flats: [
+      { grid: B, start: 40, end: 75 },
+      { grid: A, start: 0, end: 40 },
+    ],
+  };
+  assert.deepEqual(flatShares(tower), [
+    { grid: A, count: 40 },
+    { grid: B, count: 35 },
+  ]);
+  assert.deepEqual(flatShares(tower, C).at(-1), { grid: C, count: 0 }, "the move target comes last, empty");
+  assert.equal(flatShares(tower, A).length, 2, "a target already in the tower is not added twice");
+  assert.deepEqual(
+    flatRows("t1", 75, [
+      { grid: A, count: 30 },
+      { grid: B, count: 35 },
+      { grid: C, count: 10 },
+    ]),
+    {
+      rows: [
+        { building: "t1", flats: [0, 30], grid: A },
+        { building: "t1", flats: [30, 65], grid: B },
+        { building: "t1", flats: [65, 75], grid: C },
+      ],
+      left: 0,
+    },
+  );
+  const short = flatRows("t1", 75, [
+    { grid: A, count: 30 },
+    { grid: B, count: 35 },
+  ]);
+  assert.deepEqual(short, { rows: [], left: 10 }, "flats left over: nothing to send");
+  assert.deepEqual(
+    flatRows("t1", 75, [
+      { grid: A, count: 0 },
+      { grid: B, count: 75 },
+    ]).rows,
+    [{ building: "t1", flats: [0, 75], grid: B }],
+    "a grid given no flats drops out",
+  );
 });
