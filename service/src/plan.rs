@@ -11,12 +11,13 @@ use crate::LiveData;
 use crate::{Caller, Service, ServiceError, ServiceResult};
 use geo::GeodesicArea;
 use gridmap_core::edit::Assignment;
-use gridmap_core::partition::{validate_grids, PartitionParams, Violation};
+use gridmap_core::partition::{validate_grids, validate_memberships, PartitionParams, Violation};
 use gridmap_core::{DivisionCode, Grid};
 use gridmap_importers::csv::{read_plan_csv, write_plan_csv};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// One broken rule of a village's plan.
@@ -182,6 +183,33 @@ pub fn issues(
         .collect();
     found.extend(load.issues(grids, params.max_staff_households));
     found
+}
+
+/// The hard rules `grids` break (all are about memberships, none needs a polygon).
+fn hard_issues(
+    part: &VillageParts<'_>,
+    grids: &[Grid],
+    params: &PartitionParams,
+) -> Vec<PlanIssue> {
+    validate_memberships(part.village, &part.buildings, grids, params)
+        .iter()
+        .map(|v| PlanIssue::of(v, params))
+        .filter(|i| i.hard)
+        .collect()
+}
+
+/// Every rule village `code` of `data` breaks as it is and with `grids` instead.
+fn rules_before_and_after(
+    data: &LiveData,
+    code: &DivisionCode,
+    grids: &[Grid],
+) -> ServiceResult<(Arc<Vec<PlanIssue>>, Vec<PlanIssue>)> {
+    let part = village_of_snapshot(data.snapshot(), &data.barriers, &data.barrier_index, code)
+        .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
+    let params = &data.params;
+    let load = StaffLoad::outside(data.snapshot(), code);
+    let before = data.village_issues(code, || issues(&part, &part.grids, params, &load));
+    Ok((before, issues(&part, grids, params, &load)))
 }
 
 /// The plan of `part`'s village with `grids`.
@@ -370,7 +398,7 @@ impl Service {
     pub(crate) async fn commit_village(
         &self,
         caller: &Caller,
-        data: &LiveData,
+        data: &Arc<LiveData>,
         part: VillageParts<'_>,
         edited: EditedVillage,
         operation: String,
@@ -378,23 +406,22 @@ impl Service {
         let code = part.village.code.clone();
         let params = &data.params;
         let started = std::time::Instant::now();
-        let load = StaffLoad::outside(data.snapshot(), &code);
-        let before = data.village_issues(&code, || issues(&part, &part.grids, params, &load));
-        let after = issues(&part, &edited.grids, params, &load);
-        let caused = new_in(&after, &before);
-        if let Some(hard) = caused.iter().find(|i| i.hard) {
+        // The hard rules need no geometry: an edit is refused on them at once.
+        let hard_before = hard_issues(&part, &part.grids, params);
+        let hard_after = hard_issues(&part, &edited.grids, params);
+        if let Some(hard) = new_in(&hard_after, &hard_before).first() {
             return Err(ServiceError::BadInput(format!(
                 "the edit would break a hard rule: {}",
                 hard.message
             )));
         }
-        let fixed = new_in(&before, &after);
-        let checked = started.elapsed();
+        let hard_checked = started.elapsed();
         // The roster this server holds: an edit's lists follow its grids; another
         // process's roster change since is picked up by the next sync.
         let staff_grids =
             staff_lists_after(&data.snapshot().staff, &code, &part.grids, &edited.grids);
-        // The map's next state is drawn while the store writes the edit.
+        // The store writes the edit while the map's next state is drawn and the soft
+        // rules (the polygons') are checked for the answer.
         let live = self.live();
         let storing = store_village(
             self.store().as_ref(),
@@ -405,8 +432,16 @@ impl Service {
             operation,
         );
         let drawing = live.prepare_village(code.clone(), edited.grids.clone(), staff_grids);
-        let (change, prepared) = tokio::join!(storing, drawing);
+        let checking = tokio::task::spawn_blocking({
+            let (data, code, grids) = (Arc::clone(data), code.clone(), edited.grids.clone());
+            move || rules_before_and_after(&data, &code, &grids)
+        });
+        let (change, prepared, checked) = tokio::join!(storing, drawing, checking);
         let (change, prepared) = (change?, prepared?);
+        let (before, after) =
+            checked.map_err(|e| ServiceError::Internal(format!("checking a grid edit: {e}")))??;
+        let caused = new_in(&after, &before);
+        let fixed = new_in(&before, &after);
         let stored = started.elapsed();
         prepared.remember_issues(after.clone());
         let plan = plan_of(&part, &edited.grids, params, after);
@@ -416,10 +451,10 @@ impl Service {
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
         tracing::debug!(
             village = %code,
-            checked_ms = ms(checked),
-            stored_ms = ms(stored - checked),
+            hard_rules_ms = ms(hard_checked),
+            stored_ms = ms(stored - hard_checked),
             shown_ms = ms(started.elapsed() - stored),
-            "edit committed (stored while the map's next state was drawn)"
+            "edit committed (stored while the map's next state was drawn and the rules checked)"
         );
         Ok(EditOutcome {
             change,

@@ -152,7 +152,7 @@ mod zones;
 
 pub use error::{PartitionError, PartitionFlag, PartitionResult};
 pub use report::{QualityReport, VillageReport};
-pub use validate::{validate_grids, Violation};
+pub use validate::{validate_grids, validate_memberships, Violation};
 
 use crate::model::{AdminUnit, Barrier, Building, Grid};
 use rayon::prelude::*;

@@ -164,12 +164,36 @@ pub fn validate_grids(
     grids: &[Grid],
     params: &PartitionParams,
 ) -> Vec<Violation> {
+    let mut out = validate_memberships(village, buildings, grids, params);
+    out.extend(geometry_violations(village, buildings, grids, params));
+    out
+}
+
+/// The violations of [`validate_grids`] that need no geometry: grids of another village,
+/// household counts, sizes, and buildings held twice, by no grid or unknown. Cheap (no
+/// polygon is touched), so an edit can be refused on them before its polygons are
+/// checked.
+///
+/// ```
+/// use gridmap_core::partition::{partition_village, validate_memberships, PartitionParams, VillageInput, Violation};
+/// let (v, b) = gridmap_synth::small::villages(1, 200, 5);
+/// let refs: Vec<&_> = b.iter().collect();
+/// let p = PartitionParams::default();
+/// let mut grids = partition_village(&VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] }, &p).unwrap().grids;
+/// let taken = grids[0].members[0].clone();
+/// grids[1].members.push(taken.clone());
+/// grids[1].households += taken.households;
+/// let found = validate_memberships(&v[0], &refs, &grids, &p);
+/// assert!(found.iter().any(|v| matches!(v, Violation::HouseholdsInSeveralGrids { .. })));
+/// ```
+pub fn validate_memberships(
+    village: &AdminUnit,
+    buildings: &[&Building],
+    grids: &[Grid],
+    params: &PartitionParams,
+) -> Vec<Violation> {
     let mut out = Vec::new();
-    // Households.
-    let by_id: HashMap<&str, &Building> = buildings
-        .iter()
-        .map(|b| (b.source_id.as_str(), *b))
-        .collect();
+    let by_id = by_source_id(buildings);
     let mut held: HashMap<&str, Vec<Holding<'_>>> = HashMap::new();
     for g in grids {
         let code = g.code.as_str();
@@ -229,7 +253,27 @@ pub fn validate_grids(
             });
         }
     }
-    // Geometry.
+    out
+}
+
+/// `buildings` by source id.
+fn by_source_id<'b>(buildings: &[&'b Building]) -> HashMap<&'b str, &'b Building> {
+    buildings
+        .iter()
+        .map(|b| (b.source_id.as_str(), *b))
+        .collect()
+}
+
+/// The violations of [`validate_grids`] that need the polygons: empty or several-piece
+/// polygons, area outside the village, overlaps and gaps.
+fn geometry_violations(
+    village: &AdminUnit,
+    buildings: &[&Building],
+    grids: &[Grid],
+    params: &PartitionParams,
+) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let by_id = by_source_id(buildings);
     let Some(c) = village.boundary.bounding_rect().map(|r| r.center()) else {
         return out;
     };
