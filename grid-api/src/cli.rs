@@ -328,13 +328,14 @@ pub struct PartitionArgs {
 #[derive(Debug, Subcommand)]
 pub enum GridsCommand {
     /// List every violation: size out of range, non-contiguous, outside the village,
-    /// overlaps, gaps, households in no grid or in two.
+    /// overlaps, gaps, households in no grid or in two, staff members over the household
+    /// limit.
     Validate(ValidateArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Write the violations as JSON.
+    /// Write the violations as JSON: `{"violations": […], "staff_overloaded": […]}`.
     #[arg(long, value_name = "FILE")]
     pub report_json: Option<PathBuf>,
 }

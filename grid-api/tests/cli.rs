@@ -291,6 +291,32 @@ fn synth_partition_validate_and_export_work_together() {
         "violations on a fresh partition:\n{}",
         text(&v)
     );
+    // A limit below every grid's size: each staff member with a grid is over it, a soft
+    // rule the validator lists (and exits 1 for, as for any violation).
+    let low = gridmap(&db, &["partition", "--all", "--max-staff-households", "20"]);
+    assert!(low.status.success(), "{}", text(&low));
+    let report = dir.path().join("validate.json");
+    let v = gridmap(
+        &db,
+        &[
+            "grids",
+            "validate",
+            "--report-json",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(v.status.code(), Some(1), "{}", text(&v));
+    assert!(text(&v).contains("above the limit of 20"), "{}", text(&v));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let over = json["staff_overloaded"].as_array().unwrap();
+    assert!(!over.is_empty(), "{json}");
+    assert!(
+        over.iter().all(|s| s["households"].as_u64().unwrap() > 20),
+        "{json}"
+    );
+    assert!(json["violations"].as_array().unwrap().is_empty(), "{json}");
+    let back = gridmap(&db, &["partition", "--all", "--max-staff-households", "90"]);
+    assert!(back.status.success(), "{}", text(&back));
     let out = dir.path().join("grids.geojson");
     let e = gridmap(&db, &["export", "grids", "-o", out.to_str().unwrap()]);
     assert!(e.status.success(), "{}", text(&e));

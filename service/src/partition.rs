@@ -209,9 +209,12 @@ pub struct Validation {
     pub violations: Vec<Violation>,
     /// Villages with buildings but no grids (never partitioned).
     pub unpartitioned: Vec<DivisionCode>,
+    /// Staff members serving more households than the stored limit (a soft rule).
+    pub staff_overloaded: Vec<crate::staffload::StaffOverload>,
 }
 
-/// Checks every stored grid against the stored sizes and its village.
+/// Checks every stored grid against the stored sizes and its village, and every staff
+/// member's households against the stored limit.
 pub async fn validate(store: &dyn Store, _caller: &Caller) -> ServiceResult<Validation> {
     let params = stored_params(store).await?;
     let county = County::load(store).await?;
@@ -219,6 +222,11 @@ pub async fn validate(store: &dyn Store, _caller: &Caller) -> ServiceResult<Vali
         grids: county.grids.len(),
         violations: Vec::new(),
         unpartitioned: Vec::new(),
+        staff_overloaded: crate::staffload::overloaded_staff(
+            &county.grids,
+            &store.staff().await?,
+            params.max_staff_households,
+        ),
     };
     for p in county.villages(&Scope::All) {
         if p.grids.is_empty() && !p.buildings.is_empty() {

@@ -7,7 +7,7 @@
 
 use crate::plan::PlanIssue;
 use gridmap_core::snapshot::CountySnapshot;
-use gridmap_core::{DivisionCode, Grid};
+use gridmap_core::{DivisionCode, Grid, Staff};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
@@ -40,17 +40,64 @@ pub struct StaffLoad<'a> {
     elsewhere: HashMap<&'a str, (u64, usize)>,
 }
 
+/// Households and grids of each staff member of `grids`, by id.
+fn loads<'g>(grids: impl IntoIterator<Item = &'g Grid>) -> BTreeMap<&'g str, (u64, usize)> {
+    let mut loads: BTreeMap<&str, (u64, usize)> = BTreeMap::new();
+    for g in grids {
+        if let Some(staff) = g.staff.as_deref() {
+            let load = loads.entry(staff).or_default();
+            load.0 += u64::from(g.households);
+            load.1 += 1;
+        }
+    }
+    loads
+}
+
+/// Every staff member serving more than `limit` households in `grids` (all the grids
+/// of a county), by id; names from `roster`.
+pub fn overloaded_staff(grids: &[Grid], roster: &[Staff], limit: u32) -> Vec<StaffOverload> {
+    over_limit(
+        loads(grids),
+        |_| (0, 0),
+        |id| roster.iter().find(|s| s.id == id),
+        limit,
+    )
+}
+
+/// The staff of `here` whose households there and `elsewhere` exceed `limit`.
+fn over_limit<'s>(
+    here: BTreeMap<&str, (u64, usize)>,
+    elsewhere: impl Fn(&str) -> (u64, usize),
+    staff: impl Fn(&str) -> Option<&'s Staff>,
+    limit: u32,
+) -> Vec<StaffOverload> {
+    here.into_iter()
+        .filter_map(|(id, (households, count))| {
+            let (more, more_grids) = elsewhere(id);
+            let households = households + more;
+            (households > u64::from(limit)).then(|| StaffOverload {
+                id: id.to_owned(),
+                name: staff(id).map_or_else(|| id.to_owned(), |s| s.name.clone()),
+                households,
+                grids: count + more_grids,
+                limit,
+            })
+        })
+        .collect()
+}
+
 impl<'a> StaffLoad<'a> {
     /// The load of every staff member outside `village` in `snapshot`.
     pub fn outside(snapshot: &'a CountySnapshot, village: &DivisionCode) -> StaffLoad<'a> {
-        let mut elsewhere: HashMap<&'a str, (u64, usize)> = HashMap::new();
-        for g in snapshot.grids.iter().filter(|g| &g.village != village) {
-            if let Some(staff) = g.staff.as_deref() {
-                let load = elsewhere.entry(staff).or_default();
-                load.0 += u64::from(g.households);
-                load.1 += 1;
-            }
-        }
+        let elsewhere = loads(
+            snapshot
+                .grids
+                .iter()
+                .map(|g| &**g)
+                .filter(|g| &g.village != village),
+        )
+        .into_iter()
+        .collect();
         StaffLoad {
             snapshot,
             elsewhere,
@@ -60,30 +107,12 @@ impl<'a> StaffLoad<'a> {
     /// The staff members of the village's `grids` who serve more than `limit`
     /// households in all, by id.
     pub fn overloaded(&self, grids: &[Grid], limit: u32) -> Vec<StaffOverload> {
-        let mut here: BTreeMap<&str, (u64, usize)> = BTreeMap::new();
-        for g in grids {
-            if let Some(staff) = g.staff.as_deref() {
-                let load = here.entry(staff).or_default();
-                load.0 += u64::from(g.households);
-                load.1 += 1;
-            }
-        }
-        here.into_iter()
-            .filter_map(|(id, (households, count))| {
-                let (more, more_grids) = self.elsewhere.get(id).copied().unwrap_or_default();
-                let households = households + more;
-                (households > u64::from(limit)).then(|| StaffOverload {
-                    id: id.to_owned(),
-                    name: self
-                        .snapshot
-                        .staff_member(id)
-                        .map_or_else(|| id.to_owned(), |s| s.name.clone()),
-                    households,
-                    grids: count + more_grids,
-                    limit,
-                })
-            })
-            .collect()
+        over_limit(
+            loads(grids),
+            |id| self.elsewhere.get(id).copied().unwrap_or_default(),
+            |id| self.snapshot.staff_member(id),
+            limit,
+        )
     }
 
     /// One `staff_overload` issue for each grid of `grids` whose staff member serves

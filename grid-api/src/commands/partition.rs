@@ -97,18 +97,31 @@ pub(crate) async fn validate(db: &str, args: &ValidateArgs) -> anyhow::Result<Ou
     for v in &found.violations {
         outln!("{v}")?;
     }
+    for s in &found.staff_overloaded {
+        outln!(
+            "staff member {} ({}) serves {} households in {} grids, above the limit of {} (--max-staff-households)",
+            s.id, s.name, s.households, s.grids, s.limit
+        )?;
+    }
     outln!(
-        "{} grids checked, {} violations",
+        "{} grids checked, {} violations, {} staff members over the household limit",
         found.grids,
-        found.violations.len()
+        found.violations.len(),
+        found.staff_overloaded.len()
     )?;
     if let Some(path) = &args.report_json {
-        std::fs::write(path, serde_json::to_vec_pretty(&found.violations)?)
+        let report = serde_json::json!({
+            "violations": found.violations,
+            "staff_overloaded": found.staff_overloaded,
+        });
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    Ok(if found.violations.is_empty() {
-        Outcome::Clean
-    } else {
-        Outcome::WithProblems
-    })
+    Ok(
+        if found.violations.is_empty() && found.staff_overloaded.is_empty() {
+            Outcome::Clean
+        } else {
+            Outcome::WithProblems
+        },
+    )
 }
