@@ -24,6 +24,8 @@ import { createPlanner } from "./planner.js";
 import { createSearch } from "./search.js";
 
 const COMPACT_QUERY = window.matchMedia("(max-width: 700px)");
+/** Below this width (px) the planner's panel and the legend together hide too much of the map. */
+const WIDE_ENOUGH_FOR_LEGEND = 1600;
 
 // The token must be taken out of the fragment before MapLibre starts writing the view there.
 const token = takeTokenFromHash();
@@ -146,6 +148,7 @@ async function main() {
   });
 
   // Planner mode (shown with the staff token): its own clicks, panel and highlights.
+  let layersFolded = false;
   const planner = createPlanner(map, {
     root: document.getElementById("planner"),
     toggle: document.querySelector(".planner-toggle"),
@@ -153,6 +156,14 @@ async function main() {
     onEnter: () => {
       panel.close();
       setSelection(map, {});
+      // Beside the planner's panel a narrow screen has no room for the legend: fold it
+      // (the ☰ button brings it back) and unfold it when the planner closes.
+      layersFolded = window.innerWidth < WIDE_ENOUGH_FOR_LEGEND && layersControl.isOpen();
+      if (layersFolded) layersControl.setOpen(false);
+    },
+    onLeave: () => {
+      if (layersFolded && !layersControl.isOpen()) layersControl.setOpen(true);
+      layersFolded = false;
     },
   });
   window.gridmap.planner = planner;

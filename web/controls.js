@@ -32,11 +32,7 @@ export class LayersControl {
         class: "layers-toggle",
         "aria-expanded": compact ? "false" : "true",
         title: t("layers"),
-        onclick: () => {
-          const open = this.body.hidden;
-          this.body.hidden = !open;
-          toggle.setAttribute("aria-expanded", open ? "true" : "false");
-        },
+        onclick: () => this.setOpen(this.body.hidden),
       },
       h("span", { "aria-hidden": "true" }, "☰"),
       h("span", { class: "layers-toggle-text" }, ` ${t("layers")}`),
@@ -63,9 +59,21 @@ export class LayersControl {
       h("fieldset", null, h("legend", null, t("layers")), switches),
       legend(this.heatRow),
     );
+    this.toggle = toggle;
     this.body.hidden = compact;
     this.container = h("div", { class: "maplibregl-ctrl maplibregl-ctrl-group gridmap-layers" }, toggle, this.body);
     return this.container;
+  }
+
+  /** Whether the switches and legend show (else only the ☰ button). */
+  isOpen() {
+    return !this.body.hidden;
+  }
+
+  /** Shows (`true`) or folds away the switches and legend. */
+  setOpen(open) {
+    this.body.hidden = !open;
+    this.toggle.setAttribute("aria-expanded", open ? "true" : "false");
   }
 
   onRemove() {

@@ -640,7 +640,13 @@ describe("planner mode", () => {
     await page.click("#planner .planner-help summary");
     const help = await page.locator("#planner .help-pop").textContent();
     for (const key of ["Ctrl+Z", "Ctrl+Shift+Z", "Esc", "M", "L"]) assert.ok(help.includes(key), `help names ${key}`);
+    // the legend is folded away beside the panel (its ☰ button stays), and comes back
+    // when the planner closes
+    assert.ok(await page.locator(".gridmap-layers .layers-body").isHidden(), "the legend is folded");
+    assert.ok(await page.locator(".gridmap-layers .layers-toggle").isVisible());
     await screenshot(page, "planner-1366");
+    await page.click(".planner-toggle");
+    await page.waitForSelector(".gridmap-layers .layers-body", { state: "visible" });
     assertClean(problems);
   });
 
