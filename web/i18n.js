@@ -167,6 +167,8 @@ const DICT = {
     none: "无",
     issue_staff_overload:
       "网格 {grid}：网格员 {name}（{id}）共负责 {grids} 个网格 {households} 户，超过上限 {limit} 户",
+    issue_size_out_of_range: "网格 {grid}：{households} 户，不在 {min}–{max} 户之间（目标 {target} 户）",
+    issue_non_contiguous: "网格 {grid}：分成 {pieces} 块，不连片",
     lockVillage: "锁定全村",
     unlockVillage: "解锁全村",
     rebalance: "重新平衡",
@@ -426,6 +428,8 @@ const DICT = {
     none: "none",
     issue_staff_overload:
       "grid {grid}: staff member {name} ({id}) serves {households} households in {grids} grids, above the limit of {limit}",
+    issue_size_out_of_range: "grid {grid}: {households} households, outside {min}–{max} (target {target})",
+    issue_non_contiguous: "grid {grid}: {pieces} separate pieces",
     lockVillage: "Lock village",
     unlockVillage: "Unlock village",
     rebalance: "Rebalance",

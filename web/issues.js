@@ -1,6 +1,6 @@
 // How the planner words a plan issue. The server words every issue in English for the API; the
-// issues whose details it also sends as fields (a staff member over the household limit) are worded
-// here in the page's language. Pure: the translation function is passed in, so it runs under Node.
+// issues whose details it also sends as fields (a staff member over the household limit, a grid
+// out of the size range or in pieces) are worded here in the page's language. Pure: the translation function is passed in, so it runs under Node.
 
 /**
  * The text of one plan issue (`{kind, grid, building, message, hard, staff?}` from the planner API).
@@ -19,6 +19,12 @@ export function issueText(issue, t) {
       grids: s.grids,
       limit: s.limit,
     });
+  }
+  if (issue.kind === "size_out_of_range" && issue.size) {
+    return t("issue_size_out_of_range", { grid: issue.grid ?? "", ...issue.size });
+  }
+  if (issue.kind === "non_contiguous" && issue.pieces) {
+    return t("issue_non_contiguous", { grid: issue.grid ?? "", pieces: issue.pieces });
   }
   return issue.message;
 }

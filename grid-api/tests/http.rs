@@ -1863,6 +1863,19 @@ async fn a_rebalance_brings_a_village_back_into_range_around_its_locked_grid() {
             .any(|i| i["kind"] == "size_out_of_range" && i["grid"] == b.as_str())
     };
     assert!(oversize(&moved["plan"]), "{}", moved["plan"]["issues"]);
+    // The issue carries its figures, for a page to word it in its language.
+    let issue = moved["plan"]["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "size_out_of_range" && i["grid"] == b.as_str())
+        .unwrap();
+    let plan = &moved["plan"];
+    let held = grid_sizes(plan)[&b].0;
+    assert_eq!(issue["size"]["households"].as_u64(), Some(held), "{issue}");
+    for k in ["min", "max", "target"] {
+        assert_eq!(issue["size"][k], plan[k], "{k}: {issue}");
+    }
     assert!(!grid_sizes(&moved["plan"]).contains_key(&a));
     let auth = format!("Bearer {TOKEN}");
     let plan_uri = format!("/api/villages/{village}/plan");

@@ -37,6 +37,22 @@ pub struct PlanIssue {
     /// The staff member over the limit, for `staff_overload`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub staff: Option<StaffOverload>,
+    /// The grid's households and the range, for `size_out_of_range` (so a page can word
+    /// the issue in its own language).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<SizeOutOfRange>,
+    /// How many pieces the grid's polygon has, for `non_contiguous`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pieces: Option<usize>,
+}
+
+/// A grid's size against the county's range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SizeOutOfRange {
+    pub households: u32,
+    pub min: u32,
+    pub max: u32,
+    pub target: u32,
 }
 
 impl PlanIssue {
@@ -61,6 +77,24 @@ impl PlanIssue {
             kind,
             message,
             staff: None,
+            size: match v {
+                Violation::SizeOutOfRange {
+                    households,
+                    min,
+                    max,
+                    ..
+                } => Some(SizeOutOfRange {
+                    households: *households,
+                    min: *min,
+                    max: *max,
+                    target: params.target,
+                }),
+                _ => None,
+            },
+            pieces: match v {
+                Violation::NonContiguous { pieces, .. } => Some(*pieces),
+                _ => None,
+            },
         }
     }
 

@@ -133,6 +133,8 @@ impl<'a> StaffLoad<'a> {
                     ),
                     hard: false,
                     staff: Some(staff.clone()),
+                    size: None,
+                    pieces: None,
                 })
             })
             .collect()

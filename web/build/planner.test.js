@@ -230,7 +230,7 @@ test("rebalance: the whole village without a selection, else the unlocked grids 
   assert.deepEqual(rebalanceEdit(sel(b("x", 5, [B])), plan).grids, []);
 });
 
-test("a staff member over the limit is worded from the issue's fields, other issues keep the server's text", () => {
+test("staff over the limit, sizes and pieces are worded from the issue's fields, other issues keep the server's text", () => {
   const calls = [];
   const t = (key, vars) => {
     calls.push([key, vars]);
@@ -240,9 +240,18 @@ test("a staff member over the limit is worded from the issue's fields, other iss
   const overload = { kind: "staff_overload", grid: A, message: "english", hard: false, staff };
   assert.equal(issueText(overload, t), "issue_staff_overload:王芳:130/100");
   assert.deepEqual(calls[0][1], { grid: A, id: "s1", name: "王芳", households: 130, grids: 3, limit: 100 });
+  // an older server's size issue, without its fields: the server's text
   const size = { kind: "size_out_of_range", grid: B, message: "grid B: 61 households", hard: false };
   assert.equal(issueText(size, t), "grid B: 61 households");
   assert.equal(calls.length, 1);
+  // with them: worded here
+  const sized = { ...size, size: { households: 61, min: 30, max: 50, target: 40 } };
+  issueText(sized, t);
+  assert.deepEqual(calls[1], ["issue_size_out_of_range", { grid: B, households: 61, min: 30, max: 50, target: 40 }]);
+  issueText({ kind: "non_contiguous", grid: C, message: "english", hard: false, pieces: 3 }, t);
+  assert.deepEqual(calls[2], ["issue_non_contiguous", { grid: C, pieces: 3 }]);
+  const other = { kind: "gap", grid: null, message: "a gap of 12 m²", hard: false };
+  assert.equal(issueText(other, t), "a gap of 12 m²");
   assert.deepEqual(overloadedStaff({ staff_overloaded: [staff] }), ["王芳 (130)"]);
   assert.deepEqual(overloadedStaff({}), []);
 });

@@ -61,6 +61,7 @@ use utoipa::OpenApi;
         gridmap_service::plan::VillagePlan,
         gridmap_service::plan::GridBrief,
         gridmap_service::plan::PlanIssue,
+        gridmap_service::plan::SizeOutOfRange,
         gridmap_service::staffload::StaffOverload,
         gridmap_service::plan::EditRequest,
         gridmap_service::plan::EditOutcome,
