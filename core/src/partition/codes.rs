@@ -175,43 +175,46 @@ pub(crate) fn assign(
 /// new is unknown, so a building's moves are reduced by its growth). Locked grids are
 /// identical and count nothing.
 pub(crate) fn moved_households(previous: &[Grid], new: &[Grid]) -> u32 {
-    let mut before: HashMap<(&str, &str), Vec<(u32, Flats)>> = HashMap::new();
-    // Previous households per building.
-    let mut known: HashMap<&str, u32> = HashMap::new();
+    /// A building as the previous grids held it, and as the new ones do.
+    #[derive(Default)]
+    struct Held<'g> {
+        /// `(grid, households, flats)` before.
+        before: Vec<(&'g str, u32, Flats)>,
+        /// Households before.
+        known: u32,
+        /// Households now.
+        now: u32,
+        /// Households now not in their previous grid.
+        moved: u32,
+    }
+    let mut held: HashMap<&str, Held<'_>> = HashMap::new();
     for g in previous {
         for m in &g.members {
-            before
-                .entry((m.building.as_str(), g.code.as_str()))
-                .or_default()
-                .push((m.households, m.flats));
-            *known.entry(m.building.as_str()).or_default() += m.households;
+            let h = held.entry(m.building.as_str()).or_default();
+            h.before.push((g.code.as_str(), m.households, m.flats));
+            h.known += m.households;
         }
     }
-    // (households now, households not in their previous grid) per known building.
-    let mut per_building: HashMap<&str, (u32, u32)> = HashMap::new();
     for g in new {
         for m in &g.members {
-            if !known.contains_key(m.building.as_str()) {
+            // Buildings absent before hold new households, not moved ones.
+            let Some(h) = held.get_mut(m.building.as_str()) else {
                 continue;
-            }
-            let kept: u32 = before
-                .get(&(m.building.as_str(), g.code.as_str()))
-                .map(|v| {
-                    v.iter()
-                        .map(|&(h, f)| overlap(m.flats, m.households, f, h))
-                        .sum()
-                })
-                .unwrap_or(0);
-            let e = per_building.entry(m.building.as_str()).or_default();
-            e.0 += m.households;
-            e.1 += m.households.saturating_sub(kept);
+            };
+            let kept: u32 = h
+                .before
+                .iter()
+                .filter(|e| e.0 == g.code.as_str())
+                .map(|&(_, households, flats)| overlap(m.flats, m.households, flats, households))
+                .sum();
+            h.now += m.households;
+            h.moved += m.households.saturating_sub(kept);
         }
     }
-    per_building
-        .iter()
-        .map(|(b, &(now, moved))| {
-            let grown = now.saturating_sub(known.get(b).copied().unwrap_or(0));
-            moved.saturating_sub(grown)
+    held.values()
+        .map(|h| {
+            let grown = h.now.saturating_sub(h.known);
+            h.moved.saturating_sub(grown)
         })
         .sum()
 }

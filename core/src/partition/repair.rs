@@ -9,18 +9,18 @@ use std::collections::HashMap;
 /// A flat range `[start, end)` of a split building.
 type Flats = Option<(u32, u32)>;
 /// A member as (building id, households, flats).
-type OwnedMember = (String, u32, Flats);
+type MemberOf<'a> = (&'a str, u32, Flats);
 
 /// Sites keep the previous grid most of their households were in. A building the
 /// previous run split by flats between grids, with the same households now, keeps its
 /// split: the flats it had in other grids are returned as flat moves to those grids'
 /// parts, and their weight already counts there (the site carries the rest), so
 /// balancing sees the grids as they were and a re-run moves nobody.
-pub(crate) fn init_from_previous(
+pub(crate) fn init_from_previous<'a>(
     st: &mut State<'_>,
     sites: &[units::Site],
-    buildings: &[&Building],
-    prev: &[&Grid],
+    buildings: &[&'a Building],
+    prev: &[&'a Grid],
 ) -> Vec<FlatMove> {
     let mut by_building: HashMap<&str, Vec<(usize, Flats, u32)>> = HashMap::new();
     for (gi, g) in prev.iter().enumerate() {
@@ -32,7 +32,7 @@ pub(crate) fn init_from_previous(
         }
     }
     let mut part_of = vec![NONE; prev.len()];
-    let mut got: Vec<Vec<OwnedMember>> = vec![Vec::new(); prev.len()];
+    let mut got: Vec<Vec<MemberOf<'a>>> = vec![Vec::new(); prev.len()];
     // (site, member, flats, previous grid) of the kept splits.
     let mut splits: Vec<(usize, usize, u32, usize)> = Vec::new();
     for (u, site) in sites.iter().enumerate() {
@@ -82,10 +82,10 @@ pub(crate) fn init_from_previous(
             if let Some(entries) = entries.filter(|e| kept_splits(u, k, m, gi, e, &mut splits)) {
                 // The grids get the building's flats back as they held them.
                 for e in entries.iter() {
-                    got[e.0].push((b.source_id.clone(), e.2, e.1));
+                    got[e.0].push((b.source_id.as_str(), e.2, e.1));
                 }
             } else {
-                got[gi].push((b.source_id.clone(), m.households, m.flats));
+                got[gi].push((b.source_id.as_str(), m.households, m.flats));
             }
         }
     }
@@ -93,13 +93,13 @@ pub(crate) fn init_from_previous(
         if part_of[gi] == NONE {
             continue;
         }
-        let mut had: Vec<OwnedMember> = g
+        let mut had: Vec<MemberOf<'_>> = g
             .members
             .iter()
-            .map(|m| (m.building.clone(), m.households, m.flats))
+            .map(|m| (m.building.as_str(), m.households, m.flats))
             .collect();
-        had.sort();
-        got[gi].sort();
+        had.sort_unstable();
+        got[gi].sort_unstable();
         if had != got[gi] {
             st.dirty[part_of[gi] as usize] = true;
         }
