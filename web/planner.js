@@ -51,6 +51,15 @@ export function createPlanner(map, opts) {
     split: (grid) => runEdit({ op: "split", grid }, [grid], t("what_split", { grid })),
     splitAlong,
     moveFlats,
+    setStaff: (code, staff) => patchGrid(code, { staff }, t("what_set_staff", { grid: code })),
+    findStaff: async (q) => {
+      try {
+        const { results } = await api.search(q, 10);
+        return (results ?? []).filter((r) => r.kind === "staff");
+      } catch {
+        return [];
+      }
+    },
     rename: (code, name) => patchGrid(code, { name }, t("what_rename", { grid: code })),
     merge: (kept, absorbed) =>
       runEdit({ op: "merge", kept, absorbed }, [kept, absorbed], t("what_merge", { kept, absorbed })),

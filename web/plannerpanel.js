@@ -364,6 +364,7 @@ function focusSection(plan, s, actions) {
       ),
     ),
     renameRow(g, busy, actions),
+    staffRow(g, busy, actions),
     others.length
       ? h(
           "div",
@@ -424,6 +425,46 @@ function towerSection(s, actions) {
     ),
     left,
     h("div", { class: "button-row" }, apply),
+  );
+}
+
+/**
+ * The grid's staff member: type a name or id (staff found by the search are offered), then
+ * set; an empty field and the button remove the staff member.
+ */
+function staffRow(g, busy, actions) {
+  const options = h("datalist", { id: `staff-options-${g.code}` });
+  const input = h("input", {
+    type: "text",
+    class: "grid-staff",
+    list: options.id,
+    value: g.staff ?? "",
+    placeholder: t("staffPlaceholder"),
+    "aria-label": t("staff"),
+  });
+  let timer = 0;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    const q = input.value.trim();
+    if (!q) return;
+    timer = setTimeout(async () => {
+      const found = await actions.findStaff(q);
+      options.replaceChildren(...found.map((s) => h("option", { value: s.id }, s.label)));
+    }, 250);
+  });
+  const set = () => {
+    const id = input.value.trim() || null;
+    if (id !== (g.staff ?? null)) actions.setStaff(g.code, id);
+  };
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") set();
+  });
+  return h(
+    "div",
+    { class: "button-row grid-name-row" },
+    input,
+    options,
+    button(t("setStaff"), { class: "planner-button set-staff", disabled: busy }, set),
   );
 }
 

@@ -337,6 +337,16 @@ describe("planner mode", () => {
     await page.waitForSelector(`#planner .grid-row[data-grid="${code}"] .grid-row-name`, { timeout: 30_000 });
     assert.equal((await plan(village)).grids.find((g) => g.code === code).name, "测试网格");
 
+    // staff: the id typed (or picked from the names the search offers) is stored
+    const mine = before.grids.find((g) => g.code === code).staff;
+    const other = before.grids.find((g) => g.code !== code && g.staff && g.staff !== mine);
+    assert.ok(other, "another grid has another staff member");
+    await page.fill("#planner .planner-focus .grid-staff", other.staff);
+    await page.click("#planner .planner-focus .set-staff");
+    await page.waitForSelector("#planner .planner-status.status-ok", { timeout: 30_000 });
+    await page.waitForFunction(() => !window.gridmap.planner.state().busy);
+    assert.equal((await plan(village)).grids.find((g) => g.code === code).staff, other.staff, "the new staff member is stored");
+
     // a vertical line through the middle of the grid's drawn buildings, past its box
     const line = await page.evaluate(
       ({ code, bbox }) => {
@@ -372,12 +382,15 @@ describe("planner mode", () => {
     await panelShows(page, created.code, created.households);
     await screenshot(page, "planner-split-line");
 
-    // Ctrl+Z twice: the split, then the name, are undone
+    // Ctrl+Z three times: the split, the staff, then the name, are undone
     await page.keyboard.press("Control+z");
     await panelShows(page, code, g0);
     await page.waitForFunction((c) => !document.querySelector(`#planner .grid-row[data-grid="${c}"]`), created.code, {
       timeout: 30_000,
     });
+    await page.keyboard.press("Control+z");
+    await page.waitForSelector("#planner .planner-status.status-ok", { timeout: 30_000 });
+    await page.waitForFunction(() => !window.gridmap.planner.state().busy);
     await page.keyboard.press("Control+z");
     await page.waitForFunction(
       (c) => !document.querySelector(`#planner .grid-row[data-grid="${c}"] .grid-row-name`),
@@ -386,8 +399,8 @@ describe("planner mode", () => {
     );
     const undone = await plan(village);
     assert.deepEqual(
-      undone.grids.map((g) => [g.code, g.households, g.name ?? null]),
-      before.grids.map((g) => [g.code, g.households, g.name ?? null]),
+      undone.grids.map((g) => [g.code, g.households, g.name ?? null, g.staff]),
+      before.grids.map((g) => [g.code, g.households, g.name ?? null, g.staff]),
       "the village is as it was",
     );
     assertClean(problems);
