@@ -1206,6 +1206,18 @@ async fn post_edit(
     .await
 }
 
+/// [`post_edit`] as staff, which must go through (the answer's body is shown if not).
+async fn post_edit_ok(state: &AppState, village: &str, body: serde_json::Value) -> Answer {
+    let answer = post_edit(state, village, body, true).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    answer
+}
+
 /// `(households, version)` of each grid in a plan answer, by code.
 fn grid_sizes(plan: &serde_json::Value) -> std::collections::BTreeMap<String, (u64, u64)> {
     plan["grids"]
@@ -2873,13 +2885,7 @@ async fn a_planner_splits_a_grid_along_a_drawn_line() {
     let before = grid_sizes(&plan_as_staff(&f.state, &village).await);
     let across = serde_json::json!({ "op": "split", "grid": &grid,
         "line": [[mid, bbox.min().y - 0.001], [mid, bbox.max().y + 0.001]] });
-    let split = post_edit(&f.state, &village, across, true).await;
-    assert_eq!(
-        split.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&split.body)
-    );
+    let split = post_edit_ok(&f.state, &village, across).await;
     let created = split.json()["created"]
         .as_str()
         .expect("the new part")
@@ -2903,5 +2909,125 @@ async fn a_planner_splits_a_grid_along_a_drawn_line() {
     assert!(
         message.contains(&grid) && message.contains("one side"),
         "{message}"
+    );
+}
+
+#[tokio::test]
+async fn the_history_is_also_served_as_api_history() {
+    let f = fixture("http://test").await;
+    let (code, _, _) = first_grid(&f.state);
+    let version = get(&f.state, &format!("/api/grids/{code}"), &[])
+        .await
+        .json()["version"]
+        .as_u64()
+        .unwrap();
+    let lock = serde_json::json!({ "locked": true, "version": version });
+    assert_eq!(
+        patch_grid(&f.state, &code, lock, &[]).await.status,
+        StatusCode::OK
+    );
+    let auth = format!("Bearer {TOKEN}");
+    let both: Vec<serde_json::Value> = {
+        let mut out = Vec::new();
+        for uri in ["/api/changes?limit=3", "/api/history?limit=3"] {
+            let answer = get(&f.state, uri, &[(header::AUTHORIZATION, &auth)]).await;
+            assert_eq!(answer.status, StatusCode::OK, "{uri}");
+            out.push(answer.json());
+        }
+        out
+    };
+    assert_eq!(both[0], both[1]);
+    assert!(both[0]["changes"][0]["operation"]
+        .as_str()
+        .unwrap()
+        .contains(&code));
+    assert_eq!(
+        get(&f.state, "/api/history", &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_split_shows_in_the_townships_grid_count_even_in_tiles_beyond_the_village() {
+    use geo::BoundingRect;
+    // A county with several villages in a township.
+    let f = fixture_of("http://test", 6000, 3).await;
+    // A grid of whole buildings, and a z16 tile over its township that lies a whole tile
+    // away from its village's box (an edit purges the village's box).
+    let (village, grid, township, (z, x, y)) = {
+        let data = f.state.service().data();
+        let snap = data.snapshot();
+        let z = 16u8;
+        let n = f64::from(1u32 << z);
+        let far_tile = |g: &gridmap_core::Grid| {
+            let vb = snap.admin_unit(&g.village)?.boundary.bounding_rect()?;
+            let township = &snap.admin_unit(&g.village.township())?.boundary;
+            let tb = township.bounding_rect()?;
+            (0..=20)
+                .flat_map(|i| (0..=20).map(move |j| (i, j)))
+                .map(|(i, j)| {
+                    let lon = tb.min().x + tb.width() * f64::from(i) / 20.0;
+                    let lat = tb.min().y + tb.height() * f64::from(j) / 20.0;
+                    (lon, lat)
+                })
+                // Points inside the township: their tiles hold it.
+                .filter(|&(lon, lat)| geo::Contains::contains(township, &geo::Point::new(lon, lat)))
+                .map(|(lon, lat)| tile_of(lon, lat, z))
+                .find(|&(_, x, y)| {
+                    // The tile widened by one tile on every side misses the village's box.
+                    let corner = |dx: f64, dy: f64| {
+                        gridmap_tiles::coord::world_to_lonlat(
+                            (f64::from(x) + dx) / n,
+                            (f64::from(y) + dy) / n,
+                        )
+                    };
+                    let ((w, north), (e, south)) = (corner(-1.0, -1.0), corner(2.0, 2.0));
+                    e < vb.min().x || w > vb.max().x || north < vb.min().y || south > vb.max().y
+                })
+        };
+        let (g, tile) = snap
+            .grids
+            .iter()
+            .filter(|g| {
+                !g.institution && g.members.iter().filter(|m| m.flats.is_none()).count() > 3
+            })
+            .find_map(|g| Some((g, far_tile(g)?)))
+            .expect("a grid whose township reaches a tile clear of its village");
+        (
+            g.village.to_string(),
+            g.code.to_string(),
+            g.village.township().to_string(),
+            tile,
+        )
+    };
+    let uri = format!("/tiles/townships/{z}/{x}/{y}.mvt");
+    let grid_count = |body: &[u8]| {
+        let t = decode(body);
+        let layer = t.layers.iter().find(|l| l.name == "townships")?.clone();
+        layer
+            .features
+            .iter()
+            .find(|ft| {
+                attr(&layer, ft, "code")
+                    .and_then(|v| v.string_value)
+                    .as_deref()
+                    == Some(township.as_str())
+            })
+            .and_then(|ft| attr(&layer, ft, "grids"))
+            .and_then(|v| v.uint_value)
+    };
+    let before =
+        grid_count(&get(&f.state, &uri, &[]).await.body).expect("the township is in the tile");
+    post_edit_ok(
+        &f.state,
+        &village,
+        serde_json::json!({ "op": "split", "grid": &grid }),
+    )
+    .await;
+    let after = grid_count(&get(&f.state, &uri, &[]).await.body);
+    assert_eq!(
+        after,
+        Some(before + 1),
+        "the cached tile was purged and shows one grid more"
     );
 }

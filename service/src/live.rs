@@ -504,6 +504,7 @@ impl Live {
     ) -> ServiceResult<()> {
         let _reloads = self.last_change.lock().await;
         let current = self.data();
+        let village = prepared.edit.village.clone();
         let next = if Arc::ptr_eq(&current, &prepared.base) {
             prepared.next
         } else {
@@ -514,8 +515,16 @@ impl Live {
             .await
             .map_err(|e| crate::ServiceError::Internal(format!("showing a grid edit: {e}")))?
         };
+        // The township's grid count changed too: its tiles all over the township go.
+        let township = next
+            .snapshot()
+            .admin_unit(&village.township())
+            .and_then(|t| geo::BoundingRect::bounding_rect(&t.boundary));
         *write(&self.data) = Arc::new(next);
         self.purge_county(area);
+        if let Some(township) = township {
+            self.cache.invalidate(&[Layer::Townships], township);
+        }
         lock(&self.applied).insert(change);
         Ok(())
     }
@@ -588,6 +597,11 @@ impl Live {
                 .map(|[a, b, c, d]| geo_types::Rect::new((a, b), (c, d)));
             self.purge_county(area);
         }
+        // A change's area holds what it wrote, but the household and grid counts of the
+        // villages and townships around it changed everywhere they are drawn.
+        let everywhere = geo_types::Rect::new((-180.0, -90.0), (180.0, 90.0));
+        self.cache
+            .invalidate(&[Layer::Townships, Layer::Villages], everywhere);
         *last = newest;
         Ok(count)
     }

@@ -23,6 +23,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/search", get(search))
         .route("/api/labels", get(labels))
         .route("/api/changes", get(history))
+        // The planner issue's name for the same list.
+        .route("/api/history", get(history))
         .route("/api/changes/{id}/undo", post(undo))
 }
 
