@@ -8,4 +8,4 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
 cargo build --release -p gridmap --locked
-exec "$root/target/release/gridmap" demo "$@"
+exec "${CARGO_TARGET_DIR:-$root/target}/release/gridmap" demo "$@"

@@ -28,4 +28,4 @@ echo "==> web map unit tests"
 (cd web && npm test --silent)
 
 echo "==> browser tests (headless Chromium)"
-(cd tests/browser && GRIDMAP_BIN="$root/target/debug/gridmap" npm test --silent)
+(cd tests/browser && GRIDMAP_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/gridmap" npm test --silent)
