@@ -429,6 +429,28 @@ function towerSection(s, actions) {
 }
 
 /**
+ * A text field with a button: Enter or the button sends the trimmed text (empty: `null`)
+ * when it differs from `value`.
+ */
+function fieldRow(value, input, label, buttonClass, busy, send, ...extra) {
+  input.value = value ?? "";
+  const submit = () => {
+    const text = input.value.trim() || null;
+    if (text !== (value ?? null)) send(text);
+  };
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") submit();
+  });
+  return h(
+    "div",
+    { class: "button-row grid-name-row" },
+    input,
+    ...extra,
+    button(label, { class: `planner-button ${buttonClass}`, disabled: busy }, submit),
+  );
+}
+
+/**
  * The grid's staff member: type a name or id (staff found by the search are offered), then
  * set; an empty field and the button remove the staff member.
  */
@@ -438,7 +460,6 @@ function staffRow(g, busy, actions) {
     type: "text",
     class: "grid-staff",
     list: options.id,
-    value: g.staff ?? "",
     placeholder: t("staffPlaceholder"),
     "aria-label": t("staff"),
   });
@@ -449,23 +470,10 @@ function staffRow(g, busy, actions) {
     if (!q) return;
     timer = setTimeout(async () => {
       const found = await actions.findStaff(q);
-      options.replaceChildren(...found.map((s) => h("option", { value: s.id }, s.label)));
+      options.replaceChildren(...found.map((x) => h("option", { value: x.id }, x.label)));
     }, 250);
   });
-  const set = () => {
-    const id = input.value.trim() || null;
-    if (id !== (g.staff ?? null)) actions.setStaff(g.code, id);
-  };
-  input.addEventListener("keydown", (e) => {
-    if (e.key === "Enter") set();
-  });
-  return h(
-    "div",
-    { class: "button-row grid-name-row" },
-    input,
-    options,
-    button(t("setStaff"), { class: "planner-button set-staff", disabled: busy }, set),
-  );
+  return fieldRow(g.staff, input, t("setStaff"), "set-staff", busy, (id) => actions.setStaff(g.code, id), options);
 }
 
 /** The grid's name, editable: Enter or the button renames it (an empty name removes it). */
@@ -474,22 +482,10 @@ function renameRow(g, busy, actions) {
     type: "text",
     class: "grid-name",
     maxlength: "40",
-    value: g.name ?? "",
     placeholder: t("gridNamePlaceholder"),
     "aria-label": t("gridName"),
   });
-  const rename = () => {
-    if (input.value.trim() !== (g.name ?? "")) actions.rename(g.code, input.value);
-  };
-  input.addEventListener("keydown", (e) => {
-    if (e.key === "Enter") rename();
-  });
-  return h(
-    "div",
-    { class: "button-row grid-name-row" },
-    input,
-    button(t("rename"), { class: "planner-button rename-grid", disabled: busy }, rename),
-  );
+  return fieldRow(g.name, input, t("rename"), "rename-grid", busy, (name) => actions.rename(g.code, name ?? ""));
 }
 
 function gridsSection(plan, s, preview, actions) {

@@ -24,6 +24,7 @@
 
 use crate::geometry::representative_point;
 use crate::model::{Building, DivisionCode, Grid, GridCode, GridMember};
+use crate::partition::project::LocalProj;
 use geo::BoundingRect;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -301,36 +302,37 @@ fn split_off_grid(
 }
 
 /// The two sides of an open polyline, its end segments extended without end. Points
-/// are lon/lat; longitudes are scaled by the cosine of the latitude so that "nearest
-/// segment" means nearest on the ground.
+/// are lon/lat, measured in local metres (so that "nearest segment" means nearest on
+/// the ground).
 struct LineSides {
+    proj: LocalProj,
     points: Vec<[f64; 2]>,
-    x_scale: f64,
 }
 
 impl LineSides {
     /// `None` for fewer than two distinct finite points.
     fn new(line: &[[f64; 2]]) -> Option<LineSides> {
-        let lat = line.first()?[1];
-        let x_scale = lat.to_radians().cos().max(1e-6);
+        let first = line.first()?;
+        let proj = LocalProj::new(first[0], first[1])?;
         let mut points: Vec<[f64; 2]> = Vec::with_capacity(line.len());
         for p in line {
             if !(p[0].is_finite() && p[1].is_finite()) {
                 return None;
             }
-            let q = [p[0] * x_scale, p[1]];
-            if points.last() != Some(&q) {
-                points.push(q);
+            let q = proj.fwd(geo_types::coord! { x: p[0], y: p[1] });
+            if points.last() != Some(&[q.x, q.y]) {
+                points.push([q.x, q.y]);
             }
         }
-        (points.len() >= 2).then_some(LineSides { points, x_scale })
+        (points.len() >= 2).then_some(LineSides { proj, points })
     }
 
     /// Whether `p` lies left of the line, walking it from its first point. The nearest
     /// segment decides; where the nearest point is a vertex, both segments meeting there
     /// do: left of both where the line turns left, left of either where it turns right.
     fn is_left(&self, p: [f64; 2]) -> bool {
-        let p = [p[0] * self.x_scale, p[1]];
+        let p = self.proj.fwd(geo_types::coord! { x: p[0], y: p[1] });
+        let p = [p.x, p.y];
         let sub = |a: [f64; 2], b: [f64; 2]| [a[0] - b[0], a[1] - b[1]];
         let cross = |a: [f64; 2], b: [f64; 2]| a[0] * b[1] - a[1] * b[0];
         let left_of = |s: usize| {

@@ -48,6 +48,16 @@ fn assert_tiled(unit: &AdminUnit, refs: &[&Building], grids: &[Grid]) {
 }
 
 /// The village's grids as a first partition run makes them.
+/// The residential grid of most households among those of more than three buildings.
+fn largest_splittable(grids: &[Grid]) -> Grid {
+    grids
+        .iter()
+        .filter(|g| !g.institution && g.members.len() > 3)
+        .max_by_key(|g| g.households)
+        .unwrap()
+        .clone()
+}
+
 fn first_grids(unit: &AdminUnit, refs: &[&Building]) -> Vec<Grid> {
     let input = VillageInput {
         village: unit,
@@ -173,12 +183,7 @@ fn a_split_grid_becomes_two_balanced_tiled_grids_with_a_new_serial() {
     let refs: Vec<&Building> = buildings.iter().collect();
     let mut grids = first_grids(&units[0], &refs);
     let n = grids.len();
-    let big = grids
-        .iter()
-        .filter(|g| !g.institution && g.members.len() > 3)
-        .max_by_key(|g| g.households)
-        .unwrap()
-        .clone();
+    let big = largest_splittable(&grids);
     let new = split(&mut grids, &big.code, &refs).unwrap();
     assert!(
         !grids.iter().take(n).any(|g| g.code == new),
@@ -207,12 +212,7 @@ fn a_line_drawn_across_a_grid_splits_it_by_side_and_the_village_stays_tiled() {
     let refs: Vec<&Building> = buildings.iter().collect();
     let mut grids = first_grids(&units[0], &refs);
     let n = grids.len();
-    let big = grids
-        .iter()
-        .filter(|g| !g.institution && g.members.len() > 3)
-        .max_by_key(|g| g.households)
-        .unwrap()
-        .clone();
+    let big = largest_splittable(&grids);
     // A north–south line through the middle of the grid's box, stopping short of it:
     // the line counts as extended, so it still divides the grid.
     let r = big.polygon.bounding_rect().unwrap();

@@ -1474,6 +1474,11 @@ async fn two_planners_editing_one_village_at_once_get_one_success_and_one_confli
     );
 }
 
+/// A residential grid of more than three whole buildings: one a planner can split.
+fn splittable(g: &gridmap_core::Grid) -> bool {
+    !g.institution && g.members.iter().filter(|m| m.flats.is_none()).count() > 3
+}
+
 #[tokio::test]
 async fn a_planner_splits_a_grid_and_merges_the_halves_back() {
     let f = fixture("http://test").await;
@@ -1483,7 +1488,7 @@ async fn a_planner_splits_a_grid_and_merges_the_halves_back() {
             .snapshot()
             .grids
             .iter()
-            .find(|g| !g.institution && g.members.iter().filter(|m| m.flats.is_none()).count() > 3)
+            .find(|g| splittable(g))
             .expect("a grid of whole buildings")
             .clone();
         (g.village.to_string(), g.code.to_string())
@@ -1594,11 +1599,7 @@ async fn undo_as_staff(state: &AppState, id: i64) {
 fn movable_building(state: &AppState) -> (String, String, String, String, [f64; 2]) {
     let data = state.service().data();
     let snap = data.snapshot();
-    let g = snap
-        .grids
-        .iter()
-        .find(|g| !g.institution && g.members.iter().filter(|m| m.flats.is_none()).count() > 3)
-        .unwrap();
+    let g = snap.grids.iter().find(|g| splittable(g)).unwrap();
     let to = snap
         .grids
         .iter()
@@ -2862,7 +2863,7 @@ async fn a_planner_splits_a_grid_along_a_drawn_line() {
             .snapshot()
             .grids
             .iter()
-            .find(|g| !g.institution && g.members.iter().filter(|m| m.flats.is_none()).count() > 3)
+            .find(|g| splittable(g))
             .expect("a grid of whole buildings")
             .clone();
         let r = geo::BoundingRect::bounding_rect(&g.polygon).unwrap();
@@ -2988,9 +2989,7 @@ async fn a_split_shows_in_the_townships_grid_count_even_in_tiles_beyond_the_vill
         let (g, tile) = snap
             .grids
             .iter()
-            .filter(|g| {
-                !g.institution && g.members.iter().filter(|m| m.flats.is_none()).count() > 3
-            })
+            .filter(|g| splittable(g))
             .find_map(|g| Some((g, far_tile(g)?)))
             .expect("a grid whose township reaches a tile clear of its village");
         (

@@ -138,7 +138,7 @@ mod flats;
 mod graph;
 mod outline;
 mod polygon;
-mod project;
+pub(crate) mod project;
 mod refine;
 mod repair;
 mod report;

@@ -164,8 +164,9 @@ pub fn validate_grids(
     grids: &[Grid],
     params: &PartitionParams,
 ) -> Vec<Violation> {
-    let mut out = validate_memberships(village, buildings, grids, params);
-    out.extend(geometry_violations(village, buildings, grids, params));
+    let by_id = by_source_id(buildings);
+    let mut out = memberships(village, buildings, &by_id, grids, params);
+    out.extend(geometry_violations(village, &by_id, grids, params));
     out
 }
 
@@ -192,8 +193,18 @@ pub fn validate_memberships(
     grids: &[Grid],
     params: &PartitionParams,
 ) -> Vec<Violation> {
+    memberships(village, buildings, &by_source_id(buildings), grids, params)
+}
+
+/// [`validate_memberships`] with the buildings by source id.
+fn memberships(
+    village: &AdminUnit,
+    buildings: &[&Building],
+    by_id: &HashMap<&str, &Building>,
+    grids: &[Grid],
+    params: &PartitionParams,
+) -> Vec<Violation> {
     let mut out = Vec::new();
-    let by_id = by_source_id(buildings);
     let mut held: HashMap<&str, Vec<Holding<'_>>> = HashMap::new();
     for g in grids {
         let code = g.code.as_str();
@@ -268,12 +279,11 @@ fn by_source_id<'b>(buildings: &[&'b Building]) -> HashMap<&'b str, &'b Building
 /// polygons, area outside the village, overlaps and gaps.
 fn geometry_violations(
     village: &AdminUnit,
-    buildings: &[&Building],
+    by_id: &HashMap<&str, &Building>,
     grids: &[Grid],
     params: &PartitionParams,
 ) -> Vec<Violation> {
     let mut out = Vec::new();
-    let by_id = by_source_id(buildings);
     let Some(c) = village.boundary.bounding_rect().map(|r| r.center()) else {
         return out;
     };
