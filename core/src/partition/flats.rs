@@ -7,14 +7,18 @@
 //! component's total); surplus flows along shortest paths of the part adjacency graph
 //! to parts below their target. A hop `p → q` gives flats of whole buildings of `p`
 //! whose sites border `q`, the top flats first, and every split building keeps at
-//! least one flat in `p`, the grid whose polygon holds its site. Remaining flats of a
-//! high-rise (already split into vertical grids) never move: one ground grid holds them.
+//! least one flat in `p`, the grid whose polygon holds its site. Where the border
+//! buildings hold too few flats (a grid at the end of a chain that touches its one
+//! neighbour through a small house, with its heavy buildings inside), a second pass lets
+//! any building of `p` give to a neighbouring grid, so the grid one step away serves
+//! those flats rather than `p` staying above the maximum. Remaining flats of a high-rise
+//! (already split into vertical grids) never move: one ground grid holds them.
 
 use super::graph::feasible;
 use super::state::{State, NONE};
 use super::units::Site;
 use super::PartitionParams;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 /// `flats` households of member `member` of site `site` go to part `to` (the top flats
 /// of what the site still holds).
@@ -64,8 +68,7 @@ pub(crate) fn flat_moves(
         }
     }
     // Part adjacency with the border sites of each ordered pair.
-    let mut border: std::collections::HashMap<(u32, u32), Vec<usize>> =
-        std::collections::HashMap::new();
+    let mut border: Givers = HashMap::new();
     for u in 0..st.part.len() {
         let p = st.part[u];
         if p == NONE {
@@ -89,6 +92,8 @@ pub(crate) fn flat_moves(
         a.sort_unstable();
         a.dedup();
     }
+    // The same pairs with every site of `p`, border sites first; built when needed.
+    let mut reach: Option<Givers> = None;
     let mut moves = Vec::new();
     let mut w: Vec<i64> = st.pw.iter().map(|&x| x as i64).collect();
     for (c, &h) in ctot.iter().enumerate() {
@@ -114,6 +119,62 @@ pub(crate) fn flat_moves(
         for (&p, &t) in parts.iter().zip(&target) {
             need[p as usize] = w[p as usize] - t;
         }
+        let mut flow = Flow {
+            adj: &adj,
+            sites,
+            left: &mut left,
+            need: &mut need,
+            w: &mut w,
+            moves: &mut moves,
+        };
+        flow.discharge(&parts, &border);
+        if parts.iter().any(|&p| flow.need[p as usize] != 0) {
+            let reach = reach.get_or_insert_with(|| whole_parts(st, &border));
+            flow.discharge(&parts, reach);
+        }
+    }
+    moves
+}
+
+/// `border` with every site of `p` after the border sites of each pair `(p, q)`.
+fn whole_parts(st: &State<'_>, border: &Givers) -> Givers {
+    let mut sites_of: Vec<Vec<usize>> = vec![Vec::new(); st.n_parts()];
+    for (u, &p) in st.part.iter().enumerate() {
+        if p != NONE {
+            sites_of[p as usize].push(u);
+        }
+    }
+    border
+        .iter()
+        .map(|(&(p, q), list)| {
+            let mut all = list.clone();
+            all.extend(sites_of[p as usize].iter().filter(|u| !list.contains(u)));
+            ((p, q), all)
+        })
+        .collect()
+}
+
+/// Who may give flats across a part border: the sites of `p` for each ordered pair
+/// `(p, q)` of neighbouring parts.
+type Givers = HashMap<(u32, u32), Vec<usize>>;
+
+/// The running state of one component's flat moves.
+struct Flow<'a> {
+    adj: &'a [Vec<u32>],
+    sites: &'a [Site],
+    /// Flats each member of each site can still give.
+    left: &'a mut Vec<Vec<u32>>,
+    /// Surplus (positive) or deficit (negative) of each part against its target.
+    need: &'a mut Vec<i64>,
+    w: &'a mut Vec<i64>,
+    moves: &'a mut Vec<FlatMove>,
+}
+
+impl Flow<'_> {
+    /// Moves the surplus of `parts` along shortest paths to parts below their target,
+    /// each hop given by the sites `givers` names.
+    fn discharge(&mut self, parts: &[u32], givers: &Givers) {
+        let need = &mut *self.need;
         let mut sources: Vec<u32> = parts
             .iter()
             .copied()
@@ -124,7 +185,8 @@ pub(crate) fn flat_moves(
             let mut tries = 0;
             while need[s as usize] > 0 && tries < 64 {
                 tries += 1;
-                let Some(path) = path_to_deficit(s, &adj, &need, &border, &left, sites) else {
+                let Some(path) = path_to_deficit(s, self.adj, need, givers, self.left, self.sites)
+                else {
                     break;
                 };
                 let Some(&d) = path.last() else { break };
@@ -132,22 +194,21 @@ pub(crate) fn flat_moves(
                 // can give.
                 let mut amount = need[s as usize].min(-need[d as usize]);
                 for hop in path.windows(2) {
-                    amount = amount.min(capacity(hop[0], hop[1], &border, &left, sites));
+                    amount = amount.min(capacity(hop[0], hop[1], givers, self.left, self.sites));
                 }
                 if amount <= 0 {
                     break;
                 }
                 for hop in path.windows(2) {
-                    give(hop[0], hop[1], amount, &border, &mut left, &mut moves);
+                    give(hop[0], hop[1], amount, givers, self.left, self.moves);
                 }
                 need[s as usize] -= amount;
                 need[d as usize] += amount;
-                w[s as usize] -= amount;
-                w[d as usize] += amount;
+                self.w[s as usize] -= amount;
+                self.w[d as usize] += amount;
             }
         }
     }
-    moves
 }
 
 /// Targets within `[min, max]` for `parts`, as close to the current weights as possible
@@ -187,13 +248,7 @@ fn targets(parts: &[u32], w: &[i64], min: i64, max: i64) -> Vec<i64> {
     t
 }
 
-fn capacity(
-    p: u32,
-    q: u32,
-    border: &std::collections::HashMap<(u32, u32), Vec<usize>>,
-    left: &[Vec<u32>],
-    sites: &[Site],
-) -> i64 {
+fn capacity(p: u32, q: u32, border: &Givers, left: &[Vec<u32>], sites: &[Site]) -> i64 {
     border.get(&(p, q)).map_or(0, |us| {
         us.iter()
             .map(|&u| {
@@ -209,7 +264,7 @@ fn path_to_deficit(
     s: u32,
     adj: &[Vec<u32>],
     need: &[i64],
-    border: &std::collections::HashMap<(u32, u32), Vec<usize>>,
+    border: &Givers,
     left: &[Vec<u32>],
     sites: &[Site],
 ) -> Option<Vec<u32>> {
@@ -246,7 +301,7 @@ fn give(
     p: u32,
     q: u32,
     mut amount: i64,
-    border: &std::collections::HashMap<(u32, u32), Vec<usize>>,
+    border: &Givers,
     left: &mut [Vec<u32>],
     moves: &mut Vec<FlatMove>,
 ) {
@@ -277,5 +332,80 @@ fn give(
             flats: n,
             to: q,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::partition::graph::{self, Seg};
+    use crate::partition::polygon::ClipRegion;
+    use crate::partition::units::Member;
+    use geo_types::{polygon, MultiPolygon};
+    use rstar::RTree;
+
+    fn site(building: usize, pos: [f64; 2], households: u32) -> Site {
+        Site {
+            pos,
+            weight: households,
+            members: vec![Member {
+                building,
+                households,
+                flats: None,
+            }],
+        }
+    }
+
+    /// A grid of 59 households whose heavy buildings lie inside it and whose only
+    /// border with its neighbour is a one-household house (Shijiazhuang had one): the
+    /// border gives nothing, so flats of an inner building move instead.
+    #[test]
+    fn a_grid_that_borders_its_neighbour_through_a_small_house_still_gives_flats() {
+        // Grid P: A (40) with Y (12) and Z (6) beside it and B (1) towards grid Q,
+        // C (20) and D (20). A wall at x = 45 with a narrow gap lets only B–C through.
+        let sites = vec![
+            site(0, [0.0, 0.0], 40),
+            site(1, [-10.0, 12.0], 12),
+            site(2, [-10.0, -12.0], 6),
+            site(3, [30.0, 0.0], 1),
+            site(4, [60.0, 0.0], 20),
+            site(5, [80.0, 0.0], 20),
+        ];
+        let wall = RTree::bulk_load(vec![
+            Seg([45.0, -1000.0], [45.0, -1.0]),
+            Seg([45.0, 1.0], [45.0, 1000.0]),
+        ]);
+        let clip = ClipRegion::new(MultiPolygon(vec![polygon![
+            (x: -500.0, y: -500.0),
+            (x: 500.0, y: -500.0),
+            (x: 500.0, y: 500.0),
+            (x: -500.0, y: 500.0),
+        ]]));
+        let params = PartitionParams::default();
+        let pos: Vec<[f64; 2]> = sites.iter().map(|s| s.pos).collect();
+        let w: Vec<u32> = sites.iter().map(|s| s.weight).collect();
+        let g = graph::build(&pos, &w, &wall, &clip, &params).expect("triangulation");
+        assert_eq!(g.n_comp, 1, "one component across the gap");
+        let mut st = State::new(&g, w, pos);
+        let (p, q) = (st.new_part(0, false), st.new_part(0, false));
+        for u in 0..4 {
+            st.add(u, p);
+        }
+        st.add(4, q);
+        st.add(5, q);
+        // The setting the test is about: only the house B touches grid Q.
+        let touching: Vec<usize> = (0..4)
+            .filter(|&u| st.g.nbrs(u).any(|v| st.part[v] == q))
+            .collect();
+        assert_eq!(touching, vec![3]);
+
+        let moves = flat_moves(&st, &sites, &params, &[99], &[]);
+        let given: u32 = moves.iter().map(|m| m.flats).sum();
+        assert!(moves.iter().all(|m| m.to == q && m.site != 3), "{moves:?}");
+        let (wp, wq) = (59 - given, 40 + given);
+        assert!(
+            (30..=50).contains(&wp) && (30..=50).contains(&wq),
+            "{wp} / {wq} after {moves:?}"
+        );
     }
 }

@@ -84,7 +84,9 @@
 //!    component into the range (a 44- and an 18-household building), flats move along
 //!    the shortest chain of neighbouring grids (`flats`): any building can be split by
 //!    flats, so every grid ends in range; a split building keeps at least one flat in
-//!    the grid that draws it, and a tower's remaining flats never move.
+//!    the grid that draws it, and a tower's remaining flats never move. Buildings on the
+//!    border between two grids give first; only where they hold too few flats does a
+//!    building inside the grid give to the neighbour.
 //! 6. **Codes** are numbered west→east in north→south rows. On a re-run, a grid with the
 //!    same members as a previous grid keeps its code (and version if its polygon is also
 //!    unchanged); changed grids take the code of the previous grid they share most
