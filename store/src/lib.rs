@@ -28,10 +28,14 @@
 
 mod batch;
 mod change;
+mod decode;
 mod error;
 mod failpoint;
+mod incident_sql;
 mod incidents;
 mod memory;
+mod postgis;
+pub mod scratch;
 mod sqlite;
 mod versions;
 mod wkb;
@@ -48,6 +52,7 @@ pub use incidents::{
     IncidentPage,
 };
 pub use memory::MemoryStore;
+pub use postgis::PostgisStore;
 pub use sqlite::SqliteStore;
 pub use versions::{NewPlanVersion, PlanVersion, PlanVersionSummary, MAX_VERSION_NAME};
 
@@ -302,14 +307,12 @@ pub enum OpenMode {
     Existing,
 }
 
-/// Opens the store at `location`: a file path or `sqlite:` URL for the embedded store.
-/// Runs pending migrations.
+/// Opens the store at `location`: a `postgres://` (or `postgresql://`) URL for the
+/// shared PostGIS store, else a file path or `sqlite:` URL for the embedded store. Runs
+/// pending migrations.
 pub async fn open(location: &str, mode: OpenMode) -> StoreResult<SharedStore> {
     if location.starts_with("postgres://") || location.starts_with("postgresql://") {
-        return Err(StoreError::Unsupported {
-            what: "the PostGIS store is not built yet; use a file path for the embedded store"
-                .into(),
-        });
+        return Ok(Arc::new(PostgisStore::open(location, mode).await?));
     }
     let path = location
         .strip_prefix("sqlite://")

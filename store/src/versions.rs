@@ -3,7 +3,10 @@
 //! copies; comparing and restoring are the service's.
 
 use crate::change::{ChangeMeta, ChangeRecords, VERSION_DELETE_OPERATION, VERSION_SAVE_OPERATION};
+use crate::decode::invalid;
 use crate::error::{StoreError, StoreResult};
+use crate::wkb;
+use geo_types::{Geometry, MultiPolygon};
 use gridmap_core::time::format_utc;
 use gridmap_core::{DivisionCode, Grid};
 use serde::{Deserialize, Serialize};
@@ -146,13 +149,96 @@ fn rfc3339(unix: i64) -> String {
     format!("{}Z", format_utc(unix).replacen(' ', "T", 1))
 }
 
+// The stored grids of a version: every grid in turn as two parts, each a little-endian
+// `u32` length and its bytes: the grid's fields as JSON with an empty polygon, then its
+// polygon as WKB, as the grids table keeps members (JSON) and polygons (WKB). WKB keeps
+// each coordinate as its 8 bytes, so polygons come back exactly and take about a third of
+// their JSON; the JSON carries every other field of [`Grid`], so a field added there is
+// kept too.
+
+/// Appends one length-prefixed part.
+fn push_part(out: &mut Vec<u8>, part: &[u8], what: &str) -> StoreResult<()> {
+    let length = u32::try_from(part.len()).map_err(|e| invalid(what, e))?;
+    out.extend_from_slice(&length.to_le_bytes());
+    out.extend_from_slice(part);
+    Ok(())
+}
+
+/// Takes one length-prefixed part off the front of `rest`.
+fn take_part<'a>(rest: &mut &'a [u8], what: &str) -> StoreResult<&'a [u8]> {
+    let cut = |rest: &'a [u8], at: usize| {
+        rest.split_at_checked(at)
+            .ok_or_else(|| invalid(what, "the stored grids end in the middle of a grid"))
+    };
+    let (length, after) = cut(rest, 4)?;
+    let length = u32::from_le_bytes(length.try_into().expect("four bytes"));
+    let (part, after) = cut(after, length as usize)?;
+    *rest = after;
+    Ok(part)
+}
+
+pub(crate) fn encode_grids(grids: &[Grid]) -> StoreResult<Vec<u8>> {
+    let mut out = Vec::new();
+    for g in grids {
+        let what = format!("grid {} of a plan version", g.code);
+        let fields = Grid {
+            polygon: MultiPolygon(Vec::new()),
+            ..g.clone()
+        };
+        let fields = serde_json::to_vec(&fields).map_err(|e| invalid(&what, e))?;
+        let polygon = wkb::encode(Geometry::MultiPolygon(g.polygon.clone()), &what)?;
+        push_part(&mut out, &fields, &what)?;
+        push_part(&mut out, &polygon, &what)?;
+    }
+    Ok(out)
+}
+
+pub(crate) fn decode_grids(mut rest: &[u8], what: &str) -> StoreResult<Vec<Grid>> {
+    let mut grids = Vec::new();
+    while !rest.is_empty() {
+        let fields = take_part(&mut rest, what)?;
+        let polygon = take_part(&mut rest, what)?;
+        let mut grid: Grid = serde_json::from_slice(fields).map_err(|e| invalid(what, e))?;
+        grid.polygon = wkb::decode_multipolygon(polygon, &format!("{what}, grid {}", grid.code))?;
+        grids.push(grid);
+    }
+    Ok(grids)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::rfc3339;
+    use super::{decode_grids, encode_grids, rfc3339};
+    use geo_types::polygon;
 
     #[test]
     fn times_are_rfc3339_utc() {
         assert_eq!(rfc3339(1_775_028_800), "2026-04-01T07:33:20Z");
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_cut_blob_is_an_error_not_fewer_grids() {
+        let grid = gridmap_core::Grid {
+            code: "411622101201-001".parse().unwrap(),
+            level: 1,
+            parent: None,
+            village: "411622101201".parse().unwrap(),
+            members: vec![],
+            households: 0,
+            polygon: geo_types::MultiPolygon(vec![polygon![
+                (x: 114.0, y: 33.0), (x: 114.1, y: 33.0), (x: 114.0, y: 33.1)
+            ]]),
+            name: None,
+            staff: None,
+            locked: false,
+            institution: false,
+            version: 1,
+        };
+        let blob = encode_grids(&[grid.clone(), grid.clone()]).unwrap();
+        assert_eq!(decode_grids(&blob, "v").unwrap(), vec![grid.clone(), grid]);
+        // Half the blob is the first grid whole: a cut after it is in the second's prefix.
+        for cut in [1, 4, 7, blob.len() / 2 + 3, blob.len() - 1] {
+            assert!(decode_grids(&blob[..cut], "v").is_err(), "cut at {cut}");
+        }
     }
 }

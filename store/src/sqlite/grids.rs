@@ -2,10 +2,10 @@
 //! written and the change logged, all in one transaction.
 
 use super::log::{append_change, params_in, store_params_in, to_json};
-use super::read::{grid_from_row, GRID_COLUMNS};
 use super::write::{upsert_rows, Upsert};
 use super::SqliteStore;
 use crate::change::{ChangeMeta, ChangeRecords, GridWrite, StaffGrids};
+use crate::decode::{grid_from_row, GRID_COLUMNS};
 use crate::error::{DbStep, StoreError, StoreResult};
 use crate::failpoint::failpoint;
 use crate::{wkb, GridStore};

@@ -2,10 +2,11 @@
 //! optimistic transition write, filtered lists and grouped counts in SQL.
 
 use super::log::{append_change, to_json};
-use super::read::invalid;
 use super::write::{upsert_counted, write_all, Upsert, Write};
 use super::SqliteStore;
+use crate::decode::{incident_from_row, transition_from_row, INCIDENT_COLUMNS, TRANSITION_COLUMNS};
 use crate::error::{DbStep, StoreError, StoreResult};
+use crate::incident_sql::{counts_from_row, counts_query, push_filter};
 use crate::incidents::{transition_records, AddedIncidents};
 use crate::{
     ChangeMeta, ChangeRecords, CountBy, IncidentChunks, IncidentCounts, IncidentFilter,
@@ -13,49 +14,17 @@ use crate::{
 };
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt};
-use geo_types::Point;
-use gridmap_core::incident::{IncidentAction, IncidentTransition};
-use gridmap_core::{GridCode, Incident, IncidentWork};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
-
-const COLUMNS: &[&str] = &[
-    "id",
-    "time",
-    "category",
-    "subcategory",
-    "status",
-    "lon",
-    "lat",
-    "grid",
-    "reporter",
-    "description",
-    "reporter_phone",
-    "source",
-    "address",
-    "village",
-    "township",
-    "assignee",
-    "due",
-    "paused",
-    "closed_at",
-    "late_stages",
-    "rating",
-    "work",
-    "version",
-    "updated",
-];
+use gridmap_core::incident::IncidentTransition;
+use gridmap_core::Incident;
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 const INCIDENTS: Upsert = Upsert {
     table: "incidents",
     key: "id",
-    columns: COLUMNS,
+    columns: INCIDENT_COLUMNS,
     update: &[],
     step: "writing incidents",
 };
-
-const OPEN: &str = "status NOT IN ('closed', 'evaluated', 'voided')";
-const CLOSED: &str = "status IN ('closed', 'evaluated')";
 
 /// Upserts incidents by id (imports and reports alike).
 pub(super) async fn upsert_incidents(
@@ -153,145 +122,12 @@ async fn append_transitions(
     .await
 }
 
-fn incident_from_row(row: &SqliteRow) -> StoreResult<Incident> {
-    let id: String = row.get("id");
-    let what = format!("incident {id}");
-    let status: String = row.get("status");
-    let grid: Option<String> = row.get("grid");
-    let code = |col: &str| -> StoreResult<_> {
-        let v: Option<String> = row.get(col);
-        v.map(|c| c.parse().map_err(|e| invalid(&what, e)))
-            .transpose()
-    };
-    let work: String = row.get("work");
-    let version: i64 = row.get("version");
-    Ok(Incident {
-        time: row.get("time"),
-        category: row.get("category"),
-        subcategory: row.get("subcategory"),
-        status: status.parse().map_err(|e: String| invalid(&what, e))?,
-        location: Point::new(row.get("lon"), row.get("lat")),
-        grid: grid
-            .map(|g| g.parse::<GridCode>().map_err(|e| invalid(&what, e)))
-            .transpose()?,
-        reporter: row.get("reporter"),
-        description: row.get("description"),
-        reporter_phone: row.get("reporter_phone"),
-        source: row.get("source"),
-        address: row.get("address"),
-        village: code("village")?,
-        township: code("township")?,
-        work: serde_json::from_str::<IncidentWork>(&work).map_err(|e| invalid(&what, e))?,
-        version: u32::try_from(version).map_err(|e| invalid(&what, e))?,
-        updated: row.get("updated"),
-        id,
-    })
-}
-
-/// Appends `WHERE …` for `f` (always at least `WHERE 1`).
-fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &IncidentFilter) {
-    q.push(" WHERE 1");
-    // No spatial index (schema 6): a server answers bbox lists from memory.
-    if let Some([a, b, c, d]) = f.bbox {
-        q.push(" AND lon BETWEEN ")
-            .push_bind(a)
-            .push(" AND ")
-            .push_bind(c);
-        q.push(" AND lat BETWEEN ")
-            .push_bind(b)
-            .push(" AND ")
-            .push_bind(d);
-    }
-    if let Some(from) = f.from {
-        q.push(" AND time >= ").push_bind(from);
-    }
-    if let Some(to) = f.to {
-        q.push(" AND time < ").push_bind(to);
-    }
-    if !f.categories.is_empty() {
-        for col in [" AND (category IN (", ") OR subcategory IN ("] {
-            q.push(col);
-            let mut list = q.separated(", ");
-            for c in &f.categories {
-                list.push_bind(c.clone());
-            }
-        }
-        q.push("))");
-    }
-    if !f.statuses.is_empty() {
-        q.push(" AND status IN (");
-        let mut list = q.separated(", ");
-        for s in &f.statuses {
-            list.push_bind(s.as_str());
-        }
-        q.push(")");
-    }
-    if let Some(now) = f.overdue_at {
-        q.push(format!(" AND {OPEN} AND paused = 0 AND due < "))
-            .push_bind(now);
-    }
-    if let Some(grid) = &f.grid {
-        q.push(" AND grid = ").push_bind(grid.as_str().to_owned());
-    }
-    // Villages and townships through the grid index: a grid code starts with its
-    // village's code and a dash, and the village code with its township's prefix.
-    if let Some(village) = &f.village {
-        let v = village.as_str();
-        push_area(q, "village", v, format!("{v}-"), format!("{v}."));
-    }
-    if let Some(township) = &f.township {
-        let t = township.prefix();
-        // ':' sorts right after '9': every code below the township goes on with a digit.
-        push_area(
-            q,
-            "township",
-            township.as_str(),
-            t.to_owned(),
-            format!("{t}:"),
-        );
-    }
-    if let Some(assignee) = &f.assignee {
-        q.push(" AND assignee = ").push_bind(assignee.clone());
-    }
-}
-
-/// ` AND (grid in [from, to) OR (grid IS NULL AND column = code))`.
-fn push_area(q: &mut QueryBuilder<'_, Sqlite>, column: &str, code: &str, from: String, to: String) {
-    q.push(" AND ((grid >= ")
-        .push_bind(from)
-        .push(" AND grid < ")
-        .push_bind(to)
-        .push(format!(") OR (grid IS NULL AND {column} = "))
-        .push_bind(code.to_owned())
-        .push("))");
-}
-
-fn transition_from_row(row: &SqliteRow) -> StoreResult<IncidentTransition> {
-    let incident: String = row.get("incident");
-    let what = format!("a transition of incident {incident}");
-    let seq: i64 = row.get("seq");
-    let from: String = row.get("from_status");
-    let to: String = row.get("to_status");
-    let detail: String = row.get("detail");
-    Ok(IncidentTransition {
-        seq: u32::try_from(seq).map_err(|e| invalid(&what, e))?,
-        at: row.get("at"),
-        actor: row.get("actor"),
-        action: serde_json::from_str::<IncidentAction>(&detail).map_err(|e| invalid(&what, e))?,
-        from: from.parse().map_err(|e: String| invalid(&what, e))?,
-        to: to.parse().map_err(|e: String| invalid(&what, e))?,
-        note: row.get("note"),
-        photo: row.get("photo"),
-        incident,
-    })
-}
-
 #[async_trait]
 impl IncidentStore for SqliteStore {
     async fn incidents(&self) -> StoreResult<Vec<Incident>> {
         let sql = format!(
             "SELECT {} FROM incidents ORDER BY time, id",
-            COLUMNS.join(", ")
+            INCIDENT_COLUMNS.join(", ")
         );
         let mut rows = sqlx::query(&sql).fetch(&self.pool);
         let mut out = Vec::new();
@@ -335,7 +171,7 @@ impl IncidentStore for SqliteStore {
     async fn incident(&self, id: &str) -> StoreResult<Option<Incident>> {
         let row = sqlx::query(&format!(
             "SELECT {} FROM incidents WHERE id = ?1",
-            COLUMNS.join(", ")
+            INCIDENT_COLUMNS.join(", ")
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -349,7 +185,7 @@ impl IncidentStore for SqliteStore {
         for chunk in ids.chunks(30_000) {
             let mut q = QueryBuilder::<Sqlite>::new(format!(
                 "SELECT {} FROM incidents WHERE id IN (",
-                COLUMNS.join(", ")
+                INCIDENT_COLUMNS.join(", ")
             ));
             let mut list = q.separated(", ");
             for id in chunk {
@@ -369,10 +205,9 @@ impl IncidentStore for SqliteStore {
     }
 
     async fn incident_timeline(&self, id: &str) -> StoreResult<Vec<IncidentTransition>> {
-        let rows = sqlx::query(
-            "SELECT incident, seq, at, actor, from_status, to_status, note, photo, detail
-             FROM incident_transitions WHERE incident = ?1 ORDER BY seq",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {TRANSITION_COLUMNS} FROM incident_transitions WHERE incident = ?1 ORDER BY seq"
+        ))
         .bind(id)
         .fetch_all(&self.pool)
         .await
@@ -423,8 +258,10 @@ impl IncidentStore for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .step("counting incidents")?;
-        let mut q =
-            QueryBuilder::<Sqlite>::new(format!("SELECT {} FROM incidents", COLUMNS.join(", ")));
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {} FROM incidents",
+            INCIDENT_COLUMNS.join(", ")
+        ));
         push_filter(&mut q, filter);
         q.push(" ORDER BY time DESC, id DESC LIMIT ")
             .push_bind(
@@ -454,46 +291,11 @@ impl IncidentStore for SqliteStore {
         by: CountBy,
         now: i64,
     ) -> StoreResult<Vec<IncidentCounts>> {
-        let key = match by {
-            CountBy::Status => "status",
-            CountBy::Category => "category",
-            CountBy::Township => "township",
-            CountBy::Village => "village",
-            CountBy::Grid => "grid",
-            CountBy::Assignee => "assignee",
-        };
-        let mut q = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {key}, COUNT(*), SUM({OPEN}), SUM({CLOSED}), SUM({CLOSED} AND late_stages = 0),
-                SUM(({OPEN} AND paused = 0 AND due < "
-        ));
-        q.push_bind(now);
-        q.push(format!(
-            ") OR ({CLOSED} AND late_stages > 0)), SUM(status = 'voided'),
-                COUNT(rating), COALESCE(SUM(rating), 0) FROM incidents"
-        ));
-        push_filter(&mut q, filter);
-        q.push(format!(" GROUP BY {key} ORDER BY {key}"));
-        let rows = q
+        let rows = counts_query::<Sqlite>(filter, by, now)
             .build()
             .fetch_all(&self.pool)
             .await
             .step("counting incidents")?;
-        let n = |row: &SqliteRow, i: usize| -> u64 {
-            row.get::<Option<i64>, _>(i).unwrap_or(0).max(0) as u64
-        };
-        Ok(rows
-            .iter()
-            .map(|row| IncidentCounts {
-                key: row.get(0),
-                received: n(row, 1),
-                open: n(row, 2),
-                closed: n(row, 3),
-                closed_on_time: n(row, 4),
-                overdue: n(row, 5),
-                voided: n(row, 6),
-                rated: n(row, 7),
-                rating_sum: n(row, 8),
-            })
-            .collect())
+        Ok(rows.iter().map(counts_from_row).collect())
     }
 }

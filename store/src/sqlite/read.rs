@@ -1,38 +1,22 @@
 //! Reads: whole layers for the in-memory snapshot, households of one building,
 //! incidents, stats.
 
-use super::rows::{
-    admin_unit_from_row, barrier_from_row, building_from_row, household_from_row, read_rows,
-    staff_from_row, ADMIN_UNIT_COLUMNS, BARRIER_COLUMNS, BUILDING_COLUMNS, HOUSEHOLD_COLUMNS,
-    STAFF_COLUMNS,
-};
+use super::rows::read_rows;
 use super::SqliteStore;
 use crate::batch::Stats;
 use crate::change::{RecordKeys, RecordRows};
-use crate::error::{DbStep, StoreError, StoreResult};
-use crate::{wkb, ReadStore};
+use crate::decode::{
+    admin_unit_from_row, barrier_from_row, building_from_row, grid_from_row, household_from_row,
+    staff_from_row, ADMIN_UNIT_COLUMNS, BARRIER_COLUMNS, BUILDING_COLUMNS, GRID_COLUMNS,
+    HOUSEHOLD_COLUMNS, STAFF_COLUMNS,
+};
+use crate::error::{DbStep, StoreResult};
+use crate::ReadStore;
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
-use gridmap_core::{
-    AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, GridMember, Household, Staff,
-};
+use gridmap_core::{AdminUnit, Barrier, Building, Grid, GridCode, Household, Staff};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
-
-/// The columns [`grid_from_row`] reads, in order.
-pub(super) const GRID_COLUMNS: &str =
-    "code, level, parent, village, households, members, polygon, staff, locked, institution, version, name";
-
-pub(super) fn invalid(what: impl Into<String>, reason: impl std::fmt::Display) -> StoreError {
-    StoreError::Value {
-        what: what.into(),
-        reason: reason.to_string(),
-    }
-}
-
-pub(super) fn division(code: &str, what: &str) -> StoreResult<DivisionCode> {
-    code.parse().map_err(|e| invalid(what, e))
-}
 
 #[async_trait]
 impl ReadStore for SqliteStore {
@@ -174,34 +158,4 @@ impl SqliteStore {
         }
         Ok(out)
     }
-}
-
-/// A grid from a row of [`GRID_COLUMNS`].
-pub(super) fn grid_from_row(row: &SqliteRow) -> StoreResult<Grid> {
-    let code: String = row.get(0);
-    let what = format!("grid {code}");
-    let parent: Option<String> = row.get(2);
-    let village: String = row.get(3);
-    let members: String = row.get(5);
-    let polygon: Vec<u8> = row.get(6);
-    let level: i64 = row.get(1);
-    let households: i64 = row.get(4);
-    let version: i64 = row.get(10);
-    Ok(Grid {
-        code: code.parse::<GridCode>().map_err(|e| invalid(&what, e))?,
-        level: u8::try_from(level).map_err(|e| invalid(&what, e))?,
-        parent: parent
-            .map(|p| p.parse::<GridCode>().map_err(|e| invalid(&what, e)))
-            .transpose()?,
-        village: division(&village, &what)?,
-        members: serde_json::from_str::<Vec<GridMember>>(&members)
-            .map_err(|e| invalid(&what, e))?,
-        households: u32::try_from(households).map_err(|e| invalid(&what, e))?,
-        polygon: wkb::decode_multipolygon(&polygon, &what)?,
-        name: row.get(11),
-        staff: row.get(7),
-        locked: row.get(8),
-        institution: row.get(9),
-        version: u32::try_from(version).map_err(|e| invalid(&what, e))?,
-    })
 }

@@ -1,121 +1,18 @@
-//! Whole records by key: the row decoders every read shares, reads of chosen keys, and
-//! the row restore that undoes an import.
+//! Whole records by key: reads of chosen keys, and the row restore that undoes an
+//! import.
 
 use super::log::append_change;
-use super::read::{division, invalid};
 use super::write::{put_rows, upsert_rows, Upsert};
 use super::SqliteStore;
 use crate::change::{ChangeMeta, ChangeRecords, RecordKeys, RecordRows, RowRestore};
+use crate::decode::{
+    admin_unit_from_row, barrier_from_row, building_from_row, household_from_row, staff_from_row,
+    ADMIN_UNIT_COLUMNS, BARRIER_COLUMNS, BUILDING_COLUMNS, HOUSEHOLD_COLUMNS, STAFF_COLUMNS,
+};
 use crate::error::{DbStep, StoreResult};
-use crate::wkb;
 use futures_util::TryStreamExt;
-use geo_types::Point;
-use gridmap_core::{AdminUnit, Barrier, Building, Household, HouseholdCount, Staff};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
-
-/// The columns [`admin_unit_from_row`] reads, in order.
-pub(super) const ADMIN_UNIT_COLUMNS: &str = "code, name, level, source_id, boundary";
-/// The columns [`building_from_row`] reads, in order.
-pub(super) const BUILDING_COLUMNS: &str =
-    "source_id, footprint, building_use, levels, height, households, household_source, address, village";
-/// The columns [`barrier_from_row`] reads, in order.
-pub(super) const BARRIER_COLUMNS: &str = "source_id, kind, line";
-/// The columns [`household_from_row`] reads, in order.
-pub(super) const HOUSEHOLD_COLUMNS: &str =
-    "id, building, lon, lat, entrance, floor, unit, address, head, phone, members, tags";
-/// The columns [`staff_from_row`] reads, in order.
-pub(super) const STAFF_COLUMNS: &str = "id, name, phone, role, area, grids";
-
-pub(super) fn admin_unit_from_row(row: &SqliteRow) -> StoreResult<AdminUnit> {
-    let code: String = row.get(0);
-    let what = format!("admin unit {code}");
-    let level: String = row.get(2);
-    let boundary: Vec<u8> = row.get(4);
-    Ok(AdminUnit {
-        code: division(&code, &what)?,
-        name: row.get(1),
-        level: level.parse().map_err(|e: String| invalid(&what, e))?,
-        source_id: row.get(3),
-        boundary: wkb::decode_multipolygon(&boundary, &what)?,
-    })
-}
-
-pub(super) fn building_from_row(row: &SqliteRow) -> StoreResult<Building> {
-    let source_id: String = row.get(0);
-    let what = format!("building {source_id}");
-    let footprint: Vec<u8> = row.get(1);
-    let building_use: String = row.get(2);
-    let levels: Option<i64> = row.get(3);
-    let height: Option<f64> = row.get(4);
-    let households: i64 = row.get(5);
-    let source: String = row.get(6);
-    let village: Option<String> = row.get(8);
-    Ok(Building {
-        footprint: wkb::decode_multipolygon(&footprint, &what)?,
-        building_use: building_use
-            .parse()
-            .map_err(|e: String| invalid(&what, e))?,
-        levels: levels.and_then(|l| u16::try_from(l).ok()),
-        height: height.map(|h| h as f32),
-        households: HouseholdCount {
-            count: u32::try_from(households).map_err(|e| invalid(&what, e))?,
-            source: source.parse().map_err(|e: String| invalid(&what, e))?,
-        },
-        address: row.get(7),
-        village: village.map(|v| division(&v, &what)).transpose()?,
-        source_id,
-    })
-}
-
-pub(super) fn barrier_from_row(row: &SqliteRow) -> StoreResult<Barrier> {
-    let source_id: String = row.get(0);
-    let line: Vec<u8> = row.get(2);
-    let line = wkb::decode_multilinestring(&line, &format!("barrier {source_id}"))?;
-    Ok(Barrier {
-        source_id,
-        kind: row.get(1),
-        line,
-    })
-}
-
-pub(super) fn household_from_row(row: &SqliteRow) -> StoreResult<Household> {
-    let id: String = row.get(0);
-    let lon: Option<f64> = row.get(2);
-    let lat: Option<f64> = row.get(3);
-    let floor: Option<i64> = row.get(5);
-    let members: Option<i64> = row.get(10);
-    let tags: String = row.get(11);
-    Ok(Household {
-        building: row.get(1),
-        location: lon.zip(lat).map(|(x, y)| Point::new(x, y)),
-        entrance: row.get(4),
-        floor: floor.and_then(|f| i16::try_from(f).ok()),
-        unit: row.get(6),
-        address: row.get(7),
-        head: row.get(8),
-        phone: row.get(9),
-        members: members.and_then(|m| u16::try_from(m).ok()),
-        tags: serde_json::from_str(&tags).map_err(|e| invalid(format!("household {id}"), e))?,
-        id,
-    })
-}
-
-pub(super) fn staff_from_row(row: &SqliteRow) -> StoreResult<Staff> {
-    let id: String = row.get(0);
-    let what = format!("staff {id}");
-    let role: String = row.get(3);
-    let area: Option<String> = row.get(4);
-    let grids: String = row.get(5);
-    Ok(Staff {
-        name: row.get(1),
-        phone: row.get(2),
-        role: role.parse().map_err(|e: String| invalid(&what, e))?,
-        area: area.map(|a| division(&a, &what)).transpose()?,
-        grids: serde_json::from_str(&grids).map_err(|e| invalid(&what, e))?,
-        id,
-    })
-}
+use sqlx::SqliteConnection;
 
 /// Fills the temporary key table of `table` with `keys` (emptied first).
 async fn load_keys(

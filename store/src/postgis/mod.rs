@@ -1,0 +1,185 @@
+//! The shared store: PostgreSQL 15 + PostGIS 3, migrations from `migrations/postgis`.
+//! Several gridmap instances may use one database; every write is one transaction.
+//!
+//! One file per concern, as in the embedded store: `read.rs` (layers, households,
+//! counts, records by key), `stage.rs` (bulk writes: binary `COPY` into a staging table,
+//! then one merge), `write.rs` (imports, village assignment, restores), `grids.rs` (the
+//! grid write), `log.rs` (the change log and settings), `incidents.rs`, `versions.rs`.
+//! This folder is the only place with PostgreSQL SQL. Geometries travel as WKB both
+//! ways (`ST_GeomFromWKB` in, `ST_AsBinary` out), never as text.
+
+mod grids;
+mod incidents;
+mod log;
+mod read;
+mod stage;
+mod versions;
+mod write;
+
+use crate::error::{DbStep, StoreError, StoreResult};
+use crate::{Maintenance, OpenMode};
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgis");
+
+/// The advisory lock key every writer takes (an arbitrary constant: "grid" in ASCII).
+const WRITE_LOCK: i64 = 0x6772_6964;
+
+/// Columns stored as PostGIS geometry: selected as WKB under their own name.
+const GEOMETRY_COLUMNS: [&str; 4] = ["boundary", "footprint", "line", "polygon"];
+
+/// `columns` (comma-separated) as a select list, geometry columns as WKB.
+fn select(columns: &str) -> String {
+    columns
+        .split(", ")
+        .map(|c| {
+            if GEOMETRY_COLUMNS.contains(&c) {
+                format!("ST_AsBinary({c}) AS {c}")
+            } else {
+                c.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A PostGIS-backed store (cheap to clone: it is a connection pool).
+#[derive(Debug, Clone)]
+pub struct PostgisStore {
+    pool: PgPool,
+    /// The connection URL, for `pg_dump` (backups).
+    url: String,
+}
+
+impl PostgisStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/database`) and runs
+    /// pending migrations. [`OpenMode::Existing`] refuses a database that has no gridmap
+    /// schema yet (a mistyped database name must not read as an empty store).
+    pub async fn open(url: &str, mode: OpenMode) -> StoreResult<PostgisStore> {
+        let shown = without_password(url);
+        let open_err = |source| StoreError::Open {
+            path: shown.clone(),
+            source,
+        };
+        let options = PgConnectOptions::from_str(url)
+            .map_err(open_err)?
+            .application_name("gridmap");
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
+        if mode == OpenMode::Existing {
+            let schema: Option<String> =
+                sqlx::query_scalar("SELECT to_regclass('public.changes')::text")
+                    .fetch_one(&pool)
+                    .await
+                    .step("looking for the gridmap schema")?;
+            if schema.is_none() {
+                return Err(StoreError::Missing { path: shown });
+            }
+        }
+        MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
+        Ok(PostgisStore {
+            pool,
+            url: url.to_owned(),
+        })
+    }
+
+    /// A write transaction. Writers take one transaction-scoped advisory lock first, so
+    /// writes queue as in the embedded store: a write that checks stored state (versions,
+    /// before-states) cannot interleave with another instance's write between its check
+    /// and its commit. Readers never wait for it.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WRITE_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+}
+
+/// `url` with its password, if any, replaced by `***` (for messages and logs).
+pub(crate) fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[async_trait]
+impl Maintenance for PostgisStore {
+    async fn backup(&self, to: &Path) -> StoreResult<()> {
+        if to.exists() {
+            return Err(StoreError::Exists {
+                path: to.display().to_string(),
+            });
+        }
+        // pg_dump reads one snapshot: a consistent copy while others write.
+        let output = tokio::process::Command::new("pg_dump")
+            .arg("--format=custom")
+            .arg("--file")
+            .arg(to)
+            .arg("--dbname")
+            .arg(&self.url)
+            .output()
+            .await
+            .map_err(|e| StoreError::Unsupported {
+                what: format!(
+                    "cannot run pg_dump for the backup ({e}): install the PostgreSQL client (apt-get install postgresql-client-15)"
+                ),
+            })?;
+        if !output.status.success() {
+            return Err(StoreError::Unsupported {
+                what: format!(
+                    "pg_dump failed: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    async fn close(&self) -> StoreResult<()> {
+        self.pool.close().await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{select, without_password};
+
+    #[test]
+    fn geometry_columns_are_selected_as_wkb() {
+        assert_eq!(
+            select("code, boundary, name"),
+            "code, ST_AsBinary(boundary) AS boundary, name"
+        );
+    }
+
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(
+            without_password("postgres://grid:secret@db:5432/county"),
+            "postgres://grid:***@db:5432/county"
+        );
+        assert_eq!(
+            without_password("postgres://postgres@127.0.0.1/gridmap"),
+            "postgres://postgres@127.0.0.1/gridmap"
+        );
+    }
+}

@@ -1,0 +1,248 @@
+//! Bulk writes: rows go into a temporary staging table through binary `COPY` (no SQL
+//! text per row, no parsing of numbers or geometry text), then one statement merges
+//! them into the table: an upsert, a plain insert or an insert that skips stored keys.
+//! Geometries are staged as WKB and turned into PostGIS geometries by the merge.
+
+use crate::error::{DbStep, StoreResult};
+use sqlx::PgConnection;
+
+/// A column's type, which decides its binary `COPY` encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Text,
+    Int,
+    Real,
+    Flag,
+    /// WKB in the staging table, `geometry(…, 4326)` in the table.
+    Geometry,
+}
+
+impl Kind {
+    fn staged_type(self) -> &'static str {
+        match self {
+            Kind::Text => "text",
+            Kind::Int => "bigint",
+            Kind::Real => "double precision",
+            Kind::Flag => "boolean",
+            Kind::Geometry => "bytea",
+        }
+    }
+}
+
+/// How one table is written in bulk.
+pub(super) struct Table {
+    pub name: &'static str,
+    /// The conflict key (one or more columns).
+    pub key: &'static [&'static str],
+    /// Every column in the order rows are encoded.
+    pub columns: &'static [(&'static str, Kind)],
+    /// `(column, expression)` overrides for the `DO UPDATE SET` list.
+    pub update: &'static [(&'static str, &'static str)],
+    /// What a failure was doing, for the error message.
+    pub step: &'static str,
+}
+
+/// How the merge treats a key that is already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Merge {
+    /// Updates the stored row (the last of repeated keys wins).
+    Upsert,
+    /// Fails: the caller knows every key is new.
+    InsertNew,
+    /// Keeps the stored row and skips the new one.
+    InsertOrIgnore,
+}
+
+const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+/// Bytes of encoded rows sent to the server at a time.
+const SEND_AT: usize = 4 << 20;
+
+/// One row of binary `COPY` data: each value as its length and its bytes in network
+/// order, `None` as length −1.
+pub(super) struct Row<'b>(&'b mut Vec<u8>);
+
+impl Row<'_> {
+    fn field(&mut self, bytes: Option<&[u8]>) -> &mut Self {
+        match bytes {
+            Some(b) => {
+                let length = i32::try_from(b.len()).expect("a value under 2 GiB");
+                self.0.extend_from_slice(&length.to_be_bytes());
+                self.0.extend_from_slice(b);
+            }
+            None => self.0.extend_from_slice(&(-1i32).to_be_bytes()),
+        }
+        self
+    }
+    pub fn text(&mut self, v: &str) -> &mut Self {
+        self.field(Some(v.as_bytes()))
+    }
+    pub fn opt_text(&mut self, v: Option<&str>) -> &mut Self {
+        self.field(v.map(str::as_bytes))
+    }
+    pub fn int(&mut self, v: i64) -> &mut Self {
+        self.field(Some(&v.to_be_bytes()))
+    }
+    pub fn opt_int(&mut self, v: Option<i64>) -> &mut Self {
+        self.field(v.map(i64::to_be_bytes).as_ref().map(|b| &b[..]))
+    }
+    pub fn real(&mut self, v: f64) -> &mut Self {
+        self.field(Some(&v.to_be_bytes()))
+    }
+    pub fn opt_real(&mut self, v: Option<f64>) -> &mut Self {
+        self.field(v.map(f64::to_be_bytes).as_ref().map(|b| &b[..]))
+    }
+    pub fn flag(&mut self, v: bool) -> &mut Self {
+        self.field(Some(&[u8::from(v)]))
+    }
+    /// A geometry's WKB.
+    pub fn bytes(&mut self, v: &[u8]) -> &mut Self {
+        self.field(Some(v))
+    }
+}
+
+impl Table {
+    fn staging(&self) -> String {
+        format!("stage_{}", self.name)
+    }
+
+    fn column_list(&self) -> String {
+        self.columns
+            .iter()
+            .map(|(c, _)| *c)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The merge statement; it returns how many rows were new.
+    fn merge_sql(&self, how: Merge) -> String {
+        let values: Vec<String> = self
+            .columns
+            .iter()
+            .map(|(c, kind)| match kind {
+                Kind::Geometry => format!("ST_GeomFromWKB({c}, 4326)"),
+                _ => (*c).to_owned(),
+            })
+            .collect();
+        let key = self.key.join(", ");
+        let conflict = match how {
+            Merge::InsertNew => String::new(),
+            Merge::InsertOrIgnore => format!(" ON CONFLICT ({key}) DO NOTHING"),
+            Merge::Upsert => {
+                let sets: Vec<String> = self
+                    .columns
+                    .iter()
+                    .map(|(c, _)| *c)
+                    .filter(|c| !self.key.contains(c))
+                    .map(|c| match self.update.iter().find(|(col, _)| *col == c) {
+                        Some((_, expr)) => format!("{c} = {expr}"),
+                        None => format!("{c} = EXCLUDED.{c}"),
+                    })
+                    .collect();
+                if sets.is_empty() {
+                    format!(" ON CONFLICT ({key}) DO NOTHING")
+                } else {
+                    format!(" ON CONFLICT ({key}) DO UPDATE SET {}", sets.join(", "))
+                }
+            }
+        };
+        // One row per key (the last staged): an upsert may not touch a row twice.
+        format!(
+            "WITH merged AS (
+                INSERT INTO {table} ({columns})
+                SELECT {values} FROM (
+                    SELECT DISTINCT ON ({key}) * FROM {staging} ORDER BY {key}, ord DESC
+                ) staged
+                {conflict}
+                RETURNING (xmax = 0) AS inserted
+            ) SELECT COUNT(*) FILTER (WHERE inserted) FROM merged",
+            table = self.name,
+            columns = self.column_list(),
+            values = values.join(", "),
+            staging = self.staging(),
+        )
+    }
+}
+
+/// Writes `rows` into `table` as `how` says and returns how many were new; `encode`
+/// writes one row's values in the order of `table.columns`.
+pub(super) async fn write_rows<T>(
+    conn: &mut PgConnection,
+    table: &Table,
+    rows: &[T],
+    how: Merge,
+    mut encode: impl FnMut(&mut Row<'_>, &T),
+) -> StoreResult<u64> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let staging = table.staging();
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|(c, kind)| format!("{c} {}", kind.staged_type()))
+        .collect();
+    sqlx::query(&format!("DROP TABLE IF EXISTS pg_temp.{staging}"))
+        .execute(&mut *conn)
+        .await
+        .step(table.step)?;
+    sqlx::query(&format!(
+        "CREATE TEMP TABLE {staging} (ord bigint, {}) ON COMMIT DROP",
+        columns.join(", ")
+    ))
+    .execute(&mut *conn)
+    .await
+    .step(table.step)?;
+
+    let fields = i16::try_from(table.columns.len() + 1).expect("a table of few columns");
+    let mut copy = conn
+        .copy_in_raw(&format!(
+            "COPY {staging} (ord, {}) FROM STDIN (FORMAT binary)",
+            table.column_list()
+        ))
+        .await
+        .step(table.step)?;
+    let mut buf = Vec::with_capacity(SEND_AT + (1 << 16));
+    buf.extend_from_slice(SIGNATURE);
+    buf.extend_from_slice(&0i32.to_be_bytes()); // flags
+    buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
+    for (ord, item) in rows.iter().enumerate() {
+        buf.extend_from_slice(&fields.to_be_bytes());
+        let mut row = Row(&mut buf);
+        row.int(ord as i64);
+        encode(&mut row, item);
+        if buf.len() >= SEND_AT {
+            if let Err(e) = copy.send(std::mem::take(&mut buf)).await {
+                let _ = copy.abort("gridmap stopped the copy").await;
+                return Err(e).step(table.step);
+            }
+        }
+    }
+    buf.extend_from_slice(&(-1i16).to_be_bytes());
+    copy.send(buf).await.step(table.step)?;
+    copy.finish().await.step(table.step)?;
+
+    let inserted: i64 = sqlx::query_scalar(&table.merge_sql(how))
+        .fetch_one(&mut *conn)
+        .await
+        .step(table.step)?;
+    sqlx::query(&format!("DROP TABLE pg_temp.{staging}"))
+        .execute(&mut *conn)
+        .await
+        .step(table.step)?;
+    Ok(inserted.max(0) as u64)
+}
+
+/// [`write_rows`] as an upsert that says how many rows were new and how many updated
+/// (repeats of one key within `rows` count as updates, as in the embedded store).
+pub(super) async fn upsert_counted<T>(
+    conn: &mut PgConnection,
+    table: &Table,
+    rows: &[T],
+    encode: impl FnMut(&mut Row<'_>, &T),
+) -> StoreResult<crate::UpsertCounts> {
+    let inserted = write_rows(conn, table, rows, Merge::Upsert, encode).await?;
+    Ok(crate::UpsertCounts {
+        inserted,
+        updated: rows.len() as u64 - inserted,
+    })
+}

@@ -1,0 +1,529 @@
+//! Imports, village assignment and row restores, each in one transaction, written in
+//! bulk through staging tables ([`super::stage`]).
+
+use super::log::{append_change, to_json};
+use super::read::read_rows;
+use super::stage::{upsert_counted, write_rows, Kind, Merge, Row, Table};
+use super::PostgisStore;
+use crate::batch::{ImportBatch, ImportSummary, UpsertCounts};
+use crate::change::{ChangeMeta, ChangeRecords, RecordKeys, RecordRows, RowRestore};
+use crate::decode::division;
+use crate::error::{DbStep, StoreResult};
+use crate::failpoint::failpoint;
+use crate::{wkb, ImportStore};
+use async_trait::async_trait;
+use geo_types::Geometry;
+use gridmap_core::geometry::union_bbox;
+use gridmap_core::{AdminUnit, Barrier, Building, DivisionCode, Household, Staff};
+use rayon::prelude::*;
+use sqlx::PgConnection;
+
+const ADMIN_UNITS: Table = Table {
+    name: "admin_units",
+    key: &["code"],
+    columns: &[
+        ("code", Kind::Text),
+        ("name", Kind::Text),
+        ("level", Kind::Text),
+        ("parent", Kind::Text),
+        ("source_id", Kind::Text),
+        ("boundary", Kind::Geometry),
+    ],
+    update: &[],
+    step: "writing admin units",
+};
+
+const BUILDINGS: Table = Table {
+    name: "buildings",
+    key: &["source_id"],
+    columns: &[
+        ("source_id", Kind::Text),
+        ("footprint", Kind::Geometry),
+        ("building_use", Kind::Text),
+        ("levels", Kind::Int),
+        ("height", Kind::Real),
+        ("households", Kind::Int),
+        ("household_source", Kind::Text),
+        ("address", Kind::Text),
+        ("village", Kind::Text),
+    ],
+    // A re-import without village assignment keeps the village found earlier.
+    update: &[("village", "COALESCE(EXCLUDED.village, buildings.village)")],
+    step: "writing buildings",
+};
+
+/// [`BUILDINGS`] writing every column as given, the village too (a restore).
+const BUILDINGS_EXACT: Table = Table {
+    update: &[],
+    ..BUILDINGS
+};
+
+const BARRIERS: Table = Table {
+    name: "barriers",
+    key: &["source_id"],
+    columns: &[
+        ("source_id", Kind::Text),
+        ("kind", Kind::Text),
+        ("line", Kind::Geometry),
+    ],
+    update: &[],
+    step: "writing barriers",
+};
+
+const HOUSEHOLDS: Table = Table {
+    name: "households",
+    key: &["id"],
+    columns: &[
+        ("id", Kind::Text),
+        ("building", Kind::Text),
+        ("lon", Kind::Real),
+        ("lat", Kind::Real),
+        ("entrance", Kind::Text),
+        ("floor", Kind::Int),
+        ("unit", Kind::Text),
+        ("address", Kind::Text),
+        ("head", Kind::Text),
+        ("phone", Kind::Text),
+        ("members", Kind::Int),
+        ("tags", Kind::Text),
+    ],
+    update: &[],
+    step: "writing households",
+};
+
+const STAFF: Table = Table {
+    name: "staff",
+    key: &["id"],
+    columns: &[
+        ("id", Kind::Text),
+        ("name", Kind::Text),
+        ("phone", Kind::Text),
+        ("role", Kind::Text),
+        ("area", Kind::Text),
+        ("grids", Kind::Text),
+    ],
+    update: &[],
+    step: "writing staff",
+};
+
+/// The register is the truth for the buildings it names: sets their household counts
+/// from it. Returns how many buildings it names.
+async fn count_registered_households(conn: &mut PgConnection) -> StoreResult<u64> {
+    let updated = sqlx::query(
+        "UPDATE buildings b SET household_source = 'registered', households = h.n
+         FROM (SELECT building, COUNT(*) AS n FROM households
+               WHERE building IS NOT NULL GROUP BY building) h
+         WHERE b.source_id = h.building",
+    )
+    .execute(&mut *conn)
+    .await
+    .step("counting registered households per building")?;
+    Ok(updated.rows_affected())
+}
+
+fn geometry_wkb(geometry: Geometry<f64>, what: impl FnOnce() -> String) -> StoreResult<Vec<u8>> {
+    wkb::encode(geometry, &what())
+}
+
+async fn write_admin_units(
+    conn: &mut PgConnection,
+    units: &[AdminUnit],
+) -> StoreResult<UpsertCounts> {
+    let units = units
+        .iter()
+        .map(|u| {
+            let wkb = geometry_wkb(Geometry::MultiPolygon(u.boundary.clone()), || {
+                format!("admin unit {}", u.code)
+            })?;
+            Ok((u, wkb))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    upsert_counted(conn, &ADMIN_UNITS, &units, |row: &mut Row<'_>, (u, wkb)| {
+        row.text(u.code.as_str())
+            .text(&u.name)
+            .text(u.level.as_str())
+            .opt_text(u.code.parent().as_ref().map(|p| p.as_str()))
+            .text(&u.source_id)
+            .bytes(wkb);
+    })
+    .await
+}
+
+/// Upserts buildings by `table` ([`BUILDINGS`] for imports, [`BUILDINGS_EXACT`] for
+/// restores).
+async fn write_buildings(
+    conn: &mut PgConnection,
+    table: &Table,
+    buildings: &[Building],
+) -> StoreResult<UpsertCounts> {
+    // WKB encoding is the CPU part of the write: done on every core.
+    let buildings = buildings
+        .par_iter()
+        .map(|b| {
+            let wkb = geometry_wkb(Geometry::MultiPolygon(b.footprint.clone()), || {
+                format!("building {}", b.source_id)
+            })?;
+            Ok((b, wkb))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    upsert_counted(conn, table, &buildings, |row: &mut Row<'_>, (b, wkb)| {
+        row.text(&b.source_id)
+            .bytes(wkb)
+            .text(b.building_use.as_str())
+            .opt_int(b.levels.map(i64::from))
+            .opt_real(b.height.map(f64::from))
+            .int(i64::from(b.households.count))
+            .text(b.households.source.as_str())
+            .opt_text(b.address.as_deref())
+            .opt_text(b.village.as_ref().map(|v| v.as_str()));
+    })
+    .await
+}
+
+async fn write_barriers(
+    conn: &mut PgConnection,
+    barriers: &[Barrier],
+) -> StoreResult<UpsertCounts> {
+    let barriers = barriers
+        .iter()
+        .map(|b| {
+            let wkb = geometry_wkb(Geometry::MultiLineString(b.line.clone()), || {
+                format!("barrier {}", b.source_id)
+            })?;
+            Ok((b, wkb))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    upsert_counted(conn, &BARRIERS, &barriers, |row: &mut Row<'_>, (b, wkb)| {
+        row.text(&b.source_id).text(&b.kind).bytes(wkb);
+    })
+    .await
+}
+
+async fn write_households(
+    conn: &mut PgConnection,
+    households: &[Household],
+) -> StoreResult<UpsertCounts> {
+    let households = households
+        .iter()
+        .map(|h| Ok((h, to_json(&h.tags, "household tags")?)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    upsert_counted(
+        conn,
+        &HOUSEHOLDS,
+        &households,
+        |row: &mut Row<'_>, (h, tags)| {
+            row.text(&h.id)
+                .opt_text(h.building.as_deref())
+                .opt_real(h.location.map(|p| p.x()))
+                .opt_real(h.location.map(|p| p.y()))
+                .opt_text(h.entrance.as_deref())
+                .opt_int(h.floor.map(i64::from))
+                .opt_text(h.unit.as_deref())
+                .opt_text(h.address.as_deref())
+                .opt_text(h.head.as_deref())
+                .opt_text(h.phone.as_deref())
+                .opt_int(h.members.map(i64::from))
+                .text(tags);
+        },
+    )
+    .await
+}
+
+async fn write_staff(conn: &mut PgConnection, staff: &[Staff]) -> StoreResult<UpsertCounts> {
+    let staff = staff
+        .iter()
+        .map(|s| Ok((s, to_json(&s.grids, "staff grids")?)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    upsert_counted(conn, &STAFF, &staff, |row: &mut Row<'_>, (s, grids)| {
+        row.text(&s.id)
+            .text(&s.name)
+            .opt_text(s.phone.as_deref())
+            .text(&s.role.as_string())
+            .opt_text(s.area.as_ref().map(|a| a.as_str()))
+            .text(grids);
+    })
+    .await
+}
+
+/// Writes `rows` exactly as given (a restore: no derived values recomputed).
+async fn put_rows(conn: &mut PgConnection, rows: &RecordRows) -> StoreResult<()> {
+    write_admin_units(conn, &rows.admin_units).await?;
+    write_buildings(conn, &BUILDINGS_EXACT, &rows.buildings).await?;
+    write_barriers(conn, &rows.barriers).await?;
+    write_households(conn, &rows.households).await?;
+    write_staff(conn, &rows.staff).await?;
+    Ok(())
+}
+
+/// Deletes the rows of `keys`.
+async fn delete_rows(conn: &mut PgConnection, keys: &RecordKeys) -> StoreResult<()> {
+    let tables: [(&str, &str, Vec<&str>); 5] = [
+        (
+            "households",
+            "id",
+            keys.households.iter().map(String::as_str).collect(),
+        ),
+        (
+            "buildings",
+            "source_id",
+            keys.buildings.iter().map(String::as_str).collect(),
+        ),
+        (
+            "barriers",
+            "source_id",
+            keys.barriers.iter().map(String::as_str).collect(),
+        ),
+        (
+            "staff",
+            "id",
+            keys.staff.iter().map(String::as_str).collect(),
+        ),
+        (
+            "admin_units",
+            "code",
+            keys.admin_units.iter().map(|c| c.as_str()).collect(),
+        ),
+    ];
+    for (table, key, keys) in tables {
+        if keys.is_empty() {
+            continue;
+        }
+        sqlx::query(&format!("DELETE FROM {table} WHERE {key} = ANY($1)"))
+            .bind(&keys)
+            .execute(&mut *conn)
+            .await
+            .step("deleting records")?;
+    }
+    Ok(())
+}
+
+/// Every record an import may change, beyond the keys it brings: admin units it replaces
+/// under their source id, buildings it replaces and their register rows, and the
+/// buildings whose household count the register rows change.
+async fn keys_touched_by(conn: &mut PgConnection, batch: &ImportBatch) -> StoreResult<RecordKeys> {
+    let mut keys = batch.keys();
+    let sources: Vec<&str> = batch
+        .admin_units
+        .iter()
+        .map(|u| u.source_id.as_str())
+        .collect();
+    if !sources.is_empty() {
+        let codes: Vec<String> =
+            sqlx::query_scalar("SELECT code FROM admin_units WHERE source_id = ANY($1)")
+                .bind(&sources)
+                .fetch_all(&mut *conn)
+                .await
+                .step("reading admin units an import replaces")?;
+        for code in codes {
+            keys.admin_units.insert(division(&code, "admin unit")?);
+        }
+    }
+    let replaced: Vec<&str> = batch
+        .replace_buildings
+        .iter()
+        .map(|(stored, _)| stored.as_str())
+        .collect();
+    if !replaced.is_empty() {
+        keys.buildings
+            .extend(replaced.iter().map(|b| b.to_string()));
+        let moved: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM households WHERE building = ANY($1)")
+                .bind(&replaced)
+                .fetch_all(&mut *conn)
+                .await
+                .step("reading register rows of replaced buildings")?;
+        keys.households.extend(moved);
+    }
+    keys.buildings
+        .extend(batch.households.iter().filter_map(|h| h.building.clone()));
+    Ok(keys)
+}
+
+#[async_trait]
+impl ImportStore for PostgisStore {
+    async fn import(&self, batch: &ImportBatch, meta: &ChangeMeta) -> StoreResult<ImportSummary> {
+        let mut tx = self
+            .begin_write()
+            .await
+            .step("starting the import transaction")?;
+        let mut summary = ImportSummary::default();
+
+        // The before-state: every record the import may change, as it is now (register
+        // rows that move take their old buildings' counts with them).
+        let mut touched = keys_touched_by(&mut tx, batch).await?;
+        let mut before = read_rows(&mut tx, &touched).await?;
+        let old_buildings = RecordKeys {
+            buildings: before
+                .households
+                .iter()
+                .filter_map(|h| h.building.clone())
+                .filter(|b| !touched.buildings.contains(b))
+                .collect(),
+            ..RecordKeys::default()
+        };
+        if !old_buildings.is_empty() {
+            before
+                .buildings
+                .extend(read_rows(&mut tx, &old_buildings).await?.buildings);
+            before.sort();
+            touched.extend(old_buildings);
+        }
+
+        // A re-import of the same source replaces the unit even if its code changed.
+        for unit in &batch.admin_units {
+            sqlx::query("DELETE FROM admin_units WHERE source_id = $1 AND code <> $2")
+                .bind(&unit.source_id)
+                .bind(unit.code.as_str())
+                .execute(&mut *tx)
+                .await
+                .step("replacing an admin unit")?;
+        }
+        summary.admin_units = write_admin_units(&mut tx, &batch.admin_units).await?;
+
+        // A replaced building counts as updated: deleted here, its replacement upserted below.
+        let stored: Vec<&str> = batch
+            .replace_buildings
+            .iter()
+            .map(|(s, _)| s.as_str())
+            .collect();
+        let replaced = if stored.is_empty() {
+            0
+        } else {
+            sqlx::query("DELETE FROM buildings WHERE source_id = ANY($1)")
+                .bind(&stored)
+                .execute(&mut *tx)
+                .await
+                .step("deleting replaced buildings")?
+                .rows_affected()
+        };
+        summary.buildings = write_buildings(&mut tx, &BUILDINGS, &batch.buildings).await?;
+        let replaced = replaced.min(summary.buildings.inserted);
+        summary.buildings.inserted -= replaced;
+        summary.buildings.updated += replaced;
+        let mut moved = 0;
+        for (stored, by) in &batch.replace_buildings {
+            moved += sqlx::query("UPDATE households SET building = $2 WHERE building = $1")
+                .bind(stored)
+                .bind(by)
+                .execute(&mut *tx)
+                .await
+                .step("moving register rows to replacing buildings")?
+                .rows_affected();
+        }
+        if moved > 0 && batch.households.is_empty() {
+            count_registered_households(&mut tx).await?;
+        }
+
+        summary.barriers = write_barriers(&mut tx, &batch.barriers).await?;
+        summary.households = write_households(&mut tx, &batch.households).await?;
+        if !batch.households.is_empty() {
+            summary.buildings_with_registered_households =
+                count_registered_households(&mut tx).await?;
+        }
+        summary.staff = write_staff(&mut tx, &batch.staff).await?;
+
+        summary.incidents = super::incidents::upsert_incidents(&mut tx, &batch.incidents).await?;
+
+        // The log keeps every touched record as it was and the keys it wrote: enough
+        // to undo the import.
+        let bbox = union_bbox(before.bbox().into_iter().chain(batch.bbox()));
+        let before = ChangeRecords {
+            rows: before,
+            ..ChangeRecords::default()
+        };
+        let after = ChangeRecords::of_import(touched, &summary);
+        append_change(&mut tx, meta, bbox, &before, &after).await?;
+        failpoint("import:written");
+        tx.commit().await.step("committing the import")?;
+        failpoint("import:committed");
+        Ok(summary)
+    }
+
+    async fn restore_rows(&self, restore: &RowRestore, meta: &ChangeMeta) -> StoreResult<i64> {
+        let mut tx = self
+            .begin_write()
+            .await
+            .step("starting the restore transaction")?;
+        restore.check(&read_rows(&mut tx, &restore.checked_keys()).await?)?;
+        let mut touched = restore.put.keys();
+        touched.extend(restore.delete.clone());
+        let before = read_rows(&mut tx, &touched).await?;
+        delete_rows(&mut tx, &restore.delete).await?;
+        put_rows(&mut tx, &restore.put).await?;
+        let after = read_rows(&mut tx, &touched).await?;
+        let bbox = before.bbox_with(&after);
+        let records = |rows| ChangeRecords {
+            rows,
+            ..ChangeRecords::default()
+        };
+        let id = append_change(&mut tx, meta, bbox, &records(before), &records(after)).await?;
+        tx.commit().await.step("committing the restore")?;
+        Ok(id)
+    }
+
+    async fn set_building_villages(
+        &self,
+        assignments: &[(String, Option<DivisionCode>)],
+        meta: &ChangeMeta,
+    ) -> StoreResult<i64> {
+        if assignments.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self
+            .begin_write()
+            .await
+            .step("starting the village assignment")?;
+        const NEW_VILLAGES: Table = Table {
+            name: "new_villages",
+            key: &["source_id"],
+            columns: &[("source_id", Kind::Text), ("village", Kind::Text)],
+            update: &[],
+            step: "preparing the village assignment",
+        };
+        sqlx::query(
+            "CREATE TEMP TABLE new_villages (source_id text PRIMARY KEY, village text) ON COMMIT DROP",
+        )
+        .execute(&mut *tx)
+        .await
+        .step("preparing the village assignment")?;
+        write_rows(
+            &mut tx,
+            &NEW_VILLAGES,
+            assignments,
+            Merge::Upsert,
+            |row: &mut Row<'_>, (b, v)| {
+                row.text(b).opt_text(v.as_ref().map(|v| v.as_str()));
+            },
+        )
+        .await?;
+        let previous: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT b.source_id, b.village FROM buildings b JOIN new_villages n USING (source_id)
+             ORDER BY b.source_id FOR UPDATE OF b",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .step("reading the buildings' villages")?;
+        sqlx::query(
+            "UPDATE buildings b SET village = n.village FROM new_villages n
+             WHERE b.source_id = n.source_id",
+        )
+        .execute(&mut *tx)
+        .await
+        .step("assigning buildings to villages")?;
+        let before = ChangeRecords {
+            building_villages: previous
+                .into_iter()
+                .map(|(b, v)| (b, v.and_then(|v| v.parse().ok())))
+                .collect(),
+            ..ChangeRecords::default()
+        };
+        let after = ChangeRecords {
+            building_villages: assignments.to_vec(),
+            ..ChangeRecords::default()
+        };
+        // Villages are not drawn on buildings: nothing to purge beyond the buildings.
+        let id = append_change(&mut tx, meta, None, &before, &after).await?;
+        tx.commit().await.step("committing village assignment")?;
+        Ok(id)
+    }
+}
