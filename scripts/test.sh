@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test of gridmap on a fresh Debian machine with Rust, Node/npm and Python:
-# installs what is missing, then Rust unit/integration tests, the web map's unit tests and
-# the browser tests in real headless Chromium against a real `gridmap serve`.
+# installs what is missing, then Rust unit/integration tests (the PostGIS store's against a
+# real PostgreSQL + PostGIS), the web map's unit tests and the browser tests in real
+# headless Chromium against a real `gridmap serve`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-bash scripts/setup.sh --browser
+bash scripts/setup.sh --browser --postgis
 
 echo "==> cargo build (the binary the browser tests start)"
 cargo build -p gridmap --locked
@@ -17,6 +18,9 @@ echo "==> cargo test"
 # run first); run without it locally to explore new cases.
 export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261202}"
 cargo test --workspace --locked
+
+echo "==> HTTP tests again, on the PostGIS store"
+GRIDMAP_TEST_STORE=postgis cargo test -p gridmap --test http --locked
 
 echo "==> core stays pure (no IO crates)"
 if cargo tree -p gridmap-core -e normal --prefix none | grep -qE '^(tokio|sqlx|axum|hyper|reqwest|gridmap-synth) '; then

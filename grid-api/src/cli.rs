@@ -17,8 +17,10 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "gridmap", version, propagate_version = true, after_help = EXAMPLES)]
 pub struct Cli {
-    /// The store: a file path for the embedded SQLite store. Imports, `synth` and `demo`
-    /// create it; every other command refuses a store that does not exist.
+    /// The store: a file path for the embedded SQLite store, or a `postgres://` URL for
+    /// the shared PostGIS store (a database that exists; `migrate` sets up its schema).
+    /// Imports, `synth`, `demo` and `migrate` create the store; every other command
+    /// refuses one that does not exist.
     #[arg(
         long,
         global = true,
@@ -104,10 +106,17 @@ pub enum Command {
     /// Example: gridmap undo 42
     Undo(UndoArgs),
 
-    /// Write a consistent copy of the store, also while it is being served or written.
+    /// Write a consistent copy of the store, also while it is being served or written
+    /// (a PostGIS store is copied with pg_dump, in its custom format).
     ///
     /// Example: gridmap backup -o gridmap-2026-12-01.db
     Backup(BackupArgs),
+
+    /// Bring the store's schema up to date (every command does this on opening; run it
+    /// once when setting up a PostGIS database, or before starting several servers).
+    ///
+    /// Example: gridmap --db postgres://gridmap@db/county migrate
+    Migrate,
 
     /// Benchmarks that print their figures (medians and ratios).
     #[command(subcommand)]

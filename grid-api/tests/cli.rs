@@ -730,3 +730,73 @@ fn incidents_import_from_geojson_points_and_a_bad_feature_is_named() {
     assert!(t.contains("H3") && t.contains("not a Point"), "{t}");
     assert!(t.contains("2 new"), "{t}");
 }
+
+/// A scratch PostGIS database for one test (dropped when the guard goes).
+fn scratch_database() -> gridmap_store::scratch::ScratchDatabase {
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(gridmap_store::scratch::ScratchDatabase::create())
+        .expect("a PostgreSQL server with PostGIS for the tests (GRIDMAP_TEST_POSTGRES)")
+}
+
+#[test]
+fn the_commands_work_on_a_postgis_database_as_on_a_file() {
+    let scratch = scratch_database();
+    let pg = Path::new(&scratch.url);
+    // An empty database is not read as an empty store; `migrate` sets it up.
+    let o = gridmap(pg, &["stats"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("gridmap migrate"), "{}", text(&o));
+    let o = gridmap(pg, &["migrate"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("schema up to date"), "{}", text(&o));
+
+    // The same county and partition on both stores give the same counts.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("same.db");
+    for db in [pg, file.as_path()] {
+        for args in [
+            &["synth", "--households", "1500", "--seed", "9"][..],
+            &["partition", "--all"][..],
+        ] {
+            let o = gridmap(db, args);
+            assert!(o.status.success(), "{}: {}", db.display(), text(&o));
+        }
+    }
+    let counted = stats(pg);
+    assert_eq!(counted, stats(&file));
+    assert!(counted["grids"].as_u64().unwrap() >= 1500 / 50, "{counted}");
+    let v = gridmap(pg, &["grids", "validate"]);
+    assert!(v.status.success(), "{}", text(&v));
+
+    // Killed with every row written and nothing committed: the store is as it was.
+    let more = ["synth", "--households", "600", "--seed", "2"];
+    let killed = gridmap_killed_at(pg, "import:written", &more);
+    assert!(
+        text(&killed).contains("failpoint import:written"),
+        "{}",
+        text(&killed)
+    );
+    assert_eq!(
+        stats(pg),
+        counted,
+        "a kill before the commit changed the store"
+    );
+
+    // History and undo: the undone partition leaves no grids.
+    let history = gridmap(pg, &["history", "--limit", "1"]);
+    let out = String::from_utf8_lossy(&history.stdout).to_string();
+    assert!(out.contains("partition all villages"), "{out}");
+    let id = out.split_whitespace().next().unwrap();
+    let undo = gridmap(pg, &["undo", id]);
+    assert!(undo.status.success(), "{}", text(&undo));
+    assert_eq!(stats(pg)["grids"], 0);
+
+    // A backup is pg_dump's custom format; it never overwrites.
+    let copy = dir.path().join("county.dump");
+    let o = gridmap(pg, &["backup", "-o", copy.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(std::fs::read(&copy).unwrap().starts_with(b"PGDMP"));
+    let again = gridmap(pg, &["backup", "-o", copy.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+}

@@ -1,5 +1,6 @@
 //! The HTTP service end to end, in process (`app().oneshot()`), on a small partitioned
-//! synthetic county in a temporary store.
+//! synthetic county in a temporary store: an embedded SQLite file, or a scratch PostGIS
+//! database when `GRIDMAP_TEST_STORE=postgis` (scripts/test.sh runs this suite both ways).
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -17,8 +18,34 @@ use tower::ServiceExt;
 const TOKEN: &str = "sekrit";
 
 struct Fixture {
-    _dir: tempfile::TempDir,
+    /// What keeps the store alive: its directory, or its scratch database.
+    _keep: Box<dyn std::any::Any + Send>,
     state: AppState,
+}
+
+/// A new empty store of the backend `GRIDMAP_TEST_STORE` names (`sqlite`, the default, or
+/// `postgis`), with what keeps it alive.
+async fn new_store() -> (gridmap_store::SharedStore, Box<dyn std::any::Any + Send>) {
+    match std::env::var("GRIDMAP_TEST_STORE").as_deref() {
+        Ok("postgis") => {
+            let scratch = gridmap_store::scratch::ScratchDatabase::create()
+                .await
+                .expect("a PostgreSQL server with PostGIS (GRIDMAP_TEST_POSTGRES)");
+            let store = gridmap_store::open(&scratch.url, OpenMode::Create)
+                .await
+                .unwrap();
+            (store, Box::new(scratch))
+        }
+        Ok("sqlite") | Err(_) => {
+            let dir = tempfile::tempdir().unwrap();
+            let db = dir.path().join("t.db");
+            let store = gridmap_store::open(db.to_str().unwrap(), OpenMode::Create)
+                .await
+                .unwrap();
+            (store, Box::new(dir))
+        }
+        Ok(other) => panic!("GRIDMAP_TEST_STORE={other}: use sqlite or postgis"),
+    }
 }
 
 async fn fixture(public_url: &str) -> Fixture {
@@ -26,11 +53,7 @@ async fn fixture(public_url: &str) -> Fixture {
 }
 
 async fn fixture_of(public_url: &str, households: u32, seed: u64) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("t.db");
-    let store = gridmap_store::open(db.to_str().unwrap(), OpenMode::Create)
-        .await
-        .unwrap();
+    let (store, keep) = new_store().await;
     let county = synth_county(&SynthParams {
         households,
         seed,
@@ -56,7 +79,7 @@ async fn fixture_of(public_url: &str, households: u32, seed: u64) -> Fixture {
     let service = Service::start(store, access, 64 << 20).await.unwrap();
     Fixture {
         state: AppState::new(service, http_config(public_url)),
-        _dir: dir,
+        _keep: keep,
     }
 }
 

@@ -1,5 +1,6 @@
-//! The incident use cases on both stores: point-in-grid placement, access, the loop,
-//! events, imports with a category map, Open311 and statistics.
+//! The incident use cases on every store (memory, SQLite, PostGIS): point-in-grid
+//! placement, access, the loop, events, imports with a category map, Open311 and
+//! statistics.
 
 use geo::InteriorPoint;
 use gridmap_core::Incident;
@@ -9,19 +10,34 @@ use gridmap_service::incidents::{
     TransitionRequest,
 };
 use gridmap_service::{AccessPolicy, Caller, Service, ServiceError};
+use gridmap_store::scratch::ScratchDatabase;
 use gridmap_store::{MemoryStore, OpenMode, SharedStore};
 use gridmap_synth::{synth_county, SynthParams};
 use std::sync::Arc;
 
+/// What keeps a store alive: its directory, or its scratch database.
+type Keep = Option<Box<dyn std::any::Any + Send>>;
+
 /// A partitioned small county served from each store.
-async fn services() -> Vec<(&'static str, Service, Option<tempfile::TempDir>)> {
+async fn services() -> Vec<(&'static str, Service, Keep)> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = gridmap_store::open(dir.path().join("t.db").to_str().unwrap(), OpenMode::Create)
         .await
         .unwrap();
+    let scratch = ScratchDatabase::create()
+        .await
+        .expect("PostgreSQL for the tests");
+    let postgis = gridmap_store::open(&scratch.url, OpenMode::Create)
+        .await
+        .unwrap();
     let memory: SharedStore = Arc::new(MemoryStore::new());
     let mut out = Vec::new();
-    for (name, store, dir) in [("memory", memory, None), ("sqlite", sqlite, Some(dir))] {
+    let all: [(&str, SharedStore, Keep); 3] = [
+        ("memory", memory, None),
+        ("sqlite", sqlite, Some(Box::new(dir))),
+        ("postgis", postgis, Some(Box::new(scratch))),
+    ];
+    for (name, store, dir) in all {
         let county = synth_county(&SynthParams::new(800, 5));
         gridmap_service::import::import_partitioned_synthetic(store.as_ref(), county)
             .await

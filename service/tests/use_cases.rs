@@ -1,22 +1,35 @@
-//! The use cases against both stores: every scenario runs on the in-memory store and on
-//! SQLite, on a small synthetic county.
+//! The use cases against every store: each scenario runs on the in-memory store, on
+//! SQLite and on PostGIS (a scratch database), on a small synthetic county.
 
 use gridmap_core::geometry::representative_point;
 use gridmap_service::partition::{partition, stored_params, SizeRequest};
 use gridmap_service::{edit, AccessPolicy, Caller, GridEditRequest, Scope, Service, ServiceError};
+use gridmap_store::scratch::ScratchDatabase;
 use gridmap_store::{MemoryStore, OpenMode, SharedStore};
 use gridmap_synth::{synth_county, SynthParams};
 use std::sync::Arc;
 
-/// A store of each kind, filled with the same synthetic county; the temporary
-/// directory lives as long as the SQLite store.
-async fn stores() -> Vec<(&'static str, SharedStore, Option<tempfile::TempDir>)> {
+/// What keeps a store alive: its directory, or its scratch database.
+type Keep = Option<Box<dyn std::any::Any + Send>>;
+
+/// A store of each kind, filled with the same synthetic county, with what keeps it alive.
+async fn stores() -> Vec<(&'static str, SharedStore, Keep)> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = gridmap_store::open(dir.path().join("t.db").to_str().unwrap(), OpenMode::Create)
         .await
         .unwrap();
+    let scratch = ScratchDatabase::create()
+        .await
+        .expect("PostgreSQL for the tests");
+    let postgis = gridmap_store::open(&scratch.url, OpenMode::Create)
+        .await
+        .unwrap();
     let memory: SharedStore = Arc::new(MemoryStore::new());
-    let mut out = vec![("memory", memory, None), ("sqlite", sqlite, Some(dir))];
+    let mut out: Vec<(&'static str, SharedStore, Keep)> = vec![
+        ("memory", memory, None),
+        ("sqlite", sqlite, Some(Box::new(dir))),
+        ("postgis", postgis, Some(Box::new(scratch))),
+    ];
     for (_, store, _) in &mut out {
         let county = synth_county(&SynthParams::new(1_500, 3));
         let batch = gridmap_service::import::synthetic_batch(county);
@@ -28,7 +41,7 @@ async fn stores() -> Vec<(&'static str, SharedStore, Option<tempfile::TempDir>)>
     out
 }
 
-async fn partitioned() -> Vec<(&'static str, SharedStore, Option<tempfile::TempDir>)> {
+async fn partitioned() -> Vec<(&'static str, SharedStore, Keep)> {
     let all = stores().await;
     for (_, store, _) in &all {
         partition_with_defaults(store).await;

@@ -32,7 +32,7 @@ pub enum StoreError {
     Unsupported { what: String },
     #[error("the write stopped before its input ended, so nothing was written: {reason}")]
     Aborted { reason: String },
-    #[error("there is no store at {path}: check the path (--db), or create one with gridmap import or gridmap synth")]
+    #[error("there is no store at {path}: check the path (--db), or create one with gridmap import or gridmap synth (a PostgreSQL database: gridmap migrate)")]
     Missing { path: String },
     #[error("{path} already exists: choose a new file name")]
     Exists { path: String },

@@ -307,6 +307,12 @@ pub enum OpenMode {
     Existing,
 }
 
+/// `location` as it may be shown in messages and logs: a URL's password replaced by
+/// `***`.
+pub fn shown_location(location: &str) -> String {
+    postgis::without_password(location)
+}
+
 /// Opens the store at `location`: a `postgres://` (or `postgresql://`) URL for the
 /// shared PostGIS store, else a file path or `sqlite:` URL for the embedded store. Runs
 /// pending migrations.

@@ -1,4 +1,4 @@
-//! `gridmap history`, `gridmap undo` and `gridmap backup`.
+//! `gridmap history`, `gridmap undo`, `gridmap backup` and `gridmap migrate`.
 
 use super::{with_store, Outcome};
 use crate::cli::{BackupArgs, HistoryArgs, UndoArgs};
@@ -36,13 +36,29 @@ pub(crate) async fn undo(db: &str, args: &UndoArgs) -> anyhow::Result<Outcome> {
 }
 
 pub(crate) async fn backup(db: &str, args: &BackupArgs) -> anyhow::Result<Outcome> {
+    let shown = gridmap_store::shown_location(db);
     with_store(db, OpenMode::Existing, async |store| {
         store
             .backup(&args.output)
             .await
-            .with_context(|| format!("backing up {db} to {}", args.output.display()))
+            .with_context(|| format!("backing up {shown} to {}", args.output.display()))
     })
     .await?;
-    outln!("{db} copied to {}", args.output.display())?;
+    outln!("{shown} copied to {}", args.output.display())?;
+    Ok(Outcome::Clean)
+}
+
+pub(crate) async fn migrate(db: &str) -> anyhow::Result<Outcome> {
+    // Opening runs every pending migration, in one transaction each.
+    let stats = with_store(db, OpenMode::Create, async |store| {
+        Ok(store.stats().await?)
+    })
+    .await?;
+    outln!(
+        "{}: schema up to date ({} buildings, {} grids)",
+        gridmap_store::shown_location(db),
+        stats.buildings,
+        stats.grids
+    )?;
     Ok(Outcome::Clean)
 }

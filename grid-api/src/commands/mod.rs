@@ -52,6 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Command::History(args) => maintenance::history(&cli.db, &args).await,
             Command::Undo(args) => maintenance::undo(&cli.db, &args).await,
             Command::Backup(args) => maintenance::backup(&cli.db, &args).await,
+            Command::Migrate => maintenance::migrate(&cli.db).await,
             Command::Bench(cmd) => bench::run(cmd).await,
         }
     })
@@ -60,9 +61,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 /// Opens the store, saying which one failed and what to do. Read commands pass
 /// [`OpenMode::Existing`] so a mistyped path is an error, not an empty store.
 pub(crate) async fn open_store(db: &str, mode: OpenMode) -> anyhow::Result<SharedStore> {
-    gridmap_store::open(db, mode)
-        .await
-        .with_context(|| format!("opening the store {db:?} (choose another with --db PATH)"))
+    gridmap_store::open(db, mode).await.with_context(|| {
+        format!(
+            "opening the store {:?} (choose another with --db PATH|URL)",
+            gridmap_store::shown_location(db)
+        )
+    })
 }
 
 /// Runs `work` on the store at `db` and closes it cleanly afterwards (committed data

@@ -13,7 +13,7 @@ pub(crate) async fn run(db: &str, args: &StatsArgs) -> anyhow::Result<Outcome> {
         outln!("{}", serde_json::to_string_pretty(&s)?)?;
         return Ok(Outcome::Clean);
     }
-    outln!("store            {db}")?;
+    outln!("store            {}", gridmap_store::shown_location(db))?;
     outln!("counties         {:>10}", s.counties)?;
     outln!("townships        {:>10}", s.townships)?;
     outln!("villages         {:>10}", s.villages)?;
