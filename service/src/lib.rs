@@ -105,6 +105,42 @@ impl Service {
         self.inner.live.sync(self.inner.store.as_ref()).await
     }
 
+    /// Keeps this server in step with writes by other processes (other servers on a
+    /// shared store, `gridmap partition`, plain SQL on the grids of a PostGIS store):
+    /// syncs as soon as the store announces a change and, as a fallback when a notice
+    /// is lost and for stores that announce nothing, every `poll`. Runs until dropped.
+    pub async fn follow_changes(&self, poll: std::time::Duration) {
+        use futures_util::StreamExt;
+        let mut feed = match self.inner.store.change_feed().await {
+            Ok(feed) => feed,
+            Err(e) => {
+                tracing::warn!(error = %e, "no change notices from the store; polling only");
+                None
+            }
+        };
+        let mut tick = tokio::time::interval(poll);
+        loop {
+            let announced = async {
+                match feed.as_mut() {
+                    Some(ids) => ids.next().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = tick.tick() => {}
+                id = announced => {
+                    if id.is_none() {
+                        tracing::warn!("the store's change notices ended; polling only");
+                        feed = None;
+                    }
+                }
+            }
+            if let Err(e) = self.sync_changes().await {
+                tracing::warn!(error = %e, "could not pick up changes");
+            }
+        }
+    }
+
     fn with_view<T>(&self, f: impl FnOnce(ViewContext<'_>) -> T) -> T {
         f(view_context(&self.data()))
     }

@@ -148,7 +148,17 @@ pub trait ChangeLog: Send + Sync {
     async fn change(&self, id: i64) -> StoreResult<Option<Change>>;
     /// The `limit` newest changes, newest first, without their records.
     async fn recent_changes(&self, limit: usize) -> StoreResult<Vec<ChangeSummary>>;
+    /// The ids of changes as they are committed, by this process or any other, when the
+    /// backend announces them (PostGIS: `LISTEN`); `None` when readers must poll
+    /// [`ChangeLog::changes_since`]. An id may arrive more than once or not at all (a
+    /// dropped connection): the feed says when to look, the log says what changed.
+    async fn change_feed(&self) -> StoreResult<Option<ChangeFeed>> {
+        Ok(None)
+    }
 }
+
+/// Change ids as a backend announces them ([`ChangeLog::change_feed`]).
+pub type ChangeFeed = std::pin::Pin<Box<dyn futures_util::Stream<Item = i64> + Send>>;
 
 /// Incidents and their timelines (the closed loop's rules are in
 /// `gridmap_core::incident`; the store keeps what they decided).

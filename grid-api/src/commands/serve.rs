@@ -98,17 +98,15 @@ pub(crate) async fn serve_on(
     staff_token: Option<&str>,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    // Grids changed by other processes (gridmap partition --village …) reach the map
-    // within two seconds, with exactly the touched tiles purged.
-    let watcher = state.clone();
+    // Grids changed by other processes (another server on a shared PostGIS store,
+    // gridmap partition --village …) reach the map at once where the store announces
+    // changes, within two seconds otherwise, with exactly the touched tiles purged.
+    let follower = state.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
-        loop {
-            tick.tick().await;
-            if let Err(e) = watcher.service().sync_changes().await {
-                tracing::warn!(error = %e, "could not pick up changes");
-            }
-        }
+        follower
+            .service()
+            .follow_changes(std::time::Duration::from_secs(2))
+            .await;
     });
     // Overdue work orders move up a level (escalation events on the stream) once a
     // minute; another server on the same store doing the same loses the version race

@@ -1,11 +1,13 @@
 //! The change log (append-only: a trigger refuses updates and deletes) and settings.
 
-use super::PostgisStore;
+use super::{PostgisStore, CHANGE_CHANNEL};
 use crate::change::{Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary};
 use crate::error::{DbStep, StoreError, StoreResult};
-use crate::{ChangeLog, SettingsStore};
+use crate::{ChangeFeed, ChangeLog, SettingsStore};
 use async_trait::async_trait;
+use futures_util::StreamExt;
 use gridmap_core::partition::PartitionParams;
+use sqlx::postgres::PgListener;
 use sqlx::{Postgres, Row, Transaction};
 
 const PARTITION_PARAMS: &str = "partition_params";
@@ -115,6 +117,28 @@ impl ChangeLog for PostgisStore {
                 bbox: bbox_of(a, b, c, d),
             })
             .collect())
+    }
+
+    async fn change_feed(&self) -> StoreResult<Option<ChangeFeed>> {
+        let mut listener = PgListener::connect_with(&self.pool)
+            .await
+            .step("listening for changes")?;
+        listener
+            .listen(CHANGE_CHANNEL)
+            .await
+            .step("listening for changes")?;
+        // A lost connection is re-established by the listener; notices sent meanwhile
+        // are lost, which the reader's polling covers.
+        let ids = listener.into_stream().filter_map(|notice| async move {
+            match notice {
+                Ok(n) => n.payload().parse::<i64>().ok(),
+                Err(e) => {
+                    tracing::debug!("change feed: {e}");
+                    None
+                }
+            }
+        });
+        Ok(Some(Box::pin(ids)))
     }
 
     async fn change(&self, id: i64) -> StoreResult<Option<Change>> {

@@ -27,6 +27,9 @@ use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgis");
 
+/// The channel every committed change is announced on (payload: its id).
+const CHANGE_CHANNEL: &str = "gridmap_changes";
+
 /// The advisory lock key every writer takes (an arbitrary constant: "grid" in ASCII).
 const WRITE_LOCK: i64 = 0x6772_6964;
 
@@ -98,7 +101,9 @@ impl PostgisStore {
     /// and its commit. Readers never wait for it.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        // The lock, and the mark that tells the grids' triggers this write logs itself
+        // (see migrations/postgis/0002_change_notifications.sql).
+        sqlx::query("SELECT pg_advisory_xact_lock($1), set_config('gridmap.writer', 'on', true)")
             .bind(WRITE_LOCK)
             .execute(&mut *tx)
             .await?;
