@@ -30,6 +30,12 @@ pub struct Cli {
     )]
     pub db: String,
 
+    /// A streaming replica of the PostGIS store (`postgres://` URL) for reads: loading
+    /// the county, lookups, lists. Writes and the change log stay on --db; a read waits
+    /// for the replica to replay every change this instance has seen, else asks --db.
+    #[arg(long, global = true, env = "GRIDMAP_DB_READ", value_name = "URL")]
+    pub db_read: Option<String>,
+
     /// No progress bars.
     #[arg(long, short, global = true)]
     pub quiet: bool,

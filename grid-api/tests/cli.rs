@@ -792,6 +792,15 @@ fn the_commands_work_on_a_postgis_database_as_on_a_file() {
     assert!(undo.status.success(), "{}", text(&undo));
     assert_eq!(stats(pg)["grids"], 0);
 
+    // A read replica must be a PostGIS database too.
+    let o = gridmap(pg, &["--db-read", file.to_str().unwrap(), "stats"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("replicas are for the PostGIS store"),
+        "{}",
+        text(&o)
+    );
+
     // A backup is pg_dump's custom format; it never overwrites.
     let copy = dir.path().join("county.dump");
     let o = gridmap(pg, &["backup", "-o", copy.to_str().unwrap()]);

@@ -35,6 +35,7 @@ mod incident_sql;
 mod incidents;
 mod memory;
 mod postgis;
+mod replicated;
 pub mod scratch;
 mod sqlite;
 mod versions;
@@ -53,6 +54,7 @@ pub use incidents::{
 };
 pub use memory::MemoryStore;
 pub use postgis::PostgisStore;
+pub use replicated::ReplicatedStore;
 pub use sqlite::SqliteStore;
 pub use versions::{NewPlanVersion, PlanVersion, PlanVersionSummary, MAX_VERSION_NAME};
 
@@ -315,6 +317,33 @@ pub enum OpenMode {
     /// Refuse a store that does not exist (read commands: a mistyped path must not
     /// silently read an empty store).
     Existing,
+    /// A read-only streaming replica of a PostGIS store: it must exist, and its schema is
+    /// the primary's (no migrations run on it).
+    Replica,
+}
+
+/// Opens the store at `primary` for writes and the streaming replica at `replica` for
+/// reads ([`ReplicatedStore`]); both must be `postgres://` URLs of the same database.
+pub async fn open_replicated(
+    primary: &str,
+    replica: &str,
+    mode: OpenMode,
+) -> StoreResult<SharedStore> {
+    if !is_postgres(replica) {
+        return Err(StoreError::Unsupported {
+            what: format!(
+                "the read replica {} is not a postgres:// URL: replicas are for the PostGIS store",
+                shown_location(replica)
+            ),
+        });
+    }
+    let primary = open(primary, mode).await?;
+    let replica: SharedStore = Arc::new(PostgisStore::open(replica, OpenMode::Replica).await?);
+    Ok(Arc::new(ReplicatedStore::new(primary, replica)))
+}
+
+fn is_postgres(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
 }
 
 /// `location` as it may be shown in messages and logs: a URL's password replaced by
@@ -327,8 +356,15 @@ pub fn shown_location(location: &str) -> String {
 /// shared PostGIS store, else a file path or `sqlite:` URL for the embedded store. Runs
 /// pending migrations.
 pub async fn open(location: &str, mode: OpenMode) -> StoreResult<SharedStore> {
-    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+    if is_postgres(location) {
         return Ok(Arc::new(PostgisStore::open(location, mode).await?));
+    }
+    if mode == OpenMode::Replica {
+        return Err(StoreError::Unsupported {
+            what: format!(
+                "{location} is not a postgres:// URL: read replicas are for the PostGIS store"
+            ),
+        });
     }
     let path = location
         .strip_prefix("sqlite://")

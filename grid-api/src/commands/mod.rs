@@ -37,6 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let _ = READ_REPLICA.set(cli.db_read.clone());
     runtime.block_on(async move {
         match cli.command {
             Command::Import(cmd) => import::run(&cli.db, cmd).await,
@@ -58,15 +59,27 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Opens the store, saying which one failed and what to do. Read commands pass
-/// [`OpenMode::Existing`] so a mistyped path is an error, not an empty store.
+/// The read replica `--db-read` names, set once before a command runs.
+static READ_REPLICA: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// Opens the store (with the read replica, when `--db-read` names one), saying which one
+/// failed and what to do. Read commands pass [`OpenMode::Existing`] so a mistyped path is
+/// an error, not an empty store.
 pub(crate) async fn open_store(db: &str, mode: OpenMode) -> anyhow::Result<SharedStore> {
-    gridmap_store::open(db, mode).await.with_context(|| {
-        format!(
-            "opening the store {:?} (choose another with --db PATH|URL)",
-            gridmap_store::shown_location(db)
-        )
-    })
+    let shown = gridmap_store::shown_location(db);
+    match READ_REPLICA.get().and_then(Option::as_deref) {
+        Some(replica) => gridmap_store::open_replicated(db, replica, mode)
+            .await
+            .with_context(|| {
+                format!(
+                    "opening the store {shown:?} with the read replica {:?} (check --db and --db-read)",
+                    gridmap_store::shown_location(replica)
+                )
+            }),
+        None => gridmap_store::open(db, mode).await.with_context(|| {
+            format!("opening the store {shown:?} (choose another with --db PATH|URL)")
+        }),
+    }
 }
 
 /// Runs `work` on the store at `db` and closes it cleanly afterwards (committed data

@@ -62,7 +62,8 @@ pub struct PostgisStore {
 impl PostgisStore {
     /// Connects to the database at `url` (`postgres://user@host:port/database`) and runs
     /// pending migrations. [`OpenMode::Existing`] refuses a database that has no gridmap
-    /// schema yet (a mistyped database name must not read as an empty store).
+    /// schema yet (a mistyped database name must not read as an empty store);
+    /// [`OpenMode::Replica`] too, and runs no migrations (a standby is read-only).
     pub async fn open(url: &str, mode: OpenMode) -> StoreResult<PostgisStore> {
         let shown = without_password(url);
         let open_err = |source| StoreError::Open {
@@ -78,7 +79,7 @@ impl PostgisStore {
             .connect_with(options)
             .await
             .map_err(open_err)?;
-        if mode == OpenMode::Existing {
+        if mode != OpenMode::Create {
             let schema: Option<String> =
                 sqlx::query_scalar("SELECT to_regclass('public.changes')::text")
                     .fetch_one(&pool)
@@ -88,7 +89,10 @@ impl PostgisStore {
                 return Err(StoreError::Missing { path: shown });
             }
         }
-        MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
+        // A replica is read-only and replays the primary's schema.
+        if mode != OpenMode::Replica {
+            MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
+        }
         Ok(PostgisStore {
             pool,
             url: url.to_owned(),

@@ -1,0 +1,278 @@
+//! A store whose bulk reads go to a streaming replica and everything else to the
+//! primary (`--db-read`).
+//!
+//! A replica lags its primary. A server must never serve tiles older than a change it
+//! has already seen (its own write, or one the change log showed it, after which it
+//! purged tiles and reloads), so every read waits until the replica has replayed the
+//! newest change this store has seen, and goes to the primary instead when the replica
+//! does not get there within [`ReplicatedStore::with_wait`]'s bound. Writes, the change
+//! log, settings and plan versions always use the primary.
+
+use crate::{
+    Change, ChangeFeed, ChangeLog, ChangeMark, ChangeMeta, ChangeSummary, CountBy, GridStore,
+    GridWrite, ImportBatch, ImportStore, ImportSummary, IncidentChunks, IncidentCounts,
+    IncidentFilter, IncidentPage, IncidentStore, Maintenance, NewPlanVersion, PlanVersion,
+    PlanVersionStore, PlanVersionSummary, ReadStore, RecordKeys, RecordRows, RowRestore,
+    SettingsStore, SharedStore, Stats, StoreResult, UpsertCounts,
+};
+use async_trait::async_trait;
+use gridmap_core::incident::IncidentTransition;
+use gridmap_core::partition::PartitionParams;
+use gridmap_core::{
+    AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, Household, Incident, Staff,
+};
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The primary for writes, a replica for reads.
+pub struct ReplicatedStore {
+    primary: SharedStore,
+    replica: SharedStore,
+    /// The newest change id this store has seen (written or read from the log).
+    seen: AtomicI64,
+    /// How long a read waits for the replica before it asks the primary.
+    wait: Duration,
+    /// Reads the primary answered because the replica lagged (for metrics and tests).
+    fallbacks: AtomicU64,
+}
+
+impl ReplicatedStore {
+    /// Reads from `replica`, waiting up to a second for it to catch up.
+    pub fn new(primary: SharedStore, replica: SharedStore) -> ReplicatedStore {
+        ReplicatedStore {
+            primary,
+            replica,
+            seen: AtomicI64::new(0),
+            wait: Duration::from_secs(1),
+            fallbacks: AtomicU64::new(0),
+        }
+    }
+
+    /// The same, waiting up to `wait` for the replica on each read.
+    pub fn with_wait(mut self, wait: Duration) -> ReplicatedStore {
+        self.wait = wait;
+        self
+    }
+
+    /// How many reads went to the primary because the replica lagged.
+    pub fn fallbacks(&self) -> u64 {
+        self.fallbacks.load(Ordering::Relaxed)
+    }
+
+    fn saw(&self, id: i64) {
+        self.seen.fetch_max(id, Ordering::AcqRel);
+    }
+
+    /// The store to read from: the replica once it has replayed every change seen,
+    /// else (after the wait) the primary.
+    async fn reader(&self) -> &SharedStore {
+        let seen = self.seen.load(Ordering::Acquire);
+        let started = Instant::now();
+        loop {
+            match self.replica.last_change().await {
+                Ok(replayed) if replayed >= seen => return &self.replica,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "the read replica does not answer; reading the primary");
+                    break;
+                }
+            }
+            if started.elapsed() >= self.wait {
+                tracing::debug!(seen, "the read replica lags; reading the primary");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.fallbacks.fetch_add(1, Ordering::Relaxed);
+        &self.primary
+    }
+}
+
+#[async_trait]
+impl ReadStore for ReplicatedStore {
+    async fn admin_units(&self) -> StoreResult<Vec<AdminUnit>> {
+        self.reader().await.admin_units().await
+    }
+    async fn buildings(&self) -> StoreResult<Vec<Building>> {
+        self.reader().await.buildings().await
+    }
+    async fn barriers(&self) -> StoreResult<Vec<Barrier>> {
+        self.reader().await.barriers().await
+    }
+    async fn grids(&self) -> StoreResult<Vec<Grid>> {
+        self.reader().await.grids().await
+    }
+    async fn grid(&self, code: &GridCode) -> StoreResult<Option<Grid>> {
+        self.reader().await.grid(code).await
+    }
+    async fn staff(&self) -> StoreResult<Vec<Staff>> {
+        self.reader().await.staff().await
+    }
+    async fn households_of_building(&self, building: &str) -> StoreResult<Vec<Household>> {
+        self.reader().await.households_of_building(building).await
+    }
+    async fn stats(&self) -> StoreResult<Stats> {
+        self.reader().await.stats().await
+    }
+    async fn rows(&self, keys: &RecordKeys) -> StoreResult<RecordRows> {
+        self.reader().await.rows(keys).await
+    }
+}
+
+#[async_trait]
+impl ImportStore for ReplicatedStore {
+    async fn import(&self, batch: &ImportBatch, meta: &ChangeMeta) -> StoreResult<ImportSummary> {
+        let summary = self.primary.import(batch, meta).await?;
+        self.saw(self.primary.last_change().await?);
+        Ok(summary)
+    }
+    async fn restore_rows(&self, restore: &RowRestore, meta: &ChangeMeta) -> StoreResult<i64> {
+        let id = self.primary.restore_rows(restore, meta).await?;
+        self.saw(id);
+        Ok(id)
+    }
+    async fn set_building_villages(
+        &self,
+        assignments: &[(String, Option<DivisionCode>)],
+        meta: &ChangeMeta,
+    ) -> StoreResult<i64> {
+        let id = self
+            .primary
+            .set_building_villages(assignments, meta)
+            .await?;
+        self.saw(id);
+        Ok(id)
+    }
+}
+
+#[async_trait]
+impl GridStore for ReplicatedStore {
+    async fn write_grids(&self, write: &GridWrite, meta: &ChangeMeta) -> StoreResult<i64> {
+        let id = self.primary.write_grids(write, meta).await?;
+        self.saw(id);
+        Ok(id)
+    }
+}
+
+#[async_trait]
+impl ChangeLog for ReplicatedStore {
+    async fn last_change(&self) -> StoreResult<i64> {
+        let id = self.primary.last_change().await?;
+        self.saw(id);
+        Ok(id)
+    }
+    async fn changes_since(&self, after: i64) -> StoreResult<Vec<ChangeMark>> {
+        let marks = self.primary.changes_since(after).await?;
+        if let Some(newest) = marks.last() {
+            self.saw(newest.id);
+        }
+        Ok(marks)
+    }
+    async fn change(&self, id: i64) -> StoreResult<Option<Change>> {
+        self.primary.change(id).await
+    }
+    async fn recent_changes(&self, limit: usize) -> StoreResult<Vec<ChangeSummary>> {
+        self.primary.recent_changes(limit).await
+    }
+    async fn change_feed(&self) -> StoreResult<Option<ChangeFeed>> {
+        self.primary.change_feed().await
+    }
+}
+
+#[async_trait]
+impl IncidentStore for ReplicatedStore {
+    async fn incidents(&self) -> StoreResult<Vec<Incident>> {
+        self.reader().await.incidents().await
+    }
+    async fn add_incident_chunks(
+        &self,
+        chunks: IncidentChunks<'_>,
+        meta: &ChangeMeta,
+    ) -> StoreResult<(UpsertCounts, i64)> {
+        let (counts, id) = self.primary.add_incident_chunks(chunks, meta).await?;
+        self.saw(id);
+        Ok((counts, id))
+    }
+    async fn incident(&self, id: &str) -> StoreResult<Option<Incident>> {
+        self.reader().await.incident(id).await
+    }
+    async fn incidents_by_id(&self, ids: &[String]) -> StoreResult<Vec<Incident>> {
+        self.reader().await.incidents_by_id(ids).await
+    }
+    async fn incident_timeline(&self, id: &str) -> StoreResult<Vec<IncidentTransition>> {
+        self.reader().await.incident_timeline(id).await
+    }
+    async fn transition_incident(
+        &self,
+        after: &Incident,
+        transition: &IncidentTransition,
+        meta: &ChangeMeta,
+    ) -> StoreResult<i64> {
+        let id = self
+            .primary
+            .transition_incident(after, transition, meta)
+            .await?;
+        self.saw(id);
+        Ok(id)
+    }
+    async fn list_incidents(&self, filter: &IncidentFilter) -> StoreResult<IncidentPage> {
+        self.reader().await.list_incidents(filter).await
+    }
+    async fn incident_counts(
+        &self,
+        filter: &IncidentFilter,
+        by: CountBy,
+        now: i64,
+    ) -> StoreResult<Vec<IncidentCounts>> {
+        self.reader().await.incident_counts(filter, by, now).await
+    }
+}
+
+#[async_trait]
+impl SettingsStore for ReplicatedStore {
+    async fn partition_params(&self) -> StoreResult<Option<PartitionParams>> {
+        self.primary.partition_params().await
+    }
+    async fn set_partition_params(
+        &self,
+        params: &PartitionParams,
+        meta: &ChangeMeta,
+    ) -> StoreResult<()> {
+        self.primary.set_partition_params(params, meta).await?;
+        self.saw(self.primary.last_change().await?);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PlanVersionStore for ReplicatedStore {
+    async fn save_plan_version(
+        &self,
+        version: &NewPlanVersion,
+        actor: &str,
+    ) -> StoreResult<PlanVersionSummary> {
+        self.primary.save_plan_version(version, actor).await
+    }
+    async fn plan_versions(&self, village: &DivisionCode) -> StoreResult<Vec<PlanVersionSummary>> {
+        self.primary.plan_versions(village).await
+    }
+    async fn plan_version(&self, id: i64) -> StoreResult<Option<PlanVersion>> {
+        self.primary.plan_version(id).await
+    }
+    async fn delete_plan_version(&self, id: i64, actor: &str) -> StoreResult<bool> {
+        self.primary.delete_plan_version(id, actor).await
+    }
+}
+
+#[async_trait]
+impl Maintenance for ReplicatedStore {
+    async fn backup(&self, to: &Path) -> StoreResult<()> {
+        self.primary.backup(to).await
+    }
+    async fn close(&self) -> StoreResult<()> {
+        let replica = self.replica.close().await;
+        self.primary.close().await?;
+        replica
+    }
+}
