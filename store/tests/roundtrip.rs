@@ -408,3 +408,46 @@ async fn a_postgres_database_without_the_schema_is_not_read_as_an_empty_store() 
         .unwrap();
     assert_eq!(store.stats().await.unwrap().buildings, 0);
 }
+
+/// A load as large as the table it goes into merges without the secondary indexes and
+/// rebuilds them: afterwards every index is there and answers.
+#[tokio::test]
+async fn a_bulk_import_into_postgis_leaves_every_index_in_place() {
+    use sqlx::Connection;
+    let scratch = gridmap_store::scratch::ScratchDatabase::create()
+        .await
+        .unwrap();
+    let store = gridmap_store::open(&scratch.url, OpenMode::Create)
+        .await
+        .unwrap();
+    let mut sql = sqlx::PgConnection::connect(&scratch.url).await.unwrap();
+    let indexes = async |sql: &mut sqlx::PgConnection| -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT indexname::text FROM pg_indexes WHERE tablename = 'buildings' ORDER BY 1",
+        )
+        .fetch_all(sql)
+        .await
+        .unwrap()
+    };
+    let made = indexes(&mut sql).await;
+    assert!(made.contains(&"buildings_footprint".to_owned()), "{made:?}");
+    let buildings: Vec<Building> = (0..60_000)
+        .map(|i| building(&format!("b{i}"), 114.0 + f64::from(i) * 0.0002, 3))
+        .collect();
+    let batch = ImportBatch {
+        buildings,
+        ..ImportBatch::default()
+    };
+    let summary = store.import(&batch, &meta()).await.unwrap();
+    assert_eq!(summary.buildings.inserted, 60_000);
+    assert_eq!(indexes(&mut sql).await, made);
+    // The rebuilt spatial index finds what lies in a box.
+    let found: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM buildings
+         WHERE footprint && ST_MakeEnvelope(114.0, 33.0, 114.00099, 33.01, 4326)",
+    )
+    .fetch_one(&mut sql)
+    .await
+    .unwrap();
+    assert_eq!(found, 5);
+}
