@@ -2,6 +2,8 @@
 //! decoder names (geometry as WKB bytes, JSON documents as text, integers as 64-bit) and
 //! hands its rows over through [`Cells`].
 
+use crate::batch::Stats;
+use crate::change::{Change, ChangeMark, ChangeRecords, ChangeSummary};
 use crate::error::{StoreError, StoreResult};
 use crate::versions::PlanVersionSummary;
 use crate::wkb;
@@ -304,4 +306,103 @@ pub(crate) fn version_summary_from_row(row: &impl Cells) -> StoreResult<PlanVers
         grids: usize::try_from(row.int(5)).map_err(|e| invalid(&what, e))?,
         households: u64::try_from(row.int(6)).map_err(|e| invalid(&what, e))?,
     })
+}
+
+/// A value as the JSON text the stores keep (grid members, staff grid lists, records).
+pub(crate) fn to_json<T: serde::Serialize>(value: &T, what: &str) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| invalid(what, e))
+}
+
+/// A change's area from its four nullable columns.
+fn bbox_at(row: &impl Cells, first: usize) -> Option<[f64; 4]> {
+    Some([
+        row.opt_real(first)?,
+        row.opt_real(first + 1)?,
+        row.opt_real(first + 2)?,
+        row.opt_real(first + 3)?,
+    ])
+}
+
+/// The columns [`change_mark_from_row`] reads, in order.
+pub(crate) const CHANGE_MARK_COLUMNS: &str = "id, min_lon, min_lat, max_lon, max_lat, operation";
+
+pub(crate) fn change_mark_from_row(row: &impl Cells) -> ChangeMark {
+    let operation = row.text(5);
+    ChangeMark {
+        id: row.int(0),
+        bbox: bbox_at(row, 1),
+        incidents_only: crate::change::is_incident_operation(&operation),
+        versions_only: crate::change::is_version_operation(&operation),
+    }
+}
+
+/// The columns [`change_summary_from_row`] reads, in order.
+pub(crate) const CHANGE_SUMMARY_COLUMNS: &str =
+    "id, at, actor, operation, min_lon, min_lat, max_lon, max_lat";
+
+pub(crate) fn change_summary_from_row(row: &impl Cells) -> ChangeSummary {
+    ChangeSummary {
+        id: row.int(0),
+        at: row.int(1),
+        actor: row.text(2),
+        operation: row.text(3),
+        bbox: bbox_at(row, 4),
+    }
+}
+
+/// The columns [`change_from_row`] reads, in order.
+pub(crate) const CHANGE_COLUMNS: &str =
+    "id, at, actor, operation, min_lon, min_lat, max_lon, max_lat, before, after";
+
+pub(crate) fn change_from_row(row: &impl Cells) -> StoreResult<Change> {
+    let summary = change_summary_from_row(row);
+    let what = format!("change {}", summary.id);
+    Ok(Change {
+        before: json::<ChangeRecords>(&row.text(8), &what)?,
+        after: json::<ChangeRecords>(&row.text(9), &what)?,
+        id: summary.id,
+        at: summary.at,
+        actor: summary.actor,
+        operation: summary.operation,
+        bbox: summary.bbox,
+    })
+}
+
+/// Counts per layer and level, in the order [`stats_from_row`] reads them; the same SQL
+/// for both backends.
+pub(crate) const STATS_SQL: &str = "SELECT
+    (SELECT COUNT(*) FROM admin_units WHERE level = 'county'),
+    (SELECT COUNT(*) FROM admin_units WHERE level = 'township'),
+    (SELECT COUNT(*) FROM admin_units WHERE level = 'village'),
+    (SELECT COUNT(*) FROM buildings),
+    (SELECT COUNT(*) FROM buildings WHERE building_use = 'residential'),
+    (SELECT COUNT(*) FROM buildings WHERE building_use = 'institution'),
+    (SELECT CAST(COALESCE(SUM(households), 0) AS BIGINT) FROM buildings),
+    (SELECT CAST(COALESCE(SUM(households), 0) AS BIGINT) FROM buildings
+        WHERE household_source = 'estimated'),
+    (SELECT COUNT(*) FROM households),
+    (SELECT COUNT(*) FROM grids),
+    (SELECT COUNT(*) FROM grids WHERE locked),
+    (SELECT COUNT(*) FROM staff),
+    (SELECT COUNT(*) FROM incidents),
+    (SELECT COUNT(*) FROM barriers)";
+
+pub(crate) fn stats_from_row(row: &impl Cells) -> Stats {
+    let n = |i: usize| -> u64 { row.int(i).max(0) as u64 };
+    Stats {
+        counties: n(0),
+        townships: n(1),
+        villages: n(2),
+        buildings: n(3),
+        buildings_residential: n(4),
+        buildings_institution: n(5),
+        households_in_buildings: n(6),
+        households_estimated: n(7),
+        register_rows: n(8),
+        grids: n(9),
+        grids_locked: n(10),
+        staff: n(11),
+        incidents: n(12),
+        barriers: n(13),
+    }
 }

@@ -1,11 +1,12 @@
 //! The one grid write: versions checked, before-state read, grids and staff lists
 //! written and the change logged, all in one transaction.
 
-use super::log::{append_change, params_in, store_params_in, to_json};
+use super::log::{append_change, params_in, store_params_in};
 use super::read::grids_where;
 use super::stage::{write_rows, Kind, Merge, Row, Table};
 use super::PostgisStore;
 use crate::change::{ChangeMeta, ChangeRecords, GridWrite, StaffGrids};
+use crate::decode::to_json;
 use crate::error::{DbStep, StoreError, StoreResult};
 use crate::failpoint::failpoint;
 use crate::{wkb, GridStore};

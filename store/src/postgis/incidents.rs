@@ -2,9 +2,10 @@
 //! optimistic transition write, filtered lists and grouped counts in SQL
 //! ([`crate::incident_sql`]).
 
-use super::log::{append_change, to_json};
+use super::log::append_change;
 use super::stage::{upsert_counted, write_rows, Kind, Merge, Row, Table};
 use super::PostgisStore;
+use crate::decode::to_json;
 use crate::decode::{incident_from_row, transition_from_row, INCIDENT_COLUMNS, TRANSITION_COLUMNS};
 use crate::error::{DbStep, StoreError, StoreResult};
 use crate::incident_sql::{counts_from_row, counts_query, push_filter};

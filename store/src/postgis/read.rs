@@ -6,8 +6,8 @@ use crate::batch::Stats;
 use crate::change::{RecordKeys, RecordRows};
 use crate::decode::{
     admin_unit_from_row, barrier_from_row, building_from_row, grid_from_row, household_from_row,
-    staff_from_row, ADMIN_UNIT_COLUMNS, BARRIER_COLUMNS, BUILDING_COLUMNS, GRID_COLUMNS,
-    HOUSEHOLD_COLUMNS, STAFF_COLUMNS,
+    staff_from_row, stats_from_row, ADMIN_UNIT_COLUMNS, BARRIER_COLUMNS, BUILDING_COLUMNS,
+    GRID_COLUMNS, HOUSEHOLD_COLUMNS, STAFF_COLUMNS, STATS_SQL,
 };
 use crate::error::{DbStep, StoreResult};
 use crate::ReadStore;
@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use gridmap_core::{AdminUnit, Barrier, Building, Grid, GridCode, Household, Staff};
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 /// One record table: its name, key and the columns its decoder reads.
 struct Records<T> {
@@ -197,42 +197,10 @@ impl ReadStore for PostgisStore {
     }
 
     async fn stats(&self) -> StoreResult<Stats> {
-        let row = sqlx::query(
-            "SELECT
-               (SELECT COUNT(*) FROM admin_units WHERE level = 'county'),
-               (SELECT COUNT(*) FROM admin_units WHERE level = 'township'),
-               (SELECT COUNT(*) FROM admin_units WHERE level = 'village'),
-               (SELECT COUNT(*) FROM buildings),
-               (SELECT COUNT(*) FROM buildings WHERE building_use = 'residential'),
-               (SELECT COUNT(*) FROM buildings WHERE building_use = 'institution'),
-               (SELECT COALESCE(SUM(households), 0)::bigint FROM buildings),
-               (SELECT COALESCE(SUM(households), 0)::bigint FROM buildings WHERE household_source = 'estimated'),
-               (SELECT COUNT(*) FROM households),
-               (SELECT COUNT(*) FROM grids),
-               (SELECT COUNT(*) FROM grids WHERE locked),
-               (SELECT COUNT(*) FROM staff),
-               (SELECT COUNT(*) FROM incidents),
-               (SELECT COUNT(*) FROM barriers)",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .step("counting")?;
-        let n = |i: usize| -> u64 { row.get::<i64, _>(i).max(0) as u64 };
-        Ok(Stats {
-            counties: n(0),
-            townships: n(1),
-            villages: n(2),
-            buildings: n(3),
-            buildings_residential: n(4),
-            buildings_institution: n(5),
-            households_in_buildings: n(6),
-            households_estimated: n(7),
-            register_rows: n(8),
-            grids: n(9),
-            grids_locked: n(10),
-            staff: n(11),
-            incidents: n(12),
-            barriers: n(13),
-        })
+        let row = sqlx::query(STATS_SQL)
+            .fetch_one(&self.pool)
+            .await
+            .step("counting")?;
+        Ok(stats_from_row(&row))
     }
 }

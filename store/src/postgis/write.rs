@@ -1,13 +1,14 @@
 //! Imports, village assignment and row restores, each in one transaction, written in
 //! bulk through staging tables ([`super::stage`]).
 
-use super::log::{append_change, to_json};
+use super::log::append_change;
 use super::read::read_rows;
 use super::stage::{upsert_counted, write_rows, Kind, Merge, Row, Table};
 use super::PostgisStore;
 use crate::batch::{ImportBatch, ImportSummary, UpsertCounts};
 use crate::change::{ChangeMeta, ChangeRecords, RecordKeys, RecordRows, RowRestore};
 use crate::decode::division;
+use crate::decode::to_json;
 use crate::error::{DbStep, StoreResult};
 use crate::failpoint::failpoint;
 use crate::{wkb, ImportStore};

@@ -1,10 +1,11 @@
 //! The one grid write: versions checked, before-state read, grids and staff lists
 //! written and the change logged, all in one transaction.
 
-use super::log::{append_change, params_in, store_params_in, to_json};
+use super::log::{append_change, params_in, store_params_in};
 use super::write::{upsert_rows, Upsert};
 use super::SqliteStore;
 use crate::change::{ChangeMeta, ChangeRecords, GridWrite, StaffGrids};
+use crate::decode::to_json;
 use crate::decode::{grid_from_row, GRID_COLUMNS};
 use crate::error::{DbStep, StoreError, StoreResult};
 use crate::failpoint::failpoint;

@@ -1,9 +1,10 @@
 //! Incidents and their timelines: the upsert both imports and reports use, the
 //! optimistic transition write, filtered lists and grouped counts in SQL.
 
-use super::log::{append_change, to_json};
+use super::log::append_change;
 use super::write::{upsert_counted, write_all, Upsert, Write};
 use super::SqliteStore;
+use crate::decode::to_json;
 use crate::decode::{incident_from_row, transition_from_row, INCIDENT_COLUMNS, TRANSITION_COLUMNS};
 use crate::error::{DbStep, StoreError, StoreResult};
 use crate::incident_sql::{counts_from_row, counts_query, push_filter};

@@ -2,24 +2,17 @@
 
 use super::SqliteStore;
 use crate::change::{Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary};
+use crate::decode::{
+    change_from_row, change_mark_from_row, change_summary_from_row, to_json, CHANGE_COLUMNS,
+    CHANGE_MARK_COLUMNS, CHANGE_SUMMARY_COLUMNS,
+};
 use crate::error::{DbStep, StoreError, StoreResult};
 use crate::{ChangeLog, SettingsStore};
 use async_trait::async_trait;
 use gridmap_core::partition::PartitionParams;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 
 const PARTITION_PARAMS: &str = "partition_params";
-
-pub(super) fn to_json<T: serde::Serialize>(value: &T, what: &str) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Value {
-        what: what.to_owned(),
-        reason: e.to_string(),
-    })
-}
-
-fn bbox_of(a: Option<f64>, b: Option<f64>, c: Option<f64>, d: Option<f64>) -> Option<[f64; 4]> {
-    Some([a?, b?, c?, d?])
-}
 
 /// Appends one change inside the writer's transaction, so the change and the write
 /// commit together or not at all. Returns its id.
@@ -60,88 +53,36 @@ impl ChangeLog for SqliteStore {
     }
 
     async fn changes_since(&self, after: i64) -> StoreResult<Vec<ChangeMark>> {
-        type MarkRow = (
-            i64,
-            Option<f64>,
-            Option<f64>,
-            Option<f64>,
-            Option<f64>,
-            String,
-        );
-        let rows: Vec<MarkRow> = sqlx::query_as(
-            "SELECT id, min_lon, min_lat, max_lon, max_lat, operation FROM changes WHERE id > ?1 ORDER BY id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {CHANGE_MARK_COLUMNS} FROM changes WHERE id > ?1 ORDER BY id"
+        ))
         .bind(after)
         .fetch_all(&self.pool)
         .await
         .step("reading changes")?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, a, b, c, d, operation)| ChangeMark {
-                id,
-                bbox: bbox_of(a, b, c, d),
-                incidents_only: crate::change::is_incident_operation(&operation),
-                versions_only: crate::change::is_version_operation(&operation),
-            })
-            .collect())
+        Ok(rows.iter().map(change_mark_from_row).collect())
     }
 
     async fn recent_changes(&self, limit: usize) -> StoreResult<Vec<ChangeSummary>> {
-        type SummaryRow = (
-            i64,
-            i64,
-            String,
-            String,
-            Option<f64>,
-            Option<f64>,
-            Option<f64>,
-            Option<f64>,
-        );
-        let rows: Vec<SummaryRow> = sqlx::query_as(
-            "SELECT id, at, actor, operation, min_lon, min_lat, max_lon, max_lat
-             FROM changes ORDER BY id DESC LIMIT ?1",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {CHANGE_SUMMARY_COLUMNS} FROM changes ORDER BY id DESC LIMIT ?1"
+        ))
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await
         .step("reading recent changes")?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, at, actor, operation, a, b, c, d)| ChangeSummary {
-                id,
-                at,
-                actor,
-                operation,
-                bbox: bbox_of(a, b, c, d),
-            })
-            .collect())
+        Ok(rows.iter().map(change_summary_from_row).collect())
     }
 
     async fn change(&self, id: i64) -> StoreResult<Option<Change>> {
-        let row = sqlx::query(
-            "SELECT id, at, actor, operation, min_lon, min_lat, max_lon, max_lat, before, after
-             FROM changes WHERE id = ?1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {CHANGE_COLUMNS} FROM changes WHERE id = ?1"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await
         .step("reading a change")?;
-        let Some(row) = row else { return Ok(None) };
-        let records = |i: usize| -> StoreResult<ChangeRecords> {
-            serde_json::from_str(row.get::<&str, _>(i)).map_err(|e| StoreError::Value {
-                what: format!("change {id}"),
-                reason: e.to_string(),
-            })
-        };
-        Ok(Some(Change {
-            id: row.get(0),
-            at: row.get(1),
-            actor: row.get(2),
-            operation: row.get(3),
-            bbox: bbox_of(row.get(4), row.get(5), row.get(6), row.get(7)),
-            before: records(8)?,
-            after: records(9)?,
-        }))
+        row.as_ref().map(change_from_row).transpose()
     }
 }
 

@@ -7,8 +7,8 @@ use crate::batch::Stats;
 use crate::change::{RecordKeys, RecordRows};
 use crate::decode::{
     admin_unit_from_row, barrier_from_row, building_from_row, grid_from_row, household_from_row,
-    staff_from_row, ADMIN_UNIT_COLUMNS, BARRIER_COLUMNS, BUILDING_COLUMNS, GRID_COLUMNS,
-    HOUSEHOLD_COLUMNS, STAFF_COLUMNS,
+    staff_from_row, stats_from_row, ADMIN_UNIT_COLUMNS, BARRIER_COLUMNS, BUILDING_COLUMNS,
+    GRID_COLUMNS, HOUSEHOLD_COLUMNS, STAFF_COLUMNS, STATS_SQL,
 };
 use crate::error::{DbStep, StoreResult};
 use crate::ReadStore;
@@ -16,7 +16,6 @@ use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use gridmap_core::{AdminUnit, Barrier, Building, Grid, GridCode, Household, Staff};
 use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 
 #[async_trait]
 impl ReadStore for SqliteStore {
@@ -100,43 +99,11 @@ impl ReadStore for SqliteStore {
     }
 
     async fn stats(&self) -> StoreResult<Stats> {
-        let row = sqlx::query(
-            "SELECT
-               (SELECT COUNT(*) FROM admin_units WHERE level = 'county'),
-               (SELECT COUNT(*) FROM admin_units WHERE level = 'township'),
-               (SELECT COUNT(*) FROM admin_units WHERE level = 'village'),
-               (SELECT COUNT(*) FROM buildings),
-               (SELECT COUNT(*) FROM buildings WHERE building_use = 'residential'),
-               (SELECT COUNT(*) FROM buildings WHERE building_use = 'institution'),
-               (SELECT COALESCE(SUM(households), 0) FROM buildings),
-               (SELECT COALESCE(SUM(households), 0) FROM buildings WHERE household_source = 'estimated'),
-               (SELECT COUNT(*) FROM households),
-               (SELECT COUNT(*) FROM grids),
-               (SELECT COUNT(*) FROM grids WHERE locked),
-               (SELECT COUNT(*) FROM staff),
-               (SELECT COUNT(*) FROM incidents),
-               (SELECT COUNT(*) FROM barriers)",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .step("counting")?;
-        let n = |i: usize| -> u64 { row.get::<i64, _>(i).max(0) as u64 };
-        Ok(Stats {
-            counties: n(0),
-            townships: n(1),
-            villages: n(2),
-            buildings: n(3),
-            buildings_residential: n(4),
-            buildings_institution: n(5),
-            households_in_buildings: n(6),
-            households_estimated: n(7),
-            register_rows: n(8),
-            grids: n(9),
-            grids_locked: n(10),
-            staff: n(11),
-            incidents: n(12),
-            barriers: n(13),
-        })
+        let row = sqlx::query(STATS_SQL)
+            .fetch_one(&self.pool)
+            .await
+            .step("counting")?;
+        Ok(stats_from_row(&row))
     }
 }
 

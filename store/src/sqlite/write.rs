@@ -1,12 +1,13 @@
 //! Imports and village assignment, each in one transaction, written with prepared
 //! multi-row upserts (one statement per few hundred rows instead of one per row).
 
-use super::log::{append_change, to_json};
+use super::log::append_change;
 use super::rows::read_rows;
 use super::SqliteStore;
 use crate::batch::{ImportBatch, ImportSummary, UpsertCounts};
 use crate::change::{ChangeMeta, ChangeRecords, RecordKeys, RecordRows, RowRestore};
 use crate::decode::division;
+use crate::decode::to_json;
 use crate::error::{DbStep, StoreResult};
 use crate::failpoint::failpoint;
 use crate::{wkb, ImportStore};
