@@ -351,8 +351,13 @@ impl ImportStore for PostgisStore {
 
         // The before-state: every record the import may change, as it is now (register
         // rows that move take their old buildings' counts with them).
+        let started = std::time::Instant::now();
         let mut touched = keys_touched_by(&mut tx, batch).await?;
         let mut before = read_rows(&mut tx, &touched).await?;
+        tracing::debug!(
+            seconds = started.elapsed().as_secs_f64(),
+            "import: before-state read"
+        );
         let old_buildings = RecordKeys {
             buildings: before
                 .households
@@ -418,8 +423,13 @@ impl ImportStore for PostgisStore {
         summary.barriers = write_barriers(&mut tx, &batch.barriers).await?;
         summary.households = write_households(&mut tx, &batch.households).await?;
         if !batch.households.is_empty() {
+            let counting = std::time::Instant::now();
             summary.buildings_with_registered_households =
                 count_registered_households(&mut tx).await?;
+            tracing::debug!(
+                seconds = counting.elapsed().as_secs_f64(),
+                "import: register counted"
+            );
         }
         summary.staff = write_staff(&mut tx, &batch.staff).await?;
 
@@ -433,9 +443,14 @@ impl ImportStore for PostgisStore {
             ..ChangeRecords::default()
         };
         let after = ChangeRecords::of_import(touched, &summary);
+        let logging = std::time::Instant::now();
         append_change(&mut tx, meta, bbox, &before, &after).await?;
         failpoint("import:written");
         tx.commit().await.step("committing the import")?;
+        tracing::debug!(
+            seconds = logging.elapsed().as_secs_f64(),
+            "import: logged and committed"
+        );
         failpoint("import:committed");
         Ok(summary)
     }
