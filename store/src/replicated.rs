@@ -31,6 +31,9 @@ pub struct ReplicatedStore {
     replica: SharedStore,
     /// The newest change id this store has seen (written or read from the log).
     seen: AtomicI64,
+    /// The newest change id the replica was last found to have replayed (it only grows),
+    /// so reads ask it again only when this store has seen something newer.
+    replayed: AtomicI64,
     /// How long a read waits for the replica before it asks the primary.
     wait: Duration,
     /// Reads the primary answered because the replica lagged (for metrics and tests).
@@ -44,6 +47,7 @@ impl ReplicatedStore {
             primary,
             replica,
             seen: AtomicI64::new(0),
+            replayed: AtomicI64::new(-1),
             wait: Duration::from_secs(1),
             fallbacks: AtomicU64::new(0),
         }
@@ -68,11 +72,18 @@ impl ReplicatedStore {
     /// else (after the wait) the primary.
     async fn reader(&self) -> &SharedStore {
         let seen = self.seen.load(Ordering::Acquire);
+        if self.replayed.load(Ordering::Acquire) >= seen {
+            return &self.replica;
+        }
         let started = Instant::now();
         loop {
             match self.replica.last_change().await {
-                Ok(replayed) if replayed >= seen => return &self.replica,
-                Ok(_) => {}
+                Ok(replayed) => {
+                    self.replayed.fetch_max(replayed, Ordering::AcqRel);
+                    if replayed >= seen {
+                        return &self.replica;
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "the read replica does not answer; reading the primary");
                     break;
