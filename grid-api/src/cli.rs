@@ -453,6 +453,11 @@ pub struct ServeArgs {
     /// Working calendar for incident deadlines (JSON, the shape of core/data/calendar-cn-2026.json).
     #[arg(long, value_name = "FILE")]
     pub calendar: Option<PathBuf>,
+    /// Layers the PostGIS store draws tile by tile (ST_AsMVT) instead of this instance
+    /// drawing them from memory: `buildings`. Memory is faster while the county fits
+    /// (`gridmap bench store`); this path is for footprints shared by many instances.
+    #[arg(long, value_name = "LAYERS", env = "GRIDMAP_STORE_TILES")]
+    pub store_tiles: Option<String>,
 }
 
 #[derive(Debug, Args)]

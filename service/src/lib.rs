@@ -46,6 +46,7 @@ pub use error::{ServiceError, ServiceResult};
 pub use live::{Live, LiveData};
 
 use gridmap_store::{GridWrite, SharedStore};
+use gridmap_tiles::{CachedTile, Encoding, Layer, TileKey};
 use std::sync::Arc;
 use views::{BuildingDetail, GridDetail, LookupView, SearchResults, StaffDetail, ViewContext};
 
@@ -61,6 +62,8 @@ struct Inner {
     access: AccessPolicy,
     live: Arc<Live>,
     incidents: incidents::Incidents,
+    /// Layers whose tiles the store draws itself (see [`Service::with_store_tiles`]).
+    store_layers: Vec<Layer>,
 }
 
 impl Service {
@@ -78,8 +81,44 @@ impl Service {
                 access,
                 live: Arc::new(live),
                 incidents: incidents::Incidents::default(),
+                store_layers: Vec::new(),
             }),
         })
+    }
+
+    /// Serves `layers` from tiles the store draws itself (PostGIS: the `buildings`
+    /// layer) instead of from memory. Call it before the service is shared; refuses a
+    /// layer the store cannot draw.
+    pub fn with_store_tiles(mut self, layers: &[Layer]) -> ServiceResult<Service> {
+        if let Some(layer) = layers
+            .iter()
+            .find(|l| !self.inner.store.draws_layer(l.name()))
+        {
+            return Err(ServiceError::BadInput(format!(
+                "this store cannot draw {} tiles itself: only the PostGIS store (--db postgres://…) draws layers, and only buildings",
+                layer.name()
+            )));
+        }
+        let inner = Arc::get_mut(&mut self.inner).ok_or_else(|| {
+            ServiceError::Internal("store tiles are chosen before the service is shared".into())
+        })?;
+        inner.store_layers = layers.to_vec();
+        Ok(self)
+    }
+
+    /// The county tile `key` (no incident layers) in `encoding`, from the cache or drawn:
+    /// layers chosen with [`Service::with_store_tiles`] by the store, the rest from
+    /// memory. Says whether the cache had it.
+    pub async fn tile(
+        &self,
+        key: TileKey,
+        encoding: Encoding,
+    ) -> ServiceResult<(Arc<CachedTile>, bool)> {
+        let inner = &self.inner;
+        inner
+            .live
+            .tile_from_store(key, encoding, inner.store.as_ref(), &inner.store_layers)
+            .await
     }
 
     pub fn store(&self) -> &SharedStore {

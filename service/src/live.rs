@@ -12,7 +12,7 @@ use crate::ServiceResult;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{Barrier, DivisionCode, Grid, GridCode};
-use gridmap_store::{ChangeMark, GridWrite, IncidentFilter, StaffGrids, Store};
+use gridmap_store::{ChangeMark, GridWrite, IncidentFilter, StaffGrids, Store, TileRequest};
 use gridmap_tiles::incidents::{HeatQuery, IncidentIndex, IncidentMark};
 use gridmap_tiles::{
     encode_incident_tile, encode_tile, CachedTile, Encoding, Layer, TileCache, TileCoord, TileData,
@@ -542,6 +542,56 @@ impl Live {
     ) -> ServiceResult<(Arc<CachedTile>, bool)> {
         self.cached_or_drawn(key, encoding, |live, key| {
             encode_tile(&live.data().tiles, &key.layers, key.coord)
+        })
+        .await
+    }
+
+    /// The tile `key` as [`Live::tile`], but the layers in `in_store` drawn by `store`
+    /// (one query: [`TileStore::draw_tile`]) and the others from memory. The two parts
+    /// are encoded MVT messages of their own layers: one after the other they are one
+    /// message with every layer (a tile is a repeated field of layers).
+    pub async fn tile_from_store(
+        self: &Arc<Self>,
+        key: TileKey,
+        encoding: Encoding,
+        store: &dyn Store,
+        in_store: &[Layer],
+    ) -> ServiceResult<(Arc<CachedTile>, bool)> {
+        let coord = key.coord;
+        let (from_store, in_memory): (Vec<Layer>, Vec<Layer>) = key
+            .layers
+            .iter()
+            .filter(|l| coord.z() >= l.min_zoom())
+            .partition(|l| in_store.contains(l));
+        if from_store.is_empty() {
+            return self.tile(key, encoding).await;
+        }
+        if let Some(tile) = self
+            .cache
+            .get(&key)
+            .filter(|t| t.encoded(encoding).is_some())
+        {
+            return Ok((tile, true));
+        }
+        let params = self.data().tiles.params().clone();
+        let names: Vec<&str> = from_store.iter().map(|l| l.name()).collect();
+        let request = TileRequest {
+            z: coord.z(),
+            x: coord.x(),
+            y: coord.y(),
+            extent: params.extent,
+            buffer: params.buffer,
+            min_feature: params.min_feature_px * f64::from(params.extent) / 256.0,
+        };
+        let drawn = store.draw_tile(&names, &request).await?;
+        self.cached_or_drawn(key, encoding, move |live, key| {
+            let mut bytes = if in_memory.is_empty() {
+                Vec::new()
+            } else {
+                encode_tile(&live.data().tiles, &in_memory, key.coord)?
+            };
+            bytes.extend_from_slice(&drawn);
+            Ok(bytes)
         })
         .await
     }

@@ -6,7 +6,8 @@
 //! (every grid write goes through one primitive, [`GridStore::write_grids`]),
 //! [`ChangeLog`] (the append-only log of every write with its before-state),
 //! [`IncidentStore`], [`SettingsStore`] (the stored partition parameters),
-//! [`PlanVersionStore`] (named copies of a village's grids) and [`Maintenance`]
+//! [`PlanVersionStore`] (named copies of a village's grids), [`TileStore`] (tiles the
+//! database draws itself: PostGIS's `ST_AsMVT`) and [`Maintenance`]
 //! (checkpoint, backup, close). [`Store`] is all of them; code above this
 //! crate holds a [`SharedStore`] and never names a backend.
 //!
@@ -270,6 +271,44 @@ pub trait PlanVersionStore: Send + Sync {
     async fn delete_plan_version(&self, id: i64, actor: &str) -> StoreResult<bool>;
 }
 
+/// One vector tile the database is asked to draw.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TileRequest {
+    /// Zoom, column and row (XYZ scheme, Web-Mercator).
+    pub z: u8,
+    pub x: u32,
+    pub y: u32,
+    /// Tile extent in integer units (4096).
+    pub extent: u32,
+    /// Clip buffer around the tile in extent units (64).
+    pub buffer: u32,
+    /// Footprints smaller than this many extent units on both axes are left out.
+    pub min_feature: f64,
+}
+
+/// Layers a backend draws as vector tiles itself, so an instance need not hold their data
+/// in memory to serve them. Only the PostGIS store draws any (`buildings`, with
+/// `ST_AsMVT`); the layer's attributes are those of the in-memory layer of that name.
+#[async_trait]
+pub trait TileStore: Send + Sync {
+    /// Whether this store draws the tile layer named `layer`.
+    fn draws_layer(&self, layer: &str) -> bool {
+        let _ = layer;
+        false
+    }
+    /// The MVT bytes of `layers` (each one [`TileStore::draws_layer`] accepts) of `tile`,
+    /// from one query; empty when the tile holds nothing.
+    async fn draw_tile(&self, layers: &[&str], tile: &TileRequest) -> StoreResult<Vec<u8>> {
+        let _ = tile;
+        Err(StoreError::Unsupported {
+            what: format!(
+                "this store does not draw tiles of {}: only the PostGIS store draws layers itself",
+                layers.join(",")
+            ),
+        })
+    }
+}
+
 /// Keeping the store's files in order.
 #[async_trait]
 pub trait Maintenance: Send + Sync {
@@ -290,6 +329,7 @@ pub trait Store:
     + IncidentStore
     + SettingsStore
     + PlanVersionStore
+    + TileStore
     + Maintenance
 {
 }
@@ -302,6 +342,7 @@ impl<T> Store for T where
         + IncidentStore
         + SettingsStore
         + PlanVersionStore
+        + TileStore
         + Maintenance
 {
 }

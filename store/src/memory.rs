@@ -585,6 +585,9 @@ impl PlanVersionStore for MemoryStore {
     }
 }
 
+/// Tiles of this store are drawn in memory.
+impl crate::TileStore for MemoryStore {}
+
 #[async_trait]
 impl Maintenance for MemoryStore {
     async fn backup(&self, to: &Path) -> StoreResult<()> {

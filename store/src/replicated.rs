@@ -13,7 +13,7 @@ use crate::{
     GridWrite, ImportBatch, ImportStore, ImportSummary, IncidentChunks, IncidentCounts,
     IncidentFilter, IncidentPage, IncidentStore, Maintenance, NewPlanVersion, PlanVersion,
     PlanVersionStore, PlanVersionSummary, ReadStore, RecordKeys, RecordRows, RowRestore,
-    SettingsStore, SharedStore, Stats, StoreResult, UpsertCounts,
+    SettingsStore, SharedStore, Stats, StoreResult, TileRequest, TileStore, UpsertCounts,
 };
 use async_trait::async_trait;
 use gridmap_core::incident::IncidentTransition;
@@ -273,6 +273,17 @@ impl PlanVersionStore for ReplicatedStore {
     }
     async fn delete_plan_version(&self, id: i64, actor: &str) -> StoreResult<bool> {
         self.primary.delete_plan_version(id, actor).await
+    }
+}
+
+/// Tiles are reads: the replica draws them once it has replayed every change seen.
+#[async_trait]
+impl TileStore for ReplicatedStore {
+    fn draws_layer(&self, layer: &str) -> bool {
+        self.primary.draws_layer(layer) && self.replica.draws_layer(layer)
+    }
+    async fn draw_tile(&self, layers: &[&str], tile: &TileRequest) -> StoreResult<Vec<u8>> {
+        self.reader().await.draw_tile(layers, tile).await
     }
 }
 

@@ -178,6 +178,7 @@ pub(crate) async fn bench_server(
         cache_mb: 1024,
         taxonomy: None,
         calendar: None,
+        store_tiles: None,
     };
     let state = super::serve::state(&db, &serve, format!("http://{addr}")).await?;
     let app = crate::http::app(state.clone());

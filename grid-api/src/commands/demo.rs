@@ -55,6 +55,7 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
         cache_mb: 256,
         taxonomy: None,
         calendar: None,
+        store_tiles: None,
     };
     super::serve::run(&demo_db, serve).await
 }

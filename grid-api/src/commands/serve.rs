@@ -6,6 +6,7 @@ use crate::http::{app, AppState, HttpConfig};
 use anyhow::Context;
 use gridmap_service::{AccessPolicy, Service};
 use gridmap_store::OpenMode;
+use gridmap_tiles::Layer;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -49,6 +50,12 @@ pub(crate) async fn state(
     let service = Service::start(store, access, cache_bytes)
         .await
         .context("loading the county into memory")?;
+    let service = match &args.store_tiles {
+        Some(list) => service
+            .with_store_tiles(&Layer::parse_list(list).context("--store-tiles")?)
+            .context("--store-tiles")?,
+        None => service,
+    };
     if args.taxonomy.is_some() || args.calendar.is_some() {
         let incidents = gridmap_service::incidents::IncidentConfig::from_files(
             args.taxonomy.as_deref(),

@@ -69,7 +69,7 @@ async fn tile(
     let incident_layers = layer_list.iter().filter(|l| l.is_incident_layer()).count();
     let (tile, hit) = if incident_layers == 0 {
         let key = TileKey::new(&layer_list, coord);
-        state.service().live().tile(key, encoding).await?
+        state.service().tile(key, encoding).await?
     } else if incident_layers == layer_list.len() {
         let service = state.service();
         let query = service.heat_query(q.window.as_deref(), q.category.as_deref())?;

@@ -13,6 +13,7 @@ mod incidents;
 mod log;
 mod read;
 mod stage;
+mod tiles;
 mod versions;
 mod write;
 
@@ -32,6 +33,10 @@ const CHANGE_CHANNEL: &str = "gridmap_changes";
 
 /// The advisory lock key every writer takes (an arbitrary constant: "grid" in ASCII).
 const WRITE_LOCK: i64 = 0x6772_6964;
+
+/// How long PostGIS may draw one tile before the statement is cancelled (a tile that
+/// slow is an overloaded database: better an error than a queue of stuck connections).
+const TILE_TIMEOUT: &str = "5s";
 
 /// Columns stored as PostGIS geometry: selected as WKB under their own name.
 const GEOMETRY_COLUMNS: [&str; 4] = ["boundary", "footprint", "line", "polygon"];
@@ -55,6 +60,9 @@ fn select(columns: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct PostgisStore {
     pool: PgPool,
+    /// Connections for tiles drawn by PostGIS: a statement timeout, no parallel workers
+    /// (tiles come many at a time; see `tiles.rs`). Opened when first used.
+    tiles: PgPool,
     /// The connection URL, for `pg_dump` (backups).
     url: String,
 }
@@ -73,6 +81,13 @@ impl PostgisStore {
         let options = PgConnectOptions::from_str(url)
             .map_err(open_err)?
             .application_name("gridmap");
+        let tiles = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(options.clone().options([
+                ("statement_timeout", TILE_TIMEOUT),
+                ("max_parallel_workers_per_gather", "0"),
+            ]));
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
@@ -95,6 +110,7 @@ impl PostgisStore {
         }
         Ok(PostgisStore {
             pool,
+            tiles,
             url: url.to_owned(),
         })
     }
@@ -163,6 +179,7 @@ impl Maintenance for PostgisStore {
     }
 
     async fn close(&self) -> StoreResult<()> {
+        self.tiles.close().await;
         self.pool.close().await;
         Ok(())
     }

@@ -121,6 +121,9 @@ impl SqliteStore {
     }
 }
 
+/// Tiles of this store are drawn in memory.
+impl crate::TileStore for SqliteStore {}
+
 #[async_trait]
 impl Maintenance for SqliteStore {
     async fn backup(&self, to: &Path) -> StoreResult<()> {

@@ -1,0 +1,238 @@
+//! Tiles PostGIS draws itself (`serve --store-tiles buildings`): the same features and
+//! attributes as the in-memory layer, kept up to date by edits, and refused by a store
+//! that cannot draw them.
+
+use geozero::mvt::{tile, Message, Tile};
+use gridmap_service::edit::{apply, GridOperation};
+use gridmap_service::{AccessPolicy, Caller, Service};
+use gridmap_store::scratch::ScratchDatabase;
+use gridmap_store::{OpenMode, SharedStore};
+use gridmap_synth::{synth_county, SynthParams};
+use gridmap_tiles::coord::tiles_in_bbox;
+use gridmap_tiles::encode::decode_geometry;
+use gridmap_tiles::{Encoding, Layer, TileKey};
+use std::collections::BTreeMap;
+
+async fn server(store: &SharedStore, in_store: &[Layer]) -> Service {
+    Service::start(store.clone(), AccessPolicy::default(), 8 << 20)
+        .await
+        .unwrap()
+        .with_store_tiles(in_store)
+        .unwrap()
+}
+
+/// Each feature of `layer` by its `id` attribute: its attributes (as text) and rings.
+type Features = BTreeMap<String, (BTreeMap<String, String>, Vec<Vec<[i32; 2]>>)>;
+
+async fn drawn(service: &Service, layers: &[Layer], z: u8, x: u32, y: u32) -> Tile {
+    let coord = gridmap_tiles::TileCoord::new(z, x, y).unwrap();
+    let (tile, _) = service
+        .tile(TileKey::new(layers, coord), Encoding::Identity)
+        .await
+        .unwrap();
+    Tile::decode(tile.encoded(Encoding::Identity).unwrap()).unwrap()
+}
+
+fn features(tile: &Tile, name: &str) -> Features {
+    let Some(layer) = tile.layers.iter().find(|l| l.name == name) else {
+        return Features::new();
+    };
+    layer
+        .features
+        .iter()
+        .map(|f| {
+            let attrs: BTreeMap<String, String> = f
+                .tags
+                .chunks(2)
+                .map(|kv| {
+                    (
+                        layer.keys[kv[0] as usize].clone(),
+                        text(&layer.values[kv[1] as usize]),
+                    )
+                })
+                .collect();
+            (attrs["id"].clone(), (attrs, decode_geometry(&f.geometry)))
+        })
+        .collect()
+}
+
+fn text(v: &tile::Value) -> String {
+    v.string_value
+        .clone()
+        .or(v.uint_value.map(|u| u.to_string()))
+        .or(v.int_value.map(|i| i.to_string()))
+        .or(v.sint_value.map(|i| i.to_string()))
+        .or(v.bool_value.map(|b| b.to_string()))
+        .unwrap_or_default()
+}
+
+/// Twice the signed area of a ring in tile coordinates (positive: an exterior ring as
+/// the MVT specification winds it).
+fn twice_area(ring: &[[i32; 2]]) -> i64 {
+    (0..ring.len())
+        .map(|i| {
+            let (a, b) = (ring[i], ring[(i + 1) % ring.len()]);
+            i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1])
+        })
+        .sum()
+}
+
+fn bbox(rings: &[Vec<[i32; 2]>]) -> [i32; 4] {
+    let points = rings.iter().flatten();
+    points.fold([i32::MAX, i32::MAX, i32::MIN, i32::MIN], |b, p| {
+        [
+            b[0].min(p[0]),
+            b[1].min(p[1]),
+            b[2].max(p[0]),
+            b[3].max(p[1]),
+        ]
+    })
+}
+
+/// Whether rings reach into the tile proper (not only its buffer).
+fn in_tile(rings: &[Vec<[i32; 2]>]) -> bool {
+    let b = bbox(rings);
+    b[0] < 4096 && b[1] < 4096 && b[2] > 0 && b[3] > 0
+}
+
+#[tokio::test]
+async fn postgis_draws_the_buildings_layer_as_memory_does_and_edits_reach_it() {
+    let scratch = ScratchDatabase::create().await.unwrap();
+    let store = gridmap_store::open(&scratch.url, OpenMode::Create)
+        .await
+        .unwrap();
+    // Three buildings become towers too large for one grid, so grids split them by flat.
+    let mut county = synth_county(&SynthParams::new(1_500, 3));
+    let registered: std::collections::HashSet<_> = county
+        .households
+        .iter()
+        .filter_map(|h| h.building.clone())
+        .collect();
+    let towers = county
+        .buildings
+        .iter_mut()
+        .filter(|b| !registered.contains(&b.source_id));
+    for tower in towers.step_by(97).take(3) {
+        tower.households.count = 140;
+        tower.levels = Some(28);
+    }
+    gridmap_service::import::import_partitioned_synthetic(store.as_ref(), county)
+        .await
+        .unwrap();
+    let memory = server(&store, &[]).await;
+    let postgis = server(&store, &[Layer::Buildings]).await;
+    let bounds = memory.data().tiles.bounds().unwrap();
+    let layers = [Layer::Grids, Layer::Buildings];
+
+    let (mut compared, mut inside, mut split) = (0, 0, 0);
+    for z in [14u8, 16] {
+        for coord in tiles_in_bbox(bounds, z).step_by(3) {
+            let (x, y) = (coord.x(), coord.y());
+            let ours = drawn(&memory, &layers, z, x, y).await;
+            let theirs = drawn(&postgis, &layers, z, x, y).await;
+            // The grids layer comes from memory in both.
+            let grids = |t: &Tile| {
+                let layer = t.layers.iter().find(|l| l.name == "grids");
+                layer.map(|l| l.features.len())
+            };
+            assert_eq!(grids(&ours), grids(&theirs));
+            let (ours, theirs) = (features(&ours, "buildings"), features(&theirs, "buildings"));
+            // In the buffer around the tile memory clips and may drop a sliver that
+            // PostGIS keeps whole; what reaches into the tile itself is the same.
+            let only_memory: Vec<_> = ours
+                .iter()
+                .filter(|(k, f)| in_tile(&f.1) && !theirs.contains_key(*k))
+                .map(|(k, _)| k)
+                .collect();
+            let only_postgis: Vec<_> = theirs
+                .iter()
+                .filter(|(k, f)| in_tile(&f.1) && !ours.contains_key(*k))
+                .map(|(k, _)| k)
+                .collect();
+            assert!(
+                only_memory.is_empty() && only_postgis.is_empty(),
+                "{z}/{x}/{y}: only in memory {only_memory:?}, only from PostGIS {only_postgis:?}"
+            );
+            for (id, (attrs, rings)) in ours.iter().filter(|(_, f)| in_tile(&f.1)) {
+                let (their_attrs, their_rings) = &theirs[id];
+                assert_eq!(attrs, their_attrs, "attributes of {id} in {z}/{x}/{y}");
+                split += usize::from(attrs["split"] == "true" && attrs["grids"].contains(','));
+                for ring in their_rings.iter().take(1) {
+                    assert!(
+                        twice_area(ring) > 0,
+                        "{id}: the exterior ring winds as MVT wants"
+                    );
+                }
+                // Memory clips to the buffer; PostGIS keeps a house whole. Inside the tile
+                // both draw the same footprint, give or take the rounding of a unit.
+                let (a, b) = (bbox(rings), bbox(their_rings));
+                if a[0] > 0 && a[1] > 0 && a[2] < 4096 && a[3] < 4096 {
+                    let off = (0..4).map(|i| (a[i] - b[i]).abs()).max().unwrap();
+                    assert!(off <= 1, "{id} in {z}/{x}/{y}: {a:?} against {b:?}");
+                    inside += 1;
+                }
+                compared += 1;
+            }
+        }
+    }
+    assert!(
+        compared > 500 && inside > 300,
+        "{compared} compared, {inside} inside"
+    );
+    assert!(split > 0, "the county has split high-rises");
+
+    // A building moved to another grid (by another process, as `gridmap` commands do):
+    // once the server syncs, its purged tile shows the building's new grid.
+    let snapshot = postgis.data().snapshot().clone();
+    let grid = snapshot
+        .grids
+        .iter()
+        .find(|g| g.members.iter().any(|m| m.flats.is_none()))
+        .unwrap();
+    let building = grid
+        .members
+        .iter()
+        .find(|m| m.flats.is_none())
+        .unwrap()
+        .building
+        .clone();
+    let to = snapshot
+        .grids
+        .iter()
+        .find(|g| g.village == grid.village && g.code != grid.code && !g.institution)
+        .map(|g| g.code.clone())
+        .unwrap();
+    let footprint = &snapshot
+        .buildings
+        .iter()
+        .find(|b| b.source_id == building)
+        .unwrap()
+        .footprint;
+    let point = gridmap_core::geometry::representative_point(footprint).unwrap();
+    let (x, y) = gridmap_tiles::coord::lonlat_to_world(point.x(), point.y());
+    let (tx, ty) = ((x * 65536.0) as u32, (y * 65536.0) as u32);
+    let before = features(&drawn(&postgis, &layers, 16, tx, ty).await, "buildings");
+    assert_eq!(before[&building].0["grids"], grid.code.to_string());
+    let op = GridOperation::MoveBuildings {
+        buildings: vec![building.clone()],
+        to: to.clone(),
+    };
+    apply(store.as_ref(), &Caller::Operator, &op).await.unwrap();
+    assert!(postgis.sync_changes().await.unwrap() > 0);
+    let after = features(&drawn(&postgis, &layers, 16, tx, ty).await, "buildings");
+    assert_eq!(after[&building].0["grids"], to.to_string());
+}
+
+#[tokio::test]
+async fn only_postgis_draws_tiles_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let store = gridmap_store::open(path.to_str().unwrap(), OpenMode::Create)
+        .await
+        .unwrap();
+    let service = Service::start(store, AccessPolicy::default(), 1 << 20)
+        .await
+        .unwrap();
+    let err = service.with_store_tiles(&[Layer::Buildings]).err().unwrap();
+    assert!(err.to_string().contains("only the PostGIS store"), "{err}");
+}
