@@ -494,6 +494,24 @@ pub enum BenchCommand {
     /// A planner's edits in the synthetic county: moving 20 buildings between two grids
     /// of a village of about 3,000 households, timed at the service (p50/p95).
     Edits(BenchEditsArgs),
+    /// The PostGIS store on the server `--db postgres://…` names (scratch databases,
+    /// dropped afterwards): import against ogr2ogr, building tiles drawn by PostGIS and
+    /// from memory against the query Martin runs, lookups, an edit's round trip.
+    Store(BenchStoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchStoreArgs {
+    /// Households of the synthetic county (about 3.3 buildings each: 93,000 gives about
+    /// the 307,600 footprints of the reference figures).
+    #[arg(long, default_value_t = 93_000)]
+    pub households: u32,
+    /// Repetitions of each import (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Concurrent tile requests.
+    #[arg(long, default_value_t = 16)]
+    pub connections: usize,
 }
 
 #[derive(Debug, Args)]
@@ -599,7 +617,7 @@ pub fn main() -> ExitCode {
                     err.root_cause()
                 );
             } else {
-                eprintln!("error: {err:#}");
+                eprintln!("error: {}", error_chain(&err));
             }
             ExitCode::from(2)
         }
@@ -623,6 +641,23 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
+/// An error and its causes, joined by ": ", leaving out a cause whose text the message
+/// before it already ends with (database drivers repeat their source in their own text).
+fn error_chain(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("GRIDMAP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("gridmap=info,tower_http=warn"));
@@ -635,6 +670,21 @@ fn init_logging() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_chain_says_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("error returned from database: {0}")]
+        struct Driver(#[source] Inner);
+        #[derive(Debug, thiserror::Error)]
+        #[error("role \"nobody\" does not exist")]
+        struct Inner;
+        let err = anyhow::Error::new(Driver(Inner)).context("opening the store");
+        assert_eq!(
+            error_chain(&err),
+            "opening the store: error returned from database: role \"nobody\" does not exist"
+        );
+    }
 
     #[test]
     fn the_command_line_definition_is_consistent() {

@@ -809,3 +809,29 @@ fn the_commands_work_on_a_postgis_database_as_on_a_file() {
     let again = gridmap(pg, &["backup", "-o", copy.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(2), "{}", text(&again));
 }
+
+#[test]
+fn a_postgres_url_that_cannot_be_used_says_why_and_what_to_do() {
+    let scratch = scratch_database();
+    let missing = format!("{}_missing", scratch.url);
+    let cases = [
+        (
+            "postgres://postgres@127.0.0.1:1/gridmap".to_owned(),
+            "nothing accepts connections at that host and port: start PostgreSQL",
+        ),
+        (missing, "does not exist: create it (createdb NAME)"),
+        (
+            "postgres://postgres@[bad/gridmap".to_owned(),
+            "the URL is not valid",
+        ),
+    ];
+    for (url, says) in cases {
+        let o = gridmap(Path::new(&url), &["stats"]);
+        assert_eq!(o.status.code(), Some(2), "{url}: {}", text(&o));
+        let message = text(&o);
+        assert!(message.contains(says), "{url}: {message}");
+        // Each cause once: database drivers repeat their source in their own text.
+        let last = message.trim().rsplit(": ").next().unwrap();
+        assert_eq!(message.matches(last).count(), 1, "{message}");
+    }
+}

@@ -10,6 +10,13 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    /// The PostgreSQL server cannot be used as it is; `hint` says what to do.
+    #[error("cannot use the PostgreSQL database {path}: {problem}: {hint}")]
+    Server {
+        path: String,
+        problem: String,
+        hint: &'static str,
+    },
     #[error("cannot migrate the store to the current schema")]
     Migrate(#[source] sqlx::migrate::MigrateError),
     #[error("database error while {step}")]

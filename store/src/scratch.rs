@@ -46,8 +46,14 @@ fn with_database(url: &str, name: &str) -> String {
 impl ScratchDatabase {
     /// Creates an empty database (the store's migrations add PostGIS to it).
     pub async fn create() -> StoreResult<ScratchDatabase> {
+        ScratchDatabase::create_on(&server()).await
+    }
+
+    /// A new empty database on the server `server` (a `postgres://` URL of any database
+    /// there: the new one is created beside it), dropped with the value.
+    pub async fn create_on(server: &str) -> StoreResult<ScratchDatabase> {
         static SERIAL: AtomicU32 = AtomicU32::new(0);
-        let server = server();
+        let server = server.to_owned();
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());

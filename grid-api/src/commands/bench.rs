@@ -19,8 +19,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::time::{Duration, Instant};
 
-pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<Outcome> {
+pub(crate) async fn run(db: &str, cmd: BenchCommand) -> anyhow::Result<Outcome> {
     match cmd {
+        BenchCommand::Store(args) => super::bench_store::run(db, &args).await,
         BenchCommand::Partition(args) => partition(&args),
         BenchCommand::Import(args) => super::bench_import::run(&args),
         BenchCommand::Tiles(args) => tiles(&args).await,
@@ -154,8 +155,16 @@ pub(crate) async fn bench_server(
         .to_str()
         .context("temporary path is not UTF-8")?
         .to_owned();
-    super::synth::generate_into(&db, households, 1, None, false).await?;
-    super::with_store(&db, gridmap_store::OpenMode::Existing, async |store| {
+    build_county(&db, households).await?;
+    let (addr, state) = serve_on_loopback(&db, None).await?;
+    Ok((addr, state, dir))
+}
+
+/// Generates the synthetic county of `households` (seed 1) into the store `db` and
+/// partitions it with the demo's grid sizes.
+pub(crate) async fn build_county(db: &str, households: u32) -> anyhow::Result<()> {
+    super::synth::generate_into(db, households, 1, None, false).await?;
+    super::with_store(db, gridmap_store::OpenMode::Existing, async |store| {
         let sizes = super::demo::demo_sizes();
         let (operator, all) = (
             gridmap_service::Caller::Operator,
@@ -167,6 +176,15 @@ pub(crate) async fn bench_server(
         )
     })
     .await?;
+    Ok(())
+}
+
+/// Serves the store `db` on a free loopback port, with `store_tiles` as
+/// `serve --store-tiles`.
+pub(crate) async fn serve_on_loopback(
+    db: &str,
+    store_tiles: Option<&str>,
+) -> anyhow::Result<(std::net::SocketAddr, crate::http::AppState)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let serve = ServeArgs {
@@ -178,14 +196,14 @@ pub(crate) async fn bench_server(
         cache_mb: 1024,
         taxonomy: None,
         calendar: None,
-        store_tiles: None,
+        store_tiles: store_tiles.map(str::to_owned),
     };
-    let state = super::serve::state(&db, &serve, format!("http://{addr}")).await?;
+    let state = super::serve::state(db, &serve, format!("http://{addr}")).await?;
     let app = crate::http::app(state.clone());
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Ok((addr, state, dir))
+    Ok((addr, state))
 }
 
 /// One keep-alive HTTP/1.1 connection per load task: hyper's client with a pool of one
@@ -222,7 +240,7 @@ impl Conn {
 
 /// Requests `paths` round-robin over `connections` connections for at most `limit`
 /// (or one pass when `one_pass`); returns sorted latencies, bytes and elapsed time.
-async fn load(
+pub(crate) async fn load(
     addr: std::net::SocketAddr,
     paths: &[String],
     connections: usize,
@@ -273,7 +291,7 @@ async fn load(
     Ok((all, bytes, elapsed, errors))
 }
 
-fn print_load(
+pub(crate) fn print_load(
     label: &str,
     lat: &[Duration],
     bytes: u64,
@@ -292,6 +310,33 @@ fn print_load(
     Ok(())
 }
 
+/// Every tile of zooms `zooms` over `bounds`, in a fixed shuffle (as a panning user asks
+/// for tiles in no particular order).
+pub(crate) fn shuffled_tiles(
+    bounds: geo_types::Rect<f64>,
+    zooms: std::ops::RangeInclusive<u8>,
+) -> Vec<gridmap_tiles::TileCoord> {
+    let mut tiles: Vec<_> = zooms
+        .flat_map(|z| gridmap_tiles::coord::tiles_in_bbox(bounds, z))
+        .collect();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for i in (1..tiles.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        tiles.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
+    tiles
+}
+
+/// `/tiles/{layers}/{z}/{x}/{y}.mvt` of each tile.
+pub(crate) fn tile_paths(layers: &str, tiles: &[gridmap_tiles::TileCoord]) -> Vec<String> {
+    tiles
+        .iter()
+        .map(|c| format!("/tiles/{layers}/{}/{}/{}.mvt", c.z(), c.x(), c.y()))
+        .collect()
+}
+
 async fn tiles(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
     let (addr, state, dir) = bench_server(args.households).await?;
     let bounds = state
@@ -301,25 +346,7 @@ async fn tiles(args: &BenchTilesArgs) -> anyhow::Result<Outcome> {
         .bounds()
         .context("the synthetic county is empty")?;
     let composite = "grids,buildings";
-    let mut paths = Vec::new();
-    for z in 14..=16u8 {
-        for c in gridmap_tiles::coord::tiles_in_bbox(bounds, z) {
-            paths.push(format!(
-                "/tiles/{composite}/{}/{}/{}.mvt",
-                c.z(),
-                c.x(),
-                c.y()
-            ));
-        }
-    }
-    // A fixed shuffle, as a panning user asks for tiles in no particular order.
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    for i in (1..paths.len()).rev() {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        paths.swap(i, (seed % (i as u64 + 1)) as usize);
-    }
+    let paths = tile_paths(composite, &shuffled_tiles(bounds, 14..=16));
     outln!(
         "serving {} households on http://{addr}; {} tiles z14–z16 of {composite}",
         args.households,

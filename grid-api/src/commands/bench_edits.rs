@@ -101,7 +101,7 @@ pub(crate) async fn run(args: &BenchEditsArgs) -> anyhow::Result<Outcome> {
 }
 
 /// How long the service takes for `operation` on `village`.
-async fn timed_edit(
+pub(crate) async fn timed_edit(
     service: &gridmap_service::Service,
     village: &gridmap_core::DivisionCode,
     operation: GridOperation,
@@ -119,7 +119,7 @@ async fn timed_edit(
 
 /// Two residential grids of a village whose centres lie closest together, and the first
 /// [`MOVED`] whole buildings (by id) of the first.
-fn pair_to_edit(grids: Vec<&Grid>) -> Option<(GridCode, GridCode, Vec<String>)> {
+pub(crate) fn pair_to_edit(grids: Vec<&Grid>) -> Option<(GridCode, GridCode, Vec<String>)> {
     let residential: Vec<(&Grid, Point<f64>)> = grids
         .into_iter()
         .filter(|g| !g.institution && !g.locked && g.members.len() > MOVED)

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 /// Writes the buildings of a synthetic county as GeoJSONSeq with `id`, `levels`, `use`
 /// and `height`; returns how many.
-fn write_buildings(households: u32, path: &Path) -> anyhow::Result<usize> {
+pub(crate) fn write_buildings(households: u32, path: &Path) -> anyhow::Result<usize> {
     let county = synth_county(&SynthParams::new(households, 1));
     let file =
         std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
@@ -37,7 +37,7 @@ fn write_buildings(households: u32, path: &Path) -> anyhow::Result<usize> {
 }
 
 /// Seconds `command` takes to succeed.
-fn timed(mut command: Command, what: &str) -> anyhow::Result<f64> {
+pub(crate) fn timed(mut command: Command, what: &str) -> anyhow::Result<f64> {
     let started = Instant::now();
     let output = command
         .output()
@@ -54,7 +54,7 @@ fn timed(mut command: Command, what: &str) -> anyhow::Result<f64> {
 }
 
 /// The median of `runs` timings of `run(i)`.
-fn median_of(
+pub(crate) fn median_of(
     runs: usize,
     mut run: impl FnMut(usize) -> anyhow::Result<f64>,
 ) -> anyhow::Result<f64> {
@@ -63,6 +63,18 @@ fn median_of(
         .collect::<anyhow::Result<Vec<f64>>>()?;
     times.sort_by(f64::total_cmp);
     Ok(times[times.len() / 2])
+}
+
+/// Whether ogr2ogr (the reference importer) is installed; says how to install it if not.
+pub(crate) fn has_ogr2ogr() -> anyhow::Result<bool> {
+    let found = Command::new("ogr2ogr")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        outln!("ogr2ogr not found: install gdal-bin (apt-get install gdal-bin) to compare")?;
+    }
+    Ok(found)
 }
 
 pub(crate) fn run(args: &BenchImportArgs) -> anyhow::Result<Outcome> {
@@ -90,12 +102,7 @@ pub(crate) fn run(args: &BenchImportArgs) -> anyhow::Result<Outcome> {
         n as f64 / ours
     )?;
 
-    let has_ogr = Command::new("ogr2ogr")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_ogr {
-        outln!("ogr2ogr not found: install gdal-bin (apt-get install gdal-bin) to compare")?;
+    if !has_ogr2ogr()? {
         return Ok(Outcome::Clean);
     }
     let ogr = median_of(args.runs, |i| {

@@ -5,6 +5,7 @@ mod bench;
 mod bench_edits;
 mod bench_import;
 mod bench_incidents;
+mod bench_store;
 mod bench_urban;
 mod demo;
 mod export;
@@ -54,7 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Command::Undo(args) => maintenance::undo(&cli.db, &args).await,
             Command::Backup(args) => maintenance::backup(&cli.db, &args).await,
             Command::Migrate => maintenance::migrate(&cli.db).await,
-            Command::Bench(cmd) => bench::run(cmd).await,
+            Command::Bench(cmd) => bench::run(&cli.db, cmd).await,
         }
     })
 }

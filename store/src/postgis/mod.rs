@@ -21,7 +21,7 @@ use crate::error::{DbStep, StoreError, StoreResult};
 use crate::{Maintenance, OpenMode};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -79,7 +79,7 @@ impl PostgisStore {
             source,
         };
         let options = PgConnectOptions::from_str(url)
-            .map_err(open_err)?
+            .map_err(|e| server_error(&shown, e))?
             .application_name("gridmap");
         let tiles = PgPoolOptions::new()
             .max_connections(8)
@@ -88,6 +88,12 @@ impl PostgisStore {
                 ("statement_timeout", TILE_TIMEOUT),
                 ("max_parallel_workers_per_gather", "0"),
             ]));
+        // One connection first: a pool retries a refused connection until its timeout
+        // and then reports only the timeout.
+        let probe = PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| server_error(&shown, e))?;
+        let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
@@ -106,7 +112,10 @@ impl PostgisStore {
         }
         // A replica is read-only and replays the primary's schema.
         if mode != OpenMode::Replica {
-            MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
+            MIGRATOR
+                .run(&pool)
+                .await
+                .map_err(|e| migrate_error(&shown, e))?;
         }
         Ok(PostgisStore {
             pool,
@@ -129,6 +138,58 @@ impl PostgisStore {
             .await?;
         Ok(tx)
     }
+}
+
+/// What a failed first connection means for the user, and what to do about it; other
+/// errors as they are.
+fn server_error(shown: &str, e: sqlx::Error) -> StoreError {
+    let path = shown.to_owned();
+    let (problem, hint) = match &e {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => (
+            "nothing accepts connections at that host and port".to_owned(),
+            "start PostgreSQL (pg_ctlcluster 15 main start) or correct the host and port in --db",
+        ),
+        sqlx::Error::Io(io) => (
+            format!("the server cannot be reached ({io})"),
+            "check the host and port in --db and that the network reaches them",
+        ),
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("3D000") => (
+                db.message().to_owned(),
+                "create it (createdb NAME) and set it up with gridmap migrate, or correct the name in --db",
+            ),
+            Some("28000" | "28P01") => (
+                db.message().to_owned(),
+                "check the user and password in --db (and the server's pg_hba.conf)",
+            ),
+            _ => return StoreError::Open { path, source: e },
+        },
+        sqlx::Error::Configuration(reason) => (
+            format!("the URL is not valid ({reason})"),
+            "write it as postgres://USER[:PASSWORD]@HOST:PORT/DATABASE",
+        ),
+        _ => return StoreError::Open { path, source: e },
+    };
+    StoreError::Server {
+        path,
+        problem,
+        hint,
+    }
+}
+
+/// A migration that failed because PostGIS is missing on the server says so; other
+/// failures as they are.
+fn migrate_error(shown: &str, e: sqlx::migrate::MigrateError) -> StoreError {
+    if e.to_string()
+        .contains("extension \"postgis\" is not available")
+    {
+        return StoreError::Server {
+            path: shown.to_owned(),
+            problem: "the server has no PostGIS extension".to_owned(),
+            hint: "install it on the database server (apt-get install postgresql-15-postgis-3) and run the command again; nothing was written",
+        };
+    }
+    StoreError::Migrate(e)
 }
 
 /// `url` with its password, if any, replaced by `***` (for messages and logs).
@@ -187,7 +248,21 @@ impl Maintenance for PostgisStore {
 
 #[cfg(test)]
 mod tests {
-    use super::{select, without_password};
+    use super::{migrate_error, select, without_password};
+
+    #[test]
+    fn a_server_without_postgis_is_named_with_the_package_to_install() {
+        let failed = sqlx::migrate::MigrateError::ExecuteMigration(
+            sqlx::Error::Protocol("extension \"postgis\" is not available".into()),
+            1,
+        );
+        let message = migrate_error("postgres://db/county", failed).to_string();
+        assert!(message.contains("has no PostGIS extension"), "{message}");
+        assert!(message.contains("postgresql-15-postgis-3"), "{message}");
+        let other = sqlx::migrate::MigrateError::VersionMissing(3);
+        let message = migrate_error("postgres://db/county", other).to_string();
+        assert!(message.contains("cannot migrate"), "{message}");
+    }
 
     #[test]
     fn geometry_columns_are_selected_as_wkb() {
