@@ -12,13 +12,15 @@ use crate::ServiceResult;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{Barrier, DivisionCode, Grid, GridCode};
-use gridmap_store::{ChangeMark, GridWrite, IncidentFilter, StaffGrids, Store, TileRequest};
+use gridmap_store::{
+    Change, ChangeMark, ChangeRecords, GridWrite, IncidentFilter, StaffGrids, Store, TileRequest,
+};
 use gridmap_tiles::incidents::{HeatQuery, IncidentIndex, IncidentMark};
 use gridmap_tiles::{
     encode_incident_tile, encode_tile, CachedTile, Encoding, Layer, TileCache, TileCoord, TileData,
     TileKey, TileParams, MAX_ZOOM,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// One loaded state of the county.
@@ -89,6 +91,59 @@ impl LiveData {
             barrier_index: Arc::clone(&self.barrier_index),
             issues: Mutex::default(),
         }
+    }
+
+    /// This state after the grid write `change` (logged with its grids before and after
+    /// and the staff lists it wrote), village by village as an edit through this server
+    /// shows it: the building layer shared, nothing re-read. `None` when the change wrote
+    /// more than grids and staff lists (an import, partition parameters, a plain-SQL write
+    /// logged without its rows) or touched more than [`MAX_VILLAGES_APPLIED`] villages:
+    /// then a reload is right (and, for a county-wide partition, faster). The state must
+    /// be the one just before the change. CPU-heavy: call off the async threads.
+    pub fn after_grid_change(&self, change: &Change) -> Option<LiveData> {
+        let writes_only_grids = |r: &ChangeRecords| {
+            r.building_villages.is_empty()
+                && r.rows.is_empty()
+                && r.keys.is_empty()
+                && r.partition_params.is_none()
+                && r.other.is_none()
+        };
+        let (before, after) = (&change.before, &change.after);
+        if !writes_only_grids(before) || !writes_only_grids(after) {
+            return None;
+        }
+        let villages: BTreeSet<&DivisionCode> = before
+            .grids
+            .iter()
+            .chain(&after.grids)
+            .map(|g| &g.village)
+            .collect();
+        if villages.is_empty() || villages.len() > MAX_VILLAGES_APPLIED {
+            return None;
+        }
+        let replaced: HashSet<&GridCode> = before.grids.iter().map(|g| &g.code).collect();
+        let mut staff_grids = after.staff_grids.as_slice();
+        let mut next: Option<LiveData> = None;
+        for village in villages {
+            let current = next.as_ref().unwrap_or(self);
+            let kept = current
+                .snapshot()
+                .grids
+                .iter()
+                .filter(|g| &g.village == village && !replaced.contains(&g.code))
+                .map(|g| Grid::clone(g));
+            let written = after
+                .grids
+                .iter()
+                .filter(|g| &g.village == village)
+                .cloned();
+            let mut grids: Vec<Grid> = kept.chain(written).collect();
+            grids.sort_by(|a, b| a.code.cmp(&b.code));
+            next = Some(current.with_village_grids(village, grids, staff_grids));
+            // Staff lists are the county's: written once.
+            staff_grids = &[];
+        }
+        next
     }
 
     /// The rules the plan of `village` breaks in this state: remembered, or found by
@@ -183,6 +238,10 @@ impl PreparedState {
     }
 }
 
+/// A grid write by another process touching more villages than this is shown by a
+/// reload rather than village by village ([`LiveData::after_grid_change`]).
+pub const MAX_VILLAGES_APPLIED: usize = 8;
+
 /// Up to this many incidents in one change purge tiles one incident at a time.
 const PURGE_ONE_BY_ONE: usize = 64;
 
@@ -196,6 +255,8 @@ pub struct Live {
     /// Incident changes already applied here (by [`Live::incidents_changed`]), which
     /// [`Live::sync`] skips.
     applied: Mutex<HashSet<i64>>,
+    /// How many times [`Live::sync`] reloaded the whole county.
+    reloads: std::sync::atomic::AtomicU64,
 }
 
 /// The incidents of one write, indexed before the store has them (part by part, for
@@ -305,6 +366,7 @@ impl Live {
             cache: TileCache::with_buffer(cache_bytes, buffer),
             last_change: tokio::sync::Mutex::new(last_change),
             applied: Mutex::new(HashSet::new()),
+            reloads: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -529,6 +591,39 @@ impl Live {
         Ok(())
     }
 
+    /// How many times [`Live::sync`] reloaded the whole county (grid edits by other
+    /// processes are shown village by village instead).
+    pub fn reloads(&self) -> u64 {
+        self.reloads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The current state after `changes` (in order), when every one is a grid write
+    /// [`LiveData::after_grid_change`] can show; `None` when a reload is needed.
+    async fn after_grid_changes(
+        &self,
+        store: &dyn Store,
+        changes: &[ChangeMark],
+    ) -> ServiceResult<Option<LiveData>> {
+        let mut logged = Vec::with_capacity(changes.len());
+        for mark in changes {
+            match store.change(mark.id).await? {
+                Some(change) => logged.push(change),
+                None => return Ok(None),
+            }
+        }
+        let base = self.data();
+        tokio::task::spawn_blocking(move || {
+            let mut next: Option<LiveData> = None;
+            for change in &logged {
+                let current = next.as_ref().unwrap_or(&base);
+                next = Some(current.after_grid_change(change)?);
+            }
+            next
+        })
+        .await
+        .map_err(|e| crate::ServiceError::Internal(format!("showing grid changes: {e}")))
+    }
+
     pub fn cache(&self) -> &TileCache {
         &self.cache
     }
@@ -639,7 +734,14 @@ impl Live {
             *last = newest;
             return Ok(count);
         }
-        let data = load(store).await?;
+        let data = match self.after_grid_changes(store, &changes).await? {
+            Some(data) => data,
+            None => {
+                self.reloads
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                load(store).await?
+            }
+        };
         *write(&self.data) = Arc::new(data);
         for change in &changes {
             let area = change

@@ -65,6 +65,23 @@ async fn a_write_through_one_server_or_by_plain_sql_reaches_the_others() {
     assert_eq!(shown_name(&b, &code), None, "not before B syncs");
     assert_eq!(b.sync_changes().await.unwrap(), 1);
     assert_eq!(shown_name(&b, &code).as_deref(), Some("幸福路东段"));
+    // From the change log's records, village by village: B did not reload the county.
+    assert_eq!(b.live().reloads(), 0);
+    let grids_of_a = a
+        .data()
+        .snapshot()
+        .grids
+        .iter()
+        .map(|g| g.code.clone())
+        .collect::<Vec<_>>();
+    let grids_of_b = b
+        .data()
+        .snapshot()
+        .grids
+        .iter()
+        .map(|g| g.code.clone())
+        .collect::<Vec<_>>();
+    assert_eq!(grids_of_a.len(), grids_of_b.len());
 
     // Plain SQL on the grids table is logged as a change with the grid's area and
     // announced; B, following changes, shows it without being asked.
@@ -103,6 +120,8 @@ async fn a_write_through_one_server_or_by_plain_sql_reaches_the_others() {
     .await
     .expect("B shows the SQL write");
     follower.abort();
+    // A plain-SQL write is logged without its rows: B reloaded.
+    assert_eq!(b.live().reloads(), 1);
 
     // gridmap's own writes are logged once, by gridmap, not again by the trigger.
     let before = setup.last_change().await.unwrap();
@@ -120,4 +139,97 @@ async fn a_write_through_one_server_or_by_plain_sql_reaches_the_others() {
     let since: Vec<_> = newest.iter().filter(|c| c.id > before).collect();
     assert_eq!(since.len(), 1, "{since:?}");
     assert!(!since[0].operation.starts_with("direct SQL"), "{since:?}");
+}
+
+/// The grids of `village` as `s` shows them, by code.
+fn village_grids(s: &Service, village: &gridmap_core::DivisionCode) -> Vec<gridmap_core::Grid> {
+    let data = s.data();
+    let mut grids: Vec<_> = data
+        .snapshot()
+        .grids
+        .iter()
+        .filter(|g| &g.village == village)
+        .map(|g| gridmap_core::Grid::clone(g))
+        .collect();
+    grids.sort_by(|a, b| a.code.cmp(&b.code));
+    grids
+}
+
+#[tokio::test]
+async fn another_server_shows_a_village_edit_without_reloading_the_county() {
+    use gridmap_service::edit::GridOperation;
+    use gridmap_service::plan::EditRequest;
+    let scratch = ScratchDatabase::create().await.unwrap();
+    let setup = gridmap_store::open(&scratch.url, OpenMode::Create)
+        .await
+        .unwrap();
+    gridmap_service::import::import_partitioned_synthetic(
+        setup.as_ref(),
+        synth_county(&SynthParams::new(1_200, 8)),
+    )
+    .await
+    .unwrap();
+    let (a, _) = server(&scratch.url).await;
+    let (b, _) = server(&scratch.url).await;
+    let data = a.data();
+    let grid = data
+        .snapshot()
+        .grids
+        .iter()
+        .find(|g| !g.institution && g.members.iter().filter(|m| m.flats.is_none()).count() > 3)
+        .unwrap();
+    let to = data
+        .snapshot()
+        .grids
+        .iter()
+        .find(|g| g.village == grid.village && g.code != grid.code && !g.institution)
+        .unwrap()
+        .code
+        .clone();
+    let moved: Vec<String> = grid
+        .members
+        .iter()
+        .filter(|m| m.flats.is_none())
+        .take(2)
+        .map(|m| m.building.clone())
+        .collect();
+    let village = grid.village.clone();
+    let request = EditRequest {
+        operation: GridOperation::MoveBuildings {
+            buildings: moved.clone(),
+            to: to.clone(),
+        },
+        versions: Default::default(),
+    };
+    a.edit_village(&Caller::Operator, village.as_str(), &request)
+        .await
+        .unwrap();
+    assert_ne!(village_grids(&a, &village), village_grids(&b, &village));
+
+    assert_eq!(b.sync_changes().await.unwrap(), 1);
+    assert_eq!(b.live().reloads(), 0, "shown from the change log's records");
+    assert_eq!(village_grids(&a, &village), village_grids(&b, &village));
+    let shown = b.building(&Caller::Operator, &moved[0]).await.unwrap();
+    assert_eq!(
+        shown.building.grids,
+        vec![to.to_string()],
+        "B's lookup sees the move"
+    );
+    let (same_a, same_b) = (a.data(), b.data());
+    assert_eq!(same_a.snapshot().grids.len(), same_b.snapshot().grids.len());
+
+    // A county-wide partition is shown by one reload.
+    gridmap_service::partition::partition(
+        setup.as_ref(),
+        &Caller::Operator,
+        &gridmap_service::Scope::All,
+        &gridmap_service::partition::SizeRequest::default(),
+        true,
+    )
+    .await
+    .unwrap();
+    b.sync_changes().await.unwrap();
+    assert_eq!(b.live().reloads(), 1);
+    let fresh = setup.grids().await.unwrap();
+    assert_eq!(b.data().snapshot().grids.len(), fresh.len());
 }
