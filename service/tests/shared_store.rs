@@ -25,18 +25,22 @@ fn shown_name(s: &Service, code: &str) -> Option<String> {
     s.grid(&Caller::Operator, code).unwrap().grid.name
 }
 
-#[tokio::test]
-async fn a_write_through_one_server_or_by_plain_sql_reaches_the_others() {
+/// A partitioned synthetic county in a new scratch database, and a store on it.
+async fn partitioned_county(households: u32, seed: u64) -> (ScratchDatabase, SharedStore) {
     let scratch = ScratchDatabase::create().await.unwrap();
-    let setup = gridmap_store::open(&scratch.url, OpenMode::Create)
+    let store = gridmap_store::open(&scratch.url, OpenMode::Create)
         .await
         .unwrap();
-    gridmap_service::import::import_partitioned_synthetic(
-        setup.as_ref(),
-        synth_county(&SynthParams::new(800, 5)),
-    )
-    .await
-    .unwrap();
+    let county = synth_county(&SynthParams::new(households, seed));
+    gridmap_service::import::import_partitioned_synthetic(store.as_ref(), county)
+        .await
+        .unwrap();
+    (scratch, store)
+}
+
+#[tokio::test]
+async fn a_write_through_one_server_or_by_plain_sql_reaches_the_others() {
+    let (scratch, setup) = partitioned_county(800, 5).await;
     let (a, _) = server(&scratch.url).await;
     let (b, b_store) = server(&scratch.url).await;
     let mut notices = b_store
@@ -159,16 +163,7 @@ fn village_grids(s: &Service, village: &gridmap_core::DivisionCode) -> Vec<gridm
 async fn another_server_shows_a_village_edit_without_reloading_the_county() {
     use gridmap_service::edit::GridOperation;
     use gridmap_service::plan::EditRequest;
-    let scratch = ScratchDatabase::create().await.unwrap();
-    let setup = gridmap_store::open(&scratch.url, OpenMode::Create)
-        .await
-        .unwrap();
-    gridmap_service::import::import_partitioned_synthetic(
-        setup.as_ref(),
-        synth_county(&SynthParams::new(1_200, 8)),
-    )
-    .await
-    .unwrap();
+    let (scratch, setup) = partitioned_county(1_200, 8).await;
     let (a, _) = server(&scratch.url).await;
     let (b, _) = server(&scratch.url).await;
     let data = a.data();
