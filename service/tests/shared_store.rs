@@ -171,7 +171,7 @@ async fn another_server_shows_a_village_edit_without_reloading_the_county() {
         .snapshot()
         .grids
         .iter()
-        .find(|g| !g.institution && g.members.iter().filter(|m| m.flats.is_none()).count() > 3)
+        .find(|g| !g.institution && g.whole_buildings().count() > 3)
         .unwrap();
     let to = data
         .snapshot()
@@ -181,13 +181,7 @@ async fn another_server_shows_a_village_edit_without_reloading_the_county() {
         .unwrap()
         .code
         .clone();
-    let moved: Vec<String> = grid
-        .members
-        .iter()
-        .filter(|m| m.flats.is_none())
-        .take(2)
-        .map(|m| m.building.clone())
-        .collect();
+    let moved: Vec<String> = grid.whole_buildings().take(2).map(str::to_owned).collect();
     let village = grid.village.clone();
     let request = EditRequest {
         operation: GridOperation::MoveBuildings {

@@ -187,15 +187,9 @@ async fn postgis_draws_the_buildings_layer_as_memory_does_and_edits_reach_it() {
     let grid = snapshot
         .grids
         .iter()
-        .find(|g| g.members.iter().any(|m| m.flats.is_none()))
+        .find(|g| g.whole_buildings().next().is_some())
         .unwrap();
-    let building = grid
-        .members
-        .iter()
-        .find(|m| m.flats.is_none())
-        .unwrap()
-        .building
-        .clone();
+    let building = grid.whole_buildings().next().unwrap().to_owned();
     let to = snapshot
         .grids
         .iter()

@@ -128,3 +128,35 @@ pub struct Grid {
     /// Bumped on every change, for optimistic concurrency.
     pub version: u32,
 }
+
+impl Grid {
+    /// The buildings this grid holds whole (not some of their flats), by source id: the
+    /// ones an edit can move as they are.
+    ///
+    /// ```
+    /// use gridmap_core::{Grid, GridCode, GridMember};
+    /// let member = |b: &str, flats| GridMember { building: b.into(), households: 4, flats };
+    /// let village = "411622101201".parse().unwrap();
+    /// let grid = Grid {
+    ///     code: GridCode::new(&village, 1),
+    ///     level: 1,
+    ///     parent: None,
+    ///     village,
+    ///     members: vec![member("a", None), member("tower", Some((0, 4))), member("b", None)],
+    ///     households: 12,
+    ///     polygon: geo_types::MultiPolygon(vec![]),
+    ///     name: None,
+    ///     staff: None,
+    ///     locked: false,
+    ///     institution: false,
+    ///     version: 1,
+    /// };
+    /// assert_eq!(grid.whole_buildings().collect::<Vec<_>>(), ["a", "b"]);
+    /// ```
+    pub fn whole_buildings(&self) -> impl Iterator<Item = &str> {
+        self.members
+            .iter()
+            .filter(|m| m.flats.is_none())
+            .map(|m| m.building.as_str())
+    }
+}

@@ -132,12 +132,7 @@ pub(crate) fn pair_to_edit(grids: Vec<&Grid>) -> Option<(GridCode, GridCode, Vec
         .flat_map(|a| residential.iter().map(move |b| (a, b)))
         .filter(|(a, b)| a.0.code != b.0.code)
         .min_by(|x, y| gap(x).total_cmp(&gap(y)))?;
-    let mut whole: Vec<&str> =
-        a.0.members
-            .iter()
-            .filter(|m| m.flats.is_none())
-            .map(|m| m.building.as_str())
-            .collect();
+    let mut whole: Vec<&str> = a.0.whole_buildings().collect();
     whole.sort_unstable();
     whole.truncate(MOVED);
     Some((
