@@ -835,3 +835,63 @@ fn a_postgres_url_that_cannot_be_used_says_why_and_what_to_do() {
         assert_eq!(message.matches(last).count(), 1, "{message}");
     }
 }
+
+#[test]
+fn a_connection_lost_in_the_middle_of_an_import_leaves_the_store_as_it_was() {
+    let scratch = scratch_database();
+    let pg = Path::new(&scratch.url);
+    let o = gridmap(pg, &["synth", "--households", "600", "--seed", "4"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let counted = stats(pg);
+
+    // A second import, whose connection the server ends once the write transaction has
+    // written something (the database restarting, a DBA's pg_terminate_backend).
+    let import = Command::new(bin())
+        .args([
+            "--db",
+            &scratch.url,
+            "--quiet",
+            "synth",
+            "--households",
+            "6000",
+            "--seed",
+            "5",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let database = scratch.url.rsplit('/').next().unwrap().to_owned();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let terminated = runtime.block_on(async {
+        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&scratch.url)
+            .await
+            .unwrap();
+        // Waits for the write, however fast or slow the machine; the import cannot end
+        // before it, as it commits only after writing.
+        loop {
+            let ended: Vec<bool> = sqlx::query_scalar(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = $1 AND application_name = 'gridmap' AND backend_xid IS NOT NULL",
+            )
+            .bind(&database)
+            .fetch_all(&mut admin)
+            .await
+            .unwrap();
+            if ended.contains(&true) {
+                break true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    });
+    assert!(terminated);
+    let o = import.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let message = text(&o);
+    assert!(
+        message.contains("the connection to the database was lost")
+            && message.contains("rolled back"),
+        "the message says the connection ended and nothing was kept: {message}"
+    );
+    assert_eq!(stats(pg), counted, "nothing of the lost import was kept");
+}

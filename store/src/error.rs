@@ -19,6 +19,10 @@ pub enum StoreError {
     },
     #[error("cannot migrate the store to the current schema")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+    /// The database connection ended in the middle of `step` (the server restarted or an
+    /// administrator ended the session): the server rolled back what was unfinished.
+    #[error("the connection to the database was lost while {step} ({reason}): the unfinished write was rolled back; check that the database runs, then run the command again")]
+    ConnectionLost { step: &'static str, reason: String },
     #[error("database error while {step}")]
     Database {
         step: &'static str,
@@ -62,6 +66,29 @@ pub(crate) trait DbStep<T> {
 
 impl<T> DbStep<T> for Result<T, sqlx::Error> {
     fn step(self, step: &'static str) -> StoreResult<T> {
-        self.map_err(|source| StoreError::Database { step, source })
+        self.map_err(|source| match lost_connection(&source) {
+            Some(reason) => StoreError::ConnectionLost { step, reason },
+            None => StoreError::Database { step, source },
+        })
+    }
+}
+
+/// Why the connection ended, when `e` says it did: the socket closed under us, or the
+/// server ended the session (SQLSTATE class 57: shutdown, crash, terminated backend).
+fn lost_connection(e: &sqlx::Error) -> Option<String> {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    match e {
+        sqlx::Error::Io(io)
+            if matches!(
+                io.kind(),
+                ConnectionReset | BrokenPipe | ConnectionAborted | UnexpectedEof
+            ) =>
+        {
+            Some(io.to_string())
+        }
+        sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57P")) => {
+            Some(db.message().to_owned())
+        }
+        _ => None,
     }
 }
