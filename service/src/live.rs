@@ -242,6 +242,19 @@ impl PreparedState {
 /// reload rather than village by village ([`LiveData::after_grid_change`]).
 pub const MAX_VILLAGES_APPLIED: usize = 8;
 
+/// What the store is asked for to draw tile `coord` as the in-memory layers are drawn
+/// with `params` (extent, buffer, smallest feature kept).
+pub fn store_tile_request(params: &TileParams, coord: TileCoord) -> TileRequest {
+    TileRequest {
+        z: coord.z(),
+        x: coord.x(),
+        y: coord.y(),
+        extent: params.extent,
+        buffer: params.buffer,
+        min_feature: params.min_feature_px * f64::from(params.extent) / 256.0,
+    }
+}
+
 /// Up to this many incidents in one change purge tiles one incident at a time.
 const PURGE_ONE_BY_ONE: usize = 64;
 
@@ -652,6 +665,9 @@ impl Live {
         store: &dyn Store,
         in_store: &[Layer],
     ) -> ServiceResult<(Arc<CachedTile>, bool)> {
+        if in_store.is_empty() {
+            return self.tile(key, encoding).await;
+        }
         let coord = key.coord;
         let (from_store, in_memory): (Vec<Layer>, Vec<Layer>) = key
             .layers
@@ -668,16 +684,8 @@ impl Live {
         {
             return Ok((tile, true));
         }
-        let params = self.data().tiles.params().clone();
         let names: Vec<&str> = from_store.iter().map(|l| l.name()).collect();
-        let request = TileRequest {
-            z: coord.z(),
-            x: coord.x(),
-            y: coord.y(),
-            extent: params.extent,
-            buffer: params.buffer,
-            min_feature: params.min_feature_px * f64::from(params.extent) / 256.0,
-        };
+        let request = store_tile_request(self.data().tiles.params(), coord);
         let drawn = store.draw_tile(&names, &request).await?;
         self.cached_or_drawn(key, encoding, move |live, key| {
             let mut bytes = if in_memory.is_empty() {

@@ -17,14 +17,14 @@
 use super::bench::{build_county, load, percentile_ms, print_load, serve_on_loopback};
 use super::bench::{shuffled_tiles, tile_paths};
 use super::bench_edits::{pair_to_edit, timed_edit};
-use super::bench_import::{has_ogr2ogr, median_of, timed, write_buildings};
+use super::bench_import::{has_ogr2ogr, print_against_ogr2ogr, timed, write_buildings};
 use super::Outcome;
 use crate::cli::BenchStoreArgs;
 use anyhow::Context;
 use gridmap_core::Grid;
 use gridmap_service::edit::GridOperation;
+use gridmap_service::live::store_tile_request;
 use gridmap_store::scratch::ScratchDatabase;
-use gridmap_store::TileRequest;
 use gridmap_tiles::TileCoord;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::collections::BTreeMap;
@@ -113,15 +113,8 @@ async fn import(server: &str, args: &BenchStoreArgs) -> anyhow::Result<()> {
         }
         pool.close().await;
     }
-    let ogr = median_of(ogr.len(), |i| Ok(ogr[i]))?;
-    outln!(
-        "ogr2ogr -f PostgreSQL         {ogr:6.2} s  ({:.0} footprints/s)",
-        n as f64 / ogr
-    )?;
-    outln!(
-        "ratio gridmap / ogr2ogr       {:6.2}  (target ≤ 0.50)",
-        ours / ogr
-    )?;
+    let ogr = super::bench::median(ogr);
+    print_against_ogr2ogr("ogr2ogr -f PostgreSQL", ogr, ours, n)?;
     Ok(())
 }
 
@@ -229,14 +222,7 @@ async fn serving(server: &str, args: &BenchStoreArgs) -> anyhow::Result<Outcome>
     let params = postgis.service().data().tiles.params().clone();
     let (lat, bytes, elapsed) = one_pass(&tiles, args.connections, move |c: TileCoord| {
         let store = store.clone();
-        let request = TileRequest {
-            z: c.z(),
-            x: c.x(),
-            y: c.y(),
-            extent: params.extent,
-            buffer: params.buffer,
-            min_feature: params.min_feature_px * f64::from(params.extent) / 256.0,
-        };
+        let request = store_tile_request(&params, c);
         async move { Ok(store.draw_tile(&["buildings"], &request).await?.len()) }
     })
     .await?;
