@@ -61,6 +61,21 @@ async function answerOf(res) {
   return answer;
 }
 
+/** `api/me`: who this tab is signed in as (`signed_in`, `login`, `role`, `scope`, `personal_data`, `edits`). */
+export function me(opts) {
+  return getJson("api/me", opts);
+}
+
+/** `api/login`: signs in; the server sets the session cookie. */
+export function signIn(login, password) {
+  return sendJson("POST", "api/login", { login, password });
+}
+
+/** `api/logout`: ends the session of this browser. */
+export function signOut() {
+  return sendJson("POST", "api/logout", {});
+}
+
 /** `api/lookup`: building, grid, village and township at a point (WGS84). */
 export function lookup(lon, lat, opts) {
   return getJson(`api/lookup?lon=${lon.toFixed(7)}&lat=${lat.toFixed(7)}`, opts);

@@ -3,7 +3,7 @@
 import * as maplibregl from "../vendor/maplibre-gl/maplibre-gl.mjs";
 import * as api from "./api.js";
 import { loadBasemap } from "./basemap.js";
-import { absolute, clearToken, hashHasView, readConfig, takeTokenFromHash } from "./config.js";
+import { absolute, hashHasView, readConfig, takeTokenFromHash } from "./config.js";
 import { LayersControl } from "./controls.js";
 import { t, translateDocument } from "./i18n.js";
 import { createIncidentBox } from "./incidentbox.js";
@@ -19,6 +19,7 @@ import {
   setSelection,
 } from "./layers.js";
 import { incidentSources, liveTiles } from "./live.js";
+import { setUpLogin } from "./login.js";
 import { createPanel } from "./panel.js";
 import { createPlanner } from "./planner.js";
 import { createSearch } from "./search.js";
@@ -30,11 +31,7 @@ const WIDE_ENOUGH_FOR_LEGEND = 1600;
 // The token must be taken out of the fragment before MapLibre starts writing the view there.
 const token = takeTokenFromHash();
 translateDocument();
-document.body.classList.toggle("has-token", Boolean(token));
-document.querySelector(".token-badge").addEventListener("click", () => {
-  clearToken();
-  window.location.reload();
-});
+setUpLogin({ token });
 
 const config = readConfig();
 const params = new URLSearchParams(window.location.search);

@@ -42,6 +42,15 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339, UTC) of Unix seconds: how the stores write times.
+///
+/// ```
+/// assert_eq!(gridmap_core::time::rfc3339(1_775_028_800), "2026-04-01T07:33:20Z");
+/// ```
+pub fn rfc3339(unix: i64) -> String {
+    format!("{}Z", format_utc(unix).replacen(' ', "T", 1))
+}
+
 /// `YYYY-MM-DD HH:MM:SS` (UTC) of Unix seconds.
 ///
 /// ```

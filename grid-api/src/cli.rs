@@ -101,6 +101,25 @@ pub enum Command {
     /// Example: gridmap demo --households 20000
     Demo(DemoArgs),
 
+    /// Manage accounts: who may sign in, with which role and over which area.
+    ///
+    /// Roles: admin (everything in scope, accounts, audit), planner (redraws grids, sees
+    /// the register), staff (sees the register, works incidents), viewer (maps and counts,
+    /// no personal data), wall (a command-centre display). Scope: `all`, an
+    /// administrative code prefix (county 6 digits, township 9, village 12), or
+    /// `grids:CODE,CODE`.
+    ///
+    /// Examples: gridmap user add wang --role staff --scope 411622101201;
+    /// gridmap user token wall-hall2 --label "hall 2" --expires-days 365
+    #[command(subcommand)]
+    User(UserCommand),
+
+    /// Query the audit log: every read of household personal data, every write, every
+    /// sign-in (who, when, what, from where), newest first.
+    ///
+    /// Example: gridmap audit --actor wang --since 2026-12-01
+    Audit(AuditArgs),
+
     /// List the newest changes of the change log: id, time, who, what.
     ///
     /// Example: gridmap history --limit 20
@@ -355,6 +374,94 @@ pub struct ValidateArgs {
     pub report_json: Option<PathBuf>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; without --password-stdin a random password is made and shown
+    /// once.
+    Add(UserAddArgs),
+    /// List the accounts: login, role, scope, whether disabled.
+    List,
+    /// Refuse every sign-in, session and token of an account from now on.
+    Disable(UserLoginArg),
+    /// Allow a disabled account again (its revoked tokens stay revoked).
+    Enable(UserLoginArg),
+    /// Set a new password (read from standard input, or made at random and shown once).
+    Passwd(UserPasswdArgs),
+    /// Issue a bearer token for an API client or a wall display; shown once.
+    Token(UserTokenArgs),
+    /// List an account's sessions and tokens.
+    Tokens(UserLoginArg),
+    /// Revoke one session or token of an account (its id from `user tokens`).
+    Revoke(UserRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    pub login: String,
+    /// admin, planner, staff, viewer or wall.
+    #[arg(long)]
+    pub role: String,
+    /// `all`, a code prefix (county 6 digits, township 9, village 12) or `grids:CODE,…`.
+    #[arg(long)]
+    pub scope: String,
+    /// Read the password from the first line of standard input instead of making one.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UserLoginArg {
+    pub login: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UserPasswdArgs {
+    pub login: String,
+    /// Read the password from the first line of standard input instead of making one.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UserTokenArgs {
+    pub login: String,
+    /// What the token is for, shown by `user tokens` ("wall display, hall 2").
+    #[arg(long, default_value = "api")]
+    pub label: String,
+    /// Days until the token expires.
+    #[arg(long, default_value_t = 90)]
+    pub expires_days: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct UserRevokeArgs {
+    pub login: String,
+    /// The id of the session or token.
+    pub id: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only entries by this login (`cli` for the command line).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Only this action: `read households`, `write`, `login`, `login refused`, …
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only entries whose target starts with this (a building id, a grid or village code).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Only entries at or after this time (RFC 3339 or a date: 2026-12-01).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// How many entries, newest first.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// How many changes, newest first.
@@ -434,10 +541,6 @@ pub struct ServeArgs {
     /// path prefix, e.g. https://maps.example.org/gridmap). Default: http://<bind>.
     #[arg(long, env = "GRIDMAP_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Bearer token that unlocks household personal data (head, phone) in the API.
-    /// Without it nobody sees personal data.
-    #[arg(long, env = "GRIDMAP_STAFF_TOKEN")]
-    pub staff_token: Option<String>,
     /// Directory holding the web map (index.html, node_modules/maplibre-gl, glyphs/).
     #[arg(long, env = "GRIDMAP_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
@@ -458,6 +561,9 @@ pub struct ServeArgs {
     /// (`gridmap bench store`); this path is for footprints shared by many instances.
     #[arg(long, value_name = "LAYERS", env = "GRIDMAP_STORE_TILES")]
     pub store_tiles: Option<String>,
+    /// Set by `gridmap demo`: a local-only server with a demo account.
+    #[arg(skip)]
+    pub local_demo: bool,
 }
 
 #[derive(Debug, Args)]

@@ -895,3 +895,149 @@ fn a_connection_lost_in_the_middle_of_an_import_leaves_the_store_as_it_was() {
     );
     assert_eq!(stats(pg), counted, "nothing of the lost import was kept");
 }
+
+#[test]
+fn accounts_are_managed_from_the_command_line_and_every_change_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let made = gridmap(&db, &["synth", "--households", "300", "--seed", "3"]);
+    assert!(made.status.success(), "{}", text(&made));
+
+    let add = gridmap(
+        &db,
+        &[
+            "user",
+            "add",
+            "wang",
+            "--role",
+            "staff",
+            "--scope",
+            "411622101",
+        ],
+    );
+    assert!(add.status.success(), "{}", text(&add));
+    let out = String::from_utf8_lossy(&add.stdout).to_string();
+    let password = out.lines().last().unwrap().trim().to_owned();
+    assert_eq!(password.len(), 16, "a made password is shown once: {out}");
+    assert!(!text(&add).contains("$argon2"), "never the hash");
+
+    let again = gridmap(
+        &db,
+        &[
+            "user", "add", "wang", "--role", "staff", "--scope", "411622",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again).contains("choose another"), "{}", text(&again));
+    let bad_scope = gridmap(
+        &db,
+        &["user", "add", "li", "--role", "staff", "--scope", "4116"],
+    );
+    assert!(
+        bad_scope.status.success(),
+        "a city prefix is a scope: {}",
+        text(&bad_scope)
+    );
+    let bad_scope = gridmap(
+        &db,
+        &["user", "add", "zhou", "--role", "staff", "--scope", "41162"],
+    );
+    assert_eq!(bad_scope.status.code(), Some(2));
+    assert!(
+        text(&bad_scope).contains("grids:CODE"),
+        "{}",
+        text(&bad_scope)
+    );
+    let short = Command::new(bin())
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "user",
+            "passwd",
+            "wang",
+            "--password-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"short\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(short.status.code(), Some(2));
+    assert!(
+        text(&short).contains("at least 10 characters"),
+        "{}",
+        text(&short)
+    );
+
+    let token = gridmap(
+        &db,
+        &[
+            "user",
+            "token",
+            "wang",
+            "--label",
+            "phone",
+            "--expires-days",
+            "7",
+        ],
+    );
+    assert!(token.status.success(), "{}", text(&token));
+    let secret = String::from_utf8_lossy(&token.stdout)
+        .lines()
+        .find(|l| l.starts_with("gm_"))
+        .expect("the token is printed")
+        .to_owned();
+    let tokens = gridmap(&db, &["user", "tokens", "wang"]);
+    let listed = String::from_utf8_lossy(&tokens.stdout).to_string();
+    assert!(
+        listed.contains("valid") && listed.contains("phone"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&secret), "a token is shown only when made");
+    let id = listed.split_whitespace().next().unwrap().to_owned();
+    let revoke = gridmap(&db, &["user", "revoke", "wang", &id]);
+    assert!(revoke.status.success(), "{}", text(&revoke));
+    let listed =
+        String::from_utf8_lossy(&gridmap(&db, &["user", "tokens", "wang"]).stdout).to_string();
+    assert!(listed.contains("revoked"), "{listed}");
+
+    let disable = gridmap(&db, &["user", "disable", "wang"]);
+    assert!(disable.status.success(), "{}", text(&disable));
+    let list = String::from_utf8_lossy(&gridmap(&db, &["user", "list"]).stdout).to_string();
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("wang") && l.contains("disabled")),
+        "{list}"
+    );
+
+    let audit = gridmap(&db, &["audit", "--actor", "cli", "--json"]);
+    assert!(audit.status.success(), "{}", text(&audit));
+    let actions: Vec<String> = String::from_utf8_lossy(&audit.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "change account",
+            "revoke credential",
+            "issue token",
+            "add account",
+            "add account",
+            "write"
+        ],
+        "newest first: the disable, the revocation, the token, two accounts, the synth import"
+    );
+    let audit_text = String::from_utf8_lossy(&audit.stdout);
+    assert!(!audit_text.contains(&password) && !audit_text.contains(&secret));
+}

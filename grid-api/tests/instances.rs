@@ -10,7 +10,8 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TOKEN: &str = "instances-test-token";
+/// The bearer token of the test's admin, made by `gridmap user token` on the shared store.
+static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// How long a test waits for the other instance before it fails instead of hanging.
 const HANG_GUARD: Duration = Duration::from_secs(120);
@@ -28,7 +29,7 @@ impl Drop for Server {
     }
 }
 
-fn gridmap(url: &str, args: &[&str]) {
+fn gridmap(url: &str, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_gridmap"))
         .args(["--quiet", "--db", url])
         .args(args)
@@ -39,19 +40,23 @@ fn gridmap(url: &str, args: &[&str]) {
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Gives the store an admin of everything and keeps its bearer token for the requests.
+fn make_admin(url: &str) {
+    gridmap(
+        url,
+        &["user", "add", "tester", "--role", "admin", "--scope", "all"],
+    );
+    let out = gridmap(url, &["user", "token", "tester"]);
+    let token = out.lines().find(|l| l.starts_with("gm_")).expect("a token");
+    TOKEN.set(token.to_owned()).expect("one store per test run");
 }
 
 fn serve(url: &str, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gridmap"))
-        .args([
-            "--db",
-            url,
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--staff-token",
-            TOKEN,
-        ])
+        .args(["--db", url, "serve", "--bind", "127.0.0.1:0"])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -76,8 +81,9 @@ fn request(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, Ve
     let body = body.unwrap_or("");
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        TOKEN.get().expect("make_admin first"),
         body.len()
     )
     .unwrap();
@@ -141,6 +147,7 @@ fn an_edit_through_one_server_process_reaches_the_tiles_of_another() {
         &["synth", "--households", "800", "--seed", "3"],
     );
     gridmap(&scratch.url, &["partition", "--all"]);
+    make_admin(&scratch.url);
     let (grid, to, building, footprint) = runtime.block_on(async {
         let store = gridmap_store::open(&scratch.url, OpenMode::Existing)
             .await

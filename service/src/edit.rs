@@ -3,6 +3,7 @@
 //! conflict instead of a lost update; the change log keeps the before-state that
 //! [`undo`] restores.
 
+use crate::access::audit_write;
 use crate::county::{County, Scope, VillageParts};
 use crate::partition::stored_params;
 use crate::rebalance::rebalance;
@@ -80,7 +81,7 @@ pub async fn write_grid_edit(
     code: &GridCode,
     edit: &GridEditRequest,
 ) -> ServiceResult<GridsWritten> {
-    caller.may_write()?;
+    caller.may_edit_village(&code.village())?;
     let grid = store
         .grid(code)
         .await?
@@ -152,6 +153,7 @@ pub async fn write_grid_edit(
     };
     let meta = ChangeMeta::new(caller.actor(), format!("{} {code}", operation.join(", ")));
     let change = store.write_grids(&write, &meta).await?;
+    audit_write(store, caller, code.as_str(), change, &meta.operation).await?;
     Ok(GridsWritten { change, write })
 }
 
@@ -176,7 +178,21 @@ pub struct Undone {
 
 /// [`undo`], answering with what it wrote.
 pub async fn undo_change(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<Undone> {
-    caller.may_write()?;
+    let undone = undo_unaudited(store, caller, id).await?;
+    let operation = format!("undo {id}");
+    audit_write(
+        store,
+        caller,
+        &format!("change {id}"),
+        undone.change,
+        &operation,
+    )
+    .await?;
+    Ok(undone)
+}
+
+async fn undo_unaudited(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<Undone> {
+    caller.must_be_office("undoing a change")?;
     let records_only = |change: i64| Undone {
         change,
         grids: None,
@@ -197,6 +213,7 @@ pub async fn undo_change(store: &dyn Store, caller: &Caller, id: i64) -> Service
         )));
     }
     let Change { before, after, .. } = &change;
+    may_undo(caller, &change)?;
     let meta = ChangeMeta::new(caller.actor(), undo_operation(id, &change.operation));
     if !before.rows.is_empty() || !after.rows.is_empty() || !after.keys.is_empty() {
         return undo_rows(store, &change, meta).await.map(records_only);
@@ -269,6 +286,34 @@ pub async fn undo_change(store: &dyn Store, caller: &Caller, id: i64) -> Service
         change,
         grids: Some(write),
     })
+}
+
+/// Refuses an undo the caller could not have made as an edit: a change of grids needs
+/// every village it touched in the caller's editing scope; an import, a restore or a
+/// village assignment needs the whole store (the operator, an admin of scope all).
+fn may_undo(caller: &Caller, change: &Change) -> ServiceResult<()> {
+    let (before, after) = (&change.before, &change.after);
+    let records = !before.rows.is_empty()
+        || !after.rows.is_empty()
+        || !after.keys.is_empty()
+        || !after.building_villages.is_empty()
+        || before.partition_params.is_some();
+    if records {
+        return caller.must_own_store("undoing an import, a restore or a partition run");
+    }
+    let villages: BTreeSet<DivisionCode> = before
+        .grids
+        .iter()
+        .chain(&after.grids)
+        .map(|g| g.village.clone())
+        .chain(
+            before
+                .staff_grids
+                .iter()
+                .flat_map(|s| s.grids.iter().map(GridCode::village)),
+        )
+        .collect();
+    villages.iter().try_for_each(|v| caller.may_edit_village(v))
 }
 
 /// Undoes an import (or a restore): its before-rows go back, the records it created go,
@@ -403,7 +448,7 @@ pub async fn history(
     caller: &Caller,
     limit: usize,
 ) -> ServiceResult<Vec<ChangeSummary>> {
-    caller.may_write()?;
+    caller.must_be_office("the change history")?;
     Ok(store.recent_changes(limit.clamp(1, MAX_HISTORY)).await?)
 }
 
@@ -657,10 +702,19 @@ pub async fn store_village(
     staff_grids: Vec<StaffGrids>,
     operation: String,
 ) -> ServiceResult<i64> {
-    caller.may_write()?;
+    caller.may_edit_village(&part.village.code)?;
     let write = village_write(part, edited, staff_grids);
     let meta = ChangeMeta::new(caller.actor(), operation);
-    Ok(store.write_grids(&write, &meta).await?)
+    let change = store.write_grids(&write, &meta).await?;
+    audit_write(
+        store,
+        caller,
+        part.village.code.as_str(),
+        change,
+        &meta.operation,
+    )
+    .await?;
+    Ok(change)
 }
 
 /// The write that takes `part`'s village to `edited`: only the grids that changed are
@@ -750,8 +804,8 @@ pub fn staff_lists_after(
 /// is one change (undo restores the village as it was). Refused when any grid of the
 /// village changed while the edit was computed. Returns the change id.
 pub async fn apply(store: &dyn Store, caller: &Caller, op: &GridOperation) -> ServiceResult<i64> {
-    caller.may_write()?;
     let village = op.village();
+    caller.may_edit_village(&village)?;
     let county = County::load(store).await?;
     let parts = county.villages(&Scope::Village(village.clone()));
     let part = parts

@@ -19,6 +19,9 @@ pub enum ServiceError {
     /// The caller is known but may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// Too many attempts (failed sign-ins): wait before trying again.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// Someone else changed the data first, or the data no longer matches.
     #[error("{0}")]
     Conflict(String),

@@ -152,7 +152,7 @@ pub async fn import(
     mut batch: ImportBatch,
     options: ImportOptions,
 ) -> ServiceResult<ImportOutcome> {
-    caller.may_write()?;
+    caller.must_own_store("an import")?;
     let mut outcome = ImportOutcome::default();
     if batch.households.iter().any(|h| h.building.is_none()) {
         outcome.unmatched_households =
@@ -166,6 +166,8 @@ pub async fn import(
     }
     let meta = ChangeMeta::new(caller.actor(), format!("import {source}"));
     outcome.summary = store.import(&batch, &meta).await?;
+    let change = store.last_change().await?;
+    crate::access::audit_write(store, caller, source, change, &meta.operation).await?;
     Ok(outcome)
 }
 

@@ -20,6 +20,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod caller;
 pub mod county;
 pub mod edit;
@@ -39,7 +40,8 @@ pub mod staffload;
 pub mod versions;
 pub mod views;
 
-pub use caller::{AccessPolicy, Caller};
+pub use access::{AccessPolicy, Credentials};
+pub use caller::{Caller, Principal};
 pub use county::Scope;
 pub use edit::GridEditRequest;
 pub use error::{ServiceError, ServiceResult};
@@ -59,7 +61,7 @@ pub struct Service {
 
 struct Inner {
     store: SharedStore,
-    access: AccessPolicy,
+    credentials: Credentials,
     live: Arc<Live>,
     incidents: incidents::Incidents,
     /// Layers whose tiles the store draws itself (see [`Service::with_store_tiles`]).
@@ -75,10 +77,11 @@ impl Service {
         cache_bytes: usize,
     ) -> ServiceResult<Service> {
         let live = Live::load(store.as_ref(), cache_bytes).await?;
+        let credentials = Credentials::load(store.as_ref(), access).await?;
         Ok(Service {
             inner: Arc::new(Inner {
                 store,
-                access,
+                credentials,
                 live: Arc::new(live),
                 incidents: incidents::Incidents::default(),
                 store_layers: Vec::new(),
@@ -125,9 +128,67 @@ impl Service {
         &self.inner.store
     }
 
-    /// The caller presenting `bearer` (see [`AccessPolicy::caller`]).
-    pub fn caller(&self, bearer: Option<&str>) -> ServiceResult<Caller> {
-        self.inner.access.caller(bearer)
+    /// The caller presenting `credential` (a bearer token or a session cookie's value)
+    /// from `origin`, or the public without one (see [`Credentials::caller`]). A wrong
+    /// credential is refused rather than served as public, so a mistyped token is
+    /// noticed.
+    pub async fn caller(&self, credential: Option<&str>, origin: &str) -> ServiceResult<Caller> {
+        match credential {
+            None => Ok(Caller::Public),
+            Some(text) => {
+                let store = self.inner.store.as_ref();
+                let now = incidents::now();
+                self.inner
+                    .credentials
+                    .caller(store, text, origin, now)
+                    .await
+            }
+        }
+    }
+
+    /// Signs in with a login and password (see [`Credentials::login`]).
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+        origin: &str,
+    ) -> ServiceResult<(access::Issued, gridmap_core::Account)> {
+        let store = self.inner.store.as_ref();
+        let now = incidents::now();
+        self.inner
+            .credentials
+            .login(store, login, password, origin, now)
+            .await
+    }
+
+    /// Ends the caller's session (see [`access::sign_out`]).
+    pub async fn logout(&self, caller: &Caller) -> ServiceResult<()> {
+        access::sign_out(self.inner.store.as_ref(), caller, incidents::now()).await
+    }
+
+    /// What signs credentials and how long sessions last.
+    pub fn credentials(&self) -> &Credentials {
+        &self.inner.credentials
+    }
+
+    /// Appends `action` on `target` by `caller` to the audit log.
+    pub async fn audit(
+        &self,
+        caller: &Caller,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> ServiceResult<()> {
+        access::audit(
+            self.inner.store.as_ref(),
+            incidents::now(),
+            caller.actor(),
+            action,
+            target,
+            caller.origin(),
+            detail,
+        )
+        .await
     }
 
     /// The county as currently loaded.
@@ -235,7 +296,7 @@ impl Service {
         edit: &GridEditRequest,
     ) -> ServiceResult<(GridDetail, i64)> {
         let code = lookup::parse_grid_code(code)?;
-        caller.may_write()?;
+        caller.may_edit_village(&code.village())?;
         if edit.version.is_none() {
             return Err(ServiceError::VersionRequired(format!(
                 "send the version of grid {code} you are changing (`If-Match: \"<version>\"` with the ETag of GET /api/grids/{code}, or `version` in the body)"

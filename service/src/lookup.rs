@@ -10,7 +10,7 @@ use geo_types::{Point, Rect};
 use gridmap_core::geometry::{bbox_array, representative_point};
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{AdminLevel, GridCode, HouseholdCountSource};
-use gridmap_store::ReadStore;
+use gridmap_store::Store;
 
 /// How far from a click a building still counts as clicked, in metres.
 pub const LOOKUP_RADIUS_M: f64 = 15.0;
@@ -86,10 +86,12 @@ fn flats_of(snap: &CountySnapshot, building: usize) -> Vec<GridFlats> {
     out
 }
 
-/// Building `index` of the snapshot with its register rows (personal fields per caller).
+/// Building `index` of the snapshot with its register rows: personal fields only of the
+/// households inside the caller's scope, and each building whose personal data was shown
+/// noted in the audit log.
 pub async fn building_view(
     cx: ViewContext<'_>,
-    store: &dyn ReadStore,
+    store: &dyn Store,
     index: usize,
     caller: &Caller,
 ) -> ServiceResult<BuildingView> {
@@ -99,6 +101,41 @@ pub async fn building_view(
         .get(index)
         .ok_or_else(|| ServiceError::NotFound("no such building".into()))?;
     let households = store.households_of_building(&b.source_id).await?;
+    let building_grids: Vec<GridCode> = snap
+        .grids_of_building(index)
+        .filter_map(|g| snap.grids.get(g))
+        .map(|g| g.code.clone())
+        .collect();
+    let mut shown = 0usize;
+    let household_list = households
+        .iter()
+        .enumerate()
+        .map(|(flat, h)| {
+            let grid = grid_of_flat(snap, index, flat);
+            let grids: Vec<GridCode> = match grid.as_deref().map(str::parse) {
+                Some(Ok(code)) => vec![code],
+                _ => building_grids.clone(),
+            };
+            let personal = caller.sees_personal_data_at(b.village.as_ref(), &grids);
+            shown += usize::from(personal);
+            cx.household(h, grid, personal)
+        })
+        .collect();
+    if shown > 0 {
+        let detail = format!("{shown} of {} households", households.len());
+        let now = crate::incidents::now();
+        let (actor, origin) = (caller.actor(), caller.origin());
+        crate::access::audit(
+            store,
+            now,
+            actor,
+            "read households",
+            &b.source_id,
+            origin,
+            &detail,
+        )
+        .await?;
+    }
     Ok(BuildingView {
         id: b.source_id.clone(),
         building_use: b.building_use.as_str().to_owned(),
@@ -113,11 +150,7 @@ pub async fn building_view(
             .collect(),
         flats: flats_of(snap, index),
         bbox: bbox_array(&b.footprint),
-        household_list: households
-            .iter()
-            .enumerate()
-            .map(|(flat, h)| cx.household(h, grid_of_flat(snap, index, flat), caller))
-            .collect(),
+        household_list,
     })
 }
 
@@ -125,7 +158,7 @@ pub async fn building_view(
 /// (several for a split high-rise), village and township.
 pub async fn lookup(
     cx: ViewContext<'_>,
-    store: &dyn ReadStore,
+    store: &dyn Store,
     caller: &Caller,
     lon: f64,
     lat: f64,
@@ -189,7 +222,7 @@ pub async fn lookup(
 /// One building by source id, with its households, grids, village and township.
 pub async fn building(
     cx: ViewContext<'_>,
-    store: &dyn ReadStore,
+    store: &dyn Store,
     caller: &Caller,
     id: &str,
 ) -> ServiceResult<BuildingDetail> {

@@ -88,7 +88,8 @@ pub async fn partition(
     sizes: &SizeRequest,
     fresh: bool,
 ) -> ServiceResult<PartitionOutcome> {
-    caller.may_write()?;
+    // A run stores the sizes of every village and may reassign buildings anywhere.
+    caller.must_own_store("a partition run")?;
     let started = Instant::now();
     let params = sizes.apply(&stored_params(store).await?)?;
     let meta = |operation: String| ChangeMeta::new(caller.actor(), operation);
@@ -167,9 +168,9 @@ pub async fn partition(
         partition_params: Some(params.clone()),
         ..GridWrite::default()
     };
-    let change = store
-        .write_grids(&write, &meta(format!("partition {scope}")))
-        .await?;
+    let operation = format!("partition {scope}");
+    let change = store.write_grids(&write, &meta(operation.clone())).await?;
+    crate::access::audit_write(store, caller, &scope.to_string(), change, &operation).await?;
     Ok(PartitionOutcome {
         report: QualityReport::from_partitions(&results, started.elapsed()),
         params,

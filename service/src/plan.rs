@@ -349,8 +349,8 @@ impl Service {
     /// The plan of village `code` as this server holds it (staff and operators: it
     /// names staff members).
     pub fn village_plan(&self, caller: &Caller, code: &str) -> ServiceResult<VillagePlan> {
-        caller.may_write()?;
         let code = parse_village(code)?;
+        caller.may_plan_village(&code)?;
         plan_in(&self.data(), &code)
     }
 
@@ -395,8 +395,8 @@ impl Service {
         code: &str,
         request: &EditRequest,
     ) -> ServiceResult<EditOutcome> {
-        caller.may_write()?;
         let code = parse_village(code)?;
+        caller.may_edit_village(&code)?;
         let data = self.data();
         let part = village_of_snapshot(data.snapshot(), &data.barriers, &data.barrier_index, &code)
             .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;
@@ -513,8 +513,8 @@ impl Service {
         file: &str,
         bytes: &[u8],
     ) -> ServiceResult<EditOutcome> {
-        caller.may_write()?;
         let code = parse_village(code)?;
+        caller.may_edit_village(&code)?;
         let rows = read_plan_csv(Path::new(file), bytes)
             .map_err(|e| ServiceError::BadInput(e.to_string()))?;
         if rows.is_empty() {
@@ -557,8 +557,8 @@ impl Service {
     /// Village `code`'s plan as CSV: a row per building in a grid, or per flat range of
     /// a split high-rise (what [`Service::import_plan`] reads back).
     pub fn plan_csv(&self, caller: &Caller, code: &str) -> ServiceResult<Vec<u8>> {
-        caller.may_write()?;
         let code = parse_village(code)?;
+        caller.may_plan_village(&code)?;
         let data = self.data();
         let part = village_of_snapshot(data.snapshot(), &data.barriers, &data.barrier_index, &code)
             .ok_or_else(|| ServiceError::NotFound(format!("no village {code}")))?;

@@ -112,8 +112,8 @@ impl Service {
         code: &str,
         name: &str,
     ) -> ServiceResult<VersionView> {
-        caller.may_write()?;
         let village = parse_village(code)?;
+        caller.may_edit_village(&village)?;
         let grids = self.current_grids(&village)?;
         let version = NewPlanVersion {
             village,
@@ -129,8 +129,8 @@ impl Service {
 
     /// The saved versions of village `code`, newest first (staff).
     pub async fn versions(&self, caller: &Caller, code: &str) -> ServiceResult<Vec<VersionView>> {
-        caller.may_write()?;
         let village = parse_village(code)?;
+        caller.may_plan_village(&village)?;
         self.current_grids(&village)?;
         let saved = self.store().plan_versions(&village).await?;
         Ok(saved.into_iter().map(VersionView::from).collect())
@@ -138,8 +138,8 @@ impl Service {
 
     /// Deletes a saved version of village `code` (staff), noted in the change log.
     pub async fn delete_version(&self, caller: &Caller, code: &str, id: i64) -> ServiceResult<()> {
-        caller.may_write()?;
         let village = parse_village(code)?;
+        caller.may_edit_village(&village)?;
         self.saved(&village, id).await?;
         self.store().delete_plan_version(id, caller.actor()).await?;
         Ok(())
@@ -153,8 +153,8 @@ impl Service {
         from: PlanSide,
         to: PlanSide,
     ) -> ServiceResult<PlanComparison> {
-        caller.may_write()?;
         let village = parse_village(code)?;
+        caller.may_plan_village(&village)?;
         let (from_name, a) = self.side(&village, from).await?;
         let (to_name, b) = self.side(&village, to).await?;
         Ok(compare(&village, from_name, &a, to_name, &b))
@@ -170,8 +170,8 @@ impl Service {
         code: &str,
         id: i64,
     ) -> ServiceResult<EditOutcome> {
-        caller.may_write()?;
         let village = parse_village(code)?;
+        caller.may_edit_village(&village)?;
         let saved = self.saved(&village, id).await?;
         let data = self.data();
         let part = village_of_snapshot(
@@ -217,8 +217,8 @@ impl Service {
         format: GridFormat,
         encoding: TextEncoding,
     ) -> ServiceResult<ExportFile> {
-        caller.must_be_staff("exporting grids")?;
         let village = parse_village(code)?;
+        caller.may_plan_village(&village)?;
         let saved = self.saved(&village, id).await?;
         let data = self.data();
         let snap = data.snapshot();

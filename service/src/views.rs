@@ -1,8 +1,7 @@
 //! What the use cases return: views of units, grids, staff, buildings and households,
 //! built from the snapshot. Personal fields of households are filled only for callers
-//! allowed to see them ([`Caller::sees_personal_data`]).
+//! allowed to see them ([`crate::Caller::sees_personal_data_at`]).
 
-use crate::Caller;
 use gridmap_core::flags::GridFlags;
 use gridmap_core::geometry::bbox_array;
 use gridmap_core::snapshot::CountySnapshot;
@@ -219,9 +218,9 @@ impl ViewContext<'_> {
         }
     }
 
-    /// One register entry; personal fields only for `caller`s allowed to see them.
-    pub fn household(&self, h: &Household, grid: Option<String>, caller: &Caller) -> HouseholdView {
-        let personal = caller.sees_personal_data();
+    /// One register entry; the personal fields only when `personal` (the caller may
+    /// see them: [`crate::Caller::sees_personal_data_at`]).
+    pub fn household(&self, h: &Household, grid: Option<String>, personal: bool) -> HouseholdView {
         HouseholdView {
             id: h.id.clone(),
             grid,

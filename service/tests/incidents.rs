@@ -97,7 +97,7 @@ async fn a_report_is_placed_in_its_grid_village_and_township_and_published() {
         let mut events = service.incident_events();
         let (lon, lat, grid, village) = inside_a_grid(&service);
         let view = service
-            .report_incident(&Caller::Staff, &report(lon, lat))
+            .report_incident(&office(), &report(lon, lat))
             .await
             .unwrap();
         assert_eq!(view.grid.as_deref(), Some(grid.as_str()), "{name}");
@@ -135,7 +135,7 @@ async fn a_report_is_placed_in_its_grid_village_and_township_and_published() {
         ];
         for (action, extra) in moves {
             service
-                .transition_incident(&Caller::Staff, &view.id, &step(action, extra))
+                .transition_incident(&office(), &view.id, &step(action, extra))
                 .await
                 .unwrap_or_else(|e| panic!("{name} {action}: {e}"));
             assert!(matches!(
@@ -143,19 +143,12 @@ async fn a_report_is_placed_in_its_grid_village_and_township_and_published() {
                 IncidentEvent::Transition { .. }
             ));
         }
-        let detail = service
-            .incident_detail(&Caller::Staff, &view.id)
-            .await
-            .unwrap();
+        let detail = service.incident_detail(&office(), &view.id).await.unwrap();
         assert_eq!(detail.incident.status, "evaluated", "{name}");
         assert_eq!(detail.timeline.len(), 7, "{name}");
         // An illegal move names the status and what is allowed.
         let err = service
-            .transition_incident(
-                &Caller::Staff,
-                &view.id,
-                &step("accept", serde_json::json!({})),
-            )
+            .transition_incident(&office(), &view.id, &step("accept", serde_json::json!({})))
             .await
             .unwrap_err();
         assert!(
@@ -223,7 +216,7 @@ async fn public_callers_report_through_open311_only_and_never_see_reporters() {
             !text.contains("王五") && !text.contains("13700000000"),
             "{name}: {text}"
         );
-        let staff = service.incident_detail(&Caller::Staff, &id).await.unwrap();
+        let staff = service.incident_detail(&office(), &id).await.unwrap();
         assert_eq!(staff.incident.reporter.as_deref(), Some("王五"), "{name}");
         assert_eq!(
             staff.incident.reporter_phone.as_deref(),
@@ -281,7 +274,7 @@ async fn imports_map_categories_place_incidents_and_name_the_bad_ones() {
             "{name}"
         );
         let x1 = service
-            .incident_detail(&Caller::Staff, "X1")
+            .incident_detail(&office(), "X1")
             .await
             .unwrap()
             .incident;
@@ -323,7 +316,7 @@ async fn imports_map_categories_place_incidents_and_name_the_bad_ones() {
             .unwrap();
         assert_eq!(strict.counts.inserted, 0, "{name}");
         assert!(
-            service.incident_detail(&Caller::Staff, "X4").await.is_err(),
+            service.incident_detail(&office(), "X4").await.is_err(),
             "{name}"
         );
         assert!(service
@@ -473,7 +466,7 @@ async fn a_bbox_list_from_memory_equals_the_stores_own_answer() {
             };
             service
                 .transition_incident(
-                    &Caller::Staff,
+                    &office(),
                     &format!("B{k:03}"),
                     &step(action, serde_json::json!({})),
                 )
@@ -611,7 +604,7 @@ async fn statistics_per_area_and_staff_export_as_csv_and_xlsx() {
     for (name, service, _dir) in services().await {
         let (lon, lat, _, village) = inside_a_grid(&service);
         let v = service
-            .report_incident(&Caller::Staff, &report(lon, lat))
+            .report_incident(&office(), &report(lon, lat))
             .await
             .unwrap();
         for (action, extra) in [
@@ -622,7 +615,7 @@ async fn statistics_per_area_and_staff_export_as_csv_and_xlsx() {
             ),
         ] {
             service
-                .transition_incident(&Caller::Staff, &v.id, &step(action, extra))
+                .transition_incident(&office(), &v.id, &step(action, extra))
                 .await
                 .unwrap();
         }
@@ -641,7 +634,7 @@ async fn statistics_per_area_and_staff_export_as_csv_and_xlsx() {
             .await
             .is_err());
         let by_staff = service
-            .incident_stats(&Caller::Staff, "staff", &IncidentQuery::default())
+            .incident_stats(&office(), "staff", &IncidentQuery::default())
             .await
             .unwrap();
         assert!(
@@ -804,4 +797,13 @@ async fn a_batch_the_store_refuses_leaves_no_heat_behind() {
             "{name}"
         );
     }
+}
+
+/// A planner of everything: sees the register, edits grids, works incidents.
+fn office() -> Caller {
+    Caller::account(
+        "planner",
+        gridmap_core::Role::Planner,
+        gridmap_core::AccessScope::All,
+    )
 }

@@ -6,7 +6,8 @@
 //! (every grid write goes through one primitive, [`GridStore::write_grids`]),
 //! [`ChangeLog`] (the append-only log of every write with its before-state),
 //! [`IncidentStore`], [`SettingsStore`] (the stored partition parameters),
-//! [`PlanVersionStore`] (named copies of a village's grids), [`TileStore`] (tiles the
+//! [`PlanVersionStore`] (named copies of a village's grids), [`AccessStore`]
+//! (accounts, credentials, the audit log), [`TileStore`] (tiles the
 //! database draws itself: PostGIS's `ST_AsMVT`) and [`Maintenance`]
 //! (checkpoint, backup, close). [`Store`] is all of them; code above this
 //! crate holds a [`SharedStore`] and never names a backend.
@@ -27,6 +28,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod access;
+mod access_sql;
 mod batch;
 mod change;
 mod decode;
@@ -42,6 +45,10 @@ mod sqlite;
 mod versions;
 mod wkb;
 
+pub use access::{
+    AccountChange, AuditEntry, AuditFilter, AuditRecord, Credential, CredentialKind, NewAccount,
+    NewCredential, MAX_LOGIN, MIN_SIGNING_KEY,
+};
 pub use batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
 pub use change::{
     is_version_operation, Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary, GridWrite,
@@ -64,7 +71,7 @@ use gridmap_core::incident::IncidentTransition;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{
-    AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, Household, Incident, Staff,
+    Account, AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, Household, Incident, Staff,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -271,6 +278,38 @@ pub trait PlanVersionStore: Send + Sync {
     async fn delete_plan_version(&self, id: i64, actor: &str) -> StoreResult<bool>;
 }
 
+/// Accounts, their credentials, the key that signs credentials, and the audit log
+/// (issue #13). The service decides who may do what; the store keeps it. The audit log
+/// is append-only: the schema refuses updates and deletes of its rows.
+#[async_trait]
+pub trait AccessStore: Send + Sync {
+    /// Creates an account; refuses a login that is taken or malformed
+    /// ([`StoreError::Invalid`]).
+    async fn add_account(&self, account: &NewAccount) -> StoreResult<Account>;
+    /// Every account, by login.
+    async fn accounts(&self) -> StoreResult<Vec<Account>>;
+    /// The account with `login`.
+    async fn account(&self, login: &str) -> StoreResult<Option<Account>>;
+    /// Changes an account ([`StoreError::NotFound`] when there is none with `login`).
+    async fn change_account(&self, login: &str, change: &AccountChange) -> StoreResult<Account>;
+    /// Records a credential issued to an account; returns it with its id.
+    async fn add_credential(&self, credential: &NewCredential) -> StoreResult<Credential>;
+    /// A credential with the account it belongs to, in one read: what every request
+    /// that presents one needs.
+    async fn credential(&self, id: i64) -> StoreResult<Option<(Credential, Account)>>;
+    /// The credentials of `account`, newest first.
+    async fn credentials(&self, account: i64) -> StoreResult<Vec<Credential>>;
+    /// Revokes a credential; `false` when there is none with `id`.
+    async fn revoke_credential(&self, id: i64) -> StoreResult<bool>;
+    /// The key credentials are signed with: the stored one, or `candidate` stored now
+    /// when there is none yet (so every instance on a shared store signs alike).
+    async fn signing_key(&self, candidate: &[u8]) -> StoreResult<Vec<u8>>;
+    /// Appends entries to the audit log, in one transaction.
+    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()>;
+    /// Audit entries passing `filter`, newest first.
+    async fn audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>>;
+}
+
 /// One vector tile the database is asked to draw.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TileRequest {
@@ -330,6 +369,7 @@ pub trait Store:
     + SettingsStore
     + PlanVersionStore
     + TileStore
+    + AccessStore
     + Maintenance
 {
 }
@@ -343,6 +383,7 @@ impl<T> Store for T where
         + SettingsStore
         + PlanVersionStore
         + TileStore
+        + AccessStore
         + Maintenance
 {
 }

@@ -2,6 +2,7 @@
 //! It keeps nothing on disk; the service's tests run against it and against SQLite, so
 //! the use cases do not depend on one backend's behaviour.
 
+mod access;
 mod incidents;
 
 use crate::batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
@@ -43,6 +44,8 @@ struct State {
     /// The last id given to a plan version, kept when it is deleted, like SQLite's
     /// AUTOINCREMENT.
     last_plan_version: i64,
+    /// Accounts, credentials and the audit log.
+    access: access::AccessState,
 }
 
 /// A store in memory (see the module docs).

@@ -9,17 +9,19 @@
 //! log, settings and plan versions always use the primary.
 
 use crate::{
-    Change, ChangeFeed, ChangeLog, ChangeMark, ChangeMeta, ChangeSummary, CountBy, GridStore,
-    GridWrite, ImportBatch, ImportStore, ImportSummary, IncidentChunks, IncidentCounts,
-    IncidentFilter, IncidentPage, IncidentStore, Maintenance, NewPlanVersion, PlanVersion,
-    PlanVersionStore, PlanVersionSummary, ReadStore, RecordKeys, RecordRows, RowRestore,
-    SettingsStore, SharedStore, Stats, StoreResult, TileRequest, TileStore, UpsertCounts,
+    AccessStore, AccountChange, AuditEntry, AuditFilter, AuditRecord, Change, ChangeFeed,
+    ChangeLog, ChangeMark, ChangeMeta, ChangeSummary, CountBy, Credential, GridStore, GridWrite,
+    ImportBatch, ImportStore, ImportSummary, IncidentChunks, IncidentCounts, IncidentFilter,
+    IncidentPage, IncidentStore, Maintenance, NewAccount, NewCredential, NewPlanVersion,
+    PlanVersion, PlanVersionStore, PlanVersionSummary, ReadStore, RecordKeys, RecordRows,
+    RowRestore, SettingsStore, SharedStore, Stats, StoreResult, TileRequest, TileStore,
+    UpsertCounts,
 };
 use async_trait::async_trait;
 use gridmap_core::incident::IncidentTransition;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::{
-    AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, Household, Incident, Staff,
+    Account, AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, Household, Incident, Staff,
 };
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -296,5 +298,44 @@ impl Maintenance for ReplicatedStore {
         let replica = self.replica.close().await;
         self.primary.close().await?;
         replica
+    }
+}
+
+/// Accounts and the audit log are read from the primary too: a revoked credential or a
+/// disabled account must be refused at once, not when the replica catches up.
+#[async_trait]
+impl AccessStore for ReplicatedStore {
+    async fn add_account(&self, account: &NewAccount) -> StoreResult<Account> {
+        self.primary.add_account(account).await
+    }
+    async fn accounts(&self) -> StoreResult<Vec<Account>> {
+        self.primary.accounts().await
+    }
+    async fn account(&self, login: &str) -> StoreResult<Option<Account>> {
+        self.primary.account(login).await
+    }
+    async fn change_account(&self, login: &str, change: &AccountChange) -> StoreResult<Account> {
+        self.primary.change_account(login, change).await
+    }
+    async fn add_credential(&self, credential: &NewCredential) -> StoreResult<Credential> {
+        self.primary.add_credential(credential).await
+    }
+    async fn credential(&self, id: i64) -> StoreResult<Option<(Credential, Account)>> {
+        self.primary.credential(id).await
+    }
+    async fn credentials(&self, account: i64) -> StoreResult<Vec<Credential>> {
+        self.primary.credentials(account).await
+    }
+    async fn revoke_credential(&self, id: i64) -> StoreResult<bool> {
+        self.primary.revoke_credential(id).await
+    }
+    async fn signing_key(&self, candidate: &[u8]) -> StoreResult<Vec<u8>> {
+        self.primary.signing_key(candidate).await
+    }
+    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
+        self.primary.append_audit(entries).await
+    }
+    async fn audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {
+        self.primary.audit(filter).await
     }
 }

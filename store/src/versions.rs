@@ -7,7 +7,7 @@ use crate::decode::invalid;
 use crate::error::{StoreError, StoreResult};
 use crate::wkb;
 use geo_types::{Geometry, MultiPolygon};
-use gridmap_core::time::format_utc;
+use gridmap_core::time::rfc3339;
 use gridmap_core::{DivisionCode, Grid};
 use serde::{Deserialize, Serialize};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -142,11 +142,6 @@ pub(crate) fn now_rfc3339() -> String {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     rfc3339(unix)
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` of Unix seconds.
-fn rfc3339(unix: i64) -> String {
-    format!("{}Z", format_utc(unix).replacen(' ', "T", 1))
 }
 
 // The stored grids of a version: every grid in turn as two parts, each a little-endian

@@ -4,12 +4,13 @@
 //
 // Environment:
 //   GRIDMAP_BIN       server binary (default: <repo>/target/debug/gridmap)
-//   GRIDMAP_URL       test an already running server instead (its staff token must be
-//                     GRIDMAP_TOKEN, default "testtoken"); nothing is started then
+//   GRIDMAP_URL       test an already running server instead (GRIDMAP_TOKEN: a bearer
+//                     token of an admin of scope all, from `gridmap user token`; and an
+//                     account `browser` with the password PASSWORD); nothing is started then
 //   CHROMIUM          browser binary (default /usr/bin/chromium)
 
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -20,7 +21,10 @@ import { chromium } from "playwright-core";
 const run = promisify(execFile);
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const TOKEN = process.env.GRIDMAP_TOKEN ?? "testtoken";
+/** A bearer token of an admin of scope all, made for each started server. */
+export let TOKEN = process.env.GRIDMAP_TOKEN ?? "";
+/** The password of the planner `browser` (scope all), who signs in on the login form. */
+export const PASSWORD = "browser password 1";
 export const SCREENSHOTS = join(ROOT, "target", "browser-screenshots");
 
 const CHROMIUM_ARGS = [
@@ -57,6 +61,7 @@ export async function startServer() {
   const opts = { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 };
   await run(bin, ["--db", db, "synth", "--households", "3000", "--seed", "7"], opts);
   await run(bin, ["--db", db, "partition", "--all"], opts);
+  TOKEN = await adminToken(bin, db, opts);
   let server = await serve(bin, db, "127.0.0.1:0");
   const bind = server.base.replace(/^http:\/\//, "");
   return {
@@ -72,9 +77,22 @@ export async function startServer() {
   };
 }
 
+/** Adds the accounts the tests use and returns the admin's bearer token. */
+async function adminToken(bin, db, opts) {
+  await run(bin, ["--db", db, "user", "add", "tester", "--role", "admin", "--scope", "all"], opts);
+  execFileSync(bin, ["--db", db, "user", "add", "browser", "--role", "planner", "--scope", "all", "--password-stdin"], {
+    ...opts,
+    input: `${PASSWORD}\n`,
+  });
+  const { stdout } = await run(bin, ["--db", db, "user", "token", "tester", "--label", "browser tests"], opts);
+  const token = stdout.match(/^(gm_\S+)$/m);
+  assert.ok(token, `no token in: ${stdout}`);
+  return token[1];
+}
+
 /** Runs `gridmap serve` until it prints its address. */
 async function serve(bin, db, bind) {
-  const child = spawn(bin, ["--db", db, "serve", "--bind", bind, "--staff-token", TOKEN], {
+  const child = spawn(bin, ["--db", db, "serve", "--bind", bind], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -12,6 +12,7 @@ import {
   screenshot,
   showBbox,
   startServer,
+  PASSWORD,
   TOKEN,
   waitForMapIdle,
 } from "./harness.js";
@@ -165,6 +166,37 @@ describe("web map", () => {
     assert.match(await zh.page.getAttribute("#search input", "placeholder"), /搜索/);
     assert.match(await zh.page.locator(".gridmap-layers").innerText(), /图层/);
     assertClean(zh.problems);
+  });
+
+  test("the sign-in form opens a session that lists household heads; a wrong password says so", async () => {
+    const { page, problems } = await load("/");
+    assert.equal(await page.evaluate(() => document.body.classList.contains("signed-out")), true);
+    await page.click(".login-button");
+    await page.fill("#login input[name=login]", "browser");
+    await page.fill("#login input[name=password]", "not the password");
+    await page.click("#login button[type=submit]");
+    await page.waitForFunction(() => document.querySelector("#login .login-error").textContent.length > 0);
+    assert.match(await page.locator("#login .login-error").innerText(), /用户名或密码错误/);
+    // The refusal is the one problem this page may show.
+    assert.deepEqual(
+      problems.splice(0).filter((p) => !p.includes("401")),
+      [],
+    );
+    await page.fill("#login input[name=password]", PASSWORD);
+    await Promise.all([page.waitForEvent("load"), page.click("#login button[type=submit]")]);
+    await page.waitForFunction(() => window.gridmap?.map && document.body.classList.contains("has-token"), null, {
+      timeout: 30_000,
+    });
+    const session = (await page.context().cookies()).find((c) => c.name === "gridmap_session");
+    assert.ok(session, "the session cookie is set");
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, "Strict");
+    assert.equal(await page.evaluate(() => document.cookie.includes("gridmap_session")), false, "scripts cannot read it");
+    await waitForMapIdle(page);
+    await showBbox(page, grid.bbox);
+    await clickBuilding(page, { households: true, registered: true });
+    assert.ok((await page.locator("#panel .household-head").count()) > 0, "heads are listed when signed in");
+    assertClean(problems);
   });
 
   test("with #token= the panel lists household heads, without it no head or phone", async () => {

@@ -1,7 +1,8 @@
-//! The domain model: administrative units, buildings, households, grids, staff and
+//! The domain model: accounts and their scopes, administrative units, buildings, households, grids, staff and
 //! incidents. Everything is plain data with serde, so it can be stored, sent over HTTP
 //! and compared in tests.
 
+mod account;
 mod admin;
 mod barrier;
 mod building;
@@ -10,6 +11,7 @@ mod household;
 mod incident;
 mod staff;
 
+pub use account::{AccessParseError, AccessScope, Account, Role};
 pub use admin::{AdminLevel, AdminUnit, DivisionCode, DivisionCodeError};
 pub use barrier::Barrier;
 pub use building::{Building, BuildingUse, HouseholdCount, HouseholdCountSource};

@@ -190,13 +190,13 @@ pub(crate) async fn serve_on_loopback(
     let serve = ServeArgs {
         bind: addr,
         public_url: None,
-        staff_token: None,
         web_dir: None,
         basemap_style: None,
         cache_mb: 1024,
         taxonomy: None,
         calendar: None,
         store_tiles: store_tiles.map(str::to_owned),
+        local_demo: false,
     };
     let state = super::serve::state(db, &serve, format!("http://{addr}")).await?;
     let app = crate::http::app(state.clone());

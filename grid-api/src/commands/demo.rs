@@ -41,21 +41,24 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
     if args.no_serve {
         return Ok(Outcome::Clean);
     }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let token = format!("demo-{:08x}", nanos ^ std::process::id().rotate_left(16));
+    // Local-only: the demo's account and data are for this machine's browser.
+    if !args.bind.ip().is_loopback() {
+        anyhow::bail!(
+            "the demo serves only this machine (--bind 127.0.0.1:PORT), not {}: for a server others reach, import real data and run gridmap serve with accounts (gridmap user add)",
+            args.bind
+        );
+    }
+    outln!("local-only demo: an account `demo` (admin of the demo county) is made; sign in with the password below")?;
     let serve = ServeArgs {
         bind: args.bind,
         public_url: None,
-        staff_token: Some(token),
         web_dir: None,
         basemap_style: None,
         cache_mb: 256,
         taxonomy: None,
         calendar: None,
         store_tiles: None,
+        local_demo: true,
     };
     super::serve::run(&demo_db, serve).await
 }

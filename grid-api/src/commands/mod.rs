@@ -17,6 +17,7 @@ mod partition;
 mod serve;
 mod stats;
 mod synth;
+mod users;
 
 use crate::cli::{Cli, Command, GridSizeArgs, GridsCommand};
 use anyhow::Context;
@@ -51,6 +52,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Command::Export(args) => export::run(&cli.db, &args).await,
             Command::Serve(args) => serve::run(&cli.db, args).await,
             Command::Demo(args) => demo::run(&cli.db, &args).await,
+            Command::User(cmd) => users::run(&cli.db, cmd).await,
+            Command::Audit(args) => users::audit(&cli.db, &args).await,
             Command::History(args) => maintenance::history(&cli.db, &args).await,
             Command::Undo(args) => maintenance::undo(&cli.db, &args).await,
             Command::Backup(args) => maintenance::backup(&cli.db, &args).await,

@@ -4,7 +4,9 @@ use super::{open_store, Outcome};
 use crate::cli::ServeArgs;
 use crate::http::{app, AppState, HttpConfig};
 use anyhow::Context;
-use gridmap_service::{AccessPolicy, Service};
+use gridmap_core::{AccessScope, Role};
+use gridmap_service::access::AccountRequest;
+use gridmap_service::{AccessPolicy, Caller, Service};
 use gridmap_store::OpenMode;
 use gridmap_tiles::Layer;
 use std::path::PathBuf;
@@ -45,7 +47,7 @@ pub(crate) async fn state(
 ) -> anyhow::Result<AppState> {
     let store = open_store(db, OpenMode::Existing).await?;
     let started = Instant::now();
-    let access = AccessPolicy::with_staff_token(args.staff_token.clone());
+    let access = AccessPolicy::default();
     let cache_bytes = args.cache_mb.saturating_mul(1 << 20);
     let service = Service::start(store, access, cache_bytes)
         .await
@@ -69,6 +71,7 @@ pub(crate) async fn state(
         web_dir: find_web_dir(args.web_dir.clone()),
         basemap_style: args.basemap_style.clone(),
         attribution: data.attribution().to_owned(),
+        local_demo: args.local_demo,
     };
     tracing::info!(
         buildings = data.snapshot().buildings.len(),
@@ -91,10 +94,54 @@ pub(crate) async fn run(db: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
         .unwrap_or_else(|| format!("http://{addr}"));
     let state = state(db, &args, public_url.clone()).await?;
     let store = state.service().store().clone();
-    let served = serve_on(listener, state, &public_url, args.staff_token.as_deref()).await;
+    first_start(&state, args.local_demo.then_some("demo")).await?;
+    if !crate::http::cookies_secure(&public_url) {
+        tracing::warn!(
+            public_url = %public_url,
+            "browsers reach this server over plain HTTP on a network address: sign-in sessions cannot be Secure cookies; serve it behind HTTPS and pass --public-url https://…"
+        );
+    }
+    let served = serve_on(listener, state, &public_url).await;
     store.close().await.context("closing the store")?;
     served?;
     Ok(Outcome::Clean)
+}
+
+/// On a store without accounts, makes the first administrator (`login`, default
+/// `admin`, of scope all) and shows its password once on the terminal, never in the log.
+/// Without a terminal to show it on, says how to make one instead.
+pub(crate) async fn first_start(state: &AppState, login: Option<&str>) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let store = state.service().store();
+    if !store.accounts().await?.is_empty() {
+        return Ok(());
+    }
+    let login = login.unwrap_or("admin");
+    if login == "admin" && !std::io::stdout().is_terminal() {
+        outln!("no accounts yet: nobody can sign in; create the first with `gridmap user add admin --role admin --scope all`")?;
+        return Ok(());
+    }
+    let request = AccountRequest {
+        login: login.to_owned(),
+        role: Role::Admin,
+        scope: AccessScope::All,
+        password: None,
+    };
+    let now = gridmap_service::incidents::now();
+    let (account, password) =
+        gridmap_service::access::add_account(store.as_ref(), &Caller::Operator, &request, now)
+            .await?;
+    let password = password.unwrap_or_default();
+    outln!(
+        "first start: account {} (admin of everything) created; its password, shown only now:",
+        account.login
+    )?;
+    outln!("    {password}")?;
+    outln!(
+        "sign in on the web map, then change it: gridmap user passwd {}",
+        account.login
+    )?;
+    Ok(())
 }
 
 /// Serves until Ctrl-C, printing where.
@@ -102,7 +149,6 @@ pub(crate) async fn serve_on(
     listener: tokio::net::TcpListener,
     state: AppState,
     public_url: &str,
-    staff_token: Option<&str>,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     // Grids changed by other processes (another server on a shared PostGIS store,
@@ -133,14 +179,11 @@ pub(crate) async fn serve_on(
     });
     outln!("listening on http://{addr}")?;
     outln!("web map: {public_url}/")?;
-    if let Some(token) = staff_token {
-        if !token.is_empty() {
-            outln!("staff view (shows household heads and phones): {public_url}/#token={token}")?;
-        }
-    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    axum::serve(listener, app(state))
+    // The client's address reaches the audit log through ConnectInfo.
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -68,6 +68,7 @@ impl From<gridmap_service::ServiceError> for ApiError {
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             ServiceError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServiceError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
             ServiceError::VersionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             _ => return ApiError::internal(err),

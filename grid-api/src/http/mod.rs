@@ -5,6 +5,7 @@
 //! `tower::ServiceExt::oneshot` without binding a port.
 
 mod api;
+mod auth;
 mod caller;
 mod error;
 mod export;
@@ -18,6 +19,7 @@ mod tiles;
 mod versions;
 mod web;
 
+pub(crate) use auth::cookies_secure;
 pub use caller::RequestCaller;
 pub use error::ApiError;
 
@@ -38,6 +40,8 @@ pub struct HttpConfig {
     pub basemap_style: Option<String>,
     /// Attribution shown with the tiles.
     pub attribution: String,
+    /// The demo's local-only mode: the page says so in a banner.
+    pub local_demo: bool,
 }
 
 /// Shared state of the HTTP layer: the service and HTTP settings (cheap to clone).
@@ -78,6 +82,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(tiles::router())
         .merge(api::router())
+        .merge(auth::router())
         .merge(plan::router())
         .merge(export::router())
         .merge(versions::router())

@@ -1,7 +1,7 @@
 //! The OpenAPI document of the JSON API, at `/api/openapi.json`.
 
 use super::AppState;
-use super::{api, export, incidents, open311, plan, stream, versions};
+use super::{api, auth, export, incidents, open311, plan, stream, versions};
 use axum::routing::get;
 use axum::{Json, Router};
 use gridmap_service::views;
@@ -11,9 +11,12 @@ use utoipa::OpenApi;
 #[openapi(
     info(
         title = "gridmap API",
-        description = "Grid-based community management: lookups, grids, staff and search. Household personal data only with a staff bearer token."
+        description = "Grid-based community management: lookups, grids, staff and search. Household personal data only for signed-in accounts whose role and scope allow it (a session cookie from /api/login, or a bearer token from `gridmap user token`)."
     ),
     paths(
+        auth::login,
+        auth::logout,
+        auth::me,
         api::lookup,
         api::building,
         api::grid,
@@ -37,6 +40,8 @@ use utoipa::OpenApi;
         versions::remove
     ),
     components(schemas(
+        auth::LoginRequest,
+        auth::Me,
         versions::SaveVersion,
         gridmap_service::versions::PlanComparison,
         gridmap_service::versions::GridDifference,

@@ -155,6 +155,7 @@ async fn config_js(State(state): State<AppState>) -> Response {
         "base": config.public_url,
         "basemap": config.basemap_style,
         "attribution": config.attribution,
+        "localDemo": config.local_demo,
     });
     let body =
         format!("window.GRIDMAP_CONFIG = Object.assign({value}, window.GRIDMAP_CONFIG || {{}});\n");

@@ -226,7 +226,7 @@ pub fn grid_file(
     encoding: TextEncoding,
     stem: &str,
 ) -> ServiceResult<ExportFile> {
-    caller.must_be_staff("exporting grids")?;
+    caller.must_be_office("exporting grids")?;
     let (bytes, content_type, ext) = match format {
         GridFormat::GeoJson => {
             let collection = FeatureCollection {
@@ -264,7 +264,7 @@ pub fn roster_file(
     format: RosterFormat,
     stem: &str,
 ) -> ServiceResult<ExportFile> {
-    caller.must_be_staff("the roster (staff phones)")?;
+    caller.must_be_office("the roster (staff phones)")?;
     let rows = roster_rows(grids, names);
     let (bytes, content_type, ext) = match format {
         RosterFormat::Csv => (roster_csv(&rows)?, "text/csv; charset=utf-8", "csv"),
@@ -290,7 +290,8 @@ impl Service {
         format: GridFormat,
         encoding: TextEncoding,
     ) -> ServiceResult<ExportFile> {
-        caller.must_be_staff("exporting grids")?;
+        caller.must_be_office("exporting grids")?;
+        caller.may_look_at(Some(&parse_village(code)?), None)?;
         let data = self.data();
         let source = ExportSource::of_snapshot(data.snapshot(), Some(code))?;
         let stem = format!("{}-grids", code.trim());
@@ -311,7 +312,8 @@ impl Service {
         code: &str,
         format: RosterFormat,
     ) -> ServiceResult<ExportFile> {
-        caller.must_be_staff("the roster (staff phones)")?;
+        caller.must_be_office("the roster (staff phones)")?;
+        caller.may_look_at(Some(&parse_village(code)?), None)?;
         let data = self.data();
         let source = ExportSource::of_snapshot(data.snapshot(), Some(code))?;
         let stem = format!("{}-roster", code.trim());

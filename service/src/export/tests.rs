@@ -386,7 +386,7 @@ async fn the_public_gets_neither_the_roster_nor_grid_files() {
         "{file:?}"
     );
     let staff = grid_file(
-        &Caller::Staff,
+        &office(),
         grids,
         names,
         GridFormat::FlatGeobuf,
@@ -478,4 +478,13 @@ async fn one_village_is_exported_by_its_code_and_unknown_codes_are_refused() {
         matches!(malformed, Err(ServiceError::BadInput(_))),
         "{malformed:?}"
     );
+}
+
+/// A planner of everything: sees the register, edits grids, works incidents.
+fn office() -> Caller {
+    Caller::account(
+        "planner",
+        gridmap_core::Role::Planner,
+        gridmap_core::AccessScope::All,
+    )
 }

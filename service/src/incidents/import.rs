@@ -101,7 +101,7 @@ impl Service {
         strict: bool,
         dry_run: bool,
     ) -> ServiceResult<IncidentImport> {
-        caller.may_write()?;
+        caller.must_own_store("importing incidents")?;
         let config = self.incident_config();
         let data = self.data();
         let total = incidents.len();

@@ -289,7 +289,9 @@ impl Service {
         caller: &Caller,
         request: &ReportRequest,
     ) -> ServiceResult<IncidentView> {
-        caller.may_write()?;
+        let (grid, village, _) =
+            place_of(self.data().snapshot(), Point::new(request.lon, request.lat));
+        caller.may_work_incident(village.as_ref(), grid.as_ref())?;
         self.report(caller, request, "api").await
     }
 
@@ -326,7 +328,7 @@ impl Service {
         let source = request
             .source
             .clone()
-            .filter(|_| caller.may_write().is_ok())
+            .filter(|_| caller.is_signed_in())
             .unwrap_or_else(|| channel.to_owned());
         let mut incident = Incident {
             subcategory: Some(ty.code.to_owned()),
@@ -376,13 +378,16 @@ impl Service {
             .incident(id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no incident {id:?}")))?;
+        caller.may_look_at(incident.village.as_ref(), incident.grid.as_ref())?;
         let timeline = store.incident_timeline(id).await?;
         let config = self.incident_config();
+        let staff =
+            caller.sees_personal_data_at(incident.village.as_ref(), incident.grid.as_slice());
         Ok(IncidentDetail {
             incident: views::incident_view(&incident, caller, &config, now()),
             timeline: timeline
                 .iter()
-                .map(|t| views::transition_view(t, caller))
+                .map(|t| views::transition_view(t, staff))
                 .collect(),
         })
     }
@@ -394,7 +399,12 @@ impl Service {
         id: &str,
         request: &TransitionRequest,
     ) -> ServiceResult<IncidentDetail> {
-        caller.may_write()?;
+        let incident = self
+            .store()
+            .incident(id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no incident {id:?}")))?;
+        caller.may_work_incident(incident.village.as_ref(), incident.grid.as_ref())?;
         let actor = match &request.actor {
             Some(a) => format!("{}:{a}", caller.actor()),
             None => caller.actor().to_owned(),

@@ -133,7 +133,7 @@ impl Service {
     ) -> ServiceResult<Vec<StatsRow>> {
         let by = parse_by(by)?;
         if by == CountBy::Assignee {
-            caller.may_write()?;
+            caller.must_be_office("counts by assignee")?;
         }
         let now = now();
         let filter = query.filter(now)?;

@@ -113,7 +113,7 @@ pub(super) fn incident_view(
     config: &IncidentConfig,
     now: i64,
 ) -> IncidentView {
-    let staff = caller.sees_personal_data();
+    let staff = caller.sees_personal_data_at(i.village.as_ref(), i.grid.as_slice());
     let tax = &config.taxonomy;
     let ty = tax.type_of(&i.category, i.subcategory.as_deref());
     let deadline = i.work.clock.and_then(|c| {
@@ -182,8 +182,9 @@ pub(super) fn incident_view(
     }
 }
 
-pub(super) fn transition_view(t: &IncidentTransition, caller: &Caller) -> TransitionView {
-    let staff = caller.sees_personal_data();
+/// One timeline entry; who did it and their notes only when `staff` (the caller may see
+/// the incident's personal data).
+pub(super) fn transition_view(t: &IncidentTransition, staff: bool) -> TransitionView {
     TransitionView {
         seq: t.seq,
         at: t.at,

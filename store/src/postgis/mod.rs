@@ -128,6 +128,20 @@ impl PostgisStore {
     /// writes queue as in the embedded store: a write that checks stored state (versions,
     /// before-states) cannot interleave with another instance's write between its check
     /// and its commit. Readers never wait for it.
+    /// Access-table writes (accounts, credentials, audit entries) do not take the
+    /// writers' lock: an audit entry must not wait for an import to finish.
+    async fn begin_access_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    fn access_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn after_access_write(&self) {}
+
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         // The lock, and the mark that tells the grids' triggers this write logs itself
@@ -284,3 +298,5 @@ mod tests {
         );
     }
 }
+
+crate::access_sql::sql_access_store!(PostgisStore);

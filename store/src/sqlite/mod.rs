@@ -45,6 +45,21 @@ impl SqliteStore {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
 
+    /// The access tables' writes are ordinary writes here (one writer at a time).
+    async fn begin_access_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_write().await
+    }
+
+    fn access_pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    fn after_access_write(&self) {
+        self.checkpoint_in_background();
+    }
+
     /// Opens the store file at `path` (`:memory:` for a throwaway store), creating it
     /// only with [`OpenMode::Create`], and runs pending migrations.
     pub async fn open(path: &str, mode: OpenMode) -> StoreResult<SqliteStore> {
@@ -159,3 +174,5 @@ impl Maintenance for SqliteStore {
         Ok(())
     }
 }
+
+crate::access_sql::sql_access_store!(SqliteStore);

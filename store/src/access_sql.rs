@@ -1,0 +1,375 @@
+//! [`AccessStore`](crate::AccessStore) for both SQL backends. The access tables are the
+//! same in SQLite and PostgreSQL (see the migrations), and `$N` parameters mean the same
+//! in both, so one body of SQL serves both stores: [`sql_access_store!`] expands it for a
+//! store type that provides `access_pool()`, `begin_access_write()` and
+//! `after_access_write()`.
+
+use crate::access::{stored_role, stored_scope, CredentialKind};
+use crate::error::StoreResult;
+use crate::{AuditEntry, AuditRecord, Credential};
+use gridmap_core::Account;
+use sqlx::Row;
+
+/// The columns of `accounts` [`account_from_row`] reads, prefixed `a.`.
+pub(crate) const ACCOUNT_COLUMNS: &str =
+    "a.id, a.login, a.role, a.scope, a.password_hash, a.disabled, a.created_at";
+/// The columns of `credentials` [`credential_from_row`] reads, prefixed `c.`.
+pub(crate) const CREDENTIAL_COLUMNS: &str =
+    "c.id AS credential_id, c.account, c.kind, c.label, c.created_at AS issued_at, c.expires_at, c.revoked";
+
+pub(crate) fn account_from_row<R: Row>(row: &R) -> StoreResult<Account>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let get = |e| crate::decode::invalid("account", e);
+    Ok(Account {
+        id: row.try_get("id").map_err(get)?,
+        login: row.try_get("login").map_err(get)?,
+        role: stored_role(&row.try_get::<String, _>("role").map_err(get)?)?,
+        scope: stored_scope(&row.try_get::<String, _>("scope").map_err(get)?)?,
+        password_hash: row.try_get("password_hash").map_err(get)?,
+        disabled: row.try_get("disabled").map_err(get)?,
+        created_at: row.try_get("created_at").map_err(get)?,
+    })
+}
+
+pub(crate) fn credential_from_row<R: Row>(row: &R) -> StoreResult<Credential>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let get = |e| crate::decode::invalid("credential", e);
+    Ok(Credential {
+        id: row.try_get("credential_id").map_err(get)?,
+        account: row.try_get("account").map_err(get)?,
+        kind: CredentialKind::parse(&row.try_get::<String, _>("kind").map_err(get)?)?,
+        label: row.try_get("label").map_err(get)?,
+        created_at: row.try_get("issued_at").map_err(get)?,
+        expires_at: row.try_get("expires_at").map_err(get)?,
+        revoked: row.try_get("revoked").map_err(get)?,
+    })
+}
+
+pub(crate) fn audit_from_row<R: Row>(row: &R) -> StoreResult<AuditRecord>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let get = |e| crate::decode::invalid("audit entry", e);
+    Ok(AuditRecord {
+        id: row.try_get("id").map_err(get)?,
+        entry: AuditEntry {
+            at: row.try_get("at").map_err(get)?,
+            actor: row.try_get("actor").map_err(get)?,
+            action: row.try_get("action").map_err(get)?,
+            target: row.try_get("target").map_err(get)?,
+            origin: row.try_get("origin").map_err(get)?,
+            detail: row.try_get("detail").map_err(get)?,
+        },
+    })
+}
+
+/// Expands `impl AccessStore for $store` over the shared SQL.
+macro_rules! sql_access_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::AccessStore for $store {
+            async fn add_account(
+                &self,
+                account: &$crate::NewAccount,
+            ) -> $crate::StoreResult<gridmap_core::Account> {
+                use $crate::error::DbStep;
+                account.check()?;
+                let mut tx = self
+                    .begin_access_write()
+                    .await
+                    .step("starting to add an account")?;
+                let taken: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM accounts WHERE login = $1")
+                        .bind(&account.login)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .step("checking the login")?;
+                if taken.is_some() {
+                    return Err($crate::access::login_taken(&account.login));
+                }
+                sqlx::query(
+                    "INSERT INTO accounts (login, role, scope, password_hash, disabled, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&account.login)
+                .bind(account.role.as_str())
+                .bind(account.scope.to_string())
+                .bind(&account.password_hash)
+                .bind(false)
+                .bind($crate::versions::now_rfc3339())
+                .execute(&mut *tx)
+                .await
+                .step("adding an account")?;
+                tx.commit().await.step("committing an account")?;
+                self.after_access_write();
+                self.account(&account.login)
+                    .await?
+                    .ok_or_else(|| $crate::access::no_account(&account.login))
+            }
+
+            async fn accounts(&self) -> $crate::StoreResult<Vec<gridmap_core::Account>> {
+                use $crate::error::DbStep;
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM accounts a ORDER BY a.login",
+                    $crate::access_sql::ACCOUNT_COLUMNS
+                ))
+                .fetch_all(self.access_pool())
+                .await
+                .step("reading accounts")?;
+                rows.iter()
+                    .map($crate::access_sql::account_from_row)
+                    .collect()
+            }
+
+            async fn account(
+                &self,
+                login: &str,
+            ) -> $crate::StoreResult<Option<gridmap_core::Account>> {
+                use $crate::error::DbStep;
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM accounts a WHERE a.login = $1",
+                    $crate::access_sql::ACCOUNT_COLUMNS
+                ))
+                .bind(login)
+                .fetch_optional(self.access_pool())
+                .await
+                .step("reading an account")?;
+                row.as_ref()
+                    .map($crate::access_sql::account_from_row)
+                    .transpose()
+            }
+
+            async fn change_account(
+                &self,
+                login: &str,
+                change: &$crate::AccountChange,
+            ) -> $crate::StoreResult<gridmap_core::Account> {
+                use $crate::error::DbStep;
+                let mut tx = self
+                    .begin_access_write()
+                    .await
+                    .step("starting to change an account")?;
+                let changed = sqlx::query(
+                    "UPDATE accounts SET
+                        password_hash = COALESCE($2, password_hash),
+                        disabled = COALESCE($3, disabled),
+                        role = COALESCE($4, role),
+                        scope = COALESCE($5, scope)
+                     WHERE login = $1",
+                )
+                .bind(login)
+                .bind(change.password_hash.as_deref())
+                .bind(change.disabled)
+                .bind(change.role.map(|r| r.as_str()))
+                .bind(change.scope.as_ref().map(|s| s.to_string()))
+                .execute(&mut *tx)
+                .await
+                .step("changing an account")?
+                .rows_affected();
+                if changed == 0 {
+                    return Err($crate::access::no_account(login));
+                }
+                tx.commit().await.step("committing an account change")?;
+                self.after_access_write();
+                self.account(login)
+                    .await?
+                    .ok_or_else(|| $crate::access::no_account(login))
+            }
+
+            async fn add_credential(
+                &self,
+                credential: &$crate::NewCredential,
+            ) -> $crate::StoreResult<$crate::Credential> {
+                use $crate::error::DbStep;
+                let mut tx = self
+                    .begin_access_write()
+                    .await
+                    .step("starting to issue a credential")?;
+                let created_at = $crate::versions::now_rfc3339();
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO credentials (account, kind, label, created_at, expires_at, revoked)
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(credential.account)
+                .bind(credential.kind.as_str())
+                .bind(&credential.label)
+                .bind(&created_at)
+                .bind(credential.expires_at)
+                .bind(false)
+                .fetch_one(&mut *tx)
+                .await
+                .step("issuing a credential")?;
+                tx.commit().await.step("committing a credential")?;
+                self.after_access_write();
+                Ok($crate::Credential {
+                    id,
+                    account: credential.account,
+                    kind: credential.kind,
+                    label: credential.label.clone(),
+                    created_at,
+                    expires_at: credential.expires_at,
+                    revoked: false,
+                })
+            }
+
+            async fn credential(
+                &self,
+                id: i64,
+            ) -> $crate::StoreResult<Option<($crate::Credential, gridmap_core::Account)>> {
+                use $crate::error::DbStep;
+                let row = sqlx::query(&format!(
+                    "SELECT {}, {} FROM credentials c JOIN accounts a ON a.id = c.account
+                     WHERE c.id = $1",
+                    $crate::access_sql::CREDENTIAL_COLUMNS,
+                    $crate::access_sql::ACCOUNT_COLUMNS
+                ))
+                .bind(id)
+                .fetch_optional(self.access_pool())
+                .await
+                .step("reading a credential")?;
+                row.as_ref()
+                    .map(|row| {
+                        Ok((
+                            $crate::access_sql::credential_from_row(row)?,
+                            $crate::access_sql::account_from_row(row)?,
+                        ))
+                    })
+                    .transpose()
+            }
+
+            async fn credentials(
+                &self,
+                account: i64,
+            ) -> $crate::StoreResult<Vec<$crate::Credential>> {
+                use $crate::error::DbStep;
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM credentials c WHERE c.account = $1 ORDER BY c.id DESC",
+                    $crate::access_sql::CREDENTIAL_COLUMNS
+                ))
+                .bind(account)
+                .fetch_all(self.access_pool())
+                .await
+                .step("reading credentials")?;
+                rows.iter()
+                    .map($crate::access_sql::credential_from_row)
+                    .collect()
+            }
+
+            async fn revoke_credential(&self, id: i64) -> $crate::StoreResult<bool> {
+                use $crate::error::DbStep;
+                let mut tx = self
+                    .begin_access_write()
+                    .await
+                    .step("starting to revoke a credential")?;
+                let revoked = sqlx::query("UPDATE credentials SET revoked = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(true)
+                    .execute(&mut *tx)
+                    .await
+                    .step("revoking a credential")?
+                    .rows_affected();
+                tx.commit().await.step("committing a revocation")?;
+                self.after_access_write();
+                Ok(revoked > 0)
+            }
+
+            async fn signing_key(&self, candidate: &[u8]) -> $crate::StoreResult<Vec<u8>> {
+                use $crate::error::DbStep;
+                $crate::access::check_signing_key(candidate)?;
+                let stored: Option<Vec<u8>> =
+                    sqlx::query_scalar("SELECT key FROM signing_keys WHERE id = 1")
+                        .fetch_optional(self.access_pool())
+                        .await
+                        .step("reading the signing key")?;
+                if let Some(key) = stored {
+                    return Ok(key);
+                }
+                let mut tx = self
+                    .begin_access_write()
+                    .await
+                    .step("starting to store the signing key")?;
+                // Another instance may have stored one meanwhile: the first one stays.
+                sqlx::query("INSERT INTO signing_keys (id, key) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
+                    .bind(candidate)
+                    .execute(&mut *tx)
+                    .await
+                    .step("storing the signing key")?;
+                let key: Vec<u8> = sqlx::query_scalar("SELECT key FROM signing_keys WHERE id = 1")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .step("reading the signing key")?;
+                tx.commit().await.step("committing the signing key")?;
+                self.after_access_write();
+                Ok(key)
+            }
+
+            async fn append_audit(&self, entries: &[$crate::AuditEntry]) -> $crate::StoreResult<()> {
+                use $crate::error::DbStep;
+                if entries.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self
+                    .begin_access_write()
+                    .await
+                    .step("starting to write the audit log")?;
+                for e in entries {
+                    sqlx::query(
+                        "INSERT INTO audit_log (at, actor, action, target, origin, detail)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&e.at)
+                    .bind(&e.actor)
+                    .bind(&e.action)
+                    .bind(&e.target)
+                    .bind(&e.origin)
+                    .bind(&e.detail)
+                    .execute(&mut *tx)
+                    .await
+                    .step("writing the audit log")?;
+                }
+                tx.commit().await.step("committing the audit log")?;
+                self.after_access_write();
+                Ok(())
+            }
+
+            async fn audit(
+                &self,
+                filter: &$crate::AuditFilter,
+            ) -> $crate::StoreResult<Vec<$crate::AuditRecord>> {
+                use $crate::error::DbStep;
+                let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
+                let rows = sqlx::query(
+                    "SELECT id, at, actor, action, target, origin, detail FROM audit_log
+                     WHERE ($1 IS NULL OR actor = $1)
+                       AND ($2 IS NULL OR action = $2)
+                       AND ($3 IS NULL OR substr(target, 1, length($3)) = $3)
+                       AND ($4 IS NULL OR at >= $4)
+                     ORDER BY id DESC LIMIT $5",
+                )
+                .bind(filter.actor.as_deref())
+                .bind(filter.action.as_deref())
+                .bind(filter.target_prefix.as_deref())
+                .bind(filter.since.as_deref())
+                .bind(limit)
+                .fetch_all(self.access_pool())
+                .await
+                .step("reading the audit log")?;
+                rows.iter().map($crate::access_sql::audit_from_row).collect()
+            }
+        }
+    };
+}
+
+pub(crate) use sql_access_store;
