@@ -199,9 +199,21 @@ pub struct FeatureImportArgs {
     #[arg(long, default_value = "EPSG:4326")]
     pub crs: String,
     #[command(flatten)]
+    pub geometry: GeometryArgs,
+    #[command(flatten)]
     pub estimate: EstimateArgs,
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+/// Limits on the geometries of an import: shared by the polygon imports.
+#[derive(Debug, Args)]
+pub struct GeometryArgs {
+    /// Reject any feature with more vertices than N (all rings together), naming it: a
+    /// guard against absurd or corrupt geometries, which would hold the import for
+    /// minutes or exhaust memory. Real village boundaries have tens of thousands at most.
+    #[arg(long, value_name = "N", default_value_t = gridmap_importers::repair::DEFAULT_MAX_VERTICES)]
+    pub max_vertices: usize,
 }
 
 /// How an import writes: shared by every import command.
@@ -235,6 +247,8 @@ pub struct OsmImportArgs {
     /// 6-digit county code given to OSM boundaries (they carry no Chinese division code).
     #[arg(long, default_value = "990000")]
     pub county_code: String,
+    #[command(flatten)]
+    pub geometry: GeometryArgs,
     #[command(flatten)]
     pub estimate: EstimateArgs,
     #[command(flatten)]

@@ -895,3 +895,57 @@ fn a_connection_lost_in_the_middle_of_an_import_leaves_the_store_as_it_was() {
     );
     assert_eq!(stats(pg), counted, "nothing of the lost import was kept");
 }
+
+/// A FeatureCollection of one village whose boundary is a circle of `vertices` vertices.
+fn round_village_geojson(vertices: usize) -> String {
+    let ring: Vec<[f64; 2]> = (0..=vertices)
+        .map(|i| {
+            let a = (i % vertices) as f64 / vertices as f64 * std::f64::consts::TAU;
+            [114.6 + 0.01 * a.cos(), 33.8 + 0.01 * a.sin()]
+        })
+        .collect();
+    serde_json::json!({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "id": "round",
+        "properties": {"code": "411622101201", "name": "圆村"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }]})
+    .to_string()
+}
+
+#[test]
+fn a_polygon_of_100k_vertices_imports_and_one_above_max_vertices_is_rejected_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    let file = dir.path().join("round.geojson");
+    std::fs::write(&file, round_village_geojson(100_000)).unwrap();
+    let file = file.to_str().unwrap();
+
+    let limited = gridmap(&db, &["import", "villages", file, "--max-vertices", "1000"]);
+    let t = text(&limited);
+    assert_eq!(limited.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains(
+            "round.geojson: round (feature 0): 100001 vertices, more than the limit of 1000"
+        ) && t.contains("--max-vertices"),
+        "{t}"
+    );
+
+    let imported = gridmap(&db, &["import", "villages", file]);
+    assert!(imported.status.success(), "{}", text(&imported));
+    assert_eq!(stats(&db)["villages"], 1);
+}
+
+#[test]
+fn import_help_says_what_max_vertices_is_for() {
+    for command in ["villages", "buildings", "osm"] {
+        let o = Command::new(bin())
+            .args(["import", command, "--help"])
+            .output()
+            .unwrap();
+        let help = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            help.contains("--max-vertices <N>") && help.contains("absurd or corrupt geometries"),
+            "{command}: {help}"
+        );
+    }
+}

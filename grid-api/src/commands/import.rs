@@ -71,6 +71,7 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
             FeatureFormat::Geojson => GeoJsonLayout::FeatureCollection,
             FeatureFormat::Geojsonseq => GeoJsonLayout::Seq,
         }),
+        max_vertices: args.geometry.max_vertices,
         ..GeoJsonOptions::default()
     };
     if args.replace && kind != Kind::Buildings {
@@ -121,6 +122,7 @@ async fn osm(db: &str, args: &OsmImportArgs) -> anyhow::Result<Outcome> {
     let options = OsmOptions {
         admin_level: args.admin_level,
         county_code: args.county_code.clone(),
+        max_vertices: args.geometry.max_vertices,
         ..OsmOptions::default()
     };
     let bar = crate::progress::bytes_bar("reading", file_size(&args.file)?.saturating_mul(3));

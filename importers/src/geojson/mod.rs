@@ -64,6 +64,9 @@ pub struct GeoJsonOptions {
     pub crs: Crs,
     /// Force a layout instead of detecting it.
     pub layout: Option<GeoJsonLayout>,
+    /// Features with more vertices than this are rejected (see
+    /// [`repair::check_vertex_count`]).
+    pub max_vertices: usize,
 }
 
 impl Default for GeoJsonOptions {
@@ -80,6 +83,7 @@ impl Default for GeoJsonOptions {
             default_use: BuildingUse::Residential,
             crs: Crs::Wgs84,
             layout: None,
+            max_vertices: repair::DEFAULT_MAX_VERTICES,
         }
     }
 }
@@ -306,7 +310,11 @@ fn rings(v: &Value, crs: Crs) -> Result<RawPolygon, String> {
     Ok((ext, it.collect()))
 }
 
-fn feature_shape(f: &RawFeature, crs: Crs) -> Result<repair::Repaired<MultiPolygon<f64>>, String> {
+fn feature_shape(
+    f: &RawFeature,
+    crs: Crs,
+    max_vertices: usize,
+) -> Result<repair::Repaired<MultiPolygon<f64>>, String> {
     let geometry = match &f.geometry {
         Some(Value::Object(g)) => g,
         _ => return Err("feature has no geometry".into()),
@@ -329,6 +337,7 @@ fn feature_shape(f: &RawFeature, crs: Crs) -> Result<repair::Repaired<MultiPolyg
             ))
         }
     };
+    repair::check_vertex_count(&parts, max_vertices)?;
     repair::repair_parts(parts)
 }
 
@@ -388,7 +397,8 @@ pub fn read_geojson_villages(
 ) -> Result<(Vec<AdminUnit>, ImportReport), ImportError> {
     let path = path.as_ref();
     let file = file_name(path);
-    read_features(path, options, bar, feature_shape, |f, boundary| {
+    let shape = |f: &RawFeature, crs: Crs| feature_shape(f, crs, options.max_vertices);
+    read_features(path, options, bar, shape, |f, boundary| {
         let code_text = fields::text(&f.props, &options.code_field)?.ok_or_else(|| {
             format!(
                 "field `{}`: missing 12-digit division code",
@@ -436,7 +446,8 @@ pub fn read_geojson_buildings(
 ) -> Result<(Vec<Building>, ImportReport), ImportError> {
     let path = path.as_ref();
     let file = file_name(path);
-    read_features(path, options, bar, feature_shape, |f, footprint| {
+    let shape = |f: &RawFeature, crs: Crs| feature_shape(f, crs, options.max_vertices);
+    read_features(path, options, bar, shape, |f, footprint| {
         let levels = match fields::whole(&f.props, &options.levels_field)? {
             Some(l) => Some(u16::try_from(l).map_err(|_| {
                 format!(
