@@ -949,3 +949,36 @@ fn import_help_says_what_max_vertices_is_for() {
         );
     }
 }
+
+#[test]
+fn an_empty_file_is_refused_naming_it_for_every_importer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("never.db");
+    let cases: [(&str, &str, &[u8]); 10] = [
+        ("households", "register.csv", b""),
+        ("households", "blank.csv", b"\n\n"),
+        ("households", "register.xlsx", b""),
+        ("staff", "staff.csv", b""),
+        ("incidents", "incidents.csv", b""),
+        ("incidents", "hotline.geojson", b""),
+        ("villages", "villages.geojson", b""),
+        ("buildings", "buildings.geojsonl", b""),
+        ("buildings", "buildings.geojson", b""),
+        ("osm", "county.osm.pbf", b""),
+    ];
+    for (command, name, body) in cases {
+        let file = dir.path().join(name);
+        std::fs::write(&file, body).unwrap();
+        let o = gridmap(&db, &["import", command, file.to_str().unwrap()]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{command} {name}: {t}");
+        assert!(
+            t.contains(name) && t.contains("the file is empty"),
+            "{command} {name}: {t}"
+        );
+        assert!(
+            !db.exists(),
+            "{command} {name}: a refused file writes nothing"
+        );
+    }
+}

@@ -22,6 +22,15 @@ pub enum ImportError {
         #[source]
         source: std::io::Error,
     },
+    /// The file holds nothing to import: 0 bytes, or no header row. An import of it would
+    /// "succeed" with nothing read, hiding an export or a copy that went wrong.
+    #[error("{}: the file is empty ({what}): nothing imported; check that the export or copy that made it finished", path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+        /// What is missing, e.g. `0 bytes`.
+        what: &'static str,
+    },
     /// The JSON is malformed or truncated.
     #[error("{}: invalid GeoJSON{}", path.display(), where_(line, feature))]
     Json {
@@ -124,6 +133,20 @@ fn where_(line: &Option<usize>, feature: &Option<usize>) -> String {
         (None, Some(f)) => format!(" at feature {f}"),
         (None, None) => String::new(),
     }
+}
+
+/// The size of the file at `path`, refusing a file of 0 bytes ([`ImportError::Empty`]).
+pub(crate) fn nonempty_file_len(path: &std::path::Path) -> Result<u64, ImportError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| ImportError::io(path, e))?
+        .len();
+    if len == 0 {
+        return Err(ImportError::Empty {
+            path: path.to_path_buf(),
+            what: "0 bytes",
+        });
+    }
+    Ok(len)
 }
 
 impl ImportError {

@@ -217,7 +217,10 @@ fn process<T>(
 ) -> Result<(Vec<T>, ImportReport), ImportError> {
     let file = file_name(path);
     let Some(first) = rows.next() else {
-        return Ok((Vec::new(), ImportReport::default()));
+        return Err(ImportError::Empty {
+            path: path.to_path_buf(),
+            what: "no header row",
+        });
     };
     let header: Vec<String> = first?
         .1
