@@ -169,27 +169,29 @@ pub struct FeatureImportArgs {
     /// The format, when the extension does not tell.
     #[arg(long, value_enum)]
     pub format: Option<FeatureFormat>,
-    /// Property holding the 12-digit division code (villages).
-    #[arg(long, default_value = "code")]
-    pub code_field: String,
-    /// Property holding the name (villages).
-    #[arg(long, default_value = "name")]
-    pub name_field: String,
-    /// Property holding the number of floors (buildings).
-    #[arg(long, default_value = "levels")]
-    pub levels_field: String,
-    /// Property holding a registered household count (buildings).
-    #[arg(long, default_value = "households")]
-    pub households_field: String,
-    /// Property holding the building use (residential, institution, other, or an OSM building value).
-    #[arg(long, default_value = "use")]
-    pub use_field: String,
-    /// Property holding the height in metres (buildings).
-    #[arg(long, default_value = "height")]
-    pub height_field: String,
+    /// Property holding the 12-digit division code (villages; default `code`). A property
+    /// named by this or another --…-field option that no feature has refuses the file.
+    #[arg(long, value_name = "NAME")]
+    pub code_field: Option<String>,
+    /// Property holding the name (villages; default `name`).
+    #[arg(long, value_name = "NAME")]
+    pub name_field: Option<String>,
+    /// Property holding the number of floors (buildings; default `levels`).
+    #[arg(long, value_name = "NAME")]
+    pub levels_field: Option<String>,
+    /// Property holding a registered household count (buildings; default `households`).
+    #[arg(long, value_name = "NAME")]
+    pub households_field: Option<String>,
+    /// Property holding the building use (residential, institution, other, or an OSM
+    /// building value; buildings; default `use`).
+    #[arg(long, value_name = "NAME")]
+    pub use_field: Option<String>,
+    /// Property holding the height in metres (buildings; default `height`).
+    #[arg(long, value_name = "NAME")]
+    pub height_field: Option<String>,
     /// Property holding a stable feature id (re-imports update by it). Default: the
     /// feature's `id` member, else a property `id`, `Id`, `ID`, `osm_id` or `fid`.
-    #[arg(long)]
+    #[arg(long, value_name = "NAME")]
     pub id_field: Option<String>,
     /// Buildings: incoming footprints replace the stored buildings they coincide with
     /// (same outline under another id, e.g. the file re-exported without stable ids).

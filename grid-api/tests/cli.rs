@@ -982,3 +982,92 @@ fn an_empty_file_is_refused_naming_it_for_every_importer() {
         );
     }
 }
+
+#[test]
+fn a_column_or_property_the_file_does_not_have_is_refused_listing_what_it_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("never.db");
+    let register = dir.path().join("register.csv");
+    std::fs::write(&register, "id,building,户主\nH1,b/1,张伟\n").unwrap();
+    let register = register.to_str().unwrap();
+    let staff = dir.path().join("staff.csv");
+    std::fs::write(&staff, "id,name\nS1,王芳\n").unwrap();
+    let staff = staff.to_str().unwrap();
+    let incidents = dir.path().join("incidents.csv");
+    std::fs::write(
+        &incidents,
+        "id,time,category,lon,lat\nE1,1775000000,x,114.6,33.8\n",
+    )
+    .unwrap();
+    let incidents = incidents.to_str().unwrap();
+    let villages = dir.path().join("villages.geojson");
+    std::fs::write(&villages, round_village_geojson(16)).unwrap();
+    let villages = villages.to_str().unwrap();
+    let buildings = dir.path().join("buildings.geojson");
+    std::fs::write(&buildings, buildings_geojson(2, |_| None, |_| 2)).unwrap();
+    let buildings = buildings.to_str().unwrap();
+
+    let cases: [(&[&str], &[&str]); 9] = [
+        (
+            &["households", register, "--column", "head=户主X"],
+            &["head=户主X", "id,building,户主"],
+        ),
+        (
+            &["households", register, "--column", "hed=户主"],
+            &["\"hed\"", "head"],
+        ),
+        (
+            &["staff", staff, "--column", "phone=电话"],
+            &["phone=电话", "id,name"],
+        ),
+        (
+            &["incidents", incidents, "--column", "grid=网格"],
+            &["grid=网格", "id,time,category,lon,lat"],
+        ),
+        (
+            &["villages", villages, "--code-field", "CODE"],
+            &["--code-field", "\"CODE\"", "code, name"],
+        ),
+        (
+            &["villages", villages, "--name-field", "NAME"],
+            &["--name-field", "\"NAME\""],
+        ),
+        (
+            &["buildings", buildings, "--levels-field", "floors"],
+            &["--levels-field", "\"floors\"", "levels"],
+        ),
+        (
+            &["buildings", buildings, "--households-field", "hh"],
+            &["--households-field", "\"hh\""],
+        ),
+        (
+            &["buildings", buildings, "--id-field", "fid"],
+            &["--id-field", "\"fid\""],
+        ),
+    ];
+    for (args, needles) in cases {
+        let mut full = vec!["import"];
+        full.extend_from_slice(args);
+        let o = gridmap(&db, &full);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {t}");
+        for needle in needles {
+            assert!(t.contains(needle), "{args:?}: no {needle:?} in {t}");
+        }
+        assert!(!db.exists(), "{args:?}: a refused file writes nothing");
+    }
+    // Named properties that exist are read; one named for the other kind is not checked.
+    let o = gridmap(
+        &db,
+        &[
+            "import",
+            "buildings",
+            buildings,
+            "--levels-field",
+            "levels",
+            "--code-field",
+            "X",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+}

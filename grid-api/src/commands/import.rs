@@ -59,20 +59,13 @@ fn estimate_options(args: &EstimateArgs) -> anyhow::Result<EstimateOptions> {
 async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Result<Outcome> {
     let crs: Crs = args.crs.parse().context("--crs")?;
     let options = GeoJsonOptions {
-        code_field: args.code_field.clone(),
-        name_field: args.name_field.clone(),
-        levels_field: args.levels_field.clone(),
-        households_field: args.households_field.clone(),
-        use_field: args.use_field.clone(),
-        height_field: args.height_field.clone(),
-        id_field: args.id_field.clone(),
         crs,
         layout: args.format.map(|f| match f {
             FeatureFormat::Geojson => GeoJsonLayout::FeatureCollection,
             FeatureFormat::Geojsonseq => GeoJsonLayout::Seq,
         }),
         max_vertices: args.geometry.max_vertices,
-        ..GeoJsonOptions::default()
+        ..field_options(args, kind)
     };
     if args.replace && kind != Kind::Buildings {
         anyhow::bail!("--replace applies to `gridmap import buildings` only");
@@ -116,6 +109,70 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         started,
     )
     .await
+}
+
+/// The property names of a feature import: those given on the command line, the
+/// defaults for the rest. A property named for what `kind` reads must be in the file
+/// ([`GeoJsonOptions::named_properties`]); one for the other kind is not read, so not checked.
+fn field_options(args: &FeatureImportArgs, kind: Kind) -> GeoJsonOptions {
+    use Kind::{Buildings, Villages};
+    let mut options = GeoJsonOptions {
+        id_field: args.id_field.clone(),
+        ..GeoJsonOptions::default()
+    };
+    let mut named = Vec::new();
+    let fields = [
+        (
+            "--code-field",
+            &args.code_field,
+            Villages,
+            &mut options.code_field,
+        ),
+        (
+            "--name-field",
+            &args.name_field,
+            Villages,
+            &mut options.name_field,
+        ),
+        (
+            "--levels-field",
+            &args.levels_field,
+            Buildings,
+            &mut options.levels_field,
+        ),
+        (
+            "--households-field",
+            &args.households_field,
+            Buildings,
+            &mut options.households_field,
+        ),
+        (
+            "--use-field",
+            &args.use_field,
+            Buildings,
+            &mut options.use_field,
+        ),
+        (
+            "--height-field",
+            &args.height_field,
+            Buildings,
+            &mut options.height_field,
+        ),
+    ];
+    for (option, given, read_by, property) in fields {
+        let Some(given) = given else {
+            continue;
+        };
+        property.clone_from(given);
+        if read_by == kind {
+            named.push((option.to_owned(), given.clone()));
+        }
+    }
+    if let Some(id) = &args.id_field {
+        named.push(("--id-field".to_owned(), id.clone()));
+    }
+    options.named_properties = named;
+    options
 }
 
 async fn osm(db: &str, args: &OsmImportArgs) -> anyhow::Result<Outcome> {

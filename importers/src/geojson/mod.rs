@@ -67,6 +67,10 @@ pub struct GeoJsonOptions {
     /// Features with more vertices than this are rejected (see
     /// [`repair::check_vertex_count`]).
     pub max_vertices: usize,
+    /// Properties the user named, as `(option, property)` (e.g. `("--levels-field",
+    /// "floors")`): when no feature of the file has one, the file is refused
+    /// ([`ImportError::MissingProperty`]) instead of importing it with the field empty.
+    pub named_properties: Vec<(String, String)>,
 }
 
 impl Default for GeoJsonOptions {
@@ -84,6 +88,7 @@ impl Default for GeoJsonOptions {
             crs: Crs::Wgs84,
             layout: None,
             max_vertices: repair::DEFAULT_MAX_VERTICES,
+            named_properties: Vec::new(),
         }
     }
 }
@@ -122,6 +127,9 @@ enum Converted<T> {
     Rejected(Issue),
 }
 
+/// Features whose property names are listed when a named property is in none.
+const PROPERTY_SAMPLE: usize = 100;
+
 /// Streams `path`, calling `convert` on each feature; conversion failures become issues.
 /// Reading is sequential; parsing (GeoJSONSeq) and conversion run in parallel chunks,
 /// and the result and the report keep file order.
@@ -142,17 +150,22 @@ fn read_features<T: Send, G>(
     let mut report = ImportReport::default();
     let mut pending: Vec<Pending> = Vec::with_capacity(CHUNK);
     let mut failed: Option<ImportError> = None;
+    let mut properties = fields::NamedProperties::new(&options.named_properties);
     let mut flush = |pending: &mut Vec<Pending>| {
         if failed.is_some() {
             pending.clear();
             return;
         }
-        let converted: Vec<Result<Converted<T>, ImportError>> = pending
+        let converted: Vec<Result<(Converted<T>, fields::Seen), ImportError>> = pending
             .par_drain(..)
             .map(|p| convert_pending(path, &file, p, options, &shape, &convert))
             .collect();
         for c in converted {
             report.read += 1;
+            let c = c.map(|(converted, seen)| {
+                properties.add(seen);
+                converted
+            });
             match c {
                 Ok(Converted::Imported(t, repaired)) => {
                     out.push(t);
@@ -191,6 +204,9 @@ fn read_features<T: Send, G>(
     if let Some(e) = failed {
         return Err(e);
     }
+    if report.read > 0 {
+        properties.check(path)?;
+    }
     bar.finish();
     report.log();
     Ok((out, report))
@@ -204,7 +220,7 @@ fn convert_pending<T, G>(
     options: &GeoJsonOptions,
     shape: &impl Fn(&RawFeature, Crs) -> Result<repair::Repaired<G>, String>,
     convert: &impl Fn(&RawFeature, G) -> Result<T, String>,
-) -> Result<Converted<T>, ImportError> {
+) -> Result<(Converted<T>, fields::Seen), ImportError> {
     let (index, value) = match pending {
         Pending::Parsed { index, value } => (index, value),
         Pending::Text { index, line, bytes } => {
@@ -220,29 +236,43 @@ fn convert_pending<T, G>(
     let feature = match split_feature(index, value, options) {
         Ok(f) => f,
         Err(reason) => {
-            return Ok(Converted::Rejected(Issue::rejected(
-                file, index, None, reason,
-            )))
+            let issue = Issue::rejected(file, index, None, reason);
+            return Ok((Converted::Rejected(issue), fields::Seen::default()));
         }
     };
-    let id = feature.id.clone();
-    let shape = match shape(&feature, options.crs) {
+    let seen = fields::Seen::of(
+        &feature.props,
+        &options.named_properties,
+        index < PROPERTY_SAMPLE,
+    );
+    Ok((
+        convert_feature(file, &feature, options, shape, convert),
+        seen,
+    ))
+}
+
+/// Checks, repairs and converts one feature; a problem rejects it.
+fn convert_feature<T, G>(
+    file: &str,
+    feature: &RawFeature,
+    options: &GeoJsonOptions,
+    shape: &impl Fn(&RawFeature, Crs) -> Result<repair::Repaired<G>, String>,
+    convert: &impl Fn(&RawFeature, G) -> Result<T, String>,
+) -> Converted<T> {
+    let (index, id) = (feature.index, feature.id.clone());
+    let shape = match shape(feature, options.crs) {
         Ok(s) => s,
-        Err(reason) => {
-            return Ok(Converted::Rejected(Issue::rejected(
-                file, index, id, reason,
-            )))
-        }
+        Err(reason) => return Converted::Rejected(Issue::rejected(file, index, id, reason)),
     };
     // A rejected feature is not also listed as repaired.
-    Ok(match convert(&feature, shape.value) {
+    match convert(feature, shape.value) {
         Ok(t) => {
             let repaired = (!shape.fixes.is_empty())
                 .then(|| Issue::repaired(file, index, id, shape.fixes.join(", ")));
             Converted::Imported(t, repaired)
         }
         Err(reason) => Converted::Rejected(Issue::rejected(file, index, id, reason)),
-    })
+    }
 }
 
 fn split_feature(
