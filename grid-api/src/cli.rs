@@ -7,6 +7,7 @@
 use crate::commands;
 use crate::output::StdoutError;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,7 +37,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "GRIDMAP_DB_READ", value_name = "URL")]
     pub db_read: Option<String>,
 
-    /// No progress bars.
+    /// No progress bars, and only warnings and errors on standard error (no INFO lines;
+    /// GRIDMAP_LOG, when set, still chooses the log level).
     #[arg(long, short, global = true)]
     pub quiet: bool,
 
@@ -615,7 +617,7 @@ pub fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     crate::progress::set_quiet(cli.quiet);
-    init_logging();
+    init_logging(cli.quiet);
     match commands::run(cli) {
         Ok(commands::Outcome::Clean) => ExitCode::SUCCESS,
         Ok(commands::Outcome::WithProblems) => ExitCode::from(1),
@@ -674,12 +676,21 @@ fn error_chain(err: &anyhow::Error) -> String {
     out
 }
 
-fn init_logging() {
+/// Logs go to standard error at the level GRIDMAP_LOG names, else INFO for gridmap's own
+/// crates (WARN with `--quiet`). Colours only on a terminal: in a log file or a pipe the
+/// escape codes are noise.
+fn init_logging(quiet: bool) {
+    let default = if quiet {
+        "warn"
+    } else {
+        "gridmap=info,tower_http=warn"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("GRIDMAP_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("gridmap=info,tower_http=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 

@@ -1071,3 +1071,88 @@ fn a_column_or_property_the_file_does_not_have_is_refused_listing_what_it_has() 
     );
     assert!(o.status.success(), "{}", text(&o));
 }
+
+#[test]
+fn an_import_error_is_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e.db");
+    let corpus = repo().join("tests/corpus");
+    for (command, file, message) in [
+        ("osm", "truncated.osm.pbf", "invalid OpenStreetMap PBF file"),
+        ("households", "non_utf8.csv", "is not valid UTF-8"),
+        ("buildings", "truncated.geojson", "invalid GeoJSON"),
+    ] {
+        let path = corpus.join(file);
+        let o = gridmap(&db, &["import", command, path.to_str().unwrap()]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{t}");
+        assert_eq!(t.matches(message).count(), 1, "{file}: {t}");
+    }
+}
+
+#[test]
+fn register_rows_naming_unknown_buildings_are_counted_without_personal_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    let buildings = dir.path().join("b.geojson");
+    std::fs::write(
+        &buildings,
+        buildings_geojson(2, |i| Some(format!("b{i}")), |_| 2),
+    )
+    .unwrap();
+    let o = gridmap(&db, &["import", "buildings", buildings.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let register = dir.path().join("register.csv");
+    std::fs::write(
+        &register,
+        "id,building,head,phone\nH1,b0,张伟,13800000001\nH2,nowhere,李娜,13800000002\nH3,b1,王芳,13800000003\nH4,gone,刘洋,13800000004\n",
+    )
+    .unwrap();
+    let o = gridmap(&db, &["import", "households", register.to_str().unwrap()]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains(
+            "warning: 2 register rows name a building that is not in the store (households H2, H4)"
+        ),
+        "{t}"
+    );
+    for personal in ["李娜", "刘洋", "13800000002", "13800000004"] {
+        assert!(!t.contains(personal), "personal data {personal:?} in {t}");
+    }
+    assert_eq!(stats(&db)["register_rows"], 4, "the rows are kept");
+}
+
+/// Runs gridmap without `--quiet` unless `quiet`, with `GRIDMAP_LOG` unset.
+fn gridmap_logging(db: &Path, quiet: bool, args: &[&str]) -> Output {
+    let mut command = Command::new(bin());
+    command.env_remove("GRIDMAP_LOG").arg("--db").arg(db);
+    if quiet {
+        command.arg("-q");
+    }
+    command.args(args).output().expect("gridmap runs")
+}
+
+#[test]
+fn quiet_leaves_only_warnings_and_logs_into_a_pipe_have_no_colours() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("q.db");
+    let staff = dir.path().join("staff.csv");
+    std::fs::write(&staff, "id,name\nS1,王芳\n").unwrap();
+    let staff = staff.to_str().unwrap();
+    let loud = gridmap_logging(&db, false, &["import", "staff", staff]);
+    let stderr = String::from_utf8_lossy(&loud.stderr);
+    assert!(loud.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("INFO"),
+        "without -q INFO lines show: {stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colour codes in a pipe: {stderr:?}"
+    );
+    let quiet = gridmap_logging(&db, true, &["import", "staff", staff]);
+    let stderr = String::from_utf8_lossy(&quiet.stderr);
+    assert!(quiet.status.success(), "{stderr}");
+    assert!(!stderr.contains("INFO"), "-q hides INFO lines: {stderr}");
+}

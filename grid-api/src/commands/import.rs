@@ -11,7 +11,7 @@ use gridmap_importers::{
     estimate_households, read_geojson_buildings, read_geojson_villages, read_osm, Crs,
     EstimateOptions, GeoJsonOptions, ImportReport, OsmOptions,
 };
-use gridmap_service::import::{self, ImportOptions};
+use gridmap_service::import::{self, ImportOptions, UnknownBuildings};
 use gridmap_service::Caller;
 use gridmap_store::{ImportBatch, ImportSummary, OpenMode, SharedStore};
 use std::path::Path;
@@ -286,6 +286,7 @@ pub(crate) async fn write_batch(
     if unmatched > 0 {
         outln!("{unmatched} register rows lie in no building footprint: they are kept but count in no grid")?;
     }
+    warn_unknown_buildings(&done.unknown_buildings)?;
     if done.replaced > 0 {
         outln!("{} stored buildings replaced by the buildings of {source} with the same footprint (--replace)", done.replaced)?;
     } else if done.coinciding > 0 {
@@ -296,6 +297,27 @@ pub(crate) async fn write_batch(
         )?;
     }
     Ok(done.summary)
+}
+
+/// Says which register rows name buildings the store does not have (ids only: the rows
+/// hold personal data), so a register imported before its buildings, or naming them
+/// under other ids, does not go unnoticed.
+fn warn_unknown_buildings(unknown: &UnknownBuildings) -> anyhow::Result<()> {
+    if unknown.rows == 0 {
+        return Ok(());
+    }
+    let more = if unknown.rows > unknown.first.len() {
+        ", …"
+    } else {
+        ""
+    };
+    outln!(
+        "warning: {} register rows name a building that is not in the store (households {}{more}): \
+         they are kept but count in no grid; import those buildings, or check the `building` column",
+        unknown.rows,
+        unknown.first.join(", ")
+    )?;
+    Ok(())
 }
 
 pub(crate) fn print_summary(s: &ImportSummary) -> anyhow::Result<()> {

@@ -419,7 +419,7 @@ fn source_id(f: &RawFeature, file: &str) -> String {
 /// assert_eq!(units[0].name, "李庄村");
 /// assert!(report.rejected[0].reason.contains("12 digits"));
 /// ```
-#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()))]
 pub fn read_geojson_villages(
     path: impl AsRef<Path>,
     options: &GeoJsonOptions,
@@ -468,7 +468,7 @@ pub fn read_geojson_villages(
 /// assert_eq!(b[0].households.source, HouseholdCountSource::Registered);
 /// assert!(report.rejected[0].to_string().contains("field `levels`"));
 /// ```
-#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()))]
 pub fn read_geojson_buildings(
     path: impl AsRef<Path>,
     options: &GeoJsonOptions,
@@ -538,7 +538,7 @@ pub fn read_geojson_buildings(
 /// assert!(report.rejected[0].to_string().contains("field `time`"));
 /// assert!(report.rejected[1].to_string().contains("not a Point"));
 /// ```
-#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()))]
 pub fn read_geojson_incidents(
     path: impl AsRef<Path>,
     options: &GeoJsonOptions,

@@ -98,7 +98,7 @@ pub struct OsmData {
 
 /// Reads buildings, admin boundaries and barriers from an OSM PBF file (see the module
 /// docs). `bar` advances by bytes read over three passes.
-#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()))]
 pub fn read_osm(
     path: impl AsRef<Path>,
     options: &OsmOptions,
