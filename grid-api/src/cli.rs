@@ -7,6 +7,7 @@
 use crate::commands;
 use crate::output::StdoutError;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,7 +37,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "GRIDMAP_DB_READ", value_name = "URL")]
     pub db_read: Option<String>,
 
-    /// No progress bars.
+    /// No progress bars, and only warnings and errors on standard error (no INFO lines;
+    /// GRIDMAP_LOG, when set, still chooses the log level).
     #[arg(long, short, global = true)]
     pub quiet: bool,
 
@@ -188,27 +190,29 @@ pub struct FeatureImportArgs {
     /// The format, when the extension does not tell.
     #[arg(long, value_enum)]
     pub format: Option<FeatureFormat>,
-    /// Property holding the 12-digit division code (villages).
-    #[arg(long, default_value = "code")]
-    pub code_field: String,
-    /// Property holding the name (villages).
-    #[arg(long, default_value = "name")]
-    pub name_field: String,
-    /// Property holding the number of floors (buildings).
-    #[arg(long, default_value = "levels")]
-    pub levels_field: String,
-    /// Property holding a registered household count (buildings).
-    #[arg(long, default_value = "households")]
-    pub households_field: String,
-    /// Property holding the building use (residential, institution, other, or an OSM building value).
-    #[arg(long, default_value = "use")]
-    pub use_field: String,
-    /// Property holding the height in metres (buildings).
-    #[arg(long, default_value = "height")]
-    pub height_field: String,
+    /// Property holding the 12-digit division code (villages; default `code`). A property
+    /// named by this or another --…-field option that no feature has refuses the file.
+    #[arg(long, value_name = "NAME")]
+    pub code_field: Option<String>,
+    /// Property holding the name (villages; default `name`).
+    #[arg(long, value_name = "NAME")]
+    pub name_field: Option<String>,
+    /// Property holding the number of floors (buildings; default `levels`).
+    #[arg(long, value_name = "NAME")]
+    pub levels_field: Option<String>,
+    /// Property holding a registered household count (buildings; default `households`).
+    #[arg(long, value_name = "NAME")]
+    pub households_field: Option<String>,
+    /// Property holding the building use (residential, institution, other, or an OSM
+    /// building value; buildings; default `use`).
+    #[arg(long, value_name = "NAME")]
+    pub use_field: Option<String>,
+    /// Property holding the height in metres (buildings; default `height`).
+    #[arg(long, value_name = "NAME")]
+    pub height_field: Option<String>,
     /// Property holding a stable feature id (re-imports update by it). Default: the
     /// feature's `id` member, else a property `id`, `Id`, `ID`, `osm_id` or `fid`.
-    #[arg(long)]
+    #[arg(long, value_name = "NAME")]
     pub id_field: Option<String>,
     /// Buildings: incoming footprints replace the stored buildings they coincide with
     /// (same outline under another id, e.g. the file re-exported without stable ids).
@@ -218,9 +222,21 @@ pub struct FeatureImportArgs {
     #[arg(long, default_value = "EPSG:4326")]
     pub crs: String,
     #[command(flatten)]
+    pub geometry: GeometryArgs,
+    #[command(flatten)]
     pub estimate: EstimateArgs,
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+/// Limits on the geometries of an import: shared by the polygon imports.
+#[derive(Debug, Args)]
+pub struct GeometryArgs {
+    /// Reject any feature with more vertices than N (all rings together), naming it: a
+    /// guard against absurd or corrupt geometries, which would hold the import for
+    /// minutes or exhaust memory. Real village boundaries have tens of thousands at most.
+    #[arg(long, value_name = "N", default_value_t = gridmap_importers::repair::DEFAULT_MAX_VERTICES)]
+    pub max_vertices: usize,
 }
 
 /// How an import writes: shared by every import command.
@@ -254,6 +270,8 @@ pub struct OsmImportArgs {
     /// 6-digit county code given to OSM boundaries (they carry no Chinese division code).
     #[arg(long, default_value = "990000")]
     pub county_code: String,
+    #[command(flatten)]
+    pub geometry: GeometryArgs,
     #[command(flatten)]
     pub estimate: EstimateArgs,
     #[command(flatten)]
@@ -705,7 +723,7 @@ pub fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     crate::progress::set_quiet(cli.quiet);
-    init_logging();
+    init_logging(cli.quiet);
     match commands::run(cli) {
         Ok(commands::Outcome::Clean) => ExitCode::SUCCESS,
         Ok(commands::Outcome::WithProblems) => ExitCode::from(1),
@@ -764,12 +782,21 @@ fn error_chain(err: &anyhow::Error) -> String {
     out
 }
 
-fn init_logging() {
+/// Logs go to standard error at the level GRIDMAP_LOG names, else INFO for gridmap's own
+/// crates (WARN with `--quiet`). Colours only on a terminal: in a log file or a pipe the
+/// escape codes are noise.
+fn init_logging(quiet: bool) {
+    let default = if quiet {
+        "warn"
+    } else {
+        "gridmap=info,tower_http=warn"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("GRIDMAP_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("gridmap=info,tower_http=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 

@@ -1040,4 +1040,264 @@ fn accounts_are_managed_from_the_command_line_and_every_change_is_audited() {
     );
     let audit_text = String::from_utf8_lossy(&audit.stdout);
     assert!(!audit_text.contains(&password) && !audit_text.contains(&secret));
+
+/// A FeatureCollection of one village whose boundary is a circle of `vertices` vertices.
+fn round_village_geojson(vertices: usize) -> String {
+    let ring: Vec<[f64; 2]> = (0..=vertices)
+        .map(|i| {
+            let a = (i % vertices) as f64 / vertices as f64 * std::f64::consts::TAU;
+            [114.6 + 0.01 * a.cos(), 33.8 + 0.01 * a.sin()]
+        })
+        .collect();
+    serde_json::json!({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "id": "round",
+        "properties": {"code": "411622101201", "name": "圆村"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }]})
+    .to_string()
+}
+
+#[test]
+fn a_polygon_of_100k_vertices_imports_and_one_above_max_vertices_is_rejected_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    let file = dir.path().join("round.geojson");
+    std::fs::write(&file, round_village_geojson(100_000)).unwrap();
+    let file = file.to_str().unwrap();
+
+    let limited = gridmap(&db, &["import", "villages", file, "--max-vertices", "1000"]);
+    let t = text(&limited);
+    assert_eq!(limited.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains(
+            "round.geojson: round (feature 0): 100001 vertices, more than the limit of 1000"
+        ) && t.contains("--max-vertices"),
+        "{t}"
+    );
+
+    let imported = gridmap(&db, &["import", "villages", file]);
+    assert!(imported.status.success(), "{}", text(&imported));
+    assert_eq!(stats(&db)["villages"], 1);
+}
+
+#[test]
+fn import_help_says_what_max_vertices_is_for() {
+    for command in ["villages", "buildings", "osm"] {
+        let o = Command::new(bin())
+            .args(["import", command, "--help"])
+            .output()
+            .unwrap();
+        let help = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            help.contains("--max-vertices <N>") && help.contains("absurd or corrupt geometries"),
+            "{command}: {help}"
+        );
+    }
+}
+
+#[test]
+fn an_empty_file_is_refused_naming_it_for_every_importer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("never.db");
+    let cases: [(&str, &str, &[u8]); 10] = [
+        ("households", "register.csv", b""),
+        ("households", "blank.csv", b"\n\n"),
+        ("households", "register.xlsx", b""),
+        ("staff", "staff.csv", b""),
+        ("incidents", "incidents.csv", b""),
+        ("incidents", "hotline.geojson", b""),
+        ("villages", "villages.geojson", b""),
+        ("buildings", "buildings.geojsonl", b""),
+        ("buildings", "buildings.geojson", b""),
+        ("osm", "county.osm.pbf", b""),
+    ];
+    for (command, name, body) in cases {
+        let file = dir.path().join(name);
+        std::fs::write(&file, body).unwrap();
+        let o = gridmap(&db, &["import", command, file.to_str().unwrap()]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{command} {name}: {t}");
+        assert!(
+            t.contains(name) && t.contains("the file is empty"),
+            "{command} {name}: {t}"
+        );
+        assert!(
+            !db.exists(),
+            "{command} {name}: a refused file writes nothing"
+        );
+    }
+}
+
+#[test]
+fn a_column_or_property_the_file_does_not_have_is_refused_listing_what_it_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("never.db");
+    let register = dir.path().join("register.csv");
+    std::fs::write(&register, "id,building,户主\nH1,b/1,张伟\n").unwrap();
+    let register = register.to_str().unwrap();
+    let staff = dir.path().join("staff.csv");
+    std::fs::write(&staff, "id,name\nS1,王芳\n").unwrap();
+    let staff = staff.to_str().unwrap();
+    let incidents = dir.path().join("incidents.csv");
+    std::fs::write(
+        &incidents,
+        "id,time,category,lon,lat\nE1,1775000000,x,114.6,33.8\n",
+    )
+    .unwrap();
+    let incidents = incidents.to_str().unwrap();
+    let villages = dir.path().join("villages.geojson");
+    std::fs::write(&villages, round_village_geojson(16)).unwrap();
+    let villages = villages.to_str().unwrap();
+    let buildings = dir.path().join("buildings.geojson");
+    std::fs::write(&buildings, buildings_geojson(2, |_| None, |_| 2)).unwrap();
+    let buildings = buildings.to_str().unwrap();
+
+    let cases: [(&[&str], &[&str]); 9] = [
+        (
+            &["households", register, "--column", "head=户主X"],
+            &["head=户主X", "id,building,户主"],
+        ),
+        (
+            &["households", register, "--column", "hed=户主"],
+            &["\"hed\"", "head"],
+        ),
+        (
+            &["staff", staff, "--column", "phone=电话"],
+            &["phone=电话", "id,name"],
+        ),
+        (
+            &["incidents", incidents, "--column", "grid=网格"],
+            &["grid=网格", "id,time,category,lon,lat"],
+        ),
+        (
+            &["villages", villages, "--code-field", "CODE"],
+            &["--code-field", "\"CODE\"", "code, name"],
+        ),
+        (
+            &["villages", villages, "--name-field", "NAME"],
+            &["--name-field", "\"NAME\""],
+        ),
+        (
+            &["buildings", buildings, "--levels-field", "floors"],
+            &["--levels-field", "\"floors\"", "levels"],
+        ),
+        (
+            &["buildings", buildings, "--households-field", "hh"],
+            &["--households-field", "\"hh\""],
+        ),
+        (
+            &["buildings", buildings, "--id-field", "fid"],
+            &["--id-field", "\"fid\""],
+        ),
+    ];
+    for (args, needles) in cases {
+        let mut full = vec!["import"];
+        full.extend_from_slice(args);
+        let o = gridmap(&db, &full);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {t}");
+        for needle in needles {
+            assert!(t.contains(needle), "{args:?}: no {needle:?} in {t}");
+        }
+        assert!(!db.exists(), "{args:?}: a refused file writes nothing");
+    }
+    // Named properties that exist are read; one named for the other kind is not checked.
+    let o = gridmap(
+        &db,
+        &[
+            "import",
+            "buildings",
+            buildings,
+            "--levels-field",
+            "levels",
+            "--code-field",
+            "X",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn an_import_error_is_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e.db");
+    let corpus = repo().join("tests/corpus");
+    for (command, file, message) in [
+        ("osm", "truncated.osm.pbf", "invalid OpenStreetMap PBF file"),
+        ("households", "non_utf8.csv", "is not valid UTF-8"),
+        ("buildings", "truncated.geojson", "invalid GeoJSON"),
+    ] {
+        let path = corpus.join(file);
+        let o = gridmap(&db, &["import", command, path.to_str().unwrap()]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{t}");
+        assert_eq!(t.matches(message).count(), 1, "{file}: {t}");
+    }
+}
+
+#[test]
+fn register_rows_naming_unknown_buildings_are_counted_without_personal_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    let buildings = dir.path().join("b.geojson");
+    std::fs::write(
+        &buildings,
+        buildings_geojson(2, |i| Some(format!("b{i}")), |_| 2),
+    )
+    .unwrap();
+    let o = gridmap(&db, &["import", "buildings", buildings.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let register = dir.path().join("register.csv");
+    std::fs::write(
+        &register,
+        "id,building,head,phone\nH1,b0,张伟,13800000001\nH2,nowhere,李娜,13800000002\nH3,b1,王芳,13800000003\nH4,gone,刘洋,13800000004\n",
+    )
+    .unwrap();
+    let o = gridmap(&db, &["import", "households", register.to_str().unwrap()]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains(
+            "warning: 2 register rows name a building that is not in the store (households H2, H4)"
+        ),
+        "{t}"
+    );
+    for personal in ["李娜", "刘洋", "13800000002", "13800000004"] {
+        assert!(!t.contains(personal), "personal data {personal:?} in {t}");
+    }
+    assert_eq!(stats(&db)["register_rows"], 4, "the rows are kept");
+}
+
+/// Runs gridmap without `--quiet` unless `quiet`, with `GRIDMAP_LOG` unset.
+fn gridmap_logging(db: &Path, quiet: bool, args: &[&str]) -> Output {
+    let mut command = Command::new(bin());
+    command.env_remove("GRIDMAP_LOG").arg("--db").arg(db);
+    if quiet {
+        command.arg("-q");
+    }
+    command.args(args).output().expect("gridmap runs")
+}
+
+#[test]
+fn quiet_leaves_only_warnings_and_logs_into_a_pipe_have_no_colours() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("q.db");
+    let staff = dir.path().join("staff.csv");
+    std::fs::write(&staff, "id,name\nS1,王芳\n").unwrap();
+    let staff = staff.to_str().unwrap();
+    let loud = gridmap_logging(&db, false, &["import", "staff", staff]);
+    let stderr = String::from_utf8_lossy(&loud.stderr);
+    assert!(loud.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("INFO"),
+        "without -q INFO lines show: {stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colour codes in a pipe: {stderr:?}"
+    );
+    let quiet = gridmap_logging(&db, true, &["import", "staff", staff]);
+    let stderr = String::from_utf8_lossy(&quiet.stderr);
+    assert!(quiet.status.success(), "{stderr}");
+    assert!(!stderr.contains("INFO"), "-q hides INFO lines: {stderr}");
 }

@@ -22,6 +22,15 @@ pub enum ImportError {
         #[source]
         source: std::io::Error,
     },
+    /// The file holds nothing to import: 0 bytes, or no header row. An import of it would
+    /// "succeed" with nothing read, hiding an export or a copy that went wrong.
+    #[error("{}: the file is empty ({what}): nothing imported; check that the export or copy that made it finished", path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+        /// What is missing, e.g. `0 bytes`.
+        what: &'static str,
+    },
     /// The JSON is malformed or truncated.
     #[error("{}: invalid GeoJSON{}", path.display(), where_(line, feature))]
     Json {
@@ -96,6 +105,40 @@ pub enum ImportError {
         /// The header as read, comma-separated.
         header: String,
     },
+    /// A `--column FIELD=HEADER` mapping names a header the file does not have: without
+    /// the refusal the field would silently be empty in every row.
+    #[error("{}: --column {field}={column} names no column of the file (its header has: {header}); name one of these", path.display())]
+    UnmappedColumn {
+        /// The file.
+        path: PathBuf,
+        /// The reader's field being mapped.
+        field: String,
+        /// The header name given for it.
+        column: String,
+        /// The header as read, comma-separated.
+        header: String,
+    },
+    /// A `--column FIELD=HEADER` mapping names a field the reader does not have.
+    #[error("--column {field}=…: this import has no field {field:?} (its fields: {fields})")]
+    UnknownField {
+        /// The field given.
+        field: String,
+        /// The reader's fields, comma-separated.
+        fields: String,
+    },
+    /// A property named by an option (`--code-field`, `--levels-field`…) is in no feature
+    /// of the file: without the refusal it would silently be empty in every feature.
+    #[error("{}: no feature has the property {property:?} named by {option} (the features have: {found}); name one of these", path.display())]
+    MissingProperty {
+        /// The file.
+        path: PathBuf,
+        /// The option that named it, e.g. `--levels-field`.
+        option: String,
+        /// The property name given.
+        property: String,
+        /// The property names the features have, comma-separated.
+        found: String,
+    },
     /// A row that makes the whole file unusable (a plan is applied whole or not at all).
     #[error("{}: line {line}: {message}", path.display())]
     Row {
@@ -124,6 +167,20 @@ fn where_(line: &Option<usize>, feature: &Option<usize>) -> String {
         (None, Some(f)) => format!(" at feature {f}"),
         (None, None) => String::new(),
     }
+}
+
+/// The size of the file at `path`, refusing a file of 0 bytes ([`ImportError::Empty`]).
+pub(crate) fn nonempty_file_len(path: &std::path::Path) -> Result<u64, ImportError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| ImportError::io(path, e))?
+        .len();
+    if len == 0 {
+        return Err(ImportError::Empty {
+            path: path.to_path_buf(),
+            what: "0 bytes",
+        });
+    }
+    Ok(len)
 }
 
 impl ImportError {

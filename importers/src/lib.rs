@@ -13,6 +13,7 @@ mod progress;
 pub mod repair;
 mod report;
 pub mod time;
+mod validate;
 
 pub use crate::csv::{
     read_households_csv, read_incidents_csv, read_staff_csv, CsvOptions, TextEncoding,

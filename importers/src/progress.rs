@@ -24,14 +24,13 @@ impl<R: Read> Read for ProgressRead<'_, R> {
 }
 
 /// Opens `path`, sets the bar's length to its size and returns a buffered, ticking reader.
+/// A file of 0 bytes is refused ([`crate::ImportError::Empty`]).
 pub(crate) fn open<'a>(
     path: &std::path::Path,
     bar: &'a ProgressBar,
 ) -> Result<std::io::BufReader<ProgressRead<'a, std::fs::File>>, crate::ImportError> {
+    bar.set_length(crate::error::nonempty_file_len(path)?);
     let file = std::fs::File::open(path).map_err(|e| crate::ImportError::io(path, e))?;
-    if let Ok(meta) = file.metadata() {
-        bar.set_length(meta.len());
-    }
     Ok(std::io::BufReader::with_capacity(
         1 << 16,
         ProgressRead::new(file, bar),

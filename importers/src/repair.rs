@@ -13,9 +13,10 @@
 //!    (RFC 7946). Neither OSM nor older GeoJSON require an orientation, so this is done
 //!    silently and not reported.
 //!
-//! The result is then checked with geo's [`Validation`] (self-intersections, holes outside
-//! their exterior, rings crossing each other, overlapping parts of a multipolygon): such a
-//! feature is rejected, because any fix would have to guess which part is right.
+//! The result is then checked as geo's `Validation` checks it (self-intersections, holes
+//! outside their exterior, rings crossing each other, overlapping parts of a multipolygon),
+//! with an R-tree of edges instead of geo's all-pairs comparison (see `validate.rs`): such
+//! a feature is rejected, because any fix would have to guess which part is right.
 //!
 //! # Examples
 //!
@@ -38,8 +39,8 @@
 //! assert!(repair_polygon(bowtie, vec![]).unwrap_err().contains("self-intersection"));
 //! ```
 
+use crate::validate::{parts_problem, polygon_problem};
 use geo::orient::{Direction, Orient};
-use geo::Validation;
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 
 /// A repaired value and the list of fixes applied (empty when it was already valid).
@@ -121,7 +122,7 @@ pub fn repair_polygon(
         }
     }
     let polygon = Polygon::new(ext, holes).orient(Direction::Default);
-    if let Some(problem) = polygon.validation_errors().into_iter().next() {
+    if let Some(problem) = polygon_problem(&polygon) {
         return Err(problem.to_string());
     }
     Ok(Repaired {
@@ -158,6 +159,36 @@ pub fn repair_multipolygon(
 /// Rings of one polygon part as read from a file: exterior, then holes.
 pub type RawPolygon = (Vec<Coord<f64>>, Vec<Vec<Coord<f64>>>);
 
+/// The default of [`check_vertex_count`]'s limit: far above any real village boundary or
+/// footprint (detailed county boundaries have some 100,000 vertices), low enough that one
+/// absurd feature cannot hold an import for minutes or exhaust memory.
+pub const DEFAULT_MAX_VERTICES: usize = 1_000_000;
+
+/// Refuses a feature whose rings hold more than `limit` vertices in all, before the work
+/// that grows with its size.
+///
+/// ```
+/// use geo_types::Coord;
+/// use gridmap_importers::repair::check_vertex_count;
+/// let ring = vec![Coord { x: 0.0, y: 0.0 }; 5];
+/// assert!(check_vertex_count(&[(ring.clone(), vec![])], 5).is_ok());
+/// let err = check_vertex_count(&[(ring.clone(), vec![ring])], 5).unwrap_err();
+/// assert!(err.contains("10 vertices, more than the limit of 5"), "{err}");
+/// ```
+pub fn check_vertex_count(parts: &[RawPolygon], limit: usize) -> Result<(), String> {
+    let count: usize = parts
+        .iter()
+        .map(|(exterior, holes)| exterior.len() + holes.iter().map(Vec::len).sum::<usize>())
+        .sum();
+    if count > limit {
+        return Err(format!(
+            "{count} vertices, more than the limit of {limit}: simplify the geometry, \
+             or raise the limit with --max-vertices"
+        ));
+    }
+    Ok(())
+}
+
 /// Repairs polygon parts given as raw rings (unclosed rings stay detectable) and checks
 /// that the parts do not overlap.
 ///
@@ -187,12 +218,10 @@ pub fn repair_parts(raw: Vec<RawPolygon>) -> Result<Repaired<MultiPolygon<f64>>,
     if parts.is_empty() {
         return Err("empty geometry".into());
     }
-    let mp = MultiPolygon(parts);
-    if many {
-        if let Some(problem) = mp.validation_errors().into_iter().next() {
-            return Err(problem.to_string());
-        }
+    if let Some(problem) = parts_problem(&parts) {
+        return Err(problem.to_string());
     }
+    let mp = MultiPolygon(parts);
     Ok(Repaired { value: mp, fixes })
 }
 

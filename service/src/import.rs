@@ -7,7 +7,8 @@ use gridmap_core::{Building, Household};
 use gridmap_importers::coincide::{
     coinciding_footprints, mostly_coinciding, FOOTPRINT_TOLERANCE_DEG,
 };
-use gridmap_store::{ChangeMeta, ImportBatch, ImportSummary, Store};
+use gridmap_store::{ChangeMeta, ImportBatch, ImportSummary, RecordKeys, Store};
+use std::collections::{BTreeSet, HashSet};
 
 /// What an import may do beyond upserting by source id.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -27,6 +28,64 @@ pub struct ImportOutcome {
     /// stored beside it (without `replace`) or replacing it (with `replace`).
     pub coinciding: usize,
     pub replaced: usize,
+    /// Register rows naming a building that is neither stored nor imported with them:
+    /// kept, but in no grid until that building is imported.
+    pub unknown_buildings: UnknownBuildings,
+}
+
+/// Register rows that name a building the store does not have.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnknownBuildings {
+    /// How many rows.
+    pub rows: usize,
+    /// The household ids of the first few, in file order (ids only: the rows hold
+    /// personal data).
+    pub first: Vec<String>,
+}
+
+/// How many household ids [`UnknownBuildings::first`] holds.
+const UNKNOWN_BUILDING_EXAMPLES: usize = 5;
+
+/// The register rows of `batch` whose building is neither in the batch nor in the store.
+async fn unknown_buildings(
+    store: &dyn Store,
+    batch: &ImportBatch,
+) -> ServiceResult<UnknownBuildings> {
+    let incoming: HashSet<&str> = batch
+        .buildings
+        .iter()
+        .map(|b| b.source_id.as_str())
+        .collect();
+    let named: BTreeSet<String> = batch
+        .households
+        .iter()
+        .filter_map(|h| h.building.as_deref())
+        .filter(|b| !incoming.contains(b))
+        .map(str::to_owned)
+        .collect();
+    if named.is_empty() {
+        return Ok(UnknownBuildings::default());
+    }
+    let keys = RecordKeys {
+        buildings: named,
+        ..RecordKeys::default()
+    };
+    let stored = store.rows(&keys).await?.buildings;
+    let known: HashSet<&str> = stored.iter().map(|b| b.source_id.as_str()).collect();
+    let mut unknown = UnknownBuildings::default();
+    for h in &batch.households {
+        let Some(building) = h.building.as_deref() else {
+            continue;
+        };
+        if incoming.contains(building) || known.contains(building) {
+            continue;
+        }
+        unknown.rows += 1;
+        if unknown.first.len() < UNKNOWN_BUILDING_EXAMPLES {
+            unknown.first.push(h.id.clone());
+        }
+    }
+    Ok(unknown)
 }
 
 /// Gives register rows that carry coordinates but no building reference the building
@@ -158,6 +217,7 @@ pub async fn import(
         outcome.unmatched_households =
             attach_households(store.buildings().await?, &mut batch.households);
     }
+    outcome.unknown_buildings = unknown_buildings(store, &batch).await?;
     let pairs = coinciding_buildings(store, source, &batch.buildings, options.replace).await?;
     outcome.coinciding = pairs.len();
     if options.replace {

@@ -11,7 +11,7 @@ use gridmap_importers::{
     estimate_households, read_geojson_buildings, read_geojson_villages, read_osm, Crs,
     EstimateOptions, GeoJsonOptions, ImportReport, OsmOptions,
 };
-use gridmap_service::import::{self, ImportOptions};
+use gridmap_service::import::{self, ImportOptions, UnknownBuildings};
 use gridmap_service::Caller;
 use gridmap_store::{ImportBatch, ImportSummary, OpenMode, SharedStore};
 use std::path::Path;
@@ -59,19 +59,13 @@ fn estimate_options(args: &EstimateArgs) -> anyhow::Result<EstimateOptions> {
 async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Result<Outcome> {
     let crs: Crs = args.crs.parse().context("--crs")?;
     let options = GeoJsonOptions {
-        code_field: args.code_field.clone(),
-        name_field: args.name_field.clone(),
-        levels_field: args.levels_field.clone(),
-        households_field: args.households_field.clone(),
-        use_field: args.use_field.clone(),
-        height_field: args.height_field.clone(),
-        id_field: args.id_field.clone(),
         crs,
         layout: args.format.map(|f| match f {
             FeatureFormat::Geojson => GeoJsonLayout::FeatureCollection,
             FeatureFormat::Geojsonseq => GeoJsonLayout::Seq,
         }),
-        ..GeoJsonOptions::default()
+        max_vertices: args.geometry.max_vertices,
+        ..field_options(args, kind)
     };
     if args.replace && kind != Kind::Buildings {
         anyhow::bail!("--replace applies to `gridmap import buildings` only");
@@ -117,10 +111,75 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
     .await
 }
 
+/// The property names of a feature import: those given on the command line, the
+/// defaults for the rest. A property named for what `kind` reads must be in the file
+/// ([`GeoJsonOptions::named_properties`]); one for the other kind is not read, so not checked.
+fn field_options(args: &FeatureImportArgs, kind: Kind) -> GeoJsonOptions {
+    use Kind::{Buildings, Villages};
+    let mut options = GeoJsonOptions {
+        id_field: args.id_field.clone(),
+        ..GeoJsonOptions::default()
+    };
+    let mut named = Vec::new();
+    let fields = [
+        (
+            "--code-field",
+            &args.code_field,
+            Villages,
+            &mut options.code_field,
+        ),
+        (
+            "--name-field",
+            &args.name_field,
+            Villages,
+            &mut options.name_field,
+        ),
+        (
+            "--levels-field",
+            &args.levels_field,
+            Buildings,
+            &mut options.levels_field,
+        ),
+        (
+            "--households-field",
+            &args.households_field,
+            Buildings,
+            &mut options.households_field,
+        ),
+        (
+            "--use-field",
+            &args.use_field,
+            Buildings,
+            &mut options.use_field,
+        ),
+        (
+            "--height-field",
+            &args.height_field,
+            Buildings,
+            &mut options.height_field,
+        ),
+    ];
+    for (option, given, read_by, property) in fields {
+        let Some(given) = given else {
+            continue;
+        };
+        property.clone_from(given);
+        if read_by == kind {
+            named.push((option.to_owned(), given.clone()));
+        }
+    }
+    if let Some(id) = &args.id_field {
+        named.push(("--id-field".to_owned(), id.clone()));
+    }
+    options.named_properties = named;
+    options
+}
+
 async fn osm(db: &str, args: &OsmImportArgs) -> anyhow::Result<Outcome> {
     let options = OsmOptions {
         admin_level: args.admin_level,
         county_code: args.county_code.clone(),
+        max_vertices: args.geometry.max_vertices,
         ..OsmOptions::default()
     };
     let bar = crate::progress::bytes_bar("reading", file_size(&args.file)?.saturating_mul(3));
@@ -227,6 +286,7 @@ pub(crate) async fn write_batch(
     if unmatched > 0 {
         outln!("{unmatched} register rows lie in no building footprint: they are kept but count in no grid")?;
     }
+    warn_unknown_buildings(&done.unknown_buildings)?;
     if done.replaced > 0 {
         outln!("{} stored buildings replaced by the buildings of {source} with the same footprint (--replace)", done.replaced)?;
     } else if done.coinciding > 0 {
@@ -237,6 +297,27 @@ pub(crate) async fn write_batch(
         )?;
     }
     Ok(done.summary)
+}
+
+/// Says which register rows name buildings the store does not have (ids only: the rows
+/// hold personal data), so a register imported before its buildings, or naming them
+/// under other ids, does not go unnoticed.
+fn warn_unknown_buildings(unknown: &UnknownBuildings) -> anyhow::Result<()> {
+    if unknown.rows == 0 {
+        return Ok(());
+    }
+    let more = if unknown.rows > unknown.first.len() {
+        ", …"
+    } else {
+        ""
+    };
+    outln!(
+        "warning: {} register rows name a building that is not in the store (households {}{more}): \
+         they are kept but count in no grid; import those buildings, or check the `building` column",
+        unknown.rows,
+        unknown.first.join(", ")
+    )?;
+    Ok(())
 }
 
 pub(crate) fn print_summary(s: &ImportSummary) -> anyhow::Result<()> {

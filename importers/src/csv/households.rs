@@ -31,7 +31,7 @@ const FIELDS: &[&str] = &[
 /// assert_eq!(hh[0].head.as_deref(), Some("张伟"));
 /// assert!(report.rejected[0].to_string().contains("column `floor`"));
 /// ```
-#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()))]
 pub fn read_households_csv(
     path: impl AsRef<Path>,
     options: &CsvOptions,

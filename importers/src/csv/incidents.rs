@@ -42,7 +42,7 @@ const FIELDS: &[&str] = &[
 /// assert_eq!(inc[0].time, 1_740_792_600);
 /// assert!(report.rejected[0].reason.contains("out of range"));
 /// ```
-#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()))]
 pub fn read_incidents_csv(
     path: impl AsRef<Path>,
     options: &CsvOptions,

@@ -217,13 +217,18 @@ fn process<T>(
 ) -> Result<(Vec<T>, ImportReport), ImportError> {
     let file = file_name(path);
     let Some(first) = rows.next() else {
-        return Ok((Vec::new(), ImportReport::default()));
+        return Err(ImportError::Empty {
+            path: path.to_path_buf(),
+            what: "no header row",
+        });
     };
-    let header: Vec<String> = first?
+    let as_written: Vec<String> = first?
         .1
         .into_iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase())
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
         .collect();
+    check_mappings(path, options, fields, &as_written)?;
+    let header: Vec<String> = as_written.iter().map(|h| h.to_lowercase()).collect();
     let header_name = |field: &str| {
         options
             .columns
@@ -279,6 +284,36 @@ fn process<T>(
     bar.finish();
     report.log();
     Ok((out, report))
+}
+
+/// Refuses a `--column` mapping of a field the reader does not have or to a header the file
+/// does not have (matching as the readers match: case and surrounding spaces ignored).
+fn check_mappings(
+    path: &Path,
+    options: &CsvOptions,
+    fields: &[&'static str],
+    header: &[String],
+) -> Result<(), ImportError> {
+    let mut mappings: Vec<(&String, &String)> = options.columns.iter().collect();
+    mappings.sort();
+    for (field, column) in mappings {
+        if !fields.contains(&field.as_str()) {
+            return Err(ImportError::UnknownField {
+                field: field.clone(),
+                fields: fields.join(","),
+            });
+        }
+        let wanted = column.trim().to_lowercase();
+        if !header.iter().any(|h| h.to_lowercase() == wanted) {
+            return Err(ImportError::UnmappedColumn {
+                path: path.to_path_buf(),
+                field: field.clone(),
+                column: column.clone(),
+                header: header.join(","),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The most frequent of `,` `;` tab `|` in the first line (`,` on a tie or none).

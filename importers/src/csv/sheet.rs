@@ -39,9 +39,7 @@ pub(super) fn rows(
     path: &Path,
     bar: &ProgressBar,
 ) -> Result<Vec<(usize, Vec<String>)>, ImportError> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| ImportError::io(path, e))?
-        .len();
+    let size = crate::error::nonempty_file_len(path)?;
     bar.set_length(size);
     let sheet_err = |source: calamine::Error| ImportError::Sheet {
         path: path.to_path_buf(),

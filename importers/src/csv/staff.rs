@@ -53,7 +53,7 @@ pub fn parse_role(text: &str) -> Result<StaffRole, String> {
 /// assert_eq!(staff[0].grids.len(), 2);
 /// assert!(report.rejected[0].reason.contains("column `role`"));
 /// ```
-#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()))]
 pub fn read_staff_csv(
     path: impl AsRef<Path>,
     options: &CsvOptions,

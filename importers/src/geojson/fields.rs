@@ -1,6 +1,83 @@
 //! Typed access to GeoJSON feature properties, with errors that name the field.
 
+use crate::error::ImportError;
 use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Which of the named properties one feature has (bit `i` for the `i`-th), and its
+/// property names when it is one of the sampled features.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    present: u64,
+    names: Vec<String>,
+}
+
+impl Seen {
+    /// What `props` holds of `named` (`(option, property)` pairs; 64 at most are told
+    /// apart, far more than the options there are), with its names when `sample`.
+    pub(crate) fn of(props: &Map<String, Value>, named: &[(String, String)], sample: bool) -> Seen {
+        let present = named
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, (_, property))| props.contains_key(property))
+            .fold(0u64, |bits, (i, _)| bits | 1 << i);
+        let names = if sample {
+            props.keys().cloned().collect()
+        } else {
+            Vec::new()
+        };
+        Seen { present, names }
+    }
+}
+
+/// The named properties seen across the features of a file, to refuse a file in which a
+/// property named by an option appears nowhere (a misspelt `--levels-field` would
+/// otherwise import every building without levels).
+pub(crate) struct NamedProperties<'a> {
+    named: &'a [(String, String)],
+    present: u64,
+    names: BTreeSet<String>,
+}
+
+impl<'a> NamedProperties<'a> {
+    pub(crate) fn new(named: &'a [(String, String)]) -> Self {
+        NamedProperties {
+            named,
+            present: 0,
+            names: BTreeSet::new(),
+        }
+    }
+
+    pub(crate) fn add(&mut self, seen: Seen) {
+        self.present |= seen.present;
+        self.names.extend(seen.names);
+    }
+
+    /// The first named property no feature had, as an error naming the option.
+    pub(crate) fn check(&self, path: &Path) -> Result<(), ImportError> {
+        let missing = self
+            .named
+            .iter()
+            .take(64)
+            .enumerate()
+            .find(|(i, _)| self.present & (1 << i) == 0);
+        match missing {
+            None => Ok(()),
+            Some((_, (option, property))) => Err(ImportError::MissingProperty {
+                path: path.to_path_buf(),
+                option: option.clone(),
+                property: property.clone(),
+                found: if self.names.is_empty() {
+                    "no properties".to_owned()
+                } else {
+                    self.names.iter().cloned().collect::<Vec<_>>().join(", ")
+                },
+            }),
+        }
+    }
+}
 
 fn describe(v: &Value) -> String {
     let s = v.to_string();

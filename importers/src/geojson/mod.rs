@@ -64,6 +64,13 @@ pub struct GeoJsonOptions {
     pub crs: Crs,
     /// Force a layout instead of detecting it.
     pub layout: Option<GeoJsonLayout>,
+    /// Features with more vertices than this are rejected (see
+    /// [`repair::check_vertex_count`]).
+    pub max_vertices: usize,
+    /// Properties the user named, as `(option, property)` (e.g. `("--levels-field",
+    /// "floors")`): when no feature of the file has one, the file is refused
+    /// ([`ImportError::MissingProperty`]) instead of importing it with the field empty.
+    pub named_properties: Vec<(String, String)>,
 }
 
 impl Default for GeoJsonOptions {
@@ -80,6 +87,8 @@ impl Default for GeoJsonOptions {
             default_use: BuildingUse::Residential,
             crs: Crs::Wgs84,
             layout: None,
+            max_vertices: repair::DEFAULT_MAX_VERTICES,
+            named_properties: Vec::new(),
         }
     }
 }
@@ -118,6 +127,9 @@ enum Converted<T> {
     Rejected(Issue),
 }
 
+/// Features whose property names are listed when a named property is in none.
+const PROPERTY_SAMPLE: usize = 100;
+
 /// Streams `path`, calling `convert` on each feature; conversion failures become issues.
 /// Reading is sequential; parsing (GeoJSONSeq) and conversion run in parallel chunks,
 /// and the result and the report keep file order.
@@ -138,17 +150,22 @@ fn read_features<T: Send, G>(
     let mut report = ImportReport::default();
     let mut pending: Vec<Pending> = Vec::with_capacity(CHUNK);
     let mut failed: Option<ImportError> = None;
+    let mut properties = fields::NamedProperties::new(&options.named_properties);
     let mut flush = |pending: &mut Vec<Pending>| {
         if failed.is_some() {
             pending.clear();
             return;
         }
-        let converted: Vec<Result<Converted<T>, ImportError>> = pending
+        let converted: Vec<Result<(Converted<T>, fields::Seen), ImportError>> = pending
             .par_drain(..)
             .map(|p| convert_pending(path, &file, p, options, &shape, &convert))
             .collect();
         for c in converted {
             report.read += 1;
+            let c = c.map(|(converted, seen)| {
+                properties.add(seen);
+                converted
+            });
             match c {
                 Ok(Converted::Imported(t, repaired)) => {
                     out.push(t);
@@ -187,6 +204,9 @@ fn read_features<T: Send, G>(
     if let Some(e) = failed {
         return Err(e);
     }
+    if report.read > 0 {
+        properties.check(path)?;
+    }
     bar.finish();
     report.log();
     Ok((out, report))
@@ -200,7 +220,7 @@ fn convert_pending<T, G>(
     options: &GeoJsonOptions,
     shape: &impl Fn(&RawFeature, Crs) -> Result<repair::Repaired<G>, String>,
     convert: &impl Fn(&RawFeature, G) -> Result<T, String>,
-) -> Result<Converted<T>, ImportError> {
+) -> Result<(Converted<T>, fields::Seen), ImportError> {
     let (index, value) = match pending {
         Pending::Parsed { index, value } => (index, value),
         Pending::Text { index, line, bytes } => {
@@ -216,29 +236,43 @@ fn convert_pending<T, G>(
     let feature = match split_feature(index, value, options) {
         Ok(f) => f,
         Err(reason) => {
-            return Ok(Converted::Rejected(Issue::rejected(
-                file, index, None, reason,
-            )))
+            let issue = Issue::rejected(file, index, None, reason);
+            return Ok((Converted::Rejected(issue), fields::Seen::default()));
         }
     };
-    let id = feature.id.clone();
-    let shape = match shape(&feature, options.crs) {
+    let seen = fields::Seen::of(
+        &feature.props,
+        &options.named_properties,
+        index < PROPERTY_SAMPLE,
+    );
+    Ok((
+        convert_feature(file, &feature, options, shape, convert),
+        seen,
+    ))
+}
+
+/// Checks, repairs and converts one feature; a problem rejects it.
+fn convert_feature<T, G>(
+    file: &str,
+    feature: &RawFeature,
+    options: &GeoJsonOptions,
+    shape: &impl Fn(&RawFeature, Crs) -> Result<repair::Repaired<G>, String>,
+    convert: &impl Fn(&RawFeature, G) -> Result<T, String>,
+) -> Converted<T> {
+    let (index, id) = (feature.index, feature.id.clone());
+    let shape = match shape(feature, options.crs) {
         Ok(s) => s,
-        Err(reason) => {
-            return Ok(Converted::Rejected(Issue::rejected(
-                file, index, id, reason,
-            )))
-        }
+        Err(reason) => return Converted::Rejected(Issue::rejected(file, index, id, reason)),
     };
     // A rejected feature is not also listed as repaired.
-    Ok(match convert(&feature, shape.value) {
+    match convert(feature, shape.value) {
         Ok(t) => {
             let repaired = (!shape.fixes.is_empty())
                 .then(|| Issue::repaired(file, index, id, shape.fixes.join(", ")));
             Converted::Imported(t, repaired)
         }
         Err(reason) => Converted::Rejected(Issue::rejected(file, index, id, reason)),
-    })
+    }
 }
 
 fn split_feature(
@@ -306,7 +340,11 @@ fn rings(v: &Value, crs: Crs) -> Result<RawPolygon, String> {
     Ok((ext, it.collect()))
 }
 
-fn feature_shape(f: &RawFeature, crs: Crs) -> Result<repair::Repaired<MultiPolygon<f64>>, String> {
+fn feature_shape(
+    f: &RawFeature,
+    crs: Crs,
+    max_vertices: usize,
+) -> Result<repair::Repaired<MultiPolygon<f64>>, String> {
     let geometry = match &f.geometry {
         Some(Value::Object(g)) => g,
         _ => return Err("feature has no geometry".into()),
@@ -329,6 +367,7 @@ fn feature_shape(f: &RawFeature, crs: Crs) -> Result<repair::Repaired<MultiPolyg
             ))
         }
     };
+    repair::check_vertex_count(&parts, max_vertices)?;
     repair::repair_parts(parts)
 }
 
@@ -380,7 +419,7 @@ fn source_id(f: &RawFeature, file: &str) -> String {
 /// assert_eq!(units[0].name, "李庄村");
 /// assert!(report.rejected[0].reason.contains("12 digits"));
 /// ```
-#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()))]
 pub fn read_geojson_villages(
     path: impl AsRef<Path>,
     options: &GeoJsonOptions,
@@ -388,7 +427,8 @@ pub fn read_geojson_villages(
 ) -> Result<(Vec<AdminUnit>, ImportReport), ImportError> {
     let path = path.as_ref();
     let file = file_name(path);
-    read_features(path, options, bar, feature_shape, |f, boundary| {
+    let shape = |f: &RawFeature, crs: Crs| feature_shape(f, crs, options.max_vertices);
+    read_features(path, options, bar, shape, |f, boundary| {
         let code_text = fields::text(&f.props, &options.code_field)?.ok_or_else(|| {
             format!(
                 "field `{}`: missing 12-digit division code",
@@ -428,7 +468,7 @@ pub fn read_geojson_villages(
 /// assert_eq!(b[0].households.source, HouseholdCountSource::Registered);
 /// assert!(report.rejected[0].to_string().contains("field `levels`"));
 /// ```
-#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()))]
 pub fn read_geojson_buildings(
     path: impl AsRef<Path>,
     options: &GeoJsonOptions,
@@ -436,7 +476,8 @@ pub fn read_geojson_buildings(
 ) -> Result<(Vec<Building>, ImportReport), ImportError> {
     let path = path.as_ref();
     let file = file_name(path);
-    read_features(path, options, bar, feature_shape, |f, footprint| {
+    let shape = |f: &RawFeature, crs: Crs| feature_shape(f, crs, options.max_vertices);
+    read_features(path, options, bar, shape, |f, footprint| {
         let levels = match fields::whole(&f.props, &options.levels_field)? {
             Some(l) => Some(u16::try_from(l).map_err(|_| {
                 format!(
@@ -497,7 +538,7 @@ pub fn read_geojson_buildings(
 /// assert!(report.rejected[0].to_string().contains("field `time`"));
 /// assert!(report.rejected[1].to_string().contains("not a Point"));
 /// ```
-#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()))]
 pub fn read_geojson_incidents(
     path: impl AsRef<Path>,
     options: &GeoJsonOptions,

@@ -64,6 +64,9 @@ pub struct OsmOptions {
     pub boundaries: bool,
     /// Read barrier lines (default true).
     pub barriers: bool,
+    /// Buildings and boundaries with more vertices than this are rejected (see
+    /// [`repair::check_vertex_count`]).
+    pub max_vertices: usize,
 }
 
 impl Default for OsmOptions {
@@ -75,6 +78,7 @@ impl Default for OsmOptions {
             buildings: true,
             boundaries: true,
             barriers: true,
+            max_vertices: repair::DEFAULT_MAX_VERTICES,
         }
     }
 }
@@ -94,7 +98,7 @@ pub struct OsmData {
 
 /// Reads buildings, admin boundaries and barriers from an OSM PBF file (see the module
 /// docs). `bar` advances by bytes read over three passes.
-#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()), err)]
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()))]
 pub fn read_osm(
     path: impl AsRef<Path>,
     options: &OsmOptions,
@@ -119,8 +123,11 @@ pub fn read_osm(
     for way in &scan.building_ways {
         let idx = ctx.next();
         let id = format!("way/{}", way.id);
-        let shape =
-            coords(&way.nodes, &scan.nodes).and_then(|c| repair::repair_parts(vec![(c, vec![])]));
+        let shape = coords(&way.nodes, &scan.nodes).and_then(|c| {
+            let parts = vec![(c, vec![])];
+            repair::check_vertex_count(&parts, options.max_vertices)?;
+            repair::repair_parts(parts)
+        });
         if let Some(b) = ctx.building(idx, &id, shape, &way.tags) {
             data.buildings.push(b);
         }
@@ -131,7 +138,7 @@ pub fn read_osm(
     for rel in &scan.relations {
         let idx = ctx.next();
         let id = format!("relation/{}", rel.id);
-        let shape = relation_shape(rel, &scan);
+        let shape = relation_shape(rel, &scan, options.max_vertices);
         match rel.kind {
             RelKind::Building => {
                 if let Some(b) = ctx.building(idx, &id, shape, &rel.tags) {
@@ -365,6 +372,7 @@ fn coords(nodes: &[i64], known: &HashMap<i64, Coord<f64>>) -> Result<Vec<Coord<f
 fn relation_shape(
     rel: &scan::RawRelation,
     scan: &Scan,
+    max_vertices: usize,
 ) -> Result<repair::Repaired<MultiPolygon<f64>>, String> {
     let mut outer_ways = Vec::new();
     let mut inner_ways = Vec::new();
@@ -388,6 +396,7 @@ fn relation_shape(
     let outers = to_coords(rings::join_rings(outer_ways)?)?;
     let inners = to_coords(rings::join_rings(inner_ways)?)?;
     let (parts, dropped) = rings::group_rings(outers, inners);
+    repair::check_vertex_count(&parts, max_vertices)?;
     let mut r = repair::repair_parts(parts)?;
     if dropped > 0 {
         r.fixes.push(format!(

@@ -191,9 +191,7 @@ pub(crate) fn scan(
     options: &OsmOptions,
     bar: &ProgressBar,
 ) -> Result<Scan, ImportError> {
-    let len = std::fs::metadata(path)
-        .map_err(|e| ImportError::io(path, e))?
-        .len();
+    let len = crate::error::nonempty_file_len(path)?;
     bar.set_length(len * 3);
     let mut out = Scan::default();
 
