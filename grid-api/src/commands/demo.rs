@@ -56,6 +56,7 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
         taxonomy: None,
         calendar: None,
         store_tiles: None,
+        http: Default::default(),
     };
     super::serve::run(&demo_db, serve).await
 }
