@@ -481,7 +481,8 @@ export function createPlanner(map, opts) {
     update({ busy: true, status: { kind: "info", text: t("working") } });
     try {
       const out = await api.patchGrid(code, g.version, patch);
-      stack.push({ change: out.change, village, what });
+      // No change when the grid already was so: nothing to undo.
+      if (out.change != null) stack.push({ change: out.change, village, what });
     } catch (err) {
       await refused(err, village);
       return;

@@ -559,7 +559,8 @@ pub struct ServeArgs {
     /// path prefix, e.g. https://maps.example.org/gridmap). Default: http://<bind>.
     #[arg(long, env = "GRIDMAP_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Directory holding the web map (index.html, node_modules/maplibre-gl, glyphs/).
+    /// Serve the web map from this directory (index.html, node_modules/maplibre-gl,
+    /// glyphs/) instead of the files built into the binary: for working on the web map.
     #[arg(long, env = "GRIDMAP_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
     /// Optional basemap style URL shown under our layers (none by default: fully offline).
@@ -582,6 +583,52 @@ pub struct ServeArgs {
     /// Set by `gridmap demo`: a local-only server with a demo account.
     #[arg(skip)]
     pub local_demo: bool,
+    #[command(flatten)]
+    pub http: HttpServerArgs,
+}
+
+/// How `serve` treats connections and browsers of other sites.
+#[derive(Debug, Args, Clone)]
+pub struct HttpServerArgs {
+    /// Seconds a client has to send a request's headers (also the most a kept-alive
+    /// connection waits for its next request); slower connections are closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::http::ServerLimits::DEFAULT.header_read_timeout.as_secs())]
+    pub header_read_timeout: u64,
+    /// Seconds a connection may stay silent (nothing read or written, no request being
+    /// answered) before it is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::http::ServerLimits::DEFAULT.idle_timeout.as_secs())]
+    pub idle_timeout: u64,
+    /// Connections open at once; more wait until one closes. Keep it below the process's
+    /// open-file limit (`ulimit -n`).
+    #[arg(long, value_name = "N", default_value_t = crate::http::ServerLimits::DEFAULT.max_connections)]
+    pub max_connections: usize,
+    /// An origin (`https://host[:port]`) whose pages may call this server from the
+    /// browser (CORS); repeat for several. None by default: only our own pages may.
+    #[arg(long, value_name = "ORIGIN")]
+    pub cors_origin: Vec<String>,
+}
+
+impl HttpServerArgs {
+    /// The limits these flags ask for.
+    pub fn limits(&self) -> crate::http::ServerLimits {
+        crate::http::ServerLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout.max(1)),
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout.max(1)),
+            max_connections: self.max_connections.max(1),
+        }
+    }
+}
+
+impl Default for HttpServerArgs {
+    fn default() -> HttpServerArgs {
+        let limits = crate::http::ServerLimits::DEFAULT;
+        HttpServerArgs {
+            header_read_timeout: limits.header_read_timeout.as_secs(),
+            idle_timeout: limits.idle_timeout.as_secs(),
+            max_connections: limits.max_connections,
+            cors_origin: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -1040,6 +1040,7 @@ fn accounts_are_managed_from_the_command_line_and_every_change_is_audited() {
     );
     let audit_text = String::from_utf8_lossy(&audit.stdout);
     assert!(!audit_text.contains(&password) && !audit_text.contains(&secret));
+}
 
 /// A FeatureCollection of one village whose boundary is a circle of `vertices` vertices.
 fn round_village_geojson(vertices: usize) -> String {

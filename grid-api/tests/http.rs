@@ -127,14 +127,15 @@ async fn fixture_of(public_url: &str, households: u32, seed: u64) -> Fixture {
     }
 }
 
-/// The server's settings in these tests: the repository's web pages, no basemap.
+/// The server's settings in these tests: the web map built into the binary, no basemap.
 fn http_config(public_url: &str) -> HttpConfig {
     HttpConfig {
         public_url: public_url.to_owned(),
-        web_dir: std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web")),
+        web_dir: None,
         basemap_style: None,
         attribution: "gridmap".into(),
         local_demo: false,
+        cors_origins: Vec::new(),
     }
 }
 
@@ -735,6 +736,54 @@ async fn metrics_count_each_tile_request_once_as_hit_or_miss() {
     assert!(
         text.contains("gridmap_tile_seconds_count{layers=\"grids\",cache=\"hit\"} 1"),
         "{text}"
+    );
+}
+
+#[tokio::test]
+async fn every_order_of_one_layer_set_is_one_metrics_label_and_one_cached_tile() {
+    let f = fixture("http://test").await;
+    let (_, [lon, lat], _) = first_grid(&f.state);
+    let (z, x, y) = tile_of(lon, lat, 15);
+    let orders = [
+        "townships,villages,grids,grid_labels,buildings",
+        "buildings,grid_labels,grids,villages,townships",
+        "grids,townships,buildings,villages,grid_labels",
+        "villages,villages,buildings,townships,grids,grid_labels,grids",
+    ];
+    let mut bodies = Vec::new();
+    for layers in orders {
+        let tile = get(&f.state, &format!("/tiles/{layers}/{z}/{x}/{y}.mvt"), &[]).await;
+        assert_eq!(tile.status, StatusCode::OK, "{layers}");
+        bodies.push(tile.body);
+    }
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "one tile, whatever the order"
+    );
+    assert_eq!(f.state.service().live().cache().stats().entries, 1);
+    let text = String::from_utf8(get(&f.state, "/metrics", &[]).await.body).unwrap();
+    let labels: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("gridmap_tile_seconds_count{layers=\""))
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert_eq!(
+        labels.into_iter().collect::<Vec<_>>(),
+        ["townships,villages,grids,grid_labels,buildings"],
+        "{text}"
+    );
+    // An unknown layer is refused, not counted.
+    let unknown = get(
+        &f.state,
+        &format!("/tiles/grids,roads/{z}/{x}/{y}.mvt"),
+        &[],
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(
+        !String::from_utf8(get(&f.state, "/metrics", &[]).await.body)
+            .unwrap()
+            .contains("roads")
     );
 }
 
@@ -3406,4 +3455,250 @@ async fn a_refusal_outside_the_scope_reads_the_same_for_a_grid_that_does_not_exi
     .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
     assert_eq!((b.status, b.body), (a.status, a.body));
+}
+
+/// A log sink for one test: what the server logs while the guard lives.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+    fn make_writer(&'a self) -> LogBuffer {
+        self.clone()
+    }
+}
+
+/// Logs everything (debug and up) on this thread into the buffer, as `serve` formats it.
+fn capture_log() -> (LogBuffer, tracing::subscriber::DefaultGuard) {
+    let buffer = LogBuffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(buffer.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .finish();
+    (buffer.clone(), tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn only_the_built_in_files_the_page_loads_are_served_and_odd_paths_are_404() {
+    let f = fixture("http://test").await;
+    let (log, _guard) = capture_log();
+    for uri in [
+        "/static/x%0a%3Ctext%3E%00",
+        "/static/%00",
+        "/vendor/maplibre-gl/%00",
+        "/static/glyphs",
+        "/static/package.json",
+        "/static/package-lock.json",
+        "/static/README.md",
+        "/static/biome.json",
+        "/static/build/glyphs.js",
+        "/static/node_modules/maplibre-gl/package.json",
+        "/static/..%2Fpackage.json",
+        "/vendor/maplibre-gl/maplibre-gl.mjs.map",
+        "/vendor/maplibre-gl/..%2F..%2F..%2Fpackage.json",
+        "/fonts/Noto%20Sans%20Regular/..%2F..%2Fpackage.json",
+        "/fonts/%00/0-255.pbf",
+    ] {
+        let answer = get(&f.state, uri, &[]).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(answer.json()["error"].is_string(), "{uri}");
+    }
+    // Request data that reaches a message is escaped in the log too.
+    let odd_grid = get(&f.state, "/api/grids/x%0a%3Ctext%3E%00", &[]).await;
+    assert!(odd_grid.status.is_client_error(), "{}", odd_grid.status);
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("/static/x%0a"),
+        "the refusals are logged: {text}"
+    );
+    for line in text.lines() {
+        assert!(
+            !line.chars().any(char::is_control),
+            "a raw control character in the log: {line:?}"
+        );
+        assert!(!line.starts_with("<text>"), "a forged log line: {line:?}");
+    }
+
+    let missing = gridmap::http::missing_web_files();
+    let pages = [
+        ("/", "text/html"),
+        ("/wall", "text/html"),
+        ("/static/app.js", "text/javascript"),
+        ("/static/style.css", "text/css"),
+        ("/vendor/maplibre-gl/maplibre-gl.mjs", "text/javascript"),
+        (
+            "/vendor/maplibre-gl/maplibre-gl-worker.mjs",
+            "text/javascript",
+        ),
+        ("/vendor/maplibre-gl/maplibre-gl.css", "text/css"),
+        (
+            "/fonts/Noto%20Sans%20Regular/0-255.pbf",
+            "application/x-protobuf",
+        ),
+        ("/style.json", "application/json"),
+    ];
+    for (uri, content_type) in pages {
+        let answer = get(&f.state, uri, &[]).await;
+        if missing.is_empty() {
+            assert_eq!(answer.status, StatusCode::OK, "{uri}");
+            assert!(
+                answer
+                    .header(header::CONTENT_TYPE)
+                    .unwrap()
+                    .starts_with(content_type),
+                "{uri}"
+            );
+        } else if uri == "/" {
+            // Built without `npm run build` in web/: the page says what to run.
+            assert_eq!(answer.status, StatusCode::NOT_FOUND);
+            let message = answer.json()["error"].as_str().unwrap().to_owned();
+            assert!(message.contains("npm ci && npm run build"), "{message}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_frameworks_refusals_answer_the_apis_json_error_shape() {
+    let f = fixture("http://test").await;
+    let (code, [lon, _], _) = first_grid(&f.state);
+    let patch = |content_type: &'static str, body: Vec<u8>| {
+        Request::patch(format!("/api/grids/{code}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::AUTHORIZATION, format!("Bearer {}", token()))
+            .header(header::IF_MATCH, "\"1\"")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let too_large = vec![b' '; 3 << 20];
+    let cases = [
+        (
+            patch("application/json", b"{".to_vec()),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            patch("application/json", br#"{"locked": "yes"}"#.to_vec()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            patch("text/plain", br#"{"locked": true}"#.to_vec()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            patch("application/json", too_large),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            Request::get(format!("/api/lookup?lon=east&lat={lon}"))
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Request::delete("/health").body(Body::empty()).unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+    ];
+    for (request, status) in cases {
+        let what = format!("{} {}", request.method(), request.uri());
+        let answer = send(&f.state, request).await;
+        assert_eq!(answer.status, status, "{what}");
+        assert_eq!(
+            answer.header(header::CONTENT_TYPE),
+            Some("application/json"),
+            "{what}"
+        );
+        let message = answer.json()["error"].as_str().unwrap_or("").to_owned();
+        assert!(!message.is_empty(), "{what}");
+    }
+}
+
+#[tokio::test]
+async fn a_patch_that_changes_nothing_writes_nothing_and_keeps_the_version() {
+    let f = fixture("http://test").await;
+    let (code, _, _) = first_grid(&f.state);
+    let shown = get(&f.state, &format!("/api/grids/{code}"), &[]).await;
+    let tag = shown.header(header::ETAG).unwrap().to_owned();
+    let locked = shown.json()["locked"].clone();
+    let before = newest_changes(&f.state, 1).await;
+    for body in [
+        serde_json::json!({}),
+        serde_json::json!({ "locked": locked }),
+    ] {
+        let answer = patch_grid(
+            &f.state,
+            &code,
+            body.clone(),
+            &[(header::IF_MATCH, tag.as_str())],
+        )
+        .await;
+        let json = answer.ok_json();
+        assert_eq!(answer.header(header::ETAG), Some(tag.as_str()), "{body}");
+        assert!(json.get("change").is_none(), "{body}: {json}");
+        assert_eq!(newest_changes(&f.state, 1).await, before, "{body}");
+    }
+    let again = get(&f.state, &format!("/api/grids/{code}"), &[]).await;
+    assert_eq!(again.header(header::ETAG), Some(tag.as_str()));
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers_and_cors_is_off_by_default() {
+    let f = fixture("http://test").await;
+    for uri in ["/", "/health", "/api/grids/nothing", "/static/package.json"] {
+        let answer = get(&f.state, uri, &[(header::ORIGIN, "https://evil.example")]).await;
+        let csp = answer.header(header::CONTENT_SECURITY_POLICY).unwrap_or("");
+        assert!(csp.contains("default-src 'self'"), "{uri}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
+        assert!(csp.contains("worker-src 'self' blob:"), "{uri}: {csp}");
+        assert_eq!(
+            answer.header(header::X_CONTENT_TYPE_OPTIONS),
+            Some("nosniff")
+        );
+        assert!(answer.header(header::REFERRER_POLICY).is_some(), "{uri}");
+        assert_eq!(
+            answer.header(header::ACCESS_CONTROL_ALLOW_ORIGIN),
+            None,
+            "{uri}"
+        );
+    }
+
+    // `serve --cors-origin https://a.example`: that origin only.
+    let mut config = http_config("http://test");
+    config.cors_origins = vec!["https://a.example".into()];
+    let state = AppState::new(f.state.service().clone(), config);
+    let allowed = get(&state, "/health", &[(header::ORIGIN, "https://a.example")]).await;
+    assert_eq!(
+        allowed.header(header::ACCESS_CONTROL_ALLOW_ORIGIN),
+        Some("https://a.example")
+    );
+    let other = get(&state, "/health", &[(header::ORIGIN, "https://b.example")]).await;
+    assert_eq!(other.header(header::ACCESS_CONTROL_ALLOW_ORIGIN), None);
+    let preflight = send(
+        &state,
+        Request::options("/api/grids/x")
+            .header(header::ORIGIN, "https://a.example")
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "PATCH")
+            .header(
+                header::ACCESS_CONTROL_REQUEST_HEADERS,
+                "if-match,content-type",
+            )
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(preflight.status.is_success(), "{}", preflight.status);
+    assert_eq!(
+        preflight.header(header::ACCESS_CONTROL_ALLOW_ORIGIN),
+        Some("https://a.example")
+    );
 }

@@ -5,29 +5,16 @@
 use geozero::mvt::{Message, Tile};
 use gridmap_store::scratch::ScratchDatabase;
 use gridmap_store::OpenMode;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+use support::{Server, HANG_GUARD};
+
+mod support;
 
 /// The bearer token of the test's admin, made by `gridmap user token` on the shared store.
 static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// How long a test waits for the other instance before it fails instead of hanging.
-const HANG_GUARD: Duration = Duration::from_secs(120);
-
-/// A `gridmap serve` process, killed when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn gridmap(url: &str, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_gridmap"))
@@ -54,24 +41,9 @@ fn make_admin(url: &str) {
     TOKEN.set(token.to_owned()).expect("one store per test run");
 }
 
+/// `gridmap serve` on `url` with the staff token and `extra` flags.
 fn serve(url: &str, extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gridmap"))
-        .args(["--db", url, "serve", "--bind", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("serve says where it listens").unwrap();
-        if let Some(addr) = line.strip_prefix("listening on http://") {
-            break addr.to_owned();
-        }
-    };
-    // Keep reading, so a full pipe never blocks the server.
-    std::thread::spawn(move || lines.for_each(drop));
-    Server { child, addr }
+    support::serve(url, extra)
 }
 
 /// One HTTP/1.1 request on a new connection; the status and the body.

@@ -63,7 +63,12 @@ pub async fn edit_grid(
     code: &GridCode,
     edit: &GridEditRequest,
 ) -> ServiceResult<i64> {
-    Ok(write_grid_edit(store, caller, code, edit).await?.change)
+    match write_grid_edit(store, caller, code, edit).await? {
+        Some(written) => Ok(written.change),
+        None => Err(ServiceError::BadInput(format!(
+            "the edit of grid {code} changes nothing: give locked, staff or name with a new value"
+        ))),
+    }
 }
 
 /// A grid write as stored: the change id and what it wrote (a server shows the grids
@@ -74,13 +79,14 @@ pub struct GridsWritten {
     pub write: GridWrite,
 }
 
-/// [`edit_grid`], answering with the write.
+/// [`edit_grid`], answering with the write; `None`, writing nothing, when the edit
+/// asks for what the grid already is (no field, or the values it has).
 pub async fn write_grid_edit(
     store: &dyn Store,
     caller: &Caller,
     code: &GridCode,
     edit: &GridEditRequest,
-) -> ServiceResult<GridsWritten> {
+) -> ServiceResult<Option<GridsWritten>> {
     caller.may_edit_village(&code.village())?;
     let grid = store
         .grid(code)
@@ -98,6 +104,12 @@ pub async fn write_grid_edit(
         Some(n) => grid_name(code, n.as_deref())?,
         None => grid.name.clone(),
     };
+    let unchanged = edit.locked.is_none_or(|locked| locked == grid.locked)
+        && edit.staff.as_ref().is_none_or(|staff| *staff == grid.staff)
+        && name == grid.name;
+    if unchanged {
+        return Ok(None);
+    }
     let mut staff_grids = Vec::new();
     if let Some(new_staff) = &edit.staff {
         let roster = store.staff().await?;
@@ -133,11 +145,6 @@ pub async fn write_grid_edit(
     if edit.name.is_some() {
         operation.push("rename");
     }
-    if operation.is_empty() {
-        return Err(ServiceError::BadInput(format!(
-            "the edit of grid {code} changes nothing: give locked, staff or name"
-        )));
-    }
     let updated = Grid {
         name,
         locked: edit.locked.unwrap_or(grid.locked),
@@ -154,7 +161,7 @@ pub async fn write_grid_edit(
     let meta = ChangeMeta::new(caller.actor(), format!("{} {code}", operation.join(", ")));
     let change = store.write_grids(&write, &meta).await?;
     audit_write(store, caller, code.as_str(), change, &meta.operation).await?;
-    Ok(GridsWritten { change, write })
+    Ok(Some(GridsWritten { change, write }))
 }
 
 /// Undoes change `id`: what it replaced comes back, what it created goes. A grid write

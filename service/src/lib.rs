@@ -294,7 +294,7 @@ impl Service {
         caller: &Caller,
         code: &str,
         edit: &GridEditRequest,
-    ) -> ServiceResult<(GridDetail, i64)> {
+    ) -> ServiceResult<(GridDetail, Option<i64>)> {
         let code = lookup::parse_grid_code(code)?;
         caller.may_edit_village(&code.village())?;
         if edit.version.is_none() {
@@ -303,9 +303,11 @@ impl Service {
             )));
         }
         let written = edit::write_grid_edit(self.inner.store.as_ref(), caller, &code, edit).await?;
-        self.show_grid_write(written.change, &written.write).await?;
+        if let Some(written) = &written {
+            self.show_grid_write(written.change, &written.write).await?;
+        }
         let grid = self.with_view(|cx| lookup::grid(cx, caller, &code))?;
-        Ok((grid, written.change))
+        Ok((grid, written.map(|w| w.change)))
     }
 
     /// Shows grid write `change`, stored through this server: a write inside one

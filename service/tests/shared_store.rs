@@ -65,7 +65,7 @@ async fn a_write_through_one_server_or_by_plain_sql_reaches_the_others() {
         .await
         .expect("a notice")
         .expect("the feed goes on");
-    assert_eq!(heard, change);
+    assert_eq!(Some(heard), change);
     assert_eq!(shown_name(&b, &code), None, "not before B syncs");
     assert_eq!(b.sync_changes().await.unwrap(), 1);
     assert_eq!(shown_name(&b, &code).as_deref(), Some("幸福路东段"));

@@ -42,7 +42,7 @@ pub use crate::compress::{BROTLI_QUALITY, GZIP_LEVEL};
 /// layers drawn per query (heat), the query.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TileKey {
-    /// Layers in tile order.
+    /// Layers in tile order: [`Layer::ALL`] order, no duplicates.
     pub layers: Vec<Layer>,
     /// Tile address.
     pub coord: TileCoord,
@@ -56,10 +56,13 @@ impl TileKey {
         TileKey::with_query(layers, coord, String::new())
     }
 
-    /// A key for `layers` at `coord` drawn for `query`.
+    /// A key for `layers` at `coord` drawn for `query`; the layers in their normal form
+    /// ([`Layer::normalise`]), so every order of one set is one key.
     pub fn with_query(layers: &[Layer], coord: TileCoord, query: String) -> TileKey {
+        let mut layers = layers.to_vec();
+        Layer::normalise(&mut layers);
         TileKey {
-            layers: layers.to_vec(),
+            layers,
             coord,
             query,
         }

@@ -197,6 +197,7 @@ pub(crate) async fn serve_on_loopback(
         calendar: None,
         store_tiles: store_tiles.map(str::to_owned),
         local_demo: false,
+        http: Default::default(),
     };
     let state = super::serve::state(db, &serve, format!("http://{addr}")).await?;
     let app = crate::http::app(state.clone());

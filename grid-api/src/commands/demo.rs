@@ -59,6 +59,7 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
         calendar: None,
         store_tiles: None,
         local_demo: true,
+        http: Default::default(),
     };
     super::serve::run(&demo_db, serve).await
 }

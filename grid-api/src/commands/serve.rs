@@ -2,42 +2,14 @@
 
 use super::{open_store, Outcome};
 use crate::cli::ServeArgs;
-use crate::http::{app, AppState, HttpConfig};
+use crate::http::{app, AppState, HttpConfig, ServerLimits};
 use anyhow::Context;
 use gridmap_core::{AccessScope, Role};
 use gridmap_service::access::AccountRequest;
 use gridmap_service::{AccessPolicy, Caller, Service};
 use gridmap_store::OpenMode;
 use gridmap_tiles::Layer;
-use std::path::PathBuf;
 use std::time::Instant;
-
-/// Finds the web map directory: the flag, `./web`, next to the executable's repository,
-/// or the source tree it was built from.
-pub(crate) fn find_web_dir(flag: Option<PathBuf>) -> PathBuf {
-    if let Some(dir) = flag {
-        return dir;
-    }
-    let mut candidates = vec![PathBuf::from("web")];
-    if let Ok(exe) = std::env::current_exe() {
-        // target/{debug,release}/gridmap → repository root
-        if let Some(root) = exe
-            .parent()
-            .and_then(|p| p.parent())
-            .and_then(|p| p.parent())
-        {
-            candidates.push(root.join("web"));
-        }
-    }
-    candidates.push(PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../web"
-    )));
-    candidates
-        .into_iter()
-        .find(|d| d.join("index.html").exists())
-        .unwrap_or_else(|| PathBuf::from("web"))
-}
 
 /// Loads the store and builds the service state.
 pub(crate) async fn state(
@@ -68,10 +40,11 @@ pub(crate) async fn state(
     let data = service.data();
     let config = HttpConfig {
         public_url,
-        web_dir: find_web_dir(args.web_dir.clone()),
+        web_dir: args.web_dir.clone(),
         basemap_style: args.basemap_style.clone(),
         attribution: data.attribution().to_owned(),
         local_demo: args.local_demo,
+        cors_origins: args.http.cors_origin.clone(),
     };
     tracing::info!(
         buildings = data.snapshot().buildings.len(),
@@ -101,7 +74,7 @@ pub(crate) async fn run(db: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
             "browsers reach this server over plain HTTP on a network address: sign-in sessions cannot be Secure cookies; serve it behind HTTPS and pass --public-url https://…"
         );
     }
-    let served = serve_on(listener, state, &public_url).await;
+    let served = serve_on(listener, state, &public_url, args.http.limits()).await;
     store.close().await.context("closing the store")?;
     served?;
     Ok(Outcome::Clean)
@@ -144,12 +117,16 @@ pub(crate) async fn first_start(state: &AppState, login: Option<&str>) -> anyhow
     Ok(())
 }
 
-/// Serves until Ctrl-C, printing where.
+/// Serves until Ctrl-C or SIGTERM, printing where.
 pub(crate) async fn serve_on(
     listener: tokio::net::TcpListener,
     state: AppState,
     public_url: &str,
+    limits: ServerLimits,
 ) -> anyhow::Result<()> {
+    // Listen for the signals before saying where we listen: a SIGTERM sent right after
+    // that line must drain, not kill.
+    let stop = shutdown_signal()?;
     let addr = listener.local_addr()?;
     // Grids changed by other processes (another server on a shared PostGIS store,
     // gridmap partition --village …) reach the map at once where the store announces
@@ -177,17 +154,37 @@ pub(crate) async fn serve_on(
             }
         }
     });
+    if state.config().web_dir.is_none() && !crate::http::missing_web_files().is_empty() {
+        tracing::warn!(
+            missing = %crate::http::missing_web_files().join(", "),
+            "this gridmap was built without its web map: run `npm ci && npm run build` in web/ and build again, or pass --web-dir"
+        );
+    }
     outln!("listening on http://{addr}")?;
     outln!("web map: {public_url}/")?;
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    // The client's address reaches the audit log through ConnectInfo.
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving HTTP")?;
+    let router = app(state.clone());
+    let stop = async move {
+        stop.await;
+        state.stop_streams();
+    };
+    crate::http::serve(listener, router, limits, stop).await;
+    tracing::info!("stopped: requests in flight answered, connections closed");
     Ok(())
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM (what `kill`, systemd and container runtimes
+/// send): both stop the server the same graceful way.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for Ctrl-C")?;
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    Ok(async move {
+        let which = tokio::select! {
+            _ = interrupt.recv() => "Ctrl-C",
+            _ = terminate.recv() => "SIGTERM",
+        };
+        tracing::info!("{which}: finishing the requests in flight, then stopping");
+    })
 }

@@ -129,12 +129,14 @@ fn deserialize_some<'de, D: serde::Deserializer<'de>>(
     Option::<String>::deserialize(d).map(Some)
 }
 
-/// A grid after an edit, with the change that made it (what undo takes).
+/// A grid after an edit, with the change that made it (what undo takes); no `change`
+/// when the edit asked for what the grid already was (nothing written, same version).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GridEditResult {
     #[serde(flatten)]
     pub grid: GridDetail,
-    pub change: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<i64>,
 }
 
 /// Locks/unlocks, renames a grid or changes its staff (staff only), from the version the editor

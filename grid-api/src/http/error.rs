@@ -41,9 +41,17 @@ impl ApiError {
         }
     }
 
+    /// An answer of `status` saying `message`.
+    pub fn with_status(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
     /// A server-side failure: logged in full, answered generically.
     pub fn internal(err: impl std::fmt::Display) -> ApiError {
-        tracing::error!(error = %err, "internal error");
+        tracing::error!(error = %log_safe(&err.to_string()), "internal error");
         ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             message: "internal error: see the server log".into(),
@@ -96,12 +104,46 @@ impl From<gridmap_tiles::TileError> for ApiError {
     }
 }
 
+/// `text` fit for one log line: control characters (newlines, NUL, escape sequences)
+/// written as escapes (`\n`, `\u{0}`), so request data cannot forge or garble lines.
+pub(crate) fn log_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.status.is_client_error() {
+            tracing::debug!(status = %self.status, error = %log_safe(&self.message), "refused");
+        }
         (
             self.status,
             Json(serde_json::json!({ "error": self.message })),
         )
             .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_lines_cannot_be_forged_or_garbled() {
+        assert_eq!(
+            log_safe("x\n<text>\u{0}\u{1b}[31m"),
+            "x\\n<text>\\u{0}\\u{1b}[31m"
+        );
+        assert_eq!(log_safe("网格 411622101201-007"), "网格 411622101201-007");
     }
 }

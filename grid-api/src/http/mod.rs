@@ -14,6 +14,8 @@ mod metrics;
 mod open311;
 mod openapi;
 mod plan;
+mod safety;
+mod server;
 mod stream;
 mod tiles;
 mod versions;
@@ -22,6 +24,8 @@ mod web;
 pub(crate) use auth::cookies_secure;
 pub use caller::RequestCaller;
 pub use error::ApiError;
+pub use server::{serve, ServerLimits};
+pub use web::missing_web_files;
 
 use axum::Router;
 use gridmap_service::Service;
@@ -34,14 +38,18 @@ use std::sync::Arc;
 pub struct HttpConfig {
     /// Base URL clients use to reach us (no trailing slash), for TileJSON and the style.
     pub public_url: String,
-    /// Where index.html, node_modules/maplibre-gl and glyphs/ live.
-    pub web_dir: PathBuf,
+    /// Where to read the web map (index.html, node_modules/maplibre-gl, glyphs/) from
+    /// instead of the files built into the binary: for working on the web map.
+    pub web_dir: Option<PathBuf>,
     /// Optional basemap style URL for the page.
     pub basemap_style: Option<String>,
     /// Attribution shown with the tiles.
     pub attribution: String,
     /// The demo's local-only mode: the page says so in a banner.
     pub local_demo: bool,
+    /// Origins (`https://host[:port]`) whose pages may call us from the browser (CORS);
+    /// none by default.
+    pub cors_origins: Vec<String>,
 }
 
 /// Shared state of the HTTP layer: the service and HTTP settings (cheap to clone).
@@ -54,15 +62,21 @@ struct Inner {
     service: Service,
     config: HttpConfig,
     metrics: metrics::Metrics,
+    /// The Content-Security-Policy header of every answer.
+    csp: String,
+    /// Set when the server stops: long-lived answers (the event stream) end.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
     pub fn new(service: Service, config: HttpConfig) -> AppState {
         AppState {
             inner: Arc::new(Inner {
+                csp: safety::content_security_policy(config.basemap_style.as_deref()),
                 service,
                 config,
                 metrics: metrics::Metrics::default(),
+                stopping: tokio::sync::watch::Sender::new(false),
             }),
         }
     }
@@ -75,11 +89,25 @@ impl AppState {
     pub fn config(&self) -> &HttpConfig {
         &self.inner.config
     }
+
+    /// Ends the answers that would otherwise never end (the event stream), so a
+    /// graceful shutdown can finish; browsers reconnect by themselves.
+    pub fn stop_streams(&self) {
+        self.inner.stopping.send_replace(true);
+    }
+
+    /// Completes once [`AppState::stop_streams`] was called.
+    fn streams_stopped(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut stopping = self.inner.stopping.subscribe();
+        async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        }
+    }
 }
 
 /// The whole service.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .merge(tiles::router())
         .merge(api::router())
         .merge(auth::router())
@@ -100,6 +128,6 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
-        ))
-        .with_state(state)
+        ));
+    safety::harden(routes, &state).with_state(state)
 }

@@ -2,7 +2,7 @@
 //! web map and the wall. Event names: `ready` (on connect: reload your figures),
 //! `reported`, `transition`, `imported` and `resync` (this client fell behind and
 //! missed events: reload). Browsers' EventSource reconnects by itself; `retry` tells
-//! it to wait 2 s. No personal data is sent.
+//! it to wait 2 s. The stream ends when the server stops. No personal data is sent.
 
 use super::AppState;
 use axum::extract::State;
@@ -58,6 +58,11 @@ pub(super) async fn stream(
             .event("resync")
             .data(format!("{{\"missed\":{n}}}")),
     });
-    let all = tokio_stream::once(ready).chain(live).map(Ok);
+    // Ends when the server stops, so a graceful shutdown does not wait for it.
+    let all = futures_util::StreamExt::take_until(
+        tokio_stream::once(ready).chain(live),
+        state.streams_stopped(),
+    )
+    .map(Ok);
     Sse::new(all).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
 }

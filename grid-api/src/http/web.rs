@@ -1,8 +1,10 @@
 //! The web map's files: `/` (index.html), `/wall` (wall.html, the command-centre wall display),
 //! `/static/*` (our modules and CSS),
 //! `/vendor/maplibre-gl/*` (MapLibre from npm), `/fonts/{fontstack}/{range}.pbf` (glyphs
-//! generated at build time), `/style.json` and `/config.js`. Everything is served from
-//! the web directory: nothing comes from a CDN.
+//! generated at build time), `/style.json` and `/config.js`. The files are built into the
+//! binary (see build.rs), or read from `serve --web-dir` when working on the web map;
+//! either way only the files the page loads are served (no package.json, READMEs or
+//! build scripts). Nothing comes from a CDN.
 
 use super::{ApiError, AppState};
 use axum::extract::{Path, State};
@@ -10,7 +12,10 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use std::path::{Component, Path as FsPath, PathBuf};
+use std::borrow::Cow;
+use std::path::Path as FsPath;
+
+include!(concat!(env!("OUT_DIR"), "/web_files.rs"));
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -24,53 +29,118 @@ pub(super) fn router() -> Router<AppState> {
         .route("/config.js", get(config_js))
 }
 
-/// Joins `relative` under `root`, refusing `..`, absolute paths and hidden files.
-fn safe_join(root: &FsPath, relative: &str) -> Option<PathBuf> {
-    let rel = FsPath::new(relative);
-    let ok = rel
-        .components()
-        .all(|c| matches!(c, Component::Normal(s) if !s.to_string_lossy().starts_with('.')));
-    ok.then(|| root.join(rel))
+/// MapLibre's files the page loads, under node_modules/maplibre-gl/dist/.
+const MAPLIBRE: [&str; 3] = [
+    "maplibre-gl.mjs",
+    "maplibre-gl-worker.mjs",
+    "maplibre-gl.css",
+];
+
+/// Whether `rel` (a path under web/) is one of the files the page loads: our top-level
+/// HTML, modules and CSS, style.json, a glyph range, or MapLibre's module, worker and
+/// CSS. Everything else under web/ stays private.
+fn served(rel: &str) -> bool {
+    let plain = |part: &str| {
+        !part.is_empty()
+            && !part.starts_with('.')
+            && !part
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '/' | '\\'))
+    };
+    let parts: Vec<&str> = rel.split('/').collect();
+    match parts.as_slice() {
+        [file] => {
+            plain(file)
+                && (*file == "style.json"
+                    || [".html", ".js", ".css"].iter().any(|e| file.ends_with(e)))
+        }
+        ["glyphs", font, range] => plain(font) && plain(range) && range.ends_with(".pbf"),
+        ["node_modules", "maplibre-gl", "dist", file] => MAPLIBRE.contains(file),
+        _ => false,
+    }
 }
 
-fn content_type(path: &FsPath) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+fn content_type(path: &str) -> &'static str {
+    match FsPath::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+    {
         "html" => "text/html; charset=utf-8",
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "css" => "text/css; charset=utf-8",
-        "json" | "map" => "application/json",
+        "json" => "application/json",
         "pbf" => "application/x-protobuf",
-        "png" => "image/png",
-        "svg" => "image/svg+xml",
-        "woff2" => "font/woff2",
         _ => "application/octet-stream",
     }
 }
 
-async fn send_file(path: PathBuf, cache: &'static str) -> Result<Response, ApiError> {
-    match tokio::fs::read(&path).await {
-        Ok(bytes) => Ok((
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(content_type(&path)),
-                ),
-                (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
-            ],
-            bytes,
-        )
-            .into_response()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::not_found(format!(
-            "no such file: {}",
-            path.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default()
-        ))),
+/// The file `rel` under web/: built in, or from `--web-dir`. `None` when it is not one
+/// the page loads or does not exist.
+async fn web_file(state: &AppState, rel: &str) -> Result<Option<Cow<'static, [u8]>>, ApiError> {
+    if !served(rel) {
+        return Ok(None);
+    }
+    let Some(dir) = &state.config().web_dir else {
+        return Ok(WEB_FILES
+            .iter()
+            .find(|(name, _)| *name == rel)
+            .map(|(_, bytes)| Cow::Borrowed(*bytes)));
+    };
+    match tokio::fs::read(dir.join(rel)).await {
+        Ok(bytes) => Ok(Some(Cow::Owned(bytes))),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory
+            ) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(ApiError::internal(format!(
-            "reading {}: {e}",
-            path.display()
+            "reading {rel} in {}: {e}",
+            dir.display()
         ))),
     }
+}
+
+/// What a request for a missing file is told: what to run when the web map is not
+/// built, "no such file" otherwise.
+fn not_built(state: &AppState) -> String {
+    match &state.config().web_dir {
+        Some(dir) => format!(
+            "no such file; if the web map is not built, run `npm ci && npm run build` in {}",
+            dir.display()
+        ),
+        None if !WEB_MISSING.is_empty() => format!(
+            "this gridmap was built without its web map (missing {}): run `npm ci && npm run build` in web/ and build gridmap again, or pass --web-dir",
+            WEB_MISSING.join(", ")
+        ),
+        None => "no such file".to_owned(),
+    }
+}
+
+/// What was missing from the web map when this binary was built (empty when complete);
+/// `serve` warns about it at start.
+pub fn missing_web_files() -> &'static [&'static str] {
+    WEB_MISSING
+}
+
+async fn send_file(state: &AppState, rel: &str, cache: &'static str) -> Result<Response, ApiError> {
+    let Some(bytes) = web_file(state, rel).await? else {
+        return Err(ApiError::not_found(not_built(state)));
+    };
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(content_type(rel)),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn index(State(state): State<AppState>) -> Result<Response, ApiError> {
@@ -81,62 +151,53 @@ async fn wall(State(state): State<AppState>) -> Result<Response, ApiError> {
     page(&state, "wall.html").await
 }
 
-/// One of the web directory's HTML pages; a clear message when the web map is not built.
+/// One of the web map's HTML pages; a clear message when the web map is not built.
 async fn page(state: &AppState, file: &str) -> Result<Response, ApiError> {
-    let path = state.config().web_dir.join(file);
-    if !path.exists() {
-        return Err(ApiError::not_found(format!(
-            "the web map is not built: run `npm ci && npm run build` in {} (or pass --web-dir)",
-            state.config().web_dir.display()
-        )));
-    }
-    send_file(path, "no-cache").await
+    send_file(state, file, "no-cache").await
 }
 
 async fn static_file(
     State(state): State<AppState>,
     Path(path): Path<String>,
 ) -> Result<Response, ApiError> {
-    if path.starts_with("node_modules") {
+    // Only our top-level modules and CSS live under /static/.
+    if path.contains('/') || !(path.ends_with(".js") || path.ends_with(".css")) {
         return Err(ApiError::not_found("no such file"));
     }
-    let full = safe_join(&state.config().web_dir, &path)
-        .ok_or_else(|| ApiError::bad_request("bad path"))?;
-    send_file(full, "no-cache").await
+    send_file(&state, &path, "no-cache").await
 }
 
 async fn vendor_file(
     State(state): State<AppState>,
     Path(path): Path<String>,
 ) -> Result<Response, ApiError> {
-    let root = state.config().web_dir.join("node_modules/maplibre-gl/dist");
-    let full = safe_join(&root, &path).ok_or_else(|| ApiError::bad_request("bad path"))?;
-    send_file(full, "public, max-age=86400").await
+    send_file(
+        &state,
+        &format!("node_modules/maplibre-gl/dist/{path}"),
+        "public, max-age=86400",
+    )
+    .await
 }
 
 async fn glyphs(
     State(state): State<AppState>,
     Path((fontstack, range)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let root = state.config().web_dir.join("glyphs");
     // A font stack may name several fonts ("A,B"): serve the first one we have.
     for font in fontstack.split(',').map(str::trim) {
-        if let Some(full) = safe_join(&root, &format!("{font}/{range}")) {
-            if full.exists() {
-                return send_file(full, "public, max-age=86400").await;
-            }
+        let rel = format!("glyphs/{font}/{range}");
+        if web_file(&state, &rel).await?.is_some() {
+            return send_file(&state, &rel, "public, max-age=86400").await;
         }
     }
-    Err(ApiError::not_found(format!(
-        "no glyphs for {fontstack}/{range}: run `npm run build` in the web directory"
-    )))
+    Err(ApiError::not_found(not_built(&state)))
 }
 
 async fn style(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let path = state.config().web_dir.join("style.json");
-    let text = tokio::fs::read_to_string(&path).await.map_err(|_| {
-        ApiError::not_found("style.json is missing: run `npm run build` in the web directory")
-    })?;
+    let text = web_file(&state, "style.json")
+        .await?
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .ok_or_else(|| ApiError::not_found(not_built(&state)))?;
     let body = text.replace("{base}", &state.config().public_url);
     Ok((
         [
@@ -174,14 +235,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paths_cannot_escape_the_web_directory() {
-        let root = FsPath::new("/srv/web");
-        assert!(safe_join(root, "../etc/passwd").is_none());
-        assert!(safe_join(root, "/etc/passwd").is_none());
-        assert!(safe_join(root, ".git/config").is_none());
-        assert_eq!(
-            safe_join(root, "app.js"),
-            Some(PathBuf::from("/srv/web/app.js"))
-        );
+    fn only_the_files_the_page_loads_are_served() {
+        for rel in [
+            "index.html",
+            "app.js",
+            "style.css",
+            "style.json",
+            "glyphs/Noto Sans Regular/0-255.pbf",
+            "node_modules/maplibre-gl/dist/maplibre-gl.mjs",
+            "node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs",
+        ] {
+            assert!(served(rel), "{rel}");
+        }
+        for rel in [
+            "package.json",
+            "package-lock.json",
+            "README.md",
+            "biome.json",
+            "build/glyphs.js",
+            "glyphs",
+            "../etc/passwd",
+            ".git/config",
+            "x\n<text>\u{0}.js",
+            "glyphs/../../etc/0-255.pbf",
+            "node_modules/maplibre-gl/package.json",
+            "node_modules/maplibre-gl/dist/maplibre-gl.mjs.map",
+        ] {
+            assert!(!served(rel), "{rel}");
+        }
+    }
+
+    #[test]
+    fn the_built_in_files_are_all_ones_the_page_loads() {
+        for (name, _) in WEB_FILES {
+            assert!(served(name), "{name}");
+        }
     }
 }

@@ -124,29 +124,36 @@ impl Layer {
             })
     }
 
-    /// Parses a comma-separated list such as `"grids,buildings"`; duplicates are
-    /// dropped, order is kept (it is the layer order inside the tile).
+    /// Parses a comma-separated list such as `"grids,buildings"` into its one normal
+    /// form: unknown names refused, duplicates dropped, layers in [`Layer::ALL`] order
+    /// (the order inside the tile; the style, not the tile, decides what is drawn on
+    /// top). Every spelling of a set of layers is one cache key and one metrics label.
     ///
     /// ```
     /// use gridmap_tiles::Layer;
     /// assert_eq!(Layer::parse_list("grids, buildings,grids").unwrap(), vec![Layer::Grids, Layer::Buildings]);
+    /// assert_eq!(Layer::parse_list("buildings,grids").unwrap(), vec![Layer::Grids, Layer::Buildings]);
     /// assert!(Layer::parse_list("").is_err());
     /// assert!(Layer::parse_list("grids,roads").is_err());
     /// ```
     pub fn parse_list(list: &str) -> TileResult<Vec<Layer>> {
         let mut out: Vec<Layer> = Vec::new();
         for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let layer = Layer::from_name(part)?;
-            if !out.contains(&layer) {
-                out.push(layer);
-            }
+            out.push(Layer::from_name(part)?);
         }
+        Layer::normalise(&mut out);
         if out.is_empty() {
             return Err(TileError::NoLayers {
                 known: Layer::known_names(),
             });
         }
         Ok(out)
+    }
+
+    /// Puts `layers` in their normal form: [`Layer::ALL`] order, no duplicates.
+    pub fn normalise(layers: &mut Vec<Layer>) {
+        layers.sort_unstable();
+        layers.dedup();
     }
 
     /// Joins layer names with commas, the inverse of [`Layer::parse_list`].
