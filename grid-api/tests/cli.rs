@@ -1302,3 +1302,13 @@ fn quiet_leaves_only_warnings_and_logs_into_a_pipe_have_no_colours() {
     assert!(quiet.status.success(), "{stderr}");
     assert!(!stderr.contains("INFO"), "-q hides INFO lines: {stderr}");
 }
+
+#[test]
+fn the_demo_refuses_to_serve_beyond_this_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let out = gridmap(&db, &["demo", "--households", "200", "--bind", "0.0.0.0:0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("only this machine"), "{}", text(&out));
+    assert!(!db.exists(), "refused before writing anything");
+}

@@ -8,6 +8,13 @@ use gridmap_service::{Caller, Scope};
 use gridmap_store::OpenMode;
 
 pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
+    // Local-only: the demo's account and data are for this machine's browser.
+    if !args.bind.ip().is_loopback() {
+        anyhow::bail!(
+            "the demo serves only this machine (--bind 127.0.0.1:PORT), not {}: for a server others reach, import real data and run gridmap serve with accounts (gridmap user add)",
+            args.bind
+        );
+    }
     // The demo never touches the user's own store: it works in its own file.
     let demo_db = if db == "gridmap.db" {
         "gridmap-demo.db".to_owned()
@@ -40,13 +47,6 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
     outln!("{}", outcome.report)?;
     if args.no_serve {
         return Ok(Outcome::Clean);
-    }
-    // Local-only: the demo's account and data are for this machine's browser.
-    if !args.bind.ip().is_loopback() {
-        anyhow::bail!(
-            "the demo serves only this machine (--bind 127.0.0.1:PORT), not {}: for a server others reach, import real data and run gridmap serve with accounts (gridmap user add)",
-            args.bind
-        );
     }
     outln!("local-only demo: an account `demo` (admin of the demo county) is made; sign in with the password below")?;
     let serve = ServeArgs {
