@@ -412,7 +412,7 @@ pub async fn add_account(
 
 /// The accounts a caller administers.
 pub async fn accounts(store: &dyn Store, caller: &Caller) -> ServiceResult<Vec<Account>> {
-    caller.must_administer(&AccessScope::Grids(Vec::new()))?;
+    caller.must_be_admin()?;
     let all = store.accounts().await?;
     Ok(all
         .into_iter()
@@ -427,7 +427,7 @@ async fn administered(store: &dyn Store, caller: &Caller, login: &str) -> Servic
     match account {
         Some(a) if caller.must_administer(&a.scope).is_ok() => Ok(a),
         Some(_) | None => {
-            caller.must_administer(&AccessScope::Grids(Vec::new()))?;
+            caller.must_be_admin()?;
             Err(ServiceError::NotFound(format!(
                 "no account {login:?} that you administer"
             )))

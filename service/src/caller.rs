@@ -54,27 +54,17 @@ impl Caller {
     /// Refuses callers that may not change the grids of `village` (planners and
     /// administrators whose scope covers the whole village; the operator).
     pub fn may_edit_village(&self, village: &DivisionCode) -> ServiceResult<()> {
-        let p = self.signed_in("changing grids")?;
-        if !p.role.edits_grids() {
-            return Err(role_refused(p, "change grids", "planner or admin"));
-        }
-        if !p.scope.covers_village(village) {
-            return Err(outside_scope(p));
-        }
-        Ok(())
+        self.allowed("change grids", Role::edits_grids, "planner or admin", |s| {
+            s.covers_village(village)
+        })
     }
 
     /// Refuses callers that may not plan `village`: read its plan, versions and
     /// violations (planners and administrators with any part of it in scope).
     pub fn may_plan_village(&self, village: &DivisionCode) -> ServiceResult<()> {
-        let p = self.signed_in("planning grids")?;
-        if !p.role.edits_grids() {
-            return Err(role_refused(p, "plan grids", "planner or admin"));
-        }
-        if !p.scope.touches_village(village) {
-            return Err(outside_scope(p));
-        }
-        Ok(())
+        self.allowed("plan grids", Role::edits_grids, "planner or admin", |s| {
+            s.touches_village(village)
+        })
     }
 
     /// Refuses callers that may not report or move incidents at a place in `village`
@@ -84,15 +74,27 @@ impl Caller {
         village: Option<&DivisionCode>,
         grid: Option<&GridCode>,
     ) -> ServiceResult<()> {
-        let p = self.signed_in("working on incidents")?;
-        if !p.role.works_incidents() {
-            return Err(role_refused(
-                p,
-                "work on incidents",
-                "staff, planner or admin",
-            ));
+        let needs = "staff, planner or admin";
+        self.allowed("work on incidents", Role::works_incidents, needs, |s| {
+            s.covers_place(village, one(grid))
+        })
+    }
+
+    /// The one shape of every check: signed in (else 401), a role that may `what`
+    /// (else 403 naming the roles it `needs`), and the place inside the scope (else the
+    /// same 403 whatever was asked).
+    fn allowed(
+        &self,
+        what: &str,
+        role_may: fn(Role) -> bool,
+        needs: &str,
+        in_scope: impl FnOnce(&AccessScope) -> bool,
+    ) -> ServiceResult<()> {
+        let p = self.signed_in(what)?;
+        if !role_may(p.role) {
+            return Err(role_refused(p, what, needs));
         }
-        if !p.scope.covers_place(village, one(grid)) {
+        if !in_scope(&p.scope) {
             return Err(outside_scope(p));
         }
         Ok(())
@@ -115,29 +117,21 @@ impl Caller {
     /// Refuses callers that may not read the change history or the roster of staff
     /// phones (office roles: staff, planners, administrators).
     pub fn must_be_office(&self, what: &str) -> ServiceResult<()> {
-        let p = self.signed_in(what)?;
-        if p.role.reads_personal_data() {
-            Ok(())
-        } else {
-            Err(role_refused(p, what, "staff, planner or admin"))
-        }
+        let needs = "staff, planner or admin";
+        self.allowed(what, Role::reads_personal_data, needs, |_| true)
     }
 
     /// Refuses callers other than administrators whose scope covers `scope` (and the
     /// operator): managing accounts, reading the audit log.
     pub fn must_administer(&self, scope: &AccessScope) -> ServiceResult<()> {
-        let p = self.signed_in("managing accounts")?;
-        if p.role != Role::Admin {
-            return Err(role_refused(
-                p,
-                "manage accounts or read the audit log",
-                "admin",
-            ));
-        }
-        if !p.scope.includes(scope) {
-            return Err(outside_scope(p));
-        }
-        Ok(())
+        let what = "manage accounts or read the audit log";
+        self.allowed(what, |r| r == Role::Admin, "admin", |s| s.includes(scope))
+    }
+
+    /// Refuses callers other than administrators (of any scope) and the operator.
+    pub fn must_be_admin(&self) -> ServiceResult<()> {
+        let what = "manage accounts";
+        self.allowed(what, |r| r == Role::Admin, "admin", |_| true)
     }
 
     /// Refuses everyone but the operator at the command line and administrators of

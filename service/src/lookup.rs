@@ -112,11 +112,15 @@ pub async fn building_view(
         .enumerate()
         .map(|(flat, h)| {
             let grid = grid_of_flat(snap, index, flat);
-            let grids: Vec<GridCode> = match grid.as_deref().map(str::parse) {
-                Some(Ok(code)) => vec![code],
-                _ => building_grids.clone(),
+            // A flat of a split tower belongs to its own grid; a whole building to all of its.
+            let own: Option<GridCode> = grid.as_deref().and_then(|g| g.parse().ok());
+            let grids = own.as_slice();
+            let grids = if grids.is_empty() {
+                &building_grids[..]
+            } else {
+                grids
             };
-            let personal = caller.sees_personal_data_at(b.village.as_ref(), &grids);
+            let personal = caller.sees_personal_data_at(b.village.as_ref(), grids);
             shown += usize::from(personal);
             cx.household(h, grid, personal)
         })

@@ -70,8 +70,9 @@ pub(super) async fn login(
     let (issued, account) = service.login(&form.login, &form.password, &origin).await?;
     let max_age = issued.credential.expires_at - gridmap_service::incidents::now();
     let cookie = session_cookie(&state, &issued.secret, max_age);
-    let caller = service.caller(Some(&issued.secret), &origin).await?;
     tracing::info!(login = %account.login, "signed in");
+    // Who signed in is the account just checked: no second read of the credential.
+    let caller = Caller::account(&account.login, account.role, account.scope);
     Ok(([(header::SET_COOKIE, cookie)], Json(Me::of(&caller))))
 }
 
