@@ -3702,3 +3702,140 @@ async fn every_answer_carries_the_security_headers_and_cors_is_off_by_default() 
         Some("https://a.example")
     );
 }
+
+/// A point inside a grid of each of two villages: `[(village, [lon, lat]); 2]`.
+fn points_in_two_villages(state: &AppState) -> [(String, [f64; 2]); 2] {
+    let data = state.service().data();
+    let snap = data.snapshot();
+    let mut found: Vec<(String, [f64; 2])> = Vec::new();
+    for g in snap.grids.iter().filter(|g| !g.institution) {
+        let village = g.village.to_string();
+        if found.iter().all(|(v, _)| *v != village) {
+            let c = geo::InteriorPoint::interior_point(&g.polygon).unwrap();
+            found.push((village, [c.x(), c.y()]));
+        }
+    }
+    assert!(found.len() >= 2, "the county has two villages with grids");
+    [found[0].clone(), found[1].clone()]
+}
+
+#[tokio::test]
+async fn a_villages_wall_lists_counts_and_hears_of_incidents_only_inside_its_village() {
+    let f = fixture_of("http://test", 3000, 7).await;
+    let [(home, [lon, lat]), (away, [far_lon, far_lat])] = points_in_two_villages(&f.state);
+    let wall = account_token(&f.state, "wall-101", "wall", &home).await;
+    let auth = format!("Bearer {wall}");
+    let as_wall = [(header::AUTHORIZATION, auth.as_str())];
+    let admin = format!("Bearer {}", token());
+    let as_admin = [(header::AUTHORIZATION, admin.as_str())];
+    post_incident(&f.state, "hazard.fire", lon, lat).await;
+    post_incident(&f.state, "hazard.fire", far_lon, far_lat).await;
+
+    // The list: exactly what the county's list holds for the village.
+    let ids = |answer: Answer| -> (u64, Vec<String>) {
+        let v = answer.ok_json();
+        let items = v["items"].as_array().unwrap();
+        let ids = items.iter().map(|i| i["id"].as_str().unwrap().to_owned());
+        (v["total"].as_u64().unwrap(), ids.collect())
+    };
+    let mine = ids(get(&f.state, "/api/incidents?limit=1000", &as_wall).await);
+    let village = format!("/api/incidents?limit=1000&village={home}");
+    let want = ids(get(&f.state, &village, &as_admin).await);
+    let everything = ids(get(&f.state, "/api/incidents?limit=1000", &as_admin).await);
+    assert_eq!(mine, want);
+    assert!(
+        0 < mine.0 && mine.0 < everything.0,
+        "{} of {}",
+        mine.0,
+        everything.0
+    );
+    // Asking for another village gives nothing, as a made-up one does.
+    let elsewhere = format!("/api/incidents?village={away}");
+    assert_eq!(ids(get(&f.state, &elsewhere, &as_wall).await).0, 0);
+
+    // Counts per village: one row, its own.
+    let stats = get(&f.state, "/api/incidents/stats?by=village", &as_wall)
+        .await
+        .ok_json();
+    let keys: Vec<&str> = stats
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["key"].as_str())
+        .collect();
+    assert_eq!(keys, [home.as_str()]);
+
+    // The wall's figures default to its village and rank only its grids.
+    let figures = get(&f.state, "/api/incidents/summary", &as_wall)
+        .await
+        .ok_json();
+    assert_eq!(figures["area"]["code"], home.as_str());
+    let county = get(
+        &f.state,
+        &format!("/api/incidents/summary?village={home}"),
+        &as_admin,
+    )
+    .await
+    .ok_json();
+    assert_eq!(figures["open"], county["open"]);
+    assert_eq!(figures["areas"], county["areas"]);
+    let other = get(
+        &f.state,
+        &format!("/api/incidents/summary?village={away}"),
+        &as_wall,
+    )
+    .await;
+    let made_up = format!("{}999", &away[..9]);
+    let made_up = get(
+        &f.state,
+        &format!("/api/incidents/summary?village={made_up}"),
+        &as_wall,
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        other.body, made_up.body,
+        "a refusal tells nothing about the place"
+    );
+
+    // Live events: the far incident is not sent, the one at home is.
+    let response = app(f.state.clone())
+        .oneshot(
+            Request::get("/api/stream")
+                .header(header::AUTHORIZATION, &auth)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut body = response.into_body();
+    let mut text = String::new();
+    let mut posted: Option<(String, String)> = None;
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        loop {
+            let frame = body.frame().await.expect("the stream stays open").unwrap();
+            if let Some(data) = frame.data_ref() {
+                text.push_str(&String::from_utf8_lossy(data));
+            }
+            if posted.is_none() && text.contains("event: ready") {
+                // The far one first: events go out in order, so once the near one is
+                // heard the far one would have been too.
+                let far = post_incident(&f.state, "hazard.fire", far_lon, far_lat).await;
+                let near = post_incident(&f.state, "hazard.fire", lon, lat).await;
+                posted = Some((far, near));
+            }
+            if let Some((_, near)) = &posted {
+                if text.contains(&format!("\"id\":\"{near}\"")) {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(
+        heard.is_ok(),
+        "no event for the incident at home; got:\n{text}"
+    );
+    let (far, _) = posted.unwrap();
+    assert!(!text.contains(&format!("\"id\":\"{far}\"")), "{text}");
+}

@@ -199,6 +199,25 @@ impl Caller {
         }
     }
 
+    /// The scope a signed-in user's incident lists, counts, wall figures and live
+    /// events are cut to; `None` when nothing is cut: the operator, accounts of `all`,
+    /// and public callers, who get the public view of every incident (as Open311 does).
+    pub fn incident_scope(&self) -> Option<&AccessScope> {
+        match self {
+            Caller::User(p) if p.scope != AccessScope::All => Some(&p.scope),
+            _ => None,
+        }
+    }
+
+    /// Refuses a signed-in user asking for the figures of `unit` (a county, township or
+    /// village) when no part of it lies in the scope.
+    pub fn may_see_figures_of(&self, unit: &DivisionCode) -> ServiceResult<()> {
+        match self {
+            Caller::User(p) if !p.scope.touches_unit(unit) => Err(outside_scope(p)),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether the caller is signed in as an account or is the operator.
     pub fn is_signed_in(&self) -> bool {
         !matches!(self, Caller::Public)

@@ -487,6 +487,8 @@ async fn a_bbox_list_from_memory_equals_the_stores_own_answer() {
             county.max().y,
         );
         let half = [x0, y0, (x0 + x1) / 2.0, y1];
+        let scope = |text: &str| text.parse::<gridmap_core::AccessScope>().unwrap();
+        let township_prefix = township.as_ref().unwrap().prefix().to_owned();
         let status = |s: &str| s.parse::<gridmap_core::IncidentStatus>().unwrap();
         let filters = [
             IncidentFilter {
@@ -537,6 +539,22 @@ async fn a_bbox_list_from_memory_equals_the_stores_own_answer() {
                 bbox: Some([x1 + 1.0, y0, x1 + 2.0, y1]),
                 ..IncidentFilter::default()
             },
+            IncidentFilter {
+                bbox: Some([x0, y0, x1, y1]),
+                scope: Some(scope(&township_prefix)),
+                ..IncidentFilter::default()
+            },
+            IncidentFilter {
+                bbox: Some(half),
+                scope: Some(scope(&format!("grids:{grid}"))),
+                ..IncidentFilter::default()
+            },
+            IncidentFilter {
+                bbox: Some([x0, y0, x1, y1]),
+                scope: Some(scope(&village)),
+                limit: Some(7),
+                ..IncidentFilter::default()
+            },
         ];
         let listed = |p: &gridmap_store::IncidentPage| {
             (
@@ -552,6 +570,45 @@ async fn a_bbox_list_from_memory_equals_the_stores_own_answer() {
             seen += held.items.len();
         }
         assert!(seen > 300, "{name}: the filters select something ({seen})");
+        // A scope alone goes to the store's SQL: it keeps exactly the incidents the
+        // scope covers, and incidents in no village only for `all`.
+        for text in [
+            township_prefix.as_str(),
+            &village,
+            &format!("grids:{grid}"),
+            "all",
+        ] {
+            let s = scope(text);
+            let want: Vec<String> = all
+                .items
+                .iter()
+                .filter(|i| {
+                    let grid = i.grid.as_ref().map(|g| g.as_str());
+                    s.covers_codes(i.village.as_ref().map(|v| v.as_str()), grid)
+                })
+                .map(|i| i.id.clone())
+                .collect();
+            let f = IncidentFilter {
+                scope: Some(s.clone()),
+                ..IncidentFilter::default()
+            };
+            let got = service.store().list_incidents(&f).await.unwrap();
+            assert_eq!(listed(&got).1, want, "{name}: scope {text}");
+            assert!(!want.is_empty(), "{name}: scope {text} holds incidents");
+            let counted: u64 = service
+                .store()
+                .incident_counts(&f, gridmap_store::CountBy::Status, 0)
+                .await
+                .unwrap()
+                .iter()
+                .map(|c| c.received)
+                .sum();
+            assert_eq!(counted, want.len() as u64, "{name}: counts in scope {text}");
+        }
+        assert!(
+            all.items.iter().any(|i| i.village.is_none()),
+            "{name}: some incidents outside every village"
+        );
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::decode::Cells;
 use crate::{CountBy, IncidentCounts, IncidentFilter};
+use gridmap_core::AccessScope;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 /// An incident still open.
@@ -80,6 +81,33 @@ where
     }
     if let Some(assignee) = &f.assignee {
         q.push(" AND assignee = ").push_bind(assignee.clone());
+    }
+    match &f.scope {
+        None | Some(AccessScope::All) => {}
+        // Through the grid index as for a township, the village for incidents in no grid.
+        Some(AccessScope::Area(prefix)) => {
+            let (from, to) = (prefix.clone(), format!("{prefix}:"));
+            q.push(" AND ((grid >= ")
+                .push_bind(from.clone())
+                .push(" AND grid < ")
+                .push_bind(to.clone())
+                .push(") OR (grid IS NULL AND village >= ")
+                .push_bind(from)
+                .push(" AND village < ")
+                .push_bind(to)
+                .push("))");
+        }
+        Some(AccessScope::Grids(grids)) if grids.is_empty() => {
+            q.push(" AND FALSE");
+        }
+        Some(AccessScope::Grids(grids)) => {
+            q.push(" AND grid IN (");
+            let mut list = q.separated(", ");
+            for g in grids {
+                list.push_bind(g.as_str().to_owned());
+            }
+            q.push(")");
+        }
     }
 }
 

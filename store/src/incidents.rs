@@ -1,7 +1,7 @@
 //! What the incident store answers: filters, pages and counts, the same for every backend
 //! (the memory store applies [`IncidentFilter::matches`]; SQLite turns the filter into SQL).
 
-use gridmap_core::{DivisionCode, GridCode, Incident, IncidentStatus};
+use gridmap_core::{AccessScope, DivisionCode, GridCode, Incident, IncidentStatus};
 use serde::Serialize;
 
 /// Which incidents a list or a count covers. Empty fields do not filter.
@@ -24,6 +24,9 @@ pub struct IncidentFilter {
     pub township: Option<DivisionCode>,
     /// An assignee key (`staff:ID`, `department:NAME`).
     pub assignee: Option<String>,
+    /// Only incidents inside this access scope (a signed-in user's): in its area, or
+    /// in one of its grids. An incident in no village lies only inside `all`.
+    pub scope: Option<AccessScope>,
     /// Skip this many (newest first).
     pub offset: u64,
     /// At most this many (`None`: all).
@@ -108,6 +111,10 @@ impl IncidentFilter {
             && same(self.grid.as_ref().map(|g| g.as_str()), i.grid())
             && same(self.village.as_ref().map(|v| v.as_str()), i.village())
             && same(self.township.as_ref().map(|t| t.as_str()), i.township())
+            && self
+                .scope
+                .as_ref()
+                .is_none_or(|s| s.covers_codes(i.village(), i.grid()))
     }
 }
 

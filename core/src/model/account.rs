@@ -152,6 +152,57 @@ impl AccessScope {
         }
     }
 
+    /// [`AccessScope::covers_place`] for a place known by its codes as text (an
+    /// incident as the store or a server's memory holds it): `village` a 12-digit code,
+    /// `grid` a grid code of it.
+    ///
+    /// ```
+    /// use gridmap_core::AccessScope;
+    /// let township: AccessScope = "411622101".parse().unwrap();
+    /// assert!(township.covers_codes(Some("411622101201"), None));
+    /// assert!(!township.covers_codes(Some("411622102201"), None));
+    /// let mine: AccessScope = "grids:411622101201-001".parse().unwrap();
+    /// assert!(mine.covers_codes(Some("411622101201"), Some("411622101201-001")));
+    /// assert!(!mine.covers_codes(Some("411622101201"), Some("411622101201-002")));
+    /// ```
+    pub fn covers_codes(&self, village: Option<&str>, grid: Option<&str>) -> bool {
+        match self {
+            AccessScope::All => true,
+            AccessScope::Area(prefix) => {
+                let village = village.or_else(|| grid.and_then(|g| g.split('-').next()));
+                village.is_some_and(|v| v.starts_with(prefix.as_str()))
+            }
+            AccessScope::Grids(grids) => {
+                grid.is_some_and(|g| grids.binary_search_by(|mine| mine.as_str().cmp(g)).is_ok())
+            }
+        }
+    }
+
+    /// Whether any part of the unit `unit` (a county, township or village) lies inside
+    /// the scope: what decides whether an area's figures may be asked for.
+    pub fn touches_unit(&self, unit: &DivisionCode) -> bool {
+        match self {
+            AccessScope::All => true,
+            AccessScope::Area(prefix) => {
+                let own = unit.prefix();
+                own.starts_with(prefix.as_str()) || prefix.starts_with(own)
+            }
+            AccessScope::Grids(grids) => grids
+                .iter()
+                .any(|g| g.village().as_str().starts_with(unit.prefix())),
+        }
+    }
+
+    /// The unit a scope of one township or one village is about (its wall's default
+    /// area); `None` for wider scopes and lists of grids.
+    pub fn home_unit(&self) -> Option<DivisionCode> {
+        match self {
+            AccessScope::Area(p) if p.len() == 9 => format!("{p}000").parse().ok(),
+            AccessScope::Area(p) if p.len() == 12 => p.parse().ok(),
+            _ => None,
+        }
+    }
+
     /// Whether every place `other` covers lies inside this scope, so an administrator
     /// may give it to an account.
     pub fn includes(&self, other: &AccessScope) -> bool {
@@ -249,6 +300,56 @@ mod tests {
 
     fn grid(code: &str) -> GridCode {
         code.parse().unwrap()
+    }
+
+    #[test]
+    fn codes_as_text_are_covered_like_codes() {
+        let scopes: Vec<AccessScope> = [
+            "all",
+            "41",
+            "411622",
+            "411622101",
+            "411622101201",
+            "411622102",
+            "grids:411622101201-001,411622101202-003",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        let places = [
+            ("411622101201", Some("411622101201-001")),
+            ("411622101201", Some("411622101201-002")),
+            ("411622101202", Some("411622101202-003")),
+            ("411622102205", None),
+            ("411622101201", None),
+        ];
+        for scope in &scopes {
+            for (v, g) in places {
+                let grids: Vec<GridCode> = g.iter().map(|g| grid(g)).collect();
+                assert_eq!(
+                    scope.covers_codes(Some(v), g),
+                    scope.covers_place(Some(&village(v)), &grids),
+                    "{scope} at {v} {g:?}"
+                );
+            }
+            // A place in no village lies only in the scope of everything.
+            assert_eq!(scope.covers_codes(None, None), *scope == AccessScope::All);
+        }
+    }
+
+    #[test]
+    fn units_touched_and_home_units() {
+        let township: AccessScope = "411622101".parse().unwrap();
+        assert!(township.touches_unit(&village("411622000000")));
+        assert!(township.touches_unit(&village("411622101000")));
+        assert!(township.touches_unit(&village("411622101201")));
+        assert!(!township.touches_unit(&village("411622102000")));
+        assert_eq!(township.home_unit(), Some(village("411622101000")));
+        let mine: AccessScope = "grids:411622101201-001".parse().unwrap();
+        assert!(mine.touches_unit(&village("411622101000")));
+        assert!(!mine.touches_unit(&village("411622101202")));
+        assert_eq!(mine.home_unit(), None);
+        assert_eq!("411622".parse::<AccessScope>().unwrap().home_unit(), None);
     }
 
     #[test]

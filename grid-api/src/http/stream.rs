@@ -4,7 +4,7 @@
 //! missed events: reload). Browsers' EventSource reconnects by itself; `retry` tells
 //! it to wait 2 s. The stream ends when the server stops. No personal data is sent.
 
-use super::AppState;
+use super::{AppState, RequestCaller};
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
@@ -44,6 +44,7 @@ fn event_of(e: &IncidentEvent) -> Event {
         description = "events `ready`, `reported`, `transition`, `imported`, `resync`; data is JSON")))]
 pub(super) async fn stream(
     State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // Subscribe before `ready` is sent, so nothing falls between the client's reload
     // and its first event.
@@ -52,11 +53,14 @@ pub(super) async fn stream(
         .event("ready")
         .retry(RETRY)
         .data(format!("{{\"as_of\":{}}}", now()));
-    let live = events.map(|r| match r {
-        Ok(e) => event_of(&e),
-        Err(BroadcastStreamRecvError::Lagged(n)) => Event::default()
-            .event("resync")
-            .data(format!("{{\"missed\":{n}}}")),
+    // A signed-in user hears only of incidents in its scope.
+    let live = events.filter_map(move |r| match r {
+        Ok(e) => e.visible_to(&caller).then(|| event_of(&e)),
+        Err(BroadcastStreamRecvError::Lagged(n)) => Some(
+            Event::default()
+                .event("resync")
+                .data(format!("{{\"missed\":{n}}}")),
+        ),
     });
     // Ends when the server stops, so a graceful shutdown does not wait for it.
     let all = futures_util::StreamExt::take_until(

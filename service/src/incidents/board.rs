@@ -180,10 +180,12 @@ impl Service {
         })
     }
 
-    /// The wall's figures for the county, a township or a village.
+    /// The wall's figures for the county, a township or a village. A signed-in user's
+    /// figures count only the incidents and list only the areas inside its scope; without
+    /// an area asked for, a township's or village's account gets its own.
     pub fn incident_summary(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         query: &SummaryQuery,
     ) -> ServiceResult<IncidentSummary> {
         let window = query.window.clone().unwrap_or_else(|| "30d".to_owned());
@@ -194,12 +196,22 @@ impl Service {
         let code = |s: &Option<String>| -> ServiceResult<Option<DivisionCode>> {
             s.as_deref().map(|c| c.parse().map_err(bad)).transpose()
         };
-        let (village, township) = (code(&query.village)?, code(&query.township)?);
+        let (mut village, mut township) = (code(&query.village)?, code(&query.township)?);
+        let scope = caller.incident_scope();
+        if let (None, None, Some(home)) = (&village, &township, scope.and_then(|s| s.home_unit())) {
+            match home.level() {
+                AdminLevel::Village => village = Some(home),
+                _ => township = Some(home),
+            }
+        }
         let area = match (&village, &township) {
             (Some(v), _) => Some(v.clone()),
             (None, Some(t)) => Some(t.clone()),
             (None, None) => None,
         };
+        if let Some(c) = &area {
+            caller.may_see_figures_of(c)?;
+        }
         let unit = match &area {
             Some(c) => Some(snap.admin_unit(c).ok_or_else(|| {
                 crate::ServiceError::NotFound(format!("no township or village {c}"))
@@ -234,6 +246,15 @@ impl Service {
                 .map(|u| figures(u.code.as_str(), &u.name, rank_level))
                 .collect(),
         };
+        if let Some(scope) = scope {
+            rows.retain(|r| match rank_level {
+                "grid" => scope.covers_codes(None, Some(&r.code)),
+                _ => r
+                    .code
+                    .parse::<DivisionCode>()
+                    .is_ok_and(|c| scope.touches_unit(&c)),
+            });
+        }
         let row_of: HashMap<String, usize> = rows
             .iter()
             .enumerate()
@@ -268,7 +289,8 @@ impl Service {
                     (None, Some(t)) => m.township() == Some(t.as_str()),
                     (None, None) => true,
                 };
-                if !inside || m.status() == IncidentStatus::Voided {
+                let in_scope = scope.is_none_or(|s| s.covers_codes(m.village(), m.grid()));
+                if !inside || !in_scope || m.status() == IncidentStatus::Voided {
                     continue;
                 }
                 let open = m.status().is_open();

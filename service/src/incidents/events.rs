@@ -85,3 +85,19 @@ pub enum IncidentEvent {
         at: i64,
     },
 }
+
+impl IncidentEvent {
+    /// Whether `caller` is sent this event: one incident's events only inside a
+    /// signed-in user's scope (see [`Caller::incident_scope`]); a batch import, which
+    /// names no incident, to everyone (each reloads what it may see).
+    pub fn visible_to(&self, caller: &crate::Caller) -> bool {
+        let point = match self {
+            IncidentEvent::Reported { incident, .. }
+            | IncidentEvent::Transition { incident, .. } => incident,
+            IncidentEvent::Imported { .. } => return true,
+        };
+        caller
+            .incident_scope()
+            .is_none_or(|s| s.covers_codes(point.village.as_deref(), point.grid.as_deref()))
+    }
+}

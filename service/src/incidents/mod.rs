@@ -186,6 +186,7 @@ impl IncidentQuery {
             village: code(&self.village)?,
             township: code(&self.township)?,
             assignee: self.assignee.clone(),
+            scope: None,
             offset: self.offset.unwrap_or(0),
             limit: Some(self.limit.unwrap_or(100).clamp(1, 1000)),
         })
@@ -533,7 +534,8 @@ impl Service {
         query: &IncidentQuery,
     ) -> ServiceResult<IncidentList> {
         let now = now();
-        let filter = query.filter(now)?;
+        let mut filter = query.filter(now)?;
+        filter.scope = caller.incident_scope().cloned();
         let page = self.find_incidents(&filter).await?;
         let config = self.incident_config();
         Ok(IncidentList {

@@ -136,7 +136,8 @@ impl Service {
             caller.must_be_office("counts by assignee")?;
         }
         let now = now();
-        let filter = query.filter(now)?;
+        let mut filter = query.filter(now)?;
+        filter.scope = caller.incident_scope().cloned();
         let counts = self.store().incident_counts(&filter, by, now).await?;
         let data = self.data();
         let snap = data.snapshot();
