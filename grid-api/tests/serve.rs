@@ -158,3 +158,126 @@ fn half_open_connections_are_closed_and_health_still_answers() {
     }
     assert_eq!(status_of(&server.addr, "/health"), 200);
 }
+
+/// Runs `gridmap --quiet --db <db> <args>`; its standard output, failing on an error.
+fn gridmap_ok(db: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_gridmap"))
+        .args(["--quiet", "--db"])
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "gridmap {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `method path` with a bearer token and a JSON body on a new connection: the status and
+/// the whole answer as text; `None` when the server closed the connection unanswered.
+fn call(addr: &str, method: &str, path: &str, token: &str, body: &str) -> Option<(u16, String)> {
+    let mut stream = connect(addr);
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let text = String::from_utf8_lossy(&read_until_closed(&mut stream)).into_owned();
+    let status = text.get(9..12)?.parse().ok()?;
+    Some((status, text))
+}
+
+/// The grid's `locked` and `version` as the server shows them.
+fn grid_state(addr: &str, token: &str, grid: &str) -> (bool, u64) {
+    let (status, text) =
+        call(addr, "GET", &format!("/api/grids/{grid}"), token, "").expect("an answer");
+    assert_eq!(status, 200, "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    (
+        json["locked"].as_bool().unwrap(),
+        json["version"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn a_server_killed_in_the_middle_of_an_edit_keeps_the_store_whole_and_every_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = county(dir.path());
+    gridmap_ok(&db, &["partition", "--all"]);
+    gridmap_ok(
+        &db,
+        &["user", "add", "ed", "--role", "planner", "--scope", "all"],
+    );
+    let token = gridmap_ok(&db, &["user", "token", "ed", "--label", "test"]);
+    let token = token
+        .lines()
+        .find(|l| l.starts_with("gm_"))
+        .expect("a token")
+        .to_owned();
+    let roster = dir.path().join("roster.csv");
+    gridmap_ok(&db, &["export", "roster", "-o", roster.to_str().unwrap()]);
+    let roster = std::fs::read_to_string(&roster).unwrap();
+    let grid = roster
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').next())
+        .expect("a grid in the roster")
+        .to_owned();
+    let db_text = db.to_str().unwrap();
+    let stats_before = gridmap_ok(&db, &["stats", "--json"]);
+
+    let lock = |addr: &str, version: u64| {
+        let body = format!("{{\"locked\": true, \"version\": {version}}}");
+        call(addr, "PATCH", &format!("/api/grids/{grid}"), &token, &body)
+    };
+    // Each failpoint aborts the server as `kill -9` would: no answer, no clean-up.
+    for (failpoint, committed) in [("grids:written", false), ("grids:committed", true)] {
+        let before = {
+            let server = support::serve(db_text, &[]);
+            grid_state(&server.addr, &token, &grid)
+        };
+        assert!(!before.0, "{failpoint}: the grid starts unlocked");
+        let mut killed = support::serve_with_env(db_text, &[], &[("GRIDMAP_FAILPOINT", failpoint)]);
+        let answer = lock(&killed.addr, before.1);
+        assert!(
+            answer.is_none(),
+            "{failpoint}: the edit was answered: {answer:?}"
+        );
+        let status = killed.child.wait().unwrap();
+        assert!(
+            !status.success(),
+            "{failpoint}: the server aborted ({status})"
+        );
+
+        let server = support::serve(db_text, &[]);
+        let after = grid_state(&server.addr, &token, &grid);
+        if committed {
+            assert_eq!(
+                after,
+                (true, before.1 + 1),
+                "{failpoint}: the commit was lost"
+            );
+            // Unlock again for the next round, through the restarted server.
+            let body = format!("{{\"locked\": false, \"version\": {}}}", after.1);
+            let (status, text) = call(
+                &server.addr,
+                "PATCH",
+                &format!("/api/grids/{grid}"),
+                &token,
+                &body,
+            )
+            .unwrap();
+            assert_eq!(status, 200, "{text}");
+        } else {
+            assert_eq!(after, before, "{failpoint}: half an edit was kept");
+        }
+    }
+    // Whole: the grids still pass their checks and the counts are as they were.
+    gridmap_ok(&db, &["grids", "validate"]);
+    assert_eq!(gridmap_ok(&db, &["stats", "--json"]), stats_before);
+}

@@ -23,9 +23,15 @@ impl Drop for Server {
 /// `gridmap --db <db> serve` on a free loopback port with `extra` flags, once it says
 /// where it listens.
 pub fn serve(db: &str, extra: &[&str]) -> Server {
+    serve_with_env(db, extra, &[])
+}
+
+/// [`serve`] with the environment variables `env` set (a failpoint, say).
+pub fn serve_with_env(db: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gridmap"))
         .args(["--db", db, "serve", "--bind", "127.0.0.1:0"])
         .args(extra)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
