@@ -27,10 +27,18 @@ use tokio::task::JoinHandle;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// A SQLite-backed store (cheap to clone: it is a connection pool).
+/// A SQLite-backed store (cheap to clone: it is two connection pools).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// Readers (and the checkpoints and backups, which only read).
     pool: SqlitePool,
+    /// The one connection that writes. SQLite has one writer at a time anyway: writers
+    /// waiting here wait in a fair queue without a connection, so a burst of writes
+    /// (audited reads, edits) never takes the readers' connections while it waits
+    /// on the lock. For `:memory:` the same pool as `pool` (one connection).
+    writer: SqlitePool,
+    /// Audit entries gathered into one write (group commit).
+    audit: Arc<crate::audit_queue::AuditQueue>,
     /// The checkpoint running off the writer's connection, if any (see
     /// [`SqliteStore::checkpoint_in_background`]).
     background_checkpoint: Arc<Mutex<Option<JoinHandle<()>>>>,
@@ -42,7 +50,7 @@ impl SqliteStore {
     /// writer (the busy timeout) instead of failing with SQLITE_BUSY once that writer
     /// has committed (a deferred read cannot upgrade past a newer commit in WAL mode).
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+        self.writer.begin_with("BEGIN IMMEDIATE").await
     }
 
     /// The access tables' writes are ordinary writes here (one writer at a time).
@@ -54,6 +62,10 @@ impl SqliteStore {
 
     fn access_pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    fn audit_queue(&self) -> &crate::audit_queue::AuditQueue {
+        &self.audit
     }
 
     fn after_access_write(&self) {
@@ -91,15 +103,26 @@ impl SqliteStore {
             // commit path checkpoints itself, in line or in the background.
             .pragma("wal_autocheckpoint", "0")
             .foreign_keys(true);
-        // An in-memory database lives in one connection.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(if in_memory { 1 } else { 4 })
-            .connect_with(options)
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
             .await
             .map_err(open_err)?;
-        MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
+        MIGRATOR.run(&writer).await.map_err(StoreError::Migrate)?;
+        // An in-memory database lives in one connection.
+        let pool = if in_memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await
+                .map_err(open_err)?
+        };
         Ok(SqliteStore {
             pool,
+            writer,
+            audit: Arc::default(),
             background_checkpoint: Arc::default(),
         })
     }
@@ -171,6 +194,7 @@ impl Maintenance for SqliteStore {
             .await
             .step("checkpointing the write-ahead log")?;
         self.pool.close().await;
+        self.writer.close().await;
         Ok(())
     }
 }
