@@ -1,8 +1,8 @@
 //! [`AccessStore`](crate::AccessStore) for both SQL backends. The access tables are the
 //! same in SQLite and PostgreSQL (see the migrations), and `$N` parameters mean the same
 //! in both, so one body of SQL serves both stores: [`sql_access_store!`] expands it for a
-//! store type that provides `access_pool()`, `begin_access_write()` and
-//! `after_access_write()`.
+//! store type that provides `access_pool()`, `begin_access_write()`,
+//! `after_access_write()` and `audit_queue()`.
 
 use crate::access::{stored_role, stored_scope, CredentialKind};
 use crate::error::StoreResult;
@@ -78,6 +78,36 @@ where
 /// Expands `impl AccessStore for $store` over the shared SQL.
 macro_rules! sql_access_store {
     ($store:ty) => {
+        impl $store {
+            /// Writes one batch of audit entries in one transaction (see
+            /// [`AuditQueue`](crate::audit_queue::AuditQueue), which gathers them).
+            async fn write_audit(&self, entries: &[$crate::AuditEntry]) -> $crate::StoreResult<()> {
+                use $crate::error::DbStep;
+                let mut tx = self
+                    .begin_access_write()
+                    .await
+                    .step("starting to write the audit log")?;
+                for e in entries {
+                    sqlx::query(
+                        "INSERT INTO audit_log (at, actor, action, target, origin, detail)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&e.at)
+                    .bind(&e.actor)
+                    .bind(&e.action)
+                    .bind(&e.target)
+                    .bind(&e.origin)
+                    .bind(&e.detail)
+                    .execute(&mut *tx)
+                    .await
+                    .step("writing the audit log")?;
+                }
+                tx.commit().await.step("committing the audit log")?;
+                self.after_access_write();
+                Ok(())
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::AccessStore for $store {
             async fn add_account(
@@ -316,34 +346,14 @@ macro_rules! sql_access_store {
             }
 
             async fn append_audit(&self, entries: &[$crate::AuditEntry]) -> $crate::StoreResult<()> {
-                use $crate::error::DbStep;
                 if entries.is_empty() {
                     return Ok(());
                 }
-                let mut tx = self
-                    .begin_access_write()
+                let store = self.clone();
+                self.audit_queue()
+                    .append(entries, move |batch| async move { store.write_audit(&batch).await })
                     .await
-                    .step("starting to write the audit log")?;
-                for e in entries {
-                    sqlx::query(
-                        "INSERT INTO audit_log (at, actor, action, target, origin, detail)
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(&e.at)
-                    .bind(&e.actor)
-                    .bind(&e.action)
-                    .bind(&e.target)
-                    .bind(&e.origin)
-                    .bind(&e.detail)
-                    .execute(&mut *tx)
-                    .await
-                    .step("writing the audit log")?;
-                }
-                tx.commit().await.step("committing the audit log")?;
-                self.after_access_write();
-                Ok(())
             }
-
             async fn audit(
                 &self,
                 filter: &$crate::AuditFilter,

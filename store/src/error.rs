@@ -48,6 +48,8 @@ pub enum StoreError {
     #[error("{path} already exists: choose a new file name")]
     Exists { path: String },
     /// What the caller asked to store is not acceptable as it is (a blank name).
+    #[error("the audit log could not be written, so nothing was shown: {reason}")]
+    AuditFailed { reason: String },
     #[error("{what} is not accepted: {reason}")]
     Invalid { what: String, reason: String },
     /// Names of plan versions are unique in their village, so a planner can tell them

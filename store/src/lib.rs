@@ -30,6 +30,7 @@
 
 mod access;
 mod access_sql;
+mod audit_queue;
 mod batch;
 mod change;
 mod decode;

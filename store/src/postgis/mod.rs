@@ -65,6 +65,8 @@ pub struct PostgisStore {
     tiles: PgPool,
     /// The connection URL, for `pg_dump` (backups).
     url: String,
+    /// Audit entries gathered into one write (group commit).
+    audit: std::sync::Arc<crate::audit_queue::AuditQueue>,
 }
 
 impl PostgisStore {
@@ -121,6 +123,7 @@ impl PostgisStore {
             pool,
             tiles,
             url: url.to_owned(),
+            audit: std::sync::Arc::default(),
         })
     }
 
@@ -141,6 +144,10 @@ impl PostgisStore {
     }
 
     fn after_access_write(&self) {}
+
+    fn audit_queue(&self) -> &crate::audit_queue::AuditQueue {
+        &self.audit
+    }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
