@@ -3839,3 +3839,68 @@ async fn a_villages_wall_lists_counts_and_hears_of_incidents_only_inside_its_vil
     let (far, _) = posted.unwrap();
     assert!(!text.contains(&format!("\"id\":\"{far}\"")), "{text}");
 }
+
+#[tokio::test]
+async fn the_openapi_document_says_which_paths_need_a_sign_in_as_the_server_does() {
+    let f = fixture("http://test").await;
+    let doc = get(&f.state, "/api/openapi.json", &[]).await.ok_json();
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["session"]["in"], "cookie");
+    assert_eq!(schemes["session"]["name"], "gridmap_session");
+    let (grid, [lon, lat], _) = first_grid(&f.state);
+    let village = grid.split('-').next().unwrap().to_owned();
+    let known: std::collections::HashMap<&str, String> = [
+        ("village", village),
+        ("lon", lon.to_string()),
+        ("lat", lat.to_string()),
+        ("q", "1".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            let guarded = responses.contains_key("401");
+            if guarded {
+                assert!(responses.contains_key("403"), "{method} {path}");
+                assert!(op["security"].is_array(), "{method} {path}");
+            }
+            for (status, r) in responses {
+                if status.starts_with('4') {
+                    let schema = &r["content"]["application/json"]["schema"]["$ref"];
+                    assert_eq!(
+                        schema, "#/components/schemas/ErrorBody",
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+            // What the document says about a sign-in is what an anonymous GET gets
+            // (with the query parameters it requires).
+            let required: Vec<&str> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query" && p["required"] == true)
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            let query: Option<Vec<String>> = required
+                .iter()
+                .map(|name| known.get(name).map(|v| format!("{name}={v}")))
+                .collect();
+            let Some(query) = query else { continue };
+            if method == "get" && !path.contains('{') && path != "/api/stream" {
+                let uri = format!("{path}?{}", query.join("&"));
+                let answer = get(&f.state, &uri, &[]).await;
+                let refused = answer.status == StatusCode::UNAUTHORIZED;
+                assert_eq!(refused, guarded, "GET {path}: {}", answer.status);
+                if refused {
+                    assert!(answer.json()["error"].is_string());
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 5, "{checked} paths checked");
+}

@@ -5,7 +5,12 @@ use super::{api, auth, export, incidents, open311, plan, stream, versions};
 use axum::routing::get;
 use axum::{Json, Router};
 use gridmap_service::views;
-use utoipa::OpenApi;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{Content, Ref, Response};
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,6 +45,7 @@ use utoipa::OpenApi;
         versions::remove
     ),
     components(schemas(
+        super::error::ErrorBody,
         auth::LoginRequest,
         auth::Me,
         versions::SaveVersion,
@@ -121,7 +127,77 @@ pub(super) fn router() -> Router<AppState> {
         get(|| async {
             let mut doc = ApiDoc::openapi();
             doc.merge(IncidentDoc::openapi());
+            AccessDoc.modify(&mut doc);
             Json(doc)
         }),
     )
+}
+
+/// What every guarded path shares, written once instead of on each path: how to sign in
+/// (a bearer token or the session cookie), the 401 and 403 it can answer, and the one
+/// JSON shape of every refusal (`{"error": "…"}`).
+struct AccessDoc;
+
+impl Modify for AccessDoc {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("gm_<id>_<expires>_<signature>, from `gridmap user token`")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                super::caller::SESSION_COOKIE,
+                "set by POST /api/login",
+            ))),
+        );
+        for item in doc.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                document_access(op);
+            }
+        }
+    }
+}
+
+fn document_access(op: &mut Operation) {
+    let responses = &mut op.responses.responses;
+    if responses.contains_key("401") {
+        responses.insert(
+            "401".into(),
+            Response::new("not signed in, or the session or token has expired or was revoked")
+                .into(),
+        );
+        responses.entry("403".into()).or_insert_with(|| {
+            Response::new(
+                "the account's role or scope does not allow this; the same text for anything outside the scope, existing or not",
+            )
+            .into()
+        });
+        op.security = Some(vec![
+            SecurityRequirement::new("bearer", Vec::<String>::new()),
+            SecurityRequirement::new("session", Vec::<String>::new()),
+        ]);
+    }
+    for (status, response) in responses.iter_mut() {
+        if let (true, utoipa::openapi::RefOr::T(r)) = (status.starts_with('4'), response) {
+            if r.content.is_empty() {
+                let schema = Ref::from_schema_name("ErrorBody");
+                r.content
+                    .insert("application/json".into(), Content::new(Some(schema)));
+            }
+        }
+    }
 }
