@@ -226,7 +226,7 @@ pub async fn import(
     }
     let meta = ChangeMeta::new(caller.actor(), format!("import {source}"));
     outcome.summary = store.import(&batch, &meta).await?;
-    let change = store.last_change().await?;
+    let change = outcome.summary.change;
     crate::access::audit_write(store, caller, source, change, &meta.operation).await?;
     Ok(outcome)
 }

@@ -68,6 +68,10 @@ pub struct ImportSummary {
     pub incidents: UpsertCounts,
     /// Buildings whose household count now comes from the register.
     pub buildings_with_registered_households: u64,
+    /// The id of the import's change in the change log (what undo takes). Not one of
+    /// the counts: not kept in the log's copy of the summary.
+    #[serde(skip)]
+    pub change: i64,
 }
 
 /// Counts per layer and level.

@@ -335,7 +335,7 @@ impl ImportStore for MemoryStore {
             rows: before,
             ..ChangeRecords::default()
         };
-        s.log(
+        summary.change = s.log(
             meta,
             bbox,
             before,

@@ -79,6 +79,9 @@ async fn reimporting_the_same_records_updates_instead_of_duplicating() {
         assert_eq!(first.buildings.inserted, 2);
         assert_eq!(first.admin_units.inserted, 1);
         let second = store.import(&batch, &meta()).await.unwrap();
+        // Each import answers the id of its own change in the log.
+        assert!(first.change > 0 && second.change > first.change);
+        assert_eq!(second.change, store.last_change().await.unwrap());
         assert_eq!(second.buildings.inserted, 0);
         assert_eq!(second.buildings.updated, 2);
         let stats = store.stats().await.unwrap();

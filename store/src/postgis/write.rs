@@ -444,7 +444,7 @@ impl ImportStore for PostgisStore {
         };
         let after = ChangeRecords::of_import(touched, &summary);
         let logging = std::time::Instant::now();
-        append_change(&mut tx, meta, bbox, &before, &after).await?;
+        summary.change = append_change(&mut tx, meta, bbox, &before, &after).await?;
         failpoint("import:written");
         tx.commit().await.step("committing the import")?;
         tracing::debug!(

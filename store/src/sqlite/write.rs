@@ -573,7 +573,7 @@ impl ImportStore for SqliteStore {
             ..ChangeRecords::default()
         };
         let after = ChangeRecords::of_import(touched, &summary);
-        append_change(&mut tx, meta, bbox, &before, &after).await?;
+        summary.change = append_change(&mut tx, meta, bbox, &before, &after).await?;
         failpoint("import:written");
         tx.commit().await.step("committing the import")?;
         failpoint("import:committed");
