@@ -15,6 +15,7 @@ cd "$root"
 duration="${DURATION:-600}"
 connections="${CONNECTIONS:-500}"
 households="${HOUSEHOLDS:-20000}"
+warmup="${WARMUP:-120}"
 
 if ! command -v wrk >/dev/null; then
   echo "==> installing wrk"
@@ -56,25 +57,31 @@ base="$(grep -o 'http://[0-9.:]*' "$work/serve.out" | head -1)"
 bounds="$(curl -s "$base/tiles/grids.json" | python3 -c 'import json,sys; print(*json.load(sys.stdin)["bounds"])')"
 rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
 
-echo "==> warm-up (20 s)"
-wrk -t1 -c20 -d20s -s scripts/load/tiles.lua "$base" -- $bounds "$token" >/dev/null
+# Four wrk clients at once for $1 seconds, results in $work/<script>$2.txt.
+share() { echo $(( (connections * $1 + 99) / 100 )); }
+mix() {
+  local seconds="$1" suffix="$2" clients=()
+  run() {
+    wrk -t1 -c"$2" -d"${seconds}s" --timeout 10s -s "scripts/load/$1.lua" "$base" \
+      -- $bounds "$token" "$work/grids.txt" >"$work/$1$suffix.txt" 2>&1
+  }
+  run tiles "$(share 60)" & clients+=($!)
+  run lookups "$(share 20)" & clients+=($!)
+  run search "$(share 10)" & clients+=($!)
+  run edits "$(share 10)" & clients+=($!)
+  wait "${clients[@]}"
+}
+
+# The same mix until the caches are full, so the memory measured after it is the
+# server's working size and growth after it would be a leak.
+echo "==> warm-up (${warmup} s of the same mix)"
+mix "$warmup" .warmup
 rss_start="$(rss)"
 (while kill -0 "$server" 2>/dev/null; do rss >>"$work/rss.txt"; sleep 5; done) &
 sampler=$!
 
 echo "==> ${duration} s at ${connections} connections"
-share() { echo $(( (connections * $1 + 99) / 100 )); }
-run() {
-  local script="$1" conns="$2"
-  wrk -t1 -c"$conns" -d"${duration}s" --timeout 10s -s "scripts/load/$script.lua" "$base" \
-    -- $bounds "$token" "$work/grids.txt" >"$work/$script.txt" 2>&1
-}
-clients=()
-run tiles "$(share 60)" & clients+=($!)
-run lookups "$(share 20)" & clients+=($!)
-run search "$(share 10)" & clients+=($!)
-run edits "$(share 10)" & clients+=($!)
-wait "${clients[@]}"
+mix "$duration" ""
 rss_end="$(rss)"
 kill "$sampler" 2>/dev/null || true
 rss_max="$(sort -n "$work/rss.txt" | tail -1)"
