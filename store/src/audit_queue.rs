@@ -47,12 +47,17 @@ impl AuditQueue {
             return result.map_err(audit_failed);
         }
         let batch = std::mem::take(&mut *self.waiting());
-        let all: Vec<AuditEntry> = batch.iter().flat_map(|w| w.entries.clone()).collect();
+        let mut all = Vec::with_capacity(batch.len());
+        let mut callers = Vec::with_capacity(batch.len());
+        for w in batch {
+            all.extend(w.entries);
+            callers.push(w.done);
+        }
         let writing = write(all);
         tokio::spawn(async move {
             let result = writing.await.map_err(|e| e.to_string());
-            for w in batch {
-                let _ = w.done.send(result.clone());
+            for done in callers {
+                let _ = done.send(result.clone());
             }
             drop(turn);
         });
