@@ -10,11 +10,11 @@
 //! assert_eq!(snap.buildings_in(geo_types::Rect::new((0.0, 0.0), (1.0, 1.0))).count(), 0);
 //! ```
 
-use crate::model::{AdminLevel, AdminUnit, Building, Grid, GridCode, Staff};
+use crate::model::{AdminLevel, AdminUnit, Building, DivisionCode, Grid, GridCode, Staff};
 use geo::BoundingRect;
 use geo_types::{MultiPolygon, Rect};
 use rstar::{RTree, RTreeObject, AABB};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// A bounding box in an R-tree pointing at the feature's index in its layer's `Vec`.
@@ -292,11 +292,23 @@ impl CountySnapshot {
     /// ```
     pub fn with_village_grids(
         &self,
-        village: &crate::model::DivisionCode,
+        village: &DivisionCode,
         grids: Vec<Grid>,
         staff: Option<Vec<Staff>>,
     ) -> CountySnapshot {
-        let capacity = self.grids.len() + grids.len();
+        let villages = BTreeMap::from([(village.clone(), grids)]);
+        self.with_villages_grids(villages, staff)
+    }
+
+    /// [`CountySnapshot::with_village_grids`] for several villages at once: the grids
+    /// of each village of `villages` replaced by its list, the indexes built once (a
+    /// server showing a burst of edits pays for one rebuild, not one per edit).
+    pub fn with_villages_grids(
+        &self,
+        villages: BTreeMap<DivisionCode, Vec<Grid>>,
+        staff: Option<Vec<Staff>>,
+    ) -> CountySnapshot {
+        let capacity = self.grids.len() + villages.values().map(Vec::len).sum::<usize>();
         let (mut all, mut keys, mut boxes) = (
             Vec::with_capacity(capacity),
             Vec::with_capacity(capacity),
@@ -307,7 +319,7 @@ impl CountySnapshot {
         let mut gone = HashSet::new();
         let mut old_pairs = Vec::new();
         for ((g, &key), &bbox) in self.grids.iter().zip(&self.grid_keys).zip(&self.grid_boxes) {
-            if &g.village == village {
+            if villages.contains_key(&g.village) {
                 gone.insert(key);
                 note_members(&self.building_by_id, &mut old_pairs, key, g);
             } else {
@@ -318,7 +330,7 @@ impl CountySnapshot {
         }
         let mut added = Vec::new();
         let mut next_key = GridKey::try_from(self.key_index.len()).unwrap_or(NO_GRID - 1);
-        for grid in grids {
+        for grid in villages.into_values().flatten() {
             note_members(&self.building_by_id, &mut added, next_key, &grid);
             keys.push(next_key);
             boxes.push(envelope(&grid.polygon));

@@ -314,18 +314,22 @@ impl Service {
     /// village (an edit, its undo) is swapped into the live state; any other reloads
     /// the county.
     async fn show_grid_write(&self, change: i64, write: &GridWrite) -> ServiceResult<()> {
-        let data = self.data();
-        let Some((village, grids)) = data.village_after(write) else {
+        let Some(village) = live::write_village(write) else {
             return self.sync_changes().await.map(drop);
         };
-        let area = data
+        let area = self
+            .data()
             .snapshot()
             .admin_unit(&village)
             .and_then(|v| geo::BoundingRect::bounding_rect(&v.boundary));
-        drop(data);
-        self.live()
-            .village_changed(change, village, grids, write.staff_grids.clone(), area)
-            .await
+        let shown = live::ShownWrite {
+            change,
+            village,
+            write: write.clone(),
+            area,
+        };
+        let store = self.inner.store.as_ref();
+        self.live().show_write(store, shown, None).await
     }
 
     /// The newest changes (see [`edit::history`]).

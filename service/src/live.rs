@@ -2,16 +2,18 @@
 //! label points (computed once per snapshot), the incidents with their heat counts, the
 //! tile cache, and the last change it reflects. [`Live::sync`] is the reload/purge
 //! loop's step: it reads the change log, reloads once, and purges exactly the tiles
-//! each change touched. Incident changes made through this server are applied one
-//! incident at a time ([`Live::incidents_changed`]); only those made by another
-//! process make it reload the incidents.
+//! each change touched. Grid edits made through this server are shown by
+//! [`Live::show_write`]: every edit waiting is shown at once, with one rebuild of the
+//! indexes for a burst of edits. Incident changes made through this server are
+//! applied one incident at a time ([`Live::incidents_changed`]); only those made by
+//! another process make it reload the incidents.
 
 use crate::county::BarrierIndex;
 use crate::plan::PlanIssue;
-use crate::ServiceResult;
+use crate::{ServiceError, ServiceResult};
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
-use gridmap_core::{Barrier, DivisionCode, Grid, GridCode};
+use gridmap_core::{Barrier, DivisionCode, Grid, GridCode, Staff};
 use gridmap_store::{
     Change, ChangeMark, ChangeRecords, GridWrite, IncidentFilter, StaffGrids, Store, TileRequest,
 };
@@ -20,7 +22,7 @@ use gridmap_tiles::{
     encode_incident_tile, encode_tile, CachedTile, Encoding, Layer, TileCache, TileCoord, TileData,
     TileKey, TileParams, MAX_ZOOM,
 };
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// One loaded state of the county.
@@ -63,13 +65,13 @@ impl LiveData {
         }
     }
 
-    /// This state after a grid edit of `village`: its grids replaced by `grids` and the
-    /// staff lists `staff_grids` written; the building layer and its tile shapes are
-    /// shared, not rebuilt (CPU-heavy for a county: call off the async threads).
-    pub fn with_village_grids(
+    /// This state after grid edits of `villages`: each one's grids replaced by its list
+    /// and the staff lists `staff_grids` written; the building layer and its tile shapes
+    /// are shared, not rebuilt, and the indexes are built once for all the villages
+    /// (CPU-heavy for a county: call off the async threads).
+    pub fn with_villages_grids(
         &self,
-        village: &DivisionCode,
-        grids: Vec<Grid>,
+        villages: BTreeMap<DivisionCode, Vec<Grid>>,
         staff_grids: &[StaffGrids],
     ) -> LiveData {
         let snapshot = self.snapshot();
@@ -82,9 +84,10 @@ impl LiveData {
             }
             staff
         });
-        let next = Arc::new(snapshot.with_village_grids(village, grids, staff));
+        let codes: BTreeSet<DivisionCode> = villages.keys().cloned().collect();
+        let next = Arc::new(snapshot.with_villages_grids(villages, staff));
         LiveData {
-            tiles: self.tiles.with_village_snapshot(next, village),
+            tiles: self.tiles.with_villages_snapshot(next, &codes),
             labels: self.labels.clone(),
             params: self.params.clone(),
             barriers: Arc::clone(&self.barriers),
@@ -122,28 +125,69 @@ impl LiveData {
             return None;
         }
         let replaced: HashSet<&GridCode> = before.grids.iter().map(|g| &g.code).collect();
-        let mut staff_grids = after.staff_grids.as_slice();
-        let mut next: Option<LiveData> = None;
-        for village in villages {
-            let current = next.as_ref().unwrap_or(self);
-            let kept = current
-                .snapshot()
-                .grids
-                .iter()
-                .filter(|g| &g.village == village && !replaced.contains(&g.code))
-                .map(|g| Grid::clone(g));
-            let written = after
-                .grids
-                .iter()
-                .filter(|g| &g.village == village)
-                .cloned();
-            let mut grids: Vec<Grid> = kept.chain(written).collect();
-            grids.sort_by(|a, b| a.code.cmp(&b.code));
-            next = Some(current.with_village_grids(village, grids, staff_grids));
-            // Staff lists are the county's: written once.
-            staff_grids = &[];
+        let grids = villages
+            .into_iter()
+            .map(|village| {
+                let written = after.grids.iter().filter(|g| &g.village == village);
+                let current = self.village_grids(village);
+                let grids = grids_written(current, |c| replaced.contains(c), written);
+                (village.clone(), grids)
+            })
+            .collect();
+        Some(self.with_villages_grids(grids, &after.staff_grids))
+    }
+
+    /// This state after `writes` (grid writes of one village each, in the order they
+    /// were stored). The villages in `late` get their grids `reread` from the store
+    /// instead, and the roster, when given, is the one read with them (a write of those
+    /// villages came after a later one was shown). CPU-heavy: call off the async threads.
+    fn after_writes(
+        &self,
+        writes: &[ShownWrite],
+        late: &BTreeSet<DivisionCode>,
+        reread: Vec<Grid>,
+        roster: Option<Vec<Staff>>,
+    ) -> LiveData {
+        let mut villages: BTreeMap<DivisionCode, Vec<Grid>> =
+            late.iter().map(|v| (v.clone(), Vec::new())).collect();
+        for g in reread {
+            if let Some(grids) = villages.get_mut(&g.village) {
+                grids.push(g);
+            }
         }
-        next
+        let mut staff: Vec<StaffGrids> = Vec::new();
+        for w in writes.iter().filter(|w| !late.contains(&w.village)) {
+            let current = villages
+                .remove(&w.village)
+                .unwrap_or_else(|| self.village_grids(&w.village));
+            let replaced = w.write.replace_villages.contains(&w.village);
+            let gone = |c: &GridCode| replaced || w.write.remove.contains(c);
+            let written = w.write.upsert.iter().filter(|g| g.village == w.village);
+            villages.insert(w.village.clone(), grids_written(current, gone, written));
+            for list in &w.write.staff_grids {
+                staff.retain(|s| s.staff != list.staff);
+                staff.push(list.clone());
+            }
+        }
+        if let Some(roster) = roster {
+            staff = roster
+                .into_iter()
+                .map(|s| StaffGrids {
+                    staff: s.id,
+                    grids: s.grids,
+                })
+                .collect();
+        }
+        self.with_villages_grids(villages, &staff)
+    }
+
+    /// The grids of `village` in this state.
+    fn village_grids(&self, village: &DivisionCode) -> Vec<Grid> {
+        let grids = self.snapshot().grids.iter();
+        grids
+            .filter(|g| &g.village == village)
+            .map(|g| Grid::clone(g))
+            .collect()
     }
 
     /// The rules the plan of `village` breaks in this state: remembered, or found by
@@ -165,41 +209,6 @@ impl LiveData {
         self.tiles.snapshot()
     }
 
-    /// The village a grid write changed, with its grids after the write, when the write
-    /// stays inside one village and keeps the partition sizes (a grid edit, or its
-    /// undo): what [`Live::village_changed`] swaps in. `None` for any other write.
-    pub fn village_after(&self, write: &GridWrite) -> Option<(DivisionCode, Vec<Grid>)> {
-        if write.partition_params.is_some() {
-            return None;
-        }
-        let mut villages = write
-            .upsert
-            .iter()
-            .map(|g| g.village.clone())
-            .chain(write.remove.iter().map(GridCode::village))
-            .chain(write.replace_villages.iter().cloned());
-        let village = villages.next()?;
-        if villages.any(|v| v != village) {
-            return None;
-        }
-        let replaced: HashSet<&GridCode> = write
-            .upsert
-            .iter()
-            .map(|g| &g.code)
-            .chain(&write.remove)
-            .collect();
-        let kept = self
-            .snapshot()
-            .grids
-            .iter()
-            .filter(|g| g.village == village && !replaced.contains(&g.code))
-            .filter(|_| write.replace_villages.is_empty())
-            .map(|g| Grid::clone(g));
-        let mut grids: Vec<Grid> = kept.chain(write.upsert.iter().cloned()).collect();
-        grids.sort_by(|a, b| a.code.cmp(&b.code));
-        Some((village, grids))
-    }
-
     /// The attribution the data requires (OpenStreetMap's when any building comes
     /// from it).
     pub fn attribution(&self) -> &'static str {
@@ -216,26 +225,86 @@ impl LiveData {
     }
 }
 
-/// A grid edit of one village as the live state shows it.
-#[derive(Debug, Clone)]
-struct VillageEdit {
-    village: DivisionCode,
-    grids: Vec<Grid>,
-    staff_grids: Vec<StaffGrids>,
+/// A village's grids `current` with those `gone` says removed and `written` put in,
+/// sorted by code. A grid `current` holds at a higher version than the written one
+/// stays: a later write was shown first.
+fn grids_written<'a>(
+    current: Vec<Grid>,
+    gone: impl Fn(&GridCode) -> bool,
+    written: impl IntoIterator<Item = &'a Grid>,
+) -> Vec<Grid> {
+    let held: HashMap<GridCode, Grid> = current.into_iter().map(|g| (g.code.clone(), g)).collect();
+    let mut grids: BTreeMap<GridCode, Grid> = held
+        .iter()
+        .filter(|(code, _)| !gone(code))
+        .map(|(code, g)| (code.clone(), g.clone()))
+        .collect();
+    for w in written {
+        let newest = match held.get(&w.code) {
+            Some(h) if h.version > w.version => h,
+            _ => w,
+        };
+        grids.insert(w.code.clone(), newest.clone());
+    }
+    grids.into_values().collect()
 }
 
-/// The state after a grid edit, drawn from `base` (see [`Live::prepare_village`]).
+/// The one village grid write `write` stays inside, when it keeps the partition sizes
+/// too (a grid edit, or its undo): such a write is shown by [`Live::show_write`]. `None`
+/// for any other write (a reload shows it).
+pub fn write_village(write: &GridWrite) -> Option<DivisionCode> {
+    if write.partition_params.is_some() {
+        return None;
+    }
+    let mut villages = write
+        .upsert
+        .iter()
+        .map(|g| g.village.clone())
+        .chain(write.remove.iter().map(GridCode::village))
+        .chain(write.replace_villages.iter().cloned());
+    let village = villages.next()?;
+    villages.all(|v| v == village).then_some(village)
+}
+
+/// A grid write of one village (see [`write_village`]) stored through this server as
+/// change `change`, to be shown: its tiles over `area` go.
+#[derive(Debug, Clone)]
+pub struct ShownWrite {
+    pub change: i64,
+    pub village: DivisionCode,
+    pub write: GridWrite,
+    pub area: Option<geo_types::Rect<f64>>,
+}
+
+impl ShownWrite {
+    /// Whether this write can be shown after a later one of its village: it only puts
+    /// grids in (a grid older than the one shown is skipped) and writes no staff list.
+    fn commutes(&self) -> bool {
+        let w = &self.write;
+        w.replace_villages.is_empty() && w.remove.is_empty() && w.staff_grids.is_empty()
+    }
+}
+
+/// The state after a grid edit, drawn from `base` while the store writes the edit (see
+/// [`Live::prepare_village`]).
 pub struct PreparedState {
     base: Arc<LiveData>,
     next: LiveData,
-    edit: VillageEdit,
+    village: DivisionCode,
 }
 
 impl PreparedState {
     /// Remembers the rules the edited village's plan breaks in the new state.
     pub fn remember_issues(&self, issues: Vec<PlanIssue>) {
-        lock(&self.next.issues).insert(self.edit.village.clone(), Arc::new(issues));
+        lock(&self.next.issues).insert(self.village.clone(), Arc::new(issues));
     }
+}
+
+/// A write waiting in [`Live::show_write`]'s queue, and where its outcome goes.
+struct PendingShow {
+    shown: ShownWrite,
+    prepared: Option<PreparedState>,
+    done: tokio::sync::oneshot::Sender<Result<(), String>>,
 }
 
 /// A grid write by another process touching more villages than this is shown by a
@@ -268,6 +337,10 @@ pub struct Live {
     /// Incident changes already applied here (by [`Live::incidents_changed`]), which
     /// [`Live::sync`] skips.
     applied: Mutex<HashSet<i64>>,
+    /// Grid writes stored through this server waiting to be shown ([`Live::show_write`]).
+    shows: Mutex<Vec<PendingShow>>,
+    /// The newest grid write shown per village by [`Live::show_write`].
+    shown_villages: Mutex<HashMap<DivisionCode, i64>>,
     /// How many times [`Live::sync`] reloaded the whole county.
     reloads: std::sync::atomic::AtomicU64,
 }
@@ -318,7 +391,7 @@ async fn load_incidents(store: &dyn Store) -> ServiceResult<IncidentIndex> {
         IncidentIndex::from_marks(page.items.iter().map(IncidentMark::from))
     })
     .await
-    .map_err(|e| crate::ServiceError::Internal(format!("indexing incidents: {e}")))
+    .map_err(|e| ServiceError::Internal(format!("indexing incidents: {e}")))
 }
 
 /// The incidents `changes` wrote, read back by id; `None` when a change does not name
@@ -363,7 +436,7 @@ async fn load(store: &dyn Store) -> ServiceResult<LiveData> {
     let barriers = store.barriers().await?;
     tokio::task::spawn_blocking(move || LiveData::new(snapshot, params).with_barriers(barriers))
         .await
-        .map_err(|e| crate::ServiceError::Internal(format!("indexing the county: {e}")))
+        .map_err(|e| ServiceError::Internal(format!("indexing the county: {e}")))
 }
 
 impl Live {
@@ -379,6 +452,8 @@ impl Live {
             cache: TileCache::with_buffer(cache_bytes, buffer),
             last_change: tokio::sync::Mutex::new(last_change),
             applied: Mutex::new(HashSet::new()),
+            shows: Mutex::default(),
+            shown_villages: Mutex::default(),
             reloads: std::sync::atomic::AtomicU64::new(0),
         })
     }
@@ -508,7 +583,7 @@ impl Live {
                 .get_or_render_as(&key, encoding, || draw(&live, &key))
         })
         .await
-        .map_err(|e| crate::ServiceError::Internal(format!("drawing a tile: {e}")))??;
+        .map_err(|e| ServiceError::Internal(format!("drawing a tile: {e}")))??;
         Ok((tile, hit))
     }
 
@@ -527,25 +602,10 @@ impl Live {
         }
     }
 
-    /// Shows grid edit `change` of `village`, stored through this server: its grids and
-    /// staff lists are swapped into the live state (the building layer shared, nothing
-    /// re-read) and the county's tiles over `area` purged; [`Live::sync`] then skips the
-    /// change.
-    pub async fn village_changed(
-        &self,
-        change: i64,
-        village: DivisionCode,
-        grids: Vec<Grid>,
-        staff_grids: Vec<StaffGrids>,
-        area: Option<geo_types::Rect<f64>>,
-    ) -> ServiceResult<()> {
-        let prepared = self.prepare_village(village, grids, staff_grids).await?;
-        self.show_prepared(change, prepared, area).await
-    }
-
-    /// The state after a grid edit of `village`, drawn from the current one off the
-    /// async threads: an edit prepares it while the store writes the edit, then shows
-    /// it with [`Live::show_prepared`].
+    /// The state after a grid edit of `village` (its grids then `grids`, the staff
+    /// lists `staff_grids` written), drawn from the current one off the async threads:
+    /// an edit prepares it while the store writes the edit, then gives it to
+    /// [`Live::show_write`], which uses it when nothing was shown meanwhile.
     pub async fn prepare_village(
         &self,
         village: DivisionCode,
@@ -553,54 +613,144 @@ impl Live {
         staff_grids: Vec<StaffGrids>,
     ) -> ServiceResult<PreparedState> {
         let base = self.data();
-        let edit = VillageEdit {
+        let from = Arc::clone(&base);
+        let edited = BTreeMap::from([(village.clone(), grids)]);
+        let next =
+            tokio::task::spawn_blocking(move || from.with_villages_grids(edited, &staff_grids))
+                .await
+                .map_err(|e| ServiceError::Internal(format!("showing a grid edit: {e}")))?;
+        Ok(PreparedState {
+            base,
+            next,
             village,
-            grids,
-            staff_grids,
-        };
-        let (from, to) = (Arc::clone(&base), edit.clone());
-        let next = tokio::task::spawn_blocking(move || {
-            from.with_village_grids(&to.village, to.grids, &to.staff_grids)
         })
-        .await
-        .map_err(|e| crate::ServiceError::Internal(format!("showing a grid edit: {e}")))?;
-        Ok(PreparedState { base, next, edit })
     }
 
-    /// Shows stored grid edit `change` (see [`Live::village_changed`]) in the state
-    /// `prepared` holds, or, when the live state changed while it was drawn, in a state
-    /// drawn again from the new one. Serialised with reloads, so it never drops a state
-    /// a reload brought.
-    pub async fn show_prepared(
+    /// Shows grid write `shown`, stored through this server: its village's grids and
+    /// the staff lists it wrote are swapped into the live state (the building layer
+    /// shared, nothing re-read) and the county's tiles over its area purged;
+    /// [`Live::sync`] then skips the change. `prepared`, the state an edit drew while
+    /// it was stored, is used when the live state has not changed since.
+    ///
+    /// Writes arriving together are shown together: each waits in a queue, and the
+    /// first to get the turn (serialised with reloads) shows every write waiting, in
+    /// the order they were stored, with one rebuild of the indexes; the others find
+    /// theirs done. A burst of edits then costs one rebuild, not one per edit in a row.
+    /// A write reaching the queue after a later write of its village was shown is
+    /// shown by reading that village from the store, unless it only puts grids in.
+    pub async fn show_write(
         &self,
-        change: i64,
-        prepared: PreparedState,
-        area: Option<geo_types::Rect<f64>>,
+        store: &dyn Store,
+        shown: ShownWrite,
+        prepared: Option<PreparedState>,
     ) -> ServiceResult<()> {
-        let _reloads = self.last_change.lock().await;
+        let (done, mut outcome) = tokio::sync::oneshot::channel();
+        lock(&self.shows).push(PendingShow {
+            shown,
+            prepared,
+            done,
+        });
+        let last = self.last_change.lock().await;
+        match outcome.try_recv() {
+            Ok(result) => return result.map_err(ServiceError::Internal),
+            // Whoever took it was stopped (its request dropped) before showing it: the
+            // change log still has it, and a sync shows it.
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                drop(last);
+                return self.sync(store).await.map(drop);
+            }
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
+        }
+        let batch = std::mem::take(&mut *lock(&self.shows));
+        let (pending, senders): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .map(|p| ((p.shown, p.prepared), p.done))
+            .unzip();
+        let result = self.show_batch(store, *last, pending).await;
+        let message = result.as_ref().map_err(ToString::to_string).copied();
+        for sender in senders {
+            // Ours among them: its receiver is `outcome`, dropped unread.
+            let _ = sender.send(message.clone());
+        }
+        drop(last);
+        result
+    }
+
+    /// Shows `pending` (see [`Live::show_write`]); `synced` is the newest change the
+    /// last sync showed. Called with the reload lock held.
+    async fn show_batch(
+        &self,
+        store: &dyn Store,
+        synced: i64,
+        mut pending: Vec<(ShownWrite, Option<PreparedState>)>,
+    ) -> ServiceResult<()> {
+        // A change a sync already showed (it read the log before the write got here)
+        // is shown.
+        pending.retain(|(w, _)| w.change > synced);
+        pending.sort_by_key(|(w, _)| w.change);
+        if pending.is_empty() {
+            return Ok(());
+        }
         let current = self.data();
-        let village = prepared.edit.village.clone();
-        let next = if Arc::ptr_eq(&current, &prepared.base) {
-            prepared.next
-        } else {
-            let edit = prepared.edit;
-            tokio::task::spawn_blocking(move || {
-                current.with_village_grids(&edit.village, edit.grids, &edit.staff_grids)
-            })
-            .await
-            .map_err(|e| crate::ServiceError::Internal(format!("showing a grid edit: {e}")))?
+        let late: BTreeSet<DivisionCode> = {
+            let shown = lock(&self.shown_villages);
+            pending
+                .iter()
+                .map(|(w, _)| w)
+                .filter(|w| shown.get(&w.village).is_some_and(|&s| s > w.change))
+                .filter(|w| !w.commutes())
+                .map(|w| w.village.clone())
+                .collect()
         };
-        // The township's grid count changed too: its tiles all over the township go.
-        let township = next
-            .snapshot()
-            .admin_unit(&village.township())
-            .and_then(|t| geo::BoundingRect::bounding_rect(&t.boundary));
+        let (reread, roster) = if late.is_empty() {
+            (Vec::new(), None)
+        } else {
+            let grids = store.grids().await?;
+            let grids = grids.into_iter().filter(|g| late.contains(&g.village));
+            (grids.collect(), Some(store.staff().await?))
+        };
+        let writes: Vec<ShownWrite> = pending.iter().map(|(w, _)| w.clone()).collect();
+        let only = match pending.as_mut_slice() {
+            [(_, prepared)] if late.is_empty() => prepared
+                .take()
+                .filter(|p| Arc::ptr_eq(&p.base, &current))
+                .map(|p| p.next),
+            _ => None,
+        };
+        let next = match only {
+            Some(next) => next,
+            None => {
+                let writes = writes.clone();
+                tokio::task::spawn_blocking(move || {
+                    current.after_writes(&writes, &late, reread, roster)
+                })
+                .await
+                .map_err(|e| ServiceError::Internal(format!("showing grid edits: {e}")))?
+            }
+        };
+        // The townships' grid counts changed too: their tiles all over them go.
+        let townships: Vec<geo_types::Rect<f64>> = writes
+            .iter()
+            .map(|w| w.village.township())
+            .collect::<BTreeSet<_>>()
+            .iter()
+            .filter_map(|t| next.snapshot().admin_unit(t))
+            .filter_map(|t| geo::BoundingRect::bounding_rect(&t.boundary))
+            .collect();
         *write(&self.data) = Arc::new(next);
-        self.purge_county(area);
-        if let Some(township) = township {
+        for w in &writes {
+            self.purge_county(w.area);
+        }
+        for township in townships {
             self.cache.invalidate(&[Layer::Townships], township);
         }
-        lock(&self.applied).insert(change);
+        let mut shown = lock(&self.shown_villages);
+        let mut applied = lock(&self.applied);
+        for w in writes {
+            applied.insert(w.change);
+            let last = shown.entry(w.village).or_insert(w.change);
+            *last = (*last).max(w.change);
+        }
         Ok(())
     }
 
@@ -634,7 +784,7 @@ impl Live {
             next
         })
         .await
-        .map_err(|e| crate::ServiceError::Internal(format!("showing grid changes: {e}")))
+        .map_err(|e| ServiceError::Internal(format!("showing grid changes: {e}")))
     }
 
     pub fn cache(&self) -> &TileCache {

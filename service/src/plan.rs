@@ -6,6 +6,7 @@
 
 use crate::county::{village_of_snapshot, VillageParts};
 use crate::edit::{edit_village, staff_lists_after, store_village, EditedVillage, GridOperation};
+use crate::live::ShownWrite;
 use crate::staffload::{StaffLoad, StaffOverload};
 use crate::LiveData;
 use crate::{Caller, Service, ServiceError, ServiceResult};
@@ -14,6 +15,7 @@ use gridmap_core::edit::Assignment;
 use gridmap_core::partition::{validate_grids, validate_memberships, PartitionParams, Violation};
 use gridmap_core::{DivisionCode, Grid};
 use gridmap_importers::csv::{read_plan_csv, write_plan_csv};
+use gridmap_store::GridWrite;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
@@ -373,7 +375,7 @@ impl Service {
             self.sync_changes().await?;
             return Ok(outcome);
         };
-        let village = before.village_after(write).map(|(village, _)| village);
+        let village = crate::live::write_village(write);
         self.show_grid_write(undone.change, write).await?;
         if let Some(village) = village {
             let was = plan_in(&before, &village)?.issues;
@@ -465,6 +467,7 @@ impl Service {
             staff_grids.clone(),
             operation,
         );
+        let prepared_staff = staff_grids.clone();
         let drawing = live.prepare_village(code.clone(), edited.grids.clone(), staff_grids);
         let checking = tokio::task::spawn_blocking({
             let (data, code, grids) = (Arc::clone(data), code.clone(), edited.grids.clone());
@@ -481,7 +484,19 @@ impl Service {
         let plan = plan_of(&part, &edited.grids, params, after);
         let area = geo::BoundingRect::bounding_rect(&part.village.boundary);
         drop(part);
-        live.show_prepared(change, prepared, area).await?;
+        let shown = ShownWrite {
+            change,
+            village: code.clone(),
+            write: GridWrite {
+                replace_villages: vec![code.clone()],
+                upsert: edited.grids.clone(),
+                staff_grids: prepared_staff,
+                ..GridWrite::default()
+            },
+            area,
+        };
+        live.show_write(self.store().as_ref(), shown, Some(prepared))
+            .await?;
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
         tracing::debug!(
             village = %code,

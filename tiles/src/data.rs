@@ -23,7 +23,7 @@ use gridmap_core::flags::GridFlags;
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{AdminLevel, AdminUnit, DivisionCode, HouseholdCountSource};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Tile encoding and grid-size parameters.
@@ -202,14 +202,14 @@ impl TileData {
     }
 
     /// Tile data for `snapshot`, which differs from this one's only in the grids of
-    /// `village` and in staff (see [`CountySnapshot::with_village_grids`]). The admin
+    /// `villages` and in staff (see [`CountySnapshot::with_villages_grids`]). The admin
     /// and building shapes are shared; other villages' grids keep their shapes, labels,
-    /// flags and colours; the village's grids are drawn and coloured against their
-    /// neighbours; only the village's buildings get their `grids` codes again.
-    pub fn with_village_snapshot(
+    /// flags and colours; the villages' grids are drawn and coloured against their
+    /// neighbours; only the villages' buildings get their `grids` codes again.
+    pub fn with_villages_snapshot(
         &self,
         snapshot: Arc<CountySnapshot>,
-        village: &DivisionCode,
+        villages: &BTreeSet<DivisionCode>,
     ) -> TileData {
         let (old, snap) = (&*self.snapshot, &*snapshot);
         // Grids kept from the old snapshot keep their keys; the village's new grids have
@@ -217,7 +217,6 @@ impl TileData {
         let old_index: Vec<Option<usize>> = (0..snap.grids.len())
             .map(|i| snap.grid_key(i).and_then(|k| old.grid_of_key(k)))
             .collect();
-        let village_unit = snap.admin_unit(village);
         let grid_shapes: Vec<Arc<WorldShape>> = snap
             .grids
             .par_iter()
@@ -243,7 +242,7 @@ impl TileData {
                 Some(flags) => flags.clone(),
                 None => GridFlags::of(
                     g,
-                    village_unit,
+                    snap.admin_unit(&g.village),
                     self.params.min_households,
                     self.params.max_households,
                 )
@@ -262,15 +261,15 @@ impl TileData {
                 None => stack_size(snap, g),
             })
             .collect();
-        let admin_stats = self.admin_stats_after(snap, village);
-        // The chunks holding the village's buildings, before and after, are written
+        let admin_stats = self.admin_stats_after(snap, villages);
+        // The chunks holding the villages' buildings, before and after, are written
         // again; the others are shared.
         let mut building_codes = self.building_codes.clone();
         let members = old
             .grids
             .iter()
             .chain(&snap.grids)
-            .filter(|g| &g.village == village)
+            .filter(|g| villages.contains(&g.village))
             .flat_map(|g| &g.members);
         let mut touched: Vec<usize> = members
             .filter_map(|m| snap.building_index(&m.building))
@@ -300,25 +299,32 @@ impl TileData {
         }
     }
 
-    /// The households and grid counts of the admin units after the grids of `village`
-    /// changed to those of `snap`: only the village, its township and the county change.
-    fn admin_stats_after(&self, snap: &CountySnapshot, village: &DivisionCode) -> Vec<AdminStats> {
-        let count = |s: &CountySnapshot| s.grids.iter().filter(|g| &g.village == village).count();
-        let (before, after) = (count(&self.snapshot), count(snap));
-        let township = village.township();
+    /// The households and grid counts of the admin units after the grids of `villages`
+    /// changed to those of `snap`: only the villages, their townships and the county
+    /// change.
+    fn admin_stats_after(
+        &self,
+        snap: &CountySnapshot,
+        villages: &BTreeSet<DivisionCode>,
+    ) -> Vec<AdminStats> {
+        // Grids gained (or lost) per village, township and county.
+        let mut gained: HashMap<DivisionCode, i64> = HashMap::new();
+        for (s, sign) in [(&*self.snapshot, -1), (snap, 1)] {
+            for g in s.grids.iter().filter(|g| villages.contains(&g.village)) {
+                for unit in [g.village.clone(), g.village.township(), g.village.county()] {
+                    *gained.entry(unit).or_default() += sign;
+                }
+            }
+        }
         snap.admin_units
             .iter()
             .zip(&self.admin_stats)
             .map(|(a, stats)| {
-                let changes = match a.level {
-                    AdminLevel::Village => &a.code == village,
-                    AdminLevel::Township => a.code == township,
-                    AdminLevel::County => true,
-                };
-                if !changes {
+                let change = gained.get(&a.code).copied().unwrap_or(0);
+                if change == 0 {
                     return *stats;
                 }
-                let grids = (i64::from(stats.grids) + after as i64 - before as i64).max(0);
+                let grids = (i64::from(stats.grids) + change).max(0);
                 AdminStats {
                     grids: u32::try_from(grids).unwrap_or(u32::MAX),
                     ..*stats
