@@ -181,13 +181,16 @@ pub enum ImportCommand {
 pub enum FeatureFormat {
     Geojson,
     Geojsonseq,
+    /// An ESRI Shapefile (the .shp, with its .shx, .dbf, .prj and .cpg beside it).
+    Shapefile,
 }
 
 #[derive(Debug, Args)]
 pub struct FeatureImportArgs {
-    /// The file to read (.geojson, .json, .geojsonl, .geojsons).
+    /// The file to read: GeoJSON (.geojson, .json), GeoJSONSeq (.geojsonl, .geojsons)
+    /// or a Shapefile's .shp (told by its first bytes).
     pub file: PathBuf,
-    /// The format, when the extension does not tell.
+    /// The format, when neither the extension nor the first bytes tell.
     #[arg(long, value_enum)]
     pub format: Option<FeatureFormat>,
     /// Property holding the 12-digit division code (villages; default `code`). A property
@@ -218,9 +221,14 @@ pub struct FeatureImportArgs {
     /// (same outline under another id, e.g. the file re-exported without stable ids).
     #[arg(long)]
     pub replace: bool,
-    /// Coordinate system of the file: EPSG:4326 (default), EPSG:4490, EPSG:3857, GCJ02, BD09.
-    #[arg(long, default_value = "EPSG:4326")]
-    pub crs: String,
+    /// Coordinate system of the file: EPSG:4326 (the default, unless a Shapefile's .prj
+    /// names another), EPSG:4490, EPSG:3857, GCJ02, BD09.
+    #[arg(long)]
+    pub crs: Option<String>,
+    /// Text encoding of a Shapefile's attributes (utf8, gbk) when its .cpg does not say
+    /// or says wrong.
+    #[arg(long)]
+    pub encoding: Option<String>,
     #[command(flatten)]
     pub geometry: GeometryArgs,
     #[command(flatten)]

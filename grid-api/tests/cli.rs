@@ -1130,6 +1130,68 @@ fn an_empty_file_is_refused_naming_it_for_every_importer() {
 }
 
 #[test]
+fn a_gbk_shapefile_is_imported_and_a_file_of_another_kind_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let county = dir.path().join("county.db");
+    for args in [
+        &["synth", "--households", "1500", "--seed", "4"][..],
+        &["partition", "--all"],
+    ] {
+        let o = gridmap(&county, args);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+    }
+    // The grids as a GBK Shapefile (.cpg 936), as ArcGIS in a Chinese locale writes it,
+    // read back as footprints into another store.
+    let shp = dir.path().join("grids.shp");
+    let o = gridmap(
+        &county,
+        &[
+            "export",
+            "grids",
+            "-o",
+            shp.to_str().unwrap(),
+            "--encoding",
+            "gbk",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let db = dir.path().join("from-shapefile.db");
+    let o = gridmap(&db, &["import", "buildings", shp.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(stats(&db)["buildings"], stats(&county)["grids"]);
+
+    let never = dir.path().join("never.db");
+    let workbook = dir.path().join("村界.xlsx");
+    std::fs::write(&workbook, b"PK\x03\x04 a workbook").unwrap();
+    let cases = [
+        ("villages", workbook.clone(), "ZIP archive"),
+        (
+            "buildings",
+            shp.with_extension("dbf"),
+            "part of a Shapefile",
+        ),
+    ];
+    for (command, file, named) in cases {
+        let o = gridmap(&never, &["import", command, file.to_str().unwrap()]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{t}");
+        assert!(t.contains(named) && !t.contains("invalid GeoJSON"), "{t}");
+    }
+    let o = gridmap(
+        &never,
+        &[
+            "import",
+            "villages",
+            workbook.to_str().unwrap(),
+            "--format",
+            "shapefile",
+        ],
+    );
+    assert!(text(&o).contains("--format shapefile, but"), "{}", text(&o));
+    assert!(!never.exists(), "a refused file writes nothing");
+}
+
+#[test]
 fn a_column_or_property_the_file_does_not_have_is_refused_listing_what_it_has() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("never.db");

@@ -92,6 +92,56 @@ impl FromStr for Crs {
     }
 }
 
+/// The CRS a Shapefile's `.prj` (ESRI or OGC WKT) names, among those gridmap converts;
+/// otherwise a message saying what it is and what to do.
+///
+/// ```
+/// use gridmap_importers::{crs::from_wkt, Crs};
+/// let cgcs = r#"GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]"#;
+/// assert_eq!(from_wkt(cgcs).unwrap(), Crs::Cgcs2000);
+/// let gk = r#"PROJCS["CGCS2000_3_Degree_GK_CM_114E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]]],PROJECTION["Gauss_Kruger"]]"#;
+/// assert!(from_wkt(gk).unwrap_err().contains("CGCS2000_3_Degree_GK_CM_114E"));
+/// ```
+pub fn from_wkt(wkt: &str) -> Result<Crs, String> {
+    let wkt = wkt.trim().trim_start_matches('\u{feff}');
+    let upper = wkt.to_ascii_uppercase();
+    let name = wkt.split('"').nth(1).unwrap_or("?");
+    let is = |words: &[&str]| words.iter().any(|w| upper.contains(w));
+    if upper.starts_with("PROJCS") || upper.starts_with("PROJCRS") {
+        if is(&[
+            "AUXILIARY_SPHERE",
+            "PSEUDO-MERCATOR",
+            "PSEUDO_MERCATOR",
+            "WEB_MERCATOR",
+        ]) {
+            return Ok(Crs::WebMercator);
+        }
+        return Err(format!(
+            "names the projected CRS {name:?}, which gridmap cannot convert yet: reproject the file to EPSG:4490 or EPSG:4326 first (e.g. `ogr2ogr -t_srs EPSG:4490 out.shp in.shp`)"
+        ));
+    }
+    if upper.starts_with("GEOGCS") || upper.starts_with("GEOGCRS") {
+        if is(&[
+            "CHINA_2000",
+            "CHINA GEODETIC COORDINATE SYSTEM 2000",
+            "CGCS2000",
+            "CGCS_2000",
+        ]) {
+            return Ok(Crs::Cgcs2000);
+        }
+        if is(&["WGS_1984", "WGS 84", "WGS84", "WORLD GEODETIC SYSTEM 1984"]) {
+            return Ok(Crs::Wgs84);
+        }
+        return Err(format!(
+            "names the geographic CRS {name:?}, whose datum gridmap cannot convert yet (only WGS84 and CGCS2000): reproject the file to EPSG:4490 first"
+        ));
+    }
+    Err(format!(
+        "is not a coordinate system in WKT (it starts {:?}): give the file's CRS with --crs",
+        wkt.chars().take(20).collect::<String>()
+    ))
+}
+
 impl fmt::Display for Crs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -31,6 +31,26 @@ pub enum ImportError {
         /// What is missing, e.g. `0 bytes`.
         what: &'static str,
     },
+    /// The file is of another kind than the reader reads (a Shapefile given as GeoJSON,
+    /// a workbook given as a map layer).
+    #[error("{}: this is a {found}, not what this import reads: {hint}", path.display())]
+    WrongFormat {
+        /// The file.
+        path: PathBuf,
+        /// What the file is (see [`crate::format::FileFormat::name`]).
+        found: &'static str,
+        /// Which import reads it.
+        hint: &'static str,
+    },
+    /// A Shapefile could not be read: its parts (.shp, .shx, .dbf) are missing, truncated
+    /// or disagree, or its attribute text is not in the encoding it says.
+    #[error("{}: {message}", path.display())]
+    Shapefile {
+        /// The .shp (or the part at fault).
+        path: PathBuf,
+        /// What is wrong, and what to do.
+        message: String,
+    },
     /// The JSON is malformed or truncated.
     #[error("{}: invalid GeoJSON{}", path.display(), where_(line, feature))]
     Json {

@@ -7,11 +7,13 @@ pub mod crs;
 pub mod csv;
 mod error;
 pub mod estimate;
+pub mod format;
 pub mod geojson;
 pub mod osm;
 mod progress;
 pub mod repair;
 mod report;
+mod shp;
 pub mod time;
 mod validate;
 

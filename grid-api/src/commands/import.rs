@@ -6,10 +6,11 @@ use crate::cli::{
     WriteArgs,
 };
 use anyhow::Context;
+use gridmap_importers::format::FileFormat;
 use gridmap_importers::geojson::GeoJsonLayout;
 use gridmap_importers::{
     estimate_households, read_geojson_buildings, read_geojson_villages, read_osm, Crs,
-    EstimateOptions, GeoJsonOptions, ImportReport, OsmOptions,
+    EstimateOptions, GeoJsonOptions, ImportReport, OsmOptions, TextEncoding,
 };
 use gridmap_service::import::{self, ImportOptions, UnknownBuildings};
 use gridmap_service::Caller;
@@ -57,12 +58,35 @@ fn estimate_options(args: &EstimateArgs) -> anyhow::Result<EstimateOptions> {
 }
 
 async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Result<Outcome> {
-    let crs: Crs = args.crs.parse().context("--crs")?;
+    let crs: Option<Crs> = args
+        .crs
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .context("--crs")?;
+    let encoding = args.encoding.as_deref().map(str::parse::<TextEncoding>);
+    let encoding = encoding
+        .transpose()
+        .map_err(anyhow::Error::msg)
+        .context("--encoding")?;
+    if args.format == Some(FeatureFormat::Shapefile) {
+        let found = gridmap_importers::format::sniff(&args.file)?;
+        if found != FileFormat::Shapefile {
+            anyhow::bail!(
+                "--format shapefile, but {} is a {}",
+                args.file.display(),
+                found.name()
+            );
+        }
+    }
     let options = GeoJsonOptions {
-        crs,
-        layout: args.format.map(|f| match f {
-            FeatureFormat::Geojson => GeoJsonLayout::FeatureCollection,
-            FeatureFormat::Geojsonseq => GeoJsonLayout::Seq,
+        crs: crs.unwrap_or_default(),
+        crs_given: crs.is_some(),
+        encoding,
+        layout: args.format.and_then(|f| match f {
+            FeatureFormat::Geojson => Some(GeoJsonLayout::FeatureCollection),
+            FeatureFormat::Geojsonseq => Some(GeoJsonLayout::Seq),
+            FeatureFormat::Shapefile => None,
         }),
         max_vertices: args.geometry.max_vertices,
         ..field_options(args, kind)

@@ -20,6 +20,7 @@ pub mod stream;
 
 use crate::crs::Crs;
 use crate::error::ImportError;
+use crate::format::FileFormat;
 use crate::progress;
 use crate::repair::{self, RawPolygon};
 use crate::report::{file_name, ImportReport, Issue};
@@ -62,6 +63,12 @@ pub struct GeoJsonOptions {
     pub default_use: BuildingUse,
     /// Coordinate reference system of the file.
     pub crs: Crs,
+    /// Whether `crs` was asked for (`--crs`) rather than left at the default: a
+    /// Shapefile's `.prj` decides its CRS otherwise.
+    pub crs_given: bool,
+    /// Text encoding of a Shapefile's attributes, when asked for; otherwise its `.cpg`
+    /// (or `.dbf` header) says, else UTF-8.
+    pub encoding: Option<crate::TextEncoding>,
     /// Force a layout instead of detecting it.
     pub layout: Option<GeoJsonLayout>,
     /// Features with more vertices than this are rejected (see
@@ -86,6 +93,8 @@ impl Default for GeoJsonOptions {
             id_field: None,
             default_use: BuildingUse::Residential,
             crs: Crs::Wgs84,
+            crs_given: false,
+            encoding: None,
             layout: None,
             max_vertices: repair::DEFAULT_MAX_VERTICES,
             named_properties: Vec::new(),
@@ -141,10 +150,24 @@ fn read_features<T: Send, G>(
     convert: impl Fn(&RawFeature, G) -> Result<T, String> + Sync,
 ) -> Result<(Vec<T>, ImportReport), ImportError> {
     let file = file_name(path);
-    let mut reader = progress::open(path, bar)?;
-    let layout = match options.layout {
-        Some(l) => l,
-        None => stream::detect(path, &mut reader)?,
+    let shapefile = match crate::format::sniff(path)? {
+        FileFormat::GeoJson => None,
+        FileFormat::Shapefile => Some(crate::shp::ShapefileSource::open(path, options)?),
+        // Not JSON at all: the JSON reader names the line and what is wrong.
+        FileFormat::Text | FileFormat::Unknown => None,
+        found => return Err(crate::format::wrong_format(path, found)),
+    };
+    // A Shapefile's coordinates are in the CRS its .prj names.
+    let with_crs;
+    let options = match &shapefile {
+        Some(source) if source.crs != options.crs => {
+            with_crs = GeoJsonOptions {
+                crs: source.crs,
+                ..options.clone()
+            };
+            &with_crs
+        }
+        _ => options,
     };
     let mut out = Vec::new();
     let mut report = ImportReport::default();
@@ -186,18 +209,30 @@ fn read_features<T: Send, G>(
             flush(&mut pending);
         }
     };
-    match layout {
-        GeoJsonLayout::Seq => stream::for_each_seq(path, reader, |index, line, bytes| {
-            push(Pending::Text {
-                index,
-                line,
-                bytes: bytes.to_vec(),
-            })
-        })?,
-        GeoJsonLayout::FeatureCollection => {
-            stream::for_each_collection(path, reader, |index, _, value| {
-                push(Pending::Parsed { index, value })
-            })?
+    match shapefile {
+        Some(source) => {
+            source.for_each(bar, |index, value| push(Pending::Parsed { index, value }))?;
+        }
+        None => {
+            let mut reader = progress::open(path, bar)?;
+            let layout = match options.layout {
+                Some(l) => l,
+                None => stream::detect(path, &mut reader)?,
+            };
+            match layout {
+                GeoJsonLayout::Seq => stream::for_each_seq(path, reader, |index, line, bytes| {
+                    push(Pending::Text {
+                        index,
+                        line,
+                        bytes: bytes.to_vec(),
+                    })
+                })?,
+                GeoJsonLayout::FeatureCollection => {
+                    stream::for_each_collection(path, reader, |index, _, value| {
+                        push(Pending::Parsed { index, value })
+                    })?
+                }
+            }
         }
     }
     flush(&mut pending);
