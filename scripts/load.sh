@@ -56,6 +56,7 @@ base="$(grep -o 'http://[0-9.:]*' "$work/serve.out" | head -1)"
 [ -n "$base" ] || { echo "the server did not start:" >&2; cat "$work/serve.err" >&2; exit 1; }
 bounds="$(curl -s "$base/tiles/grids.json" | python3 -c 'import json,sys; print(*json.load(sys.stdin)["bounds"])')"
 rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
+threads() { awk '/Threads/ {print $2}' "/proc/$server/status"; }
 # The tile cache's bytes (bounded by --cache-mb): memory it fills is not a leak.
 cache_kb() { curl -s -m 5 "$base/metrics" | awk '/^gridmap_tile_cache_bytes / {printf "%d\n", $2 / 1024}'; }
 
@@ -80,7 +81,7 @@ echo "==> warm-up (${warmup} s of the same mix)"
 mix "$warmup" .warmup
 rss_start="$(rss)"
 cache_start="$(cache_kb)"
-(while kill -0 "$server" 2>/dev/null; do rss >>"$work/rss.txt"; sleep 5; done) &
+(while kill -0 "$server" 2>/dev/null; do rss >>"$work/rss.txt"; threads >>"$work/threads.txt"; sleep 5; done) &
 sampler=$!
 
 echo "==> ${duration} s at ${connections} connections"
@@ -89,6 +90,7 @@ rss_end="$(rss)"
 cache_end="$(cache_kb)"
 kill "$sampler" 2>/dev/null || true
 rss_max="$(sort -n "$work/rss.txt" | tail -1)"
+threads_max="$(sort -n "$work/threads.txt" | tail -1)"
 
 grep -h '^RESULT' "$work"/{tiles,lookups,search,edits}.txt | sed 's/^RESULT /  /'
 python3 - "$rss_start" "$rss_end" "$rss_max" "${cache_start:-0}" "${cache_end:-0}" <<'PY'
@@ -98,6 +100,7 @@ print(f"  rss_kb start={start} end={end} peak={peak} growth={100 * (end - start)
 print(f"  tile_cache_kb start={cache_start} end={cache_end}; rss growth besides the cache's:"
       f" {100 * ((end - start) - (cache_end - cache_start)) / start:.1f}%")
 PY
+echo "  threads at most: $threads_max (async workers, blocking pool, store connections)"
 kill -TERM "$server"
 status=0
 wait "$server" || status=$?
