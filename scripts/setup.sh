@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what gridmap needs beyond Rust, Node/npm and Python on a fresh Debian machine:
-# Debian packages for the browser tests and Chinese labels, PostgreSQL 15 with PostGIS 3
-# for the shared store's tests, and the web map's npm packages.
+# PROJ (coordinate systems) to build and run, Debian packages for the browser tests and
+# Chinese labels, PostgreSQL 15 with PostGIS 3 for the shared store's tests, and the web
+# map's npm packages.
 # Idempotent: skips what is already there. Run by scripts/demo.sh (no options) and
 # scripts/test.sh (--browser --postgis).
 set -euo pipefail
@@ -25,6 +26,10 @@ if [ -n "$want_postgis" ]; then
   [ -f /usr/share/postgresql/15/extension/postgis.control ] || need_apt+=(postgresql-15-postgis-3)
   command -v pg_dump >/dev/null || need_apt+=(postgresql-client-15)
 fi
+# PROJ for the importers' coordinate systems: the library and its proj.db (found by
+# pkg-config when building, at run time by the binary), and libclang for the bindings.
+pkg-config --exists proj 2>/dev/null || need_apt+=(pkg-config libproj-dev)
+ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || need_apt+=(libclang-dev)
 # A CJK font so Chinese village and township names render (MapLibre draws them locally).
 fc-list 2>/dev/null | grep -qiE 'wenquanyi|noto sans cjk' || need_apt+=(fonts-wqy-microhei)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -222,7 +222,9 @@ pub struct FeatureImportArgs {
     #[arg(long)]
     pub replace: bool,
     /// Coordinate system of the file: EPSG:4326 (the default, unless a Shapefile's .prj
-    /// names another), EPSG:4490, EPSG:3857, GCJ02, BD09.
+    /// names another), EPSG:4490, GCJ02, BD09, or any EPSG code PROJ knows (CGCS2000
+    /// Gauss–Krüger zones EPSG:4491–4554, Xi'an 1980, Beijing 1954, UTM…); `auto` guesses
+    /// the Gauss–Krüger zone of a Shapefile without .prj from its eastings' zone number.
     #[arg(long)]
     pub crs: Option<String>,
     /// Text encoding of a Shapefile's attributes (utf8, gbk) when its .cpg does not say

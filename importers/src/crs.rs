@@ -21,7 +21,9 @@
 //! inverse is computed by fixed-point iteration `w ← w − (f(w) − g)` until the residual is
 //! below 1e-12° (converges in a handful of steps, since the offset varies slowly).
 //!
-//! Projected CGCS2000 Gauss–Krüger zones (EPSG:4491–4554) are not supported yet.
+//! Every other CRS goes through PROJ ([`crate::projected`]): `--crs EPSG:4547` (CGCS2000
+//! Gauss–Krüger 3° zone, CM 114°E), EPSG:4491–4554, Xi'an 1980 and Beijing 1954 zones,
+//! UTM, any EPSG code PROJ knows, and the WKT in a Shapefile's `.prj`.
 
 use geo::MapCoordsInPlace;
 use geo_types::Coord;
@@ -44,20 +46,25 @@ pub enum Crs {
     Gcj02,
     /// BD-09 offset lon/lat (Baidu).
     Bd09,
+    /// Any other CRS PROJ knows: a Gauss–Krüger zone, UTM, an EPSG code, a `.prj`'s WKT.
+    Proj(crate::projected::ProjCrs),
 }
 
 /// The names `--crs` accepts.
-pub const SUPPORTED: &str = "EPSG:4326, EPSG:4490, EPSG:3857, GCJ02, BD09";
+pub const SUPPORTED: &str =
+    "EPSG:4326, EPSG:4490, EPSG:3857, GCJ02, BD09, or any EPSG:code PROJ knows (e.g. EPSG:4547)";
 
 /// An unsupported CRS name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CrsError {
-    /// The name is not one of [`SUPPORTED`].
-    #[error("unsupported CRS {given:?}: use one of {SUPPORTED} (projected CGCS2000 Gauss–Krüger zones EPSG:4491–4554 are not supported yet; reproject to EPSG:4490 first)")]
+    /// The name is not one of [`SUPPORTED`] and PROJ does not know it.
+    #[error("unsupported CRS {given:?} (PROJ: {reason}): use {SUPPORTED}")]
     Unsupported {
         /// The name as given.
         given: String,
+        /// What PROJ said.
+        reason: String,
     },
 }
 
@@ -71,7 +78,8 @@ impl FromStr for Crs {
     /// use gridmap_importers::Crs;
     /// assert_eq!("epsg:3857".parse::<Crs>().unwrap(), Crs::WebMercator);
     /// assert_eq!("GCJ-02".parse::<Crs>().unwrap(), Crs::Gcj02);
-    /// let err = "EPSG:4547".parse::<Crs>().unwrap_err().to_string();
+    /// assert_eq!("EPSG:4547".parse::<Crs>().unwrap().to_string(), "EPSG:4547");
+    /// let err = "EPSG:4".parse::<Crs>().unwrap_err().to_string();
     /// assert!(err.contains("unsupported CRS") && err.contains("EPSG:4326"));
     /// ```
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -84,23 +92,27 @@ impl FromStr for Crs {
             "GCJ02" => Crs::Gcj02,
             "BD09" | "BD09LL" => Crs::Bd09,
             _ => {
-                return Err(CrsError::Unsupported {
+                let proj = crate::projected::ProjCrs::new(s.trim());
+                return proj.map(Crs::Proj).map_err(|reason| CrsError::Unsupported {
                     given: s.to_owned(),
-                })
+                    reason,
+                });
             }
         })
     }
 }
 
-/// The CRS a Shapefile's `.prj` (ESRI or OGC WKT) names, among those gridmap converts;
-/// otherwise a message saying what it is and what to do.
+/// The CRS a Shapefile's `.prj` (ESRI or OGC WKT) names: WGS84 and CGCS2000 lon/lat and
+/// Web Mercator as gridmap converts them itself, any other through PROJ; a message
+/// saying what it is and what to do when PROJ cannot convert it.
 ///
 /// ```
 /// use gridmap_importers::{crs::from_wkt, Crs};
 /// let cgcs = r#"GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]"#;
 /// assert_eq!(from_wkt(cgcs).unwrap(), Crs::Cgcs2000);
-/// let gk = r#"PROJCS["CGCS2000_3_Degree_GK_CM_114E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]]],PROJECTION["Gauss_Kruger"]]"#;
-/// assert!(from_wkt(gk).unwrap_err().contains("CGCS2000_3_Degree_GK_CM_114E"));
+/// let gk = r#"PROJCS["CGCS2000_3_Degree_GK_CM_114E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",114.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
+/// assert_eq!(from_wkt(gk).unwrap().to_string(), "CGCS2000_3_Degree_GK_CM_114E");
+/// assert!(from_wkt("GEOGCS[\"nonsense\"]").unwrap_err().contains("nonsense"));
 /// ```
 pub fn from_wkt(wkt: &str) -> Result<Crs, String> {
     let wkt = wkt.trim().trim_start_matches('\u{feff}');
@@ -116,9 +128,7 @@ pub fn from_wkt(wkt: &str) -> Result<Crs, String> {
         ]) {
             return Ok(Crs::WebMercator);
         }
-        return Err(format!(
-            "names the projected CRS {name:?}, which gridmap cannot convert yet: reproject the file to EPSG:4490 or EPSG:4326 first (e.g. `ogr2ogr -t_srs EPSG:4490 out.shp in.shp`)"
-        ));
+        return by_proj(wkt, name);
     }
     if upper.starts_with("GEOGCS") || upper.starts_with("GEOGCRS") {
         if is(&[
@@ -132,14 +142,49 @@ pub fn from_wkt(wkt: &str) -> Result<Crs, String> {
         if is(&["WGS_1984", "WGS 84", "WGS84", "WORLD GEODETIC SYSTEM 1984"]) {
             return Ok(Crs::Wgs84);
         }
-        return Err(format!(
-            "names the geographic CRS {name:?}, whose datum gridmap cannot convert yet (only WGS84 and CGCS2000): reproject the file to EPSG:4490 first"
-        ));
+        return by_proj(wkt, name);
     }
     Err(format!(
         "is not a coordinate system in WKT (it starts {:?}): give the file's CRS with --crs",
         wkt.chars().take(20).collect::<String>()
     ))
+}
+
+/// The CGCS2000 Gauss–Krüger zone whose eastings carry the zone number in front of the
+/// false easting (38 560 225 m: 3° zone 38; 20 282 238 m: 6° zone 20), guessed from the
+/// eastings `min_x..max_x` of a file (`--crs auto`); an error when they carry none or
+/// disagree.
+///
+/// ```
+/// use gridmap_importers::crs::gauss_kruger_zone;
+/// assert_eq!(gauss_kruger_zone(38_427_117.9, 38_633_673.9).unwrap().to_string(), "EPSG:4526");
+/// assert_eq!(gauss_kruger_zone(20_150_259.5, 20_353_237.8).unwrap().to_string(), "EPSG:4498");
+/// assert!(gauss_kruger_zone(427_117.9, 633_673.9).is_err());
+/// ```
+pub fn gauss_kruger_zone(min_x: f64, max_x: f64) -> Result<Crs, String> {
+    let zone = |x: f64| (x / 1e6).floor();
+    let (low, high) = (zone(min_x), zone(max_x));
+    let epsg = match low {
+        _ if low != high => None,
+        // 6° zones 13–23: EPSG:4491–4501; 3° zones 25–45: EPSG:4513–4533.
+        z if (13.0..=23.0).contains(&z) => Some(4491 + (z as u32 - 13)),
+        z if (25.0..=45.0).contains(&z) => Some(4513 + (z as u32 - 25)),
+        _ => None,
+    };
+    let Some(epsg) = epsg else {
+        return Err(format!(
+            "cannot guess the Gauss–Krüger zone: the eastings ({min_x:.0} to {max_x:.0}) carry no zone number in front; give the CRS with --crs EPSG:code (e.g. EPSG:4547 for CGCS2000 3° CM 114°E)"
+        ));
+    };
+    let code = format!("EPSG:{epsg}");
+    code.parse().map_err(|e: CrsError| e.to_string())
+}
+
+/// The CRS of WKT `wkt` named `name`, converted by PROJ.
+fn by_proj(wkt: &str, name: &str) -> Result<Crs, String> {
+    crate::projected::ProjCrs::new(wkt).map(Crs::Proj).map_err(|reason| {
+        format!("names the CRS {name:?}, which PROJ cannot convert to WGS84 ({reason}): give the file's CRS with --crs EPSG:code")
+    })
 }
 
 impl fmt::Display for Crs {
@@ -150,6 +195,7 @@ impl fmt::Display for Crs {
             Crs::WebMercator => "EPSG:3857",
             Crs::Gcj02 => "GCJ02",
             Crs::Bd09 => "BD09",
+            Crs::Proj(p) => return f.write_str(&p.name()),
         })
     }
 }
@@ -180,6 +226,7 @@ impl Crs {
             Crs::WebMercator => mercator_to_wgs84(c),
             Crs::Gcj02 => gcj02_to_wgs84(c),
             Crs::Bd09 => gcj02_to_wgs84(bd09_to_gcj02(c)),
+            Crs::Proj(p) => p.to_wgs84(c),
         }
     }
 

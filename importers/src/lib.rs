@@ -11,6 +11,7 @@ pub mod format;
 pub mod geojson;
 pub mod osm;
 mod progress;
+pub mod projected;
 pub mod repair;
 mod report;
 mod shp;

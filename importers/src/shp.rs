@@ -297,6 +297,11 @@ fn shapefile_crs(
     }
     match std::fs::read_to_string(&prj) {
         Ok(wkt) => crate::crs::from_wkt(&wkt).map_err(|e| fail(&prj, e)),
+        Err(_) if options.crs_auto => {
+            let crs = crate::crs::gauss_kruger_zone(bbox[0], bbox[2]).map_err(|e| fail(path, e))?;
+            tracing::warn!(file = %file_name(path), "--crs auto: no .prj; the eastings carry a zone number, read as {crs}");
+            Ok(crs)
+        }
         Err(_) => {
             let lon_lat =
                 bbox[0] >= -180.0 && bbox[2] <= 180.0 && bbox[1] >= -90.0 && bbox[3] <= 90.0;

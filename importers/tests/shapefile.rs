@@ -202,21 +202,38 @@ fn without_a_prj_lon_lat_is_read_and_metres_are_refused_asking_for_the_crs() {
 }
 
 #[test]
-fn a_prj_naming_a_crs_gridmap_cannot_convert_is_named_in_the_refusal() {
+fn a_gauss_kruger_prj_is_converted_by_proj_and_one_proj_does_not_know_is_named() {
     let dir = tempfile::tempdir().unwrap();
+    // 560,225.9549 E 3,736,121.2086 N in CGCS2000 / 3-degree GK CM 114E is 114.65°E
+    // 33.75°N (cs2cs 9.1.1).
     let path = villages(
         dir.path(),
         "gk",
         encoding_rs::UTF_8,
-        (555_000.0, 3_742_000.0),
+        (560225.9549, 3736121.2086),
         800.0,
     );
     std::fs::write(path.with_extension("prj"), GK_114_PRJ).unwrap();
+    let (units, _) =
+        read_geojson_villages(&path, &GeoJsonOptions::default(), &ProgressBar::hidden()).unwrap();
+    let ring = &units[0].boundary.0[0].exterior().0;
+    let at_origin = ring
+        .iter()
+        .any(|c| (c.x - 114.65).abs() < 1e-7 && (c.y - 33.75).abs() < 1e-7);
+    assert!(
+        at_origin,
+        "the square's first corner is at 114.65°E 33.75°N: {ring:?}"
+    );
+
+    let unknown = r#"PROJCS["Local_Grid_of_Some_Bureau",GEOGCS["GCS_Nowhere",DATUM["D_Nowhere"]],PROJECTION["Unheard_Of"]]"#;
+    std::fs::write(path.with_extension("prj"), unknown).unwrap();
     let err = read_villages(&path, &GeoJsonOptions::default())
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("gk.prj") && err.contains("CGCS2000_3_Degree_GK_CM_114E"),
+        err.contains("gk.prj")
+            && err.contains("Local_Grid_of_Some_Bureau")
+            && err.contains("--crs"),
         "{err}"
     );
 }
@@ -269,4 +286,41 @@ fn files_of_another_kind_are_named_not_reported_as_broken_json() {
             "{message}"
         );
     }
+}
+
+#[test]
+fn crs_auto_reads_the_zone_number_in_front_of_the_eastings() {
+    let dir = tempfile::tempdir().unwrap();
+    let auto = GeoJsonOptions {
+        crs_auto: true,
+        ..GeoJsonOptions::default()
+    };
+    // CGCS2000 3° zone 38 (EPSG:4526): the same point as 560,225.9549 m in CM 114E.
+    let zoned = villages(
+        dir.path(),
+        "zoned",
+        encoding_rs::UTF_8,
+        (38560225.9549, 3736121.2086),
+        800.0,
+    );
+    let (units, _) = read_geojson_villages(&zoned, &auto, &ProgressBar::hidden()).unwrap();
+    let ring = &units[0].boundary.0[0].exterior().0;
+    assert!(
+        ring.iter()
+            .any(|c| (c.x - 114.65).abs() < 1e-7 && (c.y - 33.75).abs() < 1e-7),
+        "{ring:?}"
+    );
+
+    let bare = villages(
+        dir.path(),
+        "bare",
+        encoding_rs::UTF_8,
+        (560225.9549, 3736121.2086),
+        800.0,
+    );
+    let err = read_villages(&bare, &auto).unwrap_err().to_string();
+    assert!(
+        err.contains("cannot guess") && err.contains("--crs EPSG:"),
+        "{err}"
+    );
 }

@@ -58,12 +58,19 @@ fn estimate_options(args: &EstimateArgs) -> anyhow::Result<EstimateOptions> {
 }
 
 async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Result<Outcome> {
-    let crs: Option<Crs> = args
+    let crs_auto = args
         .crs
         .as_deref()
-        .map(str::parse)
-        .transpose()
-        .context("--crs")?;
+        .is_some_and(|c| c.eq_ignore_ascii_case("auto"));
+    if crs_auto && gridmap_importers::format::sniff(&args.file)? != FileFormat::Shapefile {
+        anyhow::bail!(
+            "--crs auto reads the zone from a Shapefile's extent; for this file give --crs EPSG:code"
+        );
+    }
+    let crs: Option<Crs> = match args.crs.as_deref() {
+        Some(c) if !crs_auto => Some(c.parse().context("--crs")?),
+        _ => None,
+    };
     let encoding = args.encoding.as_deref().map(str::parse::<TextEncoding>);
     let encoding = encoding
         .transpose()
@@ -82,6 +89,7 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
     let options = GeoJsonOptions {
         crs: crs.unwrap_or_default(),
         crs_given: crs.is_some(),
+        crs_auto,
         encoding,
         layout: args.format.and_then(|f| match f {
             FeatureFormat::Geojson => Some(GeoJsonLayout::FeatureCollection),

@@ -66,6 +66,9 @@ pub struct GeoJsonOptions {
     /// Whether `crs` was asked for (`--crs`) rather than left at the default: a
     /// Shapefile's `.prj` decides its CRS otherwise.
     pub crs_given: bool,
+    /// `--crs auto`: a Shapefile without a `.prj` whose eastings carry a Gauss–Krüger
+    /// zone number is read in that zone ([`crate::crs::gauss_kruger_zone`]).
+    pub crs_auto: bool,
     /// Text encoding of a Shapefile's attributes, when asked for; otherwise its `.cpg`
     /// (or `.dbf` header) says, else UTF-8.
     pub encoding: Option<crate::TextEncoding>,
@@ -94,6 +97,7 @@ impl Default for GeoJsonOptions {
             default_use: BuildingUse::Residential,
             crs: Crs::Wgs84,
             crs_given: false,
+            crs_auto: false,
             encoding: None,
             layout: None,
             max_vertices: repair::DEFAULT_MAX_VERTICES,
