@@ -183,12 +183,14 @@ pub enum FeatureFormat {
     Geojsonseq,
     /// An ESRI Shapefile (the .shp, with its .shx, .dbf, .prj and .cpg beside it).
     Shapefile,
+    /// FlatGeobuf (.fgb).
+    Flatgeobuf,
 }
 
 #[derive(Debug, Args)]
 pub struct FeatureImportArgs {
-    /// The file to read: GeoJSON (.geojson, .json), GeoJSONSeq (.geojsonl, .geojsons)
-    /// or a Shapefile's .shp (told by its first bytes).
+    /// The file to read: GeoJSON (.geojson, .json), GeoJSONSeq (.geojsonl, .geojsons),
+    /// a Shapefile's .shp or FlatGeobuf (.fgb), told by its first bytes.
     pub file: PathBuf,
     /// The format, when neither the extension nor the first bytes tell.
     #[arg(long, value_enum)]

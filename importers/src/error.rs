@@ -42,11 +42,12 @@ pub enum ImportError {
         /// Which import reads it.
         hint: &'static str,
     },
-    /// A Shapefile could not be read: its parts (.shp, .shx, .dbf) are missing, truncated
-    /// or disagree, or its attribute text is not in the encoding it says.
+    /// A Shapefile or FlatGeobuf could not be read as it is: parts missing, truncated or
+    /// disagreeing, a CRS it names that cannot be converted, attribute text not in the
+    /// encoding it says.
     #[error("{}: {message}", path.display())]
-    Shapefile {
-        /// The .shp (or the part at fault).
+    Unreadable {
+        /// The file (or the part of a Shapefile at fault).
         path: PathBuf,
         /// What is wrong, and what to do.
         message: String,

@@ -7,6 +7,8 @@ pub mod crs;
 pub mod csv;
 mod error;
 pub mod estimate;
+mod feature_source;
+mod fgb;
 pub mod format;
 pub mod geojson;
 pub mod osm;

@@ -10,6 +10,7 @@
 
 use crate::crs::Crs;
 use crate::csv::TextEncoding;
+use crate::feature_source::{file_crs, geometry_json};
 use crate::report::file_name;
 use crate::{GeoJsonOptions, ImportError};
 use indicatif::ProgressBar;
@@ -33,7 +34,7 @@ impl ShapefileSource {
     /// Opens the `.shp` at `path` and decides its CRS (`--crs` when given, else the
     /// `.prj`) and attribute encoding.
     pub(crate) fn open(path: &Path, options: &GeoJsonOptions) -> Result<Self, ImportError> {
-        let fail = |message: String| ImportError::Shapefile {
+        let fail = |message: String| ImportError::Unreadable {
             path: path.to_path_buf(),
             message,
         };
@@ -64,11 +65,13 @@ impl ShapefileSource {
             ))
             .build(std::io::BufReader::new(table))
             .map_err(|e| fail(format!("cannot read {}: {e}", file_name(&dbf))))?;
-        let crs = shapefile_crs(
-            path,
-            options,
-            [bbox.min.x, bbox.min.y, bbox.max.x, bbox.max.y],
-        )?;
+        let prj = path.with_extension("prj");
+        let declared = std::fs::read_to_string(&prj)
+            .ok()
+            .map(|wkt| (prj, crate::crs::from_wkt(&wkt)));
+        let bbox = [bbox.min.x, bbox.min.y, bbox.max.x, bbox.max.y];
+        let missing = format!("no {}", file_name(&path.with_extension("prj")));
+        let crs = file_crs(path, options, declared, &missing, bbox)?;
         Ok(ShapefileSource {
             path: path.to_path_buf(),
             reader: shapefile::Reader::new(shapes, dbase),
@@ -89,14 +92,14 @@ impl ShapefileSource {
         }
         let (path, encoding, from) = (self.path, self.encoding, self.encoding_from);
         for (index, record) in self.reader.iter_shapes_and_records().enumerate() {
-            let (shape, record) = record.map_err(|e| ImportError::Shapefile {
+            let (shape, record) = record.map_err(|e| ImportError::Unreadable {
                 path: path.clone(),
                 message: record_error(index, &e),
             })?;
             let mut properties = Map::new();
             for (name, value) in record {
                 let text = |raw: &str, field: &str| {
-                    decode(raw, encoding, &from).map_err(|why| ImportError::Shapefile {
+                    decode(raw, encoding, &from).map_err(|why| ImportError::Unreadable {
                         path: path.clone(),
                         message: encoding_advice(index, field, why, encoding, &from),
                     })
@@ -151,7 +154,7 @@ fn attribute_encoding(
         };
         return match encoding {
             Some(e) => Ok((e, file_name(&cpg))),
-            None => Err(ImportError::Shapefile {
+            None => Err(ImportError::Unreadable {
                 path: cpg.clone(),
                 message: format!(
                     "names the encoding {label:?}, which gridmap does not know: give --encoding utf8 or --encoding gbk"
@@ -270,49 +273,6 @@ fn field_json(value: dbase::FieldValue) -> Value {
                 time.minutes(),
                 time.seconds()
             ))
-        }
-    }
-}
-
-/// A geometry as a GeoJSON geometry object.
-fn geometry_json(geometry: &geo_types::Geometry<f64>) -> Value {
-    let geometry = geojson::Geometry::new(geojson::GeometryValue::from(geometry));
-    serde_json::to_value(geometry).unwrap_or(Value::Null)
-}
-
-/// The CRS of Shapefile `path` with bounding box `bbox`: `--crs` when given, else its
-/// `.prj`; without either, lon/lat when the box fits, else refused.
-fn shapefile_crs(
-    path: &Path,
-    options: &GeoJsonOptions,
-    bbox: [f64; 4],
-) -> Result<Crs, ImportError> {
-    let prj = path.with_extension("prj");
-    let fail = |path: &Path, message: String| ImportError::Shapefile {
-        path: path.to_path_buf(),
-        message,
-    };
-    if options.crs_given {
-        return Ok(options.crs);
-    }
-    match std::fs::read_to_string(&prj) {
-        Ok(wkt) => crate::crs::from_wkt(&wkt).map_err(|e| fail(&prj, e)),
-        Err(_) if options.crs_auto => {
-            let crs = crate::crs::gauss_kruger_zone(bbox[0], bbox[2]).map_err(|e| fail(path, e))?;
-            tracing::warn!(file = %file_name(path), "--crs auto: no .prj; the eastings carry a zone number, read as {crs}");
-            Ok(crs)
-        }
-        Err(_) => {
-            let lon_lat =
-                bbox[0] >= -180.0 && bbox[2] <= 180.0 && bbox[1] >= -90.0 && bbox[3] <= 90.0;
-            if !lon_lat {
-                return Err(fail(path, format!(
-                    "no {} and coordinates up to ({:.0}, {:.0}) are not longitude/latitude: give the file's CRS with --crs (e.g. --crs EPSG:4547)",
-                    file_name(&prj), bbox[2], bbox[3]
-                )));
-            }
-            tracing::warn!(file = %file_name(path), "no .prj beside the .shp: coordinates read as {} (give --crs if they are in another CRS)", options.crs);
-            Ok(options.crs)
         }
     }
 }

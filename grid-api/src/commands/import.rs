@@ -76,11 +76,17 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         .transpose()
         .map_err(anyhow::Error::msg)
         .context("--encoding")?;
-    if args.format == Some(FeatureFormat::Shapefile) {
+    // The binary formats are told by their bytes: --format only checks them.
+    let binary = match args.format {
+        Some(FeatureFormat::Shapefile) => Some(("shapefile", FileFormat::Shapefile)),
+        Some(FeatureFormat::Flatgeobuf) => Some(("flatgeobuf", FileFormat::FlatGeobuf)),
+        _ => None,
+    };
+    if let Some((name, format)) = binary {
         let found = gridmap_importers::format::sniff(&args.file)?;
-        if found != FileFormat::Shapefile {
+        if found != format {
             anyhow::bail!(
-                "--format shapefile, but {} is a {}",
+                "--format {name}, but {} is a {}",
                 args.file.display(),
                 found.name()
             );
@@ -94,7 +100,7 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         layout: args.format.and_then(|f| match f {
             FeatureFormat::Geojson => Some(GeoJsonLayout::FeatureCollection),
             FeatureFormat::Geojsonseq => Some(GeoJsonLayout::Seq),
-            FeatureFormat::Shapefile => None,
+            FeatureFormat::Shapefile | FeatureFormat::Flatgeobuf => None,
         }),
         max_vertices: args.geometry.max_vertices,
         ..field_options(args, kind)

@@ -20,6 +20,7 @@ pub mod stream;
 
 use crate::crs::Crs;
 use crate::error::ImportError;
+use crate::feature_source::FeatureSource;
 use crate::format::FileFormat;
 use crate::progress;
 use crate::repair::{self, RawPolygon};
@@ -154,19 +155,25 @@ fn read_features<T: Send, G>(
     convert: impl Fn(&RawFeature, G) -> Result<T, String> + Sync,
 ) -> Result<(Vec<T>, ImportReport), ImportError> {
     let file = file_name(path);
-    let shapefile = match crate::format::sniff(path)? {
+    let binary = match crate::format::sniff(path)? {
         FileFormat::GeoJson => None,
-        FileFormat::Shapefile => Some(crate::shp::ShapefileSource::open(path, options)?),
+        FileFormat::Shapefile => {
+            let source = crate::shp::ShapefileSource::open(path, options)?;
+            Some(FeatureSource::Shapefile(Box::new(source)))
+        }
+        FileFormat::FlatGeobuf => Some(FeatureSource::FlatGeobuf(
+            crate::fgb::FlatGeobufSource::open(path, options)?,
+        )),
         // Not JSON at all: the JSON reader names the line and what is wrong.
         FileFormat::Text | FileFormat::Unknown => None,
         found => return Err(crate::format::wrong_format(path, found)),
     };
-    // A Shapefile's coordinates are in the CRS its .prj names.
+    // A Shapefile's or FlatGeobuf's coordinates are in the CRS it names.
     let with_crs;
-    let options = match &shapefile {
-        Some(source) if source.crs != options.crs => {
+    let options = match &binary {
+        Some(source) if source.crs() != options.crs => {
             with_crs = GeoJsonOptions {
-                crs: source.crs,
+                crs: source.crs(),
                 ..options.clone()
             };
             &with_crs
@@ -213,7 +220,7 @@ fn read_features<T: Send, G>(
             flush(&mut pending);
         }
     };
-    match shapefile {
+    match binary {
         Some(source) => {
             source.for_each(bar, |index, value| push(Pending::Parsed { index, value }))?;
         }

@@ -1,0 +1,84 @@
+//! What the readers of binary feature formats (Shapefile, FlatGeobuf) share: geometries
+//! handed on as GeoJSON values, and the file's CRS decided the same way.
+
+use crate::crs::Crs;
+use crate::report::file_name;
+use crate::{GeoJsonOptions, ImportError};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// A geometry as a GeoJSON geometry object.
+pub(crate) fn geometry_json(geometry: &geo_types::Geometry<f64>) -> Value {
+    let geometry = geojson::Geometry::new(geojson::GeometryValue::from(geometry));
+    serde_json::to_value(geometry).unwrap_or(Value::Null)
+}
+
+/// The CRS of `path`, whose features span `bbox`: `--crs` when given; else the one the
+/// file declares (`declared`: where, and what it said), refused naming it when it cannot
+/// be converted; else a Gauss–Krüger zone from the eastings (`--crs auto`); else lon/lat
+/// when the box fits, refused asking for `--crs` when it does not (`missing` says what
+/// was not found, e.g. `no villages.prj`).
+pub(crate) fn file_crs(
+    path: &Path,
+    options: &GeoJsonOptions,
+    declared: Option<(PathBuf, Result<Crs, String>)>,
+    missing: &str,
+    bbox: [f64; 4],
+) -> Result<Crs, ImportError> {
+    let fail = |path: &Path, message: String| ImportError::Unreadable {
+        path: path.to_path_buf(),
+        message,
+    };
+    if options.crs_given {
+        return Ok(options.crs);
+    }
+    match declared {
+        Some((source, crs)) => crs.map_err(|e| fail(&source, e)),
+        None if options.crs_auto => {
+            let crs = crate::crs::gauss_kruger_zone(bbox[0], bbox[2]).map_err(|e| fail(path, e))?;
+            tracing::warn!(file = %file_name(path), "--crs auto: {missing}; the eastings carry a zone number, read as {crs}");
+            Ok(crs)
+        }
+        None => {
+            let lon_lat =
+                bbox[0] >= -180.0 && bbox[2] <= 180.0 && bbox[1] >= -90.0 && bbox[3] <= 90.0;
+            if !lon_lat {
+                return Err(fail(path, format!(
+                    "{missing} and coordinates up to ({:.0}, {:.0}) are not longitude/latitude: give the file's CRS with --crs (e.g. --crs EPSG:4547)",
+                    bbox[2], bbox[3]
+                )));
+            }
+            tracing::warn!(file = %file_name(path), "{missing}: coordinates read as {} (give --crs if they are in another CRS)", options.crs);
+            Ok(options.crs)
+        }
+    }
+}
+
+/// A file in a binary feature format, opened, with the CRS it will be read in.
+pub(crate) enum FeatureSource {
+    // Boxed: the Shapefile reader holds its buffers inline.
+    Shapefile(Box<crate::shp::ShapefileSource>),
+    FlatGeobuf(crate::fgb::FlatGeobufSource),
+}
+
+impl FeatureSource {
+    /// The CRS its coordinates are in.
+    pub(crate) fn crs(&self) -> Crs {
+        match self {
+            FeatureSource::Shapefile(s) => s.crs,
+            FeatureSource::FlatGeobuf(s) => s.crs,
+        }
+    }
+
+    /// Calls `feature(index, value)` with each feature as a GeoJSON Feature value.
+    pub(crate) fn for_each(
+        self,
+        bar: &indicatif::ProgressBar,
+        feature: impl FnMut(usize, Value),
+    ) -> Result<(), ImportError> {
+        match self {
+            FeatureSource::Shapefile(s) => s.for_each(bar, feature),
+            FeatureSource::FlatGeobuf(s) => s.for_each(bar, feature),
+        }
+    }
+}
