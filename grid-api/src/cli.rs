@@ -310,7 +310,9 @@ impl From<CsvEncoding> for gridmap_importers::TextEncoding {
 
 #[derive(Debug, Args)]
 pub struct CsvImportArgs {
-    /// The CSV file (header row required).
+    /// The CSV file or workbook (.xlsx, .xls, .ods). The header row is found among the
+    /// first rows (title rows above it are skipped); Chinese headers (户号, 楼栋, 单元,
+    /// 楼层, 房号, 地址, 户主, 电话/手机, 人数, 姓名/网格员, 网格…) are recognised.
     pub file: PathBuf,
     /// Text encoding of the file.
     #[arg(long, value_enum, default_value = "utf8")]
@@ -318,6 +320,9 @@ pub struct CsvImportArgs {
     /// Map a column: --column field=HEADER (e.g. --column head=户主 --column phone=电话). Repeatable.
     #[arg(long = "column", value_name = "FIELD=HEADER")]
     pub columns: Vec<String>,
+    /// The worksheet of a workbook to read, by name or number (default the first).
+    #[arg(long, value_name = "NAME|N")]
+    pub sheet: Option<String>,
     #[command(flatten)]
     pub write: WriteArgs,
 }

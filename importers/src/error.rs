@@ -52,6 +52,16 @@ pub enum ImportError {
         /// What is wrong, and what to do.
         message: String,
     },
+    /// The worksheet asked for is not in the workbook.
+    #[error("{}: no worksheet {sheet:?}; the workbook has: {sheets} (give --sheet NAME or its number)", path.display())]
+    NoSuchSheet {
+        /// The workbook.
+        path: PathBuf,
+        /// The sheet asked for.
+        sheet: String,
+        /// The sheets the workbook has.
+        sheets: String,
+    },
     /// The JSON is malformed or truncated.
     #[error("{}: invalid GeoJSON{}", path.display(), where_(line, feature))]
     Json {

@@ -184,12 +184,13 @@ fn missing_files_are_errors_naming_the_file() {
 fn missing_csv_column_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hh.csv");
-    std::fs::write(&path, "户号,building\nH1,b1\n").unwrap();
+    // 序号 numbers the rows; it is no household id (户号 would be recognised as one).
+    std::fs::write(&path, "序号,building\n1,b1\n").unwrap();
     let err =
         read_households_csv(&path, &CsvOptions::default(), &ProgressBar::hidden()).unwrap_err();
     let msg = err.to_string();
     assert!(
-        msg.contains("missing column \"id\"") && msg.contains("户号"),
+        msg.contains("missing column \"id\"") && msg.contains("序号"),
         "{msg}"
     );
 }

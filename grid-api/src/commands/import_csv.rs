@@ -16,6 +16,7 @@ pub(crate) enum CsvKind {
 pub(crate) fn options(args: &CsvImportArgs) -> anyhow::Result<CsvOptions> {
     let mut options = CsvOptions {
         encoding: args.encoding.into(),
+        sheet: args.sheet.clone(),
         ..CsvOptions::default()
     };
     for mapping in &args.columns {

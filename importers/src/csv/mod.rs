@@ -74,6 +74,8 @@ pub struct CsvOptions {
     pub crs: Crs,
     /// Logical field name → header name in the file, for headers that differ.
     pub columns: HashMap<String, String>,
+    /// The worksheet of a workbook to read, by name or 1-based number (default the first).
+    pub sheet: Option<String>,
 }
 
 impl CsvOptions {
@@ -156,7 +158,7 @@ pub(crate) fn read_rows<T>(
     convert: impl FnMut(&Row<'_>) -> Result<T, String>,
 ) -> Result<(Vec<T>, ImportReport), ImportError> {
     if is_spreadsheet(path) {
-        let rows = sheet::rows(path, bar)?;
+        let rows = sheet::rows(path, options.sheet.as_deref(), bar)?;
         return process(
             path,
             options,
@@ -216,33 +218,34 @@ fn process<T>(
     bar: &ProgressBar,
 ) -> Result<(Vec<T>, ImportReport), ImportError> {
     let file = file_name(path);
-    let Some(first) = rows.next() else {
+    // The header is the first of the first rows that names the required fields or at
+    // least two known ones: registers often start with a title row or two.
+    let mut leading = Vec::new();
+    for row in rows.by_ref().take(HEADER_SEARCH_ROWS) {
+        leading.push(row?);
+    }
+    if leading.is_empty() {
         return Err(ImportError::Empty {
             path: path.to_path_buf(),
             what: "no header row",
         });
+    }
+    let cleaned = |row: &RawRow| -> Vec<String> {
+        row.1
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
+            .collect()
     };
-    let as_written: Vec<String> = first?
-        .1
-        .into_iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
-        .collect();
+    let is_header = |row: &RawRow| {
+        let index = column_index(options, fields, &cleaned(row));
+        required.iter().all(|f| index.contains_key(f)) || index.len() >= 2
+    };
+    let at = leading.iter().position(is_header).unwrap_or(0);
+    let as_written = cleaned(&leading[at]);
     check_mappings(path, options, fields, &as_written)?;
     let header: Vec<String> = as_written.iter().map(|h| h.to_lowercase()).collect();
-    let header_name = |field: &str| {
-        options
-            .columns
-            .get(field)
-            .map_or(field, String::as_str)
-            .trim()
-            .to_lowercase()
-    };
-    let mut index: HashMap<&'static str, usize> = HashMap::new();
-    for field in fields {
-        if let Some(i) = header.iter().position(|h| *h == header_name(field)) {
-            index.insert(field, i);
-        }
-    }
+    let index = column_index(options, fields, &as_written);
+    let rows = leading.into_iter().skip(at + 1).map(Ok).chain(rows);
     for field in required {
         if !index.contains_key(field) {
             return Err(ImportError::MissingColumn {
@@ -284,6 +287,60 @@ fn process<T>(
     bar.finish();
     report.log();
     Ok((out, report))
+}
+
+/// Rows searched for the header (title rows above it are skipped).
+const HEADER_SEARCH_ROWS: usize = 10;
+
+/// Headers recognised out of the box for each field, after the field's own name: the
+/// column names of Chinese registers and rosters. A `--column` mapping replaces them.
+const HEADER_ALIASES: &[(&str, &[&str])] = &[
+    ("id", &["户号", "户编号", "编号"]),
+    (
+        "building",
+        &["楼栋", "楼栋号", "楼栋编号", "房屋编号", "建筑编号"],
+    ),
+    ("lon", &["经度"]),
+    ("lat", &["纬度"]),
+    // 单元 is the stairwell a flat is reached by; 房号 the flat's number.
+    ("entrance", &["单元", "单元号"]),
+    ("floor", &["楼层", "所在楼层"]),
+    ("unit", &["房号", "房间号", "室号"]),
+    ("address", &["地址", "住址", "家庭住址"]),
+    ("head", &["户主", "户主姓名"]),
+    ("phone", &["电话", "联系电话", "手机", "手机号", "手机号码"]),
+    ("members", &["人数", "家庭人数", "人口数"]),
+    ("tags", &["标签", "人员类别"]),
+    ("name", &["姓名", "网格员", "网格员姓名"]),
+    ("role", &["角色", "职务"]),
+    ("grids", &["网格", "网格编码", "所属网格"]),
+    ("area", &["区域", "负责区域"]),
+];
+
+/// Where each of `fields` is in `header` (as written): the column `--column` maps it to,
+/// else its own name, else the first of its [`HEADER_ALIASES`] present; case and
+/// surrounding spaces ignored.
+fn column_index(
+    options: &CsvOptions,
+    fields: &[&'static str],
+    header: &[String],
+) -> HashMap<&'static str, usize> {
+    let header: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
+    let find = |name: &str| header.iter().position(|h| *h == name.trim().to_lowercase());
+    let mut index = HashMap::new();
+    for &field in fields {
+        let found = match options.columns.get(field) {
+            Some(mapped) => find(mapped),
+            None => find(field).or_else(|| {
+                let aliases = HEADER_ALIASES.iter().find(|(f, _)| *f == field);
+                aliases.and_then(|(_, names)| names.iter().find_map(|n| find(n)))
+            }),
+        };
+        if let Some(i) = found {
+            index.insert(field, i);
+        }
+    }
+    index
 }
 
 /// Refuses a `--column` mapping of a field the reader does not have or to a header the file

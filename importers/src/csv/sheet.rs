@@ -1,6 +1,6 @@
 //! Spreadsheet rows (XLSX, XLSM, XLSB, XLS, ODS) for the register readers, via calamine.
 //!
-//! The first worksheet is read; every cell becomes text: whole numbers without a decimal
+//! The first worksheet is read, or the one asked for; every cell becomes text: whole numbers without a decimal
 //! point (so a phone number or floor typed as a number reads back as `13800000000` or
 //! `3`), dates and times as Unix seconds (taken as China Standard Time, the clock the
 //! sheet was typed in), errors as empty cells.
@@ -34,9 +34,11 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-/// All rows of the first worksheet as text, with 1-based sheet row numbers.
+/// All rows of worksheet `sheet` (a name or a 1-based number; the first when `None`) as
+/// text, with 1-based sheet row numbers.
 pub(super) fn rows(
     path: &Path,
+    sheet: Option<&str>,
     bar: &ProgressBar,
 ) -> Result<Vec<(usize, Vec<String>)>, ImportError> {
     let size = crate::error::nonempty_file_len(path)?;
@@ -46,8 +48,27 @@ pub(super) fn rows(
         source,
     };
     let mut book = open_workbook_auto(path).map_err(sheet_err)?;
+    let names = book.sheet_names();
+    let at = match sheet {
+        None => 0,
+        Some(wanted) => {
+            let by_number = wanted
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1));
+            let by_name = names.iter().position(|n| n.trim() == wanted.trim());
+            by_name
+                .or(by_number.filter(|&n| n < names.len()))
+                .ok_or_else(|| ImportError::NoSuchSheet {
+                    path: path.to_path_buf(),
+                    sheet: wanted.to_owned(),
+                    sheets: names.join(", "),
+                })?
+        }
+    };
     let range = book
-        .worksheet_range_at(0)
+        .worksheet_range_at(at)
         .ok_or(calamine::Error::Msg("the workbook has no worksheet"))
         .and_then(|r| r)
         .map_err(sheet_err)?;
