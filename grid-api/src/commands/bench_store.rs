@@ -114,7 +114,7 @@ async fn import(server: &str, args: &BenchStoreArgs) -> anyhow::Result<()> {
         pool.close().await;
     }
     let ogr = super::bench::median(ogr);
-    print_against_ogr2ogr("ogr2ogr -f PostgreSQL", ogr, ours, n)?;
+    print_against_ogr2ogr("ogr2ogr -f PostgreSQL", ogr, ours, n, Some(0.5))?;
     Ok(())
 }
 
