@@ -185,12 +185,15 @@ pub enum FeatureFormat {
     Shapefile,
     /// FlatGeobuf (.fgb).
     Flatgeobuf,
+    /// GeoPackage (.gpkg): its first feature table.
+    Geopackage,
 }
 
 #[derive(Debug, Args)]
 pub struct FeatureImportArgs {
     /// The file to read: GeoJSON (.geojson, .json), GeoJSONSeq (.geojsonl, .geojsons),
-    /// a Shapefile's .shp or FlatGeobuf (.fgb), told by its first bytes.
+    /// a Shapefile's .shp, FlatGeobuf (.fgb) or GeoPackage (.gpkg, its first feature
+    /// table), told by its first bytes.
     pub file: PathBuf,
     /// The format, when neither the extension nor the first bytes tell.
     #[arg(long, value_enum)]

@@ -1,16 +1,39 @@
-//! What the readers of binary feature formats (Shapefile, FlatGeobuf) share: geometries
+//! What the readers of binary feature formats (Shapefile, FlatGeobuf, GeoPackage) share: geometries
 //! handed on as GeoJSON values, and the file's CRS decided the same way.
 
 use crate::crs::Crs;
 use crate::report::file_name;
 use crate::{GeoJsonOptions, ImportError};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
 /// A geometry as a GeoJSON geometry object.
 pub(crate) fn geometry_json(geometry: &geo_types::Geometry<f64>) -> Value {
     let geometry = geojson::Geometry::new(geojson::GeometryValue::from(geometry));
     serde_json::to_value(geometry).unwrap_or(Value::Null)
+}
+
+/// A feature as the GeoJSON readers take it.
+pub(crate) fn feature_json(properties: Map<String, Value>, geometry: Value) -> Value {
+    let mut object = Map::new();
+    object.insert("type".into(), "Feature".into());
+    object.insert("properties".into(), Value::Object(properties));
+    object.insert("geometry".into(), geometry);
+    Value::Object(object)
+}
+
+/// The CRS a file declares by an EPSG `code` (0 or less: none) or a WKT `definition`;
+/// `None` when it declares neither.
+pub(crate) fn declared_crs(code: i64, definition: Option<&str>) -> Option<Result<Crs, String>> {
+    let definition = definition
+        .map(str::trim)
+        .filter(|d| !d.is_empty() && *d != "undefined");
+    Some(match (code, definition) {
+        (4326, _) => Ok(Crs::Wgs84),
+        (code, _) if code > 0 => format!("EPSG:{code}").parse().map_err(|e| format!("{e}")),
+        (_, Some(wkt)) => crate::crs::from_wkt(wkt),
+        _ => return None,
+    })
 }
 
 /// The CRS of `path`, whose features span `bbox`: `--crs` when given; else the one the
@@ -59,6 +82,7 @@ pub(crate) enum FeatureSource {
     // Boxed: the Shapefile reader holds its buffers inline.
     Shapefile(Box<crate::shp::ShapefileSource>),
     FlatGeobuf(crate::fgb::FlatGeobufSource),
+    GeoPackage(crate::gpkg::GeoPackageSource),
 }
 
 impl FeatureSource {
@@ -67,6 +91,7 @@ impl FeatureSource {
         match self {
             FeatureSource::Shapefile(s) => s.crs,
             FeatureSource::FlatGeobuf(s) => s.crs,
+            FeatureSource::GeoPackage(s) => s.crs,
         }
     }
 
@@ -79,6 +104,7 @@ impl FeatureSource {
         match self {
             FeatureSource::Shapefile(s) => s.for_each(bar, feature),
             FeatureSource::FlatGeobuf(s) => s.for_each(bar, feature),
+            FeatureSource::GeoPackage(s) => s.for_each(bar, feature),
         }
     }
 }

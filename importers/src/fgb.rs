@@ -3,7 +3,7 @@
 //! features go through.
 
 use crate::crs::Crs;
-use crate::feature_source::{file_crs, geometry_json};
+use crate::feature_source::{declared_crs, feature_json, file_crs, geometry_json};
 use crate::report::file_name;
 use crate::{GeoJsonOptions, ImportError};
 use flatgeobuf::{FallibleStreamingIterator, FeatureProperties, FgbReader};
@@ -26,15 +26,10 @@ impl FlatGeobufSource {
     pub(crate) fn open(path: &Path, options: &GeoJsonOptions) -> Result<Self, ImportError> {
         let reader = open(path)?;
         let header = reader.header();
-        let declared = header.crs().and_then(|crs| {
-            let declared = match (crs.code(), crs.wkt()) {
-                (4326, _) => Ok(Crs::Wgs84),
-                (code, _) if code > 0 => format!("EPSG:{code}").parse().map_err(|e| format!("{e}")),
-                (_, Some(wkt)) => crate::crs::from_wkt(wkt),
-                _ => return None,
-            };
-            Some((path.to_path_buf(), declared))
-        });
+        let declared = header
+            .crs()
+            .and_then(|crs| declared_crs(i64::from(crs.code()), crs.wkt()))
+            .map(|crs| (path.to_path_buf(), crs));
         let bbox = match header.envelope() {
             Some(e) if e.len() >= 4 => [e.get(0), e.get(1), e.get(2), e.get(3)],
             // No extent in the header: out-of-range coordinates are rejected feature
@@ -73,11 +68,7 @@ impl FlatGeobufSource {
             f.process_properties(&mut properties)
                 .map_err(|e| fail(Some(index), &e))?;
             let geometry = f.to_geo().map_or(Value::Null, |g| geometry_json(&g));
-            let mut object = Map::new();
-            object.insert("type".into(), "Feature".into());
-            object.insert("properties".into(), Value::Object(properties.0));
-            object.insert("geometry".into(), geometry);
-            feature(index, Value::Object(object));
+            feature(index, feature_json(properties.0, geometry));
             bar.inc(1);
             index += 1;
         }

@@ -63,16 +63,16 @@ impl FileFormat {
     /// one was given it.
     pub fn reader_hint(self) -> &'static str {
         match self {
-            FileFormat::GeoJson | FileFormat::Shapefile | FileFormat::FlatGeobuf => {
+            FileFormat::GeoJson
+            | FileFormat::Shapefile
+            | FileFormat::FlatGeobuf
+            | FileFormat::GeoPackage => {
                 "`gridmap import villages` or `gridmap import buildings` read it"
             }
             FileFormat::ShapefilePart => "give the .shp beside it (with its .shx, .dbf, .prj)",
             FileFormat::OsmPbf => "`gridmap import osm` reads it",
             FileFormat::Zip | FileFormat::Xls | FileFormat::Text => {
                 "`gridmap import households` or `gridmap import staff` read registers and rosters (CSV, XLSX)"
-            }
-            FileFormat::GeoPackage => {
-                "convert it to GeoJSON or a Shapefile first (e.g. `ogr2ogr -f GeoJSON out.geojson IN`)"
             }
             FileFormat::Unknown => "check that it is the file you meant",
         }

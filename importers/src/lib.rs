@@ -11,6 +11,7 @@ mod feature_source;
 mod fgb;
 pub mod format;
 pub mod geojson;
+mod gpkg;
 pub mod osm;
 mod progress;
 pub mod projected;

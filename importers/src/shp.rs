@@ -10,7 +10,7 @@
 
 use crate::crs::Crs;
 use crate::csv::TextEncoding;
-use crate::feature_source::{file_crs, geometry_json};
+use crate::feature_source::{feature_json, file_crs, geometry_json};
 use crate::report::file_name;
 use crate::{GeoJsonOptions, ImportError};
 use indicatif::ProgressBar;
@@ -118,11 +118,7 @@ impl ShapefileSource {
                 // no geometry, like a GeoJSON feature with `"geometry": null`.
                 Err(_) => Value::Null,
             };
-            let mut object = Map::new();
-            object.insert("type".into(), "Feature".into());
-            object.insert("properties".into(), Value::Object(properties));
-            object.insert("geometry".into(), geometry);
-            feature(index, Value::Object(object));
+            feature(index, feature_json(properties, geometry));
             bar.inc(1);
         }
         Ok(())

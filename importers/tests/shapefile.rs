@@ -273,10 +273,10 @@ fn files_of_another_kind_are_named_not_reported_as_broken_json() {
     let cases: [(PathBuf, &str); 3] = [
         (shp.with_extension("dbf"), "part of a Shapefile"),
         (dir.path().join("register.xlsx"), "ZIP archive"),
-        (dir.path().join("county.gpkg"), "GeoPackage"),
+        (dir.path().join("register.xls"), "Excel workbook (.xls)"),
     ];
     std::fs::write(&cases[1].0, b"PK\x03\x04rest of a workbook").unwrap();
-    std::fs::write(&cases[2].0, b"SQLite format 3\0rest of a database").unwrap();
+    std::fs::write(&cases[2].0, b"\xD0\xCF\x11\xE0rest of a workbook").unwrap();
     for (path, named) in cases {
         let err = read_villages(&path, &GeoJsonOptions::default()).unwrap_err();
         assert!(matches!(err, ImportError::WrongFormat { .. }), "{err}");

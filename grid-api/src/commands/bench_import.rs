@@ -1,8 +1,8 @@
 //! `gridmap bench import`: importing a building file the way a county office does
 //! (`gridmap import buildings` on a GeoJSONSeq export, households estimated in the same
 //! pass), timed as a whole process, against `ogr2ogr -f GPKG` on the same file when
-//! gdal-bin is installed; then the same buildings as a Shapefile and a FlatGeobuf
-//! (converted by ogr2ogr), each against GeoJSONSeq per feature and against ogr2ogr.
+//! gdal-bin is installed; then the same buildings as a Shapefile, a FlatGeobuf and a
+//! GeoPackage (converted by ogr2ogr), each against GeoJSONSeq per feature and against ogr2ogr.
 //! Each figure is the median of `--runs` runs into a fresh store.
 
 use super::Outcome;
@@ -104,7 +104,11 @@ pub(crate) fn run(args: &BenchImportArgs) -> anyhow::Result<Outcome> {
 
     // The same buildings as the files offices send, converted by ogr2ogr: each read by
     // gridmap against GeoJSONSeq per feature, and against ogr2ogr reading it.
-    for (format, extension) in [("ESRI Shapefile", "shp"), ("FlatGeobuf", "fgb")] {
+    for (format, extension) in [
+        ("ESRI Shapefile", "shp"),
+        ("FlatGeobuf", "fgb"),
+        ("GPKG", "gpkg"),
+    ] {
         let converted = dir.path().join(format!("buildings.{extension}"));
         let mut c = Command::new("ogr2ogr");
         c.args(["-f", format]).arg(&converted).arg(&file);

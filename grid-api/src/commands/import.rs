@@ -80,6 +80,7 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
     let binary = match args.format {
         Some(FeatureFormat::Shapefile) => Some(("shapefile", FileFormat::Shapefile)),
         Some(FeatureFormat::Flatgeobuf) => Some(("flatgeobuf", FileFormat::FlatGeobuf)),
+        Some(FeatureFormat::Geopackage) => Some(("geopackage", FileFormat::GeoPackage)),
         _ => None,
     };
     if let Some((name, format)) = binary {
@@ -100,7 +101,9 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         layout: args.format.and_then(|f| match f {
             FeatureFormat::Geojson => Some(GeoJsonLayout::FeatureCollection),
             FeatureFormat::Geojsonseq => Some(GeoJsonLayout::Seq),
-            FeatureFormat::Shapefile | FeatureFormat::Flatgeobuf => None,
+            FeatureFormat::Shapefile | FeatureFormat::Flatgeobuf | FeatureFormat::Geopackage => {
+                None
+            }
         }),
         max_vertices: args.geometry.max_vertices,
         ..field_options(args, kind)

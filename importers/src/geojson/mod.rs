@@ -164,6 +164,9 @@ fn read_features<T: Send, G>(
         FileFormat::FlatGeobuf => Some(FeatureSource::FlatGeobuf(
             crate::fgb::FlatGeobufSource::open(path, options)?,
         )),
+        FileFormat::GeoPackage => Some(FeatureSource::GeoPackage(
+            crate::gpkg::GeoPackageSource::open(path, options)?,
+        )),
         // Not JSON at all: the JSON reader names the line and what is wrong.
         FileFormat::Text | FileFormat::Unknown => None,
         found => return Err(crate::format::wrong_format(path, found)),
