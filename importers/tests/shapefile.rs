@@ -289,6 +289,26 @@ fn files_of_another_kind_are_named_not_reported_as_broken_json() {
 }
 
 #[test]
+fn a_shapefile_given_as_a_register_is_named_not_read_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let shp = villages(
+        dir.path(),
+        "villages",
+        encoding_rs::UTF_8,
+        (114.6, 33.8),
+        0.01,
+    );
+    let options = gridmap_importers::CsvOptions::default();
+    let err = gridmap_importers::read_households_csv(&shp, &options, &ProgressBar::hidden())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("this is a Shapefile") && err.contains("gridmap import buildings"),
+        "{err}"
+    );
+}
+
+#[test]
 fn crs_auto_reads_the_zone_number_in_front_of_the_eastings() {
     let dir = tempfile::tempdir().unwrap();
     let auto = GeoJsonOptions {

@@ -157,6 +157,18 @@ pub(crate) fn read_rows<T>(
     required: &[&'static str],
     convert: impl FnMut(&Row<'_>) -> Result<T, String>,
 ) -> Result<(Vec<T>, ImportReport), ImportError> {
+    // A map layer or an OSM extract given as a register is named, not read as text.
+    use crate::format::FileFormat;
+    let found = crate::format::sniff(path)?;
+    if let FileFormat::GeoJson
+    | FileFormat::Shapefile
+    | FileFormat::ShapefilePart
+    | FileFormat::GeoPackage
+    | FileFormat::FlatGeobuf
+    | FileFormat::OsmPbf = found
+    {
+        return Err(crate::format::wrong_format(path, found));
+    }
     if is_spreadsheet(path) {
         let rows = sheet::rows(path, options.sheet.as_deref(), bar)?;
         return process(
