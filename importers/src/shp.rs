@@ -173,8 +173,8 @@ fn attribute_encoding(
 }
 
 /// Text read byte for byte (x-user-defined) decoded in `encoding`, or why it is not
-/// text in it: GBK bytes are not UTF-8; multi-byte text that is valid UTF-8 is
-/// almost never GBK (read as GBK it would be mojibake), unless `--encoding` said so.
+/// text in it: GBK bytes are not UTF-8; text that is valid UTF-8 and reads as Chinese
+/// there is not GBK (read as GBK it would be mojibake), unless `--encoding` said so.
 fn decode(
     raw: &str,
     encoding: &'static encoding_rs::Encoding,
@@ -193,13 +193,22 @@ fn decode(
     if encoding == encoding_rs::UTF_8 {
         return String::from_utf8(bytes).map_err(|_| NOT_UTF8);
     }
-    if from != GIVEN && std::str::from_utf8(&bytes).is_ok() {
+    if from != GIVEN && std::str::from_utf8(&bytes).is_ok_and(is_chinese_utf8) {
         return Err(UTF8_NOT_GBK);
     }
     encoding
         .decode_without_bom_handling_and_without_replacement(&bytes)
         .map(|t| t.into_owned())
         .ok_or(NOT_GBK)
+}
+
+/// Whether `text` (valid UTF-8) reads as Chinese: every non-ASCII character is CJK (or
+/// CJK punctuation, fullwidth forms). GBK bytes that happen to be valid UTF-8 decode to
+/// two-byte characters (Latin, Greek, Cyrillic…), not to these.
+fn is_chinese_utf8(text: &str) -> bool {
+    text.chars().filter(|c| !c.is_ascii()).all(|c| {
+        matches!(u32::from(c), 0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF)
+    })
 }
 
 /// Where the encoding came from when the user gave it.

@@ -344,3 +344,44 @@ fn crs_auto_reads_the_zone_number_in_front_of_the_eastings() {
         "{err}"
     );
 }
+
+#[test]
+fn gbk_names_whose_bytes_happen_to_be_valid_utf8_are_read_as_gbk() {
+    // 郑伟 and 郑强 in GBK are valid UTF-8 byte sequences too (of non-Chinese letters):
+    // they are GBK, not mojibake.
+    for name in ["郑伟", "郑强"] {
+        let bytes = encoding_rs::GBK.encode(name).0;
+        assert!(
+            std::str::from_utf8(&bytes).is_ok(),
+            "{name} is no such case"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("staff.shp");
+        let table =
+            TableWriterBuilder::with_encoding(dbase::encoding::EncodingRs::from(encoding_rs::GBK))
+                .add_character_field("code".try_into().unwrap(), 12)
+                .add_character_field("name".try_into().unwrap(), 40);
+        let mut writer = shapefile::Writer::from_path(&path, table).unwrap();
+        let corners = vec![
+            (114.6, 33.8),
+            (114.61, 33.8),
+            (114.61, 33.81),
+            (114.6, 33.81),
+            (114.6, 33.8),
+        ];
+        let square = geo_types::Polygon::new(corners.into(), vec![]);
+        let mut record = dbase::Record::default();
+        record.insert(
+            "code".into(),
+            FieldValue::Character(Some("411622103214".into())),
+        );
+        record.insert("name".into(), FieldValue::Character(Some(name.into())));
+        writer
+            .write_shape_and_record(&shapefile::Polygon::from(square), &record)
+            .unwrap();
+        drop(writer);
+        std::fs::write(path.with_extension("cpg"), "GBK").unwrap();
+        let read = read_villages(&path, &GeoJsonOptions::default()).unwrap();
+        assert_eq!(read[0].1, name);
+    }
+}
