@@ -232,6 +232,9 @@ pub struct FeatureImportArgs {
     /// the Gauss–Krüger zone of a Shapefile without .prj from its eastings' zone number.
     #[arg(long)]
     pub crs: Option<String>,
+    /// The feature table of a GeoPackage to read (default the first).
+    #[arg(long, value_name = "NAME")]
+    pub layer: Option<String>,
     /// Text encoding of a Shapefile's attributes (utf8, gbk) when its .cpg does not say
     /// or says wrong.
     #[arg(long)]

@@ -1,5 +1,6 @@
-//! GeoPackage: an SQLite database holding feature tables. The first feature table listed
-//! in `gpkg_geometry_columns` is read (its name is logged when there are more), in the
+//! GeoPackage: an SQLite database holding feature tables. The table `--layer` names is
+//! read, else the first in `gpkg_geometry_columns` (named in a warning when there are
+//! more), in the
 //! CRS `gpkg_spatial_ref_sys` gives it; each row becomes a GeoJSON Feature value with its
 //! columns as typed properties, handed to the conversion GeoJSON features go through.
 
@@ -60,12 +61,21 @@ impl GeoPackageSource {
             .and_then(Iterator::collect)
             .map_err(sql)?;
         drop(statement);
-        let Some((table, geometry, srs_id, extent)) = layers.first().cloned() else {
-            return Err(fail("has no feature table".into()));
+        let names: Vec<&str> = layers.iter().map(|l| l.0.as_str()).collect();
+        let chosen = match &options.layer {
+            Some(wanted) => layers.iter().find(|l| &l.0 == wanted).ok_or_else(|| {
+                fail(format!(
+                    "has no feature table {wanted:?}; its tables: {} (give --layer NAME)",
+                    names.join(", ")
+                ))
+            })?,
+            None => layers
+                .first()
+                .ok_or_else(|| fail("has no feature table".into()))?,
         };
-        if layers.len() > 1 {
-            let names: Vec<&str> = layers.iter().map(|l| l.0.as_str()).collect();
-            tracing::warn!(file = %file_name(path), "feature tables {}: reading {table}", names.join(", "));
+        let (table, geometry, srs_id, extent) = chosen.clone();
+        if layers.len() > 1 && options.layer.is_none() {
+            tracing::warn!(file = %file_name(path), "feature tables {}: reading {table} (choose with --layer)", names.join(", "));
         }
         let srs: Option<(String, i64, String)> = db
             .query_row(

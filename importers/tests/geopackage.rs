@@ -120,3 +120,26 @@ fn a_sqlite_file_that_is_no_geopackage_is_refused_naming_what_it_lacks() {
         "{err}"
     );
 }
+
+#[test]
+fn a_layer_is_chosen_by_name_and_an_unknown_one_is_refused_listing_the_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = geopackage(dir.path(), 4547, (560225.9549, 3736121.2086), 800.0);
+    let named = GeoJsonOptions {
+        layer: Some("villages".into()),
+        ..GeoJsonOptions::default()
+    };
+    let (units, _) = read_geojson_villages(&path, &named, &ProgressBar::hidden()).unwrap();
+    assert_eq!(units.len(), 2);
+    let unknown = GeoJsonOptions {
+        layer: Some("村界".into()),
+        ..GeoJsonOptions::default()
+    };
+    let err = read_geojson_villages(&path, &unknown, &ProgressBar::hidden())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("村界") && err.contains("its tables: villages"),
+        "{err}"
+    );
+}

@@ -97,6 +97,7 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         crs: crs.unwrap_or_default(),
         crs_given: crs.is_some(),
         crs_auto,
+        layer: args.layer.clone(),
         encoding,
         layout: args.format.and_then(|f| match f {
             FeatureFormat::Geojson => Some(GeoJsonLayout::FeatureCollection),

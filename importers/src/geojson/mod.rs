@@ -70,6 +70,8 @@ pub struct GeoJsonOptions {
     /// `--crs auto`: a Shapefile without a `.prj` whose eastings carry a Gauss–Krüger
     /// zone number is read in that zone ([`crate::crs::gauss_kruger_zone`]).
     pub crs_auto: bool,
+    /// The feature table of a GeoPackage to read (default the first).
+    pub layer: Option<String>,
     /// Text encoding of a Shapefile's attributes, when asked for; otherwise its `.cpg`
     /// (or `.dbf` header) says, else UTF-8.
     pub encoding: Option<crate::TextEncoding>,
@@ -99,6 +101,7 @@ impl Default for GeoJsonOptions {
             crs: Crs::Wgs84,
             crs_given: false,
             crs_auto: false,
+            layer: None,
             encoding: None,
             layout: None,
             max_vertices: repair::DEFAULT_MAX_VERTICES,
