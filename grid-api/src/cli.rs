@@ -320,7 +320,8 @@ pub struct CsvImportArgs {
     /// first rows (title rows above it are skipped); Chinese headers (户号, 楼栋, 单元,
     /// 楼层, 房号, 地址, 户主, 电话/手机, 人数, 姓名/网格员, 网格…) are recognised.
     pub file: PathBuf,
-    /// Text encoding of the file.
+    /// Text encoding of the file: UTF-8 (with or without BOM), or GBK, which is detected
+    /// when the file is not UTF-8; `gbk` forces it.
     #[arg(long, value_enum, default_value = "utf8")]
     pub encoding: CsvEncoding,
     /// Map a column: --column field=HEADER (e.g. --column head=户主 --column phone=电话). Repeatable.

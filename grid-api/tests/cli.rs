@@ -113,7 +113,7 @@ fn bad_input_is_reported_with_file_and_reason_and_leaves_the_store_unchanged() {
             "truncated.geojson",
         ),
         (&["import", "osm"], "truncated.osm.pbf", "truncated.osm.pbf"),
-        (&["import", "households"], "non_utf8.csv", "non_utf8.csv"),
+        (&["import", "households"], "latin1.csv", "latin1.csv"),
     ];
     for (command, file, needle) in cases {
         let path = corpus.join(file);
@@ -433,7 +433,7 @@ fn errors_tell_the_user_what_to_do() {
         &[
             "import",
             "staff",
-            repo().join("tests/corpus/non_utf8.csv").to_str().unwrap(),
+            repo().join("tests/corpus/latin1.csv").to_str().unwrap(),
         ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -1287,7 +1287,7 @@ fn an_import_error_is_printed_once() {
     let corpus = repo().join("tests/corpus");
     for (command, file, message) in [
         ("osm", "truncated.osm.pbf", "invalid OpenStreetMap PBF file"),
-        ("households", "non_utf8.csv", "is not valid UTF-8"),
+        ("households", "latin1.csv", "is not valid UTF-8"),
         ("buildings", "truncated.geojson", "invalid GeoJSON"),
     ] {
         let path = corpus.join(file);

@@ -3,7 +3,7 @@
 
 use gridmap_importers::{
     read_geojson_buildings, read_geojson_villages, read_households_csv, read_osm, CsvOptions,
-    GeoJsonOptions, ImportError, OsmOptions, TextEncoding,
+    GeoJsonOptions, ImportError, OsmOptions,
 };
 use indicatif::ProgressBar;
 use std::path::PathBuf;
@@ -136,9 +136,19 @@ fn truncated_pbf_is_an_error_naming_the_file() {
 }
 
 #[test]
-fn non_utf8_csv_is_an_error_unless_gbk_is_asked_for() {
-    let err = read_households_csv(
+fn a_gbk_csv_is_detected_and_text_in_neither_encoding_is_an_error_naming_the_line() {
+    let (hh, report) = read_households_csv(
         corpus("non_utf8.csv"),
+        &CsvOptions::default(),
+        &ProgressBar::hidden(),
+    )
+    .unwrap();
+    assert!(report.rejected.is_empty());
+    assert_eq!(hh[0].head.as_deref(), Some("张伟"));
+    assert_eq!(hh[1].head.as_deref(), Some("李娜"));
+
+    let err = read_households_csv(
+        corpus("latin1.csv"),
         &CsvOptions::default(),
         &ProgressBar::hidden(),
     )
@@ -149,19 +159,9 @@ fn non_utf8_csv_is_an_error_unless_gbk_is_asked_for() {
     );
     let msg = err.to_string();
     assert!(
-        msg.contains("non_utf8.csv") && msg.contains("line 2"),
+        msg.contains("latin1.csv") && msg.contains("line 2"),
         "{msg}"
     );
-
-    let options = CsvOptions {
-        encoding: TextEncoding::Gbk,
-        ..Default::default()
-    };
-    let (hh, report) =
-        read_households_csv(corpus("non_utf8.csv"), &options, &ProgressBar::hidden()).unwrap();
-    assert!(report.rejected.is_empty());
-    assert_eq!(hh[0].head.as_deref(), Some("张伟"));
-    assert_eq!(hh[1].head.as_deref(), Some("李娜"));
 }
 
 #[test]

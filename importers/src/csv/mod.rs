@@ -182,18 +182,18 @@ pub(crate) fn read_rows<T>(
         );
     }
     let mut reader = progress::open(path, bar)?;
-    let delimiter = match options.delimiter {
-        Some(d) => d,
-        None => sniff_delimiter(
-            std::io::BufRead::fill_buf(&mut reader).map_err(|e| ImportError::io(path, e))?,
-        ),
+    let head = std::io::BufRead::fill_buf(&mut reader).map_err(|e| ImportError::io(path, e))?;
+    let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(head));
+    let encoding = match options.encoding {
+        TextEncoding::Utf8 => detect_encoding(path, head),
+        given => given,
     };
     let mut csv = ::csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .from_reader(reader);
-    let enc_name = match options.encoding {
+    let enc_name = match encoding {
         TextEncoding::Utf8 => "UTF-8",
         TextEncoding::Gbk => "GBK",
     };
@@ -207,8 +207,7 @@ pub(crate) fn read_rows<T>(
         })),
         Ok(true) => {
             let line = record.position().map_or(0, |p| p.line() as usize);
-            let fields: Option<Vec<String>> =
-                record.iter().map(|f| decode(f, options.encoding)).collect();
+            let fields: Option<Vec<String>> = record.iter().map(|f| decode(f, encoding)).collect();
             Some(fields.map(|f| (line, f)).ok_or(ImportError::Encoding {
                 path: path.to_path_buf(),
                 line,
@@ -383,6 +382,32 @@ fn check_mappings(
         }
     }
     Ok(())
+}
+
+/// The encoding of a text file starting with `head` that was expected to be UTF-8: GBK
+/// when `head` is not UTF-8 but is GBK (said in the log), else UTF-8. Registers saved by
+/// Excel in a Chinese locale are GBK.
+fn detect_encoding(path: &Path, head: &[u8]) -> TextEncoding {
+    let utf8 = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        // Only a character cut at the end of the sample: UTF-8.
+        Err(e) => e.error_len().is_none(),
+    };
+    if utf8 {
+        return TextEncoding::Utf8;
+    }
+    // The sample may end inside a two-byte character.
+    let is_gbk = |bytes: &[u8]| {
+        encoding_rs::GBK
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .is_some()
+    };
+    let gbk = is_gbk(head) || head.split_last().is_some_and(|(_, rest)| is_gbk(rest));
+    if gbk {
+        tracing::warn!(file = %file_name(path), "not UTF-8 but GBK: read as GBK (--encoding gbk says so)");
+        return TextEncoding::Gbk;
+    }
+    TextEncoding::Utf8
 }
 
 /// The most frequent of `,` `;` tab `|` in the first line (`,` on a tie or none).
