@@ -385,3 +385,20 @@ fn gbk_names_whose_bytes_happen_to_be_valid_utf8_are_read_as_gbk() {
         assert_eq!(read[0].1, name);
     }
 }
+
+#[test]
+fn a_shapefile_without_its_shx_index_is_read_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = villages(
+        dir.path(),
+        "villages",
+        encoding_rs::UTF_8,
+        (114.6, 33.8),
+        0.01,
+    );
+    std::fs::remove_file(path.with_extension("shx")).unwrap();
+    assert_eq!(
+        read_villages(&path, &GeoJsonOptions::default()).unwrap(),
+        expected()
+    );
+}
