@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 /// A FlatGeobuf file opened for reading, with the CRS it will be read in.
 pub(crate) struct FlatGeobufSource {
     path: PathBuf,
+    reader: FgbReader<BufReader<std::fs::File>>,
     /// The CRS its coordinates are in.
     pub crs: Crs,
 }
@@ -40,6 +41,7 @@ impl FlatGeobufSource {
         let crs = file_crs(path, options, declared, &missing, bbox)?;
         Ok(FlatGeobufSource {
             path: path.to_path_buf(),
+            reader,
             crs,
         })
     }
@@ -59,7 +61,7 @@ impl FlatGeobufSource {
                 None => format!("cannot read its features: {e}"),
             },
         };
-        let reader = open(&path)?;
+        let reader = self.reader;
         bar.set_length(reader.header().features_count());
         let mut features = reader.select_all().map_err(|e| fail(None, &e))?;
         let mut index = 0;

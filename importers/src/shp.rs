@@ -130,13 +130,8 @@ fn attribute_encoding(
     path: &Path,
     given: Option<TextEncoding>,
 ) -> Result<(&'static encoding_rs::Encoding, String), ImportError> {
-    let of = |e: TextEncoding| match e {
-        TextEncoding::Utf8 => encoding_rs::UTF_8,
-        // GB18030 decodes every GBK/GB2312 text and more.
-        TextEncoding::Gbk => encoding_rs::GB18030,
-    };
     if let Some(e) = given {
-        return Ok((of(e), GIVEN.into()));
+        return Ok((e.encoding(), GIVEN.into()));
     }
     let cpg = path.with_extension("cpg");
     if let Ok(label) = std::fs::read_to_string(&cpg) {
@@ -144,7 +139,7 @@ fn attribute_encoding(
         let encoding = match label.to_ascii_uppercase().as_str() {
             "65001" | "UTF8" | "UTF-8" => Some(encoding_rs::UTF_8),
             "936" | "CP936" | "GBK" | "GB2312" | "GB18030" | "ANSI 936" => {
-                Some(encoding_rs::GB18030)
+                Some(TextEncoding::Gbk.encoding())
             }
             _ => encoding_rs::Encoding::for_label(label.as_bytes()),
         };
@@ -165,7 +160,7 @@ fn attribute_encoding(
     // The language driver: 0x4D and 0x7A are both GBK (code page 936).
     if read.is_ok() && matches!(header[29], 0x4D | 0x7A) {
         return Ok((
-            encoding_rs::GB18030,
+            TextEncoding::Gbk.encoding(),
             format!("{}'s language driver (GBK)", file_name(&dbf)),
         ));
     }

@@ -233,18 +233,19 @@ fn grids_written<'a>(
     gone: impl Fn(&GridCode) -> bool,
     written: impl IntoIterator<Item = &'a Grid>,
 ) -> Vec<Grid> {
-    let held: HashMap<GridCode, Grid> = current.into_iter().map(|g| (g.code.clone(), g)).collect();
-    let mut grids: BTreeMap<GridCode, Grid> = held
-        .iter()
-        .filter(|(code, _)| !gone(code))
-        .map(|(code, g)| (code.clone(), g.clone()))
+    let written: Vec<&Grid> = written.into_iter().collect();
+    let rewritten: HashSet<&GridCode> = written.iter().map(|g| &g.code).collect();
+    // A grid gone but written again is decided by its version below.
+    let mut grids: BTreeMap<GridCode, Grid> = current
+        .into_iter()
+        .filter(|g| !gone(&g.code) || rewritten.contains(&g.code))
+        .map(|g| (g.code.clone(), g))
         .collect();
     for w in written {
-        let newest = match held.get(&w.code) {
-            Some(h) if h.version > w.version => h,
-            _ => w,
-        };
-        grids.insert(w.code.clone(), newest.clone());
+        let newer_held = grids.get(&w.code).is_some_and(|h| h.version > w.version);
+        if !newer_held {
+            grids.insert(w.code.clone(), w.clone());
+        }
     }
     grids.into_values().collect()
 }
@@ -709,24 +710,23 @@ impl Live {
             let grids = grids.into_iter().filter(|g| late.contains(&g.village));
             (grids.collect(), Some(store.staff().await?))
         };
-        let writes: Vec<ShownWrite> = pending.iter().map(|(w, _)| w.clone()).collect();
-        let only = match pending.as_mut_slice() {
-            [(_, prepared)] if late.is_empty() => prepared
+        let (writes, mut prepared): (Vec<ShownWrite>, Vec<Option<PreparedState>>) =
+            pending.into_iter().unzip();
+        let only = match prepared.as_mut_slice() {
+            [prepared] if late.is_empty() => prepared
                 .take()
                 .filter(|p| Arc::ptr_eq(&p.base, &current))
                 .map(|p| p.next),
             _ => None,
         };
-        let next = match only {
-            Some(next) => next,
-            None => {
-                let writes = writes.clone();
-                tokio::task::spawn_blocking(move || {
-                    current.after_writes(&writes, &late, reread, roster)
-                })
-                .await
-                .map_err(|e| ServiceError::Internal(format!("showing grid edits: {e}")))?
-            }
+        let (next, writes) = match only {
+            Some(next) => (next, writes),
+            None => tokio::task::spawn_blocking(move || {
+                let next = current.after_writes(&writes, &late, reread, roster);
+                (next, writes)
+            })
+            .await
+            .map_err(|e| ServiceError::Internal(format!("showing grid edits: {e}")))?,
         };
         // The townships' grid counts changed too: their tiles all over them go.
         let townships: Vec<geo_types::Rect<f64>> = writes

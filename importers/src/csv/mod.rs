@@ -51,6 +51,16 @@ pub enum TextEncoding {
     Gbk,
 }
 
+impl TextEncoding {
+    /// The `encoding_rs` encoding (GBK's decoder reads GB18030 and GB2312 text too).
+    pub fn encoding(self) -> &'static encoding_rs::Encoding {
+        match self {
+            TextEncoding::Utf8 => encoding_rs::UTF_8,
+            TextEncoding::Gbk => encoding_rs::GBK,
+        }
+    }
+}
+
 impl std::str::FromStr for TextEncoding {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -127,7 +137,8 @@ impl Row<'_> {
 fn decode(bytes: &[u8], encoding: TextEncoding) -> Option<String> {
     match std::str::from_utf8(bytes) {
         Ok(s) => Some(s.to_owned()),
-        Err(_) if encoding == TextEncoding::Gbk => encoding_rs::GBK
+        Err(_) if encoding == TextEncoding::Gbk => encoding
+            .encoding()
             .decode_without_bom_handling_and_without_replacement(bytes)
             .map(|c| c.into_owned()),
         Err(_) => None,
@@ -398,7 +409,7 @@ fn detect_encoding(path: &Path, head: &[u8]) -> TextEncoding {
     }
     // The sample may end inside a two-byte character.
     let is_gbk = |bytes: &[u8]| {
-        encoding_rs::GBK
+        (TextEncoding::Gbk.encoding())
             .decode_without_bom_handling_and_without_replacement(bytes)
             .is_some()
     };

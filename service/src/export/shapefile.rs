@@ -57,13 +57,6 @@ impl ShapefileFiles {
     }
 }
 
-fn encoding_rs_of(encoding: TextEncoding) -> &'static encoding_rs::Encoding {
-    match encoding {
-        TextEncoding::Utf8 => encoding_rs::UTF_8,
-        TextEncoding::Gbk => encoding_rs::GBK,
-    }
-}
-
 /// What the .cpg file says for `encoding`: a name every reader knows. GBK is code page
 /// 936, the number ArcGIS, GDAL/QGIS and the `shapefile` crate all read.
 pub fn cpg(encoding: TextEncoding) -> &'static str {
@@ -77,7 +70,7 @@ pub fn cpg(encoding: TextEncoding) -> &'static str {
 fn byte_len(encoding: TextEncoding, text: &str) -> usize {
     match encoding {
         TextEncoding::Utf8 => text.len(),
-        TextEncoding::Gbk => encoding_rs_of(encoding).encode(text).0.len(),
+        TextEncoding::Gbk => encoding.encoding().encode(text).0.len(),
     }
 }
 
@@ -139,9 +132,8 @@ pub fn shapefile(
                 .clamp(1, MAX_TEXT_BYTES)
         })
         .collect();
-    let mut table = TableWriterBuilder::with_encoding(dbase::encoding::EncodingRs::from(
-        encoding_rs_of(encoding),
-    ));
+    let mut table =
+        TableWriterBuilder::with_encoding(dbase::encoding::EncodingRs::from(encoding.encoding()));
     for (f, width) in GRID_FIELDS.iter().zip(&widths) {
         let name = dbase::FieldName::try_from(f.dbf_name)
             .map_err(|e| ExportError::Field(format!("{}: {e:?}", f.dbf_name)))?;
