@@ -226,10 +226,11 @@ pub struct FeatureImportArgs {
     /// (same outline under another id, e.g. the file re-exported without stable ids).
     #[arg(long)]
     pub replace: bool,
-    /// Coordinate system of the file: EPSG:4326 (the default, unless a Shapefile's .prj
-    /// names another), EPSG:4490, GCJ02, BD09, or any EPSG code PROJ knows (CGCS2000
-    /// Gauss–Krüger zones EPSG:4491–4554, Xi'an 1980, Beijing 1954, UTM…); `auto` guesses
-    /// the Gauss–Krüger zone of a Shapefile without .prj from its eastings' zone number.
+    /// Coordinate system of the file: EPSG:4326 (the default, unless the file names another:
+    /// a Shapefile's .prj, a GeoJSON "crs" member, a GeoPackage's or FlatGeobuf's own),
+    /// EPSG:4490, GCJ02, BD09, or any EPSG code PROJ knows (CGCS2000 Gauss–Krüger zones
+    /// EPSG:4491–4554, Xi'an 1980, Beijing 1954, UTM…); `auto` guesses the Gauss–Krüger
+    /// zone of a file that names none from its eastings' zone number.
     #[arg(long)]
     pub crs: Option<String>,
     /// The feature table of a GeoPackage to read (default the first).

@@ -150,6 +150,46 @@ pub fn from_wkt(wkt: &str) -> Result<Crs, String> {
     ))
 }
 
+/// The CRS named by the `crs` member of a GeoJSON file (the 2008 GeoJSON format, which
+/// ogr2ogr, QGIS and ArcGIS still write for files not in lon/lat), e.g.
+/// `{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4547"}}`; a message
+/// saying what to give instead when it names none gridmap can convert.
+///
+/// ```
+/// use gridmap_importers::{crs::from_geojson_member, Crs};
+/// let member = |name: &str| serde_json::json!({"type": "name", "properties": {"name": name}});
+/// assert_eq!(from_geojson_member(&member("urn:ogc:def:crs:OGC:1.3:CRS84")).unwrap(), Crs::Wgs84);
+/// assert_eq!(from_geojson_member(&member("urn:ogc:def:crs:EPSG::4547")).unwrap().to_string(), "EPSG:4547");
+/// assert_eq!(from_geojson_member(&member("EPSG:3857")).unwrap(), Crs::WebMercator);
+/// assert!(from_geojson_member(&serde_json::json!({"type": "link"})).is_err());
+/// ```
+pub fn from_geojson_member(member: &serde_json::Value) -> Result<Crs, String> {
+    let name = member
+        .get("properties")
+        .and_then(|p| p.get("name"))
+        .and_then(serde_json::Value::as_str)
+        .filter(|_| member.get("type").and_then(serde_json::Value::as_str) == Some("name"));
+    let Some(name) = name else {
+        return Err(format!(
+            "its \"crs\" member {member} does not name a CRS (expected {{\"type\": \"name\", \"properties\": {{\"name\": \"urn:ogc:def:crs:EPSG::4547\"}}}}): give the file's CRS with --crs EPSG:code"
+        ));
+    };
+    // urn:ogc:def:crs:EPSG::4547, urn:ogc:def:crs:EPSG:6.3:4547, urn:ogc:def:crs:OGC:1.3:CRS84
+    let upper = name.trim().to_ascii_uppercase();
+    let code = match upper.strip_prefix("URN:OGC:DEF:CRS:") {
+        Some(rest) if rest.starts_with("EPSG:") => {
+            format!("EPSG:{}", rest.rsplit(':').next().unwrap_or_default())
+        }
+        Some(rest) if rest.starts_with("OGC:") => {
+            rest.rsplit(':').next().unwrap_or_default().to_owned()
+        }
+        _ => name.trim().to_owned(),
+    };
+    code.parse().map_err(|e: CrsError| {
+        format!("its \"crs\" member names {name:?}, which cannot be used ({e}): give the file's CRS with --crs EPSG:code")
+    })
+}
+
 /// The CGCS2000 Gauss–Krüger zone whose eastings carry the zone number in front of the
 /// false easting (38 560 225 m: 3° zone 38; 20 282 238 m: 6° zone 20), guessed from the
 /// eastings `min_x..max_x` of a file (`--crs auto`); an error when they carry none or

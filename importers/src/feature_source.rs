@@ -38,7 +38,8 @@ pub(crate) fn declared_crs(code: i64, definition: Option<&str>) -> Option<Result
 
 /// The CRS of `path`, whose features span `bbox`: `--crs` when given; else the one the
 /// file declares (`declared`: where, and what it said), refused naming it when it cannot
-/// be converted; else a Gauss–Krüger zone from the eastings (`--crs auto`); else lon/lat
+/// be converted; else, when they are not lon/lat, a Gauss–Krüger zone from the eastings
+/// (`--crs auto`); else lon/lat
 /// when the box fits, refused asking for `--crs` when it does not (`missing` says what
 /// was not found, e.g. `no villages.prj`).
 pub(crate) fn file_crs(
@@ -55,16 +56,15 @@ pub(crate) fn file_crs(
     if options.crs_given {
         return Ok(options.crs);
     }
+    let lon_lat = bbox[0] >= -180.0 && bbox[2] <= 180.0 && bbox[1] >= -90.0 && bbox[3] <= 90.0;
     match declared {
         Some((source, crs)) => crs.map_err(|e| fail(&source, e)),
-        None if options.crs_auto => {
+        None if options.crs_auto && !lon_lat => {
             let crs = crate::crs::gauss_kruger_zone(bbox[0], bbox[2]).map_err(|e| fail(path, e))?;
             tracing::warn!(file = %file_name(path), "--crs auto: {missing}; the eastings carry a zone number, read as {crs}");
             Ok(crs)
         }
         None => {
-            let lon_lat =
-                bbox[0] >= -180.0 && bbox[2] <= 180.0 && bbox[1] >= -90.0 && bbox[3] <= 90.0;
             if !lon_lat {
                 return Err(fail(path, format!(
                     "{missing} and coordinates up to ({:.0}, {:.0}) are not longitude/latitude: give the file's CRS with --crs (e.g. --crs EPSG:4547)",

@@ -263,3 +263,166 @@ fn features_keep_file_order_across_parallel_chunks_and_a_bad_line_names_itself()
         .to_string();
     assert!(err.contains("3001"), "{err}");
 }
+
+/// A FeatureCollection of one 800 m square village at easting/northing `at`, with the
+/// `crs` member `crs` before or after its features, the way ogr2ogr writes a file in a
+/// projected CRS.
+fn projected_collection(
+    dir: &std::path::Path,
+    name: &str,
+    at: (f64, f64),
+    crs: Option<&str>,
+    crs_first: bool,
+) -> std::path::PathBuf {
+    let feature = json!({"type": "Feature", "properties": {"code": "411622100001", "name": "村"},
+        "geometry": {"type": "Polygon", "coordinates": square(at.0, at.1, 800.0, |a, b| (a, b))}});
+    let member =
+        crs.map(|name| format!(r#""crs": {{"type": "name", "properties": {{"name": "{name}"}}}}"#));
+    let parts: Vec<String> = match (member, crs_first) {
+        (Some(m), true) => vec![m, format!(r#""features": [{feature}]"#)],
+        (Some(m), false) => vec![format!(r#""features": [{feature}]"#), m],
+        (None, _) => vec![format!(r#""features": [{feature}]"#)],
+    };
+    let path = dir.join(name);
+    let text = format!(
+        r#"{{"type": "FeatureCollection", "name": "villages", {}}}"#,
+        parts.join(", ")
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Whether the first village's boundary has a corner at 114.65°E 33.75°N to 1e-7°.
+fn has_corner_at_114_65_33_75(units: &[gridmap_core::AdminUnit]) -> bool {
+    units[0].boundary.0[0]
+        .exterior()
+        .0
+        .iter()
+        .any(|c| (c.x - 114.65).abs() < 1e-7 && (c.y - 33.75).abs() < 1e-7)
+}
+
+// 560225.9549 E 3736121.2086 N in EPSG:4547 is 114.65°E 33.75°N (cs2cs 9.1.1).
+const IN_4547: (f64, f64) = (560225.9549, 3736121.2086);
+
+#[test]
+fn a_geojson_crs_member_before_the_features_places_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let bar = ProgressBar::hidden();
+    for name in ["urn:ogc:def:crs:EPSG::4547", "EPSG:4547"] {
+        let path = projected_collection(dir.path(), "gk.geojson", IN_4547, Some(name), true);
+        let (units, report) =
+            read_geojson_villages(&path, &GeoJsonOptions::default(), &bar).unwrap();
+        assert_eq!(report.imported, 1, "{name}");
+        assert!(
+            has_corner_at_114_65_33_75(&units),
+            "{name}: {:?}",
+            units[0].boundary
+        );
+    }
+}
+
+#[test]
+fn a_geojson_crs_member_that_comes_too_late_or_names_nothing_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bar = ProgressBar::hidden();
+    // A member after the features still counts while they wait in the first chunk…
+    let late = projected_collection(
+        dir.path(),
+        "late.geojson",
+        IN_4547,
+        Some("urn:ogc:def:crs:EPSG::4547"),
+        false,
+    );
+    let (units, _) = read_geojson_villages(&late, &GeoJsonOptions::default(), &bar).unwrap();
+    assert!(has_corner_at_114_65_33_75(&units));
+    // …but not after thousands of them were read as lon/lat: refused, naming it.
+    let feature = |i: usize| {
+        let x = 114.0 + (i % 100) as f64 * 0.001;
+        json!({"type": "Feature", "properties": {"code": format!("4116221{i:05}")},
+            "geometry": {"type": "Polygon", "coordinates": square(x, 33.8, 0.0005, |a, b| (a, b))}})
+    };
+    let features: Vec<_> = (0..3000).map(feature).collect();
+    let many = dir.path().join("many.geojson");
+    let doc = json!({"type": "FeatureCollection", "features": features,
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4547"}}});
+    // serde_json keeps keys sorted: "crs" would come first; write it last by hand.
+    let text = doc.to_string();
+    let crs_at = text.find(r#""crs""#).unwrap();
+    let crs_end = text.find(r#""features""#).unwrap();
+    let text = format!(
+        "{{{}, {}}}",
+        &text[crs_end..text.len() - 1],
+        &text[crs_at..crs_end - 1]
+    );
+    std::fs::write(&many, text).unwrap();
+    let err = read_geojson_villages(&many, &GeoJsonOptions::default(), &bar)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("many.geojson")
+            && err.contains("comes after its features")
+            && err.contains("--crs EPSG:4547"),
+        "{err}"
+    );
+    let unknown = projected_collection(dir.path(), "x.geojson", IN_4547, Some("no such crs"), true);
+    let err = read_geojson_villages(&unknown, &GeoJsonOptions::default(), &bar)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("\"no such crs\"") && err.contains("--crs EPSG:code"),
+        "{err}"
+    );
+    // --crs wins over the member (here: the member is wrong, the file is in EPSG:4547).
+    let wrong = projected_collection(dir.path(), "w.geojson", IN_4547, Some("EPSG:3857"), true);
+    let given = GeoJsonOptions {
+        crs: "EPSG:4547".parse().unwrap(),
+        crs_given: true,
+        ..GeoJsonOptions::default()
+    };
+    let (units, _) = read_geojson_villages(&wrong, &given, &bar).unwrap();
+    assert!(has_corner_at_114_65_33_75(&units));
+}
+
+#[test]
+fn projected_geojson_without_a_crs_is_refused_or_read_in_the_zone_its_eastings_carry() {
+    let dir = tempfile::tempdir().unwrap();
+    let bar = ProgressBar::hidden();
+    let seq = |name: &str, at: (f64, f64)| {
+        let path = dir.path().join(name);
+        let side = if at.0 > 180.0 { 800.0 } else { 0.008 };
+        let feature = json!({"type": "Feature", "properties": {"code": "411622100001"},
+            "geometry": {"type": "Polygon", "coordinates": square(at.0, at.1, side, |a, b| (a, b))}});
+        std::fs::write(&path, format!("{feature}\n{feature}\n")).unwrap();
+        path
+    };
+    let bare = seq("bare.geojsonl", IN_4547);
+    let err = read_geojson_villages(&bare, &GeoJsonOptions::default(), &bar)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bare.geojsonl")
+            && err.contains("not longitude/latitude")
+            && err.contains("--crs"),
+        "{err}"
+    );
+    let auto = GeoJsonOptions {
+        crs_auto: true,
+        ..GeoJsonOptions::default()
+    };
+    // 3° zone 38 (EPSG:4526, CM 114°E): the same point with the zone number in front.
+    let zoned = seq("zoned.geojsonl", (38_000_000.0 + IN_4547.0, IN_4547.1));
+    let (units, _) = read_geojson_villages(&zoned, &auto, &bar).unwrap();
+    assert!(
+        has_corner_at_114_65_33_75(&units),
+        "{:?}",
+        units[0].boundary
+    );
+    let err = read_geojson_villages(&bare, &auto, &bar)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot guess"), "{err}");
+    // lon/lat stays lon/lat with --crs auto.
+    let plain = seq("plain.geojsonl", (114.6, 33.8));
+    let (units, _) = read_geojson_villages(&plain, &auto, &bar).unwrap();
+    assert!((units[0].boundary.0[0].exterior().0[0].x - 114.6).abs() < 1e-12);
+}

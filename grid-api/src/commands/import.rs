@@ -62,11 +62,6 @@ async fn features(db: &str, args: &FeatureImportArgs, kind: Kind) -> anyhow::Res
         .crs
         .as_deref()
         .is_some_and(|c| c.eq_ignore_ascii_case("auto"));
-    if crs_auto && gridmap_importers::format::sniff(&args.file)? != FileFormat::Shapefile {
-        anyhow::bail!(
-            "--crs auto reads the zone from a Shapefile's extent; for this file give --crs EPSG:code"
-        );
-    }
     let crs: Option<Crs> = match args.crs.as_deref() {
         Some(c) if !crs_auto => Some(c.parse().context("--crs")?),
         _ => None,

@@ -67,8 +67,9 @@ pub struct GeoJsonOptions {
     /// Whether `crs` was asked for (`--crs`) rather than left at the default: a
     /// Shapefile's `.prj` decides its CRS otherwise.
     pub crs_given: bool,
-    /// `--crs auto`: a Shapefile without a `.prj` whose eastings carry a Gauss–Krüger
-    /// zone number is read in that zone ([`crate::crs::gauss_kruger_zone`]).
+    /// `--crs auto`: a file that names no CRS (a Shapefile without a `.prj`, GeoJSON
+    /// without a `crs` member) and whose eastings carry a Gauss–Krüger zone number is read
+    /// in that zone ([`crate::crs::gauss_kruger_zone`]).
     pub crs_auto: bool,
     /// The feature table of a GeoPackage to read (default the first).
     pub layer: Option<String>,
@@ -174,18 +175,18 @@ fn read_features<T: Send, G>(
         FileFormat::Text | FileFormat::Unknown => None,
         found => return Err(crate::format::wrong_format(path, found)),
     };
-    // A Shapefile's or FlatGeobuf's coordinates are in the CRS it names.
-    let with_crs;
-    let options = match &binary {
-        Some(source) if source.crs() != options.crs => {
-            with_crs = GeoJsonOptions {
-                crs: source.crs(),
-                ..options.clone()
-            };
-            &with_crs
-        }
-        _ => options,
+    // A Shapefile's or FlatGeobuf's coordinates are in the CRS it names; a GeoJSON
+    // file's are in the one its `crs` member names, else lon/lat, decided at its first
+    // chunk of features (see `geojson_crs`).
+    let mut decided: Option<GeoJsonOptions> = match &binary {
+        Some(source) => Some(GeoJsonOptions {
+            crs: source.crs(),
+            ..options.clone()
+        }),
+        None if options.crs_given => Some(options.clone()),
+        None => None,
     };
+    let crs_member: std::cell::RefCell<Option<Value>> = Default::default();
     let mut out = Vec::new();
     let mut report = ImportReport::default();
     let mut pending: Vec<Pending> = Vec::with_capacity(CHUNK);
@@ -196,6 +197,24 @@ fn read_features<T: Send, G>(
             pending.clear();
             return;
         }
+        if decided.is_none() && !pending.is_empty() {
+            match geojson_crs(path, options, crs_member.borrow().as_ref(), pending) {
+                Ok(crs) => {
+                    decided = Some(GeoJsonOptions {
+                        crs,
+                        ..options.clone()
+                    })
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    pending.clear();
+                    return;
+                }
+            }
+        }
+        let Some(options) = decided.as_ref() else {
+            return;
+        };
         let converted: Vec<Result<(Converted<T>, fields::Seen), ImportError>> = pending
             .par_drain(..)
             .map(|p| convert_pending(path, &file, p, options, &shape, &convert))
@@ -244,11 +263,12 @@ fn read_features<T: Send, G>(
                         bytes: bytes.to_vec(),
                     })
                 })?,
-                GeoJsonLayout::FeatureCollection => {
-                    stream::for_each_collection(path, reader, |index, _, value| {
-                        push(Pending::Parsed { index, value })
-                    })?
-                }
+                GeoJsonLayout::FeatureCollection => stream::for_each_collection(
+                    path,
+                    reader,
+                    |index, _, value| push(Pending::Parsed { index, value }),
+                    |member| *crs_member.borrow_mut() = Some(member),
+                )?,
             }
         }
     }
@@ -256,12 +276,129 @@ fn read_features<T: Send, G>(
     if let Some(e) = failed {
         return Err(e);
     }
+    // A `crs` member after the features came too late to read them in its CRS.
+    if let (Some(member), Some(read_in)) = (crs_member.into_inner(), &decided) {
+        if !options.crs_given {
+            let named =
+                crate::crs::from_geojson_member(&member).map_err(|e| unreadable(path, e))?;
+            if named.to_string() != read_in.crs.to_string() {
+                return Err(unreadable(path, format!(
+                    "its \"crs\" member ({named}) comes after its features, which were read as {}: give --crs {named}",
+                    read_in.crs
+                )));
+            }
+        }
+    }
     if report.read > 0 {
         properties.check(path)?;
     }
     bar.finish();
     report.log();
     Ok((out, report))
+}
+
+fn unreadable(path: &Path, message: String) -> ImportError {
+    ImportError::Unreadable {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// The CRS a GeoJSON file is read in, decided before its first chunk of features
+/// (`pending`, whose GeoJSONSeq lines are parsed here) is converted: the `crs` member
+/// when it came before the features; else lon/lat as GeoJSON says — unless the
+/// coordinates are clearly projected, which is refused asking for `--crs`, or read in the
+/// Gauss–Krüger zone their eastings carry with `--crs auto`.
+fn geojson_crs(
+    path: &Path,
+    options: &GeoJsonOptions,
+    member: Option<&Value>,
+    pending: &mut [Pending],
+) -> Result<Crs, ImportError> {
+    if let Some(member) = member {
+        let crs = crate::crs::from_geojson_member(member).map_err(|e| unreadable(path, e))?;
+        tracing::info!(file = %file_name(path), "read in {crs}, as its \"crs\" member says");
+        return Ok(crs);
+    }
+    // The box of the features whose coordinates are clearly not lon/lat, and how many.
+    let mut bbox = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    let (mut features, mut projected) = (0usize, 0usize);
+    for p in pending.iter_mut() {
+        if let Pending::Text { index, line, bytes } = p {
+            let value = serde_json::from_slice(bytes).map_err(|source| ImportError::Json {
+                path: path.to_path_buf(),
+                line: Some(*line),
+                feature: Some(*index),
+                source,
+            })?;
+            *p = Pending::Parsed {
+                index: *index,
+                value,
+            };
+        }
+        let Pending::Parsed { value, .. } = p else {
+            continue;
+        };
+        let Some(coordinates) = value.get("geometry").and_then(|g| g.get("coordinates")) else {
+            continue;
+        };
+        let mut feature_box = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        extend_bbox(&mut feature_box, coordinates);
+        features += 1;
+        if is_clearly_projected(&feature_box) {
+            projected += 1;
+            bbox = [
+                bbox[0].min(feature_box[0]),
+                bbox[1].min(feature_box[1]),
+                bbox[2].max(feature_box[2]),
+                bbox[3].max(feature_box[3]),
+            ];
+        }
+    }
+    // GeoJSON without a `crs` member is lon/lat by its standard (RFC 7946), and a
+    // feature out of range is a bad feature, rejected on its own; when most are in
+    // metres the file is in another CRS.
+    if projected * 2 <= features {
+        return Ok(options.crs);
+    }
+    crate::feature_source::file_crs(path, options, None, "the file names no CRS", bbox)
+}
+
+/// Whether box `b` (min x, min y, max x, max y) reaches coordinates no mistyped
+/// longitude or latitude has (over 1,000: metres of a projected CRS).
+fn is_clearly_projected(b: &[f64; 4]) -> bool {
+    b.iter().any(|v| v.abs() > 1_000.0)
+}
+
+/// Grows `bbox` (min x, min y, max x, max y) by every position in GeoJSON `coordinates`.
+fn extend_bbox(bbox: &mut [f64; 4], coordinates: &Value) {
+    let Some(items) = coordinates.as_array() else {
+        return;
+    };
+    match (
+        items.first().and_then(Value::as_f64),
+        items.get(1).and_then(Value::as_f64),
+    ) {
+        (Some(x), Some(y)) => {
+            *bbox = [
+                bbox[0].min(x),
+                bbox[1].min(y),
+                bbox[2].max(x),
+                bbox[3].max(y),
+            ];
+        }
+        _ => items.iter().for_each(|item| extend_bbox(bbox, item)),
+    }
 }
 
 /// Parses (when needed), checks, repairs and converts one feature.

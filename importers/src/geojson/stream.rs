@@ -72,16 +72,19 @@ pub(crate) fn for_each_seq(
 }
 
 /// Calls `f(index, None, value)` for every element of the `features` array of a
-/// FeatureCollection. Errors name the line and the feature being read.
+/// FeatureCollection, and `crs(value)` with its `crs` member (GeoJSON 2008) when it has
+/// one, in the order they come. Errors name the line and the feature being read.
 pub(crate) fn for_each_collection(
     path: &Path,
     reader: impl std::io::Read,
     mut f: impl FnMut(usize, Option<usize>, serde_json::Value),
+    mut crs: impl FnMut(serde_json::Value),
 ) -> Result<(), ImportError> {
     let mut de = serde_json::Deserializer::from_reader(reader);
     let mut count = 0usize;
     let seed = Collection {
         f: &mut f,
+        crs: &mut crs,
         count: &mut count,
     };
     let json_err = |source: serde_json::Error, count: usize| ImportError::Json {
@@ -110,6 +113,7 @@ type Callback<'a> = dyn FnMut(usize, Option<usize>, serde_json::Value) + 'a;
 
 struct Collection<'a, 'b> {
     f: &'a mut Callback<'b>,
+    crs: &'a mut (dyn FnMut(serde_json::Value) + 'b),
     count: &'a mut usize,
 }
 
@@ -134,6 +138,8 @@ impl<'de> Visitor<'de> for Collection<'_, '_> {
                     count: &mut *self.count,
                 })?;
                 found = true;
+            } else if key == "crs" {
+                (self.crs)(map.next_value()?);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
