@@ -299,8 +299,59 @@ fn mercator_to_wgs84(c: Coord<f64>) -> Coord<f64> {
 const GCJ_A: f64 = 6_378_245.0;
 const GCJ_EE: f64 = 0.006_693_421_622_965_943;
 
+/// Boxes (west, south, east, north in degrees) inside the GCJ-02 box that are not
+/// mainland China, where Chinese web maps apply no offset: Taiwan, Hong Kong and Macau,
+/// and the land and sea of neighbouring countries. Drawn by hand for gridmap from the
+/// borders' well-known course, conservatively: each box lies wholly outside the mainland,
+/// so a point near a border may still be taken as mainland (the offset is then applied,
+/// as the plain box did everywhere before). Checked against the cities in the tests below.
+const NOT_MAINLAND: [(&str, [f64; 4]); 25] = [
+    ("Taiwan", [119.3, 21.8, 122.5, 25.0]),
+    ("Taiwan north", [119.95, 25.0, 122.5, 25.6]),
+    ("Hong Kong", [113.82, 22.13, 114.45, 22.42]),
+    ("Hong Kong north", [113.96, 22.42, 114.45, 22.495]),
+    ("Macau", [113.53, 22.10, 113.60, 22.215]),
+    ("Mongolia", [96.0, 43.6, 111.0, 50.0]),
+    ("Mongolia east", [111.0, 46.0, 115.0, 50.0]),
+    ("Russia, Kazakhstan north", [72.0, 49.2, 96.0, 55.9]),
+    ("Russia east of the Amur", [127.6, 50.4, 137.9, 55.9]),
+    ("Blagoveshchensk", [127.45, 50.265, 127.9, 50.4]),
+    ("Russia lower Amur", [130.6, 48.9, 137.9, 55.9]),
+    ("Primorye", [131.3, 42.0, 137.9, 44.8]),
+    ("Khabarovsk", [134.9, 48.42, 137.9, 48.9]),
+    ("Russia east of the Ussuri", [135.2, 44.8, 137.9, 48.42]),
+    ("Korea", [124.6, 33.0, 131.0, 40.0]),
+    ("Japan", [129.0, 24.0, 137.9, 42.0]),
+    ("Kazakhstan, Kyrgyzstan", [72.0, 42.5, 79.8, 49.2]),
+    ("Kazakhstan east", [79.8, 45.3, 82.0, 49.2]),
+    (
+        "Tajikistan, Afghanistan, Pakistan",
+        [72.0, 26.0, 74.5, 39.0],
+    ),
+    ("Pakistan, India north", [74.5, 26.0, 78.0, 35.0]),
+    ("Nepal", [78.0, 26.0, 84.5, 28.6]),
+    ("Nepal east, Sikkim", [84.5, 26.0, 88.0, 27.85]),
+    ("India, Bangladesh, Myanmar west", [72.0, 0.8, 97.5, 26.0]),
+    ("Indochina", [97.5, 0.8, 107.9, 21.1]),
+    ("Philippines", [119.5, 4.5, 127.0, 19.0]),
+];
+
+/// Whether `c` (lon/lat) is where Chinese web maps offset coordinates (GCJ-02): within
+/// the published box of China and not in [`NOT_MAINLAND`].
+///
+/// ```
+/// use geo_types::Coord;
+/// use gridmap_importers::crs::in_mainland_china;
+/// assert!(in_mainland_china(Coord { x: 114.06, y: 22.54 })); // Shenzhen
+/// assert!(!in_mainland_china(Coord { x: 114.16, y: 22.28 })); // Hong Kong
+/// ```
+pub fn in_mainland_china(c: Coord<f64>) -> bool {
+    let in_box = |b: &[f64; 4]| (b[0]..=b[2]).contains(&c.x) && (b[1]..=b[3]).contains(&c.y);
+    in_box(&[72.004, 0.8293, 137.8347, 55.8271]) && !NOT_MAINLAND.iter().any(|(_, b)| in_box(b))
+}
+
 fn outside_china(c: Coord<f64>) -> bool {
-    !(72.004..=137.8347).contains(&c.x) || !(0.8293..=55.8271).contains(&c.y)
+    !in_mainland_china(c)
 }
 
 fn gcj_dlat(x: f64, y: f64) -> f64 {
@@ -319,7 +370,7 @@ fn gcj_dlon(x: f64, y: f64) -> f64 {
     r
 }
 
-/// WGS84 → GCJ-02 (the public forward formula; identity outside China).
+/// WGS84 → GCJ-02 (the public forward formula; identity outside mainland China, see [`in_mainland_china`]).
 ///
 /// ```
 /// use geo_types::Coord;
@@ -436,6 +487,75 @@ mod tests {
         assert!((100.0..1000.0).contains(&d), "{d}");
         let helsinki = Coord { x: 24.94, y: 60.17 };
         assert_eq!(wgs84_to_gcj02(helsinki), helsinki);
+    }
+
+    #[test]
+    fn the_offset_applies_in_mainland_cities_and_not_beyond() {
+        let mainland = [
+            ("Beijing", 116.39, 39.91),
+            ("Shanghai", 121.47, 31.23),
+            ("Shenzhen Futian", 114.05, 22.53),
+            ("Shekou", 113.92, 22.48),
+            ("Zhuhai Gongbei", 113.55, 22.23),
+            ("Xiamen", 118.09, 24.48),
+            ("Pingtan", 119.79, 25.50),
+            ("Sanya", 109.51, 18.25),
+            ("Dongxing", 107.97, 21.54),
+            ("Jinghong", 100.80, 22.01),
+            ("Ruili", 97.85, 24.01),
+            ("Lhasa", 91.13, 29.65),
+            ("Yadong", 88.91, 27.48),
+            ("Gyirong", 85.30, 28.40),
+            ("Zhangmu", 85.98, 27.99),
+            ("Kashgar", 75.99, 39.47),
+            ("Taxkorgan", 75.23, 37.77),
+            ("Khorgos", 80.41, 44.21),
+            ("Alashankou", 82.57, 45.17),
+            ("Habahe", 86.42, 48.06),
+            ("Erenhot", 111.98, 43.65),
+            ("Manzhouli", 117.43, 49.60),
+            ("Mohe", 122.54, 52.97),
+            ("Heihe", 127.49, 50.24),
+            ("Fuyuan", 134.29, 48.36),
+            ("Suifenhe", 131.15, 44.40),
+            ("Hunchun", 130.36, 42.86),
+            ("Dandong", 124.38, 40.13),
+            ("Dalian", 121.61, 38.91),
+        ];
+        for (city, x, y) in mainland {
+            assert!(in_mainland_china(Coord { x, y }), "{city}");
+        }
+        let beyond = [
+            ("Taipei", 121.56, 25.04),
+            ("Kaohsiung", 120.30, 22.63),
+            ("Hong Kong Central", 114.16, 22.28),
+            ("Tuen Mun", 113.97, 22.39),
+            ("Macau", 113.54, 22.19),
+            ("Ulaanbaatar", 106.91, 47.92),
+            ("Seoul", 126.98, 37.57),
+            ("Pyongyang", 125.76, 39.03),
+            ("Tokyo", 139.69, 35.69),
+            ("Fukuoka", 130.40, 33.59),
+            ("Vladivostok", 131.89, 43.12),
+            ("Khabarovsk", 135.07, 48.48),
+            ("Blagoveshchensk", 127.53, 50.27),
+            ("Hanoi", 105.85, 21.03),
+            ("Bangkok", 100.50, 13.75),
+            ("Manila", 120.98, 14.60),
+            ("Almaty", 76.89, 43.24),
+            ("Bishkek", 74.59, 42.87),
+            ("Kathmandu", 85.32, 27.72),
+            ("Delhi", 77.21, 28.61),
+            ("Dhaka", 90.41, 23.81),
+            ("Islamabad", 73.05, 33.68),
+            ("Novosibirsk", 82.92, 55.03),
+        ];
+        for (city, x, y) in beyond {
+            let c = Coord { x, y };
+            assert!(!in_mainland_china(c), "{city}");
+            assert_eq!(wgs84_to_gcj02(c), c, "{city}");
+            assert_eq!(gcj02_to_wgs84(c), c, "{city}");
+        }
     }
 
     #[test]
