@@ -194,3 +194,23 @@ fn missing_csv_column_is_an_error_naming_it() {
         "{msg}"
     );
 }
+
+#[test]
+fn gbk_text_that_starts_after_the_first_megabyte_is_still_read_as_gbk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late_gbk.csv");
+    let mut text = b"id,building,head,phone\n".to_vec();
+    let ascii_rows = 40_000;
+    for i in 0..ascii_rows {
+        text.extend_from_slice(format!("H{i},b{i},Wang Wei,13800000000\n").as_bytes());
+    }
+    assert!(text.len() > 1 << 20, "past any sample of the start");
+    let (gbk, _, _) = encoding_rs::GBK.encode("H-last,b-last,张伟,13900000000\n");
+    text.extend_from_slice(&gbk);
+    std::fs::write(&path, &text).unwrap();
+    let (hh, report) =
+        read_households_csv(&path, &CsvOptions::default(), &ProgressBar::hidden()).unwrap();
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!(hh.len(), ascii_rows + 1);
+    assert_eq!(hh.last().unwrap().head.as_deref(), Some("张伟"));
+}

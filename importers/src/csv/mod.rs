@@ -11,8 +11,9 @@
 //!
 //! # Encoding
 //!
-//! With [`TextEncoding::Utf8`] (the default) a row that is not UTF-8 is a fatal
-//! [`ImportError::Encoding`] naming the file and line. With [`TextEncoding::Gbk`] rows that
+//! With [`TextEncoding::Utf8`] (the default) a file that is not UTF-8 but GBK is read as
+//! GBK (said in the log); a row in neither is a fatal [`ImportError::Encoding`] naming
+//! the file and line. With [`TextEncoding::Gbk`] rows that
 //! are not UTF-8 are decoded as GBK (common in Excel exports from Chinese Windows);
 //! undecodable bytes are still an error. A UTF-8 byte-order mark is skipped.
 //!
@@ -166,7 +167,7 @@ pub(crate) fn read_rows<T>(
     bar: &ProgressBar,
     fields: &[&'static str],
     required: &[&'static str],
-    convert: impl FnMut(&Row<'_>) -> Result<T, String>,
+    mut convert: impl FnMut(&Row<'_>) -> Result<T, String>,
 ) -> Result<(Vec<T>, ImportReport), ImportError> {
     // A map layer or an OSM extract given as a register is named, not read as text.
     use crate::format::FileFormat;
@@ -192,12 +193,48 @@ pub(crate) fn read_rows<T>(
             bar,
         );
     }
+    match read_text(path, options, None, fields, required, &mut convert, bar) {
+        // Text that is not UTF-8 only after the start that `detect_encoding` saw: read
+        // again, as GBK, when the whole file is GBK.
+        Err(ImportError::Encoding { .. })
+            if options.encoding == TextEncoding::Utf8 && file_is_gbk(path)? =>
+        {
+            tracing::warn!(file = %file_name(path), "not UTF-8 but GBK further on: read again as GBK (--encoding gbk says so)");
+            bar.set_position(0);
+            let gbk = Some(TextEncoding::Gbk);
+            read_text(path, options, gbk, fields, required, &mut convert, bar)
+        }
+        result => result,
+    }
+}
+
+/// Whether all of `path` is GBK (text that is plain ASCII or UTF-8 Chinese may also be).
+fn file_is_gbk(path: &Path) -> Result<bool, ImportError> {
+    let bytes = std::fs::read(path).map_err(|e| ImportError::io(path, e))?;
+    Ok(TextEncoding::Gbk
+        .encoding()
+        .decode_without_bom_handling_and_without_replacement(&bytes)
+        .is_some())
+}
+
+/// Reads delimited text `path` in `encoding` (`None`: the one `options` gives, or when
+/// that is UTF-8, the one the start of the file is in) through [`process`].
+fn read_text<T>(
+    path: &Path,
+    options: &CsvOptions,
+    encoding: Option<TextEncoding>,
+    fields: &[&'static str],
+    required: &[&'static str],
+    convert: impl FnMut(&Row<'_>) -> Result<T, String>,
+    bar: &ProgressBar,
+) -> Result<(Vec<T>, ImportReport), ImportError> {
     let mut reader = progress::open(path, bar)?;
     let head = std::io::BufRead::fill_buf(&mut reader).map_err(|e| ImportError::io(path, e))?;
     let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(head));
-    let encoding = match options.encoding {
-        TextEncoding::Utf8 => detect_encoding(path, head),
-        given => given,
+    let encoding = match (encoding, options.encoding) {
+        (Some(encoding), _) => encoding,
+        (None, TextEncoding::Utf8) => detect_encoding(path, head),
+        (None, given) => given,
     };
     let mut csv = ::csv::ReaderBuilder::new()
         .delimiter(delimiter)
