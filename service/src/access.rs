@@ -13,8 +13,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use gridmap_core::{AccessScope, Account, Role};
 use gridmap_store::{
-    AccountChange, AuditEntry, AuditFilter, AuditRecord, Credential, CredentialKind, NewAccount,
-    NewCredential, Store,
+    AccountChange, AuditEntry, AuditFilter, AuditRecord, ChangeMeta, Credential, CredentialKind,
+    NewAccount, NewCredential, Store,
 };
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -339,27 +339,19 @@ pub async fn audit(
     Ok(())
 }
 
-/// Appends a write by `caller` to the audit log: the change id and what it did, with
-/// where the caller was (the change log has who and when, not where).
-pub async fn audit_write(
-    store: &dyn Store,
-    caller: &Caller,
-    target: &str,
-    change: i64,
-    operation: &str,
-) -> ServiceResult<()> {
-    let now = crate::incidents::now();
-    let detail = format!("change {change}: {operation}");
-    audit(
-        store,
-        now,
-        caller.actor(),
-        "write",
-        target,
-        caller.origin(),
-        &detail,
-    )
-    .await
+/// The change a write by `caller` on `target` stores, with its audit entry (who, when,
+/// what, and from where — the change log has who and when, not where), which the store
+/// writes in the same transaction as the change.
+pub fn audited_change(caller: &Caller, target: &str, operation: String) -> ChangeMeta {
+    let entry = AuditEntry {
+        at: gridmap_core::time::rfc3339(crate::incidents::now()),
+        actor: caller.actor().to_owned(),
+        action: "write".to_owned(),
+        target: target.to_owned(),
+        origin: caller.origin().to_owned(),
+        detail: operation.clone(),
+    };
+    ChangeMeta::new(caller.actor(), operation).audited(entry)
 }
 
 /// An account to create through [`add_account`].

@@ -3,7 +3,7 @@
 //! conflict instead of a lost update; the change log keeps the before-state that
 //! [`undo`] restores.
 
-use crate::access::audit_write;
+use crate::access::audited_change;
 use crate::county::{County, Scope, VillageParts};
 use crate::partition::stored_params;
 use crate::rebalance::rebalance;
@@ -158,9 +158,9 @@ pub async fn write_grid_edit(
         expect_versions: vec![(code.clone(), grid.version)],
         ..GridWrite::default()
     };
-    let meta = ChangeMeta::new(caller.actor(), format!("{} {code}", operation.join(", ")));
+    let operation = format!("{} {code}", operation.join(", "));
+    let meta = audited_change(caller, code.as_str(), operation);
     let change = store.write_grids(&write, &meta).await?;
-    audit_write(store, caller, code.as_str(), change, &meta.operation).await?;
     Ok(Some(GridsWritten { change, write }))
 }
 
@@ -185,20 +185,6 @@ pub struct Undone {
 
 /// [`undo`], answering with what it wrote.
 pub async fn undo_change(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<Undone> {
-    let undone = undo_unaudited(store, caller, id).await?;
-    let operation = format!("undo {id}");
-    audit_write(
-        store,
-        caller,
-        &format!("change {id}"),
-        undone.change,
-        &operation,
-    )
-    .await?;
-    Ok(undone)
-}
-
-async fn undo_unaudited(store: &dyn Store, caller: &Caller, id: i64) -> ServiceResult<Undone> {
     caller.must_be_office("undoing a change")?;
     let records_only = |change: i64| Undone {
         change,
@@ -221,7 +207,11 @@ async fn undo_unaudited(store: &dyn Store, caller: &Caller, id: i64) -> ServiceR
     }
     let Change { before, after, .. } = &change;
     may_undo(caller, &change)?;
-    let meta = ChangeMeta::new(caller.actor(), undo_operation(id, &change.operation));
+    let meta = audited_change(
+        caller,
+        &format!("change {id}"),
+        undo_operation(id, &change.operation),
+    );
     if !before.rows.is_empty() || !after.rows.is_empty() || !after.keys.is_empty() {
         return undo_rows(store, &change, meta).await.map(records_only);
     }
@@ -711,17 +701,8 @@ pub async fn store_village(
 ) -> ServiceResult<i64> {
     caller.may_edit_village(&part.village.code)?;
     let write = village_write(part, edited, staff_grids);
-    let meta = ChangeMeta::new(caller.actor(), operation);
-    let change = store.write_grids(&write, &meta).await?;
-    audit_write(
-        store,
-        caller,
-        part.village.code.as_str(),
-        change,
-        &meta.operation,
-    )
-    .await?;
-    Ok(change)
+    let meta = audited_change(caller, part.village.code.as_str(), operation);
+    Ok(store.write_grids(&write, &meta).await?)
 }
 
 /// The write that takes `part`'s village to `edited`: only the grids that changed are

@@ -7,7 +7,7 @@ use gridmap_core::{Building, Household};
 use gridmap_importers::coincide::{
     coinciding_footprints, mostly_coinciding, FOOTPRINT_TOLERANCE_DEG,
 };
-use gridmap_store::{ChangeMeta, ImportBatch, ImportSummary, RecordKeys, Store};
+use gridmap_store::{ImportBatch, ImportSummary, RecordKeys, Store};
 use std::collections::{BTreeSet, HashSet};
 
 /// What an import may do beyond upserting by source id.
@@ -224,10 +224,8 @@ pub async fn import(
         outcome.replaced = pairs.len();
         batch.replace_buildings = pairs;
     }
-    let meta = ChangeMeta::new(caller.actor(), format!("import {source}"));
+    let meta = crate::access::audited_change(caller, source, format!("import {source}"));
     outcome.summary = store.import(&batch, &meta).await?;
-    let change = outcome.summary.change;
-    crate::access::audit_write(store, caller, source, change, &meta.operation).await?;
     Ok(outcome)
 }
 

@@ -92,7 +92,6 @@ pub async fn partition(
     caller.must_own_store("a partition run")?;
     let started = Instant::now();
     let params = sizes.apply(&stored_params(store).await?)?;
-    let meta = |operation: String| ChangeMeta::new(caller.actor(), operation);
     let mut county = County::load(store).await?;
     if !county
         .units
@@ -169,8 +168,8 @@ pub async fn partition(
         ..GridWrite::default()
     };
     let operation = format!("partition {scope}");
-    let change = store.write_grids(&write, &meta(operation.clone())).await?;
-    crate::access::audit_write(store, caller, &scope.to_string(), change, &operation).await?;
+    let meta = crate::access::audited_change(caller, &scope.to_string(), operation);
+    let change = store.write_grids(&write, &meta).await?;
     Ok(PartitionOutcome {
         report: QualityReport::from_partitions(&results, started.elapsed()),
         params,

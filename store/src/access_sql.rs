@@ -88,10 +88,7 @@ macro_rules! sql_access_store {
                     .await
                     .step("starting to write the audit log")?;
                 for e in entries {
-                    sqlx::query(
-                        "INSERT INTO audit_log (at, actor, action, target, origin, detail)
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
+                    sqlx::query($crate::access_sql::INSERT_AUDIT)
                     .bind(&e.at)
                     .bind(&e.actor)
                     .bind(&e.action)
@@ -383,3 +380,8 @@ macro_rules! sql_access_store {
 }
 
 pub(crate) use sql_access_store;
+
+/// Appends one audit entry: `at`, `actor`, `action`, `target`, `origin`, `detail` bound in
+/// that order (the same statement on SQLite and PostgreSQL).
+pub(crate) const INSERT_AUDIT: &str =
+    "INSERT INTO audit_log (at, actor, action, target, origin, detail) VALUES ($1, $2, $3, $4, $5, $6)";

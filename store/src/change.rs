@@ -13,6 +13,10 @@ pub struct ChangeMeta {
     pub actor: String,
     /// What was done, e.g. `partition All`, `lock 411622101201-007`, `undo 12`.
     pub operation: String,
+    /// The audit log's entry for this write, stored in the write's own transaction (so
+    /// a write is never stored without it, and costs one commit, not two); the store
+    /// puts the change id in front of its detail (`change 12: lock …`).
+    pub audit: Option<crate::AuditEntry>,
 }
 
 impl ChangeMeta {
@@ -20,7 +24,24 @@ impl ChangeMeta {
         ChangeMeta {
             actor: actor.into(),
             operation: operation.into(),
+            audit: None,
         }
+    }
+
+    /// This change, with `entry` to append to the audit log together with it.
+    pub fn audited(self, entry: crate::AuditEntry) -> ChangeMeta {
+        ChangeMeta {
+            audit: Some(entry),
+            ..self
+        }
+    }
+
+    /// The audit entry as stored with change `id`, if any.
+    pub fn audit_entry(&self, id: i64) -> Option<crate::AuditEntry> {
+        self.audit.as_ref().map(|entry| crate::AuditEntry {
+            detail: format!("change {id}: {}", entry.detail),
+            ..entry.clone()
+        })
     }
 }
 

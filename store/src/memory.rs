@@ -166,6 +166,9 @@ impl State {
         let at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
+        if let Some(entry) = meta.audit_entry(id) {
+            self.access.append_audit(entry);
+        }
         self.changes.push(Change {
             id,
             at,

@@ -4,7 +4,7 @@
 
 use geo_types::polygon;
 use gridmap_core::{DivisionCode, Grid, GridCode, GridMember};
-use gridmap_store::{ChangeMeta, GridWrite, StoreError};
+use gridmap_store::{AuditEntry, AuditFilter, ChangeMeta, GridWrite, StoreError};
 
 mod common;
 use common::stores;
@@ -105,5 +105,53 @@ async fn a_write_of_changed_grids_is_refused_when_the_village_gained_a_grid_sinc
             last,
             "{name}: nothing logged"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_write_stores_its_audit_entry_with_it_and_a_refused_one_neither() {
+    for (name, store, _dir) in stores().await {
+        let v: DivisionCode = "411622101201".parse().unwrap();
+        let first = grid(&v, 1, 40);
+        let entry = |detail: &str| AuditEntry {
+            at: "2026-12-04T08:00:00Z".into(),
+            actor: "li".into(),
+            action: "write".into(),
+            target: first.code.to_string(),
+            origin: "10.0.0.9".into(),
+            detail: detail.into(),
+        };
+        let put = GridWrite {
+            upsert: vec![first.clone()],
+            ..GridWrite::default()
+        };
+        let meta = ChangeMeta::new("li", "new grid").audited(entry("new grid"));
+        let id = store.write_grids(&put, &meta).await.unwrap();
+        let all = AuditFilter {
+            limit: 10,
+            ..AuditFilter::default()
+        };
+        let log = store.audit(&all).await.unwrap();
+        assert_eq!(log.len(), 1, "{name}");
+        assert_eq!(
+            log[0].entry,
+            entry(&format!("change {id}: new grid")),
+            "{name}"
+        );
+        // A write refused for a stale version stores no change and no audit entry.
+        let stale = GridWrite {
+            upsert: vec![Grid {
+                locked: true,
+                version: 2,
+                ..first.clone()
+            }],
+            expect_versions: vec![(first.code.clone(), 7)],
+            ..GridWrite::default()
+        };
+        let meta = ChangeMeta::new("li", "lock").audited(entry("lock"));
+        let refused = store.write_grids(&stale, &meta).await;
+        assert!(refused.is_err(), "{name}");
+        assert_eq!(store.audit(&all).await.unwrap().len(), 1, "{name}");
+        assert_eq!(store.last_change().await.unwrap(), id, "{name}");
     }
 }

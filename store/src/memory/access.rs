@@ -21,6 +21,14 @@ pub(super) struct AccessState {
     audit: Vec<AuditRecord>,
 }
 
+impl AccessState {
+    /// Appends `entry` to the audit log.
+    pub(super) fn append_audit(&mut self, entry: AuditEntry) {
+        let id = self.audit.len() as i64 + 1;
+        self.audit.push(AuditRecord { id, entry });
+    }
+}
+
 #[async_trait]
 impl AccessStore for MemoryStore {
     async fn add_account(&self, account: &NewAccount) -> StoreResult<Account> {
@@ -137,11 +145,7 @@ impl AccessStore for MemoryStore {
     async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
         let mut s = self.state();
         for entry in entries {
-            let id = s.access.audit.len() as i64 + 1;
-            s.access.audit.push(AuditRecord {
-                id,
-                entry: entry.clone(),
-            });
+            s.access.append_audit(entry.clone());
         }
         Ok(())
     }

@@ -39,6 +39,18 @@ pub(super) async fn append_change(
     .fetch_one(&mut **tx)
     .await
     .step("recording the change")?;
+    if let Some(e) = meta.audit_entry(id) {
+        sqlx::query(crate::access_sql::INSERT_AUDIT)
+            .bind(&e.at)
+            .bind(&e.actor)
+            .bind(&e.action)
+            .bind(&e.target)
+            .bind(&e.origin)
+            .bind(&e.detail)
+            .execute(&mut **tx)
+            .await
+            .step("writing the change's audit entry")?;
+    }
     Ok(id)
 }
 
