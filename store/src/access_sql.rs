@@ -88,13 +88,7 @@ macro_rules! sql_access_store {
                     .await
                     .step("starting to write the audit log")?;
                 for e in entries {
-                    sqlx::query($crate::access_sql::INSERT_AUDIT)
-                    .bind(&e.at)
-                    .bind(&e.actor)
-                    .bind(&e.action)
-                    .bind(&e.target)
-                    .bind(&e.origin)
-                    .bind(&e.detail)
+                    $crate::access_sql::insert_audit(e)
                     .execute(&mut *tx)
                     .await
                     .step("writing the audit log")?;
@@ -381,7 +375,20 @@ macro_rules! sql_access_store {
 
 pub(crate) use sql_access_store;
 
-/// Appends one audit entry: `at`, `actor`, `action`, `target`, `origin`, `detail` bound in
-/// that order (the same statement on SQLite and PostgreSQL).
-pub(crate) const INSERT_AUDIT: &str =
-    "INSERT INTO audit_log (at, actor, action, target, origin, detail) VALUES ($1, $2, $3, $4, $5, $6)";
+/// The statement that appends audit entry `e` (the same on SQLite and PostgreSQL).
+pub(crate) fn insert_audit<'q, DB: sqlx::Database>(
+    e: &'q crate::AuditEntry,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, target, origin, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(e.at.as_str())
+    .bind(e.actor.as_str())
+    .bind(e.action.as_str())
+    .bind(e.target.as_str())
+    .bind(e.origin.as_str())
+    .bind(e.detail.as_str())
+}

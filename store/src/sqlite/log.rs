@@ -40,13 +40,7 @@ pub(super) async fn append_change(
     .await
     .step("recording the change")?;
     if let Some(e) = meta.audit_entry(id) {
-        sqlx::query(crate::access_sql::INSERT_AUDIT)
-            .bind(&e.at)
-            .bind(&e.actor)
-            .bind(&e.action)
-            .bind(&e.target)
-            .bind(&e.origin)
-            .bind(&e.detail)
+        crate::access_sql::insert_audit(&e)
             .execute(&mut **tx)
             .await
             .step("writing the change's audit entry")?;
