@@ -627,6 +627,10 @@ pub struct HttpServerArgs {
     /// open-file limit (`ulimit -n`).
     #[arg(long, value_name = "N", default_value_t = crate::http::ServerLimits::DEFAULT.max_connections)]
     pub max_connections: usize,
+    /// Seconds the requests in flight get to finish when the server is stopped (Ctrl-C,
+    /// SIGTERM); connections still open after that are closed unfinished.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::http::ServerLimits::DEFAULT.drain_timeout.as_secs())]
+    pub drain_seconds: u64,
     /// An origin (`https://host[:port]`) whose pages may call this server from the
     /// browser (CORS); repeat for several. None by default: only our own pages may.
     #[arg(long, value_name = "ORIGIN")]
@@ -640,6 +644,7 @@ impl HttpServerArgs {
             header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout.max(1)),
             idle_timeout: std::time::Duration::from_secs(self.idle_timeout.max(1)),
             max_connections: self.max_connections.max(1),
+            drain_timeout: std::time::Duration::from_secs(self.drain_seconds),
         }
     }
 }
@@ -651,6 +656,7 @@ impl Default for HttpServerArgs {
             header_read_timeout: limits.header_read_timeout.as_secs(),
             idle_timeout: limits.idle_timeout.as_secs(),
             max_connections: limits.max_connections,
+            drain_seconds: limits.drain_timeout.as_secs(),
             cors_origin: Vec::new(),
         }
     }

@@ -169,8 +169,9 @@ pub(crate) async fn serve_on(
         stop.await;
         state.stop_streams();
     };
-    crate::http::serve(listener, router, limits, stop).await;
-    tracing::info!("stopped: requests in flight answered, connections closed");
+    if crate::http::serve(listener, router, limits, stop).await == 0 {
+        tracing::info!("stopped: requests in flight answered, connections closed");
+    }
     Ok(())
 }
 

@@ -5,7 +5,9 @@
 //! being answered is closed, and at most [`ServerLimits::max_connections`] are open at
 //! once (more wait in the listen backlog), so half-open connections cannot use up the
 //! process's file descriptors. Shutdown is graceful: stop accepting, let requests in
-//! flight finish, close kept-alive connections.
+//! flight finish, close kept-alive connections — for at most
+//! [`ServerLimits::drain_timeout`], so a client that stops reading a long answer cannot
+//! keep the server from stopping.
 
 use axum::extract::Request;
 use axum::Router;
@@ -33,6 +35,9 @@ pub struct ServerLimits {
     pub idle_timeout: Duration,
     /// Connections open at once; more wait until one closes.
     pub max_connections: usize,
+    /// After a stop is asked for, time the requests in flight get to finish; the
+    /// connections still open then are closed unfinished.
+    pub drain_timeout: Duration,
 }
 
 impl ServerLimits {
@@ -41,6 +46,7 @@ impl ServerLimits {
         header_read_timeout: Duration::from_secs(10),
         idle_timeout: Duration::from_secs(60),
         max_connections: 512,
+        drain_timeout: Duration::from_secs(30),
     };
 }
 
@@ -51,13 +57,15 @@ impl Default for ServerLimits {
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then stops accepting, lets
-/// the requests in flight finish and returns once every connection is closed.
+/// the requests in flight finish and returns once every connection is closed, or after
+/// [`ServerLimits::drain_timeout`] with the number of connections still open (which end
+/// with the runtime).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ServerLimits,
     shutdown: impl Future<Output = ()>,
-) {
+) -> usize {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (stop, stopped) = watch::channel(false);
     tokio::pin!(shutdown);
@@ -92,7 +100,19 @@ pub async fn serve(
     let _ = stop.send(true);
     // Every connection holds a slot until it ends.
     let all = u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX);
-    let _ = slots.acquire_many(all).await;
+    let drained = tokio::time::timeout(limits.drain_timeout, slots.acquire_many(all)).await;
+    match drained {
+        Ok(_) => 0,
+        Err(_) => {
+            let open = limits.max_connections.max(1) - slots.available_permits();
+            tracing::warn!(
+                open,
+                seconds = limits.drain_timeout.as_secs_f64(),
+                "stopping with connections still answering after the drain time (--drain-seconds)"
+            );
+            open
+        }
+    }
 }
 
 /// One connection, until the client closes it, it idles out or the server shuts down.
@@ -326,5 +346,52 @@ impl AsyncWrite for Watched {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test]
+    async fn a_request_that_never_finishes_keeps_the_server_only_for_the_drain_time() {
+        let started = Arc::new(tokio::sync::Notify::new());
+        let notify = started.clone();
+        let app = Router::new().route(
+            "/forever",
+            get(move || {
+                let notify = notify.clone();
+                async move {
+                    notify.notify_one();
+                    std::future::pending::<()>().await;
+                }
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let limits = ServerLimits {
+            drain_timeout: Duration::from_millis(200),
+            ..ServerLimits::DEFAULT
+        };
+        let server = tokio::spawn(serve(listener, app, limits, async {
+            let _ = stopped.await;
+        }));
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client
+            .write_all(b"GET /forever HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        started.notified().await;
+        stop.send(()).unwrap();
+        // Without the drain time this never returns; the guard only keeps a broken
+        // build from hanging the test run.
+        let open = tokio::time::timeout(Duration::from_secs(120), server)
+            .await
+            .expect("the server stopped after its drain time")
+            .unwrap();
+        assert_eq!(open, 1, "the unfinished connection is counted");
     }
 }
