@@ -77,6 +77,7 @@ async function main() {
     glyphs: absolute("fonts/{fontstack}/{range}.pbf"),
     labels: absolute("api/labels"),
     householdsUnit: t("householdsUnit"),
+    institutionLabel: t("institution"),
     basemap: basemap ?? undefined,
     incidents: { ...incidents, visible: heatOn },
   });

@@ -87,6 +87,8 @@ const householdColour = [
  * @param {number[]} [o.bounds] [w, s, e, n]
  * @param {string} o.glyphs absolute glyph URL template with {fontstack}/{range}
  * @param {string} [o.householdsUnit] text after household counts in labels ("户" / "hh")
+ * @param {string} [o.institutionLabel] what an institution's grid (no households) shows in
+ *   place of its household count ("单位网格" / "Institution grid")
  * @param {string} o.labels absolute URL of the township/village label points (GeoJSON)
  * @param {{sources: object, layers: object[]}} [o.basemap] extra sources/layers drawn first
  * @param {{heat: object, points: object, visible?: boolean}} [o.incidents] vector sources of the heat
@@ -96,7 +98,14 @@ const householdColour = [
 export function buildStyle(o) {
   const source = { type: "vector", tiles: o.tiles, minzoom: o.minzoom ?? 0, maxzoom: o.maxzoom ?? 16 };
   if (o.bounds) source.bounds = o.bounds;
-  const unit = o.householdsUnit ?? "户";
+  // An institution's grid holds a school or a hospital, not households: "0 户" would
+  // read as an empty grid.
+  const sizeText = [
+    "case",
+    ["to-boolean", ["get", "institution"]],
+    o.institutionLabel ?? "单位网格",
+    ["concat", ["to-string", households], " ", o.householdsUnit ?? "户"],
+  ];
   return {
     version: 8,
     name: "gridmap",
@@ -115,7 +124,7 @@ export function buildStyle(o) {
     layers: [
       { id: "background", type: "background", paint: { "background-color": "#f5f3ee" } },
       ...(o.basemap?.layers ?? []),
-      ...withIncidentLayers(dataLayers(unit), o.incidents),
+      ...withIncidentLayers(dataLayers(sizeText), o.incidents),
     ],
   };
 }
@@ -177,7 +186,7 @@ export function incidentLayers() {
   ];
 }
 
-function dataLayers(unit) {
+function dataLayers(sizeText) {
   const s = { source: SOURCE };
   return [
     {
@@ -399,7 +408,7 @@ function dataLayers(unit) {
             { "font-scale": 0.9 },
             "\n",
             {},
-            ["concat", ["to-string", households], " ", unit, "  ", ["to-string", ["coalesce", ["get", "staff"], ""]]],
+            ["concat", sizeText, "  ", ["to-string", ["coalesce", ["get", "staff"], ""]]],
             { "font-scale": 0.8 },
           ],
         ],

@@ -462,15 +462,16 @@ fn tile_coordinates_put_north_up_and_west_left() {
     );
 }
 
-/// Tower grids of a partitioned city district carry `stacked`: the number of grids
-/// holding flats of the tower they stand on (all of them are listed by a click on the
-/// footprint); ground grids carry none.
-#[test]
-fn stacked_tower_grids_say_how_many_grids_share_the_tower() {
-    use geo::{Area, Centroid};
-    use gridmap_core::partition::{partition_village, PartitionParams, VillageInput};
-    use gridmap_core::snapshot::CountySnapshot;
-    use gridmap_tiles::coord::lonlat_to_world;
+/// A city district of 1,500 households partitioned with `params`: its community, its
+/// buildings and its grids.
+fn partitioned_district(
+    params: &gridmap_core::partition::PartitionParams,
+) -> (
+    Vec<gridmap_core::AdminUnit>,
+    Vec<gridmap_core::Building>,
+    Vec<gridmap_core::Grid>,
+) {
+    use gridmap_core::partition::{partition_village, VillageInput};
     let (units, buildings) = gridmap_synth::urban::district(1, 1_500, 3);
     let refs: Vec<&gridmap_core::Building> = buildings.iter().collect();
     let input = VillageInput {
@@ -479,9 +480,20 @@ fn stacked_tower_grids_say_how_many_grids_share_the_tower() {
         barriers: &[],
         previous: &[],
     };
-    let grids = partition_village(&input, &PartitionParams::default())
-        .expect("partition")
-        .grids;
+    let grids = partition_village(&input, params).expect("partition").grids;
+    (units, buildings, grids)
+}
+
+/// Tower grids of a partitioned city district carry `stacked`: the number of grids
+/// holding flats of the tower they stand on (all of them are listed by a click on the
+/// footprint); ground grids carry none.
+#[test]
+fn stacked_tower_grids_say_how_many_grids_share_the_tower() {
+    use geo::{Area, Centroid};
+    use gridmap_core::partition::PartitionParams;
+    use gridmap_core::snapshot::CountySnapshot;
+    use gridmap_tiles::coord::lonlat_to_world;
+    let (units, buildings, grids) = partitioned_district(&PartitionParams::default());
     // Grids holding flats of each building.
     let mut holding: BTreeMap<String, usize> = BTreeMap::new();
     for g in &grids {
@@ -561,5 +573,48 @@ fn stacked_tower_grids_say_how_many_grids_share_the_tower() {
     assert!(
         labelled >= on_tower,
         "{labelled} labels of {on_tower} tower grids"
+    );
+}
+
+#[test]
+fn an_institution_grid_label_says_so_and_a_residential_one_does_not() {
+    use gridmap_core::partition::PartitionParams;
+    use gridmap_core::snapshot::CountySnapshot;
+    use gridmap_tiles::coord::lonlat_to_world;
+    let (units, buildings, grids) = partitioned_district(&PartitionParams {
+        institution_grids: true,
+        ..PartitionParams::default()
+    });
+    let snap = Arc::new(CountySnapshot::new(units, buildings, grids, vec![]));
+    let data = TileData::new(Arc::clone(&snap), TileParams::default());
+    let mut seen = [0, 0];
+    // The z14 tiles of the district: every label, institution or not.
+    let bounds = data.bounds().expect("a district has bounds");
+    let (x0, y0) = lonlat_to_world(bounds.min().x, bounds.max().y);
+    let (x1, y1) = lonlat_to_world(bounds.max().x, bounds.min().y);
+    let n = 16384.0;
+    for tx in (x0 * n) as u32..=(x1 * n) as u32 {
+        for ty in (y0 * n) as u32..=(y1 * n) as u32 {
+            let z14 = TileCoord::new(14, tx, ty).unwrap();
+            let t = decode(&encode_tile(&data, &[Layer::GridLabels], z14).unwrap());
+            let Some(labels) = t.layers.iter().find(|l| l.name == "grid_labels") else {
+                continue;
+            };
+            for f in &labels.features {
+                let a = attrs(labels, f);
+                let grid = snap
+                    .grids
+                    .iter()
+                    .find(|g| g.code.as_str() == a["code"])
+                    .expect("grid of the label");
+                let said = a.get("institution").map(String::as_str);
+                assert_eq!(said, grid.institution.then_some("true"), "{}", a["code"]);
+                seen[usize::from(grid.institution)] += 1;
+            }
+        }
+    }
+    assert!(
+        seen[0] > 0 && seen[1] > 0,
+        "residential and institution labels: {seen:?}"
     );
 }

@@ -65,3 +65,25 @@ test("grids stacked on a tower are outlined and labelled with how many share it"
   const at = (id) => layers.findIndex((l) => l.id === id);
   assert.ok(at("grids-stacked") > at("grids-line") && at("grids-stacked-count") > at("grids-fill"));
 });
+
+test("a grid label says how many households, or that it is an institution's grid", async () => {
+  const { expression } = await import("@maplibre/maplibre-gl-style-spec");
+  const style = buildStyle({
+    ...{ tiles: ["http://127.0.0.1:1/t/{z}/{x}/{y}.mvt"], glyphs: "http://127.0.0.1:1/f/{fontstack}/{range}.pbf" },
+    labels: "http://127.0.0.1:1/api/labels",
+    householdsUnit: "hh",
+    institutionLabel: "Institution grid",
+  });
+  const field = style.layers.find((l) => l.id === "grid-labels").layout["text-field"];
+  const parsed = expression.createExpression(field, "layers.grid-labels.layout.text-field");
+  assert.equal(parsed.result, "success", JSON.stringify(parsed.value));
+  const text = (properties) =>
+    parsed.value
+      .evaluate({ zoom: 17 }, { type: "Point", properties })
+      .sections.map((s) => s.text)
+      .join("");
+  const common = { code: "411622100001-065", staff: "石宇英" };
+  assert.equal(text({ ...common, households: 42 }), "411622100001-065\n42 hh  石宇英");
+  const school = text({ ...common, households: 0, institution: true });
+  assert.equal(school, "411622100001-065\nInstitution grid  石宇英");
+});

@@ -14,6 +14,10 @@ pub(crate) const FIELDS: &[(&str, &str)] = &[
     ),
     ("households", "Households in the grid"),
     (
+        "institution",
+        "True for an institution's grid (a school, a hospital: no households; present only then)",
+    ),
+    (
         "staff",
         "Name of the responsible staff member (absent when none is assigned)",
     ),
@@ -39,6 +43,9 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
         attrs.clear();
         attrs.push(("code", AttrValue::Str(grid.code.as_str())));
         attrs.push(("households", AttrValue::Uint(u64::from(grid.households))));
+        if grid.institution {
+            attrs.push(("institution", AttrValue::Bool(true)));
+        }
         if let Some(name) = grid.name.as_deref() {
             attrs.push(("name", AttrValue::Str(name)));
         }
