@@ -160,7 +160,10 @@ impl Credentials {
         if expires <= now {
             return Err(refused());
         }
-        let (credential, account) = store.credential(id).await?.ok_or_else(refused)?;
+        let started = std::time::Instant::now();
+        let found = store.credential(id).await;
+        warn_if_slow("reading the credential", started);
+        let (credential, account) = found?.ok_or_else(refused)?;
         if credential.revoked || credential.expires_at != expires || account.disabled {
             return Err(refused());
         }
@@ -326,7 +329,8 @@ pub async fn audit(
     origin: &str,
     detail: &str,
 ) -> ServiceResult<()> {
-    store
+    let started = std::time::Instant::now();
+    let appended = store
         .append_audit(&[AuditEntry {
             at: gridmap_core::time::rfc3339(now),
             actor: actor.to_owned(),
@@ -335,8 +339,22 @@ pub async fn audit(
             origin: origin.to_owned(),
             detail: detail.to_owned(),
         }])
-        .await?;
+        .await;
+    warn_if_slow("appending to the audit log", started);
+    appended?;
     Ok(())
+}
+
+/// A store step on a request's path slower than this is logged: under load it says
+/// which step the requests wait for.
+const SLOW_STEP: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Logs a warning when the step `what`, begun at `started`, took longer than [`SLOW_STEP`].
+pub(crate) fn warn_if_slow(what: &str, started: std::time::Instant) {
+    let took = started.elapsed();
+    if took > SLOW_STEP {
+        tracing::warn!(ms = took.as_millis() as u64, "slow store step: {what}");
+    }
 }
 
 /// The change a write by `caller` on `target` stores, with its audit entry (who, when,

@@ -88,10 +88,10 @@ pub async fn write_grid_edit(
     edit: &GridEditRequest,
 ) -> ServiceResult<Option<GridsWritten>> {
     caller.may_edit_village(&code.village())?;
-    let grid = store
-        .grid(code)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("no grid {code}")))?;
+    let started = std::time::Instant::now();
+    let grid = store.grid(code).await;
+    crate::access::warn_if_slow("reading the grid to edit", started);
+    let grid = grid?.ok_or_else(|| ServiceError::NotFound(format!("no grid {code}")))?;
     if let Some(seen) = edit.version {
         if seen != grid.version {
             return Err(ServiceError::Conflict(format!(
@@ -160,7 +160,10 @@ pub async fn write_grid_edit(
     };
     let operation = format!("{} {code}", operation.join(", "));
     let meta = audited_change(caller, code.as_str(), operation);
-    let change = store.write_grids(&write, &meta).await?;
+    let started = std::time::Instant::now();
+    let change = store.write_grids(&write, &meta).await;
+    crate::access::warn_if_slow("writing the grid edit", started);
+    let change = change?;
     Ok(Some(GridsWritten { change, write }))
 }
 

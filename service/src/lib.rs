@@ -304,7 +304,10 @@ impl Service {
         }
         let written = edit::write_grid_edit(self.inner.store.as_ref(), caller, &code, edit).await?;
         if let Some(written) = &written {
-            self.show_grid_write(written.change, &written.write).await?;
+            let started = std::time::Instant::now();
+            let shown = self.show_grid_write(written.change, &written.write).await;
+            access::warn_if_slow("showing the grid edit on the map", started);
+            shown?;
         }
         let grid = self.with_view(|cx| lookup::grid(cx, caller, &code))?;
         Ok((grid, written.map(|w| w.change)))

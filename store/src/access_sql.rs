@@ -83,10 +83,16 @@ macro_rules! sql_access_store {
             /// [`AuditQueue`](crate::audit_queue::AuditQueue), which gathers them).
             async fn write_audit(&self, entries: &[$crate::AuditEntry]) -> $crate::StoreResult<()> {
                 use $crate::error::DbStep;
+                let started = std::time::Instant::now();
                 let mut tx = self
                     .begin_access_write()
                     .await
                     .step("starting to write the audit log")?;
+                let waited = started.elapsed();
+                if waited > std::time::Duration::from_secs(1) {
+                    // The same words as the service's slow-step warnings (load.sh counts them).
+                    tracing::warn!(ms = waited.as_millis() as u64, entries = entries.len(), "slow store step: waiting for the writer to append an audit batch");
+                }
                 for e in entries {
                     $crate::access_sql::insert_audit(e)
                     .execute(&mut *tx)
