@@ -289,27 +289,6 @@ impl CountySnapshot {
     /// assert_eq!(fewer.grids.len(), grids.len() - 1);
     /// assert!(fewer.grid(&grids[0].code).is_none());
     /// assert!(std::sync::Arc::ptr_eq(&fewer.buildings, &snap.buildings));
-    /// // Grids written again unchanged keep their keys (and so their tile shapes); an
-    /// // edited one gets a new key.
-    /// let mut edited = grids.clone();
-    /// edited[0].locked = true;
-    /// let next = snap.with_village_grids(&v[0].code, edited.clone(), None);
-    /// let key = |s: &CountySnapshot, code| {
-    ///     s.grid_key(s.grids.iter().position(|g| &g.code == code).unwrap())
-    /// };
-    /// assert_ne!(key(&next, &grids[0].code), key(&snap, &grids[0].code));
-    /// assert_eq!(key(&next, &grids[1].code), key(&snap, &grids[1].code));
-    /// assert!(next.grid(&grids[0].code).unwrap().locked);
-    /// for b in &b {
-    ///     let codes = |s: &CountySnapshot| {
-    ///         let i = s.building_index(&b.source_id).unwrap();
-    ///         let mut codes: Vec<_> =
-    ///             s.grids_of_building(i).map(|g| s.grids[g].code.clone()).collect();
-    ///         codes.sort();
-    ///         codes
-    ///     };
-    ///     assert_eq!(codes(&next), codes(&snap));
-    /// }
     /// ```
     pub fn with_village_grids(
         &self,
@@ -335,38 +314,23 @@ impl CountySnapshot {
             Vec::with_capacity(capacity),
             Vec::with_capacity(capacity),
         );
-        // The villages' grids as they were, by code: one written again unchanged (an edit
-        // writes the whole village; a lock toggle changes one grid of it) keeps its key,
-        // so what is derived from it (tile shapes, label points) is kept too.
-        let mut unchanged: HashMap<&GridCode, usize> = HashMap::new();
-        for (i, g) in self.grids.iter().enumerate() {
-            if villages
-                .get(&g.village)
-                .is_some_and(|new| new.iter().any(|n| n.code == g.code && **g == *n))
-            {
-                unchanged.insert(&g.code, i);
-            }
-        }
         // The village's buildings, before and after: only their chunks of the
         // building→grid lists are copied.
         let mut gone = HashSet::new();
         let mut old_pairs = Vec::new();
         for ((g, &key), &bbox) in self.grids.iter().zip(&self.grid_keys).zip(&self.grid_boxes) {
-            if !villages.contains_key(&g.village) || unchanged.contains_key(&g.code) {
+            if villages.contains_key(&g.village) {
+                gone.insert(key);
+                note_members(&self.building_by_id, &mut old_pairs, key, g);
+            } else {
                 all.push(Arc::clone(g));
                 keys.push(key);
                 boxes.push(bbox);
-            } else {
-                gone.insert(key);
-                note_members(&self.building_by_id, &mut old_pairs, key, g);
             }
         }
         let mut added = Vec::new();
         let mut next_key = GridKey::try_from(self.key_index.len()).unwrap_or(NO_GRID - 1);
         for grid in villages.into_values().flatten() {
-            if unchanged.contains_key(&grid.code) {
-                continue;
-            }
             note_members(&self.building_by_id, &mut added, next_key, &grid);
             keys.push(next_key);
             boxes.push(envelope(&grid.polygon));

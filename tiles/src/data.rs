@@ -251,21 +251,14 @@ impl TileData {
             })
             .collect();
         let grid_colours = recolour(&grid_shapes, &old_index, &self.grid_colours);
-        // A kept grid of another village stands on a building with the same grids as
-        // before; one of the villages written (kept when written unchanged) may share its
-        // tower with grids that changed.
+        // A kept grid's building has the same grids as before.
         let grid_stacks = snap
             .grids
             .iter()
             .zip(&old_index)
-            .map(|(g, o)| {
-                match o
-                    .filter(|_| !villages.contains(&g.village))
-                    .and_then(|i| self.grid_stacks.get(i))
-                {
-                    Some(&stack) => stack,
-                    None => stack_size(snap, g),
-                }
+            .map(|(g, o)| match o.and_then(|i| self.grid_stacks.get(i)) {
+                Some(&stack) => stack,
+                None => stack_size(snap, g),
             })
             .collect();
         let admin_stats = self.admin_stats_after(snap, villages);
