@@ -109,4 +109,4 @@ echo "  SIGTERM: exit $status (0 = drained and stopped cleanly)"
 errors="$(grep -ciE 'error|panicked' "$work/serve.err" || true)"
 echo "  server log lines with error/panic: $errors"
 # Which store steps requests waited on for over a second (see service::access::SLOW_STEP).
-grep -o 'slow store step: [a-z ]*' "$work/serve.err" | sort | uniq -c | sed 's/^/  /' || true
+grep -o 'slow store step: [a-z ]*' "$work/serve.err" | sed 's/ ms$//' | sort | uniq -c | sed 's/^/  /' || true
