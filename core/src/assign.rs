@@ -72,7 +72,8 @@ pub fn village_of_buildings(
 /// code still exists (stability: re-partitioning should not reshuffle people); grids left
 /// without staff get the village's free staff in code order, then, when a village has
 /// fewer staff than grids, the staff with the fewest grids take one more. Grid leaders are
-/// not assigned to grids. Returns the staff whose grid lists changed.
+/// not assigned to grids, and grid staff not to comprehensive grids (those keep only
+/// the leader a roster names). Returns the staff whose grid lists changed.
 pub fn assign_staff(grids: &mut [Grid], staff: &mut [Staff]) -> Vec<usize> {
     let existing: HashSet<&str> = grids.iter().map(|g| g.code.as_str()).collect();
     let mut changed = HashSet::new();
@@ -103,7 +104,12 @@ pub fn assign_staff(grids: &mut [Grid], staff: &mut [Staff]) -> Vec<usize> {
             grid.staff = staff.get(si).map(|s| s.id.clone());
             continue;
         }
-        let Some(candidates) = by_village.get(&grid.village) else {
+        // Grid staff serve micro-grids; a comprehensive grid's leader comes from the
+        // roster only.
+        let candidates = by_village
+            .get(&grid.village)
+            .filter(|_| !grid.is_comprehensive());
+        let Some(candidates) = candidates else {
             grid.staff = None;
             continue;
         };

@@ -55,12 +55,18 @@ fn envelope(shape: &MultiPolygon<f64>) -> Option<AABB<[f64; 2]>> {
 }
 
 /// Notes `(building, key)` for each building `grid` holds households of.
+/// Notes the buildings `grid` holds households of. Only grids of the micro level count:
+/// a comprehensive grid holds the same households as its micro-grids, and is found
+/// through their `parent`.
 fn note_members(
     building_by_id: &HashMap<String, usize>,
     pairs: &mut Vec<(usize, GridKey)>,
     key: GridKey,
     grid: &Grid,
 ) {
+    if grid.is_comprehensive() {
+        return;
+    }
     let buildings = grid
         .members
         .iter()
@@ -480,6 +486,12 @@ impl CountySnapshot {
             .map(|g| &**g)
     }
 
+    /// The comprehensive grid micro-grid `index` nests in, if grids are nested.
+    pub fn parent_grid(&self, index: usize) -> Option<&Grid> {
+        let parent = self.grids.get(index)?.parent.as_ref()?;
+        self.grid(parent)
+    }
+
     pub fn grid_index(&self, code: &GridCode) -> Option<usize> {
         self.grid_by_code.get(code).copied()
     }
@@ -489,7 +501,8 @@ impl CountySnapshot {
     }
 
     /// Grids (indices) that hold households of building `building_index`, in grid order
-    /// for a freshly loaded snapshot.
+    /// for a freshly loaded snapshot: the micro-grids where grids are nested (their
+    /// comprehensive grids through [`CountySnapshot::parent_grid`]).
     pub fn grids_of_building(
         &self,
         building_index: usize,

@@ -130,7 +130,13 @@ impl AccessScope {
     /// Whether grid `grid` lies inside the scope.
     pub fn covers_grid(&self, grid: &GridCode) -> bool {
         match self {
-            AccessScope::Grids(grids) => grids.binary_search(grid).is_ok(),
+            // A comprehensive grid in scope covers its micro-grids.
+            AccessScope::Grids(grids) => {
+                grids.binary_search(grid).is_ok()
+                    || grid
+                        .parent()
+                        .is_some_and(|p| grids.binary_search(&p).is_ok())
+            }
             _ => self.covers_village(&grid.village()),
         }
     }
@@ -164,6 +170,9 @@ impl AccessScope {
     /// let mine: AccessScope = "grids:411622101201-001".parse().unwrap();
     /// assert!(mine.covers_codes(Some("411622101201"), Some("411622101201-001")));
     /// assert!(!mine.covers_codes(Some("411622101201"), Some("411622101201-002")));
+    /// // A comprehensive grid covers its micro-grids.
+    /// assert!(mine.covers_codes(None, Some("411622101201-001-04")));
+    /// assert!(!mine.covers_codes(None, Some("411622101201-002-04")));
     /// ```
     pub fn covers_codes(&self, village: Option<&str>, grid: Option<&str>) -> bool {
         match self {
@@ -172,9 +181,9 @@ impl AccessScope {
                 let village = village.or_else(|| grid.and_then(|g| g.split('-').next()));
                 village.is_some_and(|v| v.starts_with(prefix.as_str()))
             }
-            AccessScope::Grids(grids) => {
-                grid.is_some_and(|g| grids.binary_search_by(|mine| mine.as_str().cmp(g)).is_ok())
-            }
+            AccessScope::Grids(_) => grid
+                .and_then(|g| g.parse::<GridCode>().ok())
+                .is_some_and(|g| self.covers_grid(&g)),
         }
     }
 

@@ -8,6 +8,8 @@ use std::str::FromStr;
 
 /// A grid code: the 12-digit village code, a dash and a 3-digit serial,
 /// e.g. `411622101201-007`. Serials run west→east, north→south within the village.
+/// A micro-grid nested in a comprehensive grid adds a dash and a 2-digit serial within
+/// its parent: `411622101201-007-03`.
 ///
 /// ```
 /// use gridmap_core::GridCode;
@@ -17,6 +19,15 @@ use std::str::FromStr;
 /// assert_eq!(parsed.serial(), 7);
 /// assert_eq!(parsed.village().as_str(), "411622101201");
 /// assert!("411622101201-7".parse::<GridCode>().is_err());
+/// assert_eq!(parsed.parent(), None);
+///
+/// let micro = GridCode::nested(&parsed, 3).unwrap();
+/// assert_eq!(micro.as_str(), "411622101201-007-03");
+/// assert_eq!(micro.parent(), Some(parsed.clone()));
+/// assert_eq!((micro.serial(), micro.village().as_str()), (3, "411622101201"));
+/// assert_eq!("411622101201-007-03".parse::<GridCode>().unwrap(), micro);
+/// assert!(GridCode::nested(&parsed, 100).is_none());
+/// assert!(GridCode::nested(&micro, 1).is_none());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -26,7 +37,7 @@ pub struct GridCode(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GridCodeError {
-    #[error("grid code {code:?} must look like 411622101201-007 (12-digit village code, dash, 3-digit serial)")]
+    #[error("grid code {code:?} must look like 411622101201-007 (12-digit village code, dash, 3-digit serial), or 411622101201-007-03 for a micro-grid (its comprehensive grid's code, dash, 2-digit serial)")]
     Malformed { code: String },
 }
 
@@ -36,8 +47,20 @@ impl GridCode {
         GridCode(format!("{}-{:03}", village.as_str(), serial))
     }
 
+    /// The code of micro-grid `serial` (1..=99) in the comprehensive grid `parent`;
+    /// `None` when the serial does not fit or `parent` is itself nested.
+    pub fn nested(parent: &GridCode, serial: u16) -> Option<GridCode> {
+        (parent.parent().is_none() && (1..=99).contains(&serial))
+            .then(|| GridCode(format!("{}-{serial:02}", parent.0)))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The comprehensive grid a micro-grid code is nested in; `None` for a top-level code.
+    pub fn parent(&self) -> Option<GridCode> {
+        (self.0.len() > TOP_LEVEL_LEN).then(|| GridCode(self.0[..TOP_LEVEL_LEN].to_owned()))
     }
 
     /// The village the grid belongs to.
@@ -45,20 +68,33 @@ impl GridCode {
         self.0[..12].parse().expect("validated on construction")
     }
 
-    /// The serial within the village.
+    /// The serial within the village, or within the parent grid for a nested code.
     pub fn serial(&self) -> u16 {
-        self.0[13..16].parse().expect("validated on construction")
+        let start = if self.0.len() > TOP_LEVEL_LEN {
+            TOP_LEVEL_LEN + 1
+        } else {
+            13
+        };
+        self.0[start..].parse().expect("validated on construction")
     }
 }
+
+/// Length of a top-level code, `411622101201-007`.
+const TOP_LEVEL_LEN: usize = 16;
 
 impl FromStr for GridCode {
     type Err = GridCodeError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let b = s.as_bytes();
-        let ok = b.len() == 16
-            && b[12] == b'-'
-            && b[..12].iter().all(u8::is_ascii_digit)
-            && b[13..].iter().all(u8::is_ascii_digit);
+        let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
+        let top = |b: &[u8]| {
+            b.len() == TOP_LEVEL_LEN && b[12] == b'-' && digits(&b[..12]) && digits(&b[13..])
+        };
+        let ok = top(b)
+            || (b.len() == TOP_LEVEL_LEN + 3
+                && top(&b[..TOP_LEVEL_LEN])
+                && b[TOP_LEVEL_LEN] == b'-'
+                && digits(&b[TOP_LEVEL_LEN + 1..]));
         if ok {
             Ok(GridCode(s.to_owned()))
         } else {
@@ -105,9 +141,12 @@ pub struct GridMember {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Grid {
     pub code: GridCode,
-    /// 1 for ordinary (micro-)grids; nested comprehensive grids use other levels.
+    /// [`Grid::MICRO`] (1) for the grids that hold households: the only level of a
+    /// one-level county, the micro-grids (微网格) of a nested one;
+    /// [`Grid::COMPREHENSIVE`] (2) for the comprehensive grids (综治网格) they nest in.
     pub level: u8,
-    /// The enclosing grid, for nested grids.
+    /// The comprehensive grid a micro-grid nests in (its code is the parent's code plus
+    /// a 2-digit serial).
     pub parent: Option<GridCode>,
     pub village: DivisionCode,
     pub members: Vec<GridMember>,
@@ -130,6 +169,17 @@ pub struct Grid {
 }
 
 impl Grid {
+    /// The level of the grids that hold households (微网格, or the one level).
+    pub const MICRO: u8 = 1;
+    /// The level of comprehensive grids (综治网格), each the exact union of its
+    /// micro-grids.
+    pub const COMPREHENSIVE: u8 = 2;
+
+    /// Whether this is a comprehensive grid (a parent of micro-grids).
+    pub fn is_comprehensive(&self) -> bool {
+        self.level == Grid::COMPREHENSIVE
+    }
+
     /// The buildings this grid holds whole (not some of their flats), by source id: the
     /// ones an edit can move as they are.
     ///

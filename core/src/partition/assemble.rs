@@ -158,7 +158,7 @@ pub(crate) fn assemble(
     let previous: Vec<&Grid> = input
         .previous
         .iter()
-        .filter(|g| !g.locked && g.level == 1)
+        .filter(|g| !g.locked && g.level == Grid::MICRO && g.parent.is_none())
         .collect();
     let area = village_local.unsigned_area();
     let band = (area / new.len().max(1) as f64).sqrt();
@@ -278,7 +278,7 @@ pub(crate) fn assemble(
     let level1: Vec<Grid> = input
         .previous
         .iter()
-        .filter(|g| g.level == 1)
+        .filter(|g| g.level == Grid::MICRO && g.parent.is_none())
         .cloned()
         .collect();
     let moved = codes::moved_households(&level1, &grids);

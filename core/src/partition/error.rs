@@ -20,6 +20,9 @@ pub enum PartitionError {
         village: DivisionCode,
         reason: &'static str,
     },
+    /// Nested grids need comprehensive grids that hold several micro-grids.
+    #[error("nested levels: the micro-grid maximum ({lower_max}) must not exceed the comprehensive-grid minimum ({upper_min})")]
+    InvalidLevels { upper_min: u32, lower_max: u32 },
     /// Grid serials have three digits.
     #[error("village {village}: {grids} grids do not fit in 3-digit serials (max 999)")]
     TooManyGrids { village: DivisionCode, grids: usize },

@@ -138,6 +138,7 @@ mod counts;
 mod error;
 mod flats;
 mod graph;
+mod nested;
 mod outline;
 mod polygon;
 pub(crate) mod project;
@@ -153,6 +154,9 @@ mod validate;
 mod zones;
 
 pub use error::{PartitionError, PartitionFlag, PartitionResult};
+pub use nested::{
+    nesting_error, partition_village_nested, validate_nesting, NestedPartition, NESTING_TOLERANCE_M,
+};
 pub use report::{QualityReport, VillageReport};
 pub use validate::{validate_grids, validate_memberships, Violation};
 
@@ -199,6 +203,38 @@ pub struct PartitionParams {
     /// Parameters stored before it existed load with the default (`#[serde(default)]`
     /// on the struct).
     pub max_staff_households: u32,
+    /// Sizes of the comprehensive grids (综治网格) when villages are cut at two levels:
+    /// `min`/`max`/`target` above are then the sizes of their micro-grids. `None` (the
+    /// default): one level of grids.
+    pub comprehensive: Option<LevelSizes>,
+}
+
+/// Households per grid at one level of nested grids.
+///
+/// ```
+/// use gridmap_core::partition::{LevelSizes, PartitionParams};
+/// let p = PartitionParams::default().with_comprehensive(Some(LevelSizes::new(300, 500)));
+/// let upper = p.comprehensive_params().unwrap();
+/// assert_eq!((upper.min, upper.target, upper.max), (300, 400, 500));
+/// assert!(upper.comprehensive.is_none());
+/// assert!(PartitionParams::default().comprehensive_params().is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelSizes {
+    pub min: u32,
+    pub max: u32,
+    pub target: u32,
+}
+
+impl LevelSizes {
+    /// `min..=max` with the midpoint as target.
+    pub fn new(min: u32, max: u32) -> LevelSizes {
+        LevelSizes {
+            min,
+            max,
+            target: min + (max.saturating_sub(min)) / 2,
+        }
+    }
 }
 
 impl Default for PartitionParams {
@@ -215,6 +251,7 @@ impl Default for PartitionParams {
             frame_m: 100.0,
             // Two full grids of the default maximum.
             max_staff_households: 100,
+            comprehensive: None,
         }
     }
 }
@@ -234,6 +271,26 @@ impl PartitionParams {
     pub fn with_institution_grids(mut self, on: bool) -> PartitionParams {
         self.institution_grids = on;
         self
+    }
+
+    /// Sets (or, with `None`, clears) the comprehensive level.
+    pub fn with_comprehensive(mut self, sizes: Option<LevelSizes>) -> PartitionParams {
+        self.comprehensive = sizes;
+        self
+    }
+
+    /// The parameters of the comprehensive level: these knobs with its sizes; `None`
+    /// for one level of grids. Institutions are ordinary members at this level: an
+    /// institution's own grid (单位网格) is a micro-grid within a comprehensive grid.
+    pub fn comprehensive_params(&self) -> Option<PartitionParams> {
+        self.comprehensive.map(|c| PartitionParams {
+            min: c.min,
+            max: c.max,
+            target: c.target,
+            institution_grids: false,
+            comprehensive: None,
+            ..self.clone()
+        })
     }
 
     fn check(&self) -> PartitionResult<()> {
@@ -373,4 +430,66 @@ pub fn partition_all(
         .par_iter()
         .map(|i| partition_village(i, params))
         .collect()
+}
+
+/// Partitions many villages in parallel at the levels `params` asks for: one level, or
+/// comprehensive grids cut into micro-grids when `params.comprehensive` is set (then
+/// each result has a `comprehensive` part). One result per input, in order.
+///
+/// ```
+/// use gridmap_core::partition::{partition_all_levels, LevelSizes, PartitionParams, VillageInput};
+/// let (v, b) = gridmap_synth::small::villages(2, 400, 2);
+/// let per: Vec<Vec<&_>> = v.iter().map(|v| b.iter().filter(|b| b.village.as_ref() == Some(&v.code)).collect()).collect();
+/// let inputs: Vec<VillageInput> = v.iter().zip(&per).map(|(v, bs)| VillageInput { village: v, buildings: bs, barriers: &[], previous: &[] }).collect();
+/// let one = partition_all_levels(&inputs, &PartitionParams::default());
+/// assert!(one.iter().all(|r| r.as_ref().unwrap().comprehensive.is_none()));
+/// let two = PartitionParams::default().with_comprehensive(Some(LevelSizes::new(300, 500)));
+/// let nested = partition_all_levels(&inputs, &two);
+/// assert!(nested.iter().all(|r| r.as_ref().unwrap().comprehensive.is_some()));
+/// ```
+pub fn partition_all_levels(
+    inputs: &[VillageInput<'_>],
+    params: &PartitionParams,
+) -> Vec<PartitionResult<LevelPartition>> {
+    let upper = params.comprehensive_params();
+    inputs
+        .par_iter()
+        .map(|i| match &upper {
+            None => partition_village(i, params).map(|micro| LevelPartition {
+                comprehensive: None,
+                micro,
+            }),
+            Some(upper) => partition_village_nested(i, upper, params).map(|n| LevelPartition {
+                comprehensive: Some(n.comprehensive),
+                micro: n.micro,
+            }),
+        })
+        .collect()
+}
+
+/// One village's grids at one or two levels (see [`partition_all_levels`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelPartition {
+    /// The comprehensive grids, when grids are nested.
+    pub comprehensive: Option<VillagePartition>,
+    /// The grids that hold households: the only level, or the micro-grids.
+    pub micro: VillagePartition,
+}
+
+impl LevelPartition {
+    /// All grids of the village, comprehensive grids first.
+    pub fn grids(&self) -> impl Iterator<Item = &Grid> {
+        self.comprehensive
+            .iter()
+            .flat_map(|c| &c.grids)
+            .chain(&self.micro.grids)
+    }
+
+    /// All flags, the comprehensive level's first.
+    pub fn flags(&self) -> impl Iterator<Item = &PartitionFlag> {
+        self.comprehensive
+            .iter()
+            .flat_map(|c| &c.flags)
+            .chain(&self.micro.flags)
+    }
 }

@@ -46,6 +46,28 @@ pub struct VillageReport {
 }
 
 impl VillageReport {
+    /// Adds `other`'s counts to this report (the micro-grids of several comprehensive
+    /// grids make one village's report).
+    pub fn add(&mut self, other: &VillageReport) {
+        self.grids += other.grids;
+        self.residential_grids += other.residential_grids;
+        self.institution_grids += other.institution_grids;
+        self.locked_grids += other.locked_grids;
+        self.households += other.households;
+        self.in_range += other.in_range;
+        self.sizes.extend_from_slice(&other.sizes);
+        self.non_contiguous += other.non_contiguous;
+        self.polsby_popper_sum += other.polsby_popper_sum;
+        self.polsby_popper_count += other.polsby_popper_count;
+        self.settled_polsby_popper_sum += other.settled_polsby_popper_sum;
+        self.settled_polsby_popper_count += other.settled_polsby_popper_count;
+        self.area_m2 += other.area_m2;
+        self.overlap_m2 += other.overlap_m2;
+        self.overlapping_pairs += other.overlapping_pairs;
+        self.stacked_groups += other.stacked_groups;
+        self.runtime_s += other.runtime_s;
+    }
+
     /// Mean Polsby-Popper score of the village's area grids (0 when there are none).
     pub fn mean_polsby_popper(&self) -> f64 {
         if self.polsby_popper_count == 0 {
@@ -110,6 +132,15 @@ impl QualityReport {
         results: &[PartitionResult<VillagePartition>],
         wall: Duration,
     ) -> QualityReport {
+        QualityReport::from_villages(results.iter().map(|r| r.as_ref().ok()), wall)
+    }
+
+    /// [`QualityReport::from_partitions`] over one level of each village's result
+    /// (`None` for a village that failed).
+    pub fn from_villages<'a>(
+        results: impl IntoIterator<Item = Option<&'a VillagePartition>>,
+        wall: Duration,
+    ) -> QualityReport {
         let mut r = QualityReport {
             runtime_s: wall.as_secs_f64(),
             ..QualityReport::default()
@@ -121,7 +152,7 @@ impl QualityReport {
         let mut in_range = 0usize;
         for res in results {
             r.villages += 1;
-            let Ok(v) = res else {
+            let Some(v) = res else {
                 r.failed_villages += 1;
                 continue;
             };

@@ -100,7 +100,7 @@ pub(crate) fn run(
     let unlocked: Vec<&Grid> = input
         .previous
         .iter()
-        .filter(|g| !g.locked && g.level == 1)
+        .filter(|g| !g.locked && g.level == Grid::MICRO && g.parent.is_none())
         .collect();
     let prep = units::prepare(input.buildings, &skip, &proj, fallback, params, &unlocked);
     let footprints = Footprints::new(input.buildings, &prep, &proj, &clip);
@@ -213,7 +213,7 @@ fn solve(
     let prev: Vec<&Grid> = input
         .previous
         .iter()
-        .filter(|g| !g.locked && g.level == 1)
+        .filter(|g| !g.locked && g.level == Grid::MICRO && g.parent.is_none())
         .collect();
     let repair = !prev.is_empty();
     let optimise = mode == Mode::Optimise;

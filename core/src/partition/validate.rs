@@ -76,6 +76,17 @@ pub enum Violation {
         building: String,
         grids: Vec<String>,
     },
+    /// A micro-grid that does not nest in its comprehensive grid, or a comprehensive
+    /// grid whose households its micro-grids do not hold (see `validate_nesting`).
+    NotNested {
+        grid: String,
+        reason: String,
+    },
+    /// A comprehensive grid whose polygon is not the union of its micro-grids'.
+    NestingMismatch {
+        grid: String,
+        area_m2: f64,
+    },
 }
 
 impl fmt::Display for Violation {
@@ -141,6 +152,11 @@ impl fmt::Display for Violation {
                     grids.join(", ")
                 )
             }
+            Violation::NotNested { grid, reason } => write!(f, "grid {grid}: {reason}"),
+            Violation::NestingMismatch { grid, area_m2 } => write!(
+                f,
+                "grid {grid}: its polygon and the union of its micro-grids differ by {area_m2:.3} m²"
+            ),
         }
     }
 }

@@ -1,0 +1,611 @@
+//! Nested grids: every village cut into comprehensive grids (综治网格, 300–500
+//! households), each of those cut into micro-grids (微网格, 30–50).
+//!
+//! # Algorithm
+//! 1. The village is partitioned as usual with the upper sizes; the grids that come out
+//!    are the comprehensive grids ([`Grid::COMPREHENSIVE`]). A village below the upper
+//!    minimum becomes one comprehensive grid, flagged `Undersized`.
+//! 2. Each comprehensive grid is then partitioned with the lower sizes as if it were a
+//!    village: its polygon is the boundary, its members (whole buildings, or the flat
+//!    range of a tower it holds) are the buildings. A micro-grid therefore never
+//!    crosses its comprehensive grid, and since the micro-grids tile the comprehensive
+//!    polygon the way grids tile a village, their union is that polygon (up to the
+//!    rounding of one boolean clip, see [`NESTING_TOLERANCE_M`]); the stacking rule holds within each comprehensive
+//!    grid as it does within a village.
+//! 3. Micro-grids are coded `<comprehensive code>-<2-digit serial>`, west→east in
+//!    north→south rows within their comprehensive grid.
+//!
+//! Re-runs start from the previous grids of each level, so both levels keep their codes
+//! where the run does not change them: the previous comprehensive grids seed step 1, and
+//! the previous micro-grids of a comprehensive grid seed its step 2. A locked
+//! comprehensive grid keeps its micro-grids unchanged.
+//!
+//! # Examples
+//! ```
+//! use gridmap_core::partition::{partition_village_nested, validate_nesting, PartitionParams, VillageInput};
+//! let (v, b) = gridmap_synth::small::villages(1, 900, 3);
+//! let refs: Vec<&_> = b.iter().collect();
+//! let input = VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] };
+//! let upper = PartitionParams::new(300, 500, 400);
+//! let out = partition_village_nested(&input, &upper, &PartitionParams::default()).unwrap();
+//! assert!(out.comprehensive.grids.len() >= 2);
+//! let first = &out.comprehensive.grids[0];
+//! let children: Vec<_> = out.micro.grids.iter().filter(|g| g.parent.as_ref() == Some(&first.code)).collect();
+//! assert_eq!(children.iter().map(|g| g.households).sum::<u32>(), first.households);
+//! assert!(children[0].code.as_str().starts_with(first.code.as_str()));
+//! assert!(validate_nesting(&v[0], &out.comprehensive.grids, &out.micro.grids).is_empty());
+//! ```
+
+use super::error::{PartitionError, PartitionFlag, PartitionResult};
+use super::project::LocalProj;
+use super::run::{self, Mode};
+use super::validate::Violation;
+use super::{codes, PartitionParams, VillageInput, VillagePartition};
+use crate::model::{AdminUnit, Building, Grid, GridCode, GridMember};
+use geo::{Area, BooleanOps, BoundingRect, Contains};
+use geo_types::MultiPolygon;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Both levels of a nested partition of one village.
+#[derive(Debug, Clone, Serialize)]
+pub struct NestedPartition {
+    /// The comprehensive grids ([`Grid::COMPREHENSIVE`]), with their report and flags.
+    pub comprehensive: VillagePartition,
+    /// The micro-grids ([`Grid::MICRO`], each with its `parent`), with their report
+    /// (summed over the comprehensive grids) and flags.
+    pub micro: VillagePartition,
+}
+
+impl NestedPartition {
+    /// All grids of the village, comprehensive grids first.
+    pub fn into_grids(self) -> Vec<Grid> {
+        let mut grids = self.comprehensive.grids;
+        grids.extend(self.micro.grids);
+        grids
+    }
+}
+
+/// Partitions one village into comprehensive grids of `upper` sizes, each cut into
+/// micro-grids of `lower` sizes. Institutions become grids of their own (with
+/// `lower.institution_grids`) at the micro level; give `upper` without them (as
+/// [`PartitionParams::comprehensive_params`] does). `input.previous` holds the village's previous grids of
+/// both levels. See the module docs.
+///
+/// # Errors
+/// As [`super::partition_village`], and [`PartitionError::InvalidLevels`] when a
+/// comprehensive grid could not hold several micro-grids (`lower.max > upper.min`),
+/// [`PartitionError::TooManyGrids`] when a comprehensive grid needs more than 99
+/// micro-grids.
+#[tracing::instrument(
+    skip_all,
+    fields(village = %input.village.code, buildings = input.buildings.len()),
+    err(Display)
+)]
+pub fn partition_village_nested(
+    input: &VillageInput<'_>,
+    upper: &PartitionParams,
+    lower: &PartitionParams,
+) -> PartitionResult<NestedPartition> {
+    upper.check()?;
+    lower.check()?;
+    if lower.max > upper.min {
+        return Err(PartitionError::InvalidLevels {
+            upper_min: upper.min,
+            lower_max: lower.max,
+        });
+    }
+    // Step 1 sees the previous comprehensive grids as ordinary grids. A locked grid of
+    // an earlier one-level run is kept as a comprehensive grid of one micro-grid.
+    let previous_upper: Vec<Grid> = input
+        .previous
+        .iter()
+        .filter(|g| g.is_comprehensive() || (g.locked && g.parent.is_none()))
+        .map(|g| Grid {
+            level: Grid::MICRO,
+            ..g.clone()
+        })
+        .collect();
+    let mut comprehensive = run::run(
+        &VillageInput {
+            previous: &previous_upper,
+            ..*input
+        },
+        upper,
+        Mode::Optimise,
+    )?;
+    for g in &mut comprehensive.grids {
+        g.level = Grid::COMPREHENSIVE;
+        g.parent = None;
+    }
+
+    let buildings: HashMap<&str, &Building> = input
+        .buildings
+        .iter()
+        .map(|b| (b.source_id.as_str(), *b))
+        .collect();
+    let previous_micro: Vec<&Grid> = input
+        .previous
+        .iter()
+        .filter(|g| g.level == Grid::MICRO && g.parent.is_some())
+        .collect();
+    // Comprehensive grids standing on one building's footprint (a tower's flats, an
+    // institution): where one lies inside a ground comprehensive grid, that grid's
+    // micro-grids must leave the footprint to one of them, as the stacking rule wants.
+    let vertical: Vec<&MultiPolygon<f64>> = comprehensive
+        .grids
+        .iter()
+        .filter(|g| on_one_footprint(g))
+        .map(|g| &g.polygon)
+        .collect();
+    let cut: Vec<PartitionResult<VillagePartition>> = comprehensive
+        .grids
+        .par_iter()
+        .map(|parent| {
+            let children: Vec<&Grid> = previous_micro
+                .iter()
+                .copied()
+                .filter(|g| g.parent.as_ref() == Some(&parent.code))
+                .collect();
+            if parent.locked {
+                Ok(kept(input.village, parent, &children))
+            } else {
+                let mut part = cut_micro(input, parent, &buildings, &children, lower)?;
+                if !on_one_footprint(parent) {
+                    for footprint in &vertical {
+                        hold_footprint_in_one(&mut part.grids, footprint);
+                    }
+                }
+                flag_pieces(&mut part);
+                Ok(part)
+            }
+        })
+        .collect();
+    let mut micro = VillagePartition {
+        grids: Vec::new(),
+        report: super::VillageReport {
+            village: input.village.code.to_string(),
+            ..Default::default()
+        },
+        moved_households: 0,
+        flags: Vec::new(),
+    };
+    for part in cut {
+        let part = part?;
+        micro.grids.extend(part.grids);
+        micro.report.add(&part.report);
+        micro.flags.extend(part.flags);
+    }
+    micro.grids.sort_by(|a, b| a.code.cmp(&b.code));
+    let previous_micro: Vec<Grid> = previous_micro.into_iter().cloned().collect();
+    micro.moved_households = codes::moved_households(&previous_micro, &micro.grids);
+    Ok(NestedPartition {
+        comprehensive,
+        micro,
+    })
+}
+
+/// A comprehensive grid in pieces (flagged `NonContiguous`) may have a piece without
+/// buildings that no micro-grid covers: it goes to the ground micro-grid whose polygon
+/// comes nearest (by the centre of its box), so the micro-grids still cover their
+/// comprehensive grid.
+fn cover_empty_pieces(grids: &mut [Grid], shape: &MultiPolygon<f64>) {
+    use geo::{Centroid, Distance, Euclidean};
+    for piece in &shape.0 {
+        let piece = MultiPolygon(vec![piece.clone()]);
+        let covered: f64 = grids
+            .iter()
+            .map(|g| g.polygon.intersection(&piece).unsigned_area())
+            .sum();
+        if covered > 0.5 * piece.unsigned_area() {
+            continue;
+        }
+        let Some(centre) = piece.centroid() else {
+            continue;
+        };
+        let nearest = grids
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| !on_one_footprint(g) && !g.polygon.0.is_empty())
+            .map(|(i, g)| (i, Euclidean.distance(&g.polygon, &centre)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i);
+        if let Some(i) = nearest {
+            grids[i].polygon = grids[i].polygon.union(&piece);
+        }
+    }
+}
+
+/// Whether `g` stands on one building's footprint: an institution's grid, or flats of
+/// one building only.
+fn on_one_footprint(g: &Grid) -> bool {
+    let Some(first) = g.members.first() else {
+        return false;
+    };
+    g.members.iter().all(|m| m.building == first.building)
+        && (g.institution || g.members.iter().all(|m| m.flats.is_some()))
+}
+
+/// Gives all of `footprint` that ground micro-grids of `grids` cover to the one that
+/// covers most of it, so the footprint lies wholly inside one ground grid (a vertical
+/// grid of another comprehensive grid stands on it).
+fn hold_footprint_in_one(grids: &mut [Grid], footprint: &MultiPolygon<f64>) {
+    let Some(fb) = footprint.bounding_rect() else {
+        return;
+    };
+    let meets = |g: &Grid| {
+        g.polygon.bounding_rect().is_some_and(|b| {
+            b.min().x <= fb.max().x
+                && fb.min().x <= b.max().x
+                && b.min().y <= fb.max().y
+                && fb.min().y <= b.max().y
+        })
+    };
+    let covering: Vec<(usize, MultiPolygon<f64>)> = grids
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| !on_one_footprint(g) && meets(g))
+        .map(|(i, g)| (i, g.polygon.intersection(footprint)))
+        .filter(|(_, piece)| piece.unsigned_area() > 1e-16)
+        .collect();
+    if covering.len() < 2 {
+        return;
+    }
+    let Some(holder) = covering
+        .iter()
+        .max_by(|a, b| a.1.unsigned_area().total_cmp(&b.1.unsigned_area()))
+        .map(|(i, _)| *i)
+    else {
+        return;
+    };
+    for (i, piece) in &covering {
+        if *i == holder {
+            continue;
+        }
+        let rest = grids[*i].polygon.difference(footprint);
+        grids[*i].polygon = rest;
+        grids[holder].polygon = grids[holder].polygon.union(piece);
+    }
+}
+
+/// Flags the ground micro-grids that came out in pieces (a comprehensive grid in
+/// pieces, a footprint handed over) and are not flagged yet.
+fn flag_pieces(part: &mut VillagePartition) {
+    for g in &part.grids {
+        let pieces = g.polygon.0.len();
+        let flagged = part.flags.iter().any(
+            |f| matches!(f, PartitionFlag::NonContiguous { grid, .. } if *grid == g.code.as_str()),
+        );
+        if pieces > 1 && !flagged && !on_one_footprint(g) {
+            part.flags.push(PartitionFlag::NonContiguous {
+                grid: g.code.to_string(),
+                pieces,
+            });
+        }
+    }
+}
+
+/// The micro-grids of a locked comprehensive grid, as they were; a locked grid of a
+/// one-level run becomes its own single micro-grid.
+fn kept(village: &AdminUnit, parent: &Grid, children: &[&Grid]) -> VillagePartition {
+    let grids: Vec<Grid> = if children.is_empty() {
+        GridCode::nested(&parent.code, 1)
+            .map(|code| Grid {
+                code,
+                level: Grid::MICRO,
+                parent: Some(parent.code.clone()),
+                ..parent.clone()
+            })
+            .into_iter()
+            .collect()
+    } else {
+        children.iter().map(|g| (*g).clone()).collect()
+    };
+    VillagePartition {
+        report: super::VillageReport {
+            village: village.code.to_string(),
+            grids: grids.len(),
+            locked_grids: grids.len(),
+            ..Default::default()
+        },
+        grids,
+        moved_households: 0,
+        flags: Vec::new(),
+    }
+}
+
+/// Where a member of a comprehensive grid sits in its building: the flats the
+/// comprehensive grid holds start at `start`; `partial` when it does not hold all.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    start: u32,
+    households: u32,
+    partial: bool,
+}
+
+/// Step 2 for one comprehensive grid: partitions it as a village of its members.
+fn cut_micro(
+    input: &VillageInput<'_>,
+    parent: &Grid,
+    buildings: &HashMap<&str, &Building>,
+    previous: &[&Grid],
+    lower: &PartitionParams,
+) -> PartitionResult<VillagePartition> {
+    let village = input.village;
+    let mut held: HashMap<&str, Held> = HashMap::new();
+    let mut members: Vec<Building> = Vec::with_capacity(parent.members.len());
+    for m in &parent.members {
+        let Some(b) = buildings.get(m.building.as_str()) else {
+            continue;
+        };
+        let h = Held {
+            start: m.flats.map_or(0, |f| f.0),
+            households: m.households,
+            partial: m.flats.is_some(),
+        };
+        if held.insert(m.building.as_str(), h).is_some() {
+            return Err(PartitionError::InvalidVillage {
+                village: village.code.clone(),
+                reason: "a comprehensive grid holds two flat ranges of one building",
+            });
+        }
+        let mut part = (*b).clone();
+        part.households.count = m.households;
+        // Footprints may overlap (a tower over an institution's footprint): within this
+        // grid only the part the comprehensive grid covers can carry micro-grids.
+        if !parent.polygon.contains(&part.footprint) {
+            let inside = part.footprint.intersection(&parent.polygon);
+            if inside.unsigned_area() > 0.0 {
+                part.footprint = inside;
+            }
+        }
+        members.push(part);
+    }
+    let member_refs: Vec<&Building> = members.iter().collect();
+    let area = AdminUnit {
+        boundary: parent.polygon.clone(),
+        ..village.clone()
+    };
+    // The previous micro-grids as grids of this "village": top-level codes with their
+    // serial, flat ranges counted from the comprehensive grid's first flat.
+    let previous: Vec<Grid> = previous
+        .iter()
+        .map(|g| {
+            let members: Vec<GridMember> = g
+                .members
+                .iter()
+                .filter_map(|m| {
+                    let h = held.get(m.building.as_str())?;
+                    if !h.partial && m.flats.is_none() {
+                        // Whole then and now (buildings without households too).
+                        return Some(m.clone());
+                    }
+                    let (s, e) = m.flats.unwrap_or((0, m.households));
+                    let (s, e) = (s.max(h.start), e.min(h.start + h.households));
+                    (s < e).then(|| GridMember {
+                        building: m.building.clone(),
+                        households: e - s,
+                        flats: (e - s != h.households).then_some((s - h.start, e - h.start)),
+                    })
+                })
+                .collect();
+            Grid {
+                code: GridCode::new(&village.code, g.code.serial()),
+                parent: None,
+                households: members.iter().map(|m| m.households).sum(),
+                members,
+                ..(*g).clone()
+            }
+        })
+        .collect();
+    let sub = VillageInput {
+        village: &area,
+        buildings: &member_refs,
+        barriers: input.barriers,
+        previous: &previous,
+    };
+    let mut out = run::run(&sub, lower, Mode::Optimise)?;
+    // A tower whose flats all went to micro-grids on its footprint leaves an empty
+    // ground grid where the comprehensive grid is that footprint.
+    if parent.polygon.0.len() > 1 {
+        cover_empty_pieces(&mut out.grids, &parent.polygon);
+    }
+    let before = out.grids.len();
+    out.grids
+        .retain(|g| !(g.members.is_empty() && g.polygon.0.is_empty()));
+    if out.grids.len() < before && previous.is_empty() {
+        // A first run numbers from 1 without gaps.
+        out.grids.sort_by_key(|g| g.code.serial());
+        for (serial, g) in (1..).zip(&mut out.grids) {
+            g.code = GridCode::new(&village.code, serial);
+        }
+    }
+
+    let mut renamed: HashMap<String, String> = HashMap::new();
+    for g in &mut out.grids {
+        let code = GridCode::nested(&parent.code, g.code.serial()).ok_or_else(|| {
+            PartitionError::TooManyGrids {
+                village: village.code.clone(),
+                grids: usize::from(g.code.serial()),
+            }
+        })?;
+        renamed.insert(g.code.to_string(), code.to_string());
+        g.code = code;
+        g.level = Grid::MICRO;
+        g.parent = Some(parent.code.clone());
+        for m in &mut g.members {
+            let Some(h) = held.get(m.building.as_str()) else {
+                continue;
+            };
+            m.flats = match m.flats {
+                Some((s, e)) => Some((s + h.start, e + h.start)),
+                None if h.partial => Some((h.start, h.start + h.households)),
+                None => None,
+            };
+        }
+    }
+    for f in &mut out.flags {
+        match f {
+            PartitionFlag::OutOfRange { grid, .. } | PartitionFlag::NonContiguous { grid, .. } => {
+                if let Some(code) = renamed.get(grid.as_str()) {
+                    grid.clone_from(code);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// How far a comprehensive polygon may differ from the union of its micro-grids: the
+/// area of their symmetric difference over the comprehensive outline's length, i.e.
+/// the mean width of the slivers between the two, in metres. Each micro-grid is
+/// clipped to its comprehensive polygon by one boolean operation, which snaps to a
+/// 32-bit integer grid over the polygon's box (i_overlay; a few 1e-7 m over a
+/// comprehensive grid), and the union and symmetric difference that measure it snap
+/// again: measured up to 1.1e-6 m over 300 random villages (roads cutting the village
+/// add a clip), 1.3e-7 m typically. Ten microns is far below anything a map or a survey
+/// can show. As a share of the comprehensive grid's area the difference was a median
+/// 5.6e-9 over 240 random villages, up to 2.3e-8 in dense villages of towers cut by
+/// roads.
+pub const NESTING_TOLERANCE_M: f64 = 1e-5;
+
+/// The symmetric difference between `parent`'s polygon and the union of `children`'s
+/// (m²), `parent`'s area (m²) and its outline's length (m), in the local metric
+/// projection `proj`.
+fn mismatch(proj: &LocalProj, parent: &Grid, children: &[&Grid]) -> (f64, f64, f64) {
+    let shape = proj.fwd_mp(&parent.polygon);
+    let union = children
+        .iter()
+        .map(|k| proj.fwd_mp(&k.polygon))
+        .reduce(|a, b| a.union(&b))
+        .unwrap_or_else(|| MultiPolygon(Vec::new()));
+    (
+        shape.xor(&union).unsigned_area(),
+        shape.unsigned_area(),
+        crate::geometry::planar_perimeter(&shape),
+    )
+}
+
+/// How far the comprehensive grids of `village` are from the union of their
+/// micro-grids: the largest share of a comprehensive grid's area in the symmetric
+/// difference, and the largest mean sliver width (m, see [`NESTING_TOLERANCE_M`]).
+/// For reports and benchmarks; [`validate_nesting`] applies the tolerance.
+pub fn nesting_error(village: &AdminUnit, comprehensive: &[Grid], micro: &[Grid]) -> (f64, f64) {
+    let Some(proj) = village
+        .boundary
+        .bounding_rect()
+        .and_then(|r| LocalProj::new(r.center().x, r.center().y))
+    else {
+        return (0.0, 0.0);
+    };
+    comprehensive
+        .iter()
+        .map(|p| {
+            let kids: Vec<&Grid> = micro
+                .iter()
+                .filter(|g| g.parent.as_ref() == Some(&p.code))
+                .collect();
+            let (differ, area, outline) = mismatch(&proj, p, &kids);
+            (differ / area.max(1.0), differ / outline.max(1.0))
+        })
+        .fold((0.0, 0.0), |a, b| (a.0.max(b.0), a.1.max(b.1)))
+}
+
+/// Lists every way `micro` fails to nest in `comprehensive` in `village`: a micro-grid
+/// whose parent is missing or whose code does not extend its parent's, households a
+/// micro-grid holds that its parent does not, a parent whose households its micro-grids
+/// do not add up to, and a parent whose polygon differs from the union of its
+/// micro-grids' polygons by slivers wider than [`NESTING_TOLERANCE_M`] on average
+/// (see [`nesting_error`]). Each level is checked on its
+/// own with [`super::validate_grids`].
+pub fn validate_nesting(
+    village: &AdminUnit,
+    comprehensive: &[Grid],
+    micro: &[Grid],
+) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let parents: HashMap<&GridCode, &Grid> = comprehensive.iter().map(|g| (&g.code, g)).collect();
+    let mut children: HashMap<&GridCode, Vec<&Grid>> = HashMap::new();
+    for g in micro {
+        let parent = g.parent.as_ref().and_then(|p| parents.get(p));
+        match parent {
+            Some(p) if g.code.parent().as_ref() == Some(&p.code) => {
+                children.entry(&p.code).or_default().push(g);
+            }
+            _ => out.push(Violation::NotNested {
+                grid: g.code.to_string(),
+                reason: match &g.parent {
+                    None => "has no comprehensive grid".to_owned(),
+                    Some(p) if parents.contains_key(p) => {
+                        format!("its code does not extend its comprehensive grid {p}")
+                    }
+                    Some(p) => format!("its comprehensive grid {p} does not exist"),
+                },
+            }),
+        }
+    }
+    let Some(proj) = village
+        .boundary
+        .bounding_rect()
+        .and_then(|r| LocalProj::new(r.center().x, r.center().y))
+    else {
+        return out;
+    };
+    for p in comprehensive {
+        let kids = children.get(&p.code).map(Vec::as_slice).unwrap_or(&[]);
+        out.extend(households_not_nested(p, kids));
+        let (differ, _, outline) = mismatch(&proj, p, kids);
+        if differ > NESTING_TOLERANCE_M * outline.max(1.0) {
+            out.push(Violation::NestingMismatch {
+                grid: p.code.to_string(),
+                area_m2: differ,
+            });
+        }
+    }
+    out
+}
+
+/// Households the micro-grids hold outside their parent, or fail to hold within it.
+fn households_not_nested(parent: &Grid, kids: &[&Grid]) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let range = |m: &GridMember| m.flats.unwrap_or((0, m.households));
+    let ranges: HashMap<&str, (u32, u32)> = parent
+        .members
+        .iter()
+        .map(|m| (m.building.as_str(), range(m)))
+        .collect();
+    let mut sum: HashMap<&str, u32> = HashMap::new();
+    for k in kids {
+        for m in &k.members {
+            let (s, e) = range(m);
+            let inside = ranges
+                .get(m.building.as_str())
+                .is_some_and(|&(ps, pe)| ps <= s && e <= pe);
+            if !inside {
+                out.push(Violation::NotNested {
+                    grid: k.code.to_string(),
+                    reason: format!(
+                        "holds households of building {} that {} does not",
+                        m.building, parent.code
+                    ),
+                });
+            }
+            *sum.entry(m.building.as_str()).or_default() += m.households;
+        }
+    }
+    for m in &parent.members {
+        let held = sum.get(m.building.as_str()).copied().unwrap_or(0);
+        if held != m.households {
+            out.push(Violation::NotNested {
+                grid: parent.code.to_string(),
+                reason: format!(
+                    "holds {} households of building {} but its micro-grids hold {held}",
+                    m.households, m.building
+                ),
+            });
+        }
+    }
+    out
+}
