@@ -31,14 +31,15 @@ export const HOUSEHOLD_BREAKS = [
 
 export const SPLIT_COLOUR = "#6a1b9a";
 export const FLAG_COLOUR = "#d7301f";
+export const COMPREHENSIVE_COLOUR = "#1b3a5c";
 export const HATCH_IMAGE = "gridmap-hatch";
 
 /** Layer ids per switchable group (the layer switcher toggles whole groups). */
 export const LAYER_GROUPS = {
   townships: ["townships-line", "townships-label"],
   villages: ["villages-fill", "villages-line", "villages-label"],
-  grids: ["grids-fill", "grids-line", "grids-flagged", "grids-stacked", "grids-stacked-count"],
-  grid_labels: ["grid-labels"],
+  grids: ["grids-fill", "grids-line", "comprehensive-line", "grids-flagged", "grids-stacked", "grids-stacked-count"],
+  grid_labels: ["grid-labels", "micro-labels", "comprehensive-labels"],
   buildings: [
     "buildings-fill",
     "buildings-estimated-fill",
@@ -62,7 +63,12 @@ export const BUILDING_LAYERS = ["buildings-fill", "buildings-estimated-fill"];
 export const GRID_LAYERS = ["grids-fill"];
 
 const code = ["to-string", ["get", "code"]];
-const last3 = ["slice", code, ["max", 0, ["-", ["length", code], 3]]];
+/** The code after the village's 12 digits and dash: `007`, or `007-03` for a micro-grid. */
+const serial = ["slice", code, 13];
+/** 2 for comprehensive grids (综治网格) where grids are nested, 1 for the grids holding households. */
+const level = ["to-number", ["coalesce", ["get", "level"], 1]];
+const comprehensive = ["==", level, 2];
+const nestedMicro = ["has", "parent"];
 const households = ["to-number", ["coalesce", ["get", "households"], 0]];
 const estimated = ["==", ["to-boolean", ["get", "estimated"]], true];
 /**
@@ -202,6 +208,8 @@ function dataLayers(sizeText) {
       type: "fill",
       ...s,
       "source-layer": "grids",
+      // Comprehensive grids are drawn as outlines over their micro-grids' colours.
+      filter: ["!", comprehensive],
       paint: {
         "fill-color": [
           "match",
@@ -262,10 +270,24 @@ function dataLayers(sizeText) {
       type: "line",
       ...s,
       "source-layer": "grids",
+      filter: ["!", comprehensive],
       paint: {
         "line-color": "#4a5560",
         "line-opacity": 0.8,
         "line-width": ["interpolate", ["linear"], ["zoom"], 12, 0.6, 16, 1.6, 18, 2.5],
+      },
+    },
+    {
+      // A comprehensive grid's outline: wider and darker than its micro-grids' lines.
+      id: "comprehensive-line",
+      type: "line",
+      ...s,
+      "source-layer": "grids",
+      filter: comprehensive,
+      layout: { "line-join": "round" },
+      paint: {
+        "line-color": COMPREHENSIVE_COLOUR,
+        "line-width": ["interpolate", ["linear"], ["zoom"], 11, 1.5, 16, 3.5, 18, 5],
       },
     },
     {
@@ -388,36 +410,26 @@ function dataLayers(sizeText) {
       },
       paint: { "text-color": SPLIT_COLOUR, "text-halo-color": "#ffffff", "text-halo-width": 1.8 },
     },
+    gridLabels("grid-labels", ["all", ["!", comprehensive], ["!", nestedMicro]], sizeText),
+    // Nested grids: micro-grids labelled from zoom 15, comprehensive grids below 16.
+    { ...gridLabels("micro-labels", nestedMicro, sizeText), minzoom: 15 },
     {
-      id: "grid-labels",
-      type: "symbol",
-      ...s,
-      "source-layer": "grid_labels",
+      ...gridLabels("comprehensive-labels", comprehensive, sizeText),
+      maxzoom: 16,
       layout: {
+        ...gridLabels("comprehensive-labels", comprehensive, sizeText).layout,
+        // serial, then size and grid leader: these labels are gone by zoom 16
         "text-field": [
-          "step",
-          ["zoom"],
-          ["format", last3, { "font-scale": 1.15 }],
-          16,
-          [
-            "format",
-            code,
-            { "font-scale": 1 },
-            // the name planners gave the grid, when it has one
-            ["concat", ["case", ["has", "name"], " ", ""], ["coalesce", ["get", "name"], ""]],
-            { "font-scale": 0.9 },
-            "\n",
-            {},
-            ["concat", sizeText, "  ", ["to-string", ["coalesce", ["get", "staff"], ""]]],
-            { "font-scale": 0.8 },
-          ],
+          "format",
+          serial,
+          { "font-scale": 1.3 },
+          "\n",
+          {},
+          ["concat", sizeText, "  ", ["to-string", ["coalesce", ["get", "staff"], ""]]],
+          { "font-scale": 0.85 },
         ],
-        "text-font": FONT_BOLD,
-        "text-size": ["interpolate", ["linear"], ["zoom"], 13, 11, 18, 15],
-        "text-max-width": 14,
-        "text-padding": 4,
       },
-      paint: { "text-color": "#1f2a33", "text-halo-color": "rgba(255,255,255,0.9)", "text-halo-width": 1.6 },
+      paint: { "text-color": COMPREHENSIVE_COLOUR, "text-halo-color": "rgba(255,255,255,0.95)", "text-halo-width": 2 },
     },
   ];
 }
@@ -507,4 +519,45 @@ export function setPlannerHighlight(map, h) {
   map.setFilter(PLANNER_SELECTED, ["in", id, ids]);
   map.setFilter(PLANNER_SELECTED_LINE, ["in", id, ids]);
   map.setFilter(PLANNER_TARGET, ["in", code, ["literal", h.target ? [h.target] : []]]);
+}
+
+/**
+ * A grid label layer: the serial at low zoom, code, name, size and staff from zoom 16.
+ * @param {string} id
+ * @param {Array} filter
+ * @param {Array} sizeText expression for "40 户" (or the institution label)
+ */
+function gridLabels(id, filter, sizeText) {
+  return {
+    id,
+    type: "symbol",
+    source: SOURCE,
+    filter,
+    "source-layer": "grid_labels",
+    layout: {
+      "text-field": [
+        "step",
+        ["zoom"],
+        ["format", serial, { "font-scale": 1.15 }],
+        16,
+        [
+          "format",
+          code,
+          { "font-scale": 1 },
+          // the name planners gave the grid, when it has one
+          ["concat", ["case", ["has", "name"], " ", ""], ["coalesce", ["get", "name"], ""]],
+          { "font-scale": 0.9 },
+          "\n",
+          {},
+          ["concat", sizeText, "  ", ["to-string", ["coalesce", ["get", "staff"], ""]]],
+          { "font-scale": 0.8 },
+        ],
+      ],
+      "text-font": FONT_BOLD,
+      "text-size": ["interpolate", ["linear"], ["zoom"], 13, 11, 18, 15],
+      "text-max-width": 14,
+      "text-padding": 4,
+    },
+    paint: { "text-color": "#1f2a33", "text-halo-color": "rgba(255,255,255,0.9)", "text-halo-width": 1.6 },
+  };
 }

@@ -51,6 +51,8 @@ export function createPanel(root, actions) {
     const sections = [];
     if (res.building) sections.push(buildingSection(res.building, actions));
     if (res.grid) sections.push(gridSection(res.grid, actions));
+    // Nested grids: the comprehensive grid and its leader under the micro-grid.
+    if (res.comprehensive) sections.push(gridSection(res.comprehensive, actions));
     if (res.building) sections.push(householdSection(res.building));
     sections.push(unitsSection(res.village, res.township));
     const heading = res.building
@@ -63,7 +65,13 @@ export function createPanel(root, actions) {
 
   /** `/api/grids/{code}` result. */
   function showGrid(g) {
-    open(`${t("grid")} ${g.code}`, gridSection(g, actions), unitsSection(g.village_unit, g.township));
+    const sections = [
+      gridSection(g, actions),
+      g.comprehensive ? gridSection(g.comprehensive, actions) : null,
+      microGridList(g.micro_grids ?? [], actions),
+      unitsSection(g.village_unit, g.township),
+    ];
+    open(`${t(gridKind(g))} ${g.code}`, ...sections.filter(Boolean));
   }
 
   /** `/api/buildings/{id}` result. */
@@ -254,19 +262,48 @@ function householdTable(list) {
   );
 }
 
+/** "grid", or for nested grids "comprehensiveGrid" / "microGrid" (i18n keys). */
+function gridKind(g) {
+  if (g.level === 2) return "comprehensiveGrid";
+  return g.parent ? "microGrid" : "grid";
+}
+
+/** A comprehensive grid's micro-grids as links. */
+function microGridList(grids, actions) {
+  if (!grids.length) return null;
+  return h(
+    "section",
+    { class: "micro-grids-section" },
+    h("h3", null, t("microGrids")),
+    h(
+      "ul",
+      { class: "grid-list" },
+      grids.map((m) =>
+        h(
+          "li",
+          null,
+          h("button", { type: "button", class: "link", onclick: () => actions.showGrid(m.code) }, m.code),
+          ` ${m.households} ${t("householdsUnit")} · ${m.staff?.name ?? t("noStaff")}`,
+        ),
+      ),
+    ),
+  );
+}
+
 function gridSection(g, actions) {
   const flags = (Array.isArray(g.flags) ? g.flags : String(g.flags ?? "").split(",")).filter(Boolean);
   const staff = g.staff;
+  const leader = g.level === 2;
   return h(
     "section",
-    { class: "grid-section", dataset: { grid: g.code } },
-    h("h3", null, t("grid")),
+    { class: leader ? "grid-section comprehensive-section" : "grid-section", dataset: { grid: g.code } },
+    h("h3", null, t(gridKind(g))),
     dl([
       [t("gridCode"), h("strong", { class: "grid-code" }, g.code)],
       [t("households"), `${g.households ?? 0} ${t("householdsUnit")}`],
       [t("buildingsCount"), g.buildings ?? "–"],
       [
-        t("staff"),
+        t(leader ? "gridLeader" : "staff"),
         staff
           ? h(
               "button",
@@ -280,7 +317,7 @@ function gridSection(g, actions) {
             )
           : h("span", { class: "muted" }, t("noStaff")),
       ],
-      staff ? [t("staffPhone"), phoneLink(staff.phone)] : null,
+      staff ? [t(leader ? "leaderPhone" : "staffPhone"), phoneLink(staff.phone)] : null,
       flags.length
         ? [t("flags"), h("span", { class: "flags" }, flags.map((f) => tOr(`flag_${f}`, f)).join(", "))]
         : null,

@@ -379,6 +379,12 @@ pub struct GridSizeArgs {
     /// planner flags staff above it (default: the store's setting, 100 at first).
     #[arg(long)]
     pub max_staff_households: Option<u32>,
+    /// Grid levels: `comprehensive:300-500,micro:30-50` cuts every village into
+    /// comprehensive grids (综治网格) and each of those into micro-grids (微网格);
+    /// `micro:30-50` goes back to one level. `@TARGET` after a range sets its target
+    /// (default the midpoint). Kept in the store's settings.
+    #[arg(long, value_name = "LEVELS", conflicts_with_all = ["min", "max", "target"])]
+    pub levels: Option<gridmap_service::partition::LevelsSpec>,
 }
 
 #[derive(Debug, Args)]
@@ -771,6 +777,10 @@ pub struct BenchPartitionArgs {
     /// households are estimated at 90 m² per flat and 3 m per floor.
     #[arg(long)]
     pub real: Option<std::path::PathBuf>,
+    /// Also partition the large county at two levels (`comprehensive:300-500,micro:30-50`)
+    /// and compare its runtime with the one-level run.
+    #[arg(long, value_name = "LEVELS")]
+    pub levels: Option<gridmap_service::partition::LevelsSpec>,
 }
 
 #[derive(Debug, Args)]

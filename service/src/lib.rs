@@ -350,5 +350,6 @@ fn view_context(data: &LiveData) -> ViewContext<'_> {
         snap: data.snapshot(),
         min_households: data.params.min,
         max_households: data.params.max,
+        comprehensive_households: data.params.comprehensive.map(|c| (c.min, c.max)),
     }
 }

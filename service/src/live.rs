@@ -45,7 +45,8 @@ impl LiveData {
     /// Indexes `snapshot` for tiles and lookups (CPU-heavy: call off the async threads).
     pub fn new(snapshot: CountySnapshot, params: PartitionParams) -> LiveData {
         let labels = crate::labels::unit_labels(&snapshot);
-        let tile_params = TileParams::with_grid_size(params.min, params.max);
+        let tile_params = TileParams::with_grid_size(params.min, params.max)
+            .with_comprehensive(params.comprehensive.map(|c| (c.min, c.max)));
         LiveData {
             tiles: TileData::new(Arc::new(snapshot), tile_params),
             labels,

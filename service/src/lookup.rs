@@ -181,7 +181,11 @@ pub async fn lookup(
     if grid_indices.is_empty() {
         grid_indices = snap
             .grids_in(point_rect(p))
-            .filter(|&i| snap.grids.get(i).is_some_and(|g| g.polygon.contains(&p)))
+            .filter(|&i| {
+                snap.grids
+                    .get(i)
+                    .is_some_and(|g| !g.is_comprehensive() && g.polygon.contains(&p))
+            })
             .collect();
         grid_indices.sort_unstable();
     }
@@ -214,10 +218,15 @@ pub async fn lookup(
         .map(|g| cx.grid(g))
         .collect();
     let (village, township) = cx.units_of(village_code.as_ref());
+    let comprehensive = grid_indices
+        .first()
+        .and_then(|&i| snap.parent_grid(i))
+        .map(|g| cx.grid(g));
     Ok(LookupView {
         building,
         grid: grids.first().cloned(),
         grids,
+        comprehensive,
         village,
         township,
     })
@@ -261,8 +270,24 @@ pub fn grid(cx: ViewContext<'_>, _caller: &Caller, code: &GridCode) -> ServiceRe
         .grid(code)
         .ok_or_else(|| ServiceError::NotFound(format!("no grid {code}")))?;
     let (village_unit, township) = cx.units_of(Some(&g.village));
+    let comprehensive = g.parent.as_ref().and_then(|p| cx.snap.grid(p));
+    let mut micro_grids: Vec<GridView> = if g.is_comprehensive() {
+        cx.snap
+            .grids_in(
+                gridmap_core::geometry::bbox(&g.polygon).unwrap_or(Rect::new((0., 0.), (0., 0.))),
+            )
+            .filter_map(|i| cx.snap.grids.get(i))
+            .filter(|m| m.parent.as_ref() == Some(code))
+            .map(|m| cx.grid(m))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    micro_grids.sort_by(|a, b| a.code.cmp(&b.code));
     Ok(GridDetail {
         grid: cx.grid(g),
+        comprehensive: comprehensive.map(|p| cx.grid(p)),
+        micro_grids,
         village_unit,
         township,
     })

@@ -8,7 +8,8 @@ use crate::county::{County, Scope};
 use crate::{Caller, ServiceError, ServiceResult};
 use gridmap_core::assign::{assign_staff, village_of_buildings};
 use gridmap_core::partition::{
-    partition_all, validate_grids, PartitionParams, QualityReport, Violation,
+    partition_all_levels, validate_grids, validate_nesting, LevelSizes, PartitionParams,
+    QualityReport, Violation,
 };
 use gridmap_core::{DivisionCode, Grid};
 use gridmap_store::{ChangeMeta, GridWrite, StaffGrids, Store};
@@ -23,6 +24,9 @@ pub struct SizeRequest {
     pub institution_grids: Option<bool>,
     /// Most households one staff member should serve (a soft rule the planner flags).
     pub max_staff_households: Option<u32>,
+    /// `Some(Some(sizes))` cuts villages into comprehensive grids of these sizes, each
+    /// cut into micro-grids of `min..=max`; `Some(None)` goes back to one level.
+    pub comprehensive: Option<Option<LevelSizes>>,
 }
 
 impl SizeRequest {
@@ -36,8 +40,23 @@ impl SizeRequest {
             max_staff_households: self
                 .max_staff_households
                 .unwrap_or(base.max_staff_households),
+            comprehensive: self.comprehensive.unwrap_or(base.comprehensive),
             ..base.clone()
         };
+        if let Some(c) = p.comprehensive {
+            if c.min == 0 || c.min > c.max || c.target < c.min || c.target > c.max {
+                return Err(ServiceError::BadInput(format!(
+                    "comprehensive grids of {}–{} households (target {}): need 1 ≤ min ≤ target ≤ max",
+                    c.min, c.max, c.target
+                )));
+            }
+            if p.max > c.min {
+                return Err(ServiceError::BadInput(format!(
+                    "micro-grids of up to {} households do not nest in comprehensive grids of {}–{}: the micro-grid maximum must not exceed the comprehensive minimum",
+                    p.max, c.min, c.max
+                )));
+            }
+        }
         if p.max_staff_households == 0 {
             return Err(ServiceError::BadInput(
                 "--max-staff-households must be at least 1".into(),
@@ -59,6 +78,80 @@ impl SizeRequest {
     }
 }
 
+/// Grid levels as `gridmap partition --levels` takes them:
+/// `comprehensive:300-500,micro:30-50` (two levels) or `micro:30-50` (one level). Each
+/// level is `NAME:MIN-MAX`, optionally `@TARGET` (else the midpoint); the Chinese names
+/// 综治 and 微 work too.
+///
+/// ```
+/// use gridmap_service::partition::LevelsSpec;
+/// let two: LevelsSpec = "comprehensive:300-500,micro:30-50@35".parse().unwrap();
+/// assert_eq!((two.micro.min, two.micro.max, two.micro.target), (30, 50, 35));
+/// assert_eq!(two.comprehensive.map(|c| c.target), Some(400));
+/// let one: LevelsSpec = "micro:20-40".parse().unwrap();
+/// assert!(one.comprehensive.is_none());
+/// assert!("comprehensive:300-500".parse::<LevelsSpec>().is_err());
+/// assert!("micro:50-30".parse::<LevelsSpec>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LevelsSpec {
+    pub comprehensive: Option<LevelSizes>,
+    pub micro: LevelSizes,
+}
+
+impl std::str::FromStr for LevelsSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let usage = "give levels as comprehensive:300-500,micro:30-50 (or micro:30-50 for one level; @TARGET after a range sets its target)";
+        let mut comprehensive = None;
+        let mut micro = None;
+        for part in s.split(',').map(str::trim) {
+            let (name, range) = part
+                .split_once(':')
+                .ok_or_else(|| format!("level {part:?} has no sizes: {usage}"))?;
+            let (range, target) = match range.split_once('@') {
+                Some((r, t)) => (r, Some(t)),
+                None => (range, None),
+            };
+            let number = |t: &str| {
+                t.trim().parse::<u32>().map_err(|_| {
+                    format!("level {part:?}: {t:?} is not a number of households: {usage}")
+                })
+            };
+            let (min, max) = range
+                .split_once('-')
+                .ok_or_else(|| format!("level {part:?} needs MIN-MAX: {usage}"))?;
+            let mut sizes = LevelSizes::new(number(min)?, number(max)?);
+            if let Some(t) = target {
+                sizes.target = number(t)?;
+            }
+            if sizes.min == 0 || sizes.min > sizes.target || sizes.target > sizes.max {
+                return Err(format!(
+                    "level {part:?}: need 1 ≤ min ≤ target ≤ max (target {})",
+                    sizes.target
+                ));
+            }
+            let slot = match name.trim() {
+                "comprehensive" | "综治" | "综治网格" => &mut comprehensive,
+                "micro" | "微" | "微网格" => &mut micro,
+                other => {
+                    return Err(format!(
+                        "unknown grid level {other:?} (comprehensive, micro): {usage}"
+                    ))
+                }
+            };
+            if slot.replace(sizes).is_some() {
+                return Err(format!("level {name:?} is given twice: {usage}"));
+            }
+        }
+        let micro = micro.ok_or_else(|| format!("no micro level in {s:?}: {usage}"))?;
+        Ok(LevelsSpec {
+            comprehensive,
+            micro,
+        })
+    }
+}
+
 /// The stored partition parameters, or the defaults before the first run.
 pub async fn stored_params(store: &dyn Store) -> ServiceResult<PartitionParams> {
     Ok(store.partition_params().await?.unwrap_or_default())
@@ -67,7 +160,10 @@ pub async fn stored_params(store: &dyn Store) -> ServiceResult<PartitionParams> 
 /// What a partition run did.
 #[derive(Debug)]
 pub struct PartitionOutcome {
+    /// The grids that hold households: the only level, or the micro-grids.
     pub report: QualityReport,
+    /// The comprehensive grids, when villages are cut at two levels.
+    pub comprehensive_report: Option<QualityReport>,
     pub params: PartitionParams,
     pub failures: Vec<(DivisionCode, String)>,
     pub flags: Vec<String>,
@@ -105,22 +201,37 @@ pub async fn partition(
     let outside_villages = assign_villages(store, caller, &mut county).await?;
 
     let parts = county.villages(scope);
+    let nested = params.comprehensive.is_some();
     let previous: Vec<Vec<Grid>> = parts
         .iter()
         .map(|p| {
             p.grids
                 .iter()
                 .filter(|g| !fresh || g.locked)
+                // A one-level run starts from one-level grids only.
+                .filter(|g| nested || (!g.is_comprehensive() && g.parent.is_none()))
                 .cloned()
                 .collect()
         })
         .collect();
+    if !nested {
+        let locked = parts
+            .iter()
+            .flat_map(|p| &p.grids)
+            .find(|g| g.locked && (g.is_comprehensive() || g.parent.is_some()));
+        if let Some(g) = locked {
+            return Err(ServiceError::BadInput(format!(
+                "grid {} is a locked nested grid: unlock it, or keep two levels (--levels comprehensive:MIN-MAX,micro:MIN-MAX)",
+                g.code
+            )));
+        }
+    }
     let inputs: Vec<_> = parts
         .iter()
         .zip(&previous)
         .map(|(p, prev)| p.input(prev))
         .collect();
-    let results = partition_all(&inputs, &params);
+    let results = partition_all_levels(&inputs, &params);
 
     let mut failures = Vec::new();
     let mut flags = Vec::new();
@@ -130,8 +241,8 @@ pub async fn partition(
         let code = &p.village.code;
         match r {
             Ok(v) => {
-                new_grids.extend(v.grids.iter().cloned());
-                flags.extend(v.flags.iter().map(|f| format!("{code}: {f}")));
+                new_grids.extend(v.grids().cloned());
+                flags.extend(v.flags().map(|f| format!("{code}: {f}")));
                 done.push(code.clone());
             }
             Err(e) => failures.push((code.clone(), e.to_string())),
@@ -170,8 +281,16 @@ pub async fn partition(
     let operation = format!("partition {scope}");
     let meta = crate::access::audited_change(caller, &scope.to_string(), operation);
     let change = store.write_grids(&write, &meta).await?;
+    let wall = started.elapsed();
+    let ok = || results.iter().map(|r| r.as_ref().ok());
     Ok(PartitionOutcome {
-        report: QualityReport::from_partitions(&results, started.elapsed()),
+        report: QualityReport::from_villages(ok().map(|r| r.map(|v| &v.micro)), wall),
+        comprehensive_report: nested.then(|| {
+            QualityReport::from_villages(
+                ok().map(|r| r.and_then(|v| v.comprehensive.as_ref())),
+                wall,
+            )
+        }),
         params,
         failures,
         flags,
@@ -218,22 +337,40 @@ pub struct Validation {
 pub async fn validate(store: &dyn Store, _caller: &Caller) -> ServiceResult<Validation> {
     let params = stored_params(store).await?;
     let county = County::load(store).await?;
+    // A staff member's load is the households of the micro-grids they serve.
+    let micro: Vec<Grid> = county
+        .grids
+        .iter()
+        .filter(|g| !g.is_comprehensive())
+        .cloned()
+        .collect();
     let mut out = Validation {
         grids: county.grids.len(),
         violations: Vec::new(),
         unpartitioned: Vec::new(),
         staff_overloaded: crate::staffload::overloaded_staff(
-            &county.grids,
+            &micro,
             &store.staff().await?,
             params.max_staff_households,
         ),
     };
+    let upper = params.comprehensive_params();
     for p in county.villages(&Scope::All) {
         if p.grids.is_empty() && !p.buildings.is_empty() {
             out.unpartitioned.push(p.village.code.clone());
         }
+        // Each level tiles the village on its own; nested levels must nest exactly.
+        let (top, micro): (Vec<Grid>, Vec<Grid>) =
+            p.grids.iter().cloned().partition(Grid::is_comprehensive);
         out.violations
-            .extend(validate_grids(p.village, &p.buildings, &p.grids, &params));
+            .extend(validate_grids(p.village, &p.buildings, &micro, &params));
+        if !top.is_empty() {
+            let upper = upper.as_ref().unwrap_or(&params);
+            out.violations
+                .extend(validate_grids(p.village, &p.buildings, &top, upper));
+            out.violations
+                .extend(validate_nesting(p.village, &top, &micro));
+        }
     }
     Ok(out)
 }

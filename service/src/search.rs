@@ -49,7 +49,11 @@ pub fn search(
                 Some(name) => format!("{} {name}", g.code),
                 None => g.code.to_string(),
             },
-            detail: format!("{} 户 · {staff_name}", g.households),
+            detail: if g.is_comprehensive() {
+                format!("综治网格 · {} 户 · {staff_name}", g.households)
+            } else {
+                format!("{} 户 · {staff_name}", g.households)
+            },
             bbox: bbox_array(&g.polygon),
         });
     }

@@ -31,6 +31,11 @@ pub struct StaffView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GridView {
     pub code: String,
+    /// 1 for grids that hold households (micro-grids 微网格 where grids are nested), 2
+    /// for comprehensive grids (综治网格).
+    pub level: u8,
+    /// The comprehensive grid a micro-grid nests in.
+    pub parent: Option<String>,
     /// The name planners gave the grid, if any.
     pub name: Option<String>,
     pub village: String,
@@ -98,6 +103,8 @@ pub struct LookupView {
     pub grid: Option<GridView>,
     /// Every grid holding households of the building (several for a split high-rise).
     pub grids: Vec<GridView>,
+    /// The comprehensive grid the first grid nests in, with its leader (nested grids).
+    pub comprehensive: Option<GridView>,
     pub village: Option<UnitView>,
     pub township: Option<UnitView>,
 }
@@ -116,6 +123,10 @@ pub struct BuildingDetail {
 pub struct GridDetail {
     #[serde(flatten)]
     pub grid: GridView,
+    /// The comprehensive grid a micro-grid nests in.
+    pub comprehensive: Option<GridView>,
+    /// A comprehensive grid's micro-grids, by code.
+    pub micro_grids: Vec<GridView>,
     pub village_unit: Option<UnitView>,
     pub township: Option<UnitView>,
 }
@@ -151,6 +162,8 @@ pub struct ViewContext<'a> {
     pub snap: &'a CountySnapshot,
     pub min_households: u32,
     pub max_households: u32,
+    /// The size range of comprehensive grids where grids are nested.
+    pub comprehensive_households: Option<(u32, u32)>,
 }
 
 impl ViewContext<'_> {
@@ -185,17 +198,18 @@ impl ViewContext<'_> {
 
     /// The grid's flags, the same ones the tiles and the validator use.
     pub fn flags(&self, g: &Grid) -> GridFlags {
-        GridFlags::of(
-            g,
-            self.snap.admin_unit(&g.village),
-            self.min_households,
-            self.max_households,
-        )
+        let (min, max) = match self.comprehensive_households {
+            Some(range) if g.is_comprehensive() => range,
+            _ => (self.min_households, self.max_households),
+        };
+        GridFlags::of(g, self.snap.admin_unit(&g.village), min, max)
     }
 
     pub fn grid(&self, g: &Grid) -> GridView {
         GridView {
             code: g.code.to_string(),
+            level: g.level,
+            parent: g.parent.as_ref().map(ToString::to_string),
             name: g.name.clone(),
             village: g.village.to_string(),
             households: g.households,

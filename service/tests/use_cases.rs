@@ -630,3 +630,117 @@ fn office() -> Caller {
         gridmap_core::AccessScope::All,
     )
 }
+
+#[tokio::test]
+async fn nested_grids_are_stored_validated_looked_up_and_found_at_both_levels() {
+    use gridmap_core::partition::LevelSizes;
+    use gridmap_core::Grid;
+    for (name, store, _dir) in stores().await {
+        let levels = SizeRequest {
+            comprehensive: Some(Some(LevelSizes::new(300, 500))),
+            ..SizeRequest::default()
+        };
+        let run = partition(
+            store.as_ref(),
+            &Caller::Operator,
+            &Scope::All,
+            &levels,
+            true,
+        )
+        .await
+        .unwrap();
+        let top = run.comprehensive_report.expect("a report of both levels");
+        assert!(top.grids > 0 && run.report.grids > 3 * top.grids, "{name}");
+        assert_eq!(top.households, run.report.households, "{name}");
+        let grids = store.grids().await.unwrap();
+        let (upper, micro): (Vec<Grid>, Vec<Grid>) =
+            grids.into_iter().partition(Grid::is_comprehensive);
+        assert_eq!(upper.len(), top.grids, "{name}");
+        assert!(micro.iter().all(|g| g.parent.is_some()), "{name}");
+        // Grid staff serve micro-grids only.
+        assert!(upper.iter().all(|g| g.staff.is_none()), "{name}");
+        assert!(micro.iter().any(|g| g.staff.is_some()), "{name}");
+        let check = gridmap_service::partition::validate(store.as_ref(), &Caller::Operator)
+            .await
+            .unwrap();
+        let nesting: Vec<_> = check
+            .violations
+            .iter()
+            .filter(|v| {
+                matches!(
+                    v,
+                    gridmap_core::partition::Violation::NotNested { .. }
+                        | gridmap_core::partition::Violation::NestingMismatch { .. }
+                )
+            })
+            .collect();
+        assert!(nesting.is_empty(), "{name}: {nesting:?}");
+
+        let service = Service::start(store.clone(), AccessPolicy::default(), 1 << 20)
+            .await
+            .unwrap();
+        let data = service.data();
+        let snap = data.snapshot();
+        let b = snap
+            .buildings
+            .iter()
+            .find(|b| {
+                b.households.count > 0
+                    && snap
+                        .grids_of_building(snap.building_index(&b.source_id).unwrap())
+                        .len()
+                        == 1
+            })
+            .expect("a building in one grid");
+        let p = representative_point(&b.footprint).unwrap();
+        let found = service.lookup(&Caller::Public, p.x(), p.y()).await.unwrap();
+        let grid = found.grid.expect("its micro-grid");
+        let parent = found.comprehensive.expect("its comprehensive grid");
+        assert_eq!((grid.level, parent.level), (1, 2), "{name}");
+        assert_eq!(grid.parent.as_deref(), Some(parent.code.as_str()), "{name}");
+        assert!(grid.code.starts_with(&parent.code), "{name}");
+        // The comprehensive grid lists its micro-grids; either code is found by search.
+        let detail = service.grid(&Caller::Public, &parent.code).unwrap();
+        assert!(
+            detail.micro_grids.iter().any(|m| m.code == grid.code),
+            "{name}"
+        );
+        assert_eq!(
+            detail.micro_grids.iter().map(|m| m.households).sum::<u32>(),
+            parent.households,
+            "{name}"
+        );
+        let micro_detail = service.grid(&Caller::Public, &grid.code).unwrap();
+        assert_eq!(
+            micro_detail.comprehensive.map(|c| c.code),
+            Some(parent.code.clone()),
+            "{name}"
+        );
+        for code in [&parent.code, &grid.code] {
+            let hits = service.search(&Caller::Public, code, None).unwrap();
+            assert!(
+                hits.results
+                    .iter()
+                    .any(|h| h.kind == "grid" && &h.id == code),
+                "{name}: search {code}"
+            );
+        }
+
+        // Back to one level: the nested grids are replaced by one-level grids.
+        let one = SizeRequest {
+            comprehensive: Some(None),
+            ..SizeRequest::default()
+        };
+        let back = partition(store.as_ref(), &Caller::Operator, &Scope::All, &one, false)
+            .await
+            .unwrap();
+        assert!(back.comprehensive_report.is_none(), "{name}");
+        let grids = store.grids().await.unwrap();
+        assert!(
+            grids
+                .iter()
+                .all(|g| g.level == Grid::MICRO && g.parent.is_none() && g.code.parent().is_none()),
+            "{name}"
+        );
+    }
+}

@@ -42,6 +42,9 @@ pub struct TileParams {
     pub min_households: u32,
     /// Grids with more households are flagged `oversize` (50).
     pub max_households: u32,
+    /// Where grids are nested: the size range of comprehensive grids, which are
+    /// flagged by it instead (`None`: one level of grids).
+    pub comprehensive_households: Option<(u32, u32)>,
     /// Above this many bytes a tile is drawn again with a coarser minimum feature
     /// size (2, 8, then 32 pixels) until it fits (500 000).
     pub max_tile_bytes: usize,
@@ -56,6 +59,7 @@ impl Default for TileParams {
             min_feature_px: 0.5,
             min_households: 30,
             max_households: 50,
+            comprehensive_households: None,
             max_tile_bytes: 500_000,
         }
     }
@@ -73,6 +77,26 @@ impl TileParams {
             min_households,
             max_households,
             ..TileParams::default()
+        }
+    }
+
+    /// These parameters with comprehensive grids of `min..=max` households.
+    ///
+    /// ```
+    /// let p = gridmap_tiles::TileParams::with_grid_size(30, 50).with_comprehensive(Some((300, 500)));
+    /// assert_eq!(p.size_range(2), (300, 500));
+    /// assert_eq!(p.size_range(1), (30, 50));
+    /// ```
+    pub fn with_comprehensive(mut self, range: Option<(u32, u32)>) -> Self {
+        self.comprehensive_households = range;
+        self
+    }
+
+    /// The household range grids of `level` are flagged by.
+    pub fn size_range(&self, level: u8) -> (u32, u32) {
+        match self.comprehensive_households {
+            Some(range) if level == gridmap_core::Grid::COMPREHENSIVE => range,
+            _ => (self.min_households, self.max_households),
         }
     }
 
@@ -240,17 +264,16 @@ impl TileData {
             .zip(&old_index)
             .map(|(g, o)| match o.and_then(|i| self.grid_flags.get(i)) {
                 Some(flags) => flags.clone(),
-                None => GridFlags::of(
-                    g,
-                    snap.admin_unit(&g.village),
-                    self.params.min_households,
-                    self.params.max_households,
-                )
-                .names()
-                .join(","),
+                None => {
+                    let (min, max) = self.params.size_range(g.level);
+                    GridFlags::of(g, snap.admin_unit(&g.village), min, max)
+                        .names()
+                        .join(",")
+                }
             })
             .collect();
-        let grid_colours = recolour(&grid_shapes, &old_index, &self.grid_colours);
+        let levels: Vec<u8> = snap.grids.iter().map(|g| g.level).collect();
+        let grid_colours = recolour(&grid_shapes, &levels, &old_index, &self.grid_colours);
         // A kept grid's building has the same grids as before.
         let grid_stacks = snap
             .grids
@@ -347,7 +370,8 @@ impl TileData {
             .par_iter()
             .map(|g| Arc::new(WorldShape::from_lonlat(&g.polygon)))
             .collect();
-        let adjacency = grid_adjacency(&grid_shapes);
+        let levels: Vec<u8> = snap.grids.iter().map(|g| g.level).collect();
+        let adjacency = same_level(grid_adjacency(&grid_shapes), &levels, None);
         let grid_colours = colour_graph(&adjacency);
         let grid_labels = grid_shapes.par_iter().map(|s| label_point(s)).collect();
         let village_of: HashMap<&DivisionCode, &AdminUnit> = snap
@@ -361,9 +385,8 @@ impl TileData {
             .par_iter()
             .map(|g| {
                 let village = village_of.get(&g.village).copied();
-                GridFlags::of(g, village, params.min_households, params.max_households)
-                    .names()
-                    .join(",")
+                let (min, max) = params.size_range(g.level);
+                GridFlags::of(g, village, min, max).names().join(",")
             })
             .collect();
         let grid_stacks = snap.grids.iter().map(|g| stack_size(snap, g)).collect();
@@ -464,10 +487,31 @@ impl TileData {
     }
 }
 
+/// `adjacency` without the pairs of grids of different levels: comprehensive grids are
+/// coloured among themselves, micro-grids among themselves. `index` maps positions in
+/// `adjacency` to positions in `levels` (identity when `None`).
+fn same_level(
+    mut adjacency: Vec<Vec<usize>>,
+    levels: &[u8],
+    index: Option<&[usize]>,
+) -> Vec<Vec<usize>> {
+    let level = |k: usize| levels.get(index.map_or(k, |ix| ix[k])).copied();
+    for (k, list) in adjacency.iter_mut().enumerate() {
+        let own = level(k);
+        list.retain(|&n| level(n) == own);
+    }
+    adjacency
+}
+
 /// Colours for `shapes` after an edit: a shape that was there before (`old_index`) keeps
 /// its colour; each new one takes the smallest colour none of its neighbours has,
 /// the neighbours found among the shapes near the new ones only.
-fn recolour(shapes: &[Arc<WorldShape>], old_index: &[Option<usize>], old: &[u32]) -> Vec<u32> {
+fn recolour(
+    shapes: &[Arc<WorldShape>],
+    levels: &[u8],
+    old_index: &[Option<usize>],
+    old: &[u32],
+) -> Vec<u32> {
     let mut colours: Vec<Option<u32>> = old_index
         .iter()
         .map(|o| o.and_then(|i| old.get(i).copied()))
@@ -497,7 +541,7 @@ fn recolour(shapes: &[Arc<WorldShape>], old_index: &[Option<usize>], old: &[u32]
         })
         .collect();
     let local: Vec<Arc<WorldShape>> = near.iter().map(|&i| Arc::clone(&shapes[i])).collect();
-    let adjacency = grid_adjacency(&local);
+    let adjacency = same_level(grid_adjacency(&local), levels, Some(&near));
     for (k, &i) in near.iter().enumerate() {
         if colours[i].is_some() {
             continue;

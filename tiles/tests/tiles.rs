@@ -141,6 +141,7 @@ fn attribute_names_are_exactly_the_documented_ones_and_carry_no_personal_data() 
         "grids",
         &[
             "code",
+            "level",
             "village",
             "households",
             "buildings",
@@ -164,7 +165,7 @@ fn attribute_names_are_exactly_the_documented_ones_and_carry_no_personal_data() 
         ],
     );
     exact("villages", &["code", "name", "households", "grids"]);
-    exact("grid_labels", &["code", "households", "staff"]);
+    exact("grid_labels", &["code", "level", "households", "staff"]);
 }
 
 #[test]
@@ -617,4 +618,75 @@ fn an_institution_grid_label_says_so_and_a_residential_one_does_not() {
         seen[0] > 0 && seen[1] > 0,
         "residential and institution labels: {seen:?}"
     );
+}
+
+/// Nested grids: both levels are in the `grids` layer with their `level`, micro-grids
+/// name their `parent`, and each level is flagged by its own size range (a
+/// comprehensive grid of 400 households is not "oversize").
+#[test]
+fn nested_grids_carry_level_and_parent_and_are_flagged_by_their_own_range() {
+    use gridmap_core::partition::{partition_village_nested, PartitionParams, VillageInput};
+    use gridmap_core::snapshot::CountySnapshot;
+    use gridmap_tiles::coord::lonlat_to_world;
+    let (units, buildings) = gridmap_synth::small::villages(1, 1_200, 4);
+    let refs: Vec<&gridmap_core::Building> = buildings.iter().collect();
+    let input = VillageInput {
+        village: &units[0],
+        buildings: &refs,
+        barriers: &[],
+        previous: &[],
+    };
+    let upper = PartitionParams::new(300, 500, 400);
+    let out = partition_village_nested(&input, &upper, &PartitionParams::default()).unwrap();
+    let grids = out.into_grids();
+    let snap = Arc::new(CountySnapshot::new(units, buildings, grids, vec![]));
+    let params = TileParams::with_grid_size(30, 50).with_comprehensive(Some((300, 500)));
+    let data = TileData::new(Arc::clone(&snap), params);
+    let bounds = data.bounds().expect("bounds");
+    let (x, y) = lonlat_to_world(bounds.center().x, bounds.center().y);
+    let z14 = TileCoord::new(14, (x * 16384.0) as u32, (y * 16384.0) as u32).unwrap();
+    let t = decode(&encode_tile(&data, &[Layer::Grids], z14).unwrap());
+    let l = layer(&t, "grids");
+    let mut levels = BTreeSet::new();
+    for f in &l.features {
+        let a = attrs(l, f);
+        let grid = snap
+            .grids
+            .iter()
+            .find(|g| g.code.as_str() == a["code"])
+            .expect("grid of the feature");
+        assert_eq!(a["level"], grid.level.to_string(), "{}", a["code"]);
+        assert_eq!(
+            a.get("parent").map(String::as_str),
+            grid.parent.as_ref().map(|p| p.as_str()),
+            "{}",
+            a["code"]
+        );
+        let size_flag = a
+            .get("flags")
+            .is_some_and(|f| f.contains("undersize") || f.contains("oversize"));
+        let (min, max) = if grid.is_comprehensive() {
+            (300, 500)
+        } else {
+            (30, 50)
+        };
+        assert_eq!(
+            size_flag,
+            !(min..=max).contains(&grid.households) && !grid.institution,
+            "{} with {} households",
+            a["code"],
+            grid.households
+        );
+        levels.insert(grid.level);
+    }
+    assert_eq!(levels, BTreeSet::from([1, 2]));
+    // Comprehensive grids come first, so micro-grids are drawn over them.
+    let first_micro = l
+        .features
+        .iter()
+        .position(|f| attrs(l, f)["level"] == "1")
+        .unwrap();
+    assert!(l.features[first_micro..]
+        .iter()
+        .all(|f| attrs(l, f)["level"] == "1"));
 }

@@ -8,7 +8,9 @@ use axum::body::Bytes;
 use axum::http::header::ACCEPT_ENCODING;
 use axum::http::Request;
 use gridmap_core::assign::village_of_buildings;
-use gridmap_core::partition::{partition_all, PartitionParams, QualityReport};
+use gridmap_core::partition::{
+    partition_all, partition_all_levels, PartitionParams, QualityReport,
+};
 use gridmap_core::AdminLevel;
 use gridmap_service::county::County;
 use gridmap_service::Scope;
@@ -111,12 +113,65 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
         runs.min(3),
         big.1
     )?;
+    if let Some(levels) = args.levels {
+        nested_partition(&county, &levels, big.1, runs.min(3))?;
+    }
     let changed = super::bench_urban::after_change(&county, &params, 0.01, 5);
     outln!("after re-levelling 1% of the buildings and repairing:\n{changed}")?;
     if let Some(mb) = rss_mb() {
         outln!("peak RSS of this process: {mb:.0} MB (target ≤ 2048 MB)")?;
     }
     Ok(Outcome::Clean)
+}
+
+/// The nested partition of `county` at `levels`: both levels' quality and the median
+/// wall time against `one_level_s`, the one-level run of the same county (30–50) in
+/// this process.
+fn nested_partition(
+    county: &County,
+    levels: &gridmap_service::partition::LevelsSpec,
+    one_level_s: f64,
+    runs: usize,
+) -> anyhow::Result<()> {
+    let params = PartitionParams {
+        min: levels.micro.min,
+        max: levels.micro.max,
+        target: levels.micro.target,
+        comprehensive: levels.comprehensive,
+        ..PartitionParams::default()
+    };
+    let parts = county.villages(&Scope::All);
+    let inputs: Vec<_> = parts.iter().map(|p| p.input(&[])).collect();
+    let mut times = Vec::new();
+    let mut reports = (QualityReport::default(), None);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let results = partition_all_levels(&inputs, &params);
+        let wall = started.elapsed();
+        times.push(wall.as_secs_f64());
+        let ok = || results.iter().map(|r| r.as_ref().ok());
+        let micro = QualityReport::from_villages(ok().map(|r| r.map(|v| &v.micro)), wall);
+        let top = params.comprehensive.map(|_| {
+            QualityReport::from_villages(
+                ok().map(|r| r.and_then(|v| v.comprehensive.as_ref())),
+                wall,
+            )
+        });
+        reports = (micro, top);
+    }
+    let wall = median(times);
+    if let Some(top) = &reports.1 {
+        outln!(
+            "
+nested levels: comprehensive grids\n{top}"
+        )?;
+    }
+    outln!("nested levels: micro-grids\n{}", reports.0)?;
+    outln!(
+        "median wall time over {runs} runs: {wall:.2} s, {:.2}× the one-level run ({one_level_s:.2} s; target ≤ 1.5×)",
+        wall / one_level_s
+    )?;
+    Ok(())
 }
 
 /// Partitions every village of `county` `runs` times, as `gridmap partition --all --fresh`

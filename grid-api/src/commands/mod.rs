@@ -102,10 +102,12 @@ where
 
 /// The sizes named on the command line (unnamed ones keep the stored values).
 pub(crate) fn size_request(size: &GridSizeArgs) -> SizeRequest {
+    let micro = size.levels.map(|l| l.micro);
     SizeRequest {
-        min: size.min,
-        max: size.max,
-        target: size.target,
+        min: size.min.or(micro.map(|m| m.min)),
+        max: size.max.or(micro.map(|m| m.max)),
+        target: size.target.or(micro.map(|m| m.target)),
+        comprehensive: size.levels.map(|l| l.comprehensive),
         institution_grids: if size.institution_grids {
             Some(true)
         } else if size.no_institution_grids {

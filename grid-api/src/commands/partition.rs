@@ -45,13 +45,23 @@ pub(crate) async fn run(db: &str, args: &PartitionArgs) -> anyhow::Result<Outcom
     .await;
     bar.finish_and_clear();
     let outcome = outcome?;
-    outln!("{}", outcome.report)?;
     let p = &outcome.params;
+    let sizes = match (&outcome.comprehensive_report, &p.comprehensive) {
+        (Some(top), Some(c)) => {
+            outln!("comprehensive grids (综治网格)\n{top}")?;
+            outln!("micro-grids (微网格)\n{}", outcome.report)?;
+            format!(
+                "levels comprehensive:{}-{}@{},micro:{}-{}@{}",
+                c.min, c.max, c.target, p.min, p.max, p.target
+            )
+        }
+        _ => {
+            outln!("{}", outcome.report)?;
+            format!("sizes {}–{} (target {})", p.min, p.max, p.target)
+        }
+    };
     outln!(
-        "sizes {}–{} (target {}) stored; change {} (gridmap undo {} reverts it)",
-        p.min,
-        p.max,
-        p.target,
+        "{sizes} stored; change {} (gridmap undo {} reverts it)",
         outcome.change,
         outcome.change
     )?;
@@ -71,6 +81,7 @@ pub(crate) async fn run(db: &str, args: &PartitionArgs) -> anyhow::Result<Outcom
     if let Some(path) = &args.report_json {
         let json = serde_json::json!({
             "report": outcome.report,
+            "comprehensive_report": outcome.comprehensive_report,
             "params": outcome.params,
             "change": outcome.change,
             "flags": outcome.flags,

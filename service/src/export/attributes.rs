@@ -4,7 +4,7 @@
 //! Only what tiles may show: no household heads, phones or tags, and no staff phones
 //! (those are in the roster, which is for staff only).
 
-use gridmap_core::{AdminUnit, DivisionCode, Grid, Staff};
+use gridmap_core::{AdminUnit, DivisionCode, Grid, GridCode, Staff};
 use std::collections::HashMap;
 
 /// The kind of value a field holds.
@@ -37,7 +37,7 @@ const fn field(name: &'static str, dbf_name: &'static str, kind: FieldKind) -> F
 }
 
 /// The attributes of an exported grid, in this order in every format.
-pub const GRID_FIELDS: [Field; 11] = [
+pub const GRID_FIELDS: [Field; 12] = [
     field("code", "GRID_CODE", FieldKind::Text),
     field("name", "GRID_NAME", FieldKind::Text),
     field("village", "VIL_CODE", FieldKind::Text),
@@ -45,6 +45,7 @@ pub const GRID_FIELDS: [Field; 11] = [
     field("households", "HOUSEHOLDS", FieldKind::Integer),
     field("buildings", "BUILDINGS", FieldKind::Integer),
     field("level", "LEVEL", FieldKind::Integer),
+    field("parent", "PARENT", FieldKind::Text),
     field("locked", "LOCKED", FieldKind::Logical),
     field("institution", "INSTITUTN", FieldKind::Logical),
     field("staff_id", "STAFF_ID", FieldKind::Text),
@@ -116,6 +117,7 @@ impl Names {
             Value::Integer(i64::from(grid.households)),
             Value::Integer(i64::try_from(grid.members.len()).unwrap_or(i64::MAX)),
             Value::Integer(i64::from(grid.level)),
+            Value::Text(grid.parent.as_ref().map(GridCode::as_str)),
             Value::Logical(grid.locked),
             Value::Logical(grid.institution),
             Value::Text(staff),

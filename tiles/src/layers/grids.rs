@@ -9,7 +9,15 @@ use geozero::mvt::tile;
 pub(crate) const FIELDS: &[(&str, &str)] = &[
     (
         "code",
-        "Grid code: 12-digit village code, dash, 3-digit serial",
+        "Grid code: 12-digit village code, dash, 3-digit serial; a micro-grid adds a dash and a 2-digit serial to its comprehensive grid's code",
+    ),
+    (
+        "level",
+        "1 for grids that hold households (the only level, or micro-grids 微网格), 2 for comprehensive grids (综治网格) where grids are nested",
+    ),
+    (
+        "parent",
+        "Code of the comprehensive grid a micro-grid nests in (absent otherwise)",
     ),
     (
         "name",
@@ -47,8 +55,9 @@ pub(crate) const FIELDS: &[(&str, &str)] = &[
 pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
     let snap = data.snapshot();
     let mut idx: Vec<usize> = snap.grids_in(ctx.query).collect();
-    // Ground grids first, stacked grids after them (drawn on top).
-    idx.sort_unstable_by_key(|&i| (data.grid_stack(i) > 0, i));
+    // Comprehensive grids first, then ground grids, then stacked grids (drawn on top).
+    let top = |i: usize| snap.grids.get(i).is_some_and(|g| g.is_comprehensive());
+    idx.sort_unstable_by_key(|&i| (!top(i), data.grid_stack(i) > 0, i));
     let mut b = LayerBuilder::new("grids", ctx.transform.extent());
     let mut scratch = PolygonScratch::default();
     let mut attrs = Vec::with_capacity(FIELDS.len());
@@ -62,6 +71,7 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
         attrs.clear();
         attrs.extend([
             ("code", AttrValue::Str(grid.code.as_str())),
+            ("level", AttrValue::Uint(u64::from(grid.level))),
             ("village", AttrValue::Str(grid.village.as_str())),
             ("households", AttrValue::Uint(u64::from(grid.households))),
             ("buildings", AttrValue::Uint(grid.members.len() as u64)),
@@ -74,6 +84,9 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
         ]);
         if let Some(name) = grid.name.as_deref() {
             attrs.push(("name", AttrValue::Str(name)));
+        }
+        if let Some(parent) = &grid.parent {
+            attrs.push(("parent", AttrValue::Str(parent.as_str())));
         }
         if let Some(staff) = grid.staff.as_deref().and_then(|id| snap.staff_member(id)) {
             attrs.push(("staff", AttrValue::Str(&staff.name)));

@@ -9,6 +9,10 @@ use geozero::mvt::tile;
 pub(crate) const FIELDS: &[(&str, &str)] = &[
     ("code", "Grid code"),
     (
+        "level",
+        "1 for grids that hold households (micro-grids where nested), 2 for comprehensive grids",
+    ),
+    (
         "name",
         "Name planners gave the grid (absent when it has none)",
     ),
@@ -42,6 +46,7 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
         };
         attrs.clear();
         attrs.push(("code", AttrValue::Str(grid.code.as_str())));
+        attrs.push(("level", AttrValue::Uint(u64::from(grid.level))));
         attrs.push(("households", AttrValue::Uint(u64::from(grid.households))));
         if grid.institution {
             attrs.push(("institution", AttrValue::Bool(true)));
