@@ -257,3 +257,128 @@ fn validate_nesting_names_a_micro_grid_outside_its_parent() {
         .iter()
         .any(|v| matches!(v, Violation::NestingMismatch { .. })));
 }
+
+#[test]
+fn an_edit_at_either_level_keeps_the_levels_nested_and_the_codes() {
+    use gridmap_core::edit::move_buildings;
+    let (vs, bs) = villages_with(1, 1_200, 9, 2.0);
+    let out = nested(&vs[0], &bs, &[], &[], false);
+    let top = out.comprehensive.grids.clone();
+    let refs: Vec<&Building> = bs.iter().collect();
+    let input = VillageInput {
+        village: &vs[0],
+        buildings: &refs,
+        barriers: &[],
+        previous: &[],
+    };
+    let lower = PartitionParams::default();
+    let codes = |n: &NestedPartition| -> Vec<String> {
+        let mut c: Vec<String> = n
+            .clone()
+            .into_grids()
+            .iter()
+            .map(|g| g.code.to_string())
+            .collect();
+        c.sort();
+        c
+    };
+    // Micro level: a building of one comprehensive grid's micro-grid moves into a
+    // micro-grid of a neighbouring comprehensive grid.
+    // The building of the first comprehensive grid nearest the second, into the second's
+    // micro-grid nearest to it.
+    use geo::{Centroid, Distance, Euclidean};
+    let mut micro = out.micro.grids.clone();
+    let centre = |id: &str| {
+        bs.iter()
+            .find(|b| b.source_id == id)
+            .and_then(|b| b.footprint.centroid())
+            .unwrap()
+    };
+    let moved = top[0]
+        .members
+        .iter()
+        .filter(|m| m.flats.is_none() && m.households > 0)
+        .min_by(|a, b| {
+            let d = |m: &gridmap_core::GridMember| {
+                Euclidean.distance(&top[1].polygon, &centre(&m.building))
+            };
+            d(a).total_cmp(&d(b))
+        })
+        .unwrap()
+        .building
+        .clone();
+    let to = micro
+        .iter()
+        .filter(|g| g.parent.as_ref() == Some(&top[1].code))
+        .min_by(|a, b| {
+            let d = |g: &Grid| Euclidean.distance(&g.polygon, &centre(&moved));
+            d(a).total_cmp(&d(b))
+        })
+        .unwrap()
+        .code
+        .clone();
+    move_buildings(&mut micro, &[moved.as_str()], &to).unwrap();
+    let previous: Vec<Grid> = top.iter().cloned().chain(micro).collect();
+    let again = rebuild_nested(
+        &VillageInput {
+            previous: &previous,
+            ..input
+        },
+        &upper(),
+        &lower,
+        EditedLevel::Micro,
+    )
+    .unwrap();
+    let holds = |grids: &[Grid], code: &gridmap_core::GridCode| {
+        grids
+            .iter()
+            .find(|g| &g.code == code)
+            .is_some_and(|g| g.members.iter().any(|m| m.building == moved))
+    };
+    assert!(holds(&again.micro.grids, &to));
+    assert!(holds(&again.comprehensive.grids, &top[1].code));
+    assert!(!holds(&again.comprehensive.grids, &top[0].code));
+    assert_eq!(codes(&again), codes(&out));
+    let nesting = validate_nesting(&vs[0], &again.comprehensive.grids, &again.micro.grids);
+    assert!(nesting.is_empty(), "{nesting:?}");
+    for (level, params) in [
+        (&again.comprehensive, upper()),
+        (&again.micro, lower.clone()),
+    ] {
+        let v: Vec<_> = validate_grids(&vs[0], &refs, &level.grids, &params)
+            .into_iter()
+            .filter(|v| !matches!(v, Violation::SizeOutOfRange { .. }))
+            .collect();
+        assert!(v.is_empty(), "{v:?}");
+    }
+
+    // Comprehensive level: the building goes back; the micro-grids of both
+    // comprehensive grids are cut again and still nest.
+    let mut top2 = again.comprehensive.grids.clone();
+    move_buildings(&mut top2, &[moved.as_str()], &top[0].code).unwrap();
+    let previous: Vec<Grid> = top2.into_iter().chain(again.micro.grids.clone()).collect();
+    let back = rebuild_nested(
+        &VillageInput {
+            previous: &previous,
+            ..input
+        },
+        &upper(),
+        &lower,
+        EditedLevel::Comprehensive,
+    )
+    .unwrap();
+    assert!(holds(&back.comprehensive.grids, &top[0].code));
+    let micro_holder = back
+        .micro
+        .grids
+        .iter()
+        .find(|g| g.members.iter().any(|m| m.building == moved))
+        .unwrap();
+    assert_eq!(micro_holder.parent.as_ref(), Some(&top[0].code));
+    let nesting = validate_nesting(&vs[0], &back.comprehensive.grids, &back.micro.grids);
+    assert!(nesting.is_empty(), "{nesting:?}");
+    for (level, params) in [(&back.comprehensive, upper()), (&back.micro, lower)] {
+        let v = validate_grids(&vs[0], &refs, &level.grids, &params);
+        assert!(v.is_empty(), "{v:?}");
+    }
+}

@@ -9,7 +9,7 @@ use crate::partition::stored_params;
 use crate::rebalance::rebalance;
 use crate::{Caller, ServiceError, ServiceResult};
 use gridmap_core::edit::{self as core_edit, Assignment, EditError};
-use gridmap_core::partition::{rebuild_polygons, PartitionParams};
+use gridmap_core::partition::{rebuild_nested, rebuild_polygons, EditedLevel, PartitionParams};
 use gridmap_core::{Building, DivisionCode, Grid, GridCode, Staff};
 use gridmap_store::{
     is_version_operation, Change, ChangeMeta, ChangeSummary, GridWrite, RecordKeys, RowRestore,
@@ -618,6 +618,19 @@ impl GridOperation {
         }
     }
 
+    /// The grids the operation names (none for a new grid or a lock).
+    fn named_grids(&self) -> Vec<&GridCode> {
+        match self {
+            GridOperation::MoveBuildings { to, .. } => vec![to],
+            GridOperation::Merge { kept, absorbed } => vec![kept, absorbed],
+            GridOperation::DeleteEmpty { grid } | GridOperation::Split { grid, .. } => vec![grid],
+            GridOperation::Assign { rows, .. } => rows.iter().map(|r| &r.grid).collect(),
+            GridOperation::NewGrid { .. }
+            | GridOperation::LockVillage { .. }
+            | GridOperation::Rebalance { .. } => Vec::new(),
+        }
+    }
+
     /// Whether the operation changes who belongs where (and so the polygons).
     fn moves_members(&self) -> bool {
         !matches!(self, GridOperation::LockVillage { .. })
@@ -647,19 +660,22 @@ pub fn edit_village(
             op.village()
         )));
     }
+    let nested = part.grids.iter().any(Grid::is_comprehensive);
     if let GridOperation::Rebalance { grids, .. } = op {
+        if nested {
+            return Err(ServiceError::BadInput(format!(
+                "rebalancing works on villages with one level of grids; re-run `gridmap partition --village {village}` to balance nested grids"
+            )));
+        }
         return rebalance(part, grids.as_deref(), params);
+    }
+    if nested && op.moves_members() {
+        return edit_nested(part, op, params);
     }
     let mut grids = part.grids.clone();
     let created = op
         .apply_to(&mut grids, &part.buildings)
-        .map_err(|e| match e {
-            EditError::UnknownGrid(_) | EditError::UnknownBuilding(_) => {
-                ServiceError::NotFound(e.to_string())
-            }
-            EditError::Locked(_) => ServiceError::Conflict(e.to_string()),
-            other => ServiceError::BadInput(other.to_string()),
-        })?;
+        .map_err(edit_refusal)?;
     if !op.moves_members() {
         return Ok(EditedVillage {
             grids,
@@ -674,6 +690,133 @@ pub fn edit_village(
         created,
         report: Some(rebuilt.report),
     })
+}
+
+/// The service's answer to an edit the grids refuse.
+fn edit_refusal(e: EditError) -> ServiceError {
+    match e {
+        EditError::UnknownGrid(_) | EditError::UnknownBuilding(_) => {
+            ServiceError::NotFound(e.to_string())
+        }
+        EditError::Locked(_) => ServiceError::Conflict(e.to_string()),
+        other => ServiceError::BadInput(other.to_string()),
+    }
+}
+
+/// [`edit_village`] for a village of nested grids: the operation works at the level of
+/// the grids it names (micro-grids when it names none), then both levels are redrawn
+/// ([`rebuild_nested`]): a building moved between micro-grids of different
+/// comprehensive grids moves in both, and the micro-grids of a comprehensive grid whose
+/// buildings changed are cut again. A grid it creates is a micro-grid of the
+/// comprehensive grid that held most of its buildings, or a comprehensive grid.
+fn edit_nested(
+    part: &VillageParts<'_>,
+    op: &GridOperation,
+    params: &PartitionParams,
+) -> ServiceResult<EditedVillage> {
+    let village = &part.village.code;
+    let upper = params.comprehensive_params().ok_or_else(|| {
+        ServiceError::BadInput(format!(
+            "village {village} has nested grids but the stored sizes have one level: re-run `gridmap partition --levels comprehensive:MIN-MAX,micro:MIN-MAX`"
+        ))
+    })?;
+    let (mut top, mut micro): (Vec<Grid>, Vec<Grid>) =
+        part.grids.iter().cloned().partition(Grid::is_comprehensive);
+    let level = if op
+        .named_grids()
+        .iter()
+        .any(|code| top.iter().any(|g| &g.code == *code))
+    {
+        EditedLevel::Comprehensive
+    } else {
+        EditedLevel::Micro
+    };
+    let created = match level {
+        EditedLevel::Comprehensive => {
+            let created = op
+                .apply_to(&mut top, &part.buildings)
+                .map_err(edit_refusal)?;
+            for g in top.iter_mut().filter(|g| Some(&g.code) == created.as_ref()) {
+                g.level = Grid::COMPREHENSIVE;
+            }
+            created
+        }
+        EditedLevel::Micro => {
+            let created = op
+                .apply_to(&mut micro, &part.buildings)
+                .map_err(edit_refusal)?;
+            // A plan may name micro-grids that do not exist yet by their nested code.
+            for g in micro.iter_mut().filter(|g| g.parent.is_none()) {
+                g.parent = g.code.parent();
+            }
+            match created.filter(|c| c.parent().is_none()) {
+                Some(code) => Some(nest_new_micro_grid(&mut micro, &part.grids, &code)?),
+                None => None,
+            }
+        }
+    };
+    let previous: Vec<Grid> = top.into_iter().chain(micro).collect();
+    let out = rebuild_nested(&part.input(&previous), &upper, params, level)
+        .map_err(|e| ServiceError::Internal(format!("redrawing the grids of {village}: {e}")))?;
+    let report = out.micro.report.clone();
+    Ok(EditedVillage {
+        grids: out.into_grids(),
+        created,
+        report: Some(report),
+    })
+}
+
+/// Gives the micro-grid `code` an edit just created (with a one-level code) the
+/// comprehensive grid that held most of its households before (`before`), and the next
+/// free micro serial there; returns its new code.
+fn nest_new_micro_grid(
+    micro: &mut [Grid],
+    before: &[Grid],
+    code: &GridCode,
+) -> ServiceResult<GridCode> {
+    let Some(i) = micro.iter().position(|g| &g.code == code) else {
+        return Ok(code.clone());
+    };
+    let mut shares: HashMap<&GridCode, u32> = HashMap::new();
+    for m in &micro[i].members {
+        let holders = before
+            .iter()
+            .filter(|g| !g.is_comprehensive())
+            .filter(|g| g.members.iter().any(|o| o.building == m.building));
+        for g in holders {
+            if let Some(p) = &g.parent {
+                *shares.entry(p).or_default() += m.households.max(1);
+            }
+        }
+    }
+    let parent = shares
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+        .map(|(p, _)| p.clone())
+        .ok_or_else(|| {
+            ServiceError::BadInput(format!(
+                "the new grid {code} holds no building of a comprehensive grid"
+            ))
+        })?;
+    let serial = (1..=99)
+        .find(|s| {
+            !micro
+                .iter()
+                .any(|g| g.parent.as_ref() == Some(&parent) && g.code.serial() == *s)
+        })
+        .ok_or_else(|| {
+            ServiceError::BadInput(format!(
+                "comprehensive grid {parent} already has 99 micro-grids"
+            ))
+        })?;
+    let nested = GridCode::nested(&parent, serial).ok_or_else(|| {
+        ServiceError::Internal(format!("{parent} cannot hold micro-grid {serial}"))
+    })?;
+    let g = &mut micro[i];
+    g.code = nested.clone();
+    g.parent = Some(parent);
+    g.level = Grid::MICRO;
+    Ok(nested)
 }
 
 /// Stores an edited village as one change: its grids replaced; in the `roster`'s staff

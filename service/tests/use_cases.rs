@@ -726,6 +726,48 @@ async fn nested_grids_are_stored_validated_looked_up_and_found_at_both_levels() 
             );
         }
 
+        // A planner moves a building into a micro-grid of the neighbouring comprehensive
+        // grid: it moves in both levels, which still nest; undo restores both.
+        let before = store.grids().await.unwrap();
+        let buildings = store.buildings().await.unwrap();
+        let (building, to, from_parent, to_parent) = border_move(&before, &buildings);
+        let op = gridmap_service::edit::GridOperation::MoveBuildings {
+            buildings: vec![building.clone()],
+            to: to.clone(),
+        };
+        let change = edit::apply(store.as_ref(), &Caller::Operator, &op)
+            .await
+            .unwrap();
+        let after = store.grids().await.unwrap();
+        let holds = |grids: &[Grid], code: &gridmap_core::GridCode| {
+            grids
+                .iter()
+                .any(|g| &g.code == code && g.members.iter().any(|m| m.building == building))
+        };
+        assert!(holds(&after, &to) && holds(&after, &to_parent), "{name}");
+        assert!(!holds(&after, &from_parent), "{name}");
+        let check = gridmap_service::partition::validate(store.as_ref(), &Caller::Operator)
+            .await
+            .unwrap();
+        assert!(
+            !check.violations.iter().any(|v| matches!(
+                v,
+                gridmap_core::partition::Violation::NotNested { .. }
+                    | gridmap_core::partition::Violation::NestingMismatch { .. }
+                    | gridmap_core::partition::Violation::Overlap { .. }
+                    | gridmap_core::partition::Violation::Gap { .. }
+            )),
+            "{name}: {:?}",
+            check.violations
+        );
+        edit::undo(store.as_ref(), &Caller::Operator, change)
+            .await
+            .unwrap();
+        let strip = |gs: Vec<Grid>| -> Vec<_> {
+            gs.into_iter().map(|g| Grid { version: 0, ..g }).collect()
+        };
+        assert_eq!(strip(store.grids().await.unwrap()), strip(before), "{name}");
+
         // Back to one level: the nested grids are replaced by one-level grids.
         let one = SizeRequest {
             comprehensive: Some(None),
@@ -743,4 +785,48 @@ async fn nested_grids_are_stored_validated_looked_up_and_found_at_both_levels() 
             "{name}"
         );
     }
+}
+
+/// A whole building of a micro-grid that borders a micro-grid of another comprehensive
+/// grid, nearest to it: (building, the other micro-grid, the building's comprehensive
+/// grid, the other's).
+fn border_move(
+    grids: &[gridmap_core::Grid],
+    buildings: &[gridmap_core::Building],
+) -> (
+    String,
+    gridmap_core::GridCode,
+    gridmap_core::GridCode,
+    gridmap_core::GridCode,
+) {
+    use geo::{Distance, Euclidean, Intersects};
+    let micro: Vec<_> = grids.iter().filter(|g| g.parent.is_some()).collect();
+    for a in &micro {
+        for b in &micro {
+            if a.parent == b.parent || !a.polygon.intersects(&b.polygon) {
+                continue;
+            }
+            let distance = |m: &gridmap_core::GridMember| {
+                buildings
+                    .iter()
+                    .find(|x| x.source_id == m.building)
+                    .map_or(f64::MAX, |x| Euclidean.distance(&x.footprint, &b.polygon))
+            };
+            let Some(m) = a
+                .members
+                .iter()
+                .filter(|m| m.flats.is_none() && m.households > 0)
+                .min_by(|x, y| distance(x).total_cmp(&distance(y)))
+            else {
+                continue;
+            };
+            return (
+                m.building.clone(),
+                b.code.clone(),
+                a.parent.clone().unwrap(),
+                b.parent.clone().unwrap(),
+            );
+        }
+    }
+    panic!("no two neighbouring micro-grids of different comprehensive grids")
 }

@@ -155,7 +155,8 @@ mod zones;
 
 pub use error::{PartitionError, PartitionFlag, PartitionResult};
 pub use nested::{
-    nesting_error, partition_village_nested, validate_nesting, NestedPartition, NESTING_TOLERANCE_M,
+    nesting_error, partition_village_nested, rebuild_nested, validate_nesting, EditedLevel,
+    NestedPartition, NESTING_TOLERANCE_M,
 };
 pub use report::{QualityReport, VillageReport};
 pub use validate::{validate_grids, validate_memberships, Violation};

@@ -120,66 +120,7 @@ pub fn partition_village_nested(
         g.parent = None;
     }
 
-    let buildings: HashMap<&str, &Building> = input
-        .buildings
-        .iter()
-        .map(|b| (b.source_id.as_str(), *b))
-        .collect();
-    let previous_micro: Vec<&Grid> = input
-        .previous
-        .iter()
-        .filter(|g| g.level == Grid::MICRO && g.parent.is_some())
-        .collect();
-    // Comprehensive grids standing on one building's footprint (a tower's flats, an
-    // institution): where one lies inside a ground comprehensive grid, that grid's
-    // micro-grids must leave the footprint to one of them, as the stacking rule wants.
-    let vertical: Vec<&MultiPolygon<f64>> = comprehensive
-        .grids
-        .iter()
-        .filter(|g| on_one_footprint(g))
-        .map(|g| &g.polygon)
-        .collect();
-    let cut: Vec<PartitionResult<VillagePartition>> = comprehensive
-        .grids
-        .par_iter()
-        .map(|parent| {
-            let children: Vec<&Grid> = previous_micro
-                .iter()
-                .copied()
-                .filter(|g| g.parent.as_ref() == Some(&parent.code))
-                .collect();
-            if parent.locked {
-                Ok(kept(input.village, parent, &children))
-            } else {
-                let mut part = cut_micro(input, parent, &buildings, &children, lower)?;
-                if !on_one_footprint(parent) {
-                    for footprint in &vertical {
-                        hold_footprint_in_one(&mut part.grids, footprint);
-                    }
-                }
-                flag_pieces(&mut part);
-                Ok(part)
-            }
-        })
-        .collect();
-    let mut micro = VillagePartition {
-        grids: Vec::new(),
-        report: super::VillageReport {
-            village: input.village.code.to_string(),
-            ..Default::default()
-        },
-        moved_households: 0,
-        flags: Vec::new(),
-    };
-    for part in cut {
-        let part = part?;
-        micro.grids.extend(part.grids);
-        micro.report.add(&part.report);
-        micro.flags.extend(part.flags);
-    }
-    micro.grids.sort_by(|a, b| a.code.cmp(&b.code));
-    let previous_micro: Vec<Grid> = previous_micro.into_iter().cloned().collect();
-    micro.moved_households = codes::moved_households(&previous_micro, &micro.grids);
+    let micro = cut_all(input, &comprehensive.grids, lower, |_| Mode::Optimise)?;
     Ok(NestedPartition {
         comprehensive,
         micro,
@@ -286,6 +227,229 @@ fn flag_pieces(part: &mut VillagePartition) {
     }
 }
 
+/// Which level an edit changed memberships at (see [`rebuild_nested`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditedLevel {
+    /// Buildings moved between micro-grids: comprehensive memberships follow them.
+    Micro,
+    /// Buildings moved between comprehensive grids: the micro-grids of the
+    /// comprehensive grids that changed are partitioned again from what they were.
+    Comprehensive,
+}
+
+/// Draws a nested village again after an edit: `input.previous` holds both levels, the
+/// `edited` level with its new memberships. With [`EditedLevel::Micro`] each
+/// comprehensive grid takes the members of its micro-grids and both levels are redrawn
+/// for the memberships they have (a building moved between micro-grids of different
+/// comprehensive grids moves in both). With [`EditedLevel::Comprehensive`] the
+/// comprehensive grids keep the memberships given, and the micro-grids of those whose
+/// members changed are partitioned again starting from their previous micro-grids.
+/// Codes stay with their grids; sizes are not corrected (flags show them).
+///
+/// ```
+/// use gridmap_core::partition::{partition_village_nested, rebuild_nested, validate_nesting, EditedLevel, PartitionParams, VillageInput};
+/// use gridmap_core::edit::move_buildings;
+/// let (v, b) = gridmap_synth::small::villages(1, 900, 3);
+/// let refs: Vec<&_> = b.iter().collect();
+/// let input = VillageInput { village: &v[0], buildings: &refs, barriers: &[], previous: &[] };
+/// let (upper, lower) = (PartitionParams::new(300, 500, 400), PartitionParams::default());
+/// let out = partition_village_nested(&input, &upper, &lower).unwrap();
+/// let (mut micro, top) = (out.micro.grids.clone(), out.comprehensive.grids.clone());
+/// // Move a building of the first comprehensive grid's first micro-grid into a micro-grid of the second.
+/// let from = micro.iter().find(|g| g.parent.as_ref() == Some(&top[0].code)).unwrap().clone();
+/// let to = micro.iter().find(|g| g.parent.as_ref() == Some(&top[1].code)).unwrap().code.clone();
+/// let moved = from.whole_buildings().next().unwrap().to_owned();
+/// move_buildings(&mut micro, &[moved.as_str()], &to).unwrap();
+/// let previous: Vec<_> = top.iter().cloned().chain(micro).collect();
+/// let again = rebuild_nested(&VillageInput { previous: &previous, ..input }, &upper, &lower, EditedLevel::Micro).unwrap();
+/// let holder = again.comprehensive.grids.iter().find(|g| g.members.iter().any(|m| m.building == moved)).unwrap();
+/// assert_eq!(holder.code, top[1].code);
+/// assert!(validate_nesting(&v[0], &again.comprehensive.grids, &again.micro.grids).is_empty());
+/// ```
+pub fn rebuild_nested(
+    input: &VillageInput<'_>,
+    upper: &PartitionParams,
+    lower: &PartitionParams,
+    edited: EditedLevel,
+) -> PartitionResult<NestedPartition> {
+    upper.check()?;
+    lower.check()?;
+    let counts: HashMap<&str, u32> = input
+        .buildings
+        .iter()
+        .map(|b| (b.source_id.as_str(), b.households.count))
+        .collect();
+    let micro: Vec<&Grid> = input
+        .previous
+        .iter()
+        .filter(|g| g.level == Grid::MICRO && g.parent.is_some())
+        .collect();
+    let mut changed: Vec<GridCode> = Vec::new();
+    let mut top: Vec<Grid> = Vec::new();
+    for g in input.previous.iter().filter(|g| g.is_comprehensive()) {
+        let kids: Vec<&Grid> = micro
+            .iter()
+            .copied()
+            .filter(|k| k.parent.as_ref() == Some(&g.code))
+            .collect();
+        let members = merged_members(&kids, &counts);
+        let mut g = Grid {
+            level: Grid::MICRO,
+            ..g.clone()
+        };
+        if !same_members(&members, &g.members) {
+            changed.push(g.code.clone());
+            if edited == EditedLevel::Micro {
+                g.households = members.iter().map(|m| m.households).sum();
+                g.members = members;
+            }
+        }
+        top.push(g);
+    }
+    let mut comprehensive = run::run(
+        &VillageInput {
+            previous: &top,
+            ..*input
+        },
+        upper,
+        Mode::Rebuild,
+    )?;
+    for g in &mut comprehensive.grids {
+        g.level = Grid::COMPREHENSIVE;
+        g.parent = None;
+    }
+    let micro = cut_all(input, &comprehensive.grids, lower, |parent| {
+        if edited == EditedLevel::Comprehensive && changed.contains(&parent.code) {
+            Mode::Optimise
+        } else {
+            Mode::Rebuild
+        }
+    })?;
+    Ok(NestedPartition {
+        comprehensive,
+        micro,
+    })
+}
+
+/// The members of a comprehensive grid holding `kids`: each building once, its flat
+/// ranges joined, whole when they cover all of its households (`counts`).
+fn merged_members(kids: &[&Grid], counts: &HashMap<&str, u32>) -> Vec<GridMember> {
+    let mut by_building: std::collections::BTreeMap<&str, Vec<(u32, u32)>> = Default::default();
+    for m in kids.iter().flat_map(|k| &k.members) {
+        let all = counts
+            .get(m.building.as_str())
+            .copied()
+            .unwrap_or(m.households);
+        let range = m.flats.unwrap_or((0, all.max(m.households)));
+        by_building
+            .entry(m.building.as_str())
+            .or_default()
+            .push(range);
+    }
+    let mut out = Vec::with_capacity(by_building.len());
+    for (building, mut ranges) in by_building {
+        ranges.sort_unstable();
+        let mut joined: Vec<(u32, u32)> = Vec::new();
+        for (s, e) in ranges {
+            match joined.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => joined.push((s, e)),
+            }
+        }
+        let all = counts.get(building).copied().unwrap_or(0);
+        for (s, e) in joined {
+            let whole = s == 0 && e >= all;
+            out.push(GridMember {
+                building: building.to_owned(),
+                households: e - s,
+                flats: (!whole).then_some((s, e)),
+            });
+        }
+    }
+    out
+}
+
+/// Whether two member lists hold the same buildings and flats, in any order.
+fn same_members(a: &[GridMember], b: &[GridMember]) -> bool {
+    let key = |m: &GridMember| (m.building.clone(), m.flats, m.households);
+    let mut a: Vec<_> = a.iter().map(key).collect();
+    let mut b: Vec<_> = b.iter().map(key).collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
+}
+
+/// Step 2 for every comprehensive grid of `comprehensive`: its micro-grids, partitioned
+/// (or, with [`Mode::Rebuild`] from `mode_of`, redrawn for the memberships they have)
+/// from the previous micro-grids in `input.previous`; a locked one keeps its own.
+fn cut_all(
+    input: &VillageInput<'_>,
+    comprehensive: &[Grid],
+    lower: &PartitionParams,
+    mode_of: impl Fn(&Grid) -> Mode + Sync,
+) -> PartitionResult<VillagePartition> {
+    let buildings: HashMap<&str, &Building> = input
+        .buildings
+        .iter()
+        .map(|b| (b.source_id.as_str(), *b))
+        .collect();
+    let previous_micro: Vec<&Grid> = input
+        .previous
+        .iter()
+        .filter(|g| g.level == Grid::MICRO && g.parent.is_some())
+        .collect();
+    // Comprehensive grids standing on one building's footprint (a tower's flats, an
+    // institution): where one lies inside a ground comprehensive grid, that grid's
+    // micro-grids must leave the footprint to one of them, as the stacking rule wants.
+    let vertical: Vec<&MultiPolygon<f64>> = comprehensive
+        .iter()
+        .filter(|g| on_one_footprint(g))
+        .map(|g| &g.polygon)
+        .collect();
+    let cut: Vec<PartitionResult<VillagePartition>> = comprehensive
+        .par_iter()
+        .map(|parent| {
+            let children: Vec<&Grid> = previous_micro
+                .iter()
+                .copied()
+                .filter(|g| g.parent.as_ref() == Some(&parent.code))
+                .collect();
+            if parent.locked {
+                Ok(kept(input.village, parent, &children))
+            } else {
+                let mode = mode_of(parent);
+                let mut part = cut_micro(input, parent, &buildings, &children, lower, mode)?;
+                if !on_one_footprint(parent) {
+                    for footprint in &vertical {
+                        hold_footprint_in_one(&mut part.grids, footprint);
+                    }
+                }
+                flag_pieces(&mut part);
+                Ok(part)
+            }
+        })
+        .collect();
+    let mut micro = VillagePartition {
+        grids: Vec::new(),
+        report: super::VillageReport {
+            village: input.village.code.to_string(),
+            ..Default::default()
+        },
+        moved_households: 0,
+        flags: Vec::new(),
+    };
+    for part in cut {
+        let part = part?;
+        micro.grids.extend(part.grids);
+        micro.report.add(&part.report);
+        micro.flags.extend(part.flags);
+    }
+    micro.grids.sort_by(|a, b| a.code.cmp(&b.code));
+    let previous_micro: Vec<Grid> = previous_micro.into_iter().cloned().collect();
+    micro.moved_households = codes::moved_households(&previous_micro, &micro.grids);
+    Ok(micro)
+}
+
 /// The micro-grids of a locked comprehensive grid, as they were; a locked grid of a
 /// one-level run becomes its own single micro-grid.
 fn kept(village: &AdminUnit, parent: &Grid, children: &[&Grid]) -> VillagePartition {
@@ -331,6 +495,7 @@ fn cut_micro(
     buildings: &HashMap<&str, &Building>,
     previous: &[&Grid],
     lower: &PartitionParams,
+    mode: Mode,
 ) -> PartitionResult<VillagePartition> {
     let village = input.village;
     let mut held: HashMap<&str, Held> = HashMap::new();
@@ -405,7 +570,7 @@ fn cut_micro(
         barriers: input.barriers,
         previous: &previous,
     };
-    let mut out = run::run(&sub, lower, Mode::Optimise)?;
+    let mut out = run::run(&sub, lower, mode)?;
     // A tower whose flats all went to micro-grids on its footprint leaves an empty
     // ground grid where the comprehensive grid is that footprint.
     if parent.polygon.0.len() > 1 {
