@@ -8,7 +8,10 @@ use gridmap_synth::small::{roads, villages_with};
 use proptest::prelude::*;
 
 fn upper() -> PartitionParams {
-    PartitionParams::new(300, 500, 400)
+    PartitionParams::default()
+        .with_comprehensive(Some(LevelSizes::new(300, 500)))
+        .comprehensive_params()
+        .unwrap()
 }
 
 fn nested(

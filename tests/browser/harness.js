@@ -40,11 +40,13 @@ const CHROMIUM_ARGS = [
 ];
 
 /**
- * Starts the server on a synthetic county (3,000 households, seed 7).
+ * Starts the server on a synthetic county (3,000 households, seed 7), partitioned at one
+ * level or at `levels` (`gridmap partition --levels`).
+ * @param {{levels?: string}} [options]
  * @returns {Promise<{base: string, stop: () => Promise<void>, restart: () => Promise<void>}>} `restart`
  *   stops the server and starts it again on the same store and port (as after a deployment)
  */
-export async function startServer() {
+export async function startServer({ levels } = {}) {
   if (process.env.GRIDMAP_URL) {
     const base = process.env.GRIDMAP_URL.replace(/\/$/, "");
     return {
@@ -60,7 +62,7 @@ export async function startServer() {
   const db = join(dir, "t.db");
   const opts = { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 };
   await run(bin, ["--db", db, "synth", "--households", "3000", "--seed", "7"], opts);
-  await run(bin, ["--db", db, "partition", "--all"], opts);
+  await run(bin, ["--db", db, "partition", "--all", ...(levels ? ["--levels", levels] : [])], opts);
   TOKEN = await adminToken(bin, db, opts);
   let server = await serve(bin, db, "127.0.0.1:0");
   const bind = server.base.replace(/^http:\/\//, "");

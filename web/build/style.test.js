@@ -87,3 +87,57 @@ test("a grid label says how many households, or that it is an institution's grid
   const school = text({ ...common, households: 0, institution: true });
   assert.equal(school, "411622100001-065\nInstitution grid  石宇英");
 });
+
+test("nested grids: comprehensive grids are outlines with their own labels, micro-grids are filled", async () => {
+  const { expression } = await import("@maplibre/maplibre-gl-style-spec");
+  const layers = pageStyle().layers;
+  const matches = (id, properties) => {
+    const at = layers.findIndex((l) => l.id === id);
+    const filter = expression.createExpression(layers[at].filter, `layers[${at}].filter`);
+    assert.equal(filter.result, "success", JSON.stringify(filter.value));
+    return filter.value.evaluate({ zoom: 14 }, { type: "Polygon", properties });
+  };
+  const comprehensive = { code: "411622100001-007", level: 2 };
+  const micro = { code: "411622100001-007-03", level: 1, parent: "411622100001-007" };
+  const oneLevel = { code: "411622100001-065", level: 1 };
+  assert.deepEqual(
+    ["grids-fill", "grids-line", "comprehensive-line"].map((id) => [
+      matches(id, comprehensive),
+      matches(id, micro),
+      matches(id, oneLevel),
+    ]),
+    [
+      [false, true, true],
+      [false, true, true],
+      [true, false, false],
+    ],
+  );
+  const labels = ["grid-labels", "micro-labels", "comprehensive-labels"];
+  assert.deepEqual(
+    labels.map((id) => [matches(id, comprehensive), matches(id, micro), matches(id, oneLevel)]),
+    [
+      [false, false, true],
+      [false, true, false],
+      [true, false, false],
+    ],
+  );
+  // Comprehensive labels below zoom 16, micro-grid labels from 15; the micro label's
+  // serial includes its parent's.
+  const at = (id) => layers.find((l) => l.id === id);
+  const index = (id) => layers.findIndex((l) => l.id === id);
+  assert.equal(at("comprehensive-labels").maxzoom, 16);
+  assert.equal(at("micro-labels").minzoom, 15);
+  const field = at("micro-labels").layout["text-field"];
+  const parsed = expression.createExpression(field, `layers[${index("micro-labels")}].layout.text-field`);
+  assert.equal(parsed.result, "success");
+  const text = parsed.value
+    .evaluate({ zoom: 15 }, { type: "Point", properties: { ...micro, households: 40 } })
+    .sections.map((s) => s.text)
+    .join("");
+  assert.equal(text, "007-03");
+  // Outlines above the micro-grid lines, every layer in a switcher group.
+  assert.ok(index("comprehensive-line") > index("grids-line"));
+  for (const id of ["comprehensive-line", ...labels]) {
+    assert.ok(Object.values(LAYER_GROUPS).flat().includes(id), id);
+  }
+});

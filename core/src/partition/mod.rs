@@ -204,6 +204,12 @@ pub struct PartitionParams {
     /// Parameters stored before it existed load with the default (`#[serde(default)]`
     /// on the struct).
     pub max_staff_households: u32,
+    /// Whether flats may move between grids where whole buildings cannot bring a grid
+    /// into the range (on by default). Off for comprehensive grids: a building whose
+    /// flats were split between comprehensive grids would leave micro-grids standing on
+    /// a footprint another comprehensive grid covers; a comprehensive grid slightly out
+    /// of its wide range is flagged instead.
+    pub split_buildings: bool,
     /// Sizes of the comprehensive grids (综治网格) when villages are cut at two levels:
     /// `min`/`max`/`target` above are then the sizes of their micro-grids. `None` (the
     /// default): one level of grids.
@@ -252,6 +258,7 @@ impl Default for PartitionParams {
             frame_m: 100.0,
             // Two full grids of the default maximum.
             max_staff_households: 100,
+            split_buildings: true,
             comprehensive: None,
         }
     }
@@ -289,6 +296,7 @@ impl PartitionParams {
             max: c.max,
             target: c.target,
             institution_grids: false,
+            split_buildings: false,
             comprehensive: None,
             ..self.clone()
         })

@@ -479,13 +479,53 @@ fn kept(village: &AdminUnit, parent: &Grid, children: &[&Grid]) -> VillagePartit
     }
 }
 
-/// Where a member of a comprehensive grid sits in its building: the flats the
-/// comprehensive grid holds start at `start`; `partial` when it does not hold all.
-#[derive(Debug, Clone, Copy)]
+/// The flats a comprehensive grid holds of one building, as the one building of that
+/// count its micro-grids are cut from: flat `f` of that building is flat
+/// `segments[..].0 + …` of the real one (a grid may hold several ranges of a building).
+#[derive(Debug, Clone, Default)]
 struct Held {
-    start: u32,
-    households: u32,
+    /// `(first flat, flats)` of each range, in flat order.
+    segments: Vec<(u32, u32)>,
+    /// Whether the comprehensive grid holds only some of the building's households.
     partial: bool,
+}
+
+impl Held {
+    fn households(&self) -> u32 {
+        self.segments.iter().map(|s| s.1).sum()
+    }
+
+    /// The real flat ranges of flats `start..end` of the cut building.
+    fn to_real(&self, start: u32, end: u32) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        for &(first, n) in &self.segments {
+            let (s, e) = (start.max(offset), end.min(offset + n));
+            if s < e {
+                out.push((first + s - offset, first + e - offset));
+            }
+            offset += n;
+        }
+        out
+    }
+
+    /// The flats of the cut building that real flats `start..end` are.
+    fn to_cut(&self, start: u32, end: u32) -> Vec<(u32, u32)> {
+        let mut out: Vec<(u32, u32)> = Vec::new();
+        let mut offset = 0;
+        for &(first, n) in &self.segments {
+            let (s, e) = (start.max(first), end.min(first + n));
+            if s < e {
+                let cut = (offset + s - first, offset + e - first);
+                match out.last_mut() {
+                    Some(last) if last.1 == cut.0 => last.1 = cut.1,
+                    _ => out.push(cut),
+                }
+            }
+            offset += n;
+        }
+        out
+    }
 }
 
 /// Step 2 for one comprehensive grid: partitions it as a village of its members.
@@ -499,27 +539,29 @@ fn cut_micro(
 ) -> PartitionResult<VillagePartition> {
     let village = input.village;
     let mut held: HashMap<&str, Held> = HashMap::new();
-    let mut members: Vec<Building> = Vec::with_capacity(parent.members.len());
     for m in &parent.members {
-        let Some(b) = buildings.get(m.building.as_str()) else {
+        let h = held.entry(m.building.as_str()).or_default();
+        h.segments
+            .push(m.flats.map_or((0, m.households), |(s, e)| (s, e - s)));
+        h.partial |= m.flats.is_some();
+    }
+    for h in held.values_mut() {
+        h.segments.sort_unstable();
+    }
+    let mut members: Vec<Building> = Vec::with_capacity(held.len());
+    for (id, h) in &held {
+        let Some(b) = buildings.get(id) else {
             continue;
         };
-        let h = Held {
-            start: m.flats.map_or(0, |f| f.0),
-            households: m.households,
-            partial: m.flats.is_some(),
-        };
-        if held.insert(m.building.as_str(), h).is_some() {
-            return Err(PartitionError::InvalidVillage {
-                village: village.code.clone(),
-                reason: "a comprehensive grid holds two flat ranges of one building",
-            });
-        }
         let mut part = (*b).clone();
-        part.households.count = m.households;
+        part.households.count = h.households();
         // Footprints may overlap (a tower over an institution's footprint): within this
-        // grid only the part the comprehensive grid covers can carry micro-grids.
-        if !parent.polygon.contains(&part.footprint) {
+        // grid only the part the comprehensive grid covers can carry micro-grids of
+        // the building's own (only buildings above the micro maximum, and
+        // institutions, get those).
+        let stands_on_footprint = part.households.count > lower.max
+            || part.building_use == crate::model::BuildingUse::Institution;
+        if stands_on_footprint && !parent.polygon.contains(&part.footprint) {
             let inside = part.footprint.intersection(&parent.polygon);
             if inside.unsigned_area() > 0.0 {
                 part.footprint = inside;
@@ -527,6 +569,20 @@ fn cut_micro(
         }
         members.push(part);
     }
+    // Buildings in the order the comprehensive grid lists them (deterministic runs).
+    let order: HashMap<&str, usize> = parent
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.building.as_str(), i))
+        .rev()
+        .collect();
+    members.sort_by_key(|b| {
+        order
+            .get(b.source_id.as_str())
+            .copied()
+            .unwrap_or(usize::MAX)
+    });
     let member_refs: Vec<&Building> = members.iter().collect();
     let area = AdminUnit {
         boundary: parent.polygon.clone(),
@@ -540,19 +596,24 @@ fn cut_micro(
             let members: Vec<GridMember> = g
                 .members
                 .iter()
-                .filter_map(|m| {
-                    let h = held.get(m.building.as_str())?;
+                .flat_map(|m| {
+                    let Some(h) = held.get(m.building.as_str()) else {
+                        return Vec::new();
+                    };
                     if !h.partial && m.flats.is_none() {
                         // Whole then and now (buildings without households too).
-                        return Some(m.clone());
+                        return vec![m.clone()];
                     }
                     let (s, e) = m.flats.unwrap_or((0, m.households));
-                    let (s, e) = (s.max(h.start), e.min(h.start + h.households));
-                    (s < e).then(|| GridMember {
-                        building: m.building.clone(),
-                        households: e - s,
-                        flats: (e - s != h.households).then_some((s - h.start, e - h.start)),
-                    })
+                    let all = h.households();
+                    h.to_cut(s, e)
+                        .into_iter()
+                        .map(|(s, e)| GridMember {
+                            building: m.building.clone(),
+                            households: e - s,
+                            flats: (e - s != all).then_some((s, e)),
+                        })
+                        .collect()
                 })
                 .collect();
             Grid {
@@ -599,16 +660,24 @@ fn cut_micro(
         g.code = code;
         g.level = Grid::MICRO;
         g.parent = Some(parent.code.clone());
-        for m in &mut g.members {
+        let mut real = Vec::with_capacity(g.members.len());
+        for m in g.members.drain(..) {
             let Some(h) = held.get(m.building.as_str()) else {
+                real.push(m);
                 continue;
             };
-            m.flats = match m.flats {
-                Some((s, e)) => Some((s + h.start, e + h.start)),
-                None if h.partial => Some((h.start, h.start + h.households)),
-                None => None,
-            };
+            if !h.partial && m.flats.is_none() {
+                real.push(m);
+                continue;
+            }
+            let (s, e) = m.flats.unwrap_or((0, h.households()));
+            real.extend(h.to_real(s, e).into_iter().map(|(s, e)| GridMember {
+                building: m.building.clone(),
+                households: e - s,
+                flats: Some((s, e)),
+            }));
         }
+        g.members = real;
     }
     for f in &mut out.flags {
         match f {
@@ -736,18 +805,22 @@ pub fn validate_nesting(
 fn households_not_nested(parent: &Grid, kids: &[&Grid]) -> Vec<Violation> {
     let mut out = Vec::new();
     let range = |m: &GridMember| m.flats.unwrap_or((0, m.households));
-    let ranges: HashMap<&str, (u32, u32)> = parent
-        .members
-        .iter()
-        .map(|m| (m.building.as_str(), range(m)))
-        .collect();
+    let mut ranges: HashMap<&str, Vec<(u32, u32)>> = HashMap::new();
+    let mut expected: HashMap<&str, u32> = HashMap::new();
+    for m in &parent.members {
+        ranges
+            .entry(m.building.as_str())
+            .or_default()
+            .push(range(m));
+        *expected.entry(m.building.as_str()).or_default() += m.households;
+    }
     let mut sum: HashMap<&str, u32> = HashMap::new();
     for k in kids {
         for m in &k.members {
             let (s, e) = range(m);
             let inside = ranges
                 .get(m.building.as_str())
-                .is_some_and(|&(ps, pe)| ps <= s && e <= pe);
+                .is_some_and(|rs| rs.iter().any(|&(ps, pe)| ps <= s && e <= pe));
             if !inside {
                 out.push(Violation::NotNested {
                     grid: k.code.to_string(),
@@ -760,17 +833,43 @@ fn households_not_nested(parent: &Grid, kids: &[&Grid]) -> Vec<Violation> {
             *sum.entry(m.building.as_str()).or_default() += m.households;
         }
     }
-    for m in &parent.members {
-        let held = sum.get(m.building.as_str()).copied().unwrap_or(0);
-        if held != m.households {
+    for (building, &households) in &expected {
+        let held = sum.get(building).copied().unwrap_or(0);
+        if held != households {
             out.push(Violation::NotNested {
                 grid: parent.code.to_string(),
                 reason: format!(
-                    "holds {} households of building {} but its micro-grids hold {held}",
-                    m.households, m.building
+                    "holds {households} households of building {building} but its micro-grids hold {held}"
                 ),
             });
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Held;
+
+    #[test]
+    fn flats_of_several_ranges_map_to_one_cut_building_and_back() {
+        // A comprehensive grid holding flats 0..10 and 30..40 of a building.
+        let h = Held {
+            segments: vec![(0, 10), (30, 10)],
+            partial: true,
+        };
+        assert_eq!(h.households(), 20);
+        assert_eq!(h.to_real(0, 20), vec![(0, 10), (30, 40)]);
+        assert_eq!(h.to_real(5, 15), vec![(5, 10), (30, 35)]);
+        assert_eq!(h.to_real(12, 20), vec![(32, 40)]);
+        assert_eq!(h.to_cut(0, 40), vec![(0, 20)]);
+        assert_eq!(h.to_cut(8, 33), vec![(8, 13)]);
+        assert_eq!(h.to_cut(10, 30), Vec::<(u32, u32)>::new());
+        for (s, e) in [(0, 20), (3, 17), (10, 11)] {
+            let real = h.to_real(s, e);
+            let back: Vec<_> = real.iter().flat_map(|&(a, b)| h.to_cut(a, b)).collect();
+            let n: u32 = back.iter().map(|(a, b)| b - a).sum();
+            assert_eq!(n, e - s);
+        }
+    }
 }

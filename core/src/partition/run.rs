@@ -271,7 +271,7 @@ fn solve(
     }
     // Where whole buildings could not bring a grid into the range, flats move.
     let mut moves = settle_kept_splits(&mut st, kept);
-    if optimise {
+    if optimise && params.split_buildings {
         let more = flat_moves(&st, &prep.sites, params, &ctot, &moves);
         moves.extend(more);
     }
