@@ -297,6 +297,10 @@ impl PartitionParams {
             target: c.target,
             institution_grids: false,
             split_buildings: false,
+            // Fewer passes: the micro-grids are cut from these outlines and compacted
+            // themselves; measured in `gridmap bench partition --levels`.
+            compact_passes: self.compact_passes.min(10),
+            smooth_passes: self.smooth_passes.min(4),
             comprehensive: None,
             ..self.clone()
         })
