@@ -3,7 +3,14 @@
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { heatLegend } from "./incidents.js";
-import { FLAG_COLOUR, GRID_PALETTE, HOUSEHOLD_BREAKS, LAYER_GROUPS, SPLIT_COLOUR } from "./layers.js";
+import {
+  COMPREHENSIVE_COLOUR,
+  FLAG_COLOUR,
+  GRID_PALETTE,
+  HOUSEHOLD_BREAKS,
+  LAYER_GROUPS,
+  SPLIT_COLOUR,
+} from "./layers.js";
 
 /** MapLibre IControl with group checkboxes and the legend. */
 export class LayersControl {
@@ -147,6 +154,14 @@ function legend(heatRow) {
   rows.push(h("div", { class: "legend-row" }, swatch("", "swatch-hatch"), t("legendEstimated")));
   rows.push(
     h("div", { class: "legend-row" }, swatch(`border:3px solid ${SPLIT_COLOUR};background:#fdd49e`), t("legendSplit")),
+  );
+  rows.push(
+    h(
+      "div",
+      { class: "legend-row" },
+      swatch(`border-top:3px solid ${COMPREHENSIVE_COLOUR};height:0;background:none`),
+      t("legendComprehensive"),
+    ),
   );
   rows.push(
     h(

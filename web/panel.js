@@ -315,7 +315,7 @@ function gridSection(g, actions) {
               },
               staff.name,
             )
-          : h("span", { class: "muted" }, t("noStaff")),
+          : h("span", { class: "muted" }, t(leader ? "noLeader" : "noStaff")),
       ],
       staff ? [t(leader ? "leaderPhone" : "staffPhone"), phoneLink(staff.phone)] : null,
       flags.length
