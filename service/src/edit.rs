@@ -847,6 +847,14 @@ pub async fn store_village(
 ) -> ServiceResult<i64> {
     caller.may_edit_village(&part.village.code)?;
     let write = village_write(part, edited, staff_grids);
+    // Buildings moved into the grid that holds them, say: a change with nothing in it
+    // could not be undone.
+    if write.upsert.is_empty() && write.remove.is_empty() && write.staff_grids.is_empty() {
+        return Err(ServiceError::BadInput(format!(
+            "the edit changes no grid of village {}: nothing to store",
+            part.village.code
+        )));
+    }
     let meta = audited_change(caller, part.village.code.as_str(), operation);
     Ok(store.write_grids(&write, &meta).await?)
 }
