@@ -768,6 +768,52 @@ async fn nested_grids_are_stored_validated_looked_up_and_found_at_both_levels() 
         };
         assert_eq!(strip(store.grids().await.unwrap()), strip(before), "{name}");
 
+        // A roster names a grid leader (网格长) for a comprehensive grid: the next run
+        // gives it to that grid, and grid staff stay on micro-grids.
+        let leader = gridmap_core::Staff {
+            id: "leader-1".into(),
+            name: "李网格长".into(),
+            phone: Some("13900000000".into()),
+            role: gridmap_core::StaffRole::GridLeader(3),
+            area: Some(upper[0].village.clone()),
+            grids: vec![upper[0].code.clone()],
+        };
+        let roster = gridmap_store::ImportBatch {
+            staff: vec![leader],
+            ..gridmap_store::ImportBatch::default()
+        };
+        gridmap_service::import::import(
+            store.as_ref(),
+            &Caller::Operator,
+            "roster.csv",
+            roster,
+            gridmap_service::import::ImportOptions::default(),
+        )
+        .await
+        .unwrap();
+        partition(
+            store.as_ref(),
+            &Caller::Operator,
+            &Scope::All,
+            &SizeRequest::default(),
+            false,
+        )
+        .await
+        .unwrap();
+        let grids = store.grids().await.unwrap();
+        let led = grids
+            .iter()
+            .find(|g| g.code == upper[0].code)
+            .expect("kept its code");
+        assert_eq!(led.staff.as_deref(), Some("leader-1"), "{name}");
+        assert!(
+            grids
+                .iter()
+                .filter(|g| g.staff.as_deref() == Some("leader-1"))
+                .all(Grid::is_comprehensive),
+            "{name}"
+        );
+
         // Back to one level: the nested grids are replaced by one-level grids.
         let one = SizeRequest {
             comprehensive: Some(None),
