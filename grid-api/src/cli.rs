@@ -682,6 +682,10 @@ pub struct DemoArgs {
     /// Build everything, print the URL and exit instead of serving (for scripts).
     #[arg(long)]
     pub no_serve: bool,
+    /// Nested grids, as `gridmap partition --levels`: `comprehensive:300-500,micro:30-50`
+    /// (default: one level of 30–50).
+    #[arg(long, value_name = "LEVELS")]
+    pub levels: Option<gridmap_service::partition::LevelsSpec>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -38,12 +38,15 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
             store.as_ref(),
             &Caller::Operator,
             &Scope::All,
-            &demo_sizes(),
+            &demo_sizes_with(args.levels),
             true,
         )
         .await?)
     })
     .await?;
+    if let Some(top) = &outcome.comprehensive_report {
+        outln!("comprehensive grids (综治网格)\n{top}\nmicro-grids (微网格)")?;
+    }
     outln!("{}", outcome.report)?;
     if args.no_serve {
         return Ok(Outcome::Clean);
@@ -66,11 +69,20 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
 
 /// The demo's grids: 30–50 households, institutions as their own vertical grids.
 pub(crate) fn demo_sizes() -> SizeRequest {
+    demo_sizes_with(None)
+}
+
+/// [`demo_sizes`], or the micro sizes of `levels` and its comprehensive grids.
+fn demo_sizes_with(levels: Option<gridmap_service::partition::LevelsSpec>) -> SizeRequest {
+    let micro = levels.map_or(gridmap_core::partition::LevelSizes::new(30, 50), |l| {
+        l.micro
+    });
     SizeRequest {
-        min: Some(30),
-        max: Some(50),
-        target: Some(40),
+        min: Some(micro.min),
+        max: Some(micro.max),
+        target: Some(micro.target),
         institution_grids: Some(true),
+        comprehensive: Some(levels.and_then(|l| l.comprehensive)),
         ..SizeRequest::default()
     }
 }
