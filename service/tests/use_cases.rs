@@ -41,6 +41,15 @@ async fn stores() -> Vec<(&'static str, SharedStore, Keep)> {
     out
 }
 
+/// Grids with their versions set aside (an undo brings content back under a higher
+/// version).
+fn without_versions(grids: Vec<gridmap_core::Grid>) -> Vec<gridmap_core::Grid> {
+    grids
+        .into_iter()
+        .map(|g| gridmap_core::Grid { version: 0, ..g })
+        .collect()
+}
+
 async fn partitioned() -> Vec<(&'static str, SharedStore, Keep)> {
     let all = stores().await;
     for (_, store, _) in &all {
@@ -307,14 +316,9 @@ async fn a_partition_run_stores_its_sizes_and_can_be_undone() {
             .await
             .unwrap();
         let back = store.grids().await.unwrap();
-        let strip = |gs: Vec<gridmap_core::Grid>| -> Vec<_> {
-            gs.into_iter()
-                .map(|g| gridmap_core::Grid { version: 0, ..g })
-                .collect()
-        };
         assert_eq!(
-            strip(back),
-            strip(before),
+            without_versions(back),
+            without_versions(before),
             "{name}: the previous grids are back"
         );
         // Bad sizes are refused before anything is written.
@@ -473,12 +477,11 @@ async fn a_planner_moves_a_building_merges_grids_and_undoes_it() {
             .await
             .unwrap();
         edit::undo(store.as_ref(), &office(), moved).await.unwrap();
-        let strip = |gs: Vec<gridmap_core::Grid>| -> Vec<_> {
-            gs.into_iter()
-                .map(|g| gridmap_core::Grid { version: 0, ..g })
-                .collect()
-        };
-        assert_eq!(strip(store.grids().await.unwrap()), strip(before), "{name}");
+        assert_eq!(
+            without_versions(store.grids().await.unwrap()),
+            without_versions(before),
+            "{name}"
+        );
     }
 }
 
@@ -763,10 +766,11 @@ async fn nested_grids_are_stored_validated_looked_up_and_found_at_both_levels() 
         edit::undo(store.as_ref(), &Caller::Operator, change)
             .await
             .unwrap();
-        let strip = |gs: Vec<Grid>| -> Vec<_> {
-            gs.into_iter().map(|g| Grid { version: 0, ..g }).collect()
-        };
-        assert_eq!(strip(store.grids().await.unwrap()), strip(before), "{name}");
+        assert_eq!(
+            without_versions(store.grids().await.unwrap()),
+            without_versions(before),
+            "{name}"
+        );
 
         // A roster names a grid leader (网格长) for a comprehensive grid: the next run
         // gives it to that grid, and grid staff stay on micro-grids.

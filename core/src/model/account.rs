@@ -181,9 +181,16 @@ impl AccessScope {
                 let village = village.or_else(|| grid.and_then(|g| g.split('-').next()));
                 village.is_some_and(|v| v.starts_with(prefix.as_str()))
             }
-            AccessScope::Grids(_) => grid
-                .and_then(|g| g.parse::<GridCode>().ok())
-                .is_some_and(|g| self.covers_grid(&g)),
+            // As `covers_grid`, on text: the grid itself, or a micro-grid's parent (the
+            // code's first 16 characters).
+            AccessScope::Grids(grids) => grid.is_some_and(|g| {
+                let listed = |code: &str| {
+                    grids
+                        .binary_search_by(|mine| mine.as_str().cmp(code))
+                        .is_ok()
+                };
+                listed(g) || g.get(..16).is_some_and(|p| p.len() < g.len() && listed(p))
+            }),
         }
     }
 

@@ -42,7 +42,7 @@ use super::run::{self, Mode};
 use super::validate::Violation;
 use super::{codes, PartitionParams, VillageInput, VillagePartition};
 use crate::model::{AdminUnit, Building, Grid, GridCode, GridMember};
-use geo::{Area, BooleanOps, BoundingRect, Contains};
+use geo::{Area, BooleanOps, BoundingRect, Contains, Intersects};
 use geo_types::MultiPolygon;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -161,11 +161,7 @@ fn cover_empty_pieces(grids: &mut [Grid], shape: &MultiPolygon<f64>) {
 /// Whether `g` stands on one building's footprint: an institution's grid, or flats of
 /// one building only.
 fn on_one_footprint(g: &Grid) -> bool {
-    let Some(first) = g.members.first() else {
-        return false;
-    };
-    g.members.iter().all(|m| m.building == first.building)
-        && (g.institution || g.members.iter().all(|m| m.flats.is_some()))
+    super::stack::one_building(g).is_some()
 }
 
 /// Gives all of `footprint` that ground micro-grids of `grids` cover to the one that
@@ -175,14 +171,7 @@ fn hold_footprint_in_one(grids: &mut [Grid], footprint: &MultiPolygon<f64>) {
     let Some(fb) = footprint.bounding_rect() else {
         return;
     };
-    let meets = |g: &Grid| {
-        g.polygon.bounding_rect().is_some_and(|b| {
-            b.min().x <= fb.max().x
-                && fb.min().x <= b.max().x
-                && b.min().y <= fb.max().y
-                && fb.min().y <= b.max().y
-        })
-    };
+    let meets = |g: &Grid| g.polygon.bounding_rect().is_some_and(|b| b.intersects(&fb));
     let covering: Vec<(usize, MultiPolygon<f64>)> = grids
         .iter()
         .enumerate()
@@ -398,6 +387,12 @@ fn cut_all(
         .iter()
         .filter(|g| g.level == Grid::MICRO && g.parent.is_some())
         .collect();
+    let mut children_of: HashMap<&GridCode, Vec<&Grid>> = HashMap::new();
+    for g in &previous_micro {
+        if let Some(p) = &g.parent {
+            children_of.entry(p).or_default().push(g);
+        }
+    }
     // Comprehensive grids standing on one building's footprint (a tower's flats, an
     // institution): where one lies inside a ground comprehensive grid, that grid's
     // micro-grids must leave the footprint to one of them, as the stacking rule wants.
@@ -409,18 +404,24 @@ fn cut_all(
     let cut: Vec<PartitionResult<VillagePartition>> = comprehensive
         .par_iter()
         .map(|parent| {
-            let children: Vec<&Grid> = previous_micro
-                .iter()
-                .copied()
-                .filter(|g| g.parent.as_ref() == Some(&parent.code))
-                .collect();
+            let children = children_of
+                .get(&parent.code)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             if parent.locked {
-                Ok(kept(input.village, parent, &children))
+                Ok(kept(input.village, parent, children))
             } else {
                 let mode = mode_of(parent);
-                let mut part = cut_micro(input, parent, &buildings, &children, lower, mode)?;
+                let mut part = cut_micro(input, parent, &buildings, children, lower, mode)?;
                 if !on_one_footprint(parent) {
-                    for footprint in &vertical {
+                    // Only the footprints within this grid's box can lie inside it.
+                    let area = parent.polygon.bounding_rect();
+                    let inside = vertical.iter().filter(|f| {
+                        f.bounding_rect()
+                            .zip(area)
+                            .is_some_and(|(f, a)| f.intersects(&a))
+                    });
+                    for footprint in inside {
                         hold_footprint_in_one(&mut part.grids, footprint);
                     }
                 }

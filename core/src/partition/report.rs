@@ -145,38 +145,34 @@ impl QualityReport {
             runtime_s: wall.as_secs_f64(),
             ..QualityReport::default()
         };
-        let mut sizes: Vec<u32> = Vec::new();
-        let mut pp = (0.0, 0usize);
-        let mut spp = (0.0, 0usize);
-        let mut area = 0.0;
-        let mut in_range = 0usize;
+        // The villages' reports summed as one, then turned into shares and means.
+        let mut sum = VillageReport::default();
         for res in results {
             r.villages += 1;
             let Some(v) = res else {
                 r.failed_villages += 1;
                 continue;
             };
-            let vr = &v.report;
-            r.grids += vr.grids;
-            r.residential_grids += vr.residential_grids;
-            r.institution_grids += vr.institution_grids;
-            r.locked_grids += vr.locked_grids;
-            r.households += vr.households;
-            r.non_contiguous += vr.non_contiguous;
+            sum.add(&v.report);
             r.moved_households += u64::from(v.moved_households);
             r.flags += v.flags.len();
-            r.village_time_s += vr.runtime_s;
-            in_range += vr.in_range;
-            sizes.extend_from_slice(&vr.sizes);
-            pp.0 += vr.polsby_popper_sum;
-            pp.1 += vr.polsby_popper_count;
-            spp.0 += vr.settled_polsby_popper_sum;
-            spp.1 += vr.settled_polsby_popper_count;
-            area += vr.area_m2;
-            r.overlap_m2 += vr.overlap_m2;
-            r.overlapping_pairs += vr.overlapping_pairs;
-            r.stacked_groups += vr.stacked_groups;
         }
+        r.grids = sum.grids;
+        r.residential_grids = sum.residential_grids;
+        r.institution_grids = sum.institution_grids;
+        r.locked_grids = sum.locked_grids;
+        r.households = sum.households;
+        r.non_contiguous = sum.non_contiguous;
+        r.village_time_s = sum.runtime_s;
+        r.overlap_m2 = sum.overlap_m2;
+        r.overlapping_pairs = sum.overlapping_pairs;
+        r.stacked_groups = sum.stacked_groups;
+        let (mut sizes, in_range, area) = (sum.sizes, sum.in_range, sum.area_m2);
+        let pp = (sum.polsby_popper_sum, sum.polsby_popper_count);
+        let spp = (
+            sum.settled_polsby_popper_sum,
+            sum.settled_polsby_popper_count,
+        );
         sizes.sort_unstable();
         if !sizes.is_empty() {
             r.in_range_pct = 100.0 * in_range as f64 / sizes.len() as f64;

@@ -125,19 +125,22 @@ pub(crate) fn stands_on<'g>(
     shape: &MultiPolygon<f64>,
     footprint_area: impl Fn(&str) -> Option<f64>,
 ) -> Option<&'g str> {
+    let building = one_building(g)?;
+    if g.institution {
+        return Some(building);
+    }
+    let fa = footprint_area(building)?;
+    (shape.unsigned_area() <= fa * 1.001 + 1e-6).then_some(building)
+}
+
+/// The building of a grid whose members could stand on one footprint: an institution's
+/// grid, or flats of one building only (whether it is drawn on the footprint or on its
+/// cell, [`stands_on`] decides by area).
+pub(crate) fn one_building(g: &Grid) -> Option<&str> {
     let first = g.members.first()?;
     let one = g.members.iter().all(|m| m.building == first.building);
-    if !one {
-        return None;
-    }
-    if g.institution {
-        return Some(first.building.as_str());
-    }
-    if !g.members.iter().all(|m| m.flats.is_some()) {
-        return None;
-    }
-    let fa = footprint_area(&first.building)?;
-    (shape.unsigned_area() <= fa * 1.001 + 1e-6).then_some(first.building.as_str())
+    (one && (g.institution || g.members.iter().all(|m| m.flats.is_some())))
+        .then_some(first.building.as_str())
 }
 
 /// Overlaps that the stacking rule does not allow, found among layers where at least
