@@ -166,6 +166,7 @@ mod tests {
             role: StaffRole::GridStaff,
             area: Some(area.parse().unwrap()),
             grids: grids.iter().map(|g| g.parse().unwrap()).collect(),
+            home: None,
         }
     }
 

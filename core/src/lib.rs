@@ -24,6 +24,7 @@
 //!   lists violations; [`partition::QualityReport`] sums a run.
 //! - [`edit`]: the planner's edits (move buildings, merge, delete) as pure functions;
 //!   [`partition::rebuild_polygons`] draws the polygons again after them.
+//! - [`staffing`]: who serves which grid, proposed from homes and balanced loads.
 //! - [`flags::GridFlags`]: the per-grid rule checks shown by the API, the tiles and the
 //!   validator.
 #![forbid(unsafe_code)]
@@ -36,6 +37,7 @@ pub mod incident;
 pub mod model;
 pub mod partition;
 pub mod snapshot;
+pub mod staffing;
 pub mod time;
 
 pub use model::*;

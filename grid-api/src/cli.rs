@@ -82,6 +82,13 @@ pub enum Command {
     #[command(subcommand)]
     Grids(GridsCommand),
 
+    /// Who serves which grid: proposals from homes and even loads, and the load report.
+    ///
+    /// Examples: gridmap staff assign --village 411622101201;
+    /// gridmap staff assign --apply; gridmap staff report --max-households 120
+    #[command(subcommand)]
+    Staff(StaffCommand),
+
     /// Print counts per layer and administrative level.
     Stats(StatsArgs),
 
@@ -389,15 +396,9 @@ pub struct GridSizeArgs {
 
 #[derive(Debug, Args)]
 pub struct PartitionArgs {
-    /// Re-run one village (12-digit code), keeping its locked grids.
-    #[arg(long, conflicts_with_all = ["township", "all"])]
-    pub village: Option<String>,
-    /// Re-run every village of one township (12-digit code ending in 000).
-    #[arg(long, conflicts_with = "all")]
-    pub township: Option<String>,
-    /// Every village (the default when nothing is chosen).
-    #[arg(long)]
-    pub all: bool,
+    /// Which villages to re-run (a village keeps its locked grids).
+    #[command(flatten)]
+    pub villages: VillagesArgs,
     #[command(flatten)]
     pub size: GridSizeArgs,
     /// Start over instead of repairing the previous grids.
@@ -406,6 +407,60 @@ pub struct PartitionArgs {
     /// Also write the quality report as JSON.
     #[arg(long, value_name = "FILE")]
     pub report_json: Option<PathBuf>,
+}
+
+/// Which villages a command covers.
+#[derive(Debug, Args)]
+pub struct VillagesArgs {
+    /// One village (12-digit code).
+    #[arg(long, conflicts_with_all = ["township", "all"])]
+    pub village: Option<String>,
+    /// Every village of one township (12-digit code ending in 000).
+    #[arg(long, conflicts_with = "all")]
+    pub township: Option<String>,
+    /// Every village (the default when nothing is chosen).
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Propose a staff member for every grid: grid workers (网格员) for micro-grids,
+    /// leaders (网格长, levels 3–4) for comprehensive grids, each from the staff whose
+    /// area holds the grid's village, nearest home first (the roster's lon/lat), with
+    /// loads even (everyone ⌊n/m⌋ or ⌈n/m⌉ grids). Prints what would change; --apply
+    /// writes it as one change (gridmap undo reverts it).
+    Assign(StaffAssignArgs),
+    /// List grids without staff, staff over their household load, and staff without a
+    /// grid (exit code 1 when a grid lacks staff or someone is over the load).
+    Report(StaffReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StaffAssignArgs {
+    #[command(flatten)]
+    pub villages: VillagesArgs,
+    /// Write the proposal instead of only printing it.
+    #[arg(long)]
+    pub apply: bool,
+    /// Also write every grid's proposal as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StaffReportArgs {
+    /// Most households a grid worker should serve (default: the stored
+    /// --max-staff-households).
+    #[arg(long, value_name = "N")]
+    pub max_households: Option<u32>,
+    /// Most households a grid leader should lead (default: the comprehensive grids'
+    /// maximum, i.e. one full comprehensive grid).
+    #[arg(long, value_name = "N")]
+    pub max_leader_households: Option<u32>,
+    /// Also write the report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

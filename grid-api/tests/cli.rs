@@ -1374,3 +1374,75 @@ fn the_demo_refuses_to_serve_beyond_this_machine() {
     assert!(text(&out).contains("only this machine"), "{}", text(&out));
     assert!(!db.exists(), "refused before writing anything");
 }
+
+#[test]
+fn staff_report_lists_unled_comprehensive_grids_until_staff_assign_applies_a_proposal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    assert!(
+        gridmap(&db, &["synth", "--households", "2000", "--seed", "9"])
+            .status
+            .success()
+    );
+    let p = gridmap(
+        &db,
+        &["partition", "--levels", "comprehensive:300-500,micro:30-50"],
+    );
+    assert!(p.status.success(), "{}", text(&p));
+    let report = |name: &str| {
+        let path = dir.path().join(name);
+        let o = gridmap(&db, &["staff", "report", "--json", path.to_str().unwrap()]);
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        (o, json)
+    };
+    // A partition run staffs micro-grids only: every comprehensive grid lacks a leader.
+    let (o, before) = report("before.json");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let unstaffed = before["unstaffed"].as_array().unwrap();
+    assert!(!unstaffed.is_empty(), "{before}");
+    assert!(
+        unstaffed.iter().all(|g| g["comprehensive"] == true),
+        "{before}"
+    );
+    assert!(text(&o).contains("without a leader"), "{}", text(&o));
+
+    // Without --apply the proposal is only printed.
+    let dry = gridmap(&db, &["staff", "assign"]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(text(&dry).contains("--apply writes it"), "{}", text(&dry));
+    assert_eq!(report("again.json").1["unstaffed"], before["unstaffed"]);
+
+    let proposal = dir.path().join("proposal.json");
+    let apply = gridmap(
+        &db,
+        &[
+            "staff",
+            "assign",
+            "--apply",
+            "--json",
+            proposal.to_str().unwrap(),
+        ],
+    );
+    assert!(apply.status.success(), "{}", text(&apply));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&proposal).unwrap()).unwrap();
+    assert!(json["change"].as_i64().is_some(), "{json}");
+    let rows = json["proposals"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r["proposed"].is_string() && r["distance_m"].is_number()),
+        "{json}"
+    );
+    let (o, after) = report("after.json");
+    assert_eq!(after["unstaffed"], serde_json::json!([]), "{after}");
+    let clean = after["overloaded"].as_array().unwrap().is_empty();
+    assert_eq!(o.status.success(), clean, "{}", text(&o));
+    // Personal data stays out: no staff home or phone in the proposal or the report.
+    for shown in [json.to_string(), after.to_string(), text(&apply)] {
+        assert!(
+            !shown.contains("home\"") && !shown.contains("phone"),
+            "{shown}"
+        );
+    }
+}

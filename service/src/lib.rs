@@ -36,6 +36,7 @@ pub mod plan;
 pub mod rebalance;
 pub mod search;
 mod spreadsheet;
+pub mod staffing;
 pub mod staffload;
 pub mod versions;
 pub mod views;

@@ -172,6 +172,7 @@ mod tests {
             role: StaffRole::GridStaff,
             area: None,
             grids: vec![],
+            home: None,
         };
         CountySnapshot::new(vec![], vec![], grids, vec![wang])
     }

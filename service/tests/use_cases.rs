@@ -781,6 +781,7 @@ async fn nested_grids_are_stored_validated_looked_up_and_found_at_both_levels() 
             role: gridmap_core::StaffRole::GridLeader(3),
             area: Some(upper[0].village.clone()),
             grids: vec![upper[0].code.clone()],
+            home: None,
         };
         let roster = gridmap_store::ImportBatch {
             staff: vec![leader],
@@ -879,4 +880,162 @@ fn border_move(
         }
     }
     panic!("no two neighbouring micro-grids of different comprehensive grids")
+}
+
+#[tokio::test]
+async fn staff_assign_proposes_near_even_and_stable_staffing_that_applies_and_undoes_as_one_change()
+{
+    use gridmap_core::partition::LevelSizes;
+    use gridmap_core::{AccessScope, Grid, Role, StaffRole};
+    use gridmap_service::staffing;
+    use std::collections::HashMap;
+    for (name, store, _keep) in stores().await {
+        let levels = SizeRequest {
+            comprehensive: Some(Some(LevelSizes::new(300, 500))),
+            ..SizeRequest::default()
+        };
+        partition(
+            store.as_ref(),
+            &Caller::Operator,
+            &Scope::All,
+            &levels,
+            true,
+        )
+        .await
+        .unwrap();
+        let grids_before = store.grids().await.unwrap();
+        let staff_before = store.staff().await.unwrap();
+        // A partition run gives workers micro-grids, but leads no comprehensive grid.
+        let before = staffing::report(store.as_ref(), &Caller::Operator, None, None)
+            .await
+            .unwrap();
+        assert!(!before.unstaffed.is_empty(), "{name}");
+        assert!(
+            before.unstaffed.iter().all(|g| g.comprehensive),
+            "{name}: {before:?}"
+        );
+
+        let plan = staffing::propose(store.as_ref(), &Caller::Operator, &Scope::All)
+            .await
+            .unwrap();
+        assert_eq!(plan.proposals.len(), grids_before.len(), "{name}");
+        let roster: HashMap<&str, &gridmap_core::Staff> =
+            staff_before.iter().map(|s| (s.id.as_str(), s)).collect();
+        let grid_of: HashMap<&str, &Grid> =
+            grids_before.iter().map(|g| (g.code.as_str(), g)).collect();
+        let mut load: HashMap<(&str, bool), Vec<usize>> = HashMap::new();
+        for p in &plan.proposals {
+            let g = grid_of[p.grid.as_str()];
+            let s = roster[p.proposed.as_deref().expect("every village has staff")];
+            assert!(
+                s.area.as_ref().unwrap().contains(&g.village),
+                "{name}: {p:?}"
+            );
+            match s.role {
+                StaffRole::GridStaff => assert!(!g.is_comprehensive(), "{name}: {p:?}"),
+                StaffRole::GridLeader(level) => {
+                    assert!(g.is_comprehensive() && level >= 3, "{name}: {p:?}")
+                }
+            }
+            assert!(p.distance_m.is_some(), "synthetic staff have homes: {p:?}");
+        }
+        // Loads are even among the staff of a village and role: ⌊n/m⌋ or ⌈n/m⌉ grids.
+        for s in &staff_before {
+            let Some(area) = &s.area else { continue };
+            let leads = matches!(s.role, StaffRole::GridLeader(l) if l >= 3);
+            let n = plan
+                .proposals
+                .iter()
+                .filter(|p| p.proposed.as_deref() == Some(s.id.as_str()))
+                .count();
+            load.entry((area.as_str(), leads)).or_default().push(n);
+        }
+        for ((area, leads), counts) in &load {
+            let (lo, hi) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+            assert!(hi - lo <= 1, "{name}: {area} leaders={leads}: {counts:?}");
+        }
+        // The workers' grids lie no further from home, in sum, than the code-order
+        // assignment of the partition run, which is just as even.
+        let home_distance = |grid: &str, staff: &str| {
+            use geo::{Distance, Haversine};
+            let home = roster[staff].home.unwrap();
+            let at = representative_point(&grid_of[grid].polygon).unwrap();
+            Haversine.distance(home, at)
+        };
+        let worker_grids: Vec<_> = plan.proposals.iter().filter(|p| !p.comprehensive).collect();
+        let proposed: f64 = worker_grids.iter().map(|p| p.distance_m.unwrap()).sum();
+        let current: f64 = worker_grids
+            .iter()
+            .map(|p| home_distance(p.grid.as_str(), p.current.as_deref().unwrap()))
+            .sum();
+        assert!(
+            proposed <= current + worker_grids.len() as f64,
+            "{name}: proposed {proposed:.0} m, current {current:.0} m"
+        );
+
+        // Only planners of the place may ask, and only for what they plan.
+        let viewer = Caller::account("v", Role::Viewer, AccessScope::All);
+        assert!(matches!(
+            staffing::propose(store.as_ref(), &viewer, &Scope::All).await,
+            Err(ServiceError::Forbidden(_))
+        ));
+        let elsewhere = Caller::account("p", Role::Planner, AccessScope::Area("411622199".into()));
+        assert!(matches!(
+            staffing::apply(store.as_ref(), &elsewhere, &plan).await,
+            Err(ServiceError::Forbidden(_))
+        ));
+        assert_eq!(
+            store.grids().await.unwrap(),
+            grids_before,
+            "{name}: nothing written"
+        );
+
+        let change = staffing::apply(store.as_ref(), &Caller::Operator, &plan)
+            .await
+            .unwrap()
+            .expect("the proposal changes something");
+        let grids = store.grids().await.unwrap();
+        let staff = store.staff().await.unwrap();
+        for p in &plan.proposals {
+            let g = grids.iter().find(|g| g.code == p.grid).unwrap();
+            assert_eq!(g.staff, p.proposed, "{name}");
+            let holders: Vec<&str> = staff
+                .iter()
+                .filter(|s| s.grids.contains(&p.grid))
+                .map(|s| s.id.as_str())
+                .collect();
+            assert_eq!(holders, vec![p.proposed.as_deref().unwrap()], "{name}");
+        }
+        let after = staffing::report(store.as_ref(), &Caller::Operator, None, None)
+            .await
+            .unwrap();
+        assert!(after.unstaffed.is_empty(), "{name}: {after:?}");
+        let again = staffing::propose(store.as_ref(), &Caller::Operator, &Scope::All)
+            .await
+            .unwrap();
+        assert_eq!(
+            again.changes().count(),
+            0,
+            "{name}: a second proposal changes nothing"
+        );
+        // A proposal made before a change is refused after it.
+        assert!(matches!(
+            staffing::apply(store.as_ref(), &Caller::Operator, &plan).await,
+            Err(ServiceError::Conflict(_))
+        ));
+
+        edit::undo(store.as_ref(), &Caller::Operator, change)
+            .await
+            .unwrap();
+        assert_eq!(
+            without_versions(store.grids().await.unwrap()),
+            without_versions(grids_before.clone()),
+            "{name}"
+        );
+        let mut restored = store.staff().await.unwrap();
+        let mut original = staff_before.clone();
+        restored.sort_by(|a, b| a.id.cmp(&b.id));
+        original.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(restored, original, "{name}");
+    }
 }

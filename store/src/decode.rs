@@ -164,7 +164,7 @@ pub(crate) fn household_from_row(row: &impl Cells) -> StoreResult<Household> {
 }
 
 /// The columns [`staff_from_row`] reads, in order.
-pub(crate) const STAFF_COLUMNS: &str = "id, name, phone, role, area, grids";
+pub(crate) const STAFF_COLUMNS: &str = "id, name, phone, role, area, grids, home_lon, home_lat";
 
 pub(crate) fn staff_from_row(row: &impl Cells) -> StoreResult<Staff> {
     let id = row.text(0);
@@ -175,6 +175,10 @@ pub(crate) fn staff_from_row(row: &impl Cells) -> StoreResult<Staff> {
         role: row.text(3).parse().map_err(|e: String| invalid(&what, e))?,
         area: row.opt_text(4).map(|a| division(&a, &what)).transpose()?,
         grids: json(&row.text(5), &what)?,
+        home: row
+            .opt_real(6)
+            .zip(row.opt_real(7))
+            .map(|(x, y)| Point::new(x, y)),
         id,
     })
 }

@@ -349,7 +349,7 @@ async fn committed_data_lives_in_the_main_file_after_close_and_in_a_backup_while
 }
 
 #[tokio::test]
-async fn partition_parameters_and_incidents_come_back_as_stored() {
+async fn partition_parameters_staff_homes_and_incidents_come_back_as_stored() {
     for (backend, store, _keep) in common::databases().await {
         eprintln!("backend {backend}");
         assert_eq!(store.partition_params().await.unwrap(), None);
@@ -378,6 +378,23 @@ async fn partition_parameters_and_incidents_come_back_as_stored() {
             .await
             .unwrap();
         assert_eq!(store.incidents().await.unwrap(), vec![incident]);
+        let at_home = Staff {
+            home: Some(Point::new(114.002_5, 33.001_25)),
+            ..staff("s9")
+        };
+        store
+            .import(
+                &ImportBatch {
+                    staff: vec![at_home.clone(), staff("s8")],
+                    ..Default::default()
+                },
+                &meta(),
+            )
+            .await
+            .unwrap();
+        let mut roster = store.staff().await.unwrap();
+        roster.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(roster, vec![staff("s8"), at_home], "{backend}");
     }
 }
 
@@ -389,6 +406,7 @@ fn staff(id: &str) -> Staff {
         role: StaffRole::GridStaff,
         area: None,
         grids: vec![],
+        home: None,
     }
 }
 

@@ -147,6 +147,7 @@ pub fn county(n_buildings: usize) -> CountySnapshot {
                     role: StaffRole::GridStaff,
                     area: Some(vcode.clone()),
                     grids: vec![gcode.clone()],
+                    home: None,
                 });
                 grids.push(Grid {
                     households: members.iter().map(|m| m.households).sum(),

@@ -55,4 +55,9 @@ pub struct Staff {
     pub area: Option<super::DivisionCode>,
     /// Grids this person serves.
     pub grids: Vec<GridCode>,
+    /// Where this person lives (WGS84), from the roster's `lon`/`lat` or the building
+    /// its address names: `gridmap staff assign` proposes the grids nearest to it.
+    /// Personal data: never shown in tiles, views or logs.
+    #[serde(default)]
+    pub home: Option<geo_types::Point<f64>>,
 }

@@ -15,6 +15,7 @@ mod import_incidents;
 mod maintenance;
 mod partition;
 mod serve;
+mod staff;
 mod stats;
 mod synth;
 mod users;
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Command::Grids(GridsCommand::Validate(args)) => {
                 partition::validate(&cli.db, &args).await
             }
+            Command::Staff(cmd) => staff::run(&cli.db, cmd).await,
             Command::Stats(args) => stats::run(&cli.db, &args).await,
             Command::Export(args) => export::run(&cli.db, &args).await,
             Command::Serve(args) => serve::run(&cli.db, args).await,

@@ -1,7 +1,7 @@
 //! `gridmap partition` and `gridmap grids validate`.
 
 use super::{size_request, with_store, Outcome};
-use crate::cli::{PartitionArgs, ValidateArgs};
+use crate::cli::{PartitionArgs, ValidateArgs, VillagesArgs};
 use anyhow::Context;
 use gridmap_core::{AdminLevel, DivisionCode};
 use gridmap_service::{partition, Caller, Scope};
@@ -11,7 +11,8 @@ fn parse_code(flag: &str, code: &str) -> anyhow::Result<DivisionCode> {
     code.parse().with_context(|| format!("{flag} {code:?}"))
 }
 
-fn scope(args: &PartitionArgs) -> anyhow::Result<Scope> {
+/// The villages `args` name.
+pub(crate) fn scope(args: &VillagesArgs) -> anyhow::Result<Scope> {
     Ok(match (&args.village, &args.township) {
         (Some(v), _) => Scope::Village(parse_code("--village", v)?),
         (None, Some(t)) => {
@@ -28,7 +29,7 @@ fn scope(args: &PartitionArgs) -> anyhow::Result<Scope> {
 }
 
 pub(crate) async fn run(db: &str, args: &PartitionArgs) -> anyhow::Result<Outcome> {
-    let scope = scope(args)?;
+    let scope = scope(&args.villages)?;
     let sizes = size_request(&args.size);
     let bar = crate::progress::bar("partition", None);
     bar.set_message("partitioning");

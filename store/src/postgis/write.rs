@@ -102,6 +102,8 @@ const STAFF: Table = Table {
         ("role", Kind::Text),
         ("area", Kind::Text),
         ("grids", Kind::Text),
+        ("home_lon", Kind::Real),
+        ("home_lat", Kind::Real),
     ],
     update: &[],
     step: "writing staff",
@@ -241,7 +243,9 @@ async fn write_staff(conn: &mut PgConnection, staff: &[Staff]) -> StoreResult<Up
             .opt_text(s.phone.as_deref())
             .text(&s.role.as_string())
             .opt_text(s.area.as_ref().map(|a| a.as_str()))
-            .text(grids);
+            .text(grids)
+            .opt_real(s.home.map(|p| p.x()))
+            .opt_real(s.home.map(|p| p.y()));
     })
     .await
 }

@@ -232,7 +232,9 @@ const HOUSEHOLDS: Upsert = Upsert {
 const STAFF: Upsert = Upsert {
     table: "staff",
     key: "id",
-    columns: &["id", "name", "phone", "role", "area", "grids"],
+    columns: &[
+        "id", "name", "phone", "role", "area", "grids", "home_lon", "home_lat",
+    ],
     update: &[],
     step: "writing staff",
 };
@@ -436,7 +438,9 @@ async fn write_staff(conn: &mut SqliteConnection, staff: &[Staff]) -> StoreResul
                 .push_bind(s.phone.as_deref())
                 .push_bind(s.role.as_string())
                 .push_bind(s.area.as_ref().map(|a| a.as_str()))
-                .push_bind(grids.as_str());
+                .push_bind(grids.as_str())
+                .push_bind(s.home.map(|p| p.x()))
+                .push_bind(s.home.map(|p| p.y()));
         },
     )
     .await

@@ -385,6 +385,12 @@ pub fn synth_county(params: &SynthParams) -> SynthCounty {
 
     let mut staff_rng = stream(params.seed, 1);
     county.staff = staff(&plans, &townships, &county_code, params, &mut staff_rng);
+    // Their own stream, so adding them left every other person as it was.
+    let mut home_rng = stream(params.seed, 3);
+    county
+        .staff
+        .extend(comprehensive_leaders(&plans, &mut home_rng));
+    give_homes(&mut county.staff, &county.buildings, &mut home_rng);
     let mut reporters: HashMap<DivisionCode, Vec<String>> = HashMap::new();
     for s in county
         .staff
@@ -416,6 +422,50 @@ pub fn synth_county(params: &SynthParams) -> SynthCounty {
         &mut event_rng,
     );
     county
+}
+
+/// Households one comprehensive grid leader (网格长, level 4) leads: the middle of the
+/// usual 300–500.
+const HOUSEHOLDS_PER_LEADER: u32 = 400;
+
+/// Leaders for comprehensive grids: one per [`HOUSEHOLDS_PER_LEADER`] households of a
+/// village beyond the first (the village leader leads that one). They serve only
+/// where villages are cut into two levels.
+fn comprehensive_leaders(plans: &[VillagePlan], rng: &mut SynthRng) -> Vec<Staff> {
+    let mut out = Vec::new();
+    for p in plans {
+        let households = p.lowrise_households + p.tower_households;
+        for k in 2..=households.div_ceil(HOUSEHOLDS_PER_LEADER) {
+            out.push(Staff {
+                id: format!("L{}-{k:02}", p.code),
+                name: names::person(rng),
+                phone: Some(names::phone(rng)),
+                role: StaffRole::GridLeader(4),
+                area: Some(p.code.clone()),
+                grids: Vec::new(),
+                home: None,
+            });
+        }
+    }
+    out
+}
+
+/// Homes for the staff of a village (workers and leaders): a dwelling of their village
+/// picked at random, as most grid staff live where they serve.
+fn give_homes(staff: &mut [Staff], buildings: &[Building], rng: &mut SynthRng) {
+    let mut dwellings: HashMap<&DivisionCode, Vec<&Building>> = HashMap::new();
+    for b in buildings.iter().filter(|b| b.households.count > 0) {
+        if let Some(v) = &b.village {
+            dwellings.entry(v).or_default().push(b);
+        }
+    }
+    for s in staff {
+        let Some(homes) = s.area.as_ref().and_then(|a| dwellings.get(a)) else {
+            continue;
+        };
+        let b = homes[rng.gen_range(0..homes.len())];
+        s.home = gridmap_core::geometry::representative_point(&b.footprint);
+    }
 }
 
 fn dist2(a: Coord<f64>, b: Coord<f64>) -> f64 {
@@ -459,6 +509,7 @@ fn staff(
         role,
         area: Some(area.clone()),
         grids: Vec::new(),
+        home: None,
     };
     out.push(person(
         format!("L{county}"),

@@ -199,6 +199,7 @@ pub fn fixture() -> Fixture {
             role: StaffRole::GridStaff,
             area: None,
             grids: vec![],
+            home: None,
         })
         .collect();
     Fixture {
