@@ -15,7 +15,9 @@ import {
   HEAT_LAYERS,
   hatchImage,
   INCIDENT_LAYERS,
+  IS_COMPREHENSIVE,
   LOCAL_IDEOGRAPH_FONTS,
+  SOURCE,
   setSelection,
 } from "./layers.js";
 import { incidentSources, liveTiles } from "./live.js";
@@ -125,6 +127,14 @@ async function main() {
     },
   });
   map.addControl(layersControl, "top-right");
+  // The comprehensive grids' legend row only where the county has two levels.
+  const seeComprehensive = () => {
+    const found = map.querySourceFeatures(SOURCE, { sourceLayer: "grids", filter: IS_COMPREHENSIVE });
+    if (found.length === 0) return;
+    layersControl.showComprehensive();
+    map.off("idle", seeComprehensive);
+  };
+  map.on("idle", seeComprehensive);
   if (heatOn) incidentBox.start();
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
   map.addControl(

@@ -27,6 +27,13 @@ export class LayersControl {
     this.off = new Set(opts.off ?? []);
     this.onToggle = opts.onToggle;
     this.heatRow = h("div", { class: "legend-row legend-scale legend-heat", hidden: true });
+    // Shown once the map holds comprehensive grids (a county cut into two levels).
+    this.comprehensiveRow = h(
+      "div",
+      { class: "legend-row legend-comprehensive", hidden: true },
+      swatch(`border-top:3px solid ${COMPREHENSIVE_COLOUR};height:0;background:none`),
+      t("legendComprehensive"),
+    );
   }
 
   onAdd(map) {
@@ -64,12 +71,17 @@ export class LayersControl {
       "div",
       { class: "layers-body" },
       h("fieldset", null, h("legend", null, t("layers")), switches),
-      legend(this.heatRow),
+      legend(this.heatRow, this.comprehensiveRow),
     );
     this.toggle = toggle;
     this.body.hidden = compact;
     this.container = h("div", { class: "maplibregl-ctrl maplibregl-ctrl-group gridmap-layers" }, toggle, this.body);
     return this.container;
+  }
+
+  /** Shows the comprehensive grids' outline in the legend (once the map holds any). */
+  showComprehensive() {
+    this.comprehensiveRow.hidden = false;
   }
 
   /** Whether the switches and legend show (else only the ☰ button). */
@@ -117,7 +129,7 @@ export function heatScale(breaks) {
   );
 }
 
-function legend(heatRow) {
+function legend(heatRow, comprehensiveRow) {
   const rows = [heatRow];
   rows.push(
     h(
@@ -155,14 +167,7 @@ function legend(heatRow) {
   rows.push(
     h("div", { class: "legend-row" }, swatch(`border:3px solid ${SPLIT_COLOUR};background:#fdd49e`), t("legendSplit")),
   );
-  rows.push(
-    h(
-      "div",
-      { class: "legend-row" },
-      swatch(`border-top:3px solid ${COMPREHENSIVE_COLOUR};height:0;background:none`),
-      t("legendComprehensive"),
-    ),
-  );
+  rows.push(comprehensiveRow);
   rows.push(
     h(
       "div",

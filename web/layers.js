@@ -67,7 +67,9 @@ const code = ["to-string", ["get", "code"]];
 const serial = ["slice", code, 13];
 /** 2 for comprehensive grids (综治网格) where grids are nested, 1 for the grids holding households. */
 const level = ["to-number", ["coalesce", ["get", "level"], 1]];
-const comprehensive = ["==", level, 2];
+/** Filter: a comprehensive grid (综治网格) of the `grids` source layer. */
+export const IS_COMPREHENSIVE = ["==", level, 2];
+const comprehensive = IS_COMPREHENSIVE;
 const nestedMicro = ["has", "parent"];
 const households = ["to-number", ["coalesce", ["get", "households"], 0]];
 const estimated = ["==", ["to-boolean", ["get", "estimated"]], true];

@@ -63,6 +63,8 @@ export async function startServer({ levels } = {}) {
   const opts = { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 };
   await run(bin, ["--db", db, "synth", "--households", "3000", "--seed", "7"], opts);
   await run(bin, ["--db", db, "partition", "--all", ...(levels ? ["--levels", levels] : [])], opts);
+  // Nested grids get their leaders (网格长) as a county would: proposed and applied.
+  if (levels) await run(bin, ["--db", db, "staff", "assign", "--apply"], opts);
   TOKEN = await adminToken(bin, db, opts);
   let server = await serve(bin, db, "127.0.0.1:0");
   const bind = server.base.replace(/^http:\/\//, "");

@@ -8,11 +8,11 @@ import {
   getJson,
   launchBrowser,
   openPage,
+  PASSWORD,
   pickBuildingPixel,
   screenshot,
   showBbox,
   startServer,
-  PASSWORD,
   TOKEN,
   waitForMapIdle,
 } from "./harness.js";
@@ -80,6 +80,9 @@ describe("web map", () => {
       assert.ok((await panel.innerText()).includes(expected.grid.staff.phone), "staff phone is shown");
     }
     if (expected.village) assert.ok((await panel.innerText()).includes(expected.village.name), "village is named");
+    // One grid level: the legend has no comprehensive-grid row.
+    await waitForMapIdle(page);
+    assert.equal(await page.locator(".legend-comprehensive").isVisible(), false, "no 综治网格 legend in one level");
     await screenshot(page, "click-building");
     assertClean(problems);
   });
@@ -191,7 +194,11 @@ describe("web map", () => {
     assert.ok(session, "the session cookie is set");
     assert.equal(session.httpOnly, true);
     assert.equal(session.sameSite, "Strict");
-    assert.equal(await page.evaluate(() => document.cookie.includes("gridmap_session")), false, "scripts cannot read it");
+    assert.equal(
+      await page.evaluate(() => document.cookie.includes("gridmap_session")),
+      false,
+      "scripts cannot read it",
+    );
     await waitForMapIdle(page);
     await showBbox(page, grid.bbox);
     await clickBuilding(page, { households: true, registered: true });
@@ -288,11 +295,16 @@ describe("web map", () => {
     );
     assert.deepEqual(hidden, ["none", "none"]);
     await waitForMapIdle(page);
-    const drawn = await page.evaluate(() => window.gridmap.map.queryRenderedFeatures({ layers: ["grids-fill"] }).length);
+    const drawn = await page.evaluate(
+      () => window.gridmap.map.queryRenderedFeatures({ layers: ["grids-fill"] }).length,
+    );
     assert.equal(drawn, 0, "no grid is drawn while the layer is off");
     await screenshot(page, "layers-grids-off");
     await box.check();
-    assert.equal(await page.evaluate(() => window.gridmap.map.getLayoutProperty("grids-fill", "visibility")), "visible");
+    assert.equal(
+      await page.evaluate(() => window.gridmap.map.getLayoutProperty("grids-fill", "visibility")),
+      "visible",
+    );
     assertClean(problems);
   });
 
@@ -354,7 +366,9 @@ describe("web map", () => {
     });
     assert.ok(hit, "the incidents are drawn as points");
     await page.mouse.click(hit.x, hit.y);
-    await page.waitForSelector(`#panel:not([hidden]) .incident-section[data-incident="${hit.id}"]`, { timeout: 15_000 });
+    await page.waitForSelector(`#panel:not([hidden]) .incident-section[data-incident="${hit.id}"]`, {
+      timeout: 15_000,
+    });
     await screenshot(page, "map-incident");
     assert.ok(await page.locator(".legend-heat:not([hidden])").count(), "the legend shows the heat ramp");
     await screenshot(page, "map-heat");

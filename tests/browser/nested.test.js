@@ -57,6 +57,7 @@ describe("nested grids", () => {
       });
       assert.ok(drawn.outlines > 0, `comprehensive outlines drawn: ${JSON.stringify(drawn)}`);
       assert.ok(drawn.fills > 0, `micro-grid fills drawn: ${JSON.stringify(drawn)}`);
+      await page.locator(".legend-comprehensive").waitFor({ state: "visible", timeout: 15_000 });
 
       const target = await pickBuildingPixel(page, {
         single: true,
@@ -74,6 +75,15 @@ describe("nested grids", () => {
         "the micro-grid's code, then its comprehensive grid's",
       );
       assert.ok(expected.grid.code.startsWith(`${expected.comprehensive.code}-`));
+      // Both responsible people: the micro-grid's worker and the comprehensive grid's
+      // leader (网格长, given by `gridmap staff assign`).
+      assert.ok(expected.comprehensive.staff?.name, "the comprehensive grid has a leader");
+      const people = await panel.locator(".staff-name").allInnerTexts();
+      assert.deepEqual(
+        people.map((p) => p.trim()),
+        [expected.grid.staff.name, expected.comprehensive.staff.name],
+        "the worker, then the leader",
+      );
       const headings = await panel.locator(".grid-section h3").allInnerTexts();
       assert.deepEqual(
         headings.map((h) => h.trim()),

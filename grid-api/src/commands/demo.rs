@@ -4,6 +4,7 @@ use super::{with_store, Outcome};
 use crate::cli::{DemoArgs, ServeArgs};
 use anyhow::Context;
 use gridmap_service::partition::{self, SizeRequest};
+use gridmap_service::staffing;
 use gridmap_service::{Caller, Scope};
 use gridmap_store::OpenMode;
 
@@ -33,21 +34,35 @@ pub(crate) async fn run(db: &str, args: &DemoArgs) -> anyhow::Result<Outcome> {
     // live-looking county.
     let now = gridmap_service::incidents::now();
     super::synth::generate_into(&demo_db, args.households, args.seed, Some(now), false).await?;
-    let outcome = with_store(&demo_db, OpenMode::Existing, async |store| {
-        Ok(partition::partition(
+    let (outcome, led) = with_store(&demo_db, OpenMode::Existing, async |store| {
+        let outcome = partition::partition(
             store.as_ref(),
             &Caller::Operator,
             &Scope::All,
             &demo_sizes_with(args.levels),
             true,
         )
-        .await?)
+        .await?;
+        // Nested grids get their leaders (网格长) as `gridmap staff assign --apply` gives
+        // them: a partition run staffs micro-grids only.
+        let mut led = 0;
+        if outcome.comprehensive_report.is_some() {
+            let plan = staffing::propose(store.as_ref(), &Caller::Operator, &Scope::All).await?;
+            led = plan.changes().count();
+            staffing::apply(store.as_ref(), &Caller::Operator, &plan).await?;
+        }
+        Ok((outcome, led))
     })
     .await?;
     if let Some(top) = &outcome.comprehensive_report {
         outln!("comprehensive grids (综治网格)\n{top}\nmicro-grids (微网格)")?;
     }
     outln!("{}", outcome.report)?;
+    if led > 0 {
+        outln!(
+            "staff: {led} grids given to the nearest staff of their village (gridmap staff assign)"
+        )?;
+    }
     if args.no_serve {
         return Ok(Outcome::Clean);
     }
