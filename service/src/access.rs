@@ -14,13 +14,11 @@ use argon2::Argon2;
 use gridmap_core::{AccessScope, Account, Role};
 use gridmap_store::{
     AccountChange, AuditEntry, AuditFilter, AuditRecord, ChangeMeta, Credential, CredentialKind,
-    NewAccount, NewCredential, Store,
+    NewAccount, NewCredential, Store, LOGIN_ACTION, LOGIN_REFUSED_ACTION, WRONG_PASSWORD_DETAIL,
 };
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 /// How credentials are issued and logins limited. The defaults suit a county office.
 #[derive(Debug, Clone)]
@@ -45,11 +43,10 @@ impl Default for AccessPolicy {
 /// The shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
 
-/// What signs and checks credentials, with the failed-login counts of this instance.
+/// What signs and checks credentials.
 pub struct Credentials {
     policy: AccessPolicy,
     key: Vec<u8>,
-    failures: Mutex<HashMap<String, Vec<i64>>>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -74,11 +71,7 @@ impl Credentials {
         let mut candidate = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut candidate);
         let key = store.signing_key(&candidate).await?;
-        Ok(Credentials {
-            policy,
-            key,
-            failures: Mutex::new(HashMap::new()),
-        })
+        Ok(Credentials { policy, key })
     }
 
     pub fn policy(&self) -> &AccessPolicy {
@@ -189,12 +182,20 @@ impl Credentials {
         origin: &str,
         now: i64,
     ) -> ServiceResult<(Issued, Account)> {
-        let keys = [format!("login:{login}"), format!("from:{origin}")];
         // The name tried is the attacker's text: kept short in the audit log.
         let tried: String = login.chars().take(gridmap_store::MAX_LOGIN).collect();
-        let refused =
-            |why: &'static str| audit(store, now, &tried, "login refused", &tried, origin, why);
-        if let Some(wait) = self.locked_out(&keys, now) {
+        let refused = |why: &'static str| {
+            audit(
+                store,
+                now,
+                &tried,
+                LOGIN_REFUSED_ACTION,
+                &tried,
+                origin,
+                why,
+            )
+        };
+        if let Some(wait) = self.locked_out(store, &tried, origin, now).await? {
             refused("too many failed attempts").await?;
             return Err(ServiceError::TooManyRequests(format!(
                 "too many failed sign-ins: try again in {} minutes",
@@ -211,11 +212,10 @@ impl Credentials {
             }
         };
         let Some(account) = account.filter(|_| verified) else {
-            self.record_failure(&keys, now);
-            refused("wrong login or password").await?;
+            // The audit entry is the failure's record: the count is read back from it.
+            refused(WRONG_PASSWORD_DETAIL).await?;
             return Err(ServiceError::Unauthorized("wrong login or password".into()));
         };
-        self.clear_failures(&keys);
         let issued = self
             .issue(
                 store,
@@ -230,7 +230,7 @@ impl Credentials {
             store,
             now,
             &account.login,
-            "login",
+            LOGIN_ACTION,
             &account.login,
             origin,
             "",
@@ -239,42 +239,31 @@ impl Credentials {
         Ok((issued, account))
     }
 
-    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<i64>>> {
-        self.failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Seconds left of a lockout of any of `keys`, if one is locked out.
-    fn locked_out(&self, keys: &[String], now: i64) -> Option<i64> {
-        let window = self.policy.lockout_seconds;
-        let mut failures = self.failures();
-        keys.iter()
-            .filter_map(|k| {
-                let times = failures.get_mut(k)?;
-                times.retain(|t| now - t < window);
-                (times.len() >= self.policy.max_failed_logins)
-                    .then(|| times.first().map_or(window, |first| first + window - now))
-            })
-            .max()
-    }
-
-    fn record_failure(&self, keys: &[String], now: i64) {
-        let mut failures = self.failures();
-        // Bounded: an attacker trying many names must not grow the map without end.
-        if failures.len() > 100_000 {
-            failures.clear();
+    /// Seconds left of a lockout of `login` or `origin`, if either has had
+    /// [`AccessPolicy::max_failed_logins`] failures in the last
+    /// [`AccessPolicy::lockout_seconds`] (a login's counted since its last successful
+    /// sign-in). The failures are the audit log's, shared by every instance on the store.
+    async fn locked_out(
+        &self,
+        store: &dyn Store,
+        login: &str,
+        origin: &str,
+        now: i64,
+    ) -> ServiceResult<Option<i64>> {
+        let (window, max) = (self.policy.lockout_seconds, self.policy.max_failed_logins);
+        if max == 0 {
+            return Ok(None);
         }
-        for k in keys {
-            failures.entry(k.clone()).or_default().push(now);
-        }
-    }
-
-    fn clear_failures(&self, keys: &[String]) {
-        let mut failures = self.failures();
-        if let Some(login) = keys.first() {
-            failures.remove(login);
-        }
+        let since = gridmap_core::time::rfc3339(now - window + 1);
+        let failures = store.login_failures(login, origin, &since, max).await?;
+        // Locked until the oldest of the newest `max` failures leaves the window.
+        let wait = [failures.by_login, failures.by_origin]
+            .iter()
+            .filter_map(|times| times.get(max - 1))
+            .filter_map(|at| gridmap_importers::time::parse_time(at))
+            .map(|at| (at + window - now).max(1))
+            .max();
+        Ok(wait)
     }
 }
 
@@ -703,26 +692,60 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn repeated_failed_logins_lock_the_login_out_for_a_while() {
-        let (store, credentials, _) = setup().await;
-        for _ in 0..5 {
-            let wrong = credentials
-                .login(&store, "wang", "guess guess", "10.0.0.3", 1_000)
+    async fn repeated_failed_logins_lock_the_login_out_for_a_while_on_every_instance() {
+        let (store, first, _) = setup().await;
+        // A second instance on the same store: the failures are counted in the store.
+        let second = Credentials::load(&store, AccessPolicy::default())
+            .await
+            .unwrap();
+        for (i, instance) in [&first, &second, &first, &second, &first]
+            .into_iter()
+            .enumerate()
+        {
+            let origin = format!("10.0.1.{i}");
+            let wrong = instance
+                .login(&store, "wang", "guess guess", &origin, 1_000)
                 .await;
             assert!(matches!(wrong, Err(ServiceError::Unauthorized(_))));
         }
-        // Even the right password waits now.
-        let locked = credentials
-            .login(&store, "wang", "correct horse", "10.0.0.4", 1_010)
-            .await;
-        assert!(
-            matches!(locked, Err(ServiceError::TooManyRequests(_))),
-            "{locked:?}"
-        );
-        let later = credentials
+        // Even the right password waits now, on either instance.
+        for instance in [&first, &second] {
+            let locked = instance
+                .login(&store, "wang", "correct horse", "10.0.0.4", 1_010)
+                .await;
+            assert!(
+                matches!(&locked, Err(ServiceError::TooManyRequests(m)) if m.contains("15 minutes")),
+                "{locked:?}"
+            );
+        }
+        let later = second
             .login(&store, "wang", "correct horse", "10.0.0.4", 1_000 + 15 * 60)
             .await;
         assert!(later.is_ok(), "{later:?}");
+        // A success starts the login's count afresh: one more mistake is one, not six.
+        let slip = first
+            .login(
+                &store,
+                "wang",
+                "guess guess",
+                "10.0.0.4",
+                1_000 + 15 * 60 + 1,
+            )
+            .await;
+        assert!(
+            matches!(slip, Err(ServiceError::Unauthorized(_))),
+            "{slip:?}"
+        );
+        let again = first
+            .login(
+                &store,
+                "wang",
+                "correct horse",
+                "10.0.0.4",
+                1_000 + 15 * 60 + 2,
+            )
+            .await;
+        assert!(again.is_ok(), "{again:?}");
         let refused = store
             .audit(&AuditFilter {
                 action: Some("login refused".into()),
@@ -731,8 +754,30 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(refused.len(), 6);
+        assert_eq!(refused.len(), 8);
         assert!(refused.iter().all(|r| !r.entry.detail.contains("guess")));
+    }
+
+    #[tokio::test]
+    async fn one_address_guessing_many_logins_is_locked_out() {
+        let (store, credentials, _) = setup().await;
+        for login in ["a1", "a2", "a3", "a4", "a5"] {
+            let wrong = credentials
+                .login(&store, login, "guess guess", "10.0.0.9", 2_000)
+                .await;
+            assert!(matches!(wrong, Err(ServiceError::Unauthorized(_))));
+        }
+        let locked = credentials
+            .login(&store, "wang", "correct horse", "10.0.0.9", 2_001)
+            .await;
+        assert!(
+            matches!(locked, Err(ServiceError::TooManyRequests(_))),
+            "{locked:?}"
+        );
+        let elsewhere = credentials
+            .login(&store, "wang", "correct horse", "10.0.0.10", 2_001)
+            .await;
+        assert!(elsewhere.is_ok(), "{elsewhere:?}");
     }
 
     #[tokio::test]

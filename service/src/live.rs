@@ -125,13 +125,17 @@ impl LiveData {
         if villages.is_empty() || villages.len() > MAX_VILLAGES_APPLIED {
             return None;
         }
-        let replaced: HashSet<&GridCode> = before.grids.iter().map(|g| &g.code).collect();
+        // A grid the change replaced, unless the one held is newer than what the change
+        // found (a later write was shown first): that one stays.
+        let replaced: HashMap<&GridCode, u32> =
+            before.grids.iter().map(|g| (&g.code, g.version)).collect();
+        let gone = |g: &Grid| replaced.get(&g.code).is_some_and(|&v| g.version <= v);
         let grids = villages
             .into_iter()
             .map(|village| {
                 let written = after.grids.iter().filter(|g| &g.village == village);
                 let current = self.village_grids(village);
-                let grids = grids_written(current, |c| replaced.contains(c), written);
+                let grids = grids_written(current, gone, written);
                 (village.clone(), grids)
             })
             .collect();
@@ -162,7 +166,7 @@ impl LiveData {
                 .remove(&w.village)
                 .unwrap_or_else(|| self.village_grids(&w.village));
             let replaced = w.write.replace_villages.contains(&w.village);
-            let gone = |c: &GridCode| replaced || w.write.remove.contains(c);
+            let gone = |g: &Grid| replaced || w.write.remove.contains(&g.code);
             let written = w.write.upsert.iter().filter(|g| g.village == w.village);
             villages.insert(w.village.clone(), grids_written(current, gone, written));
             for list in &w.write.staff_grids {
@@ -231,7 +235,7 @@ impl LiveData {
 /// stays: a later write was shown first.
 fn grids_written<'a>(
     current: Vec<Grid>,
-    gone: impl Fn(&GridCode) -> bool,
+    gone: impl Fn(&Grid) -> bool,
     written: impl IntoIterator<Item = &'a Grid>,
 ) -> Vec<Grid> {
     let written: Vec<&Grid> = written.into_iter().collect();
@@ -239,7 +243,7 @@ fn grids_written<'a>(
     // A grid gone but written again is decided by its version below.
     let mut grids: BTreeMap<GridCode, Grid> = current
         .into_iter()
-        .filter(|g| !gone(&g.code) || rewritten.contains(&g.code))
+        .filter(|g| !gone(g) || rewritten.contains(&g.code))
         .map(|g| (g.code.clone(), g))
         .collect();
     for w in written {
@@ -761,20 +765,9 @@ impl Live {
         self.reloads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The current state after `changes` (in order), when every one is a grid write
-    /// [`LiveData::after_grid_change`] can show; `None` when a reload is needed.
-    async fn after_grid_changes(
-        &self,
-        store: &dyn Store,
-        changes: &[ChangeMark],
-    ) -> ServiceResult<Option<LiveData>> {
-        let mut logged = Vec::with_capacity(changes.len());
-        for mark in changes {
-            match store.change(mark.id).await? {
-                Some(change) => logged.push(change),
-                None => return Ok(None),
-            }
-        }
+    /// The current state after `logged` (grid changes, in order), when every one is a
+    /// grid write [`LiveData::after_grid_change`] can show; `None` when a reload is needed.
+    async fn after_grid_changes(&self, logged: Vec<Change>) -> ServiceResult<Option<LiveData>> {
         let base = self.data();
         tokio::task::spawn_blocking(move || {
             let mut next: Option<LiveData> = None;
@@ -855,8 +848,30 @@ impl Live {
     /// name, reloads the county once for the others, and purges the cached tiles in
     /// each change's area (all of them for a change without one). Returns how many.
     pub async fn sync(&self, store: &dyn Store) -> ServiceResult<usize> {
+        // The log and what its grid changes wrote are read before the reload lock is
+        // taken: edits showing themselves ([`Live::show_write`]) take that lock, and
+        // must not wait for reads through a busy pool.
+        let since = *self.last_change.lock().await;
+        let read = store.changes_since(since).await?;
+        if read.is_empty() {
+            return Ok(0);
+        }
+        let mut logged: HashMap<i64, Change> = HashMap::new();
+        let unshown: Vec<i64> = {
+            let applied = lock(&self.applied);
+            read.iter()
+                .filter(|c| !c.versions_only && !c.incidents_only && !applied.contains(&c.id))
+                .map(|c| c.id)
+                .collect()
+        };
+        for id in unshown {
+            if let Some(change) = store.change(id).await? {
+                logged.insert(id, change);
+            }
+        }
         let mut last = self.last_change.lock().await;
-        let mut changes = store.changes_since(*last).await?;
+        // Another sync may have shown some of them meanwhile.
+        let mut changes: Vec<ChangeMark> = read.into_iter().filter(|c| c.id > *last).collect();
         let Some(newest) = changes.last().map(|c| c.id) else {
             return Ok(0);
         };
@@ -893,7 +908,22 @@ impl Live {
             *last = newest;
             return Ok(count);
         }
-        let data = match self.after_grid_changes(store, &changes).await? {
+        // Each change's log, read above (or now, when it was taken for one shown here
+        // and is not: a show that was stopped before it got the lock).
+        let mut in_order = Vec::with_capacity(changes.len());
+        for mark in &changes {
+            let change = match logged.remove(&mark.id) {
+                Some(change) => Some(change),
+                None => store.change(mark.id).await?,
+            };
+            in_order.extend(change);
+        }
+        let shown = if in_order.len() == changes.len() {
+            self.after_grid_changes(in_order).await?
+        } else {
+            None
+        };
+        let data = match shown {
             Some(data) => data,
             None => {
                 self.reloads
@@ -915,5 +945,65 @@ impl Live {
             .invalidate(&[Layer::Townships, Layer::Villages], everywhere);
         *last = newest;
         Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(code: &str, version: u32) -> Grid {
+        let code: GridCode = code.parse().unwrap();
+        Grid {
+            level: Grid::MICRO,
+            parent: None,
+            village: code.village(),
+            code,
+            members: Vec::new(),
+            households: 0,
+            polygon: geo_types::MultiPolygon(Vec::new()),
+            name: None,
+            staff: None,
+            locked: false,
+            institution: false,
+            version,
+        }
+    }
+
+    fn codes_and_versions(grids: &[Grid]) -> Vec<(String, u32)> {
+        grids
+            .iter()
+            .map(|g| (g.code.to_string(), g.version))
+            .collect()
+    }
+
+    #[test]
+    fn an_older_change_shown_after_a_newer_write_does_not_roll_its_grids_back() {
+        // Shown already: a newer write re-drew grid 002 (version 4) and kept 001.
+        let current = vec![grid("411622101201-001", 3), grid("411622101201-002", 4)];
+        // An older change, reaching this server later, replaced both from versions 3
+        // and 3 and wrote 001 at version 4.
+        let replaced = HashMap::from([
+            ("411622101201-001".parse::<GridCode>().unwrap(), 3),
+            ("411622101201-002".parse::<GridCode>().unwrap(), 3),
+        ]);
+        let gone = |g: &Grid| replaced.get(&g.code).is_some_and(|&v| g.version <= v);
+        let written = [grid("411622101201-001", 4)];
+        let shown = grids_written(current, gone, &written);
+        assert_eq!(
+            codes_and_versions(&shown),
+            [
+                ("411622101201-001".to_owned(), 4),
+                ("411622101201-002".to_owned(), 4)
+            ],
+            "001 takes the change, 002 keeps the newer write"
+        );
+        // Without the newer write, the change removes 002 as it did.
+        let current = vec![grid("411622101201-001", 3), grid("411622101201-002", 3)];
+        let shown = grids_written(current, gone, &written);
+        assert_eq!(
+            codes_and_versions(&shown),
+            [("411622101201-001".to_owned(), 4)]
+        );
     }
 }

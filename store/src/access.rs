@@ -160,6 +160,51 @@ impl AuditFilter {
     }
 }
 
+/// The audit action of a sign-in that succeeded: it ends the login's failed attempts.
+pub const LOGIN_ACTION: &str = "login";
+/// The audit action of a refused sign-in.
+pub const LOGIN_REFUSED_ACTION: &str = "login refused";
+/// The detail of a refused sign-in that counts towards a lockout (a wrong password or an
+/// unknown login; not a refusal because of a lockout itself).
+pub const WRONG_PASSWORD_DETAIL: &str = "wrong login or password";
+
+/// Failed sign-ins read back from the audit log: the times (RFC 3339) of the newest
+/// failures for one login since its last successful sign-in, and from one address, each
+/// newest first. Every instance on a shared store counts the same failures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginFailures {
+    pub by_login: Vec<String>,
+    pub by_origin: Vec<String>,
+}
+
+impl LoginFailures {
+    /// Whether audit `record` is a failure counted for `login` (given the id of its last
+    /// successful sign-in) or for `origin` at or after `since`: the rule the SQL stores'
+    /// statements follow, for stores that filter in memory.
+    pub(crate) fn add(
+        &mut self,
+        record: &AuditRecord,
+        login: &str,
+        origin: &str,
+        since: &str,
+        last_success: i64,
+    ) {
+        let e = &record.entry;
+        if e.action != LOGIN_REFUSED_ACTION
+            || e.detail != WRONG_PASSWORD_DETAIL
+            || e.at.as_str() < since
+        {
+            return;
+        }
+        if e.target == login && record.id > last_success {
+            self.by_login.push(e.at.clone());
+        }
+        if e.origin == origin {
+            self.by_origin.push(e.at.clone());
+        }
+    }
+}
+
 /// The message for a login that is already used.
 pub(crate) fn login_taken(login: &str) -> StoreError {
     StoreError::Invalid {

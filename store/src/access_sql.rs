@@ -375,9 +375,52 @@ macro_rules! sql_access_store {
                 .step("reading the audit log")?;
                 rows.iter().map($crate::access_sql::audit_from_row).collect()
             }
+
+            async fn login_failures(
+                &self,
+                login: &str,
+                origin: &str,
+                since: &str,
+                limit: usize,
+            ) -> $crate::StoreResult<$crate::LoginFailures> {
+                use $crate::error::DbStep;
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                let by_login: Vec<String> = sqlx::query_scalar($crate::access_sql::FAILURES_BY_LOGIN)
+                    .bind(login)
+                    .bind(since)
+                    .bind(limit)
+                    .fetch_all(self.access_pool())
+                    .await
+                    .step("reading a login's failed sign-ins")?;
+                let by_origin: Vec<String> = sqlx::query_scalar($crate::access_sql::FAILURES_BY_ORIGIN)
+                    .bind(origin)
+                    .bind(since)
+                    .bind(limit)
+                    .fetch_all(self.access_pool())
+                    .await
+                    .step("reading an address's failed sign-ins")?;
+                Ok($crate::LoginFailures { by_login, by_origin })
+            }
         }
     };
 }
+
+/// A login's failed sign-ins since its last successful one ([`crate::LoginFailures`]).
+/// The actions are written out (not bound) so the partial indexes of the audit log on
+/// them serve the statement; `the_failure_statements_name_the_audited_words` checks
+/// they are [`crate::LOGIN_REFUSED_ACTION`], [`crate::LOGIN_ACTION`] and
+/// [`crate::WRONG_PASSWORD_DETAIL`].
+pub(crate) const FAILURES_BY_LOGIN: &str = "SELECT at FROM audit_log
+     WHERE action = 'login refused' AND target = $1 AND at >= $2
+       AND detail = 'wrong login or password'
+       AND id > COALESCE((SELECT max(id) FROM audit_log WHERE action = 'login' AND target = $1), 0)
+     ORDER BY id DESC LIMIT $3";
+
+/// An address's failed sign-ins ([`crate::LoginFailures`]).
+pub(crate) const FAILURES_BY_ORIGIN: &str = "SELECT at FROM audit_log
+     WHERE action = 'login refused' AND origin = $1 AND at >= $2
+       AND detail = 'wrong login or password'
+     ORDER BY id DESC LIMIT $3";
 
 pub(crate) use sql_access_store;
 
@@ -397,4 +440,19 @@ where
     .bind(e.target.as_str())
     .bind(e.origin.as_str())
     .bind(e.detail.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FAILURES_BY_LOGIN, FAILURES_BY_ORIGIN};
+    use crate::{LOGIN_ACTION, LOGIN_REFUSED_ACTION, WRONG_PASSWORD_DETAIL};
+
+    #[test]
+    fn the_failure_statements_name_the_audited_words() {
+        for sql in [FAILURES_BY_LOGIN, FAILURES_BY_ORIGIN] {
+            assert!(sql.contains(&format!("action = '{LOGIN_REFUSED_ACTION}'")));
+            assert!(sql.contains(&format!("detail = '{WRONG_PASSWORD_DETAIL}'")));
+        }
+        assert!(FAILURES_BY_LOGIN.contains(&format!("action = '{LOGIN_ACTION}'")));
+    }
 }

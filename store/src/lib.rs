@@ -47,8 +47,9 @@ mod versions;
 mod wkb;
 
 pub use access::{
-    AccountChange, AuditEntry, AuditFilter, AuditRecord, Credential, CredentialKind, NewAccount,
-    NewCredential, MAX_LOGIN, MIN_SIGNING_KEY,
+    AccountChange, AuditEntry, AuditFilter, AuditRecord, Credential, CredentialKind, LoginFailures,
+    NewAccount, NewCredential, LOGIN_ACTION, LOGIN_REFUSED_ACTION, MAX_LOGIN, MIN_SIGNING_KEY,
+    WRONG_PASSWORD_DETAIL,
 };
 pub use batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
 pub use change::{
@@ -309,6 +310,16 @@ pub trait AccessStore: Send + Sync {
     async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()>;
     /// Audit entries passing `filter`, newest first.
     async fn audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>>;
+    /// The failed sign-ins ([`LoginFailures`]) of `login` and from `origin` at or after
+    /// `since` (RFC 3339), newest first, at most `limit` of each: read from the audit
+    /// log, so every instance on a shared store counts the same ones.
+    async fn login_failures(
+        &self,
+        login: &str,
+        origin: &str,
+        since: &str,
+        limit: usize,
+    ) -> StoreResult<LoginFailures>;
 }
 
 /// One vector tile the database is asked to draw.

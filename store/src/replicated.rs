@@ -338,4 +338,16 @@ impl AccessStore for ReplicatedStore {
     async fn audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {
         self.primary.audit(filter).await
     }
+    async fn login_failures(
+        &self,
+        login: &str,
+        origin: &str,
+        since: &str,
+        limit: usize,
+    ) -> StoreResult<crate::LoginFailures> {
+        // The primary: a lagging replica would let a guesser try again.
+        self.primary
+            .login_failures(login, origin, since, limit)
+            .await
+    }
 }

@@ -4,7 +4,8 @@
 use gridmap_core::{AccessScope, Role};
 use gridmap_store::scratch::ScratchDatabase;
 use gridmap_store::{
-    AccountChange, AuditEntry, AuditFilter, CredentialKind, NewAccount, NewCredential, StoreError,
+    AccountChange, AuditEntry, AuditFilter, CredentialKind, LoginFailures, NewAccount,
+    NewCredential, StoreError, LOGIN_ACTION, LOGIN_REFUSED_ACTION, WRONG_PASSWORD_DETAIL,
 };
 
 mod common;
@@ -224,5 +225,72 @@ async fn the_audit_log_filters_newest_first_and_refuses_rewrites() {
             all,
             "{name}"
         );
+    }
+}
+
+#[tokio::test]
+async fn failed_sign_ins_count_since_the_logins_last_success_and_per_address() {
+    let refused = |at: &str, login: &str, origin: &str, detail: &str| AuditEntry {
+        origin: origin.into(),
+        detail: detail.into(),
+        ..entry(at, login, LOGIN_REFUSED_ACTION, login)
+    };
+    let wrong = WRONG_PASSWORD_DETAIL;
+    for (name, store, _keep) in stores().await {
+        store
+            .append_audit(&[
+                // Before the window: not counted.
+                refused("2026-12-01T07:00:00Z", "wang", "10.0.0.1", wrong),
+                refused("2026-12-01T08:01:00Z", "wang", "10.0.0.1", wrong),
+                // Then wang signs in: his earlier failures no longer count for him.
+                AuditEntry {
+                    origin: "10.0.0.1".into(),
+                    ..entry("2026-12-01T08:02:00Z", "wang", LOGIN_ACTION, "wang")
+                },
+                refused("2026-12-01T08:03:00Z", "wang", "10.0.0.2", wrong),
+                refused("2026-12-01T08:04:00Z", "li", "10.0.0.1", wrong),
+                // A refusal because of a lockout is not a guess.
+                refused(
+                    "2026-12-01T08:05:00Z",
+                    "wang",
+                    "10.0.0.1",
+                    "too many failed attempts",
+                ),
+                refused("2026-12-01T08:06:00Z", "wang", "10.0.0.1", wrong),
+                // Another login that starts with "wang" is not wang.
+                refused("2026-12-01T08:07:00Z", "wangwu", "10.0.0.3", wrong),
+            ])
+            .await
+            .unwrap();
+        let since = "2026-12-01T08:00:00Z";
+        let failures = store
+            .login_failures("wang", "10.0.0.1", since, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            failures.by_login,
+            ["2026-12-01T08:06:00Z", "2026-12-01T08:03:00Z"],
+            "{name}"
+        );
+        assert_eq!(
+            failures.by_origin,
+            [
+                "2026-12-01T08:06:00Z",
+                "2026-12-01T08:04:00Z",
+                "2026-12-01T08:01:00Z"
+            ],
+            "{name}"
+        );
+        let newest = store
+            .login_failures("wang", "10.0.0.1", since, 1)
+            .await
+            .unwrap();
+        assert_eq!(newest.by_login, ["2026-12-01T08:06:00Z"], "{name}");
+        assert_eq!(newest.by_origin, ["2026-12-01T08:06:00Z"], "{name}");
+        let nobody = store
+            .login_failures("zhao", "10.0.0.9", since, 10)
+            .await
+            .unwrap();
+        assert_eq!(nobody, LoginFailures::default(), "{name}");
     }
 }

@@ -6,8 +6,8 @@ use crate::access::{check_signing_key, login_taken, no_account};
 use crate::error::StoreResult;
 use crate::versions::now_rfc3339;
 use crate::{
-    AccessStore, AccountChange, AuditEntry, AuditFilter, AuditRecord, Credential, NewAccount,
-    NewCredential,
+    AccessStore, AccountChange, AuditEntry, AuditFilter, AuditRecord, Credential, LoginFailures,
+    NewAccount, NewCredential, LOGIN_ACTION,
 };
 use async_trait::async_trait;
 use gridmap_core::Account;
@@ -160,5 +160,28 @@ impl AccessStore for MemoryStore {
             .take(filter.limit)
             .cloned()
             .collect())
+    }
+
+    async fn login_failures(
+        &self,
+        login: &str,
+        origin: &str,
+        since: &str,
+        limit: usize,
+    ) -> StoreResult<LoginFailures> {
+        let s = self.state();
+        let audit = &s.access.audit;
+        let last_success = audit
+            .iter()
+            .rev()
+            .find(|r| r.entry.action == LOGIN_ACTION && r.entry.target == login)
+            .map_or(0, |r| r.id);
+        let mut failures = LoginFailures::default();
+        for record in audit.iter().rev() {
+            failures.add(record, login, origin, since, last_success);
+        }
+        failures.by_login.truncate(limit);
+        failures.by_origin.truncate(limit);
+        Ok(failures)
     }
 }
