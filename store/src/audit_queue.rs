@@ -55,7 +55,8 @@ impl AuditQueue {
         }
         let writing = write(all);
         tokio::spawn(async move {
-            let result = writing.await.map_err(|e| e.to_string());
+            // With its causes: the callers' error is all that is logged of it.
+            let result = writing.await.map_err(|e| with_causes(&e));
             for done in callers {
                 let _ = done.send(result.clone());
             }
@@ -70,6 +71,20 @@ impl AuditQueue {
     fn waiting(&self) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// `error` and each of its sources, once each ("… while X: database is locked").
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn audit_failed(reason: String) -> StoreError {
