@@ -9,6 +9,7 @@
 #
 #   scripts/load.sh                         # 10 minutes at 500 connections, 20,000 households
 #   DURATION=60 CONNECTIONS=200 scripts/load.sh
+#   KEEP=1 scripts/load.sh                  # keep the work directory (server log, wrk output)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -31,7 +32,11 @@ work="$(mktemp -d)"
 server=""
 cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null || true
-  rm -rf "$work"
+  if [ -n "${KEEP:-}" ]; then
+    echo "  kept: $work (serve.err is the server's log)"
+  else
+    rm -rf "$work"
+  fi
 }
 trap cleanup EXIT
 db="$work/load.db"

@@ -164,7 +164,11 @@ impl Service {
 
     /// Ends the caller's session (see [`access::sign_out`]).
     pub async fn logout(&self, caller: &Caller) -> ServiceResult<()> {
-        access::sign_out(self.inner.store.as_ref(), caller, incidents::now()).await
+        access::sign_out(self.inner.store.as_ref(), caller, incidents::now()).await?;
+        if let Some(p) = caller.principal() {
+            self.inner.credentials.forget(p.credential);
+        }
+        Ok(())
     }
 
     /// What signs credentials and how long sessions last.

@@ -765,9 +765,20 @@ impl Live {
         self.reloads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The current state after `logged` (grid changes, in order), when every one is a
-    /// grid write [`LiveData::after_grid_change`] can show; `None` when a reload is needed.
-    async fn after_grid_changes(&self, logged: Vec<Change>) -> ServiceResult<Option<LiveData>> {
+    /// The current state after `changes` (in order), when every one is a grid write
+    /// [`LiveData::after_grid_change`] can show; `None` when a reload is needed.
+    async fn after_grid_changes(
+        &self,
+        store: &dyn Store,
+        changes: &[ChangeMark],
+    ) -> ServiceResult<Option<LiveData>> {
+        let mut logged = Vec::with_capacity(changes.len());
+        for mark in changes {
+            match store.change(mark.id).await? {
+                Some(change) => logged.push(change),
+                None => return Ok(None),
+            }
+        }
         let base = self.data();
         tokio::task::spawn_blocking(move || {
             let mut next: Option<LiveData> = None;
@@ -848,30 +859,8 @@ impl Live {
     /// name, reloads the county once for the others, and purges the cached tiles in
     /// each change's area (all of them for a change without one). Returns how many.
     pub async fn sync(&self, store: &dyn Store) -> ServiceResult<usize> {
-        // The log and what its grid changes wrote are read before the reload lock is
-        // taken: edits showing themselves ([`Live::show_write`]) take that lock, and
-        // must not wait for reads through a busy pool.
-        let since = *self.last_change.lock().await;
-        let read = store.changes_since(since).await?;
-        if read.is_empty() {
-            return Ok(0);
-        }
-        let mut logged: HashMap<i64, Change> = HashMap::new();
-        let unshown: Vec<i64> = {
-            let applied = lock(&self.applied);
-            read.iter()
-                .filter(|c| !c.versions_only && !c.incidents_only && !applied.contains(&c.id))
-                .map(|c| c.id)
-                .collect()
-        };
-        for id in unshown {
-            if let Some(change) = store.change(id).await? {
-                logged.insert(id, change);
-            }
-        }
         let mut last = self.last_change.lock().await;
-        // Another sync may have shown some of them meanwhile.
-        let mut changes: Vec<ChangeMark> = read.into_iter().filter(|c| c.id > *last).collect();
+        let mut changes = store.changes_since(*last).await?;
         let Some(newest) = changes.last().map(|c| c.id) else {
             return Ok(0);
         };
@@ -908,22 +897,7 @@ impl Live {
             *last = newest;
             return Ok(count);
         }
-        // Each change's log, read above (or now, when it was taken for one shown here
-        // and is not: a show that was stopped before it got the lock).
-        let mut in_order = Vec::with_capacity(changes.len());
-        for mark in &changes {
-            let change = match logged.remove(&mark.id) {
-                Some(change) => Some(change),
-                None => store.change(mark.id).await?,
-            };
-            in_order.extend(change);
-        }
-        let shown = if in_order.len() == changes.len() {
-            self.after_grid_changes(in_order).await?
-        } else {
-            None
-        };
-        let data = match shown {
+        let data = match self.after_grid_changes(store, &changes).await? {
             Some(data) => data,
             None => {
                 self.reloads
