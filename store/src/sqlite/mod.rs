@@ -39,11 +39,6 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Audit entries gathered into one write (group commit).
     audit: Arc<crate::audit_queue::AuditQueue>,
-    /// Ordinary writes take this turn before they join the writer's queue, so at most
-    /// one of them waits there: an audit batch, which every read of personal data waits
-    /// for, then waits behind the write in progress and one more, not behind every edit
-    /// queued (tens under load, seconds).
-    ordinary_writes: Arc<tokio::sync::Mutex<()>>,
     /// The checkpoint running off the writer's connection, if any (see
     /// [`SqliteStore::checkpoint_in_background`]).
     background_checkpoint: Arc<Mutex<Option<JoinHandle<()>>>>,
@@ -55,16 +50,14 @@ impl SqliteStore {
     /// writer (the busy timeout) instead of failing with SQLITE_BUSY once that writer
     /// has committed (a deferred read cannot upgrade past a newer commit in WAL mode).
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        let _turn = self.ordinary_writes.lock().await;
         self.writer.begin_with("BEGIN IMMEDIATE").await
     }
 
-    /// The access tables' writes (the audit log's batches above all) join the writer's
-    /// queue directly, ahead of the ordinary writes still waiting for their turn.
+    /// The access tables' writes are ordinary writes here (one writer at a time).
     async fn begin_access_write(
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await
+        self.begin_write().await
     }
 
     fn access_pool(&self) -> &SqlitePool {
@@ -131,7 +124,6 @@ impl SqliteStore {
             pool,
             writer,
             audit: Arc::default(),
-            ordinary_writes: Arc::default(),
             background_checkpoint: Arc::default(),
         })
     }
