@@ -19,8 +19,6 @@ use gridmap_store::{
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 /// How credentials are issued and logins limited. The defaults suit a county office.
 #[derive(Debug, Clone)]
@@ -45,22 +43,10 @@ impl Default for AccessPolicy {
 /// The shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
 
-/// How long a credential read from the store is taken as it was without reading it
-/// again: a revocation or a disabled account made elsewhere (`gridmap user revoke`,
-/// another instance) reaches a running server within this many seconds; a logout
-/// through the server itself at once. Every signed-in request would otherwise read its
-/// credential, and under load those reads queue for the store's few reader connections.
-pub const CREDENTIAL_RECHECK_SECONDS: i64 = 5;
-
-/// Credentials read from the store at most this many at once stay remembered.
-const REMEMBERED_CREDENTIALS: usize = 10_000;
-
-/// What signs and checks credentials, remembering for a few seconds those it read.
+/// What signs and checks credentials.
 pub struct Credentials {
     policy: AccessPolicy,
     key: Vec<u8>,
-    /// Credential id → when it was read (Unix seconds), with its account.
-    read: Mutex<HashMap<i64, (i64, Credential, Account)>>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -85,54 +71,7 @@ impl Credentials {
         let mut candidate = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut candidate);
         let key = store.signing_key(&candidate).await?;
-        Ok(Credentials {
-            policy,
-            key,
-            read: Mutex::default(),
-        })
-    }
-
-    fn read(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (i64, Credential, Account)>> {
-        self.read
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Forgets what was read of credential `id` (it was just revoked here).
-    pub fn forget(&self, id: i64) {
-        self.read().remove(&id);
-    }
-
-    /// Credential `id` with its account: remembered when read in the last
-    /// [`CREDENTIAL_RECHECK_SECONDS`], else read from the store.
-    async fn credential(
-        &self,
-        store: &dyn Store,
-        id: i64,
-        now: i64,
-    ) -> ServiceResult<Option<(Credential, Account)>> {
-        let remembered = self.read().get(&id).and_then(|(at, credential, account)| {
-            (now - at < CREDENTIAL_RECHECK_SECONDS && now >= *at)
-                .then(|| (credential.clone(), account.clone()))
-        });
-        if remembered.is_some() {
-            return Ok(remembered);
-        }
-        let started = std::time::Instant::now();
-        let found = store.credential(id).await;
-        warn_if_slow("reading the credential", started);
-        let found = found?;
-        if let Some((credential, account)) = &found {
-            let mut read = self.read();
-            if read.len() >= REMEMBERED_CREDENTIALS {
-                read.retain(|_, (at, ..)| now - *at < CREDENTIAL_RECHECK_SECONDS);
-                if read.len() >= REMEMBERED_CREDENTIALS {
-                    read.clear();
-                }
-            }
-            read.insert(id, (now, credential.clone(), account.clone()));
-        }
-        Ok(found)
+        Ok(Credentials { policy, key })
     }
 
     pub fn policy(&self) -> &AccessPolicy {
@@ -214,7 +153,10 @@ impl Credentials {
         if expires <= now {
             return Err(refused());
         }
-        let (credential, account) = self.credential(store, id, now).await?.ok_or_else(refused)?;
+        let started = std::time::Instant::now();
+        let found = store.credential(id).await;
+        warn_if_slow("reading the credential", started);
+        let (credential, account) = found?.ok_or_else(refused)?;
         if credential.revoked || credential.expires_at != expires || account.disabled {
             return Err(refused());
         }
@@ -676,36 +618,9 @@ mod tests {
             .caller(&store, &issued.secret, "x", 1_100)
             .await
             .is_err());
-        // Revoked elsewhere (`gridmap user revoke`): refused once the remembered read
-        // is older than the recheck time.
         store.revoke_credential(issued.credential.id).await.unwrap();
-        let recheck = 1_050 + CREDENTIAL_RECHECK_SECONDS;
         assert!(credentials
-            .caller(&store, &issued.secret, "x", recheck - 1)
-            .await
-            .is_ok());
-        assert!(credentials
-            .caller(&store, &issued.secret, "x", recheck)
-            .await
-            .is_err());
-    }
-
-    #[tokio::test]
-    async fn a_credential_forgotten_here_is_read_again_at_once() {
-        let (store, credentials, account) = setup().await;
-        let issued = credentials
-            .issue(&store, &account, CredentialKind::Session, "web", 100, 1_000)
-            .await
-            .unwrap();
-        assert!(credentials
-            .caller(&store, &issued.secret, "x", 1_001)
-            .await
-            .is_ok());
-        // A logout through this server revokes and forgets.
-        store.revoke_credential(issued.credential.id).await.unwrap();
-        credentials.forget(issued.credential.id);
-        assert!(credentials
-            .caller(&store, &issued.secret, "x", 1_001)
+            .caller(&store, &issued.secret, "x", 1_050)
             .await
             .is_err());
     }
@@ -749,7 +664,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn disabling_an_account_refuses_its_sessions_within_the_recheck_time() {
+    async fn disabling_an_account_refuses_its_sessions_at_once() {
         let (store, credentials, _) = setup().await;
         let (session, _) = credentials
             .login(&store, "wang", "correct horse", "10.0.0.2", 1_000)
@@ -766,18 +681,8 @@ mod tests {
         change_account(&store, &Caller::Operator, "wang", None, disable, 1_002)
             .await
             .unwrap();
-        // Read at 1_001: taken as it was until the recheck time has passed.
         assert!(credentials
             .caller(&store, &session.secret, "x", 1_003)
-            .await
-            .is_ok());
-        assert!(credentials
-            .caller(
-                &store,
-                &session.secret,
-                "x",
-                1_001 + CREDENTIAL_RECHECK_SECONDS
-            )
             .await
             .is_err());
         let again = credentials

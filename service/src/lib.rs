@@ -164,11 +164,7 @@ impl Service {
 
     /// Ends the caller's session (see [`access::sign_out`]).
     pub async fn logout(&self, caller: &Caller) -> ServiceResult<()> {
-        access::sign_out(self.inner.store.as_ref(), caller, incidents::now()).await?;
-        if let Some(p) = caller.principal() {
-            self.inner.credentials.forget(p.credential);
-        }
-        Ok(())
+        access::sign_out(self.inner.store.as_ref(), caller, incidents::now()).await
     }
 
     /// What signs credentials and how long sessions last.
