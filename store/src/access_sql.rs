@@ -385,20 +385,22 @@ macro_rules! sql_access_store {
             ) -> $crate::StoreResult<$crate::LoginFailures> {
                 use $crate::error::DbStep;
                 let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-                let by_login: Vec<String> = sqlx::query_scalar($crate::access_sql::FAILURES_BY_LOGIN)
-                    .bind(login)
-                    .bind(since)
-                    .bind(limit)
-                    .fetch_all(self.access_pool())
-                    .await
-                    .step("reading a login's failed sign-ins")?;
-                let by_origin: Vec<String> = sqlx::query_scalar($crate::access_sql::FAILURES_BY_ORIGIN)
-                    .bind(origin)
-                    .bind(since)
-                    .bind(limit)
-                    .fetch_all(self.access_pool())
-                    .await
-                    .step("reading an address's failed sign-ins")?;
+                let mut found = Vec::with_capacity(2);
+                for (sql, key, step) in [
+                    ($crate::access_sql::FAILURES_BY_LOGIN, login, "reading a login's failed sign-ins"),
+                    ($crate::access_sql::FAILURES_BY_ORIGIN, origin, "reading an address's failed sign-ins"),
+                ] {
+                    let times: Vec<String> = sqlx::query_scalar(sql)
+                        .bind(key)
+                        .bind(since)
+                        .bind(limit)
+                        .fetch_all(self.access_pool())
+                        .await
+                        .step(step)?;
+                    found.push(times);
+                }
+                let by_origin = found.pop().unwrap_or_default();
+                let by_login = found.pop().unwrap_or_default();
                 Ok($crate::LoginFailures { by_login, by_origin })
             }
         }
