@@ -154,6 +154,11 @@ export async function tileJson(name, fallback) {
   }
 }
 
+/** `api/cameras/coverage`: camera coverage per grid of the caller's scope (signed in). */
+export function cameraCoverage(opts) {
+  return getJson("api/cameras/coverage", opts);
+}
+
 /** `api/villages/{code}/plan`: the village's grids, summary and issues (staff only). */
 export function villagePlan(code, opts) {
   return getJson(`api/villages/${encodeURIComponent(code)}/plan`, opts);

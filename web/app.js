@@ -11,6 +11,7 @@ import { windowOr } from "./incidents.js";
 import {
   BUILDING_LAYERS,
   buildStyle,
+  CAMERA_LAYERS,
   HATCH_IMAGE,
   HEAT_LAYERS,
   hatchImage,
@@ -19,6 +20,7 @@ import {
   LOCAL_IDEOGRAPH_FONTS,
   SOURCE,
   setSelection,
+  uncoveredFilter,
 } from "./layers.js";
 import { incidentSources, liveTiles } from "./live.js";
 import { setUpLogin } from "./login.js";
@@ -33,7 +35,7 @@ const WIDE_ENOUGH_FOR_LEGEND = 1600;
 // The token must be taken out of the fragment before MapLibre starts writing the view there.
 const token = takeTokenFromHash();
 translateDocument();
-setUpLogin({ token });
+const login = setUpLogin({ token });
 
 const config = readConfig();
 const params = new URLSearchParams(window.location.search);
@@ -66,11 +68,15 @@ function bboxBounds(b) {
 }
 
 async function main() {
-  const [source, incidents, basemap] = await Promise.all([
+  const [source, incidents, basemap, who] = await Promise.all([
     tileSource(),
     incidentSources(incidentQuery),
     config.basemap ? loadBasemap(config.basemap) : null,
+    login,
   ]);
+  // Cameras are for signed-in callers: their tiles answer 401 to the public.
+  const signedIn = Boolean(token) || who.signed_in;
+  const cameraTiles = absolute("tiles/cameras/{z}/{x}/{y}.mvt");
   const style = buildStyle({
     tiles: source.tiles,
     minzoom: source.minzoom,
@@ -82,6 +88,7 @@ async function main() {
     institutionLabel: t("institution"),
     basemap: basemap ?? undefined,
     incidents: { ...incidents, visible: heatOn },
+    cameras: signedIn ? { tiles: [cameraTiles], minzoom: 13, maxzoom: 18 } : undefined,
   });
 
   const map = new maplibregl.Map({
@@ -105,7 +112,12 @@ async function main() {
   });
 
   map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), "top-right");
-  const tiles = liveTiles(map, { onBreaks: (breaks) => layersControl.setHeatBreaks(breaks) });
+  // Signed in with a bearer token (not a session cookie), camera tiles must carry it too.
+  const cameraPrefix = cameraTiles.split("{z}")[0];
+  const tiles = liveTiles(map, {
+    onBreaks: (breaks) => layersControl.setHeatBreaks(breaks),
+    headers: (url) => (token && url.startsWith(cameraPrefix) ? { Authorization: `Bearer ${token}` } : undefined),
+  });
   const incidentBox = createIncidentBox(document.getElementById("incidents"), map, {
     window: incidentQuery.window,
     onPick: (i) => {
@@ -116,9 +128,13 @@ async function main() {
   });
   const layersControl = new LayersControl({
     basemapLayers: basemap?.layers.map((l) => l.id),
-    groups: { heat: HEAT_LAYERS },
-    off: heatOn ? [] : ["heat"],
+    groups: signedIn ? { heat: HEAT_LAYERS, cameras: CAMERA_LAYERS } : { heat: HEAT_LAYERS },
+    off: heatOn ? ["cameras"] : ["heat", "cameras"],
     onToggle: (group, visible) => {
+      if (group === "cameras") {
+        if (visible) showCoverage();
+        return;
+      }
       if (group !== "heat") return;
       if (visible) incidentBox.start();
       else incidentBox.stop();
@@ -127,6 +143,23 @@ async function main() {
     },
   });
   map.addControl(layersControl, "top-right");
+  // The grids no working camera sees, outlined once the cameras are switched on.
+  let coverage = null;
+  function showCoverage() {
+    if (coverage) return coverage;
+    coverage = api
+      .cameraCoverage()
+      .then((report) => {
+        const uncovered = report.grids.filter((g) => g.buildings_seen === 0 && g.seen_m2 === 0).map((g) => g.grid);
+        map.setFilter("grids-uncovered", uncoveredFilter(uncovered));
+        layersControl.showCoverage(report.uncovered, report.grids.length);
+      })
+      .catch((err) => {
+        coverage = null;
+        layersControl.showCoverage(null, 0, err.message);
+      });
+    return coverage;
+  }
   // The comprehensive grids' legend row only where the county has two levels.
   const seeComprehensive = () => {
     const found = map.querySourceFeatures(SOURCE, { sourceLayer: "grids", filter: IS_COMPREHENSIVE });

@@ -4,12 +4,15 @@ import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { heatLegend } from "./incidents.js";
 import {
+  CAMERA_COLOUR,
+  CAMERA_DOWN_COLOUR,
   COMPREHENSIVE_COLOUR,
   FLAG_COLOUR,
   GRID_PALETTE,
   HOUSEHOLD_BREAKS,
   LAYER_GROUPS,
   SPLIT_COLOUR,
+  UNCOVERED_COLOUR,
 } from "./layers.js";
 
 /** MapLibre IControl with group checkboxes and the legend. */
@@ -33,6 +36,20 @@ export class LayersControl {
       { class: "legend-row legend-comprehensive", hidden: true },
       swatch(`border-top:3px solid ${COMPREHENSIVE_COLOUR};height:0;background:none`),
       t("legendComprehensive"),
+    );
+    // Shown with the cameras: sectors by status, and the grids no camera sees.
+    this.cameraRows = h(
+      "div",
+      { class: "legend-cameras", hidden: true },
+      h("div", { class: "legend-row" }, swatch(`background:${CAMERA_COLOUR};opacity:0.5`), t("legendCameraUp")),
+      h("div", { class: "legend-row" }, swatch(`background:${CAMERA_DOWN_COLOUR};opacity:0.5`), t("legendCameraDown")),
+      h(
+        "div",
+        { class: "legend-row" },
+        swatch(`border:3px dotted ${UNCOVERED_COLOUR};background:none`),
+        h("span", { class: "legend-uncovered" }, t("legendUncovered")),
+      ),
+      h("div", { class: "legend-note" }, t("coverageNote")),
     );
   }
 
@@ -61,6 +78,7 @@ export class LayersControl {
           dataset: { group },
           onchange: (e) => {
             this.setVisible(ids, e.target.checked);
+            if (group === "cameras" && !e.target.checked) this.cameraRows.hidden = true;
             this.onToggle?.(group, e.target.checked);
           },
         }),
@@ -71,12 +89,23 @@ export class LayersControl {
       "div",
       { class: "layers-body" },
       h("fieldset", null, h("legend", null, t("layers")), switches),
-      legend(this.heatRow, this.comprehensiveRow),
+      legend(this.heatRow, this.comprehensiveRow, this.cameraRows),
     );
     this.toggle = toggle;
     this.body.hidden = compact;
     this.container = h("div", { class: "maplibregl-ctrl maplibregl-ctrl-group gridmap-layers" }, toggle, this.body);
     return this.container;
+  }
+
+  /**
+   * Shows the camera legend with how many grids no camera sees (`uncovered` of `grids`),
+   * or why the coverage could not be loaded.
+   */
+  showCoverage(uncovered, grids, error) {
+    this.cameraRows.hidden = false;
+    const text = this.cameraRows.querySelector(".legend-uncovered");
+    text.textContent =
+      uncovered === null ? `${t("legendUncovered")}: ${error}` : t("legendUncoveredCount", { uncovered, grids });
   }
 
   /** Shows the comprehensive grids' outline in the legend (once the map holds any). */
@@ -129,7 +158,7 @@ export function heatScale(breaks) {
   );
 }
 
-function legend(heatRow, comprehensiveRow) {
+function legend(heatRow, comprehensiveRow, cameraRows) {
   const rows = [heatRow];
   rows.push(
     h(
@@ -184,5 +213,6 @@ function legend(heatRow, comprehensiveRow) {
       t("legendTownship"),
     ),
   );
+  rows.push(cameraRows);
   return h("details", { class: "legend", open: true }, h("summary", { class: "legend-heading" }, t("legend")), rows);
 }

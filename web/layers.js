@@ -58,6 +58,14 @@ export const HEAT_LAYERS = ["heat-fill", "heat-line", "incident-points"];
 /** Incident points the click handler asks for. */
 export const INCIDENT_LAYERS = ["incident-points"];
 
+/** Source of the camera points and view sectors (`/tiles/cameras`, signed-in callers only). */
+export const CAMERA_SOURCE = "cameras";
+/** The camera layers and the outline of grids no camera sees: one switch (`cameras`), off at first. */
+export const CAMERA_LAYERS = ["camera-sectors", "camera-points", "grids-uncovered"];
+export const CAMERA_COLOUR = "#1f6fb2";
+export const CAMERA_DOWN_COLOUR = "#8a8a8a";
+export const UNCOVERED_COLOUR = "#ef6c00";
+
 /** Layers the click handler asks for buildings / grids. */
 export const BUILDING_LAYERS = ["buildings-fill", "buildings-estimated-fill"];
 export const GRID_LAYERS = ["grids-fill"];
@@ -101,6 +109,8 @@ const householdColour = [
  * @param {{sources: object, layers: object[]}} [o.basemap] extra sources/layers drawn first
  * @param {{heat: object, points: object, visible?: boolean}} [o.incidents] vector sources of the heat
  *   and the incident points (`tiles`, `minzoom`, `maxzoom`): adds their layers above the areas
+ * @param {{tiles: string[], minzoom?: number, maxzoom?: number}} [o.cameras] vector source of the
+ *   cameras (signed-in callers): adds their sectors and points, hidden until switched on
  * @returns {object} a MapLibre style (version 8)
  */
 export function buildStyle(o) {
@@ -128,11 +138,12 @@ export function buildStyle(o) {
             [INCIDENT_SOURCE]: vectorSource(o.incidents.points),
           }
         : {}),
+      ...(o.cameras ? { [CAMERA_SOURCE]: vectorSource(o.cameras) } : {}),
     },
     layers: [
       { id: "background", type: "background", paint: { "background-color": "#f5f3ee" } },
       ...(o.basemap?.layers ?? []),
-      ...withIncidentLayers(dataLayers(sizeText), o.incidents),
+      ...withCameraLayers(withIncidentLayers(dataLayers(sizeText), o.incidents), o.cameras),
     ],
   };
 }
@@ -155,6 +166,69 @@ function withIncidentLayers(layers, incidents) {
     out.push(l);
   }
   return out.map((l) => (HEAT_LAYERS.includes(l.id) ? { ...l, layout: { ...l.layout, visibility } } : l));
+}
+
+/** Camera sectors above the area fills, points and uncovered grids under the labels; all hidden at first. */
+function withCameraLayers(layers, cameras) {
+  if (!cameras) return layers;
+  const [sectors, points, uncovered] = cameraLayers();
+  const out = [];
+  for (const l of layers) {
+    if (l.id === "villages-line") out.push(sectors, uncovered);
+    if (l.id === "villages-label") out.push(points);
+    out.push(l);
+  }
+  return out.map((l) => (CAMERA_LAYERS.includes(l.id) ? { ...l, layout: { ...l.layout, visibility: "none" } } : l));
+}
+
+const cameraUp = ["==", ["get", "status"], "online"];
+
+/**
+ * The cameras' sectors (blue while online, grey when offline or faulty), their points, and
+ * the outline of the grids no working camera sees (its filter lists their codes, set once
+ * the coverage report is loaded).
+ */
+export function cameraLayers() {
+  return [
+    {
+      id: "camera-sectors",
+      type: "fill",
+      source: CAMERA_SOURCE,
+      "source-layer": "cameras",
+      filter: ["==", ["get", "kind"], "sector"],
+      paint: {
+        "fill-color": ["case", cameraUp, CAMERA_COLOUR, CAMERA_DOWN_COLOUR],
+        "fill-opacity": 0.22,
+        "fill-outline-color": ["case", cameraUp, CAMERA_COLOUR, CAMERA_DOWN_COLOUR],
+      },
+    },
+    {
+      id: "camera-points",
+      type: "circle",
+      source: CAMERA_SOURCE,
+      "source-layer": "cameras",
+      filter: ["==", ["get", "kind"], "camera"],
+      paint: {
+        "circle-color": ["case", cameraUp, CAMERA_COLOUR, CAMERA_DOWN_COLOUR],
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 13, 3, 18, 7],
+        "circle-stroke-color": "#ffffff",
+        "circle-stroke-width": 1.2,
+      },
+    },
+    {
+      id: "grids-uncovered",
+      type: "line",
+      source: SOURCE,
+      "source-layer": "grids",
+      filter: uncoveredFilter([]),
+      paint: { "line-color": UNCOVERED_COLOUR, "line-width": 3, "line-dasharray": [1, 1] },
+    },
+  ];
+}
+
+/** Filter of the `grids-uncovered` layer: the grids with these codes. */
+export function uncoveredFilter(codes) {
+  return ["in", code, ["literal", codes]];
 }
 
 /** Heat hexagons coloured by `count` (the ramp follows the visible maximum at run time) and status-coloured points. */

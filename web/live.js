@@ -112,15 +112,19 @@ export async function incidentSources(q) {
  * Keeps a map's heat and points current: refreshes the tiles an event touches (with a fresh
  * URL, so no cache answers), re-scales the colour ramp to the largest count in view.
  * @param {import("maplibre-gl").Map} map
- * @param {{onBreaks?: (breaks: number[]) => void}} [opts]
+ * @param {{onBreaks?: (breaks: number[]) => void, headers?: (url: string) => object|undefined}} [opts]
+ *   `headers`: extra request headers for a tile URL (a bearer token for the cameras)
  */
 export function liveTiles(map, opts = {}) {
   let generation = 0;
   let breaks = [];
   map.setTransformRequest((url) => {
-    if (generation && /\/tiles\/(heat|incidents)\//.test(url))
-      return { url: `${url}${url.includes("?") ? "&" : "?"}v=${generation}` };
-    return { url };
+    const headers = opts.headers?.(url);
+    const fresh =
+      generation && /\/tiles\/(heat|incidents)\//.test(url)
+        ? `${url}${url.includes("?") ? "&" : "?"}v=${generation}`
+        : url;
+    return headers ? { url: fresh, headers } : { url: fresh };
   });
 
   function sources() {

@@ -25,11 +25,13 @@
 //! - [`edit`]: the planner's edits (move buildings, merge, delete) as pure functions;
 //!   [`partition::rebuild_polygons`] draws the polygons again after them.
 //! - [`staffing`]: who serves which grid, proposed from homes and balanced loads.
+//! - [`coverage`]: which share of each grid the working cameras see.
 //! - [`flags::GridFlags`]: the per-grid rule checks shown by the API, the tiles and the
 //!   validator.
 #![forbid(unsafe_code)]
 
 pub mod assign;
+pub mod coverage;
 pub mod edit;
 pub mod flags;
 pub mod geometry;

@@ -89,6 +89,13 @@ pub enum Command {
     #[command(subcommand)]
     Staff(StaffCommand),
 
+    /// Camera coverage: which share of each grid's buildings and area the working
+    /// cameras see (obstacles ignored).
+    ///
+    /// Example: gridmap cameras report --township 411622101000 --json coverage.json
+    #[command(subcommand)]
+    Cameras(CamerasCommand),
+
     /// Print counts per layer and administrative level.
     Stats(StatsArgs),
 
@@ -181,6 +188,23 @@ pub enum ImportCommand {
     /// through --category-map and the taxonomy, grid, village and township found from the
     /// position, deadlines started for open orders.
     Incidents(IncidentImportArgs),
+    /// Video cameras (雪亮工程 points; CSV/XLSX, or GeoJSON Point features with the same
+    /// properties): id, name, lon/lat, direction (compass bearing; empty for a dome), fov
+    /// (degrees), range (metres), status (online/在线, offline/离线, fault/故障).
+    /// Re-importing updates cameras by id; --replace-all also removes the stored cameras
+    /// the file does not list. One change: gridmap undo takes it back.
+    ///
+    /// Example: gridmap import cameras cameras.csv --replace-all
+    Cameras(CameraImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CameraImportArgs {
+    #[command(flatten)]
+    pub csv: CsvImportArgs,
+    /// The file is the whole camera list: stored cameras it does not list are removed.
+    #[arg(long)]
+    pub replace_all: bool,
 }
 
 /// Input file formats for feature imports.
@@ -421,6 +445,27 @@ pub struct VillagesArgs {
     /// Every village (the default when nothing is chosen).
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CamerasCommand {
+    /// List the grids no online camera sees any of (exit code 1 when there are any),
+    /// with the share of buildings and area seen per grid in --json. A building counts
+    /// as seen when its centre lies in a camera's sector; walls and buildings in the way
+    /// are ignored, so the shares are upper bounds.
+    Report(CameraReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CameraReportArgs {
+    #[command(flatten)]
+    pub villages: VillagesArgs,
+    /// Also list grids whose share of buildings seen is below this (0–1).
+    #[arg(long, value_name = "SHARE")]
+    pub below: Option<f64>,
+    /// Also write every grid's coverage as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

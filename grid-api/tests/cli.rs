@@ -634,16 +634,17 @@ fn history_lists_changes_newest_first_and_undo_reverts_a_partition_run() {
         "smaller grids, more of them"
     );
 
-    let history = gridmap(&db, &["history", "--limit", "3"]);
+    let history = gridmap(&db, &["history", "--limit", "4"]);
     assert!(history.status.success(), "{}", text(&history));
     let out = String::from_utf8_lossy(&history.stdout).to_string();
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 3, "{out}");
-    // Newest first: the second run, the first run, the import (synth buildings know
-    // their village, so no assignment was logged).
+    assert_eq!(lines.len(), 4, "{out}");
+    // Newest first: the second run, the first run, the synth's cameras and its import
+    // (synth buildings know their village, so no assignment was logged).
     assert!(lines[0].contains("partition all villages"), "{out}");
     assert!(lines[1].contains("partition all villages"), "{out}");
-    assert!(lines[2].contains("import synth"), "{out}");
+    assert!(lines[2].contains("import cameras"), "{out}");
+    assert!(lines[3].contains("import synth"), "{out}");
     let id = lines[0].split_whitespace().next().unwrap();
     let undo = gridmap(&db, &["undo", id]);
     assert!(undo.status.success(), "{}", text(&undo));
@@ -1034,9 +1035,10 @@ fn accounts_are_managed_from_the_command_line_and_every_change_is_audited() {
             "issue token",
             "add account",
             "add account",
+            "write",
             "write"
         ],
-        "newest first: the disable, the revocation, the token, two accounts, the synth import"
+        "newest first: the disable, the revocation, the token, two accounts, the synth's cameras and import"
     );
     let audit_text = String::from_utf8_lossy(&audit.stdout);
     assert!(!audit_text.contains(&password) && !audit_text.contains(&secret));
@@ -1445,4 +1447,108 @@ fn staff_report_lists_unled_comprehensive_grids_until_staff_assign_applies_a_pro
             "{shown}"
         );
     }
+}
+
+#[test]
+fn cameras_import_report_coverage_per_grid_and_undo_as_one_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let synth = gridmap(&db, &["synth", "--households", "2000", "--seed", "9"]);
+    assert!(synth.status.success(), "{}", text(&synth));
+    assert!(text(&synth).contains(" cameras in "), "{}", text(&synth));
+    assert!(gridmap(&db, &["partition", "--all"]).status.success());
+    let report = |name: &str| {
+        let path = dir.path().join(name);
+        let o = gridmap(
+            &db,
+            &["cameras", "report", "--json", path.to_str().unwrap()],
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        (o, json)
+    };
+    let uncovered = |json: &serde_json::Value| {
+        json["grids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["buildings_seen"] == 0 && g["seen_m2"].as_f64() == Some(0.0))
+            .count()
+    };
+    let (o, synthetic) = report("synth.json");
+    let grids = synthetic["grids"].as_array().unwrap().len();
+    assert!(grids > 30, "{synthetic}");
+    assert_eq!(
+        synthetic["uncovered"],
+        uncovered(&synthetic),
+        "{}",
+        text(&o)
+    );
+    assert!(synthetic["cameras"].as_u64().unwrap() > 10, "{synthetic}");
+    assert!(text(&o).contains("obstacles are ignored"), "{}", text(&o));
+
+    // One offline dome over the whole county as the only camera: nothing is covered,
+    // every grid is listed and the command says so by its exit code.
+    let list = dir.path().join("cameras.csv");
+    std::fs::write(
+        &list,
+        "设备编号,点位名称,经度,纬度,方向,视角,监控距离,设备状态\n\
+         D1,县城广场,114.6,33.8,,,1000,离线\n\
+         D2,坏数据,114.6,33.8,90,60,5000,在线\n",
+    )
+    .unwrap();
+    let import = gridmap(
+        &db,
+        &["import", "cameras", list.to_str().unwrap(), "--replace-all"],
+    );
+    assert_eq!(import.status.code(), Some(1), "{}", text(&import));
+    assert!(text(&import).contains("range 5000 m"), "{}", text(&import));
+    assert!(text(&import).contains("removed"), "{}", text(&import));
+    let (o, dark) = report("dark.json");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(dark["uncovered"], grids, "{dark}");
+    assert_eq!(dark["cameras"], 1);
+    assert!(dark["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["cameras_down"] == 1));
+
+    // Online, the dome covers the grids within 1 km of the county centre.
+    std::fs::write(
+        &list,
+        "id,name,lon,lat,range\nD1,县城广场,114.6,33.8,1000\n",
+    )
+    .unwrap();
+    let import = gridmap(&db, &["import", "cameras", list.to_str().unwrap()]);
+    assert!(import.status.success(), "{}", text(&import));
+    let (_, lit) = report("lit.json");
+    let lit_uncovered = lit["uncovered"].as_u64().unwrap() as usize;
+    assert!(lit_uncovered < grids, "{lit}");
+
+    // Undo the last import: the offline dome is back; undo the one before: the
+    // synthetic cameras are back, with the report as at first.
+    let history = gridmap(&db, &["history", "--limit", "2"]);
+    let ids: Vec<String> = text(&history)
+        .lines()
+        .filter(|l| l.contains("import cameras"))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    assert_eq!(ids.len(), 2, "{}", text(&history));
+    for id in &ids {
+        let undo = gridmap(&db, &["undo", id]);
+        assert!(undo.status.success(), "{}", text(&undo));
+    }
+    let (_, back) = report("back.json");
+    assert_eq!(back, synthetic);
+
+    let empty = dir.path().join("none.csv");
+    std::fs::write(&empty, "id,lon,lat\nX,114.6,95\n").unwrap();
+    let refused = gridmap(&db, &["import", "cameras", empty.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("no camera could be read"),
+        "{}",
+        text(&refused)
+    );
 }

@@ -3904,3 +3904,76 @@ async fn the_openapi_document_says_which_paths_need_a_sign_in_as_the_server_does
     }
     assert!(checked >= 5, "{checked} paths checked");
 }
+
+#[tokio::test]
+async fn cameras_and_their_coverage_are_served_to_signed_in_callers_only() {
+    let f = fixture("http://localhost:8080").await;
+    let (code, at, _) = first_grid(&f.state);
+    let village = code[..12].to_owned();
+    let dome = gridmap_core::Camera {
+        id: "D1".into(),
+        name: "村口".into(),
+        position: geo_types::Point::new(at[0], at[1]),
+        direction: None,
+        fov: 360.0,
+        range: 60.0,
+        status: gridmap_core::CameraStatus::Online,
+    };
+    let store = f.state.service().store().clone();
+    let write = gridmap_store::CameraWrite {
+        upsert: vec![dome],
+        ..Default::default()
+    };
+    store
+        .write_cameras(&write, &ChangeMeta::new("test", "import cameras"))
+        .await
+        .unwrap();
+
+    let public = get(&f.state, "/api/cameras", &[]).await;
+    assert_eq!(public.status, StatusCode::UNAUTHORIZED);
+    let uri = format!("/api/cameras/coverage?village={village}");
+    assert_eq!(
+        get(&f.state, &uri, &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let bearer = format!("Bearer {}", token());
+    let auth = [(header::AUTHORIZATION, bearer.as_str())];
+    let list = get(&f.state, "/api/cameras", &auth).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(
+        list.header(header::CONTENT_TYPE),
+        Some("application/geo+json")
+    );
+    let fc = list.json();
+    let kinds: Vec<&str> = fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["camera", "sector"]);
+    assert_eq!(fc["features"][1]["geometry"]["type"], "Polygon");
+
+    let report = get(&f.state, &uri, &auth).await.json();
+    let grids = report["grids"].as_array().unwrap();
+    assert!(!grids.is_empty());
+    assert!(
+        grids.iter().all(|g| g["village"] == village.as_str()),
+        "{report}"
+    );
+    // The dome stands on the first grid's label point: that grid is seen, and the
+    // report counts as uncovered exactly the grids that nothing sees.
+    let seen: Vec<&serde_json::Value> = grids
+        .iter()
+        .filter(|g| g["seen_m2"].as_f64().unwrap() > 0.0)
+        .collect();
+    assert!(!seen.is_empty(), "{report}");
+    assert_eq!(
+        report["uncovered"].as_u64().unwrap() as usize,
+        grids.len() - seen.len(),
+        "{report}"
+    );
+    let bad = get(&f.state, "/api/cameras/coverage?village=12x", &auth).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}

@@ -22,10 +22,12 @@ pub mod time;
 mod validate;
 
 pub use crate::csv::{
-    read_households_csv, read_incidents_csv, read_staff_csv, CsvOptions, TextEncoding,
+    read_cameras_csv, read_households_csv, read_incidents_csv, read_staff_csv, CsvOptions,
+    TextEncoding,
 };
 pub use crate::geojson::{
-    read_geojson_buildings, read_geojson_incidents, read_geojson_villages, GeoJsonOptions,
+    read_geojson_buildings, read_geojson_cameras, read_geojson_incidents, read_geojson_villages,
+    GeoJsonOptions,
 };
 pub use crs::Crs;
 pub use error::{ImportError, ImportResult};

@@ -215,6 +215,11 @@ pub async fn undo_change(store: &dyn Store, caller: &Caller, id: i64) -> Service
         &format!("change {id}"),
         undo_operation(id, &change.operation),
     );
+    if gridmap_store::is_camera_change(before, after) {
+        let undo = gridmap_store::camera_undo(before, after);
+        let written = store.write_cameras(&undo, &meta).await?;
+        return Ok(records_only(written.change));
+    }
     if !before.rows.is_empty() || !after.rows.is_empty() || !after.keys.is_empty() {
         return undo_rows(store, &change, meta).await.map(records_only);
     }
@@ -297,9 +302,12 @@ fn may_undo(caller: &Caller, change: &Change) -> ServiceResult<()> {
         || !after.rows.is_empty()
         || !after.keys.is_empty()
         || !after.building_villages.is_empty()
-        || before.partition_params.is_some();
+        || before.partition_params.is_some()
+        || gridmap_store::is_camera_change(before, after);
     if records {
-        return caller.must_own_store("undoing an import, a restore or a partition run");
+        return caller.must_own_store(
+            "undoing an import (of records or cameras), a restore or a partition run",
+        );
     }
     let villages: BTreeSet<DivisionCode> = before
         .grids

@@ -22,6 +22,7 @@
 
 pub mod access;
 pub mod caller;
+pub mod cameras;
 pub mod county;
 pub mod edit;
 pub mod error;
@@ -123,6 +124,18 @@ impl Service {
             .live
             .tile_from_store(key, encoding, inner.store.as_ref(), &inner.store_layers)
             .await
+    }
+
+    /// The `cameras` tile `coord` in `encoding`, for signed-in callers (the same tile
+    /// for all of them: cameras are not cut to a scope). Says whether the cache had it.
+    pub async fn camera_tile(
+        &self,
+        caller: &Caller,
+        coord: gridmap_tiles::TileCoord,
+        encoding: Encoding,
+    ) -> ServiceResult<(Arc<CachedTile>, bool)> {
+        cameras::must_sign_in(caller, "the camera layer")?;
+        self.inner.live.camera_tile(coord, encoding).await
     }
 
     pub fn store(&self) -> &SharedStore {

@@ -18,9 +18,10 @@ use gridmap_store::{
     Change, ChangeMark, ChangeRecords, GridWrite, IncidentFilter, StaffGrids, Store, TileRequest,
 };
 use gridmap_tiles::incidents::{HeatQuery, IncidentIndex, IncidentMark};
+use gridmap_tiles::layers::CameraTiles;
 use gridmap_tiles::{
-    encode_incident_tile, encode_tile, CachedTile, Encoding, Layer, TileCache, TileCoord, TileData,
-    TileKey, TileParams, MAX_ZOOM,
+    encode_camera_tile, encode_incident_tile, encode_tile, CachedTile, Encoding, Layer, TileCache,
+    TileCoord, TileData, TileKey, TileParams, MAX_ZOOM,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -333,10 +334,16 @@ pub fn store_tile_request(params: &TileParams, coord: TileCoord) -> TileRequest 
 /// Up to this many incidents in one change purge tiles one incident at a time.
 const PURGE_ONE_BY_ONE: usize = 64;
 
+/// The whole world, for purges of layers drawn everywhere.
+fn everywhere() -> geo_types::Rect<f64> {
+    geo_types::Rect::new((-180.0, -90.0), (180.0, 90.0))
+}
+
 /// The live state of a server.
 pub struct Live {
     data: RwLock<Arc<LiveData>>,
     incidents: RwLock<IncidentIndex>,
+    cameras: RwLock<Arc<CameraTiles>>,
     cache: TileCache,
     /// The last change reflected in `data`; the mutex also serialises reloads.
     last_change: tokio::sync::Mutex<i64>,
@@ -400,6 +407,13 @@ async fn load_incidents(store: &dyn Store) -> ServiceResult<IncidentIndex> {
     .map_err(|e| ServiceError::Internal(format!("indexing incidents: {e}")))
 }
 
+async fn load_cameras(store: &dyn Store) -> ServiceResult<CameraTiles> {
+    let cameras = store.cameras().await?;
+    tokio::task::spawn_blocking(move || CameraTiles::new(cameras))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("indexing cameras: {e}")))
+}
+
 /// The incidents `changes` wrote, read back by id; `None` when a change does not name
 /// them (logged by an older version): then only a full reload is right.
 async fn changed_incidents(
@@ -451,10 +465,12 @@ impl Live {
         let last_change = store.last_change().await?;
         let data = load(store).await?;
         let incidents = load_incidents(store).await?;
+        let cameras = load_cameras(store).await?;
         let buffer = data.tiles.params().buffer_fraction();
         Ok(Live {
             data: RwLock::new(Arc::new(data)),
             incidents: RwLock::new(incidents),
+            cameras: RwLock::new(Arc::new(cameras)),
             cache: TileCache::with_buffer(cache_bytes, buffer),
             last_change: tokio::sync::Mutex::new(last_change),
             applied: Mutex::new(HashSet::new()),
@@ -569,6 +585,26 @@ impl Live {
         .await
     }
 
+    /// The `cameras` tile `coord`, from the cache or drawn off the async threads.
+    pub async fn camera_tile(
+        self: &Arc<Self>,
+        coord: TileCoord,
+        encoding: Encoding,
+    ) -> ServiceResult<(Arc<CachedTile>, bool)> {
+        let key = TileKey::new(&[Layer::Cameras], coord);
+        self.cached_or_drawn(key, encoding, move |live, key| {
+            let params = live.data().tiles.params().clone();
+            let cameras = Arc::clone(&read(&live.cameras));
+            Ok(encode_camera_tile(
+                &cameras,
+                &key.layers,
+                key.coord,
+                &params,
+            ))
+        })
+        .await
+    }
+
     /// The tile `key` in `encoding` from the cache, or drawn by `draw` (and compressed)
     /// off the async threads; says whether the cache had it.
     async fn cached_or_drawn(
@@ -600,7 +636,7 @@ impl Live {
             Some(area) => {
                 let county: Vec<Layer> = Layer::ALL
                     .into_iter()
-                    .filter(|l| !l.is_incident_layer())
+                    .filter(|l| l.is_county_layer())
                     .collect();
                 self.cache.invalidate(&county, area);
             }
@@ -874,6 +910,13 @@ impl Live {
         }
         // A plan version saved or deleted is a note in the log: nothing to reload.
         changes.retain(|c| !c.versions_only);
+        let (camera_changes, changes): (Vec<_>, Vec<_>) =
+            changes.into_iter().partition(|c| c.cameras_only);
+        if !camera_changes.is_empty() {
+            let cameras = load_cameras(store).await?;
+            *write(&self.cameras) = Arc::new(cameras);
+            self.cache.invalidate(&[Layer::Cameras], everywhere());
+        }
         let (incident_changes, changes): (Vec<_>, Vec<_>) =
             changes.into_iter().partition(|c| c.incidents_only);
         if !incident_changes.is_empty() {
@@ -914,9 +957,8 @@ impl Live {
         }
         // A change's area holds what it wrote, but the household and grid counts of the
         // villages and townships around it changed everywhere they are drawn.
-        let everywhere = geo_types::Rect::new((-180.0, -90.0), (180.0, 90.0));
         self.cache
-            .invalidate(&[Layer::Townships, Layer::Villages], everywhere);
+            .invalidate(&[Layer::Townships, Layer::Villages], everywhere());
         *last = newest;
         Ok(count)
     }

@@ -98,6 +98,10 @@ pub struct ChangeRecords {
     /// one of them.
     #[serde(default, skip_serializing_if = "RecordKeys::is_empty")]
     pub keys: RecordKeys,
+    /// Cameras: before a camera write, the stored ones it replaced or removed; after
+    /// it, the ones it wrote.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cameras: Vec<gridmap_core::Camera>,
     /// Anything else worth keeping (an import summary, settings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other: Option<serde_json::Value>,
@@ -159,6 +163,32 @@ pub struct ChangeMark {
     /// Whether the change saved or deleted a plan version: a note in the log that
     /// touched no grid, building or incident, so a server has nothing to reload.
     pub versions_only: bool,
+    /// Whether the change wrote cameras only (an import or its undo): a server then
+    /// refreshes its cameras, not the county.
+    pub cameras_only: bool,
+}
+
+/// How every camera write's operation begins (`import cameras (add) cameras.csv`),
+/// which [`ChangeMark::cameras_only`] reads.
+pub const CAMERA_OPERATION: &str = "import cameras";
+
+/// Whether `operation` names a camera write, or the undo of one (`undo 12 (import
+/// cameras …)`, to any depth).
+///
+/// ```
+/// use gridmap_store::is_camera_operation;
+/// assert!(is_camera_operation("import cameras (add) c.csv"));
+/// assert!(is_camera_operation("undo 15 (undo 12 (import cameras (replace) c.csv))"));
+/// assert!(!is_camera_operation("undo 12 (partition All)"));
+/// ```
+pub fn is_camera_operation(operation: &str) -> bool {
+    if operation.starts_with(CAMERA_OPERATION) {
+        return true;
+    }
+    operation
+        .strip_prefix("undo ")
+        .and_then(|rest| rest.split_once(" ("))
+        .is_some_and(|(_, undone)| is_camera_operation(undone))
 }
 
 /// How every incident change's operation begins (`incident report R…`, `incident

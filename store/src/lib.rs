@@ -6,7 +6,8 @@
 //! (every grid write goes through one primitive, [`GridStore::write_grids`]),
 //! [`ChangeLog`] (the append-only log of every write with its before-state),
 //! [`IncidentStore`], [`SettingsStore`] (the stored partition parameters),
-//! [`PlanVersionStore`] (named copies of a village's grids), [`AccessStore`]
+//! [`PlanVersionStore`] (named copies of a village's grids), [`CameraStore`] (video
+//! cameras), [`AccessStore`]
 //! (accounts, credentials, the audit log), [`TileStore`] (tiles the
 //! database draws itself: PostGIS's `ST_AsMVT`) and [`Maintenance`]
 //! (checkpoint, backup, close). [`Store`] is all of them; code above this
@@ -32,6 +33,7 @@ mod access;
 mod access_sql;
 mod audit_queue;
 mod batch;
+mod cameras;
 mod change;
 mod decode;
 mod error;
@@ -52,10 +54,11 @@ pub use access::{
     WRONG_PASSWORD_DETAIL,
 };
 pub use batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
+pub use cameras::{camera_undo, is_camera_change, CameraWrite, CameraWriteSummary};
 pub use change::{
-    is_version_operation, Change, ChangeMark, ChangeMeta, ChangeRecords, ChangeSummary, GridWrite,
-    RecordKeys, RecordRows, RowRestore, StaffGrids, INCIDENT_OPERATION, VERSION_DELETE_OPERATION,
-    VERSION_SAVE_OPERATION,
+    is_camera_operation, is_version_operation, Change, ChangeMark, ChangeMeta, ChangeRecords,
+    ChangeSummary, GridWrite, RecordKeys, RecordRows, RowRestore, StaffGrids, CAMERA_OPERATION,
+    INCIDENT_OPERATION, VERSION_DELETE_OPERATION, VERSION_SAVE_OPERATION,
 };
 pub use error::{StoreError, StoreResult};
 pub use incidents::{
@@ -73,7 +76,8 @@ use gridmap_core::incident::IncidentTransition;
 use gridmap_core::partition::PartitionParams;
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{
-    Account, AdminUnit, Barrier, Building, DivisionCode, Grid, GridCode, Household, Incident, Staff,
+    Account, AdminUnit, Barrier, Building, Camera, DivisionCode, Grid, GridCode, Household,
+    Incident, Staff,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -239,6 +243,24 @@ pub trait IncidentStore: Send + Sync {
     ) -> StoreResult<Vec<IncidentCounts>>;
 }
 
+/// Video cameras (雪亮工程 points): the list, written in part or whole.
+#[async_trait]
+pub trait CameraStore: Send + Sync {
+    /// Every camera, ordered by id.
+    async fn cameras(&self) -> StoreResult<Vec<Camera>>;
+
+    /// Applies `write` and logs it as one change (before: the cameras it replaced or
+    /// removed; after: the ones it wrote), in one transaction; a write that changes
+    /// nothing is not logged. [`StoreError::Changed`] when `write.expect` does not
+    /// hold, [`StoreError::Invalid`] for a camera that fails
+    /// [`gridmap_core::Camera::check`].
+    async fn write_cameras(
+        &self,
+        write: &CameraWrite,
+        meta: &ChangeMeta,
+    ) -> StoreResult<CameraWriteSummary>;
+}
+
 /// Settings kept with the data, so every command and server uses the same ones.
 #[async_trait]
 pub trait SettingsStore: Send + Sync {
@@ -380,6 +402,7 @@ pub trait Store:
     + IncidentStore
     + SettingsStore
     + PlanVersionStore
+    + CameraStore
     + TileStore
     + AccessStore
     + Maintenance
@@ -394,6 +417,7 @@ impl<T> Store for T where
         + IncidentStore
         + SettingsStore
         + PlanVersionStore
+        + CameraStore
         + TileStore
         + AccessStore
         + Maintenance

@@ -13,8 +13,8 @@ use crate::change::{
 use crate::error::{StoreError, StoreResult};
 use crate::versions::{name_taken, now_rfc3339, VersionEvent};
 use crate::{
-    ChangeLog, GridStore, ImportStore, Maintenance, NewPlanVersion, PlanVersion, PlanVersionStore,
-    PlanVersionSummary, ReadStore, SettingsStore,
+    CameraStore, CameraWrite, CameraWriteSummary, ChangeLog, GridStore, ImportStore, Maintenance,
+    NewPlanVersion, PlanVersion, PlanVersionStore, PlanVersionSummary, ReadStore, SettingsStore,
 };
 use async_trait::async_trait;
 use gridmap_core::partition::PartitionParams;
@@ -46,6 +46,7 @@ struct State {
     last_plan_version: i64,
     /// Accounts, credentials and the audit log.
     access: access::AccessState,
+    cameras: BTreeMap<String, gridmap_core::Camera>,
 }
 
 /// A store in memory (see the module docs).
@@ -491,6 +492,7 @@ impl ChangeLog for MemoryStore {
                 bbox: c.bbox,
                 incidents_only: crate::change::is_incident_operation(&c.operation),
                 versions_only: crate::change::is_version_operation(&c.operation),
+                cameras_only: crate::change::is_camera_operation(&c.operation),
             })
             .collect())
     }
@@ -512,6 +514,34 @@ impl ChangeLog for MemoryStore {
                 bbox: c.bbox,
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl CameraStore for MemoryStore {
+    async fn cameras(&self) -> StoreResult<Vec<gridmap_core::Camera>> {
+        Ok(self.state().cameras.values().cloned().collect())
+    }
+
+    async fn write_cameras(
+        &self,
+        write: &CameraWrite,
+        meta: &ChangeMeta,
+    ) -> StoreResult<CameraWriteSummary> {
+        let mut s = self.state();
+        let plan = crate::cameras::plan(s.cameras.values().cloned().collect(), write)?;
+        let mut summary = plan.summary;
+        if plan.is_empty() {
+            return Ok(summary);
+        }
+        for id in &plan.delete {
+            s.cameras.remove(id);
+        }
+        for c in &plan.put {
+            s.cameras.insert(c.id.clone(), c.clone());
+        }
+        summary.change = s.log(meta, plan.bbox, plan.before, plan.after);
+        Ok(summary)
     }
 }
 

@@ -6,7 +6,7 @@
 //! purged tiles and reloads), so every read waits until the replica has replayed the
 //! newest change this store has seen, and goes to the primary instead when the replica
 //! does not get there within [`ReplicatedStore::with_wait`]'s bound. Writes, the change
-//! log, settings and plan versions always use the primary.
+//! log, settings, plan versions and cameras always use the primary.
 
 use crate::{
     AccessStore, AccountChange, AuditEntry, AuditFilter, AuditRecord, Change, ChangeFeed,
@@ -275,6 +275,23 @@ impl PlanVersionStore for ReplicatedStore {
     }
     async fn delete_plan_version(&self, id: i64, actor: &str) -> StoreResult<bool> {
         self.primary.delete_plan_version(id, actor).await
+    }
+}
+
+/// Cameras are few and written rarely: both ways go to the primary.
+#[async_trait]
+impl crate::CameraStore for ReplicatedStore {
+    async fn cameras(&self) -> StoreResult<Vec<gridmap_core::Camera>> {
+        self.primary.cameras().await
+    }
+    async fn write_cameras(
+        &self,
+        write: &crate::CameraWrite,
+        meta: &ChangeMeta,
+    ) -> StoreResult<crate::CameraWriteSummary> {
+        let summary = self.primary.write_cameras(write, meta).await?;
+        self.saw(summary.change);
+        Ok(summary)
     }
 }
 

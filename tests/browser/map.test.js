@@ -377,6 +377,46 @@ describe("web map", () => {
     assertClean(problems);
   });
 
+  test("signed in, the camera switch draws view sectors and outlines the grids no camera sees", async () => {
+    const anon = await load("/");
+    assert.equal(await anon.page.locator('.gridmap-layers input[data-group="cameras"]').count(), 0, "public: none");
+    assertClean(anon.problems);
+
+    const fc = await getJson(server.base, "/api/cameras", { token: TOKEN });
+    const online = fc.features.find((f) => f.properties.kind === "camera" && f.properties.status === "online");
+    assert.ok(online, "the synthetic county has an online camera");
+    const report = await getJson(server.base, "/api/cameras/coverage", { token: TOKEN });
+    assert.ok(report.uncovered > 0 && report.uncovered < report.grids.length, "some grids are seen, some not");
+
+    const { page, problems } = await load(`/#token=${TOKEN}`);
+    const box = page.locator('.gridmap-layers input[data-group="cameras"]');
+    assert.equal(await box.isChecked(), false, "off by default");
+    const [lon, lat] = online.geometry.coordinates;
+    await page.evaluate((c) => window.gridmap.map.jumpTo({ center: c, zoom: 16 }), [lon, lat]);
+    await waitForMapIdle(page);
+    await box.check();
+    await page.waitForSelector(".legend-cameras:not([hidden])", { timeout: 15_000 });
+    await page.waitForFunction(
+      () =>
+        window.gridmap.map.areTilesLoaded() &&
+        window.gridmap.map.queryRenderedFeatures({ layers: ["camera-sectors"] }).length > 0,
+      null,
+      { timeout: 30_000, polling: 200 },
+    );
+    const points = await page.evaluate(() =>
+      window.gridmap.map.queryRenderedFeatures({ layers: ["camera-points"] }).map((f) => f.properties.id),
+    );
+    assert.ok(points.includes(online.properties.id), "the camera's point is drawn where it stands");
+    const legend = await page.locator(".legend-uncovered").textContent();
+    assert.ok(legend.includes(`${report.uncovered} / ${report.grids.length}`), legend);
+    const filter = await page.evaluate(() => window.gridmap.map.getFilter("grids-uncovered"));
+    assert.equal(filter[2][1].length, report.uncovered, "every uncovered grid is outlined");
+    await screenshot(page, "map-cameras");
+    await box.uncheck();
+    assert.equal(await page.locator(".legend-cameras").isHidden(), true, "the legend goes with the layer");
+    assertClean(problems);
+  });
+
   test("on a phone the panel is a bottom sheet", async () => {
     const { page, problems } = await load("/", { width: 390, height: 844 });
     await page.evaluate((b) => {

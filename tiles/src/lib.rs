@@ -44,5 +44,5 @@ pub use coord::{TileCoord, MAX_ZOOM};
 pub use data::{AdminStats, TileData, TileParams};
 pub use error::{TileError, TileResult};
 pub use layers::{Layer, LayerGeometry};
-pub use render::{encode_incident_tile, encode_tile, render_tile};
+pub use render::{encode_camera_tile, encode_incident_tile, encode_tile, render_tile};
 pub use tilejson::{catalog, tilejson};

@@ -146,3 +146,35 @@ pub fn encode_incident_tile(
     })
     .encode_to_vec()
 }
+
+/// Draws the tile `coord` of the `cameras` layer (others are left out) from `index`.
+/// Returns the uncompressed MVT bytes (empty when no camera's sector reaches the tile).
+///
+/// ```
+/// use gridmap_core::{Camera, CameraStatus};
+/// use gridmap_tiles::layers::CameraTiles;
+/// use gridmap_tiles::{encode_camera_tile, Layer, TileCoord, TileParams};
+/// let c = Camera {
+///     id: "C1".into(), name: "东门".into(), position: geo_types::Point::new(114.6, 33.8),
+///     direction: None, fov: 360.0, range: 40.0, status: CameraStatus::Online,
+/// };
+/// let index = CameraTiles::new(vec![c]);
+/// let (x, y) = gridmap_tiles::coord::lonlat_to_world(114.6, 33.8);
+/// let here = TileCoord::new(16, (x * 65536.0) as u32, (y * 65536.0) as u32).unwrap();
+/// assert!(!encode_camera_tile(&index, &[Layer::Cameras], here, &TileParams::default()).is_empty());
+/// let far = TileCoord::new(16, 0, 0).unwrap();
+/// assert!(encode_camera_tile(&index, &[Layer::Cameras], far, &TileParams::default()).is_empty());
+/// ```
+pub fn encode_camera_tile(
+    index: &crate::layers::CameraTiles,
+    layers: &[Layer],
+    coord: TileCoord,
+    params: &crate::TileParams,
+) -> Vec<u8> {
+    let ctx = RenderCtx::new(coord, params, params.min_feature_px);
+    draw_layers(layers, coord, |layer| match layer {
+        Layer::Cameras => crate::layers::cameras::render(index, &ctx),
+        _ => None,
+    })
+    .encode_to_vec()
+}

@@ -95,10 +95,7 @@ pub fn catalog() -> Value {
                         LayerGeometry::Point => "point",
                     };
                     obj.insert("geometry".into(), Value::String(geometry.into()));
-                    obj.insert(
-                        "reserved".into(),
-                        Value::Bool(matches!(l, Layer::Incidents | Layer::Heat)),
-                    );
+                    obj.insert("reserved".into(), Value::Bool(!l.is_county_layer()));
                 }
                 v
             })

@@ -56,7 +56,7 @@ fn by_code(l: &tile::Layer, key: &str) -> BTreeMap<String, BTreeMap<String, Stri
         .collect()
 }
 
-const ALL: [Layer; 7] = Layer::ALL;
+const ALL: [Layer; 8] = Layer::ALL;
 
 #[test]
 fn composite_tile_holds_the_requested_layers_in_order_with_known_counts() {
@@ -350,7 +350,7 @@ fn layer_lists_reject_unknown_names_listing_the_known_ones() {
     assert!(err.is_user_error());
     assert_eq!(
         err.to_string(),
-        "unknown layer \"parcels\"; known layers: townships, villages, grids, grid_labels, buildings, incidents, heat"
+        "unknown layer \"parcels\"; known layers: townships, villages, grids, grid_labels, buildings, incidents, heat, cameras"
     );
 }
 

@@ -28,6 +28,7 @@ pub(crate) async fn run(db: &str, cmd: ImportCommand) -> anyhow::Result<Outcome>
         }
         ImportCommand::Staff(args) => csv(db, &args, super::import_csv::CsvKind::Staff).await,
         ImportCommand::Incidents(args) => super::import_incidents::run(db, &args).await,
+        ImportCommand::Cameras(args) => super::cameras::import(db, &args).await,
     }
 }
 

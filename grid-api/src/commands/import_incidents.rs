@@ -6,7 +6,7 @@ use super::{with_store, Outcome};
 use crate::cli::IncidentImportArgs;
 use anyhow::Context;
 use gridmap_importers::csv::read_incidents_csv;
-use gridmap_importers::{read_geojson_incidents, GeoJsonOptions};
+use gridmap_importers::read_geojson_incidents;
 use gridmap_service::incidents::CategoryMap;
 use gridmap_service::{AccessPolicy, Caller, Service};
 use gridmap_store::OpenMode;
@@ -15,41 +15,11 @@ use std::time::Instant;
 pub(crate) async fn run(db: &str, args: &IncidentImportArgs) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let csv = &args.csv;
-    let options = super::import_csv::options(csv)?;
-    let size = std::fs::metadata(&csv.file)
-        .with_context(|| format!("cannot read {}", csv.file.display()))?
-        .len();
-    let bar = crate::progress::bytes_bar("reading", size);
-    let geojson = csv
-        .file
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| {
-            matches!(
-                e.to_ascii_lowercase().as_str(),
-                "geojson" | "geojsonl" | "geojsons" | "json"
-            )
-        });
-    let (incidents, report) = if geojson {
-        let geo = GeoJsonOptions {
-            crs: options.crs,
-            ..GeoJsonOptions::default()
-        };
-        read_geojson_incidents(&csv.file, &geo, &bar)?
-    } else {
-        read_incidents_csv(&csv.file, &options, &bar)?
-    };
-    bar.finish_and_clear();
-    for issue in report.rejected.iter().take(200) {
-        outln!("rejected: {issue}")?;
-    }
-    if csv.write.strict && !report.rejected.is_empty() {
-        anyhow::bail!(
-            "{}: {} records rejected, nothing imported (--strict)",
-            csv.file.display(),
-            report.rejected.len()
-        );
-    }
+    let (incidents, report) = super::import_csv::read_points(
+        csv,
+        &|path, options, bar| read_geojson_incidents(path, options, bar),
+        &|path, options, bar| read_incidents_csv(path, options, bar),
+    )?;
     let read = incidents.len();
     let map_file = args.category_map.clone();
     let write = (csv.write.strict, csv.write.dry_run);

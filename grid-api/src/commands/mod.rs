@@ -7,6 +7,7 @@ mod bench_import;
 mod bench_incidents;
 mod bench_store;
 mod bench_urban;
+mod cameras;
 mod demo;
 mod export;
 mod import;
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 partition::validate(&cli.db, &args).await
             }
             Command::Staff(cmd) => staff::run(&cli.db, cmd).await,
+            Command::Cameras(cmd) => cameras::run(&cli.db, cmd).await,
             Command::Stats(args) => stats::run(&cli.db, &args).await,
             Command::Export(args) => export::run(&cli.db, &args).await,
             Command::Serve(args) => serve::run(&cli.db, args).await,

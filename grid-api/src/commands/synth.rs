@@ -18,7 +18,7 @@ pub(crate) async fn generate_into(
     let started = Instant::now();
     let bar = crate::progress::bar("generating", None);
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    let county = synth_county(&SynthParams {
+    let mut county = synth_county(&SynthParams {
         households,
         seed,
         incidents_end,
@@ -26,15 +26,17 @@ pub(crate) async fn generate_into(
     });
     bar.finish_and_clear();
     let generated_s = started.elapsed().as_secs_f64();
+    let cameras = std::mem::take(&mut county.cameras);
     let batch = gridmap_service::import::synthetic_batch(county);
     outln!(
-        "generated {} admin units, {} buildings, {} households, {} staff, {} incidents, {} roads in {generated_s:.2} s (seed {seed})",
+        "generated {} admin units, {} buildings, {} households, {} staff, {} incidents, {} roads, {} cameras in {generated_s:.2} s (seed {seed})",
         batch.admin_units.len(),
         batch.buildings.len(),
         batch.households.len(),
         batch.staff.len(),
         batch.incidents.len(),
-        batch.barriers.len()
+        batch.barriers.len(),
+        cameras.len()
     )?;
     if dry_run {
         outln!("dry run: nothing written")?;
@@ -43,7 +45,16 @@ pub(crate) async fn generate_into(
     let write_started = Instant::now();
     let summary = with_store(db, OpenMode::Create, async |store| {
         let options = gridmap_service::import::ImportOptions::default();
-        super::import::write_batch(store, "synth", batch, options).await
+        let summary = super::import::write_batch(store, "synth", batch, options).await?;
+        gridmap_service::cameras::import_cameras(
+            store.as_ref(),
+            &gridmap_service::Caller::Operator,
+            cameras,
+            true,
+            "synth",
+        )
+        .await?;
+        Ok(summary)
     })
     .await?;
     let write_s = write_started.elapsed().as_secs_f64();

@@ -7,6 +7,7 @@
 mod api;
 mod auth;
 mod caller;
+mod cameras;
 mod error;
 mod export;
 mod incidents;
@@ -115,6 +116,7 @@ pub fn app(state: AppState) -> Router {
         .merge(export::router())
         .merge(versions::router())
         .merge(incidents::router())
+        .merge(cameras::router())
         .merge(open311::router())
         .merge(stream::router())
         .merge(web::router())

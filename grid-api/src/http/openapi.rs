@@ -1,7 +1,7 @@
 //! The OpenAPI document of the JSON API, at `/api/openapi.json`.
 
 use super::AppState;
-use super::{api, auth, export, incidents, open311, plan, stream, versions};
+use super::{api, auth, cameras, export, incidents, open311, plan, stream, versions};
 use axum::routing::get;
 use axum::{Json, Router};
 use gridmap_service::views;
@@ -42,7 +42,9 @@ use utoipa::{Modify, OpenApi};
         versions::save,
         versions::compare,
         versions::restore,
-        versions::remove
+        versions::remove,
+        cameras::list,
+        cameras::coverage
     ),
     components(schemas(
         super::error::ErrorBody,

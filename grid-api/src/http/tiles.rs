@@ -2,7 +2,7 @@
 //! `/catalog` and `/health`. Encoding and caching live in gridmap-tiles; this layer only
 //! parses the request, negotiates compression and answers ETag/304.
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, RequestCaller};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +13,7 @@ use std::time::Instant;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
+        .route("/tiles/cameras/{z}/{x}/{y}", get(camera_tile))
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tile))
         .route("/tiles/{layers}", get(tilejson))
         .route("/catalog", get(catalog))
@@ -67,6 +68,11 @@ async fn tile(
     let coord = TileCoord::parse(&z, &x, y)?;
     let encoding = negotiate(&headers);
     let incident_layers = layer_list.iter().filter(|l| l.is_incident_layer()).count();
+    if layer_list.iter().any(|l| l.is_camera_layer()) {
+        return Err(ApiError::bad_request(format!(
+            "{layers}: cameras are served on their own, to signed-in callers: /tiles/cameras/{z}/{x}/{y}.mvt"
+        )));
+    }
     let (tile, hit) = if incident_layers == 0 {
         let key = TileKey::new(&layer_list, coord);
         state.service().tile(key, encoding).await?
@@ -88,6 +94,34 @@ async fn tile(
         .inner
         .metrics
         .record_tile(&Layer::list_name(&layer_list), hit, started.elapsed());
+    Ok(response)
+}
+
+/// `/tiles/cameras/{z}/{x}/{y}.mvt`: the one tile path that needs a signed-in caller,
+/// so only it reads the caller's credentials.
+async fn camera_tile(
+    State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
+    Path((z, x, y)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let Some(y) = y.strip_suffix(".mvt") else {
+        return Err(ApiError::not_found(format!(
+            "tile paths end in .mvt: /tiles/cameras/{z}/{x}/{y}.mvt"
+        )));
+    };
+    let coord = TileCoord::parse(&z, &x, y)?;
+    let encoding = negotiate(&headers);
+    let (tile, hit) = state
+        .service()
+        .camera_tile(&caller, coord, encoding)
+        .await?;
+    let response = tile_response(&tile, encoding, &headers);
+    state
+        .inner
+        .metrics
+        .record_tile(Layer::Cameras.name(), hit, started.elapsed());
     Ok(response)
 }
 

@@ -1,4 +1,4 @@
-//! CSV readers: household register, staff roster and incidents.
+//! CSV readers: household register, staff roster, incidents and cameras.
 //!
 //! Files ending in `.xlsx`, `.xlsm`, `.xlsb`, `.xls` or `.ods` are read as spreadsheets
 //! instead (first worksheet, see `sheet.rs`), with the same columns and rules, so a
@@ -23,12 +23,15 @@
 //! [`ImportError`]; a bad row (e.g. `floor = "abc"`) is an [`Issue`] naming the line and
 //! the column, and the import goes on.
 
+mod cameras;
 mod households;
 mod incidents;
 mod plan;
 mod sheet;
 mod staff;
 
+pub use cameras::read_cameras_csv;
+pub(crate) use cameras::CameraFields;
 pub use households::read_households_csv;
 pub use incidents::read_incidents_csv;
 pub use plan::{read_plan_csv, write_plan_csv, PLAN_COLUMNS};
@@ -354,7 +357,7 @@ const HEADER_SEARCH_ROWS: usize = 10;
 /// Headers recognised out of the box for each field, after the field's own name: the
 /// column names of Chinese registers and rosters. A `--column` mapping replaces them.
 const HEADER_ALIASES: &[(&str, &[&str])] = &[
-    ("id", &["户号", "户编号", "编号"]),
+    ("id", &["户号", "户编号", "编号", "设备编号", "点位编号"]),
     (
         "building",
         &["楼栋", "楼栋号", "楼栋编号", "房屋编号", "建筑编号"],
@@ -370,10 +373,26 @@ const HEADER_ALIASES: &[(&str, &[&str])] = &[
     ("phone", &["电话", "联系电话", "手机", "手机号", "手机号码"]),
     ("members", &["人数", "家庭人数", "人口数"]),
     ("tags", &["标签", "人员类别"]),
-    ("name", &["姓名", "网格员", "网格员姓名"]),
+    (
+        "name",
+        &[
+            "姓名",
+            "网格员",
+            "网格员姓名",
+            "名称",
+            "点位名称",
+            "设备名称",
+        ],
+    ),
     ("role", &["角色", "职务"]),
     ("grids", &["网格", "网格编码", "所属网格"]),
     ("area", &["区域", "负责区域"]),
+    // Camera lists (雪亮工程 points).
+    ("direction", &["方向", "朝向", "方向角", "方位角"]),
+    ("fov", &["视角", "视场角", "水平视角"]),
+    ("range", &["监控距离", "可视距离", "距离", "监控范围"]),
+    // Not 状态 alone: an incident list's 状态 column holds Chinese stage names.
+    ("status", &["设备状态", "在线状态"]),
 ];
 
 /// Where each of `fields` is in `header` (as written): the column `--column` maps it to,

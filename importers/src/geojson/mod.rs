@@ -768,3 +768,46 @@ pub fn read_geojson_incidents(
         })
     })
 }
+
+/// Reads cameras: Point features with the camera CSV's columns as properties (`name`,
+/// `direction`, `fov`, `range`, `status`; all optional, defaults as
+/// [`crate::read_cameras_csv`] says). The id is the feature's (see
+/// [`GeoJsonOptions::id_field`]).
+///
+/// ```
+/// use gridmap_importers::{read_geojson_cameras, GeoJsonOptions};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("cameras.geojson");
+/// std::fs::write(&path, r#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","id":"C1","properties":{"name":"东门","direction":90,"fov":60,"range":"80 m"},"geometry":{"type":"Point","coordinates":[114.6,33.8]}},
+///   {"type":"Feature","id":"C2","properties":{"status":"故障"},"geometry":{"type":"Point","coordinates":[114.6,33.8]}},
+///   {"type":"Feature","id":"C3","properties":{"fov":400},"geometry":{"type":"Point","coordinates":[114.6,33.8]}}]}"#).unwrap();
+/// let (cameras, report) = read_geojson_cameras(&path, &GeoJsonOptions::default(), &indicatif::ProgressBar::hidden()).unwrap();
+/// assert_eq!(cameras.len(), 2);
+/// assert_eq!((cameras[0].fov, cameras[0].range), (60.0, 80.0));
+/// assert_eq!(cameras[1].status, gridmap_core::CameraStatus::Fault);
+/// assert!(report.rejected[0].to_string().contains("field of view 400"));
+/// ```
+#[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()))]
+pub fn read_geojson_cameras(
+    path: impl AsRef<Path>,
+    options: &GeoJsonOptions,
+    bar: &ProgressBar,
+) -> Result<(Vec<gridmap_core::Camera>, ImportReport), ImportError> {
+    let path = path.as_ref();
+    let file = file_name(path);
+    read_features(path, options, bar, point_shape, |f, position| {
+        let text = |field: &str| fields::text(&f.props, field);
+        let number = |field: &str| fields::decimal(&f.props, field);
+        crate::csv::CameraFields {
+            id: source_id(f, &file),
+            name: text("name")?,
+            position,
+            direction: number("direction")?,
+            fov: number("fov")?,
+            range: number("range")?,
+            status: text("status")?,
+        }
+        .into_camera("field")
+    })
+}

@@ -8,6 +8,7 @@
 //! This folder is the only place with PostgreSQL SQL. Geometries travel as WKB both
 //! ways (`ST_GeomFromWKB` in, `ST_AsBinary` out), never as text.
 
+mod cameras;
 mod grids;
 mod incidents;
 mod log;

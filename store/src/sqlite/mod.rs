@@ -6,6 +6,7 @@
 //! and settings), `versions.rs` (named versions of a village's plan). This folder is the
 //! only place with SQLite SQL.
 
+mod cameras;
 mod grids;
 mod incidents;
 mod log;

@@ -13,8 +13,8 @@
 //! about 300–3000 households that tile the county, buildings (farmhouse compounds along
 //! village streets, high-rises of 60–300 households in township centres, institutions with
 //! no households), the household register (Chinese names, mobile numbers, entrance/floor/
-//! room in towers), grid staff (one per ~40 households) and leaders, a year of incidents
-//! and the roads.
+//! room in towers), grid staff (one per ~40 households) and leaders, a year of incidents,
+//! the roads and video cameras.
 //!
 //! # Algorithm
 //!
@@ -26,7 +26,8 @@
 //!    villages (half of them to the county seat, 城关镇).
 //! 3. Each village is generated on its own ChaCha8 stream (`village.rs`), in parallel; the
 //!    output does not depend on the number of threads.
-//! 4. Staff and incidents (`events.rs`) are drawn on further streams.
+//! 4. Staff, incidents (`events.rs`) and cameras (`cameras.rs`) are drawn on further
+//!    streams.
 //!
 //! Every building's household count is `registered` and equals the number of register
 //! rows that name it.
@@ -46,6 +47,7 @@
 //! assert_eq!(county, synth_county(&SynthParams::new(3_000, 7)));
 //! ```
 
+mod cameras;
 mod events;
 mod lattice;
 mod names;
@@ -133,6 +135,8 @@ pub struct SynthCounty {
     pub incidents: Vec<Incident>,
     /// County roads along village boundaries and village main streets.
     pub barriers: Vec<Barrier>,
+    /// Video cameras beside the dwellings, about one per 120 households.
+    pub cameras: Vec<gridmap_core::Camera>,
 }
 
 const MEAN_VILLAGE: f64 = 1172.0;
@@ -421,6 +425,7 @@ pub fn synth_county(params: &SynthParams) -> SynthCounty {
         &village_names,
         &mut event_rng,
     );
+    county.cameras = cameras::cameras(&county.buildings, &mut stream(params.seed, 4));
     county
 }
 

@@ -10,10 +10,12 @@
 //! | `buildings` | polygon | 14 | `id`, `use`, `levels`, `households`, `estimated`, `grids`, `split` |
 //! | `incidents` | point | 12 | `id`, `category`, `type`, `status`, `time`, `overdue` |
 //! | `heat` | polygon | 6 | `count`, `h3`, `res` |
+//! | `cameras` | point and polygon | 13 | `kind`, `id`, `name`, `direction`, `fov`, `range`, `status` |
 //!
 //! `incidents` and `heat` are drawn from the live incidents, not from the county
 //! snapshot (see [`crate::encode_incident_tile`]); both take a time window and
-//! categories.
+//! categories. `cameras` is drawn from the camera list ([`CameraTiles`], see
+//! [`crate::encode_camera_tile`]).
 //!
 //! No layer carries personal data: no household head, phone, member count or tag. The
 //! only person named is the responsible staff member (name only, never the phone).
@@ -26,10 +28,13 @@
 
 pub(crate) mod admin;
 pub(crate) mod buildings;
+pub(crate) mod cameras;
 pub(crate) mod grids;
 pub(crate) mod heat;
 pub(crate) mod incident_points;
 pub(crate) mod labels;
+
+pub use cameras::CameraTiles;
 
 use crate::error::{TileError, TileResult};
 use crate::TileData;
@@ -56,6 +61,8 @@ pub enum Layer {
     Incidents,
     /// Incident heat: H3 cells with counts.
     Heat,
+    /// Video cameras and the sectors they see.
+    Cameras,
 }
 
 /// What kind of geometry a layer holds.
@@ -69,7 +76,7 @@ pub enum LayerGeometry {
 
 impl Layer {
     /// Every layer, in the order used for versions and the catalog.
-    pub const ALL: [Layer; 7] = [
+    pub const ALL: [Layer; 8] = [
         Layer::Townships,
         Layer::Villages,
         Layer::Grids,
@@ -77,6 +84,7 @@ impl Layer {
         Layer::Buildings,
         Layer::Incidents,
         Layer::Heat,
+        Layer::Cameras,
     ];
 
     /// The layer's name in tiles and URLs.
@@ -89,6 +97,7 @@ impl Layer {
             Layer::Buildings => "buildings",
             Layer::Incidents => "incidents",
             Layer::Heat => "heat",
+            Layer::Cameras => "cameras",
         }
     }
 
@@ -96,6 +105,16 @@ impl Layer {
     /// rather than the county snapshot.
     pub fn is_incident_layer(self) -> bool {
         matches!(self, Layer::Incidents | Layer::Heat)
+    }
+
+    /// Whether the layer is drawn from the camera list ([`crate::encode_camera_tile`]).
+    pub fn is_camera_layer(self) -> bool {
+        self == Layer::Cameras
+    }
+
+    /// Whether the layer is drawn from the county snapshot ([`crate::encode_tile`]).
+    pub fn is_county_layer(self) -> bool {
+        !self.is_incident_layer() && !self.is_camera_layer()
     }
 
     /// Position in [`Layer::ALL`].
@@ -110,7 +129,7 @@ impl Layer {
     /// assert_eq!(Layer::from_name("grids").unwrap(), Layer::Grids);
     /// let err = Layer::from_name("roads").unwrap_err().to_string();
     /// assert!(err.contains("unknown layer \"roads\""));
-    /// assert!(err.contains("townships, villages, grids, grid_labels, buildings, incidents, heat"));
+    /// assert!(err.contains("townships, villages, grids, grid_labels, buildings, incidents, heat, cameras"));
     /// ```
     pub fn from_name(name: &str) -> TileResult<Layer> {
         let name = name.trim();
@@ -184,7 +203,7 @@ impl Layer {
             Layer::Heat => 6,
             Layer::Townships | Layer::Villages => 8,
             Layer::Grids | Layer::Incidents => 12,
-            Layer::GridLabels => 13,
+            Layer::GridLabels | Layer::Cameras => 13,
             Layer::Buildings => 14,
         }
     }
@@ -212,6 +231,7 @@ impl Layer {
             Layer::Buildings => "Building footprints with household counts and grid membership",
             Layer::Incidents => "Incident points with category, status and overdue flag",
             Layer::Heat => "Incident heat: H3 cells with the number of incidents in a time window",
+            Layer::Cameras => "Video cameras (雪亮工程) and the sectors they see",
         }
     }
 
@@ -225,6 +245,7 @@ impl Layer {
             Layer::Buildings => buildings::FIELDS,
             Layer::Incidents => incident_points::FIELDS,
             Layer::Heat => heat::FIELDS,
+            Layer::Cameras => cameras::FIELDS,
         }
     }
 }
@@ -258,6 +279,6 @@ pub(crate) fn render_layer(
         Layer::Grids => grids::render(data, ctx),
         Layer::GridLabels => labels::render(data, ctx),
         Layer::Buildings => buildings::render(data, ctx),
-        Layer::Incidents | Layer::Heat => None,
+        Layer::Incidents | Layer::Heat | Layer::Cameras => None,
     }
 }
