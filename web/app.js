@@ -10,6 +10,7 @@ import { createIncidentBox } from "./incidentbox.js";
 import { windowOr } from "./incidents.js";
 import {
   BUILDING_LAYERS,
+  BUILDINGS_3D_LAYERS,
   buildStyle,
   CAMERA_LAYERS,
   HATCH_IMAGE,
@@ -128,9 +129,19 @@ async function main() {
   });
   const layersControl = new LayersControl({
     basemapLayers: basemap?.layers.map((l) => l.id),
-    groups: signedIn ? { heat: HEAT_LAYERS, cameras: CAMERA_LAYERS } : { heat: HEAT_LAYERS },
-    off: heatOn ? ["cameras"] : ["heat", "cameras"],
+    groups: {
+      buildings3d: BUILDINGS_3D_LAYERS,
+      heat: HEAT_LAYERS,
+      ...(signedIn ? { cameras: CAMERA_LAYERS } : {}),
+    },
+    off: ["buildings3d", "cameras", ...(heatOn ? [] : ["heat"])],
     onToggle: (group, visible) => {
+      if (group === "buildings3d") {
+        // Raised buildings need the view tilted (and a zoom where buildings are drawn).
+        const zoom = Math.max(map.getZoom(), visible ? 16 : 0);
+        map.easeTo({ pitch: visible ? 55 : 0, zoom, duration: reducedMotion() ? 0 : 600 });
+        return;
+      }
       if (group === "cameras") {
         if (visible) showCoverage();
         return;

@@ -67,7 +67,11 @@ export const CAMERA_DOWN_COLOUR = "#8a8a8a";
 export const UNCOVERED_COLOUR = "#ef6c00";
 
 /** Layers the click handler asks for buildings / grids. */
-export const BUILDING_LAYERS = ["buildings-fill", "buildings-estimated-fill"];
+export const BUILDING_LAYERS = ["buildings-3d", "buildings-fill", "buildings-estimated-fill"];
+/** Buildings raised to their floors (the `3d` switch, off at first). */
+export const BUILDINGS_3D_LAYERS = ["buildings-3d"];
+/** Metres per floor where a building's height is unknown. */
+export const FLOOR_HEIGHT_M = 3;
 export const GRID_LAYERS = ["grids-fill"];
 
 const code = ["to-string", ["get", "code"]];
@@ -420,6 +424,21 @@ function dataLayers(sizeText) {
       ...s,
       "source-layer": "townships",
       paint: { "line-color": "#2b2b2b", "line-width": ["interpolate", ["linear"], ["zoom"], 8, 1.2, 16, 4] },
+    },
+    {
+      // Above the flat layers, so a click on a tower's side finds the tower.
+      id: "buildings-3d",
+      type: "fill-extrusion",
+      ...s,
+      "source-layer": "buildings",
+      minzoom: 14,
+      layout: { visibility: "none" },
+      paint: {
+        "fill-extrusion-color": householdColour,
+        "fill-extrusion-height": ["*", ["max", 1, ["to-number", ["coalesce", ["get", "levels"], 1]]], FLOOR_HEIGHT_M],
+        "fill-extrusion-base": 0,
+        "fill-extrusion-opacity": 0.9,
+      },
     },
     {
       id: "selected-grid",

@@ -1,6 +1,7 @@
 // Side panel (a bottom sheet on narrow screens): building, grid, staff details.
 
 import { h } from "./dom.js";
+import { floorSection } from "./floors.js";
 import { t, tOr } from "./i18n.js";
 import { chinaTime } from "./incidents.js";
 
@@ -53,7 +54,7 @@ export function createPanel(root, actions) {
     if (res.grid) sections.push(gridSection(res.grid, actions));
     // Nested grids: the comprehensive grid and its leader under the micro-grid.
     if (res.comprehensive) sections.push(gridSection(res.comprehensive, actions));
-    if (res.building) sections.push(householdSection(res.building));
+    if (res.building) sections.push(floorSection(res.building, actions), householdSection(res.building));
     sections.push(unitsSection(res.village, res.township));
     const heading = res.building
       ? res.building.address || `${t("building")} ${res.building.id}`
@@ -78,6 +79,7 @@ export function createPanel(root, actions) {
   function showBuilding(b, grid) {
     const sections = [buildingSection(b, actions)];
     if (grid) sections.push(gridSection(grid, actions));
+    sections.push(floorSection(b, actions));
     sections.push(householdSection(b));
     sections.push(unitsSection(b.village, b.township));
     open(b.address || `${t("building")} ${b.id}`, ...sections.filter(Boolean));

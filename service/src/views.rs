@@ -68,6 +68,13 @@ pub struct HouseholdView {
     pub phone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub members: Option<u16>,
+    /// The register's tags (personal data: inside the caller's scope only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The situation groups of those tags (`low_income`, `elderly_alone`…; see
+    /// `gridmap_core::TagGroup`), for colouring a floor diagram.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tag_groups: Vec<String>,
 }
 
 /// A building with its households and grids.
@@ -245,6 +252,15 @@ impl ViewContext<'_> {
             head: if personal { h.head.clone() } else { None },
             phone: if personal { h.phone.clone() } else { None },
             members: if personal { h.members } else { None },
+            tags: if personal { h.tags.clone() } else { Vec::new() },
+            tag_groups: if personal {
+                gridmap_core::TagGroup::of_tags(&h.tags)
+                    .into_iter()
+                    .map(|g| g.key().to_owned())
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 }

@@ -417,6 +417,61 @@ describe("web map", () => {
     assertClean(problems);
   });
 
+  test("in 3D a tower opens floor by floor; a flat shows its household and situations are marked", async () => {
+    const hits = await getJson(server.base, `/api/search?q=${encodeURIComponent("号楼")}&limit=5`, { token: TOKEN });
+    const tower = hits.results.find((r) => r.kind === "address");
+    assert.ok(tower, "the synthetic county has towers");
+    const full = await getJson(server.base, `/api/buildings/${encodeURIComponent(tower.id)}`, { token: TOKEN });
+    const floors = new Set(full.household_list.map((x) => x.floor));
+    assert.ok(floors.size >= 2, "a tower of several floors");
+
+    const { page, problems } = await load(`/#token=${TOKEN}`);
+    await showBbox(page, tower.bbox);
+    await page.locator('.gridmap-layers input[data-group="buildings3d"]').check();
+    await page.waitForFunction(() => window.gridmap.map.getPitch() > 40, null, { timeout: 10_000 });
+    await waitForMapIdle(page);
+    const target = await page.evaluate((id) => {
+      const map = window.gridmap.map;
+      const f = map.queryRenderedFeatures({ layers: ["buildings-3d"] }).find((x) => String(x.properties.id) === id);
+      if (!f) return null;
+      // The tower's top, where nothing stands in front of it.
+      const levels = Number(f.properties.levels ?? 1);
+      const ring = f.geometry.type === "Polygon" ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+      const lon = ring.reduce((a, c) => a + c[0], 0) / ring.length;
+      const lat = ring.reduce((a, c) => a + c[1], 0) / ring.length;
+      for (let k = 0; k <= 10; k++) {
+        const p = map.project([lon, lat]);
+        const y = p.y - (k / 10) * levels * 3 * 2;
+        const hit = map.queryRenderedFeatures([p.x, y], { layers: ["buildings-3d"] })[0];
+        if (hit && String(hit.properties.id) === id) return { x: p.x, y };
+      }
+      return null;
+    }, tower.id);
+    assert.ok(target, "the tower is drawn raised and can be hit");
+    await page.mouse.click(target.x, target.y);
+    await page.waitForSelector(`#panel:not([hidden]) .building-section[data-building="${cssEscape(tower.id)}"]`, {
+      timeout: 15_000,
+    });
+    await page.click(".floors-section summary");
+    const rows = await page.locator(".floor-diagram .floor-row").count();
+    assert.equal(rows, floors.size, "one row per floor");
+    assert.equal(await page.locator(".floor-diagram .flat").count(), full.household_list.length, "one cell per flat");
+
+    // The situation most flats have is marked on exactly those flats.
+    const groups = ["floating", "rental", "elderly_alone", "low_income", "disability", "key_care"];
+    const having = (g) => full.household_list.filter((x) => (x.tag_groups ?? []).includes(g)).length;
+    const group = groups.reduce((a, b) => (having(b) > having(a) ? b : a));
+    await page.selectOption(".tag-picker select", group);
+    assert.equal(await page.locator(".floor-diagram .flat.marked").count(), having(group));
+
+    const flat = full.household_list.find((x) => x.head);
+    await page.click(`.floor-diagram .flat[data-household="${cssEscape(flat.id)}"]`);
+    await page.waitForSelector(".flat-detail:not([hidden])");
+    assert.equal((await page.locator(".flat-detail .flat-head").textContent()).trim(), flat.head);
+    await screenshot(page, "map-3d-floors");
+    assertClean(problems);
+  });
+
   test("on a phone the panel is a bottom sheet", async () => {
     const { page, problems } = await load("/", { width: 390, height: 844 });
     await page.evaluate((b) => {

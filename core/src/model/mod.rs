@@ -18,7 +18,7 @@ pub use barrier::Barrier;
 pub use building::{Building, BuildingUse, HouseholdCount, HouseholdCountSource};
 pub use camera::{Camera, CameraStatus};
 pub use grid::{Grid, GridCode, GridCodeError, GridMember};
-pub use household::{Household, HouseholdPublic};
+pub use household::{Household, HouseholdPublic, TagGroup};
 pub use incident::{
     Assignee, Incident, IncidentStatus, IncidentWork, Mediation, MediationOutcome, Stage,
     StageClock,

@@ -387,6 +387,13 @@ const HEADER_ALIASES: &[(&str, &[&str])] = &[
     ("role", &["角色", "职务"]),
     ("grids", &["网格", "网格编码", "所属网格"]),
     ("area", &["区域", "负责区域"]),
+    // Situation columns of a register (yes/no per household).
+    ("tag_floating", &["流动人口", "是否流动人口"]),
+    ("tag_rental", &["出租房屋", "出租户", "是否出租"]),
+    ("tag_elderly_alone", &["独居老人", "是否独居老人"]),
+    ("tag_low_income", &["低保", "低保户", "是否低保"]),
+    ("tag_disability", &["残疾", "残疾人", "是否残疾"]),
+    ("tag_key_care", &["重点关注", "重点人群", "重点人员"]),
     // Camera lists (雪亮工程 points).
     ("direction", &["方向", "朝向", "方向角", "方位角"]),
     ("fov", &["视角", "视场角", "水平视角"]),
