@@ -159,6 +159,16 @@ export function cameraCoverage(opts) {
   return getJson("api/cameras/coverage", opts);
 }
 
+/** `api/situations?grid=`: the grid's households by situation (staff inside their scope). */
+export function gridSituations(code, opts) {
+  return getJson(`api/situations?grid=${encodeURIComponent(code)}`, opts);
+}
+
+/** `api/situations/buildings`: per building in `bbox` its households and those in `group`. */
+export function buildingSituations(bbox, group, opts) {
+  return getJson(`api/situations/buildings?bbox=${bbox.join(",")}&group=${encodeURIComponent(group)}`, opts);
+}
+
 /** `api/villages/{code}/plan`: the village's grids, summary and issues (staff only). */
 export function villagePlan(code, opts) {
   return getJson(`api/villages/${encodeURIComponent(code)}/plan`, opts);

@@ -5,6 +5,7 @@ import * as api from "./api.js";
 import { loadBasemap } from "./basemap.js";
 import { absolute, hashHasView, readConfig, takeTokenFromHash } from "./config.js";
 import { LayersControl } from "./controls.js";
+import { TAG_GROUPS } from "./floors.js";
 import { t, translateDocument } from "./i18n.js";
 import { createIncidentBox } from "./incidentbox.js";
 import { windowOr } from "./incidents.js";
@@ -25,9 +26,10 @@ import {
 } from "./layers.js";
 import { incidentSources, liveTiles } from "./live.js";
 import { setUpLogin } from "./login.js";
-import { createPanel } from "./panel.js";
+import { createPanel, situationSection } from "./panel.js";
 import { createPlanner } from "./planner.js";
 import { createSearch } from "./search.js";
+import { situationColouring } from "./situations.js";
 
 const COMPACT_QUERY = window.matchMedia("(max-width: 700px)");
 /** Below this width (px) the planner's panel and the legend together hide too much of the map. */
@@ -154,6 +156,23 @@ async function main() {
     },
   });
   map.addControl(layersControl, "top-right");
+  // Staff colour the raised buildings by a situation (shares from the API, inside scope).
+  if (who.personal_data) {
+    const colouring = situationColouring(map, { onError: (m) => layersControl.situationProblem(m) });
+    layersControl.addSituationPicker(TAG_GROUPS, (g) => colouring.choose(g));
+  }
+  /** Adds the grid's households by situation to the panel (staff inside their scope). */
+  function appendSituations(code, current) {
+    if (!who.personal_data || !code) return;
+    api
+      .gridSituations(code)
+      .then((rows) => {
+        if (current() && rows[0]) panel.append(situationSection(rows[0]));
+      })
+      .catch(() => {
+        // Outside the caller's scope: the panel shows the public view only.
+      });
+  }
   // The grids no working camera sees, outlined once the cameras are switched on.
   let coverage = null;
   function showCoverage() {
@@ -233,6 +252,7 @@ async function main() {
       const g = await api.grid(code);
       if (!current()) return;
       panel.showGrid(g);
+      appendSituations(g.code, current);
       setSelection(map, { grid: g.code });
       if (fly && g.bbox) fitBounds(g.bbox, 18);
     } catch (err) {
@@ -304,6 +324,7 @@ async function main() {
         return;
       }
       panel.showLookup(res);
+      appendSituations(res.grid?.code, current);
       const grids = res.building?.grids?.length ? res.building.grids : [res.grid?.code];
       setSelection(map, { grid: grids, building: res.building?.id });
     } catch (err) {

@@ -14,6 +14,7 @@ import {
   SPLIT_COLOUR,
   UNCOVERED_COLOUR,
 } from "./layers.js";
+import { NO_VISIBLE_HOUSEHOLDS, SHARE_CLASSES } from "./situations.js";
 
 /** MapLibre IControl with group checkboxes and the legend. */
 export class LayersControl {
@@ -79,6 +80,7 @@ export class LayersControl {
           onchange: (e) => {
             this.setVisible(ids, e.target.checked);
             if (group === "cameras" && !e.target.checked) this.cameraRows.hidden = true;
+            if (group === "buildings3d" && this.situationPicker) this.situationPicker.hidden = !e.target.checked;
             this.onToggle?.(group, e.target.checked);
           },
         }),
@@ -106,6 +108,51 @@ export class LayersControl {
     const text = this.cameraRows.querySelector(".legend-uncovered");
     text.textContent =
       uncovered === null ? `${t("legendUncovered")}: ${error}` : t("legendUncoveredCount", { uncovered, grids });
+  }
+
+  /**
+   * Adds the "colour buildings by situation" picker under the switches (staff only),
+   * shown while the 3D buildings are.
+   * @param {string[]} groups situation group keys
+   * @param {(group: string) => void} onChoose
+   */
+  addSituationPicker(groups, onChoose) {
+    this.situationError = h("span", { class: "situation-error" });
+    const scale = h(
+      "div",
+      { class: "legend-row legend-scale situation-scale", hidden: true },
+      h("span", null, t("situationShare")),
+      SHARE_CLASSES.map((c, i) => {
+        const next = SHARE_CLASSES[i + 1];
+        const text = i === 0 ? "0" : next ? `<${Math.round(next.min * 100)}%` : `≥${Math.round(c.min * 100)}%`;
+        return h("span", { class: "scale-step" }, swatch(`background:${c.colour}`), text);
+      }),
+      h("span", { class: "scale-step" }, swatch(`background:${NO_VISIBLE_HOUSEHOLDS}`), t("situationNoHouseholds")),
+    );
+    this.situationPicker = h(
+      "label",
+      { class: "situation-picker", hidden: this.off.has("buildings3d") },
+      `${t("colourBySituation")} `,
+      h(
+        "select",
+        {
+          onchange: (e) => {
+            scale.hidden = !e.target.value;
+            onChoose(e.target.value);
+          },
+        },
+        h("option", { value: "" }, t("situationNone")),
+        groups.map((g) => h("option", { value: g }, t(`tag_${g}`))),
+      ),
+      this.situationError,
+      scale,
+    );
+    this.body.querySelector("fieldset").after(this.situationPicker);
+  }
+
+  /** Says why the situation colours could not be loaded (`null`: they were). */
+  situationProblem(message) {
+    if (this.situationError) this.situationError.textContent = message ? ` ${message}` : "";
   }
 
   /** Shows the comprehensive grids' outline in the legend (once the map holds any). */

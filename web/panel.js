@@ -1,7 +1,7 @@
 // Side panel (a bottom sheet on narrow screens): building, grid, staff details.
 
 import { h } from "./dom.js";
-import { floorSection } from "./floors.js";
+import { floorSection, TAG_GROUPS } from "./floors.js";
 import { t, tOr } from "./i18n.js";
 import { chinaTime } from "./incidents.js";
 
@@ -158,7 +158,24 @@ export function createPanel(root, actions) {
     );
   }
 
-  return { open, close, loading, message, showLookup, showGrid, showBuilding, showStaff, showIncident, element: root };
+  /** Adds `section` at the end of what the panel shows (a late answer, e.g. situations). */
+  function append(section) {
+    if (!root.hidden && section) body.append(section);
+  }
+
+  return {
+    open,
+    close,
+    loading,
+    message,
+    showLookup,
+    showGrid,
+    showBuilding,
+    showStaff,
+    showIncident,
+    append,
+    element: root,
+  };
 }
 
 function dl(rows) {
@@ -340,6 +357,22 @@ function unitsSection(village, township) {
     dl([
       village ? [t("village"), `${village.name} (${village.code})`] : null,
       township ? [t("township"), `${township.name} (${township.code})`] : null,
+    ]),
+  );
+}
+
+/**
+ * A grid's households by situation (`/api/situations?grid=`), staff inside their scope.
+ * @param {{grid: string, households: number, groups: Record<string, number>}} row
+ */
+export function situationSection(row) {
+  return h(
+    "section",
+    { class: "situations-section", dataset: { grid: row.grid } },
+    h("h3", null, t("situations")),
+    dl([
+      [t("households"), row.households],
+      ...TAG_GROUPS.map((g) => [t(`tag_${g}`), h("span", { dataset: { group: g } }, row.groups?.[g] ?? 0)]),
     ]),
   );
 }

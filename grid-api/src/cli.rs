@@ -810,6 +810,21 @@ pub enum BenchCommand {
     /// dropped afterwards): import against ogr2ogr, building tiles drawn by PostGIS and
     /// from memory against the query Martin runs, lookups, an edit's round trip.
     Store(BenchStoreArgs),
+    /// The household-status map in the synthetic county, timed at the service: the
+    /// floor diagram of the tallest tower, its grid by situation, and the situation
+    /// shares of the buildings in a 600 m view.
+    Floors(BenchFloorsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchFloorsArgs {
+    /// Households of the synthetic county (its tallest tower has about 47 floors from
+    /// 20,000 up).
+    #[arg(long, default_value_t = 20_000)]
+    pub households: u32,
+    /// Repetitions of each measurement (median and p95 are reported).
+    #[arg(long, default_value_t = 50)]
+    pub runs: usize,
 }
 
 #[derive(Debug, Args)]

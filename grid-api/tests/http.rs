@@ -3977,3 +3977,63 @@ async fn cameras_and_their_coverage_are_served_to_signed_in_callers_only() {
     let bad = get(&f.state, "/api/cameras/coverage?village=12x", &auth).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn household_situations_reach_staff_as_json_and_csv_and_nobody_else() {
+    let f = fixture("http://localhost:8080").await;
+    let (code, _, _) = first_grid(&f.state);
+    let uri = format!("/api/situations?grid={code}");
+    assert_eq!(
+        get(&f.state, &uri, &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let bearer = format!("Bearer {}", token());
+    let auth = [(header::AUTHORIZATION, bearer.as_str())];
+    let rows = get(&f.state, &uri, &auth).await.json();
+    assert_eq!(rows[0]["grid"], code.as_str());
+    let households = rows[0]["households"].as_u64().unwrap();
+    assert!(households > 0, "{rows}");
+    assert!(rows[0]["groups"]["low_income"].is_u64(), "{rows}");
+
+    let csv = get(&f.state, &format!("{uri}&format=csv"), &auth).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv
+        .header(header::CONTENT_TYPE)
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = String::from_utf8(csv.body.clone()).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with(&format!("{code},")),
+        "{text}"
+    );
+
+    let b = get(&f.state, &format!("/api/grids/{code}"), &auth)
+        .await
+        .json()["bbox"]
+        .clone();
+    let bbox = format!("{},{},{},{}", b[0], b[1], b[2], b[3]);
+    let view = format!("/api/situations/buildings?bbox={bbox}&group=low_income");
+    let buildings = get(&f.state, &view, &auth).await.json();
+    assert!(!buildings.as_array().unwrap().is_empty(), "{buildings}");
+    assert!(buildings
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|b| b["count"].as_u64() <= b["households"].as_u64()));
+    let bad = get(
+        &f.state,
+        &format!("/api/situations/buildings?bbox={bbox}&group=rich"),
+        &auth,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&bad.body).contains("low_income"));
+    assert_eq!(
+        get(&f.state, &view, &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -36,6 +36,7 @@ pub mod partition;
 pub mod plan;
 pub mod rebalance;
 pub mod search;
+pub mod situations;
 mod spreadsheet;
 pub mod staffing;
 pub mod staffload;

@@ -1039,3 +1039,98 @@ async fn staff_assign_proposes_near_even_and_stable_staffing_that_applies_and_un
         assert_eq!(restored, original, "{name}");
     }
 }
+
+#[tokio::test]
+async fn household_situations_are_counted_per_grid_and_building_inside_the_callers_scope() {
+    use gridmap_core::{AccessScope, Role, TagGroup};
+    use gridmap_service::situations::{buildings_in_situation, grid_situations, situations_csv};
+    let county = synth_county(&SynthParams::new(1_500, 3));
+    // The register, counted directly: households per situation group.
+    let mut expected: std::collections::BTreeMap<&str, u32> = Default::default();
+    for h in &county.households {
+        for g in TagGroup::of_tags(&h.tags) {
+            *expected.entry(g.key()).or_default() += 1;
+        }
+    }
+    assert!(
+        expected.values().sum::<u32>() > 20,
+        "the synthetic register has tags"
+    );
+    for (name, store, _keep) in partitioned().await {
+        let service = Service::start(store.clone(), AccessPolicy::default(), 1 << 20)
+            .await
+            .unwrap();
+        let data = service.data();
+        let snap = data.snapshot();
+        let rows = grid_situations(store.as_ref(), snap, &office(), &Scope::All, None)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), snap.grids.len(), "{name}");
+        let households: u32 = rows.iter().map(|r| r.households).sum();
+        assert_eq!(households as usize, county.households.len(), "{name}");
+        for g in TagGroup::ALL {
+            let counted: u32 = rows.iter().map(|r| r.groups[g.key()]).sum();
+            assert_eq!(
+                counted,
+                expected.get(g.key()).copied().unwrap_or(0),
+                "{name}: {g:?}"
+            );
+        }
+        let csv = situations_csv(&rows);
+        assert_eq!(csv.lines().count(), rows.len() + 1, "{name}");
+        assert!(
+            csv.lines().next().unwrap().contains("低保 low_income"),
+            "{name}"
+        );
+
+        // Per building in a box: the counts of the buildings there, summed.
+        let group = TagGroup::ALL
+            .into_iter()
+            .max_by_key(|g| expected.get(g.key()).copied().unwrap_or(0))
+            .unwrap();
+        let whole = [-180.0, -85.0, 180.0, 85.0];
+        let per_building = buildings_in_situation(store.as_ref(), snap, &office(), whole, group)
+            .await
+            .unwrap();
+        let total: u32 = per_building.iter().map(|b| b.count).sum();
+        assert_eq!(total, expected[group.key()], "{name}");
+
+        // A staff member of one grid sees that grid's households only.
+        let one = &rows.iter().find(|r| r.households > 0).unwrap().grid;
+        let scope: AccessScope = format!("grids:{one}").parse().unwrap();
+        let staff = Caller::account("wang", Role::Staff, scope);
+        let mine = grid_situations(store.as_ref(), snap, &staff, &Scope::All, None)
+            .await
+            .unwrap();
+        assert_eq!(mine.len(), 1, "{name}");
+        assert_eq!(&mine[0].grid, one, "{name}");
+        let other = rows.iter().find(|r| &r.grid != one).unwrap();
+        let refused =
+            grid_situations(store.as_ref(), snap, &staff, &Scope::All, Some(&other.grid)).await;
+        assert!(
+            matches!(refused, Err(ServiceError::Forbidden(_))),
+            "{name}: {refused:?}"
+        );
+        let seen: u32 = buildings_in_situation(store.as_ref(), snap, &staff, whole, group)
+            .await
+            .unwrap()
+            .iter()
+            .map(|b| b.households)
+            .sum();
+        assert_eq!(
+            seen, mine[0].households,
+            "{name}: only the households of the grid"
+        );
+
+        // Roles without personal data and the public get nothing.
+        let viewer = Caller::account("v", Role::Viewer, AccessScope::All);
+        let refused = grid_situations(store.as_ref(), snap, &viewer, &Scope::All, None).await;
+        assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{name}");
+        let public =
+            buildings_in_situation(store.as_ref(), snap, &Caller::Public, whole, group).await;
+        assert!(
+            matches!(public, Err(ServiceError::Unauthorized(_))),
+            "{name}"
+        );
+    }
+}

@@ -411,3 +411,22 @@ pub(crate) fn stats_from_row(row: &impl Cells) -> Stats {
         barriers: n(13),
     }
 }
+
+/// `households` (of the buildings `buildings`, in entrance/floor/unit order within each)
+/// grouped by building in the order of `buildings`; a building without any gets none.
+pub(crate) fn group_by_building(
+    buildings: &[String],
+    households: Vec<gridmap_core::Household>,
+) -> Vec<(String, Vec<gridmap_core::Household>)> {
+    let mut by: std::collections::HashMap<String, Vec<gridmap_core::Household>> =
+        std::collections::HashMap::new();
+    for h in households {
+        if let Some(b) = h.building.clone() {
+            by.entry(b).or_default().push(h);
+        }
+    }
+    buildings
+        .iter()
+        .map(|b| (b.clone(), by.remove(b).unwrap_or_default()))
+        .collect()
+}

@@ -100,6 +100,19 @@ pub trait ReadStore: Send + Sync {
     /// Register entries of one building, in entrance/floor/unit order. Personal data:
     /// the service decides who sees which fields.
     async fn households_of_building(&self, building: &str) -> StoreResult<Vec<Household>>;
+    /// Register entries of each of `buildings`, grouped by building in the order given,
+    /// each group in entrance/floor/unit order (as [`ReadStore::households_of_building`]);
+    /// one read where the backend can. Personal data, as there.
+    async fn households_of_buildings(
+        &self,
+        buildings: &[String],
+    ) -> StoreResult<Vec<(String, Vec<Household>)>> {
+        let mut out = Vec::with_capacity(buildings.len());
+        for b in buildings {
+            out.push((b.clone(), self.households_of_building(b).await?));
+        }
+        Ok(out)
+    }
     /// Counts per layer and level.
     async fn stats(&self) -> StoreResult<Stats>;
     /// The stored rows of `keys` (keys not stored are left out), each kind in key order.

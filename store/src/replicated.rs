@@ -125,6 +125,12 @@ impl ReadStore for ReplicatedStore {
     async fn households_of_building(&self, building: &str) -> StoreResult<Vec<Household>> {
         self.reader().await.households_of_building(building).await
     }
+    async fn households_of_buildings(
+        &self,
+        buildings: &[String],
+    ) -> StoreResult<Vec<(String, Vec<Household>)>> {
+        self.reader().await.households_of_buildings(buildings).await
+    }
     async fn stats(&self) -> StoreResult<Stats> {
         self.reader().await.stats().await
     }

@@ -468,7 +468,25 @@ describe("web map", () => {
     await page.click(`.floor-diagram .flat[data-household="${cssEscape(flat.id)}"]`);
     await page.waitForSelector(".flat-detail:not([hidden])");
     assert.equal((await page.locator(".flat-detail .flat-head").textContent()).trim(), flat.head);
+    // The grid's households by situation follow in the panel, as the API counts them.
+    const section = page.locator(".situations-section").first();
+    await section.waitFor({ timeout: 15_000 });
+    const code = await section.getAttribute("data-grid");
+    const [stats] = await getJson(server.base, `/api/situations?grid=${code}`, { token: TOKEN });
+    assert.equal(Number(await section.locator(`[data-group="${group}"]`).textContent()), stats.groups[group]);
     await screenshot(page, "map-3d-floors");
+
+    // Colouring the raised buildings by the situation: the tower gets its share's colour.
+    await page.selectOption(".situation-picker select", group);
+    await page.waitForFunction(
+      (id) => {
+        const paint = window.gridmap.map.getPaintProperty("buildings-3d", "fill-extrusion-color");
+        return Array.isArray(paint) && paint[0] === "match" && paint.some((arm) => Array.isArray(arm) && arm.includes(id));
+      },
+      tower.id,
+      { timeout: 15_000 },
+    );
+    await screenshot(page, "map-3d-situation");
     assertClean(problems);
   });
 

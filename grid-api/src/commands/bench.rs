@@ -30,6 +30,7 @@ pub(crate) async fn run(db: &str, cmd: BenchCommand) -> anyhow::Result<Outcome> 
         BenchCommand::Lookup(args) => lookup(&args).await,
         BenchCommand::Incidents(args) => super::bench_incidents::run(&args).await,
         BenchCommand::Edits(args) => super::bench_edits::run(&args).await,
+        BenchCommand::Floors(args) => super::bench_floors::run(&args).await,
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_edits;
+mod bench_floors;
 mod bench_import;
 mod bench_incidents;
 mod bench_store;

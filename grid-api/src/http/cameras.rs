@@ -83,15 +83,7 @@ pub(super) async fn coverage(
     RequestCaller(caller): RequestCaller,
     Query(q): Query<CoverageQuery>,
 ) -> Result<Json<cameras::CoverageReport>, ApiError> {
-    let parse = |code: &str| {
-        code.parse::<gridmap_core::DivisionCode>()
-            .map_err(|e| ApiError::bad_request(format!("{code:?}: {e}")))
-    };
-    let scope = match (&q.village, &q.township) {
-        (Some(v), _) => Scope::Village(parse(v)?),
-        (None, Some(t)) => Scope::Township(parse(t)?),
-        (None, None) => Scope::All,
-    };
+    let scope = scope_of(q.village.as_deref(), q.township.as_deref())?;
     if let Scope::Village(unit) | Scope::Township(unit) = &scope {
         caller.may_see_figures_of(unit)?;
     }
@@ -100,4 +92,18 @@ pub(super) async fn coverage(
     let report =
         cameras::coverage_in(service.store().as_ref(), data.snapshot(), &caller, &scope).await?;
     Ok(Json(report))
+}
+
+/// The villages a report covers: `village`, else `township`, else all; a malformed code
+/// is a 400.
+pub(super) fn scope_of(village: Option<&str>, township: Option<&str>) -> Result<Scope, ApiError> {
+    let unit = |code: &str| {
+        code.parse::<gridmap_core::DivisionCode>()
+            .map_err(|e| ApiError::bad_request(format!("{code:?}: {e}")))
+    };
+    Ok(match (village, township) {
+        (Some(v), _) => Scope::Village(unit(v)?),
+        (None, Some(t)) => Scope::Township(unit(t)?),
+        (None, None) => Scope::All,
+    })
 }

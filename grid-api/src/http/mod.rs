@@ -17,6 +17,7 @@ mod openapi;
 mod plan;
 mod safety;
 mod server;
+mod situations;
 mod stream;
 mod tiles;
 mod versions;
@@ -117,6 +118,7 @@ pub fn app(state: AppState) -> Router {
         .merge(versions::router())
         .merge(incidents::router())
         .merge(cameras::router())
+        .merge(situations::router())
         .merge(open311::router())
         .merge(stream::router())
         .merge(web::router())

@@ -1,7 +1,7 @@
 //! The OpenAPI document of the JSON API, at `/api/openapi.json`.
 
 use super::AppState;
-use super::{api, auth, cameras, export, incidents, open311, plan, stream, versions};
+use super::{api, auth, cameras, export, incidents, open311, plan, situations, stream, versions};
 use axum::routing::get;
 use axum::{Json, Router};
 use gridmap_service::views;
@@ -44,7 +44,9 @@ use utoipa::{Modify, OpenApi};
         versions::restore,
         versions::remove,
         cameras::list,
-        cameras::coverage
+        cameras::coverage,
+        situations::by_building,
+        situations::by_grid
     ),
     components(schemas(
         super::error::ErrorBody,

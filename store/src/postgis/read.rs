@@ -191,6 +191,25 @@ impl ReadStore for PostgisStore {
         rows.iter().map(household_from_row).collect()
     }
 
+    async fn households_of_buildings(
+        &self,
+        buildings: &[String],
+    ) -> StoreResult<Vec<(String, Vec<Household>)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE building = ANY($1)
+             ORDER BY building, entrance, floor, unit, id"
+        ))
+        .bind(buildings)
+        .fetch_all(&self.pool)
+        .await
+        .step("reading households of buildings")?;
+        let households = rows
+            .iter()
+            .map(household_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(crate::decode::group_by_building(buildings, households))
+    }
+
     async fn rows(&self, keys: &RecordKeys) -> StoreResult<RecordRows> {
         let mut conn = self.pool.acquire().await.step("reading records by key")?;
         read_rows(&mut conn, keys).await

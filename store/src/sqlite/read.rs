@@ -93,6 +93,33 @@ impl ReadStore for SqliteStore {
         rows.iter().map(household_from_row).collect()
     }
 
+    async fn households_of_buildings(
+        &self,
+        buildings: &[String],
+    ) -> StoreResult<Vec<(String, Vec<Household>)>> {
+        let mut rows = Vec::new();
+        // SQLite binds at most 32,766 parameters per statement.
+        for chunk in buildings.chunks(30_000) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+                "SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE building IN ("
+            ));
+            let mut list = q.separated(", ");
+            for b in chunk {
+                list.push_bind(b.as_str());
+            }
+            q.push(") ORDER BY building, entrance, floor, unit, id");
+            let found = q
+                .build()
+                .fetch_all(&self.pool)
+                .await
+                .step("reading households of buildings")?;
+            for row in &found {
+                rows.push(household_from_row(row)?);
+            }
+        }
+        Ok(crate::decode::group_by_building(buildings, rows))
+    }
+
     async fn rows(&self, keys: &RecordKeys) -> StoreResult<RecordRows> {
         let mut conn = self.pool.acquire().await.step("reading records by key")?;
         read_rows(&mut conn, keys).await

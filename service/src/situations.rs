@@ -1,0 +1,269 @@
+//! Household situations (户况) by building and by grid: how many households of each
+//! building carry a situation group (低保, 独居老人…, see [`gridmap_core::TagGroup`]),
+//! for colouring the 3D map, and per grid for the panel and the CSV statistics.
+//!
+//! Situations are personal data even as counts (a farmhouse holds one household), so
+//! they are never in tiles: these use cases answer callers who may read personal data,
+//! and count only the households inside the caller's scope; every answer is audited.
+
+use crate::county::Scope;
+use crate::{Caller, ServiceError, ServiceResult};
+use gridmap_core::snapshot::CountySnapshot;
+use gridmap_core::{DivisionCode, GridCode, Household, TagGroup};
+use gridmap_store::Store;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Most buildings one map request may ask about: a view at street zoom holds a few
+/// thousand.
+pub const MAX_BUILDINGS: usize = 20_000;
+
+/// One building's households in a situation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildingSituation {
+    pub building: String,
+    /// Households of the building the caller may see.
+    pub households: u32,
+    /// Of those, the ones in the situation.
+    pub count: u32,
+}
+
+/// One grid's households by situation group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GridSituations {
+    pub grid: GridCode,
+    pub village: DivisionCode,
+    /// 1 for micro-grids (or the one level), 2 for comprehensive grids.
+    pub level: u8,
+    pub households: u32,
+    /// Households per group key (`low_income`…), every group listed.
+    pub groups: BTreeMap<&'static str, u32>,
+}
+
+/// Refuses callers whose role reads no personal data.
+fn must_read_personal_data(caller: &Caller, what: &str) -> ServiceResult<()> {
+    caller.must_be_office(what)
+}
+
+/// The grids (indices: the micro-grid and its comprehensive grid) holding flat `flat`
+/// of building `index`.
+fn grids_of_flat(snap: &CountySnapshot, index: usize, flat: usize) -> Vec<usize> {
+    let (Some(b), Ok(flat)) = (snap.buildings.get(index), u32::try_from(flat)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for g in snap.grids_of_building(index) {
+        let Some(grid) = snap.grids.get(g) else {
+            continue;
+        };
+        let holds = grid.members.iter().any(|m| {
+            m.building == b.source_id && m.flats.is_none_or(|(s, e)| s <= flat && flat < e)
+        });
+        if holds {
+            out.push(g);
+            if let Some(parent) = grid.parent.as_ref().and_then(|p| snap.grid_index(p)) {
+                out.push(parent);
+            }
+        }
+    }
+    out
+}
+
+/// Whether `caller` may see the personal data of flat `flat` of building `index`.
+fn sees_flat(caller: &Caller, snap: &CountySnapshot, index: usize, flat: usize) -> bool {
+    let village = snap.buildings.get(index).and_then(|b| b.village.as_ref());
+    let codes: Vec<GridCode> = grids_of_flat(snap, index, flat)
+        .into_iter()
+        .filter_map(|g| snap.grids.get(g).map(|g| g.code.clone()))
+        .collect();
+    caller.sees_personal_data_at(village, &codes)
+}
+
+/// Reads the households of buildings `indices` and records the read in the audit log.
+async fn read_households(
+    store: &dyn Store,
+    snap: &CountySnapshot,
+    caller: &Caller,
+    indices: &[usize],
+    what: &str,
+) -> ServiceResult<Vec<(usize, Vec<Household>)>> {
+    let ids: Vec<String> = indices
+        .iter()
+        .filter_map(|&i| snap.buildings.get(i).map(|b| b.source_id.clone()))
+        .collect();
+    let read = store.households_of_buildings(&ids).await?;
+    let count: usize = read.iter().map(|(_, h)| h.len()).sum();
+    crate::access::audit(
+        store,
+        crate::incidents::now(),
+        caller.actor(),
+        "read situations",
+        what,
+        caller.origin(),
+        &format!("{count} households of {} buildings", ids.len()),
+    )
+    .await?;
+    Ok(read
+        .into_iter()
+        .filter_map(|(id, h)| snap.building_index(&id).map(|i| (i, h)))
+        .collect())
+}
+
+/// For each building in `bbox` (`[w, s, e, n]`) with households the caller may see, how
+/// many of those are in `group`. Callers who read personal data only (staff, planners,
+/// administrators), counting the households inside their scope.
+pub async fn buildings_in_situation(
+    store: &dyn Store,
+    snap: &CountySnapshot,
+    caller: &Caller,
+    bbox: [f64; 4],
+    group: TagGroup,
+) -> ServiceResult<Vec<BuildingSituation>> {
+    must_read_personal_data(caller, "household situations")?;
+    let [w, s, e, n] = bbox;
+    if !(w.is_finite() && s.is_finite() && e.is_finite() && n.is_finite() && w <= e && s <= n) {
+        return Err(ServiceError::BadInput(format!(
+            "bbox {w},{s},{e},{n} is not west,south,east,north"
+        )));
+    }
+    let mut indices: Vec<usize> = snap
+        .buildings_in(geo_types::Rect::new((w, s), (e, n)))
+        .filter(|&i| {
+            snap.buildings
+                .get(i)
+                .is_some_and(|b| b.households.count > 0)
+        })
+        .collect();
+    indices.sort_unstable();
+    if indices.len() > MAX_BUILDINGS {
+        return Err(ServiceError::BadInput(format!(
+            "{} buildings with households in the box, at most {MAX_BUILDINGS}: zoom in",
+            indices.len()
+        )));
+    }
+    let read = read_households(store, snap, caller, &indices, "buildings in view").await?;
+    let mut out = Vec::new();
+    for (index, households) in read {
+        let (mut seen, mut count) = (0u32, 0u32);
+        for (flat, h) in households.iter().enumerate() {
+            if !sees_flat(caller, snap, index, flat) {
+                continue;
+            }
+            seen += 1;
+            count += u32::from(TagGroup::of_tags(&h.tags).contains(&group));
+        }
+        if seen > 0 {
+            out.push(BuildingSituation {
+                building: snap.buildings[index].source_id.clone(),
+                households: seen,
+                count,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Households by situation group for every grid of `scope` (or the one grid `grid`)
+/// the caller may see the households of, in code order.
+pub async fn grid_situations(
+    store: &dyn Store,
+    snap: &CountySnapshot,
+    caller: &Caller,
+    scope: &Scope,
+    grid: Option<&GridCode>,
+) -> ServiceResult<Vec<GridSituations>> {
+    must_read_personal_data(caller, "household situations")?;
+    let wanted = |g: &gridmap_core::Grid| match grid {
+        Some(code) => &g.code == code,
+        None => scope.covers(&g.village),
+    };
+    let grids: Vec<usize> = (0..snap.grids.len())
+        .filter(|&i| wanted(&snap.grids[i]))
+        .filter(|&i| {
+            let g = &snap.grids[i];
+            caller.sees_personal_data_at(Some(&g.village), std::slice::from_ref(&g.code))
+        })
+        .collect();
+    if grids.is_empty() {
+        return match grid {
+            Some(code) if snap.grid(code).is_none() => {
+                Err(ServiceError::NotFound(format!("no grid {code}")))
+            }
+            Some(_) => Err(ServiceError::Forbidden(
+                "the grid's households are outside your scope".into(),
+            )),
+            None => Ok(Vec::new()),
+        };
+    }
+    let mut buildings: Vec<usize> = grids
+        .iter()
+        .flat_map(|&g| {
+            let grid = &snap.grids[g];
+            grid.members
+                .iter()
+                .filter_map(|m| snap.building_index(&m.building))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    buildings.sort_unstable();
+    buildings.dedup();
+    let what = grid.map_or_else(|| scope.to_string(), |g| format!("grid {g}"));
+    let read = read_households(store, snap, caller, &buildings, &what).await?;
+    let mut rows: BTreeMap<usize, (u32, BTreeMap<&'static str, u32>)> = grids
+        .iter()
+        .map(|&g| {
+            let zero = TagGroup::ALL.iter().map(|t| (t.key(), 0)).collect();
+            (g, (0, zero))
+        })
+        .collect();
+    for (index, households) in read {
+        for (flat, h) in households.iter().enumerate() {
+            let groups = TagGroup::of_tags(&h.tags);
+            for g in grids_of_flat(snap, index, flat) {
+                if let Some((n, by)) = rows.get_mut(&g) {
+                    *n += 1;
+                    for t in &groups {
+                        *by.entry(t.key()).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    let mut out: Vec<GridSituations> = rows
+        .into_iter()
+        .map(|(g, (households, groups))| {
+            let grid = &snap.grids[g];
+            GridSituations {
+                grid: grid.code.clone(),
+                village: grid.village.clone(),
+                level: grid.level,
+                households,
+                groups,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.grid.cmp(&b.grid));
+    Ok(out)
+}
+
+/// The rows of [`grid_situations`] as CSV (UTF-8 with a byte-order mark for Excel):
+/// grid, village, level, households, then one column per group with bilingual headers.
+pub fn situations_csv(rows: &[GridSituations]) -> String {
+    let mut out =
+        String::from("\u{feff}网格编码 Grid,村(社区)代码 Village,层级 Level,户数 Households");
+    for g in TagGroup::ALL {
+        out.push_str(&format!(",{} {}", g.label(), g.key()));
+    }
+    out.push_str("\r\n");
+    for r in rows {
+        out.push_str(&format!(
+            "{},{},{},{}",
+            r.grid, r.village, r.level, r.households
+        ));
+        for g in TagGroup::ALL {
+            out.push_str(&format!(",{}", r.groups.get(g.key()).copied().unwrap_or(0)));
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
