@@ -154,9 +154,10 @@ export async function tileJson(name, fallback) {
   }
 }
 
-/** `api/cameras/coverage`: camera coverage per grid of the caller's scope (signed in). */
-export function cameraCoverage(opts) {
-  return getJson("api/cameras/coverage", opts);
+/** `api/cameras/coverage?township=`: camera coverage per grid of an area or the caller's scope (signed in). */
+export function cameraCoverage(area = {}, opts) {
+  const q = new URLSearchParams(area).toString();
+  return getJson(`api/cameras/coverage${q ? `?${q}` : ""}`, opts);
 }
 
 /** `api/situations?grid=`: the grid's households by situation (staff inside their scope). */

@@ -6,7 +6,7 @@
 
 import * as maplibregl from "../vendor/maplibre-gl/maplibre-gl.mjs";
 import * as api from "./api.js";
-import { absolute, readConfig } from "./config.js";
+import { absolute, readConfig, takeTokenFromHash } from "./config.js";
 import { heatScale } from "./controls.js";
 import { h } from "./dom.js";
 import { t, translateDocument } from "./i18n.js";
@@ -60,6 +60,8 @@ document
     ),
   );
 
+// A wall signed in with a bearer token (`#token=`) also shows camera coverage.
+const token = takeTokenFromHash();
 const names = createNames();
 const state = {
   /** township code shown, null = the county */
@@ -99,6 +101,25 @@ function setCounter(key, text) {
     el.classList.remove("changed");
     void el.offsetWidth; // restart the animation
     el.classList.add("changed");
+  }
+}
+
+/** The area whose camera coverage the counter shows (`undefined`: none loaded yet). */
+let coverageArea;
+
+/** Shows the share of the area's grids some working camera sees (signed-in walls only). */
+async function renderCoverage() {
+  if (!token || coverageArea === state.area) return;
+  coverageArea = state.area;
+  const area = state.area;
+  try {
+    const report = await api.cameraCoverage(area ? { township: area } : {});
+    if (area !== state.area) return;
+    const grids = report.grids.length;
+    document.querySelector('[data-counter="camera_coverage"]').hidden = false;
+    setCounter("camera_coverage", grids ? percent((grids - report.uncovered) / grids) : "–");
+  } catch {
+    coverageArea = undefined; // tried again with the next summary
   }
 }
 
@@ -273,6 +294,7 @@ function render(s) {
   }
   document.getElementById("wall-area").textContent = s.area?.name ?? t("county");
   renderCounters(s);
+  renderCoverage();
   renderRanking(s);
   renderCategories(s);
   renderTrend(s);

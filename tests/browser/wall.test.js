@@ -206,4 +206,20 @@ describe("wall", () => {
     await screenshot(page, "wall-4k");
     assertClean(problems);
   });
+
+  test("signed in with a token the wall shows the share of grids a camera sees; public walls do not", async () => {
+    const report = await getJson(server.base, "/api/cameras/coverage", { token: TOKEN });
+    const grids = report.grids.length;
+    const expected = `${Math.round(((grids - report.uncovered) / grids) * 100)}%`;
+    const { page, problems } = await loadWall(undefined, `cycle=0#token=${TOKEN}`);
+    const cell = page.locator('[data-counter="camera_coverage"]');
+    await cell.waitFor({ state: "visible", timeout: 15_000 });
+    assert.equal((await cell.locator(".value").textContent()).trim(), expected);
+    await screenshot(page, "wall-cameras");
+    assertClean(problems);
+
+    const anon = await loadWall(undefined, "cycle=0");
+    assert.equal(await anon.page.locator('[data-counter="camera_coverage"]').isHidden(), true);
+    assertClean(anon.problems);
+  });
 });
