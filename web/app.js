@@ -26,7 +26,7 @@ import {
 } from "./layers.js";
 import { incidentSources, liveTiles } from "./live.js";
 import { setUpLogin } from "./login.js";
-import { createPanel, situationSection } from "./panel.js";
+import { coverageSection, createPanel, situationSection } from "./panel.js";
 import { createPlanner } from "./planner.js";
 import { createSearch } from "./search.js";
 import { situationColouring } from "./situations.js";
@@ -161,17 +161,30 @@ async function main() {
     const colouring = situationColouring(map, { onError: (m) => layersControl.situationProblem(m) });
     layersControl.addSituationPicker(TAG_GROUPS, (g) => colouring.choose(g));
   }
-  /** Adds the grid's households by situation to the panel (staff inside their scope). */
+  /**
+   * Adds the grid's households by situation (staff inside their scope) and its camera
+   * coverage (signed in) to the panel.
+   */
   function appendSituations(code, current) {
-    if (!who.personal_data || !code) return;
-    api
-      .gridSituations(code)
-      .then((rows) => {
-        if (current() && rows[0]) panel.append(situationSection(rows[0]));
-      })
-      .catch(() => {
-        // Outside the caller's scope: the panel shows the public view only.
-      });
+    if (!code) return;
+    if (who.personal_data)
+      api
+        .gridSituations(code)
+        .then((rows) => {
+          if (current() && rows[0]) panel.append(situationSection(rows[0]));
+        })
+        .catch(() => {
+          // Outside the caller's scope: the panel shows the public view only.
+        });
+    if (signedIn)
+      api
+        .cameraCoverage({ grid: code })
+        .then((report) => {
+          if (current() && report.grids[0]) panel.append(coverageSection(report.grids[0]));
+        })
+        .catch(() => {
+          // Outside the caller's scope.
+        });
   }
   // The grids no working camera sees, outlined once the cameras are switched on.
   let coverage = null;

@@ -376,3 +376,22 @@ export function situationSection(row) {
     ]),
   );
 }
+
+/**
+ * A grid's camera coverage (`/api/cameras/coverage?grid=`), for signed-in callers.
+ * @param {{grid: string, buildings: number, buildings_seen: number, area_m2: number, seen_m2: number, cameras: number, cameras_down: number}} row
+ */
+export function coverageSection(row) {
+  const share = row.area_m2 > 0 ? Math.round((row.seen_m2 / row.area_m2) * 100) : 0;
+  return h(
+    "section",
+    { class: "coverage-section", dataset: { grid: row.grid } },
+    h("h3", null, t("cameraCoverageOfGrid")),
+    dl([
+      [t("buildingsSeen"), h("span", { class: "buildings-seen" }, `${row.buildings_seen} / ${row.buildings}`)],
+      [t("areaSeen"), h("span", { class: "area-seen" }, `${share}%`)],
+      [t("camerasReaching"), t("camerasUpDown", { up: row.cameras, down: row.cameras_down })],
+    ]),
+    h("p", { class: "note" }, t("coverageNote")),
+  );
+}

@@ -3976,6 +3976,25 @@ async fn cameras_and_their_coverage_are_served_to_signed_in_callers_only() {
     );
     let bad = get(&f.state, "/api/cameras/coverage?village=12x", &auth).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // One grid: the grid the dome stands in is seen.
+    let one = get(
+        &f.state,
+        &format!("/api/cameras/coverage?grid={code}"),
+        &auth,
+    )
+    .await
+    .json();
+    let rows = one["grids"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{one}");
+    assert_eq!(rows[0]["grid"], code.as_str());
+    assert!(rows[0]["seen_m2"].as_f64().unwrap() > 0.0, "{one}");
+    let unknown = get(
+        &f.state,
+        "/api/cameras/coverage?grid=411622999999-001",
+        &auth,
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

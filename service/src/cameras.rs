@@ -156,19 +156,29 @@ pub async fn coverage_report(
     ))
 }
 
-/// [`coverage_report`] over the grids and buildings a server holds in `snapshot`.
+/// [`coverage_report`] over the grids and buildings a server holds in `snapshot`; with
+/// `grid`, that one grid only (a grid outside the caller's scope is Forbidden, an
+/// unknown one NotFound).
 pub async fn coverage_in(
     store: &dyn Store,
     snapshot: &CountySnapshot,
     caller: &Caller,
     scope: &Scope,
+    grid: Option<&gridmap_core::GridCode>,
 ) -> ServiceResult<CoverageReport> {
     must_sign_in(caller, "the camera coverage report")?;
+    if let Some(code) = grid {
+        let g = snapshot
+            .grid(code)
+            .ok_or_else(|| ServiceError::NotFound(format!("no grid {code}")))?;
+        caller.may_look_at(Some(&g.village), Some(&g.code))?;
+    }
     let cameras = store.cameras().await?;
     let grids = snapshot
         .grids
         .iter()
         .map(AsRef::as_ref)
+        .filter(|g| grid.is_none_or(|code| &g.code == code))
         .filter(|g| reported(caller, scope, g))
         .collect();
     Ok(CoverageReport::new(

@@ -474,6 +474,15 @@ describe("web map", () => {
     const code = await section.getAttribute("data-grid");
     const [stats] = await getJson(server.base, `/api/situations?grid=${code}`, { token: TOKEN });
     assert.equal(Number(await section.locator(`[data-group="${group}"]`).textContent()), stats.groups[group]);
+    // And the grid's camera coverage, as the API reports it.
+    const coverage = page.locator(`.coverage-section[data-grid="${code}"]`);
+    await coverage.waitFor({ timeout: 15_000 });
+    const report = await getJson(server.base, `/api/cameras/coverage?grid=${code}`, { token: TOKEN });
+    const row = report.grids[0];
+    assert.equal(
+      (await coverage.locator(".buildings-seen").textContent()).trim(),
+      `${row.buildings_seen} / ${row.buildings}`,
+    );
     await screenshot(page, "map-3d-floors");
 
     // Colouring the raised buildings by the situation: the tower gets its share's colour.

@@ -66,13 +66,15 @@ pub(super) async fn list(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CoverageQuery {
+    /// One grid's code.
+    pub grid: Option<String>,
     /// One village (12-digit code).
     pub village: Option<String>,
     /// One township (12-digit code ending in 000).
     pub township: Option<String>,
 }
 
-/// Camera coverage per grid of a village, a township or the caller's whole scope: the
+/// Camera coverage per grid of one grid, a village, a township or the caller's whole scope: the
 /// buildings and the area some online camera sees (obstacles ignored), and the grids
 /// no camera sees.
 #[utoipa::path(get, path = "/api/cameras/coverage", params(CoverageQuery),
@@ -89,8 +91,19 @@ pub(super) async fn coverage(
     }
     let service = state.service();
     let data = service.data();
-    let report =
-        cameras::coverage_in(service.store().as_ref(), data.snapshot(), &caller, &scope).await?;
+    let grid = q
+        .grid
+        .as_deref()
+        .map(gridmap_service::lookup::parse_grid_code)
+        .transpose()?;
+    let report = cameras::coverage_in(
+        service.store().as_ref(),
+        data.snapshot(),
+        &caller,
+        &scope,
+        grid.as_ref(),
+    )
+    .await?;
     Ok(Json(report))
 }
 
