@@ -4030,6 +4030,48 @@ async fn household_situations_reach_staff_as_json_and_csv_and_nobody_else() {
         "{text}"
     );
 
+    let village = &code[..12];
+    let totals = get(
+        &f.state,
+        &format!("/api/situations?village={village}&by=village"),
+        &auth,
+    )
+    .await
+    .json();
+    assert_eq!(totals.as_array().unwrap().len(), 1, "{totals}");
+    assert_eq!(totals[0]["village"], village);
+    let per_grid = get(
+        &f.state,
+        &format!("/api/situations?village={village}"),
+        &auth,
+    )
+    .await
+    .json();
+    let summed: u64 = per_grid
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["level"] == 1)
+        .map(|r| r["households"].as_u64().unwrap())
+        .sum();
+    assert_eq!(totals[0]["households"].as_u64().unwrap(), summed);
+    let csv = get(
+        &f.state,
+        &format!("/api/situations?village={village}&by=village&format=csv"),
+        &auth,
+    )
+    .await;
+    let text = String::from_utf8(csv.body.clone()).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with(&format!("{village},")),
+        "{text}"
+    );
+    let bad = get(&f.state, &format!("{uri}&by=street"), &auth).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let b = get(&f.state, &format!("/api/grids/{code}"), &auth)
         .await
         .json()["bbox"]

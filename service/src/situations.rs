@@ -246,6 +246,54 @@ pub async fn grid_situations(
     Ok(out)
 }
 
+/// One village's households by situation group: the sum over its micro-grids (or its
+/// one level of grids), each household counted once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VillageSituations {
+    pub village: DivisionCode,
+    pub grids: u32,
+    pub households: u32,
+    pub groups: BTreeMap<&'static str, u32>,
+}
+
+/// The village totals of `rows` (comprehensive grids left out: their micro-grids hold
+/// the same households), in code order.
+pub fn village_totals(rows: &[GridSituations]) -> Vec<VillageSituations> {
+    let mut by: BTreeMap<&DivisionCode, VillageSituations> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.level == gridmap_core::Grid::MICRO) {
+        let v = by.entry(&r.village).or_insert_with(|| VillageSituations {
+            village: r.village.clone(),
+            grids: 0,
+            households: 0,
+            groups: TagGroup::ALL.iter().map(|g| (g.key(), 0)).collect(),
+        });
+        v.grids += 1;
+        v.households += r.households;
+        for (k, n) in &r.groups {
+            *v.groups.entry(k).or_default() += n;
+        }
+    }
+    by.into_values().collect()
+}
+
+/// [`village_totals`] as CSV, like [`situations_csv`]: village, grids, households, then one
+/// column per group.
+pub fn village_situations_csv(rows: &[VillageSituations]) -> String {
+    let mut out = String::from("\u{feff}村(社区)代码 Village,网格数 Grids,户数 Households");
+    for g in TagGroup::ALL {
+        out.push_str(&format!(",{} {}", g.label(), g.key()));
+    }
+    out.push_str("\r\n");
+    for r in rows {
+        out.push_str(&format!("{},{},{}", r.village, r.grids, r.households));
+        for g in TagGroup::ALL {
+            out.push_str(&format!(",{}", r.groups.get(g.key()).copied().unwrap_or(0)));
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
+
 /// The rows of [`grid_situations`] as CSV (UTF-8 with a byte-order mark for Excel):
 /// grid, village, level, households, then one column per group with bilingual headers.
 pub fn situations_csv(rows: &[GridSituations]) -> String {

@@ -1076,6 +1076,20 @@ async fn household_situations_are_counted_per_grid_and_building_inside_the_calle
                 "{name}: {g:?}"
             );
         }
+        let villages = gridmap_service::situations::village_totals(&rows);
+        assert_eq!(
+            villages.iter().map(|v| v.households).sum::<u32>() as usize,
+            county.households.len(),
+            "{name}: each household once in its village"
+        );
+        for g in TagGroup::ALL {
+            let summed: u32 = villages.iter().map(|v| v.groups[g.key()]).sum();
+            assert_eq!(
+                summed,
+                expected.get(g.key()).copied().unwrap_or(0),
+                "{name}: {g:?}"
+            );
+        }
         let csv = situations_csv(&rows);
         assert_eq!(csv.lines().count(), rows.len() + 1, "{name}");
         assert!(

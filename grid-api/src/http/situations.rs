@@ -85,9 +85,13 @@ pub struct GridQuery {
     pub township: Option<String>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
+    /// `grid` (default: a row per grid) or `village` (a row per village, its micro-grids
+    /// summed).
+    pub by: Option<String>,
 }
 
-/// Households by situation per grid of a grid, village, township or the caller's scope.
+/// Households by situation per grid (or per village) of a grid, village, township or the
+/// caller's scope.
 #[utoipa::path(get, path = "/api/situations", params(GridQuery),
     responses((status = 200, description = "`[{grid, village, level, households, groups: {low_income: n, …}}]`, or CSV", content_type = "application/json"),
         (status = 400, description = "malformed code or format"), (status = 401, description = "not signed in"), (status = 403, description = "outside the caller's scope"), (status = 404, description = "no such grid")))]
@@ -121,13 +125,28 @@ pub(super) async fn by_grid(
         grid.as_ref(),
     )
     .await?;
-    Ok(if csv {
+    let by_village = match q.by.as_deref().unwrap_or("grid") {
+        "grid" => false,
+        "village" => true,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "by {other:?}: grid or village"
+            )))
+        }
+    };
+    let file = |text: String| {
         attachment(
             "text/csv; charset=utf-8",
             "situations.csv",
-            situations::situations_csv(&rows).into_bytes(),
+            text.into_bytes(),
         )
-    } else {
-        Json(rows).into_response()
+    };
+    Ok(match (by_village, csv) {
+        (false, false) => Json(rows).into_response(),
+        (false, true) => file(situations::situations_csv(&rows)),
+        (true, false) => Json(situations::village_totals(&rows)).into_response(),
+        (true, true) => file(situations::village_situations_csv(
+            &situations::village_totals(&rows),
+        )),
     })
 }
