@@ -44,21 +44,35 @@ fn building_at(snap: &CountySnapshot, p: Point<f64>) -> Option<usize> {
         .map(|(_, i)| i)
 }
 
-/// The grid holding flat number `flat` (register order: entrance, floor, unit) of a
-/// building: the grid whose flat range contains it, or the building's only grid.
+/// The grids (indices) holding flat number `flat` (register order: entrance, floor,
+/// unit) of building `index`: the micro-grid whose flat range contains it (or the
+/// building's only grid), then, where grids are nested, its comprehensive grid.
+pub(crate) fn grids_of_flat(snap: &CountySnapshot, index: usize, flat: usize) -> Vec<usize> {
+    let (Some(b), Ok(flat)) = (snap.buildings.get(index), u32::try_from(flat)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for g in snap.grids_of_building(index) {
+        let Some(grid) = snap.grids.get(g) else {
+            continue;
+        };
+        let holds = grid.members.iter().any(|m| {
+            m.building == b.source_id && m.flats.is_none_or(|(s, e)| s <= flat && flat < e)
+        });
+        if holds {
+            out.push(g);
+            if let Some(parent) = grid.parent.as_ref().and_then(|p| snap.grid_index(p)) {
+                out.push(parent);
+            }
+        }
+    }
+    out
+}
+
+/// The code of the grid holding flat `flat` of a building (see [`grids_of_flat`]).
 fn grid_of_flat(snap: &CountySnapshot, building: usize, flat: usize) -> Option<String> {
-    let id = &snap.buildings.get(building)?.source_id;
-    let flat = u32::try_from(flat).ok()?;
-    snap.grids_of_building(building)
-        .filter_map(|g| snap.grids.get(g))
-        .find(|g| {
-            g.members.iter().any(|m| {
-                &m.building == id
-                    && m.flats
-                        .is_none_or(|(start, end)| start <= flat && flat < end)
-            })
-        })
-        .map(|g| g.code.to_string())
+    let first = *grids_of_flat(snap, building, flat).first()?;
+    snap.grids.get(first).map(|g| g.code.to_string())
 }
 
 /// The flat ranges of building `index` by grid, in flat order (empty unless it is split

@@ -7,6 +7,7 @@
 //! and count only the households inside the caller's scope; every answer is audited.
 
 use crate::county::Scope;
+use crate::lookup::grids_of_flat;
 use crate::{Caller, ServiceError, ServiceResult};
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{DivisionCode, GridCode, Household, TagGroup};
@@ -38,35 +39,6 @@ pub struct GridSituations {
     pub households: u32,
     /// Households per group key (`low_income`…), every group listed.
     pub groups: BTreeMap<&'static str, u32>,
-}
-
-/// Refuses callers whose role reads no personal data.
-fn must_read_personal_data(caller: &Caller, what: &str) -> ServiceResult<()> {
-    caller.must_be_office(what)
-}
-
-/// The grids (indices: the micro-grid and its comprehensive grid) holding flat `flat`
-/// of building `index`.
-fn grids_of_flat(snap: &CountySnapshot, index: usize, flat: usize) -> Vec<usize> {
-    let (Some(b), Ok(flat)) = (snap.buildings.get(index), u32::try_from(flat)) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for g in snap.grids_of_building(index) {
-        let Some(grid) = snap.grids.get(g) else {
-            continue;
-        };
-        let holds = grid.members.iter().any(|m| {
-            m.building == b.source_id && m.flats.is_none_or(|(s, e)| s <= flat && flat < e)
-        });
-        if holds {
-            out.push(g);
-            if let Some(parent) = grid.parent.as_ref().and_then(|p| snap.grid_index(p)) {
-                out.push(parent);
-            }
-        }
-    }
-    out
 }
 
 /// Whether `caller` may see the personal data of flat `flat` of building `index`.
@@ -119,7 +91,7 @@ pub async fn buildings_in_situation(
     bbox: [f64; 4],
     group: TagGroup,
 ) -> ServiceResult<Vec<BuildingSituation>> {
-    must_read_personal_data(caller, "household situations")?;
+    caller.must_be_office("household situations")?;
     let [w, s, e, n] = bbox;
     if !(w.is_finite() && s.is_finite() && e.is_finite() && n.is_finite() && w <= e && s <= n) {
         return Err(ServiceError::BadInput(format!(
@@ -172,7 +144,7 @@ pub async fn grid_situations(
     scope: &Scope,
     grid: Option<&GridCode>,
 ) -> ServiceResult<Vec<GridSituations>> {
-    must_read_personal_data(caller, "household situations")?;
+    caller.must_be_office("household situations")?;
     let wanted = |g: &gridmap_core::Grid| match grid {
         Some(code) => &g.code == code,
         None => scope.covers(&g.village),

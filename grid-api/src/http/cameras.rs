@@ -85,17 +85,16 @@ pub(super) async fn coverage(
     RequestCaller(caller): RequestCaller,
     Query(q): Query<CoverageQuery>,
 ) -> Result<Json<cameras::CoverageReport>, ApiError> {
-    let scope = scope_of(q.village.as_deref(), q.township.as_deref())?;
+    let (scope, grid) = area_of(
+        q.grid.as_deref(),
+        q.village.as_deref(),
+        q.township.as_deref(),
+    )?;
     if let Scope::Village(unit) | Scope::Township(unit) = &scope {
         caller.may_see_figures_of(unit)?;
     }
     let service = state.service();
     let data = service.data();
-    let grid = q
-        .grid
-        .as_deref()
-        .map(gridmap_service::lookup::parse_grid_code)
-        .transpose()?;
     let report = cameras::coverage_in(
         service.store().as_ref(),
         data.snapshot(),
@@ -107,16 +106,24 @@ pub(super) async fn coverage(
     Ok(Json(report))
 }
 
-/// The villages a report covers: `village`, else `township`, else all; a malformed code
-/// is a 400.
-pub(super) fn scope_of(village: Option<&str>, township: Option<&str>) -> Result<Scope, ApiError> {
+/// The area a report covers: the villages of `village`, else of `township`, else all,
+/// and with `grid` that one grid; a malformed code is a 400.
+pub(super) fn area_of(
+    grid: Option<&str>,
+    village: Option<&str>,
+    township: Option<&str>,
+) -> Result<(Scope, Option<gridmap_core::GridCode>), ApiError> {
     let unit = |code: &str| {
         code.parse::<gridmap_core::DivisionCode>()
             .map_err(|e| ApiError::bad_request(format!("{code:?}: {e}")))
     };
-    Ok(match (village, township) {
+    let scope = match (village, township) {
         (Some(v), _) => Scope::Village(unit(v)?),
         (None, Some(t)) => Scope::Township(unit(t)?),
         (None, None) => Scope::All,
-    })
+    };
+    let grid = grid
+        .map(gridmap_service::lookup::parse_grid_code)
+        .transpose()?;
+    Ok((scope, grid))
 }

@@ -100,12 +100,11 @@ pub(super) async fn by_grid(
     RequestCaller(caller): RequestCaller,
     Query(q): Query<GridQuery>,
 ) -> Result<Response, ApiError> {
-    let scope = super::cameras::scope_of(q.village.as_deref(), q.township.as_deref())?;
-    let grid = q
-        .grid
-        .as_deref()
-        .map(gridmap_service::lookup::parse_grid_code)
-        .transpose()?;
+    let (scope, grid) = super::cameras::area_of(
+        q.grid.as_deref(),
+        q.village.as_deref(),
+        q.township.as_deref(),
+    )?;
     let csv = match q.format.as_deref().unwrap_or("json") {
         "json" => false,
         "csv" => true,
