@@ -165,9 +165,17 @@ export function gridSituations(code, opts) {
   return getJson(`api/situations?grid=${encodeURIComponent(code)}`, opts);
 }
 
-/** `api/situations/buildings`: per building in `bbox` its households and those in `group`. */
-export function buildingSituations(bbox, group, opts) {
-  return getJson(`api/situations/buildings?bbox=${bbox.join(",")}&group=${encodeURIComponent(group)}`, opts);
+/** `api/situations?village=&by=village`: a village's households by situation (its grids in the caller's scope). */
+export function villageSituations(code, opts) {
+  return getJson(`api/situations?village=${encodeURIComponent(code)}&by=village`, opts);
+}
+
+/** `api/situations/buildings`: per building in `bbox` (only `area.grid`'s or `area.village`'s) its households and those in `group`. */
+export function buildingSituations(bbox, group, area = {}, opts) {
+  const q = new URLSearchParams({ bbox: bbox.join(","), group });
+  if (area.grid) q.set("grid", area.grid);
+  else if (area.village) q.set("village", area.village);
+  return getJson(`api/situations/buildings?${q}`, opts);
 }
 
 /** `api/villages/{code}/plan`: the village's grids, summary and issues (staff only). */
@@ -190,6 +198,11 @@ export function editVillage(code, edit) {
  */
 export function patchGrid(code, version, patch) {
   return sendJson("PATCH", `api/grids/${encodeURIComponent(code)}`, patch, { headers: ifMatch(version) });
+}
+
+/** `api/households/{id}/tags`: sets a household's situation tags if they are still `expected` (409 if not). */
+export function saveHouseholdTags(id, expected, tags) {
+  return sendJson("PUT", `api/households/${encodeURIComponent(id)}/tags`, { expected, tags });
 }
 
 /** The `If-Match` header naming a grid version (the grid's ETag is its version in quotes). */

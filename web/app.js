@@ -5,6 +5,7 @@ import * as api from "./api.js";
 import { loadBasemap } from "./basemap.js";
 import { absolute, hashHasView, readConfig, takeTokenFromHash } from "./config.js";
 import { LayersControl } from "./controls.js";
+import { h, saveBlob } from "./dom.js";
 import { TAG_GROUPS } from "./floors.js";
 import { t, translateDocument } from "./i18n.js";
 import { createIncidentBox } from "./incidentbox.js";
@@ -27,6 +28,7 @@ import {
 import { incidentSources, liveTiles } from "./live.js";
 import { setUpLogin } from "./login.js";
 import { coverageSection, createPanel, situationSection } from "./panel.js";
+import { fileNameOf } from "./plandiff.js";
 import { createPlanner } from "./planner.js";
 import { createSearch } from "./search.js";
 import { situationColouring } from "./situations.js";
@@ -157,21 +159,39 @@ async function main() {
   });
   map.addControl(layersControl, "top-right");
   // Staff colour the raised buildings by a situation (shares from the API, inside scope).
-  if (who.personal_data) {
-    const colouring = situationColouring(map, { onError: (m) => layersControl.situationProblem(m) });
-    layersControl.addSituationPicker(TAG_GROUPS, (g) => colouring.choose(g));
-  }
+  const colouring = who.personal_data
+    ? situationColouring(map, { onError: (m) => layersControl.situationProblem(m) })
+    : null;
+  if (colouring)
+    layersControl.addSituationPicker(
+      TAG_GROUPS,
+      (g) => colouring.choose(g),
+      (f) => colouring.filter(f),
+    );
   /**
    * Adds the grid's households by situation (staff inside their scope) and its camera
    * coverage (signed in) to the panel.
    */
+  /** Fetches `path` with the caller's credentials and saves it (a CSV of situations). */
+  async function saveDownload(path, fallback) {
+    try {
+      const { blob, disposition } = await api.download(path);
+      saveBlob(blob, fileNameOf(disposition, fallback));
+    } catch (err) {
+      panel.append(h("p", { class: "note download-failed" }, `${t("downloadFailed")}: ${err.message}`));
+    }
+  }
+
   function appendSituations(code, current) {
     if (!code) return;
     if (who.personal_data)
       api
         .gridSituations(code)
-        .then((rows) => {
+        .then(async (rows) => {
           if (current() && rows[0]) panel.append(situationSection(rows[0]));
+          // Then the village's (its grids inside the caller's scope), with its CSV.
+          const [village] = await api.villageSituations(code.slice(0, 12));
+          if (current() && village) panel.append(situationSection(village, saveDownload));
         })
         .catch(() => {
           // Outside the caller's scope: the panel shows the public view only.
@@ -229,6 +249,9 @@ async function main() {
     showGrid: (code) => openGrid(code, true),
     showStaff: (id) => openStaff(id),
     onClose: () => setSelection(map, {}),
+    // Staff correct a household's tags in the panel; the building colours follow.
+    saveTags: who.personal_data ? api.saveHouseholdTags : undefined,
+    onTagsSaved: () => colouring?.refresh(),
   });
 
   // Planner mode (shown with the staff token): its own clicks, panel and highlights.
@@ -266,6 +289,7 @@ async function main() {
       if (!current()) return;
       panel.showGrid(g);
       appendSituations(g.code, current);
+      layersControl.setSituationPlace({ grid: g.code, village: g.village_unit });
       setSelection(map, { grid: g.code });
       if (fly && g.bbox) fitBounds(g.bbox, 18);
     } catch (err) {
@@ -338,6 +362,7 @@ async function main() {
       }
       panel.showLookup(res);
       appendSituations(res.grid?.code, current);
+      layersControl.setSituationPlace({ grid: res.grid?.code, village: res.village });
       const grids = res.building?.grids?.length ? res.building.grids : [res.grid?.code];
       setSelection(map, { grid: grids, building: res.building?.id });
     } catch (err) {

@@ -112,11 +112,14 @@ export class LayersControl {
 
   /**
    * Adds the "colour buildings by situation" picker under the switches (staff only),
-   * shown while the 3D buildings are.
+   * shown while the 3D buildings are, with its filters: the area (the view, or the grid or
+   * village last opened in the panel, see {@link LayersControl#setSituationPlace}) and
+   * "only buildings in the situation".
    * @param {string[]} groups situation group keys
    * @param {(group: string) => void} onChoose
+   * @param {(f: {area?: {grid?: string, village?: string}|null, onlyMatching?: boolean}) => void} onFilter
    */
-  addSituationPicker(groups, onChoose) {
+  addSituationPicker(groups, onChoose, onFilter) {
     this.situationError = h("span", { class: "situation-error" });
     const scale = h(
       "div",
@@ -129,25 +132,85 @@ export class LayersControl {
       }),
       h("span", { class: "scale-step" }, swatch(`background:${NO_VISIBLE_HOUSEHOLDS}`), t("situationNoHouseholds")),
     );
-    this.situationPicker = h(
-      "label",
-      { class: "situation-picker", hidden: this.off.has("buildings3d") },
-      `${t("colourBySituation")} `,
+    this.situationArea = h(
+      "select",
+      {
+        class: "situation-area",
+        "aria-label": t("situationArea"),
+        onchange: (e) => onFilter({ area: this.situationAreas[e.target.value] ?? null }),
+      },
+      h("option", { value: "view" }, t("situationAreaView")),
+    );
+    this.situationAreas = { view: null };
+    const filters = h(
+      "div",
+      { class: "situation-filters", hidden: true },
+      h("label", null, `${t("situationArea")} `, this.situationArea),
       h(
-        "select",
-        {
-          onchange: (e) => {
-            scale.hidden = !e.target.value;
-            onChoose(e.target.value);
+        "label",
+        null,
+        h("input", {
+          type: "checkbox",
+          class: "situation-only",
+          onchange: (e) => onFilter({ onlyMatching: e.target.checked }),
+        }),
+        ` ${t("situationOnlyMatching")}`,
+      ),
+    );
+    this.situationPicker = h(
+      "div",
+      { class: "situation-picker", hidden: this.off.has("buildings3d") },
+      h(
+        "label",
+        null,
+        `${t("colourBySituation")} `,
+        h(
+          "select",
+          {
+            class: "situation-group",
+            onchange: (e) => {
+              scale.hidden = !e.target.value;
+              filters.hidden = !e.target.value;
+              onChoose(e.target.value);
+            },
           },
-        },
-        h("option", { value: "" }, t("situationNone")),
-        groups.map((g) => h("option", { value: g }, t(`tag_${g}`))),
+          h("option", { value: "" }, t("situationNone")),
+          groups.map((g) => h("option", { value: g }, t(`tag_${g}`))),
+        ),
       ),
       this.situationError,
+      filters,
       scale,
     );
     this.body.querySelector("fieldset").after(this.situationPicker);
+  }
+
+  /**
+   * Offers the grid and village last opened in the panel as areas of the situation filter
+   * (the chosen area stays chosen while it is still offered).
+   * @param {{grid?: string|null, village?: {code: string, name?: string}|null}} place
+   */
+  setSituationPlace(place) {
+    if (!this.situationArea) return;
+    const chosen = this.situationArea.value;
+    this.situationAreas = { view: null };
+    const options = [h("option", { value: "view" }, t("situationAreaView"))];
+    if (place.grid) {
+      this.situationAreas.grid = { grid: place.grid };
+      options.push(h("option", { value: "grid" }, t("situationAreaGrid", { code: place.grid })));
+    }
+    if (place.village) {
+      this.situationAreas.village = { village: place.village.code };
+      options.push(
+        h(
+          "option",
+          { value: "village" },
+          t("situationAreaVillage", { name: place.village.name ?? place.village.code }),
+        ),
+      );
+    }
+    this.situationArea.replaceChildren(...options);
+    this.situationArea.value = chosen in this.situationAreas ? chosen : "view";
   }
 
   /** Says why the situation colours could not be loaded (`null`: they were). */

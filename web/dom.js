@@ -22,3 +22,14 @@ export function h(tag, attrs, ...children) {
   }
   return el;
 }
+
+/** Saves a Blob under a name through an `<a download>` and an object URL. */
+export function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = h("a", { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // the download has started from the click; the URL can go once the browser took it
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -7,6 +7,7 @@
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { GRID_PALETTE } from "./layers.js";
+import { tagEditor } from "./tags.js";
 
 /** Situation groups, as the API names them (`tag_groups`) and in this order. */
 export const TAG_GROUPS = ["floating", "rental", "elderly_alone", "low_income", "disability", "key_care"];
@@ -34,7 +35,7 @@ export function floorRows(list) {
  * The floor diagram section of building `b` (`/api/buildings/{id}`), or null for a
  * building of one floor.
  * @param {object} b
- * @param {{showGrid: (code: string) => void}} actions
+ * @param {{showGrid: (code: string) => void, saveTags?: Function}} actions
  */
 export function floorSection(b, actions) {
   const rows = floorRows(b.household_list ?? []);
@@ -88,6 +89,15 @@ export function floorSection(b, actions) {
           .filter(Boolean)
           .map(([k, v]) => [h("dt", null, k), h("dd", null, v)]),
       ),
+      tagEditor(x, {
+        saveTags: actions.saveTags,
+        onSaved: (saved) => {
+          const cell = cells.find((c) => c.dataset.household === saved.id);
+          if (cell) cell.dataset.groups = (saved.tag_groups ?? []).join(" ");
+          actions.onTagsSaved?.(saved);
+          showFlat(saved);
+        },
+      }),
     );
     detail.hidden = false;
   }

@@ -4,6 +4,7 @@ import { h } from "./dom.js";
 import { floorSection, TAG_GROUPS } from "./floors.js";
 import { t, tOr } from "./i18n.js";
 import { chinaTime } from "./incidents.js";
+import { tagEditor } from "./tags.js";
 
 const MAX_HOUSEHOLD_ROWS = 200;
 
@@ -54,7 +55,7 @@ export function createPanel(root, actions) {
     if (res.grid) sections.push(gridSection(res.grid, actions));
     // Nested grids: the comprehensive grid and its leader under the micro-grid.
     if (res.comprehensive) sections.push(gridSection(res.comprehensive, actions));
-    if (res.building) sections.push(floorSection(res.building, actions), householdSection(res.building));
+    if (res.building) sections.push(floorSection(res.building, actions), householdSection(res.building, actions));
     sections.push(unitsSection(res.village, res.township));
     const heading = res.building
       ? res.building.address || `${t("building")} ${res.building.id}`
@@ -80,7 +81,7 @@ export function createPanel(root, actions) {
     const sections = [buildingSection(b, actions)];
     if (grid) sections.push(gridSection(grid, actions));
     sections.push(floorSection(b, actions));
-    sections.push(householdSection(b));
+    sections.push(householdSection(b, actions));
     sections.push(unitsSection(b.village, b.township));
     open(b.address || `${t("building")} ${b.id}`, ...sections.filter(Boolean));
   }
@@ -225,13 +226,31 @@ function buildingSection(b, actions) {
 }
 
 /** The building's households (after the grid, so staff contacts stay near the top). */
-function householdSection(b) {
+function householdSection(b, actions) {
   const list = b.household_list ?? [];
   if (!list.length) return null;
-  return h("section", { class: "households-section" }, householdTable(list));
+  return h("section", { class: "households-section" }, householdTable(list, actions));
 }
 
-function householdTable(list) {
+/** A household's tags, and for staff who see them the editor. */
+function tagsCell(x, actions) {
+  const cell = h("div", { class: "household-tags" });
+  const draw = () =>
+    cell.replaceChildren(
+      h("span", { class: "tag-list" }, (x.tags ?? []).join("、")),
+      tagEditor(x, {
+        saveTags: actions.saveTags,
+        onSaved: () => {
+          actions.onTagsSaved?.(x);
+          draw();
+        },
+      }),
+    );
+  draw();
+  return cell;
+}
+
+function householdTable(list, actions) {
   const withHead = list.some((x) => x.head);
   const withPhone = list.some((x) => x.phone);
   const withMembers = list.some((x) => x.members !== undefined && x.members !== null);
@@ -246,6 +265,7 @@ function householdTable(list) {
   if (withPhone)
     cols.push([t("phone"), (x) => (x.phone ? h("span", { class: "household-phone" }, phoneLink(x.phone)) : "")]);
   if (withMembers) cols.push([t("members"), (x) => (Array.isArray(x.members) ? x.members.length : (x.members ?? ""))]);
+  if (list.some((x) => x.personal)) cols.push([t("tags"), (x) => (x.personal ? tagsCell(x, actions) : "")]);
   const rows = list.slice(0, MAX_HOUSEHOLD_ROWS).map((x) =>
     h(
       "tr",
@@ -362,18 +382,41 @@ function unitsSection(village, township) {
 }
 
 /**
- * A grid's households by situation (`/api/situations?grid=`), staff inside their scope.
- * @param {{grid: string, households: number, groups: Record<string, number>}} row
+ * A grid's households by situation (`/api/situations?grid=`), or a village's
+ * (`/api/situations?village=&by=village`: the row has no `grid`), staff inside their scope.
+ * A village's section offers its statistics as CSV through `download(path)`.
+ * @param {{grid?: string, village: string, households: number, groups: Record<string, number>}} row
+ * @param {(path: string, fallback: string) => void} [download]
  */
-export function situationSection(row) {
+export function situationSection(row, download) {
+  const ofVillage = !row.grid;
+  const csv = (query, name) =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: "link situation-csv",
+        onclick: () => download(`api/situations?${query}&format=csv`, name),
+      },
+      t(name.endsWith("grids.csv") ? "situationCsvGrids" : "situationCsvVillage"),
+    );
   return h(
     "section",
-    { class: "situations-section", dataset: { grid: row.grid } },
-    h("h3", null, t("situations")),
+    { class: "situations-section", dataset: ofVillage ? { village: row.village } : { grid: row.grid } },
+    h("h3", null, ofVillage ? t("villageSituations") : t("situations")),
     dl([
       [t("households"), row.households],
       ...TAG_GROUPS.map((g) => [t(`tag_${g}`), h("span", { dataset: { group: g } }, row.groups?.[g] ?? 0)]),
     ]),
+    ofVillage && download
+      ? h(
+          "p",
+          { class: "situation-downloads" },
+          csv(`village=${row.village}`, `${row.village}-situations-grids.csv`),
+          " · ",
+          csv(`village=${row.village}&by=village`, `${row.village}-situations.csv`),
+        )
+      : null,
   );
 }
 

@@ -32,18 +32,39 @@ export function shareColour(rows) {
 }
 
 /**
- * Keeps the `buildings-3d` layer coloured by the chosen situation while it is shown.
+ * The `fill-extrusion-height` that leaves standing only the buildings of `rows` (those with
+ * a household in the situation when `onlyMatching`), every other building flat: the map's
+ * filter by situation, grid and village.
+ * @param {Array<{building: string, count: number}>} rows
+ * @param {unknown} height the layer's own height expression
+ * @param {boolean} onlyMatching
+ */
+export function standingHeight(rows, height, onlyMatching) {
+  const ids = rows.filter((r) => !onlyMatching || r.count > 0).map((r) => String(r.building));
+  if (!ids.length) return 0;
+  return ["match", ["to-string", ["get", "id"]], ids, height, 0];
+}
+
+/**
+ * Keeps the `buildings-3d` layer coloured by the chosen situation while it is shown, and
+ * filtered: to the chosen grid's or village's buildings (`area`), and to the buildings
+ * with a household in the situation (`onlyMatching`).
  * @param {import("maplibre-gl").Map} map
  * @param {{onError?: (message: string|null) => void}} [opts]
- * @returns {{choose: (group: string) => void, refresh: () => void}}
+ * @returns {{choose: (group: string) => void, filter: (f: {area?: {grid?: string, village?: string}|null, onlyMatching?: boolean}) => void, refresh: () => void}}
  */
 export function situationColouring(map, opts = {}) {
   // Read when first needed: the style's layers exist only once it has loaded.
   let original;
+  let originalHeight;
   const restore = () => {
-    if (original !== undefined) map.setPaintProperty("buildings-3d", "fill-extrusion-color", original);
+    if (original === undefined) return;
+    map.setPaintProperty("buildings-3d", "fill-extrusion-color", original);
+    map.setPaintProperty("buildings-3d", "fill-extrusion-height", originalHeight);
   };
   let group = "";
+  let area = null;
+  let onlyMatching = false;
   let seq = 0;
   const shown = () => map.getLayoutProperty("buildings-3d", "visibility") === "visible";
 
@@ -51,15 +72,26 @@ export function situationColouring(map, opts = {}) {
     const mine = ++seq;
     if (!map.getLayer("buildings-3d")) return;
     original ??= map.getPaintProperty("buildings-3d", "fill-extrusion-color");
+    originalHeight ??= map.getPaintProperty("buildings-3d", "fill-extrusion-height");
     if (!group || !shown()) {
       restore();
       return;
     }
     const b = map.getBounds();
     try {
-      const rows = await api.buildingSituations([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], group);
+      const rows = await api.buildingSituations(
+        [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()],
+        group,
+        area ?? {},
+      );
       if (mine !== seq) return;
       map.setPaintProperty("buildings-3d", "fill-extrusion-color", shareColour(rows));
+      const filtered = Boolean(area) || onlyMatching;
+      map.setPaintProperty(
+        "buildings-3d",
+        "fill-extrusion-height",
+        filtered ? standingHeight(rows, originalHeight, onlyMatching) : originalHeight,
+      );
       opts.onError?.(null);
     } catch (err) {
       if (mine !== seq) return;
@@ -74,6 +106,11 @@ export function situationColouring(map, opts = {}) {
   return {
     choose(g) {
       group = g;
+      refresh();
+    },
+    filter(f) {
+      if (f.area !== undefined) area = f.area;
+      if (f.onlyMatching !== undefined) onlyMatching = f.onlyMatching;
       refresh();
     },
     refresh,

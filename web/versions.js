@@ -4,7 +4,7 @@
 // a plan CSV. Its elements live across the panel's redraws (typed names and chosen options stay).
 
 import * as api from "./api.js";
-import { h } from "./dom.js";
+import { h, saveBlob } from "./dom.js";
 import { t } from "./i18n.js";
 import { chinaTime } from "./incidents.js";
 import {
@@ -390,17 +390,6 @@ export function createVersionsPanel(map, opts) {
     /** For tests and the console. */
     state: () => s,
   };
-}
-
-/** Saves a Blob under a name through an `<a download>` and an object URL. */
-function saveBlob(blob, name) {
-  const url = URL.createObjectURL(blob);
-  const a = h("a", { href: url, download: name, hidden: true });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // the download has started from the click; the URL can go once the browser took it
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** An RFC 3339 time in China time ("YYYY-MM-DD HH:MM"), or as given when unreadable. */

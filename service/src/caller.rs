@@ -67,6 +67,23 @@ impl Caller {
         })
     }
 
+    /// Refuses callers that may not correct the register entry of a household in
+    /// `village` belonging to `grids` (its situation tags): staff, planners and
+    /// administrators who see its personal data.
+    pub fn may_edit_household(
+        &self,
+        village: Option<&DivisionCode>,
+        grids: &[GridCode],
+    ) -> ServiceResult<()> {
+        let needs = "staff, planner or admin";
+        self.allowed(
+            "edit household tags",
+            Role::reads_personal_data,
+            needs,
+            |s| s.covers_place(village, grids),
+        )
+    }
+
     /// Refuses callers that may not report or move incidents at a place in `village`
     /// belonging to `grid` (staff, planners and administrators with it in scope).
     pub fn may_work_incident(

@@ -27,6 +27,7 @@ pub mod county;
 pub mod edit;
 pub mod error;
 pub mod export;
+pub mod households;
 pub mod import;
 pub mod incidents;
 pub mod labels;
@@ -277,6 +278,20 @@ impl Service {
     pub async fn building(&self, caller: &Caller, id: &str) -> ServiceResult<BuildingDetail> {
         let data = self.data();
         lookup::building(view_context(&data), self.inner.store.as_ref(), caller, id).await
+    }
+
+    /// Sets the situation tags of household `id` when they are still `expected`
+    /// ([`households::edit_tags`]).
+    pub async fn edit_household_tags(
+        &self,
+        caller: &Caller,
+        id: &str,
+        expected: &[String],
+        tags: &[String],
+    ) -> ServiceResult<households::EditedTags> {
+        let data = self.data();
+        let store = self.inner.store.as_ref();
+        households::edit_tags(view_context(&data), store, caller, id, expected, tags).await
     }
 
     /// One grid by code.

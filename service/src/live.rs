@@ -908,8 +908,9 @@ impl Live {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             changes.retain(|c| !applied.remove(&c.id));
         }
-        // A plan version saved or deleted is a note in the log: nothing to reload.
-        changes.retain(|c| !c.versions_only);
+        // A plan version saved or deleted is a note in the log, and household tags are in
+        // no tile and not in memory: nothing to reload.
+        changes.retain(|c| !c.versions_only && !c.tags_only);
         let (camera_changes, changes): (Vec<_>, Vec<_>) =
             changes.into_iter().partition(|c| c.cameras_only);
         if !camera_changes.is_empty() {

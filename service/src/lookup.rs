@@ -9,7 +9,7 @@ use geo::{Contains, Distance, Haversine};
 use geo_types::{Point, Rect};
 use gridmap_core::geometry::{bbox_array, representative_point};
 use gridmap_core::snapshot::CountySnapshot;
-use gridmap_core::{AdminLevel, GridCode, HouseholdCountSource};
+use gridmap_core::{AdminLevel, DivisionCode, GridCode, HouseholdCountSource};
 use gridmap_store::Store;
 
 /// How far from a click a building still counts as clicked, in metres.
@@ -69,8 +69,33 @@ pub(crate) fn grids_of_flat(snap: &CountySnapshot, index: usize, flat: usize) ->
     out
 }
 
+/// Where flat `flat` of building `index` is, for access checks: the building's village
+/// and the grids holding the flat (all the building's grids when no flat range names it).
+pub(crate) fn place_of_flat(
+    snap: &CountySnapshot,
+    index: usize,
+    flat: usize,
+) -> (Option<&DivisionCode>, Vec<GridCode>) {
+    let village = snap.buildings.get(index).and_then(|b| b.village.as_ref());
+    let mut holding = grids_of_flat(snap, index, flat);
+    if holding.is_empty() {
+        holding = snap.grids_of_building(index).collect();
+    }
+    let codes = holding
+        .into_iter()
+        .filter_map(|g| snap.grids.get(g).map(|g| g.code.clone()))
+        .collect();
+    (village, codes)
+}
+
+/// Whether `caller` may see the personal data of flat `flat` of building `index`.
+pub(crate) fn sees_flat(caller: &Caller, snap: &CountySnapshot, index: usize, flat: usize) -> bool {
+    let (village, grids) = place_of_flat(snap, index, flat);
+    caller.sees_personal_data_at(village, &grids)
+}
+
 /// The code of the grid holding flat `flat` of a building (see [`grids_of_flat`]).
-fn grid_of_flat(snap: &CountySnapshot, building: usize, flat: usize) -> Option<String> {
+pub(crate) fn grid_of_flat(snap: &CountySnapshot, building: usize, flat: usize) -> Option<String> {
     let first = *grids_of_flat(snap, building, flat).first()?;
     snap.grids.get(first).map(|g| g.code.to_string())
 }
@@ -115,28 +140,14 @@ pub async fn building_view(
         .get(index)
         .ok_or_else(|| ServiceError::NotFound("no such building".into()))?;
     let households = store.households_of_building(&b.source_id).await?;
-    let building_grids: Vec<GridCode> = snap
-        .grids_of_building(index)
-        .filter_map(|g| snap.grids.get(g))
-        .map(|g| g.code.clone())
-        .collect();
     let mut shown = 0usize;
     let household_list = households
         .iter()
         .enumerate()
         .map(|(flat, h)| {
-            let grid = grid_of_flat(snap, index, flat);
-            // A flat of a split tower belongs to its own grid; a whole building to all of its.
-            let own: Option<GridCode> = grid.as_deref().and_then(|g| g.parse().ok());
-            let grids = own.as_slice();
-            let grids = if grids.is_empty() {
-                &building_grids[..]
-            } else {
-                grids
-            };
-            let personal = caller.sees_personal_data_at(b.village.as_ref(), grids);
+            let personal = sees_flat(caller, snap, index, flat);
             shown += usize::from(personal);
-            cx.household(h, grid, personal)
+            cx.household(h, grid_of_flat(snap, index, flat), personal)
         })
         .collect();
     if shown > 0 {

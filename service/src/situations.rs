@@ -7,7 +7,7 @@
 //! and count only the households inside the caller's scope; every answer is audited.
 
 use crate::county::Scope;
-use crate::lookup::grids_of_flat;
+use crate::lookup::{grids_of_flat, sees_flat};
 use crate::{Caller, ServiceError, ServiceResult};
 use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{DivisionCode, GridCode, Household, TagGroup};
@@ -39,16 +39,6 @@ pub struct GridSituations {
     pub households: u32,
     /// Households per group key (`low_income`…), every group listed.
     pub groups: BTreeMap<&'static str, u32>,
-}
-
-/// Whether `caller` may see the personal data of flat `flat` of building `index`.
-fn sees_flat(caller: &Caller, snap: &CountySnapshot, index: usize, flat: usize) -> bool {
-    let village = snap.buildings.get(index).and_then(|b| b.village.as_ref());
-    let codes: Vec<GridCode> = grids_of_flat(snap, index, flat)
-        .into_iter()
-        .filter_map(|g| snap.grids.get(g).map(|g| g.code.clone()))
-        .collect();
-    caller.sees_personal_data_at(village, &codes)
 }
 
 /// Reads the households of buildings `indices` and records the read in the audit log.
@@ -84,12 +74,16 @@ async fn read_households(
 /// For each building in `bbox` (`[w, s, e, n]`) with households the caller may see, how
 /// many of those are in `group`. Callers who read personal data only (staff, planners,
 /// administrators), counting the households inside their scope.
+///
+/// `area` and `grid` narrow it (the map's filter): buildings of villages in `area`, and
+/// with a grid, only its households (the flats of a split tower that belong to it).
 pub async fn buildings_in_situation(
     store: &dyn Store,
     snap: &CountySnapshot,
     caller: &Caller,
     bbox: [f64; 4],
     group: TagGroup,
+    area: (&Scope, Option<&GridCode>),
 ) -> ServiceResult<Vec<BuildingSituation>> {
     caller.must_be_office("household situations")?;
     let [w, s, e, n] = bbox;
@@ -98,13 +92,39 @@ pub async fn buildings_in_situation(
             "bbox {w},{s},{e},{n} is not west,south,east,north"
         )));
     }
+    let (scope, grid) = area;
+    let grid = match grid {
+        Some(code) => Some(
+            snap.grid_index(code)
+                .ok_or_else(|| ServiceError::NotFound(format!("no grid {code}")))?,
+        ),
+        None => None,
+    };
+    // The buildings of the grid, or of its micro-grids where grids are nested.
+    let grid_buildings: Option<std::collections::HashSet<usize>> = grid.map(|g| {
+        let code = &snap.grids[g].code;
+        snap.grids
+            .iter()
+            .filter(|x| &x.code == code || x.parent.as_ref() == Some(code))
+            .flat_map(|x| x.members.iter())
+            .filter_map(|m| snap.building_index(&m.building))
+            .collect()
+    });
+    let wanted = |i: usize| {
+        let Some(b) = snap.buildings.get(i) else {
+            return false;
+        };
+        let in_area = match &b.village {
+            Some(v) => scope.covers(v),
+            None => *scope == Scope::All,
+        };
+        b.households.count > 0
+            && in_area
+            && grid_buildings.as_ref().is_none_or(|set| set.contains(&i))
+    };
     let mut indices: Vec<usize> = snap
         .buildings_in(geo_types::Rect::new((w, s), (e, n)))
-        .filter(|&i| {
-            snap.buildings
-                .get(i)
-                .is_some_and(|b| b.households.count > 0)
-        })
+        .filter(|&i| wanted(i))
         .collect();
     indices.sort_unstable();
     if indices.len() > MAX_BUILDINGS {
@@ -118,7 +138,8 @@ pub async fn buildings_in_situation(
     for (index, households) in read {
         let (mut seen, mut count) = (0u32, 0u32);
         for (flat, h) in households.iter().enumerate() {
-            if !sees_flat(caller, snap, index, flat) {
+            let in_grid = grid.is_none_or(|g| grids_of_flat(snap, index, flat).contains(&g));
+            if !in_grid || !sees_flat(caller, snap, index, flat) {
                 continue;
             }
             seen += 1;

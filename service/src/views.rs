@@ -75,6 +75,10 @@ pub struct HouseholdView {
     /// `gridmap_core::TagGroup`), for colouring a floor diagram.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tag_groups: Vec<String>,
+    /// Whether the caller sees this household's personal data, and so may correct its
+    /// tags (`PUT /api/households/{id}/tags`); absent when not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub personal: bool,
 }
 
 /// A building with its households and grids.
@@ -261,6 +265,7 @@ impl ViewContext<'_> {
             } else {
                 Vec::new()
             },
+            personal,
         }
     }
 }

@@ -1103,14 +1103,58 @@ async fn household_situations_are_counted_per_grid_and_building_inside_the_calle
             .max_by_key(|g| expected.get(g.key()).copied().unwrap_or(0))
             .unwrap();
         let whole = [-180.0, -85.0, 180.0, 85.0];
-        let per_building = buildings_in_situation(store.as_ref(), snap, &office(), whole, group)
-            .await
-            .unwrap();
+        let everywhere = (&Scope::All, None);
+        let per_building =
+            buildings_in_situation(store.as_ref(), snap, &office(), whole, group, everywhere)
+                .await
+                .unwrap();
         let total: u32 = per_building.iter().map(|b| b.count).sum();
         assert_eq!(total, expected[group.key()], "{name}");
 
-        // A staff member of one grid sees that grid's households only.
+        // Filtered to one grid, or to one village: that area's households only.
         let one = &rows.iter().find(|r| r.households > 0).unwrap().grid;
+        let of_one = rows.iter().find(|r| &r.grid == one).unwrap();
+        let filtered = buildings_in_situation(
+            store.as_ref(),
+            snap,
+            &office(),
+            whole,
+            group,
+            (&Scope::All, Some(one)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            filtered.iter().map(|b| b.households).sum::<u32>(),
+            of_one.households,
+            "{name}"
+        );
+        assert_eq!(
+            filtered.iter().map(|b| b.count).sum::<u32>(),
+            of_one.groups[group.key()],
+            "{name}"
+        );
+        let village = Scope::Village(of_one.village.clone());
+        let in_village: u32 = buildings_in_situation(
+            store.as_ref(),
+            snap,
+            &office(),
+            whole,
+            group,
+            (&village, None),
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| b.households)
+        .sum();
+        let village_total = villages
+            .iter()
+            .find(|v| v.village == of_one.village)
+            .unwrap();
+        assert_eq!(in_village, village_total.households, "{name}");
+
+        // A staff member of one grid sees that grid's households only.
         let scope: AccessScope = format!("grids:{one}").parse().unwrap();
         let staff = Caller::account("wang", Role::Staff, scope);
         let mine = grid_situations(store.as_ref(), snap, &staff, &Scope::All, None)
@@ -1125,12 +1169,13 @@ async fn household_situations_are_counted_per_grid_and_building_inside_the_calle
             matches!(refused, Err(ServiceError::Forbidden(_))),
             "{name}: {refused:?}"
         );
-        let seen: u32 = buildings_in_situation(store.as_ref(), snap, &staff, whole, group)
-            .await
-            .unwrap()
-            .iter()
-            .map(|b| b.households)
-            .sum();
+        let seen: u32 =
+            buildings_in_situation(store.as_ref(), snap, &staff, whole, group, everywhere)
+                .await
+                .unwrap()
+                .iter()
+                .map(|b| b.households)
+                .sum();
         assert_eq!(
             seen, mine[0].households,
             "{name}: only the households of the grid"
@@ -1140,10 +1185,154 @@ async fn household_situations_are_counted_per_grid_and_building_inside_the_calle
         let viewer = Caller::account("v", Role::Viewer, AccessScope::All);
         let refused = grid_situations(store.as_ref(), snap, &viewer, &Scope::All, None).await;
         assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{name}");
-        let public =
-            buildings_in_situation(store.as_ref(), snap, &Caller::Public, whole, group).await;
+        let public = buildings_in_situation(
+            store.as_ref(),
+            snap,
+            &Caller::Public,
+            whole,
+            group,
+            everywhere,
+        )
+        .await;
         assert!(
             matches!(public, Err(ServiceError::Unauthorized(_))),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn staff_correct_a_households_tags_inside_their_scope_and_the_change_is_logged_and_undone() {
+    use gridmap_core::{AccessScope, Role, TagGroup};
+    use gridmap_service::situations::grid_situations;
+    for (name, store, _keep) in partitioned().await {
+        let service = Service::start(store.clone(), AccessPolicy::default(), 1 << 20)
+            .await
+            .unwrap();
+        let data = service.data();
+        let snap = data.snapshot();
+        // A staff member of one grid with households, and one of its households without
+        // the low-income tag.
+        let grid = snap
+            .grids
+            .iter()
+            .find(|g| g.households > 0)
+            .unwrap()
+            .code
+            .clone();
+        let staff = Caller::account(
+            "wang",
+            Role::Staff,
+            format!("grids:{grid}").parse().unwrap(),
+        );
+        let mut mine = None;
+        for m in &snap.grid(&grid).unwrap().members {
+            let b = service.building(&staff, &m.building).await.unwrap();
+            mine = b.building.household_list.into_iter().find(|x| {
+                x.personal
+                    && x.grid.as_deref() == Some(grid.as_str())
+                    && !x.tag_groups.iter().any(|g| g == "low_income")
+            });
+            if mine.is_some() {
+                break;
+            }
+        }
+        let mine = mine.expect("a household of the grid");
+        let before = grid_situations(store.as_ref(), snap, &staff, &Scope::All, Some(&grid))
+            .await
+            .unwrap()[0]
+            .groups["low_income"];
+
+        let mut tags = mine.tags.clone();
+        tags.push(" 低保 ".into());
+        let edited = service
+            .edit_household_tags(&staff, &mine.id, &mine.tags, &tags)
+            .await
+            .unwrap();
+        assert!(edited.change > 0, "{name}");
+        assert_eq!(
+            edited.household.tags.last().unwrap(),
+            "低保",
+            "{name}: trimmed"
+        );
+        assert!(
+            edited
+                .household
+                .tag_groups
+                .contains(&"low_income".to_owned()),
+            "{name}"
+        );
+        let after = grid_situations(store.as_ref(), snap, &staff, &Scope::All, Some(&grid))
+            .await
+            .unwrap()[0]
+            .groups["low_income"];
+        assert_eq!(after, before + 1, "{name}: the grid's count follows");
+
+        // The log names the household, not its tags, and no server reloads for it.
+        let history = service.history(&office(), 1).await.unwrap();
+        assert_eq!(
+            history[0].operation,
+            format!("edit household tags {}", mine.id),
+            "{name}"
+        );
+        assert_eq!(service.sync_changes().await.unwrap(), 1, "{name}");
+        assert!(Arc::ptr_eq(&data, &service.data()), "{name}: reloaded");
+
+        // An editor who saw the old tags is refused, and nothing changes.
+        let stale = service
+            .edit_household_tags(&staff, &mine.id, &mine.tags, &["残疾".to_owned()])
+            .await;
+        assert!(
+            matches!(stale, Err(ServiceError::Conflict(_))),
+            "{name}: {stale:?}"
+        );
+        // Too long a tag is refused with its position.
+        let long = service
+            .edit_household_tags(&staff, &mine.id, &tags, &["长".repeat(41)])
+            .await;
+        assert!(
+            matches!(&long, Err(ServiceError::BadInput(m)) if m.contains("tag 1")),
+            "{name}: {long:?}"
+        );
+
+        // Outside the scope, or a role without personal data: refused.
+        let other_grid = snap
+            .grids
+            .iter()
+            .find(|g| g.code != grid && g.households > 0);
+        let elsewhere = Caller::account(
+            "li",
+            Role::Staff,
+            format!("grids:{}", other_grid.unwrap().code)
+                .parse()
+                .unwrap(),
+        );
+        let refused = service
+            .edit_household_tags(&elsewhere, &mine.id, &edited.household.tags, &[])
+            .await;
+        assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{name}");
+        let viewer = Caller::account("v", Role::Viewer, AccessScope::All);
+        let refused = service
+            .edit_household_tags(&viewer, &mine.id, &edited.household.tags, &[])
+            .await;
+        assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{name}");
+        let missing = service
+            .edit_household_tags(&staff, "no-such-household", &[], &[])
+            .await;
+        assert!(matches!(missing, Err(ServiceError::NotFound(_))), "{name}");
+
+        // Undone from the change log: the tags are back as the register had them.
+        edit::undo(store.as_ref(), &Caller::Operator, edited.change)
+            .await
+            .unwrap();
+        let again = service
+            .edit_household_tags(&staff, &mine.id, &mine.tags, &mine.tags)
+            .await
+            .unwrap();
+        assert_eq!(again.change, 0, "{name}: unchanged tags write nothing");
+        assert_eq!(again.household.tags, mine.tags, "{name}");
+        assert!(
+            !TagGroup::of_tags(&again.household.tags).contains(&TagGroup::LowIncome),
             "{name}"
         );
     }

@@ -166,6 +166,9 @@ pub struct ChangeMark {
     /// Whether the change wrote cameras only (an import or its undo): a server then
     /// refreshes its cameras, not the county.
     pub cameras_only: bool,
+    /// Whether the change edited a household's tags only (or undid such an edit): no
+    /// server holds tags in memory or in tiles, so there is nothing to reload.
+    pub tags_only: bool,
 }
 
 /// How every camera write's operation begins (`import cameras (add) cameras.csv`),
@@ -182,13 +185,37 @@ pub const CAMERA_OPERATION: &str = "import cameras";
 /// assert!(!is_camera_operation("undo 12 (partition All)"));
 /// ```
 pub fn is_camera_operation(operation: &str) -> bool {
-    if operation.starts_with(CAMERA_OPERATION) {
-        return true;
-    }
-    operation
+    undone_operation(operation).starts_with(CAMERA_OPERATION)
+}
+
+/// How every household tag edit's operation begins (`edit household tags H0001`), which
+/// [`ChangeMark::tags_only`] reads. The tags themselves are personal data and stay out
+/// of the operation (change lists show it).
+pub const TAG_EDIT_OPERATION: &str = "edit household tags ";
+
+/// Whether `operation` names a household tag edit, or the undo of one.
+///
+/// ```
+/// use gridmap_store::is_tag_edit_operation;
+/// assert!(is_tag_edit_operation("edit household tags H0001"));
+/// assert!(is_tag_edit_operation("undo 9 (edit household tags H0001)"));
+/// assert!(!is_tag_edit_operation("import register.csv"));
+/// ```
+pub fn is_tag_edit_operation(operation: &str) -> bool {
+    undone_operation(operation).starts_with(TAG_EDIT_OPERATION)
+}
+
+/// The operation an undo chain ends at: `undo 15 (undo 12 (import x))` → `import x))`
+/// (the closing parentheses stay: callers compare beginnings).
+fn undone_operation(operation: &str) -> &str {
+    let mut op = operation;
+    while let Some((_, undone)) = op
         .strip_prefix("undo ")
         .and_then(|rest| rest.split_once(" ("))
-        .is_some_and(|(_, undone)| is_camera_operation(undone))
+    {
+        op = undone;
+    }
+    op
 }
 
 /// How every incident change's operation begins (`incident report R…`, `incident

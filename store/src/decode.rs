@@ -338,6 +338,7 @@ pub(crate) fn change_mark_from_row(row: &impl Cells) -> ChangeMark {
         incidents_only: crate::change::is_incident_operation(&operation),
         versions_only: crate::change::is_version_operation(&operation),
         cameras_only: crate::change::is_camera_operation(&operation),
+        tags_only: crate::change::is_tag_edit_operation(&operation),
     }
 }
 

@@ -56,9 +56,10 @@ pub use access::{
 pub use batch::{ImportBatch, ImportSummary, Stats, UpsertCounts};
 pub use cameras::{camera_undo, is_camera_change, CameraWrite, CameraWriteSummary};
 pub use change::{
-    is_camera_operation, is_version_operation, Change, ChangeMark, ChangeMeta, ChangeRecords,
-    ChangeSummary, GridWrite, RecordKeys, RecordRows, RowRestore, StaffGrids, CAMERA_OPERATION,
-    INCIDENT_OPERATION, VERSION_DELETE_OPERATION, VERSION_SAVE_OPERATION,
+    is_camera_operation, is_tag_edit_operation, is_version_operation, Change, ChangeMark,
+    ChangeMeta, ChangeRecords, ChangeSummary, GridWrite, RecordKeys, RecordRows, RowRestore,
+    StaffGrids, CAMERA_OPERATION, INCIDENT_OPERATION, TAG_EDIT_OPERATION, VERSION_DELETE_OPERATION,
+    VERSION_SAVE_OPERATION,
 };
 pub use error::{StoreError, StoreResult};
 pub use incidents::{

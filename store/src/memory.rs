@@ -493,6 +493,7 @@ impl ChangeLog for MemoryStore {
                 incidents_only: crate::change::is_incident_operation(&c.operation),
                 versions_only: crate::change::is_version_operation(&c.operation),
                 cameras_only: crate::change::is_camera_operation(&c.operation),
+                tags_only: crate::change::is_tag_edit_operation(&c.operation),
             })
             .collect())
     }

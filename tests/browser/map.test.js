@@ -1,6 +1,7 @@
 // Browser tests of the web map against a real `gridmap serve` (see harness.js).
 
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { after, afterEach, before, describe, test } from "node:test";
 import {
   assertClean,
@@ -469,11 +470,30 @@ describe("web map", () => {
     await page.waitForSelector(".flat-detail:not([hidden])");
     assert.equal((await page.locator(".flat-detail .flat-head").textContent()).trim(), flat.head);
     // The grid's households by situation follow in the panel, as the API counts them.
-    const section = page.locator(".situations-section").first();
+    const section = page.locator(".situations-section[data-grid]");
     await section.waitFor({ timeout: 15_000 });
     const code = await section.getAttribute("data-grid");
     const [stats] = await getJson(server.base, `/api/situations?grid=${code}`, { token: TOKEN });
     assert.equal(Number(await section.locator(`[data-group="${group}"]`).textContent()), stats.groups[group]);
+    // Then the village's, with its statistics per grid as a CSV download.
+    const villageSection = page.locator(`.situations-section[data-village="${code.slice(0, 12)}"]`);
+    await villageSection.waitFor({ timeout: 15_000 });
+    const [villageStats] = await getJson(server.base, `/api/situations?village=${code.slice(0, 12)}&by=village`, {
+      token: TOKEN,
+    });
+    assert.equal(
+      Number(await villageSection.locator(`[data-group="${group}"]`).textContent()),
+      villageStats.groups[group],
+    );
+    const [download] = await Promise.all([
+      page.waitForEvent("download", { timeout: 15_000 }),
+      villageSection.locator(".situation-csv").first().click(),
+    ]);
+    const csvText = await readFile(await download.path(), "utf8");
+    const csvLines = csvText.trim().split(/\r?\n/);
+    assert.ok(csvLines[0].includes("low_income"), "a header naming the situations");
+    const microRows = csvLines.slice(1).filter((line) => line.split(",")[2] === "1");
+    assert.equal(microRows.length, villageStats.grids, "a row per grid of the village");
     // And the grid's camera coverage, as the API reports it.
     const coverage = page.locator(`.coverage-section[data-grid="${code}"]`);
     await coverage.waitFor({ timeout: 15_000 });
@@ -486,16 +506,109 @@ describe("web map", () => {
     await screenshot(page, "map-3d-floors");
 
     // Colouring the raised buildings by the situation: the tower gets its share's colour.
-    await page.selectOption(".situation-picker select", group);
+    await page.selectOption(".situation-picker .situation-group", group);
     await page.waitForFunction(
       (id) => {
         const paint = window.gridmap.map.getPaintProperty("buildings-3d", "fill-extrusion-color");
-        return Array.isArray(paint) && paint[0] === "match" && paint.some((arm) => Array.isArray(arm) && arm.includes(id));
+        return (
+          Array.isArray(paint) && paint[0] === "match" && paint.some((arm) => Array.isArray(arm) && arm.includes(id))
+        );
       },
       tower.id,
       { timeout: 15_000 },
     );
     await screenshot(page, "map-3d-situation");
+
+    // Filtered to the clicked grid, raising only the buildings in the situation: exactly the
+    // buildings the API counts there stand.
+    await page.selectOption(".situation-area", "grid");
+    await page.locator(".situation-only").check();
+    const bbox = await page.evaluate(() => {
+      const b = window.gridmap.map.getBounds();
+      return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+    });
+    const clicked = await page.evaluate(
+      () => document.querySelector(".situation-area option[value=grid]")?.textContent,
+    );
+    const gridCode = clicked.split(" ").pop();
+    const inGrid = await getJson(
+      server.base,
+      `/api/situations/buildings?bbox=${bbox.join(",")}&group=${group}&grid=${encodeURIComponent(gridCode)}`,
+      { token: TOKEN },
+    );
+    const standing = inGrid
+      .filter((r) => r.count > 0)
+      .map((r) => String(r.building))
+      .sort();
+    await page.waitForFunction(
+      (want) => {
+        const paint = window.gridmap.map.getPaintProperty("buildings-3d", "fill-extrusion-height");
+        if (want.length === 0) return paint === 0;
+        return (
+          Array.isArray(paint) && paint[0] === "match" && JSON.stringify([...paint[2]].sort()) === JSON.stringify(want)
+        );
+      },
+      standing,
+      { timeout: 15_000 },
+    );
+    await screenshot(page, "map-3d-filtered");
+    assertClean(problems);
+  });
+
+  test("staff correct a flat's situation tags in the floor diagram; the change is logged and can be put back", async () => {
+    const hits = await getJson(server.base, `/api/search?q=${encodeURIComponent("号楼")}&limit=5`, { token: TOKEN });
+    const tower = hits.results.find((r) => r.kind === "address");
+    const full = await getJson(server.base, `/api/buildings/${encodeURIComponent(tower.id)}`, { token: TOKEN });
+    const { page, problems } = await load(`/#token=${TOKEN}`);
+    // The word each situation adds, as the page's editor has it (web/tags.js).
+    const labels = await page.evaluate(async () => (await import(new URL("static/tags.js", document.baseURI))).GROUP_TAGS);
+    const flat = full.household_list.find(
+      (x) => x.personal && Object.keys(labels).some((g) => !(x.tag_groups ?? []).includes(g)),
+    );
+    assert.ok(flat, "a flat the token's account may edit");
+    const group = Object.keys(labels).find((g) => !(flat.tag_groups ?? []).includes(g));
+    const tagsOf = async () =>
+      (
+        await getJson(server.base, `/api/buildings/${encodeURIComponent(tower.id)}`, { token: TOKEN })
+      ).household_list.find((x) => x.id === flat.id).tags ?? [];
+
+    // Found by its address, as staff would.
+    await page.fill("#search input", "号楼");
+    await page.locator(`#search-results li[data-kind="address"][data-id="${cssEscape(tower.id)}"]`).click();
+    await page.waitForSelector(`#panel:not([hidden]) .building-section[data-building="${cssEscape(tower.id)}"]`, {
+      timeout: 15_000,
+    });
+    await page.click(".floors-section summary");
+    const cell = page.locator(`.floor-diagram .flat[data-household="${cssEscape(flat.id)}"]`);
+    await cell.click();
+    await page.click(".flat-detail .edit-tags");
+    await page.selectOption(".flat-detail .tag-group-add", group);
+    await page.fill(".flat-detail .tag-input", "  门前三包  ");
+    await page.click(".flat-detail .save-tags");
+    await page.waitForFunction(
+      ({ id, group }) =>
+        document.querySelector(`.floor-diagram .flat[data-household="${id}"]`)?.dataset.groups.includes(group),
+      { id: flat.id, group },
+      { timeout: 15_000 },
+    );
+    const saved = await tagsOf();
+    assert.deepEqual(saved, [...(flat.tags ?? []), labels[group], "门前三包"], "stored as shown, trimmed");
+    assert.match(await page.locator(".flat-detail").textContent(), new RegExp(labels[group]));
+    const { changes } = await getJson(server.base, "/api/changes?limit=1", { token: TOKEN });
+    assert.equal(changes[0].operation, `edit household tags ${flat.id}`, "logged without the tags");
+
+    // Put back: remove both chips and save; the register's tags are as before.
+    await page.click(".flat-detail .edit-tags");
+    for (const tag of [labels[group], "门前三包"]) await page.click(`.flat-detail .tag-remove[aria-label$="${tag}"]`);
+    await page.click(".flat-detail .save-tags");
+    await page.waitForFunction(
+      ({ id, group }) =>
+        !document.querySelector(`.floor-diagram .flat[data-household="${id}"]`)?.dataset.groups.includes(group),
+      { id: flat.id, group },
+      { timeout: 15_000 },
+    );
+    assert.deepEqual(await tagsOf(), flat.tags ?? []);
+    await screenshot(page, "map-tag-editor");
     assertClean(problems);
   });
 

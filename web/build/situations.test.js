@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { validateStyleMin } from "@maplibre/maplibre-gl-style-spec";
 import { buildStyle } from "../layers.js";
-import { NO_VISIBLE_HOUSEHOLDS, SHARE_CLASSES, shareColour } from "../situations.js";
+import { NO_VISIBLE_HOUSEHOLDS, SHARE_CLASSES, shareColour, standingHeight } from "../situations.js";
 
 test("buildings are coloured by the share of their households in the situation", () => {
   const colour = shareColour([
@@ -36,5 +36,25 @@ test("the situation colours are a valid paint of the 3D buildings", () => {
   });
   const layer = style.layers.find((l) => l.id === "buildings-3d");
   layer.paint["fill-extrusion-color"] = shareColour([{ building: "b1", households: 3, count: 1 }]);
+  assert.deepEqual(validateStyleMin(style), []);
+});
+
+test("a filter leaves standing only the buildings it keeps", () => {
+  const rows = [
+    { building: "b1", households: 10, count: 0 },
+    { building: 7, households: 4, count: 2 },
+  ];
+  const height = ["*", 3, ["get", "levels"]];
+  const id = ["to-string", ["get", "id"]];
+  assert.deepEqual(standingHeight(rows, height, false), ["match", id, ["b1", "7"], height, 0]);
+  assert.deepEqual(standingHeight(rows, height, true), ["match", id, ["7"], height, 0], "only the matching");
+  assert.equal(standingHeight([rows[0]], height, true), 0, "none matching: all flat");
+  const style = buildStyle({
+    tiles: ["http://x/tiles/{z}/{x}/{y}.mvt"],
+    glyphs: "http://x/fonts/{fontstack}/{range}.pbf",
+    labels: "http://x/api/labels",
+  });
+  const layer = style.layers.find((l) => l.id === "buildings-3d");
+  layer.paint["fill-extrusion-height"] = standingHeight(rows, layer.paint["fill-extrusion-height"], true);
   assert.deepEqual(validateStyleMin(style), []);
 });

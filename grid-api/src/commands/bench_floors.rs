@@ -85,6 +85,7 @@ pub(crate) async fn run(args: &BenchFloorsArgs) -> anyhow::Result<Outcome> {
         &operator,
         bbox,
         TagGroup::LowIncome,
+        (&Scope::All, None),
     )
     .await?
     .len();
@@ -95,6 +96,7 @@ pub(crate) async fn run(args: &BenchFloorsArgs) -> anyhow::Result<Outcome> {
             &operator,
             bbox,
             TagGroup::LowIncome,
+            (&Scope::All, None),
         )
         .await
         .map(|_| ())

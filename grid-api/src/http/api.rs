@@ -6,7 +6,7 @@ use super::{ApiError, AppState, RequestCaller};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use gridmap_service::plan::UndoOutcome;
 use gridmap_service::views::{BuildingDetail, GridDetail, LookupView, SearchResults, StaffDetail};
@@ -19,6 +19,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/lookup", get(lookup))
         .route("/api/buildings/{id}", get(building))
         .route("/api/grids/{code}", get(grid).patch(edit_grid))
+        .route("/api/households/{id}/tags", put(household_tags))
         .route("/api/staff/{id}", get(staff))
         .route("/api/search", get(search))
         .route("/api/labels", get(labels))
@@ -64,6 +65,36 @@ pub(super) async fn building(
     Path(id): Path<String>,
 ) -> Result<Json<BuildingDetail>, ApiError> {
     Ok(Json(state.service().building(&caller, &id).await?))
+}
+
+/// A household's new situation tags and the ones the editor saw.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HouseholdTagsBody {
+    /// The tags as the editor saw them (the household's `tags`, `[]` when it had none):
+    /// different stored tags are a conflict (409).
+    pub expected: Vec<String>,
+    /// The new tags, e.g. `["低保", "独居老人"]` (trimmed; repeats and empty ones dropped).
+    pub tags: Vec<String>,
+}
+
+/// Corrects one household's situation tags (staff, planners and administrators who see
+/// its personal data); logged in the change log (without the tags) and audited.
+#[utoipa::path(put, path = "/api/households/{id}/tags", params(("id" = String, Path, description = "register id, URL-encoded")),
+    request_body = HouseholdTagsBody,
+    responses((status = 200, body = gridmap_service::households::EditedTags), (status = 400, description = "too many or too long tags"),
+        (status = 401, description = "not signed in"), (status = 403, description = "outside the caller's scope, or a role that reads no personal data"),
+        (status = 404, description = "no such household"), (status = 409, description = "the tags changed since the editor saw them")))]
+pub(super) async fn household_tags(
+    State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
+    Path(id): Path<String>,
+    Json(body): Json<HouseholdTagsBody>,
+) -> Result<Json<gridmap_service::households::EditedTags>, ApiError> {
+    let service = state.service();
+    let edited = service
+        .edit_household_tags(&caller, &id, &body.expected, &body.tags)
+        .await?;
+    Ok(Json(edited))
 }
 
 /// One grid with its staff, village and township; its `version` is also the answer's

@@ -26,6 +26,12 @@ pub struct BuildingQuery {
     pub bbox: String,
     /// A situation group: floating, rental, elderly_alone, low_income, disability, key_care.
     pub group: String,
+    /// Only this grid's households (the map's filter).
+    pub grid: Option<String>,
+    /// Only this village's buildings.
+    pub village: Option<String>,
+    /// Only this township's buildings.
+    pub township: Option<String>,
 }
 
 fn parse_group(key: &str) -> Result<TagGroup, ApiError> {
@@ -45,7 +51,7 @@ fn parse_group(key: &str) -> Result<TagGroup, ApiError> {
 /// many of them are in the situation.
 #[utoipa::path(get, path = "/api/situations/buildings", params(BuildingQuery),
     responses((status = 200, description = "`[{building, households, count}]`", content_type = "application/json"),
-        (status = 400, description = "bad box or situation, or too many buildings"), (status = 401, description = "not signed in"), (status = 403, description = "a role that reads no personal data")))]
+        (status = 400, description = "bad box, situation or code, or too many buildings"), (status = 401, description = "not signed in"), (status = 403, description = "a role that reads no personal data"), (status = 404, description = "no such grid")))]
 pub(super) async fn by_building(
     State(state): State<AppState>,
     RequestCaller(caller): RequestCaller,
@@ -61,6 +67,11 @@ pub(super) async fn by_building(
     let bbox: [f64; 4] = parts
         .try_into()
         .map_err(|_| ApiError::bad_request(format!("bbox {:?}: four numbers w,s,e,n", q.bbox)))?;
+    let (scope, grid) = super::cameras::area_of(
+        q.grid.as_deref(),
+        q.village.as_deref(),
+        q.township.as_deref(),
+    )?;
     let service = state.service();
     let data = service.data();
     let rows = situations::buildings_in_situation(
@@ -69,6 +80,7 @@ pub(super) async fn by_building(
         &caller,
         bbox,
         group,
+        (&scope, grid.as_ref()),
     )
     .await?;
     Ok(Json(rows))
