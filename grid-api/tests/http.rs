@@ -4098,3 +4098,138 @@ async fn household_situations_reach_staff_as_json_and_csv_and_nobody_else() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn staff_put_a_households_tags_once_and_a_stale_edit_is_refused() {
+    let f = fixture("http://localhost:8080").await;
+    let (code, _, _) = first_grid(&f.state);
+    let bearer = format!("Bearer {}", token());
+    let auth = [(header::AUTHORIZATION, bearer.as_str())];
+    let b = get(&f.state, &format!("/api/grids/{code}"), &auth)
+        .await
+        .json()["bbox"]
+        .clone();
+    let bbox = format!("{},{},{},{}", b[0], b[1], b[2], b[3]);
+    // Filtered to the grid: exactly its households, as its statistics count them.
+    let in_grid = get(
+        &f.state,
+        &format!("/api/situations/buildings?bbox={bbox}&group=low_income&grid={code}"),
+        &auth,
+    )
+    .await
+    .json();
+    let counted: u64 = in_grid
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["households"].as_u64().unwrap())
+        .sum();
+    let stats = get(&f.state, &format!("/api/situations?grid={code}"), &auth)
+        .await
+        .json();
+    assert_eq!(
+        counted,
+        stats[0]["households"].as_u64().unwrap(),
+        "{in_grid}"
+    );
+
+    // One of the grid's households not yet counted low-income.
+    let mut found = None;
+    for b in in_grid.as_array().unwrap() {
+        let building = b["building"].as_str().unwrap();
+        let uri = format!("/api/buildings/{}", urlencode(building));
+        let detail = get(&f.state, &uri, &auth).await.json();
+        found = detail["household_list"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{building}: {detail}"))
+            .iter()
+            .find(|h| {
+                h["grid"].as_str() == Some(code.as_str())
+                    && !h["tag_groups"].to_string().contains("low_income")
+            })
+            .cloned();
+        if found.is_some() {
+            break;
+        }
+    }
+    let household = &found.expect("a household of the grid without the low-income tag");
+    assert_eq!(household["personal"], true, "{household}");
+    let id = household["id"].as_str().unwrap().to_owned();
+    let seen: Vec<String> = serde_json::from_value(household["tags"].clone()).unwrap_or_default();
+    let mut tags = seen.clone();
+    tags.push("低保".into());
+    let body = serde_json::json!({ "expected": seen, "tags": tags }).to_string();
+    let uri = format!("/api/households/{}/tags", urlencode(&id));
+    let public = send_body(
+        &f.state,
+        "PUT",
+        &uri,
+        "application/json",
+        body.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(public.status, StatusCode::UNAUTHORIZED);
+    let put = send_body(
+        &f.state,
+        "PUT",
+        &uri,
+        "application/json",
+        body.clone(),
+        Some(token()),
+    )
+    .await;
+    assert_eq!(
+        put.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&put.body)
+    );
+    let answer = put.json();
+    assert!(answer["change"].as_i64().unwrap() > 0, "{answer}");
+    assert!(
+        answer["household"]["tag_groups"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("low_income")),
+        "{answer}"
+    );
+    // Sent again, it names tags no longer stored.
+    let stale = send_body(
+        &f.state,
+        "PUT",
+        &uri,
+        "application/json",
+        body,
+        Some(token()),
+    )
+    .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::CONFLICT,
+        "{}",
+        String::from_utf8_lossy(&stale.body)
+    );
+
+    let changes = get(&f.state, "/api/changes?limit=1", &auth).await.json();
+    let operation = changes["changes"][0]["operation"].as_str().unwrap();
+    assert_eq!(operation, format!("edit household tags {id}"));
+    let after = get(&f.state, &format!("/api/situations?grid={code}"), &auth)
+        .await
+        .json();
+    assert_eq!(
+        after[0]["groups"]["low_income"].as_u64().unwrap(),
+        stats[0]["groups"]["low_income"].as_u64().unwrap() + 1,
+        "the grid's statistics follow"
+    );
+    let missing = send_body(
+        &f.state,
+        "PUT",
+        "/api/households/no-such-one/tags",
+        "application/json",
+        r#"{"expected": [], "tags": []}"#.into(),
+        Some(token()),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
