@@ -4,18 +4,20 @@
 # Chinese labels, PostgreSQL 15 with PostGIS 3 for the shared store's tests, and the web
 # map's npm packages.
 # Idempotent: skips what is already there. Run by scripts/demo.sh (no options) and
-# scripts/test.sh (--browser --postgis).
+# scripts/test.sh (--browser --postgis --pdf).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 need_apt=()
 want_browser=""
 want_postgis=""
+want_pdf=""
 for option in "$@"; do
   case "$option" in
     --browser) want_browser=1 ;;
     --postgis) want_postgis=1 ;;
-    *) echo "setup.sh: unknown option $option (known: --browser --postgis)" >&2; exit 2 ;;
+    --pdf) want_pdf=1 ;;
+    *) echo "setup.sh: unknown option $option (known: --browser --postgis --pdf)" >&2; exit 2 ;;
   esac
 done
 if [ -n "$want_browser" ]; then
@@ -26,11 +28,16 @@ if [ -n "$want_postgis" ]; then
   [ -f /usr/share/postgresql/15/extension/postgis.control ] || need_apt+=(postgresql-15-postgis-3)
   command -v pg_dump >/dev/null || need_apt+=(postgresql-client-15)
 fi
+# pdftotext and pdftoppm, which the printout tests read the PDFs with.
+if [ -n "$want_pdf" ]; then
+  command -v pdftotext >/dev/null || need_apt+=(poppler-utils)
+fi
 # PROJ for the importers' coordinate systems: the library and its proj.db (found by
 # pkg-config when building, at run time by the binary), and libclang for the bindings.
 pkg-config --exists proj 2>/dev/null || need_apt+=(pkg-config libproj-dev)
 ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || need_apt+=(libclang-dev)
-# A CJK font so Chinese village and township names render (MapLibre draws them locally).
+# A CJK font so Chinese village and township names render (MapLibre draws them locally),
+# and the one `gridmap print` embeds in its PDFs.
 fc-list 2>/dev/null | grep -qiE 'wenquanyi|noto sans cjk' || need_apt+=(fonts-wqy-microhei)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${need_apt[*]}"

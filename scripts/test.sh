@@ -7,7 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-bash scripts/setup.sh --browser --postgis
+bash scripts/setup.sh --browser --postgis --pdf
 
 echo "==> cargo build (the binary the browser tests start)"
 cargo build -p gridmap --locked
