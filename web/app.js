@@ -27,7 +27,7 @@ import {
 } from "./layers.js";
 import { incidentSources, liveTiles } from "./live.js";
 import { setUpLogin } from "./login.js";
-import { coverageSection, createPanel, situationSection } from "./panel.js";
+import { coverageSection, createPanel, printSection, situationSection } from "./panel.js";
 import { fileNameOf } from "./plandiff.js";
 import { createPlanner } from "./planner.js";
 import { createSearch } from "./search.js";
@@ -192,6 +192,7 @@ async function main() {
           // Then the village's (its grids inside the caller's scope), with its CSV.
           const [village] = await api.villageSituations(code.slice(0, 12));
           if (current() && village) panel.append(situationSection(village, saveDownload));
+          if (current()) panel.append(printSection(code, saveDownload));
         })
         .catch(() => {
           // Outside the caller's scope: the panel shows the public view only.

@@ -421,6 +421,36 @@ export function situationSection(row, download) {
 }
 
 /**
+ * Printouts of a grid and its village as PDF (`/api/print/…`), for office roles: the
+ * village map, the grid's notice board and its households' contact cards.
+ * @param {string} code grid code
+ * @param {(path: string, fallback: string) => void} download
+ */
+export function printSection(code, download) {
+  const village = code.slice(0, 12);
+  const link = (path, name, label) =>
+    h(
+      "button",
+      { type: "button", class: "link print-link", dataset: { print: name }, onclick: () => download(path, name) },
+      label,
+    );
+  return h(
+    "section",
+    { class: "print-section", dataset: { grid: code } },
+    h("h3", null, t("printouts")),
+    h(
+      "p",
+      null,
+      link(`api/print/village/${village}?what=map`, `${village}-map.pdf`, t("printVillageMap")),
+      " · ",
+      link(`api/print/grid/${encodeURIComponent(code)}?what=boards`, `${code}-boards.pdf`, t("printBoard")),
+      " · ",
+      link(`api/print/grid/${encodeURIComponent(code)}?what=cards`, `${code}-cards.pdf`, t("printCards")),
+    ),
+  );
+}
+
+/**
  * A grid's camera coverage (`/api/cameras/coverage?grid=`), for signed-in callers.
  * @param {{grid: string, buildings: number, buildings_seen: number, area_m2: number, seen_m2: number, cameras: number, cameras_down: number}} row
  */

@@ -96,6 +96,15 @@ pub enum Command {
     #[command(subcommand)]
     Cameras(CamerasCommand),
 
+    /// Printouts as PDF, made without a browser, Chinese font embedded: the village grid
+    /// map (网格化管理示意图), a notice board per grid (网格员公示牌), a contact card
+    /// per household (便民服务联系卡, 8 to an A4 page with cut marks).
+    ///
+    /// Examples: gridmap print village 411622101201 -o map.pdf;
+    /// gridmap print grid 411622101201-007 --what cards --supervision 城关镇=0394-7654321 -o cards.pdf
+    #[command(subcommand)]
+    Print(PrintCommand),
+
     /// Print counts per layer and administrative level.
     Stats(StatsArgs),
 
@@ -445,6 +454,38 @@ pub struct VillagesArgs {
     /// Every village (the default when nothing is chosen).
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrintCommand {
+    /// A whole village: its map, the boards of all its grids, or the cards of all its
+    /// households.
+    Village(PrintArgs),
+    /// One grid (a comprehensive grid with its micro-grids).
+    Grid(PrintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PrintArgs {
+    /// The village's 12-digit code, or the grid's code.
+    pub code: String,
+    /// What to print: map, boards or cards.
+    #[arg(long, default_value = "map")]
+    pub what: String,
+    /// The PDF to write.
+    #[arg(short, long, value_name = "FILE.pdf")]
+    pub output: PathBuf,
+    /// a4 or a3 (the map is landscape, boards portrait, cards 8 to an A4 sheet).
+    #[arg(long, default_value = "a4")]
+    pub paper: String,
+    /// A supervision office and its phone for boards and cards, as OFFICE=PHONE
+    /// (repeat it: --supervision 县综治中心=0394-1234567 --supervision 城关镇=0394-7654321).
+    #[arg(long, value_name = "OFFICE=PHONE")]
+    pub supervision: Vec<String>,
+    /// The TrueType/OpenType font with Chinese characters to embed (default: the first of
+    /// WenQuanYi Micro Hei, WenQuanYi Zen Hei, Noto Sans CJK found).
+    #[arg(long, env = "GRIDMAP_PRINT_FONT", value_name = "FILE")]
+    pub font: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

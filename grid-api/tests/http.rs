@@ -4233,3 +4233,115 @@ async fn staff_put_a_households_tags_once_and_a_stale_edit_is_refused() {
     .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+/// The text of a PDF and its page count, read back with poppler's tools (poppler-utils,
+/// which `scripts/setup.sh --pdf` installs).
+fn pdf_text_and_pages(pdf: &[u8]) -> (String, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("printout.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let run = |cmd: &str, args: &[&str]| {
+        let out = std::process::Command::new(cmd)
+            .args(args)
+            .arg(&path)
+            .args(if cmd == "pdftotext" {
+                &["-"][..]
+            } else {
+                &[][..]
+            })
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("{cmd}: {e} (scripts/setup.sh --pdf installs poppler-utils)")
+            });
+        assert!(out.status.success(), "{cmd} failed");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let pages = run("pdfinfo", &[])
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap();
+    (run("pdftotext", &["-raw"]), pages)
+}
+
+#[tokio::test]
+async fn a_grid_prints_its_map_board_and_a_contact_card_per_household() {
+    let f = fixture("http://localhost:8080").await;
+    let (code, _, _) = first_grid(&f.state);
+    let bearer = format!("Bearer {}", token());
+    let auth = [(header::AUTHORIZATION, bearer.as_str())];
+    let detail = get(&f.state, &format!("/api/grids/{code}"), &auth)
+        .await
+        .json();
+    let households = detail["households"].as_u64().unwrap() as usize;
+    let staff = detail["staff"]["name"].as_str().unwrap().to_owned();
+
+    let cards = get(
+        &f.state,
+        &format!("/api/print/grid/{code}?what=cards&supervision=%E5%9F%8E%E5%85%B3%E9%95%87%3D0394-7654321"),
+        &auth,
+    )
+    .await;
+    assert_eq!(
+        cards.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&cards.body)
+    );
+    assert_eq!(
+        cards.header(header::CONTENT_TYPE).unwrap(),
+        "application/pdf"
+    );
+    assert!(cards
+        .header(header::CONTENT_DISPOSITION)
+        .unwrap()
+        .contains(&format!("{code}-cards.pdf")));
+    let (text, pages) = pdf_text_and_pages(&cards.body);
+    assert_eq!(
+        text.matches("便民服务联系卡").count(),
+        households,
+        "a card per household"
+    );
+    assert_eq!(pages, households.div_ceil(8), "8 cards to a page");
+    assert_eq!(
+        text.matches(&staff).count(),
+        households,
+        "each names the staff member"
+    );
+    assert!(text.contains("城关镇监督电话：0394-7654321"), "{text}");
+
+    let board = get(
+        &f.state,
+        &format!("/api/print/grid/{code}?what=boards"),
+        &auth,
+    )
+    .await;
+    let (text, pages) = pdf_text_and_pages(&board.body);
+    assert_eq!(pages, 1, "one board for one grid");
+    assert!(
+        text.contains("网格员公示牌") && text.contains(&staff),
+        "{text}"
+    );
+
+    let village = &code[..12];
+    let map = get(&f.state, &format!("/api/print/village/{village}"), &auth).await;
+    assert_eq!(map.status, StatusCode::OK);
+    let (text, pages) = pdf_text_and_pages(&map.body);
+    assert_eq!(pages, 1);
+    assert!(
+        text.contains("网格化管理示意图") && text.contains(&staff),
+        "{text}"
+    );
+
+    // Staff phones are printed: not for the public; a bad option is named.
+    let public = get(&f.state, &format!("/api/print/village/{village}"), &[]).await;
+    assert_eq!(public.status, StatusCode::UNAUTHORIZED);
+    let bad = get(
+        &f.state,
+        &format!("/api/print/village/{village}?what=poster"),
+        &auth,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&bad.body).contains("map, boards or cards"));
+}

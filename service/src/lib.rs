@@ -35,6 +35,7 @@ pub mod live;
 pub mod lookup;
 pub mod partition;
 pub mod plan;
+pub mod print;
 pub mod rebalance;
 pub mod search;
 pub mod situations;

@@ -1,6 +1,7 @@
 // Browser tests of the web map against a real `gridmap serve` (see harness.js).
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { after, afterEach, before, describe, test } from "node:test";
 import {
@@ -494,6 +495,16 @@ describe("web map", () => {
     assert.ok(csvLines[0].includes("low_income"), "a header naming the situations");
     const microRows = csvLines.slice(1).filter((line) => line.split(",")[2] === "1");
     assert.equal(microRows.length, villageStats.grids, "a row per grid of the village");
+    // And the grid's contact cards, printed by the server as a PDF.
+    const [printout] = await Promise.all([
+      page.waitForEvent("download", { timeout: 30_000 }),
+      page.locator(`.print-section[data-grid="${code}"] .print-link[data-print$="-cards.pdf"]`).click(),
+    ]);
+    assert.equal(printout.suggestedFilename(), `${code}-cards.pdf`);
+    const pdf = await readFile(await printout.path());
+    assert.equal(pdf.subarray(0, 5).toString(), "%PDF-");
+    const cardsText = execFileSync("pdftotext", ["-raw", await printout.path(), "-"], { encoding: "utf8" });
+    assert.equal(cardsText.match(/便民服务联系卡/g)?.length, stats.households, "a card per household of the grid");
     // And the grid's camera coverage, as the API reports it.
     const coverage = page.locator(`.coverage-section[data-grid="${code}"]`);
     await coverage.waitFor({ timeout: 15_000 });
@@ -561,7 +572,9 @@ describe("web map", () => {
     const full = await getJson(server.base, `/api/buildings/${encodeURIComponent(tower.id)}`, { token: TOKEN });
     const { page, problems } = await load(`/#token=${TOKEN}`);
     // The word each situation adds, as the page's editor has it (web/tags.js).
-    const labels = await page.evaluate(async () => (await import(new URL("static/tags.js", document.baseURI))).GROUP_TAGS);
+    const labels = await page.evaluate(
+      async () => (await import(new URL("static/tags.js", document.baseURI))).GROUP_TAGS,
+    );
     const flat = full.household_list.find(
       (x) => x.personal && Object.keys(labels).some((g) => !(x.tag_groups ?? []).includes(g)),
     );

@@ -16,6 +16,7 @@ mod import_csv;
 mod import_incidents;
 mod maintenance;
 mod partition;
+mod print;
 mod serve;
 mod staff;
 mod stats;
@@ -53,6 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             Command::Staff(cmd) => staff::run(&cli.db, cmd).await,
             Command::Cameras(cmd) => cameras::run(&cli.db, cmd).await,
+            Command::Print(cmd) => print::run(&cli.db, cmd).await,
             Command::Stats(args) => stats::run(&cli.db, &args).await,
             Command::Export(args) => export::run(&cli.db, &args).await,
             Command::Serve(args) => serve::run(&cli.db, args).await,

@@ -15,6 +15,7 @@ mod metrics;
 mod open311;
 mod openapi;
 mod plan;
+mod print;
 mod safety;
 mod server;
 mod situations;
@@ -119,6 +120,7 @@ pub fn app(state: AppState) -> Router {
         .merge(incidents::router())
         .merge(cameras::router())
         .merge(situations::router())
+        .merge(print::router())
         .merge(open311::router())
         .merge(stream::router())
         .merge(web::router())

@@ -1,7 +1,9 @@
 //! The OpenAPI document of the JSON API, at `/api/openapi.json`.
 
 use super::AppState;
-use super::{api, auth, cameras, export, incidents, open311, plan, situations, stream, versions};
+use super::{
+    api, auth, cameras, export, incidents, open311, plan, print, situations, stream, versions,
+};
 use axum::routing::get;
 use axum::{Json, Router};
 use gridmap_service::views;
@@ -47,7 +49,9 @@ use utoipa::{Modify, OpenApi};
         cameras::list,
         cameras::coverage,
         situations::by_building,
-        situations::by_grid
+        situations::by_grid,
+        print::village,
+        print::grid
     ),
     components(schemas(
         super::error::ErrorBody,
