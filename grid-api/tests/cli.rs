@@ -1552,3 +1552,60 @@ fn cameras_import_report_coverage_per_grid_and_undo_as_one_change() {
         text(&refused)
     );
 }
+
+#[test]
+fn print_writes_the_village_map_and_names_a_bad_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    assert!(
+        gridmap(&db, &["synth", "--households", "1500", "--seed", "3"])
+            .status
+            .success()
+    );
+    assert!(gridmap(&db, &["partition", "--all"]).status.success());
+    let village = "411622100001";
+    let pdf = dir.path().join("map.pdf");
+    let out = gridmap(
+        &db,
+        &["print", "village", village, "-o", pdf.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("font"), "{}", text(&out));
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    let info = Command::new("pdfinfo")
+        .arg(&pdf)
+        .output()
+        .expect("pdfinfo (poppler-utils)");
+    let pages = String::from_utf8_lossy(&info.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:").map(|n| n.trim().to_owned()));
+    assert_eq!(pages.as_deref(), Some("1"));
+
+    let bad = gridmap(
+        &db,
+        &[
+            "print",
+            "grid",
+            &format!("{village}-001"),
+            "--what",
+            "cards",
+            "--supervision",
+            "no phone",
+            "-o",
+            pdf.to_str().unwrap(),
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("office=phone"), "{}", text(&bad));
+    let missing = gridmap_with_env(
+        &db,
+        &[("GRIDMAP_PRINT_FONT", "/no/such/font.ttf")],
+        &["print", "village", village, "-o", pdf.to_str().unwrap()],
+    );
+    assert!(!missing.status.success());
+    assert!(
+        text(&missing).contains("/no/such/font.ttf"),
+        "{}",
+        text(&missing)
+    );
+}
