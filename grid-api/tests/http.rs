@@ -4345,3 +4345,35 @@ async fn a_grid_prints_its_map_board_and_a_contact_card_per_household() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(String::from_utf8_lossy(&bad.body).contains("map, boards or cards"));
 }
+
+#[tokio::test]
+async fn a_queued_report_sent_twice_is_created_once() {
+    let f = fixture("http://test").await;
+    let (_, [lon, lat], _) = first_grid(&f.state);
+    let report = serde_json::json!({
+        "category": "hazard.fire", "lon": lon, "lat": lat, "time": 1_764_806_400,
+        "client_id": "2d8b4e3a-7c6f-4e5d-a0b1-9c8d7e6f5a41"
+    })
+    .to_string();
+    let post = || {
+        send_body(
+            &f.state,
+            "POST",
+            "/api/incidents",
+            "application/json",
+            report.clone(),
+            Some(token()),
+        )
+    };
+    let first = post().await;
+    assert_eq!(
+        first.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let again = post().await;
+    assert_eq!(again.status, StatusCode::OK, "sent again: the stored one");
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    assert_eq!(again.json()["repeated"], true);
+}

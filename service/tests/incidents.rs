@@ -864,3 +864,38 @@ fn office() -> Caller {
         gridmap_core::AccessScope::All,
     )
 }
+
+#[tokio::test]
+async fn a_report_sent_again_with_its_client_id_is_stored_once() {
+    for (name, service, _keep) in services().await {
+        let staff = office();
+        let (lon, lat, _, _) = inside_a_grid(&service);
+        let mut request = report(lon, lat);
+        request.client_id = Some("0b6f2c1e-5a4d-4c3b-9e8f-7a6b5c4d3e2f".into());
+        request.time = Some(1_764_806_400);
+        let first = service.report_incident(&staff, &request).await.unwrap();
+        assert!(!first.repeated, "{name}");
+        assert!(first.id.contains('C'), "{name}: {}", first.id);
+        let again = service.report_incident(&staff, &request).await.unwrap();
+        assert!(again.repeated, "{name}");
+        assert_eq!(again.id, first.id, "{name}");
+        let stored = service.store().incidents().await.unwrap();
+        assert_eq!(
+            stored.iter().filter(|i| i.id == first.id).count(),
+            1,
+            "{name}: stored once"
+        );
+        let timeline = service.store().incident_timeline(&first.id).await.unwrap();
+        assert_eq!(timeline.len(), 1, "{name}: one report on its timeline");
+        // Another device's report (another client id) is another incident.
+        request.client_id = Some("1c7a3d2f-6b5e-4d4c-8f90-8b7c6d5e4f30".into());
+        let other = service.report_incident(&staff, &request).await.unwrap();
+        assert_ne!(other.id, first.id, "{name}");
+        // A client id without the filing time cannot be recognised when sent again.
+        request.time = None;
+        assert!(
+            service.report_incident(&staff, &request).await.is_err(),
+            "{name}"
+        );
+    }
+}

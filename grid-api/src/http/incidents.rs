@@ -26,14 +26,21 @@ pub(super) fn router() -> Router<AppState> {
 
 /// Reports an incident (staff); grid, village and township are found from the position.
 #[utoipa::path(post, path = "/api/incidents", request_body = ReportRequest,
-    responses((status = 201, body = IncidentView), (status = 400, description = "unknown category or bad position"), (status = 401, description = "no staff token")))]
+    responses((status = 201, body = IncidentView), (status = 200, body = IncidentView, description = "the same report sent again (same client_id): the stored incident, `repeated: true`"),
+        (status = 400, description = "unknown category, bad position, or a client_id without time"), (status = 401, description = "no staff token"), (status = 409, description = "the client_id is someone else's report")))]
 pub(super) async fn report(
     State(state): State<AppState>,
     RequestCaller(caller): RequestCaller,
     Json(body): Json<ReportRequest>,
 ) -> Result<(StatusCode, Json<IncidentView>), ApiError> {
     let view = state.service().report_incident(&caller, &body).await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    // A report sent again (same client_id) finds the stored one: nothing was created.
+    let status = if view.repeated {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(view)))
 }
 
 /// Incidents, newest first, filtered by place, time, category, status, overdue, area.

@@ -64,6 +64,43 @@ pub fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The id of a report a device names by `client_id`: `R` + the local date and time it
+/// was filed + `C` + 8 hex digits of a hash of the reporter and the client id, the same
+/// whenever it is sent again (and across server versions: SHA-256, not Rust's hasher).
+///
+/// ```
+/// use gridmap_service::incidents::client_incident_id;
+/// let id = client_incident_id("staff01", "7f1c9a52-0d3e-4b8e-9a51-3c2d1e0f4a6b", Some(1_764_806_400)).unwrap();
+/// assert!(id.starts_with("R20251204080000C"), "{id}");
+/// assert_eq!(id, client_incident_id("staff01", "7f1c9a52-0d3e-4b8e-9a51-3c2d1e0f4a6b", Some(1_764_806_400)).unwrap());
+/// assert_ne!(id, client_incident_id("staff02", "7f1c9a52-0d3e-4b8e-9a51-3c2d1e0f4a6b", Some(1_764_806_400)).unwrap());
+/// assert!(client_incident_id("staff01", "x", Some(1)).is_err(), "too short to be unique");
+/// assert!(client_incident_id("staff01", "7f1c9a52-0d3e-4b8e-9a51-3c2d1e0f4a6b", None).is_err(), "no time");
+/// ```
+pub fn client_incident_id(
+    actor: &str,
+    client_id: &str,
+    time: Option<i64>,
+) -> ServiceResult<String> {
+    use sha2::{Digest, Sha256};
+    let valid = (16..=64).contains(&client_id.len())
+        && client_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !valid {
+        return Err(bad(format!(
+            "client_id {client_id:?}: 16 to 64 letters, digits or dashes (a UUID)"
+        )));
+    }
+    let time = time.ok_or_else(|| {
+        bad("a report with a client_id needs its `time` (unix seconds when it was filed)")
+    })?;
+    let local = gridmap_core::time::format_utc(time + gridmap_core::time::CST_OFFSET);
+    let digits: String = local.chars().filter(char::is_ascii_digit).collect();
+    let hash = Sha256::digest(format!("{actor}\n{client_id}").as_bytes());
+    Ok(format!("R{digits}C{}", hex::encode(&hash[..4])))
+}
+
 /// A new incident as a staff member or a resident reports it.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct ReportRequest {
@@ -83,6 +120,11 @@ pub struct ReportRequest {
     pub time: Option<i64>,
     /// A photo reference kept with the report.
     pub photo: Option<String>,
+    /// An id the reporting device made for this report (a UUID), so a report sent again
+    /// (a phone's queue that never saw the answer) is stored once: the same caller's
+    /// report with the same `client_id` and `time` answers the stored incident. Needs
+    /// `time`, the moment it was filed on the device.
+    pub client_id: Option<String>,
 }
 
 /// One move of the loop.
@@ -284,6 +326,26 @@ impl Service {
         )))
     }
 
+    /// The incident stored under `id` when it is `caller`'s report (sent again); a
+    /// conflict when someone else's report holds the id (a client id reused).
+    async fn report_sent_again(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> ServiceResult<Option<Incident>> {
+        let Some(stored) = self.store().incident(id).await? else {
+            return Ok(None);
+        };
+        let timeline = self.store().incident_timeline(id).await?;
+        if timeline.first().is_some_and(|t| t.actor == caller.actor()) {
+            Ok(Some(stored))
+        } else {
+            Err(ServiceError::Conflict(format!(
+                "incident {id} was reported by someone else: make a new client_id for a new report"
+            )))
+        }
+    }
+
     /// Reports an incident as staff (`POST /api/incidents`).
     pub async fn report_incident(
         &self,
@@ -324,6 +386,18 @@ impl Service {
         })?;
         let now = now();
         let time = request.time.unwrap_or(now);
+        let id = match &request.client_id {
+            Some(client_id) => {
+                let id = client_incident_id(caller.actor(), client_id, request.time)?;
+                if let Some(stored) = self.report_sent_again(caller, &id).await? {
+                    let mut view = views::incident_view(&stored, caller, &config, now);
+                    view.repeated = true;
+                    return Ok(view);
+                }
+                id
+            }
+            None => self.unused_incident_id(time).await?,
+        };
         let p = Point::new(lon, lat);
         let (grid, village, township) = place_of(self.data().snapshot(), p);
         let source = request
@@ -341,12 +415,7 @@ impl Service {
             grid,
             village,
             township,
-            ..Incident::new(
-                self.unused_incident_id(time).await?,
-                time,
-                ty.group.code.clone(),
-                p,
-            )
+            ..Incident::new(id, time, ty.group.code.clone(), p)
         };
         start_clock(&mut incident, config.rules());
         let mut report = report_transition(&incident, caller.actor());

@@ -176,6 +176,7 @@ impl Service {
             source: None,
             time: None,
             photo: post.media_url.clone(),
+            client_id: None,
         };
         let view = self.report_incident_public(caller, &request).await?;
         Ok(Open311Created {

@@ -71,6 +71,10 @@ pub struct IncidentView {
     /// Staff only: the actions allowed now.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed: Vec<String>,
+    /// True when this answers a report sent again (the same `client_id`, from a phone's
+    /// queue after a lost answer): the stored incident, nothing new written.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub repeated: bool,
 }
 
 /// One step of the timeline; `actor` and `note` only for staff.
@@ -179,6 +183,7 @@ pub(super) fn incident_view(
         } else {
             Vec::new()
         },
+        repeated: false,
     }
 }
 
