@@ -4377,3 +4377,68 @@ async fn a_queued_report_sent_twice_is_created_once() {
     assert_eq!(again.json()["id"], first.json()["id"]);
     assert_eq!(again.json()["repeated"], true);
 }
+
+#[tokio::test]
+async fn a_photo_is_stored_once_without_its_location_and_read_back_by_staff() {
+    let f = fixture("http://test").await;
+    // A minimal JPEG: SOI, APP1 Exif holding a "GPS" note, SOS with 2 bytes, EOI.
+    let jpeg: Vec<u8> = [
+        &[0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x0B][..],
+        b"Exif\0\0GPS",
+        &[0xFF, 0xDA, 0x00, 0x02, 0x12, 0x34, 0xFF, 0xD9],
+    ]
+    .concat();
+    let id = "5e1d2c3b-4a59-4687-a7b6-c5d4e3f2a1b0";
+    let uri = format!("/api/photos/{id}");
+    let put = |body: Vec<u8>, token: Option<&'static str>| {
+        let mut req = Request::builder()
+            .method("PUT")
+            .uri(&uri)
+            .header(header::CONTENT_TYPE, "image/jpeg");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        send(&f.state, req.body(Body::from(body)).unwrap())
+    };
+    assert_eq!(
+        put(jpeg.clone(), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let first = put(jpeg.clone(), Some(token())).await;
+    assert_eq!(
+        first.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    assert_eq!(first.json()["url"], format!("api/photos/{id}"));
+    let again = put(jpeg.clone(), Some(token())).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json()["new"], false);
+    let other = put(
+        [&jpeg[..jpeg.len() - 2], &[0x00, 0xFF, 0xD9][..]].concat(),
+        Some(token()),
+    )
+    .await;
+    assert_eq!(
+        other.status,
+        StatusCode::BAD_REQUEST,
+        "another photo under the id"
+    );
+    let not_image = put(b"hello".to_vec(), Some(token())).await;
+    assert_eq!(not_image.status, StatusCode::BAD_REQUEST);
+
+    let bearer = format!("Bearer {}", token());
+    let read = get(&f.state, &uri, &[(header::AUTHORIZATION, bearer.as_str())]).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.header(header::CONTENT_TYPE).unwrap(), "image/jpeg");
+    assert_eq!(
+        read.body,
+        [0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02, 0x12, 0x34, 0xFF, 0xD9],
+        "the EXIF is gone"
+    );
+    assert_eq!(
+        get(&f.state, &uri, &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -34,6 +34,7 @@ pub mod labels;
 pub mod live;
 pub mod lookup;
 pub mod partition;
+pub mod photos;
 pub mod plan;
 pub mod print;
 pub mod rebalance;

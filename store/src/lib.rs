@@ -275,6 +275,46 @@ pub trait CameraStore: Send + Sync {
     ) -> StoreResult<CameraWriteSummary>;
 }
 
+/// A photo staff took for a report or a visit, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Photo {
+    /// The id the device made (a UUID), so a photo sent again is stored once.
+    pub id: String,
+    /// `image/jpeg`, `image/png` or `image/webp`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    /// Who sent it.
+    pub actor: String,
+    /// Unix seconds when it was stored.
+    pub at: i64,
+}
+
+/// Photos: written once by id, read whole. Not in the change log: a photo is evidence
+/// of a report or visit, which the log records.
+#[async_trait]
+pub trait PhotoStore: Send + Sync {
+    /// Stores `photo` unless a photo with its id is stored; returns whether it was new.
+    /// Different bytes under a stored id are [`StoreError::Changed`]: ids are not reused.
+    async fn put_photo(&self, photo: &Photo) -> StoreResult<bool>;
+
+    /// The photo stored under `id`.
+    async fn photo(&self, id: &str) -> StoreResult<Option<Photo>>;
+}
+
+/// What [`PhotoStore::put_photo`] answers when `stored` is already under the id of `sent`.
+pub(crate) fn same_photo(stored: &Photo, sent: &Photo) -> StoreResult<bool> {
+    if stored.bytes == sent.bytes {
+        Ok(false)
+    } else {
+        Err(StoreError::Invalid {
+            what: format!("photo {}", sent.id),
+            reason:
+                "a photo with other content is stored under this id: a new photo needs a new id"
+                    .into(),
+        })
+    }
+}
+
 /// Settings kept with the data, so every command and server uses the same ones.
 #[async_trait]
 pub trait SettingsStore: Send + Sync {
@@ -417,6 +457,7 @@ pub trait Store:
     + SettingsStore
     + PlanVersionStore
     + CameraStore
+    + PhotoStore
     + TileStore
     + AccessStore
     + Maintenance
@@ -432,6 +473,7 @@ impl<T> Store for T where
         + SettingsStore
         + PlanVersionStore
         + CameraStore
+        + PhotoStore
         + TileStore
         + AccessStore
         + Maintenance

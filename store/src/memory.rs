@@ -47,6 +47,7 @@ struct State {
     /// Accounts, credentials and the audit log.
     access: access::AccessState,
     cameras: BTreeMap<String, gridmap_core::Camera>,
+    photos: BTreeMap<String, crate::Photo>,
 }
 
 /// A store in memory (see the module docs).
@@ -515,6 +516,22 @@ impl ChangeLog for MemoryStore {
                 bbox: c.bbox,
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl crate::PhotoStore for MemoryStore {
+    async fn put_photo(&self, photo: &crate::Photo) -> StoreResult<bool> {
+        let mut s = self.state();
+        if let Some(stored) = s.photos.get(&photo.id) {
+            return crate::same_photo(stored, photo);
+        }
+        s.photos.insert(photo.id.clone(), photo.clone());
+        Ok(true)
+    }
+
+    async fn photo(&self, id: &str) -> StoreResult<Option<crate::Photo>> {
+        Ok(self.state().photos.get(id).cloned())
     }
 }
 

@@ -284,6 +284,17 @@ impl PlanVersionStore for ReplicatedStore {
     }
 }
 
+/// Photos are read by id right after they are sent: both ways go to the primary.
+#[async_trait]
+impl crate::PhotoStore for ReplicatedStore {
+    async fn put_photo(&self, photo: &crate::Photo) -> StoreResult<bool> {
+        self.primary.put_photo(photo).await
+    }
+    async fn photo(&self, id: &str) -> StoreResult<Option<crate::Photo>> {
+        self.primary.photo(id).await
+    }
+}
+
 /// Cameras are few and written rarely: both ways go to the primary.
 #[async_trait]
 impl crate::CameraStore for ReplicatedStore {

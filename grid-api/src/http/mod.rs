@@ -14,6 +14,7 @@ mod incidents;
 mod metrics;
 mod open311;
 mod openapi;
+mod photos;
 mod plan;
 mod print;
 mod safety;
@@ -121,6 +122,7 @@ pub fn app(state: AppState) -> Router {
         .merge(cameras::router())
         .merge(situations::router())
         .merge(print::router())
+        .merge(photos::router())
         .merge(open311::router())
         .merge(stream::router())
         .merge(web::router())

@@ -2,7 +2,8 @@
 
 use super::AppState;
 use super::{
-    api, auth, cameras, export, incidents, open311, plan, print, situations, stream, versions,
+    api, auth, cameras, export, incidents, open311, photos, plan, print, situations, stream,
+    versions,
 };
 use axum::routing::get;
 use axum::{Json, Router};
@@ -51,7 +52,9 @@ use utoipa::{Modify, OpenApi};
         situations::by_building,
         situations::by_grid,
         print::village,
-        print::grid
+        print::grid,
+        photos::store,
+        photos::read
     ),
     components(schemas(
         super::error::ErrorBody,
@@ -76,6 +79,7 @@ use utoipa::{Modify, OpenApi};
         views::SearchResults,
         api::GridEditBody,
         api::HouseholdTagsBody,
+        gridmap_service::photos::PhotoReceipt,
         gridmap_service::households::EditedTags,
         api::GridEditResult,
         gridmap_service::plan::UndoOutcome,

@@ -12,6 +12,7 @@ mod cameras;
 mod grids;
 mod incidents;
 mod log;
+mod photos;
 mod read;
 mod stage;
 mod tiles;

@@ -10,6 +10,7 @@ mod cameras;
 mod grids;
 mod incidents;
 mod log;
+mod photos;
 mod read;
 mod rows;
 mod versions;
