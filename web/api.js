@@ -261,6 +261,16 @@ export function importPlanCsv(code, file) {
   return send("POST", `${village(code)}/plan.csv?${q}`, file, "text/csv");
 }
 
+/** `PUT api/photos/{id}` with the image as the body: `{id, url, new, bytes}` (201 new, 200 stored before). */
+export function putPhoto(id, blob) {
+  return send("PUT", `api/photos/${encodeURIComponent(id)}`, blob, blob.type || "image/jpeg");
+}
+
+/** `POST api/incidents`: a report; with `client_id` and `time` a report sent again answers the stored one (`repeated`). */
+export function reportIncident(report) {
+  return sendJson("POST", "api/incidents", report);
+}
+
 /**
  * GETs a file with the staff token (a bare link would not send it).
  * @returns {Promise<{blob: Blob, disposition: string}>} the body and its Content-Disposition

@@ -1,4 +1,5 @@
 //! The web map's files: `/` (index.html), `/wall` (wall.html, the command-centre wall display),
+//! `/m` (m.html, the grid staff's phone page, with its service worker `/m-sw.js`),
 //! `/static/*` (our modules and CSS),
 //! `/vendor/maplibre-gl/*` (MapLibre from npm), `/fonts/{fontstack}/{range}.pbf` (glyphs
 //! generated at build time), `/style.json` and `/config.js`. The files are built into the
@@ -22,6 +23,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/", get(index))
         .route("/index.html", get(index))
         .route("/wall", get(wall))
+        .route("/m", get(phone))
+        .route("/m-sw.js", get(phone_worker))
         .route("/static/{*path}", get(static_file))
         .route("/vendor/maplibre-gl/{*path}", get(vendor_file))
         .route("/fonts/{fontstack}/{range}", get(glyphs))
@@ -149,6 +152,15 @@ async fn index(State(state): State<AppState>) -> Result<Response, ApiError> {
 
 async fn wall(State(state): State<AppState>) -> Result<Response, ApiError> {
     page(&state, "wall.html").await
+}
+
+async fn phone(State(state): State<AppState>) -> Result<Response, ApiError> {
+    page(&state, "m.html").await
+}
+
+/// The phone page's service worker, served beside `/m` so its scope can cover it.
+async fn phone_worker(State(state): State<AppState>) -> Result<Response, ApiError> {
+    send_file(&state, "m-sw.js", "no-cache").await
 }
 
 /// One of the web map's HTML pages; a clear message when the web map is not built.

@@ -1,0 +1,117 @@
+// The grid staff's phone page (/m) in a phone-sized Chromium: a report filed without a
+// connection waits in the outbox and arrives once when the connection is back, even when
+// the first answer is lost on the way.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { findGrid, getJson, launchBrowser, openPage, screenshot, startServer, TOKEN } from "./harness.js";
+
+let server;
+let browser;
+let grid;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  grid = await findGrid(server.base);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** An 8×6 PNG, red, as a phone camera would hand over a picture (any image will do). */
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAGCAIAAABxZ0isAAAAEUlEQVR4nGM4ISeHFTEMpAQAaYgwwWSFouIAAAAASUVORK5CYII=",
+  "base64",
+);
+
+/** Incidents near `[lon, lat]` whose description is `text`. */
+async function reportsSaying(text, [lon, lat]) {
+  const d = 0.01;
+  const list = await getJson(server.base, `/api/incidents?bbox=${lon - d},${lat - d},${lon + d},${lat + d}&limit=500`, {
+    token: TOKEN,
+  });
+  return (list.items ?? []).filter((i) => i.description === text);
+}
+
+describe("phone page", () => {
+  test("a report filed offline with a photo is sent once the connection is back, and only once", async () => {
+    const [w, s, e, n] = grid.bbox;
+    const here = [(w + e) / 2, (s + n) / 2];
+    const { page, context, problems } = await openPage(browser, server.base, { width: 390, height: 844 });
+    await context.grantPermissions(["geolocation"], { origin: server.base });
+    await context.setGeolocation({ longitude: here[0], latitude: here[1] });
+    try {
+      await page.goto(`${server.base}/m#token=${TOKEN}`);
+      await page.waitForSelector("#report:not([hidden]) select option", { state: "attached", timeout: 30_000 });
+      await page.click("#locate");
+      await page.waitForFunction(() => /\d+\.\d+, \d+\.\d+/.test(document.getElementById("place").textContent));
+
+      // The page's files are kept by its service worker, so it opens again offline.
+      await page.evaluate(async () => {
+        await navigator.serviceWorker.ready;
+        if (!navigator.serviceWorker.controller)
+          await new Promise((r) => navigator.serviceWorker.addEventListener("controllerchange", r, { once: true }));
+      });
+
+      // Offline: the report waits in the outbox.
+      await context.setOffline(true);
+      await page.waitForFunction(() => document.getElementById("phone-net").dataset.online === "false");
+      const text = `离线上报 ${Date.now()}`;
+      await page.fill("#report textarea[name=description]", text);
+      await page.setInputFiles("#report input[name=photo]", { name: "p.png", mimeType: "image/png", buffer: PNG });
+      await page.click("#report .phone-submit");
+      await page.waitForFunction(() => document.getElementById("outbox-count").textContent === "1");
+      assert.equal(await page.locator("#outbox-list li.waiting").count(), 1);
+      // Closed and opened again without a connection: the page comes from the phone, the
+      // report is still waiting.
+      await page.reload();
+      await page.waitForFunction(() => document.getElementById("outbox-count")?.textContent === "1", null, {
+        timeout: 30_000,
+      });
+      await screenshot(page, "phone-offline-outbox");
+      assert.equal((await reportsSaying(text, here)).length, 0, "nothing reached the server while offline");
+
+      // Back online, but the first answer is lost: the server stores the report, the phone
+      // never hears so. It sends again and is answered with the stored report.
+      let lost = 0;
+      await page.route("**/api/incidents", async (route) => {
+        if (lost++ === 0) {
+          await route.fetch();
+          await route.abort("connectionreset");
+        } else {
+          await route.continue();
+        }
+      });
+      await context.setOffline(false); // the page hears "online" and sends its outbox
+      for (let waited = 0; lost === 0; waited += 50) {
+        assert.ok(waited < 30_000, "the outbox was sent when the connection came back");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // The lost answer leaves the report waiting; the next round sends it again.
+      await page.waitForFunction(() => window.gridmap.state.flushing === null);
+      await page.evaluate(() => window.gridmap.flush());
+      await page.waitForFunction(() => document.getElementById("outbox-count").textContent === "0");
+      await page.waitForSelector("#sent-list li.sent");
+      assert.equal(lost, 2, "sent twice: the lost one and the one answered");
+      assert.equal(await page.evaluate(() => window.gridmap.state.sent[0].repeated), true, "answered as sent before");
+
+      const stored = await reportsSaying(text, here);
+      assert.equal(stored.length, 1, "stored once");
+      const detail = await getJson(server.base, `/api/incidents/${stored[0].id}`, { token: TOKEN });
+      const photo = detail.timeline[0].photo;
+      assert.match(photo ?? "", /^api\/photos\//, "the report keeps its photo");
+      const res = await fetch(`${server.base}/${photo}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("content-type"), "image/jpeg", "compressed to JPEG on the phone");
+      await screenshot(page, "phone-sent");
+      // The dropped answer and the offline spell are the only failures the page saw.
+      const unexpected = problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_RESET|ERR_FAILED/.test(p));
+      assert.deepEqual(unexpected, []);
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -1,0 +1,226 @@
+// The grid staff's phone page (/m): report an incident with a photo and the place. A report
+// goes into the phone's outbox first (queue.js, IndexedDB) and is sent from there, at once
+// when there is a connection, else when it comes back; each report and photo carries an
+// id made here, so a report sent twice (an answer lost on the way) is stored once.
+
+import * as api from "./api.js";
+import { takeTokenFromHash } from "./config.js";
+import { h } from "./dom.js";
+import { t, translateDocument } from "./i18n.js";
+import * as outbox from "./queue.js";
+
+const token = takeTokenFromHash();
+translateDocument();
+
+/** The longest side of a photo as sent (pixels) and its JPEG quality. */
+const PHOTO_MAX_SIDE = 1600;
+const PHOTO_QUALITY = 0.8;
+/** How often the outbox is tried while something waits (ms). */
+const RETRY_MS = 15_000;
+const SERVICES_KEY = "gridmap.phone.services";
+
+const state = { position: null, sent: [], flushing: null };
+window.gridmap = { state, flush: () => flushNow() };
+
+/** A random UUID (crypto.randomUUID needs a secure context; a LAN address is not one). */
+export function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** `file` as a JPEG no larger than {@link PHOTO_MAX_SIDE} on its longest side. */
+async function compressPhoto(file) {
+  const bitmap = await createImageBitmap(file);
+  const k = Math.min(1, PHOTO_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.max(1, Math.round(bitmap.width * k));
+  canvas.height = Math.max(1, Math.round(bitmap.height * k));
+  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  bitmap.close();
+  return new Promise((resolve, reject) =>
+    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("photo"))), "image/jpeg", PHOTO_QUALITY),
+  );
+}
+
+/** Sends one outbox item: its photo, then the report naming it. */
+async function send(item) {
+  const report = { ...item.report };
+  if (item.photo) {
+    const stored = await api.putPhoto(item.photo.id, item.photo.blob);
+    report.photo = stored.url;
+  }
+  return api.reportIncident(report);
+}
+
+function flushNow() {
+  state.flushing ??= outbox
+    .flush(send, (item, answer) => {
+      state.sent.unshift({ id: answer.id, category: item.label, repeated: Boolean(answer.repeated) });
+    })
+    .catch(() => null)
+    .finally(() => {
+      state.flushing = null;
+      renderOutbox();
+    });
+  return state.flushing;
+}
+
+async function renderOutbox() {
+  const items = await outbox.waiting();
+  document.getElementById("outbox-count").textContent = String(items.length);
+  document.getElementById("outbox-list").replaceChildren(
+    ...items.map((item) =>
+      h(
+        "li",
+        { class: item.refused ? "refused" : "waiting", dataset: { clientId: item.client_id } },
+        `${item.label} · ${new Date(item.queued_at).toLocaleTimeString()} · `,
+        item.refused ? `${t("refused")}: ${item.refused.message} ` : t("waiting"),
+        item.refused
+          ? h(
+              "button",
+              {
+                type: "button",
+                onclick: async () => {
+                  await outbox.remove(item.client_id);
+                  renderOutbox();
+                },
+              },
+              t("remove"),
+            )
+          : null,
+      ),
+    ),
+  );
+  document
+    .getElementById("sent-list")
+    .replaceChildren(
+      ...state.sent.map((s) => h("li", { class: "sent", dataset: { incident: s.id } }, `${s.id} · ${s.category}`)),
+    );
+}
+
+function showNet() {
+  const net = document.getElementById("phone-net");
+  net.dataset.online = String(navigator.onLine);
+  net.textContent = navigator.onLine ? t("online") : t("offline");
+}
+
+/** The report types, from the server (kept for when the phone starts offline). */
+async function loadServices() {
+  try {
+    const list = await api.services();
+    localStorage.setItem(SERVICES_KEY, JSON.stringify(list));
+    return list;
+  } catch {
+    return JSON.parse(localStorage.getItem(SERVICES_KEY) ?? "[]");
+  }
+}
+
+function setUpReport(services) {
+  const form = document.getElementById("report");
+  const select = form.elements.category;
+  select.replaceChildren(
+    ...services.map((s) =>
+      h("option", { value: s.service_code }, s.group ? `${s.group} · ${s.service_name}` : s.service_name),
+    ),
+  );
+  const place = document.getElementById("place");
+  const error = form.querySelector(".phone-error");
+  document.getElementById("locate").addEventListener("click", () => {
+    place.textContent = t("locating");
+    navigator.geolocation.getCurrentPosition(
+      (p) => {
+        state.position = [p.coords.longitude, p.coords.latitude];
+        place.textContent = `${p.coords.longitude.toFixed(5)}, ${p.coords.latitude.toFixed(5)}`;
+      },
+      (e) => {
+        place.textContent = `${t("noPlace")}: ${e.message}`;
+      },
+      { enableHighAccuracy: true, timeout: 20_000 },
+    );
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    error.textContent = "";
+    if (!state.position) {
+      error.textContent = t("placeNeeded");
+      return;
+    }
+    const file = form.elements.photo.files?.[0];
+    let photo = null;
+    try {
+      if (file) photo = { id: uuid(), blob: await compressPhoto(file) };
+    } catch {
+      error.textContent = t("photoUnreadable");
+      return;
+    }
+    const clientId = uuid();
+    const [lon, lat] = state.position;
+    await outbox.put({
+      client_id: clientId,
+      queued_at: Date.now(),
+      label: select.selectedOptions[0]?.textContent ?? select.value,
+      report: {
+        category: select.value,
+        description: form.elements.description.value.trim() || null,
+        lon,
+        lat,
+        time: Math.floor(Date.now() / 1000),
+        source: "phone",
+        client_id: clientId,
+      },
+      photo,
+    });
+    form.elements.description.value = "";
+    form.elements.photo.value = "";
+    await renderOutbox();
+    flushNow();
+  });
+  form.hidden = false;
+}
+
+function setUpSignIn() {
+  const form = document.getElementById("signin");
+  form.hidden = false;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await api.signIn(form.elements.login.value, form.elements.password.value);
+      window.location.reload();
+    } catch (err) {
+      form.querySelector(".phone-error").textContent = err.message;
+    }
+  });
+}
+
+async function main() {
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("m-sw.js", { scope: "m" }).catch(() => null);
+  showNet();
+  window.addEventListener("online", () => {
+    showNet();
+    flushNow();
+  });
+  window.addEventListener("offline", showNet);
+  let who = { signed_in: false };
+  try {
+    who = await api.me();
+  } catch {
+    // Offline at start: the outbox still takes reports for the account last signed in.
+    who = { signed_in: Boolean(token) || navigator.onLine === false };
+  }
+  if (!who.signed_in && !token) {
+    setUpSignIn();
+    return;
+  }
+  document.getElementById("phone-who").textContent = who.login ?? "";
+  setUpReport(await loadServices());
+  document.getElementById("outbox").hidden = false;
+  await renderOutbox();
+  flushNow();
+  setInterval(flushNow, RETRY_MS);
+}
+
+main();
