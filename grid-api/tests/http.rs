@@ -4442,3 +4442,78 @@ async fn a_photo_is_stored_once_without_its_location_and_read_back_by_staff() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn staff_list_their_grids_households_and_record_a_visit_once() {
+    let f = fixture("http://test").await;
+    let (code, _, _) = first_grid(&f.state);
+    let bearer = format!("Bearer {}", token());
+    let auth = [(header::AUTHORIZATION, bearer.as_str())];
+    let list = get(&f.state, &format!("/api/grids/{code}/households"), &auth).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let list = list.json();
+    let stats = get(&f.state, &format!("/api/situations?grid={code}"), &auth)
+        .await
+        .json();
+    assert_eq!(
+        list.as_array().unwrap().len() as u64,
+        stats[0]["households"].as_u64().unwrap(),
+        "every household of the grid"
+    );
+    assert_eq!(
+        get(&f.state, &format!("/api/grids/{code}/households"), &[])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let household = list[0]["household"]["id"].as_str().unwrap().to_owned();
+    let visit = serde_json::json!({
+        "client_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "household": household,
+        "time": 1_764_806_400, "note": "独居老人身体良好", "follow_up": true
+    })
+    .to_string();
+    let post = || {
+        send_body(
+            &f.state,
+            "POST",
+            "/api/visits",
+            "application/json",
+            visit.clone(),
+            Some(token()),
+        )
+    };
+    let first = post().await;
+    assert_eq!(
+        first.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    assert_eq!(
+        post().await.status,
+        StatusCode::OK,
+        "sent again: stored once"
+    );
+    let uri = format!("/api/households/{}/visits", urlencode(&household));
+    let visits = get(&f.state, &uri, &auth).await.json();
+    assert_eq!(visits.as_array().unwrap().len(), 1, "{visits}");
+    assert_eq!(visits[0]["note"], "独居老人身体良好");
+    assert_eq!(visits[0]["follow_up"], true);
+    let with_unsent_photo = serde_json::json!({
+        "client_id": "0a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6e", "household": household,
+        "time": 1_764_806_400, "photos": ["1234567890abcdef-not-sent"]
+    })
+    .to_string();
+    let refused = send_body(
+        &f.state,
+        "POST",
+        "/api/visits",
+        "application/json",
+        with_unsent_photo,
+        Some(token()),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&refused.body).contains("was not sent"));
+}

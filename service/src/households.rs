@@ -83,19 +83,7 @@ pub async fn edit_tags(
 ) -> ServiceResult<EditedTags> {
     caller.must_be_office("editing household tags")?;
     let tags = clean_tags(tags)?;
-    let keys = RecordKeys {
-        households: [id.to_owned()].into(),
-        ..RecordKeys::default()
-    };
-    let stored = store
-        .rows(&keys)
-        .await?
-        .households
-        .into_iter()
-        .next()
-        .ok_or_else(|| ServiceError::NotFound(format!("no household with id {id:?}")))?;
-    let place = place_of_household(cx.snap, store, &stored).await?;
-    caller.may_edit_household(place.village.as_ref(), &place.grids)?;
+    let (stored, place) = household_in_reach(store, cx.snap, caller, id).await?;
     let grid = place.shown_grid;
     if stored.tags != expected {
         return Err(ServiceError::Conflict(format!(
@@ -131,13 +119,37 @@ pub async fn edit_tags(
     })
 }
 
+/// Household `id` and where it is, when `caller` may change its record (sees its
+/// personal data: it is in her scope); not found for an unknown household.
+pub(crate) async fn household_in_reach(
+    store: &dyn Store,
+    snap: &CountySnapshot,
+    caller: &Caller,
+    id: &str,
+) -> ServiceResult<(Household, HouseholdPlace)> {
+    let keys = RecordKeys {
+        households: [id.to_owned()].into(),
+        ..RecordKeys::default()
+    };
+    let household = store
+        .rows(&keys)
+        .await?
+        .households
+        .into_iter()
+        .next()
+        .ok_or_else(|| ServiceError::NotFound(format!("no household with id {id:?}")))?;
+    let place = place_of_household(snap, store, &household).await?;
+    caller.may_edit_household(place.village.as_ref(), &place.grids)?;
+    Ok((household, place))
+}
+
 /// Where a household is, for the access check and the answer.
-struct HouseholdPlace {
-    village: Option<DivisionCode>,
+pub(crate) struct HouseholdPlace {
+    pub village: Option<DivisionCode>,
     /// Every grid holding it.
-    grids: Vec<GridCode>,
+    pub grids: Vec<GridCode>,
     /// The grid shown with it (its micro-grid where grids are nested).
-    shown_grid: Option<String>,
+    pub shown_grid: Option<String>,
 }
 
 /// Where `household` is: through its building's flats, or for a household the register
@@ -184,4 +196,67 @@ async fn place_of_household(
         shown_grid: shown.map(|g| g.code.to_string()),
         grids: holding.iter().map(|g| g.code.clone()).collect(),
     })
+}
+
+/// One household of a grid, with the building it lives in.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct GridHousehold {
+    pub building: String,
+    /// The building's address (the household's own is in `household`).
+    pub building_address: Option<String>,
+    pub household: HouseholdView,
+}
+
+/// The households of grid `code` (a comprehensive grid: of its micro-grids), building by
+/// building in register order: the phone's "my grid". Callers who see the grid's personal
+/// data (staff of the grid, planners and administrators of its village); audited.
+pub async fn grid_households(
+    cx: ViewContext<'_>,
+    store: &dyn Store,
+    caller: &Caller,
+    code: &GridCode,
+) -> ServiceResult<Vec<GridHousehold>> {
+    let snap = cx.snap;
+    let village = code.village();
+    caller.may_edit_household(Some(&village), std::slice::from_ref(code))?;
+    let index = snap
+        .grid_index(code)
+        .ok_or_else(|| ServiceError::NotFound(format!("no grid {code}")))?;
+    let mut buildings: Vec<String> = snap
+        .grids
+        .iter()
+        .filter(|g| &g.code == code || g.parent.as_ref() == Some(code))
+        .flat_map(|g| g.members.iter().map(|m| m.building.clone()))
+        .collect();
+    buildings.sort();
+    buildings.dedup();
+    let read = store.households_of_buildings(&buildings).await?;
+    let mut out = Vec::new();
+    for (building, households) in &read {
+        let Some(b) = snap.building_index(building) else {
+            continue;
+        };
+        for (flat, h) in households.iter().enumerate() {
+            if !crate::lookup::grids_of_flat(snap, b, flat).contains(&index) {
+                continue;
+            }
+            let personal = crate::lookup::sees_flat(caller, snap, b, flat);
+            out.push(GridHousehold {
+                building: building.clone(),
+                building_address: snap.buildings[b].address.clone(),
+                household: cx.household(h, grid_of_flat(snap, b, flat), personal),
+            });
+        }
+    }
+    crate::access::audit(
+        store,
+        crate::incidents::now(),
+        caller.actor(),
+        "read households",
+        code.as_str(),
+        caller.origin(),
+        &format!("{} households of grid {code}", out.len()),
+    )
+    .await?;
+    Ok(out)
 }

@@ -45,6 +45,7 @@ pub mod staffing;
 pub mod staffload;
 pub mod versions;
 pub mod views;
+pub mod visits;
 
 pub use access::{AccessPolicy, Credentials};
 pub use caller::{Caller, Principal};
@@ -294,6 +295,17 @@ impl Service {
         let data = self.data();
         let store = self.inner.store.as_ref();
         households::edit_tags(view_context(&data), store, caller, id, expected, tags).await
+    }
+
+    /// The households of a grid ([`households::grid_households`]).
+    pub async fn grid_households(
+        &self,
+        caller: &Caller,
+        code: &gridmap_core::GridCode,
+    ) -> ServiceResult<Vec<households::GridHousehold>> {
+        let data = self.data();
+        households::grid_households(view_context(&data), self.inner.store.as_ref(), caller, code)
+            .await
     }
 
     /// One grid by code.

@@ -301,6 +301,48 @@ pub trait PhotoStore: Send + Sync {
     async fn photo(&self, id: &str) -> StoreResult<Option<Photo>>;
 }
 
+/// A household visit (走访) a staff member recorded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Visit {
+    /// The id the phone made (a UUID), so a visit sent again is stored once.
+    pub id: String,
+    /// The household's register id.
+    pub household: String,
+    /// Who visited.
+    pub actor: String,
+    /// Unix seconds of the visit.
+    pub at: i64,
+    /// What was found or agreed (personal data).
+    pub note: Option<String>,
+    /// Whether the household needs another visit or help.
+    pub follow_up: bool,
+    /// Photos taken (their ids, see [`PhotoStore`]).
+    pub photos: Vec<String>,
+}
+
+/// Household visits: written once by id, read by household.
+#[async_trait]
+pub trait VisitStore: Send + Sync {
+    /// Stores `visit` unless one with its id is stored; returns whether it was new.
+    /// Another visit under a stored id is [`StoreError::Invalid`].
+    async fn add_visit(&self, visit: &Visit) -> StoreResult<bool>;
+
+    /// The visits of household `id`, newest first.
+    async fn visits_of_household(&self, id: &str) -> StoreResult<Vec<Visit>>;
+}
+
+/// What [`VisitStore::add_visit`] answers when `stored` is already under the id of `sent`.
+pub(crate) fn same_visit(stored: &Visit, sent: &Visit) -> StoreResult<bool> {
+    if stored == sent {
+        Ok(false)
+    } else {
+        Err(StoreError::Invalid {
+            what: format!("visit {}", sent.id),
+            reason: "another visit is stored under this id: a new visit needs a new id".into(),
+        })
+    }
+}
+
 /// What [`PhotoStore::put_photo`] answers when `stored` is already under the id of `sent`.
 pub(crate) fn same_photo(stored: &Photo, sent: &Photo) -> StoreResult<bool> {
     if stored.bytes == sent.bytes {
@@ -458,6 +500,7 @@ pub trait Store:
     + PlanVersionStore
     + CameraStore
     + PhotoStore
+    + VisitStore
     + TileStore
     + AccessStore
     + Maintenance
@@ -474,6 +517,7 @@ impl<T> Store for T where
         + PlanVersionStore
         + CameraStore
         + PhotoStore
+        + VisitStore
         + TileStore
         + AccessStore
         + Maintenance

@@ -48,6 +48,7 @@ struct State {
     access: access::AccessState,
     cameras: BTreeMap<String, gridmap_core::Camera>,
     photos: BTreeMap<String, crate::Photo>,
+    visits: BTreeMap<String, crate::Visit>,
 }
 
 /// A store in memory (see the module docs).
@@ -532,6 +533,30 @@ impl crate::PhotoStore for MemoryStore {
 
     async fn photo(&self, id: &str) -> StoreResult<Option<crate::Photo>> {
         Ok(self.state().photos.get(id).cloned())
+    }
+}
+
+#[async_trait]
+impl crate::VisitStore for MemoryStore {
+    async fn add_visit(&self, visit: &crate::Visit) -> StoreResult<bool> {
+        let mut s = self.state();
+        if let Some(stored) = s.visits.get(&visit.id) {
+            return crate::same_visit(stored, visit);
+        }
+        s.visits.insert(visit.id.clone(), visit.clone());
+        Ok(true)
+    }
+
+    async fn visits_of_household(&self, id: &str) -> StoreResult<Vec<crate::Visit>> {
+        let mut out: Vec<crate::Visit> = self
+            .state()
+            .visits
+            .values()
+            .filter(|v| v.household == id)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.id.cmp(&b.id)));
+        Ok(out)
     }
 }
 

@@ -295,6 +295,17 @@ impl crate::PhotoStore for ReplicatedStore {
     }
 }
 
+/// Visits are read right after they are recorded: both ways go to the primary.
+#[async_trait]
+impl crate::VisitStore for ReplicatedStore {
+    async fn add_visit(&self, visit: &crate::Visit) -> StoreResult<bool> {
+        self.primary.add_visit(visit).await
+    }
+    async fn visits_of_household(&self, id: &str) -> StoreResult<Vec<crate::Visit>> {
+        self.primary.visits_of_household(id).await
+    }
+}
+
 /// Cameras are few and written rarely: both ways go to the primary.
 #[async_trait]
 impl crate::CameraStore for ReplicatedStore {

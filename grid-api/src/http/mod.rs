@@ -10,11 +10,11 @@ mod caller;
 mod cameras;
 mod error;
 mod export;
+mod field;
 mod incidents;
 mod metrics;
 mod open311;
 mod openapi;
-mod photos;
 mod plan;
 mod print;
 mod safety;
@@ -122,7 +122,7 @@ pub fn app(state: AppState) -> Router {
         .merge(cameras::router())
         .merge(situations::router())
         .merge(print::router())
-        .merge(photos::router())
+        .merge(field::router())
         .merge(open311::router())
         .merge(stream::router())
         .merge(web::router())

@@ -2,7 +2,7 @@
 
 use super::AppState;
 use super::{
-    api, auth, cameras, export, incidents, open311, photos, plan, print, situations, stream,
+    api, auth, cameras, export, field, incidents, open311, plan, print, situations, stream,
     versions,
 };
 use axum::routing::get;
@@ -53,8 +53,11 @@ use utoipa::{Modify, OpenApi};
         situations::by_grid,
         print::village,
         print::grid,
-        photos::store,
-        photos::read
+        field::store,
+        field::read,
+        field::record_visit,
+        field::household_visits,
+        field::grid_households
     ),
     components(schemas(
         super::error::ErrorBody,
@@ -80,6 +83,8 @@ use utoipa::{Modify, OpenApi};
         api::GridEditBody,
         api::HouseholdTagsBody,
         gridmap_service::photos::PhotoReceipt,
+        gridmap_service::visits::VisitRequest,
+        gridmap_service::households::GridHousehold,
         gridmap_service::households::EditedTags,
         api::GridEditResult,
         gridmap_service::plan::UndoOutcome,

@@ -9,10 +9,10 @@
 //! ways (`ST_GeomFromWKB` in, `ST_AsBinary` out), never as text.
 
 mod cameras;
+mod field;
 mod grids;
 mod incidents;
 mod log;
-mod photos;
 mod read;
 mod stage;
 mod tiles;

@@ -7,10 +7,10 @@
 //! only place with SQLite SQL.
 
 mod cameras;
+mod field;
 mod grids;
 mod incidents;
 mod log;
-mod photos;
 mod read;
 mod rows;
 mod versions;

@@ -1,0 +1,136 @@
+//! Field work from the phone page: photos (`PUT /api/photos/{id}` stores one, the raw JPEG
+//! or PNG as the body, `?keep_location=true` keeps its EXIF; `GET` reads it back), household
+//! visits (`POST /api/visits`, `GET /api/households/{id}/visits`) and the households of a
+//! grid (`GET /api/grids/{code}/households`, "my grid"). Office roles inside their scope
+//! (the service decides).
+
+use super::{ApiError, AppState, RequestCaller};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use gridmap_service::households::GridHousehold;
+use gridmap_service::photos::{self, PhotoReceipt, MAX_PHOTO_BYTES};
+use gridmap_service::visits::{self, VisitRequest};
+use gridmap_store::Visit;
+use serde::Deserialize;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/photos/{id}", put(store).get(read))
+        // A photo may be larger than the other requests' limit; the service says how much.
+        .layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES + 1024))
+        .route("/api/visits", post(record_visit))
+        .route("/api/households/{id}/visits", get(household_visits))
+        .route("/api/grids/{code}/households", get(grid_households))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct PutQuery {
+    keep_location: Option<bool>,
+}
+
+/// Stores a photo once under the device's id: 201 when new, 200 when it was stored.
+#[utoipa::path(put, path = "/api/photos/{id}",
+    params(("id" = String, Path, description = "the device's id for the photo (a UUID)"),
+        ("keep_location" = Option<bool>, Query, description = "keep the EXIF/XMP metadata (with the GPS position); stripped by default")),
+    request_body(content = Vec<u8>, content_type = "image/jpeg", description = "a JPEG or PNG, at most 5 MB"),
+    responses((status = 201, body = PhotoReceipt), (status = 200, body = PhotoReceipt, description = "already stored"),
+        (status = 400, description = "not a JPEG or PNG, too large, a bad id, or another photo under the id"), (status = 401, description = "not signed in")))]
+pub(super) async fn store(
+    State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
+    Path(id): Path<String>,
+    Query(q): Query<PutQuery>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<PhotoReceipt>), ApiError> {
+    let service = state.service();
+    let store = service.store();
+    let keep = q.keep_location.unwrap_or(false);
+    let receipt = photos::put_photo(store.as_ref(), &caller, &id, &body, keep).await?;
+    let status = if receipt.new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(receipt)))
+}
+
+/// A stored photo (audited).
+#[utoipa::path(get, path = "/api/photos/{id}", params(("id" = String, Path, description = "the photo's id")),
+    responses((status = 200, description = "the image", content_type = "image/jpeg"), (status = 401, description = "not signed in"),
+        (status = 403, description = "a role that reads no personal data"), (status = 404, description = "no such photo")))]
+pub(super) async fn read(
+    State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let service = state.service();
+    let store = service.store();
+    let photo = photos::photo(store.as_ref(), &caller, &id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, photo.content_type),
+            (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
+        ],
+        photo.bytes,
+    )
+        .into_response())
+}
+
+/// Records a household visit once under the phone's id: 201 when new, 200 when it was
+/// recorded before.
+#[utoipa::path(post, path = "/api/visits", request_body = VisitRequest,
+    responses((status = 201, description = "the visit as stored", content_type = "application/json"),
+        (status = 200, description = "recorded before (sent again)", content_type = "application/json"),
+        (status = 400, description = "bad id, note or time, a photo not sent, or another visit under the id"), (status = 401, description = "not signed in"),
+        (status = 403, description = "the household is outside the caller's scope"), (status = 404, description = "no such household")))]
+pub(super) async fn record_visit(
+    State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
+    Json(body): Json<VisitRequest>,
+) -> Result<(StatusCode, Json<Visit>), ApiError> {
+    let service = state.service();
+    let data = service.data();
+    let store = service.store();
+    let (visit, new) =
+        visits::record_visit(store.as_ref(), data.snapshot(), &caller, &body).await?;
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(visit)))
+}
+
+/// A household's visits, newest first (audited).
+#[utoipa::path(get, path = "/api/households/{id}/visits", params(("id" = String, Path, description = "register id, URL-encoded")),
+    responses((status = 200, description = "`[{id, household, actor, at, note, follow_up, photos}]`", content_type = "application/json"),
+        (status = 401, description = "not signed in"), (status = 403, description = "outside the caller's scope"), (status = 404, description = "no such household")))]
+pub(super) async fn household_visits(
+    State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Visit>>, ApiError> {
+    let service = state.service();
+    let data = service.data();
+    let store = service.store();
+    Ok(Json(
+        visits::visits_of_household(store.as_ref(), data.snapshot(), &caller, &id).await?,
+    ))
+}
+
+/// The households of a grid, building by building (staff of the grid; audited).
+#[utoipa::path(get, path = "/api/grids/{code}/households", params(("code" = String, Path, description = "grid code")),
+    responses((status = 200, body = Vec<GridHousehold>), (status = 401, description = "not signed in"),
+        (status = 403, description = "outside the caller's scope"), (status = 404, description = "no such grid")))]
+pub(super) async fn grid_households(
+    State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<GridHousehold>>, ApiError> {
+    let code = gridmap_service::lookup::parse_grid_code(&code)?;
+    let service = state.service();
+    Ok(Json(service.grid_households(&caller, &code).await?))
+}

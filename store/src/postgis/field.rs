@@ -1,0 +1,122 @@
+//! Field work from the phone: photos (one row each, the bytes as bytea) and household visits.
+
+use super::PostgisStore;
+use crate::error::{DbStep, StoreResult};
+use crate::{same_photo, same_visit, Photo, PhotoStore, Visit, VisitStore};
+use async_trait::async_trait;
+
+type PhotoRow = (String, String, Vec<u8>, String, i64);
+
+fn photo_from_row((id, content_type, bytes, actor, at): PhotoRow) -> Photo {
+    Photo {
+        id,
+        content_type,
+        bytes,
+        actor,
+        at,
+    }
+}
+
+#[async_trait]
+impl PhotoStore for PostgisStore {
+    async fn put_photo(&self, photo: &Photo) -> StoreResult<bool> {
+        // No write lock: the insert either takes the id or finds it taken.
+        let inserted: Option<(String,)> = sqlx::query_as(
+            "INSERT INTO photos (id, content_type, bytes, actor, at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO NOTHING RETURNING id",
+        )
+        .bind(&photo.id)
+        .bind(&photo.content_type)
+        .bind(&photo.bytes)
+        .bind(&photo.actor)
+        .bind(photo.at)
+        .fetch_optional(&self.pool)
+        .await
+        .step("storing a photo")?;
+        if inserted.is_some() {
+            return Ok(true);
+        }
+        match self.photo(&photo.id).await? {
+            Some(stored) => same_photo(&stored, photo),
+            None => Ok(false),
+        }
+    }
+
+    async fn photo(&self, id: &str) -> StoreResult<Option<Photo>> {
+        let row: Option<PhotoRow> =
+            sqlx::query_as("SELECT id, content_type, bytes, actor, at FROM photos WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .step("reading a photo")?;
+        Ok(row.map(photo_from_row))
+    }
+}
+
+type VisitRow = (String, String, String, i64, Option<String>, bool, String);
+
+const VISIT_COLUMNS: &str = "id, household, actor, at, note, follow_up, photos";
+
+fn visit_from_row(
+    (id, household, actor, at, note, follow_up, photos): VisitRow,
+) -> StoreResult<Visit> {
+    let photos = serde_json::from_str(&photos).map_err(|e| crate::StoreError::Value {
+        what: format!("visit {id}"),
+        reason: e.to_string(),
+    })?;
+    Ok(Visit {
+        id,
+        household,
+        actor,
+        at,
+        note,
+        follow_up,
+        photos,
+    })
+}
+
+#[async_trait]
+impl VisitStore for PostgisStore {
+    async fn add_visit(&self, visit: &Visit) -> StoreResult<bool> {
+        let photos = serde_json::to_string(&visit.photos).unwrap_or_else(|_| "[]".into());
+        let inserted = sqlx::query(
+            "INSERT INTO visits (id, household, actor, at, note, follow_up, photos)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&visit.id)
+        .bind(&visit.household)
+        .bind(&visit.actor)
+        .bind(visit.at)
+        .bind(&visit.note)
+        .bind(visit.follow_up)
+        .bind(&photos)
+        .execute(&self.pool)
+        .await
+        .step("storing a visit")?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(true);
+        }
+        let stored: Option<VisitRow> =
+            sqlx::query_as(&format!("SELECT {VISIT_COLUMNS} FROM visits WHERE id = $1"))
+                .bind(&visit.id)
+                .fetch_optional(&self.pool)
+                .await
+                .step("reading a stored visit")?;
+        match stored {
+            Some(row) => same_visit(&visit_from_row(row)?, visit),
+            None => Ok(false),
+        }
+    }
+
+    async fn visits_of_household(&self, id: &str) -> StoreResult<Vec<Visit>> {
+        let rows: Vec<VisitRow> = sqlx::query_as(&format!(
+            "SELECT {VISIT_COLUMNS} FROM visits WHERE household = $1 ORDER BY at DESC, id"
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .step("reading visits")?;
+        rows.into_iter().map(visit_from_row).collect()
+    }
+}
