@@ -271,6 +271,16 @@ export function reportIncident(report) {
   return sendJson("POST", "api/incidents", report);
 }
 
+/** `POST api/visits`: a household visit (201 new, 200 recorded before). */
+export function recordVisit(visit) {
+  return sendJson("POST", "api/visits", visit);
+}
+
+/** `api/grids/{code}/households`: the grid's households, building by building (staff of the grid). */
+export function gridHouseholds(code, opts) {
+  return getJson(`api/grids/${encodeURIComponent(code)}/households`, opts);
+}
+
 /**
  * GETs a file with the staff token (a bare link would not send it).
  * @returns {Promise<{blob: Blob, disposition: string}>} the body and its Content-Disposition

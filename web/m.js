@@ -18,6 +18,8 @@ const PHOTO_QUALITY = 0.8;
 /** How often the outbox is tried while something waits (ms). */
 const RETRY_MS = 15_000;
 const SERVICES_KEY = "gridmap.phone.services";
+/** The households of the grid last opened, kept for opening it offline. */
+const HOUSEHOLDS_KEY = "gridmap.phone.households";
 
 const state = { position: null, sent: [], flushing: null };
 window.gridmap = { state, flush: () => flushNow() };
@@ -46,14 +48,11 @@ async function compressPhoto(file) {
   );
 }
 
-/** Sends one outbox item: its photo, then the report naming it. */
+/** Sends one outbox item: its photo, then the report or visit naming it. */
 async function send(item) {
-  const report = { ...item.report };
-  if (item.photo) {
-    const stored = await api.putPhoto(item.photo.id, item.photo.blob);
-    report.photo = stored.url;
-  }
-  return api.reportIncident(report);
+  const stored = item.photo ? await api.putPhoto(item.photo.id, item.photo.blob) : null;
+  if (item.kind === "visit") return api.recordVisit({ ...item.visit, photos: stored ? [stored.id] : [] });
+  return api.reportIncident(stored ? { ...item.report, photo: stored.url } : item.report);
 }
 
 function flushNow() {
@@ -149,17 +148,12 @@ function setUpReport(services) {
       error.textContent = t("placeNeeded");
       return;
     }
-    const file = form.elements.photo.files?.[0];
-    let photo = null;
-    try {
-      if (file) photo = { id: uuid(), blob: await compressPhoto(file) };
-    } catch {
-      error.textContent = t("photoUnreadable");
-      return;
-    }
+    const photo = await photoOf(form, error);
+    if (photo === false) return;
     const clientId = uuid();
     const [lon, lat] = state.position;
     await outbox.put({
+      kind: "report",
       client_id: clientId,
       queued_at: Date.now(),
       label: select.selectedOptions[0]?.textContent ?? select.value,
@@ -180,6 +174,112 @@ function setUpReport(services) {
     flushNow();
   });
   form.hidden = false;
+}
+
+/** The form's photo compressed for sending: `null` without one, `false` when unreadable. */
+async function photoOf(form, error) {
+  const file = form.elements.photo.files?.[0];
+  if (!file) return null;
+  try {
+    return { id: uuid(), blob: await compressPhoto(file) };
+  } catch {
+    error.textContent = t("photoUnreadable");
+    return false;
+  }
+}
+
+/** My grid: its households (kept for offline use), each with a button to record a visit. */
+function setUpMyGrid(who) {
+  const section = document.getElementById("mygrid");
+  const input = document.getElementById("grid-code");
+  const error = section.querySelector(".phone-error");
+  const mine = (who.scope ?? "").startsWith("grids:") ? who.scope.slice("grids:".length).split(",") : [];
+  document.getElementById("my-grids").replaceChildren(...mine.map((code) => h("option", { value: code })));
+  const cached = JSON.parse(localStorage.getItem(HOUSEHOLDS_KEY) ?? "null");
+  input.value = mine[0] ?? cached?.grid ?? "";
+  async function openGrid() {
+    const code = input.value.trim();
+    if (!code) return;
+    error.textContent = "";
+    try {
+      const list = await api.gridHouseholds(code);
+      localStorage.setItem(HOUSEHOLDS_KEY, JSON.stringify({ grid: code, list }));
+      renderHouseholds(list, false);
+    } catch (err) {
+      const copy = JSON.parse(localStorage.getItem(HOUSEHOLDS_KEY) ?? "null");
+      if (copy?.grid === code && !err.status) renderHouseholds(copy.list, true);
+      else error.textContent = err.message;
+    }
+  }
+  document.getElementById("open-grid").addEventListener("click", openGrid);
+  section.hidden = false;
+  if (input.value) openGrid();
+}
+
+function renderHouseholds(list, offlineCopy) {
+  const rows = [];
+  let building = null;
+  for (const { building: b, building_address: address, household: x } of list) {
+    if (b !== building) {
+      building = b;
+      rows.push(h("li", { class: "building-head" }, address ?? b, offlineCopy ? ` ${t("householdsCached")}` : ""));
+    }
+    const flat = [x.entrance, x.unit ?? (x.floor != null ? `${x.floor}F` : null)].filter(Boolean).join("-");
+    rows.push(
+      h(
+        "li",
+        { class: "household-row", dataset: { household: x.id } },
+        h(
+          "span",
+          { class: "who" },
+          [flat || x.address || x.id, x.head ? ` · ${x.head}` : ""].join(""),
+          x.tags?.length ? h("span", { class: "tags" }, x.tags.join("、")) : null,
+        ),
+        h("button", { type: "button", class: "visit-button", onclick: () => openVisit(x, flat) }, t("visit")),
+      ),
+    );
+  }
+  document.getElementById("household-list").replaceChildren(...rows);
+}
+
+function openVisit(x, flat) {
+  const form = document.getElementById("visit");
+  form.dataset.household = x.id;
+  document.getElementById("visit-household").textContent = [flat, x.head].filter(Boolean).join(" ");
+  form.hidden = false;
+  form.scrollIntoView({ block: "start" });
+}
+
+function setUpVisit() {
+  const form = document.getElementById("visit");
+  const close = () => {
+    form.reset();
+    form.hidden = true;
+  };
+  document.getElementById("visit-cancel").addEventListener("click", close);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const photo = await photoOf(form, document.createElement("p"));
+    if (photo === false) return;
+    const clientId = uuid();
+    await outbox.put({
+      kind: "visit",
+      client_id: clientId,
+      queued_at: Date.now(),
+      label: `${t("visit")} ${document.getElementById("visit-household").textContent}`,
+      visit: {
+        client_id: clientId,
+        household: form.dataset.household,
+        time: Math.floor(Date.now() / 1000),
+        note: form.elements.note.value.trim() || null,
+        follow_up: form.elements.follow_up.checked,
+      },
+      photo,
+    });
+    close();
+    await renderOutbox();
+    flushNow();
+  });
 }
 
 function setUpSignIn() {
@@ -217,6 +317,8 @@ async function main() {
   }
   document.getElementById("phone-who").textContent = who.login ?? "";
   setUpReport(await loadServices());
+  setUpMyGrid(who);
+  setUpVisit();
   document.getElementById("outbox").hidden = false;
   await renderOutbox();
   flushNow();

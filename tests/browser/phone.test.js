@@ -114,4 +114,38 @@ describe("phone page", () => {
       await context.close();
     }
   });
+
+  test("my grid lists its households; a visit recorded on one reaches the server", async () => {
+    const { page, context, problems } = await openPage(browser, server.base, { width: 390, height: 844 });
+    try {
+      await page.goto(`${server.base}/m#token=${TOKEN}`);
+      await page.waitForSelector("#mygrid:not([hidden])", { timeout: 30_000 });
+      await page.fill("#grid-code", grid.id);
+      await page.click("#open-grid");
+      await page.waitForSelector("#household-list li.household-row");
+      const listed = await getJson(server.base, `/api/grids/${grid.id}/households`, { token: TOKEN });
+      assert.equal(await page.locator("#household-list li.household-row").count(), listed.length, "every household");
+      const row = page.locator("#household-list li.household-row").first();
+      const household = await row.getAttribute("data-household");
+      await row.locator(".visit-button").click();
+      await page.waitForSelector("#visit:not([hidden])");
+      const note = `走访记录 ${Date.now()}`;
+      await page.fill("#visit textarea[name=note]", note);
+      await page.check("#visit input[name=follow_up]");
+      await page.click("#visit .phone-submit");
+      await page.waitForFunction(() => document.querySelectorAll("#sent-list li.sent").length === 1, null, {
+        timeout: 30_000,
+      });
+      const visits = await getJson(server.base, `/api/households/${encodeURIComponent(household)}/visits`, {
+        token: TOKEN,
+      });
+      const mine = visits.filter((v) => v.note === note);
+      assert.equal(mine.length, 1, "recorded once");
+      assert.equal(mine[0].follow_up, true);
+      await screenshot(page, "phone-my-grid");
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
 });
