@@ -271,6 +271,17 @@ export function reportIncident(report) {
   return sendJson("POST", "api/incidents", report);
 }
 
+/** `api/incidents?assignee=…&status=…`: the work orders dispatched to someone (`staff:ID`). */
+export function workOrders(assignee, opts) {
+  const q = new URLSearchParams({ assignee, status: "dispatched,in_progress", limit: "100" });
+  return getJson(`api/incidents?${q}`, opts);
+}
+
+/** `POST api/incidents/{id}/transitions`: one move of the loop (409 when the incident changed since `version`). */
+export function moveIncident(id, move) {
+  return sendJson("POST", `api/incidents/${encodeURIComponent(id)}/transitions`, move);
+}
+
 /** `POST api/visits`: a household visit (201 new, 200 recorded before). */
 export function recordVisit(visit) {
   return sendJson("POST", "api/visits", visit);

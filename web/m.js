@@ -20,6 +20,8 @@ const RETRY_MS = 15_000;
 const SERVICES_KEY = "gridmap.phone.services";
 /** The households of the grid last opened, kept for opening it offline. */
 const HOUSEHOLDS_KEY = "gridmap.phone.households";
+/** My work orders as last fetched, for the to-do list offline. */
+const TODO_KEY = "gridmap.phone.todo";
 
 const state = { position: null, sent: [], flushing: null };
 window.gridmap = { state, flush: () => flushNow() };
@@ -52,6 +54,7 @@ async function compressPhoto(file) {
 async function send(item) {
   const stored = item.photo ? await api.putPhoto(item.photo.id, item.photo.blob) : null;
   if (item.kind === "visit") return api.recordVisit({ ...item.visit, photos: stored ? [stored.id] : [] });
+  if (item.kind === "move") return sendMove(item);
   return api.reportIncident(stored ? { ...item.report, photo: stored.url } : item.report);
 }
 
@@ -174,6 +177,89 @@ function setUpReport(services) {
     flushNow();
   });
   form.hidden = false;
+}
+
+/**
+ * Sends a move of a work order (accept, feedback) made against `item.move.version`. A 409
+ * means the order changed since: if the change is this very move (its answer was lost),
+ * it was sent; otherwise someone else changed it, which the outbox shows.
+ */
+async function sendMove(item) {
+  try {
+    return await api.moveIncident(item.incident, item.move);
+  } catch (err) {
+    if (err.status !== 409) throw err;
+    const now = await api.getJson(`api/incidents/${encodeURIComponent(item.incident)}`);
+    const last = now.timeline.at(-1);
+    if (now.incident.version === item.move.version + 1 && last?.action === item.move.action) return now.incident;
+    throw Object.assign(new Error(t("orderChanged")), { status: 409 });
+  }
+}
+
+/** The to-do list: work orders dispatched to me or in my hands, with their deadlines. */
+async function loadTodo(who) {
+  let list;
+  let cached = false;
+  try {
+    list = (await api.workOrders(`staff:${who.login}`)).items ?? [];
+    localStorage.setItem(TODO_KEY, JSON.stringify(list));
+  } catch {
+    list = JSON.parse(localStorage.getItem(TODO_KEY) ?? "[]");
+    cached = true;
+  }
+  document.getElementById("todo-count").textContent = String(list.length);
+  const rows = list.map((i) => {
+    const due = i.deadline
+      ? h(
+          "span",
+          { class: "deadline", dataset: { level: i.deadline.level } },
+          t("dueAt", { time: new Date(i.deadline.due * 1000).toLocaleString() }),
+        )
+      : null;
+    const move = (action, label) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: `move-${action}`,
+          onclick: async () => {
+            const clientId = uuid();
+            await outbox.put({
+              kind: "move",
+              client_id: clientId,
+              queued_at: Date.now(),
+              label: `${label} ${i.id}`,
+              incident: i.id,
+              move: { action, version: i.version, note: action === "feedback" ? t("finishOrder") : null },
+            });
+            await renderOutbox();
+            await flushNow();
+            loadTodo(who);
+          },
+        },
+        label,
+      );
+    return h(
+      "li",
+      { class: "todo-item", dataset: { incident: i.id, status: i.status } },
+      `${i.id} · ${i.subcategory_name ?? i.category_name ?? i.category}`,
+      i.description ? h("span", { class: "deadline" }, i.description) : null,
+      due,
+      h(
+        "div",
+        { class: "actions" },
+        i.status === "dispatched" ? move("accept", t("acceptOrder")) : null,
+        i.status === "in_progress" ? move("feedback", t("finishOrder")) : null,
+      ),
+    );
+  });
+  document
+    .getElementById("todo-list")
+    .replaceChildren(
+      ...(rows.length ? rows : [h("li", { class: "muted" }, t("todoNone"))]),
+      ...(cached ? [h("li", { class: "muted" }, t("todoCached"))] : []),
+    );
+  document.getElementById("todo").hidden = false;
 }
 
 /** The form's photo compressed for sending: `null` without one, `false` when unreadable. */
@@ -319,6 +405,7 @@ async function main() {
   setUpReport(await loadServices());
   setUpMyGrid(who);
   setUpVisit();
+  if (who.login) loadTodo(who);
   document.getElementById("outbox").hidden = false;
   await renderOutbox();
   flushNow();

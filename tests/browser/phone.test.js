@@ -148,4 +148,65 @@ describe("phone page", () => {
       await context.close();
     }
   });
+
+  test("a work order dispatched to me is on my to-do list and accepted from the phone; one changed meanwhile is shown as a conflict", async () => {
+    const [w, s, e, n] = grid.bbox;
+    const post = async (path, body) => {
+      const res = await fetch(`${server.base}${path}`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const text = await res.text();
+      assert.ok(res.ok, `${path}: ${res.status} ${text}`);
+      return JSON.parse(text);
+    };
+    /** A new incident dispatched to the token's account (tester). */
+    const dispatched = async (text) => {
+      const i = await post("/api/incidents", {
+        category: "environment.garbage",
+        lon: (w + e) / 2,
+        lat: (s + n) / 2,
+        description: text,
+      });
+      await post(`/api/incidents/${i.id}/transitions`, { action: "create_work_order" });
+      const d = await post(`/api/incidents/${i.id}/transitions`, {
+        action: "dispatch",
+        assignee: { kind: "staff", id: "tester" },
+      });
+      return d.incident;
+    };
+    const mine = await dispatched(`待办 ${Date.now()}`);
+    const other = await dispatched(`待办 ${Date.now()} 2`);
+    assert.equal(mine.status, "dispatched");
+
+    const { page, context, problems } = await openPage(browser, server.base, { width: 390, height: 844 });
+    try {
+      await page.goto(`${server.base}/m#token=${TOKEN}`);
+      const row = page.locator(`#todo-list li.todo-item[data-incident="${mine.id}"]`);
+      await row.waitFor({ timeout: 30_000 });
+      assert.match(await row.locator(".deadline[data-level]").textContent(), /\d/, "its deadline");
+      await row.locator(".move-accept").click();
+      await page.waitForSelector(`#todo-list li.todo-item[data-incident="${mine.id}"][data-status="in_progress"]`, {
+        timeout: 30_000,
+      });
+      const after = await getJson(server.base, `/api/incidents/${mine.id}`, { token: TOKEN });
+      assert.equal(after.incident.status, "in_progress");
+
+      // The office suspends the other order after the phone loaded it: the phone's accept is
+      // refused and says why, and the order stays suspended.
+      const current = await getJson(server.base, `/api/incidents/${other.id}`, { token: TOKEN });
+      await post(`/api/incidents/${other.id}/transitions`, { action: "suspend", version: current.incident.version });
+      await page.locator(`#todo-list li.todo-item[data-incident="${other.id}"] .move-accept`).click();
+      await page.waitForSelector("#outbox-list li.refused", { timeout: 30_000 });
+      assert.match(await page.locator("#outbox-list li.refused").textContent(), /工单已被他人改动/);
+      const still = await getJson(server.base, `/api/incidents/${other.id}`, { token: TOKEN });
+      assert.equal(still.incident.status, "suspended");
+      await screenshot(page, "phone-todo");
+      const unexpected = problems.filter((p) => !/HTTP 409/.test(p) && !/409 \(Conflict\)/.test(p));
+      assert.deepEqual(unexpected, []);
+    } finally {
+      await context.close();
+    }
+  });
 });
