@@ -1,10 +1,17 @@
 // The phone page's service worker: keeps the page's own files so it opens without a
-// connection (reports then wait in the outbox). Network first, the cached copy when the
-// network fails; the API is never cached.
+// connection (reports then wait in the outbox), and answers map tiles from the copies the
+// page keeps of its grid (m.js, cache "gridmap-phone-tiles"). Network first, the cached
+// copy when the network fails; the API is never cached.
 
-const CACHE = "gridmap-phone-v1";
+const CACHE = "gridmap-phone-v2";
 const SHELL = [
   "m",
+  "style.json",
+  "vendor/maplibre-gl/maplibre-gl.mjs",
+  "vendor/maplibre-gl/maplibre-gl-worker.mjs",
+  "vendor/maplibre-gl/maplibre-gl.css",
+  "static/layers.js",
+  "static/incidents.js",
   "config.js",
   "static/m.js",
   "static/m.css",
@@ -31,12 +38,19 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(
     fetch(event.request)
       .then((res) => {
-        if (res.ok) {
+        // Tiles are kept by the page, for its grid only (the shell cache would grow with
+        // every tile viewed).
+        if (res.ok && !url.pathname.includes("/tiles/")) {
           const copy = res.clone();
           caches.open(CACHE).then((c) => c.put(event.request, copy));
         }
         return res;
       })
-      .catch(() => caches.match(event.request, { ignoreSearch: true }).then((hit) => hit ?? Response.error())),
+      // Every cache is searched, the page's tiles included; a tile's query is part of it.
+      .catch(() =>
+        caches
+          .match(event.request, { ignoreSearch: !url.pathname.includes("/tiles/") })
+          .then((hit) => hit ?? Response.error()),
+      ),
   );
 });

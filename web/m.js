@@ -3,10 +3,12 @@
 // when there is a connection, else when it comes back; each report and photo carries an
 // id made here, so a report sent twice (an answer lost on the way) is stored once.
 
+import * as maplibregl from "../vendor/maplibre-gl/maplibre-gl.mjs";
 import * as api from "./api.js";
-import { takeTokenFromHash } from "./config.js";
+import { absolute, readConfig, takeTokenFromHash } from "./config.js";
 import { h } from "./dom.js";
 import { t, translateDocument } from "./i18n.js";
+import { buildStyle, LOCAL_IDEOGRAPH_FONTS } from "./layers.js";
 import * as outbox from "./queue.js";
 
 const token = takeTokenFromHash();
@@ -20,6 +22,10 @@ const RETRY_MS = 15_000;
 const SERVICES_KEY = "gridmap.phone.services";
 /** The households of the grid last opened, kept for opening it offline. */
 const HOUSEHOLDS_KEY = "gridmap.phone.households";
+/** Where the phone keeps map tiles of its grid for offline viewing (the service worker reads it). */
+const TILE_CACHE = "gridmap-phone-tiles";
+/** The zoom levels of the grid's tiles kept (the map overzooms past the tiles' own maximum). */
+const TILE_ZOOMS = [12, 13, 14, 15, 16];
 /** My work orders as last fetched, for the to-do list offline. */
 const TODO_KEY = "gridmap.phone.todo";
 
@@ -288,18 +294,79 @@ function setUpMyGrid(who) {
     if (!code) return;
     error.textContent = "";
     try {
-      const list = await api.gridHouseholds(code);
-      localStorage.setItem(HOUSEHOLDS_KEY, JSON.stringify({ grid: code, list }));
+      const [list, detail] = await Promise.all([api.gridHouseholds(code), api.grid(code)]);
+      localStorage.setItem(HOUSEHOLDS_KEY, JSON.stringify({ grid: code, list, bbox: detail.bbox }));
       renderHouseholds(list, false);
+      await showGridMap(detail.bbox, true);
     } catch (err) {
       const copy = JSON.parse(localStorage.getItem(HOUSEHOLDS_KEY) ?? "null");
-      if (copy?.grid === code && !err.status) renderHouseholds(copy.list, true);
-      else error.textContent = err.message;
+      if (copy?.grid === code && !err.status) {
+        renderHouseholds(copy.list, true);
+        await showGridMap(copy.bbox, false);
+      } else error.textContent = err.message;
     }
   }
   document.getElementById("open-grid").addEventListener("click", openGrid);
   section.hidden = false;
   if (input.value) openGrid();
+}
+
+/** The tiles (x, y) of zoom `z` covering `[w, s, e, n]`. */
+export function tilesOf([w, s, e, n], z) {
+  const n2 = 2 ** z;
+  const x = (lon) => Math.min(n2 - 1, Math.max(0, Math.floor(((lon + 180) / 360) * n2)));
+  const y = (lat) => {
+    const r = (lat * Math.PI) / 180;
+    return Math.min(
+      n2 - 1,
+      Math.max(0, Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n2)),
+    );
+  };
+  const out = [];
+  for (let tx = x(w); tx <= x(e); tx++) for (let ty = y(n); ty <= y(s); ty++) out.push([tx, ty]);
+  return out;
+}
+
+let gridMap = null;
+
+/** Shows the grid on a small map; online, keeps its tiles for viewing it offline. */
+async function showGridMap(bbox, online) {
+  if (!bbox) return;
+  const source = await api.tileJson(readConfig().layers, {
+    tiles: [absolute(`tiles/${readConfig().layers}/{z}/{x}/{y}.mvt`)],
+  });
+  const container = document.getElementById("grid-map");
+  container.hidden = false;
+  const bounds = [
+    [bbox[0], bbox[1]],
+    [bbox[2], bbox[3]],
+  ];
+  if (!gridMap) {
+    gridMap = new maplibregl.Map({
+      container,
+      style: buildStyle({
+        tiles: source.tiles,
+        minzoom: source.minzoom,
+        maxzoom: source.maxzoom,
+        glyphs: absolute("fonts/{fontstack}/{range}.pbf"),
+        labels: absolute("api/labels"),
+        householdsUnit: t("householdsUnit"),
+        institutionLabel: t("institution"),
+      }),
+      bounds,
+      fitBoundsOptions: { padding: 16 },
+      attributionControl: false,
+      localIdeographFontFamily: LOCAL_IDEOGRAPH_FONTS,
+    });
+    window.gridmap.map = gridMap;
+  } else gridMap.fitBounds(bounds, { padding: 16, animate: false });
+  if (!online || !("caches" in window)) return;
+  const cache = await caches.open(TILE_CACHE);
+  const urls = TILE_ZOOMS.filter((z) => z >= source.minzoom && z <= source.maxzoom).flatMap((z) =>
+    tilesOf(bbox, z).map(([x, y]) => source.tiles[0].replace("{z}", z).replace("{x}", x).replace("{y}", y)),
+  );
+  await Promise.all(urls.map((u) => cache.add(u).catch(() => null)));
+  state.tilesKept = urls;
 }
 
 function renderHouseholds(list, offlineCopy) {

@@ -142,8 +142,27 @@ describe("phone page", () => {
       const mine = visits.filter((v) => v.note === note);
       assert.equal(mine.length, 1, "recorded once");
       assert.equal(mine[0].follow_up, true);
+      await page.locator("#grid-map").scrollIntoViewIfNeeded();
+      await page.waitForFunction(() => window.gridmap.map?.loaded(), null, { timeout: 30_000 });
       await screenshot(page, "phone-my-grid");
-      assert.deepEqual(problems, []);
+
+      // The grid's map tiles were kept: offline, the page opens again with the grid's
+      // households (an offline copy) and its tiles.
+      await page.waitForFunction(() => window.gridmap.state.tilesKept?.length > 0, null, { timeout: 30_000 });
+      const tile = await page.evaluate(() => window.gridmap.state.tilesKept.at(-1));
+      await page.evaluate(async () => {
+        await navigator.serviceWorker.ready;
+        if (!navigator.serviceWorker.controller)
+          await new Promise((r) => navigator.serviceWorker.addEventListener("controllerchange", r, { once: true }));
+      });
+      await context.setOffline(true);
+      await page.reload();
+      await page.waitForSelector("#household-list li.household-row", { timeout: 30_000 });
+      assert.equal(await page.locator("#household-list li.household-row").count(), listed.length);
+      assert.equal(await page.evaluate((u) => fetch(u).then((r) => r.status), tile), 200, "a kept tile offline");
+      await context.setOffline(false);
+      const unexpected = problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|ERR_FAILED/.test(p));
+      assert.deepEqual(unexpected, []);
     } finally {
       await context.close();
     }
