@@ -6,6 +6,8 @@
 const CACHE = "gridmap-phone-v2";
 const SHELL = [
   "m",
+  "m.webmanifest",
+  "m-icon-192.png",
   "style.json",
   "vendor/maplibre-gl/maplibre-gl.mjs",
   "vendor/maplibre-gl/maplibre-gl-worker.mjs",

@@ -120,6 +120,15 @@ describe("phone page", () => {
     try {
       await page.goto(`${server.base}/m#token=${TOKEN}`);
       await page.waitForSelector("#mygrid:not([hidden])", { timeout: 30_000 });
+      // Installable: a manifest with its icons.
+      const manifest = await page.evaluate(() =>
+        fetch(document.querySelector("link[rel=manifest]").href).then((r) => r.json()),
+      );
+      assert.equal(manifest.display, "standalone");
+      for (const icon of manifest.icons) {
+        const res = await fetch(new URL(icon.src, `${server.base}/m`));
+        assert.equal(res.headers.get("content-type"), "image/png", icon.src);
+      }
       await page.fill("#grid-code", grid.id);
       await page.click("#open-grid");
       await page.waitForSelector("#household-list li.household-row");

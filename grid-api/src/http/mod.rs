@@ -15,6 +15,7 @@ mod incidents;
 mod metrics;
 mod open311;
 mod openapi;
+mod phone_app;
 mod plan;
 mod print;
 mod safety;
@@ -123,6 +124,7 @@ pub fn app(state: AppState) -> Router {
         .merge(situations::router())
         .merge(print::router())
         .merge(field::router())
+        .merge(phone_app::router())
         .merge(open311::router())
         .merge(stream::router())
         .merge(web::router())
