@@ -140,10 +140,7 @@ function setUpReport(services) {
   document.getElementById("locate").addEventListener("click", () => {
     place.textContent = t("locating");
     navigator.geolocation.getCurrentPosition(
-      (p) => {
-        state.position = [p.coords.longitude, p.coords.latitude];
-        place.textContent = `${p.coords.longitude.toFixed(5)}, ${p.coords.latitude.toFixed(5)}`;
-      },
+      (p) => setPlace([p.coords.longitude, p.coords.latitude], t("fromGps")),
       (e) => {
         place.textContent = `${t("noPlace")}: ${e.message}`;
       },
@@ -311,6 +308,12 @@ function setUpMyGrid(who) {
   if (input.value) openGrid();
 }
 
+/** Sets the report's place and says where it came from (GPS, the map). */
+function setPlace([lon, lat], how) {
+  state.position = [lon, lat];
+  document.getElementById("place").textContent = `${lon.toFixed(5)}, ${lat.toFixed(5)} (${how})`;
+}
+
 /** The tiles (x, y) of zoom `z` covering `[w, s, e, n]`. */
 export function tilesOf([w, s, e, n], z) {
   const n2 = 2 ** z;
@@ -359,6 +362,10 @@ async function showGridMap(bbox, online) {
       localIdeographFontFamily: LOCAL_IDEOGRAPH_FONTS,
     });
     window.gridmap.map = gridMap;
+    // Offline, tiles beyond the kept ones and the labels fail: the map shows what it has.
+    gridMap.on("error", (e) => console.warn("map:", e.error?.message ?? e));
+    // A tap on the map is the report's place (where GPS is poor or the place is elsewhere).
+    gridMap.on("click", (e) => setPlace([e.lngLat.lng, e.lngLat.lat], t("pickedOnMap")));
   } else gridMap.fitBounds(bounds, { padding: 16, animate: false });
   if (!online || !("caches" in window)) return;
   const cache = await caches.open(TILE_CACHE);

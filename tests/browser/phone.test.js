@@ -154,6 +154,9 @@ describe("phone page", () => {
       await page.locator("#grid-map").scrollIntoViewIfNeeded();
       await page.waitForFunction(() => window.gridmap.map?.loaded(), null, { timeout: 30_000 });
       await screenshot(page, "phone-my-grid");
+      // A tap on the map sets a report's place.
+      await page.locator("#grid-map canvas").click();
+      assert.match(await page.locator("#place").textContent(), /\d+\.\d+, \d+\.\d+ \(地图选点\)/);
 
       // The grid's map tiles were kept: offline, the page opens again with the grid's
       // households (an offline copy) and its tiles.
