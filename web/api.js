@@ -282,6 +282,11 @@ export function moveIncident(id, move) {
   return sendJson("POST", `api/incidents/${encodeURIComponent(id)}/transitions`, move);
 }
 
+/** `POST api/check-ins`: a patrol check-in (201 new, 200 recorded before). */
+export function checkIn(record) {
+  return sendJson("POST", "api/check-ins", record);
+}
+
 /** `POST api/visits`: a household visit (201 new, 200 recorded before). */
 export function recordVisit(visit) {
   return sendJson("POST", "api/visits", visit);

@@ -61,6 +61,7 @@ async function send(item) {
   const stored = item.photo ? await api.putPhoto(item.photo.id, item.photo.blob) : null;
   if (item.kind === "visit") return api.recordVisit({ ...item.visit, photos: stored ? [stored.id] : [] });
   if (item.kind === "move") return sendMove(item);
+  if (item.kind === "check_in") return api.checkIn(item.check_in);
   return api.reportIncident(stored ? { ...item.report, photo: stored.url } : item.report);
 }
 
@@ -442,6 +443,30 @@ function setUpVisit() {
   });
 }
 
+function setUpPatrol() {
+  const section = document.getElementById("patrol");
+  const error = section.querySelector(".phone-error");
+  document.getElementById("check-in").addEventListener("click", async () => {
+    error.textContent = "";
+    if (!state.position) {
+      error.textContent = t("placeNeeded");
+      return;
+    }
+    const clientId = uuid();
+    const [lon, lat] = state.position;
+    await outbox.put({
+      kind: "check_in",
+      client_id: clientId,
+      queued_at: Date.now(),
+      label: t("patrol"),
+      check_in: { client_id: clientId, time: Math.floor(Date.now() / 1000), lon, lat },
+    });
+    await renderOutbox();
+    flushNow();
+  });
+  section.hidden = false;
+}
+
 function setUpSignIn() {
   const form = document.getElementById("signin");
   form.hidden = false;
@@ -477,6 +502,7 @@ async function main() {
   }
   document.getElementById("phone-who").textContent = who.login ?? "";
   setUpReport(await loadServices());
+  setUpPatrol();
   setUpMyGrid(who);
   setUpVisit();
   if (who.login) loadTodo(who);

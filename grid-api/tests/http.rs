@@ -4517,3 +4517,61 @@ async fn staff_list_their_grids_households_and_record_a_visit_once() {
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(String::from_utf8_lossy(&refused.body).contains("was not sent"));
 }
+
+#[tokio::test]
+async fn a_patrol_check_in_is_stored_once_in_the_grid_at_its_place() {
+    let f = fixture("http://test").await;
+    let (code, [lon, lat], _) = first_grid(&f.state);
+    let body = serde_json::json!({
+        "client_id": "3c2b1a09-8f7e-4d6c-b5a4-93827160f5e4", "time": 1_764_806_400, "lon": lon, "lat": lat
+    })
+    .to_string();
+    let post = || {
+        send_body(
+            &f.state,
+            "POST",
+            "/api/check-ins",
+            "application/json",
+            body.clone(),
+            Some(token()),
+        )
+    };
+    let first = post().await;
+    assert_eq!(
+        first.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    assert_eq!(first.json()["grid"], code.as_str(), "placed in its grid");
+    assert_eq!(
+        post().await.status,
+        StatusCode::OK,
+        "sent again: stored once"
+    );
+    let bearer = format!("Bearer {}", token());
+    let uri = format!("/api/grids/{code}/check-ins?since=1764806000");
+    let listed = get(&f.state, &uri, &[(header::AUTHORIZATION, bearer.as_str())])
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let later = format!("/api/grids/{code}/check-ins?since=1764806401");
+    let none = get(
+        &f.state,
+        &later,
+        &[(header::AUTHORIZATION, bearer.as_str())],
+    )
+    .await
+    .json();
+    assert!(none.as_array().unwrap().is_empty(), "{none}");
+    let public = send_body(
+        &f.state,
+        "POST",
+        "/api/check-ins",
+        "application/json",
+        body,
+        None,
+    )
+    .await;
+    assert_eq!(public.status, StatusCode::UNAUTHORIZED);
+}

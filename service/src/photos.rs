@@ -31,13 +31,7 @@ pub async fn put_photo(
     keep_location: bool,
 ) -> ServiceResult<PhotoReceipt> {
     caller.must_be_office("sending photos")?;
-    let valid_id =
-        (16..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if !valid_id {
-        return Err(ServiceError::BadInput(format!(
-            "photo id {id:?}: 16 to 64 letters, digits or dashes (a UUID the device makes)"
-        )));
-    }
+    crate::visits::check_client_id(id, "photo id")?;
     if bytes.len() > MAX_PHOTO_BYTES {
         return Err(ServiceError::BadInput(format!(
             "photo {id} is {} bytes, at most {MAX_PHOTO_BYTES}: send it compressed",

@@ -320,18 +320,53 @@ pub struct Visit {
     pub photos: Vec<String>,
 }
 
-/// Household visits: written once by id, read by household.
+/// A patrol check-in (巡查签到): a staff member was here at this time.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CheckIn {
+    /// The id the phone made (a UUID).
+    pub id: String,
+    pub actor: String,
+    /// Unix seconds.
+    pub at: i64,
+    pub lon: f64,
+    pub lat: f64,
+    /// The grid at the place, when it lies in one.
+    pub grid: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Field work from the phone: household visits and patrol check-ins, each written once by
+/// the id the phone made.
 #[async_trait]
-pub trait VisitStore: Send + Sync {
+pub trait FieldStore: Send + Sync {
     /// Stores `visit` unless one with its id is stored; returns whether it was new.
     /// Another visit under a stored id is [`StoreError::Invalid`].
     async fn add_visit(&self, visit: &Visit) -> StoreResult<bool>;
 
     /// The visits of household `id`, newest first.
     async fn visits_of_household(&self, id: &str) -> StoreResult<Vec<Visit>>;
+
+    /// Stores `check_in` unless one with its id is stored; returns whether it was new
+    /// (another check-in under a stored id is [`StoreError::Invalid`]).
+    async fn add_check_in(&self, check_in: &CheckIn) -> StoreResult<bool>;
+
+    /// The check-ins in `grid` (all of them when `None`) at or after `since`, newest first.
+    async fn check_ins(&self, grid: Option<&str>, since: i64) -> StoreResult<Vec<CheckIn>>;
 }
 
-/// What [`VisitStore::add_visit`] answers when `stored` is already under the id of `sent`.
+/// What [`FieldStore::add_check_in`] answers when `stored` is already under the id of `sent`.
+pub(crate) fn same_check_in(stored: &CheckIn, sent: &CheckIn) -> StoreResult<bool> {
+    if stored == sent {
+        Ok(false)
+    } else {
+        Err(StoreError::Invalid {
+            what: format!("check-in {}", sent.id),
+            reason: "another check-in is stored under this id: a new one needs a new id".into(),
+        })
+    }
+}
+
+/// What [`FieldStore::add_visit`] answers when `stored` is already under the id of `sent`.
 pub(crate) fn same_visit(stored: &Visit, sent: &Visit) -> StoreResult<bool> {
     if stored == sent {
         Ok(false)
@@ -500,7 +535,7 @@ pub trait Store:
     + PlanVersionStore
     + CameraStore
     + PhotoStore
-    + VisitStore
+    + FieldStore
     + TileStore
     + AccessStore
     + Maintenance
@@ -517,7 +552,7 @@ impl<T> Store for T where
         + PlanVersionStore
         + CameraStore
         + PhotoStore
-        + VisitStore
+        + FieldStore
         + TileStore
         + AccessStore
         + Maintenance

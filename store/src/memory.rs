@@ -49,6 +49,7 @@ struct State {
     cameras: BTreeMap<String, gridmap_core::Camera>,
     photos: BTreeMap<String, crate::Photo>,
     visits: BTreeMap<String, crate::Visit>,
+    check_ins: BTreeMap<String, crate::CheckIn>,
 }
 
 /// A store in memory (see the module docs).
@@ -537,7 +538,7 @@ impl crate::PhotoStore for MemoryStore {
 }
 
 #[async_trait]
-impl crate::VisitStore for MemoryStore {
+impl crate::FieldStore for MemoryStore {
     async fn add_visit(&self, visit: &crate::Visit) -> StoreResult<bool> {
         let mut s = self.state();
         if let Some(stored) = s.visits.get(&visit.id) {
@@ -553,6 +554,27 @@ impl crate::VisitStore for MemoryStore {
             .visits
             .values()
             .filter(|v| v.household == id)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    async fn add_check_in(&self, check_in: &crate::CheckIn) -> StoreResult<bool> {
+        let mut s = self.state();
+        if let Some(stored) = s.check_ins.get(&check_in.id) {
+            return crate::same_check_in(stored, check_in);
+        }
+        s.check_ins.insert(check_in.id.clone(), check_in.clone());
+        Ok(true)
+    }
+
+    async fn check_ins(&self, grid: Option<&str>, since: i64) -> StoreResult<Vec<crate::CheckIn>> {
+        let mut out: Vec<crate::CheckIn> = self
+            .state()
+            .check_ins
+            .values()
+            .filter(|c| c.at >= since && grid.is_none_or(|g| c.grid.as_deref() == Some(g)))
             .cloned()
             .collect();
         out.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.id.cmp(&b.id)));

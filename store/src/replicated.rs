@@ -295,14 +295,20 @@ impl crate::PhotoStore for ReplicatedStore {
     }
 }
 
-/// Visits are read right after they are recorded: both ways go to the primary.
+/// Visits and check-ins are read right after they are recorded: both ways go to the primary.
 #[async_trait]
-impl crate::VisitStore for ReplicatedStore {
+impl crate::FieldStore for ReplicatedStore {
     async fn add_visit(&self, visit: &crate::Visit) -> StoreResult<bool> {
         self.primary.add_visit(visit).await
     }
     async fn visits_of_household(&self, id: &str) -> StoreResult<Vec<crate::Visit>> {
         self.primary.visits_of_household(id).await
+    }
+    async fn add_check_in(&self, check_in: &crate::CheckIn) -> StoreResult<bool> {
+        self.primary.add_check_in(check_in).await
+    }
+    async fn check_ins(&self, grid: Option<&str>, since: i64) -> StoreResult<Vec<crate::CheckIn>> {
+        self.primary.check_ins(grid, since).await
     }
 }
 

@@ -71,6 +71,11 @@ describe("phone page", () => {
       await page.waitForFunction(() => document.getElementById("outbox-count")?.textContent === "1", null, {
         timeout: 30_000,
       });
+      // A patrol check-in at the same place joins the outbox.
+      await page.click("#locate");
+      await page.waitForFunction(() => /\d+\.\d+, \d+\.\d+/.test(document.getElementById("place").textContent));
+      await page.click("#check-in");
+      await page.waitForFunction(() => document.getElementById("outbox-count")?.textContent === "2");
       await screenshot(page, "phone-offline-outbox");
       assert.equal((await reportsSaying(text, here)).length, 0, "nothing reached the server while offline");
 
@@ -96,9 +101,20 @@ describe("phone page", () => {
       await page.waitForFunction(() => document.getElementById("outbox-count").textContent === "0");
       await page.waitForSelector("#sent-list li.sent");
       assert.equal(lost, 2, "sent twice: the lost one and the one answered");
-      assert.equal(await page.evaluate(() => window.gridmap.state.sent[0].repeated), true, "answered as sent before");
+      assert.equal(
+        await page.evaluate(() => window.gridmap.state.sent.find((x) => x.id.startsWith("R")).repeated),
+        true,
+        "the report was answered as sent before",
+      );
 
       const stored = await reportsSaying(text, here);
+      assert.ok(stored[0]?.grid, "the place lies in a grid");
+      const checkIns = await getJson(server.base, `/api/grids/${stored[0].grid}/check-ins`, { token: TOKEN });
+      assert.equal(
+        checkIns.filter((c) => c.lon === here[0] && c.lat === here[1]).length,
+        1,
+        "the check-in arrived once",
+      );
       assert.equal(stored.length, 1, "stored once");
       const detail = await getJson(server.base, `/api/incidents/${stored[0].id}`, { token: TOKEN });
       const photo = detail.timeline[0].photo;

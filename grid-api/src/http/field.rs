@@ -12,8 +12,8 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use gridmap_service::households::GridHousehold;
 use gridmap_service::photos::{self, PhotoReceipt, MAX_PHOTO_BYTES};
-use gridmap_service::visits::{self, VisitRequest};
-use gridmap_store::Visit;
+use gridmap_service::visits::{self, CheckInRequest, VisitRequest};
+use gridmap_store::{CheckIn, Visit};
 use serde::Deserialize;
 
 pub(super) fn router() -> Router<AppState> {
@@ -24,6 +24,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/visits", post(record_visit))
         .route("/api/households/{id}/visits", get(household_visits))
         .route("/api/grids/{code}/households", get(grid_households))
+        .route("/api/check-ins", post(check_in))
+        .route("/api/grids/{code}/check-ins", get(grid_check_ins))
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,4 +135,54 @@ pub(super) async fn grid_households(
     let code = gridmap_service::lookup::parse_grid_code(&code)?;
     let service = state.service();
     Ok(Json(service.grid_households(&caller, &code).await?))
+}
+
+/// Records a patrol check-in once under the phone's id: 201 when new, 200 when recorded
+/// before.
+#[utoipa::path(post, path = "/api/check-ins", request_body = CheckInRequest,
+    responses((status = 201, description = "the check-in as stored (with the grid at the place)", content_type = "application/json"),
+        (status = 200, description = "recorded before (sent again)", content_type = "application/json"),
+        (status = 400, description = "bad id, place or note"), (status = 401, description = "not signed in"), (status = 403, description = "the place is outside the caller's scope")))]
+pub(super) async fn check_in(
+    State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
+    Json(body): Json<CheckInRequest>,
+) -> Result<(StatusCode, Json<CheckIn>), ApiError> {
+    let service = state.service();
+    let data = service.data();
+    let store = service.store();
+    let (check_in, new) = visits::check_in(store.as_ref(), data.snapshot(), &caller, &body).await?;
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(check_in)))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct SinceQuery {
+    /// Unix seconds (default: the last 30 days).
+    since: Option<i64>,
+}
+
+/// A grid's patrol check-ins, newest first.
+#[utoipa::path(get, path = "/api/grids/{code}/check-ins", params(("code" = String, Path, description = "grid code"), ("since" = Option<i64>, Query, description = "unix seconds (default: 30 days ago)")),
+    responses((status = 200, description = "`[{id, actor, at, lon, lat, grid, note}]`", content_type = "application/json"),
+        (status = 401, description = "not signed in"), (status = 403, description = "outside the caller's scope")))]
+pub(super) async fn grid_check_ins(
+    State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
+    Path(code): Path<String>,
+    Query(q): Query<SinceQuery>,
+) -> Result<Json<Vec<CheckIn>>, ApiError> {
+    let code = gridmap_service::lookup::parse_grid_code(&code)?;
+    let since = q
+        .since
+        .unwrap_or_else(|| gridmap_service::incidents::now() - 30 * 86_400);
+    let service = state.service();
+    let store = service.store();
+    Ok(Json(
+        visits::check_ins(store.as_ref(), &caller, &code, since).await?,
+    ))
 }

@@ -57,7 +57,9 @@ use utoipa::{Modify, OpenApi};
         field::read,
         field::record_visit,
         field::household_visits,
-        field::grid_households
+        field::grid_households,
+        field::check_in,
+        field::grid_check_ins
     ),
     components(schemas(
         super::error::ErrorBody,
@@ -84,6 +86,7 @@ use utoipa::{Modify, OpenApi};
         api::HouseholdTagsBody,
         gridmap_service::photos::PhotoReceipt,
         gridmap_service::visits::VisitRequest,
+        gridmap_service::visits::CheckInRequest,
         gridmap_service::households::GridHousehold,
         gridmap_service::households::EditedTags,
         api::GridEditResult,

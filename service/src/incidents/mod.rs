@@ -83,15 +83,7 @@ pub fn client_incident_id(
     time: Option<i64>,
 ) -> ServiceResult<String> {
     use sha2::{Digest, Sha256};
-    let valid = (16..=64).contains(&client_id.len())
-        && client_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if !valid {
-        return Err(bad(format!(
-            "client_id {client_id:?}: 16 to 64 letters, digits or dashes (a UUID)"
-        )));
-    }
+    crate::visits::check_client_id(client_id, "client_id")?;
     let time = time.ok_or_else(|| {
         bad("a report with a client_id needs its `time` (unix seconds when it was filed)")
     })?;

@@ -2,7 +2,7 @@
 
 use super::SqliteStore;
 use crate::error::{DbStep, StoreResult};
-use crate::{same_photo, same_visit, Photo, PhotoStore, Visit, VisitStore};
+use crate::{same_check_in, same_photo, same_visit, CheckIn, FieldStore, Photo, PhotoStore, Visit};
 use async_trait::async_trait;
 
 type PhotoRow = (String, String, Vec<u8>, String, i64);
@@ -80,7 +80,7 @@ fn visit_from_row(
 }
 
 #[async_trait]
-impl VisitStore for SqliteStore {
+impl FieldStore for SqliteStore {
     async fn add_visit(&self, visit: &Visit) -> StoreResult<bool> {
         let photos = serde_json::to_string(&visit.photos).unwrap_or_else(|_| "[]".into());
         let inserted = sqlx::query(
@@ -122,5 +122,74 @@ impl VisitStore for SqliteStore {
         .await
         .step("reading visits")?;
         rows.into_iter().map(visit_from_row).collect()
+    }
+
+    async fn add_check_in(&self, c: &CheckIn) -> StoreResult<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO check_ins (id, actor, at, lon, lat, grid, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&c.id)
+        .bind(&c.actor)
+        .bind(c.at)
+        .bind(c.lon)
+        .bind(c.lat)
+        .bind(&c.grid)
+        .bind(&c.note)
+        .execute(&self.pool)
+        .await
+        .step("storing a check-in")?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(true);
+        }
+        let stored: Option<CheckInRow> = sqlx::query_as(&format!(
+            "SELECT {CHECK_IN_COLUMNS} FROM check_ins WHERE id = ?1"
+        ))
+        .bind(&c.id)
+        .fetch_optional(&self.pool)
+        .await
+        .step("reading a stored check-in")?;
+        match stored {
+            Some(row) => same_check_in(&check_in_from_row(row), c),
+            None => Ok(false),
+        }
+    }
+
+    async fn check_ins(&self, grid: Option<&str>, since: i64) -> StoreResult<Vec<CheckIn>> {
+        let rows: Vec<CheckInRow> = sqlx::query_as(&format!(
+            "SELECT {CHECK_IN_COLUMNS} FROM check_ins
+             WHERE (?1 IS NULL OR grid = ?1) AND at >= ?2 ORDER BY at DESC, id"
+        ))
+        .bind(grid)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .step("reading check-ins")?;
+        Ok(rows.into_iter().map(check_in_from_row).collect())
+    }
+}
+
+type CheckInRow = (
+    String,
+    String,
+    i64,
+    f64,
+    f64,
+    Option<String>,
+    Option<String>,
+);
+
+const CHECK_IN_COLUMNS: &str = "id, actor, at, lon, lat, grid, note";
+
+fn check_in_from_row((id, actor, at, lon, lat, grid, note): CheckInRow) -> CheckIn {
+    CheckIn {
+        id,
+        actor,
+        at,
+        lon,
+        lat,
+        grid,
+        note,
     }
 }
