@@ -43,6 +43,17 @@ pub(crate) fn check_client_id(id: &str, what: &str) -> ServiceResult<()> {
     }
 }
 
+/// A note as typed, trimmed (`None` when blank); refused past [`MAX_NOTE_CHARS`].
+fn clean_note(note: Option<&str>) -> ServiceResult<Option<String>> {
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
+        return Err(ServiceError::BadInput(format!(
+            "the note is longer than {MAX_NOTE_CHARS} characters"
+        )));
+    }
+    Ok(note.map(str::to_owned))
+}
+
 /// Records a visit; `Ok((visit, new))`, `new` false when it was stored before.
 pub async fn record_visit(
     store: &dyn Store,
@@ -53,16 +64,7 @@ pub async fn record_visit(
     caller.must_be_office("recording household visits")?;
     let id = &request.client_id;
     check_client_id(id, "client_id")?;
-    let note = request
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
-        return Err(ServiceError::BadInput(format!(
-            "the note is longer than {MAX_NOTE_CHARS} characters"
-        )));
-    }
+    let note = clean_note(request.note.as_deref())?;
     let now = crate::incidents::now();
     if request.time > now + 300 {
         return Err(ServiceError::BadInput(
@@ -82,7 +84,7 @@ pub async fn record_visit(
         household: request.household.clone(),
         actor: caller.actor().to_owned(),
         at: request.time,
-        note: note.map(str::to_owned),
+        note,
         follow_up: request.follow_up,
         photos: request.photos.clone(),
     };
@@ -154,16 +156,7 @@ pub async fn check_in(
     }
     let (grid, village, _) = crate::incidents::place_of(snap, geo_types::Point::new(lon, lat));
     caller.may_work_incident(village.as_ref(), grid.as_ref())?;
-    let note = request
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
-        return Err(ServiceError::BadInput(format!(
-            "the note is longer than {MAX_NOTE_CHARS} characters"
-        )));
-    }
+    let note = clean_note(request.note.as_deref())?;
     let check_in = CheckIn {
         id: request.client_id.clone(),
         actor: caller.actor().to_owned(),
@@ -171,7 +164,7 @@ pub async fn check_in(
         lon,
         lat,
         grid: grid.map(|g| g.to_string()),
-        note: note.map(str::to_owned),
+        note,
     };
     let new = store.add_check_in(&check_in).await?;
     Ok((check_in, new))
