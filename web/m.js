@@ -26,6 +26,8 @@ const HOUSEHOLDS_KEY = "gridmap.phone.households";
 const TILE_CACHE = "gridmap-phone-tiles";
 /** The zoom levels of the grid's tiles kept (the map overzooms past the tiles' own maximum). */
 const TILE_ZOOMS = [12, 13, 14, 15, 16];
+/** Who signed in on this phone, as `api/me` last said (for opening offline). */
+const ME_KEY = "gridmap.phone.me";
 /** My work orders as last fetched, for the to-do list offline. */
 const TODO_KEY = "gridmap.phone.todo";
 
@@ -492,9 +494,12 @@ async function main() {
   let who = { signed_in: false };
   try {
     who = await api.me();
+    localStorage.setItem(ME_KEY, JSON.stringify(who));
   } catch {
-    // Offline at start: the outbox still takes reports for the account last signed in.
-    who = { signed_in: Boolean(token) || navigator.onLine === false };
+    // Offline at start: the outbox still takes reports for the account last signed in,
+    // and its to-do list shows as last read.
+    const last = JSON.parse(localStorage.getItem(ME_KEY) ?? "null");
+    who = last?.signed_in ? last : { signed_in: Boolean(token) || navigator.onLine === false };
   }
   if (!who.signed_in && !token) {
     setUpSignIn();

@@ -71,6 +71,9 @@ describe("phone page", () => {
       await page.waitForFunction(() => document.getElementById("outbox-count")?.textContent === "1", null, {
         timeout: 30_000,
       });
+      // Opened offline, the page still knows who signed in on it and shows the to-do list.
+      assert.equal(await page.locator("#phone-who").textContent(), "tester");
+      assert.equal(await page.isVisible("#todo"), true);
       // A patrol check-in at the same place joins the outbox.
       await page.click("#locate");
       await page.waitForFunction(() => /\d+\.\d+, \d+\.\d+/.test(document.getElementById("place").textContent));
