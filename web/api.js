@@ -1,6 +1,8 @@
 // JSON API client (the API is described at /api/openapi.json and in the README's HTTP table): adds the staff token, turns error bodies into ApiError.
 
 import { absolute, getToken } from "./config.js";
+import { saveBlob } from "./dom.js";
+import { fileNameOf } from "./plandiff.js";
 
 /** Error from the API: `status` is the HTTP status, message the server's `error` text. */
 export class ApiError extends Error {
@@ -298,11 +300,14 @@ export function gridHouseholds(code, opts) {
 }
 
 /**
- * GETs a file with the staff token (a bare link would not send it).
- * @returns {Promise<{blob: Blob, disposition: string}>} the body and its Content-Disposition
+ * GETs a file with the staff token (a bare link would not send it) and hands it to the
+ * browser as a download, named as the server's Content-Disposition says (`fallback` when
+ * it names none). Rejects with the server's error.
+ * @param {string} path
+ * @param {string} fallback
  */
-export async function download(path) {
+export async function downloadFile(path, fallback) {
   const res = await fetch(path, { headers: authHeaders("*/*") });
   if (!res.ok) await answerOf(res);
-  return { blob: await res.blob(), disposition: res.headers.get("Content-Disposition") ?? "" };
+  saveBlob(await res.blob(), fileNameOf(res.headers.get("Content-Disposition") ?? "", fallback));
 }

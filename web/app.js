@@ -5,7 +5,7 @@ import * as api from "./api.js";
 import { loadBasemap } from "./basemap.js";
 import { absolute, hashHasView, readConfig, takeTokenFromHash } from "./config.js";
 import { LayersControl } from "./controls.js";
-import { h, saveBlob } from "./dom.js";
+import { h } from "./dom.js";
 import { TAG_GROUPS } from "./floors.js";
 import { t, translateDocument } from "./i18n.js";
 import { createIncidentBox } from "./incidentbox.js";
@@ -28,7 +28,6 @@ import {
 import { incidentSources, liveTiles } from "./live.js";
 import { setUpLogin } from "./login.js";
 import { coverageSection, createPanel, printSection, situationSection } from "./panel.js";
-import { fileNameOf } from "./plandiff.js";
 import { createPlanner } from "./planner.js";
 import { createSearch } from "./search.js";
 import { situationColouring } from "./situations.js";
@@ -168,20 +167,19 @@ async function main() {
       (g) => colouring.choose(g),
       (f) => colouring.filter(f),
     );
-  /**
-   * Adds the grid's households by situation (staff inside their scope) and its camera
-   * coverage (signed in) to the panel.
-   */
-  /** Fetches `path` with the caller's credentials and saves it (a CSV of situations). */
+  /** Saves a file from the server (a CSV of situations, a printout), or says why not. */
   async function saveDownload(path, fallback) {
     try {
-      const { blob, disposition } = await api.download(path);
-      saveBlob(blob, fileNameOf(disposition, fallback));
+      await api.downloadFile(path, fallback);
     } catch (err) {
       panel.append(h("p", { class: "note download-failed" }, `${t("downloadFailed")}: ${err.message}`));
     }
   }
 
+  /**
+   * Adds the grid's households by situation (staff inside their scope) and its camera
+   * coverage (signed in) to the panel.
+   */
   function appendSituations(code, current) {
     if (!code) return;
     if (who.personal_data)

@@ -4,7 +4,7 @@
 // a plan CSV. Its elements live across the panel's redraws (typed names and chosen options stay).
 
 import * as api from "./api.js";
-import { h, saveBlob } from "./dom.js";
+import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { chinaTime } from "./incidents.js";
 import {
@@ -13,7 +13,6 @@ import {
   comparisonSummary,
   defaultFileName,
   exportPath,
-  fileNameOf,
   GRID_FORMATS,
   planCsvPath,
   rosterPath,
@@ -344,8 +343,7 @@ export function createVersionsPanel(map, opts) {
     s.downloadMessage = { kind: "info", text: t("downloading") };
     render();
     try {
-      const { blob, disposition } = await api.download(path);
-      saveBlob(blob, fileNameOf(disposition, fallback));
+      await api.downloadFile(path, fallback);
       s.downloadMessage = null;
     } catch (err) {
       s.downloadMessage = { kind: "error", text: `${t("downloadFailed")}: ${err.message}` };
