@@ -3,7 +3,9 @@
 // page keeps of its grid (m.js, cache "gridmap-phone-tiles"). Network first, the cached
 // copy when the network fails; the API is never cached.
 
-const CACHE = "gridmap-phone-v2";
+const CACHE = "gridmap-phone-v3";
+// Every module m.js loads, directly or through its imports (api.js loads dom.js and
+// plandiff.js): one missing and the page does not start offline.
 const SHELL = [
   "m",
   "m.webmanifest",
@@ -20,6 +22,7 @@ const SHELL = [
   "static/api.js",
   "static/config.js",
   "static/dom.js",
+  "static/plandiff.js",
   "static/i18n.js",
   "static/queue.js",
 ];
