@@ -9,8 +9,13 @@ cd "$root"
 
 bash scripts/setup.sh --browser --postgis --pdf
 
+# A clean build gains nothing from incremental caches, which would double the target
+# directory; every cargo call below selects the whole workspace so that dependencies are
+# built once, with one set of features.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 echo "==> cargo build (the binary the browser tests start)"
-cargo build -p gridmap --locked
+cargo build --workspace --locked
 
 echo "==> cargo test"
 # Property tests draw their cases from a fixed seed here, so a run is the same on every
@@ -20,7 +25,7 @@ export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261202}"
 cargo test --workspace --locked
 
 echo "==> HTTP tests again, on the PostGIS store"
-GRIDMAP_TEST_STORE=postgis cargo test -p gridmap --test http --locked
+GRIDMAP_TEST_STORE=postgis cargo test --workspace --test http --locked
 
 echo "==> core stays pure (no IO crates)"
 if cargo tree -p gridmap-core -e normal --prefix none | grep -qE '^(tokio|sqlx|axum|hyper|reqwest|gridmap-synth) '; then
