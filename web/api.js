@@ -300,6 +300,18 @@ export function gridHouseholds(code, opts) {
 }
 
 /**
+ * A photo stored by the server (`api/photos/{id}`, read with the staff token and audited)
+ * as a Blob.
+ * @param {string} path
+ * @param {{signal?: AbortSignal}} [opts]
+ */
+export async function photo(path, opts = {}) {
+  const res = await fetch(path, { headers: authHeaders("image/*"), signal: opts.signal });
+  if (!res.ok) await answerOf(res);
+  return res.blob();
+}
+
+/**
  * GETs a file with the staff token (a bare link would not send it) and hands it to the
  * browser as a download, named as the server's Content-Disposition says (`fallback` when
  * it names none). Rejects with the server's error.

@@ -1,4 +1,4 @@
-// The grid staff's phone page (/m): report an incident with a photo and the place. A report
+// The grid staff's phone page (/m): report an incident with photos and the place. A report
 // goes into the phone's outbox first (queue.js, IndexedDB) and is sent from there, at once
 // when there is a connection, else when it comes back; each report and photo carries an
 // id made here, so a report sent twice (an answer lost on the way) is stored once.
@@ -17,6 +17,8 @@ translateDocument();
 /** The longest side of a photo as sent (pixels) and its JPEG quality. */
 const PHOTO_MAX_SIDE = 1600;
 const PHOTO_QUALITY = 0.8;
+/** The most photos one report or visit carries (the server's limit). */
+const MAX_PHOTOS = 9;
 /** How often the outbox is tried while something waits (ms). */
 const RETRY_MS = 15_000;
 const SERVICES_KEY = "gridmap.phone.services";
@@ -58,13 +60,86 @@ async function compressPhoto(file) {
   );
 }
 
-/** Sends one outbox item: its photo, then the report or visit naming it. */
+/**
+ * A form's photos: each pick (one camera shot, or several from the gallery) is compressed at
+ * once and listed under the input as a thumbnail with a remove button, up to
+ * {@link MAX_PHOTOS}; the input is emptied so the next shot adds to the list.
+ * @param {HTMLFormElement} form with an `input[name=photo]`
+ * @param {HTMLElement} error where an unreadable photo is said
+ */
+function createPhotoPicker(form, error) {
+  const input = form.elements.photo;
+  const list = h("ul", { class: "photo-picks" });
+  input.closest("label").after(list);
+  let picked = [];
+  let pending = Promise.resolve();
+
+  function forget(p) {
+    URL.revokeObjectURL(p.url);
+    picked = picked.filter((q) => q !== p);
+    render();
+  }
+
+  function render() {
+    list.replaceChildren(
+      ...picked.map((p) =>
+        h(
+          "li",
+          null,
+          h("img", { src: p.url, alt: "" }),
+          h("button", { type: "button", title: t("remove"), "aria-label": t("remove"), onclick: () => forget(p) }, "×"),
+        ),
+      ),
+    );
+    input.disabled = picked.length >= MAX_PHOTOS;
+  }
+
+  async function add(files) {
+    for (const file of files.slice(0, MAX_PHOTOS - picked.length)) {
+      try {
+        const blob = await compressPhoto(file);
+        picked.push({ id: uuid(), blob, url: URL.createObjectURL(blob) });
+      } catch {
+        error.textContent = t("photoUnreadable");
+      }
+    }
+    render();
+  }
+
+  input.addEventListener("change", () => {
+    const files = [...(input.files ?? [])];
+    input.value = "";
+    pending = pending.then(() => add(files));
+  });
+
+  return {
+    /** The photos picked (`[{id, blob}]`, waiting for any still being compressed); empties the list. */
+    async take() {
+      await pending;
+      const photos = picked.map(({ id, blob }) => ({ id, blob }));
+      for (const p of picked) URL.revokeObjectURL(p.url);
+      picked = [];
+      render();
+      return photos;
+    },
+    clear() {
+      for (const p of picked) URL.revokeObjectURL(p.url);
+      picked = [];
+      render();
+    },
+  };
+}
+
+/** Sends one outbox item: its photos, then the report or visit naming them. */
 async function send(item) {
-  const stored = item.photo ? await api.putPhoto(item.photo.id, item.photo.blob) : null;
-  if (item.kind === "visit") return api.recordVisit({ ...item.visit, photos: stored ? [stored.id] : [] });
+  // `item.photo`: one photo, as items queued before several were allowed kept it.
+  const photos = item.photos ?? (item.photo ? [item.photo] : []);
+  const stored = [];
+  for (const p of photos) stored.push((await api.putPhoto(p.id, p.blob)).url);
+  if (item.kind === "visit") return api.recordVisit({ ...item.visit, photos: stored });
   if (item.kind === "move") return sendMove(item);
   if (item.kind === "check_in") return api.checkIn(item.check_in);
-  return api.reportIncident(stored ? { ...item.report, photo: stored.url } : item.report);
+  return api.reportIncident({ ...item.report, photos: stored });
 }
 
 function flushNow() {
@@ -150,6 +225,7 @@ function setUpReport(services) {
       { enableHighAccuracy: true, timeout: 20_000 },
     );
   });
+  const photos = createPhotoPicker(form, error);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     error.textContent = "";
@@ -157,8 +233,6 @@ function setUpReport(services) {
       error.textContent = t("placeNeeded");
       return;
     }
-    const photo = await photoOf(form, error);
-    if (photo === false) return;
     const clientId = uuid();
     const [lon, lat] = state.position;
     await outbox.put({
@@ -175,10 +249,9 @@ function setUpReport(services) {
         source: "phone",
         client_id: clientId,
       },
-      photo,
+      photos: await photos.take(),
     });
     form.elements.description.value = "";
-    form.elements.photo.value = "";
     await renderOutbox();
     flushNow();
   });
@@ -266,18 +339,6 @@ async function loadTodo(who) {
       ...(cached ? [h("li", { class: "muted" }, t("todoCached"))] : []),
     );
   document.getElementById("todo").hidden = false;
-}
-
-/** The form's photo compressed for sending: `null` without one, `false` when unreadable. */
-async function photoOf(form, error) {
-  const file = form.elements.photo.files?.[0];
-  if (!file) return null;
-  try {
-    return { id: uuid(), blob: await compressPhoto(file) };
-  } catch {
-    error.textContent = t("photoUnreadable");
-    return false;
-  }
 }
 
 /** My grid: its households (kept for offline use), each with a button to record a visit. */
@@ -415,15 +476,15 @@ function openVisit(x, flat) {
 
 function setUpVisit() {
   const form = document.getElementById("visit");
+  const photos = createPhotoPicker(form, form.querySelector(".phone-error"));
   const close = () => {
     form.reset();
+    photos.clear();
     form.hidden = true;
   };
   document.getElementById("visit-cancel").addEventListener("click", close);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const photo = await photoOf(form, document.createElement("p"));
-    if (photo === false) return;
     const clientId = uuid();
     await outbox.put({
       kind: "visit",
@@ -437,7 +498,7 @@ function setUpVisit() {
         note: form.elements.note.value.trim() || null,
         follow_up: form.elements.follow_up.checked,
       },
-      photo,
+      photos: await photos.take(),
     });
     close();
     await renderOutbox();

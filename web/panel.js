@@ -1,5 +1,6 @@
 // Side panel (a bottom sheet on narrow screens): building, grid, staff details.
 
+import * as api from "./api.js";
 import { h } from "./dom.js";
 import { floorSection, TAG_GROUPS } from "./floors.js";
 import { t, tOr } from "./i18n.js";
@@ -127,6 +128,7 @@ export function createPanel(root, actions) {
           ? ` ${tOr(`status_${s.to}`, s.to)}`
           : ` ${tOr(`status_${s.from}`, s.from)} → ${tOr(`status_${s.to}`, s.to)}`,
         s.note ? h("span", { class: "muted" }, ` · ${s.note}`) : null,
+        s.photos?.length ? photoStrip(s.photos) : null,
       ),
     );
     open(
@@ -156,6 +158,37 @@ export function createPanel(root, actions) {
         steps.length ? h("h3", null, t("timeline")) : null,
         steps.length ? h("ol", { class: "timeline" }, steps) : null,
       ),
+    );
+  }
+
+  /**
+   * A step's photos as thumbnails, each opening full size: ours are fetched with the token
+   * (a bare <img> would not send it); a relayed report's URL elsewhere is only a link, as
+   * the map loads nothing from outside by itself.
+   */
+  function photoStrip(refs) {
+    return h(
+      "div",
+      { class: "incident-photos" },
+      ...refs.map((ref, n) => {
+        const label = `${t("photos")} ${n + 1}`;
+        if (!ref.startsWith("api/photos/")) {
+          return h("a", { href: ref, target: "_blank", rel: "noopener noreferrer", class: "photo-link" }, label);
+        }
+        const img = h("img", { alt: label, title: label });
+        const link = h("a", { class: "photo-thumb", target: "_blank", rel: "noopener" }, img);
+        api
+          .photo(ref)
+          .then((blob) => {
+            const url = URL.createObjectURL(blob);
+            img.src = url;
+            link.href = url;
+          })
+          .catch((err) => {
+            link.replaceWith(h("span", { class: "muted" }, `${label}: ${err.message}`));
+          });
+        return link;
+      }),
     );
   }
 

@@ -86,7 +86,7 @@ fn input(action: IncidentAction, at: i64) -> TransitionInput {
         actor: "staff:S9".into(),
         at,
         note: Some("note".into()),
-        photo: None,
+        photos: Vec::new(),
     }
 }
 

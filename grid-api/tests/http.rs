@@ -4444,6 +4444,89 @@ async fn a_photo_is_stored_once_without_its_location_and_read_back_by_staff() {
 }
 
 #[tokio::test]
+async fn a_report_keeps_its_photos_in_order_for_office_eyes_only() {
+    let f = fixture("http://test").await;
+    let (_, [lon, lat], _) = first_grid(&f.state);
+    let jpeg = [0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02, 0x12, 0x34, 0xFF, 0xD9];
+    let ids = [
+        "7f0e1d2c-3b4a-4596-8877-66554433221a",
+        "7f0e1d2c-3b4a-4596-8877-66554433221b",
+    ];
+    for id in ids {
+        let req = Request::builder()
+            .method("PUT")
+            .uri(format!("/api/photos/{id}"))
+            .header(header::CONTENT_TYPE, "image/jpeg")
+            .header(header::AUTHORIZATION, format!("Bearer {}", token()))
+            .body(Body::from(jpeg.to_vec()))
+            .unwrap();
+        assert_eq!(send(&f.state, req).await.status, StatusCode::CREATED);
+    }
+    let report = |photos: serde_json::Value| {
+        let body = serde_json::json!({
+            "category": "hazard.fire", "lon": lon, "lat": lat, "photos": photos
+        });
+        send_body(
+            &f.state,
+            "POST",
+            "/api/incidents",
+            "application/json",
+            body.to_string(),
+            Some(token()),
+        )
+    };
+    let relayed = "https://12345.example.cn/media/1.jpg";
+    // The bare id and the path name the same kind of photo; the relayed URL is kept as is.
+    let created = report(serde_json::json!([
+        ids[1],
+        format!("api/photos/{}", ids[0]),
+        relayed
+    ]))
+    .await;
+    assert_eq!(
+        created.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let bearer = format!("Bearer {}", token());
+    let detail = get(
+        &f.state,
+        &format!("/api/incidents/{id}"),
+        &[(header::AUTHORIZATION, bearer.as_str())],
+    )
+    .await
+    .json();
+    assert_eq!(
+        detail["timeline"][0]["photos"],
+        serde_json::json!([
+            format!("api/photos/{}", ids[1]),
+            format!("api/photos/{}", ids[0]),
+            relayed
+        ])
+    );
+    let public = get(&f.state, &format!("/api/incidents/{id}"), &[])
+        .await
+        .json();
+    assert!(
+        public["timeline"][0].get("photos").is_none(),
+        "the public sees no photos: {public}"
+    );
+    // Open311 names only a photo the public can open: the relayed one.
+    let open311 = get(&f.state, &format!("/open311/v2/requests/{id}.json"), &[]).await;
+    assert_eq!(open311.json()[0]["media_url"], relayed);
+
+    let ten = serde_json::json!(vec![ids[0]; 10]);
+    let refused = report(ten).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&refused.body).contains("at most 9"));
+    let unsent = report(serde_json::json!(["7f0e1d2c-3b4a-4596-8877-000000000000"])).await;
+    assert_eq!(unsent.status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&unsent.body).contains("was not sent"));
+}
+
+#[tokio::test]
 async fn staff_list_their_grids_households_and_record_a_visit_once() {
     let f = fixture("http://test").await;
     let (code, _, _) = first_grid(&f.state);

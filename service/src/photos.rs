@@ -9,6 +9,45 @@ use serde::Serialize;
 /// The largest photo accepted: a phone's photo compressed for sending is far smaller.
 pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
 
+/// The most photos one report, timeline step or visit keeps (a phone's picker of nine).
+pub const MAX_PHOTOS: usize = 9;
+
+/// Where photos stored here are read back: `api/photos/{id}`.
+const PHOTO_PATH: &str = "api/photos/";
+
+/// Checks the photos a report, a step of the loop or a visit names: at most [`MAX_PHOTOS`],
+/// each stored here (`api/photos/{id}`, or the bare id) or, for a report relayed from
+/// another system, an `http(s)` URL there. Answers the references as kept:
+/// `api/photos/{id}` for ours.
+pub(crate) async fn check_references(
+    store: &dyn Store,
+    references: &[String],
+) -> ServiceResult<Vec<String>> {
+    if references.len() > MAX_PHOTOS {
+        return Err(ServiceError::BadInput(format!(
+            "{} photos: at most {MAX_PHOTOS}",
+            references.len()
+        )));
+    }
+    let mut kept = Vec::with_capacity(references.len());
+    for reference in references {
+        let reference = reference.trim();
+        if reference.starts_with("https://") || reference.starts_with("http://") {
+            kept.push(reference.to_owned());
+            continue;
+        }
+        let id = reference.strip_prefix(PHOTO_PATH).unwrap_or(reference);
+        crate::visits::check_client_id(id, "photo id")?;
+        if store.photo(id).await?.is_none() {
+            return Err(ServiceError::BadInput(format!(
+                "photo {id} was not sent: PUT it to {PHOTO_PATH}{id} first"
+            )));
+        }
+        kept.push(format!("{PHOTO_PATH}{id}"));
+    }
+    Ok(kept)
+}
+
 /// What a stored photo answers.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PhotoReceipt {
@@ -61,7 +100,7 @@ pub async fn put_photo(
         content_type: photo.content_type,
         bytes: photo.bytes.len(),
         new,
-        url: format!("api/photos/{}", photo.id),
+        url: format!("{PHOTO_PATH}{}", photo.id),
     })
 }
 

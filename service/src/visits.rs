@@ -24,7 +24,7 @@ pub struct VisitRequest {
     pub note: Option<String>,
     #[serde(default)]
     pub follow_up: bool,
-    /// Ids of photos sent before (`PUT /api/photos/{id}`).
+    /// Photos sent before (`PUT /api/photos/{id}`): their ids or `api/photos/{id}`.
     #[serde(default)]
     pub photos: Vec<String>,
 }
@@ -72,13 +72,7 @@ pub async fn record_visit(
         ));
     }
     household_in_reach(store, snap, caller, &request.household).await?;
-    for photo in &request.photos {
-        if store.photo(photo).await?.is_none() {
-            return Err(ServiceError::BadInput(format!(
-                "photo {photo} was not sent: PUT it to api/photos/{photo} first"
-            )));
-        }
-    }
+    let photos = crate::photos::check_references(store, &request.photos).await?;
     let visit = Visit {
         id: id.clone(),
         household: request.household.clone(),
@@ -86,7 +80,7 @@ pub async fn record_visit(
         at: request.time,
         note,
         follow_up: request.follow_up,
-        photos: request.photos.clone(),
+        photos,
     };
     let new = store.add_visit(&visit).await?;
     if new {

@@ -276,7 +276,7 @@ where
 
 /// The columns [`transition_from_row`] reads, in order.
 pub(crate) const TRANSITION_COLUMNS: &str =
-    "incident, seq, at, actor, from_status, to_status, note, photo, detail";
+    "incident, seq, at, actor, from_status, to_status, note, photos, detail";
 
 pub(crate) fn transition_from_row(row: &impl Cells) -> StoreResult<IncidentTransition> {
     let incident = row.text(0);
@@ -288,7 +288,7 @@ pub(crate) fn transition_from_row(row: &impl Cells) -> StoreResult<IncidentTrans
         from: row.text(4).parse().map_err(|e: String| invalid(&what, e))?,
         to: row.text(5).parse().map_err(|e: String| invalid(&what, e))?,
         note: row.opt_text(6),
-        photo: row.opt_text(7),
+        photos: json::<Vec<String>>(&row.text(7), &what)?,
         action: json::<IncidentAction>(&row.text(8), &what)?,
         incident,
     })

@@ -165,7 +165,7 @@ async fn a_transition_is_stored_once_and_a_stale_one_is_a_conflict() {
             actor: "staff:S1".into(),
             at: T0 + 600,
             note: Some("立案".into()),
-            photo: Some("photos/1.jpg".into()),
+            photos: vec!["api/photos/1".into(), "https://12345.example/2.jpg".into()],
         };
         let (wo, t1) = apply(&all[0], input(IncidentAction::CreateWorkOrder), rules).unwrap();
         let change = store.transition_incident(&wo, &t1, &meta()).await.unwrap();
@@ -313,7 +313,7 @@ async fn counts_per_area_and_assignee_agree_between_backends() {
                 actor: "t".into(),
                 at: i.time + 3600 + n as i64 * 60,
                 note: None,
-                photo: None,
+                photos: Vec::new(),
             };
             let (next, t) = apply(&i, input, rules).unwrap();
             store.transition_incident(&next, &t, &meta()).await.unwrap();

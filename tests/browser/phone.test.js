@@ -37,7 +37,7 @@ async function reportsSaying(text, [lon, lat]) {
 }
 
 describe("phone page", () => {
-  test("a report filed offline with a photo is sent once the connection is back, and only once", async () => {
+  test("a report filed offline with photos is sent once the connection is back, and only once; the office sees its photos", async () => {
     const [w, s, e, n] = grid.bbox;
     const here = [(w + e) / 2, (s + n) / 2];
     const { page, context, problems } = await openPage(browser, server.base, { width: 390, height: 844 });
@@ -61,7 +61,14 @@ describe("phone page", () => {
       await page.waitForFunction(() => document.getElementById("phone-net").dataset.online === "false");
       const text = `离线上报 ${Date.now()}`;
       await page.fill("#report textarea[name=description]", text);
-      await page.setInputFiles("#report input[name=photo]", { name: "p.png", mimeType: "image/png", buffer: PNG });
+      // Two from the gallery, then one more shot, then the first taken back: two go.
+      const png = (name) => ({ name, mimeType: "image/png", buffer: PNG });
+      await page.setInputFiles("#report input[name=photo]", [png("a.png"), png("b.png")]);
+      await page.waitForFunction(() => document.querySelectorAll("#report .photo-picks li").length === 2);
+      await page.setInputFiles("#report input[name=photo]", png("c.png"));
+      await page.waitForFunction(() => document.querySelectorAll("#report .photo-picks li").length === 3);
+      await page.click("#report .photo-picks li:first-child button");
+      assert.equal(await page.locator("#report .photo-picks li").count(), 2);
       await page.click("#report .phone-submit");
       await page.waitForFunction(() => document.getElementById("outbox-count").textContent === "1");
       assert.equal(await page.locator("#outbox-list li.waiting").count(), 1);
@@ -120,12 +127,39 @@ describe("phone page", () => {
       );
       assert.equal(stored.length, 1, "stored once");
       const detail = await getJson(server.base, `/api/incidents/${stored[0].id}`, { token: TOKEN });
-      const photo = detail.timeline[0].photo;
-      assert.match(photo ?? "", /^api\/photos\//, "the report keeps its photo");
-      const res = await fetch(`${server.base}/${photo}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
-      assert.equal(res.status, 200);
-      assert.equal(res.headers.get("content-type"), "image/jpeg", "compressed to JPEG on the phone");
+      const photos = detail.timeline[0].photos ?? [];
+      assert.equal(photos.length, 2, "the report keeps both photos");
+      assert.equal(new Set(photos).size, 2);
+      for (const photo of photos) {
+        assert.match(photo, /^api\/photos\//);
+        const res = await fetch(`${server.base}/${photo}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get("content-type"), "image/jpeg", "compressed to JPEG on the phone");
+      }
+      assert.equal(await page.locator("#report .photo-picks li").count(), 0, "the form is empty again");
       await screenshot(page, "phone-sent");
+
+      // At the office: the report in the map's incident box opens with both photos shown.
+      const desk = await openPage(browser, server.base);
+      const office = desk.page;
+      await office.goto(`${server.base}/#token=${TOKEN}`);
+      await office.waitForFunction(() => window.gridmap?.map?.loaded(), null, { timeout: 30_000 });
+      await office.evaluate((c) => window.gridmap.map.jumpTo({ center: c, zoom: 15 }), here);
+      await office.locator('.gridmap-layers input[data-group="heat"]').check();
+      const row = office.locator(`#incidents .incident-list li[data-id="${stored[0].id}"]`);
+      await row.waitFor({ timeout: 15_000 });
+      await row.click();
+      await office.waitForFunction(
+        () => {
+          const imgs = [...document.querySelectorAll("#panel:not([hidden]) .incident-photos img")];
+          return imgs.length === 2 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+        },
+        null,
+        { timeout: 15_000 },
+      );
+      await screenshot(office, "office-incident-photos");
+      assert.deepEqual(desk.problems, []);
+      await desk.context.close();
       // The dropped answer and the offline spell are the only failures the page saw.
       const unexpected = problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_RESET|ERR_FAILED/.test(p));
       assert.deepEqual(unexpected, []);

@@ -95,8 +95,10 @@ pub struct IncidentTransition {
     pub from: IncidentStatus,
     pub to: IncidentStatus,
     pub note: Option<String>,
-    /// A reference to a photo (URL or stored file name).
-    pub photo: Option<String>,
+    /// References to photos (`api/photos/{id}` for one the server stores, or a URL of the
+    /// system the report came from), in the order taken.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<String>,
 }
 
 /// Who does an action, when, and what they add.
@@ -106,7 +108,7 @@ pub struct TransitionInput {
     pub actor: String,
     pub at: i64,
     pub note: Option<String>,
-    pub photo: Option<String>,
+    pub photos: Vec<String>,
 }
 
 /// Why an action was refused.
@@ -335,7 +337,7 @@ pub fn apply(
         from: incident.status,
         to: next.status,
         note: input.note,
-        photo: input.photo,
+        photos: input.photos,
     };
     Ok((next, transition))
 }
@@ -362,7 +364,7 @@ pub fn report_transition(incident: &Incident, actor: &str) -> IncidentTransition
         from: IncidentStatus::Reported,
         to: incident.status,
         note: None,
-        photo: None,
+        photos: Vec::new(),
     }
 }
 

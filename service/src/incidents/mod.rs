@@ -110,8 +110,10 @@ pub struct ReportRequest {
     pub source: Option<String>,
     /// Unix seconds of the report (default now).
     pub time: Option<i64>,
-    /// A photo reference kept with the report.
-    pub photo: Option<String>,
+    /// Photos of the report (at most nine): each sent before (`PUT /api/photos/{id}`) and
+    /// named `api/photos/{id}`, or a URL in the system a relayed report came from.
+    #[serde(default)]
+    pub photos: Vec<String>,
     /// An id the reporting device made for this report (a UUID), so a report sent again
     /// (a phone's queue that never saw the answer) is stored once: the same caller's
     /// report with the same `client_id` and `time` answers the stored incident. Needs
@@ -130,7 +132,9 @@ pub struct TransitionRequest {
     /// Who acts (a staff id); the caller's role when absent.
     pub actor: Option<String>,
     pub note: Option<String>,
-    pub photo: Option<String>,
+    /// Photos of this step (a fixed pothole, a mediation's record), as in a report.
+    #[serde(default)]
+    pub photos: Vec<String>,
     /// The version the caller saw: a different stored version is a conflict (409).
     pub version: Option<u32>,
 }
@@ -411,7 +415,8 @@ impl Service {
         };
         start_clock(&mut incident, config.rules());
         let mut report = report_transition(&incident, caller.actor());
-        report.photo = request.photo.clone();
+        report.photos =
+            crate::photos::check_references(self.store().as_ref(), &request.photos).await?;
         let meta = ChangeMeta::new(
             caller.actor(),
             format!("{INCIDENT_OPERATION}report {}", incident.id),
@@ -476,7 +481,7 @@ impl Service {
             request.action.clone(),
             actor,
             request.note.clone(),
-            request.photo.clone(),
+            crate::photos::check_references(self.store().as_ref(), &request.photos).await?,
             request.version,
             now(),
         )
@@ -491,7 +496,7 @@ impl Service {
         action: IncidentAction,
         actor: String,
         note: Option<String>,
-        photo: Option<String>,
+        photos: Vec<String>,
         version: Option<u32>,
         at: i64,
     ) -> ServiceResult<Incident> {
@@ -512,7 +517,7 @@ impl Service {
             actor: actor.clone(),
             at,
             note,
-            photo,
+            photos,
         };
         let (after, t) = apply(&current, input, config.rules()).map_err(transition_error)?;
         let meta = ChangeMeta::new(
@@ -553,7 +558,7 @@ impl Service {
                     IncidentAction::Escalate,
                     "system".into(),
                     note,
-                    None,
+                    Vec::new(),
                     Some(i.version),
                     at,
                 )

@@ -175,7 +175,7 @@ impl Service {
             reporter_phone: post.phone.clone(),
             source: None,
             time: None,
-            photo: post.media_url.clone(),
+            photos: post.media_url.clone().into_iter().collect(),
             client_id: None,
         };
         let view = self.report_incident_public(caller, &request).await?;
@@ -216,6 +216,9 @@ impl Service {
         }
     }
 
+    /// The newest public photo URL of the incident's timeline: photos stored here are read
+    /// by office roles only (they can show people), so Open311 names only those that came
+    /// with the report from elsewhere.
     async fn photo_of(&self, id: &str) -> ServiceResult<Option<String>> {
         Ok(self
             .store()
@@ -223,7 +226,9 @@ impl Service {
             .await?
             .iter()
             .rev()
-            .find_map(|t| t.photo.clone()))
+            .flat_map(|t| &t.photos)
+            .find(|p| p.starts_with("http://") || p.starts_with("https://"))
+            .cloned())
     }
 
     /// One service request.

@@ -89,7 +89,9 @@ pub struct TransitionView {
     pub actor: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    pub photo: Option<String>,
+    /// Staff only: the step's photos (`api/photos/{id}`, read by office roles).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<String>,
     /// Staff only: the action's fields (assignee, rating, mediator…).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -198,7 +200,7 @@ pub(super) fn transition_view(t: &IncidentTransition, staff: bool) -> Transition
         to: t.to.as_str().to_owned(),
         actor: Some(t.actor.clone()).filter(|_| staff),
         note: t.note.clone().filter(|_| staff),
-        photo: t.photo.clone(),
+        photos: if staff { t.photos.clone() } else { Vec::new() },
         detail: if staff {
             serde_json::to_value(&t.action).ok()
         } else {

@@ -106,7 +106,7 @@ const TRANSITIONS: Table = Table {
         ("from_status", Kind::Text),
         ("to_status", Kind::Text),
         ("note", Kind::Text),
-        ("photo", Kind::Text),
+        ("photos", Kind::Text),
         ("detail", Kind::Text),
     ],
     update: &[],
@@ -126,14 +126,17 @@ async fn append_transitions(
     };
     let rows = transitions
         .iter()
-        .map(|t| Ok((t, to_json(&t.action, "an incident transition")?)))
+        .map(|t| {
+            let what = "an incident transition";
+            Ok((t, to_json(&t.action, what)?, to_json(&t.photos, what)?))
+        })
         .collect::<StoreResult<Vec<_>>>()?;
     write_rows(
         conn,
         &TRANSITIONS,
         &rows,
         how,
-        |row: &mut Row<'_>, (t, detail)| {
+        |row: &mut Row<'_>, (t, detail, photos)| {
             row.text(&t.incident)
                 .int(i64::from(t.seq))
                 .int(t.at)
@@ -142,7 +145,7 @@ async fn append_transitions(
                 .text(t.from.as_str())
                 .text(t.to.as_str())
                 .opt_text(t.note.as_deref())
-                .opt_text(t.photo.as_deref())
+                .text(photos)
                 .text(detail);
         },
     )

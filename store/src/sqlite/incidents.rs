@@ -85,7 +85,7 @@ const TRANSITIONS: Upsert = Upsert {
         "from_status",
         "to_status",
         "note",
-        "photo",
+        "photos",
         "detail",
     ],
     update: &[],
@@ -103,12 +103,14 @@ async fn append_transitions(
     } else {
         Write::InsertNew
     };
-    let details = transitions
+    let rows = transitions
         .iter()
-        .map(|t| to_json(&t.action, "an incident transition"))
+        .map(|t| {
+            let what = "an incident transition";
+            Ok((t, to_json(&t.action, what)?, to_json(&t.photos, what)?))
+        })
         .collect::<StoreResult<Vec<_>>>()?;
-    let rows: Vec<_> = transitions.iter().zip(details).collect();
-    write_all(tx, &TRANSITIONS, &rows, how, |row, (t, detail)| {
+    write_all(tx, &TRANSITIONS, &rows, how, |row, (t, detail, photos)| {
         row.push_bind(t.incident.as_str())
             .push_bind(i64::from(t.seq))
             .push_bind(t.at)
@@ -117,7 +119,7 @@ async fn append_transitions(
             .push_bind(t.from.as_str())
             .push_bind(t.to.as_str())
             .push_bind(t.note.as_deref())
-            .push_bind(t.photo.as_deref())
+            .push_bind(photos.as_str())
             .push_bind(detail.as_str());
     })
     .await
