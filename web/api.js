@@ -311,6 +311,11 @@ export async function photo(path, opts = {}) {
   return res.blob();
 }
 
+/** `PUT api/staff/{id}/photo` (planners, administrators): the photo on the person's notice boards. */
+export function setStaffPhoto(id, blob) {
+  return send("PUT", `api/staff/${encodeURIComponent(id)}/photo`, blob, blob.type || "image/jpeg");
+}
+
 /**
  * GETs a file with the staff token (a bare link would not send it) and hands it to the
  * browser as a download, named as the server's Content-Disposition says (`fallback` when

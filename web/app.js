@@ -250,6 +250,9 @@ async function main() {
     onClose: () => setSelection(map, {}),
     // Staff correct a household's tags in the panel; the building colours follow.
     saveTags: who.personal_data ? api.saveHouseholdTags : undefined,
+    // The photo on a staff member's notice board: office roles see it, planners put one.
+    readStaffPhoto: who.personal_data ? api.photo : undefined,
+    setStaffPhoto: who.edits ? api.setStaffPhoto : undefined,
     onTagsSaved: () => colouring?.refresh(),
   });
 

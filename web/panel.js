@@ -12,7 +12,7 @@ const MAX_HOUSEHOLD_ROWS = 200;
 /**
  * The panel element and its actions.
  * @param {HTMLElement} root the <aside> element
- * @param {{fitBounds: (bbox: number[]) => void, showGrid: (code: string) => void, showStaff?: (id: string) => void, onClose: () => void}} actions
+ * @param {{fitBounds: (bbox: number[]) => void, showGrid: (code: string) => void, showStaff?: (id: string) => void, onClose: () => void, readStaffPhoto?: (path: string) => Promise<Blob>, setStaffPhoto?: (id: string, file: Blob) => Promise<unknown>}} actions
  */
 export function createPanel(root, actions) {
   const body = root.querySelector(".panel-body");
@@ -107,10 +107,61 @@ export function createPanel(root, actions) {
           [t("phone"), phoneLink(s.phone)],
           s.role ? [t("role"), tOr(`role_${s.role}`, s.role)] : null,
         ]),
+        staffPhotoSection(s.id),
         h("h3", null, t("staffGrids")),
         h("ul", { class: "grid-list" }, grids),
       ),
     );
+  }
+
+  /**
+   * The photo the notice boards print (office roles see it; planners and administrators
+   * put a new one), or nothing for the public.
+   */
+  function staffPhotoSection(id) {
+    if (!actions.readStaffPhoto) return null;
+    const path = `api/staff/${encodeURIComponent(id)}/photo`;
+    const img = h("img", { class: "staff-photo", alt: t("staffPhoto"), hidden: true });
+    const status = h("span", { class: "muted" });
+    let shown = null;
+    async function load() {
+      try {
+        const url = URL.createObjectURL(await actions.readStaffPhoto(path));
+        if (shown) URL.revokeObjectURL(shown);
+        shown = url;
+        img.src = url;
+        img.hidden = false;
+        status.textContent = "";
+      } catch (err) {
+        status.textContent = err.status === 404 ? t("staffNoPhoto") : err.message;
+      }
+    }
+    const upload = actions.setStaffPhoto
+      ? h(
+          "label",
+          { class: "link staff-photo-upload" },
+          t("staffPhotoUpload"),
+          h("input", {
+            type: "file",
+            accept: "image/jpeg,image/png",
+            hidden: true,
+            onchange: async (e) => {
+              const file = e.target.files?.[0];
+              e.target.value = "";
+              if (!file) return;
+              status.textContent = t("saving");
+              try {
+                await actions.setStaffPhoto(id, file);
+                await load();
+              } catch (err) {
+                status.textContent = err.message;
+              }
+            },
+          }),
+        )
+      : null;
+    load();
+    return h("div", { class: "staff-photo-box" }, img, status, upload);
   }
 
   /** `/api/incidents/{id}` result (`{incident, timeline}`); public fields only without the token. */
@@ -171,7 +222,7 @@ export function createPanel(root, actions) {
       "div",
       { class: "incident-photos" },
       ...refs.map((ref, n) => {
-        const label = `${t("photos")} ${n + 1}`;
+        const label = `${t("photo")} ${n + 1}`;
         if (!ref.startsWith("api/photos/")) {
           return h("a", { href: ref, target: "_blank", rel: "noopener noreferrer", class: "photo-link" }, label);
         }

@@ -520,6 +520,17 @@ pub enum StaffCommand {
     /// List grids without staff, staff over their household load, and staff without a
     /// grid (exit code 1 when a grid lacks staff or someone is over the load).
     Report(StaffReportArgs),
+    /// Put photos on the staff for the notice boards (gridmap print … --what boards): every
+    /// JPEG or PNG in DIR named by a staff id (S001.jpg) or by a name the roster holds once
+    /// (王芳.jpg). Each replaces the person's earlier photo; their metadata is removed.
+    /// Lists the files that name nobody and the staff left without a photo.
+    Photos(StaffPhotosArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StaffPhotosArgs {
+    /// The folder of photos.
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

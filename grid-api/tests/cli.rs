@@ -1581,6 +1581,51 @@ fn print_writes_the_village_map_and_names_a_bad_option() {
         .find_map(|l| l.strip_prefix("Pages:").map(|n| n.trim().to_owned()));
     assert_eq!(pages.as_deref(), Some("1"));
 
+    // Photos from a folder named by staff id: the boards print them; a file that names
+    // nobody is listed and makes the exit code 1.
+    let photos = dir.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    let png = include_bytes!("fixtures/red-8x6.png").to_vec();
+    std::fs::write(photos.join(format!("S{village}-001.png")), &png).unwrap();
+    std::fs::write(photos.join("nobody.png"), &png).unwrap();
+    std::fs::write(photos.join("notes.txt"), "not a photo").unwrap();
+    let put = gridmap(&db, &["staff", "photos", photos.to_str().unwrap()]);
+    assert_eq!(put.status.code(), Some(1), "{}", text(&put));
+    assert!(
+        text(&put).contains("1 photos put on staff, 1 files skipped"),
+        "{}",
+        text(&put)
+    );
+    assert!(
+        text(&put).contains("nobody.png: no staff member"),
+        "{}",
+        text(&put)
+    );
+    let boards = dir.path().join("boards.pdf");
+    let out = gridmap(
+        &db,
+        &[
+            "print",
+            "village",
+            village,
+            "--what",
+            "boards",
+            "-o",
+            boards.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let list = Command::new("pdfimages")
+        .arg("-list")
+        .arg(&boards)
+        .output()
+        .expect("pdfimages (poppler-utils)");
+    let images = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .skip(2)
+        .count();
+    assert!(images >= 1, "the photo on the person's boards");
+
     let bad = gridmap(
         &db,
         &[

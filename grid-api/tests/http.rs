@@ -4347,6 +4347,70 @@ async fn a_grid_prints_its_map_board_and_a_contact_card_per_household() {
 }
 
 #[tokio::test]
+async fn a_staff_photo_put_through_the_api_is_printed_on_the_grids_notice_board() {
+    let f = fixture("http://localhost:8080").await;
+    let (code, _, _) = first_grid(&f.state);
+    let bearer = format!("Bearer {}", token());
+    let auth = [(header::AUTHORIZATION, bearer.as_str())];
+    let detail = get(&f.state, &format!("/api/grids/{code}"), &auth)
+        .await
+        .json();
+    let staff = detail["staff"]["id"].as_str().unwrap().to_owned();
+    let png = include_bytes!("fixtures/red-8x6.png").to_vec();
+    let uri = format!("/api/staff/{}/photo", urlencode(&staff));
+    let put = |token: Option<&'static str>| {
+        let mut req = Request::builder()
+            .method("PUT")
+            .uri(&uri)
+            .header(header::CONTENT_TYPE, "image/png");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        send(&f.state, req.body(Body::from(png.clone())).unwrap())
+    };
+    assert_eq!(put(None).await.status, StatusCode::UNAUTHORIZED);
+    let first = put(Some(token())).await;
+    assert_eq!(
+        first.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let read = get(&f.state, &uri, &auth).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.header(header::CONTENT_TYPE).unwrap(), "image/png");
+    assert_eq!(read.body, png);
+    assert_eq!(
+        get(&f.state, &uri, &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let board = get(
+        &f.state,
+        &format!("/api/print/grid/{code}?what=boards"),
+        &auth,
+    )
+    .await;
+    assert_eq!(board.status, StatusCode::OK);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("board.pdf");
+    std::fs::write(&path, &board.body).unwrap();
+    let list = std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+        .expect("pdfimages (scripts/setup.sh --pdf installs poppler-utils)");
+    let list = String::from_utf8(list.stdout).unwrap();
+    let images: Vec<Vec<&str>> = list
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(images.len(), 1, "the staff member's photo: {list}");
+    assert_eq!(&images[0][3..5], ["8", "6"], "{list}");
+}
+
+#[tokio::test]
 async fn a_queued_report_sent_twice_is_created_once() {
     let f = fixture("http://test").await;
     let (_, [lon, lat], _) = first_grid(&f.state);

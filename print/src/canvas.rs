@@ -4,7 +4,8 @@
 
 use crate::{PrintError, PrintFont};
 use krilla::color::rgb;
-use krilla::geom::{Path, PathBuilder, Point, Rect};
+use krilla::geom::{Path, PathBuilder, Point, Rect, Size, Transform};
+use krilla::image::Image;
 use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, FillRule, Stroke, StrokeDash};
@@ -204,6 +205,26 @@ impl Canvas<'_, '_> {
         if let Some(path) = pb.finish() {
             self.draw(&path, fill_colour, line);
         }
+    }
+
+    /// Draws a JPEG or PNG image inside the box at (`x`, `y`) of `w` × `h`, as large as
+    /// fits with its shape kept, centred. `Err` says why the bytes are not an image.
+    pub fn image(&mut self, x: f32, y: f32, w: f32, h: f32, bytes: &[u8]) -> Result<(), String> {
+        let data = krilla::Data::from(bytes.to_vec());
+        let image = if bytes.starts_with(b"\x89PNG") {
+            Image::from_png(data, true)?
+        } else {
+            Image::from_jpeg(data, true)?
+        };
+        let (iw, ih) = image.size();
+        let k = (w / iw.max(1) as f32).min(h / ih.max(1) as f32);
+        let (dw, dh) = (iw as f32 * k, ih as f32 * k);
+        let size = Size::from_wh(dw, dh).ok_or("an image without pixels")?;
+        let at = Transform::from_translate(x + (w - dw) / 2.0, y + (h - dh) / 2.0);
+        self.surface.push_transform(&at);
+        self.surface.draw_image(image, size);
+        self.surface.pop();
+        Ok(())
     }
 
     fn draw(&mut self, path: &Path, fill_colour: Option<(Rgb, f32)>, line: Option<Line>) {

@@ -152,6 +152,24 @@ pub(crate) mod tests {
         })
     }
 
+    /// The images placed on each page, as `pdfimages -list` names them: `(page, width, height)`.
+    pub(crate) fn images_of(pdf: &[u8]) -> Vec<(usize, usize, usize)> {
+        with_pdf(pdf, |path| {
+            let list = output(Command::new("pdfimages").arg("-list").arg(path));
+            // page num type width height …, after two header lines
+            list.lines()
+                .skip(2)
+                .filter_map(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    if f.len() <= 4 || f[2] != "image" {
+                        return None;
+                    }
+                    Some((f[0].parse().ok()?, f[3].parse().ok()?, f[4].parse().ok()?))
+                })
+                .collect()
+        })
+    }
+
     pub(crate) fn text_of(pdf: &[u8]) -> String {
         with_pdf(pdf, |path| {
             output(Command::new("pdftotext").args(["-raw"]).arg(path).arg("-"))

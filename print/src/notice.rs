@@ -25,6 +25,9 @@ pub struct NoticeBoard {
     pub buildings: u32,
     pub staff_name: Option<String>,
     pub staff_phone: Option<String>,
+    /// The staff member's photo (JPEG or PNG); without one the board has an empty box to
+    /// paste a print into.
+    pub staff_photo: Option<Vec<u8>>,
     /// The duties listed; [`DEFAULT_DUTIES`] when empty.
     pub duties: Vec<String>,
     pub supervision: Vec<Supervision>,
@@ -78,24 +81,30 @@ pub fn notice_boards(
             c.text(w / 2.0, y, 12.0 * k, &size_line, Align::Centre, GREY);
             y += 30.0 * k;
 
-            // A box for the staff member's photo, pasted on the printed board.
+            // The staff member's photo, or a box to paste one into.
             let photo = (mm(35.0) * k, mm(45.0) * k);
-            c.rect(
-                margin,
-                y,
-                photo.0,
-                photo.1,
-                Some(0xf4f4f4),
-                Some(Line::dashed(LIGHT, 1.0)),
-            );
-            c.text(
-                margin + photo.0 / 2.0,
-                y + photo.1 / 2.0,
-                11.0 * k,
-                "照片",
-                Align::Centre,
-                LIGHT,
-            );
+            let printed = board
+                .staff_photo
+                .as_deref()
+                .is_some_and(|bytes| c.image(margin, y, photo.0, photo.1, bytes).is_ok());
+            if !printed {
+                c.rect(
+                    margin,
+                    y,
+                    photo.0,
+                    photo.1,
+                    Some(0xf4f4f4),
+                    Some(Line::dashed(LIGHT, 1.0)),
+                );
+                c.text(
+                    margin + photo.0 / 2.0,
+                    y + photo.1 / 2.0,
+                    11.0 * k,
+                    "照片",
+                    Align::Centre,
+                    LIGHT,
+                );
+            }
             let x = margin + photo.0 + mm(10.0) * k;
             let staff = board.staff_name.as_deref().unwrap_or("（待配备）");
             c.text(x, y + 28.0 * k, 14.0 * k, "网格员", Align::Left, GREY);
@@ -149,7 +158,16 @@ pub fn notice_boards(
 mod tests {
     use super::*;
     use crate::font::tests::font;
-    use crate::tests::{pages_of, text_of};
+    use crate::tests::{images_of, pages_of, text_of};
+
+    /// An 8×6 red PNG, as a roster photo would be (any image will do).
+    const PNG: [u8; 74] = [
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x06, 0x08, 0x02, 0x00, 0x00, 0x00, 0x71,
+        0x67, 0x48, 0xac, 0x00, 0x00, 0x00, 0x11, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x38,
+        0x21, 0x27, 0x87, 0x15, 0x31, 0x0c, 0xa4, 0x04, 0x00, 0x69, 0x88, 0x30, 0xc1, 0x64, 0x85,
+        0xa2, 0xe2, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ];
 
     #[test]
     fn one_board_per_grid_with_its_staff_phone_duties_and_supervision() {
@@ -161,6 +179,7 @@ mod tests {
             buildings: 17,
             staff_name: staff.map(Into::into),
             staff_phone: staff.map(|_| "13800001111".into()),
+            staff_photo: None,
             duties: Vec::new(),
             supervision: vec!["县综治中心=0394-1234567".parse().unwrap()],
         };
@@ -187,5 +206,43 @@ mod tests {
         );
         assert!(text.contains("调解员"), "the default duties: {text}");
         assert!(text.contains("县综治中心：0394-1234567"), "{text}");
+    }
+
+    #[test]
+    fn a_staff_photo_is_printed_in_its_box_and_a_board_without_one_keeps_the_empty_box() {
+        let board = |code: &str, photo: Option<Vec<u8>>| NoticeBoard {
+            place: "城关镇 城关社区".into(),
+            grid: code.into(),
+            grid_name: None,
+            households: 42,
+            buildings: 17,
+            staff_name: Some("王芳".into()),
+            staff_phone: None,
+            staff_photo: photo,
+            duties: Vec::new(),
+            supervision: Vec::new(),
+        };
+        let pdf = notice_boards(
+            &font(),
+            &[
+                board("411622100001-001", Some(PNG.to_vec())),
+                board("411622100001-002", None),
+                // Not an image: the box stays for a print to be pasted in.
+                board("411622100001-003", Some(b"not an image".to_vec())),
+            ],
+            Paper::A4,
+        )
+        .unwrap();
+        assert_eq!(
+            images_of(&pdf),
+            vec![(1, 8, 6)],
+            "the photo, on the first board only"
+        );
+        let text = text_of(&pdf);
+        assert_eq!(
+            text.matches("照片").count(),
+            2,
+            "the empty boxes are labelled: {text}"
+        );
     }
 }

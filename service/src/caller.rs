@@ -84,6 +84,19 @@ impl Caller {
         )
     }
 
+    /// Refuses callers that may not change a staff member's record (the photo on the
+    /// notice board) serving `grids` in `area`: planners and administrators with them in
+    /// scope.
+    pub fn may_manage_staff(
+        &self,
+        area: Option<&DivisionCode>,
+        grids: &[GridCode],
+    ) -> ServiceResult<()> {
+        self.allowed("manage staff", Role::edits_grids, "planner or admin", |s| {
+            s.covers_place(area, grids)
+        })
+    }
+
     /// Refuses callers that may not report or move incidents at a place in `village`
     /// belonging to `grid` (staff, planners and administrators with it in scope).
     pub fn may_work_incident(

@@ -3,8 +3,11 @@
 //! where and when it was taken (EXIF, XMP), unless the sender asks to keep it.
 
 use crate::{Caller, ServiceError, ServiceResult};
+use gridmap_core::snapshot::CountySnapshot;
+use gridmap_core::Staff;
 use gridmap_store::{Photo, Store};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 /// The largest photo accepted: a phone's photo compressed for sending is far smaller.
 pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
@@ -71,22 +74,7 @@ pub async fn put_photo(
 ) -> ServiceResult<PhotoReceipt> {
     caller.must_be_office("sending photos")?;
     crate::visits::check_client_id(id, "photo id")?;
-    if bytes.len() > MAX_PHOTO_BYTES {
-        return Err(ServiceError::BadInput(format!(
-            "photo {id} is {} bytes, at most {MAX_PHOTO_BYTES}: send it compressed",
-            bytes.len()
-        )));
-    }
-    let (content_type, bytes) = match sniff(bytes) {
-        Some(ImageKind::Jpeg) if !keep_location => ("image/jpeg", strip_jpeg(bytes, id)?),
-        Some(ImageKind::Png) if !keep_location => ("image/png", strip_png(bytes, id)?),
-        Some(kind) => (kind.content_type(), bytes.to_vec()),
-        None => {
-            return Err(ServiceError::BadInput(format!(
-                "photo {id} is not a JPEG or PNG image"
-            )))
-        }
-    };
+    let (content_type, bytes) = checked_image(id, bytes, keep_location)?;
     let photo = Photo {
         id: id.to_owned(),
         content_type: content_type.to_owned(),
@@ -95,13 +83,120 @@ pub async fn put_photo(
         at: crate::incidents::now(),
     };
     let new = store.put_photo(&photo).await?;
-    Ok(PhotoReceipt {
+    Ok(receipt(&photo, new))
+}
+
+fn receipt(photo: &Photo, new: bool) -> PhotoReceipt {
+    PhotoReceipt {
         id: photo.id.clone(),
-        content_type: photo.content_type,
+        content_type: photo.content_type.clone(),
         bytes: photo.bytes.len(),
         new,
         url: format!("{PHOTO_PATH}{}", photo.id),
+    }
+}
+
+/// `bytes` checked as a photo (`name` in messages): at most [`MAX_PHOTO_BYTES`], a JPEG
+/// or PNG, its location and time metadata removed unless `keep_location`.
+fn checked_image(
+    name: &str,
+    bytes: &[u8],
+    keep_location: bool,
+) -> ServiceResult<(&'static str, Vec<u8>)> {
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(ServiceError::BadInput(format!(
+            "photo {name} is {} bytes, at most {MAX_PHOTO_BYTES}: send it compressed",
+            bytes.len()
+        )));
+    }
+    Ok(match sniff(bytes) {
+        Some(ImageKind::Jpeg) if !keep_location => ("image/jpeg", strip_jpeg(bytes, name)?),
+        Some(ImageKind::Png) if !keep_location => ("image/png", strip_png(bytes, name)?),
+        Some(kind) => (kind.content_type(), bytes.to_vec()),
+        None => {
+            return Err(ServiceError::BadInput(format!(
+                "photo {name} is not a JPEG or PNG image"
+            )))
+        }
     })
+}
+
+/// Puts a photo on staff member `staff_id` for the notice boards: planners and
+/// administrators whose scope covers the person's grids (or area). The photo is stripped
+/// of its metadata and stored under an id made from its bytes, so the same photo sent
+/// again is stored once; an earlier photo of the person is replaced. Audited.
+pub async fn set_staff_photo(
+    store: &dyn Store,
+    snap: &CountySnapshot,
+    caller: &Caller,
+    staff_id: &str,
+    bytes: &[u8],
+) -> ServiceResult<PhotoReceipt> {
+    let staff = snap.staff_member(staff_id).ok_or_else(|| {
+        ServiceError::NotFound(format!(
+            "no staff member {staff_id:?}: import the roster first"
+        ))
+    })?;
+    caller.may_manage_staff(staff.area.as_ref(), &staff.grids)?;
+    let (content_type, bytes) = checked_image(&format!("of staff {staff_id}"), bytes, false)?;
+    let digest = Sha256::digest(&bytes);
+    let id: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let now = crate::incidents::now();
+    let photo = Photo {
+        id: format!("staff-{id}"),
+        content_type: content_type.to_owned(),
+        bytes,
+        actor: caller.actor().to_owned(),
+        at: now,
+    };
+    let new = store.put_photo(&photo).await?;
+    store.set_staff_photo(staff_id, Some(&photo.id)).await?;
+    crate::access::audit(
+        store,
+        now,
+        caller.actor(),
+        "set staff photo",
+        staff_id,
+        caller.origin(),
+        &format!("photo {} ({} bytes)", photo.id, photo.bytes.len()),
+    )
+    .await?;
+    Ok(receipt(&photo, new))
+}
+
+/// The staff member a photo file is named after (its name without the extension): a staff
+/// id (`S001.jpg`), else a name the roster holds once (`王芳.jpg`). `Err` says why none.
+pub fn staff_for_file<'a>(snap: &'a CountySnapshot, stem: &str) -> Result<&'a Staff, String> {
+    if let Some(s) = snap.staff_member(stem) {
+        return Ok(s);
+    }
+    let named: Vec<&Staff> = snap.staff.iter().filter(|s| s.name == stem).collect();
+    match named[..] {
+        [one] => Ok(one),
+        [] => Err(format!("no staff member has the id or name {stem:?}")),
+        _ => Err(format!(
+            "{} staff members are named {stem}: name the file by staff id ({})",
+            named.len(),
+            named
+                .iter()
+                .map(|s| format!("{}.jpg", s.id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The photo on staff member `staff_id`, for office roles (the roster is theirs).
+pub async fn staff_photo(
+    store: &dyn Store,
+    caller: &Caller,
+    staff_id: &str,
+) -> ServiceResult<Photo> {
+    caller.must_be_office("reading staff photos")?;
+    store
+        .staff_photo(staff_id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("staff member {staff_id:?} has no photo")))
 }
 
 /// The photo stored under `id`, for office roles; each read is audited (photos can show

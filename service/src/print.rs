@@ -156,9 +156,13 @@ pub async fn print(
             gridmap_print::village_map(font, &map, request.paper)
         }
         Printout::Boards => {
-            let boards: Vec<NoticeBoard> = grids
-                .iter()
-                .map(|g| NoticeBoard {
+            let mut boards = Vec::with_capacity(grids.len());
+            for g in &grids {
+                let photo = match staff(g) {
+                    Some(s) => store.staff_photo(&s.id).await?.map(|p| p.bytes),
+                    None => None,
+                };
+                boards.push(NoticeBoard {
                     place: place.clone(),
                     grid: g.code.to_string(),
                     grid_name: g.name.clone(),
@@ -166,10 +170,11 @@ pub async fn print(
                     buildings: g.members.len() as u32,
                     staff_name: staff(g).map(|s| s.name.clone()),
                     staff_phone: staff(g).and_then(|s| s.phone.clone()),
+                    staff_photo: photo,
                     duties: Vec::new(),
                     supervision: request.supervision.clone(),
-                })
-                .collect();
+                });
+            }
             gridmap_print::notice_boards(font, &boards, request.paper)
         }
         Printout::Cards => {

@@ -1337,3 +1337,101 @@ async fn staff_correct_a_households_tags_inside_their_scope_and_the_change_is_lo
         );
     }
 }
+
+#[tokio::test]
+async fn a_planner_puts_photos_on_staff_of_their_area_and_a_roster_import_keeps_them() {
+    use gridmap_core::{AccessScope, Role};
+    use gridmap_service::photos::{set_staff_photo, staff_for_file, staff_photo};
+    // An 8×6 PNG with a text chunk before its pixels, as a camera app might write.
+    let png = [
+        &[0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a][..],
+        &[
+            0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 8, 0, 0, 0, 6, 8, 2, 0, 0, 0,
+        ],
+        &[0x71, 0x67, 0x48, 0xac],
+        &[
+            0, 0, 0, 4, b't', b'E', b'X', b't', b'G', b'P', b'S', 0, 0, 0, 0, 0,
+        ],
+        &[
+            0, 0, 0, 0x11, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x38, 0x21, 0x27,
+        ],
+        &[
+            0x87, 0x15, 0x31, 0x0c, 0xa4, 0x04, 0x00, 0x69, 0x88, 0x30, 0xc1, 0x64, 0x85,
+        ],
+        &[
+            0xa2, 0xe2, 0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+        ],
+    ]
+    .concat();
+    for (name, store, _keep) in partitioned().await {
+        let snap = store.load_snapshot().await.unwrap();
+        let person = snap.staff.iter().find(|s| !s.grids.is_empty()).unwrap();
+        let village = person.grids[0].village();
+        let planner = Caller::account("li", Role::Planner, village.to_string().parse().unwrap());
+        let receipt = set_staff_photo(store.as_ref(), &snap, &planner, &person.id, &png)
+            .await
+            .unwrap();
+        assert!(receipt.url.starts_with("api/photos/staff-"), "{name}");
+        let stored = staff_photo(store.as_ref(), &planner, &person.id)
+            .await
+            .unwrap();
+        assert_eq!(stored.content_type, "image/png", "{name}");
+        assert!(
+            !stored.bytes.windows(4).any(|w| w == b"tEXt"),
+            "{name}: the text chunk is gone"
+        );
+        let again = set_staff_photo(store.as_ref(), &snap, &planner, &person.id, &png)
+            .await
+            .unwrap();
+        assert!(!again.new, "{name}: the same photo is stored once");
+
+        // The file named by id or by a name held once finds the person.
+        assert_eq!(staff_for_file(&snap, &person.id).unwrap().id, person.id);
+        assert!(staff_for_file(&snap, "nobody-S999").is_err(), "{name}");
+
+        // A staff member, a viewer, a planner of another village, the public: refused.
+        let other = "419999999999".parse::<AccessScope>().unwrap();
+        for caller in [
+            Caller::account("w", Role::Staff, AccessScope::All),
+            Caller::account("v", Role::Viewer, AccessScope::All),
+            Caller::account("z", Role::Planner, other),
+            Caller::Public,
+        ] {
+            let refused = set_staff_photo(store.as_ref(), &snap, &caller, &person.id, &png).await;
+            assert!(
+                matches!(
+                    refused,
+                    Err(ServiceError::Forbidden(_) | ServiceError::Unauthorized(_))
+                ),
+                "{name}: {caller:?} {refused:?}"
+            );
+        }
+        let unknown = set_staff_photo(store.as_ref(), &snap, &planner, "S-nobody", &png).await;
+        assert!(matches!(unknown, Err(ServiceError::NotFound(_))), "{name}");
+        let not_image =
+            set_staff_photo(store.as_ref(), &snap, &planner, &person.id, b"GIF89a").await;
+        assert!(
+            matches!(not_image, Err(ServiceError::BadInput(_))),
+            "{name}"
+        );
+
+        // The roster imported again (the same people): the photo stays on the person.
+        let batch = gridmap_store::ImportBatch {
+            staff: snap.staff.iter().cloned().collect(),
+            ..Default::default()
+        };
+        gridmap_service::import::import(
+            store.as_ref(),
+            &Caller::Operator,
+            "roster.csv",
+            batch,
+            Default::default(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            store.staff_photo(&person.id).await.unwrap().is_some(),
+            "{name}"
+        );
+    }
+}

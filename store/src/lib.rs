@@ -299,6 +299,14 @@ pub trait PhotoStore: Send + Sync {
 
     /// The photo stored under `id`.
     async fn photo(&self, id: &str) -> StoreResult<Option<Photo>>;
+
+    /// Puts the stored photo `photo_id` on staff member `staff` (the notice boards print
+    /// it), replacing an earlier one; `None` takes it off. Kept apart from the roster, so
+    /// a roster imported again keeps its photos.
+    async fn set_staff_photo(&self, staff: &str, photo_id: Option<&str>) -> StoreResult<()>;
+
+    /// The photo put on staff member `staff`.
+    async fn staff_photo(&self, staff: &str) -> StoreResult<Option<Photo>>;
 }
 
 /// A household visit (走访) a staff member recorded.

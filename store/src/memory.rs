@@ -48,6 +48,8 @@ struct State {
     access: access::AccessState,
     cameras: BTreeMap<String, gridmap_core::Camera>,
     photos: BTreeMap<String, crate::Photo>,
+    /// Staff id → photo id.
+    staff_photos: BTreeMap<String, String>,
     visits: BTreeMap<String, crate::Visit>,
     check_ins: BTreeMap<String, crate::CheckIn>,
 }
@@ -534,6 +536,28 @@ impl crate::PhotoStore for MemoryStore {
 
     async fn photo(&self, id: &str) -> StoreResult<Option<crate::Photo>> {
         Ok(self.state().photos.get(id).cloned())
+    }
+
+    async fn set_staff_photo(&self, staff: &str, photo_id: Option<&str>) -> StoreResult<()> {
+        let mut s = self.state();
+        match photo_id {
+            Some(id) if !s.photos.contains_key(id) => {
+                return Err(crate::StoreError::NotFound {
+                    what: format!("photo {id} for staff {staff}"),
+                })
+            }
+            Some(id) => s.staff_photos.insert(staff.to_owned(), id.to_owned()),
+            None => s.staff_photos.remove(staff),
+        };
+        Ok(())
+    }
+
+    async fn staff_photo(&self, staff: &str) -> StoreResult<Option<crate::Photo>> {
+        let s = self.state();
+        Ok(s.staff_photos
+            .get(staff)
+            .and_then(|id| s.photos.get(id))
+            .cloned())
     }
 }
 

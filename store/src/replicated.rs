@@ -293,6 +293,12 @@ impl crate::PhotoStore for ReplicatedStore {
     async fn photo(&self, id: &str) -> StoreResult<Option<crate::Photo>> {
         self.primary.photo(id).await
     }
+    async fn set_staff_photo(&self, staff: &str, photo_id: Option<&str>) -> StoreResult<()> {
+        self.primary.set_staff_photo(staff, photo_id).await
+    }
+    async fn staff_photo(&self, staff: &str) -> StoreResult<Option<crate::Photo>> {
+        self.primary.staff_photo(staff).await
+    }
 }
 
 /// Visits and check-ins are read right after they are recorded: both ways go to the primary.

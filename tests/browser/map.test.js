@@ -158,6 +158,50 @@ describe("web map", () => {
     assertClean(problems);
   });
 
+  test("signed in, a staff member's panel shows the notice-board photo and a planner replaces it", async () => {
+    const g = await getJson(server.base, `/api/grids/${encodeURIComponent(grid.id)}`);
+    // Two 8×6 PNGs, red then blue: the photo put through the API, then the one uploaded.
+    const png = (b64) => Buffer.from(b64, "base64");
+    const red = png(
+      "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAGCAIAAABxZ0isAAAAEUlEQVR4nGM4ISeHFTEMpAQAaYgwwWSFouIAAAAASUVORK5CYII=",
+    );
+    const blue = png(
+      "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAGCAIAAABxZ0isAAAAEElEQVR42mNgYPiPAw2gBADTeS/RAf2AQQAAAABJRU5ErkJggg==",
+    );
+    const path = `/api/staff/${encodeURIComponent(g.staff.id)}/photo`;
+    const put = await fetch(`${server.base}${path}`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "image/png" },
+      body: red,
+    });
+    assert.equal(put.status, 200);
+    const { page, problems } = await load(`/#token=${TOKEN}`);
+    await page.fill("#search input", g.staff.name);
+    await page.locator(`#search-results li[data-kind="staff"][data-id="${g.staff.id}"]`).click();
+    const img = page.locator("#panel:not([hidden]) .staff-section img.staff-photo");
+    await page.waitForFunction(
+      () => {
+        const i = document.querySelector("#panel .staff-section img.staff-photo");
+        return i && !i.hidden && i.complete && i.naturalWidth === 8;
+      },
+      null,
+      { timeout: 15_000 },
+    );
+    const before = await img.getAttribute("src");
+    await page.setInputFiles("#panel .staff-photo-upload input", {
+      name: "blue.png",
+      mimeType: "image/png",
+      buffer: blue,
+    });
+    await page.waitForFunction((old) => document.querySelector("#panel img.staff-photo").src !== old, before, {
+      timeout: 15_000,
+    });
+    const stored = await fetch(`${server.base}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    assert.deepEqual(Buffer.from(await stored.arrayBuffer()), blue, "the uploaded photo replaced the first");
+    await screenshot(page, "staff-photo");
+    assertClean(problems);
+  });
+
   test("?lang=en shows the English interface, the default is Chinese", async () => {
     const en = await load("/?lang=en");
     assert.equal(await en.page.getAttribute("html", "lang"), "en");

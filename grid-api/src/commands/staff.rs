@@ -1,9 +1,9 @@
-//! `gridmap staff assign` and `gridmap staff report`.
+//! `gridmap staff assign`, `gridmap staff report` and `gridmap staff photos`.
 
 use super::{with_store, Outcome};
-use crate::cli::{StaffAssignArgs, StaffCommand, StaffReportArgs};
+use crate::cli::{StaffAssignArgs, StaffCommand, StaffPhotosArgs, StaffReportArgs};
 use anyhow::Context;
-use gridmap_service::{staffing, Caller};
+use gridmap_service::{photos, staffing, Caller};
 use gridmap_store::OpenMode;
 use std::path::Path;
 
@@ -11,7 +11,103 @@ pub(crate) async fn run(db: &str, cmd: StaffCommand) -> anyhow::Result<Outcome> 
     match cmd {
         StaffCommand::Assign(args) => assign(db, &args).await,
         StaffCommand::Report(args) => report(db, &args).await,
+        StaffCommand::Photos(args) => photos(db, &args).await,
     }
+}
+
+/// The photo files of `dir` (JPEG or PNG by extension), by name.
+fn photo_files(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry
+            .with_context(|| format!("reading {}", dir.display()))?
+            .path();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        if matches!(ext.as_deref(), Some("jpg" | "jpeg" | "png")) && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        anyhow::bail!(
+            "{} holds no .jpg, .jpeg or .png file: name each photo by staff id or name (S001.jpg, 王芳.jpg)",
+            dir.display()
+        );
+    }
+    Ok(files)
+}
+
+async fn photos(db: &str, args: &StaffPhotosArgs) -> anyhow::Result<Outcome> {
+    let files = photo_files(&args.dir)?;
+    let (put, problems, without) = with_store(db, OpenMode::Existing, async |store| {
+        let snap = store.load_snapshot().await?;
+        let (mut put, mut problems) = (Vec::new(), Vec::new());
+        for file in &files {
+            let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+            let name = file.display();
+            let staff = match photos::staff_for_file(&snap, stem) {
+                Ok(s) => s,
+                Err(why) => {
+                    problems.push(format!("{name}: {why}"));
+                    continue;
+                }
+            };
+            let bytes = std::fs::read(file).with_context(|| format!("reading {name}"))?;
+            match photos::set_staff_photo(
+                store.as_ref(),
+                &snap,
+                &Caller::Operator,
+                &staff.id,
+                &bytes,
+            )
+            .await
+            {
+                Ok(_) => put.push(format!("{} ({}) ← {name}", staff.name, staff.id)),
+                Err(e) => problems.push(format!("{name}: {e}")),
+            }
+        }
+        let mut without = Vec::new();
+        for s in snap.staff.iter() {
+            if store.staff_photo(&s.id).await?.is_none() {
+                without.push(format!("{} ({})", s.name, s.id));
+            }
+        }
+        Ok((put, problems, without))
+    })
+    .await?;
+    for line in &put {
+        outln!("photo: {line}")?;
+    }
+    for line in &problems {
+        outln!("skipped {line}")?;
+    }
+    outln!(
+        "{} photos put on staff, {} files skipped; {} staff without a photo{}",
+        put.len(),
+        problems.len(),
+        without.len(),
+        if without.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ": {}",
+                without
+                    .iter()
+                    .take(20)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    )?;
+    Ok(if problems.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::WithProblems
+    })
 }
 
 fn write_json(path: &Path, value: &serde_json::Value) -> anyhow::Result<()> {

@@ -1,8 +1,9 @@
 //! Field work from the phone page: photos (`PUT /api/photos/{id}` stores one, the raw JPEG
 //! or PNG as the body, `?keep_location=true` keeps its EXIF; `GET` reads it back), household
 //! visits (`POST /api/visits`, `GET /api/households/{id}/visits`) and the households of a
-//! grid (`GET /api/grids/{code}/households`, "my grid"). Office roles inside their scope
-//! (the service decides).
+//! grid (`GET /api/grids/{code}/households`, "my grid"), and the photo on a staff member's
+//! notice board (`PUT`/`GET /api/staff/{id}/photo`). Office roles inside their scope (the
+//! service decides).
 
 use super::{ApiError, AppState, RequestCaller};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -19,6 +20,10 @@ use serde::Deserialize;
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/photos/{id}", put(store).get(read))
+        .route(
+            "/api/staff/{id}/photo",
+            put(put_staff_photo).get(staff_photo),
+        )
         // A photo may be larger than the other requests' limit; the service says how much.
         .layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES + 1024))
         .route("/api/visits", post(record_visit))
@@ -71,14 +76,57 @@ pub(super) async fn read(
     let service = state.service();
     let store = service.store();
     let photo = photos::photo(store.as_ref(), &caller, &id).await?;
-    Ok((
+    // A photo's id is never reused: the browser may keep it.
+    Ok(image_response(photo, "private, max-age=86400"))
+}
+
+/// A photo as an answer, private to the browser that asked (it may show people).
+fn image_response(photo: gridmap_store::Photo, cache: &'static str) -> Response {
+    (
         [
             (header::CONTENT_TYPE, photo.content_type),
-            (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
+            (header::CACHE_CONTROL, cache.to_owned()),
         ],
         photo.bytes,
     )
-        .into_response())
+        .into_response()
+}
+
+/// Puts a photo on a staff member for the notice boards, replacing an earlier one (planners
+/// and administrators whose scope covers the person's grids; audited).
+#[utoipa::path(put, path = "/api/staff/{id}/photo", params(("id" = String, Path, description = "staff id")),
+    request_body(content = Vec<u8>, content_type = "image/jpeg", description = "a JPEG or PNG, at most 5 MB; its metadata is removed"),
+    responses((status = 200, body = PhotoReceipt), (status = 400, description = "not a JPEG or PNG, or too large"),
+        (status = 401, description = "not signed in"), (status = 403, description = "not a planner or admin of the person's grids"),
+        (status = 404, description = "no such staff member")))]
+pub(super) async fn put_staff_photo(
+    State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<PhotoReceipt>, ApiError> {
+    let service = state.service();
+    let data = service.data();
+    let store = service.store();
+    let receipt =
+        photos::set_staff_photo(store.as_ref(), data.snapshot(), &caller, &id, &body).await?;
+    Ok(Json(receipt))
+}
+
+/// The photo on a staff member (office roles).
+#[utoipa::path(get, path = "/api/staff/{id}/photo", params(("id" = String, Path, description = "staff id")),
+    responses((status = 200, description = "the image", content_type = "image/jpeg"), (status = 401, description = "not signed in"),
+        (status = 403, description = "a role that reads no personal data"), (status = 404, description = "no photo")))]
+pub(super) async fn staff_photo(
+    State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let service = state.service();
+    let store = service.store();
+    let photo = photos::staff_photo(store.as_ref(), &caller, &id).await?;
+    // A person's photo can be replaced: asked again each time.
+    Ok(image_response(photo, "private, no-cache"))
 }
 
 /// Records a household visit once under the phone's id: 201 when new, 200 when it was

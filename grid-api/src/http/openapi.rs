@@ -55,6 +55,8 @@ use utoipa::{Modify, OpenApi};
         print::grid,
         field::store,
         field::read,
+        field::put_staff_photo,
+        field::staff_photo,
         field::record_visit,
         field::household_visits,
         field::grid_households,

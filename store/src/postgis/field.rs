@@ -51,6 +51,34 @@ impl PhotoStore for PostgisStore {
                 .step("reading a photo")?;
         Ok(row.map(photo_from_row))
     }
+
+    async fn set_staff_photo(&self, staff: &str, photo_id: Option<&str>) -> StoreResult<()> {
+        match photo_id {
+            Some(id) => sqlx::query(
+                "INSERT INTO staff_photos (staff, photo) VALUES ($1, $2)
+                 ON CONFLICT (staff) DO UPDATE SET photo = excluded.photo",
+            )
+            .bind(staff)
+            .bind(id),
+            None => sqlx::query("DELETE FROM staff_photos WHERE staff = $1").bind(staff),
+        }
+        .execute(&self.pool)
+        .await
+        .step("setting a staff photo")?;
+        Ok(())
+    }
+
+    async fn staff_photo(&self, staff: &str) -> StoreResult<Option<Photo>> {
+        let row: Option<PhotoRow> = sqlx::query_as(
+            "SELECT p.id, p.content_type, p.bytes, p.actor, p.at
+             FROM staff_photos s JOIN photos p ON p.id = s.photo WHERE s.staff = $1",
+        )
+        .bind(staff)
+        .fetch_optional(&self.pool)
+        .await
+        .step("reading a staff photo")?;
+        Ok(row.map(photo_from_row))
+    }
 }
 
 type VisitRow = (String, String, String, i64, Option<String>, bool, String);
