@@ -280,7 +280,9 @@ async function loadTodo(who) {
   let list;
   let cached = false;
   try {
-    list = (await api.workOrders(`staff:${who.login}`)).items ?? [];
+    // The roster's staff member the account is linked to (`gridmap user link`); an
+    // account without a link gets what was dispatched to its login.
+    list = (await api.workOrders(`staff:${who.staff ?? who.login}`)).items ?? [];
     localStorage.setItem(TODO_KEY, JSON.stringify(list));
   } catch {
     list = JSON.parse(localStorage.getItem(TODO_KEY) ?? "[]");

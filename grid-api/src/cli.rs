@@ -594,6 +594,9 @@ pub enum UserCommand {
     Tokens(UserLoginArg),
     /// Revoke one session or token of an account (its id from `user tokens`).
     Revoke(UserRevokeArgs),
+    /// Link an account to the roster's staff member who signs in with it (their phone's
+    /// to-do list shows the work orders dispatched to them); "" unlinks.
+    Link(UserLinkArgs),
 }
 
 #[derive(Debug, Args)]
@@ -608,6 +611,17 @@ pub struct UserAddArgs {
     /// Read the password from the first line of standard input instead of making one.
     #[arg(long)]
     pub password_stdin: bool,
+    /// The roster's staff id of the person (a grid worker): the phone page's to-do list
+    /// holds the work orders dispatched to that staff member.
+    #[arg(long, value_name = "STAFF_ID")]
+    pub staff: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UserLinkArgs {
+    pub login: String,
+    /// The roster's staff id; "" unlinks.
+    pub staff: String,
 }
 
 #[derive(Debug, Args)]

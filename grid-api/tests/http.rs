@@ -38,6 +38,7 @@ async fn admin_token(store: &dyn gridmap_store::Store) -> String {
         role: gridmap_core::Role::Admin,
         scope: gridmap_core::AccessScope::All,
         password: Some("admin password".into()),
+        staff: None,
     };
     let (admin, _) = add_account(store, &Caller::Operator, &request, 0)
         .await
@@ -3169,6 +3170,7 @@ async fn account_token(state: &AppState, login: &str, role: &str, scope: &str) -
         role: role.parse().unwrap(),
         scope: scope.parse().unwrap(),
         password: Some(format!("{login} password")),
+        staff: None,
     };
     let (account, _) = add_account(store.as_ref(), &Caller::Operator, &request, 0)
         .await
@@ -3291,12 +3293,21 @@ async fn staff_see_household_heads_only_inside_their_scope_and_each_read_is_audi
 async fn signing_in_sets_an_http_only_strict_cookie_that_works_until_logout() {
     let f = fixture("https://maps.example.org/gridmap").await;
     let store = f.state.service().store().clone();
-    let request = gridmap_service::access::AccountRequest {
+    let person = f.state.service().data().snapshot().staff[0].id.clone();
+    let mut request = gridmap_service::access::AccountRequest {
         login: "zhao".into(),
         role: gridmap_core::Role::Planner,
         scope: "411622".parse().unwrap(),
         password: Some("zhao's password".into()),
+        staff: Some("S-not-on-the-roster".into()),
     };
+    let unknown =
+        gridmap_service::access::add_account(store.as_ref(), &Caller::Operator, &request, 0).await;
+    assert!(
+        unknown.is_err_and(|e| e.to_string().contains("no staff member")),
+        "a link to nobody is refused"
+    );
+    request.staff = Some(person.clone());
     gridmap_service::access::add_account(store.as_ref(), &Caller::Operator, &request, 0)
         .await
         .unwrap();
@@ -3315,6 +3326,11 @@ async fn signing_in_sets_an_http_only_strict_cookie_that_works_until_logout() {
 
     let ok = login("zhao's password").await;
     assert_eq!(ok.ok_json()["login"], "zhao");
+    assert_eq!(
+        ok.json()["staff"],
+        person.as_str(),
+        "the roster's person the account is linked to"
+    );
     let cookie = ok.header(header::SET_COOKIE).unwrap().to_owned();
     for flag in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
         assert!(cookie.contains(flag), "{flag} missing: {cookie}");

@@ -165,6 +165,7 @@ impl Credentials {
             login: account.login,
             role: account.role,
             scope: account.scope,
+            staff: account.staff,
             credential: credential.id,
             origin: origin.to_owned(),
         }))
@@ -369,6 +370,23 @@ pub struct AccountRequest {
     pub scope: AccessScope,
     /// `None`: a random password is made and returned once.
     pub password: Option<String>,
+    /// The roster's staff id of the person (a grid worker's phone shows the work orders
+    /// dispatched to it).
+    pub staff: Option<String>,
+}
+
+/// Refuses a staff id the roster does not hold (`""` unlinks and passes).
+async fn check_staff_link(store: &dyn Store, staff: Option<&str>) -> ServiceResult<()> {
+    let Some(id) = staff.filter(|s| !s.is_empty()) else {
+        return Ok(());
+    };
+    if store.staff().await?.iter().any(|s| s.id == id) {
+        Ok(())
+    } else {
+        Err(ServiceError::BadInput(format!(
+            "no staff member {id:?} in the roster: import the roster first, or name a staff id it holds"
+        )))
+    }
 }
 
 /// Creates an account (administrators, inside their scope). Returns it with the
@@ -387,12 +405,14 @@ pub async fn add_account(
         .or_else(|| made.clone())
         .unwrap_or_default();
     check_password(&password)?;
+    check_staff_link(store, request.staff.as_deref()).await?;
     let account = store
         .add_account(&NewAccount {
             login: request.login.clone(),
             role: request.role,
             scope: request.scope.clone(),
             password_hash: hash_password(&password)?,
+            staff: request.staff.clone().filter(|s| !s.is_empty()),
         })
         .await?;
     let detail = format!("{} of {}", account.role, account.scope);
@@ -449,6 +469,7 @@ pub async fn change_account(
     if let Some(scope) = &change.scope {
         caller.must_administer(scope)?;
     }
+    check_staff_link(store, change.staff.as_deref()).await?;
     let mut change = change;
     if let Some(password) = password {
         check_password(password)?;
@@ -467,6 +488,9 @@ pub async fn change_account(
     }
     if let Some(s) = &change.scope {
         what.push(format!("scope {s}"));
+    }
+    if let Some(s) = &change.staff {
+        what.push(format!("staff {s:?}"));
     }
     audit(
         store,
@@ -593,6 +617,7 @@ mod tests {
                 role: Role::Staff,
                 scope: "411622101".parse().unwrap(),
                 password: Some("correct horse".into()),
+                staff: None,
             },
             1_000,
         )
@@ -791,6 +816,7 @@ mod tests {
                 role: Role::Admin,
                 scope: "411622102".parse().unwrap(),
                 password: None,
+                staff: None,
             },
             1_000,
         )
@@ -801,6 +827,7 @@ mod tests {
             login: admin.login.clone(),
             role: admin.role,
             scope: admin.scope.clone(),
+            staff: None,
             credential: 1,
             origin: "x".into(),
         });
@@ -809,6 +836,7 @@ mod tests {
             role: Role::Planner,
             scope: "411622".parse().unwrap(),
             password: None,
+            staff: None,
         };
         let refused = add_account(&store, &caller, &county, 1_001).await;
         assert!(matches!(refused, Err(ServiceError::Forbidden(_))));

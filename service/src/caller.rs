@@ -17,6 +17,8 @@ pub struct Principal {
     pub login: String,
     pub role: Role,
     pub scope: AccessScope,
+    /// The roster's staff id the account is linked to.
+    pub staff: Option<String>,
     /// The session or token presented.
     pub credential: i64,
     /// Where the request came from (the client's address), for the audit log.
@@ -197,6 +199,7 @@ impl Caller {
             login: login.to_owned(),
             role,
             scope,
+            staff: None,
             credential: 0,
             origin: "local".to_owned(),
         })
@@ -260,6 +263,7 @@ static OPERATOR: Principal = Principal {
     login: String::new(),
     role: Role::Admin,
     scope: AccessScope::All,
+    staff: None,
     credential: 0,
     origin: String::new(),
 };
@@ -295,6 +299,7 @@ mod tests {
             login: "li".into(),
             role,
             scope: scope.parse().unwrap(),
+            staff: None,
             credential: 1,
             origin: "127.0.0.1".into(),
         })

@@ -14,6 +14,8 @@ pub struct NewAccount {
     pub role: Role,
     pub scope: AccessScope,
     pub password_hash: String,
+    /// The roster's staff id of the person (see [`gridmap_core::Account::staff`]).
+    pub staff: Option<String>,
 }
 
 /// The longest login name accepted.
@@ -50,6 +52,8 @@ pub struct AccountChange {
     pub disabled: Option<bool>,
     pub role: Option<Role>,
     pub scope: Option<AccessScope>,
+    /// The roster's staff id to link; `Some("")` unlinks.
+    pub staff: Option<String>,
 }
 
 /// What a credential is for.

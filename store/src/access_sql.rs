@@ -12,7 +12,7 @@ use sqlx::Row;
 
 /// The columns of `accounts` [`account_from_row`] reads, prefixed `a.`.
 pub(crate) const ACCOUNT_COLUMNS: &str =
-    "a.id, a.login, a.role, a.scope, a.password_hash, a.disabled, a.created_at";
+    "a.id, a.login, a.role, a.scope, a.password_hash, a.disabled, a.created_at, a.staff";
 /// The columns of `credentials` [`credential_from_row`] reads, prefixed `c.`.
 pub(crate) const CREDENTIAL_COLUMNS: &str =
     "c.id AS credential_id, c.account, c.kind, c.label, c.created_at AS issued_at, c.expires_at, c.revoked";
@@ -33,6 +33,7 @@ where
         password_hash: row.try_get("password_hash").map_err(get)?,
         disabled: row.try_get("disabled").map_err(get)?,
         created_at: row.try_get("created_at").map_err(get)?,
+        staff: row.try_get("staff").map_err(get)?,
     })
 }
 
@@ -127,8 +128,8 @@ macro_rules! sql_access_store {
                     return Err($crate::access::login_taken(&account.login));
                 }
                 sqlx::query(
-                    "INSERT INTO accounts (login, role, scope, password_hash, disabled, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO accounts (login, role, scope, password_hash, disabled, created_at, staff)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(&account.login)
                 .bind(account.role.as_str())
@@ -136,6 +137,7 @@ macro_rules! sql_access_store {
                 .bind(&account.password_hash)
                 .bind(false)
                 .bind($crate::versions::now_rfc3339())
+                .bind(account.staff.as_deref())
                 .execute(&mut *tx)
                 .await
                 .step("adding an account")?;
@@ -193,7 +195,9 @@ macro_rules! sql_access_store {
                         password_hash = COALESCE($2, password_hash),
                         disabled = COALESCE($3, disabled),
                         role = COALESCE($4, role),
-                        scope = COALESCE($5, scope)
+                        scope = COALESCE($5, scope),
+                        staff = CASE WHEN CAST($6 AS TEXT) IS NULL THEN staff
+                                     ELSE NULLIF(CAST($6 AS TEXT), '') END
                      WHERE login = $1",
                 )
                 .bind(login)
@@ -201,6 +205,7 @@ macro_rules! sql_access_store {
                 .bind(change.disabled)
                 .bind(change.role.map(|r| r.as_str()))
                 .bind(change.scope.as_ref().map(|s| s.to_string()))
+                .bind(change.staff.as_deref())
                 .execute(&mut *tx)
                 .await
                 .step("changing an account")?

@@ -17,6 +17,7 @@ fn account(login: &str, role: Role, scope: &str) -> NewAccount {
         role,
         scope: scope.parse().unwrap(),
         password_hash: format!("$argon2id$fake${login}"),
+        staff: None,
     }
 }
 
@@ -87,6 +88,20 @@ async fn accounts_and_credentials_round_trip_on_every_backend() {
         );
         assert_eq!(changed.role, Role::Staff, "{name}: the role is kept");
         assert_eq!(changed.password_hash, wang.password_hash, "{name}");
+        assert_eq!(changed.staff, None, "{name}: not linked");
+
+        // Linked to a staff member of the roster, then unlinked; the rest is kept.
+        let link = |staff: &str| AccountChange {
+            staff: Some(staff.into()),
+            ..AccountChange::default()
+        };
+        let linked = store.change_account("wang", &link("S007")).await.unwrap();
+        assert_eq!(linked.staff.as_deref(), Some("S007"), "{name}");
+        assert!(linked.disabled, "{name}: kept");
+        let read = store.account("wang").await.unwrap().unwrap();
+        assert_eq!(read.staff.as_deref(), Some("S007"), "{name}: stored");
+        let unlinked = store.change_account("wang", &link("")).await.unwrap();
+        assert_eq!(unlinked.staff, None, "{name}");
         let missing = store.change_account("nobody", &change).await;
         assert!(
             matches!(missing, Err(StoreError::NotFound { .. })),

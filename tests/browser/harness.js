@@ -81,9 +81,13 @@ export async function startServer({ levels } = {}) {
   };
 }
 
+/** The roster's staff member the tester's account is linked to (its phone's to-do list). */
+export const TESTER_STAFF = "S411622100001-001";
+
 /** Adds the accounts the tests use and returns the admin's bearer token. */
 async function adminToken(bin, db, opts) {
   await run(bin, ["--db", db, "user", "add", "tester", "--role", "admin", "--scope", "all"], opts);
+  await run(bin, ["--db", db, "user", "link", "tester", TESTER_STAFF], opts);
   execFileSync(bin, ["--db", db, "user", "add", "browser", "--role", "planner", "--scope", "all", "--password-stdin"], {
     ...opts,
     input: `${PASSWORD}\n`,

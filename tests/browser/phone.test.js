@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { findGrid, getJson, launchBrowser, openPage, screenshot, startServer, TOKEN } from "./harness.js";
+import { findGrid, getJson, launchBrowser, openPage, screenshot, startServer, TESTER_STAFF, TOKEN } from "./harness.js";
 
 let server;
 let browser;
@@ -245,7 +245,7 @@ describe("phone page", () => {
       assert.ok(res.ok, `${path}: ${res.status} ${text}`);
       return JSON.parse(text);
     };
-    /** A new incident dispatched to the token's account (tester). */
+    /** A new incident dispatched to the staff member the token's account (tester) is linked to. */
     const dispatched = async (text) => {
       const i = await post("/api/incidents", {
         category: "environment.garbage",
@@ -256,7 +256,7 @@ describe("phone page", () => {
       await post(`/api/incidents/${i.id}/transitions`, { action: "create_work_order" });
       const d = await post(`/api/incidents/${i.id}/transitions`, {
         action: "dispatch",
-        assignee: { kind: "staff", id: "tester" },
+        assignee: { kind: "staff", id: TESTER_STAFF },
       });
       return d.incident;
     };

@@ -304,6 +304,10 @@ pub struct Account {
     pub disabled: bool,
     /// RFC 3339.
     pub created_at: String,
+    /// The roster's staff id of the person who signs in with this account (a grid
+    /// worker's phone): work orders dispatched to that staff member are on its to-do list.
+    #[serde(default)]
+    pub staff: Option<String>,
 }
 
 #[cfg(test)]

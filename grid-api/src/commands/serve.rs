@@ -99,6 +99,7 @@ pub(crate) async fn first_start(state: &AppState, login: Option<&str>) -> anyhow
         role: Role::Admin,
         scope: AccessScope::All,
         password: None,
+        staff: None,
     };
     let now = gridmap_service::incidents::now();
     let (account, password) =

@@ -23,6 +23,7 @@ pub(crate) async fn run(db: &str, command: UserCommand) -> anyhow::Result<Outcom
                     role: args.role.parse()?,
                     scope: args.scope.parse()?,
                     password: read_password(args.password_stdin)?,
+                    staff: args.staff.clone(),
                 };
                 let (account, made) = access::add_account(store, &caller, &request, now()).await?;
                 outln!("account {} added: {} of {}", account.login, account.role, account.scope)?;
@@ -33,7 +34,20 @@ pub(crate) async fn run(db: &str, command: UserCommand) -> anyhow::Result<Outcom
             UserCommand::List => {
                 for a in access::accounts(store, &caller).await? {
                     let state = if a.disabled { "disabled" } else { "" };
-                    outln!("{:<20} {:<8} {:<30} {state}", a.login, a.role, a.scope)?;
+                    let staff = a.staff.as_deref().map(|s| format!("staff {s}")).unwrap_or_default();
+                    outln!("{:<20} {:<8} {:<30} {staff:<20} {state}", a.login, a.role, a.scope)?;
+                }
+            }
+            UserCommand::Link(args) => {
+                let change = AccountChange {
+                    staff: Some(args.staff.clone()),
+                    ..AccountChange::default()
+                };
+                access::change_account(store, &caller, &args.login, None, change, now()).await?;
+                if args.staff.is_empty() {
+                    outln!("account {} is linked to no staff member", args.login)?;
+                } else {
+                    outln!("account {} is staff member {}'s: their work orders are its to-do list", args.login, args.staff)?;
                 }
             }
             UserCommand::Disable(args) | UserCommand::Enable(args) => {

@@ -41,6 +41,10 @@ pub struct Me {
     pub personal_data: bool,
     /// Whether the account may redraw grids (in its scope).
     pub edits: bool,
+    /// The roster's staff id the account is linked to: work orders dispatched to it are
+    /// the account's to-do list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staff: Option<String>,
 }
 
 impl Me {
@@ -53,6 +57,7 @@ impl Me {
             scope: p.map(|p| p.scope.to_string()),
             personal_data: p.is_some_and(|p| p.role.reads_personal_data()),
             edits: p.is_some_and(|p| p.role.edits_grids()),
+            staff: p.and_then(|p| p.staff.clone()),
         }
     }
 }
@@ -72,7 +77,10 @@ pub(super) async fn login(
     let cookie = session_cookie(&state, &issued.secret, max_age);
     tracing::info!(login = %account.login, "signed in");
     // Who signed in is the account just checked: no second read of the credential.
-    let caller = Caller::account(&account.login, account.role, account.scope);
+    let mut caller = Caller::account(&account.login, account.role, account.scope);
+    if let Caller::User(p) = &mut caller {
+        p.staff = account.staff;
+    }
     Ok(([(header::SET_COOKIE, cookie)], Json(Me::of(&caller))))
 }
 

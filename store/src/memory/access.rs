@@ -46,6 +46,7 @@ impl AccessStore for MemoryStore {
             password_hash: account.password_hash.clone(),
             disabled: false,
             created_at: now_rfc3339(),
+            staff: account.staff.clone(),
         };
         access.accounts.push(stored.clone());
         Ok(stored)
@@ -81,6 +82,9 @@ impl AccessStore for MemoryStore {
         }
         if let Some(scope) = &change.scope {
             account.scope = scope.clone();
+        }
+        if let Some(staff) = &change.staff {
+            account.staff = Some(staff.clone()).filter(|s| !s.is_empty());
         }
         Ok(account.clone())
     }
