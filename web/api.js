@@ -284,6 +284,11 @@ export function moveIncident(id, move) {
   return sendJson("POST", `api/incidents/${encodeURIComponent(id)}/transitions`, move);
 }
 
+/** `GET api/grids/{code}/check-ins?since=`: the grid's patrol check-ins, newest first (office roles). */
+export function gridCheckIns(code, since, opts) {
+  return getJson(`api/grids/${encodeURIComponent(code)}/check-ins?since=${since}`, opts);
+}
+
 /** `POST api/check-ins`: a patrol check-in (201 new, 200 recorded before). */
 export function checkIn(record) {
   return sendJson("POST", "api/check-ins", record);

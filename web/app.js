@@ -3,6 +3,7 @@
 import * as maplibregl from "../vendor/maplibre-gl/maplibre-gl.mjs";
 import * as api from "./api.js";
 import { loadBasemap } from "./basemap.js";
+import { createCheckIns } from "./checkins.js";
 import { absolute, hashHasView, readConfig, takeTokenFromHash } from "./config.js";
 import { LayersControl } from "./controls.js";
 import { h } from "./dom.js";
@@ -191,6 +192,8 @@ async function main() {
           const [village] = await api.villageSituations(code.slice(0, 12));
           if (current() && village) panel.append(situationSection(village, saveDownload));
           if (current()) panel.append(printSection(code, saveDownload));
+          const patrols = await checkIns.section(code);
+          if (current()) panel.append(patrols);
         })
         .catch(() => {
           // Outside the caller's scope: the panel shows the public view only.
@@ -243,11 +246,15 @@ async function main() {
   const fitBounds = (bbox, maxZoom = 18) =>
     map.fitBounds(bboxBounds(bbox), { padding: fitPadding(), maxZoom, duration: reducedMotion() ? 0 : 800 });
 
+  const checkIns = createCheckIns(map);
   const panel = createPanel(document.getElementById("panel"), {
     fitBounds: (bbox) => fitBounds(bbox, 18),
     showGrid: (code) => openGrid(code, true),
     showStaff: (id) => openStaff(id),
-    onClose: () => setSelection(map, {}),
+    onClose: () => {
+      setSelection(map, {});
+      checkIns.clear();
+    },
     // Staff correct a household's tags in the panel; the building colours follow.
     saveTags: who.personal_data ? api.saveHouseholdTags : undefined,
     // The photo on a staff member's notice board: office roles see it, planners put one.

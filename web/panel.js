@@ -149,7 +149,7 @@ export function createPanel(root, actions) {
               const file = e.target.files?.[0];
               e.target.value = "";
               if (!file) return;
-              status.textContent = t("saving");
+              status.textContent = t("savingTags");
               try {
                 await actions.setStaffPhoto(id, file);
                 await load();

@@ -158,6 +158,23 @@ describe("phone page", () => {
         { timeout: 15_000 },
       );
       await screenshot(office, "office-incident-photos");
+      // The grid's panel lists the patrol check-in and the map shows where it was made.
+      await office.fill("#search input", stored[0].grid);
+      await office.locator(`#search-results li[data-kind="grid"][data-id="${stored[0].grid}"]`).click();
+      const patrol = office.locator("#panel:not([hidden]) .check-in-section");
+      await patrol.waitFor({ timeout: 15_000 });
+      assert.ok((await patrol.locator("li").count()) >= 1, "the check-in is listed");
+      const drawn = await office.evaluate(
+        () =>
+          window.gridmap.map
+            .getSource("check-ins")
+            ?.serialize()
+            .data.features.map((f) => f.geometry.coordinates) ?? [],
+      );
+      assert.ok(
+        drawn.some(([lon, lat]) => lon === here[0] && lat === here[1]),
+        "the check-in's place is drawn on the map",
+      );
       assert.deepEqual(desk.problems, []);
       await desk.context.close();
       // The dropped answer and the offline spell are the only failures the page saw.
