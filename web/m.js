@@ -19,8 +19,6 @@ const PHOTO_MAX_SIDE = 1600;
 const PHOTO_QUALITY = 0.8;
 /** The most photos one report or visit carries (the server's limit). */
 const MAX_PHOTOS = 9;
-/** How often the outbox is tried while something waits (ms). */
-const RETRY_MS = 15_000;
 const SERVICES_KEY = "gridmap.phone.services";
 /** The households of the grid last opened, kept for opening it offline. */
 const HOUSEHOLDS_KEY = "gridmap.phone.households";
@@ -142,12 +140,22 @@ async function send(item) {
   return api.reportIncident({ ...item.report, photos: stored });
 }
 
+/** Failed rounds in a row, and the timer of the next try (see {@link outbox.retryDelay}). */
+const retry = { failures: 0, timer: 0 };
+
 function flushNow() {
   state.flushing ??= outbox
     .flush(send, (item, answer) => {
       state.sent.unshift({ id: answer.id, category: item.label, repeated: Boolean(answer.repeated) });
     })
-    .catch(() => null)
+    .then((round) => round.stalled)
+    .catch(() => true)
+    .then((stalled) => {
+      clearTimeout(retry.timer);
+      retry.failures = stalled ? retry.failures + 1 : 0;
+      state.retryIn = stalled ? outbox.retryDelay(retry.failures - 1) : null;
+      if (stalled) retry.timer = setTimeout(flushNow, state.retryIn);
+    })
     .finally(() => {
       state.flushing = null;
       renderOutbox();
@@ -180,6 +188,27 @@ async function renderOutbox() {
           : null,
       ),
     ),
+    ...(state.retryIn && items.some((item) => !item.refused)
+      ? [
+          h(
+            "li",
+            { class: "muted retry-note" },
+            t("retryIn", { s: Math.round(state.retryIn / 1000) }),
+            " ",
+            h(
+              "button",
+              {
+                type: "button",
+                onclick: () => {
+                  retry.failures = 0;
+                  flushNow();
+                },
+              },
+              t("retryNow"),
+            ),
+          ),
+        ]
+      : []),
   );
   document
     .getElementById("sent-list")
@@ -551,6 +580,7 @@ async function main() {
   showNet();
   window.addEventListener("online", () => {
     showNet();
+    retry.failures = 0;
     flushNow();
   });
   window.addEventListener("offline", showNet);
@@ -577,7 +607,6 @@ async function main() {
   document.getElementById("outbox").hidden = false;
   await renderOutbox();
   flushNow();
-  setInterval(flushNow, RETRY_MS);
 }
 
 main();

@@ -5,6 +5,9 @@
 // answers the stored report).
 
 const DB = "gridmap-phone";
+/** The first wait after a failed round (ms), doubled after each further failure up to {@link MAX_RETRY_MS}. */
+export const RETRY_MS = 15_000;
+export const MAX_RETRY_MS = 300_000;
 const STORE = "outbox";
 
 function open() {
@@ -53,10 +56,12 @@ export function remove(clientId) {
  * the user to see and remove.
  * @param {(item: object) => Promise<object>} send resolves to the server's answer
  * @param {(item: object, answer: object) => void} onSent
- * @returns {Promise<{sent: number, left: number}>}
+ * @returns {Promise<{sent: number, left: number, stalled: boolean}>} `stalled`: the round
+ *   stopped at an item that could not be sent (offline, signed out, the server down)
  */
 export async function flush(send, onSent) {
   let sent = 0;
+  let stalled = false;
   const items = await waiting();
   for (const item of items) {
     if (item.refused) continue;
@@ -70,8 +75,22 @@ export async function flush(send, onSent) {
         await put({ ...item, refused: { status: err.status, message: err.message } });
         continue;
       }
-      break; // offline, signed out or the server is down: try again later
+      stalled = true; // offline, signed out or the server is down: try again later
+      break;
     }
   }
-  return { sent, left: (await waiting()).length };
+  return { sent, left: (await waiting()).length, stalled };
+}
+
+/**
+ * How long to wait before the next round after `failures` failed rounds in a row: 15 s,
+ * 30 s, 1 min … at most 5 min, each ±25% so that phones that lost the connection together
+ * do not all come back in the same second. A phone out of coverage for hours thus does
+ * not keep trying every few seconds; a connection coming back sends at once.
+ * @param {number} failures 0 after the first failure
+ * @param {() => number} [random] in [0, 1)
+ */
+export function retryDelay(failures, random = Math.random) {
+  const base = Math.min(MAX_RETRY_MS, RETRY_MS * 2 ** Math.max(0, failures));
+  return Math.round(base * (0.75 + 0.5 * random()));
 }

@@ -72,6 +72,8 @@ describe("phone page", () => {
       await page.click("#report .phone-submit");
       await page.waitForFunction(() => document.getElementById("outbox-count").textContent === "1");
       assert.equal(await page.locator("#outbox-list li.waiting").count(), 1);
+      // The failed round says when it tries again (later after each failure).
+      await page.waitForSelector("#outbox-list li.retry-note");
       // Closed and opened again without a connection: the page comes from the phone, the
       // report is still waiting.
       await page.reload();
