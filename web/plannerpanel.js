@@ -297,6 +297,7 @@ function summarySection(plan, s, actions) {
           t("sizeSpread"),
           t("sizeRange", { min: plan.size_min, max: plan.size_max, lo: plan.min, hi: plan.max, target: plan.target }),
         ],
+        plan.comprehensive ? comprehensiveSummary(plan) : null,
         [t("compactness"), Number(plan.mean_polsby_popper ?? 0).toFixed(2)],
         [t("householdsPerStaff"), plan.households_per_staff == null ? "–" : Math.round(plan.households_per_staff)],
         [
@@ -307,7 +308,9 @@ function summarySection(plan, s, actions) {
             overloadedStaff(plan).join("、") || t("none"),
           ),
         ],
-      ].flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]),
+      ]
+        .filter(Boolean)
+        .flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]),
     ),
     h(
       "div",
@@ -488,13 +491,40 @@ function renameRow(g, busy, actions) {
   return fieldRow(g.name, input, t("rename"), "rename-grid", busy, (name) => actions.rename(g.code, name ?? ""));
 }
 
+/** A village cut at two levels: how many comprehensive grids, their sizes and range. */
+function comprehensiveSummary(plan) {
+  const tops = plan.grids.filter((g) => g.level === 2);
+  const sizes = tops.map((g) => g.households);
+  const r = plan.comprehensive;
+  return [
+    t("comprehensiveGrid"),
+    `${tops.length} · ${t("sizeRange", { min: Math.min(...sizes), max: Math.max(...sizes), lo: r.min, hi: r.max, target: r.target })}`,
+  ];
+}
+
+/**
+ * The size range grid `g` is held to: a comprehensive grid's (综治网格, level 2) in a
+ * village cut at two levels, else the plan's.
+ */
+export function rangeOf(g, plan) {
+  return g.level === 2 && plan.comprehensive ? plan.comprehensive : plan;
+}
+
 function gridsSection(plan, s, preview, actions) {
   const after = new Map();
   if (preview) for (const g of [preview.target, ...preview.sources]) after.set(g.code, g.after);
-  const rows = plan.grids.map((g) => {
-    const status = g.institution ? "ok" : sizeStatus(g.households, plan);
+  // By code, a comprehensive grid heads its micro-grids (`…-007`, `…-007-01`, `…-007-02`).
+  const ordered = [...plan.grids].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+  const rows = ordered.map((g) => {
+    const range = rangeOf(g, plan);
+    const status = g.institution ? "ok" : sizeStatus(g.households, range);
     const next = after.get(g.code);
-    const classes = ["grid-row", g.code === s.focus ? "focused" : "", g.code === s.target ? "target" : ""];
+    const classes = [
+      "grid-row",
+      g.level === 2 ? "comprehensive-row" : g.parent ? "micro-row" : "",
+      g.code === s.focus ? "focused" : "",
+      g.code === s.target ? "target" : "",
+    ];
     return h(
       "tr",
       { class: classes.filter(Boolean).join(" "), dataset: { grid: g.code, households: g.households } },
@@ -508,15 +538,16 @@ function gridsSection(plan, s, preview, actions) {
         ),
         g.name ? h("span", { class: "grid-row-name" }, ` ${g.name}`) : null,
         g.institution ? h("span", { class: "muted" }, ` · ${t("institution")}`) : null,
+        g.level === 2 ? h("span", { class: "muted" }, ` · ${t("comprehensiveGrid")}`) : null,
       ),
       h(
         "td",
         { class: `grid-households size-${status}` },
         h("span", { class: "hh-count" }, g.households),
-        status === "ok" ? null : h("span", { class: "hh-target" }, ` (${t("targetShort", { n: plan.target })})`),
+        status === "ok" ? null : h("span", { class: "hh-target" }, ` (${t("targetShort", { n: range.target })})`),
         next === undefined
           ? null
-          : h("span", { class: `hh-after${g.institution ? "" : ` size-${sizeStatus(next, plan)}`}` }, ` → ${next}`),
+          : h("span", { class: `hh-after${g.institution ? "" : ` size-${sizeStatus(next, range)}`}` }, ` → ${next}`),
       ),
       h(
         "td",

@@ -14,10 +14,13 @@ export function buildingOf(props) {
   return { id: String(props.id), households: Number(props.households) || 0, grids };
 }
 
-/** The 12-digit village code of a grid code (`411622101201-007` → `411622101201`). */
+/**
+ * The 12-digit village code of a grid code: before its first dash, for a grid
+ * (`411622101201-007`) and a micro-grid (`411622101201-007-02`) alike.
+ */
 export function villageOfGrid(code) {
   const text = String(code ?? "");
-  const dash = text.lastIndexOf("-");
+  const dash = text.indexOf("-");
   return dash > 0 ? text.slice(0, dash) : null;
 }
 

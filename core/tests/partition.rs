@@ -455,6 +455,46 @@ fn a_55_household_tower_gives_one_grid_of_50_and_5_flats_to_a_neighbour() {
 }
 
 #[test]
+fn a_tower_with_a_few_sheds_leaves_its_top_flats_on_the_ground_so_no_grid_is_undersized() {
+    // A 450-flat tower in a yard with three sheds of 5 households in all: cut into whole
+    // grids only, the sheds would be a grid of 5; the tower's top flats join them.
+    let v = square_village("411622101201", 200.0);
+    let mut bs = vec![building(1, 100.0, 100.0, 450, BuildingUse::Residential)];
+    for (i, (x, y, h)) in [(30.0, 30.0, 2), (170.0, 40.0, 2), (60.0, 170.0, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        bs.push(building(10 + i, x, y, h, BuildingUse::Residential));
+    }
+    let p = PartitionParams::default();
+    let out = run(&v, &bs, &[], &p);
+    assert!(!infeasible(&out), "{:?}", out.flags);
+    for g in &out.grids {
+        assert!(
+            (p.min..=p.max).contains(&g.households),
+            "{}: {}",
+            g.code,
+            g.households
+        );
+    }
+    let ground: Vec<&Grid> = out.grids.iter().filter(|g| !on_footprint(g, &bs)).collect();
+    assert_eq!(ground.len(), 1, "one ground grid holds the sheds");
+    let top = ground[0]
+        .members
+        .iter()
+        .find(|m| m.building == "t:1")
+        .and_then(|m| m.flats)
+        .expect("the tower's top flats are on the ground grid");
+    assert_eq!(top.1, 450, "the top flats: {top:?}");
+    assert_eq!(
+        ground[0].households, p.target,
+        "sheds and flats make a target-sized grid"
+    );
+    let refs: Vec<&Building> = bs.iter().collect();
+    assert_eq!(validate_grids(&v, &refs, &out.grids, &p), vec![]);
+}
+
+#[test]
 fn institutions_become_vertical_grids_only_when_asked() {
     let v = square_village("411622101201", 300.0);
     let mut bs = lattice(8, 300.0, 2, 6); // 128 households

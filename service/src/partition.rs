@@ -8,10 +8,10 @@ use crate::county::{County, Scope};
 use crate::{Caller, ServiceError, ServiceResult};
 use gridmap_core::assign::{assign_staff, village_of_buildings};
 use gridmap_core::partition::{
-    partition_all_levels, validate_grids, validate_nesting, LevelSizes, PartitionParams,
-    QualityReport, Violation,
+    partition_all_levels, validate_grids, validate_memberships, validate_nesting, LevelSizes,
+    PartitionParams, QualityReport, Violation,
 };
-use gridmap_core::{DivisionCode, Grid};
+use gridmap_core::{AdminUnit, Building, DivisionCode, Grid};
 use gridmap_store::{ChangeMeta, GridWrite, StaffGrids, Store};
 use std::time::Instant;
 
@@ -354,23 +354,55 @@ pub async fn validate(store: &dyn Store, _caller: &Caller) -> ServiceResult<Vali
             params.max_staff_households,
         ),
     };
-    let upper = params.comprehensive_params();
     for p in county.villages(&Scope::All) {
         if p.grids.is_empty() && !p.buildings.is_empty() {
             out.unpartitioned.push(p.village.code.clone());
         }
-        // Each level tiles the village on its own; nested levels must nest exactly.
-        let (top, micro): (Vec<Grid>, Vec<Grid>) =
-            p.grids.iter().cloned().partition(Grid::is_comprehensive);
-        out.violations
-            .extend(validate_grids(p.village, &p.buildings, &micro, &params));
-        if !top.is_empty() {
-            let upper = upper.as_ref().unwrap_or(&params);
-            out.violations
-                .extend(validate_grids(p.village, &p.buildings, &top, upper));
-            out.violations
-                .extend(validate_nesting(p.village, &top, &micro));
-        }
+        let found = village_violations(p.village, &p.buildings, &p.grids, &params, true);
+        out.violations.extend(found.into_iter().map(|(v, _)| v));
     }
     Ok(out)
+}
+
+/// The rules one village's `grids` break, each level on its own: micro-grids (or the
+/// grids of a one-level village) against `params`, comprehensive grids against its
+/// upper sizes, and then how the micro-grids nest in them. Each violation comes with the
+/// sizes of its level (for its message). `geometry`: also the rules about polygons
+/// (gaps, overlaps, pieces) and the nesting; without it only each level's memberships
+/// and sizes, which need no polygon (nested edits redraw both levels nested).
+pub(crate) fn village_violations(
+    village: &AdminUnit,
+    buildings: &[&Building],
+    grids: &[Grid],
+    params: &PartitionParams,
+    geometry: bool,
+) -> Vec<(Violation, PartitionParams)> {
+    let check = |grids: &[Grid], sizes: &PartitionParams| {
+        if geometry {
+            validate_grids(village, buildings, grids, sizes)
+        } else {
+            validate_memberships(village, buildings, grids, sizes)
+        }
+    };
+    if !grids.iter().any(Grid::is_comprehensive) {
+        return check(grids, params)
+            .into_iter()
+            .map(|v| (v, params.clone()))
+            .collect();
+    }
+    let (top, micro): (Vec<Grid>, Vec<Grid>) =
+        grids.iter().cloned().partition(Grid::is_comprehensive);
+    let upper = params
+        .comprehensive_params()
+        .unwrap_or_else(|| params.clone());
+    let mut out: Vec<(Violation, PartitionParams)> = check(&micro, params)
+        .into_iter()
+        .map(|v| (v, params.clone()))
+        .collect();
+    out.extend(check(&top, &upper).into_iter().map(|v| (v, upper.clone())));
+    if geometry {
+        let nesting = validate_nesting(village, &top, &micro);
+        out.extend(nesting.into_iter().map(|v| (v, params.clone())));
+    }
+    out
 }

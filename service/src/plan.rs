@@ -7,12 +7,13 @@
 use crate::county::{village_of_snapshot, VillageParts};
 use crate::edit::{edit_village, staff_lists_after, store_village, EditedVillage, GridOperation};
 use crate::live::ShownWrite;
+use crate::partition::village_violations;
 use crate::staffload::{StaffLoad, StaffOverload};
 use crate::LiveData;
 use crate::{Caller, Service, ServiceError, ServiceResult};
 use geo::GeodesicArea;
 use gridmap_core::edit::Assignment;
-use gridmap_core::partition::{validate_grids, validate_memberships, PartitionParams, Violation};
+use gridmap_core::partition::{PartitionParams, Violation};
 use gridmap_core::{DivisionCode, Grid};
 use gridmap_importers::csv::{read_plan_csv, write_plan_csv};
 use gridmap_store::GridWrite;
@@ -126,6 +127,12 @@ pub struct GridBrief {
     pub staff: Option<String>,
     /// What an edit of this grid must name (`versions`) to be accepted.
     pub version: u32,
+    /// 1: a micro-grid (or a grid of a village cut at one level); 2: a comprehensive grid
+    /// (综治网格) its micro-grids nest in.
+    pub level: u8,
+    /// A micro-grid's comprehensive grid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 /// A village's plan as a planner sees it.
@@ -139,6 +146,11 @@ pub struct VillagePlan {
     pub min: u32,
     pub max: u32,
     pub target: u32,
+    /// The size range of the comprehensive grids in a village cut at two levels (the
+    /// counts and sizes below are of the micro-grids).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub comprehensive: Option<gridmap_core::partition::LevelSizes>,
     pub grids: Vec<GridBrief>,
     /// Residential (non-institution) grids, and how many of them are in range.
     pub residential: usize,
@@ -213,11 +225,19 @@ pub fn issues(
     params: &PartitionParams,
     load: &StaffLoad<'_>,
 ) -> Vec<PlanIssue> {
-    let mut found: Vec<PlanIssue> = validate_grids(part.village, &part.buildings, grids, params)
+    let mut found: Vec<PlanIssue> =
+        village_violations(part.village, &part.buildings, grids, params, true)
+            .iter()
+            .map(|(v, sizes)| PlanIssue::of(v, sizes))
+            .collect();
+    // A staff member's load is the households of the micro-grids they serve (a leader's
+    // comprehensive grid holds the same households again).
+    let micro: Vec<Grid> = grids
         .iter()
-        .map(|v| PlanIssue::of(v, params))
+        .filter(|g| !g.is_comprehensive())
+        .cloned()
         .collect();
-    found.extend(load.issues(grids, params.max_staff_households));
+    found.extend(load.issues(&micro, params.max_staff_households));
     found
 }
 
@@ -227,9 +247,9 @@ fn hard_issues(
     grids: &[Grid],
     params: &PartitionParams,
 ) -> Vec<PlanIssue> {
-    validate_memberships(part.village, &part.buildings, grids, params)
+    village_violations(part.village, &part.buildings, grids, params, false)
         .iter()
-        .map(|v| PlanIssue::of(v, params))
+        .map(|(v, sizes)| PlanIssue::of(v, sizes))
         .filter(|i| i.hard)
         .collect()
 }
@@ -255,15 +275,28 @@ pub fn plan_of(
     params: &PartitionParams,
     issues: Vec<PlanIssue>,
 ) -> VillagePlan {
-    let residential: Vec<&Grid> = grids.iter().filter(|g| !g.institution).collect();
+    // Households, sizes and compactness are of the lowest level: a comprehensive grid
+    // holds its micro-grids' households again.
+    let lowest = |g: &&Grid| !g.is_comprehensive();
+    let residential: Vec<&Grid> = grids
+        .iter()
+        .filter(lowest)
+        .filter(|g| !g.institution)
+        .collect();
     let on_ground = |g: &&Grid| !g.institution && g.members.iter().any(|m| m.flats.is_none());
     let scores: Vec<f64> = grids
         .iter()
+        .filter(lowest)
         .filter(on_ground)
         .filter_map(|g| polsby_popper(&g.polygon))
         .collect();
     let staff: BTreeSet<&str> = grids.iter().filter_map(|g| g.staff.as_deref()).collect();
-    let households: u64 = grids.iter().map(|g| u64::from(g.households)).sum();
+    let households: u64 = grids
+        .iter()
+        .filter(lowest)
+        .map(|g| u64::from(g.households))
+        .sum();
+    let nested = grids.iter().any(Grid::is_comprehensive);
     let mut staff_overloaded: Vec<StaffOverload> =
         issues.iter().filter_map(|i| i.staff.clone()).collect();
     staff_overloaded.sort_by(|a, b| a.id.cmp(&b.id));
@@ -275,6 +308,7 @@ pub fn plan_of(
         min: params.min,
         max: params.max,
         target: params.target,
+        comprehensive: params.comprehensive.filter(|_| nested),
         grids: grids
             .iter()
             .map(|g| GridBrief {
@@ -286,6 +320,8 @@ pub fn plan_of(
                 institution: g.institution,
                 staff: g.staff.clone(),
                 version: g.version,
+                level: g.level,
+                parent: g.parent.as_ref().map(|p| p.to_string()),
             })
             .collect(),
         residential: residential.len(),

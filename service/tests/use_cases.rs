@@ -682,6 +682,55 @@ async fn nested_grids_are_stored_validated_looked_up_and_found_at_both_levels() 
         let service = Service::start(store.clone(), AccessPolicy::default(), 1 << 20)
             .await
             .unwrap();
+
+        // The planner's view of a nested village: each level with its own range, the
+        // households counted once, no issue that only mixing the levels would make.
+        let village = upper[0].code.village();
+        let plan = service.village_plan(&office(), village.as_str()).unwrap();
+        let in_village: u64 = micro
+            .iter()
+            .filter(|g| g.code.village() == village)
+            .map(|g| u64::from(g.households))
+            .sum();
+        assert_eq!(plan.households, in_village, "{name}: counted once");
+        assert_eq!(
+            plan.comprehensive,
+            Some(LevelSizes::new(300, 500)),
+            "{name}"
+        );
+        for g in &plan.grids {
+            let top = upper.iter().any(|u| u.code.as_str() == g.code);
+            assert_eq!(g.level, if top { 2 } else { 1 }, "{name}: {}", g.code);
+            assert_eq!(g.parent.is_some(), !top, "{name}: {}", g.code);
+        }
+        assert_eq!(
+            plan.residential,
+            plan.grids
+                .iter()
+                .filter(|g| g.level == 1 && !g.institution)
+                .count(),
+            "{name}"
+        );
+        let mixed: Vec<_> = plan
+            .issues
+            .iter()
+            .filter(|i| i.kind == "households_in_several_grids")
+            .collect();
+        assert!(mixed.is_empty(), "{name}: {mixed:?}");
+        let sizes_of_top: Vec<_> = plan
+            .issues
+            .iter()
+            .filter(|i| {
+                i.grid.as_deref().is_some_and(|g| {
+                    upper
+                        .iter()
+                        .any(|u| u.code.as_str() == g && (300..=500).contains(&u.households))
+                })
+            })
+            .filter(|i| i.kind == "size_out_of_range")
+            .collect();
+        assert!(sizes_of_top.is_empty(), "{name}: {sizes_of_top:?}");
+
         let data = service.data();
         let snap = data.snapshot();
         let b = snap

@@ -14,6 +14,7 @@ import {
   startServer,
   waitForMapIdle,
 } from "./harness.js";
+import { householdsOf, lassoSelect, openPlanner, panelShows, plan, planMove } from "./planning.js";
 
 let server;
 let browser;
@@ -90,6 +91,84 @@ describe("nested grids", () => {
         ["微网格", "综治网格"],
       );
       await screenshot(page, "nested-grids");
+      assertClean(problems);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("the planner holds each level to its own range and moves a building into another comprehensive grid at both levels", async () => {
+    const some = await findGrid(server.base);
+    const village = some.id.slice(0, 12);
+    const before = await plan(server.base, village);
+    assert.ok(before.comprehensive, "the plan names the comprehensive grids' range");
+    const tops = before.grids.filter((g) => g.level === 2);
+    const micro = before.grids.filter((g) => g.level === 1);
+    assert.ok(tops.length >= 2, "a village of several comprehensive grids");
+    assert.equal(
+      before.households,
+      micro.reduce((n, g) => n + g.households, 0),
+      "households counted once",
+    );
+    const { page, context, problems } = await openPlanner(browser, server.base);
+    try {
+      let move = null;
+      let from = null;
+      for (const top of tops) {
+        const detail = await getJson(server.base, `/api/grids/${top.code}`);
+        await showBbox(page, detail.bbox);
+        const others = micro.filter((g) => g.parent !== top.code && !g.locked && !g.institution).map((g) => g.code);
+        for (const g of micro.filter((x) => x.parent === top.code && !x.institution)) {
+          move = await planMove(page, g.code, others);
+          if (move) {
+            from = g;
+            break;
+          }
+        }
+        if (move) break;
+      }
+      assert.ok(move, "a micro-grid next to one of another comprehensive grid is drawn");
+      const target = micro.find((g) => g.code === move.target);
+      const moved = move.chosen.reduce((n, b) => n + b.households, 0);
+      // The lasso selects the buildings and loads their village into the panel.
+      await lassoSelect(page, move);
+      await panelShows(page, from.code, from.households);
+      // A comprehensive grid in range is not shown as too big for a micro-grid.
+      const ownTop = tops.find((g) => g.code === from.parent);
+      const inRange = (g) => g.households >= before.comprehensive.min && g.households <= before.comprehensive.max;
+      const row = (code) => `#planner .grid-row.comprehensive-row[data-grid="${code}"] .grid-households`;
+      for (const top of tops)
+        assert.equal(
+          await page.locator(row(top.code)).getAttribute("class"),
+          `grid-households size-${inRange(top) ? "ok" : top.households < before.comprehensive.min ? "under" : "over"}`,
+          `${top.code}: ${top.households} households against ${before.comprehensive.min}–${before.comprehensive.max}`,
+        );
+      await page.keyboard.press("m");
+      await page.waitForSelector("#planner .pick-target.on");
+      await page.mouse.click(move.pick.x, move.pick.y);
+      await page.waitForSelector(`#planner .grid-row.target[data-grid="${move.target}"]`);
+      await page.click("#planner .move-confirm");
+      await page.waitForSelector("#planner .planner-status.status-ok", { timeout: 30_000 });
+      await screenshot(page, "nested-planner-moved");
+
+      // Both levels followed: the micro-grids and their comprehensive grids.
+      const after = await plan(server.base, village);
+      assert.equal(householdsOf(after, from.code), from.households - moved);
+      assert.equal(householdsOf(after, move.target), target.households + moved);
+      assert.equal(householdsOf(after, from.parent), ownTop.households - moved);
+      const otherTop = tops.find((g) => g.code === target.parent);
+      assert.equal(householdsOf(after, target.parent), otherTop.households + moved);
+      for (const id of move.chosen.map((b) => b.id)) {
+        const b = await getJson(server.base, `/api/buildings/${encodeURIComponent(id)}`);
+        assert.deepEqual(b.grids, [move.target], `${id} is in the target micro-grid`);
+      }
+
+      // Undo puts both levels back.
+      await page.keyboard.press("Control+z");
+      await panelShows(page, from.code, from.households);
+      const undone = await plan(server.base, village);
+      assert.equal(householdsOf(undone, from.parent), ownTop.households);
+      assert.equal(householdsOf(undone, target.parent), otherTop.households);
       assertClean(problems);
     } finally {
       await context.close();

@@ -39,6 +39,7 @@ test("a building's tile properties: id as text, households as a number, grids sp
   });
   assert.deepEqual(buildingOf({ id: "osm:way/1" }), { id: "osm:way/1", households: 0, grids: [] });
   assert.equal(villageOfGrid(A), "411622101201");
+  assert.equal(villageOfGrid("411622101201-007-02"), "411622101201", "a micro-grid of a nested village");
   assert.equal(villageOfGrid("nonsense"), null);
   assert.equal(villageOfBuilding(b("x", 1, [OTHER])), "411622101202");
   assert.equal(villageOfBuilding(b("x", 0, [])), null);

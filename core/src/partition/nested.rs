@@ -11,7 +11,8 @@
 //!    crosses its comprehensive grid, and since the micro-grids tile the comprehensive
 //!    polygon the way grids tile a village, their union is that polygon (up to the
 //!    rounding of one boolean clip, see [`NESTING_TOLERANCE_M`]); the stacking rule holds within each comprehensive
-//!    grid as it does within a village.
+//!    grid as it does within a village. The comprehensive polygon is then redrawn as
+//!    that union (see `dissolve`), so the levels agree up to the rounding of the union.
 //! 3. Micro-grids are coded `<comprehensive code>-<2-digit serial>`, west→east in
 //!    north→south rows within their comprehensive grid.
 //!
@@ -121,10 +122,48 @@ pub fn partition_village_nested(
     }
 
     let micro = cut_all(input, &comprehensive.grids, lower, |_| Mode::Optimise)?;
+    dissolve(&mut comprehensive.grids, &micro.grids, input.previous);
     Ok(NestedPartition {
         comprehensive,
         micro,
     })
+}
+
+/// Redraws each comprehensive grid (but a locked one, kept as it was) as the union of
+/// its micro-grids' polygons, so the two levels agree: the upper level is drawn from the
+/// lower, the way a county's townships are the dissolve of their villages. The
+/// micro-grids were cut from the first outline, which their union differs from only by
+/// the rounding of the clips (a few 1e-7 m, see [`NESTING_TOLERANCE_M`]); the
+/// comprehensive grids still tile the village as the micro-grids do. Where the union
+/// comes out in more pieces than the first outline (micro-grids of two zones that a
+/// road cuts apart meet with a rounding gap) the first outline stays. A grid keeps the
+/// version of its `previous` self when its members and its polygon are the same, as a
+/// grid of one level does.
+fn dissolve(comprehensive: &mut [Grid], micro: &[Grid], previous: &[Grid]) {
+    let mut children: HashMap<&GridCode, Vec<&MultiPolygon<f64>>> = HashMap::new();
+    for g in micro {
+        if let Some(p) = &g.parent {
+            children.entry(p).or_default().push(&g.polygon);
+        }
+    }
+    comprehensive
+        .par_iter_mut()
+        .filter(|g| !g.locked)
+        .for_each(|g| {
+            if let Some(kids) = children.get(&g.code) {
+                let union = geo::unary_union(kids.iter().copied());
+                if union.0.len() <= g.polygon.0.len() {
+                    g.polygon = union;
+                }
+            }
+            let before = previous
+                .iter()
+                .find(|p| p.is_comprehensive() && p.code == g.code);
+            if let Some(p) = before {
+                let same = same_members(&p.members, &g.members) && p.polygon == g.polygon;
+                g.version = if same { p.version } else { p.version + 1 };
+            }
+        });
 }
 
 /// A comprehensive grid in pieces (flagged `NonContiguous`) may have a piece without
@@ -314,6 +353,7 @@ pub fn rebuild_nested(
             Mode::Rebuild
         }
     })?;
+    dissolve(&mut comprehensive.grids, &micro.grids, input.previous);
     Ok(NestedPartition {
         comprehensive,
         micro,

@@ -126,6 +126,46 @@ fn previous_towers(previous: &[&Grid]) -> HashMap<String, Vec<u32>> {
         .collect()
 }
 
+/// Flats of one high-rise to leave on the ground when the village's other households
+/// (`ground`) are too few for a grid of their own: `(building index, flats)`. Without
+/// them a tower cut into whole grids leaves a few sheds, or only empty land, as a grid
+/// below `min` (a comprehensive grid that is one tower and its yard); with them the top
+/// flats of the largest tower join the ground into a grid of about `target` households,
+/// and the tower's whole grids are cut from the flats below.
+fn flats_for_the_ground(
+    buildings: &[&Building],
+    skip: &HashSet<&str>,
+    params: &PartitionParams,
+) -> Option<(usize, u32)> {
+    let own_grid = |b: &Building| {
+        b.households.count > params.max
+            || (b.building_use == BuildingUse::Institution && params.institution_grids)
+    };
+    let counted = || {
+        buildings
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| !skip.contains(b.source_id.as_str()))
+    };
+    let ground: u32 = counted()
+        .filter(|(_, b)| !own_grid(b))
+        .map(|(_, b)| b.households.count)
+        .sum();
+    if ground >= params.min {
+        return None;
+    }
+    let (i, tower) = counted()
+        .filter(|(_, b)| {
+            b.households.count > params.max && b.building_use != BuildingUse::Institution
+        })
+        .max_by_key(|(i, b)| (b.households.count, std::cmp::Reverse(*i)))?;
+    let flats = params
+        .target
+        .saturating_sub(ground)
+        .clamp(params.min - ground, params.max - ground);
+    (tower.households.count - flats > params.max).then_some((i, flats))
+}
+
 /// Builds sites (sorted by position, duplicates merged) and fixed grids; high-rises
 /// keep the cut of their `previous` vertical grids where it still fits.
 pub(crate) fn prepare(
@@ -138,6 +178,7 @@ pub(crate) fn prepare(
 ) -> Prepared {
     let mut out = Prepared::default();
     let towers = previous_towers(previous);
+    let for_the_ground = flats_for_the_ground(buildings, skip, params);
     let mut raw: Vec<([f64; 2], Option<Member>)> = Vec::with_capacity(buildings.len());
     for (i, b) in buildings.iter().enumerate() {
         if skip.contains(b.source_id.as_str()) {
@@ -175,10 +216,16 @@ pub(crate) fn prepare(
                 pos,
             });
         } else if h > params.max {
-            let (sizes, rest) = match towers.get(b.source_id.as_str()) {
-                Some(prev) => split_tower_keeping(h, prev, params),
-                None => split_tower(h, params),
+            // The top flats left on the ground are cut like a remainder.
+            let kept = match for_the_ground {
+                Some((tower, flats)) if tower == i => flats,
+                _ => 0,
             };
+            let (sizes, rest) = match towers.get(b.source_id.as_str()) {
+                Some(prev) => split_tower_keeping(h - kept, prev, params),
+                None => split_tower(h - kept, params),
+            };
+            let rest = rest + kept;
             let mut start = 0;
             for s in sizes {
                 out.fixed.push(FixedGrid {
