@@ -258,6 +258,9 @@ function previewList(p, plan) {
 
 /** Rebalances the selection's grids ("Rebalance 3 grids") or, with nothing selected, the village. */
 function rebalanceButton(plan, s, actions) {
+  // A village cut at two levels is balanced by a partition run (`gridmap partition
+  // --village CODE`); the server refuses a rebalance there.
+  if (plan.comprehensive) return null;
   const edit = rebalanceEdit(s.selection, plan);
   const n = edit.grids?.length;
   return button(

@@ -135,6 +135,7 @@ describe("nested grids", () => {
       await panelShows(page, from.code, from.households);
       // A comprehensive grid in range is not shown as too big for a micro-grid.
       const ownTop = tops.find((g) => g.code === from.parent);
+      assert.equal(await page.locator("#planner .rebalance").count(), 0, "no rebalance on nested villages");
       const inRange = (g) => g.households >= before.comprehensive.min && g.households <= before.comprehensive.max;
       const row = (code) => `#planner .grid-row.comprehensive-row[data-grid="${code}"] .grid-households`;
       for (const top of tops)
