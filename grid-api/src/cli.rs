@@ -880,6 +880,23 @@ pub enum BenchCommand {
     /// floor diagram of the tallest tower, its grid by situation, and the situation
     /// shares of the buildings in a 600 m view.
     Floors(BenchFloorsArgs),
+    /// The printouts in the synthetic county, timed at the service: the grid map and the
+    /// notice boards of the village with the most grids, and the contact cards of its
+    /// largest grid.
+    Print(BenchPrintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPrintArgs {
+    /// Households of the synthetic county.
+    #[arg(long, default_value_t = 20_000)]
+    pub households: u32,
+    /// Repetitions of each printout (median and p95 are reported).
+    #[arg(long, default_value_t = 10)]
+    pub runs: usize,
+    /// A TrueType/OpenType font with Chinese glyphs (default: the first one installed).
+    #[arg(long, value_name = "FILE")]
+    pub font: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

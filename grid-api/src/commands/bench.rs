@@ -31,6 +31,7 @@ pub(crate) async fn run(db: &str, cmd: BenchCommand) -> anyhow::Result<Outcome> 
         BenchCommand::Incidents(args) => super::bench_incidents::run(&args).await,
         BenchCommand::Edits(args) => super::bench_edits::run(&args).await,
         BenchCommand::Floors(args) => super::bench_floors::run(&args).await,
+        BenchCommand::Print(args) => super::bench_print::run(&args).await,
     }
 }
 

@@ -6,6 +6,7 @@ mod bench_edits;
 mod bench_floors;
 mod bench_import;
 mod bench_incidents;
+mod bench_print;
 mod bench_store;
 mod bench_urban;
 mod cameras;
