@@ -140,6 +140,25 @@ async function send(item) {
   return api.reportIncident({ ...item.report, photos: stored });
 }
 
+/**
+ * Puts a record into the outbox under an id made here and sends the outbox. `fields(id,
+ * time)` gives the item's own part (`report`, `visit`, `check_in`, a work order's `move`…),
+ * which carries the same id to the server, and the photos to send first.
+ */
+async function enqueue(kind, label, fields) {
+  const clientId = uuid();
+  const now = Date.now();
+  await outbox.put({ kind, client_id: clientId, queued_at: now, label, ...fields(clientId, Math.floor(now / 1000)) });
+  await renderOutbox();
+  return flushNow();
+}
+
+/** The place set (GPS or a tap on the map), or null after saying in `error` that one is needed. */
+function placeOrSay(error) {
+  error.textContent = state.position ? "" : t("placeNeeded");
+  return state.position;
+}
+
 /** Failed rounds in a row, and the timer of the next try (see {@link outbox.retryDelay}). */
 const retry = { failures: 0, timer: 0 };
 
@@ -257,32 +276,16 @@ function setUpReport(services) {
   const photos = createPhotoPicker(form, error);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    error.textContent = "";
-    if (!state.position) {
-      error.textContent = t("placeNeeded");
-      return;
-    }
-    const clientId = uuid();
-    const [lon, lat] = state.position;
-    await outbox.put({
-      kind: "report",
-      client_id: clientId,
-      queued_at: Date.now(),
-      label: select.selectedOptions[0]?.textContent ?? select.value,
-      report: {
-        category: select.value,
-        description: form.elements.description.value.trim() || null,
-        lon,
-        lat,
-        time: Math.floor(Date.now() / 1000),
-        source: "phone",
-        client_id: clientId,
-      },
-      photos: await photos.take(),
-    });
+    const place = placeOrSay(error);
+    if (!place) return;
+    const [lon, lat] = place;
+    const description = form.elements.description.value.trim() || null;
+    const taken = await photos.take();
     form.elements.description.value = "";
-    await renderOutbox();
-    flushNow();
+    await enqueue("report", select.selectedOptions[0]?.textContent ?? select.value, (clientId, time) => ({
+      report: { category: select.value, description, lon, lat, time, source: "phone", client_id: clientId },
+      photos: taken,
+    }));
   });
   form.hidden = false;
 }
@@ -333,17 +336,10 @@ async function loadTodo(who) {
           type: "button",
           class: `move-${action}`,
           onclick: async () => {
-            const clientId = uuid();
-            await outbox.put({
-              kind: "move",
-              client_id: clientId,
-              queued_at: Date.now(),
-              label: `${label} ${i.id}`,
+            await enqueue("move", `${label} ${i.id}`, () => ({
               incident: i.id,
               move: { action, version: i.version, note: action === "feedback" ? t("finishOrder") : null },
-            });
-            await renderOutbox();
-            await flushNow();
+            }));
             loadTodo(who);
           },
         },
@@ -516,24 +512,16 @@ function setUpVisit() {
   document.getElementById("visit-cancel").addEventListener("click", close);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const clientId = uuid();
-    await outbox.put({
-      kind: "visit",
-      client_id: clientId,
-      queued_at: Date.now(),
-      label: `${t("visit")} ${document.getElementById("visit-household").textContent}`,
-      visit: {
-        client_id: clientId,
-        household: form.dataset.household,
-        time: Math.floor(Date.now() / 1000),
-        note: form.elements.note.value.trim() || null,
-        follow_up: form.elements.follow_up.checked,
-      },
-      photos: await photos.take(),
-    });
+    const household = form.dataset.household;
+    const note = form.elements.note.value.trim() || null;
+    const followUp = form.elements.follow_up.checked;
+    const label = `${t("visit")} ${document.getElementById("visit-household").textContent}`;
+    const taken = await photos.take();
     close();
-    await renderOutbox();
-    flushNow();
+    await enqueue("visit", label, (clientId, time) => ({
+      visit: { client_id: clientId, household, time, note, follow_up: followUp },
+      photos: taken,
+    }));
   });
 }
 
@@ -541,22 +529,12 @@ function setUpPatrol() {
   const section = document.getElementById("patrol");
   const error = section.querySelector(".phone-error");
   document.getElementById("check-in").addEventListener("click", async () => {
-    error.textContent = "";
-    if (!state.position) {
-      error.textContent = t("placeNeeded");
-      return;
-    }
-    const clientId = uuid();
-    const [lon, lat] = state.position;
-    await outbox.put({
-      kind: "check_in",
-      client_id: clientId,
-      queued_at: Date.now(),
-      label: t("patrol"),
-      check_in: { client_id: clientId, time: Math.floor(Date.now() / 1000), lon, lat },
-    });
-    await renderOutbox();
-    flushNow();
+    const place = placeOrSay(error);
+    if (!place) return;
+    const [lon, lat] = place;
+    await enqueue("check_in", t("patrol"), (clientId, time) => ({
+      check_in: { client_id: clientId, time, lon, lat },
+    }));
   });
   section.hidden = false;
 }

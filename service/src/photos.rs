@@ -41,7 +41,7 @@ pub(crate) async fn check_references(
         }
         let id = reference.strip_prefix(PHOTO_PATH).unwrap_or(reference);
         crate::visits::check_client_id(id, "photo id")?;
-        if store.photo(id).await?.is_none() {
+        if !store.has_photo(id).await? {
             return Err(ServiceError::BadInput(format!(
                 "photo {id} was not sent: PUT it to {PHOTO_PATH}{id} first"
             )));

@@ -232,12 +232,17 @@ pub fn issues(
             .collect();
     // A staff member's load is the households of the micro-grids they serve (a leader's
     // comprehensive grid holds the same households again).
-    let micro: Vec<Grid> = grids
-        .iter()
-        .filter(|g| !g.is_comprehensive())
-        .cloned()
-        .collect();
-    found.extend(load.issues(&micro, params.max_staff_households));
+    let limit = params.max_staff_households;
+    if grids.iter().any(Grid::is_comprehensive) {
+        let micro: Vec<Grid> = grids
+            .iter()
+            .filter(|g| !g.is_comprehensive())
+            .cloned()
+            .collect();
+        found.extend(load.issues(&micro, limit));
+    } else {
+        found.extend(load.issues(grids, limit));
+    }
     found
 }
 

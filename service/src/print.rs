@@ -9,7 +9,7 @@ use gridmap_core::snapshot::CountySnapshot;
 use gridmap_core::{DivisionCode, Grid, GridCode, Household};
 use gridmap_print::{ContactCard, MapGrid, NoticeBoard, Paper, PrintFont, Supervision, VillageMap};
 use gridmap_store::Store;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,9 +157,18 @@ pub async fn print(
         }
         Printout::Boards => {
             let mut boards = Vec::with_capacity(grids.len());
+            // One read per person, however many grids they serve.
+            let mut photos: HashMap<&str, Option<Vec<u8>>> = HashMap::new();
             for g in &grids {
                 let photo = match staff(g) {
-                    Some(s) => store.staff_photo(&s.id).await?.map(|p| p.bytes),
+                    Some(s) => match photos.get(s.id.as_str()) {
+                        Some(known) => known.clone(),
+                        None => {
+                            let read = store.staff_photo(&s.id).await?.map(|p| p.bytes);
+                            photos.insert(&s.id, read.clone());
+                            read
+                        }
+                    },
                     None => None,
                 };
                 boards.push(NoticeBoard {

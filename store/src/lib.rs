@@ -38,6 +38,7 @@ mod change;
 mod decode;
 mod error;
 mod failpoint;
+mod field_sql;
 mod incident_sql;
 mod incidents;
 mod memory;
@@ -299,6 +300,12 @@ pub trait PhotoStore: Send + Sync {
 
     /// The photo stored under `id`.
     async fn photo(&self, id: &str) -> StoreResult<Option<Photo>>;
+
+    /// Whether a photo is stored under `id`, without reading its bytes (a report naming
+    /// nine photos checks each).
+    async fn has_photo(&self, id: &str) -> StoreResult<bool> {
+        Ok(self.photo(id).await?.is_some())
+    }
 
     /// Puts the stored photo `photo_id` on staff member `staff` (the notice boards print
     /// it), replacing an earlier one; `None` takes it off. Kept apart from the roster, so

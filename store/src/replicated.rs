@@ -293,6 +293,9 @@ impl crate::PhotoStore for ReplicatedStore {
     async fn photo(&self, id: &str) -> StoreResult<Option<crate::Photo>> {
         self.primary.photo(id).await
     }
+    async fn has_photo(&self, id: &str) -> StoreResult<bool> {
+        self.primary.has_photo(id).await
+    }
     async fn set_staff_photo(&self, staff: &str, photo_id: Option<&str>) -> StoreResult<()> {
         self.primary.set_staff_photo(staff, photo_id).await
     }

@@ -2,20 +2,12 @@
 
 use super::PostgisStore;
 use crate::error::{DbStep, StoreResult};
+use crate::field_sql::{
+    check_in_from_row, photo_from_row, visit_from_row, CheckInRow, PhotoRow, VisitRow,
+    CHECK_IN_COLUMNS, PHOTO_COLUMNS,
+};
 use crate::{same_check_in, same_photo, same_visit, CheckIn, FieldStore, Photo, PhotoStore, Visit};
 use async_trait::async_trait;
-
-type PhotoRow = (String, String, Vec<u8>, String, i64);
-
-fn photo_from_row((id, content_type, bytes, actor, at): PhotoRow) -> Photo {
-    Photo {
-        id,
-        content_type,
-        bytes,
-        actor,
-        at,
-    }
-}
 
 #[async_trait]
 impl PhotoStore for PostgisStore {
@@ -44,12 +36,21 @@ impl PhotoStore for PostgisStore {
 
     async fn photo(&self, id: &str) -> StoreResult<Option<Photo>> {
         let row: Option<PhotoRow> =
-            sqlx::query_as("SELECT id, content_type, bytes, actor, at FROM photos WHERE id = $1")
+            sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await
                 .step("reading a photo")?;
         Ok(row.map(photo_from_row))
+    }
+
+    async fn has_photo(&self, id: &str) -> StoreResult<bool> {
+        let found: Option<(String,)> = sqlx::query_as("SELECT id FROM photos WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .step("looking for a photo")?;
+        Ok(found.is_some())
     }
 
     async fn set_staff_photo(&self, staff: &str, photo_id: Option<&str>) -> StoreResult<()> {
@@ -81,27 +82,7 @@ impl PhotoStore for PostgisStore {
     }
 }
 
-type VisitRow = (String, String, String, i64, Option<String>, bool, String);
-
 const VISIT_COLUMNS: &str = "id, household, actor, at, note, follow_up, photos";
-
-fn visit_from_row(
-    (id, household, actor, at, note, follow_up, photos): VisitRow,
-) -> StoreResult<Visit> {
-    let photos = serde_json::from_str(&photos).map_err(|e| crate::StoreError::Value {
-        what: format!("visit {id}"),
-        reason: e.to_string(),
-    })?;
-    Ok(Visit {
-        id,
-        household,
-        actor,
-        at,
-        note,
-        follow_up,
-        photos,
-    })
-}
 
 #[async_trait]
 impl FieldStore for PostgisStore {
@@ -191,29 +172,5 @@ impl FieldStore for PostgisStore {
         .await
         .step("reading check-ins")?;
         Ok(rows.into_iter().map(check_in_from_row).collect())
-    }
-}
-
-type CheckInRow = (
-    String,
-    String,
-    i64,
-    f64,
-    f64,
-    Option<String>,
-    Option<String>,
-);
-
-const CHECK_IN_COLUMNS: &str = "id, actor, at, lon, lat, grid, note";
-
-fn check_in_from_row((id, actor, at, lon, lat, grid, note): CheckInRow) -> CheckIn {
-    CheckIn {
-        id,
-        actor,
-        at,
-        lon,
-        lat,
-        grid,
-        note,
     }
 }
