@@ -156,6 +156,11 @@ export async function tileJson(name, fallback) {
   }
 }
 
+/** `api/cameras`: every camera as a GeoJSON point (`kind: camera`) and view sector (`kind: sector`) (signed in). */
+export function cameras(opts) {
+  return getJson("api/cameras", opts);
+}
+
 /** `api/cameras/coverage?township=`: camera coverage per grid of an area or the caller's scope (signed in). */
 export function cameraCoverage(area = {}, opts) {
   const q = new URLSearchParams(area).toString();

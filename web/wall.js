@@ -3,6 +3,7 @@
 // keyboard: everything comes from URL parameters —
 //   window=30d (24h, 7d, 90d…)   township=CODE (start area)   cycle=60 (seconds per area, 0 = off)
 //   lang=zh|en                   category=CODE,CODE (incident groups or types on the map)
+//   cameras=0 (a signed-in wall draws the cameras, working ones blue and broken ones red, unless 0)
 
 import * as maplibregl from "../vendor/maplibre-gl/maplibre-gl.mjs";
 import * as api from "./api.js";
@@ -60,8 +61,12 @@ document
     ),
   );
 
-// A wall signed in with a bearer token (`#token=`) also shows camera coverage.
+// A wall signed in with a bearer token (`#token=`) also shows the cameras and their coverage.
 const token = takeTokenFromHash();
+const showCameras = Boolean(token) && params.get("cameras") !== "0";
+/** Camera colours on the dark wall: a broken camera must stand out, not fade to grey as on the office map. */
+const WALL_CAMERA_UP = "#4fc3f7";
+const WALL_CAMERA_DOWN = "#ff5252";
 const names = createNames();
 const state = {
   /** township code shown, null = the county */
@@ -388,6 +393,60 @@ async function createMap() {
   });
   await ready;
   if (state.summary) flyTo(state.summary.bounds ?? state.countyBounds);
+  // the wall goes on without its cameras when they cannot be read (a token withdrawn)
+  if (showCameras) addCameras().catch((err) => console.warn("cameras:", err?.message ?? err));
+}
+
+/**
+ * The cameras under the incidents: view sectors once the township is near enough to show
+ * them, points at every zoom (broken ones drawn last, in red) and a legend counting both.
+ */
+async function addCameras() {
+  const data = await api.cameras();
+  const up = ["==", ["get", "status"], "online"];
+  const under = map.getLayer("incident-points") ? "incident-points" : undefined;
+  map.addSource("wall-cameras", { type: "geojson", data });
+  map.addLayer(
+    {
+      id: "wall-camera-sectors",
+      type: "fill",
+      source: "wall-cameras",
+      minzoom: 13,
+      filter: ["==", ["get", "kind"], "sector"],
+      paint: { "fill-color": ["case", up, WALL_CAMERA_UP, WALL_CAMERA_DOWN], "fill-opacity": 0.25 },
+    },
+    under,
+  );
+  map.addLayer(
+    {
+      id: "wall-camera-points",
+      type: "circle",
+      source: "wall-cameras",
+      filter: ["==", ["get", "kind"], "camera"],
+      layout: { "circle-sort-key": ["case", up, 0, 1] },
+      paint: {
+        "circle-color": ["case", up, WALL_CAMERA_UP, WALL_CAMERA_DOWN],
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 9, ["case", up, 1.5, 3], 15, ["case", up, 5, 7]],
+        "circle-stroke-color": "#0a1624",
+        "circle-stroke-width": 0.8,
+      },
+    },
+    under,
+  );
+  const points = data.features.filter((f) => f.properties.kind === "camera");
+  const working = points.filter((f) => f.properties.status === "online").length;
+  const legend = document.getElementById("wall-camera-legend");
+  const dot = (colour) => h("span", { class: "dot", style: `background:${colour}` });
+  legend.replaceChildren(
+    h("span", { dataset: { count: "up" } }, dot(WALL_CAMERA_UP), t("wallCamerasUp", { n: working })),
+    h(
+      "span",
+      { dataset: { count: "down" } },
+      dot(WALL_CAMERA_DOWN),
+      t("wallCamerasDown", { n: points.length - working }),
+    ),
+  );
+  legend.hidden = false;
 }
 
 // --- live data and cycling -----------------------------------------------------------------

@@ -207,19 +207,50 @@ describe("wall", () => {
     assertClean(problems);
   });
 
-  test("signed in with a token the wall shows the share of grids a camera sees; public walls do not", async () => {
+  test("signed in with a token the wall shows the cameras and the share of grids they see; public walls do not", async () => {
     const report = await getJson(server.base, "/api/cameras/coverage", { token: TOKEN });
     const grids = report.grids.length;
     const expected = `${Math.round(((grids - report.uncovered) / grids) * 100)}%`;
+    const listed = await getJson(server.base, "/api/cameras", { token: TOKEN });
+    const cameras = listed.features.filter((f) => f.properties.kind === "camera");
+    const down = cameras.filter((f) => f.properties.status !== "online").length;
+    assert.ok(cameras.length > 0 && down > 0, "the synthetic county has working and broken cameras");
+
     const { page, problems } = await loadWall(undefined, `cycle=0#token=${TOKEN}`);
     const cell = page.locator('[data-counter="camera_coverage"]');
     await cell.waitFor({ state: "visible", timeout: 15_000 });
     assert.equal((await cell.locator(".value").textContent()).trim(), expected);
+
+    // the camera points on the map: every camera in the source, the broken ones among the drawn
+    const legend = page.locator("#wall-camera-legend");
+    await legend.waitFor({ state: "visible", timeout: 15_000 });
+    assert.match(await legend.locator('[data-count="up"]').textContent(), new RegExp(`\\b${cameras.length - down}$`));
+    assert.match(await legend.locator('[data-count="down"]').textContent(), new RegExp(`\\b${down}$`));
+    await waitForMapIdle(page);
+    const drawn = await page.evaluate(() => {
+      const map = window.gridmap.map;
+      const inSource = map.querySourceFeatures("wall-cameras").filter((f) => f.properties.kind === "camera");
+      const onScreen = map.queryRenderedFeatures({ layers: ["wall-camera-points"] });
+      return {
+        ids: new Set(inSource.map((f) => f.properties.id)).size,
+        rendered: onScreen.length,
+        renderedDown: onScreen.filter((f) => f.properties.status !== "online").length,
+        order: map.getStyle().layers.map((l) => l.id),
+      };
+    });
+    assert.equal(drawn.ids, cameras.length, "every camera is in the wall's source");
+    assert.ok(drawn.rendered > 0 && drawn.renderedDown > 0, `cameras drawn: ${JSON.stringify(drawn)}`);
+    assert.ok(
+      drawn.order.indexOf("wall-camera-points") < drawn.order.indexOf("incident-points"),
+      "incidents stay on top of the cameras",
+    );
     await screenshot(page, "wall-cameras");
     assertClean(problems);
 
     const anon = await loadWall(undefined, "cycle=0");
     assert.equal(await anon.page.locator('[data-counter="camera_coverage"]').isHidden(), true);
+    assert.equal(await anon.page.locator("#wall-camera-legend").isHidden(), true);
+    assert.equal(await anon.page.evaluate(() => Boolean(window.gridmap.map.getSource("wall-cameras"))), false);
     assertClean(anon.problems);
   });
 });
