@@ -501,6 +501,127 @@ async fn household_heads_and_phones_only_reach_callers_with_the_staff_token() {
     }
 }
 
+/// Every tile around the county's tagged households, at the zooms that draw buildings and
+/// the ones above, signed in or not: no head, phone or situation tag of any household, as a
+/// value or anywhere in the bytes, and only documented attribute names.
+#[tokio::test]
+async fn no_tile_carries_a_households_head_phone_or_tags_at_any_zoom() {
+    let f = fixture("http://test").await;
+    let county = synth_county(&SynthParams {
+        households: 1500,
+        seed: 11,
+        ..SynthParams::default()
+    });
+    let personal: std::collections::BTreeSet<String> = county
+        .households
+        .iter()
+        .flat_map(|h| {
+            let tags = h.tags.iter().cloned();
+            h.head
+                .clone()
+                .into_iter()
+                .chain(h.phone.clone())
+                .chain(tags)
+        })
+        .filter(|s| !s.is_empty())
+        // staff names are public on their grids; a head may share one
+        .filter(|s| !county.staff.iter().any(|m| &m.name == s))
+        .collect();
+    let tagged: std::collections::BTreeSet<&str> = county
+        .households
+        .iter()
+        .filter(|h| !h.tags.is_empty())
+        .filter_map(|h| h.building.as_deref())
+        .collect();
+    assert!(
+        personal.len() > 100 && tagged.len() > 10,
+        "the synthetic register has tags"
+    );
+    let data = f.state.service().data();
+    let snap = data.snapshot();
+    let mut tiles = std::collections::BTreeSet::new();
+    for b in snap
+        .buildings
+        .iter()
+        .filter(|b| tagged.contains(b.source_id.as_str()))
+    {
+        let p = gridmap_core::geometry::representative_point(&b.footprint).unwrap();
+        for z in [12, 14, 15, 16, 17] {
+            tiles.insert(tile_of(p.x(), p.y(), z));
+        }
+    }
+    let documented = |name: &str| -> std::collections::BTreeSet<&'static str> {
+        gridmap_tiles::Layer::from_name(name)
+            .unwrap()
+            .fields()
+            .iter()
+            .map(|f| f.0)
+            .collect()
+    };
+    let phones: Vec<&str> = county
+        .households
+        .iter()
+        .filter_map(|h| h.phone.as_deref())
+        .collect();
+    let auth = format!("Bearer {}", token());
+    let mut buildings_seen = 0;
+    for (z, x, y) in &tiles {
+        for (layers, headers) in [
+            ("townships,villages,grids,grid_labels,buildings", vec![]),
+            (
+                "townships,villages,grids,grid_labels,buildings",
+                vec![(header::AUTHORIZATION, auth.as_str())],
+            ),
+            ("cameras", vec![(header::AUTHORIZATION, auth.as_str())]),
+        ] {
+            let answer = get(
+                &f.state,
+                &format!("/tiles/{layers}/{z}/{x}/{y}.mvt"),
+                &headers,
+            )
+            .await;
+            if answer.status == StatusCode::NO_CONTENT {
+                continue; // cameras start at z13
+            }
+            assert_eq!(answer.status, StatusCode::OK, "{layers} {z}/{x}/{y}");
+            let text = String::from_utf8_lossy(&answer.body);
+            let t = decode(&answer.body);
+            for layer in &t.layers {
+                let allowed = documented(&layer.name);
+                for key in &layer.keys {
+                    assert!(
+                        allowed.contains(key.as_str()),
+                        "{key} in {} tiles",
+                        layer.name
+                    );
+                }
+                for value in layer
+                    .values
+                    .iter()
+                    .filter_map(|v| v.string_value.as_deref())
+                {
+                    assert!(
+                        !personal.contains(value),
+                        "a household's personal field {value:?} in the {} layer at {z}/{x}/{y}",
+                        layer.name
+                    );
+                }
+                if layer.name == "buildings" {
+                    buildings_seen += layer.features.len();
+                }
+            }
+            // Phones are digits: not even as part of another string.
+            for run in text.split(|c: char| !c.is_ascii_digit()) {
+                assert!(
+                    run.len() < 7 || !phones.iter().any(|p| run.contains(p)),
+                    "phone in {layers} {z}/{x}/{y}"
+                );
+            }
+        }
+    }
+    assert!(buildings_seen > 100, "the tiles drew the tagged buildings");
+}
+
 #[tokio::test]
 async fn lookup_rejects_bad_coordinates_and_points_outside_every_village() {
     let f = fixture("http://test").await;
