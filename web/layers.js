@@ -72,6 +72,12 @@ export const BUILDING_LAYERS = ["buildings-3d", "buildings-fill", "buildings-est
 export const BUILDINGS_3D_LAYERS = ["buildings-3d"];
 /** Metres per floor where a building's height is unknown. */
 export const FLOOR_HEIGHT_M = 3;
+/** A building's height in metres: the one its source gives, else its floors (at least one) × 3 m. */
+export const BUILDING_HEIGHT = [
+  "coalesce",
+  ["get", "height"],
+  ["*", ["max", 1, ["to-number", ["coalesce", ["get", "levels"], 1]]], FLOOR_HEIGHT_M],
+];
 export const GRID_LAYERS = ["grids-fill"];
 
 const code = ["to-string", ["get", "code"]];
@@ -435,7 +441,7 @@ function dataLayers(sizeText) {
       layout: { visibility: "none" },
       paint: {
         "fill-extrusion-color": householdColour,
-        "fill-extrusion-height": ["*", ["max", 1, ["to-number", ["coalesce", ["get", "levels"], 1]]], FLOOR_HEIGHT_M],
+        "fill-extrusion-height": BUILDING_HEIGHT,
         "fill-extrusion-base": 0,
         "fill-extrusion-opacity": 0.9,
       },

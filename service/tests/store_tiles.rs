@@ -116,6 +116,10 @@ async fn postgis_draws_the_buildings_layer_as_memory_does_and_edits_reach_it() {
         tower.households.count = 140;
         tower.levels = Some(28);
     }
+    // Some buildings know their height (a half metre rounds up in both paths).
+    for (i, b) in county.buildings.iter_mut().enumerate().step_by(7) {
+        b.height = Some(if i % 2 == 0 { 9.5 } else { 12.3 });
+    }
     gridmap_service::import::import_partitioned_synthetic(store.as_ref(), county)
         .await
         .unwrap();
@@ -124,7 +128,7 @@ async fn postgis_draws_the_buildings_layer_as_memory_does_and_edits_reach_it() {
     let bounds = memory.data().tiles.bounds().unwrap();
     let layers = [Layer::Grids, Layer::Buildings];
 
-    let (mut compared, mut inside, mut split) = (0, 0, 0);
+    let (mut compared, mut inside, mut split, mut heights) = (0, 0, 0, 0);
     for z in [14u8, 16] {
         for coord in tiles_in_bbox(bounds, z).step_by(3) {
             let (x, y) = (coord.x(), coord.y());
@@ -157,6 +161,7 @@ async fn postgis_draws_the_buildings_layer_as_memory_does_and_edits_reach_it() {
                 let (their_attrs, their_rings) = &theirs[id];
                 assert_eq!(attrs, their_attrs, "attributes of {id} in {z}/{x}/{y}");
                 split += usize::from(attrs["split"] == "true" && attrs["grids"].contains(','));
+                heights += usize::from(attrs.get("height").is_some_and(|h| h == "10" || h == "12"));
                 for ring in their_rings.iter().take(1) {
                     assert!(
                         twice_area(ring) > 0,
@@ -180,6 +185,7 @@ async fn postgis_draws_the_buildings_layer_as_memory_does_and_edits_reach_it() {
         "{compared} compared, {inside} inside"
     );
     assert!(split > 0, "the county has split high-rises");
+    assert!(heights > 50, "known heights are drawn, rounded ({heights})");
 
     // A building moved to another grid (by another process, as `gridmap` commands do):
     // once the server syncs, its purged tile shows the building's new grid.

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { validateStyleMin } from "@maplibre/maplibre-gl-style-spec";
+import { expression, validateStyleMin } from "@maplibre/maplibre-gl-style-spec";
 import { buildStyle, GRID_PALETTE, LAYER_GROUPS, STACKED_FILTER } from "../layers.js";
 import { staticStyle } from "./style.js";
 
@@ -140,4 +140,18 @@ test("nested grids: comprehensive grids are outlines with their own labels, micr
   for (const id of ["comprehensive-line", ...labels]) {
     assert.ok(Object.values(LAYER_GROUPS).flat().includes(id), id);
   }
+});
+
+test("3D buildings stand at their known height, else their floors × 3 m, at least one floor", () => {
+  const layer = pageStyle().layers.find((l) => l.id === "buildings-3d");
+  const height = expression.createExpression(
+    layer.paint["fill-extrusion-height"],
+    "layers.buildings-3d.paint.fill-extrusion-height",
+  );
+  assert.equal(height.result, "success");
+  const at = (properties) => height.value.evaluate({ zoom: 16 }, { properties });
+  assert.equal(at({ height: 41, levels: 12 }), 41);
+  assert.equal(at({ levels: 12 }), 36);
+  assert.equal(at({}), 3);
+  assert.equal(at({ levels: 0 }), 3);
 });

@@ -47,7 +47,9 @@ WITH tile AS (
 ), features AS (
     SELECT ST_SnapToGrid(ST_Affine(b.footprint_mercator,
                f.scale, 0, 0, -f.scale, -f.left_x * f.scale, f.top_y * f.scale), 1) AS geom,
-           b.source_id AS id, b.building_use AS "use", b.levels, b.households,
+           b.source_id AS id, b.building_use AS "use", b.levels,
+           CASE WHEN b.height >= 0.5 AND b.height < 10000 THEN floor(b.height + 0.5)::int END AS height,
+           b.households,
            b.household_source = 'estimated' AS estimated, m.grids,
            COALESCE(m.split, false) AS split
     FROM frame f

@@ -10,6 +10,10 @@ pub(crate) const FIELDS: &[(&str, &str)] = &[
     ("id", "Stable source id of the building (e.g. osm:way/4242)"),
     ("use", "residential, institution or other"),
     ("levels", "Above-ground floors (absent when unknown)"),
+    (
+        "height",
+        "Height in whole metres where the source gives one (absent otherwise: the 3D map raises levels × 3 m)",
+    ),
     ("households", "Households living in the building"),
     (
         "estimated",
@@ -55,10 +59,37 @@ pub(crate) fn render(data: &TileData, ctx: &RenderCtx) -> Option<tile::Layer> {
         if let Some(levels) = bld.levels {
             attrs.push(("levels", AttrValue::Uint(u64::from(levels))));
         }
+        if let Some(height) = whole_metres(bld.height) {
+            attrs.push(("height", AttrValue::Uint(height)));
+        }
         if let Some(codes) = data.building_grid_codes(i).filter(|c| !c.is_empty()) {
             attrs.push(("grids", AttrValue::Str(codes)));
         }
         b.add(i as u64 + 1, GeomType::Polygon, geom, &attrs);
     }
     b.finish()
+}
+
+/// A building's height rounded to whole metres, as the tiles carry it: absent when unknown
+/// or not between 0.5 m and 10 km (the PostGIS tile statement applies the same bounds).
+pub(crate) fn whole_metres(height: Option<f32>) -> Option<u64> {
+    height
+        .filter(|h| (0.5..10_000.0).contains(h))
+        .map(|h| h.round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_metres;
+
+    #[test]
+    fn heights_are_rounded_to_whole_metres_and_nonsense_is_left_out() {
+        assert_eq!(whole_metres(Some(17.6)), Some(18));
+        assert_eq!(whole_metres(Some(0.5)), Some(1));
+        assert_eq!(whole_metres(None), None);
+        assert_eq!(whole_metres(Some(0.2)), None);
+        assert_eq!(whole_metres(Some(f32::NAN)), None);
+        assert_eq!(whole_metres(Some(f32::INFINITY)), None);
+        assert_eq!(whole_metres(Some(-3.0)), None);
+    }
 }
