@@ -173,7 +173,12 @@ export async function openPage(browser, base, viewport = {}) {
   page.on("console", (msg) => {
     if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
   });
-  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("pageerror", (err) => {
+    problems.push(`page error: ${err.message}`);
+    // Said at once too: a test that then times out waiting for the page would not reach
+    // assertClean, and the timeout alone does not say that the page broke.
+    process.stderr.write(`page error on ${page.url()}: ${err.stack ?? err.message}\n`);
+  });
   return { page, context, problems };
 }
 
