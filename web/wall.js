@@ -397,15 +397,18 @@ async function createMap() {
   if (showCameras) addCameras().catch((err) => console.warn("cameras:", err?.message ?? err));
 }
 
+/** How often a wall reads the cameras again (a camera reported down by the next import). */
+const CAMERA_REFRESH_MS = 5 * 60_000;
+
 /**
  * The cameras under the incidents: view sectors once the township is near enough to show
- * them, points at every zoom (broken ones drawn last, in red) and a legend counting both.
+ * them, points at every zoom (broken ones drawn last, in red) and a legend counting both;
+ * read again every few minutes.
  */
 async function addCameras() {
-  const data = await api.cameras();
   const up = ["==", ["get", "status"], "online"];
   const under = map.getLayer("incident-points") ? "incident-points" : undefined;
-  map.addSource("wall-cameras", { type: "geojson", data });
+  map.addSource("wall-cameras", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
   map.addLayer(
     {
       id: "wall-camera-sectors",
@@ -433,6 +436,14 @@ async function addCameras() {
     },
     under,
   );
+  await loadCameras();
+  setInterval(() => loadCameras().catch((err) => console.warn("cameras:", err?.message ?? err)), CAMERA_REFRESH_MS);
+}
+
+/** Reads the cameras and shows them with their count. */
+async function loadCameras() {
+  const data = await api.cameras();
+  map.getSource("wall-cameras").setData(data);
   const points = data.features.filter((f) => f.properties.kind === "camera");
   const working = points.filter((f) => f.properties.status === "online").length;
   const legend = document.getElementById("wall-camera-legend");
