@@ -402,7 +402,7 @@ const CAMERA_REFRESH_MS = 5 * 60_000;
 
 /**
  * The cameras under the incidents: view sectors once the township is near enough to show
- * them, points at every zoom (broken ones drawn last, in red) and a legend counting both;
+ * them, rings at every zoom (broken ones drawn last, in red) and a legend counting both;
  * read again every few minutes.
  */
 async function addCameras() {
@@ -427,11 +427,12 @@ async function addCameras() {
       source: "wall-cameras",
       filter: ["==", ["get", "kind"], "camera"],
       layout: { "circle-sort-key": ["case", up, 0, 1] },
+      // Rings, so that cameras read apart from the incidents' filled dots.
       paint: {
-        "circle-color": ["case", up, WALL_CAMERA_UP, WALL_CAMERA_DOWN],
-        "circle-radius": ["interpolate", ["linear"], ["zoom"], 9, ["case", up, 1.5, 3], 15, ["case", up, 5, 7]],
-        "circle-stroke-color": "#0a1624",
-        "circle-stroke-width": 0.8,
+        "circle-opacity": 0,
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 9, ["case", up, 2, 3], 15, ["case", up, 5, 7]],
+        "circle-stroke-color": ["case", up, WALL_CAMERA_UP, WALL_CAMERA_DOWN],
+        "circle-stroke-width": ["case", up, 1.2, 2],
       },
     },
     under,
@@ -447,7 +448,7 @@ async function loadCameras() {
   const points = data.features.filter((f) => f.properties.kind === "camera");
   const working = points.filter((f) => f.properties.status === "online").length;
   const legend = document.getElementById("wall-camera-legend");
-  const dot = (colour) => h("span", { class: "dot", style: `background:${colour}` });
+  const dot = (colour) => h("span", { class: "ring", style: `border-color:${colour}` });
   legend.replaceChildren(
     h("span", { dataset: { count: "up" } }, dot(WALL_CAMERA_UP), t("wallCamerasUp", { n: working })),
     h(
