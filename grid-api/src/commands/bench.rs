@@ -182,9 +182,11 @@ nested levels: comprehensive grids\n{top}"
     let mut shares: Vec<f64> = nesting.iter().map(|n| n.0).collect();
     shares.sort_by(f64::total_cmp);
     let widest = nesting.iter().map(|n| n.1).fold(0.0, f64::max);
+    let exact = shares.iter().filter(|s| **s == 0.0).count();
     if let (Some(median), Some(worst)) = (shares.get(shares.len() / 2), shares.last()) {
         outln!(
-            "nesting: comprehensive polygon vs the union of its micro-grids, worst grid per village: median {median:.1e}, worst {worst:.1e} of the grid's area (target ≤ 1e-9); widest mean sliver {widest:.1e} m"
+            "nesting: comprehensive polygon vs the union of its micro-grids, worst grid per village: median {median:.1e}, worst {worst:.1e} of the grid's area (target ≤ 1e-9); widest mean sliver {widest:.1e} m; {exact} of {} villages exactly the union",
+            shares.len()
         )?;
     }
     outln!(
