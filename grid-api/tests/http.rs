@@ -507,13 +507,20 @@ async fn household_heads_and_phones_only_reach_callers_with_the_staff_token() {
 #[tokio::test]
 async fn no_tile_carries_a_households_head_phone_or_tags_at_any_zoom() {
     let f = fixture("http://test").await;
-    let county = synth_county(&SynthParams {
-        households: 1500,
-        seed: 11,
-        ..SynthParams::default()
-    });
-    let personal: std::collections::BTreeSet<String> = county
-        .households
+    let data = f.state.service().data();
+    let snap = data.snapshot();
+    // The register as the store holds it.
+    let ids: Vec<String> = snap.buildings.iter().map(|b| b.source_id.clone()).collect();
+    let register = f
+        .state
+        .service()
+        .store()
+        .households_of_buildings(&ids)
+        .await
+        .unwrap();
+    let households: Vec<&gridmap_core::Household> =
+        register.iter().flat_map(|(_, list)| list).collect();
+    let personal: std::collections::BTreeSet<String> = households
         .iter()
         .flat_map(|h| {
             let tags = h.tags.iter().cloned();
@@ -525,20 +532,17 @@ async fn no_tile_carries_a_households_head_phone_or_tags_at_any_zoom() {
         })
         .filter(|s| !s.is_empty())
         // staff names are public on their grids; a head may share one
-        .filter(|s| !county.staff.iter().any(|m| &m.name == s))
+        .filter(|s| !snap.staff.iter().any(|m| &m.name == s))
         .collect();
-    let tagged: std::collections::BTreeSet<&str> = county
-        .households
+    let tagged: std::collections::BTreeSet<&str> = register
         .iter()
-        .filter(|h| !h.tags.is_empty())
-        .filter_map(|h| h.building.as_deref())
+        .filter(|(_, list)| list.iter().any(|h| !h.tags.is_empty()))
+        .map(|(building, _)| building.as_str())
         .collect();
     assert!(
         personal.len() > 100 && tagged.len() > 10,
-        "the synthetic register has tags"
+        "the register has heads, phones and tags"
     );
-    let data = f.state.service().data();
-    let snap = data.snapshot();
     let mut tiles = std::collections::BTreeSet::new();
     for b in snap
         .buildings
@@ -558,8 +562,7 @@ async fn no_tile_carries_a_households_head_phone_or_tags_at_any_zoom() {
             .map(|f| f.0)
             .collect()
     };
-    let phones: Vec<&str> = county
-        .households
+    let phones: Vec<&str> = households
         .iter()
         .filter_map(|h| h.phone.as_deref())
         .collect();
