@@ -230,19 +230,7 @@ pub fn issues(
             .iter()
             .map(|(v, sizes)| PlanIssue::of(v, sizes))
             .collect();
-    // A staff member's load is the households of the micro-grids they serve (a leader's
-    // comprehensive grid holds the same households again).
-    let limit = params.max_staff_households;
-    if grids.iter().any(Grid::is_comprehensive) {
-        let micro: Vec<Grid> = grids
-            .iter()
-            .filter(|g| !g.is_comprehensive())
-            .cloned()
-            .collect();
-        found.extend(load.issues(&micro, limit));
-    } else {
-        found.extend(load.issues(grids, limit));
-    }
+    found.extend(load.issues(grids, params.max_staff_households));
     found
 }
 

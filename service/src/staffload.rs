@@ -3,7 +3,10 @@
 //! grids in several villages, so the count runs over all their grids in the county: a
 //! planner who moves buildings into one grid of a village can push its staff member
 //! over the limit because of grids elsewhere. The rule is soft: it is flagged on each
-//! of the member's grids in the village, never refused.
+//! of the member's grids in the village, never refused. The households counted are those
+//! of the micro-grids (or of a one-level village's grids): a comprehensive grid holds its
+//! micro-grids' households again, and its leader's load has a limit of its own
+//! (`gridmap staff report`).
 
 use crate::plan::PlanIssue;
 use gridmap_core::snapshot::CountySnapshot;
@@ -94,7 +97,7 @@ impl<'a> StaffLoad<'a> {
                 .grids
                 .iter()
                 .map(|g| &**g)
-                .filter(|g| &g.village != village),
+                .filter(|g| &g.village != village && !g.is_comprehensive()),
         )
         .into_iter()
         .collect();
@@ -108,7 +111,7 @@ impl<'a> StaffLoad<'a> {
     /// households in all, by id.
     pub fn overloaded(&self, grids: &[Grid], limit: u32) -> Vec<StaffOverload> {
         over_limit(
-            loads(grids),
+            loads(grids.iter().filter(|g| !g.is_comprehensive())),
             |id| self.elsewhere.get(id).copied().unwrap_or_default(),
             |id| self.snapshot.staff_member(id),
             limit,
@@ -121,6 +124,7 @@ impl<'a> StaffLoad<'a> {
         let over = self.overloaded(grids, limit);
         grids
             .iter()
+            .filter(|g| !g.is_comprehensive())
             .filter_map(|g| {
                 let staff = over.iter().find(|o| Some(o.id.as_str()) == g.staff.as_deref())?;
                 Some(PlanIssue {
@@ -218,5 +222,30 @@ mod tests {
             s3.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(),
             ["王芳", "s3"]
         );
+    }
+
+    #[test]
+    fn a_leaders_comprehensive_grid_does_not_count_its_households_again() {
+        let here: DivisionCode = "411622101201".parse().unwrap();
+        let top = |code: &str, households| Grid {
+            level: Grid::COMPREHENSIVE,
+            ..grid(code, households, Some("s1"))
+        };
+        // Elsewhere s1 leads a comprehensive grid of 400 and serves one of its micro-grids.
+        let snapshot = county(vec![
+            top("411622101202-001", 400),
+            grid("411622101202-001-01", 45, Some("s1")),
+        ]);
+        let load = StaffLoad::outside(&snapshot, &here);
+        // Here s1 leads another comprehensive grid and serves a micro-grid of 40: 85 in all.
+        let edited = vec![
+            top("411622101201-001", 380),
+            grid("411622101201-001-01", 40, Some("s1")),
+        ];
+        assert!(load.issues(&edited, 100).is_empty());
+        let issues = load.issues(&edited, 80);
+        let grids: Vec<_> = issues.iter().filter_map(|i| i.grid.as_deref()).collect();
+        assert_eq!(grids, ["411622101201-001-01"], "the micro-grid only");
+        assert_eq!(issues[0].staff.as_ref().unwrap().households, 85);
     }
 }
