@@ -36,7 +36,7 @@ pub struct GridFlags {
     pub undersize: bool,
     /// More households than the county's maximum.
     pub oversize: bool,
-    /// The polygon has several pieces.
+    /// The polygon has pieces that do not touch (see [`crate::geometry::connected_parts`]).
     pub noncontiguous: bool,
     /// A vertex lies more than [`OUTSIDE_TOLERANCE_M`] outside the grid's village.
     pub outside_village: bool,
@@ -53,7 +53,7 @@ impl GridFlags {
         GridFlags {
             undersize: !grid.institution && grid.households < min,
             oversize: !grid.institution && grid.households > max,
-            noncontiguous: grid.polygon.0.len() > 1,
+            noncontiguous: crate::geometry::connected_parts(&grid.polygon) > 1,
             outside_village: village.is_some_and(|v| outside_village(&grid.polygon, &v.boundary)),
             no_staff: grid.staff.is_none(),
         }

@@ -97,6 +97,51 @@ pub fn planar_perimeter(shape: &MultiPolygon<f64>) -> f64 {
         .sum()
 }
 
+/// How many connected parts `shape` has: its polygons grouped where they touch or
+/// overlap. A grid drawn as two polygons meeting at one corner is one part, as it is
+/// when the same set is written as one ring that touches itself there (the form OGC
+/// forbids and a union of its pieces never returns), so contiguity does not depend on
+/// how a boolean operation wrote the shape.
+///
+/// ```
+/// use geo_types::{polygon, MultiPolygon};
+/// use gridmap_core::geometry::connected_parts;
+/// let a = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)];
+/// let corner = polygon![(x: 1.0, y: 1.0), (x: 2.0, y: 1.0), (x: 2.0, y: 2.0), (x: 1.0, y: 2.0)];
+/// let apart = polygon![(x: 5.0, y: 5.0), (x: 6.0, y: 5.0), (x: 6.0, y: 6.0)];
+/// assert_eq!(connected_parts(&MultiPolygon(vec![a.clone(), corner.clone()])), 1);
+/// assert_eq!(connected_parts(&MultiPolygon(vec![a, corner, apart])), 2);
+/// assert_eq!(connected_parts(&MultiPolygon::<f64>(vec![])), 0);
+/// ```
+pub fn connected_parts(shape: &MultiPolygon<f64>) -> usize {
+    use geo::Intersects;
+    let n = shape.0.len();
+    if n < 2 {
+        return n;
+    }
+    let boxes: Vec<Option<Rect<f64>>> = shape.0.iter().map(|p| p.bounding_rect()).collect();
+    let mut group: Vec<usize> = (0..n).collect();
+    fn root(group: &mut [usize], mut i: usize) -> usize {
+        while group[i] != i {
+            group[i] = group[group[i]];
+            i = group[i];
+        }
+        i
+    }
+    for i in 0..n {
+        for j in i + 1..n {
+            let near = boxes[i]
+                .zip(boxes[j])
+                .is_some_and(|(a, b)| a.intersects(&b));
+            if near && shape.0[i].intersects(&shape.0[j]) {
+                let (a, b) = (root(&mut group, i), root(&mut group, j));
+                group[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    (0..n).filter(|&i| root(&mut group, i) == i).count()
+}
+
 /// Metres per degree of longitude and latitude at latitude `lat_deg`, for local
 /// equirectangular projections (good to ~0.1% over a village).
 pub fn metres_per_degree(lat_deg: f64) -> (f64, f64) {

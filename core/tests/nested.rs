@@ -117,6 +117,13 @@ fn check(v: &gridmap_core::AdminUnit, bs: &[Building], out: &NestedPartition, in
     // Exact nesting: codes, households and polygons.
     let nesting = validate_nesting(v, &out.comprehensive.grids, &out.micro.grids);
     assert!(nesting.is_empty(), "nesting: {nesting:?}");
+    // The measure: each comprehensive polygon equals the union of its
+    // micro-grids within 1e-9 of its area.
+    let (share, _) = nesting_error(v, &out.comprehensive.grids, &out.micro.grids);
+    assert!(
+        share <= 1e-9,
+        "a comprehensive grid differs from its micro-grids' union by {share:.1e} of its area"
+    );
     assert!(out
         .comprehensive
         .grids

@@ -8,6 +8,7 @@ use super::report::VillageReport;
 use super::stack::{give_enclosed_to_footprints, vertical_overlaps, Footprints, Layer};
 use super::units::{Member, Prepared};
 use super::{PartitionParams, VillageInput, VillagePartition};
+use crate::geometry::connected_parts;
 use crate::model::{Building, Grid, GridMember};
 use geo::{Area, Centroid};
 use geo_types::MultiPolygon;
@@ -227,7 +228,7 @@ pub(crate) fn assemble(
                 households: grid.households,
             });
         }
-        if grid.polygon.0.len() > 1 {
+        if connected_parts(&grid.polygon) > 1 {
             flags.push(PartitionFlag::NonContiguous {
                 grid: grid.code.to_string(),
                 pieces: grid.polygon.0.len(),
@@ -366,7 +367,7 @@ fn settled_part(
 fn report_grid(r: &mut VillageReport, params: &PartitionParams, g: &Grid, pp: Option<f64>) {
     r.grids += 1;
     r.households += u64::from(g.households);
-    if g.polygon.0.len() > 1 {
+    if connected_parts(&g.polygon) > 1 {
         r.non_contiguous += 1;
     }
     if g.institution {

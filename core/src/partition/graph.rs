@@ -113,6 +113,14 @@ impl RTreeObject for Seg {
     }
 }
 
+/// The distance between two points in local metres. `f64::hypot` guards against
+/// overflow that coordinates of a village never come near, at several times the cost,
+/// and the graph measures every side of every cell.
+fn distance(a: [f64; 2], b: [f64; 2]) -> f64 {
+    let (dx, dy) = (a[0] - b[0], a[1] - b[1]);
+    (dx * dx + dy * dy).sqrt()
+}
+
 fn orient(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> f64 {
     (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
 }
@@ -200,7 +208,7 @@ pub(crate) fn build(
             let to = e.face().fix().index() as u32;
             let a = vertices.get(from as usize).copied().unwrap_or_default();
             let b = vertices.get(to as usize).copied().unwrap_or_default();
-            let vlen = (a[0] - b[0]).hypot(a[1] - b[1]);
+            let vlen = distance(a, b);
             let real = w < n;
             let slen = if real {
                 settled_length(a, b, pos[u], pos[w], SETTLED_REACH_M)
@@ -212,7 +220,7 @@ pub(crate) fn build(
             let link = e.as_undirected().index();
             let known = link_active.get(link).copied().flatten();
             let (pu, pw) = (pos[u], pos.get(w).copied().unwrap_or(pos[u]));
-            let dlen = (pu[0] - pw[0]).hypot(pu[1] - pw[1]);
+            let dlen = distance(pu, pw);
             if real && u < w {
                 link_sum += dlen;
                 link_n += 1;
