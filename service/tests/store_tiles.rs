@@ -221,6 +221,31 @@ async fn postgis_draws_the_buildings_layer_as_memory_does_and_edits_reach_it() {
     assert!(postgis.sync_changes().await.unwrap() > 0);
     let after = features(&drawn(&postgis, &layers, 16, tx, ty).await, "buildings");
     assert_eq!(after[&building].0["grids"], to.to_string());
+
+    // Moved back by plain SQL on the member lists (a DBA, another tool): the triggers
+    // on `grids` carry it to the building's row, and the tile shows it after a sync.
+    use sqlx::Connection;
+    let mut sql = sqlx::PgConnection::connect(&scratch.url).await.unwrap();
+    sqlx::query(
+        "WITH moved AS (
+             SELECT m FROM grids g, jsonb_array_elements(g.members::jsonb) m
+             WHERE g.code = $2 AND m->>'building' = $1)
+         UPDATE grids g SET members = CASE WHEN g.code = $2 THEN
+             (SELECT COALESCE(jsonb_agg(m), '[]') FROM jsonb_array_elements(g.members::jsonb) m
+              WHERE m->>'building' <> $1)::text
+             ELSE (g.members::jsonb || (SELECT jsonb_agg(m) FROM moved))::text END
+         WHERE g.code IN ($2, $3)",
+    )
+    .bind(&building)
+    .bind(to.as_str())
+    .bind(grid.code.as_str())
+    .execute(&mut sql)
+    .await
+    .unwrap();
+    assert!(postgis.sync_changes().await.unwrap() > 0);
+    let back = features(&drawn(&postgis, &layers, 16, tx, ty).await, "buildings");
+    assert_eq!(back[&building].0["grids"], grid.code.to_string());
+    assert_eq!(back[&building].0["split"], "false");
 }
 
 #[tokio::test]

@@ -163,9 +163,14 @@ impl GridStore for PostgisStore {
         if let Some(params) = &write.partition_params {
             store_params_in(&mut tx, params).await?;
         }
+        // A replaced village's grids that the write keeps are updated in place below:
+        // deleting them first would clear and set again the grids of every building
+        // they hold (see migration 14).
+        let kept: Vec<&str> = write.upsert.iter().map(|g| g.code.as_str()).collect();
         for v in &write.replace_villages {
-            sqlx::query("DELETE FROM grids WHERE village = $1")
+            sqlx::query("DELETE FROM grids WHERE village = $1 AND NOT (code = ANY($2))")
                 .bind(v.as_str())
+                .bind(&kept)
                 .execute(&mut *tx)
                 .await
                 .step("removing the village's grids")?;

@@ -169,7 +169,7 @@ async fn write_buildings(
             Ok((b, wkb))
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    upsert_counted(conn, table, &buildings, |row: &mut Row<'_>, (b, wkb)| {
+    let counts = upsert_counted(conn, table, &buildings, |row: &mut Row<'_>, (b, wkb)| {
         row.text(&b.source_id)
             .bytes(wkb)
             .text(b.building_use.as_str())
@@ -180,7 +180,23 @@ async fn write_buildings(
             .opt_text(b.address.as_deref())
             .opt_text(b.village.as_ref().map(|v| v.as_str()));
     })
+    .await?;
+    // A building written after the grids holding it (a re-import, a restore) takes their
+    // codes now; the triggers on `grids` keep them from then on (migration 14).
+    let ids: Vec<&str> = buildings
+        .iter()
+        .map(|(b, _)| b.source_id.as_str())
+        .collect();
+    sqlx::query(
+        "SELECT refresh_building_grids(ARRAY(
+             SELECT DISTINCT m.building FROM unnest($1::text[]) AS t(id)
+             JOIN grid_members m ON m.building = t.id COLLATE \"C\"))",
+    )
+    .bind(&ids)
+    .execute(&mut *conn)
     .await
+    .step("marking the buildings with the grids holding them")?;
+    Ok(counts)
 }
 
 async fn write_barriers(
