@@ -97,29 +97,43 @@ pub fn planar_perimeter(shape: &MultiPolygon<f64>) -> f64 {
         .sum()
 }
 
-/// How many connected parts `shape` has: its polygons grouped where they touch or
-/// overlap. A grid drawn as two polygons meeting at one corner is one part, as it is
-/// when the same set is written as one ring that touches itself there (the form OGC
-/// forbids and a union of its pieces never returns), so contiguity does not depend on
-/// how a boolean operation wrote the shape.
+/// How close (degrees, about 0.1 mm) two pieces of a lon/lat shape must come to count as
+/// one part in [`connected_parts`]: shapes cut by separate boolean operations, each
+/// rounding to its own integer grid, meet with gaps of a few 1e-7 m.
+pub const TOUCHING_DEG: f64 = 1e-9;
+
+/// How many connected parts the lon/lat `shape` has: its polygons grouped where they
+/// touch, overlap or come within [`TOUCHING_DEG`]. A grid drawn as two polygons meeting
+/// at one corner is one part, as it is when the same set is written as one ring that
+/// touches itself there (the form a union of its pieces never returns), and so is one
+/// whose pieces meet with a rounding gap: contiguity does not depend on how a boolean
+/// operation wrote the shape.
 ///
 /// ```
 /// use geo_types::{polygon, MultiPolygon};
 /// use gridmap_core::geometry::connected_parts;
 /// let a = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)];
 /// let corner = polygon![(x: 1.0, y: 1.0), (x: 2.0, y: 1.0), (x: 2.0, y: 2.0), (x: 1.0, y: 2.0)];
+/// let crack = polygon![(x: 1.0 + 1e-12, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 0.5)];
 /// let apart = polygon![(x: 5.0, y: 5.0), (x: 6.0, y: 5.0), (x: 6.0, y: 6.0)];
 /// assert_eq!(connected_parts(&MultiPolygon(vec![a.clone(), corner.clone()])), 1);
+/// assert_eq!(connected_parts(&MultiPolygon(vec![a.clone(), crack])), 1);
 /// assert_eq!(connected_parts(&MultiPolygon(vec![a, corner, apart])), 2);
 /// assert_eq!(connected_parts(&MultiPolygon::<f64>(vec![])), 0);
 /// ```
 pub fn connected_parts(shape: &MultiPolygon<f64>) -> usize {
-    use geo::Intersects;
+    use geo::{Distance, Euclidean};
     let n = shape.0.len();
     if n < 2 {
         return n;
     }
     let boxes: Vec<Option<Rect<f64>>> = shape.0.iter().map(|p| p.bounding_rect()).collect();
+    let near = |a: Rect<f64>, b: Rect<f64>| {
+        a.min().x - TOUCHING_DEG <= b.max().x
+            && b.min().x - TOUCHING_DEG <= a.max().x
+            && a.min().y - TOUCHING_DEG <= b.max().y
+            && b.min().y - TOUCHING_DEG <= a.max().y
+    };
     let mut group: Vec<usize> = (0..n).collect();
     fn root(group: &mut [usize], mut i: usize) -> usize {
         while group[i] != i {
@@ -130,10 +144,8 @@ pub fn connected_parts(shape: &MultiPolygon<f64>) -> usize {
     }
     for i in 0..n {
         for j in i + 1..n {
-            let near = boxes[i]
-                .zip(boxes[j])
-                .is_some_and(|(a, b)| a.intersects(&b));
-            if near && shape.0[i].intersects(&shape.0[j]) {
+            let close = boxes[i].zip(boxes[j]).is_some_and(|(a, b)| near(a, b));
+            if close && Euclidean.distance(&shape.0[i], &shape.0[j]) <= TOUCHING_DEG {
                 let (a, b) = (root(&mut group, i), root(&mut group, j));
                 group[a.max(b)] = a.min(b);
             }

@@ -6,7 +6,7 @@ use geozero::mvt::{tile, Message, Tile};
 use gridmap_service::edit::{apply, GridOperation};
 use gridmap_service::{AccessPolicy, Caller, Service};
 use gridmap_store::scratch::ScratchDatabase;
-use gridmap_store::{OpenMode, SharedStore};
+use gridmap_store::{ImportStore, OpenMode, SharedStore};
 use gridmap_synth::{synth_county, SynthParams};
 use gridmap_tiles::coord::tiles_in_bbox;
 use gridmap_tiles::encode::decode_geometry;
@@ -246,6 +246,37 @@ async fn postgis_draws_the_buildings_layer_as_memory_does_and_edits_reach_it() {
     let back = features(&drawn(&postgis, &layers, 16, tx, ty).await, "buildings");
     assert_eq!(back[&building].0["grids"], grid.code.to_string());
     assert_eq!(back[&building].0["split"], "false");
+
+    // The building's row deleted by SQL and imported again after its grids: the import
+    // gives it their codes back.
+    sqlx::query("DELETE FROM buildings WHERE source_id = $1")
+        .bind(&building)
+        .execute(&mut sql)
+        .await
+        .unwrap();
+    let again = snapshot
+        .buildings
+        .iter()
+        .find(|b| b.source_id == building)
+        .unwrap()
+        .clone();
+    let batch = gridmap_store::ImportBatch {
+        buildings: vec![again],
+        ..Default::default()
+    };
+    let meta = gridmap_store::ChangeMeta {
+        actor: "test".into(),
+        operation: "import buildings".into(),
+        audit: None,
+    };
+    store.import(&batch, &meta).await.unwrap();
+    let grids: Option<String> =
+        sqlx::query_scalar("SELECT grids FROM buildings WHERE source_id = $1")
+            .bind(&building)
+            .fetch_one(&mut sql)
+            .await
+            .unwrap();
+    assert_eq!(grids.as_deref(), Some(grid.code.as_str()));
 }
 
 #[tokio::test]

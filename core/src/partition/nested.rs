@@ -12,8 +12,7 @@
 //!    polygon the way grids tile a village, their union is that polygon (up to the
 //!    rounding of one boolean clip, see [`NESTING_TOLERANCE_M`]); the stacking rule holds within each comprehensive
 //!    grid as it does within a village. The comprehensive polygon is then redrawn as
-//!    that union (see `dissolve`), so the levels agree exactly, but where a road cuts a
-//!    comprehensive grid and the union would fall apart by a rounding gap.
+//!    that union (see `dissolve`), so the levels agree exactly.
 //! 3. Micro-grids are coded `<comprehensive code>-<2-digit serial>`, west→east in
 //!    north→south rows within their comprehensive grid.
 //!
@@ -139,9 +138,10 @@ pub fn partition_village_nested(
 /// comprehensive grids still tile the village as the micro-grids do. The union may
 /// write the outline differently: where the grid narrows to one point (two blocks
 /// meeting at a corner across roads) it is two polygons touching there, where the first
-/// outline was one ring touching itself; that is the same grid, still in one part. Only
-/// where the union falls into more parts than the first outline (micro-grids that meet
-/// with a rounding gap) the first outline stays. A grid keeps the
+/// outline was one ring touching itself, and where micro-grids of two zones that a road
+/// cuts apart meet with a rounding gap (a few 1e-7 m) it keeps the gap; that is the
+/// same grid, still in one part ([`connected_parts`]). Only where the union would fall
+/// into more parts than the first outline the first outline stays. A grid keeps the
 /// version of its `previous` self when its members and its polygon are the same, as a
 /// grid of one level does.
 fn dissolve(comprehensive: &mut [Grid], micro: &[Grid], previous: &[Grid]) {
@@ -737,13 +737,11 @@ fn cut_micro(
 /// area of their symmetric difference over the comprehensive outline's length, i.e.
 /// the mean width of the slivers between the two, in metres. A comprehensive grid is
 /// redrawn as that union (`dissolve`) and then equals it exactly, but where the union
-/// would fall into more parts than the outline (neighbouring micro-grids clipped by
-/// separate boolean operations, each snapped to a 32-bit integer grid over its own
-/// box, can meet with a gap of a few 1e-7 m) and the outline stays. Over the
-/// 300,000-household bench county that no longer happens (all 225 villages exact);
-/// before grids pinched at a corner counted as one part it happened in five, with
-/// slivers up to 6.2e-6 m wide. Ten microns is far below anything a map or a survey
-/// can show.
+/// would fall into more parts than the outline, which it no longer does over the
+/// 300,000-household bench county (all 225 villages exact). Before a grid pinched at a
+/// corner, or cracked by the rounding gap where micro-grids clipped by separate boolean
+/// operations meet, counted as one part it did in five, with slivers up to 6.2e-6 m
+/// wide. Ten microns is far below anything a map or a survey can show.
 pub const NESTING_TOLERANCE_M: f64 = 1e-5;
 
 /// The symmetric difference between `parent`'s polygon and the union of `children`'s
