@@ -6,7 +6,7 @@ use geozero::mvt::{tile, Message, Tile};
 use gridmap_service::edit::{apply, GridOperation};
 use gridmap_service::{AccessPolicy, Caller, Service};
 use gridmap_store::scratch::ScratchDatabase;
-use gridmap_store::{ImportStore, OpenMode, SharedStore};
+use gridmap_store::{OpenMode, SharedStore};
 use gridmap_synth::{synth_county, SynthParams};
 use gridmap_tiles::coord::tiles_in_bbox;
 use gridmap_tiles::encode::decode_geometry;
