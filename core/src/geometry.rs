@@ -134,24 +134,16 @@ pub fn connected_parts(shape: &MultiPolygon<f64>) -> usize {
             && a.min().y - TOUCHING_DEG <= b.max().y
             && b.min().y - TOUCHING_DEG <= a.max().y
     };
-    let mut group: Vec<usize> = (0..n).collect();
-    fn root(group: &mut [usize], mut i: usize) -> usize {
-        while group[i] != i {
-            group[i] = group[group[i]];
-            i = group[i];
-        }
-        i
-    }
+    let mut parts = crate::disjoint::DisjointSets::new(n);
     for i in 0..n {
         for j in i + 1..n {
             let close = boxes[i].zip(boxes[j]).is_some_and(|(a, b)| near(a, b));
             if close && Euclidean.distance(&shape.0[i], &shape.0[j]) <= TOUCHING_DEG {
-                let (a, b) = (root(&mut group, i), root(&mut group, j));
-                group[a.max(b)] = a.min(b);
+                parts.join(i, j);
             }
         }
     }
-    (0..n).filter(|&i| root(&mut group, i) == i).count()
+    parts.count()
 }
 
 /// Metres per degree of longitude and latitude at latitude `lat_deg`, for local

@@ -32,6 +32,7 @@
 
 pub mod assign;
 pub mod coverage;
+pub mod disjoint;
 pub mod edit;
 pub mod flags;
 pub mod geometry;

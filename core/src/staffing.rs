@@ -146,29 +146,21 @@ pub fn propose_staff(grids: &[Grid], staff: &[Staff]) -> Vec<StaffProposal> {
 /// The grids and staff that can reach each other, as `(grid indices, staff indices)`,
 /// both ascending; grids nobody may serve are left out.
 fn groups(candidates: &[Vec<usize>], staff: usize) -> Vec<(Vec<usize>, Vec<usize>)> {
-    let mut root: Vec<usize> = (0..staff).collect();
-    fn find(root: &mut [usize], mut i: usize) -> usize {
-        while root[i] != i {
-            root[i] = root[root[i]];
-            i = root[i];
-        }
-        i
-    }
+    let mut sets = crate::disjoint::DisjointSets::new(staff);
     for c in candidates {
         for pair in c.windows(2) {
-            let (a, b) = (find(&mut root, pair[0]), find(&mut root, pair[1]));
-            root[a.max(b)] = a.min(b);
+            sets.join(pair[0], pair[1]);
         }
     }
     let mut by_root: BTreeMap<usize, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
     for (g, c) in candidates.iter().enumerate() {
         if let Some(&first) = c.first() {
-            let r = find(&mut root, first);
+            let r = sets.root(first);
             by_root.entry(r).or_default().0.push(g);
         }
     }
     for s in 0..staff {
-        let r = find(&mut root, s);
+        let r = sets.root(s);
         if let Some(group) = by_root.get_mut(&r) {
             group.1.push(s);
         }

@@ -64,29 +64,19 @@ fn group_by_component(
     comp: &[u32],
 ) {
     let n = zones.len();
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn root(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
-        }
-        x
-    }
+    let mut sets = crate::disjoint::DisjointSets::new(n);
     let mut first_zone: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
     for (z, sites) in zone_sites.iter().enumerate() {
         for &u in sites {
             let Some(&c) = comp.get(u) else { continue };
             let other = *first_zone.entry(c).or_insert(z);
-            let (a, b) = (root(&mut parent, other), root(&mut parent, z));
-            if a != b {
-                parent[a.max(b)] = a.min(b);
-            }
+            sets.join(other, z);
         }
     }
     let mut groups: std::collections::BTreeMap<usize, Vec<usize>> =
         std::collections::BTreeMap::new();
     for z in 0..n {
-        let r = root(&mut parent, z);
+        let r = sets.root(z);
         groups.entry(r).or_default().push(z);
     }
     for (r, members) in groups {

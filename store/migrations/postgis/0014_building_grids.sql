@@ -57,12 +57,9 @@ BEGIN
         SELECT w.code, m->>'building'
         FROM written w, jsonb_array_elements(w.members::jsonb) m;
         touched := ARRAY(
-            SELECT DISTINCT building FROM (
-                SELECT unnest(touched) AS building
-                UNION ALL
-                SELECT m->>'building'
-                FROM written w, jsonb_array_elements(w.members::jsonb) m
-            ) both_sides);
+            SELECT unnest(touched)
+            UNION
+            SELECT m->>'building' FROM written w, jsonb_array_elements(w.members::jsonb) m);
     END IF;
     PERFORM refresh_building_grids(touched);
     RETURN NULL;

@@ -182,7 +182,15 @@ async fn write_buildings(
     })
     .await?;
     // A building written after the grids holding it (a re-import, a restore) takes their
-    // codes now; the triggers on `grids` keep them from then on (migration 14).
+    // codes now; the triggers on `grids` keep them from then on (migration 14). A store
+    // without grids (a first import) has nothing to give: the ids are not even sent.
+    let any_grids: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM grid_members)")
+        .fetch_one(&mut *conn)
+        .await
+        .step("marking the buildings with the grids holding them")?;
+    if !any_grids {
+        return Ok(counts);
+    }
     let ids: Vec<&str> = buildings
         .iter()
         .map(|(b, _)| b.source_id.as_str())
