@@ -26,6 +26,7 @@
 //!   [`partition::rebuild_polygons`] draws the polygons again after them.
 //! - [`staffing`]: who serves which grid, proposed from homes and balanced loads.
 //! - [`coverage`]: which share of each grid the working cameras see.
+//! - [`mercator`]: the Web-Mercator projection of tiles and of PostGIS's tile copy.
 //! - [`flags::GridFlags`]: the per-grid rule checks shown by the API, the tiles and the
 //!   validator.
 #![forbid(unsafe_code)]
@@ -37,6 +38,7 @@ pub mod edit;
 pub mod flags;
 pub mod geometry;
 pub mod incident;
+pub mod mercator;
 pub mod model;
 pub mod partition;
 pub mod snapshot;

@@ -292,3 +292,106 @@ async fn only_postgis_draws_tiles_itself() {
     let err = service.with_store_tiles(&[Layer::Buildings]).err().unwrap();
     assert!(err.to_string().contains("only the PostGIS store"), "{err}");
 }
+
+/// The largest distance in metres between each building's tile copy and PostGIS's own
+/// projection of its footprint, and whether every copy winds as the tiles need (exterior
+/// rings clockwise, holes anticlockwise).
+async fn tile_copy_error(sql: &mut sqlx::PgConnection) -> (f64, bool) {
+    sqlx::query_as(
+        "SELECT COALESCE(max(ST_HausdorffDistance(footprint_mercator,
+                    ST_Transform(footprint, 3857))), 0),
+                COALESCE(bool_and(ST_IsPolygonCW(footprint_mercator)), true)
+         FROM buildings",
+    )
+    .fetch_one(sql)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_tile_copy_of_each_footprint_follows_every_writer() {
+    use sqlx::Connection;
+    let scratch = ScratchDatabase::create().await.unwrap();
+    let store = gridmap_store::open(&scratch.url, OpenMode::Create)
+        .await
+        .unwrap();
+    // Thousands of buildings into an empty table: copied straight in, projected by gridmap.
+    let county = synth_county(&SynthParams::new(1_500, 5));
+    assert!(county.buildings.len() > 4_000);
+    let meta = gridmap_store::ChangeMeta {
+        actor: "test".into(),
+        operation: "import buildings".into(),
+        audit: None,
+    };
+    let batch = gridmap_store::ImportBatch {
+        buildings: county.buildings.clone(),
+        ..Default::default()
+    };
+    store.import(&batch, &meta).await.unwrap();
+    let mut sql = sqlx::PgConnection::connect(&scratch.url).await.unwrap();
+    let (error, clockwise) = tile_copy_error(&mut sql).await;
+    assert!(error < 1e-6, "{error} m from PostGIS's projection");
+    assert!(clockwise, "an exterior ring is not clockwise");
+
+    // gridmap re-imports a moved building (merged through the staging table).
+    let mut moved = county.buildings[7].clone();
+    for p in &mut moved.footprint.0 {
+        p.exterior_mut(|ring| ring.0.iter_mut().for_each(|c| c.x += 0.001));
+    }
+    let batch = gridmap_store::ImportBatch {
+        buildings: vec![moved.clone()],
+        ..Default::default()
+    };
+    store.import(&batch, &meta).await.unwrap();
+    // Plain SQL moves one footprint, inserts a building without the copy and another
+    // with a wrong one: each row is projected again.
+    sqlx::query(
+        "UPDATE buildings SET footprint = ST_Translate(footprint, 0, 0.001) WHERE source_id = $1",
+    )
+    .bind(&county.buildings[8].source_id)
+    .execute(&mut sql)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO buildings (source_id, footprint, building_use, households, household_source)
+         SELECT source_id || ':copy', footprint, building_use, 0, 'estimated' FROM buildings
+         WHERE source_id = $1",
+    )
+    .bind(&county.buildings[9].source_id)
+    .execute(&mut sql)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO buildings (source_id, footprint, footprint_mercator, building_use,
+                                households, household_source)
+         SELECT source_id || ':wrong', footprint, ST_Translate(footprint_mercator, 500, 0),
+                building_use, 0, 'estimated' FROM buildings WHERE source_id = $1",
+    )
+    .bind(&county.buildings[10].source_id)
+    .execute(&mut sql)
+    .await
+    .unwrap();
+    let (error, clockwise) = tile_copy_error(&mut sql).await;
+    assert!(
+        error < 1e-6,
+        "{error} m from PostGIS's projection after the writes"
+    );
+    assert!(clockwise);
+    let moved_x: f64 = sqlx::query_scalar(
+        "SELECT ST_XMin(footprint_mercator) FROM buildings WHERE source_id = $1",
+    )
+    .bind(&moved.source_id)
+    .fetch_one(&mut sql)
+    .await
+    .unwrap();
+    let (x, _) = gridmap_core::mercator::lonlat_to_metres(
+        moved.footprint.0[0]
+            .exterior()
+            .0
+            .iter()
+            .map(|c| c.x)
+            .fold(f64::MAX, f64::min),
+        0.0,
+    );
+    assert!((moved_x - x).abs() < 1e-6, "{moved_x} against {x}");
+}

@@ -15,6 +15,21 @@ pub(crate) fn encode(geometry: Geometry<f64>, what: &str) -> StoreResult<Vec<u8>
         })
 }
 
+/// PostGIS's extended WKB: WKB carrying its coordinate system, which a `geometry(…,
+/// srid)` column takes as it is in a binary `COPY`.
+pub(crate) fn encode_with_srid(
+    geometry: Geometry<f64>,
+    srid: i32,
+    what: &str,
+) -> StoreResult<Vec<u8>> {
+    geometry
+        .to_ewkb(CoordDimensions::xy(), Some(srid))
+        .map_err(|e| StoreError::Geometry {
+            what: what.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
 pub(crate) fn decode_multipolygon(bytes: &[u8], what: &str) -> StoreResult<MultiPolygon<f64>> {
     match Wkb(bytes).to_geo() {
         Ok(Geometry::MultiPolygon(mp)) => Ok(mp),

@@ -8,14 +8,12 @@
 
 use crate::error::{TileError, TileResult};
 use geo_types::{coord, Rect};
-use std::f64::consts::PI;
 use std::fmt;
 
 /// Largest zoom served.
 pub const MAX_ZOOM: u8 = 22;
 
-/// Latitude limit of Web Mercator in degrees.
-pub const MAX_LATITUDE: f64 = 85.051_128_779_806_59;
+pub use gridmap_core::mercator::{lonlat_to_world, world_to_lonlat, MAX_LATITUDE};
 
 /// A validated tile address: `x, y < 2^z`, `z ≤ MAX_ZOOM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -192,32 +190,6 @@ impl TileCoord {
     }
 }
 
-/// Projects WGS84 lon/lat degrees to world coordinates (Web Mercator on the unit
-/// square, y down). Latitudes are clamped to ±[`MAX_LATITUDE`].
-///
-/// ```
-/// let (x, y) = gridmap_tiles::coord::lonlat_to_world(0.0, 0.0);
-/// assert_eq!((x, y), (0.5, 0.5));
-/// ```
-pub fn lonlat_to_world(lon: f64, lat: f64) -> (f64, f64) {
-    let x = (lon + 180.0) / 360.0;
-    let phi = lat.clamp(-MAX_LATITUDE, MAX_LATITUDE).to_radians();
-    let y = 0.5 - (phi.tan() + 1.0 / phi.cos()).ln() / (2.0 * PI);
-    (x, y)
-}
-
-/// Inverse of [`lonlat_to_world`].
-///
-/// ```
-/// let (lon, lat) = gridmap_tiles::coord::world_to_lonlat(0.25, 0.5);
-/// assert!((lon + 90.0).abs() < 1e-12 && lat.abs() < 1e-12);
-/// ```
-pub fn world_to_lonlat(x: f64, y: f64) -> (f64, f64) {
-    let lon = x * 360.0 - 180.0;
-    let lat = (PI * (1.0 - 2.0 * y)).sinh().atan().to_degrees();
-    (lon, lat)
-}
-
 /// The tiles of zoom `z` whose square meets the lon/lat box `bbox`, row by row.
 ///
 /// ```
@@ -275,15 +247,6 @@ mod tests {
         let max = (1u32 << 22) - 1;
         assert!(TileCoord::parse("22", &max.to_string(), &max.to_string()).is_ok());
         assert!(TileCoord::parse("22", &(max + 1).to_string(), "0").is_err());
-    }
-
-    #[test]
-    fn projection_round_trips() {
-        for (lon, lat) in [(114.5, 38.0), (-70.0, -33.3), (0.0, 85.0)] {
-            let (x, y) = lonlat_to_world(lon, lat);
-            let (lon2, lat2) = world_to_lonlat(x, y);
-            assert!((lon - lon2).abs() < 1e-9 && (lat - lat2).abs() < 1e-9);
-        }
     }
 
     #[test]

@@ -184,8 +184,9 @@ impl GridStore for PostgisStore {
         }
         let mut encoded = Vec::with_capacity(write.upsert.len());
         for g in &write.upsert {
-            let polygon = wkb::encode(
+            let polygon = wkb::encode_with_srid(
                 Geometry::MultiPolygon(g.polygon.clone()),
+                4326,
                 &format!("grid {}", g.code),
             )?;
             let members = to_json(&g.members, "grid members")?;
@@ -203,7 +204,7 @@ impl GridStore for PostgisStore {
                     .text(g.village.as_str())
                     .int(i64::from(g.households))
                     .text(members)
-                    .bytes(polygon)
+                    .geometry(polygon)
                     .opt_text(g.staff.as_deref())
                     .flag(g.locked)
                     .flag(g.institution)

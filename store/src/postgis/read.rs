@@ -69,6 +69,9 @@ const GRIDS: Records<Grid> = Records {
     decode: grid_from_row,
 };
 
+/// Keys from which a read by key first asks whether the table holds any row.
+const MANY_KEYS: usize = 1_000;
+
 impl<T> Records<T> {
     /// Every row, in key order.
     async fn all(&self, conn: impl sqlx::PgExecutor<'_>) -> StoreResult<Vec<T>> {
@@ -95,6 +98,18 @@ impl<T> Records<T> {
         let keys: Vec<&str> = keys.collect();
         if keys.is_empty() {
             return Ok(Vec::new());
+        }
+        // A first import asks for every key it brings: an empty table answers at once,
+        // without the keys sent and looked up one by one.
+        if keys.len() >= MANY_KEYS {
+            let empty: bool =
+                sqlx::query_scalar(&format!("SELECT NOT EXISTS (SELECT 1 FROM {})", self.table))
+                    .fetch_one(&mut *conn)
+                    .await
+                    .step(self.step)?;
+            if empty {
+                return Ok(Vec::new());
+            }
         }
         let sql = format!(
             "SELECT {} FROM {} WHERE {key} = ANY($1) ORDER BY {key}",

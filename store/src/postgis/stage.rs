@@ -1,7 +1,9 @@
 //! Bulk writes: rows go into a temporary staging table through binary `COPY` (no SQL
 //! text per row, no parsing of numbers or geometry text), then one statement merges
 //! them into the table: an upsert, a plain insert or an insert that skips stored keys.
-//! Geometries are staged as WKB and turned into PostGIS geometries by the merge.
+//! A large load into an empty table (a county's first import) has nothing to merge
+//! with: it is copied straight into the table.
+//! Geometries travel as extended WKB (with their SRID), which both ways take as is.
 
 use crate::error::{DbStep, StoreResult};
 use sqlx::PgConnection;
@@ -14,7 +16,8 @@ pub(super) enum Kind {
     Int,
     Real,
     Flag,
-    /// WKB in the staging table, `geometry(…, 4326)` in the table.
+    /// Extended WKB (with its SRID, [`crate::wkb::encode_with_srid`]) in the staging
+    /// table, `geometry` in the table.
     Geometry,
 }
 
@@ -95,8 +98,8 @@ impl Row<'_> {
     pub fn flag(&mut self, v: bool) -> &mut Self {
         self.field(Some(&[u8::from(v)]))
     }
-    /// A geometry's WKB.
-    pub fn bytes(&mut self, v: &[u8]) -> &mut Self {
+    /// A geometry's extended WKB.
+    pub fn geometry(&mut self, v: &[u8]) -> &mut Self {
         self.field(Some(v))
     }
 }
@@ -120,7 +123,7 @@ impl Table {
             .columns
             .iter()
             .map(|(c, kind)| match kind {
-                Kind::Geometry => format!("ST_GeomFromWKB({c}, 4326)"),
+                Kind::Geometry => format!("ST_GeomFromEWKB({c})"),
                 _ => (*c).to_owned(),
             })
             .collect();
@@ -177,6 +180,24 @@ pub(super) async fn write_rows<T>(
         return Ok(0);
     }
     let started = std::time::Instant::now();
+    let last = last_of_each_key(table, rows, &mut encode);
+    if rows.len() >= DIRECT_ROWS && is_empty_for_load(conn, table).await? {
+        let rebuild = if rows.len() >= BULK_ROWS {
+            drop_secondary_indexes(conn, table, rows.len()).await?
+        } else {
+            Vec::new()
+        };
+        let copied = copy_rows(conn, table, table.name, rows, &last, &mut encode).await?;
+        rebuild_indexes(conn, table, &rebuild).await?;
+        tracing::debug!(
+            table = table.name,
+            rows = rows.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "bulk write straight into an empty table"
+        );
+        return Ok(copied);
+    }
+
     let staging = table.staging();
     let columns: Vec<String> = table
         .columns
@@ -194,36 +215,7 @@ pub(super) async fn write_rows<T>(
     .execute(&mut *conn)
     .await
     .step(table.step)?;
-
-    let fields = i16::try_from(table.columns.len()).expect("a table of few columns");
-    let last = last_of_each_key(table, rows, &mut encode);
-    let mut copy = conn
-        .copy_in_raw(&format!(
-            "COPY {staging} ({}) FROM STDIN (FORMAT binary)",
-            table.column_list()
-        ))
-        .await
-        .step(table.step)?;
-    let mut buf = Vec::with_capacity(SEND_AT + (1 << 16));
-    buf.extend_from_slice(SIGNATURE);
-    buf.extend_from_slice(&0i32.to_be_bytes()); // flags
-    buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
-    for (i, item) in rows.iter().enumerate() {
-        if !last[i] {
-            continue;
-        }
-        buf.extend_from_slice(&fields.to_be_bytes());
-        encode(&mut Row(&mut buf), item);
-        if buf.len() >= SEND_AT {
-            if let Err(e) = copy.send(std::mem::take(&mut buf)).await {
-                let _ = copy.abort("gridmap stopped the copy").await;
-                return Err(e).step(table.step);
-            }
-        }
-    }
-    buf.extend_from_slice(&(-1i16).to_be_bytes());
-    copy.send(buf).await.step(table.step)?;
-    copy.finish().await.step(table.step)?;
+    copy_rows(conn, table, &staging, rows, &last, &mut encode).await?;
     let copied = started.elapsed();
 
     // A load that is large against the table merges faster without the table's
@@ -239,12 +231,7 @@ pub(super) async fn write_rows<T>(
         .fetch_one(&mut *conn)
         .await
         .step(table.step)?;
-    for definition in &rebuild {
-        sqlx::query(definition)
-            .execute(&mut *conn)
-            .await
-            .step(table.step)?;
-    }
+    rebuild_indexes(conn, table, &rebuild).await?;
     sqlx::query(&format!("DROP TABLE pg_temp.{staging}"))
         .execute(&mut *conn)
         .await
@@ -257,6 +244,78 @@ pub(super) async fn write_rows<T>(
         "bulk write"
     );
     Ok(inserted.max(0) as u64)
+}
+
+/// Rows from which a write into an empty table skips the staging table. Below it the
+/// lock and the look cost more than the merge they save.
+const DIRECT_ROWS: usize = 1_000;
+
+/// Whether `table` holds no row, checked under a lock that keeps other writers out
+/// until the transaction ends (readers go on): rows copied straight in then cannot
+/// meet a key another writer stored in between.
+async fn is_empty_for_load(conn: &mut PgConnection, table: &Table) -> StoreResult<bool> {
+    sqlx::query(&format!(
+        "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
+        table.name
+    ))
+    .execute(&mut *conn)
+    .await
+    .step(table.step)?;
+    sqlx::query_scalar(&format!("SELECT NOT EXISTS (SELECT 1 FROM {})", table.name))
+        .fetch_one(&mut *conn)
+        .await
+        .step(table.step)
+}
+
+/// Sends the rows marked in `keep` into `target` (the table or its staging table) by
+/// binary `COPY`, in batches of [`SEND_AT`] bytes; returns how many the server took.
+async fn copy_rows<T>(
+    conn: &mut PgConnection,
+    table: &Table,
+    target: &str,
+    rows: &[T],
+    keep: &[bool],
+    encode: &mut impl FnMut(&mut Row<'_>, &T),
+) -> StoreResult<u64> {
+    let fields = i16::try_from(table.columns.len()).expect("a table of few columns");
+    let mut copy = conn
+        .copy_in_raw(&format!(
+            "COPY {target} ({}) FROM STDIN (FORMAT binary)",
+            table.column_list()
+        ))
+        .await
+        .step(table.step)?;
+    let mut buf = Vec::with_capacity(SEND_AT + (1 << 16));
+    buf.extend_from_slice(SIGNATURE);
+    buf.extend_from_slice(&0i32.to_be_bytes()); // flags
+    buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
+    for (item, _) in rows.iter().zip(keep).filter(|(_, keep)| **keep) {
+        buf.extend_from_slice(&fields.to_be_bytes());
+        encode(&mut Row(&mut buf), item);
+        if buf.len() >= SEND_AT {
+            if let Err(e) = copy.send(std::mem::take(&mut buf)).await {
+                let _ = copy.abort("gridmap stopped the copy").await;
+                return Err(e).step(table.step);
+            }
+        }
+    }
+    buf.extend_from_slice(&(-1i16).to_be_bytes());
+    copy.send(buf).await.step(table.step)?;
+    copy.finish().await.step(table.step)
+}
+
+async fn rebuild_indexes(
+    conn: &mut PgConnection,
+    table: &Table,
+    definitions: &[String],
+) -> StoreResult<()> {
+    for definition in definitions {
+        sqlx::query(definition)
+            .execute(&mut *conn)
+            .await
+            .step(table.step)?;
+    }
+    Ok(())
 }
 
 /// Rows from which a write considers rebuilding the table's secondary indexes.

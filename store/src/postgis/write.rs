@@ -15,6 +15,7 @@ use crate::{wkb, ImportStore};
 use async_trait::async_trait;
 use geo_types::Geometry;
 use gridmap_core::geometry::union_bbox;
+use gridmap_core::mercator::to_metres_clockwise;
 use gridmap_core::{AdminUnit, Barrier, Building, DivisionCode, Household, Staff};
 use rayon::prelude::*;
 use sqlx::PgConnection;
@@ -47,6 +48,8 @@ const BUILDINGS: Table = Table {
         ("household_source", Kind::Text),
         ("address", Kind::Text),
         ("village", Kind::Text),
+        // Projected here, on every core (migration 15).
+        ("footprint_mercator", Kind::Geometry),
     ],
     // A re-import without village assignment keeps the village found earlier.
     update: &[("village", "COALESCE(EXCLUDED.village, buildings.village)")],
@@ -124,8 +127,9 @@ async fn count_registered_households(conn: &mut PgConnection) -> StoreResult<u64
     Ok(updated.rows_affected())
 }
 
+/// A lon/lat geometry as the staging tables take it ([`Kind::Geometry`]).
 fn geometry_wkb(geometry: Geometry<f64>, what: impl FnOnce() -> String) -> StoreResult<Vec<u8>> {
-    wkb::encode(geometry, &what())
+    wkb::encode_with_srid(geometry, 4326, &what())
 }
 
 async fn write_admin_units(
@@ -147,7 +151,7 @@ async fn write_admin_units(
             .text(u.level.as_str())
             .opt_text(u.code.parent().as_ref().map(|p| p.as_str()))
             .text(&u.source_id)
-            .bytes(wkb);
+            .geometry(wkb);
     })
     .await
 }
@@ -166,20 +170,31 @@ async fn write_buildings(
             let wkb = geometry_wkb(Geometry::MultiPolygon(b.footprint.clone()), || {
                 format!("building {}", b.source_id)
             })?;
-            Ok((b, wkb))
+            let mercator = wkb::encode_with_srid(
+                Geometry::MultiPolygon(to_metres_clockwise(&b.footprint)),
+                3857,
+                &format!("building {} in Web Mercator", b.source_id),
+            )?;
+            Ok((b, wkb, mercator))
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    let counts = upsert_counted(conn, table, &buildings, |row: &mut Row<'_>, (b, wkb)| {
-        row.text(&b.source_id)
-            .bytes(wkb)
-            .text(b.building_use.as_str())
-            .opt_int(b.levels.map(i64::from))
-            .opt_real(b.height.map(f64::from))
-            .int(i64::from(b.households.count))
-            .text(b.households.source.as_str())
-            .opt_text(b.address.as_deref())
-            .opt_text(b.village.as_ref().map(|v| v.as_str()));
-    })
+    let counts = upsert_counted(
+        conn,
+        table,
+        &buildings,
+        |row: &mut Row<'_>, (b, wkb, mercator)| {
+            row.text(&b.source_id)
+                .geometry(wkb)
+                .text(b.building_use.as_str())
+                .opt_int(b.levels.map(i64::from))
+                .opt_real(b.height.map(f64::from))
+                .int(i64::from(b.households.count))
+                .text(b.households.source.as_str())
+                .opt_text(b.address.as_deref())
+                .opt_text(b.village.as_ref().map(|v| v.as_str()))
+                .geometry(mercator);
+        },
+    )
     .await?;
     // A building written after the grids holding it (a re-import, a restore) takes their
     // codes now; the triggers on `grids` keep them from then on (migration 14). A store
@@ -193,7 +208,7 @@ async fn write_buildings(
     }
     let ids: Vec<&str> = buildings
         .iter()
-        .map(|(b, _)| b.source_id.as_str())
+        .map(|(b, _, _)| b.source_id.as_str())
         .collect();
     sqlx::query(
         "SELECT refresh_building_grids(ARRAY(
@@ -221,7 +236,7 @@ async fn write_barriers(
         })
         .collect::<StoreResult<Vec<_>>>()?;
     upsert_counted(conn, &BARRIERS, &barriers, |row: &mut Row<'_>, (b, wkb)| {
-        row.text(&b.source_id).text(&b.kind).bytes(wkb);
+        row.text(&b.source_id).text(&b.kind).geometry(wkb);
     })
     .await
 }
