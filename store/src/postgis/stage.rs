@@ -6,6 +6,7 @@
 //! Geometries travel as extended WKB (with their SRID), which both ways take as is.
 
 use crate::error::{DbStep, StoreResult};
+use rayon::prelude::*;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 
@@ -169,25 +170,25 @@ impl Table {
 /// writes one row's values in the order of `table.columns`, the key columns first. Of
 /// rows repeating a key only the last is written, as a row-by-row upsert would leave it
 /// (found here by the key's encoded bytes, so the database sorts nothing).
-pub(super) async fn write_rows<T>(
+pub(super) async fn write_rows<T: Sync>(
     conn: &mut PgConnection,
     table: &Table,
     rows: &[T],
     how: Merge,
-    mut encode: impl FnMut(&mut Row<'_>, &T),
+    encode: impl Fn(&mut Row<'_>, &T) + Sync,
 ) -> StoreResult<u64> {
     if rows.is_empty() {
         return Ok(0);
     }
     let started = std::time::Instant::now();
-    let last = last_of_each_key(table, rows, &mut encode);
+    let encoded = Encoded::new(table, rows, &encode);
     if rows.len() >= DIRECT_ROWS && is_empty_for_load(conn, table).await? {
         let rebuild = if rows.len() >= BULK_ROWS {
             drop_secondary_indexes(conn, table, rows.len()).await?
         } else {
             Vec::new()
         };
-        let copied = copy_rows(conn, table, table.name, rows, &last, &mut encode).await?;
+        let copied = copy_rows(conn, table, table.name, &encoded).await?;
         rebuild_indexes(conn, table, &rebuild).await?;
         tracing::debug!(
             table = table.name,
@@ -215,7 +216,7 @@ pub(super) async fn write_rows<T>(
     .execute(&mut *conn)
     .await
     .step(table.step)?;
-    copy_rows(conn, table, &staging, rows, &last, &mut encode).await?;
+    copy_rows(conn, table, &staging, &encoded).await?;
     let copied = started.elapsed();
 
     // A load that is large against the table merges faster without the table's
@@ -267,17 +268,14 @@ async fn is_empty_for_load(conn: &mut PgConnection, table: &Table) -> StoreResul
         .step(table.step)
 }
 
-/// Sends the rows marked in `keep` into `target` (the table or its staging table) by
-/// binary `COPY`, in batches of [`SEND_AT`] bytes; returns how many the server took.
-async fn copy_rows<T>(
+/// Sends the encoded rows into `target` (the table or its staging table) by binary
+/// `COPY`, in batches of about [`SEND_AT`] bytes; returns how many the server took.
+async fn copy_rows(
     conn: &mut PgConnection,
     table: &Table,
     target: &str,
-    rows: &[T],
-    keep: &[bool],
-    encode: &mut impl FnMut(&mut Row<'_>, &T),
+    encoded: &Encoded,
 ) -> StoreResult<u64> {
-    let fields = i16::try_from(table.columns.len()).expect("a table of few columns");
     let mut copy = conn
         .copy_in_raw(&format!(
             "COPY {target} ({}) FROM STDIN (FORMAT binary)",
@@ -289,9 +287,8 @@ async fn copy_rows<T>(
     buf.extend_from_slice(SIGNATURE);
     buf.extend_from_slice(&0i32.to_be_bytes()); // flags
     buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
-    for (item, _) in rows.iter().zip(keep).filter(|(_, keep)| **keep) {
-        buf.extend_from_slice(&fields.to_be_bytes());
-        encode(&mut Row(&mut buf), item);
+    for bytes in encoded.kept() {
+        buf.extend_from_slice(bytes);
         if buf.len() >= SEND_AT {
             if let Err(e) = copy.send(std::mem::take(&mut buf)).await {
                 let _ = copy.abort("gridmap stopped the copy").await;
@@ -358,30 +355,89 @@ async fn drop_secondary_indexes(
         .collect())
 }
 
-/// For each row, whether it is the last of `rows` with its key (the encoded bytes of
-/// the table's key columns, which come first).
-fn last_of_each_key<T>(
-    table: &Table,
-    rows: &[T],
-    encode: &mut impl FnMut(&mut Row<'_>, &T),
-) -> Vec<bool> {
-    debug_assert!(table
-        .key
-        .iter()
-        .zip(table.columns)
-        .all(|(k, (c, _))| k == c));
-    let mut scratch = Vec::new();
-    let mut last_at: HashMap<Vec<u8>, usize> = HashMap::with_capacity(rows.len());
-    for (i, item) in rows.iter().enumerate() {
-        scratch.clear();
-        encode(&mut Row(&mut scratch), item);
-        last_at.insert(key_bytes(&scratch, table.key.len()).to_vec(), i);
+/// Rows encoded for binary `COPY` on every core, in chunks, and which of them to send:
+/// of rows repeating a key only the last.
+struct Encoded {
+    /// Each chunk's bytes and where each of its rows ends in them.
+    chunks: Vec<(Vec<u8>, Vec<usize>)>,
+    /// Per row in order: whether it is the last with its key.
+    last: Vec<bool>,
+}
+
+/// Rows encoded by one task.
+const CHUNK_ROWS: usize = 4_096;
+
+impl Encoded {
+    fn new<T: Sync>(
+        table: &Table,
+        rows: &[T],
+        encode: &(impl Fn(&mut Row<'_>, &T) + Sync),
+    ) -> Self {
+        debug_assert!(table
+            .key
+            .iter()
+            .zip(table.columns)
+            .all(|(k, (c, _))| k == c));
+        let fields = i16::try_from(table.columns.len()).expect("a table of few columns");
+        let chunks: Vec<(Vec<u8>, Vec<usize>)> = rows
+            .par_chunks(CHUNK_ROWS)
+            .map(|chunk| {
+                let mut bytes = Vec::new();
+                let mut ends = Vec::with_capacity(chunk.len());
+                for item in chunk {
+                    bytes.extend_from_slice(&fields.to_be_bytes());
+                    encode(&mut Row(&mut bytes), item);
+                    ends.push(bytes.len());
+                }
+                (bytes, ends)
+            })
+            .collect();
+        let mut encoded = Encoded {
+            chunks,
+            last: Vec::new(),
+        };
+        let mut last_at: HashMap<&[u8], usize> = HashMap::with_capacity(rows.len());
+        for (i, row) in encoded.rows().enumerate() {
+            last_at.insert(key_bytes(&row[2..], table.key.len()), i);
+        }
+        let mut last = vec![false; rows.len()];
+        for i in last_at.into_values() {
+            last[i] = true;
+        }
+        encoded.last = last;
+        encoded
     }
-    let mut last = vec![false; rows.len()];
-    for i in last_at.into_values() {
-        last[i] = true;
+
+    /// Every row's bytes, in order.
+    fn rows(&self) -> impl Iterator<Item = &[u8]> {
+        self.chunks.iter().flat_map(|(bytes, ends)| {
+            let starts = std::iter::once(0).chain(ends.iter().copied());
+            starts
+                .zip(ends.iter().copied())
+                .map(move |(a, b)| &bytes[a..b])
+        })
     }
-    last
+
+    /// The bytes to send: whole chunks where no row repeats a later key.
+    fn kept(&self) -> impl Iterator<Item = &[u8]> {
+        let mut at = 0;
+        self.chunks.iter().flat_map(move |(bytes, ends)| {
+            let last = &self.last[at..at + ends.len()];
+            at += ends.len();
+            let pieces: Vec<&[u8]> = if last.iter().all(|l| *l) {
+                vec![&bytes[..]]
+            } else {
+                let starts = std::iter::once(0).chain(ends.iter().copied());
+                starts
+                    .zip(ends.iter().copied())
+                    .zip(last)
+                    .filter(|(_, keep)| **keep)
+                    .map(|((a, b), _)| &bytes[a..b])
+                    .collect()
+            };
+            pieces
+        })
+    }
 }
 
 /// The first `fields` encoded fields of a row (each a length, then that many bytes).
@@ -396,11 +452,11 @@ fn key_bytes(row: &[u8], fields: usize) -> &[u8] {
 
 /// [`write_rows`] as an upsert that says how many rows were new and how many updated
 /// (repeats of one key within `rows` count as updates, as in the embedded store).
-pub(super) async fn upsert_counted<T>(
+pub(super) async fn upsert_counted<T: Sync>(
     conn: &mut PgConnection,
     table: &Table,
     rows: &[T],
-    encode: impl FnMut(&mut Row<'_>, &T),
+    encode: impl Fn(&mut Row<'_>, &T) + Sync,
 ) -> StoreResult<crate::UpsertCounts> {
     let inserted = write_rows(conn, table, rows, Merge::Upsert, encode).await?;
     Ok(crate::UpsertCounts {
@@ -411,7 +467,7 @@ pub(super) async fn upsert_counted<T>(
 
 #[cfg(test)]
 mod tests {
-    use super::{last_of_each_key, Kind, Row, Table};
+    use super::{Encoded, Kind, Row, Table, CHUNK_ROWS};
 
     const PAIRS: Table = Table {
         name: "pairs",
@@ -421,6 +477,28 @@ mod tests {
         step: "test",
     };
 
+    fn pair(row: &mut Row<'_>, (a, b, v): &(&str, i64, &str)) {
+        row.text(a).int(*b).text(v);
+    }
+
+    /// What `kept` sends, decoded back to each row's `v`.
+    fn sent_values(encoded: &Encoded) -> Vec<String> {
+        let bytes: Vec<u8> = encoded.kept().flatten().copied().collect();
+        let mut values = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            at += 2; // the field count
+            let mut field = Vec::new();
+            for _ in 0..3 {
+                let n = i32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+                field = bytes[at + 4..at + 4 + n].to_vec();
+                at += 4 + n;
+            }
+            values.push(String::from_utf8(field).unwrap());
+        }
+        values
+    }
+
     #[test]
     fn of_rows_repeating_a_key_only_the_last_is_written() {
         let rows = [
@@ -429,10 +507,22 @@ mod tests {
             ("x", 1, "second"),
             ("xx", 1, ""),
         ];
-        let last = last_of_each_key(&PAIRS, &rows, &mut |row: &mut Row<'_>, (a, b, v)| {
-            row.text(a).int(*b).text(v);
-        });
+        let encoded = Encoded::new(&PAIRS, &rows, &pair);
         // ("x", 1) twice: the second wins; "xx" is not "x" followed by more bytes.
-        assert_eq!(last, vec![false, true, true, true]);
+        assert_eq!(encoded.last, vec![false, true, true, true]);
+        assert_eq!(sent_values(&encoded), ["other", "second", ""]);
+    }
+
+    #[test]
+    fn a_key_repeated_in_a_later_chunk_sends_only_the_later_row() {
+        let names: Vec<String> = (0..CHUNK_ROWS + 500).map(|i| i.to_string()).collect();
+        let rows: Vec<(&str, i64, &str)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, v)| ("k", (i % CHUNK_ROWS) as i64, v.as_str()))
+            .collect();
+        let sent = sent_values(&Encoded::new(&PAIRS, &rows, &pair));
+        let expected: Vec<String> = (500..CHUNK_ROWS + 500).map(|i| i.to_string()).collect();
+        assert_eq!(sent, expected);
     }
 }
