@@ -251,10 +251,19 @@ pub(super) async fn write_rows<T: Sync>(
 /// lock and the look cost more than the merge they save.
 const DIRECT_ROWS: usize = 1_000;
 
-/// Whether `table` holds no row, checked under a lock that keeps other writers out
-/// until the transaction ends (readers go on): rows copied straight in then cannot
-/// meet a key another writer stored in between.
+/// Whether `table` holds no row. A table with rows is told at once, without a lock, so
+/// a re-import keeps other writers going; an empty one is asked again under a lock that
+/// keeps other writers out until the transaction ends (readers go on), so rows copied
+/// straight in cannot meet a key another writer stored in between.
 async fn is_empty_for_load(conn: &mut PgConnection, table: &Table) -> StoreResult<bool> {
+    let empty = format!("SELECT NOT EXISTS (SELECT 1 FROM {})", table.name);
+    let looks_empty: bool = sqlx::query_scalar(&empty)
+        .fetch_one(&mut *conn)
+        .await
+        .step(table.step)?;
+    if !looks_empty {
+        return Ok(false);
+    }
     sqlx::query(&format!(
         "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
         table.name
@@ -262,7 +271,7 @@ async fn is_empty_for_load(conn: &mut PgConnection, table: &Table) -> StoreResul
     .execute(&mut *conn)
     .await
     .step(table.step)?;
-    sqlx::query_scalar(&format!("SELECT NOT EXISTS (SELECT 1 FROM {})", table.name))
+    sqlx::query_scalar(&empty)
         .fetch_one(&mut *conn)
         .await
         .step(table.step)
