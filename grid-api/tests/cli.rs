@@ -751,6 +751,22 @@ fn the_commands_work_on_a_postgis_database_as_on_a_file() {
     let o = gridmap(pg, &["migrate"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("schema up to date"), "{}", text(&o));
+    let empty = stats(pg);
+
+    // Killed with every row of a first import copied straight into the empty tables and
+    // nothing committed: the store is as empty as it was.
+    let first = ["synth", "--households", "1500", "--seed", "9"];
+    let killed = gridmap_killed_at(pg, "import:written", &first);
+    assert!(
+        text(&killed).contains("failpoint import:written"),
+        "{}",
+        text(&killed)
+    );
+    assert_eq!(
+        stats(pg),
+        empty,
+        "a kill before the commit changed the store"
+    );
 
     // The same county and partition on both stores give the same counts.
     let dir = tempfile::tempdir().unwrap();
