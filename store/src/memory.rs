@@ -314,7 +314,8 @@ impl ImportStore for MemoryStore {
             &mut s.households,
             batch.households.iter().map(|h| (h.id.clone(), h.clone())),
         );
-        if !batch.households.is_empty() || moved {
+        // Buildings written again (a re-import of footprints) keep the register's counts.
+        if !batch.households.is_empty() || moved || !batch.buildings.is_empty() {
             let mut counts: BTreeMap<String, u32> = BTreeMap::new();
             for h in s.households.values() {
                 if let Some(b) = &h.building {

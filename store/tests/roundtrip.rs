@@ -95,7 +95,7 @@ async fn reimporting_the_same_records_updates_instead_of_duplicating() {
 
 #[tokio::test]
 async fn register_rows_turn_estimated_counts_into_registered_ones() {
-    for (backend, store, _keep) in common::databases().await {
+    for (backend, store, _keep) in common::stores().await {
         eprintln!("backend {backend}");
         store
             .import(
@@ -125,6 +125,25 @@ async fn register_rows_turn_estimated_counts_into_registered_ones() {
         assert_eq!(hs.len(), 2);
         assert_eq!(hs[0].head.as_deref(), Some("张三"));
         assert_eq!(hs[0].tags, vec!["elderly".to_string()]);
+
+        // The footprints imported again (a survey's update, estimated counts) keep the
+        // register's count; the new shape is taken.
+        let mut surveyed = building("b/1", 114.001, 9);
+        surveyed.footprint = square(114.001, 33.001, 0.00012);
+        let again = store
+            .import(
+                &ImportBatch {
+                    buildings: vec![surveyed.clone()],
+                    ..Default::default()
+                },
+                &meta(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.buildings.updated, 1);
+        let b = store.buildings().await.unwrap().remove(0);
+        assert_eq!(b.households, HouseholdCount::registered(2), "{backend}");
+        assert_eq!(b.footprint, surveyed.footprint, "{backend}");
     }
 }
 

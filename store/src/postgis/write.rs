@@ -113,18 +113,24 @@ const STAFF: Table = Table {
 };
 
 /// The register is the truth for the buildings it names: sets their household counts
-/// from it. Returns how many buildings it names.
+/// from it where they differ (so buildings written again keep them). Returns how many
+/// buildings it names.
 async fn count_registered_households(conn: &mut PgConnection) -> StoreResult<u64> {
-    let updated = sqlx::query(
-        "UPDATE buildings b SET household_source = 'registered', households = h.n
-         FROM (SELECT building, COUNT(*) AS n FROM households
-               WHERE building IS NOT NULL GROUP BY building) h
-         WHERE b.source_id = h.building",
+    let named: i64 = sqlx::query_scalar(
+        "WITH h AS (SELECT building, COUNT(*) AS n FROM households
+                    WHERE building IS NOT NULL GROUP BY building),
+              counted AS (
+                  UPDATE buildings b SET household_source = 'registered', households = h.n
+                  FROM h
+                  WHERE b.source_id = h.building
+                    AND (b.households <> h.n OR b.household_source <> 'registered')
+                  RETURNING 1)
+         SELECT COUNT(*) FROM buildings b JOIN h ON b.source_id = h.building",
     )
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await
     .step("counting registered households per building")?;
-    Ok(updated.rows_affected())
+    Ok(named.max(0) as u64)
 }
 
 /// A lon/lat geometry as the staging tables take it ([`Kind::Geometry`]).
@@ -459,16 +465,15 @@ impl ImportStore for PostgisStore {
                 .step("moving register rows to replacing buildings")?
                 .rows_affected();
         }
-        if moved > 0 && batch.households.is_empty() {
-            count_registered_households(&mut tx).await?;
-        }
-
         summary.barriers = write_barriers(&mut tx, &batch.barriers).await?;
         summary.households = write_households(&mut tx, &batch.households).await?;
-        if !batch.households.is_empty() {
+        // Buildings written again (a re-import of footprints) keep the register's counts.
+        if !batch.households.is_empty() || moved > 0 || !batch.buildings.is_empty() {
             let counting = std::time::Instant::now();
-            summary.buildings_with_registered_households =
-                count_registered_households(&mut tx).await?;
+            let named = count_registered_households(&mut tx).await?;
+            if !batch.households.is_empty() {
+                summary.buildings_with_registered_households = named;
+            }
             tracing::debug!(
                 seconds = counting.elapsed().as_secs_f64(),
                 "import: register counted"

@@ -240,17 +240,28 @@ const STAFF: Upsert = Upsert {
 };
 
 /// The register is the truth for the buildings it names: sets their household counts from
-/// it. Returns how many buildings it names.
+/// it where they differ (so buildings written again keep them). Returns how many buildings
+/// it names.
 async fn count_registered_households(conn: &mut SqliteConnection) -> StoreResult<u64> {
-    let updated = sqlx::query(
-        "UPDATE buildings SET household_source = 'registered',
-           households = (SELECT COUNT(*) FROM households h WHERE h.building = buildings.source_id)
-         WHERE source_id IN (SELECT DISTINCT building FROM households WHERE building IS NOT NULL)",
+    sqlx::query(
+        "WITH h AS (SELECT building, COUNT(*) AS n FROM households
+                    WHERE building IS NOT NULL GROUP BY building)
+         UPDATE buildings SET household_source = 'registered', households = h.n
+         FROM h
+         WHERE buildings.source_id = h.building
+           AND (buildings.households <> h.n OR buildings.household_source <> 'registered')",
     )
     .execute(&mut *conn)
     .await
     .step("counting registered households per building")?;
-    Ok(updated.rows_affected())
+    let named: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM buildings
+         WHERE source_id IN (SELECT building FROM households WHERE building IS NOT NULL)",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .step("counting registered households per building")?;
+    Ok(named.max(0) as u64)
 }
 
 /// Upserts `rows` into `spec.table` and says how many were new: the keys not yet stored
@@ -555,15 +566,14 @@ impl ImportStore for SqliteStore {
                 .step("moving register rows to replacing buildings")?
                 .rows_affected();
         }
-        if moved > 0 && batch.households.is_empty() {
-            count_registered_households(&mut tx).await?;
-        }
-
         summary.barriers = write_barriers(&mut tx, &batch.barriers).await?;
         summary.households = write_households(&mut tx, &batch.households).await?;
-        if !batch.households.is_empty() {
-            summary.buildings_with_registered_households =
-                count_registered_households(&mut tx).await?;
+        // Buildings written again (a re-import of footprints) keep the register's counts.
+        if !batch.households.is_empty() || moved > 0 || !batch.buildings.is_empty() {
+            let named = count_registered_households(&mut tx).await?;
+            if !batch.households.is_empty() {
+                summary.buildings_with_registered_households = named;
+            }
         }
         summary.staff = write_staff(&mut tx, &batch.staff).await?;
 
