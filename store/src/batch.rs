@@ -1,8 +1,9 @@
 //! What goes into and comes out of the store: import batches, summaries, statistics.
 
 use crate::change::RecordKeys;
-use gridmap_core::{AdminUnit, Barrier, Building, Household, Incident, Staff};
+use gridmap_core::{AdminUnit, Barrier, Building, Household, HouseholdCount, Incident, Staff};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Everything one import writes, in one transaction. Empty vectors are skipped.
 #[derive(Debug, Default, Clone)]
@@ -20,6 +21,28 @@ pub struct ImportBatch {
 }
 
 impl ImportBatch {
+    /// How many of the batch's register rows name each building. A database store writes
+    /// the batch's buildings with these counts, so a first import of buildings and register
+    /// together rewrites no building row when it counts the register afterwards (rows
+    /// stored before are added by that count).
+    pub fn registered_counts(&self) -> HashMap<&str, u32> {
+        let mut counts = HashMap::new();
+        for building in self.households.iter().filter_map(|h| h.building.as_deref()) {
+            *counts.entry(building).or_default() += 1;
+        }
+        counts
+    }
+
+    /// `building`'s household count as [`Self::registered_counts`] gives it, else its own.
+    pub fn household_count_of(
+        registered: &HashMap<&str, u32>,
+        building: &Building,
+    ) -> HouseholdCount {
+        registered
+            .get(building.source_id.as_str())
+            .map_or(building.households, |n| HouseholdCount::registered(*n))
+    }
+
     /// The area of the boundaries and footprints in the batch.
     pub fn bbox(&self) -> Option<[f64; 4]> {
         gridmap_core::geometry::union_bbox(

@@ -148,6 +148,42 @@ async fn register_rows_turn_estimated_counts_into_registered_ones() {
 }
 
 #[tokio::test]
+async fn buildings_and_register_rows_in_one_import_count_every_stored_row() {
+    for (backend, store, _keep) in common::stores().await {
+        let together = ImportBatch {
+            buildings: vec![building("b/1", 114.001, 9), building("b/2", 114.002, 5)],
+            households: vec![household("h1", "b/1"), household("h2", "b/1")],
+            ..Default::default()
+        };
+        let summary = store.import(&together, &meta()).await.unwrap();
+        assert_eq!(summary.buildings_with_registered_households, 1, "{backend}");
+        let counts = |buildings: Vec<Building>| -> Vec<HouseholdCount> {
+            buildings.into_iter().map(|b| b.households).collect()
+        };
+        assert_eq!(
+            counts(store.buildings().await.unwrap()),
+            [
+                HouseholdCount::registered(2),
+                building("b/2", 0.0, 5).households
+            ],
+            "{backend}"
+        );
+        // Imported again with one more register row: the row stored before counts too.
+        let more = ImportBatch {
+            buildings: vec![building("b/1", 114.001, 9)],
+            households: vec![household("h3", "b/1")],
+            ..Default::default()
+        };
+        store.import(&more, &meta()).await.unwrap();
+        assert_eq!(
+            counts(store.buildings().await.unwrap())[0],
+            HouseholdCount::registered(3),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn replaced_buildings_are_deleted_and_their_register_rows_move_to_the_replacement() {
     for (backend, store, _keep) in common::databases().await {
         eprintln!("backend {backend}");

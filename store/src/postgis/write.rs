@@ -19,6 +19,7 @@ use gridmap_core::mercator::to_metres_clockwise;
 use gridmap_core::{AdminUnit, Barrier, Building, DivisionCode, Household, Staff};
 use rayon::prelude::*;
 use sqlx::PgConnection;
+use std::collections::HashMap;
 
 const ADMIN_UNITS: Table = Table {
     name: "admin_units",
@@ -117,15 +118,19 @@ const STAFF: Table = Table {
 /// buildings it names.
 async fn count_registered_households(conn: &mut PgConnection) -> StoreResult<u64> {
     let named: i64 = sqlx::query_scalar(
+        // One look-up per named building, for the count and the update alike.
         "WITH h AS (SELECT building, COUNT(*) AS n FROM households
                     WHERE building IS NOT NULL GROUP BY building),
+              named AS (
+                  SELECT b.source_id, h.n,
+                         b.households <> h.n OR b.household_source <> 'registered' AS differs
+                  FROM h JOIN buildings b ON b.source_id = h.building),
               counted AS (
-                  UPDATE buildings b SET household_source = 'registered', households = h.n
-                  FROM h
-                  WHERE b.source_id = h.building
-                    AND (b.households <> h.n OR b.household_source <> 'registered')
+                  UPDATE buildings b SET household_source = 'registered', households = named.n
+                  FROM named
+                  WHERE b.source_id = named.source_id AND named.differs
                   RETURNING 1)
-         SELECT COUNT(*) FROM buildings b JOIN h ON b.source_id = h.building",
+         SELECT COUNT(*) FROM named",
     )
     .fetch_one(&mut *conn)
     .await
@@ -168,6 +173,7 @@ async fn write_buildings(
     conn: &mut PgConnection,
     table: &Table,
     buildings: &[Building],
+    registered: &HashMap<&str, u32>,
 ) -> StoreResult<UpsertCounts> {
     // WKB encoding is the CPU part of the write: done on every core.
     let buildings = buildings
@@ -181,21 +187,22 @@ async fn write_buildings(
                 3857,
                 &format!("building {} in Web Mercator", b.source_id),
             )?;
-            Ok((b, wkb, mercator))
+            let households = ImportBatch::household_count_of(registered, b);
+            Ok((b, wkb, mercator, households))
         })
         .collect::<StoreResult<Vec<_>>>()?;
     let counts = upsert_counted(
         conn,
         table,
         &buildings,
-        |row: &mut Row<'_>, (b, wkb, mercator)| {
+        |row: &mut Row<'_>, (b, wkb, mercator, households)| {
             row.text(&b.source_id)
                 .geometry(wkb)
                 .text(b.building_use.as_str())
                 .opt_int(b.levels.map(i64::from))
                 .opt_real(b.height.map(f64::from))
-                .int(i64::from(b.households.count))
-                .text(b.households.source.as_str())
+                .int(i64::from(households.count))
+                .text(households.source.as_str())
                 .opt_text(b.address.as_deref())
                 .opt_text(b.village.as_ref().map(|v| v.as_str()))
                 .geometry(mercator);
@@ -214,7 +221,7 @@ async fn write_buildings(
     }
     let ids: Vec<&str> = buildings
         .iter()
-        .map(|(b, _, _)| b.source_id.as_str())
+        .map(|(b, _, _, _)| b.source_id.as_str())
         .collect();
     sqlx::query(
         "SELECT refresh_building_grids(ARRAY(
@@ -298,7 +305,7 @@ async fn write_staff(conn: &mut PgConnection, staff: &[Staff]) -> StoreResult<Up
 /// Writes `rows` exactly as given (a restore: no derived values recomputed).
 async fn put_rows(conn: &mut PgConnection, rows: &RecordRows) -> StoreResult<()> {
     write_admin_units(conn, &rows.admin_units).await?;
-    write_buildings(conn, &BUILDINGS_EXACT, &rows.buildings).await?;
+    write_buildings(conn, &BUILDINGS_EXACT, &rows.buildings, &HashMap::new()).await?;
     write_barriers(conn, &rows.barriers).await?;
     write_households(conn, &rows.households).await?;
     write_staff(conn, &rows.staff).await?;
@@ -451,7 +458,9 @@ impl ImportStore for PostgisStore {
                 .step("deleting replaced buildings")?
                 .rows_affected()
         };
-        summary.buildings = write_buildings(&mut tx, &BUILDINGS, &batch.buildings).await?;
+        let registered = batch.registered_counts();
+        summary.buildings =
+            write_buildings(&mut tx, &BUILDINGS, &batch.buildings, &registered).await?;
         let replaced = replaced.min(summary.buildings.inserted);
         summary.buildings.inserted -= replaced;
         summary.buildings.updated += replaced;

@@ -18,7 +18,7 @@ use gridmap_core::{AdminUnit, Barrier, Building, DivisionCode, Household, Staff}
 use rayon::prelude::*;
 use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// How one table is upserted: its columns in bind order, the conflict key, and the
 /// columns whose update is not simply `column = excluded.column`.
@@ -339,6 +339,7 @@ async fn write_buildings(
     conn: &mut SqliteConnection,
     spec: &Upsert,
     buildings: &[Building],
+    registered: &HashMap<&str, u32>,
 ) -> StoreResult<UpsertCounts> {
     // WKB encoding is the CPU part of the write: done on every core.
     let buildings = buildings
@@ -347,6 +348,7 @@ async fn write_buildings(
             Ok((
                 b,
                 encoded(&b.footprint, || format!("building {}", b.source_id))?,
+                ImportBatch::household_count_of(registered, b),
             ))
         })
         .collect::<StoreResult<Vec<_>>>()?;
@@ -354,15 +356,15 @@ async fn write_buildings(
         conn,
         spec,
         &buildings,
-        |(b, _)| b.source_id.as_str(),
-        |row, (b, (geom, bb))| {
+        |(b, _, _)| b.source_id.as_str(),
+        |row, (b, (geom, bb), households)| {
             row.push_bind(b.source_id.as_str())
                 .push_bind(geom.as_slice())
                 .push_bind(b.building_use.as_str())
                 .push_bind(b.levels.map(i64::from))
                 .push_bind(b.height.map(f64::from))
-                .push_bind(i64::from(b.households.count))
-                .push_bind(b.households.source.as_str())
+                .push_bind(i64::from(households.count))
+                .push_bind(households.source.as_str())
                 .push_bind(b.address.as_deref())
                 .push_bind(b.village.as_ref().map(|v| v.as_str()))
                 .push_bind(bb[0])
@@ -460,7 +462,7 @@ async fn write_staff(conn: &mut SqliteConnection, staff: &[Staff]) -> StoreResul
 /// Writes `rows` exactly as given (a restore: no derived values recomputed).
 pub(super) async fn put_rows(conn: &mut SqliteConnection, rows: &RecordRows) -> StoreResult<()> {
     write_admin_units(conn, &rows.admin_units).await?;
-    write_buildings(conn, &BUILDINGS_EXACT, &rows.buildings).await?;
+    write_buildings(conn, &BUILDINGS_EXACT, &rows.buildings, &HashMap::new()).await?;
     write_barriers(conn, &rows.barriers).await?;
     write_households(conn, &rows.households).await?;
     write_staff(conn, &rows.staff).await?;
@@ -552,7 +554,9 @@ impl ImportStore for SqliteStore {
                 .step("deleting replaced buildings")?
                 .rows_affected();
         }
-        summary.buildings = write_buildings(&mut tx, &BUILDINGS, &batch.buildings).await?;
+        let registered = batch.registered_counts();
+        summary.buildings =
+            write_buildings(&mut tx, &BUILDINGS, &batch.buildings, &registered).await?;
         let replaced = replaced.min(summary.buildings.inserted);
         summary.buildings.inserted -= replaced;
         summary.buildings.updated += replaced;
