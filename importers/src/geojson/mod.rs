@@ -639,7 +639,8 @@ pub fn read_geojson_villages(
 }
 
 /// Reads building footprints. A household count in
-/// [`GeoJsonOptions::households_field`] is kept as `registered`; run
+/// [`GeoJsonOptions::households_field`] is kept as `registered`, unless the feature says
+/// it was estimated (`"estimated": true`, as gridmap's own export marks it); run
 /// [`estimate_households`](crate::estimate_households) afterwards for the rest.
 ///
 /// ```
@@ -651,10 +652,13 @@ pub fn read_geojson_villages(
 /// std::fs::write(&path, concat!(
 ///   r#"{"type":"Feature","id":"b1","properties":{"levels":3,"households":"6"},"geometry":{"type":"Polygon","coordinates":[[[114.6,33.8],[114.6001,33.8],[114.6001,33.8001],[114.6,33.8001],[114.6,33.8]]]}}"#, "\n",
 ///   r#"{"type":"Feature","id":"b2","properties":{"levels":"abc"},"geometry":{"type":"Polygon","coordinates":[[[114.6,33.8],[114.6001,33.8],[114.6001,33.8001],[114.6,33.8]]]}}"#, "\n",
+///   r#"{"type":"Feature","id":"b3","properties":{"households":9,"estimated":true},"geometry":{"type":"Polygon","coordinates":[[[114.6,33.8],[114.6001,33.8],[114.6001,33.8001],[114.6,33.8001],[114.6,33.8]]]}}"#, "\n",
 /// )).unwrap();
 /// let (b, report) = read_geojson_buildings(&path, &GeoJsonOptions::default(), &ProgressBar::hidden()).unwrap();
-/// assert_eq!(b.len(), 1);
+/// assert_eq!(b.len(), 2);
 /// assert_eq!(b[0].households.source, HouseholdCountSource::Registered);
+/// // An exported estimate is estimated again, not taken as the register's count.
+/// assert_ne!(b[1].households.source, HouseholdCountSource::Registered);
 /// assert!(report.rejected[0].to_string().contains("field `levels`"));
 /// ```
 #[tracing::instrument(skip_all, fields(import.file = %path.as_ref().display()))]
@@ -676,14 +680,17 @@ pub fn read_geojson_buildings(
             })?),
             None => None,
         };
+        let estimated = matches!(f.props.get("estimated"), Some(Value::Bool(true)));
         let households = match fields::whole(&f.props, &options.households_field)? {
-            Some(h) => HouseholdCount::registered(u32::try_from(h).map_err(|_| {
-                format!(
-                    "field `{}`: {h} households is out of range",
-                    options.households_field
-                )
-            })?),
-            None => HouseholdCount::default(),
+            Some(h) if !estimated => {
+                HouseholdCount::registered(u32::try_from(h).map_err(|_| {
+                    format!(
+                        "field `{}`: {h} households is out of range",
+                        options.households_field
+                    )
+                })?)
+            }
+            _ => HouseholdCount::default(),
         };
         let height = fields::decimal(&f.props, &options.height_field)?.map(|h| h as f32);
         let building_use = match fields::text(&f.props, &options.use_field)? {
