@@ -173,6 +173,27 @@ fn gridmap_killed_at(db: &Path, failpoint: &str, args: &[&str]) -> Output {
     gridmap_with_env(db, &[("GRIDMAP_FAILPOINT", failpoint)], args)
 }
 
+/// Runs `args` killed at `import:written` (every row written, nothing committed) and
+/// asserts the failpoint fired and the store still has the statistics `as_it_was`.
+fn assert_killed_before_commit(db: &Path, args: &[&str], as_it_was: &serde_json::Value) {
+    let killed = gridmap_killed_at(db, "import:written", args);
+    assert!(
+        !killed.status.success(),
+        "the failpoint fired: {}",
+        text(&killed)
+    );
+    assert!(
+        text(&killed).contains("failpoint import:written"),
+        "{}",
+        text(&killed)
+    );
+    assert_eq!(
+        &stats(db),
+        as_it_was,
+        "a kill before the commit changed the store"
+    );
+}
+
 #[test]
 fn a_killed_import_leaves_the_store_as_it_was_or_complete_never_half_written() {
     let dir = tempfile::tempdir().unwrap();
@@ -191,22 +212,7 @@ fn a_killed_import_leaves_the_store_as_it_was_or_complete_never_half_written() {
     let before = stats(&db);
     assert_ne!(before, complete);
     // Killed with every row written but nothing committed: the store is as it was.
-    let killed = gridmap_killed_at(&db, "import:written", &more);
-    assert!(
-        !killed.status.success(),
-        "the failpoint fired: {}",
-        text(&killed)
-    );
-    assert!(
-        text(&killed).contains("failpoint import:written"),
-        "{}",
-        text(&killed)
-    );
-    assert_eq!(
-        stats(&db),
-        before,
-        "a kill before the commit changed the store"
-    );
+    assert_killed_before_commit(&db, &more, &before);
     // Killed right after the commit, before the log is checkpointed: complete.
     let killed = gridmap_killed_at(&db, "import:committed", &more);
     assert!(!killed.status.success(), "{}", text(&killed));
@@ -756,26 +762,13 @@ fn the_commands_work_on_a_postgis_database_as_on_a_file() {
     // Killed with every row of a first import copied straight into the empty tables and
     // nothing committed: the store is as empty as it was.
     let first = ["synth", "--households", "1500", "--seed", "9"];
-    let killed = gridmap_killed_at(pg, "import:written", &first);
-    assert!(
-        text(&killed).contains("failpoint import:written"),
-        "{}",
-        text(&killed)
-    );
-    assert_eq!(
-        stats(pg),
-        empty,
-        "a kill before the commit changed the store"
-    );
+    assert_killed_before_commit(pg, &first, &empty);
 
     // The same county and partition on both stores give the same counts.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("same.db");
     for db in [pg, file.as_path()] {
-        for args in [
-            &["synth", "--households", "1500", "--seed", "9"][..],
-            &["partition", "--all"][..],
-        ] {
+        for args in [&first[..], &["partition", "--all"][..]] {
             let o = gridmap(db, args);
             assert!(o.status.success(), "{}: {}", db.display(), text(&o));
         }
@@ -788,17 +781,7 @@ fn the_commands_work_on_a_postgis_database_as_on_a_file() {
 
     // Killed with every row written and nothing committed: the store is as it was.
     let more = ["synth", "--households", "600", "--seed", "2"];
-    let killed = gridmap_killed_at(pg, "import:written", &more);
-    assert!(
-        text(&killed).contains("failpoint import:written"),
-        "{}",
-        text(&killed)
-    );
-    assert_eq!(
-        stats(pg),
-        counted,
-        "a kill before the commit changed the store"
-    );
+    assert_killed_before_commit(pg, &more, &counted);
 
     // History and undo: the undone partition leaves no grids.
     let history = gridmap(pg, &["history", "--limit", "1"]);

@@ -43,6 +43,18 @@ const TILE_TIMEOUT: &str = "5s";
 /// Columns stored as PostGIS geometry: selected as WKB under their own name.
 const GEOMETRY_COLUMNS: [&str; 4] = ["boundary", "footprint", "line", "polygon"];
 
+/// Whether `table` holds no row (`step` says what a failure was doing).
+async fn table_is_empty(
+    conn: &mut PgConnection,
+    table: &str,
+    step: &'static str,
+) -> StoreResult<bool> {
+    sqlx::query_scalar(&format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"))
+        .fetch_one(conn)
+        .await
+        .step(step)
+}
+
 /// `columns` (comma-separated) as a select list, geometry columns as WKB.
 fn select(columns: &str) -> String {
     columns

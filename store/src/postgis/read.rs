@@ -1,7 +1,7 @@
 //! Reads: whole layers for the in-memory snapshot, households of one building, counts,
 //! and records by key (`= ANY($1)` over a text array: no temporary key tables).
 
-use super::{select, PostgisStore};
+use super::{select, table_is_empty, PostgisStore};
 use crate::batch::Stats;
 use crate::change::{RecordKeys, RecordRows};
 use crate::decode::{
@@ -101,15 +101,8 @@ impl<T> Records<T> {
         }
         // A first import asks for every key it brings: an empty table answers at once,
         // without the keys sent and looked up one by one.
-        if keys.len() >= MANY_KEYS {
-            let empty: bool =
-                sqlx::query_scalar(&format!("SELECT NOT EXISTS (SELECT 1 FROM {})", self.table))
-                    .fetch_one(&mut *conn)
-                    .await
-                    .step(self.step)?;
-            if empty {
-                return Ok(Vec::new());
-            }
+        if keys.len() >= MANY_KEYS && table_is_empty(conn, self.table, self.step).await? {
+            return Ok(Vec::new());
         }
         let sql = format!(
             "SELECT {} FROM {} WHERE {key} = ANY($1) ORDER BY {key}",

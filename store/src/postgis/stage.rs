@@ -5,6 +5,7 @@
 //! with: it is copied straight into the table.
 //! Geometries travel as extended WKB (with their SRID), which both ways take as is.
 
+use super::table_is_empty;
 use crate::error::{DbStep, StoreResult};
 use rayon::prelude::*;
 use sqlx::PgConnection;
@@ -256,12 +257,7 @@ const DIRECT_ROWS: usize = 1_000;
 /// keeps other writers out until the transaction ends (readers go on), so rows copied
 /// straight in cannot meet a key another writer stored in between.
 async fn is_empty_for_load(conn: &mut PgConnection, table: &Table) -> StoreResult<bool> {
-    let empty = format!("SELECT NOT EXISTS (SELECT 1 FROM {})", table.name);
-    let looks_empty: bool = sqlx::query_scalar(&empty)
-        .fetch_one(&mut *conn)
-        .await
-        .step(table.step)?;
-    if !looks_empty {
+    if !table_is_empty(conn, table.name, table.step).await? {
         return Ok(false);
     }
     sqlx::query(&format!(
@@ -271,10 +267,7 @@ async fn is_empty_for_load(conn: &mut PgConnection, table: &Table) -> StoreResul
     .execute(&mut *conn)
     .await
     .step(table.step)?;
-    sqlx::query_scalar(&empty)
-        .fetch_one(&mut *conn)
-        .await
-        .step(table.step)
+    table_is_empty(conn, table.name, table.step).await
 }
 
 /// Sends the encoded rows into `target` (the table or its staging table) by binary

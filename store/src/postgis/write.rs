@@ -4,7 +4,7 @@
 use super::log::append_change;
 use super::read::read_rows;
 use super::stage::{upsert_counted, write_rows, Kind, Merge, Row, Table};
-use super::PostgisStore;
+use super::{table_is_empty, PostgisStore};
 use crate::batch::{ImportBatch, ImportSummary, UpsertCounts};
 use crate::change::{ChangeMeta, ChangeRecords, RecordKeys, RecordRows, RowRestore};
 use crate::decode::division;
@@ -212,11 +212,8 @@ async fn write_buildings(
     // A building written after the grids holding it (a re-import, a restore) takes their
     // codes now; the triggers on `grids` keep them from then on (migration 14). A store
     // without grids (a first import) has nothing to give: the ids are not even sent.
-    let any_grids: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM grid_members)")
-        .fetch_one(&mut *conn)
-        .await
-        .step("marking the buildings with the grids holding them")?;
-    if !any_grids {
+    let step = "marking the buildings with the grids holding them";
+    if table_is_empty(conn, "grid_members", step).await? {
         return Ok(counts);
     }
     let ids: Vec<&str> = buildings
@@ -231,7 +228,7 @@ async fn write_buildings(
     .bind(&ids)
     .execute(&mut *conn)
     .await
-    .step("marking the buildings with the grids holding them")?;
+    .step(step)?;
     Ok(counts)
 }
 
