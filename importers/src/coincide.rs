@@ -65,6 +65,10 @@ pub fn coinciding_footprints(
     stored: &[Building],
     tolerance: f64,
 ) -> Vec<Coincidence> {
+    // A first import (nothing stored) has nothing to coincide with.
+    if stored.is_empty() {
+        return Vec::new();
+    }
     let incoming_ids: HashSet<&str> = incoming.iter().map(|b| b.source_id.as_str()).collect();
     let tree = RTree::bulk_load(
         stored

@@ -51,6 +51,9 @@ async fn unknown_buildings(
     store: &dyn Store,
     batch: &ImportBatch,
 ) -> ServiceResult<UnknownBuildings> {
+    if batch.households.iter().all(|h| h.building.is_none()) {
+        return Ok(UnknownBuildings::default());
+    }
     let incoming: HashSet<&str> = batch
         .buildings
         .iter()

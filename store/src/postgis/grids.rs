@@ -9,9 +9,8 @@ use crate::change::{ChangeMeta, ChangeRecords, GridWrite, StaffGrids};
 use crate::decode::to_json;
 use crate::error::{DbStep, StoreError, StoreResult};
 use crate::failpoint::failpoint;
-use crate::{wkb, GridStore};
+use crate::GridStore;
 use async_trait::async_trait;
-use geo_types::Geometry;
 use gridmap_core::{Grid, GridCode};
 use sqlx::{Postgres, Transaction};
 use std::collections::BTreeMap;
@@ -184,27 +183,22 @@ impl GridStore for PostgisStore {
         }
         let mut encoded = Vec::with_capacity(write.upsert.len());
         for g in &write.upsert {
-            let polygon = wkb::encode_with_srid(
-                Geometry::MultiPolygon(g.polygon.clone()),
-                4326,
-                &format!("grid {}", g.code),
-            )?;
             let members = to_json(&g.members, "grid members")?;
-            encoded.push((g, polygon, members));
+            encoded.push((g, members));
         }
         write_rows(
             &mut tx,
             &GRIDS,
             &encoded,
             Merge::Upsert,
-            |row: &mut Row<'_>, (g, polygon, members)| {
+            |row: &mut Row<'_>, (g, members)| {
                 row.text(g.code.as_str())
                     .int(i64::from(g.level))
                     .opt_text(g.parent.as_ref().map(|p| p.as_str()))
                     .text(g.village.as_str())
                     .int(i64::from(g.households))
                     .text(members)
-                    .geometry(polygon)
+                    .geometry(&g.polygon, 4326, || format!("grid {}", g.code))
                     .opt_text(g.staff.as_deref())
                     .flag(g.locked)
                     .flag(g.institution)

@@ -6,7 +6,8 @@
 //! Geometries travel as extended WKB (with their SRID), which both ways take as is.
 
 use super::table_is_empty;
-use crate::error::{DbStep, StoreResult};
+use crate::error::{DbStep, StoreError, StoreResult};
+use crate::wkb;
 use rayon::prelude::*;
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -64,18 +65,22 @@ const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
 const SEND_AT: usize = 4 << 20;
 
 /// One row of binary `COPY` data: each value as its length and its bytes in network
-/// order, `None` as length −1.
-pub(super) struct Row<'b>(&'b mut Vec<u8>);
+/// order, `None` as length −1. A value that cannot be encoded is written as `None` and
+/// its error kept, for the write to report.
+pub(super) struct Row<'b> {
+    bytes: &'b mut Vec<u8>,
+    error: &'b mut Option<StoreError>,
+}
 
 impl Row<'_> {
     fn field(&mut self, bytes: Option<&[u8]>) -> &mut Self {
         match bytes {
             Some(b) => {
                 let length = i32::try_from(b.len()).expect("a value under 2 GiB");
-                self.0.extend_from_slice(&length.to_be_bytes());
-                self.0.extend_from_slice(b);
+                self.bytes.extend_from_slice(&length.to_be_bytes());
+                self.bytes.extend_from_slice(b);
             }
-            None => self.0.extend_from_slice(&(-1i32).to_be_bytes()),
+            None => self.bytes.extend_from_slice(&(-1i32).to_be_bytes()),
         }
         self
     }
@@ -100,9 +105,28 @@ impl Row<'_> {
     pub fn flag(&mut self, v: bool) -> &mut Self {
         self.field(Some(&[u8::from(v)]))
     }
-    /// A geometry's extended WKB.
-    pub fn geometry(&mut self, v: &[u8]) -> &mut Self {
-        self.field(Some(v))
+    /// A geometry as extended WKB in `srid` ([`wkb::append_ewkb`], written in place);
+    /// `what` names it if it cannot be encoded.
+    pub fn geometry<'s>(
+        &mut self,
+        shape: impl Into<wkb::Shape<'s>>,
+        srid: i32,
+        what: impl FnOnce() -> String,
+    ) -> &mut Self {
+        let at = self.bytes.len();
+        self.bytes.extend_from_slice(&0i32.to_be_bytes());
+        match wkb::append_ewkb(shape.into(), srid, self.bytes, what) {
+            Ok(()) => {
+                let length = i32::try_from(self.bytes.len() - at - 4).expect("a value under 2 GiB");
+                self.bytes[at..at + 4].copy_from_slice(&length.to_be_bytes());
+            }
+            Err(e) => {
+                self.bytes.truncate(at);
+                self.field(None);
+                self.error.get_or_insert(e);
+            }
+        }
+        self
     }
 }
 
@@ -182,7 +206,7 @@ pub(super) async fn write_rows<T: Sync>(
         return Ok(0);
     }
     let started = std::time::Instant::now();
-    let encoded = Encoded::new(table, rows, &encode);
+    let encoded = Encoded::new(table, encode_chunks(table, rows, &encode)?);
     if rows.len() >= DIRECT_ROWS && is_empty_for_load(conn, table).await? {
         let rebuild = if rows.len() >= BULK_ROWS {
             drop_secondary_indexes(conn, table, rows.len()).await?
@@ -357,52 +381,68 @@ async fn drop_secondary_indexes(
         .collect())
 }
 
-/// Rows encoded for binary `COPY` on every core, in chunks, and which of them to send:
-/// of rows repeating a key only the last.
+/// Rows encoded by one task.
+const CHUNK_ROWS: usize = 4_096;
+
+/// Encoded rows: their bytes and where each row ends in them.
+type Chunk = (Vec<u8>, Vec<usize>);
+
+/// Encodes `rows` for binary `COPY`, a chunk of [`CHUNK_ROWS`] per task on every core,
+/// in order; the first value that could not be encoded is the error.
+fn encode_chunks<T: Sync>(
+    table: &Table,
+    rows: &[T],
+    encode: &(impl Fn(&mut Row<'_>, &T) + Sync),
+) -> StoreResult<Vec<Chunk>> {
+    debug_assert!(table
+        .key
+        .iter()
+        .zip(table.columns)
+        .all(|(k, (c, _))| k == c));
+    let fields = i16::try_from(table.columns.len()).expect("a table of few columns");
+    rows.par_chunks(CHUNK_ROWS)
+        .map(|chunk| {
+            let mut bytes = Vec::new();
+            let mut ends = Vec::with_capacity(chunk.len());
+            let mut error = None;
+            for item in chunk {
+                bytes.extend_from_slice(&fields.to_be_bytes());
+                encode(
+                    &mut Row {
+                        bytes: &mut bytes,
+                        error: &mut error,
+                    },
+                    item,
+                );
+                ends.push(bytes.len());
+            }
+            match error {
+                Some(e) => Err(e),
+                None => Ok((bytes, ends)),
+            }
+        })
+        .collect()
+}
+
+/// Encoded rows and which of them to send: of rows repeating a key only the last.
 struct Encoded {
-    /// Each chunk's bytes and where each of its rows ends in them.
-    chunks: Vec<(Vec<u8>, Vec<usize>)>,
+    chunks: Vec<Chunk>,
     /// Per row in order: whether it is the last with its key.
     last: Vec<bool>,
 }
 
-/// Rows encoded by one task.
-const CHUNK_ROWS: usize = 4_096;
-
 impl Encoded {
-    fn new<T: Sync>(
-        table: &Table,
-        rows: &[T],
-        encode: &(impl Fn(&mut Row<'_>, &T) + Sync),
-    ) -> Self {
-        debug_assert!(table
-            .key
-            .iter()
-            .zip(table.columns)
-            .all(|(k, (c, _))| k == c));
-        let fields = i16::try_from(table.columns.len()).expect("a table of few columns");
-        let chunks: Vec<(Vec<u8>, Vec<usize>)> = rows
-            .par_chunks(CHUNK_ROWS)
-            .map(|chunk| {
-                let mut bytes = Vec::new();
-                let mut ends = Vec::with_capacity(chunk.len());
-                for item in chunk {
-                    bytes.extend_from_slice(&fields.to_be_bytes());
-                    encode(&mut Row(&mut bytes), item);
-                    ends.push(bytes.len());
-                }
-                (bytes, ends)
-            })
-            .collect();
+    fn new(table: &Table, chunks: Vec<Chunk>) -> Self {
+        let rows: usize = chunks.iter().map(|(_, ends)| ends.len()).sum();
         let mut encoded = Encoded {
             chunks,
             last: Vec::new(),
         };
-        let mut last_at: HashMap<&[u8], usize> = HashMap::with_capacity(rows.len());
+        let mut last_at: HashMap<&[u8], usize> = HashMap::with_capacity(rows);
         for (i, row) in encoded.rows().enumerate() {
             last_at.insert(key_bytes(&row[2..], table.key.len()), i);
         }
-        let mut last = vec![false; rows.len()];
+        let mut last = vec![false; rows];
         for i in last_at.into_values() {
             last[i] = true;
         }
@@ -469,7 +509,7 @@ pub(super) async fn upsert_counted<T: Sync>(
 
 #[cfg(test)]
 mod tests {
-    use super::{Encoded, Kind, Row, Table, CHUNK_ROWS};
+    use super::{encode_chunks, Encoded, Kind, Row, Table, CHUNK_ROWS};
 
     const PAIRS: Table = Table {
         name: "pairs",
@@ -509,7 +549,7 @@ mod tests {
             ("x", 1, "second"),
             ("xx", 1, ""),
         ];
-        let encoded = Encoded::new(&PAIRS, &rows, &pair);
+        let encoded = Encoded::new(&PAIRS, encode_chunks(&PAIRS, &rows, &pair).unwrap());
         // ("x", 1) twice: the second wins; "xx" is not "x" followed by more bytes.
         assert_eq!(encoded.last, vec![false, true, true, true]);
         assert_eq!(sent_values(&encoded), ["other", "second", ""]);
@@ -523,7 +563,10 @@ mod tests {
             .enumerate()
             .map(|(i, v)| ("k", (i % CHUNK_ROWS) as i64, v.as_str()))
             .collect();
-        let sent = sent_values(&Encoded::new(&PAIRS, &rows, &pair));
+        let sent = sent_values(&Encoded::new(
+            &PAIRS,
+            encode_chunks(&PAIRS, &rows, &pair).unwrap(),
+        ));
         let expected: Vec<String> = (500..CHUNK_ROWS + 500).map(|i| i.to_string()).collect();
         assert_eq!(sent, expected);
     }

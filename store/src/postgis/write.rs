@@ -11,13 +11,11 @@ use crate::decode::division;
 use crate::decode::to_json;
 use crate::error::{DbStep, StoreResult};
 use crate::failpoint::failpoint;
-use crate::{wkb, ImportStore};
+use crate::ImportStore;
 use async_trait::async_trait;
-use geo_types::Geometry;
 use gridmap_core::geometry::union_bbox;
 use gridmap_core::mercator::to_metres_clockwise;
 use gridmap_core::{AdminUnit, Barrier, Building, DivisionCode, Household, Staff};
-use rayon::prelude::*;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 
@@ -139,30 +137,17 @@ async fn count_registered_households(conn: &mut PgConnection) -> StoreResult<u64
 }
 
 /// A lon/lat geometry as the staging tables take it ([`Kind::Geometry`]).
-fn geometry_wkb(geometry: Geometry<f64>, what: impl FnOnce() -> String) -> StoreResult<Vec<u8>> {
-    wkb::encode_with_srid(geometry, 4326, &what())
-}
-
 async fn write_admin_units(
     conn: &mut PgConnection,
     units: &[AdminUnit],
 ) -> StoreResult<UpsertCounts> {
-    let units = units
-        .iter()
-        .map(|u| {
-            let wkb = geometry_wkb(Geometry::MultiPolygon(u.boundary.clone()), || {
-                format!("admin unit {}", u.code)
-            })?;
-            Ok((u, wkb))
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    upsert_counted(conn, &ADMIN_UNITS, &units, |row: &mut Row<'_>, (u, wkb)| {
+    upsert_counted(conn, &ADMIN_UNITS, units, |row: &mut Row<'_>, u| {
         row.text(u.code.as_str())
             .text(&u.name)
             .text(u.level.as_str())
             .opt_text(u.code.parent().as_ref().map(|p| p.as_str()))
             .text(&u.source_id)
-            .geometry(wkb);
+            .geometry(&u.boundary, 4326, || format!("admin unit {}", u.code));
     })
     .await
 }
@@ -175,39 +160,22 @@ async fn write_buildings(
     buildings: &[Building],
     registered: &HashMap<&str, u32>,
 ) -> StoreResult<UpsertCounts> {
-    // WKB encoding is the CPU part of the write: done on every core.
-    let buildings = buildings
-        .par_iter()
-        .map(|b| {
-            let wkb = geometry_wkb(Geometry::MultiPolygon(b.footprint.clone()), || {
-                format!("building {}", b.source_id)
-            })?;
-            let mercator = wkb::encode_with_srid(
-                Geometry::MultiPolygon(to_metres_clockwise(&b.footprint)),
-                3857,
-                &format!("building {} in Web Mercator", b.source_id),
-            )?;
-            let households = ImportBatch::household_count_of(registered, b);
-            Ok((b, wkb, mercator, households))
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    let counts = upsert_counted(
-        conn,
-        table,
-        &buildings,
-        |row: &mut Row<'_>, (b, wkb, mercator, households)| {
-            row.text(&b.source_id)
-                .geometry(wkb)
-                .text(b.building_use.as_str())
-                .opt_int(b.levels.map(i64::from))
-                .opt_real(b.height.map(f64::from))
-                .int(i64::from(households.count))
-                .text(households.source.as_str())
-                .opt_text(b.address.as_deref())
-                .opt_text(b.village.as_ref().map(|v| v.as_str()))
-                .geometry(mercator);
-        },
-    )
+    // The rows are encoded on every core as they are sent (see `stage::write_rows`).
+    let counts = upsert_counted(conn, table, buildings, |row: &mut Row<'_>, b| {
+        let households = ImportBatch::household_count_of(registered, b);
+        row.text(&b.source_id)
+            .geometry(&b.footprint, 4326, || format!("building {}", b.source_id))
+            .text(b.building_use.as_str())
+            .opt_int(b.levels.map(i64::from))
+            .opt_real(b.height.map(f64::from))
+            .int(i64::from(households.count))
+            .text(households.source.as_str())
+            .opt_text(b.address.as_deref())
+            .opt_text(b.village.as_ref().map(|v| v.as_str()))
+            .geometry(&to_metres_clockwise(&b.footprint), 3857, || {
+                format!("building {} in Web Mercator", b.source_id)
+            });
+    })
     .await?;
     // A building written after the grids holding it (a re-import, a restore) takes their
     // codes now; the triggers on `grids` keep them from then on (migration 14). A store
@@ -216,10 +184,7 @@ async fn write_buildings(
     if table_is_empty(conn, "grid_members", step).await? {
         return Ok(counts);
     }
-    let ids: Vec<&str> = buildings
-        .iter()
-        .map(|(b, _, _, _)| b.source_id.as_str())
-        .collect();
+    let ids: Vec<&str> = buildings.iter().map(|b| b.source_id.as_str()).collect();
     sqlx::query(
         "SELECT refresh_building_grids(ARRAY(
              SELECT DISTINCT m.building FROM unnest($1::text[]) AS t(id)
@@ -236,17 +201,10 @@ async fn write_barriers(
     conn: &mut PgConnection,
     barriers: &[Barrier],
 ) -> StoreResult<UpsertCounts> {
-    let barriers = barriers
-        .iter()
-        .map(|b| {
-            let wkb = geometry_wkb(Geometry::MultiLineString(b.line.clone()), || {
-                format!("barrier {}", b.source_id)
-            })?;
-            Ok((b, wkb))
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    upsert_counted(conn, &BARRIERS, &barriers, |row: &mut Row<'_>, (b, wkb)| {
-        row.text(&b.source_id).text(&b.kind).geometry(wkb);
+    upsert_counted(conn, &BARRIERS, barriers, |row: &mut Row<'_>, b| {
+        row.text(&b.source_id)
+            .text(&b.kind)
+            .geometry(&b.line, 4326, || format!("barrier {}", b.source_id));
     })
     .await
 }
