@@ -314,12 +314,25 @@ async fn copy_rows(
     buf.extend_from_slice(&0i32.to_be_bytes()); // flags
     buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
     for bytes in encoded.kept() {
-        buf.extend_from_slice(bytes);
-        if buf.len() >= SEND_AT {
-            if let Err(e) = copy.send(std::mem::take(&mut buf)).await {
-                let _ = copy.abort("gridmap stopped the copy").await;
-                return Err(e).step(table.step);
+        // A whole chunk goes out as it is (the connection copies it into its own
+        // buffer); single rows are gathered first.
+        let send = if bytes.len() >= SEND_AT / 4 {
+            let gathered = std::mem::take(&mut buf);
+            match copy.send(gathered).await {
+                Ok(_) => copy.send(bytes).await.map(|_| ()),
+                Err(e) => Err(e),
             }
+        } else {
+            buf.extend_from_slice(bytes);
+            if buf.len() >= SEND_AT {
+                copy.send(std::mem::take(&mut buf)).await.map(|_| ())
+            } else {
+                Ok(())
+            }
+        };
+        if let Err(e) = send {
+            let _ = copy.abort("gridmap stopped the copy").await;
+            return Err(e).step(table.step);
         }
     }
     buf.extend_from_slice(&(-1i16).to_be_bytes());
@@ -405,7 +418,11 @@ fn encode_chunks<T: Sync>(
             let mut bytes = Vec::new();
             let mut ends = Vec::with_capacity(chunk.len());
             let mut error = None;
-            for item in chunk {
+            for (i, item) in chunk.iter().enumerate() {
+                if i == 1 {
+                    // Rows of one table are alike: room for the chunk, from the first.
+                    bytes.reserve(bytes.len() * (chunk.len() + chunk.len() / 8));
+                }
                 bytes.extend_from_slice(&fields.to_be_bytes());
                 encode(
                     &mut Row {
