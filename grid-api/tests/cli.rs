@@ -609,6 +609,73 @@ fn reimporting_buildings_under_another_file_name_does_not_duplicate_them() {
     );
 }
 
+/// Every building's household count and where it came from, by id.
+fn household_counts(db: &Path) -> std::collections::BTreeMap<String, (u32, String)> {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = gridmap_store::open(db.to_str().unwrap(), gridmap_store::OpenMode::Existing)
+            .await
+            .unwrap();
+        store
+            .buildings()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|b| {
+                let source = b.households.source.as_str().to_owned();
+                (b.source_id, (b.households.count, source))
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn exported_buildings_imported_again_keep_their_household_counts_and_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first.db");
+    let synth = gridmap(&first, &["synth", "--households", "300", "--seed", "5"]);
+    assert!(synth.status.success(), "{}", text(&synth));
+    // Footprints without counts, estimated on import.
+    let surveyed = dir.path().join("surveyed.geojson");
+    let body = buildings_geojson(4, |i| Some(format!("survey/{i}")), |i| 1 + i as u32);
+    std::fs::write(&surveyed, body).unwrap();
+    let s = gridmap(&first, &["import", "buildings", surveyed.to_str().unwrap()]);
+    assert!(s.status.success(), "{}", text(&s));
+    let export = dir.path().join("buildings.geojson");
+    let e = gridmap(
+        &first,
+        &["export", "buildings", "-o", export.to_str().unwrap()],
+    );
+    assert!(e.status.success(), "{}", text(&e));
+    let again = dir.path().join("again.db");
+    let i = gridmap(&again, &["import", "buildings", export.to_str().unwrap()]);
+    assert!(i.status.success(), "{}", text(&i));
+
+    let before = household_counts(&first);
+    let after = household_counts(&again);
+    let sources: std::collections::BTreeSet<&str> =
+        before.values().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(
+        sources,
+        ["estimated", "none", "registered"].into(),
+        "the county has counts of every kind"
+    );
+    // The register is not in the file: its counts come back as given, the estimates as
+    // estimates and buildings without a count without one.
+    assert_eq!(before.len(), after.len());
+    let changed: Vec<_> = before
+        .iter()
+        .filter(|(id, counted)| after.get(*id) != Some(counted))
+        .map(|(id, counted)| (id, counted, after.get(id)))
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "{} changed, e.g. {:?}",
+        changed.len(),
+        &changed[..changed.len().min(3)]
+    );
+}
+
 #[test]
 fn history_lists_changes_newest_first_and_undo_reverts_a_partition_run() {
     let dir = tempfile::tempdir().unwrap();

@@ -364,7 +364,11 @@ pub async fn features(
             .map(|b| {
                 let props = json!({
                     "id": b.source_id, "use": b.building_use.as_str(), "levels": b.levels, "height": b.height,
-                    "households": b.households.count,
+                    // A building without a count (not residential, named by no register
+                    // row) exports none, so that importing the file again does not take a
+                    // 0 for the register's.
+                    "households": (b.households.source != HouseholdCountSource::None)
+                        .then_some(b.households.count),
                     "estimated": b.households.source == HouseholdCountSource::Estimated,
                     "address": b.address, "village": b.village,
                 });
