@@ -426,3 +426,121 @@ fn projected_geojson_without_a_crs_is_refused_or_read_in_the_zone_its_eastings_c
     let (units, _) = read_geojson_villages(&plain, &auto, &bar).unwrap();
     assert!((units[0].boundary.0[0].exterior().0[0].x - 114.6).abs() < 1e-12);
 }
+
+/// Features in every form a GeoJSONSeq line takes: the usual ones GeoJSONSeq reads
+/// straight into numbers, the rest (heights, members in another order, wrong types,
+/// broken geometry) as JSON. The same features in a FeatureCollection are always read
+/// as JSON. Both must give the same buildings and the same report.
+#[test]
+fn geojsonseq_lines_read_into_numbers_give_what_the_json_reading_gives() {
+    let ring = |x: f64| {
+        json!([
+            [x, 33.8],
+            [x + 3e-4, 33.8],
+            [x + 3e-4, 33.8003],
+            [x, 33.8003],
+            [x, 33.8]
+        ])
+    };
+    let hole = |x: f64| {
+        json!([
+            [x + 1e-4, 33.8001],
+            [x + 2e-4, 33.8001],
+            [x + 2e-4, 33.8002],
+            [x + 1e-4, 33.8001]
+        ])
+    };
+    let features = vec![
+        json!({"type": "Feature", "id": "plain", "properties": {"levels": 2, "households": 6},
+               "geometry": {"type": "Polygon", "coordinates": [ring(114.600)]}}),
+        json!({"type": "Feature", "id": 42, "properties": {"use": "school", "height": 12.5},
+               "geometry": {"type": "MultiPolygon", "coordinates": [[ring(114.601), hole(114.601)], [ring(114.602)]]}}),
+        json!({"type": "Feature", "id": "with-height", "properties": null,
+               "geometry": {"type": "Polygon", "coordinates": [[[114.603, 33.8, 5.0], [114.6033, 33.8, 5.0], [114.6033, 33.8003, 5.0], [114.603, 33.8, 5.0]]]}}),
+        json!({"geometry": {"coordinates": [ring(114.604)], "type": "Polygon"}, "properties": {"levels": "3"}, "id": "reordered", "type": "Feature"}),
+        json!({"type": "Feature", "id": "bbox", "properties": {},
+               "geometry": {"type": "Polygon", "bbox": [114.605, 33.8, 114.6053, 33.8003], "coordinates": [ring(114.605)]}}),
+        json!({"type": "Feature", "id": "unclosed", "properties": {},
+               "geometry": {"type": "Polygon", "coordinates": [[[114.606, 33.8], [114.6063, 33.8], [114.6063, 33.8003]]]}}),
+        json!({"type": "Feature", "id": "no-geometry", "properties": {}, "geometry": null}),
+        json!({"type": "Feature", "id": "point", "properties": {}, "geometry": {"type": "Point", "coordinates": [114.6, 33.8]}}),
+        json!({"type": "Feature", "id": "no-rings", "properties": {}, "geometry": {"type": "Polygon", "coordinates": []}}),
+        json!({"type": "Feature", "id": "bad-levels", "properties": {"levels": "abc"},
+               "geometry": {"type": "Polygon", "coordinates": [ring(114.607)]}}),
+        json!({"type": "Feature", "id": "bad-position", "properties": {},
+               "geometry": {"type": "Polygon", "coordinates": [[[114.608, "north"], [114.6083, 33.8], [114.6083, 33.8003], [114.608, "north"]]]}}),
+        json!({"type": "Thing", "id": "not-a-feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring(114.609)]}}),
+        json!({"type": "Feature", "id": "array-properties", "properties": [1], "geometry": {"type": "Polygon", "coordinates": [ring(114.610)]}}),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let seq = dir.path().join("b.geojsonl");
+    let lines: Vec<String> = features.iter().map(|f| f.to_string()).collect();
+    std::fs::write(&seq, lines.join("\n")).unwrap();
+    let collection = dir.path().join("b.geojson");
+    std::fs::write(
+        &collection,
+        json!({"type": "FeatureCollection", "features": features}).to_string(),
+    )
+    .unwrap();
+
+    // With the CRS given the first features are not read as JSON to look for one.
+    let options = GeoJsonOptions {
+        crs_given: true,
+        ..GeoJsonOptions::default()
+    };
+    let read = |path: &std::path::Path| {
+        read_geojson_buildings(path, &options, &ProgressBar::hidden()).unwrap()
+    };
+    let (from_lines, lines_report) = read(&seq);
+    let (from_json, json_report) = read(&collection);
+    assert_eq!(from_lines, from_json);
+    let issues = |issues: &[gridmap_importers::Issue]| {
+        issues
+            .iter()
+            .map(|i| (i.index, i.id.clone(), i.reason.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        issues(&lines_report.rejected),
+        issues(&json_report.rejected)
+    );
+    assert_eq!(
+        issues(&lines_report.repaired),
+        issues(&json_report.repaired)
+    );
+    // The cases are what they say: six stored, seven refused, the open ring closed.
+    assert_eq!(from_lines.len(), 6, "{:?}", issues(&lines_report.rejected));
+    assert_eq!(lines_report.rejected.len(), 7);
+    assert_eq!(issues(&lines_report.repaired).len(), 1);
+    let heights = from_lines
+        .iter()
+        .find(|b| b.source_id == "with-height")
+        .unwrap();
+    assert_eq!(heights.footprint.0[0].exterior().0[1].x, 114.6033);
+
+    // Points, as incidents are read.
+    let props = json!({"time": "2025-03-01 09:30", "category": "环境卫生"});
+    let incidents = vec![
+        json!({"type": "Feature", "id": "E1", "properties": props, "geometry": {"type": "Point", "coordinates": [114.6, 33.8]}}),
+        json!({"type": "Feature", "id": "E2", "properties": props, "geometry": {"type": "Point", "coordinates": [114.61, 33.81, 40.0]}}),
+        json!({"type": "Feature", "id": "E3", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring(114.6)]}}),
+        json!({"type": "Feature", "id": "E4", "properties": props, "geometry": {"type": "Point", "coordinates": [514.6, 33.8]}}),
+    ];
+    let lines: Vec<String> = incidents.iter().map(|f| f.to_string()).collect();
+    std::fs::write(&seq, lines.join("\n")).unwrap();
+    std::fs::write(
+        &collection,
+        json!({"type": "FeatureCollection", "features": incidents}).to_string(),
+    )
+    .unwrap();
+    let read = |path: &std::path::Path| {
+        gridmap_importers::read_geojson_incidents(path, &options, &ProgressBar::hidden()).unwrap()
+    };
+    let ((from_lines, lines_report), (from_json, json_report)) = (read(&seq), read(&collection));
+    assert_eq!(from_lines, from_json);
+    assert_eq!(
+        issues(&lines_report.rejected),
+        issues(&json_report.rejected)
+    );
+    assert_eq!((from_lines.len(), lines_report.rejected.len()), (2, 2));
+}

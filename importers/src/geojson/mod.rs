@@ -121,7 +121,41 @@ struct RawFeature {
     index: usize,
     id: Option<String>,
     props: Map<String, Value>,
-    geometry: Option<Value>,
+    geometry: Option<RawGeometry>,
+}
+
+/// A feature's geometry as read: JSON to walk, or positions read straight into numbers
+/// (the usual GeoJSONSeq line, see [`TypedFeature`]), in the file's CRS.
+enum RawGeometry {
+    Json(Value),
+    Point([f64; 2]),
+    Polygon(Vec<Vec<[f64; 2]>>),
+    MultiPolygon(Vec<Vec<Vec<[f64; 2]>>>),
+}
+
+/// A GeoJSONSeq line as the usual feature is written: a point or polygons of 2D
+/// positions. Read into numbers at once, without a JSON value per position: about a
+/// third of an import's time went on those. A line of any other form (a position with
+/// a height, another geometry type, a wrong type anywhere, a repeated member) does not
+/// fit and is read as JSON, so the reasons a feature is rejected stay the same.
+#[derive(serde::Deserialize)]
+struct TypedFeature {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    properties: Option<Map<String, Value>>,
+    #[serde(default)]
+    geometry: Option<TypedGeometry>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(tag = "type", content = "coordinates")]
+enum TypedGeometry {
+    Point([f64; 2]),
+    Polygon(Vec<Vec<[f64; 2]>>),
+    MultiPolygon(Vec<Vec<Vec<[f64; 2]>>>),
 }
 
 /// Features are converted in chunks of this many, on every core, and merged in file order.
@@ -410,19 +444,48 @@ fn convert_pending<T, G>(
     shape: &impl Fn(&RawFeature, Crs) -> Result<repair::Repaired<G>, String>,
     convert: &impl Fn(&RawFeature, G) -> Result<T, String>,
 ) -> Result<(Converted<T>, fields::Seen), ImportError> {
-    let (index, value) = match pending {
-        Pending::Parsed { index, value } => (index, value),
-        Pending::Text { index, line, bytes } => {
-            let value = serde_json::from_slice(&bytes).map_err(|source| ImportError::Json {
-                path: path.to_path_buf(),
-                line: Some(line),
-                feature: Some(index),
-                source,
-            })?;
-            (index, value)
+    let pending_index = match &pending {
+        Pending::Text { index, .. } | Pending::Parsed { index, .. } => *index,
+    };
+    let typed = match &pending {
+        Pending::Text { index, bytes, .. } => serde_json::from_slice::<TypedFeature>(bytes)
+            .ok()
+            .filter(|f| f.kind == "Feature")
+            .map(|f| (*index, f)),
+        Pending::Parsed { .. } => None,
+    };
+    let feature = match typed {
+        Some((index, typed)) => {
+            let geometry = typed.geometry.map(|g| match g {
+                TypedGeometry::Point(p) => RawGeometry::Point(p),
+                TypedGeometry::Polygon(p) => RawGeometry::Polygon(p),
+                TypedGeometry::MultiPolygon(p) => RawGeometry::MultiPolygon(p),
+            });
+            let props = typed.properties.unwrap_or_default();
+            raw_feature(index, typed.id.as_ref(), props, geometry, options)
+        }
+        None => {
+            let (index, value) = match pending {
+                Pending::Parsed { index, value } => (index, value),
+                Pending::Text { index, line, bytes } => {
+                    let value =
+                        serde_json::from_slice(&bytes).map_err(|source| ImportError::Json {
+                            path: path.to_path_buf(),
+                            line: Some(line),
+                            feature: Some(index),
+                            source,
+                        })?;
+                    (index, value)
+                }
+            };
+            split_feature(index, value, options)
         }
     };
-    let feature = match split_feature(index, value, options) {
+    let index = match &feature {
+        Ok(f) => f.index,
+        Err(_) => pending_index,
+    };
+    let feature = match feature {
         Ok(f) => f,
         Err(reason) => {
             let issue = Issue::rejected(file, index, None, reason);
@@ -480,13 +543,25 @@ fn split_feature(
         None | Some(Value::Null) => Map::new(),
         Some(_) => return Err("`properties` is not an object".into()),
     };
-    let feature_id = match obj.get("id") {
+    let geometry = obj.remove("geometry").map(RawGeometry::Json);
+    raw_feature(index, obj.get("id"), props, geometry, options)
+}
+
+/// The feature with its id: the id property when named and present, else the
+/// feature's own `id` (`feature_id`), else a conventional id property (one of the wrong
+/// type is no id, not an error).
+fn raw_feature(
+    index: usize,
+    feature_id: Option<&Value>,
+    props: Map<String, Value>,
+    geometry: Option<RawGeometry>,
+    options: &GeoJsonOptions,
+) -> Result<RawFeature, String> {
+    let feature_id = match feature_id {
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     };
-    // the id property when named and present, else the feature's own `id`, else a
-    // conventional id property (one of the wrong type is no id, not an error)
     let id = match &options.id_field {
         Some(field) => fields::text(&props, field)?.or(feature_id),
         None => feature_id.or_else(|| {
@@ -499,7 +574,7 @@ fn split_feature(
         index,
         id,
         props,
-        geometry: obj.remove("geometry"),
+        geometry,
     })
 }
 
@@ -529,32 +604,52 @@ fn rings(v: &Value, crs: Crs) -> Result<RawPolygon, String> {
     Ok((ext, it.collect()))
 }
 
+/// Rings read as numbers, as [`rings`] reads them from JSON.
+fn typed_rings(rings: &[Vec<[f64; 2]>], crs: Crs) -> Result<RawPolygon, String> {
+    let mut out = rings.iter().map(|ring| {
+        ring.iter()
+            .map(|&[x, y]| crs.coord_to_wgs84(Coord { x, y }))
+            .collect::<Vec<_>>()
+    });
+    let ext = out.next().ok_or("polygon has no rings")?;
+    Ok((ext, out.collect()))
+}
+
 fn feature_shape(
     f: &RawFeature,
     crs: Crs,
     max_vertices: usize,
 ) -> Result<repair::Repaired<MultiPolygon<f64>>, String> {
-    let geometry = match &f.geometry {
-        Some(Value::Object(g)) => g,
-        _ => return Err("feature has no geometry".into()),
-    };
-    let kind = geometry.get("type").and_then(Value::as_str).unwrap_or("?");
-    let coords = geometry
-        .get("coordinates")
-        .ok_or("geometry has no coordinates")?;
-    let parts = match kind {
-        "Polygon" => vec![rings(coords, crs)?],
-        "MultiPolygon" => coords
-            .as_array()
-            .ok_or("multipolygon coordinates are not an array")?
+    let parts = match &f.geometry {
+        Some(RawGeometry::Polygon(rings)) => vec![typed_rings(rings, crs)?],
+        Some(RawGeometry::MultiPolygon(polygons)) => polygons
             .iter()
-            .map(|p| rings(p, crs))
+            .map(|p| typed_rings(p, crs))
             .collect::<Result<Vec<_>, _>>()?,
-        other => {
-            return Err(format!(
-                "geometry type {other} is not a Polygon or MultiPolygon"
-            ))
+        Some(RawGeometry::Point(_)) => {
+            return Err("geometry type Point is not a Polygon or MultiPolygon".into())
         }
+        Some(RawGeometry::Json(Value::Object(geometry))) => {
+            let kind = geometry.get("type").and_then(Value::as_str).unwrap_or("?");
+            let coords = geometry
+                .get("coordinates")
+                .ok_or("geometry has no coordinates")?;
+            match kind {
+                "Polygon" => vec![rings(coords, crs)?],
+                "MultiPolygon" => coords
+                    .as_array()
+                    .ok_or("multipolygon coordinates are not an array")?
+                    .iter()
+                    .map(|p| rings(p, crs))
+                    .collect::<Result<Vec<_>, _>>()?,
+                other => {
+                    return Err(format!(
+                        "geometry type {other} is not a Polygon or MultiPolygon"
+                    ))
+                }
+            }
+        }
+        Some(RawGeometry::Json(_)) | None => return Err("feature has no geometry".into()),
     };
     repair::check_vertex_count(&parts, max_vertices)?;
     repair::repair_parts(parts)
@@ -562,26 +657,30 @@ fn feature_shape(
 
 /// A feature's Point, in WGS84.
 fn point_shape(f: &RawFeature, crs: Crs) -> Result<repair::Repaired<Point<f64>>, String> {
-    let geometry = match &f.geometry {
-        Some(Value::Object(g)) => g,
-        _ => return Err("feature has no geometry".into()),
-    };
-    match geometry.get("type").and_then(Value::as_str).unwrap_or("?") {
-        "Point" => {
-            let c = position(
-                geometry
-                    .get("coordinates")
-                    .ok_or("geometry has no coordinates")?,
-                crs,
-            )?;
-            repair::check_coord(c)?;
-            Ok(repair::Repaired {
-                value: c.into(),
-                fixes: Vec::new(),
-            })
+    let c = match &f.geometry {
+        Some(RawGeometry::Point([x, y])) => crs.coord_to_wgs84(Coord { x: *x, y: *y }),
+        Some(RawGeometry::Polygon(_)) => return Err("geometry type Polygon is not a Point".into()),
+        Some(RawGeometry::MultiPolygon(_)) => {
+            return Err("geometry type MultiPolygon is not a Point".into())
         }
-        other => Err(format!("geometry type {other} is not a Point")),
-    }
+        Some(RawGeometry::Json(Value::Object(geometry))) => {
+            match geometry.get("type").and_then(Value::as_str).unwrap_or("?") {
+                "Point" => position(
+                    geometry
+                        .get("coordinates")
+                        .ok_or("geometry has no coordinates")?,
+                    crs,
+                )?,
+                other => return Err(format!("geometry type {other} is not a Point")),
+            }
+        }
+        Some(RawGeometry::Json(_)) | None => return Err("feature has no geometry".into()),
+    };
+    repair::check_coord(c)?;
+    Ok(repair::Repaired {
+        value: c.into(),
+        fixes: Vec::new(),
+    })
 }
 
 fn source_id(f: &RawFeature, file: &str) -> String {
