@@ -213,7 +213,9 @@ pub(super) async fn write_rows<T: Sync>(
         } else {
             Vec::new()
         };
-        let copied = copy_rows(conn, table, table.name, &encoded).await?;
+        // In key order, the primary key's B-tree grows at its right edge instead of
+        // taking every row at a random leaf.
+        let copied = copy_rows(conn, table, table.name, encoded.kept_by_key(table)).await?;
         rebuild_indexes(conn, table, &rebuild).await?;
         tracing::debug!(
             table = table.name,
@@ -241,7 +243,7 @@ pub(super) async fn write_rows<T: Sync>(
     .execute(&mut *conn)
     .await
     .step(table.step)?;
-    copy_rows(conn, table, &staging, &encoded).await?;
+    copy_rows(conn, table, &staging, encoded.kept()).await?;
     let copied = started.elapsed();
 
     // A load that is large against the table merges faster without the table's
@@ -296,11 +298,11 @@ async fn is_empty_for_load(conn: &mut PgConnection, table: &Table) -> StoreResul
 
 /// Sends the encoded rows into `target` (the table or its staging table) by binary
 /// `COPY`, in batches of about [`SEND_AT`] bytes; returns how many the server took.
-async fn copy_rows(
+async fn copy_rows<'r>(
     conn: &mut PgConnection,
     table: &Table,
     target: &str,
-    encoded: &Encoded,
+    rows: impl Iterator<Item = &'r [u8]>,
 ) -> StoreResult<u64> {
     let mut copy = conn
         .copy_in_raw(&format!(
@@ -313,7 +315,7 @@ async fn copy_rows(
     buf.extend_from_slice(SIGNATURE);
     buf.extend_from_slice(&0i32.to_be_bytes()); // flags
     buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
-    for bytes in encoded.kept() {
+    for bytes in rows {
         // A whole chunk goes out as it is (the connection copies it into its own
         // buffer); single rows are gathered first.
         let send = if bytes.len() >= SEND_AT / 4 {
@@ -477,6 +479,18 @@ impl Encoded {
         })
     }
 
+    /// The rows to send, one by one in the order of their keys' bytes.
+    fn kept_by_key(&self, table: &Table) -> impl Iterator<Item = &[u8]> {
+        let mut rows: Vec<(&[u8], &[u8])> = self
+            .rows()
+            .zip(&self.last)
+            .filter(|(_, last)| **last)
+            .map(|(row, _)| (key_bytes(&row[2..], table.key.len()), row))
+            .collect();
+        rows.par_sort_unstable_by(|a, b| key_values(a.0).cmp(key_values(b.0)));
+        rows.into_iter().map(|(_, row)| row)
+    }
+
     /// The bytes to send: whole chunks where no row repeats a later key.
     fn kept(&self) -> impl Iterator<Item = &[u8]> {
         let mut at = 0;
@@ -497,6 +511,19 @@ impl Encoded {
             pieces
         })
     }
+}
+
+/// Each field's bytes of an encoded key without their lengths, compared as the index
+/// orders them: text in the "C" collation, byte by byte (integers are big-endian).
+fn key_values(key: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let length = i32::from_be_bytes(key.get(at..at + 4)?.try_into().ok()?);
+        let length = usize::try_from(length).unwrap_or(0);
+        let value = key.get(at + 4..at + 4 + length);
+        at += 4 + length;
+        value
+    })
 }
 
 /// The first `fields` encoded fields of a row (each a length, then that many bytes).
@@ -543,6 +570,11 @@ mod tests {
     /// What `kept` sends, decoded back to each row's `v`.
     fn sent_values(encoded: &Encoded) -> Vec<String> {
         let bytes: Vec<u8> = encoded.kept().flatten().copied().collect();
+        values_of(&bytes)
+    }
+
+    /// Each encoded row's `v`.
+    fn values_of(bytes: &[u8]) -> Vec<String> {
         let mut values = Vec::new();
         let mut at = 0;
         while at < bytes.len() {
@@ -570,6 +602,22 @@ mod tests {
         // ("x", 1) twice: the second wins; "xx" is not "x" followed by more bytes.
         assert_eq!(encoded.last, vec![false, true, true, true]);
         assert_eq!(sent_values(&encoded), ["other", "second", ""]);
+    }
+
+    #[test]
+    fn rows_copied_into_an_empty_table_go_in_the_order_the_index_keeps() {
+        let rows = [
+            ("b", 1, "b1"),
+            ("aa", 1, "aa1"),
+            ("a", 2, "a2-first"),
+            ("a", 1, "a1"),
+            ("a", 2, "a2"),
+        ];
+        let encoded = Encoded::new(&PAIRS, encode_chunks(&PAIRS, &rows, &pair).unwrap());
+        let sent: Vec<u8> = encoded.kept_by_key(&PAIRS).flatten().copied().collect();
+        // By text first ("aa" before "b", though longer), then number; a repeated key
+        // sends its last row.
+        assert_eq!(values_of(&sent), ["a1", "a2", "aa1", "b1"]);
     }
 
     #[test]
