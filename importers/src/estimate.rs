@@ -80,18 +80,19 @@ pub fn effective_levels(b: &Building, options: &EstimateOptions) -> u16 {
 /// assert!((19..=21).contains(&b[0].households.count));
 /// ```
 pub fn estimate_households(buildings: &mut [Building], options: &EstimateOptions) -> usize {
-    let mut n = 0;
-    for b in buildings.iter_mut() {
-        if b.building_use != BuildingUse::Residential
-            || b.households.source == HouseholdCountSource::Registered
-        {
-            continue;
-        }
-        let levels = effective_levels(b, options);
-        b.households = HouseholdCount::estimate(area_m2(&b.footprint), levels, options.dwelling_m2);
-        n += 1;
-    }
-    n
+    use rayon::prelude::*;
+    buildings
+        .par_iter_mut()
+        .filter(|b| {
+            b.building_use == BuildingUse::Residential
+                && b.households.source != HouseholdCountSource::Registered
+        })
+        .map(|b| {
+            let levels = effective_levels(b, options);
+            b.households =
+                HouseholdCount::estimate(area_m2(&b.footprint), levels, options.dwelling_m2);
+        })
+        .count()
 }
 
 #[cfg(test)]
