@@ -215,7 +215,7 @@ pub(super) async fn write_rows<T: Sync>(
         };
         // In key order, the primary key's B-tree grows at its right edge instead of
         // taking every row at a random leaf.
-        let copied = copy_rows(conn, table, table.name, encoded.kept_by_key(table)).await?;
+        let copied = copy_rows(conn, table, table.name, encoded.kept_by_key()).await?;
         rebuild_indexes(conn, table, &rebuild).await?;
         tracing::debug!(
             table = table.name,
@@ -446,27 +446,16 @@ fn encode_chunks<T: Sync>(
 /// Encoded rows and which of them to send: of rows repeating a key only the last.
 struct Encoded {
     chunks: Vec<Chunk>,
-    /// Per row in order: whether it is the last with its key.
-    last: Vec<bool>,
+    /// How many fields the key has.
+    key_fields: usize,
 }
 
 impl Encoded {
     fn new(table: &Table, chunks: Vec<Chunk>) -> Self {
-        let rows: usize = chunks.iter().map(|(_, ends)| ends.len()).sum();
-        let mut encoded = Encoded {
+        Encoded {
             chunks,
-            last: Vec::new(),
-        };
-        let mut last_at: HashMap<&[u8], usize> = HashMap::with_capacity(rows);
-        for (i, row) in encoded.rows().enumerate() {
-            last_at.insert(key_bytes(&row[2..], table.key.len()), i);
+            key_fields: table.key.len(),
         }
-        let mut last = vec![false; rows];
-        for i in last_at.into_values() {
-            last[i] = true;
-        }
-        encoded.last = last;
-        encoded
     }
 
     /// Every row's bytes, in order.
@@ -479,23 +468,48 @@ impl Encoded {
         })
     }
 
-    /// The rows to send, one by one in the order of their keys' bytes.
-    fn kept_by_key(&self, table: &Table) -> impl Iterator<Item = &[u8]> {
-        let mut rows: Vec<(&[u8], &[u8])> = self
-            .rows()
-            .zip(&self.last)
-            .filter(|(_, last)| **last)
-            .map(|(row, _)| (key_bytes(&row[2..], table.key.len()), row))
-            .collect();
-        rows.par_sort_unstable_by(|a, b| key_values(a.0).cmp(key_values(b.0)));
-        rows.into_iter().map(|(_, row)| row)
+    fn key<'r>(&self, row: &'r [u8]) -> &'r [u8] {
+        key_bytes(&row[2..], self.key_fields)
+    }
+
+    /// Per row in order: whether it is the last with its key.
+    fn last(&self) -> Vec<bool> {
+        let rows: usize = self.chunks.iter().map(|(_, ends)| ends.len()).sum();
+        let mut last_at: HashMap<&[u8], usize> = HashMap::with_capacity(rows);
+        for (i, row) in self.rows().enumerate() {
+            last_at.insert(self.key(row), i);
+        }
+        let mut last = vec![false; rows];
+        for i in last_at.into_values() {
+            last[i] = true;
+        }
+        last
+    }
+
+    /// The rows to send, one by one in the order the key's index keeps (see
+    /// [`key_values`]); of rows repeating a key only the last, found by the sort.
+    fn kept_by_key(&self) -> impl Iterator<Item = &[u8]> {
+        let mut rows: Vec<(&[u8], &[u8])> = self.rows().map(|row| (self.key(row), row)).collect();
+        // Stable: rows repeating a key stay in file order, the last one last.
+        rows.par_sort_by(|a, b| key_values(a.0).cmp(key_values(b.0)));
+        let next_keys = rows
+            .iter()
+            .skip(1)
+            .map(|(key, _)| Some(*key))
+            .chain([None])
+            .collect::<Vec<_>>();
+        rows.into_iter()
+            .zip(next_keys)
+            .filter(|((key, _), next)| *next != Some(*key))
+            .map(|((_, row), _)| row)
     }
 
     /// The bytes to send: whole chunks where no row repeats a later key.
     fn kept(&self) -> impl Iterator<Item = &[u8]> {
+        let last = self.last();
         let mut at = 0;
         self.chunks.iter().flat_map(move |(bytes, ends)| {
-            let last = &self.last[at..at + ends.len()];
+            let last = &last[at..at + ends.len()];
             at += ends.len();
             let pieces: Vec<&[u8]> = if last.iter().all(|l| *l) {
                 vec![&bytes[..]]
@@ -600,7 +614,7 @@ mod tests {
         ];
         let encoded = Encoded::new(&PAIRS, encode_chunks(&PAIRS, &rows, &pair).unwrap());
         // ("x", 1) twice: the second wins; "xx" is not "x" followed by more bytes.
-        assert_eq!(encoded.last, vec![false, true, true, true]);
+        assert_eq!(encoded.last(), vec![false, true, true, true]);
         assert_eq!(sent_values(&encoded), ["other", "second", ""]);
     }
 
@@ -614,7 +628,7 @@ mod tests {
             ("a", 2, "a2"),
         ];
         let encoded = Encoded::new(&PAIRS, encode_chunks(&PAIRS, &rows, &pair).unwrap());
-        let sent: Vec<u8> = encoded.kept_by_key(&PAIRS).flatten().copied().collect();
+        let sent: Vec<u8> = encoded.kept_by_key().flatten().copied().collect();
         // By text first ("aa" before "b", though longer), then number; a repeated key
         // sends its last row.
         assert_eq!(values_of(&sent), ["a1", "a2", "aa1", "b1"]);
