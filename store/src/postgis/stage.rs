@@ -492,16 +492,12 @@ impl Encoded {
         let mut rows: Vec<(&[u8], &[u8])> = self.rows().map(|row| (self.key(row), row)).collect();
         // Stable: rows repeating a key stay in file order, the last one last.
         rows.par_sort_by(|a, b| key_values(a.0).cmp(key_values(b.0)));
-        let next_keys = rows
-            .iter()
-            .skip(1)
-            .map(|(key, _)| Some(*key))
-            .chain([None])
-            .collect::<Vec<_>>();
-        rows.into_iter()
-            .zip(next_keys)
-            .filter(|((key, _), next)| *next != Some(*key))
-            .map(|((_, row), _)| row)
+        let last_of_its_key = |i: usize| rows.get(i + 1).is_none_or(|(next, _)| *next != rows[i].0);
+        let kept: Vec<&[u8]> = (0..rows.len())
+            .filter(|&i| last_of_its_key(i))
+            .map(|i| rows[i].1)
+            .collect();
+        kept.into_iter()
     }
 
     /// The bytes to send: whole chunks where no row repeats a later key.

@@ -160,7 +160,7 @@ async fn write_buildings(
     buildings: &[Building],
     registered: &HashMap<&str, u32>,
 ) -> StoreResult<UpsertCounts> {
-    // The rows are encoded on every core as they are sent (see `stage::write_rows`).
+    // Each geometry is encoded into its row, on every core (see `stage::encode_chunks`).
     let counts = upsert_counted(conn, table, buildings, |row: &mut Row<'_>, b| {
         let households = ImportBatch::household_count_of(registered, b);
         row.text(&b.source_id)
