@@ -89,6 +89,24 @@ pub fn to_metres_clockwise(shape: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     projected.orient(Direction::Reversed)
 }
 
+/// The longer side of a shape's bounding box, in the shape's own units: how large it
+/// draws on a map, where tiles leave out what would be smaller than half a pixel. The
+/// PostGIS store keeps it for each footprint's Web-Mercator copy. None for an empty shape.
+///
+/// ```
+/// use geo_types::{polygon, MultiPolygon};
+/// use gridmap_core::mercator::longer_side;
+/// let house = MultiPolygon(vec![polygon![
+///     (x: 0.0, y: 0.0), (x: 12.0, y: 0.0), (x: 12.0, y: 7.5), (x: 0.0, y: 7.5),
+/// ]]);
+/// assert_eq!(longer_side(&house), Some(12.0));
+/// assert_eq!(longer_side(&MultiPolygon(vec![])), None);
+/// ```
+pub fn longer_side(shape: &MultiPolygon<f64>) -> Option<f64> {
+    use geo::BoundingRect;
+    shape.bounding_rect().map(|r| r.width().max(r.height()))
+}
+
 fn project_ring(ring: &mut geo_types::LineString<f64>) {
     for c in &mut ring.0 {
         let (x, y) = lonlat_to_metres(c.x, c.y);

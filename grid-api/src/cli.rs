@@ -916,7 +916,8 @@ pub struct BenchStoreArgs {
     /// the 307,600 footprints of the reference figures).
     #[arg(long, default_value_t = 93_000)]
     pub households: u32,
-    /// Repetitions of each import (the median is reported).
+    /// Repetitions of each import (the median is reported) and rounds of the two tile
+    /// statements taking turns.
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
     /// Concurrent tile requests.

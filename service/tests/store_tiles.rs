@@ -297,15 +297,30 @@ async fn only_postgis_draws_tiles_itself() {
 /// projection of its footprint, and whether every copy winds as the tiles need (exterior
 /// rings clockwise, holes anticlockwise).
 async fn tile_copy_error(sql: &mut sqlx::PgConnection) -> (f64, bool) {
-    sqlx::query_as(
+    let (distance, clockwise, size_error): (f64, bool, f64) = sqlx::query_as(
         "SELECT COALESCE(max(ST_HausdorffDistance(footprint_mercator,
                     ST_Transform(footprint, 3857))), 0),
-                COALESCE(bool_and(ST_IsPolygonCW(footprint_mercator)), true)
+                COALESCE(bool_and(ST_IsPolygonCW(footprint_mercator)), true),
+                COALESCE(max(abs(mercator_size - GREATEST(
+                    ST_XMax(footprint_mercator) - ST_XMin(footprint_mercator),
+                    ST_YMax(footprint_mercator) - ST_YMin(footprint_mercator)))), 0)
          FROM buildings",
     )
-    .fetch_one(sql)
+    .fetch_one(&mut *sql)
     .await
-    .unwrap()
+    .unwrap();
+    // The size the tiles filter by (migration 18) is that of the copy, whoever wrote it.
+    let missing: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM buildings WHERE mercator_size IS NULL")
+            .fetch_one(&mut *sql)
+            .await
+            .unwrap();
+    assert_eq!(missing, 0, "buildings without their size on the map");
+    assert!(
+        size_error < 1e-6,
+        "a stored size is {size_error} m off its copy's"
+    );
+    (distance, clockwise)
 }
 
 #[tokio::test]

@@ -5,12 +5,14 @@
 //! - **Import**: `gridmap import buildings` of the synthetic county's footprints (GeoJSONSeq)
 //!   into a migrated database, against `ogr2ogr -f PostgreSQL` of the same file (when
 //!   gdal-bin is installed). Medians of `--runs` runs, each into a fresh database.
-//! - **Building tiles**, z14–16 over the county in a fixed shuffle, one pass each with
-//!   `--connections` requests at a time: the statement Martin runs for a table source
-//!   (`ST_AsMVTGeom(ST_Transform(geom, 3857), …)` over a 4326 bounding-box filter; the
-//!   same columns minus the grid membership, which Martin's table would not have) against
-//!   ours (`TileStore::draw_tile`), both straight to PostgreSQL; then both of gridmap's
-//!   paths over HTTP: PostGIS (`serve --store-tiles buildings`) and memory.
+//! - **Building tiles**, z14–16 over the county in a fixed shuffle, with `--connections`
+//!   requests at a time, after a `VACUUM ANALYZE`: the statement Martin runs for a table
+//!   source (`ST_AsMVTGeom(ST_Transform(geom, 3857), …)` over a 4326 bounding-box filter;
+//!   the same columns minus the grid membership, which Martin's table would not have)
+//!   against ours (`TileStore::draw_tile`), both straight to PostgreSQL and both prepared
+//!   (as Martin's driver prepares its statements), taking turns for `--runs` rounds; then
+//!   one pass each of gridmap's paths over HTTP: PostGIS (`serve --store-tiles buildings`)
+//!   and memory.
 //! - **Lookups** over HTTP (one connection), and an **edit's round trip**: a planner's
 //!   edit through one instance, and the sync by which another instance shows it.
 
@@ -175,6 +177,37 @@ where
     Ok((all, bytes, elapsed))
 }
 
+/// The passes of one statement over the tiles, added up.
+#[derive(Default)]
+struct Pass {
+    latencies: Vec<Duration>,
+    bytes: u64,
+    elapsed: Duration,
+}
+
+impl Pass {
+    /// Adds one pass (as `one_pass` gives it); that pass's tiles/s.
+    fn add(&mut self, (latencies, bytes, elapsed): (Vec<Duration>, u64, Duration)) -> f64 {
+        let rate = latencies.len() as f64 / elapsed.as_secs_f64().max(1e-9);
+        self.latencies.extend(latencies);
+        self.bytes += bytes;
+        self.elapsed += elapsed;
+        rate
+    }
+
+    /// Every latency, sorted (as `print_load` wants them).
+    fn latencies(&self) -> Vec<Duration> {
+        let mut all = self.latencies.clone();
+        all.sort();
+        all
+    }
+
+    /// Tiles per second over all passes.
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
 async fn serving(server: &str, args: &BenchStoreArgs) -> anyhow::Result<Outcome> {
     let scratch = ScratchDatabase::create_on(server).await?;
     let started = Instant::now();
@@ -202,35 +235,68 @@ async fn serving(server: &str, args: &BenchStoreArgs) -> anyhow::Result<Outcome>
         .max_connections(u32::try_from(args.connections).unwrap_or(16))
         .connect(&scratch.url)
         .await?;
-    let (lat, bytes, elapsed) = one_pass(&tiles, args.connections, move |c: TileCoord| {
-        let pool = martin.clone();
-        async move {
-            let tile: Option<Vec<u8>> = sqlx::query_scalar(MARTIN_STYLE)
-                .bind(i32::from(c.z()))
-                .bind(c.x() as i32)
-                .bind(c.y() as i32)
-                .fetch_one(&pool)
-                .await?;
-            Ok(tile.map_or(0, |t| t.len()))
-        }
-    })
-    .await?;
-    print_load("Martin's statement, direct", &lat, bytes, elapsed, 0)?;
-    let martin_rate = lat.len() as f64 / elapsed.as_secs_f64();
-
+    // What autovacuum does to a table in service (hint bits, visibility map, statistics):
+    // otherwise the first pass pays for it, whichever statement runs first.
+    sqlx::query("VACUUM ANALYZE").execute(&martin).await?;
     let store = postgis.service().store().clone();
     let params = postgis.service().data().tiles.params().clone();
-    let (lat, bytes, elapsed) = one_pass(&tiles, args.connections, move |c: TileCoord| {
-        let store = store.clone();
-        let request = store_tile_request(&params, c);
-        async move { Ok(store.draw_tile(&["buildings"], &request).await?.len()) }
-    })
-    .await?;
-    print_load("gridmap's statement, direct", &lat, bytes, elapsed, 0)?;
-    let ours_rate = lat.len() as f64 / elapsed.as_secs_f64();
+    // The two statements take turns, round after round, so a busy moment of the machine
+    // falls on both alike; the figures are over all rounds.
+    let rounds = args.runs.max(1);
+    let (mut theirs, mut ours) = (Pass::default(), Pass::default());
+    let mut ratios = Vec::new();
+    for _ in 0..rounds {
+        let pool = martin.clone();
+        let round = one_pass(&tiles, args.connections, move |c: TileCoord| {
+            let pool = pool.clone();
+            async move {
+                let tile: Option<Vec<u8>> = sqlx::query_scalar(MARTIN_STYLE)
+                    .bind(i32::from(c.z()))
+                    .bind(c.x() as i32)
+                    .bind(c.y() as i32)
+                    .fetch_one(&pool)
+                    .await?;
+                Ok(tile.map_or(0, |t| t.len()))
+            }
+        })
+        .await?;
+        let martin_rate = theirs.add(round);
+        let (store, params) = (store.clone(), params.clone());
+        let round = one_pass(&tiles, args.connections, move |c: TileCoord| {
+            let store = store.clone();
+            let request = store_tile_request(&params, c);
+            async move { Ok(store.draw_tile(&["buildings"], &request).await?.len()) }
+        })
+        .await?;
+        ratios.push(ours.add(round) / martin_rate);
+    }
+    print_load(
+        "Martin's statement, direct",
+        &theirs.latencies(),
+        theirs.bytes,
+        theirs.elapsed,
+        0,
+    )?;
+    print_load(
+        "gridmap's statement, direct",
+        &ours.latencies(),
+        ours.bytes,
+        ours.elapsed,
+        0,
+    )?;
+    let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
     outln!(
-        "ratio gridmap / Martin's statement: {:.2}× the tiles/s (target ≥ 2×; p99 target ≤ 40 ms)",
-        ours_rate / martin_rate
+        "ratio gridmap / Martin's statement: {:.2}× the tiles/s over {rounds} rounds each, taking turns \
+         (rounds: {}; target ≥ 2×)",
+        ours.rate() / theirs.rate(),
+        each.join(", ")
+    )?;
+    // The targets were set on real footprints, several times lighter per tile than the
+    // synthetic county's: Martin 1,180 tiles/s, p99 120 ms; ≥ 2× that, p99 ≤ 40 ms.
+    let p99 = |pass: &Pass| percentile_ms(&pass.latencies(), 99.0);
+    outln!(
+        "p99 gridmap / Martin's statement: {:.2}× (target: 40 ms against the reference's 120 ms, 0.33×)",
+        p99(&ours) / p99(&theirs)
     )?;
 
     let paths = tile_paths("buildings", &tiles);

@@ -14,7 +14,7 @@ use crate::failpoint::failpoint;
 use crate::ImportStore;
 use async_trait::async_trait;
 use gridmap_core::geometry::union_bbox;
-use gridmap_core::mercator::to_metres_clockwise;
+use gridmap_core::mercator::{longer_side, to_metres_clockwise};
 use gridmap_core::{AdminUnit, Barrier, Building, DivisionCode, Household, Staff};
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -47,8 +47,9 @@ const BUILDINGS: Table = Table {
         ("household_source", Kind::Text),
         ("address", Kind::Text),
         ("village", Kind::Text),
-        // Projected here, on every core (migration 15).
+        // Projected and measured here, on every core (migrations 15 and 18).
         ("footprint_mercator", Kind::Geometry),
+        ("mercator_size", Kind::Real),
     ],
     // A re-import without village assignment keeps the village found earlier.
     update: &[("village", "COALESCE(EXCLUDED.village, buildings.village)")],
@@ -163,6 +164,7 @@ async fn write_buildings(
     // Each geometry is encoded into its row, on every core (see `stage::encode_chunks`).
     let counts = upsert_counted(conn, table, buildings, |row: &mut Row<'_>, b| {
         let households = ImportBatch::household_count_of(registered, b);
+        let projected = to_metres_clockwise(&b.footprint);
         row.text(&b.source_id)
             .geometry(&b.footprint, 4326, || format!("building {}", b.source_id))
             .text(b.building_use.as_str())
@@ -172,9 +174,10 @@ async fn write_buildings(
             .text(households.source.as_str())
             .opt_text(b.address.as_deref())
             .opt_text(b.village.as_ref().map(|v| v.as_str()))
-            .geometry(&to_metres_clockwise(&b.footprint), 3857, || {
+            .geometry(&projected, 3857, || {
                 format!("building {} in Web Mercator", b.source_id)
-            });
+            })
+            .opt_real(longer_side(&projected));
     })
     .await?;
     // A building written after the grids holding it (a re-import, a restore) takes their
