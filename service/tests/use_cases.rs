@@ -1433,6 +1433,13 @@ async fn a_planner_puts_photos_on_staff_of_their_area_and_a_roster_import_keeps_
             .await
             .unwrap();
         assert!(!again.new, "{name}: the same photo is stored once");
+        // Who has a photo is known without reading photos (the roster's report).
+        let with_photos = store.staff_with_photos().await.unwrap();
+        assert_eq!(
+            with_photos,
+            std::collections::HashSet::from([person.id.clone()]),
+            "{name}"
+        );
 
         // The file named by id or by a name held once finds the person.
         assert_eq!(staff_for_file(&snap, &person.id).unwrap().id, person.id);

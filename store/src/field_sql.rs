@@ -9,6 +9,9 @@ use crate::{CheckIn, Photo, Visit};
 /// The columns of `photos` [`photo_from_row`] reads, in order.
 pub(crate) const PHOTO_COLUMNS: &str = "id, content_type, bytes, actor, at";
 
+/// The staff members with a photo on them (the same statement on both stores).
+pub(crate) const STAFF_WITH_PHOTOS: &str = "SELECT staff FROM staff_photos";
+
 pub(crate) type PhotoRow = (String, String, Vec<u8>, String, i64);
 
 pub(crate) fn photo_from_row((id, content_type, bytes, actor, at): PhotoRow) -> Photo {

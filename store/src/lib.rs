@@ -314,6 +314,10 @@ pub trait PhotoStore: Send + Sync {
 
     /// The photo put on staff member `staff`.
     async fn staff_photo(&self, staff: &str) -> StoreResult<Option<Photo>>;
+
+    /// The staff members with a photo on them, without reading any photo's bytes (who
+    /// still needs one, for the whole roster at once).
+    async fn staff_with_photos(&self) -> StoreResult<std::collections::HashSet<String>>;
 }
 
 /// A household visit (走访) a staff member recorded.

@@ -560,6 +560,10 @@ impl crate::PhotoStore for MemoryStore {
             .and_then(|id| s.photos.get(id))
             .cloned())
     }
+
+    async fn staff_with_photos(&self) -> StoreResult<std::collections::HashSet<String>> {
+        Ok(self.state().staff_photos.keys().cloned().collect())
+    }
 }
 
 #[async_trait]

@@ -302,6 +302,9 @@ impl crate::PhotoStore for ReplicatedStore {
     async fn staff_photo(&self, staff: &str) -> StoreResult<Option<crate::Photo>> {
         self.primary.staff_photo(staff).await
     }
+    async fn staff_with_photos(&self) -> StoreResult<std::collections::HashSet<String>> {
+        self.primary.staff_with_photos().await
+    }
 }
 
 /// Visits and check-ins are read right after they are recorded: both ways go to the primary.

@@ -69,12 +69,11 @@ async fn photos(db: &str, args: &StaffPhotosArgs) -> anyhow::Result<Outcome> {
                 Err(e) => problems.push(format!("{name}: {e}")),
             }
         }
-        let mut without = Vec::new();
-        for s in snap.staff.iter() {
-            if store.staff_photo(&s.id).await?.is_none() {
-                without.push(format!("{} ({})", s.name, s.id));
-            }
-        }
+        let with_photos = store.staff_with_photos().await?;
+        let without: Vec<String> = (snap.staff.iter())
+            .filter(|s| !with_photos.contains(&s.id))
+            .map(|s| format!("{} ({})", s.name, s.id))
+            .collect();
         Ok((put, problems, without))
     })
     .await?;

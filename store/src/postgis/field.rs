@@ -4,7 +4,7 @@ use super::PostgisStore;
 use crate::error::{DbStep, StoreResult};
 use crate::field_sql::{
     check_in_from_row, photo_from_row, visit_from_row, CheckInRow, PhotoRow, VisitRow,
-    CHECK_IN_COLUMNS, PHOTO_COLUMNS,
+    CHECK_IN_COLUMNS, PHOTO_COLUMNS, STAFF_WITH_PHOTOS,
 };
 use crate::{same_check_in, same_photo, same_visit, CheckIn, FieldStore, Photo, PhotoStore, Visit};
 use async_trait::async_trait;
@@ -79,6 +79,14 @@ impl PhotoStore for PostgisStore {
         .await
         .step("reading a staff photo")?;
         Ok(row.map(photo_from_row))
+    }
+
+    async fn staff_with_photos(&self) -> StoreResult<std::collections::HashSet<String>> {
+        let staff: Vec<String> = sqlx::query_scalar(STAFF_WITH_PHOTOS)
+            .fetch_all(&self.pool)
+            .await
+            .step("listing the staff with a photo")?;
+        Ok(staff.into_iter().collect())
     }
 }
 
