@@ -276,6 +276,115 @@ pub(crate) fn build(
     Ok(g)
 }
 
+impl Graph {
+    /// The graph of a region made of some of this graph's sites: `sites[i]` is the site
+    /// of this graph that becomes site `i`, `weights` their households. The Voronoi
+    /// cells are this graph's, so the region's parts are unions of the same cells; a
+    /// side towards a site left out becomes a frame side (the region's border), so
+    /// nothing links across it. Components are recomputed within the region; `pos` are
+    /// the region's sites' positions, for the mean link length.
+    ///
+    /// `absorbed` are sites of this graph whose cells the region holds without a site
+    /// of its own there (an institution or a tower that are grids of their own at the
+    /// region's level): each cell joins the cell of the region's site it shares the
+    /// longest side with, always the same one, so it goes with that site. `None` when
+    /// one of them touches no site of the region.
+    ///
+    /// The nested partition cuts a comprehensive grid into micro-grids on the
+    /// village's own graph this way instead of triangulating the grid's sites again.
+    pub(crate) fn restrict(
+        &self,
+        sites: &[usize],
+        absorbed: &[usize],
+        pos: &[[f64; 2]],
+        weights: &[u32],
+        params: &PartitionParams,
+    ) -> Option<Graph> {
+        let mut local = vec![FRAME; self.start.len().saturating_sub(1)];
+        for (i, &u) in sites.iter().enumerate() {
+            if let Some(slot) = local.get_mut(u) {
+                *slot = i as u32;
+            }
+        }
+        // Absorbed cells join a neighbour already placed, over their longest side.
+        let mut joins: Vec<Vec<usize>> = vec![Vec::new(); sites.len()];
+        let mut waiting: Vec<usize> = absorbed.to_vec();
+        while !waiting.is_empty() {
+            let before = waiting.len();
+            waiting.retain(|&v| {
+                let best = self
+                    .sides_of(v)
+                    .iter()
+                    .filter(|s| s.nbr != FRAME)
+                    .filter_map(|s| {
+                        let i = local.get(s.nbr as usize).copied().filter(|&i| i != FRAME)?;
+                        Some((s.vlen, i))
+                    })
+                    .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+                match best {
+                    Some((_, i)) => {
+                        local[v] = i;
+                        joins[i as usize].push(v);
+                        false
+                    }
+                    None => true,
+                }
+            });
+            if waiting.len() == before {
+                return None;
+            }
+        }
+        let mut start = Vec::with_capacity(sites.len() + 1);
+        let mut sides = Vec::with_capacity(sites.len() * 6);
+        let (mut link_sum, mut link_n) = (0.0, 0usize);
+        for (i, &u) in sites.iter().enumerate() {
+            start.push(sides.len());
+            for &v in std::iter::once(&u).chain(&joins[i]) {
+                for s in self.sides_of(v) {
+                    let nbr = if s.nbr == FRAME {
+                        FRAME
+                    } else {
+                        local.get(s.nbr as usize).copied().unwrap_or(FRAME)
+                    };
+                    if nbr == i as u32 {
+                        // Between the site's cell and one it absorbed: inside.
+                        continue;
+                    }
+                    if nbr == FRAME {
+                        sides.push(Side {
+                            nbr,
+                            slen: 0.0,
+                            active: false,
+                            ..*s
+                        });
+                        continue;
+                    }
+                    if (i as u32) < nbr {
+                        link_sum += distance(pos[i], pos[nbr as usize]);
+                        link_n += 1;
+                    }
+                    sides.push(Side { nbr, ..*s });
+                }
+            }
+        }
+        start.push(sides.len());
+        let mut g = Graph {
+            start,
+            sides,
+            vertices: self.vertices.clone(),
+            comp: vec![0; sites.len()],
+            n_comp: 0,
+            mean_link: if link_n > 0 {
+                link_sum / link_n as f64
+            } else {
+                self.mean_link
+            },
+        };
+        components(&mut g, weights, params);
+        Some(g)
+    }
+}
+
 fn find(parent: &mut [u32], mut x: u32) -> u32 {
     while parent[x as usize] != x {
         let p = parent[parent[x as usize] as usize];

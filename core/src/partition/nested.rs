@@ -13,6 +13,15 @@
 //!    rounding of one boolean clip, see [`NESTING_TOLERANCE_M`]); the stacking rule holds within each comprehensive
 //!    grid as it does within a village. The comprehensive polygon is then redrawn as
 //!    that union (see `dissolve`), so the levels agree exactly.
+//!
+//!    Step 2 runs on the village's own neighbour graph and Voronoi cells, kept from
+//!    step 1 ([`run::run_in_frame`]): the links between different comprehensive grids
+//!    are cut and the components recomputed, so nothing is triangulated again and the
+//!    micro-grids are unions of the cells the comprehensive grid was drawn from. A
+//!    comprehensive grid whose sites are not all the village's sites inside it (a
+//!    building's flats split between two of them, a tower's footprint trimmed to the
+//!    grid), or whose cells would leave part of it uncovered, is cut on its own graph
+//!    as before; so is every grid of a village whose barriers cut it into zones.
 //! 3. Micro-grids are coded `<comprehensive code>-<2-digit serial>`, west→east in
 //!    north→south rows within their comprehensive grid.
 //!
@@ -109,7 +118,7 @@ pub fn partition_village_nested(
             ..g.clone()
         })
         .collect();
-    let mut comprehensive = run::run(
+    let (mut comprehensive, frame) = run::run_keeping_frame(
         &VillageInput {
             previous: &previous_upper,
             ..*input
@@ -122,7 +131,9 @@ pub fn partition_village_nested(
         g.parent = None;
     }
 
-    let micro = cut_all(input, &comprehensive.grids, lower, |_| Mode::Optimise)?;
+    let micro = cut_all(input, &comprehensive.grids, lower, frame.as_ref(), |_| {
+        Mode::Optimise
+    })?;
     dissolve(&mut comprehensive.grids, &micro.grids, input.previous);
     Ok(NestedPartition {
         comprehensive,
@@ -200,6 +211,18 @@ fn cover_empty_pieces(grids: &mut [Grid], shape: &MultiPolygon<f64>) {
             grids[i].polygon = grids[i].polygon.union(&piece);
         }
     }
+}
+
+/// Whether `grids` cover `shape`: their union's area falls short of the shape's by no
+/// more than slivers of [`NESTING_TOLERANCE_M`] along its outline (in `proj`'s metres).
+/// Grids drawn from the village's cells can leave a piece of the shape uncovered that
+/// the first step gave it from a cell of another grid (a stray piece at the village's
+/// border); the rounding of the clips stays far below that.
+fn covers(grids: &[Grid], shape: &MultiPolygon<f64>, proj: &LocalProj) -> bool {
+    let shape = proj.fwd_mp(shape);
+    let union = proj.fwd_mp(&geo::unary_union(grids.iter().map(|g| &g.polygon)));
+    let short = shape.unsigned_area() - union.unsigned_area();
+    short.abs() <= NESTING_TOLERANCE_M * crate::geometry::planar_perimeter(&shape).max(1.0)
 }
 
 /// Whether `g` stands on one building's footprint: an institution's grid, or flats of
@@ -340,7 +363,7 @@ pub fn rebuild_nested(
         }
         top.push(g);
     }
-    let mut comprehensive = run::run(
+    let (mut comprehensive, frame) = run::run_keeping_frame(
         &VillageInput {
             previous: &top,
             ..*input
@@ -352,13 +375,19 @@ pub fn rebuild_nested(
         g.level = Grid::COMPREHENSIVE;
         g.parent = None;
     }
-    let micro = cut_all(input, &comprehensive.grids, lower, |parent| {
-        if edited == EditedLevel::Comprehensive && changed.contains(&parent.code) {
-            Mode::Optimise
-        } else {
-            Mode::Rebuild
-        }
-    })?;
+    let micro = cut_all(
+        input,
+        &comprehensive.grids,
+        lower,
+        frame.as_ref(),
+        |parent| {
+            if edited == EditedLevel::Comprehensive && changed.contains(&parent.code) {
+                Mode::Optimise
+            } else {
+                Mode::Rebuild
+            }
+        },
+    )?;
     dissolve(&mut comprehensive.grids, &micro.grids, input.previous);
     Ok(NestedPartition {
         comprehensive,
@@ -417,10 +446,12 @@ fn same_members(a: &[GridMember], b: &[GridMember]) -> bool {
 /// Step 2 for every comprehensive grid of `comprehensive`: its micro-grids, partitioned
 /// (or, with [`Mode::Rebuild`] from `mode_of`, redrawn for the memberships they have)
 /// from the previous micro-grids in `input.previous`; a locked one keeps its own.
+/// `frame` is what step 1 kept of the village (see [`run::run_in_frame`]).
 fn cut_all(
     input: &VillageInput<'_>,
     comprehensive: &[Grid],
     lower: &PartitionParams,
+    frame: Option<&run::Frame>,
     mode_of: impl Fn(&Grid) -> Mode + Sync,
 ) -> PartitionResult<VillagePartition> {
     let buildings: HashMap<&str, &Building> = input
@@ -458,7 +489,7 @@ fn cut_all(
                 Ok(kept(input.village, parent, children))
             } else {
                 let mode = mode_of(parent);
-                let mut part = cut_micro(input, parent, &buildings, children, lower, mode)?;
+                let mut part = cut_micro(input, parent, &buildings, children, lower, mode, frame)?;
                 if !on_one_footprint(parent) {
                     // Only the footprints within this grid's box can lie inside it.
                     let area = parent.polygon.bounding_rect();
@@ -583,6 +614,7 @@ fn cut_micro(
     previous: &[&Grid],
     lower: &PartitionParams,
     mode: Mode,
+    frame: Option<&run::Frame>,
 ) -> PartitionResult<VillagePartition> {
     let village = input.village;
     let mut held: HashMap<&str, Held> = HashMap::new();
@@ -672,7 +704,17 @@ fn cut_micro(
         barriers: input.barriers,
         previous: &previous,
     };
-    let mut out = run::run(&sub, lower, mode)?;
+    // On the village's graph where the grid's sites are the village's sites in it;
+    // else (or where those cells would not cover the grid) on its own.
+    let in_frame = match frame {
+        Some(frame) => run::run_in_frame(&sub, lower, mode, frame)?
+            .filter(|out| covers(&out.grids, &parent.polygon, &frame.proj())),
+        None => None,
+    };
+    let mut out = match in_frame {
+        Some(out) => out,
+        None => run::run(&sub, lower, mode)?,
+    };
     // A tower whose flats all went to micro-grids on its footprint leaves an empty
     // ground grid where the comprehensive grid is that footprint.
     if parent.polygon.0.len() > 1 {
@@ -909,5 +951,130 @@ mod tests {
             let n: u32 = back.iter().map(|(a, b)| b - a).sum();
             assert_eq!(n, e - s);
         }
+    }
+}
+
+#[cfg(test)]
+mod frame_tests {
+    use super::*;
+    use crate::model::{AdminLevel, BuildingUse, HouseholdCount};
+    use crate::partition::PartitionParams;
+    use geo_types::polygon;
+
+    /// A village of 1 km² near 33.4°N 115.1°E with 30 × 30 houses of one household on
+    /// a slightly uneven lattice (so that no four sites lie on one circle).
+    fn village() -> (AdminUnit, Vec<Building>) {
+        let (lon0, lat0, deg) = (115.1, 33.4, 1e-2);
+        let square = |x: f64, y: f64, s: f64| {
+            MultiPolygon(vec![polygon![
+                (x: x, y: y), (x: x + s, y: y), (x: x + s, y: y + s), (x: x, y: y + s)
+            ]])
+        };
+        let village = AdminUnit {
+            code: "411622101201".parse().unwrap(),
+            name: "李庄村".into(),
+            level: AdminLevel::Village,
+            source_id: "t".into(),
+            boundary: square(lon0, lat0, deg),
+        };
+        let mut houses = Vec::new();
+        for i in 0..30 {
+            for j in 0..30 {
+                let wobble = f64::from((i * 7 + j * 13) % 11) * 1e-5;
+                let x = lon0 + deg * (f64::from(i) + 0.5) / 30.0 + wobble;
+                let y = lat0 + deg * (f64::from(j) + 0.5) / 30.0 - wobble / 2.0;
+                houses.push(Building {
+                    source_id: format!("b{i}-{j}"),
+                    footprint: square(x, y, 5e-5),
+                    building_use: BuildingUse::Residential,
+                    levels: None,
+                    height: None,
+                    households: HouseholdCount::registered(1),
+                    address: None,
+                    village: None,
+                });
+            }
+        }
+        (village, houses)
+    }
+
+    /// Step 1 on `buildings` of `village` (300–500), with the frame it keeps.
+    fn first_step(village: &AdminUnit, buildings: &[Building]) -> (VillagePartition, run::Frame) {
+        let refs: Vec<&Building> = buildings.iter().collect();
+        let input = VillageInput {
+            village,
+            buildings: &refs,
+            barriers: &[],
+            previous: &[],
+        };
+        let upper = PartitionParams::new(300, 500, 400);
+        let (top, frame) = run::run_keeping_frame(&input, &upper, Mode::Optimise).unwrap();
+        (top, frame.expect("a village of one zone keeps its graph"))
+    }
+
+    /// Step 2 runs on the village's graph for the comprehensive grids whose sites are
+    /// the village's, and the micro-grids it draws there hold all of their comprehensive
+    /// grid's households and cover its polygon.
+    #[test]
+    fn micro_grids_are_cut_on_the_villages_graph_and_cover_their_grid() {
+        let (v, b) = village();
+        let lower = PartitionParams::default();
+        let (top, frame) = first_step(&v, &b);
+        assert!(top.grids.len() >= 2);
+        let by_id: HashMap<&str, &Building> = b.iter().map(|b| (b.source_id.as_str(), b)).collect();
+        let mut in_frame = 0;
+        for parent in &top.grids {
+            let members: Vec<&Building> = parent
+                .members
+                .iter()
+                .filter_map(|m| by_id.get(m.building.as_str()).copied())
+                .collect();
+            let area = AdminUnit {
+                boundary: parent.polygon.clone(),
+                ..v.clone()
+            };
+            let sub = VillageInput {
+                village: &area,
+                buildings: &members,
+                barriers: &[],
+                previous: &[],
+            };
+            let Some(out) = run::run_in_frame(&sub, &lower, Mode::Optimise, &frame).unwrap() else {
+                continue;
+            };
+            in_frame += 1;
+            let held: u32 = out.grids.iter().map(|g| g.households).sum();
+            assert_eq!(held, parent.households, "{}", parent.code);
+            assert!(out.grids.len() >= 6, "{}", out.grids.len());
+            assert!(
+                covers(&out.grids, &parent.polygon, &frame.proj()),
+                "{}",
+                parent.code
+            );
+        }
+        // Houses of one household are never split between grids: every grid runs in
+        // the frame.
+        assert_eq!(in_frame, top.grids.len());
+    }
+
+    /// A part holding a site the village does not have (here a house moved by a metre)
+    /// runs on its own.
+    #[test]
+    fn a_part_with_a_site_the_village_lacks_is_refused_by_the_frame() {
+        let (v, mut b) = village();
+        let (_, frame) = first_step(&v, &b);
+        use geo::Translate;
+        b[0].footprint.translate_mut(1e-5, 0.0);
+        let refs: Vec<&Building> = b.iter().collect();
+        let sub = VillageInput {
+            village: &v,
+            buildings: &refs,
+            barriers: &[],
+            previous: &[],
+        };
+        let lower = PartitionParams::default();
+        assert!(run::run_in_frame(&sub, &lower, Mode::Optimise, &frame)
+            .unwrap()
+            .is_none());
     }
 }

@@ -20,7 +20,7 @@ use crate::model::Grid;
 use geo::{BooleanOps, BoundingRect, CoordsIter};
 use geo_types::MultiPolygon;
 use rstar::RTree;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 /// What a run does with the previous grids.
@@ -37,6 +37,128 @@ pub(crate) fn run(
     params: &PartitionParams,
     mode: Mode,
 ) -> PartitionResult<VillagePartition> {
+    own_graph(input, params, mode, false).map(|(part, _)| part)
+}
+
+/// [`run`], keeping the village's graph for the runs of its parts
+/// ([`run_in_frame`]); `None` where the grids were not drawn from that graph's cells
+/// alone (barriers cut the village into zones) or the village has no sites.
+pub(crate) fn run_keeping_frame(
+    input: &VillageInput<'_>,
+    params: &PartitionParams,
+    mode: Mode,
+) -> PartitionResult<(VillagePartition, Option<Frame>)> {
+    own_graph(input, params, mode, true)
+}
+
+fn own_graph(
+    input: &VillageInput<'_>,
+    params: &PartitionParams,
+    mode: Mode,
+    keep: bool,
+) -> PartitionResult<(VillagePartition, Option<Frame>)> {
+    // Only a run in a frame can find itself outside it.
+    run_with(input, params, mode, Graphing::Own { keep })?.ok_or_else(|| {
+        PartitionError::InvalidVillage {
+            village: input.village.code.clone(),
+            reason: "outside its frame",
+        }
+    })
+}
+
+/// [`run`] for a part of a village whose run kept `frame` (a comprehensive grid, as
+/// `input.village`, and its members): the part's sites are the village's sites in it,
+/// linked and drawn by the village's graph and cells, so nothing is triangulated again
+/// and the part's grids are unions of the village's cells. `Ok(None)` when the part's
+/// sites are not all sites of the village inside it (a building's flats split between
+/// parts, a footprint trimmed to the part): then run it on its own.
+pub(crate) fn run_in_frame(
+    input: &VillageInput<'_>,
+    params: &PartitionParams,
+    mode: Mode,
+    frame: &Frame,
+) -> PartitionResult<Option<VillagePartition>> {
+    Ok(run_with(input, params, mode, Graphing::Frame(frame))?.map(|(part, _)| part))
+}
+
+/// What a village kept for the runs of its parts: its projection, its sites'
+/// positions and its graph (see [`run_in_frame`]).
+pub(crate) struct Frame {
+    proj: LocalProj,
+    pos: Vec<[f64; 2]>,
+    at: HashMap<[u64; 2], usize>,
+    graph: graph::Graph,
+}
+
+impl Frame {
+    /// The village's projection, which the runs in this frame share.
+    pub(crate) fn proj(&self) -> LocalProj {
+        self.proj
+    }
+
+    fn new(proj: LocalProj, pos: Vec<[f64; 2]>, graph: graph::Graph) -> Frame {
+        let at = pos
+            .iter()
+            .enumerate()
+            .map(|(u, p)| ([p[0].to_bits(), p[1].to_bits()], u))
+            .collect();
+        Frame {
+            proj,
+            pos,
+            at,
+            graph,
+        }
+    }
+
+    /// The village's sites for the sites of a part of it (`part_sites`, positions), in
+    /// that order, and the village's sites inside `region` that the part has no site
+    /// at (an institution or a tower drawn as grids of their own at this level: their
+    /// cells still belong to the part). `None` when a site of the part is not a site of
+    /// the village inside `region`.
+    fn sites_in(
+        &self,
+        part_sites: &[[f64; 2]],
+        region: &ClipRegion,
+    ) -> Option<(Vec<usize>, Vec<usize>)> {
+        let mut sites = Vec::with_capacity(part_sites.len());
+        let mut taken = vec![false; self.pos.len()];
+        for p in part_sites {
+            let u = *self.at.get(&[p[0].to_bits(), p[1].to_bits()])?;
+            if taken[u] || !region.contains_point(*p) {
+                return None;
+            }
+            taken[u] = true;
+            sites.push(u);
+        }
+        let bounds = region.shape.bounding_rect()?;
+        let absorbed = (0..self.pos.len())
+            .filter(|&u| {
+                let p = self.pos[u];
+                let near = p[0] >= bounds.min().x
+                    && p[0] <= bounds.max().x
+                    && p[1] >= bounds.min().y
+                    && p[1] <= bounds.max().y;
+                !taken[u] && near && region.contains_point(p)
+            })
+            .collect();
+        Some((sites, absorbed))
+    }
+}
+
+/// Where a run's neighbour graph comes from.
+enum Graphing<'a> {
+    /// Triangulated from the village's sites; `keep` returns it as a [`Frame`].
+    Own { keep: bool },
+    /// Restricted from the graph of the village this area is part of.
+    Frame(&'a Frame),
+}
+
+fn run_with(
+    input: &VillageInput<'_>,
+    params: &PartitionParams,
+    mode: Mode,
+    graphing: Graphing<'_>,
+) -> PartitionResult<Option<(VillagePartition, Option<Frame>)>> {
     let t0 = Instant::now();
     let village = input.village;
     let invalid = |reason| PartitionError::InvalidVillage {
@@ -55,8 +177,11 @@ pub(crate) fn run(
         return Err(invalid("non-finite coordinates"));
     }
     let centre = rect.center();
-    let proj = LocalProj::new(centre.x, centre.y)
-        .ok_or_else(|| invalid("centre is not a usable lon/lat"))?;
+    let proj = match graphing {
+        Graphing::Frame(frame) => frame.proj,
+        Graphing::Own { .. } => LocalProj::new(centre.x, centre.y)
+            .ok_or_else(|| invalid("centre is not a usable lon/lat"))?,
+    };
     let locked: Vec<&Grid> = input.previous.iter().filter(|g| g.locked).collect();
     let skip: HashSet<&str> = locked
         .iter()
@@ -105,18 +230,52 @@ pub(crate) fn run(
     let prep = units::prepare(input.buildings, &skip, &proj, fallback, params, &unlocked);
     let footprints = Footprints::new(input.buildings, &prep, &proj, &clip);
     let mut flags = prep.flags.clone();
+    let mut kept_frame = None;
     let parts = if prep.sites.is_empty() {
         Vec::new()
     } else {
-        let barriers = barrier_lines(input, &proj, &clip.shape);
         let setting = Setting {
             clip: &clip,
             footprints: &footprints,
             mode,
         };
-        solve(input, params, &prep, &barriers, &setting, &mut flags)?
+        let to_err = |source| PartitionError::Triangulation {
+            village: village.code.clone(),
+            source,
+        };
+        let (g, zones) = match graphing {
+            Graphing::Frame(frame) => {
+                let pos: Vec<[f64; 2]> = prep.sites.iter().map(|s| s.pos).collect();
+                let w: Vec<u32> = prep.sites.iter().map(|s| s.weight).collect();
+                let restricted = frame.sites_in(&pos, &clip).and_then(|(sites, absorbed)| {
+                    frame.graph.restrict(&sites, &absorbed, &pos, &w, params)
+                });
+                let Some(g) = restricted else {
+                    return Ok(None);
+                };
+                (g, Vec::new())
+            }
+            Graphing::Own { .. } => {
+                let (barriers, lines) = barrier_lines(input, &proj, &clip.shape);
+                let pos: Vec<[f64; 2]> = prep.sites.iter().map(|s| s.pos).collect();
+                let w: Vec<u32> = prep.sites.iter().map(|s| s.weight).collect();
+                let g = graph::build(&pos, &w, &barriers, &clip, params).map_err(to_err)?;
+                let zones = if lines.is_empty() {
+                    Vec::new()
+                } else {
+                    zones::slice(&clip.shape, &lines)
+                };
+                (g, zones)
+            }
+        };
+        let parts = solve(input, params, &prep, &g, &zones, &setting, &mut flags)?;
+        if matches!(graphing, Graphing::Own { keep: true }) && zones.len() <= 1 {
+            let pos = prep.sites.iter().map(|s| s.pos).collect();
+            kept_frame = Some(Frame::new(proj, pos, g));
+        }
+        parts
     };
-    assemble(
+    let part = assemble(
         input,
         params,
         &proj,
@@ -128,7 +287,8 @@ pub(crate) fn run(
         &locked,
         flags,
         t0,
-    )
+    )?;
+    Ok(Some((part, kept_frame)))
 }
 
 /// Where a village's grids are drawn: the region they tile, the footprints cut out of
@@ -180,11 +340,14 @@ fn barrier_lines(
     (RTree::bulk_load(segs), lines)
 }
 
+/// Grids of the village's sites on graph `g`, drawn from its cells (or, with several
+/// `zones`, from each zone's own).
 fn solve(
     input: &VillageInput<'_>,
     params: &PartitionParams,
     prep: &Prepared,
-    (barriers, lines): &(RTree<Seg>, Vec<Vec<[f64; 2]>>),
+    g: &graph::Graph,
+    zones: &[geo_types::Polygon<f64>],
     setting: &Setting<'_>,
     flags: &mut Vec<PartitionFlag>,
 ) -> PartitionResult<Vec<AreaPart>> {
@@ -195,13 +358,7 @@ fn solve(
     } = *setting;
     let pos: Vec<[f64; 2]> = prep.sites.iter().map(|s| s.pos).collect();
     let w: Vec<u32> = prep.sites.iter().map(|s| s.weight).collect();
-    let g = graph::build(&pos, &w, barriers, clip, params).map_err(|source| {
-        PartitionError::Triangulation {
-            village: input.village.code.clone(),
-            source,
-        }
-    })?;
-    let mut st = State::new(&g, w, pos);
+    let mut st = State::new(g, w, pos);
     let n = prep.sites.len();
     let mut ctot = vec![0u64; g.n_comp];
     let mut csites: Vec<Vec<usize>> = vec![Vec::new(); g.n_comp];
@@ -247,16 +404,11 @@ fn solve(
         optimise_parts(&mut st, params, &ctot, &csites, repair);
     }
 
-    let zones = if lines.is_empty() {
-        Vec::new()
-    } else {
-        zones::slice(&clip.shape, lines)
-    };
     let to_err = |source| PartitionError::Triangulation {
         village: input.village.code.clone(),
         source,
     };
-    let mut clipped = build_shapes(&st, &zones, clip, footprints, params).map_err(to_err)?;
+    let mut clipped = build_shapes(&st, zones, clip, footprints, params).map_err(to_err)?;
     // A building whose cell ended up cut off from the rest of its grid moves to the
     // neighbouring grid it touches, where sizes allow; then the outlines are rebuilt.
     for _ in 0..if optimise { 3 } else { 0 } {
@@ -267,7 +419,7 @@ fn solve(
         for (u, q) in moves {
             st.relocate(u, q);
         }
-        clipped = build_shapes(&st, &zones, clip, footprints, params).map_err(to_err)?;
+        clipped = build_shapes(&st, zones, clip, footprints, params).map_err(to_err)?;
     }
     // Where whole buildings could not bring a grid into the range, flats move.
     let mut moves = settle_kept_splits(&mut st, kept);
