@@ -130,17 +130,24 @@ impl Frame {
             taken[u] = true;
             sites.push(u);
         }
-        let bounds = region.shape.bounding_rect()?;
-        let absorbed = (0..self.pos.len())
-            .filter(|&u| {
-                let p = self.pos[u];
-                let near = p[0] >= bounds.min().x
-                    && p[0] <= bounds.max().x
-                    && p[1] >= bounds.min().y
-                    && p[1] <= bounds.max().y;
-                !taken[u] && near && region.contains_point(p)
-            })
-            .collect();
+        // Cells the part holds without a site there touch its sites' cells (or one
+        // of them): look among the neighbours only.
+        let mut absorbed = Vec::new();
+        let mut frontier: Vec<usize> = sites.clone();
+        while let Some(u) = frontier.pop() {
+            for s in self.graph.sides_of(u) {
+                let v = s.nbr as usize;
+                if s.nbr == graph::FRAME || taken[v] {
+                    continue;
+                }
+                taken[v] = true;
+                if region.contains_point(self.pos[v]) {
+                    absorbed.push(v);
+                    frontier.push(v);
+                }
+            }
+        }
+        absorbed.sort_unstable();
         Some((sites, absorbed))
     }
 }
