@@ -250,10 +250,10 @@ fn run_with(
             village: village.code.clone(),
             source,
         };
+        let pos: Vec<[f64; 2]> = prep.sites.iter().map(|s| s.pos).collect();
+        let w: Vec<u32> = prep.sites.iter().map(|s| s.weight).collect();
         let (g, zones) = match graphing {
             Graphing::Frame(frame) => {
-                let pos: Vec<[f64; 2]> = prep.sites.iter().map(|s| s.pos).collect();
-                let w: Vec<u32> = prep.sites.iter().map(|s| s.weight).collect();
                 let restricted = frame.sites_in(&pos, &clip).and_then(|(sites, absorbed)| {
                     frame.graph.restrict(&sites, &absorbed, &pos, &w, params)
                 });
@@ -264,8 +264,6 @@ fn run_with(
             }
             Graphing::Own { .. } => {
                 let (barriers, lines) = barrier_lines(input, &proj, &clip.shape);
-                let pos: Vec<[f64; 2]> = prep.sites.iter().map(|s| s.pos).collect();
-                let w: Vec<u32> = prep.sites.iter().map(|s| s.weight).collect();
                 let g = graph::build(&pos, &w, &barriers, &clip, params).map_err(to_err)?;
                 let zones = if lines.is_empty() {
                     Vec::new()
@@ -277,7 +275,6 @@ fn run_with(
         };
         let parts = solve(input, params, &prep, &g, &zones, &setting, &mut flags)?;
         if matches!(graphing, Graphing::Own { keep: true }) && zones.len() <= 1 {
-            let pos = prep.sites.iter().map(|s| s.pos).collect();
             kept_frame = Some(Frame::new(proj, pos, g));
         }
         parts
