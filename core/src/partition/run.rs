@@ -82,12 +82,15 @@ pub(crate) fn run_in_frame(
 }
 
 /// What a village kept for the runs of its parts: its projection, its sites'
-/// positions and its graph (see [`run_in_frame`]).
+/// positions, its graph and the part (grid) each site's cell went to (see
+/// [`run_in_frame`]).
 pub(crate) struct Frame {
     proj: LocalProj,
     pos: Vec<[f64; 2]>,
     at: HashMap<[u64; 2], usize>,
     graph: graph::Graph,
+    part: Vec<u32>,
+    sites_of_part: Vec<Vec<usize>>,
 }
 
 impl Frame {
@@ -96,58 +99,67 @@ impl Frame {
         self.proj
     }
 
-    fn new(proj: LocalProj, pos: Vec<[f64; 2]>, graph: graph::Graph) -> Frame {
+    fn new(proj: LocalProj, pos: Vec<[f64; 2]>, graph: graph::Graph, part: Vec<u32>) -> Frame {
         let at = pos
             .iter()
             .enumerate()
             .map(|(u, p)| ([p[0].to_bits(), p[1].to_bits()], u))
             .collect();
+        let mut sites_of_part: Vec<Vec<usize>> = Vec::new();
+        for (u, &p) in part.iter().enumerate() {
+            if p == NONE {
+                continue;
+            }
+            if sites_of_part.len() <= p as usize {
+                sites_of_part.resize(p as usize + 1, Vec::new());
+            }
+            sites_of_part[p as usize].push(u);
+        }
         Frame {
             proj,
             pos,
             at,
             graph,
+            part,
+            sites_of_part,
         }
     }
 
     /// The village's sites for the sites of a part of it (`part_sites`, positions), in
-    /// that order, and the village's sites inside `region` that the part has no site
-    /// at (an institution or a tower drawn as grids of their own at this level: their
-    /// cells still belong to the part). `None` when a site of the part is not a site of
-    /// the village inside `region`.
+    /// that order, and the village's other sites whose cells went to the same grid in
+    /// the village's run (an institution or a tower drawn as grids of their own at this
+    /// level: their cells still belong to the part). `None` unless all of the part's
+    /// sites are village sites whose cells went to one grid, the one whose `region`
+    /// holds the first of them (a building's flats split between grids has its cell in
+    /// one of them only).
     fn sites_in(
         &self,
         part_sites: &[[f64; 2]],
         region: &ClipRegion,
     ) -> Option<(Vec<usize>, Vec<usize>)> {
-        let mut sites = Vec::with_capacity(part_sites.len());
+        let sites = part_sites
+            .iter()
+            .map(|p| self.at.get(&[p[0].to_bits(), p[1].to_bits()]).copied())
+            .collect::<Option<Vec<usize>>>()?;
+        let first = *sites.first()?;
+        let grid = *self.part.get(first)?;
+        if grid == NONE
+            || sites.iter().any(|&u| self.part[u] != grid)
+            || !region.contains_point(self.pos[first])
+        {
+            return None;
+        }
         let mut taken = vec![false; self.pos.len()];
-        for p in part_sites {
-            let u = *self.at.get(&[p[0].to_bits(), p[1].to_bits()])?;
-            if taken[u] || !region.contains_point(*p) {
+        for &u in &sites {
+            if std::mem::replace(&mut taken[u], true) {
                 return None;
             }
-            taken[u] = true;
-            sites.push(u);
         }
-        // Cells the part holds without a site there touch its sites' cells (or one
-        // of them): look among the neighbours only.
-        let mut absorbed = Vec::new();
-        let mut frontier: Vec<usize> = sites.clone();
-        while let Some(u) = frontier.pop() {
-            for s in self.graph.sides_of(u) {
-                let v = s.nbr as usize;
-                if s.nbr == graph::FRAME || taken[v] {
-                    continue;
-                }
-                taken[v] = true;
-                if region.contains_point(self.pos[v]) {
-                    absorbed.push(v);
-                    frontier.push(v);
-                }
-            }
-        }
-        absorbed.sort_unstable();
+        let absorbed = self.sites_of_part[grid as usize]
+            .iter()
+            .copied()
+            .filter(|&u| !taken[u])
+            .collect();
         Some((sites, absorbed))
     }
 }
@@ -273,9 +285,9 @@ fn run_with(
                 (g, zones)
             }
         };
-        let parts = solve(input, params, &prep, &g, &zones, &setting, &mut flags)?;
+        let (parts, part_of_site) = solve(input, params, &prep, &g, &zones, &setting, &mut flags)?;
         if matches!(graphing, Graphing::Own { keep: true }) && zones.len() <= 1 {
-            kept_frame = Some(Frame::new(proj, pos, g));
+            kept_frame = Some(Frame::new(proj, pos, g, part_of_site));
         }
         parts
     };
@@ -345,7 +357,7 @@ fn barrier_lines(
 }
 
 /// Grids of the village's sites on graph `g`, drawn from its cells (or, with several
-/// `zones`, from each zone's own).
+/// `zones`, from each zone's own), and the part each site ended in.
 fn solve(
     input: &VillageInput<'_>,
     params: &PartitionParams,
@@ -354,7 +366,7 @@ fn solve(
     zones: &[geo_types::Polygon<f64>],
     setting: &Setting<'_>,
     flags: &mut Vec<PartitionFlag>,
-) -> PartitionResult<Vec<AreaPart>> {
+) -> PartitionResult<(Vec<AreaPart>, Vec<u32>)> {
     let Setting {
         clip,
         footprints,
@@ -477,7 +489,7 @@ fn solve(
                 .collect(),
         });
     }
-    Ok(out)
+    Ok((out, st.part))
 }
 
 /// Sizes into the range, then compact shapes, then smooth borders.
