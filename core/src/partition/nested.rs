@@ -18,10 +18,10 @@
 //!    step 1 ([`run::run_in_frame`]): the links between different comprehensive grids
 //!    are cut and the components recomputed, so nothing is triangulated again and the
 //!    micro-grids are unions of the cells the comprehensive grid was drawn from. A
-//!    comprehensive grid whose sites are not all the village's sites inside it (a
-//!    building's flats split between two of them, a tower's footprint trimmed to the
-//!    grid), or whose cells would leave part of it uncovered, is cut on its own graph
-//!    as before; so is every grid of a village whose barriers cut it into zones.
+//!    comprehensive grid with a site whose cell step 1 did not give it (a building's
+//!    flats split between two of them, a tower's footprint trimmed to the grid), or
+//!    whose cells would leave part of it uncovered, is cut on its own graph as before;
+//!    so is every grid of a village whose barriers cut it into zones.
 //! 3. Micro-grids are coded `<comprehensive code>-<2-digit serial>`, west→east in
 //!    north→south rows within their comprehensive grid.
 //!
@@ -704,7 +704,7 @@ fn cut_micro(
         barriers: input.barriers,
         previous: &previous,
     };
-    // On the village's graph where the grid's sites are the village's sites in it;
+    // On the village's graph where step 1 gave the grid the cells of all its sites;
     // else (or where those cells would not cover the grid) on its own.
     let in_frame = match frame {
         Some(frame) => run::run_in_frame(&sub, lower, mode, frame)?

@@ -69,9 +69,10 @@ fn own_graph(
 /// [`run`] for a part of a village whose run kept `frame` (a comprehensive grid, as
 /// `input.village`, and its members): the part's sites are the village's sites in it,
 /// linked and drawn by the village's graph and cells, so nothing is triangulated again
-/// and the part's grids are unions of the village's cells. `Ok(None)` when the part's
-/// sites are not all sites of the village inside it (a building's flats split between
-/// parts, a footprint trimmed to the part): then run it on its own.
+/// and the part's grids are unions of the village's cells. `Ok(None)` unless the
+/// part's sites are all village sites whose cells went to this part in the village's
+/// run (not so for a building's flats split between parts, or a footprint trimmed to
+/// the part): then run it on its own.
 pub(crate) fn run_in_frame(
     input: &VillageInput<'_>,
     params: &PartitionParams,
