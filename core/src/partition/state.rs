@@ -24,6 +24,8 @@ pub(crate) struct State<'g> {
     pub dirty: Vec<bool>,
     mark: Vec<u32>,
     epoch: u32,
+    /// Scratch list for [`State::stays_connected_without`], kept to save allocations.
+    inside: Vec<usize>,
 }
 
 impl<'g> State<'g> {
@@ -42,6 +44,7 @@ impl<'g> State<'g> {
             dirty: Vec::new(),
             mark: vec![0; n],
             epoch: 0,
+            inside: Vec::new(),
         }
     }
 
@@ -110,20 +113,40 @@ impl<'g> State<'g> {
     }
 
     /// Whether part `p` stays connected when `u` leaves it.
+    ///
+    /// Most sites a refinement tries to move lie on a plain stretch of border: their
+    /// neighbours in the part are linked to one another directly, around the site, so
+    /// the part cannot fall apart without it ([`ring_connected`]). Only where they are
+    /// not (the site is a neck of the part) does a search through the part decide,
+    /// which in a comprehensive grid of a thousand sites is the costly case.
     pub(crate) fn stays_connected_without(&mut self, u: usize) -> bool {
         let p = self.part[u];
         let g = self.g;
-        let inside: Vec<usize> = g.nbrs(u).filter(|&v| self.part[v] == p).collect();
-        if inside.len() <= 1 {
-            return self.pc[p as usize] > 1;
-        }
+        let mut inside = std::mem::take(&mut self.inside);
+        inside.clear();
+        inside.extend(g.nbrs(u).filter(|&v| self.part[v] == p));
+        // A cell that absorbed others (see `Graph::restrict`) can border a site twice.
+        inside.sort_unstable();
+        inside.dedup();
+        let connected = if inside.len() <= 1 {
+            self.pc[p as usize] > 1
+        } else {
+            ring_connected(g, &inside) || self.reach_all(u, &inside)
+        };
+        self.inside = inside;
+        connected
+    }
+
+    /// Whether a search through `u`'s part, never entering `u`, reaches all of
+    /// `targets` (at least two of `u`'s neighbours in the part) from the first.
+    fn reach_all(&mut self, u: usize, targets: &[usize]) -> bool {
+        let p = self.part[u];
+        let g = self.g;
         let e = self.next_epoch();
         self.mark[u] = e;
-        let mut need = inside.len();
-        let mut stack = vec![inside[0]];
-        self.mark[inside[0]] = e;
-        let targets: Vec<usize> = inside;
-        need -= 1;
+        let mut need = targets.len() - 1;
+        let mut stack = vec![targets[0]];
+        self.mark[targets[0]] = e;
         while let Some(x) = stack.pop() {
             for y in g.nbrs(x) {
                 if self.part[y] == p && self.mark[y] != e {
@@ -229,6 +252,119 @@ impl<'g> State<'g> {
                 return next;
             }
             frontier = next;
+        }
+    }
+}
+
+/// Whether the sites `ring` (distinct, sorted) are connected by the graph's links among
+/// themselves alone. A sufficient test that they stay connected when the site they all
+/// neighbour leaves their part: in a triangulation, neighbours that follow each other
+/// around a site are linked, so one unbroken run of them passes. Rings of more than 16
+/// sites (never seen in a Delaunay graph of buildings) are left to the search.
+fn ring_connected(g: &Graph, ring: &[usize]) -> bool {
+    if ring.len() > 16 {
+        return false;
+    }
+    let mut root: [u8; 16] = std::array::from_fn(|i| i as u8);
+    fn find(root: &mut [u8; 16], mut i: u8) -> u8 {
+        while root[i as usize] != i {
+            i = root[i as usize];
+        }
+        i
+    }
+    let mut groups = ring.len();
+    for (i, &x) in ring.iter().enumerate() {
+        for y in g.nbrs(x) {
+            let Ok(j) = ring.binary_search(&y) else {
+                continue;
+            };
+            let (a, b) = (find(&mut root, i as u8), find(&mut root, j as u8));
+            if a != b {
+                root[a.max(b) as usize] = a.min(b);
+                groups -= 1;
+                if groups == 1 {
+                    return true;
+                }
+            }
+        }
+    }
+    groups == 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::graph::{self, Seg};
+    use super::super::polygon::ClipRegion;
+    use super::super::PartitionParams;
+    use super::State;
+    use geo_types::{polygon, MultiPolygon};
+    use proptest::prelude::*;
+    use rstar::RTree;
+
+    /// Whether `u`'s neighbours in its part are all in one piece of the part without
+    /// `u`, by a plain search from each: what `stays_connected_without` answers.
+    fn by_search(st: &State<'_>, u: usize) -> bool {
+        let p = st.part[u];
+        let inside: Vec<usize> = st.g.nbrs(u).filter(|&v| st.part[v] == p).collect();
+        let Some(&first) = inside.first() else {
+            return st.pc[p as usize] > 1;
+        };
+        let mut seen = vec![false; st.part.len()];
+        seen[u] = true;
+        seen[first] = true;
+        let mut stack = vec![first];
+        while let Some(x) = stack.pop() {
+            for y in st.g.nbrs(x) {
+                if st.part[y] == p && !seen[y] {
+                    seen[y] = true;
+                    stack.push(y);
+                }
+            }
+        }
+        inside.iter().all(|&v| seen[v])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        /// On jittered lattices with some links cut (long ones dropped), parts drawn at
+        /// random or as bands, the quick ring test and the search agree with a plain
+        /// search for every site.
+        #[test]
+        fn stays_connected_without_agrees_with_a_plain_search(
+            jitter in proptest::collection::vec((-4.0f64..4.0, -4.0f64..4.0), 100),
+            labels in proptest::collection::vec(0u32..3, 100),
+            bands in any::<bool>(),
+            max_link_m in 9.0f64..30.0,
+        ) {
+            let pos: Vec<[f64; 2]> = jitter
+                .iter()
+                .enumerate()
+                .map(|(i, (dx, dy))| [(i % 10) as f64 * 10.0 + dx, (i / 10) as f64 * 10.0 + dy])
+                .collect();
+            let w = vec![1u32; pos.len()];
+            let clip = ClipRegion::new(MultiPolygon(vec![polygon![
+                (x: -20.0, y: -20.0),
+                (x: 120.0, y: -20.0),
+                (x: 120.0, y: 120.0),
+                (x: -20.0, y: 120.0),
+            ]]));
+            let params = PartitionParams { max_link_m, ..PartitionParams::default() };
+            let g = graph::build(&pos, &w, &RTree::<Seg>::new(), &clip, &params).expect("triangulation");
+            let mut st = State::new(&g, w, pos.clone());
+            let parts: Vec<u32> = (0..3).map(|_| st.new_part(0, false)).collect();
+            for (u, &label) in labels.iter().enumerate() {
+                // Bands: three wavy stripes, so most borders are long plain runs.
+                let k = if bands {
+                    (((pos[u][1] + 8.0 * (pos[u][0] / 15.0).sin()) / 34.0).floor().clamp(0.0, 2.0)) as usize
+                } else {
+                    label as usize
+                };
+                st.add(u, parts[k]);
+            }
+            for u in 0..pos.len() {
+                let expected = by_search(&st, u);
+                prop_assert_eq!(st.stays_connected_without(u), expected, "site {}", u);
+            }
         }
     }
 }
