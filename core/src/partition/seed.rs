@@ -86,11 +86,15 @@ fn bisect(st: &State<'_>, sites: &mut [usize], k: u32, turn: f64, out: &mut Vec<
     }
     let theta = 0.5 * (2.0 * cxy).atan2(cxx - cyy) + turn;
     let (ax, ay) = (theta.cos(), theta.sin());
-    sites.sort_by(|&a, &b| {
-        let pa = st.pos[a][0] * ax + st.pos[a][1] * ay;
-        let pb = st.pos[b][0] * ax + st.pos[b][1] * ay;
-        pa.total_cmp(&pb).then(a.cmp(&b))
-    });
+    // Each site's place along the axis, computed once rather than in every comparison.
+    let mut along: Vec<(f64, usize)> = sites
+        .iter()
+        .map(|&u| (st.pos[u][0] * ax + st.pos[u][1] * ay, u))
+        .collect();
+    along.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    for (slot, (_, u)) in sites.iter_mut().zip(along) {
+        *slot = u;
+    }
     let k1 = k / 2;
     let k2 = k - k1;
     let total: u64 = sites.iter().map(|&u| u64::from(st.w[u])).sum();

@@ -138,16 +138,21 @@ impl<'g> State<'g> {
     }
 
     /// Whether a search through `u`'s part, never entering `u`, reaches all of
-    /// `targets` (at least two of `u`'s neighbours in the part) from the first.
+    /// `targets` (at least two of `u`'s neighbours in the part) from the first. The
+    /// search goes breadth first: where the part closes around a notch, the path
+    /// between `u`'s neighbours is short, and the search stops at it instead of
+    /// wandering through the rest of a large part.
     fn reach_all(&mut self, u: usize, targets: &[usize]) -> bool {
         let p = self.part[u];
         let g = self.g;
         let e = self.next_epoch();
         self.mark[u] = e;
         let mut need = targets.len() - 1;
-        let mut stack = vec![targets[0]];
+        let mut queue = vec![targets[0]];
         self.mark[targets[0]] = e;
-        while let Some(x) = stack.pop() {
+        let mut next = 0;
+        while let Some(&x) = queue.get(next) {
+            next += 1;
             for y in g.nbrs(x) {
                 if self.part[y] == p && self.mark[y] != e {
                     self.mark[y] = e;
@@ -157,7 +162,7 @@ impl<'g> State<'g> {
                             return true;
                         }
                     }
-                    stack.push(y);
+                    queue.push(y);
                 }
             }
         }
