@@ -57,6 +57,7 @@ use geo::{Area, BooleanOps, BoundingRect, Contains, Intersects};
 use geo_types::MultiPolygon;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Both levels of a nested partition of one village.
@@ -617,46 +618,72 @@ fn cut_micro(
     frame: Option<&run::Frame>,
 ) -> PartitionResult<VillagePartition> {
     let village = input.village;
-    let mut held: HashMap<&str, Held> = HashMap::new();
-    for m in &parent.members {
-        let h = held.entry(m.building.as_str()).or_default();
-        h.segments
-            .push(m.flats.map_or((0, m.households), |(s, e)| (s, e - s)));
-        h.partial |= m.flats.is_some();
+    // The grid's members, a building's flat ranges one after another: as the partition
+    // writes them (sorted by building and flats), else sorted here.
+    let mut listed: Vec<&GridMember> = parent.members.iter().collect();
+    let in_order =
+        |a: &&GridMember, b: &&GridMember| a.building.cmp(&b.building).then(a.flats.cmp(&b.flats));
+    if !listed.windows(2).all(|w| in_order(&w[0], &w[1]).is_le()) {
+        listed.sort_by(in_order);
     }
-    for h in held.values_mut() {
-        h.segments.sort_unstable();
-    }
-    // Buildings in the order the comprehensive grid first lists them (deterministic
-    // runs); a building it holds several flat ranges of comes once.
-    let mut members: Vec<Building> = Vec::with_capacity(held.len());
-    let mut seen: std::collections::HashSet<&str> =
-        std::collections::HashSet::with_capacity(held.len());
-    for m in &parent.members {
-        let id = m.building.as_str();
-        let (Some(h), Some(b)) = (held.get(id), buildings.get(id)) else {
+    // Each building once, as the one building of the count the grid holds of it; the
+    // flats of the buildings it holds only some of (`partial`, looked up again below).
+    // Most are whole and stay as they are, borrowed.
+    let mut members: Vec<Cow<'_, Building>> = Vec::new();
+    let mut whole: HashMap<&str, u32> = HashMap::new();
+    let mut partial: HashMap<&str, Held> = HashMap::new();
+    for run in listed.chunk_by(|a, b| a.building == b.building) {
+        let id = run[0].building.as_str();
+        let Some(b) = buildings.get(id) else {
             continue;
         };
-        if !seen.insert(id) {
-            continue;
+        let households = if run.len() == 1 && run[0].flats.is_none() {
+            if !previous.is_empty() {
+                whole.insert(id, run[0].households);
+            }
+            run[0].households
+        } else {
+            let held = Held {
+                segments: run
+                    .iter()
+                    .map(|m| m.flats.map_or((0, m.households), |(s, e)| (s, e - s)))
+                    .collect(),
+                partial: true,
+            };
+            let households = held.households();
+            partial.insert(id, held);
+            households
+        };
+        let mut part = Cow::Borrowed(*b);
+        if part.households.count != households {
+            part.to_mut().households.count = households;
         }
-        let mut part = (*b).clone();
-        part.households.count = h.households();
         // Footprints may overlap (a tower over an institution's footprint): within this
         // grid only the part the comprehensive grid covers can carry micro-grids of
         // the building's own (only buildings above the micro maximum, and
         // institutions, get those).
-        let stands_on_footprint = part.households.count > lower.max
-            || part.building_use == crate::model::BuildingUse::Institution;
+        let stands_on_footprint =
+            households > lower.max || part.building_use == crate::model::BuildingUse::Institution;
         if stands_on_footprint && !parent.polygon.contains(&part.footprint) {
             let inside = part.footprint.intersection(&parent.polygon);
             if inside.unsigned_area() > 0.0 {
-                part.footprint = inside;
+                part.to_mut().footprint = inside;
             }
         }
         members.push(part);
     }
-    let member_refs: Vec<&Building> = members.iter().collect();
+    let held = |id: &str| -> Option<Cow<'_, Held>> {
+        match partial.get(id) {
+            Some(h) => Some(Cow::Borrowed(h)),
+            None => whole.get(id).map(|&n| {
+                Cow::Owned(Held {
+                    segments: vec![(0, n)],
+                    partial: false,
+                })
+            }),
+        }
+    };
+    let member_refs: Vec<&Building> = members.iter().map(|b| b.as_ref()).collect();
     let area = AdminUnit {
         boundary: parent.polygon.clone(),
         ..village.clone()
@@ -670,7 +697,7 @@ fn cut_micro(
                 .members
                 .iter()
                 .flat_map(|m| {
-                    let Some(h) = held.get(m.building.as_str()) else {
+                    let Some(h) = held(m.building.as_str()) else {
                         return Vec::new();
                     };
                     if !h.partial && m.flats.is_none() {
@@ -743,16 +770,16 @@ fn cut_micro(
         g.code = code;
         g.level = Grid::MICRO;
         g.parent = Some(parent.code.clone());
+        if partial.is_empty() {
+            continue;
+        }
+        // Flats of a building held whole are the building's own: only the others map.
         let mut real = Vec::with_capacity(g.members.len());
         for m in g.members.drain(..) {
-            let Some(h) = held.get(m.building.as_str()) else {
+            let Some(h) = partial.get(m.building.as_str()) else {
                 real.push(m);
                 continue;
             };
-            if !h.partial && m.flats.is_none() {
-                real.push(m);
-                continue;
-            }
             let (s, e) = m.flats.unwrap_or((0, h.households()));
             real.extend(h.to_real(s, e).into_iter().map(|(s, e)| GridMember {
                 building: m.building.clone(),
