@@ -607,17 +607,23 @@ impl Held {
     }
 }
 
-/// Step 2 for one comprehensive grid: partitions it as a village of its members.
-fn cut_micro(
-    input: &VillageInput<'_>,
-    parent: &Grid,
-    buildings: &HashMap<&str, &Building>,
-    previous: &[&Grid],
+/// What a comprehensive grid holds, as the buildings its micro-grids are cut from:
+/// each building once, with the households the grid holds of it (`members`); the
+/// households of the buildings it holds whole, when `keep_whole` (the previous
+/// micro-grids need them); and the flats of those it holds only some of (`partial`).
+/// Most buildings are whole and stay as they are, borrowed.
+struct Holdings<'a> {
+    members: Vec<Cow<'a, Building>>,
+    whole: HashMap<&'a str, u32>,
+    partial: HashMap<&'a str, Held>,
+}
+
+fn holdings<'a>(
+    parent: &'a Grid,
+    buildings: &HashMap<&str, &'a Building>,
     lower: &PartitionParams,
-    mode: Mode,
-    frame: Option<&run::Frame>,
-) -> PartitionResult<VillagePartition> {
-    let village = input.village;
+    keep_whole: bool,
+) -> Holdings<'a> {
     // The grid's members, a building's flat ranges one after another: as the partition
     // writes them (sorted by building and flats), else sorted here.
     let mut listed: Vec<&GridMember> = parent.members.iter().collect();
@@ -626,9 +632,6 @@ fn cut_micro(
     if !listed.windows(2).all(|w| in_order(&w[0], &w[1]).is_le()) {
         listed.sort_by(in_order);
     }
-    // Each building once, as the one building of the count the grid holds of it; the
-    // flats of the buildings it holds only some of (`partial`, looked up again below).
-    // Most are whole and stay as they are, borrowed.
     let mut members: Vec<Cow<'_, Building>> = Vec::new();
     let mut whole: HashMap<&str, u32> = HashMap::new();
     let mut partial: HashMap<&str, Held> = HashMap::new();
@@ -638,7 +641,7 @@ fn cut_micro(
             continue;
         };
         let households = if run.len() == 1 && run[0].flats.is_none() {
-            if !previous.is_empty() {
+            if keep_whole {
                 whole.insert(id, run[0].households);
             }
             run[0].households
@@ -660,10 +663,13 @@ fn cut_micro(
         }
         // Footprints may overlap (a tower over an institution's footprint): within this
         // grid only the part the comprehensive grid covers can carry micro-grids of
-        // the building's own (only buildings above the micro maximum, and
-        // institutions, get those).
-        let stands_on_footprint =
-            households > lower.max || part.building_use == crate::model::BuildingUse::Institution;
+        // the building's own (only buildings above the micro maximum, and institutions
+        // where they get grids of their own, get those). Any other building is a site
+        // as in the village, at the point of its whole footprint, so it keeps its
+        // village cell (see `run::run_in_frame`).
+        let stands_on_footprint = households > lower.max
+            || (lower.institution_grids
+                && part.building_use == crate::model::BuildingUse::Institution);
         if stands_on_footprint && !parent.polygon.contains(&part.footprint) {
             let inside = part.footprint.intersection(&parent.polygon);
             if inside.unsigned_area() > 0.0 {
@@ -672,6 +678,29 @@ fn cut_micro(
         }
         members.push(part);
     }
+    Holdings {
+        members,
+        whole,
+        partial,
+    }
+}
+
+/// Step 2 for one comprehensive grid: partitions it as a village of its members.
+fn cut_micro(
+    input: &VillageInput<'_>,
+    parent: &Grid,
+    buildings: &HashMap<&str, &Building>,
+    previous: &[&Grid],
+    lower: &PartitionParams,
+    mode: Mode,
+    frame: Option<&run::Frame>,
+) -> PartitionResult<VillagePartition> {
+    let village = input.village;
+    let Holdings {
+        members,
+        whole,
+        partial,
+    } = holdings(parent, buildings, lower, !previous.is_empty());
     let held = |id: &str| -> Option<Cow<'_, Held>> {
         match partial.get(id) {
             Some(h) => Some(Cow::Borrowed(h)),
@@ -1103,5 +1132,107 @@ mod frame_tests {
         assert!(run::run_in_frame(&sub, &lower, Mode::Optimise, &frame)
             .unwrap()
             .is_none());
+    }
+
+    /// A grid's buildings are borrowed as they are unless it holds only some of their
+    /// flats (then they count what it holds) or they stand on their own footprint at
+    /// the micro level (then only the part inside the grid is theirs): a tower above
+    /// the micro maximum, and an institution only where institutions get grids of their
+    /// own. An institution that is an ordinary member keeps its whole footprint, so its
+    /// site is the one it has in the village.
+    #[test]
+    fn holdings_trim_only_footprints_that_carry_grids_of_their_own() {
+        let square = |x: f64, y: f64, s: f64| {
+            MultiPolygon(vec![polygon![
+                (x: x, y: y), (x: x + s, y: y), (x: x + s, y: y + s), (x: x, y: y + s)
+            ]])
+        };
+        let building = |id: &str, footprint, building_use, households| Building {
+            source_id: id.into(),
+            footprint,
+            building_use,
+            levels: None,
+            height: None,
+            households: HouseholdCount::registered(households),
+            address: None,
+            village: None,
+        };
+        // The grid is the square 115.1–115.101 E; the school and the tower reach 1e-4°
+        // over its eastern edge.
+        let straddling = square(115.1009, 33.4005, 2e-4);
+        let built = [
+            building(
+                "house",
+                square(115.1002, 33.4002, 5e-5),
+                BuildingUse::Residential,
+                3,
+            ),
+            building("school", straddling.clone(), BuildingUse::Institution, 0),
+            building("tower", straddling.clone(), BuildingUse::Residential, 60),
+            building(
+                "flats",
+                square(115.1005, 33.4002, 5e-5),
+                BuildingUse::Residential,
+                80,
+            ),
+        ];
+        let by_id: HashMap<&str, &Building> =
+            built.iter().map(|b| (b.source_id.as_str(), b)).collect();
+        let member = |id: &str, households, flats| GridMember {
+            building: id.into(),
+            households,
+            flats,
+        };
+        let parent = Grid {
+            code: "411622101201-001".parse().unwrap(),
+            level: Grid::COMPREHENSIVE,
+            parent: None,
+            village: "411622101201".parse().unwrap(),
+            households: 103,
+            // Out of order on purpose: the flat ranges of one building come together.
+            members: vec![
+                member("flats", 20, Some((60, 80))),
+                member("house", 3, None),
+                member("school", 0, None),
+                member("tower", 60, None),
+                member("flats", 20, Some((0, 20))),
+            ],
+            polygon: square(115.1, 33.4, 1e-3),
+            name: None,
+            staff: None,
+            locked: false,
+            institution: false,
+            version: 1,
+        };
+        let area = |b: &Building| b.footprint.unsigned_area();
+        for institution_grids in [false, true] {
+            let lower = PartitionParams::default().with_institution_grids(institution_grids);
+            let held = holdings(&parent, &by_id, &lower, true);
+            let got: HashMap<&str, &Cow<'_, Building>> = held
+                .members
+                .iter()
+                .map(|b| (b.source_id.as_str(), b))
+                .collect();
+            assert_eq!(held.members.len(), 4, "each building once");
+            assert!(matches!(got["house"], Cow::Borrowed(_)));
+            assert_eq!(held.whole.get("house"), Some(&3));
+            // The tower stands on its footprint either way: trimmed to the grid (half
+            // of it lies outside).
+            let tower = got["tower"];
+            assert!(
+                (area(tower) - 0.5 * area(&built[2])).abs() < 1e-12,
+                "{}",
+                area(tower)
+            );
+            // The grid holds 40 of the 80 flats, in two ranges.
+            assert_eq!(got["flats"].households.count, 40);
+            assert_eq!(held.partial["flats"].segments, vec![(0, 20), (60, 20)]);
+            let school = got["school"];
+            if institution_grids {
+                assert!(area(school) < area(&built[1]));
+            } else {
+                assert!(matches!(school, Cow::Borrowed(_)));
+            }
+        }
     }
 }
