@@ -385,6 +385,181 @@ impl Graph {
     }
 }
 
+/// Sites grouped into small connected clusters, and the graph between the clusters:
+/// what a partition with large parts (comprehensive grids) is first cut on, so its
+/// refinement moves a cluster where it would move each of a dozen sites.
+pub(crate) struct Coarse {
+    /// The cluster of each site.
+    pub cluster: Vec<u32>,
+    /// The clusters' graph: a side per neighbouring cluster, its lengths the sums of
+    /// the sites' sides between the two, active where one of those is. No Voronoi
+    /// vertices: its parts are drawn from the sites' cells.
+    pub graph: Graph,
+    /// Households of each cluster.
+    pub weights: Vec<u32>,
+    /// Mean position of each cluster's sites.
+    pub pos: Vec<[f64; 2]>,
+}
+
+impl Graph {
+    /// Clusters of at most `max_sites` sites and `max_weight` households (a heavier
+    /// site alone), each grown breadth first over active links from the first site
+    /// (in site order) not yet taken, so clusters are connected, compact and never
+    /// cross a component.
+    ///
+    /// A part made of clusters linked in the cluster graph is connected in this one.
+    pub(crate) fn coarsen(
+        &self,
+        weights: &[u32],
+        pos: &[[f64; 2]],
+        max_sites: usize,
+        max_weight: u32,
+    ) -> Coarse {
+        let n = weights.len();
+        let mut cluster = vec![u32::MAX; n];
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        let mut queue = Vec::new();
+        for s in 0..n {
+            if cluster[s] != u32::MAX {
+                continue;
+            }
+            let id = members.len() as u32;
+            let mut taken = vec![s];
+            let mut weight = weights[s];
+            cluster[s] = id;
+            queue.clear();
+            queue.push(s);
+            let mut next = 0;
+            'grow: while let Some(&x) = queue.get(next) {
+                next += 1;
+                for y in self.nbrs(x) {
+                    if taken.len() >= max_sites || weight >= max_weight {
+                        break 'grow;
+                    }
+                    if cluster[y] != u32::MAX || weight.saturating_add(weights[y]) > max_weight {
+                        continue;
+                    }
+                    cluster[y] = id;
+                    weight += weights[y];
+                    taken.push(y);
+                    queue.push(y);
+                }
+            }
+            members.push(taken);
+        }
+        let k = members.len();
+        let mut coarse_weights = Vec::with_capacity(k);
+        let mut coarse_pos = Vec::with_capacity(k);
+        let mut comp = Vec::with_capacity(k);
+        for taken in &members {
+            let (mut x, mut y) = (0.0, 0.0);
+            for &u in taken {
+                x += pos[u][0];
+                y += pos[u][1];
+            }
+            let m = taken.len() as f64;
+            coarse_pos.push([x / m, y / m]);
+            coarse_weights.push(taken.iter().map(|&u| weights[u]).sum());
+            comp.push(self.comp[taken[0]]);
+        }
+        // One side per neighbouring cluster, summed over the sites' sides.
+        let mut start = Vec::with_capacity(k + 1);
+        let mut sides: Vec<Side> = Vec::new();
+        let mut slot = vec![usize::MAX; k];
+        let (mut link_sum, mut link_n) = (0.0, 0usize);
+        for (c, taken) in members.iter().enumerate() {
+            start.push(sides.len());
+            let first = sides.len();
+            for &u in taken {
+                for s in self.sides_of(u) {
+                    if s.nbr == FRAME {
+                        continue;
+                    }
+                    let d = cluster[s.nbr as usize];
+                    if d == c as u32 {
+                        continue;
+                    }
+                    let at = slot[d as usize];
+                    if at >= first && at < sides.len() {
+                        let side = &mut sides[at];
+                        side.vlen += s.vlen;
+                        side.slen += s.slen;
+                        side.active |= s.active;
+                    } else {
+                        slot[d as usize] = sides.len();
+                        sides.push(Side {
+                            nbr: d,
+                            from: 0,
+                            to: 0,
+                            vlen: s.vlen,
+                            slen: s.slen,
+                            active: s.active,
+                        });
+                    }
+                }
+            }
+            for side in &sides[first..] {
+                if side.active && (c as u32) < side.nbr {
+                    link_sum += distance(coarse_pos[c], coarse_pos[side.nbr as usize]);
+                    link_n += 1;
+                }
+            }
+        }
+        start.push(sides.len());
+        Coarse {
+            cluster,
+            graph: Graph {
+                start,
+                sides,
+                vertices: Vec::new(),
+                comp,
+                n_comp: self.n_comp,
+                mean_link: if link_n > 0 {
+                    link_sum / link_n as f64
+                } else {
+                    self.mean_link
+                },
+            },
+            weights: coarse_weights,
+            pos: coarse_pos,
+        }
+    }
+}
+
+/// A test village: sites on a lattice of 10 m with `cols` columns, each moved by its
+/// `jitter`, in a square region around them, linked up to `max_link_m`; their
+/// positions and graph.
+#[cfg(test)]
+pub(crate) fn jittered_lattice(
+    jitter: &[(f64, f64)],
+    cols: usize,
+    weights: &[u32],
+    max_link_m: f64,
+) -> (Vec<[f64; 2]>, Graph) {
+    use geo_types::{polygon, MultiPolygon};
+    let pos: Vec<[f64; 2]> = jitter
+        .iter()
+        .enumerate()
+        .map(|(i, (dx, dy))| [(i % cols) as f64 * 10.0 + dx, (i / cols) as f64 * 10.0 + dy])
+        .collect();
+    let (w, h) = (
+        cols as f64 * 10.0,
+        jitter.len().div_ceil(cols) as f64 * 10.0,
+    );
+    let clip = ClipRegion::new(MultiPolygon(vec![polygon![
+        (x: -20.0, y: -20.0),
+        (x: w + 20.0, y: -20.0),
+        (x: w + 20.0, y: h + 20.0),
+        (x: -20.0, y: h + 20.0),
+    ]]));
+    let params = PartitionParams {
+        max_link_m,
+        ..PartitionParams::default()
+    };
+    let g = build(&pos, weights, &RTree::new(), &clip, &params).expect("triangulation");
+    (pos, g)
+}
+
 fn find(parent: &mut [u32], mut x: u32) -> u32 {
     while parent[x as usize] != x {
         let p = parent[parent[x as usize] as usize];
@@ -487,6 +662,78 @@ fn components(g: &mut Graph, weights: &[u32], params: &PartitionParams) {
 #[cfg(test)]
 mod tests {
     use super::settled_length;
+
+    mod coarsen {
+        use super::super::{jittered_lattice, Graph, FRAME};
+        use proptest::prelude::*;
+
+        /// Whether `sites` are connected by active links among themselves.
+        fn connected(g: &Graph, sites: &[usize]) -> bool {
+            let mut seen = vec![sites[0]];
+            let mut i = 0;
+            while let Some(&x) = seen.get(i) {
+                i += 1;
+                for y in g.nbrs(x) {
+                    if sites.contains(&y) && !seen.contains(&y) {
+                        seen.push(y);
+                    }
+                }
+            }
+            seen.len() == sites.len()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+            /// Every site is in one cluster; a cluster is connected, within its limits
+            /// (a heavier site alone) and in one component; the cluster graph links
+            /// two clusters exactly where sites of theirs are linked, with the sides'
+            /// lengths summed.
+            #[test]
+            fn clusters_are_connected_bounded_and_linked_as_their_sites(
+                jitter in proptest::collection::vec((-4.0f64..4.0, -4.0f64..4.0), 120),
+                weights in proptest::collection::vec(0u32..9, 120),
+                max_link_m in 9.0f64..30.0,
+                max_sites in 1usize..16,
+                max_weight in 1u32..30,
+            ) {
+                let (pos, g) = jittered_lattice(&jitter, 12, &weights, max_link_m);
+                let c = g.coarsen(&weights, &pos, max_sites, max_weight);
+                let k = c.weights.len();
+                let mut members: Vec<Vec<usize>> = vec![Vec::new(); k];
+                for (u, &cl) in c.cluster.iter().enumerate() {
+                    prop_assert!((cl as usize) < k);
+                    members[cl as usize].push(u);
+                }
+                for (cl, sites) in members.iter().enumerate() {
+                    prop_assert!(!sites.is_empty());
+                    prop_assert!(connected(&g, sites), "cluster {} apart", cl);
+                    let w: u32 = sites.iter().map(|&u| weights[u]).sum();
+                    prop_assert_eq!(w, c.weights[cl]);
+                    prop_assert!(sites.len() == 1 || (sites.len() <= max_sites && w <= max_weight));
+                    prop_assert!(sites.iter().all(|&u| g.comp[u] == c.graph.comp[cl]));
+                }
+                for (a, sites) in members.iter().enumerate() {
+                    for b in 0..k {
+                        if a == b {
+                            continue;
+                        }
+                        let fine: Vec<_> = sites
+                            .iter()
+                            .flat_map(|&u| g.sides_of(u))
+                            .filter(|s| s.nbr != FRAME && c.cluster[s.nbr as usize] == b as u32)
+                            .collect();
+                        let coarse: Vec<_> = c.graph.sides_of(a).iter().filter(|s| s.nbr == b as u32).collect();
+                        prop_assert_eq!(coarse.len(), usize::from(!fine.is_empty()));
+                        if let Some(side) = coarse.first() {
+                            prop_assert_eq!(side.active, fine.iter().any(|s| s.active));
+                            let slen: f64 = fine.iter().map(|s| s.slen).sum();
+                            prop_assert!((side.slen - slen).abs() < 1e-9);
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_border_counts_only_near_its_two_buildings() {

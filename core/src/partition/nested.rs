@@ -2,9 +2,12 @@
 //! households), each of those cut into micro-grids (微网格, 30–50).
 //!
 //! # Algorithm
-//! 1. The village is partitioned as usual with the upper sizes; the grids that come out
-//!    are the comprehensive grids ([`Grid::COMPREHENSIVE`]). A village below the upper
-//!    minimum becomes one comprehensive grid, flagged `Undersized`.
+//! 1. The village is partitioned with the upper sizes; the grids that come out are the
+//!    comprehensive grids ([`Grid::COMPREHENSIVE`]). A village below the upper minimum
+//!    becomes one comprehensive grid, flagged `Undersized`. A first run cuts them on
+//!    clusters of a dozen neighbouring buildings and then smooths their borders
+//!    building by building (`run::optimise_on_clusters`): a comprehensive grid holds a
+//!    thousand sites, and refining it site by site cost as much as the whole of step 2.
 //! 2. Each comprehensive grid is then partitioned with the lower sizes as if it were a
 //!    village: its polygon is the boundary, its members (whole buildings, or the flat
 //!    range of a tower it holds) are the buildings. A micro-grid therefore never

@@ -258,6 +258,7 @@ fn run_with(
             clip: &clip,
             footprints: &footprints,
             mode,
+            on_clusters: matches!(graphing, Graphing::Own { keep: true }),
         };
         let to_err = |source| PartitionError::Triangulation {
             village: village.code.clone(),
@@ -314,6 +315,9 @@ struct Setting<'a> {
     clip: &'a ClipRegion,
     footprints: &'a Footprints,
     mode: Mode,
+    /// Cut a first run on clusters of sites ([`optimise_on_clusters`]): the village's
+    /// run of nested grids, whose comprehensive grids hold a thousand sites each.
+    on_clusters: bool,
 }
 
 /// Barrier segments (R-tree) and polylines near the village, in local metres.
@@ -372,18 +376,13 @@ fn solve(
         clip,
         footprints,
         mode,
+        on_clusters,
     } = *setting;
     let pos: Vec<[f64; 2]> = prep.sites.iter().map(|s| s.pos).collect();
     let w: Vec<u32> = prep.sites.iter().map(|s| s.weight).collect();
     let mut st = State::new(g, w, pos);
     let n = prep.sites.len();
-    let mut ctot = vec![0u64; g.n_comp];
-    let mut csites: Vec<Vec<usize>> = vec![Vec::new(); g.n_comp];
-    for u in 0..n {
-        let c = g.comp[u] as usize;
-        ctot[c] += u64::from(st.w[u]);
-        csites[c].push(u);
-    }
+    let (ctot, csites) = component_totals(&st);
     let prev: Vec<&Grid> = input
         .previous
         .iter()
@@ -393,32 +392,20 @@ fn solve(
     let optimise = mode == Mode::Optimise;
     // Flats of unchanged buildings that stay where the previous run put them.
     let mut kept = Vec::new();
-    if repair {
-        kept = init_from_previous(&mut st, &prep.sites, input.buildings, &prev);
+    if on_clusters && optimise && !repair {
+        st = optimise_on_clusters(g, st.w.clone(), st.pos.clone(), params, flags);
+    } else {
+        if repair {
+            kept = init_from_previous(&mut st, &prep.sites, input.buildings, &prev);
+            if optimise {
+                st.keep_largest_pieces();
+                st.regrow();
+            }
+        }
+        seed_and_grow(&mut st, params, &ctot, &csites, optimise, flags);
         if optimise {
-            st.keep_largest_pieces();
-            st.regrow();
+            optimise_parts(&mut st, params, &ctot, &csites, repair);
         }
-    }
-    for (c, sites) in csites.iter().enumerate() {
-        let (k, flag) = grid_count(ctot[c], params);
-        flags.extend(flag);
-        if sites.iter().all(|&u| st.part[u] == NONE) {
-            seed_component(&mut st, sites.clone(), k, c as u32);
-        }
-    }
-    if optimise {
-        st.keep_largest_pieces();
-    }
-    // Sites in no grid yet (new buildings) join the grid they border.
-    for u in st.regrow() {
-        // Unreachable from any part (cannot happen in a connected component); own part.
-        let p = st.new_part(g.comp[u], true);
-        st.add(u, p);
-    }
-    recompute_pcomp(&mut st);
-    if optimise {
-        optimise_parts(&mut st, params, &ctot, &csites, repair);
     }
 
     let to_err = |source| PartitionError::Triangulation {
@@ -493,6 +480,99 @@ fn solve(
     Ok((out, st.part))
 }
 
+/// Households and sites of each component of `st`'s graph.
+fn component_totals(st: &State<'_>) -> (Vec<u64>, Vec<Vec<usize>>) {
+    let g = st.g;
+    let mut ctot = vec![0u64; g.n_comp];
+    let mut csites: Vec<Vec<usize>> = vec![Vec::new(); g.n_comp];
+    for u in 0..st.part.len() {
+        let c = g.comp[u] as usize;
+        ctot[c] += u64::from(st.w[u]);
+        csites[c].push(u);
+    }
+    (ctot, csites)
+}
+
+/// Seeds every component without a part yet ([`seed_component`]), keeps each part's
+/// largest piece (with `optimise`) and gives the sites left over to the part they
+/// border.
+fn seed_and_grow(
+    st: &mut State<'_>,
+    params: &PartitionParams,
+    ctot: &[u64],
+    csites: &[Vec<usize>],
+    optimise: bool,
+    flags: &mut Vec<PartitionFlag>,
+) {
+    for (c, sites) in csites.iter().enumerate() {
+        let (k, flag) = grid_count(ctot[c], params);
+        flags.extend(flag);
+        if sites.iter().all(|&u| st.part[u] == NONE) {
+            seed_component(st, sites.clone(), k, c as u32);
+        }
+    }
+    if optimise {
+        st.keep_largest_pieces();
+    }
+    // Sites in no grid yet (new buildings) join the grid they border.
+    for u in st.regrow() {
+        // Unreachable from any part (cannot happen in a connected component); own part.
+        let p = st.new_part(st.g.comp[u], true);
+        st.add(u, p);
+    }
+    recompute_pcomp(st);
+}
+
+/// Most sites a cluster holds in [`optimise_on_clusters`]; at most a twentieth of the
+/// grids' minimum households, so a grid is still made of twenty clusters or more.
+const CLUSTER_SITES: usize = 12;
+const CLUSTER_SHARE_OF_MIN: u32 = 20;
+
+/// A fresh run for large grids: seeds and optimises the parts on clusters of a dozen
+/// neighbouring sites ([`graph::Graph::coarsen`]), which makes the refinement an order
+/// of magnitude cheaper, then gives every site its cluster's part and smooths the
+/// borders site by site (boundary length only, never leaving the range).
+fn optimise_on_clusters<'g>(
+    g: &'g graph::Graph,
+    w: Vec<u32>,
+    pos: Vec<[f64; 2]>,
+    params: &PartitionParams,
+    flags: &mut Vec<PartitionFlag>,
+) -> State<'g> {
+    let max_weight = (params.min / CLUSTER_SHARE_OF_MIN).max(1);
+    let coarse = g.coarsen(&w, &pos, CLUSTER_SITES, max_weight);
+    let mut cst = State::new(&coarse.graph, coarse.weights.clone(), coarse.pos.clone());
+    let (ctot, csites) = component_totals(&cst);
+    seed_and_grow(&mut cst, params, &ctot, &csites, true, flags);
+    optimise_parts(&mut cst, params, &ctot, &csites, false);
+    let mut st = State::new(g, w, pos);
+    for p in 0..cst.n_parts() {
+        st.new_part(cst.pcomp[p], true);
+    }
+    for (u, &c) in coarse.cluster.iter().enumerate() {
+        let p = cst.part[c as usize];
+        if p != NONE {
+            st.add(u, p);
+        }
+    }
+    compact(
+        &mut st,
+        &smoothing(params),
+        params.smooth_passes as usize,
+        false,
+    );
+    st
+}
+
+/// The knobs of the final smoothing: boundary length only (no inertia term), which
+/// straightens the zigzag of many small cells along grid borders.
+fn smoothing(params: &PartitionParams) -> PartitionParams {
+    PartitionParams {
+        compact_scale: f64::INFINITY,
+        ..params.clone()
+    }
+}
+
 /// Sizes into the range, then compact shapes, then smooth borders.
 fn optimise_parts(
     st: &mut State<'_>,
@@ -516,13 +596,12 @@ fn optimise_parts(
     }
     merge_undersized(st, params, ctot);
     compact(st, params, params.compact_passes as usize, repair);
-    // Final smoothing: boundary length only (no inertia term), which straightens the
-    // zigzag of many small cells along grid borders.
-    let smooth = PartitionParams {
-        compact_scale: f64::INFINITY,
-        ..params.clone()
-    };
-    compact(st, &smooth, params.smooth_passes as usize, repair);
+    compact(
+        st,
+        &smoothing(params),
+        params.smooth_passes as usize,
+        repair,
+    );
 }
 
 fn recompute_pcomp(st: &mut State<'_>) {

@@ -298,13 +298,9 @@ fn ring_connected(g: &Graph, ring: &[usize]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::graph::{self, Seg};
-    use super::super::polygon::ClipRegion;
-    use super::super::PartitionParams;
+    use super::super::graph;
     use super::State;
-    use geo_types::{polygon, MultiPolygon};
     use proptest::prelude::*;
-    use rstar::RTree;
 
     /// Whether `u`'s neighbours in its part are all in one piece of the part without
     /// `u`, by a plain search from each: what `stays_connected_without` answers.
@@ -341,20 +337,8 @@ mod tests {
             bands in any::<bool>(),
             max_link_m in 9.0f64..30.0,
         ) {
-            let pos: Vec<[f64; 2]> = jitter
-                .iter()
-                .enumerate()
-                .map(|(i, (dx, dy))| [(i % 10) as f64 * 10.0 + dx, (i / 10) as f64 * 10.0 + dy])
-                .collect();
-            let w = vec![1u32; pos.len()];
-            let clip = ClipRegion::new(MultiPolygon(vec![polygon![
-                (x: -20.0, y: -20.0),
-                (x: 120.0, y: -20.0),
-                (x: 120.0, y: 120.0),
-                (x: -20.0, y: 120.0),
-            ]]));
-            let params = PartitionParams { max_link_m, ..PartitionParams::default() };
-            let g = graph::build(&pos, &w, &RTree::<Seg>::new(), &clip, &params).expect("triangulation");
+            let w = vec![1u32; jitter.len()];
+            let (pos, g) = graph::jittered_lattice(&jitter, 10, &w, max_link_m);
             let mut st = State::new(&g, w, pos.clone());
             let parts: Vec<u32> = (0..3).map(|_| st.new_part(0, false)).collect();
             for (u, &label) in labels.iter().enumerate() {
