@@ -523,9 +523,11 @@ fn seed_and_grow(
     recompute_pcomp(st);
 }
 
-/// Most sites a cluster holds in [`optimise_on_clusters`]; at most a twentieth of the
-/// grids' minimum households, so a grid is still made of twenty clusters or more.
+/// Most sites a cluster holds in [`optimise_on_clusters`].
 const CLUSTER_SITES: usize = 12;
+/// A cluster holds at most this share of the grids' minimum households (a heavier site
+/// alone), so that a grid is made of twenty clusters or more and balancing can still
+/// bring it into the range.
 const CLUSTER_SHARE_OF_MIN: u32 = 20;
 
 /// A fresh run for large grids: seeds and optimises the parts on clusters of a dozen
