@@ -7,7 +7,8 @@
 //!    becomes one comprehensive grid, flagged `Undersized`. A first run cuts them on
 //!    clusters of a dozen neighbouring buildings and then smooths their borders
 //!    building by building (`run::optimise_on_clusters`): a comprehensive grid holds a
-//!    thousand sites, and refining it site by site cost as much as the whole of step 2.
+//!    thousand sites, and refining them one by one was the largest cost of this step
+//!    after the triangulation.
 //! 2. Each comprehensive grid is then partitioned with the lower sizes as if it were a
 //!    village: its polygon is the boundary, its members (whole buildings, or the flat
 //!    range of a tower it holds) are the buildings. A micro-grid therefore never
