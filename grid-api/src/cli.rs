@@ -984,6 +984,11 @@ pub struct BenchPartitionArgs {
     /// and compare its runtime with the one-level run.
     #[arg(long, value_name = "LEVELS")]
     pub levels: Option<gridmap_service::partition::LevelsSpec>,
+    /// Lay a straight road west to east across the middle of every village of the large
+    /// county, so barriers cut each village into zones as roads through villages do in
+    /// real data (the county's own roads run along village boundaries).
+    #[arg(long)]
+    pub roads_across: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,7 @@ use gridmap_core::assign::village_of_buildings;
 use gridmap_core::partition::{
     nesting_error, partition_all, partition_all_levels, PartitionParams, QualityReport,
 };
-use gridmap_core::AdminLevel;
+use gridmap_core::{AdminLevel, AdminUnit, Barrier};
 use gridmap_service::county::County;
 use gridmap_service::Scope;
 use gridmap_synth::{small, synth_county, SynthParams};
@@ -115,10 +115,21 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
             .count(),
         started.elapsed().as_secs_f64()
     )?;
+    let mut barriers = county.barriers;
+    if args.roads_across {
+        barriers.extend(
+            county
+                .admin_units
+                .iter()
+                .filter(|u| u.level == AdminLevel::Village)
+                .filter_map(road_across),
+        );
+        outln!("a road across the middle of every village (--roads-across)")?;
+    }
     let county = County {
         units: county.admin_units,
         buildings,
-        barriers: county.barriers,
+        barriers,
         grids: Vec::new(),
     };
     let big = run_partition(&county, &params, runs.min(3));
@@ -137,6 +148,22 @@ fn partition(args: &BenchPartitionArgs) -> anyhow::Result<Outcome> {
         outln!("peak RSS of this process: {mb:.0} MB (target ≤ 2048 MB)")?;
     }
     Ok(Outcome::Clean)
+}
+
+/// A straight road west to east through the middle of `village`'s box, reaching past
+/// its boundary on both sides.
+fn road_across(village: &AdminUnit) -> Option<Barrier> {
+    use geo::BoundingRect;
+    let r = village.boundary.bounding_rect()?;
+    let (y, reach) = ((r.min().y + r.max().y) / 2.0, r.width() * 0.1);
+    Some(Barrier {
+        source_id: format!("bench:road-across/{}", village.code),
+        kind: "road".into(),
+        line: geo_types::MultiLineString(vec![geo_types::LineString::from(vec![
+            (r.min().x - reach, y),
+            (r.max().x + reach, y),
+        ])]),
+    })
 }
 
 /// The nested partition of `county` at `levels`: both levels' quality and its wall time
