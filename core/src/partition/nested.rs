@@ -1021,15 +1021,35 @@ mod frame_tests {
     use crate::partition::PartitionParams;
     use geo_types::polygon;
 
+    /// A square of side `s` degrees from (`x`, `y`).
+    fn square(x: f64, y: f64, s: f64) -> MultiPolygon<f64> {
+        MultiPolygon(vec![polygon![
+            (x: x, y: y), (x: x + s, y: y), (x: x + s, y: y + s), (x: x, y: y + s)
+        ]])
+    }
+
+    fn building(
+        id: &str,
+        footprint: MultiPolygon<f64>,
+        building_use: BuildingUse,
+        households: u32,
+    ) -> Building {
+        Building {
+            source_id: id.into(),
+            footprint,
+            building_use,
+            levels: None,
+            height: None,
+            households: HouseholdCount::registered(households),
+            address: None,
+            village: None,
+        }
+    }
+
     /// A village of 1 km² near 33.4°N 115.1°E with 30 × 30 houses of one household on
     /// a slightly uneven lattice (so that no four sites lie on one circle).
     fn village() -> (AdminUnit, Vec<Building>) {
         let (lon0, lat0, deg) = (115.1, 33.4, 1e-2);
-        let square = |x: f64, y: f64, s: f64| {
-            MultiPolygon(vec![polygon![
-                (x: x, y: y), (x: x + s, y: y), (x: x + s, y: y + s), (x: x, y: y + s)
-            ]])
-        };
         let village = AdminUnit {
             code: "411622101201".parse().unwrap(),
             name: "李庄村".into(),
@@ -1043,16 +1063,12 @@ mod frame_tests {
                 let wobble = f64::from((i * 7 + j * 13) % 11) * 1e-5;
                 let x = lon0 + deg * (f64::from(i) + 0.5) / 30.0 + wobble;
                 let y = lat0 + deg * (f64::from(j) + 0.5) / 30.0 - wobble / 2.0;
-                houses.push(Building {
-                    source_id: format!("b{i}-{j}"),
-                    footprint: square(x, y, 5e-5),
-                    building_use: BuildingUse::Residential,
-                    levels: None,
-                    height: None,
-                    households: HouseholdCount::registered(1),
-                    address: None,
-                    village: None,
-                });
+                houses.push(building(
+                    &format!("b{i}-{j}"),
+                    square(x, y, 5e-5),
+                    BuildingUse::Residential,
+                    1,
+                ));
             }
         }
         (village, houses)
@@ -1146,21 +1162,6 @@ mod frame_tests {
     /// site is the one it has in the village.
     #[test]
     fn holdings_trim_only_footprints_that_carry_grids_of_their_own() {
-        let square = |x: f64, y: f64, s: f64| {
-            MultiPolygon(vec![polygon![
-                (x: x, y: y), (x: x + s, y: y), (x: x + s, y: y + s), (x: x, y: y + s)
-            ]])
-        };
-        let building = |id: &str, footprint, building_use, households| Building {
-            source_id: id.into(),
-            footprint,
-            building_use,
-            levels: None,
-            height: None,
-            households: HouseholdCount::registered(households),
-            address: None,
-            village: None,
-        };
         // The grid is the square 115.1–115.101 E; the school and the tower reach 1e-4°
         // over its eastern edge.
         let straddling = square(115.1009, 33.4005, 2e-4);

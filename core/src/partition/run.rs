@@ -393,7 +393,7 @@ fn solve(
     // Flats of unchanged buildings that stay where the previous run put them.
     let mut kept = Vec::new();
     if on_clusters && optimise && !repair {
-        st = optimise_on_clusters(g, st.w.clone(), st.pos.clone(), params, flags);
+        optimise_on_clusters(&mut st, params, flags);
     } else {
         if repair {
             kept = init_from_previous(&mut st, &prep.sites, input.buildings, &prev);
@@ -530,40 +530,37 @@ const CLUSTER_SITES: usize = 12;
 /// bring it into the range.
 const CLUSTER_SHARE_OF_MIN: u32 = 20;
 
-/// A fresh run for large grids: seeds and optimises the parts on clusters of a dozen
-/// neighbouring sites ([`graph::Graph::coarsen`]), which made the refinement of the
-/// bench county's comprehensive grids about 3.5 times cheaper, then gives every site its cluster's part and smooths the
-/// borders site by site (boundary length only, never leaving the range).
-fn optimise_on_clusters<'g>(
-    g: &'g graph::Graph,
-    w: Vec<u32>,
-    pos: Vec<[f64; 2]>,
+/// A fresh run for large grids, into `st` (no parts yet): seeds and optimises the parts
+/// on clusters of a dozen neighbouring sites ([`graph::Graph::coarsen`]), which made the
+/// refinement of the bench county's comprehensive grids about 3.5 times cheaper, then
+/// gives every site its cluster's part and smooths the borders site by site (boundary
+/// length only, never leaving the range).
+fn optimise_on_clusters(
+    st: &mut State<'_>,
     params: &PartitionParams,
     flags: &mut Vec<PartitionFlag>,
-) -> State<'g> {
+) {
     let max_weight = (params.min / CLUSTER_SHARE_OF_MIN).max(1);
-    let coarse = g.coarsen(&w, &pos, CLUSTER_SITES, max_weight);
-    let mut cst = State::new(&coarse.graph, coarse.weights.clone(), coarse.pos.clone());
+    let graph::Coarse {
+        cluster,
+        graph,
+        weights,
+        pos,
+    } = st.g.coarsen(&st.w, &st.pos, CLUSTER_SITES, max_weight);
+    let mut cst = State::new(&graph, weights, pos);
     let (ctot, csites) = component_totals(&cst);
     seed_and_grow(&mut cst, params, &ctot, &csites, true, flags);
     optimise_parts(&mut cst, params, &ctot, &csites, false);
-    let mut st = State::new(g, w, pos);
     for p in 0..cst.n_parts() {
         st.new_part(cst.pcomp[p], true);
     }
-    for (u, &c) in coarse.cluster.iter().enumerate() {
+    for (u, &c) in cluster.iter().enumerate() {
         let p = cst.part[c as usize];
         if p != NONE {
             st.add(u, p);
         }
     }
-    compact(
-        &mut st,
-        &smoothing(params),
-        params.smooth_passes as usize,
-        false,
-    );
-    st
+    compact(st, &smoothing(params), params.smooth_passes as usize, false);
 }
 
 /// The knobs of the final smoothing: boundary length only (no inertia term), which
